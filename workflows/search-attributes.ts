@@ -1,0 +1,13 @@
+// Search attributes Tenantflow writes on every run, so run lists and the approvals inbox
+// come straight from Temporal visibility. Names and types here are the single source:
+// the dev server registers them at start, and the server registers them on external clusters.
+export const SEARCH_ATTRIBUTES = {
+  TenantflowStatus: 'Keyword',
+  TenantflowRunbook: 'Keyword',
+  TenantflowVersion: 'Int',
+  TenantflowTenant: 'Keyword',
+  TenantflowRequester: 'Keyword',
+  TenantflowPendingApprovers: 'KeywordList',
+} as const;
+
+export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
