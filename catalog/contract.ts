@@ -1,0 +1,69 @@
+// The action contract: everything about an action except how it talks to Microsoft 365.
+// Contracts carry no Graph code, so the server and the designer import them freely; the
+// worker pairs each with a handler (worker/actions/) and registers it as a Temporal activity
+// named by the action's id.
+import { z } from 'zod';
+
+export const CATEGORIES = [
+  'user',
+  'licence',
+  'group',
+  'authentication',
+  'directory',
+  'mailbox',
+  'device',
+  'teams',
+  'sharepoint',
+  'notification',
+  'tags',
+  'investigation',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  /** Stable id in the operator's words, e.g. user.disableSignIn; also the Temporal activity name. */
+  id: string;
+  title: string;
+  category: Category;
+  description: string;
+  input: I;
+  output: O;
+  /** Microsoft Graph application permissions the app registration needs (least privileged first). */
+  permissions: string[];
+  /** Exchange Online / SharePoint permissions where the action uses those APIs. */
+  otherPermissions?: string[];
+  /** Safe to run for many targets at once (bulk runs and forEach). */
+  bulk: boolean;
+  /** The action that reverses this one, if any. */
+  undo?: string;
+  /** Input fields that hold secrets: redacted wherever inputs are shown. */
+  secretFields?: string[];
+}
+
+export function defineAction<I extends z.ZodType, O extends z.ZodType>(c: ActionContract<I, O>): ActionContract<I, O> {
+  return c;
+}
+
+export type ActionInput<C extends ActionContract> = z.infer<C['input']>;
+export type ActionOutput<C extends ActionContract> = z.infer<C['output']>;
+
+/** The envelope every action activity receives: no secrets, only names that the worker resolves. */
+export interface ActionActivityInput {
+  /** Tenant connection id; the worker looks up its credentials itself. */
+  tenant: string;
+  params: unknown;
+}
+
+export interface ActionActivityResult {
+  output: unknown;
+  attempt: number;
+}
+
+/** Details attached to an action's failure, read by the interpreter and shown on the run. */
+export interface ActionFailureDetails {
+  attempt: number;
+  code?: string;
+  hint?: string;
+  status?: number;
+  field?: string;
+}

@@ -1,0 +1,108 @@
+// The one activity wrapper every action runs through: zod-validated input, the tenant's Graph
+// client, an idempotency key stable across attempts, heartbeats, and error mapping.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { z } from 'zod';
+import type {
+  ActionActivityInput,
+  ActionActivityResult,
+  ActionContract,
+  ActionFailureDetails,
+} from '../catalog/contract.ts';
+import { toFailure } from './errors.ts';
+import type { TenantConnection, TenantDirectory } from './tenants.ts';
+
+export interface ActionContext {
+  graph: Client;
+  tenant: TenantConnection;
+  /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
+  idempotencyKey: string;
+  /** 1 on the first attempt. */
+  attempt: number;
+  /** Aborted when the run (or the step) is cancelled. */
+  signal: AbortSignal;
+  heartbeat(details?: unknown): void;
+}
+
+export type ActionHandler<C extends ActionContract> = (
+  input: z.output<C['input']>,
+  ctx: ActionContext,
+) => Promise<z.input<C['output']>>;
+
+export interface ActionImplementation {
+  contract: ActionContract;
+  handler: ActionHandler<ActionContract>;
+}
+
+export function implement<C extends ActionContract>(contract: C, handler: ActionHandler<C>): ActionImplementation {
+  return { contract, handler: handler as unknown as ActionHandler<ActionContract> };
+}
+
+export interface ActivityDeps {
+  tenants: TenantDirectory;
+  graphFor: (conn: TenantConnection) => Client;
+  actions: ActionImplementation[];
+  heartbeatEveryMs?: number;
+}
+
+export type ActionActivity = (input: ActionActivityInput) => Promise<ActionActivityResult>;
+
+function invalidInput(contract: ActionContract, error: z.ZodError, attempt: number): ApplicationFailure {
+  const lines = error.issues.map((i) => {
+    const field = i.path.join('.') || '(parameters)';
+    if (i.code === 'unrecognized_keys') return `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+    return `parameter "${field}": ${i.message}`;
+  });
+  const first = error.issues[0];
+  const details: ActionFailureDetails = { attempt, code: 'InvalidInput', field: first?.path.join('.') };
+  return ApplicationFailure.create({
+    message: `${contract.id}: ${lines.join('; ')}`,
+    type: 'InvalidInput',
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+/** Builds the activities (one per action, named by its id) from their dependencies. */
+export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
+  const activities: Record<string, ActionActivity> = {};
+  for (const { contract, handler } of deps.actions) {
+    if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
+    activities[contract.id] = async (envelope) => {
+      const actx = Context.current();
+      const { attempt, activityId, workflowExecution } = actx.info;
+      const parsed = contract.input.safeParse(envelope.params);
+      if (!parsed.success) throw invalidInput(contract, parsed.error, attempt);
+      let tenant: TenantConnection;
+      try {
+        tenant = await deps.tenants.get(envelope.tenant);
+      } catch (err) {
+        throw ApplicationFailure.create({
+          message: (err as Error).message,
+          type: 'UnknownTenant',
+          nonRetryable: true,
+          details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
+        });
+      }
+      actx.heartbeat();
+      const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 5000);
+      try {
+        const output = await handler(parsed.data, {
+          graph: deps.graphFor(tenant),
+          tenant,
+          idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
+          attempt,
+          signal: actx.cancellationSignal,
+          heartbeat: (d) => actx.heartbeat(d),
+        });
+        return { output: contract.output.parse(output), attempt };
+      } catch (err) {
+        throw toFailure(err, contract, attempt);
+      } finally {
+        clearInterval(timer);
+      }
+    };
+  }
+  return activities;
+}

@@ -1,0 +1,114 @@
+// One place that turns what Graph, Exchange and our own checks throw into Temporal failures an
+// operator can act on: a message in their words, the service's code, and a hint with the fix.
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActionContract, ActionFailureDetails } from '../catalog/contract.ts';
+
+/** An operator-grade failure raised by an action handler. */
+export class ActionError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+  readonly retryable: boolean;
+  readonly status?: number;
+  constructor(message: string, opts: { code: string; hint?: string; retryable?: boolean; status?: number }) {
+    super(message);
+    this.name = 'ActionError';
+    this.code = opts.code;
+    this.hint = opts.hint;
+    this.retryable = opts.retryable ?? false;
+    this.status = opts.status;
+  }
+}
+
+/** The parts of a GraphError (or an Exchange error) we use. */
+export interface ServiceError {
+  statusCode?: number;
+  code?: string | null;
+  message?: string;
+  headers?: Headers | Record<string, string>;
+  requestId?: string | null;
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return !!err && typeof err === 'object' && typeof (err as ServiceError).statusCode === 'number';
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return isServiceError(err) ? err.statusCode : err instanceof ActionError ? err.status : undefined;
+}
+
+function header(h: ServiceError['headers'], name: string): string | undefined {
+  if (!h) return undefined;
+  if (typeof (h as Headers).get === 'function') return (h as Headers).get(name) ?? undefined;
+  const rec = h as Record<string, string>;
+  return rec[name] ?? rec[name.toLowerCase()];
+}
+
+/** Retry-After in milliseconds (seconds or an HTTP date), if the response carried one. */
+export function retryAfterMs(err: ServiceError): number | undefined {
+  const v = header(err.headers, 'Retry-After');
+  if (!v) return undefined;
+  const secs = Number(v);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN']);
+
+function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
+  return (code !== undefined && NETWORK_CODES.has(code)) || /fetch failed|socket hang up|other side closed/i.test(err.message);
+}
+
+function hintFor(status: number | undefined, code: string | undefined, contract: ActionContract): string | undefined {
+  if (status === 403 || code === 'Authorization_RequestDenied' || code === 'Forbidden')
+    return `grant the app registration the application permission ${contract.permissions.join(' or ')} and give admin consent`;
+  if (status === 401 || code === 'InvalidAuthenticationToken')
+    return 'check the tenant connection: client id, secret (expired?) and tenant id';
+  if (status === 404 || code === 'Request_ResourceNotFound') return 'check the name or id; new objects can take a few seconds to replicate';
+  if (code === 'Request_BadRequest') return 'check the parameter values against the action description';
+  return undefined;
+}
+
+/** Maps any error from a handler to the Temporal failure the interpreter reads. */
+export function toFailure(err: unknown, contract: ActionContract, attempt: number): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const details = (d: Omit<ActionFailureDetails, 'attempt'>): ActionFailureDetails[] => [{ attempt, ...d }];
+
+  if (err instanceof ActionError) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: !err.retryable,
+      details: details({ code: err.code, hint: err.hint, status: err.status }),
+    });
+  }
+  if (isServiceError(err)) {
+    const status = err.statusCode!;
+    const code = err.code ?? `HTTP${status}`;
+    const retryable = status === 429 || status === 503 || status === 504 || status >= 500 || status <= 0;
+    const delay = retryable ? retryAfterMs(err) : undefined;
+    const message =
+      status === 429
+        ? `Microsoft 365 is throttling this app (429 ${code}): ${err.message ?? ''}`.trim()
+        : `${contract.title} failed: ${err.message || code} (HTTP ${status} ${code})`;
+    return ApplicationFailure.create({
+      message,
+      type: code,
+      nonRetryable: !retryable,
+      nextRetryDelay: delay !== undefined ? Math.max(delay, 100) : undefined,
+      details: details({ code, hint: hintFor(status, code, contract), status }),
+    });
+  }
+  if (isNetworkError(err)) {
+    return ApplicationFailure.create({
+      message: `network error talking to Microsoft 365: ${(err as Error).message}`,
+      type: 'NetworkError',
+      nonRetryable: false,
+      details: details({ code: 'NetworkError' }),
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ message, type: 'ActionFailed', nonRetryable: false, details: details({}) });
+}

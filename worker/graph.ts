@@ -1,0 +1,128 @@
+// The Graph transport: one Microsoft Graph client per tenant connection, over an
+// @azure/identity client-secret credential. The same code path serves a real tenant and the
+// sandbox (only the authority and base URLs differ). The client's own retry middleware is left
+// out on purpose: Temporal retries activities, and two retry layers would multiply attempts.
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import { ClientSecretCredential } from '@azure/identity';
+import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { ActionError, statusOf } from './errors.ts';
+import type { TenantConnection } from './tenants.ts';
+
+const trusted = new Set<string>();
+
+/** Adds a CA certificate (the sandbox's) to the process's default trust store. */
+export function trustCa(pem: string): void {
+  if (trusted.has(pem)) return;
+  trusted.add(pem);
+  setDefaultCACertificates([...getCACertificates('default'), ...trusted]);
+}
+
+export function credentialFor(conn: TenantConnection): ClientSecretCredential {
+  if (conn.caPem) trustCa(conn.caPem);
+  return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, {
+    authorityHost: conn.authorityHost,
+    // A custom authority (the sandbox) has no entry in Microsoft's instance discovery.
+    disableInstanceDiscovery: conn.authorityHost !== undefined,
+  });
+}
+
+export function createGraphClient(conn: TenantConnection): Client {
+  const credential = credentialFor(conn);
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+    scopes: ['https://graph.microsoft.com/.default'],
+  });
+  const auth = new AuthenticationHandler(authProvider);
+  auth.setNext(new HTTPMessageHandler());
+  const baseUrl = (conn.graphUrl ?? 'https://graph.microsoft.com').replace(/\/$/, '');
+  return Client.initWithMiddleware({
+    middleware: auth,
+    baseUrl: `${baseUrl}/`,
+    defaultVersion: 'v1.0',
+    customHosts: new Set([new URL(baseUrl).hostname]),
+  });
+}
+
+/** One client per connection, reused across activities (the credential caches its token). */
+export function graphClientCache(): (conn: TenantConnection) => Client {
+  const clients = new Map<string, { conn: TenantConnection; client: Client }>();
+  return (conn) => {
+    const hit = clients.get(conn.name);
+    if (hit && hit.conn === conn) return hit.client;
+    const client = createGraphClient(conn);
+    clients.set(conn.name, { conn, client });
+    return client;
+  };
+}
+
+// ---- small helpers actions share ----
+
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function odataString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export interface GraphUser {
+  id: string;
+  userPrincipalName: string;
+  displayName?: string;
+  mail?: string | null;
+  assignedLicenses?: { skuId: string; disabledPlans: string[] }[];
+  [key: string]: unknown;
+}
+
+/** Reads a user by UPN or id; a missing user is an operator-grade, non-retryable failure. */
+export async function getUser(graph: Client, ref: string, select = 'id,userPrincipalName,displayName,mail'): Promise<GraphUser> {
+  try {
+    return (await graph.api(`/users/${encodeURIComponent(ref)}`).select(select).get()) as GraphUser;
+  } catch (err) {
+    if (statusOf(err) === 404)
+      throw new ActionError(`user ${ref} does not exist`, {
+        code: 'Request_ResourceNotFound',
+        hint: 'check the user principal name; a user created moments ago can take a few seconds to appear',
+        status: 404,
+      });
+    throw err;
+  }
+}
+
+export interface GraphGroup {
+  id: string;
+  displayName: string;
+  mail?: string | null;
+  groupTypes?: string[];
+  mailEnabled?: boolean;
+  securityEnabled?: boolean;
+}
+
+/** Finds a group by id, display name or mail; refuses an ambiguous name. */
+export async function findGroup(graph: Client, ref: string): Promise<GraphGroup> {
+  const select = 'id,displayName,mail,groupTypes,mailEnabled,securityEnabled';
+  if (GUID.test(ref)) {
+    try {
+      return (await graph.api(`/groups/${ref}`).select(select).get()) as GraphGroup;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+      throw new ActionError(`group ${ref} does not exist`, { code: 'Request_ResourceNotFound', status: 404 });
+    }
+  }
+  const res = (await graph
+    .api('/groups')
+    .filter(`displayName eq ${odataString(ref)} or mail eq ${odataString(ref)}`)
+    .select(select)
+    .top(5)
+    .get()) as { value: GraphGroup[] };
+  if (res.value.length === 0)
+    throw new ActionError(`group "${ref}" does not exist`, {
+      code: 'Request_ResourceNotFound',
+      hint: 'use the group\'s exact display name, its mail address or its object id',
+      status: 404,
+    });
+  if (res.value.length > 1)
+    throw new ActionError(`more than one group is called "${ref}" (${res.value.map((g) => g.id).join(', ')})`, {
+      code: 'AmbiguousGroup',
+      hint: 'use the group\'s object id instead of its name',
+    });
+  return res.value[0]!;
+}

@@ -1,0 +1,21 @@
+// `npm run worker`: a worker process. Production runs several; `npm start` runs one.
+import { NativeConnection } from '@temporalio/worker';
+import { connectionOptions, temporalSettingsFromEnv } from './temporal-connection.ts';
+import { staticTenantDirectory, tenantsFromEnv } from './tenants.ts';
+import { createWorker } from './worker.ts';
+
+const settings = temporalSettingsFromEnv();
+const tenants = await tenantsFromEnv();
+if (tenants.length === 0) console.warn('worker: no tenant connection configured (see README, "Connect a real tenant")');
+const connection = await NativeConnection.connect(connectionOptions(settings));
+const bundlePath = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
+const worker = await createWorker({
+  connection,
+  namespace: settings.namespace,
+  taskQueue: settings.taskQueue,
+  tenants: staticTenantDirectory(tenants),
+  workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
+});
+console.log(`worker: polling task queue "${settings.taskQueue}" on ${settings.address} (tenants: ${tenants.map((t) => t.name).join(', ') || 'none'})`);
+await worker.run();
+await connection.close();

@@ -1,0 +1,38 @@
+// Builds the Temporal worker: the interpreter workflow plus one activity per catalog action.
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from './activity.ts';
+import { implementations } from './actions/index.ts';
+import { graphClientCache } from './graph.ts';
+import type { TenantDirectory } from './tenants.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Bundles the workflow code (a few seconds); production and tests reuse one bundle. */
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  tenants: TenantDirectory;
+  /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
+  workflowBundle?: { code: string } | { codePath: string };
+  maxConcurrentActivities?: number;
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), actions: implementations }),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
+  });
+}

@@ -1,0 +1,249 @@
+// The runbook definition: one zod schema shared by the server (validation, storage), the
+// designer (forms), the worker and the interpreter workflow. A runbook is a graph of nodes and
+// edges plus typed inputs and settings; see docs/runbooks.md for the language.
+import { z } from 'zod';
+
+/** Durations as people write them: "30s", "5m", "2h", "1d", "250ms" (or a number of milliseconds). */
+export const Duration = z
+  .union([
+    z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "5m", "2h" or "1d"'),
+    z.number().int().nonnegative(),
+  ])
+  .describe('A duration: "30s", "5m", "2h", "1d", or milliseconds');
+export type Duration = z.infer<typeof Duration>;
+
+export function durationMs(d: Duration): number {
+  if (typeof d === 'number') return d;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`invalid duration ${d}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and _ only, starting with a letter (it is used in expressions)');
+
+export const INPUT_TYPES = ['string', 'number', 'boolean', 'date', 'user', 'group', 'licence', 'list'] as const;
+
+export const RunbookInput = z
+  .strictObject({
+    name: identifier.describe('Name used in expressions as inputs.<name> and as the CSV column of bulk runs'),
+    type: z.enum(INPUT_TYPES).describe('Value type; user, group and licence get pickers fed by the tenant'),
+    title: z.string().optional().describe('Label on the run form'),
+    description: z.string().optional().describe('Help text on the run form'),
+    required: z.boolean().default(false),
+    default: z.unknown().optional(),
+    pattern: z.string().optional().describe('Regular expression a string value must match'),
+    options: z.array(z.string()).optional().describe('Allowed values (a drop-down on the run form)'),
+  })
+  .describe('A runbook input: a field of the run form and a column of a bulk CSV');
+export type RunbookInput = z.infer<typeof RunbookInput>;
+
+export const RetryPolicy = z
+  .strictObject({
+    maximumAttempts: z.number().int().min(1).max(100).optional().describe('Attempts including the first; 1 = no retry'),
+    initialInterval: Duration.optional(),
+    backoffCoefficient: z.number().min(1).max(10).optional(),
+    maximumInterval: Duration.optional(),
+  })
+  .describe('How a failed step is retried');
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+
+export const ON_ERROR = ['fail', 'continue', 'route', 'pause'] as const;
+
+const nodeBase = {
+  id: identifier.describe('Unique node id; outputs are read as steps.<id>.output'),
+  label: z.string().optional(),
+  description: z.string().optional(),
+  position: z.strictObject({ x: z.number(), y: z.number() }).optional(),
+};
+
+export const ActionNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('action'),
+  action: z.string().describe('Catalog action id, e.g. user.create'),
+  params: z.record(z.string(), z.unknown()).default({}).describe('Parameters: literals, or "{{ expression }}" strings'),
+  retry: RetryPolicy.optional(),
+  timeout: Duration.optional().describe('Longest one attempt may take'),
+  onError: z
+    .enum(ON_ERROR)
+    .default('fail')
+    .describe('fail the run, continue past the step, route to the "error" handle, or pause for an operator'),
+});
+
+export const Approvers = z.strictObject({
+  users: z.array(z.string()).default([]).describe('User principal names'),
+  roles: z.array(z.string()).default([]).describe('Tenantflow roles, e.g. approver'),
+  groups: z.array(z.string()).default([]).describe('Group names or ids'),
+});
+
+export const ApprovalNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('approval'),
+  approvers: Approvers,
+  quorum: z
+    .union([z.literal('any'), z.literal('all'), z.strictObject({ count: z.number().int().min(1) })])
+    .default('any')
+    .describe('any one approver, all listed users, or N of them'),
+  message: z.string().optional().describe('What the approver is asked; may contain {{ expressions }}'),
+  timeout: Duration.optional(),
+  onTimeout: z.enum(['reject', 'approve', 'route']).default('reject').describe('route = the "timeout" handle'),
+  allowSelfApproval: z.boolean().optional().describe('Let the person who started the run approve it'),
+  escalation: z
+    .strictObject({ after: Duration, approvers: Approvers })
+    .optional()
+    .describe('Add these approvers when nobody decided after a while'),
+  reminders: z.strictObject({ every: Duration }).optional(),
+});
+
+export const ConditionNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('condition'),
+  expression: z.string().optional().describe('JSONata expression; true takes the "true" handle, otherwise "false"'),
+  cases: z
+    .array(z.strictObject({ handle: identifier, expression: z.string() }))
+    .optional()
+    .describe('Switch: the first case whose expression is true takes its handle, otherwise "default"'),
+});
+
+export const DelayNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('delay'),
+  duration: Duration.optional(),
+  until: z.string().optional().describe('Expression giving a date/time to wait until'),
+});
+
+export const EndNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('end'),
+  status: z.enum(['succeeded', 'failed']).default('succeeded'),
+  message: z.string().optional(),
+});
+
+export const RunbookNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode]);
+export type RunbookNode = z.infer<typeof RunbookNode>;
+export type ActionNode = z.infer<typeof ActionNode>;
+export type ApprovalNode = z.infer<typeof ApprovalNode>;
+export type ConditionNode = z.infer<typeof ConditionNode>;
+export type DelayNode = z.infer<typeof DelayNode>;
+export type EndNode = z.infer<typeof EndNode>;
+export type NodeKind = RunbookNode['kind'];
+
+export const RunbookEdge = z.strictObject({
+  id: z.string().optional(),
+  source: z.string(),
+  sourceHandle: z.string().default('out').describe('Which outcome of the source node this edge follows'),
+  target: z.string(),
+});
+export type RunbookEdge = z.infer<typeof RunbookEdge>;
+
+export const RunbookSettings = z.strictObject({
+  defaultRetry: RetryPolicy.optional(),
+  defaultTimeout: Duration.optional(),
+  allowSelfApproval: z.boolean().default(false),
+  notifications: z
+    .strictObject({
+      onComplete: z.array(z.string()).default([]),
+      onFailure: z.array(z.string()).default([]),
+      onApproval: z.array(z.string()).default([]),
+    })
+    .optional(),
+});
+export type RunbookSettings = z.infer<typeof RunbookSettings>;
+
+export const RunbookDefinition = z.strictObject({
+  schemaVersion: z.literal(1).default(1),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  inputs: z.array(RunbookInput).default([]),
+  nodes: z.array(RunbookNode).min(1, 'a runbook needs at least one node'),
+  edges: z.array(RunbookEdge).default([]),
+  settings: RunbookSettings.default({ allowSelfApproval: false }),
+});
+export type RunbookDefinition = z.infer<typeof RunbookDefinition>;
+export type RunbookDefinitionInput = z.input<typeof RunbookDefinition>;
+
+/** The handles a node can fire, given its settings. Edges from any other handle are dangling. */
+export function handlesOf(node: RunbookNode): string[] {
+  switch (node.kind) {
+    case 'action':
+      return node.onError === 'route' ? ['out', 'error'] : ['out'];
+    case 'approval':
+      return node.onTimeout === 'route' ? ['approved', 'rejected', 'timeout'] : ['approved', 'rejected'];
+    case 'condition':
+      return node.cases ? [...node.cases.map((c) => c.handle), 'default'] : ['true', 'false'];
+    case 'delay':
+      return ['out'];
+    case 'end':
+      return [];
+  }
+}
+
+// ---- Run state (the interpreter's query result; the API and designer show it) ----
+
+export const NODE_STATUSES = [
+  'pending',
+  'running',
+  'waiting-approval',
+  'paused',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+export const RUN_STATUSES = ['running', 'waiting-approval', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface StepError {
+  message: string;
+  type?: string;
+  code?: string;
+  hint?: string;
+}
+
+export interface ApprovalDecision {
+  by: string;
+  decision: 'approve' | 'reject';
+  comment?: string;
+  at: string;
+  refused?: string;
+}
+
+export interface NodeState {
+  id: string;
+  kind: NodeKind;
+  status: NodeStatus;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  input?: unknown;
+  output?: unknown;
+  error?: StepError;
+  handle?: string;
+  approval?: { pendingApprovers: string[]; decisions: ApprovalDecision[]; deadline?: string; message?: string };
+}
+
+export interface RunContext {
+  startedBy: string;
+  tenant: string;
+  runbookId: string;
+  version: number;
+  /** A test run goes to the sandbox tenant whatever `tenant` says. */
+  test?: boolean;
+}
+
+export interface RunbookWorkflowInput {
+  definition: RunbookDefinition;
+  inputs: Record<string, unknown>;
+  run: RunContext;
+}
+
+export interface RunState {
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  message?: string;
+  nodes: Record<string, NodeState>;
+}

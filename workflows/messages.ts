@@ -1,0 +1,23 @@
+// Signals and queries of the runbook workflow, shared by the workflow, the server and tests.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunState } from './definition.ts';
+
+export interface ApprovalSignal {
+  nodeId: string;
+  decision: 'approve' | 'reject';
+  by: string;
+  comment?: string;
+}
+
+export interface ResumeSignal {
+  nodeId: string;
+  action: 'retry' | 'skip' | 'abort';
+  by: string;
+}
+
+export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
+export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
+export const runStateQuery = defineQuery<RunState>('runState');
+
+export const TASK_QUEUE = 'tenantflow';
+export const WORKFLOW_TYPE = 'runbookWorkflow';

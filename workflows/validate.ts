@@ -1,0 +1,258 @@
+// The runbook validator: every problem with the node id and the field, in words an operator can
+// act on. The server runs it before it saves, publishes or starts a runbook; the designer shows
+// the same messages pinned to nodes. Runs outside the workflow (it needs the catalog).
+import type { z } from 'zod';
+import { catalog } from '../catalog/index.ts';
+import { handlesOf, RunbookDefinition, type RunbookNode } from './definition.ts';
+import { inspectExpression, isExpression, templateExpressions } from './expressions.ts';
+
+export interface Problem {
+  /** The node the problem belongs to, when it belongs to one. */
+  nodeId?: string;
+  /** Dotted path of the field inside the node (or the definition), e.g. params.userPrincipalName. */
+  field: string;
+  message: string;
+}
+
+export type ValidationResult =
+  | { ok: true; definition: RunbookDefinition; problems: [] }
+  | { ok: false; definition?: RunbookDefinition; problems: Problem[] };
+
+export function formatProblem(p: Problem): string {
+  return p.nodeId ? `node "${p.nodeId}", field "${p.field}": ${p.message}` : `field "${p.field}": ${p.message}`;
+}
+
+function pathString(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+}
+
+/** Turns zod issues into problems, attributing `nodes[i]...` paths to the node's id. */
+function schemaProblems(raw: unknown, error: z.ZodError): Problem[] {
+  const rawNodes = (raw as { nodes?: { id?: unknown }[] } | null)?.nodes;
+  return error.issues.map((issue) => {
+    const [first, index, ...rest] = issue.path;
+    if (first === 'nodes' && typeof index === 'number') {
+      const id = rawNodes?.[index]?.id;
+      const field = pathString(rest) || (issue.code === 'unrecognized_keys' ? '' : 'kind');
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'}`
+          : issue.message;
+      return typeof id === 'string'
+        ? { nodeId: id, field: field || 'node', message }
+        : { field: pathString(issue.path), message };
+    }
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'}`
+        : issue.message;
+    return { field: pathString(issue.path) || '(root)', message };
+  });
+}
+
+export function validateRunbook(raw: unknown): ValidationResult {
+  const parsed = RunbookDefinition.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: schemaProblems(raw, parsed.error) };
+  const def = parsed.data;
+  const problems: Problem[] = [];
+  const add = (nodeId: string | undefined, field: string, message: string) => problems.push({ nodeId, field, message });
+
+  // ---- ids and inputs ----
+  const nodes = new Map<string, RunbookNode>();
+  for (const n of def.nodes) {
+    if (nodes.has(n.id)) add(n.id, 'id', `another node already has the id "${n.id}": give each node its own id`);
+    nodes.set(n.id, n);
+  }
+  const inputNames = new Set<string>();
+  def.inputs.forEach((input, i) => {
+    if (inputNames.has(input.name)) add(undefined, `inputs[${i}].name`, `input "${input.name}" is declared twice`);
+    inputNames.add(input.name);
+    if (input.pattern !== undefined) {
+      try {
+        new RegExp(input.pattern);
+      } catch {
+        add(undefined, `inputs[${i}].pattern`, `"${input.pattern}" is not a valid regular expression`);
+      }
+    }
+  });
+
+  // ---- edges ----
+  const incoming = new Map<string, string[]>();
+  const outgoing = new Map<string, string[]>();
+  def.edges.forEach((e, i) => {
+    const source = nodes.get(e.source);
+    const target = nodes.get(e.target);
+    if (!source) add(undefined, `edges[${i}].source`, `edge comes from node "${e.source}", which does not exist`);
+    if (!target) add(undefined, `edges[${i}].target`, `edge goes to node "${e.target}", which does not exist`);
+    if (!source || !target) return;
+    const handles = handlesOf(source);
+    if (!handles.includes(e.sourceHandle)) {
+      add(
+        source.id,
+        `edges[${i}].sourceHandle`,
+        handles.length === 0
+          ? `an ${source.kind} node ends the run and cannot have outgoing edges (edge to "${e.target}")`
+          : `edge to "${e.target}" leaves from handle "${e.sourceHandle}", but this node only has ${handles.map((h) => `"${h}"`).join(', ')}` +
+              (e.sourceHandle === 'error' && source.kind === 'action' ? ' (set onError to "route" to get an "error" handle)' : '') +
+              (e.sourceHandle === 'timeout' && source.kind === 'approval' ? ' (set onTimeout to "route" to get a "timeout" handle)' : ''),
+      );
+      return;
+    }
+    if (e.source === e.target) {
+      add(source.id, `edges[${i}].target`, 'a node cannot connect to itself (use forEach for loops)');
+      return;
+    }
+    outgoing.set(e.source, [...(outgoing.get(e.source) ?? []), e.target]);
+    incoming.set(e.target, [...(incoming.get(e.target) ?? []), e.source]);
+  });
+
+  // ---- cycles (Kahn) and reachability ----
+  const indegree = new Map([...nodes.keys()].map((id) => [id, incoming.get(id)?.length ?? 0]));
+  const queue = [...nodes.keys()].filter((id) => indegree.get(id) === 0);
+  const order: string[] = [];
+  while (queue.length) {
+    const id = queue.shift()!;
+    order.push(id);
+    for (const t of outgoing.get(id) ?? []) {
+      indegree.set(t, indegree.get(t)! - 1);
+      if (indegree.get(t) === 0) queue.push(t);
+    }
+  }
+  const inCycle = new Set([...nodes.keys()].filter((id) => !order.includes(id)));
+  for (const id of inCycle) {
+    // Report each cycle once, on a node that is part of it, with the path that closes it.
+    const path = findCycle(id, outgoing, inCycle);
+    if (!path) add(id, 'edges', 'this node can never run: it comes after a cycle');
+    else if (path[0] === [...path].sort()[0])
+      add(id, 'edges', `the edges form a cycle ${path.concat(path[0]!).join(' → ')}: runbooks cannot loop (use forEach)`);
+  }
+  const roots = [...nodes.keys()].filter((id) => !(incoming.get(id)?.length) && !inCycle.has(id));
+  const reached = new Set<string>();
+  const stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (reached.has(id)) continue;
+    reached.add(id);
+    stack.push(...(outgoing.get(id) ?? []));
+  }
+  for (const id of nodes.keys()) {
+    if (inCycle.has(id)) continue;
+    if (!reached.has(id))
+      add(id, 'edges', 'this node can never run: nothing that runs leads to it');
+    else if (nodes.size > 1 && !incoming.get(id)?.length && !outgoing.get(id)?.length)
+      add(id, 'edges', 'this node is not connected to any other step: connect it or remove it');
+  }
+
+  // ---- upstream sets for expressions ----
+  const upstream = (id: string): Set<string> => {
+    const seen = new Set<string>();
+    const s = [...(incoming.get(id) ?? [])];
+    while (s.length) {
+      const n = s.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      s.push(...(incoming.get(n) ?? []));
+    }
+    return seen;
+  };
+
+  const checkExpression = (node: RunbookNode, field: string, expr: string) => {
+    const info = inspectExpression(expr);
+    if (info.error) {
+      add(node.id, field, `expression "${expr}" does not parse: ${info.error}`);
+      return;
+    }
+    const up = upstream(node.id);
+    for (const s of info.steps) {
+      if (!nodes.has(s)) add(node.id, field, `expression reads steps.${s}, but there is no node "${s}"`);
+      else if (!up.has(s))
+        add(node.id, field, `expression reads steps.${s}, but "${s}" does not run before this node: connect it upstream`);
+    }
+    for (const i of info.inputs)
+      if (!inputNames.has(i)) add(node.id, field, `expression reads inputs.${i}, but the runbook has no input "${i}"`);
+  };
+
+  // ---- per node ----
+  for (const node of def.nodes) {
+    switch (node.kind) {
+      case 'action': {
+        const contract = catalog.get(node.action);
+        if (!contract) {
+          add(node.id, 'action', `unknown action "${node.action}": pick one from the catalog (GET /api/actions)`);
+        } else {
+          const result = contract.input.safeParse(node.params);
+          if (!result.success) {
+            for (const issue of result.error.issues) {
+              // A field given as an expression is only known at run time; its type is checked then.
+              if (issue.path.length && isExpression(getPath(node.params, issue.path.slice(0, 1)))) continue;
+              if (issue.code === 'unrecognized_keys') {
+                for (const k of issue.keys)
+                  add(node.id, `params.${k}`, `"${contract.id}" has no parameter "${k}": remove it`);
+              } else {
+                const field = `params.${pathString(issue.path)}`.replace(/\.$/, '');
+                const missing = issue.code === 'invalid_type' && getPath(node.params, issue.path) === undefined;
+                add(node.id, field, missing ? `required parameter of "${contract.id}" is missing` : issue.message);
+              }
+            }
+          }
+        }
+        for (const { path, expr } of templateExpressions(node.params, ['params'])) checkExpression(node, path.join('.'), expr);
+        break;
+      }
+      case 'approval': {
+        const a = node.approvers;
+        if (!a.users.length && !a.roles.length && !a.groups.length)
+          add(node.id, 'approvers', 'name at least one approver (a user, a role or a group)');
+        if (node.quorum === 'all' && !a.users.length)
+          add(node.id, 'quorum', 'quorum "all" counts the listed users: list them, or use "any" or a count');
+        if (typeof node.quorum === 'object' && a.users.length && node.quorum.count > a.users.length && !a.roles.length && !a.groups.length)
+          add(node.id, 'quorum.count', `needs ${node.quorum.count} approvals but only ${a.users.length} approvers are listed`);
+        if (node.message) for (const { expr } of templateExpressions(node.message)) checkExpression(node, 'message', expr);
+        break;
+      }
+      case 'condition':
+        if (!node.expression && !node.cases?.length) add(node.id, 'expression', 'give the condition an expression (or cases)');
+        if (node.expression && node.cases) add(node.id, 'cases', 'use either expression or cases, not both');
+        if (node.expression) checkExpression(node, 'expression', node.expression);
+        node.cases?.forEach((c, i) => checkExpression(node, `cases[${i}].expression`, c.expression));
+        break;
+      case 'delay':
+        if ((node.duration === undefined) === (node.until === undefined))
+          add(node.id, node.duration === undefined ? 'duration' : 'until', 'give the delay either a duration or an "until" date expression');
+        if (node.until) checkExpression(node, 'until', node.until);
+        break;
+      case 'end':
+        break;
+    }
+  }
+
+  return problems.length ? { ok: false, definition: def, problems } : { ok: true, definition: def, problems: [] };
+}
+
+function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+function findCycle(start: string, outgoing: Map<string, string[]>, within: Set<string>): string[] | undefined {
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const visit = (id: string): string[] | undefined => {
+    if (id === start && path.length) return [...path];
+    if (onPath.has(id)) return undefined;
+    onPath.add(id);
+    path.push(id);
+    for (const t of outgoing.get(id) ?? []) {
+      if (!within.has(t)) continue;
+      const found = visit(t);
+      if (found) return found;
+    }
+    path.pop();
+    return undefined;
+  };
+  return visit(start);
+}
