@@ -222,7 +222,14 @@ export interface NodeState {
   output?: unknown;
   error?: StepError;
   handle?: string;
-  approval?: { pendingApprovers: string[]; decisions: ApprovalDecision[]; deadline?: string; message?: string };
+  approval?: {
+    pendingApprovers: string[];
+    decisions: ApprovalDecision[];
+    deadline?: string;
+    message?: string;
+    allowSelfApproval: boolean;
+    quorum: number;
+  };
 }
 
 export interface RunContext {

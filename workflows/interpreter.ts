@@ -248,17 +248,19 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunS
     const message = node.message ? String(await resolveTemplate(node.message, ctx())) : undefined;
     const timeoutMs = node.timeout !== undefined ? durationMs(node.timeout) : undefined;
     const started = Date.now();
+    const allowSelf = node.allowSelfApproval ?? def.settings.allowSelfApproval;
+    const needed =
+      node.quorum === 'any' ? 1 : node.quorum === 'all' ? Math.max(1, node.approvers.users.length) : node.quorum.count;
     ns.approval = {
       pendingApprovers: approvers(node.approvers),
       decisions: [],
       message,
       deadline: timeoutMs !== undefined ? new Date(started + timeoutMs).toISOString() : undefined,
+      allowSelfApproval: allowSelf,
+      quorum: needed,
     };
     ns.status = 'waiting-approval';
     publish();
-    const allowSelf = node.allowSelfApproval ?? def.settings.allowSelfApproval;
-    const needed =
-      node.quorum === 'any' ? 1 : node.quorum === 'all' ? Math.max(1, node.approvers.users.length) : node.quorum.count;
     let outcome: 'approved' | 'rejected' | undefined;
     const approvals = new Set<string>();
 

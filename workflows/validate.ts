@@ -79,6 +79,9 @@ export function validateRunbook(raw: unknown): ValidationResult {
   // ---- edges ----
   const incoming = new Map<string, string[]>();
   const outgoing = new Map<string, string[]>();
+  // Nodes some edge points at, valid or not: such a node is not a root even if its edges are broken.
+  const targeted = new Set(def.edges.map((e) => e.target));
+  const connected = new Set(def.edges.flatMap((e) => [e.source, e.target]));
   def.edges.forEach((e, i) => {
     const source = nodes.get(e.source);
     const target = nodes.get(e.target);
@@ -126,7 +129,7 @@ export function validateRunbook(raw: unknown): ValidationResult {
     else if (path[0] === [...path].sort()[0])
       add(id, 'edges', `the edges form a cycle ${path.concat(path[0]!).join(' → ')}: runbooks cannot loop (use forEach)`);
   }
-  const roots = [...nodes.keys()].filter((id) => !(incoming.get(id)?.length) && !inCycle.has(id));
+  const roots = [...nodes.keys()].filter((id) => !targeted.has(id) && !inCycle.has(id));
   const reached = new Set<string>();
   const stack = [...roots];
   while (stack.length) {
@@ -137,10 +140,10 @@ export function validateRunbook(raw: unknown): ValidationResult {
   }
   for (const id of nodes.keys()) {
     if (inCycle.has(id)) continue;
-    if (!reached.has(id))
-      add(id, 'edges', 'this node can never run: nothing that runs leads to it');
-    else if (nodes.size > 1 && !incoming.get(id)?.length && !outgoing.get(id)?.length)
+    if (nodes.size > 1 && !connected.has(id))
       add(id, 'edges', 'this node is not connected to any other step: connect it or remove it');
+    else if (!reached.has(id))
+      add(id, 'edges', 'this node can never run: nothing that runs leads to it');
   }
 
   // ---- upstream sets for expressions ----

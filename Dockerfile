@@ -1,0 +1,25 @@
+# One image for the Tenantflow server and worker (the command picks which).
+# Node 24 runs the TypeScript sources directly (type stripping), so there is no compile stage;
+# the designer is built with Vite in the build stage.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN node -e "import('./scripts/designer-build.ts').then((m) => m.buildDesignerIfStale())" && mkdir -p designer/dist
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/catalog ./catalog
+COPY --from=build /app/workflows ./workflows
+COPY --from=build /app/worker ./worker
+COPY --from=build /app/server ./server
+COPY --from=build /app/sandbox ./sandbox
+COPY --from=build /app/scripts ./scripts
+COPY --from=build /app/designer/dist ./designer/dist
+USER node
+EXPOSE 3000
+CMD ["node", "server/main.ts"]

@@ -1,0 +1,124 @@
+// `npm start`: the whole product on one machine with its embedded defaults. The Temporal dev
+// server (persisted under data/), the sandbox tenant, one worker and the server, each its own
+// process as in production. Ctrl-C stops everything this started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox } from '../sandbox/index.ts';
+import { freePort, startDevServer, type DevServer } from './temporal.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
+mkdirSync(dataDir, { recursive: true });
+
+async function portOr(preferred: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => void freePort().then(resolve));
+    s.listen(preferred, '127.0.0.1', () => s.close(() => resolve(preferred)));
+  });
+}
+
+const children: ChildProcess[] = [];
+let devServer: DevServer | undefined;
+let stopping = false;
+
+async function stopAll(code = 0): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    console.log('\ntenantflow: stopping...');
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+    await sandbox?.close();
+    await devServer?.stop();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+let temporalAddress = process.env.TEMPORAL_ADDRESS;
+let temporalUi = process.env.TEMPORAL_UI_URL;
+if (!temporalAddress) {
+  console.log('tenantflow: starting the Temporal dev server (data in data/temporal.db)...');
+  devServer = await startDevServer({
+    dbFile: join(dataDir, 'temporal.db'),
+    port: await portOr(Number(process.env.TEMPORAL_PORT ?? 7233)),
+    uiPort: await portOr(Number(process.env.TEMPORAL_UI_PORT ?? 8233)),
+  });
+  temporalAddress = devServer.address;
+  temporalUi = devServer.uiUrl;
+}
+
+console.log('tenantflow: starting the sandbox tenant...');
+const sandbox = await startSandbox({
+  port: await portOr(Number(process.env.SANDBOX_PORT ?? 4443)),
+  statePath: join(dataDir, 'sandbox'),
+  seed: 1,
+});
+const caFile = join(dataDir, 'sandbox-ca.pem');
+writeFileSync(caFile, sandbox.caPem);
+
+const serverPort = await portOr(Number(process.env.PORT ?? 3000));
+const env = {
+  ...process.env,
+  TEMPORAL_ADDRESS: temporalAddress,
+  TEMPORAL_UI_URL: temporalUi ?? '',
+  SANDBOX_URL: sandbox.url,
+  SANDBOX_TENANT_ID: sandbox.tenant.tenantId,
+  SANDBOX_CLIENT_ID: sandbox.tenant.clientId,
+  SANDBOX_CLIENT_SECRET: sandbox.tenant.clientSecret,
+  SANDBOX_CA_FILE: caFile,
+  PORT: String(serverPort),
+};
+
+function run(name: string, script: string): ChildProcess {
+  const child = spawn(process.execPath, [join(root, script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (d: Buffer) =>
+    d
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => `[${name}] ${l}\n`)
+      .join('');
+  child.stdout?.on('data', (d: Buffer) => process.stdout.write(prefix(d)));
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(prefix(d)));
+  child.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`tenantflow: the ${name} stopped (exit ${code}); stopping everything`);
+      void stopAll(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+run('worker', 'worker/main.ts');
+run('server', 'server/main.ts');
+
+// Wait until the API answers before printing where things are.
+for (let i = 0; i < 100; i++) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${serverPort}/api/health`);
+    if (res.ok) break;
+  } catch {
+    // not up yet
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+console.log(`
+Tenantflow is running. Ctrl-C stops everything.
+
+  App / API        http://127.0.0.1:${serverPort}      (health: /api/health, runbooks: /api/runbooks)
+  Temporal Web UI  ${temporalUi ?? '(external cluster)'}
+  Temporal         ${temporalAddress}
+  Sandbox tenant   ${sandbox.url}   (tenant ${sandbox.tenant.domain})
+
+Try the example onboarding runbook:
+  curl -s -X POST http://127.0.0.1:${serverPort}/api/runs -H 'content-type: application/json' \\
+    -H 'x-tenantflow-user: operator@tenantflow.local' \\
+    -d '{"runbookId":"onboarding","inputs":{"userPrincipalName":"new.hire@${sandbox.tenant.domain}","givenName":"New","surname":"Hire"}}'
+`);

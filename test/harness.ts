@@ -1,0 +1,140 @@
+// What every engine test needs: the run's Temporal dev server (started once by scripts/test.ts,
+// or here when a file runs alone), a sandbox tenant in process, and a real worker on its own
+// task queue. Nothing here stands in for Temporal or Graph.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.ts';
+import { startDevServer, type DevServer } from '../scripts/temporal.ts';
+import { graphClientCache } from '../worker/graph.ts';
+import { staticTenantDirectory, type TenantConnection } from '../worker/tenants.ts';
+import { createWorker } from '../worker/worker.ts';
+import type { RunbookDefinitionInput, RunContext, RunState } from '../workflows/definition.ts';
+import { RunbookDefinition } from '../workflows/definition.ts';
+import { runStateQuery } from '../workflows/messages.ts';
+import { Runs } from '../server/temporal.ts';
+
+export interface TestEnv {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  client: Client;
+  runs: Runs;
+  sandbox: Sandbox;
+  tenant: TenantConnection;
+  /** Graph client for reading the sandbox back, as an operator's tool would. */
+  graph: ReturnType<ReturnType<typeof graphClientCache>>;
+  worker?: Worker;
+  start(def: RunbookDefinitionInput, inputs?: Record<string, unknown>, run?: Partial<RunContext>): Promise<WorkflowHandle>;
+  state(handle: WorkflowHandle | string): Promise<RunState>;
+  waitFor(handle: WorkflowHandle | string, done: (s: RunState) => boolean, timeoutMs?: number): Promise<RunState>;
+  close(): Promise<void>;
+}
+
+let ownServer: Promise<DevServer> | undefined;
+
+async function temporalAddress(): Promise<string> {
+  const fromRunner = process.env.TENANTFLOW_TEST_TEMPORAL_ADDRESS;
+  if (fromRunner) return fromRunner;
+  ownServer ??= startDevServer({ headless: true });
+  return (await ownServer).address;
+}
+
+export function sandboxTenant(sandbox: Sandbox): TenantConnection {
+  return {
+    name: 'sandbox',
+    tenantId: sandbox.tenant.tenantId,
+    clientId: sandbox.tenant.clientId,
+    clientSecret: sandbox.tenant.clientSecret,
+    authorityHost: sandbox.url,
+    graphUrl: sandbox.url,
+    exchangeUrl: sandbox.url,
+    caPem: sandbox.caPem,
+  };
+}
+
+export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions } = {}): Promise<TestEnv> {
+  const address = await temporalAddress();
+  const namespace = 'default';
+  const taskQueue = `test-${randomUUID()}`;
+  const sandbox = await startSandbox({ seed: 1, users: 40, ...opts.sandbox });
+  const tenant = sandboxTenant(sandbox);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const runs = new Runs(client, taskQueue);
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (opts.worker !== false) {
+    nativeConnection = await NativeConnection.connect({ address });
+    const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
+    worker = await createWorker({
+      connection: nativeConnection,
+      namespace,
+      taskQueue,
+      tenants: staticTenantDirectory([tenant]),
+      workflowBundle: bundle ? { codePath: bundle } : undefined,
+    });
+    workerRun = worker.run();
+  }
+
+  const handleOf = (h: WorkflowHandle | string) => (typeof h === 'string' ? client.workflow.getHandle(h) : h);
+  const env: TestEnv = {
+    address,
+    namespace,
+    taskQueue,
+    client,
+    runs,
+    sandbox,
+    tenant,
+    graph: graphClientCache()(tenant),
+    worker,
+    async start(def, inputs = {}, run = {}) {
+      const definition = RunbookDefinition.parse(def);
+      const id = await runs.start({
+        definition,
+        inputs,
+        run: { startedBy: 'operator@tenantflow.test', tenant: 'sandbox', runbookId: 'test', version: 1, ...run },
+      });
+      return client.workflow.getHandle(id);
+    },
+    async state(h) {
+      return handleOf(h).query(runStateQuery);
+    },
+    async waitFor(h, done, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: RunState | undefined;
+      for (;;) {
+        try {
+          last = await handleOf(h).query(runStateQuery);
+          if (done(last)) return last;
+        } catch {
+          // not picked up by the worker yet
+        }
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for the run; last state:\n${JSON.stringify(last, null, 2)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      if (worker) {
+        worker.shutdown();
+        await workerRun;
+      }
+      await nativeConnection?.close();
+      await connection.close();
+      await sandbox.close();
+    },
+  };
+  return env;
+}
+
+/** Node states in a compact form for assertions: { nodeId: status }. */
+export function statuses(s: RunState): Record<string, string> {
+  return Object.fromEntries(Object.values(s.nodes).map((n) => [n.id, n.status]));
+}
+
+export async function stopOwnDevServer(): Promise<void> {
+  if (ownServer) await (await ownServer).stop();
+}
