@@ -3,7 +3,7 @@
 // task queue. Nothing here stands in for Temporal or Graph.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.ts';
 import { startDevServer, type DevServer } from '../scripts/temporal.ts';
 import { graphClientCache } from '../worker/graph.ts';
@@ -32,6 +32,9 @@ export interface TestEnv {
 }
 
 let ownServer: Promise<DevServer> | undefined;
+
+// Workers log every state change at INFO; tests show only what went wrong.
+Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR') });
 
 async function temporalAddress(): Promise<string> {
   const fromRunner = process.env.TENANTFLOW_TEST_TEMPORAL_ADDRESS;

@@ -86,7 +86,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         });
       }
       actx.heartbeat();
-      const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 5000);
+      const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
       try {
         const output = await handler(parsed.data, {
           graph: deps.graphFor(tenant),

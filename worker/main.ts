@@ -1,9 +1,10 @@
 // `npm run worker`: a worker process. Production runs several; `npm start` runs one.
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connectionOptions, temporalSettingsFromEnv } from './temporal-connection.ts';
 import { staticTenantDirectory, tenantsFromEnv } from './tenants.ts';
 import { createWorker } from './worker.ts';
 
+Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN') });
 const settings = temporalSettingsFromEnv();
 const tenants = await tenantsFromEnv();
 if (tenants.length === 0) console.warn('worker: no tenant connection configured (see README, "Connect a real tenant")');

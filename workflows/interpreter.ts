@@ -30,7 +30,14 @@ import {
 } from './definition.ts';
 import { evaluate, resolveTemplate, type ExpressionContext } from './expressions.ts';
 import { SA } from './search-attributes.ts';
-import { approvalSignal, resumeSignal, runStateQuery, type ApprovalSignal, type ResumeSignal } from './messages.ts';
+import {
+  approvalSignal,
+  resumeSignal,
+  runStateQuery,
+  type ApprovalSignal,
+  type CarriedStep,
+  type ResumeSignal,
+} from './messages.ts';
 
 
 const DEFAULT_TIMEOUT = '5m';
@@ -47,8 +54,10 @@ class RunEnded extends Error {
   }
 }
 
-export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunState> {
+export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Record<string, CarriedStep> }): Promise<RunState> {
   const { definition: def, inputs, run } = input;
+  // Steps that already succeeded in an earlier run (retry of a failed run): not executed again.
+  const carry = input.carry ?? {};
   const info = workflowInfo();
   const now = () => new Date().toISOString();
 
@@ -133,6 +142,13 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunS
   const launch = (id: string) => {
     const node = nodes.get(id)!;
     const ns = state.nodes[id]!;
+    const carried = carry[id];
+    if (carried) {
+      Object.assign(ns, { status: 'succeeded', output: carried.output, handle: carried.handle, attempts: 0, carriedFrom: carried.from });
+      ns.startedAt = ns.endedAt = now();
+      settle(id, carried.handle);
+      return;
+    }
     ns.status = 'running';
     ns.startedAt = now();
     active++;
@@ -140,6 +156,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunS
       .run(() => execute(node, ns))
       .then((handle) => {
         ns.endedAt = now();
+        ns.handle = handle;
         publish();
         settle(id, handle);
       })
@@ -189,7 +206,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunS
       const activities = proxyActivities<Record<string, ActionActivity>>({
         activityId: round === 1 ? node.id : `${node.id}#${round}`,
         startToCloseTimeout: node.timeout ?? def.settings.defaultTimeout ?? DEFAULT_TIMEOUT,
-        heartbeatTimeout: '30s',
+        // Short, so a step whose worker died is retried elsewhere within seconds.
+        heartbeatTimeout: '10s',
         retry: {
           maximumAttempts: retry.maximumAttempts,
           initialInterval: retry.initialInterval,
@@ -389,7 +407,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunS
     throw err;
   }
 
-  for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = ended ? 'cancelled' : 'skipped';
+  for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = 'skipped';
   state.endedAt = now();
   if (unexpected) {
     state.status = 'failed';

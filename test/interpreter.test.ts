@@ -1,0 +1,292 @@
+// The interpreter's semantics on the real Temporal dev server, with a real worker calling the
+// sandbox tenant through the real Graph client: parallel branches and joins, conditions and
+// skip propagation, approvals, retries, failures, error handling, cancellation and delays.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { RunbookDefinitionInput, RunState } from '../workflows/definition.ts';
+import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
+import { startTestEnv, statuses, type TestEnv } from './harness.ts';
+
+let env: TestEnv;
+let domain: string;
+const GROUP = `Interpreter tests ${randomUUID().slice(0, 8)}`;
+
+before(async () => {
+  env = await startTestEnv();
+  domain = env.sandbox.tenant.domain;
+  await env.graph.api('/groups').post({
+    displayName: GROUP,
+    mailEnabled: false,
+    mailNickname: GROUP.replace(/\W/g, ''),
+    securityEnabled: true,
+  });
+});
+after(async () => env?.close());
+
+const upn = (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@${domain}`;
+const createUser = (id: string, userPrincipalName: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  kind: 'action' as const,
+  action: 'user.create',
+  params: { userPrincipalName, displayName: `Test ${userPrincipalName}`, usageLocation: 'US' },
+  retry: { initialInterval: '100ms', maximumAttempts: 4 },
+  ...extra,
+});
+const noop = (id: string) => ({ id, kind: 'delay' as const, duration: '0s' });
+const def = (nodes: unknown[], edges: unknown[], inputs: unknown[] = []): RunbookDefinitionInput =>
+  ({ name: 'interpreter test', inputs, nodes, edges }) as RunbookDefinitionInput;
+const done = (s: RunState) => ['succeeded', 'failed', 'cancelled'].includes(s.status);
+
+async function userCount(userPrincipalName: string): Promise<number> {
+  const res = await env.graph.api('/users').filter(`userPrincipalName eq '${userPrincipalName}'`).get();
+  return res.value.length;
+}
+
+describe('interpreter on real Temporal', { concurrency: true }, () => {
+  it('runs parallel branches and joins them', async () => {
+    const who = upn('parallel');
+    const h = await env.start(
+      def(
+        [
+          createUser('create', who),
+          { id: 'licence', kind: 'action', action: 'licence.assign', params: { user: '{{ steps.create.output.id }}', licences: ['SPE_E3'] } },
+          { id: 'group', kind: 'action', action: 'group.addMember', params: { user: '{{ steps.create.output.id }}', group: GROUP } },
+          { id: 'join', kind: 'delay', duration: '0s' },
+          { id: 'end', kind: 'end' },
+        ],
+        [
+          { source: 'create', target: 'licence' },
+          { source: 'create', target: 'group' },
+          { source: 'licence', target: 'join' },
+          { source: 'group', target: 'join' },
+          { source: 'join', target: 'end' },
+        ],
+      ),
+    );
+    const final = await h.result();
+    assert.equal(final.status, 'succeeded');
+    assert.deepEqual(statuses(final), { create: 'succeeded', licence: 'succeeded', group: 'succeeded', join: 'succeeded', end: 'succeeded' });
+    const joinStart = Date.parse(final.nodes.join!.startedAt!);
+    assert.ok(joinStart >= Date.parse(final.nodes.licence!.endedAt!) && joinStart >= Date.parse(final.nodes.group!.endedAt!), 'the join waits for both branches');
+    const user = await env.graph.api(`/users/${who}`).select('id,assignedLicenses').get();
+    assert.equal(user.assignedLicenses.length, 1);
+    const groups = await env.graph.api(`/users/${user.id}/memberOf`).get();
+    assert.ok(groups.value.some((g: { displayName: string }) => g.displayName === GROUP));
+  });
+
+  it('takes one branch of a condition and propagates the skip through the other', async () => {
+    const graph = def(
+      [
+        { id: 'check', kind: 'condition', expression: "inputs.kind = 'employee'" },
+        noop('employee1'),
+        noop('employee2'),
+        noop('contractor'),
+        noop('join'),
+        { id: 'end', kind: 'end' },
+      ],
+      [
+        { source: 'check', sourceHandle: 'true', target: 'employee1' },
+        { source: 'employee1', target: 'employee2' },
+        { source: 'check', sourceHandle: 'false', target: 'contractor' },
+        { source: 'employee2', target: 'join' },
+        { source: 'contractor', target: 'join' },
+        { source: 'join', target: 'end' },
+      ],
+      [{ name: 'kind', type: 'string' }],
+    );
+    const contractor = await (await env.start(graph, { kind: 'contractor' })).result();
+    assert.deepEqual(statuses(contractor), {
+      check: 'succeeded',
+      employee1: 'skipped',
+      employee2: 'skipped',
+      contractor: 'succeeded',
+      join: 'succeeded',
+      end: 'succeeded',
+    });
+    const employee = await (await env.start(graph, { kind: 'employee' })).result();
+    assert.equal(employee.nodes.contractor!.status, 'skipped');
+    assert.equal(employee.nodes.employee2!.status, 'succeeded');
+    assert.equal(employee.nodes.join!.status, 'succeeded');
+  });
+
+  const approvalGraph = (extra: Record<string, unknown> = {}) =>
+    def(
+      [
+        { id: 'ask', kind: 'approval', approvers: { users: ['boss@contoso.com', 'deputy@contoso.com'] }, message: 'Go ahead?', ...extra },
+        noop('yes'),
+        noop('no'),
+        ...(extra.onTimeout === 'route' ? [noop('late')] : []),
+      ],
+      [
+        { source: 'ask', sourceHandle: 'approved', target: 'yes' },
+        { source: 'ask', sourceHandle: 'rejected', target: 'no' },
+        ...(extra.onTimeout === 'route' ? [{ source: 'ask', sourceHandle: 'timeout', target: 'late' }] : []),
+      ],
+    );
+
+  it('waits for approval, refuses self-approval, and continues on approve', async () => {
+    const h = await env.start(approvalGraph(), {}, { startedBy: 'requester@contoso.com' });
+    const waiting = await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    assert.equal(waiting.status, 'waiting-approval');
+    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    const described = await h.describe();
+    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'requester@contoso.com' });
+    const refused = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
+    assert.match(refused.nodes.ask!.approval!.decisions[0]!.refused ?? '', /started the run/);
+    assert.equal(refused.nodes.ask!.status, 'waiting-approval');
+
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', comment: 'fine by me' });
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
+    assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'boss@contoso.com', comment: 'fine by me', approvers: ['boss@contoso.com'] });
+  });
+
+  it('takes the rejected branch on reject', async () => {
+    const h = await env.start(approvalGraph());
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'reject', by: 'deputy@contoso.com', comment: 'not this week' });
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'skipped', no: 'succeeded' });
+    assert.equal(final.nodes.ask!.approval!.decisions[0]!.comment, 'not this week');
+  });
+
+  it('needs every listed approver with quorum "all"', async () => {
+    const h = await env.start(approvalGraph({ quorum: 'all' }));
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com' });
+    const one = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) === 1);
+    assert.equal(one.nodes.ask!.status, 'waiting-approval', 'one of two approvals is not enough');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'deputy@contoso.com' });
+    assert.equal((await h.result()).nodes.yes!.status, 'succeeded');
+  });
+
+  it('applies the configured outcome when an approval times out', async () => {
+    const rejected = await (await env.start(approvalGraph({ timeout: '1s' }))).result();
+    assert.deepEqual(statuses(rejected), { ask: 'succeeded', yes: 'skipped', no: 'succeeded' });
+    assert.equal(rejected.nodes.ask!.approval!.decisions[0]!.comment, 'timed out');
+    const routed = await (await env.start(approvalGraph({ timeout: '1s', onTimeout: 'route' }))).result();
+    assert.deepEqual(statuses(routed), { ask: 'succeeded', yes: 'skipped', no: 'skipped', late: 'succeeded' });
+  });
+
+  it('fails the run on a non-retryable error without retrying', async () => {
+    const h = await env.start(
+      def(
+        [{ id: 'add', kind: 'action', action: 'group.addMember', params: { group: 'No Such Group', user: 'nobody@contoso.com' } }, noop('next')],
+        [{ source: 'add', target: 'next' }],
+      ),
+    );
+    await assert.rejects(h.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      return true;
+    });
+    const s = await env.state(h);
+    assert.equal(s.status, 'failed');
+    assert.equal(s.nodes.add!.status, 'failed');
+    assert.equal(s.nodes.add!.attempts, 1);
+    assert.match(s.nodes.add!.error!.message, /does not exist/);
+    assert.equal(s.nodes.next!.status, 'skipped');
+  });
+
+  it('continues past a failed step with onError "continue" and routes with "route"', async () => {
+    const failing = (id: string, onError: string) => ({
+      id,
+      kind: 'action',
+      action: 'group.addMember',
+      params: { group: GROUP, user: `ghost.${id}@${domain}` },
+      onError,
+    });
+    const cont = await (
+      await env.start(def([failing('add', 'continue'), noop('next')], [{ source: 'add', target: 'next' }]))
+    ).result();
+    assert.equal(cont.status, 'succeeded');
+    assert.deepEqual(statuses(cont), { add: 'failed', next: 'succeeded' });
+    assert.match(cont.nodes.add!.error!.message, /user ghost\.add@.* does not exist/);
+
+    const routed = await (
+      await env.start(
+        def(
+          [failing('add', 'route'), noop('happy'), noop('handler')],
+          [
+            { source: 'add', target: 'happy' },
+            { source: 'add', sourceHandle: 'error', target: 'handler' },
+          ],
+        ),
+      )
+    ).result();
+    assert.deepEqual(statuses(routed), { add: 'failed', happy: 'skipped', handler: 'succeeded' });
+  });
+
+  it('pauses a failed step for an operator, who can skip it', async () => {
+    const h = await env.start(
+      def(
+        [{ id: 'add', kind: 'action', action: 'group.addMember', params: { group: GROUP, user: `ghost@${domain}` }, onError: 'pause' }, noop('next')],
+        [{ source: 'add', target: 'next' }],
+      ),
+    );
+    const paused = await env.waitFor(h, (s) => s.nodes.add?.status === 'paused');
+    assert.equal(paused.status, 'paused');
+    await h.signal(resumeSignal, { nodeId: 'add', action: 'skip', by: 'operator@contoso.com' });
+    assert.deepEqual(statuses(await h.result()), { add: 'skipped', next: 'succeeded' });
+  });
+
+  it('cancels a run: the running step stops and nothing after it runs', async () => {
+    const who = upn('cancel');
+    const h = await env.start(
+      def(
+        [noop('first'), { id: 'wait', kind: 'delay', duration: '1h' }, createUser('create', who)],
+        [
+          { source: 'first', target: 'wait' },
+          { source: 'wait', target: 'create' },
+        ],
+      ),
+    );
+    await env.waitFor(h, (s) => s.nodes.wait?.status === 'running');
+    await h.cancel();
+    const s = await env.waitFor(h, done);
+    assert.deepEqual(statuses(s), { first: 'succeeded', wait: 'cancelled', create: 'skipped' });
+    assert.equal(s.status, 'cancelled');
+    assert.equal((await h.describe()).status.name, 'CANCELLED');
+    assert.equal(await userCount(who), 0);
+  });
+
+  it('waits for a duration and until a date', async () => {
+    const at = new Date(Date.now() + 2500).toISOString();
+    const h = await env.start(
+      def(
+        [
+          { id: 'short', kind: 'delay', duration: '1s' },
+          { id: 'until', kind: 'delay', until: 'inputs.at' },
+        ],
+        [{ source: 'short', target: 'until' }],
+        [{ name: 'at', type: 'date' }],
+      ),
+      { at },
+    );
+    const s = await h.result();
+    const took = Date.parse(s.nodes.short!.endedAt!) - Date.parse(s.nodes.short!.startedAt!);
+    assert.ok(took >= 1000, `waited ${took} ms`);
+    assert.ok(Date.parse(s.nodes.until!.endedAt!) >= Date.parse(at), 'waited until the date');
+  });
+});
+
+// Scripted faults apply to the whole sandbox, so this runs on its own.
+describe('interpreter under faults', () => {
+  it('retries a throttled step until it succeeds, honouring Retry-After, and writes once', async () => {
+    const who = upn('retry');
+    env.sandbox.admin.setFaults({
+      scripted: [{ status: 503, count: 2, match: `^POST /v1\\.0/users$`, retryAfterSeconds: 1 }],
+    });
+    const h = await env.start(def([createUser('create', who)], []));
+    const final = await h.result();
+    assert.equal(final.nodes.create!.status, 'succeeded');
+    assert.equal(final.nodes.create!.attempts, 3);
+    const gap = Date.parse(final.nodes.create!.endedAt!) - Date.parse(final.nodes.create!.startedAt!);
+    assert.ok(gap >= 2000, `two Retry-After waits of 1 s, got ${gap} ms`);
+    assert.equal(await userCount(who), 1);
+  });
+
+});
