@@ -1,0 +1,200 @@
+// The sandbox's own control surface (not part of Microsoft 365): reset and reseed, faults and
+// limits, app registrations with chosen permissions, state export, request log, mutation counts.
+// SandboxAdmin is the in-process API; handleAdmin serves the same under /_admin over HTTP.
+import type { FaultConfig, ScriptedFault } from './faults.ts';
+import type { MutationFilter, MutationRecord, RequestLogEntry } from './requestlog.ts';
+import type { DemoCredentials, Runtime } from './runtime.ts';
+import type { TenantStore, User } from './store.ts';
+import { ALL_PERMISSIONS } from './permissions.ts';
+
+export interface AppCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  displayName: string;
+  permissions: string[];
+}
+
+export interface LimitsConfig {
+  throttling?: boolean;
+  timeScale?: number;
+}
+
+export interface RequestLogFilter {
+  since?: number;
+  surface?: string;
+  path?: string;
+  method?: string;
+}
+
+export interface SandboxAdmin {
+  /** Back to the seeded tenant the sandbox started with (or another seed / size); clears log and counters. */
+  reset(opts?: { seed?: number; users?: number }): void;
+  /** The default tenant's state, for direct inspection in tests. */
+  readonly store: TenantStore;
+  findUser(idOrUpn: string): User | undefined;
+  setFaults(config: FaultConfig): void;
+  updateFaults(partial: FaultConfig): void;
+  /** Fails the next matching request(s) on purpose, e.g. { status: 503, match: '^POST /v1.0/users$' }. */
+  failNext(fault: ScriptedFault): void;
+  faults(): FaultConfig;
+  setLimits(limits: LimitsConfig): void;
+  limits(): Required<LimitsConfig>;
+  /** A new app registration in a tenant (default: the demo tenant) with exactly these application permissions. */
+  createApp(opts: { permissions: string[]; displayName?: string; tenantId?: string }): AppCredentials;
+  setAppPermissions(clientId: string, permissions: string[], tenantId?: string): void;
+  /** Another seeded tenant, for MSP scenarios. */
+  addTenant(opts: { seed: number; users?: number; domainName: string; displayName?: string }): DemoCredentials;
+  requestLog(filter?: RequestLogFilter): RequestLogEntry[];
+  mutations(filter?: MutationFilter): MutationRecord[];
+  mutationCount(filter?: MutationFilter): number;
+  mutationSummary(filter?: MutationFilter): Record<string, number>;
+  /** Moves the sandbox clock forward (token expiry, deleted-item retention, delays). */
+  advanceClock(seconds: number): void;
+  exportState(): unknown;
+  importState(state: unknown): void;
+  /** Writes the state file now (no-op without statePath). */
+  saveState(): void;
+}
+
+export function createAdmin(rt: Runtime): SandboxAdmin {
+  const tenantOf = (tenantId?: string): TenantStore => {
+    const t = tenantId ? rt.tenant(tenantId) : rt.store;
+    if (!t) throw new AdminError(404, `no tenant ${tenantId}`);
+    return t;
+  };
+  return {
+    reset: (opts) => rt.reseed(opts?.seed ?? rt.opts.seed, opts?.users ?? rt.opts.users),
+    get store() {
+      return rt.store;
+    },
+    findUser: (idOrUpn) => rt.store.findUser(idOrUpn),
+    setFaults: (config) => rt.faults.set(config),
+    updateFaults: (partial) => rt.faults.update(partial),
+    failNext: (fault) => rt.faults.script(fault),
+    faults: () => rt.faults.snapshot(),
+    setLimits: (limits) => {
+      if (limits.throttling !== undefined) rt.opts.throttling = limits.throttling;
+      if (limits.timeScale !== undefined) {
+        if (!(limits.timeScale > 0)) throw new AdminError(400, 'timeScale must be a positive number');
+        rt.opts.timeScale = limits.timeScale;
+      }
+      for (const hook of rt.onReset) hook();
+    },
+    limits: () => ({ throttling: rt.opts.throttling, timeScale: rt.opts.timeScale }),
+    createApp: (opts) => {
+      const store = tenantOf(opts.tenantId);
+      const unknown = opts.permissions.filter((p) => !ALL_PERMISSIONS.includes(p));
+      if (unknown.length) throw new AdminError(400, `unknown permissions: ${unknown.join(', ')} (known: ${ALL_PERMISSIONS.join(', ')})`);
+      const app = store.createApp({ displayName: opts.displayName ?? 'Test app', permissions: opts.permissions, nowMs: rt.now() });
+      return { tenantId: store.info.id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, displayName: app.displayName, permissions: app.permissions };
+    },
+    setAppPermissions: (clientId, permissions, tenantId) => {
+      const app = tenantOf(tenantId).appByClientId(clientId);
+      if (!app) throw new AdminError(404, `no app ${clientId}`);
+      app.permissions = [...new Set(permissions)];
+    },
+    addTenant: (opts) => rt.addTenant(opts.seed, opts.users ?? 20, opts.domainName, opts.displayName),
+    requestLog: (filter) => rt.log.requests(filter),
+    mutations: (filter) => rt.log.mutations(filter),
+    mutationCount: (filter) => rt.log.mutationCount(filter),
+    mutationSummary: (filter) => rt.log.mutationSummary(filter),
+    advanceClock: (seconds) => {
+      rt.clockOffsetMs += seconds * 1000;
+    },
+    exportState: () => rt.exportState(),
+    importState: (state) => rt.importState(state as ReturnType<Runtime['exportState']>),
+    saveState: () => rt.saveState(),
+  };
+}
+
+export class AdminError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const obj = (body: unknown): Record<string, unknown> => (body && typeof body === 'object' ? (body as Record<string, unknown>) : {});
+
+function mutationFilter(q: URLSearchParams): MutationFilter {
+  const f: MutationFilter = {};
+  for (const k of ['objectId', 'op', 'path', 'tenantId', 'appId'] as const) {
+    const v = q.get(k);
+    if (v) f[k] = v;
+  }
+  return f;
+}
+
+/** HTTP mirror of SandboxAdmin under /_admin. */
+export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, path: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown } {
+  const route = `${method} ${path.replace(/\/+$/, '')}`;
+  const b = obj(body);
+  switch (route) {
+    case 'GET /_admin':
+    case 'GET /_admin/info':
+      return {
+        status: 200,
+        body: { url: rt.baseUrl, graphBaseUrl: `${rt.baseUrl}/v1.0`, exchangeBaseUrl: `${rt.baseUrl}/adminapi/beta/${rt.demo.tenantId}`, tenant: rt.demo, tenants: [...rt.tenants.values()].map((t) => t.info), limits: admin.limits(), faults: admin.faults() },
+      };
+    case 'POST /_admin/reset':
+      admin.reset({ seed: typeof b['seed'] === 'number' ? b['seed'] : undefined, users: typeof b['users'] === 'number' ? b['users'] : undefined });
+      return { status: 200, body: { tenant: rt.demo } };
+    case 'POST /_admin/seed':
+      if (typeof b['seed'] !== 'number') throw new AdminError(400, 'seed (number) is required');
+      admin.reset({ seed: b['seed'], users: typeof b['users'] === 'number' ? b['users'] : undefined });
+      return { status: 200, body: { tenant: rt.demo } };
+    case 'GET /_admin/faults':
+      return { status: 200, body: admin.faults() };
+    case 'PUT /_admin/faults':
+      admin.setFaults(b as FaultConfig);
+      return { status: 200, body: admin.faults() };
+    case 'PATCH /_admin/faults':
+      admin.updateFaults(b as FaultConfig);
+      return { status: 200, body: admin.faults() };
+    case 'POST /_admin/faults/next':
+      admin.failNext(b as unknown as ScriptedFault);
+      return { status: 200, body: admin.faults() };
+    case 'GET /_admin/limits':
+      return { status: 200, body: admin.limits() };
+    case 'PUT /_admin/limits':
+    case 'PATCH /_admin/limits':
+      admin.setLimits(b as LimitsConfig);
+      return { status: 200, body: admin.limits() };
+    case 'POST /_admin/apps': {
+      if (!Array.isArray(b['permissions'])) throw new AdminError(400, 'permissions (array of application permission names) is required');
+      return { status: 201, body: admin.createApp({ permissions: b['permissions'] as string[], displayName: b['displayName'] as string | undefined, tenantId: b['tenantId'] as string | undefined }) };
+    }
+    case 'POST /_admin/tenants': {
+      if (typeof b['seed'] !== 'number' || typeof b['domainName'] !== 'string') throw new AdminError(400, 'seed (number) and domainName (string) are required');
+      return { status: 201, body: admin.addTenant({ seed: b['seed'], users: b['users'] as number | undefined, domainName: b['domainName'], displayName: b['displayName'] as string | undefined }) };
+    }
+    case 'GET /_admin/state':
+      return { status: 200, body: admin.exportState() };
+    case 'PUT /_admin/state':
+      admin.importState(body);
+      return { status: 204 };
+    case 'POST /_admin/state/save':
+      admin.saveState();
+      return { status: 204 };
+    case 'GET /_admin/requests': {
+      const since = query.get('since');
+      return { status: 200, body: { value: admin.requestLog({ since: since ? Number(since) : undefined, surface: query.get('surface') ?? undefined, path: query.get('path') ?? undefined, method: query.get('method') ?? undefined }) } };
+    }
+    case 'GET /_admin/mutations': {
+      const filter = mutationFilter(query);
+      return { status: 200, body: { count: admin.mutationCount(filter), byOp: admin.mutationSummary(filter), value: admin.mutations(filter) } };
+    }
+    case 'POST /_admin/clock':
+      admin.advanceClock(Number(b['advanceSeconds'] ?? 0));
+      return { status: 200, body: { now: new Date(rt.now()).toISOString() } };
+  }
+  const appPerm = /^PUT \/_admin\/apps\/([^/]+)\/permissions$/.exec(route);
+  if (appPerm) {
+    if (!Array.isArray(b['permissions'])) throw new AdminError(400, 'permissions (array) is required');
+    admin.setAppPermissions(appPerm[1]!, b['permissions'] as string[], b['tenantId'] as string | undefined);
+    return { status: 204 };
+  }
+  throw new AdminError(404, `no admin route ${route}`);
+}

@@ -1,0 +1,66 @@
+// How directory objects look on the wire: property sets, default projections, @odata.type.
+import type { TypeInfo } from '../odata.ts';
+import { publicView, type Group, type TenantStore, type User } from '../store.ts';
+import { assignedPlans } from '../licensing.ts';
+
+export const USER_WRITABLE = new Set([
+  'accountEnabled', 'ageGroup', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeHireDate',
+  'employeeLeaveDateTime', 'employeeId', 'employeeType', 'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation',
+  'onPremisesImmutableId', 'otherMails', 'passwordPolicies', 'passwordProfile', 'postalCode', 'preferredLanguage', 'state', 'streetAddress',
+  'surname', 'usageLocation', 'userPrincipalName', 'userType',
+]);
+export const USER_READ_ONLY = new Set([
+  'id', 'createdDateTime', 'deletedDateTime', 'assignedLicenses', 'assignedPlans', 'proxyAddresses', 'signInSessionsValidFromDateTime',
+  'lastPasswordChangeDateTime', 'onPremisesSyncEnabled', 'externalUserState', 'externalUserStateChangeDateTime', 'creationType',
+]);
+
+export const USER_TYPE: TypeInfo = {
+  name: 'microsoft.graph.user',
+  properties: new Set([...USER_WRITABLE, ...USER_READ_ONLY]),
+  defaults: ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'],
+  advancedOnly: true,
+};
+
+export const GROUP_WRITABLE = new Set([
+  'classification', 'description', 'displayName', 'groupTypes', 'isAssignableToRole', 'mailEnabled', 'mailNickname', 'membershipRule',
+  'membershipRuleProcessingState', 'preferredLanguage', 'resourceBehaviorOptions', 'resourceProvisioningOptions', 'securityEnabled', 'theme', 'visibility',
+]);
+export const GROUP_READ_ONLY = new Set([
+  'id', 'createdDateTime', 'deletedDateTime', 'expirationDateTime', 'mail', 'onPremisesSyncEnabled', 'proxyAddresses', 'renewedDateTime', 'securityIdentifier',
+]);
+
+export const GROUP_TYPE: TypeInfo = {
+  name: 'microsoft.graph.group',
+  properties: new Set([...GROUP_WRITABLE, ...GROUP_READ_ONLY]),
+  advancedOnly: true,
+};
+
+export const DIRECTORY_OBJECT_TYPE: TypeInfo = {
+  name: 'microsoft.graph.directoryObject',
+  properties: new Set(['@odata.type', ...USER_TYPE.properties, ...GROUP_TYPE.properties]),
+  advancedOnly: true,
+};
+
+export function userView(_store: TenantStore, user: User): Record<string, unknown> {
+  const v = publicView(user);
+  v['assignedPlans'] = assignedPlans(user);
+  v['passwordProfile'] = null;
+  return v;
+}
+
+export function groupView(_store: TenantStore, group: Group): Record<string, unknown> {
+  return publicView(group);
+}
+
+export function defaultUserView(store: TenantStore, user: User): Record<string, unknown> {
+  const v = userView(store, user);
+  const out: Record<string, unknown> = {};
+  for (const k of USER_TYPE.defaults!) out[k] = v[k] ?? null;
+  return out;
+}
+
+/** A member of a mixed collection (members, memberOf, directReports): typed, default properties. */
+export function directoryObjectView(store: TenantStore, obj: { kind: 'user'; object: User } | { kind: 'group'; object: Group }): Record<string, unknown> {
+  if (obj.kind === 'user') return { '@odata.type': '#microsoft.graph.user', ...defaultUserView(store, obj.object) };
+  return { '@odata.type': '#microsoft.graph.group', ...groupView(store, obj.object) };
+}

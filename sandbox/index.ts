@@ -1,0 +1,129 @@
+// The sandbox tenant: a local Microsoft 365 that answers Graph, the identity platform and the
+// Exchange admin API the way the real service does, including how it fails.
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { loadOrCreateTls } from './tls.ts';
+import { loadOrCreateSigningKey } from './auth.ts';
+import { Runtime } from './runtime.ts';
+import { createAdmin, type SandboxAdmin } from './admin.ts';
+import { createSandboxServer, type Surface } from './server.ts';
+import { registerUserRoutes } from './graph/users.ts';
+import { registerGroupRoutes } from './graph/groups.ts';
+import { registerLicenseRoutes } from './graph/licenses.ts';
+import { registerDirectoryRoutes } from './graph/directory.ts';
+import type { FaultConfig } from './faults.ts';
+
+export type { FaultConfig, ScriptedFault } from './faults.ts';
+export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';
+export type { MutationFilter, MutationRecord, RequestLogEntry } from './requestlog.ts';
+export { ALL_PERMISSIONS, GRAPH_PERMISSIONS } from './permissions.ts';
+export { SKUS, SKU_BY_PART } from './skus.ts';
+
+export interface SandboxOptions {
+  /** 0 / undefined = a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Same seed, same tenant (ids, people, credentials). Default 1. */
+  seed?: number;
+  /** Seeded user count; default 60, up to 100,000. */
+  users?: number;
+  /** Shrinks every throttling window by this factor (100: a 10 s window lasts 0.1 s). Default 1. */
+  timeScale?: number;
+  /** Microsoft's published limits; default true. */
+  throttling?: boolean;
+  /** Load state from / save state to this folder (state.json plus the TLS and token-signing keys). */
+  statePath?: string;
+  faults?: FaultConfig;
+  log?: (msg: string) => void;
+}
+
+export interface SandboxTenant {
+  tenantId: string;
+  domain: string;
+  clientId: string;
+  clientSecret: string;
+  displayName: string;
+}
+
+export interface Sandbox {
+  /** https://127.0.0.1:PORT, also the authorityHost for @azure/identity. */
+  url: string;
+  /** `${url}/v1.0` (beta at `${url}/beta`). */
+  graphBaseUrl: string;
+  /** `${url}/adminapi/beta/${tenantId}`: POST /InvokeCommand. */
+  exchangeBaseUrl: string;
+  /** The CA that signed the sandbox's certificate: pass it to trustSandboxCa. */
+  caPem: string;
+  /** The demo tenant and its app registration, granted every permission the catalog needs. */
+  readonly tenant: SandboxTenant;
+  admin: SandboxAdmin;
+  close(): Promise<void>;
+}
+
+/**
+ * Makes this process trust the sandbox's CA for node:https (MSAL) and fetch (the Graph client),
+ * on top of the system CAs. No NODE_TLS_REJECT_UNAUTHORIZED needed.
+ */
+export function trustSandboxCa(caPem: string): void {
+  const current = tls.getCACertificates('default');
+  if (current.includes(caPem)) return;
+  tls.setDefaultCACertificates([...current, caPem]);
+}
+
+/** Every Graph area's routes, in one router (also used by $batch). */
+function registerGraph(rt: Runtime): void {
+  registerUserRoutes(rt.graph);
+  registerGroupRoutes(rt.graph);
+  registerLicenseRoutes(rt.graph);
+  registerDirectoryRoutes(rt.graph);
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const log = opts.log ?? (() => {});
+  const certs = loadOrCreateTls(opts.statePath);
+  const rt = new Runtime(
+    {
+      seed: opts.seed ?? 1,
+      users: Math.min(100_000, opts.users ?? 60),
+      timeScale: opts.timeScale ?? 1,
+      throttling: opts.throttling ?? true,
+      statePath: opts.statePath,
+      faults: opts.faults,
+      log,
+    },
+    loadOrCreateSigningKey(opts.statePath),
+  );
+  registerGraph(rt);
+  const surfaces: Surface[] = [];
+  const admin = createAdmin(rt);
+  const server = createSandboxServer(rt, admin, certs, surfaces);
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  rt.baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`sandbox: listening on ${rt.baseUrl}`);
+
+  return {
+    url: rt.baseUrl,
+    graphBaseUrl: `${rt.baseUrl}/v1.0`,
+    get exchangeBaseUrl() {
+      return `${rt.baseUrl}/adminapi/beta/${rt.demo.tenantId}`;
+    },
+    caPem: certs.caPem,
+    get tenant() {
+      return { ...rt.demo };
+    },
+    admin,
+    close: async () => {
+      rt.saveState();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Clients wired to a sandbox the way the worker wires them to a real tenant: @azure/identity's
+// ClientSecretCredential with the sandbox as authority host, and the Graph client on top of it.
+import { ClientSecretCredential } from '@azure/identity';
+import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { trustSandboxCa, type Sandbox } from './index.ts';
+
+export interface ClientCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export function sandboxCredential(sandbox: Sandbox, creds: ClientCredentials = sandbox.tenant): ClientSecretCredential {
+  trustSandboxCa(sandbox.caPem);
+  return new ClientSecretCredential(creds.tenantId, creds.clientId, creds.clientSecret, { authorityHost: sandbox.url, disableInstanceDiscovery: true });
+}
+
+export interface GraphClientOptions {
+  creds?: ClientCredentials;
+  /** false: no RetryHandler, so the caller sees the raw 429 / 503 / 504 (the worker leaves retries to Temporal). */
+  retry?: boolean;
+}
+
+export function sandboxGraphClient(sandbox: Sandbox, opts: GraphClientOptions = {}): Client {
+  const credential = sandboxCredential(sandbox, opts.creds ?? sandbox.tenant);
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: ['https://graph.microsoft.com/.default'] });
+  const customHosts = new Set([new URL(sandbox.url).hostname]);
+  if (opts.retry === false) {
+    const auth = new AuthenticationHandler(authProvider);
+    auth.setNext(new HTTPMessageHandler());
+    return Client.initWithMiddleware({ middleware: auth, baseUrl: sandbox.url, customHosts });
+  }
+  return Client.initWithMiddleware({ authProvider, baseUrl: sandbox.url, customHosts });
+}
