@@ -7,5 +7,8 @@ if (process.env.TEMPORAL_ADDRESS) {
 } else {
   ensureTemporalCli();
 }
-const { buildDesignerIfStale } = await import('./designer-build.ts');
-await buildDesignerIfStale();
+// A worker-only or API-only machine can skip the browser build.
+if (process.env.TENANTFLOW_SKIP_DESIGNER !== '1') {
+  const { buildDesignerIfStale } = await import('./designer-build.ts');
+  await buildDesignerIfStale();
+}

@@ -233,7 +233,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     assert.deepEqual(statuses(await h.result()), { add: 'skipped', next: 'succeeded' });
   });
 
-  it('cancels a run: the running step stops and nothing after it runs', async () => {
+  it('cancels a run waiting on a timer: nothing after it runs', async () => {
     const who = upn('cancel');
     const h = await env.start(
       def(
@@ -289,4 +289,25 @@ describe('interpreter under faults', () => {
     assert.equal(await userCount(who), 1);
   });
 
+
+  it('cancelling a run stops the step in flight and runs nothing after it', async () => {
+    const who = upn('inflight');
+    env.sandbox.admin.setFaults({ latencyMs: 1500 });
+    try {
+      const h = await env.start(
+        def(
+          [createUser('create', who), { id: 'licence', kind: 'action', action: 'licence.assign', params: { user: who, licences: ['SPE_E3'] } }],
+          [{ source: 'create', target: 'licence' }],
+        ),
+      );
+      await env.waitFor(h, (s) => s.nodes.create?.status === 'running');
+      await new Promise((r) => setTimeout(r, 300));
+      await h.cancel();
+      const s = await env.waitFor(h, done);
+      assert.equal(s.status, 'cancelled');
+      assert.deepEqual(statuses(s), { create: 'cancelled', licence: 'skipped' });
+    } finally {
+      env.sandbox.admin.setFaults({});
+    }
+  });
 });

@@ -11,15 +11,23 @@ import type {
   ActionFailureDetails,
 } from '../catalog/contract.ts';
 import { toFailure } from './errors.ts';
+import { exchangeClientCache, type ExchangeClient } from './exchange.ts';
+import { defaultTagStore, type TagStore } from './tags.ts';
 import type { TenantConnection, TenantDirectory } from './tenants.ts';
 
 export interface ActionContext {
   graph: Client;
+  /** The Exchange Online admin API (InvokeCommand) on the same credential. */
+  exchange: ExchangeClient;
+  /** Tenantflow's own user tags (never written to Entra). */
+  tags: TagStore;
   tenant: TenantConnection;
   /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
   idempotencyKey: string;
   /** 1 on the first attempt. */
   attempt: number;
+  /** When the step's first attempt was scheduled (ms): objects created since then may be this step's own. */
+  stepScheduledAt: number;
   /** Aborted when the run (or the step) is cancelled. */
   signal: AbortSignal;
   heartbeat(details?: unknown): void;
@@ -41,7 +49,7 @@ export function implement<C extends ActionContract>(contract: C, handler: Action
 
 export interface ActivityDeps {
   tenants: TenantDirectory;
-  graphFor: (conn: TenantConnection) => Client;
+  graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   actions: ActionImplementation[];
   heartbeatEveryMs?: number;
 }
@@ -67,11 +75,13 @@ function invalidInput(contract: ActionContract, error: z.ZodError, attempt: numb
 /** Builds the activities (one per action, named by its id) from their dependencies. */
 export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
   const activities: Record<string, ActionActivity> = {};
+  const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
+  let tags = deps.tags;
   for (const { contract, handler } of deps.actions) {
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
     activities[contract.id] = async (envelope) => {
       const actx = Context.current();
-      const { attempt, activityId, workflowExecution } = actx.info;
+      const { attempt, activityId, workflowExecution, scheduledTimestampMs } = actx.info;
       const parsed = contract.input.safeParse(envelope.params);
       if (!parsed.success) throw invalidInput(contract, parsed.error, attempt);
       let tenant: TenantConnection;
@@ -89,10 +99,11 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
       try {
         const output = await handler(parsed.data, {
-          graph: deps.graphFor(tenant),
+          graph: deps.graphFor(tenant, actx.cancellationSignal),
           tenant,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
           attempt,
+          stepScheduledAt: scheduledTimestampMs,
           signal: actx.cancellationSignal,
           heartbeat: (d) => actx.heartbeat(d),
         });

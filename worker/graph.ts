@@ -27,31 +27,51 @@ export function credentialFor(conn: TenantConnection): ClientSecretCredential {
   });
 }
 
-export function createGraphClient(conn: TenantConnection): Client {
+interface Transport {
+  middleware: AuthenticationHandler;
+  baseUrl: string;
+  host: string;
+}
+
+function transportFor(conn: TenantConnection): Transport {
   const credential = credentialFor(conn);
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: ['https://graph.microsoft.com/.default'],
   });
-  const auth = new AuthenticationHandler(authProvider);
-  auth.setNext(new HTTPMessageHandler());
+  const middleware = new AuthenticationHandler(authProvider);
+  middleware.setNext(new HTTPMessageHandler());
   const baseUrl = (conn.graphUrl ?? 'https://graph.microsoft.com').replace(/\/$/, '');
+  return { middleware, baseUrl, host: new URL(baseUrl).hostname };
+}
+
+function clientOn(t: Transport, signal?: AbortSignal): Client {
   return Client.initWithMiddleware({
-    middleware: auth,
-    baseUrl: `${baseUrl}/`,
+    middleware: t.middleware,
+    baseUrl: `${t.baseUrl}/`,
     defaultVersion: 'v1.0',
-    customHosts: new Set([new URL(baseUrl).hostname]),
+    customHosts: new Set([t.host]),
+    // Cancelling the step aborts the request in flight.
+    fetchOptions: signal ? { signal } : undefined,
   });
 }
 
-/** One client per connection, reused across activities (the credential caches its token). */
-export function graphClientCache(): (conn: TenantConnection) => Client {
-  const clients = new Map<string, { conn: TenantConnection; client: Client }>();
-  return (conn) => {
-    const hit = clients.get(conn.name);
-    if (hit && hit.conn === conn) return hit.client;
-    const client = createGraphClient(conn);
-    clients.set(conn.name, { conn, client });
-    return client;
+export function createGraphClient(conn: TenantConnection): Client {
+  return clientOn(transportFor(conn));
+}
+
+/**
+ * Graph clients per connection. The credential (and its token cache) and the middleware chain
+ * are built once per connection; each call gets a light client bound to its abort signal.
+ */
+export function graphClientCache(): (conn: TenantConnection, signal?: AbortSignal) => Client {
+  const transports = new Map<string, { conn: TenantConnection; transport: Transport }>();
+  return (conn, signal) => {
+    let hit = transports.get(conn.name);
+    if (!hit || hit.conn !== conn) {
+      hit = { conn, transport: transportFor(conn) };
+      transports.set(conn.name, hit);
+    }
+    return clientOn(hit.transport, signal);
   };
 }
 
