@@ -40,6 +40,8 @@ export interface SandboxAdmin {
   faults(): FaultConfig;
   setLimits(limits: LimitsConfig): void;
   limits(): Required<LimitsConfig>;
+  /** How full each throttling bucket is (0..1), keyed by limit and app / tenant. */
+  throttleUsage(): Record<string, number>;
   /** A new app registration in a tenant (default: the demo tenant) with exactly these application permissions. */
   createApp(opts: { permissions: string[]; displayName?: string; tenantId?: string }): AppCredentials;
   setAppPermissions(clientId: string, permissions: string[], tenantId?: string): void;
@@ -82,6 +84,7 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       for (const hook of rt.onReset) hook();
     },
     limits: () => ({ throttling: rt.opts.throttling, timeScale: rt.opts.timeScale }),
+    throttleUsage: () => rt.throttler?.usage() ?? {},
     createApp: (opts) => {
       const store = tenantOf(opts.tenantId);
       const unknown = opts.permissions.filter((p) => !ALL_PERMISSIONS.includes(p));
@@ -157,7 +160,7 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       admin.failNext(b as unknown as ScriptedFault);
       return { status: 200, body: admin.faults() };
     case 'GET /_admin/limits':
-      return { status: 200, body: admin.limits() };
+      return { status: 200, body: { ...admin.limits(), usage: admin.throttleUsage() } };
     case 'PUT /_admin/limits':
     case 'PATCH /_admin/limits':
       admin.setLimits(b as LimitsConfig);

@@ -78,14 +78,25 @@ export class Faults {
     return (this.config.replicationLagSeconds ?? 0) * 1000;
   }
 
-  /** Decides whether this request fails on purpose; consumes a scripted fault when one matches. */
-  decide(target: string): FaultDecision | undefined {
+  /** A scripted fault whose pattern explicitly matches (no catch-all, no dice): used for $batch envelopes. */
+  decideScripted(target: string): FaultDecision | undefined {
+    return this.takeScripted(target, true);
+  }
+
+  private takeScripted(target: string, explicitOnly: boolean): FaultDecision | undefined {
     for (const s of this.scripted) {
-      if (s.remaining <= 0 || (s.re && !s.re.test(target))) continue;
+      if (s.remaining <= 0 || (s.re ? !s.re.test(target) : explicitOnly)) continue;
       s.remaining--;
       this.scripted = this.scripted.filter((x) => x.remaining > 0);
       return { status: s.status, afterEffect: s.afterEffect ?? false, retryAfterSeconds: s.retryAfterSeconds ?? this.config.retryAfterSeconds ?? 1, reason: `scripted:${s.status}` };
     }
+    return undefined;
+  }
+
+  /** Decides whether this request fails on purpose; consumes a scripted fault when one matches. */
+  decide(target: string): FaultDecision | undefined {
+    const scripted = this.takeScripted(target, false);
+    if (scripted) return scripted;
     if (this.matchRe && !this.matchRe.test(target)) return undefined;
     const c = this.config;
     const retryAfterSeconds = c.retryAfterSeconds ?? 1;

@@ -12,6 +12,8 @@ import { registerGroupRoutes } from './graph/groups.ts';
 import { registerLicenseRoutes } from './graph/licenses.ts';
 import { registerDirectoryRoutes } from './graph/directory.ts';
 import type { FaultConfig } from './faults.ts';
+import { createThrottler } from './throttle.ts';
+import { batchSurface } from './graph/batch.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
 export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';
@@ -95,7 +97,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     loadOrCreateSigningKey(opts.statePath),
   );
   registerGraph(rt);
-  const surfaces: Surface[] = [];
+  rt.throttler = createThrottler(rt);
+  const surfaces: Surface[] = [batchSurface()];
   const admin = createAdmin(rt);
   const server = createSandboxServer(rt, admin, certs, surfaces);
   const host = opts.host ?? '127.0.0.1';

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { RequestLog } from './requestlog.ts';
 import { Faults, type FaultConfig } from './faults.ts';
-import { Router, type Caller, type Reply, type RouteDef } from './router.ts';
-import type { GraphCall } from './graph/dispatch.ts';
+import { Router } from './router.ts';
+import type { Throttler } from './throttle.ts';
 import { TenantStore, type TenantSnapshot } from './store.ts';
 import { seedTenant } from './seed.ts';
 import type { SigningKey } from './auth.ts';
@@ -49,8 +49,8 @@ export class Runtime {
   baseUrl = '';
   /** Shifts the sandbox's clock (admin API), e.g. to expire deleted items or tokens. */
   clockOffsetMs = 0;
-  /** Throttling decision for one Graph call (set by throttle.ts); a Reply means 429. */
-  throttle?: (caller: Caller, store: TenantStore, route: RouteDef, call: GraphCall) => Reply | undefined;
+  /** Microsoft's throttling limits (throttle.ts). */
+  throttler?: Throttler;
   /** Hooks areas register to react to reset (e.g. throttle buckets). */
   readonly onReset: (() => void)[] = [];
 

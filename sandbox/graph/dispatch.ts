@@ -69,10 +69,11 @@ export async function dispatchGraph(rt: Runtime, call: GraphCall, opts: { caller
       if (!match || (match.route.betaOnly && call.version === 'v1.0')) throw noRoute(call.method, call.path);
       const { route, params } = match;
       if (route.permissions.length && !route.permissions.some((p) => caller!.roles.has(p))) throw (route.denied ?? insufficientPrivileges)();
-      const throttled = rt.throttle?.(caller, store, route, call);
-      if (throttled) {
+      // status 429: throttled; otherwise its headers (x-ms-resource-unit, ...) go on the answer.
+      const throttle = rt.throttler?.check(caller, store, route, call);
+      if (throttle && throttle.status === 429) {
         injected = 'throttled';
-        reply = throttled;
+        reply = throttle;
       } else {
         const ctx: Ctx = {
           method: call.method,
@@ -93,6 +94,7 @@ export async function dispatchGraph(rt: Runtime, call: GraphCall, opts: { caller
           mutated: (op, ...objectIds) => pending.push({ op, objectIds: objectIds.map((id) => id.toLowerCase()) }),
         };
         reply = await route.handler(ctx);
+        if (throttle?.headers) reply = { ...reply, headers: { ...throttle.headers, ...reply.headers } };
         if (fault?.afterEffect) {
           injected = `${fault.reason}:after-effect`;
           if (fault.status === 'drop') drop = true;
