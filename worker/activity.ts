@@ -50,6 +50,10 @@ export function implement<C extends ActionContract>(contract: C, handler: Action
 export interface ActivityDeps {
   tenants: TenantDirectory;
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
+  /** Default: one Exchange admin API client per connection. */
+  exchangeFor?: (conn: TenantConnection) => ExchangeClient;
+  /** Default: a JSON file (see worker/tags.ts); the control plane injects its database. */
+  tags?: TagStore;
   actions: ActionImplementation[];
   heartbeatEveryMs?: number;
 }
@@ -100,6 +104,8 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       try {
         const output = await handler(parsed.data, {
           graph: deps.graphFor(tenant, actx.cancellationSignal),
+          exchange: exchangeFor(tenant),
+          tags: (tags ??= defaultTagStore()),
           tenant,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
           attempt,

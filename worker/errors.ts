@@ -62,8 +62,10 @@ function isNetworkError(err: unknown): boolean {
 }
 
 function hintFor(status: number | undefined, code: string | undefined, contract: ActionContract): string | undefined {
-  if (status === 403 || code === 'Authorization_RequestDenied' || code === 'Forbidden')
-    return `grant the app registration the application permission ${contract.permissions.join(' or ')} and give admin consent`;
+  if (status === 403 || code === 'Authorization_RequestDenied' || code === 'Forbidden') {
+    const perms = [...contract.permissions, ...(contract.otherPermissions ?? [])];
+    return `grant the app registration the application permission${perms.length > 1 ? 's' : ''} ${perms.join(', ')} and give admin consent`;
+  }
   if (status === 401 || code === 'InvalidAuthenticationToken')
     return 'check the tenant connection: client id, secret (expired?) and tenant id';
   if (status === 404 || code === 'Request_ResourceNotFound') return 'check the name or id; new objects can take a few seconds to replicate';

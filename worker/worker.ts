@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache } from './graph.ts';
+import type { TagStore } from './tags.ts';
 import type { TenantDirectory } from './tenants.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   tenants: TenantDirectory;
+  /** Tenantflow's user tags; default a JSON file in the data folder (worker/tags.ts). */
+  tags?: TagStore;
   /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
@@ -32,7 +35,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), actions: implementations }),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), tags: opts.tags, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
   });
 }

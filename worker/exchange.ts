@@ -1,0 +1,103 @@
+// The Exchange Online admin API transport: POST {exchangeUrl}/adminapi/beta/{tenantId}/InvokeCommand
+// with {CmdletInput: {CmdletName, Parameters}}, on the tenant's own credential with the Exchange
+// scope. Like the Graph client it never retries (Temporal does); it turns Exchange's answers into
+// the same ServiceError shape errors.ts maps, and its exception names into stable codes.
+import type { TokenCredential } from '@azure/identity';
+import { ActionError, type ServiceError } from './errors.ts';
+import { credentialFor } from './graph.ts';
+import type { TenantConnection } from './tenants.ts';
+
+export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
+export const EXCHANGE_PERMISSION = 'Exchange.ManageAsApp';
+
+export interface ExchangeClient {
+  /** Runs one cmdlet and returns the objects it wrote to the pipeline (all pages). */
+  invoke<T = Record<string, unknown>>(cmdlet: string, parameters?: Record<string, unknown>, signal?: AbortSignal): Promise<T[]>;
+}
+
+/** A failed cmdlet: `code` is the Exchange exception's short name, e.g. ManagementObjectNotFoundException. */
+export class ExchangeError extends Error implements ServiceError {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly headers: Headers;
+  constructor(statusCode: number, code: string, message: string, headers: Headers) {
+    super(message);
+    this.name = 'ExchangeError';
+    this.statusCode = statusCode;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+/** Exchange puts the exception type in the message: "|Microsoft.Exchange...XyzException|text". */
+export function parseExchangeError(status: number, body: unknown, headers: Headers): ExchangeError {
+  const err = (body as { error?: { code?: string; message?: string; details?: { message?: string }[] } } | undefined)?.error;
+  const raw = err?.message ?? err?.details?.[0]?.message ?? (typeof body === 'string' ? body : `HTTP ${status}`);
+  const m = /^\|?([\w.]+(?:Exception|Error))\|(.*)$/s.exec(raw.trim());
+  const code = m ? m[1]!.split('.').pop()! : (err?.code ?? `HTTP${status}`);
+  return new ExchangeError(status, code, (m ? m[2]! : raw).trim(), headers);
+}
+
+export function isExchangeError(err: unknown, ...codes: string[]): err is ExchangeError {
+  return err instanceof ExchangeError && (codes.length === 0 || codes.includes(err.code));
+}
+
+/** Exchange's not-found exceptions (object, recipient, member). */
+export const NOT_FOUND = ['ManagementObjectNotFoundException', 'RecipientNotFoundException', 'ObjectNotFoundException'];
+
+export function createExchangeClient(conn: TenantConnection, credential: TokenCredential = credentialFor(conn)): ExchangeClient {
+  const root = (conn.exchangeUrl ?? 'https://outlook.office365.com').replace(/\/$/, '');
+  const endpoint = `${root}/adminapi/beta/${conn.tenantId}/InvokeCommand`;
+  return {
+    async invoke<T>(cmdlet: string, parameters: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T[]> {
+      const token = await credential.getToken(EXCHANGE_SCOPE, { abortSignal: signal });
+      if (!token) throw new ActionError('could not get a token for Exchange Online', { code: 'InvalidAuthenticationToken', retryable: true });
+      const body = JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } });
+      const out: T[] = [];
+      let url: string | undefined = endpoint;
+      while (url) {
+        const res: Response = await fetch(url, {
+          method: 'POST',
+          signal,
+          headers: {
+            authorization: `Bearer ${token.token}`,
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${conn.tenantId}`,
+          },
+          body,
+        });
+        const text = await res.text();
+        let parsed: unknown = text;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch {
+          // plain-text error page
+        }
+        if (res.status === 401 || res.status === 403)
+          throw new ActionError(`Exchange Online refused ${cmdlet} (HTTP ${res.status}): ${parseExchangeError(res.status, parsed, res.headers).message}`, {
+            code: res.status === 401 ? 'InvalidAuthenticationToken' : 'Authorization_RequestDenied',
+            hint: `grant the app registration the Office 365 Exchange Online application permission ${EXCHANGE_PERMISSION} with admin consent, and assign its service principal the Exchange Administrator (or Exchange Recipient Administrator) role`,
+            status: res.status,
+          });
+        if (!res.ok) throw parseExchangeError(res.status, parsed, res.headers);
+        const page = (parsed ?? {}) as { value?: T[]; '@odata.nextLink'?: string };
+        out.push(...(page.value ?? []));
+        url = page['@odata.nextLink'];
+      }
+      return out;
+    },
+  };
+}
+
+/** One Exchange client per tenant connection (the credential caches its token). */
+export function exchangeClientCache(): (conn: TenantConnection) => ExchangeClient {
+  const clients = new Map<string, { conn: TenantConnection; client: ExchangeClient }>();
+  return (conn) => {
+    const hit = clients.get(conn.name);
+    if (hit && hit.conn === conn) return hit.client;
+    const client = createExchangeClient(conn);
+    clients.set(conn.name, { conn, client });
+    return client;
+  };
+}
