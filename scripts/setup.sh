@@ -9,11 +9,9 @@ cd "$(dirname "$0")/.."
 stamp=node_modules/.package-lock.json
 if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
   echo "tenantflow: installing npm packages (first run or package.json changed)..."
-  if [ -f package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-  else
-    npm install --no-audit --no-fund --loglevel=error
-  fi
+  # `npm install`, not `npm ci`: it follows package-lock.json all the same, and it still works
+  # where the registry mirror lacks other platforms' optional packages (then `npm ci` refuses).
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 exec node_modules/.bin/node scripts/setup.ts

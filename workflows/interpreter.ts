@@ -79,11 +79,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   const approvalInbox: ApprovalSignal[] = [];
   const resumeInbox: ResumeSignal[] = [];
   setHandler(runStateQuery, () => state);
+  // A decision only counts for a step that is waiting for it; anything else is dropped.
   setHandler(approvalSignal, (s) => {
-    approvalInbox.push(s);
+    if (state.nodes[s.nodeId]?.status === 'waiting-approval') approvalInbox.push(s);
   });
   setHandler(resumeSignal, (s) => {
-    resumeInbox.push(s);
+    if (state.nodes[s.nodeId]?.status === 'paused') resumeInbox.push(s);
   });
 
   let lastStatus: RunStatus | undefined;
