@@ -37,5 +37,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), tags: opts.tags, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
+    // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
+    maxHeartbeatThrottleInterval: '2s',
   });
 }
