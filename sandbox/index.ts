@@ -11,6 +11,9 @@ import { registerUserRoutes } from './graph/users.ts';
 import { registerGroupRoutes } from './graph/groups.ts';
 import { registerLicenseRoutes } from './graph/licenses.ts';
 import { registerDirectoryRoutes } from './graph/directory.ts';
+import { registerAuthenticationRoutes } from './graph/authentication.ts';
+import { registerInvitationRoutes } from './graph/invitations.ts';
+import { registerMailboxSettingsRoutes } from './graph/mailbox-settings.ts';
 import type { FaultConfig } from './faults.ts';
 import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
@@ -79,6 +82,9 @@ function registerGraph(rt: Runtime): void {
   registerGroupRoutes(rt.graph);
   registerLicenseRoutes(rt.graph);
   registerDirectoryRoutes(rt.graph);
+  registerAuthenticationRoutes(rt.graph);
+  registerInvitationRoutes(rt.graph);
+  registerMailboxSettingsRoutes(rt.graph);
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {

@@ -331,7 +331,7 @@ export interface QueryOptions {
   count: boolean;
   search?: (obj: Record<string, unknown>) => boolean;
   orderBy?: { prop: string; desc: boolean }[];
-  expand?: string[];
+  expand?: { name: string; select?: string[] }[];
   advancedHeader: boolean;
   type: TypeInfo;
 }
@@ -446,7 +446,14 @@ export function parseQuery(query: URLSearchParams, headers: Record<string, strin
   }
 
   const expand = get('$expand');
-  if (expand !== null) opts.expand = expand.split(',').map((s) => s.trim()).filter(Boolean);
+  if (expand !== null) {
+    // manager, members($select=id,displayName): commas inside parentheses belong to the option.
+    opts.expand = (expand.match(/[^,(]+(\([^)]*\))?/g) ?? []).map((part) => {
+      const m = /^\s*([\w.]+)\s*(?:\(\s*\$?select=([^)]*)\))?\s*$/i.exec(part);
+      if (!m) throw badOData(`Invalid $expand clause '${part.trim()}'.`);
+      return { name: m[1]!, ...(m[2] ? { select: m[2].split(',').map((x) => x.trim()).filter(Boolean) } : {}) };
+    });
+  }
   return opts;
 }
 
@@ -480,7 +487,13 @@ export interface Page {
  * Filter, search, order and page a collection. Predicates run on the stored objects (their public
  * property names are Graph's); `view` turns only the rows of the page into what the client sees.
  */
-export function applyQuery<T extends object>(items: Iterable<T>, opts: QueryOptions, view: (item: T) => Record<string, unknown>, defaultTop = 100): Page {
+export function applyQuery<T extends object>(
+  items: Iterable<T>,
+  opts: QueryOptions,
+  view: (item: T) => Record<string, unknown>,
+  defaultTop = 100,
+  after?: (item: T, projected: Record<string, unknown>) => Record<string, unknown>,
+): Page {
   const pred = opts.filter ? filterPredicate(opts.filter) : undefined;
   const pageSize = opts.top ?? defaultTop;
   // Without $count or $orderby, stop as soon as we know whether there is a next page.
@@ -505,7 +518,10 @@ export function applyQuery<T extends object>(items: Iterable<T>, opts: QueryOpti
       return 0;
     });
   }
-  const page = rows.slice(opts.skip, opts.skip + pageSize).map((r) => project(view(r), opts.select, opts.type));
+  const page = rows.slice(opts.skip, opts.skip + pageSize).map((r) => {
+    const projected = project(view(r), opts.select, opts.type);
+    return after ? after(r, projected) : projected;
+  });
   const nextSkip = opts.skip + pageSize < rows.length ? opts.skip + pageSize : undefined;
   return { value: page, ...(opts.count ? { count: rows.length } : {}), ...(nextSkip !== undefined ? { nextSkip } : {}) };
 }

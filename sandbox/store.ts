@@ -145,6 +145,7 @@ export interface TenantSnapshot {
   deleted: [string, DeletedEntry][];
   apps: AppRegistration[];
   extra: Record<string, unknown>;
+  perUser?: [string, Record<string, unknown>][];
 }
 
 function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
@@ -171,6 +172,8 @@ export class TenantStore {
   readonly apps = new Map<string, AppRegistration>();
   /** Area modules (devices, teams, sites, exchange, ...) keep their own state here, JSON-safe. */
   extra: Record<string, unknown> = {};
+  /** Per-user state of area modules (authentication methods, mailbox, ...), created on first use. */
+  readonly perUser = new Map<string, Record<string, unknown>>();
 
   private readonly upnIndex = new Map<string, string>();
   private readonly addressIndex = new Map<string, string>();
@@ -408,6 +411,20 @@ export class TenantStore {
     return undefined;
   }
 
+  /** Area state of one user under `key`, created by `init` on first use (so 100,000 users cost nothing up front). */
+  userState<T>(userId: string, key: string, init: () => T): T {
+    let rec = this.perUser.get(userId);
+    if (!rec) this.perUser.set(userId, (rec = {}));
+    if (!(key in rec)) rec[key] = init();
+    return rec[key] as T;
+  }
+
+  /** Area state of the whole tenant under `key`, created by `init` on first use. */
+  tenantState<T>(key: string, init: () => T): T {
+    if (!(key in this.extra)) this.extra[key] = init();
+    return this.extra[key] as T;
+  }
+
   // ---- apps ----
 
   appByClientId(appId: string): AppRegistration | undefined {
@@ -455,6 +472,7 @@ export class TenantStore {
       deleted: [...this.deleted],
       apps: [...this.apps.values()],
       extra: this.extra,
+      perUser: [...this.perUser],
     };
   }
 
@@ -468,6 +486,7 @@ export class TenantStore {
     for (const [id, entry] of snap.deleted) store.deleted.set(id, entry);
     for (const a of snap.apps) store.apps.set(a.appId, a);
     store.extra = snap.extra ?? {};
+    for (const [id, rec] of snap.perUser ?? []) store.perUser.set(id, rec);
     return store;
   }
 }

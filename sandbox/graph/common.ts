@@ -83,10 +83,32 @@ export function queryOptions(ctx: Ctx, type: TypeInfo): QueryOptions {
   return parseQuery(ctx.query, ctx.headers, type);
 }
 
-/** A collection answer: value, @odata.count, @odata.nextLink. */
-export function collection<T extends object>(ctx: Ctx, items: Iterable<T>, type: TypeInfo, view: (item: T) => Record<string, unknown>, contextFragment: string, opts?: QueryOptions): Reply {
+/** Navigation properties a type can $expand: name -> the related object(s) of one item, as views. */
+export type Expanders<T> = Record<string, (item: T) => Record<string, unknown> | Record<string, unknown>[] | null>;
+
+/** Graph returns at most 20 related objects for an expanded collection. */
+const EXPAND_LIMIT = 20;
+
+function expandInto<T>(out: Record<string, unknown>, item: T, q: QueryOptions, type: TypeInfo, expanders: Expanders<T> | undefined): Record<string, unknown> {
+  for (const e of q.expand ?? []) {
+    const expander = Object.entries(expanders ?? {}).find(([k]) => k.toLowerCase() === e.name.toLowerCase());
+    if (!expander) throw new GraphError(400, 'Request_BadRequest', `Could not find a property named '${e.name}' on type '${type.name}'.`);
+    const related = expander[1](item);
+    const shape = (r: Record<string, unknown>): Record<string, unknown> => (e.select ? project(r, e.select, { name: '', properties: new Set() }) : r);
+    out[expander[0]] = Array.isArray(related) ? related.slice(0, EXPAND_LIMIT).map(shape) : related ? shape(related) : null;
+  }
+  return out;
+}
+
+function checkExpandCount(q: QueryOptions): void {
+  if ((q.expand?.length ?? 0) > 1) throw new GraphError(400, 'Request_BadRequest', 'Only one $expand is supported for directory objects in this request.');
+}
+
+/** A collection answer: value, @odata.count, @odata.nextLink (and $expand when the type has expanders). */
+export function collection<T extends object>(ctx: Ctx, items: Iterable<T>, type: TypeInfo, view: (item: T) => Record<string, unknown>, contextFragment: string, opts?: QueryOptions, expanders?: Expanders<T>): Reply {
   const q = opts ?? queryOptions(ctx, type);
-  const page = applyQuery(items, q, view);
+  checkExpandCount(q);
+  const page = applyQuery(items, q, (item) => view(item), undefined, q.expand?.length ? (item, projected) => expandInto(projected, item, q, type, expanders) : undefined);
   return {
     status: 200,
     body: {
@@ -98,10 +120,13 @@ export function collection<T extends object>(ctx: Ctx, items: Iterable<T>, type:
   };
 }
 
-/** A single entity answer honouring $select. */
-export function entity(ctx: Ctx, obj: Record<string, unknown>, type: TypeInfo, contextFragment: string): Reply {
+/** A single entity answer honouring $select and $expand. */
+export function entity<T>(ctx: Ctx, obj: Record<string, unknown>, type: TypeInfo, contextFragment: string, source?: T, expanders?: Expanders<T>): Reply {
   const q = queryOptions(ctx, type);
-  return { status: 200, body: { '@odata.context': odataContext(ctx, contextFragment), ...project(obj, q.select, type) } };
+  checkExpandCount(q);
+  const projected = project(obj, q.select, type);
+  if (q.expand?.length) expandInto(projected, source as T, q, type, expanders);
+  return { status: 200, body: { '@odata.context': odataContext(ctx, contextFragment), ...projected } };
 }
 
 /** `/users/$count`-style answers: text/plain, ConsistencyLevel required for directory objects. */

@@ -76,7 +76,7 @@ function requireDeleted(ctx: Ctx): DeletedEntry {
 
 function deletedItemRoutes(): RouteDef[] {
   const kinds: ['user' | 'group', TypeInfo, readonly string[], readonly string[]][] = [
-    ['user', USER_TYPE, P.userRead, P.userWrite],
+    ['user', { ...USER_TYPE, defaults: [...USER_TYPE.defaults!, 'deletedDateTime'] }, P.userRead, P.userWrite],
     ['group', GROUP_TYPE, P.groupRead, P.groupWrite],
   ];
   const routes: RouteDef[] = [];

@@ -8,7 +8,7 @@ import type { Group } from '../store.ts';
 import { newGroup } from '../seed.ts';
 import { memberOfRoutes } from './directory.ts';
 import { bodyObject, boolProp, checkWritable, collection, countReply, entity, odataContext, refId, replicated, requireDirectoryObject, requireGroup, stringProp } from './common.ts';
-import { directoryObjectView, DIRECTORY_OBJECT_TYPE, GROUP_READ_ONLY, GROUP_TYPE, GROUP_WRITABLE, groupView } from './views.ts';
+import { directoryObjectView, DIRECTORY_OBJECT_TYPE, GROUP_READ_ONLY, GROUP_TYPE, GROUP_WRITABLE, groupExpanders, groupView } from './views.ts';
 
 type Relation = 'members' | 'owners';
 
@@ -174,7 +174,7 @@ export function registerGroupRoutes(router: Router): void {
       permissions: P.groupRead,
       handler: (ctx) => {
         const groups = [...ctx.store.groups.values()].filter((g) => replicated(ctx, g));
-        return collection(ctx, groups, GROUP_TYPE, (g) => groupView(ctx.store, g), 'groups');
+        return collection(ctx, groups, GROUP_TYPE, (g) => groupView(ctx.store, g), 'groups', undefined, groupExpanders(ctx.store));
       },
     },
     { method: 'GET', path: '/groups/$count', permissions: P.groupRead, handler: (ctx) => countReply(ctx, ctx.store.groups.size) },
@@ -191,7 +191,10 @@ export function registerGroupRoutes(router: Router): void {
       method: 'GET',
       path: '/groups/:id',
       permissions: P.groupRead,
-      handler: (ctx) => entity(ctx, groupView(ctx.store, requireGroup(ctx, ctx.params['id']!)), GROUP_TYPE, 'groups/$entity'),
+      handler: (ctx) => {
+        const group = requireGroup(ctx, ctx.params['id']!);
+        return entity(ctx, groupView(ctx.store, group), GROUP_TYPE, 'groups/$entity', group, groupExpanders(ctx.store));
+      },
     },
     {
       method: 'PATCH',

@@ -9,7 +9,7 @@ import type { User } from '../store.ts';
 import { newUser } from '../seed.ts';
 import { memberOfRoutes } from './directory.ts';
 import { bodyObject, checkWritable, collection, countReply, entity, odataContext, refId, replicated, requireDirectoryObject, requireUser, stringProp, boolProp } from './common.ts';
-import { directoryObjectView, DIRECTORY_OBJECT_TYPE, USER_READ_ONLY, USER_TYPE, USER_WRITABLE, userView } from './views.ts';
+import { directoryObjectView, DIRECTORY_OBJECT_TYPE, USER_READ_ONLY, USER_TYPE, USER_WRITABLE, userExpanders, userView } from './views.ts';
 
 /** Entra's default password policy: 8-256 characters, three of lower, upper, digit, symbol. */
 export function passwordOk(pw: string): boolean {
@@ -173,7 +173,7 @@ export function registerUserRoutes(router: Router): void {
       permissions: P.userRead,
       handler: (ctx) => {
         const users = [...ctx.store.users.values()].filter((u) => replicated(ctx, u));
-        return collection(ctx, users, USER_TYPE, (u) => userView(ctx.store, u), 'users');
+        return collection(ctx, users, USER_TYPE, (u) => userView(ctx.store, u), 'users', undefined, userExpanders(ctx.store));
       },
     },
     {
@@ -199,7 +199,10 @@ export function registerUserRoutes(router: Router): void {
       method: 'GET',
       path: '/users/:id',
       permissions: P.userRead,
-      handler: (ctx) => entity(ctx, userView(ctx.store, requireUser(ctx, ctx.params['id']!)), USER_TYPE, 'users/$entity'),
+      handler: (ctx) => {
+        const user = requireUser(ctx, ctx.params['id']!);
+        return entity(ctx, userView(ctx.store, user), USER_TYPE, 'users/$entity', user, userExpanders(ctx.store));
+      },
     },
     {
       method: 'PATCH',

@@ -2,6 +2,7 @@
 import type { TypeInfo } from '../odata.ts';
 import { publicView, type Group, type TenantStore, type User } from '../store.ts';
 import { assignedPlans } from '../licensing.ts';
+import type { Expanders } from './common.ts';
 
 export const USER_WRITABLE = new Set([
   'accountEnabled', 'ageGroup', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeHireDate',
@@ -63,4 +64,27 @@ export function defaultUserView(store: TenantStore, user: User): Record<string, 
 export function directoryObjectView(store: TenantStore, obj: { kind: 'user'; object: User } | { kind: 'group'; object: Group }): Record<string, unknown> {
   if (obj.kind === 'user') return { '@odata.type': '#microsoft.graph.user', ...defaultUserView(store, obj.object) };
   return { '@odata.type': '#microsoft.graph.group', ...groupView(store, obj.object) };
+}
+
+/** $expand on users: manager, directReports, memberOf. */
+export function userExpanders(store: TenantStore): Expanders<User> {
+  const asObj = (id: string) => store.directoryObject(id);
+  return {
+    manager: (u) => {
+      const m = u._managerId ? store.userById(u._managerId) : undefined;
+      return m ? directoryObjectView(store, { kind: 'user', object: m }) : null;
+    },
+    directReports: (u) => store.directReports(u.id).map((id) => directoryObjectView(store, asObj(id)!)),
+    memberOf: (u) => store.memberOf(u.id).map((id) => directoryObjectView(store, asObj(id)!)),
+  };
+}
+
+/** $expand on groups: members, owners, memberOf. */
+export function groupExpanders(store: TenantStore): Expanders<Group> {
+  const views = (ids: Iterable<string>) => [...ids].map((id) => store.directoryObject(id)).filter((o) => o !== undefined).map((o) => directoryObjectView(store, o));
+  return {
+    members: (g) => views(store.membersOf(g.id)),
+    owners: (g) => views(store.ownersOf(g.id)),
+    memberOf: (g) => views(store.memberOf(g.id)),
+  };
 }
