@@ -1,12 +1,21 @@
 // `npm run server`: the HTTP API (and the designer's files when built).
+// Storage: PostgreSQL when DATABASE_URL is set, else the embedded database under data/db.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-connection.ts';
-import { createApp } from './app.ts';
-import { fileRunbookStore } from './runbook-files.ts';
+import { tenantsFromEnv } from '../worker/tenants.ts';
+import { buildApi } from './app.ts';
+import { firstAdmin, seedRunbooks } from './bootstrap.ts';
+import { loadSecretKey, secretBox } from './crypto.ts';
+import { openDatabase } from './db.ts';
+import { startNotifier } from './notify.ts';
+import { oidcFromEnv } from './oidc.ts';
 import { ensureSearchAttributes, Runs } from './temporal.ts';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
 const settings = temporalSettingsFromEnv();
 const connection = await Connection.connect(connectionOptions(settings));
 const client = new Client({ connection, namespace: settings.namespace });
@@ -15,19 +24,43 @@ try {
 } catch (err) {
   console.warn(`server: could not register search attributes (${(err as Error).message}); register them with the cluster admin`);
 }
-const staticDir = fileURLToPath(new URL('../designer/dist', import.meta.url));
-const app = createApp({
-  runs: new Runs(client, settings.taskQueue, process.env.TEMPORAL_UI_URL),
-  runbooks: await fileRunbookStore(fileURLToPath(new URL('./examples', import.meta.url))),
-  defaultTenant: process.env.TENANTFLOW_DEFAULT_TENANT ?? (process.env.SANDBOX_URL ? 'sandbox' : 'default'),
-  staticDir: existsSync(staticDir) ? staticDir : undefined,
-});
+const db = await openDatabase({ url: process.env.DATABASE_URL, dir: join(dataDir, 'db') });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
-const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port}`));
+const publicUrl = process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
+const staticDir = join(root, 'designer', 'dist');
+const builtinTenants = await tenantsFromEnv();
+const { app, services } = buildApi({
+  db,
+  runs: new Runs(client, settings.taskQueue, process.env.TEMPORAL_UI_URL || undefined),
+  secretBox: secretBox(loadSecretKey(process.env, join(dataDir, 'secret.key'))),
+  defaultTenant: process.env.TENANTFLOW_DEFAULT_TENANT ?? (builtinTenants.some((t) => t.name === 'sandbox') ? 'sandbox' : (builtinTenants[0]?.name ?? 'default')),
+  builtinTenants,
+  // Workers read tenant connections from PostgreSQL directly; the embedded database has one
+  // owner (this process), so workers read this sealed mirror instead.
+  tenantMirrorFile: process.env.DATABASE_URL ? undefined : join(dataDir, 'tenants.sealed.json'),
+  staticDir: existsSync(staticDir) ? staticDir : undefined,
+  secureCookies: publicUrl.startsWith('https://'),
+  oidc: oidcFromEnv(process.env, publicUrl),
+});
+await services.tenants.writeMirror();
+const seeded = await seedRunbooks(services, join(root, 'server', 'examples'));
+if (seeded.length) console.log(`server: published the example runbooks ${seeded.join(', ')} (v1)`);
+const admin = await firstAdmin(services, process.env.TENANTFLOW_ADMIN_EMAIL);
+if (admin)
+  console.log(`
+server: created the first admin (shown only this once):
+  email     ${admin.email}
+  password  ${admin.password}   (one-time: change it at first sign-in)
+  sign in:  npx tenantflow login --url ${publicUrl} --email ${admin.email}
+`);
+const notifier = startNotifier(services, { intervalMs: Number(process.env.TENANTFLOW_NOTIFY_INTERVAL_MS ?? 5000), publicUrl });
+const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port} (database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'embedded, data/db'})`));
 const stop = () => {
+  notifier.stop();
   server.close();
-  void connection.close();
+  server.closeAllConnections();
+  void db.close().finally(() => connection.close());
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

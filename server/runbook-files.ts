@@ -3,7 +3,18 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { formatProblem, validateRunbook } from '../workflows/validate.ts';
-import type { RunbookStore, StoredRunbook } from './app.ts';
+import type { RunbookDefinition } from '../workflows/definition.ts';
+
+export interface StoredRunbook {
+  id: string;
+  version: number;
+  definition: RunbookDefinition;
+}
+
+export interface RunbookStore {
+  list(): Promise<StoredRunbook[]>;
+  get(id: string): Promise<StoredRunbook | undefined>;
+}
 
 export async function fileRunbookStore(dir: string): Promise<RunbookStore> {
   const byId = new Map<string, StoredRunbook>();

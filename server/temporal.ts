@@ -1,15 +1,101 @@
-// The server's side of Temporal: starting runs with their search attributes, reading their
-// state, signalling decisions, and registering search attributes on an external cluster.
+// The server's side of Temporal: starting runs with their search attributes, listing them from
+// visibility, reading their state, signalling decisions, schedules, and registering search
+// attributes on an external cluster.
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
-import type { RunbookDefinition, RunContext, RunState } from '../workflows/definition.ts';
-import { approvalSignal, runStateQuery, WORKFLOW_TYPE, type ApprovalSignal } from '../workflows/messages.ts';
+import {
+  Client,
+  ScheduleNotFoundError,
+  WorkflowNotFoundError,
+  type ScheduleDescription,
+  type ScheduleOverlapPolicy,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../workflows/definition.ts';
+import {
+  approvalSignal,
+  resumeSignal,
+  runStateQuery,
+  WORKFLOW_TYPE,
+  type ApprovalSignal,
+  type CarriedStep,
+  type ResumeSignal,
+} from '../workflows/messages.ts';
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 
 export interface RunStarter {
   definition: RunbookDefinition;
   inputs: Record<string, unknown>;
   run: RunContext;
+  /** Outputs of steps that succeeded in an earlier run (retry of a failed run). */
+  carry?: Record<string, CarriedStep>;
+  /** Memo: where the run came from (bulk file, schedule, re-run of ...). */
+  origin?: Record<string, unknown>;
+}
+
+export interface RunListFilter {
+  runbook?: string;
+  status?: RunStatus[];
+  /** Tenants to include; undefined = every tenant. */
+  tenants?: string[];
+  requester?: string;
+  startedAfter?: string;
+  startedBefore?: string;
+  /** Runs with one of these values in TenantflowPendingApprovers. */
+  pendingApprovers?: string[];
+  /** Raw extra clause, OR-ed groups already bracketed (the approvals inbox). */
+  extra?: string;
+}
+
+export interface RunListItem {
+  id: string;
+  runId: string;
+  status: string;
+  temporalStatus: string;
+  runbook?: string;
+  runbookName?: string;
+  version?: number;
+  tenant?: string;
+  startedBy?: string;
+  pendingApprovers: string[];
+  startedAt?: string;
+  endedAt?: string;
+}
+
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export const visibilityIn = (field: string, values: string[]) => `${field} IN (${values.map(quote).join(', ')})`;
+
+function decodePayload(p: { data?: Uint8Array | null } | null | undefined): unknown {
+  if (!p?.data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(p.data).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function tsToIso(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
+  if (!t || t.seconds === undefined || t.seconds === null) return undefined;
+  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
+const TEMPORAL_STATUS: Record<number, string> = {
+  1: 'RUNNING',
+  2: 'COMPLETED',
+  3: 'FAILED',
+  4: 'CANCELLED',
+  5: 'TERMINATED',
+  6: 'CONTINUED_AS_NEW',
+  7: 'TIMED_OUT',
+};
+
+/** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
+export function runStatusOf(sa: string | undefined, temporalStatus: string): string {
+  if (temporalStatus === 'RUNNING') return sa && sa !== 'succeeded' && sa !== 'failed' && sa !== 'cancelled' ? sa : 'running';
+  if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
+  if (temporalStatus === 'CANCELLED') return 'cancelled';
+  if (temporalStatus === 'TERMINATED') return 'terminated';
+  if (temporalStatus === 'TIMED_OUT') return 'timed-out';
+  return 'failed';
 }
 
 export class Runs {
@@ -22,12 +108,11 @@ export class Runs {
     this.webUiUrl = webUiUrl;
   }
 
-  async start({ definition, inputs, run }: RunStarter): Promise<string> {
-    const workflowId = `run-${randomUUID()}`;
-    await this.client.workflow.start(WORKFLOW_TYPE, {
+  /** Start options shared by a run and a schedule's action. */
+  startOptions({ definition, inputs, run, carry, origin }: RunStarter) {
+    return {
       taskQueue: this.taskQueue,
-      workflowId,
-      args: [{ definition, inputs, run }],
+      args: [{ definition, inputs, run, ...(carry ? { carry } : {}) }] as [unknown],
       typedSearchAttributes: [
         { key: SA.status, value: 'running' },
         { key: SA.runbook, value: run.runbookId },
@@ -35,8 +120,12 @@ export class Runs {
         { key: SA.tenant, value: run.tenant },
         { key: SA.requester, value: run.startedBy },
       ],
-      memo: { runbookName: definition.name },
-    });
+      memo: { runbookName: definition.name, ...(origin ? { origin } : {}) },
+    };
+  }
+
+  async start(starter: RunStarter, workflowId = `run-${randomUUID()}`): Promise<string> {
+    await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId } as never);
     return workflowId;
   }
 
@@ -56,6 +145,7 @@ export class Runs {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
+    if (description.taskQueue !== this.taskQueue) return undefined;
     let state: RunState | undefined;
     try {
       state = await handle.query(runStateQuery);
@@ -65,12 +155,122 @@ export class Runs {
     return { state, description };
   }
 
+  /** The workflow input a run was started with (definition, inputs, run context). */
+  async input(workflowId: string): Promise<{ definition: RunbookDefinition; inputs: Record<string, unknown>; run: RunContext } | undefined> {
+    const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    return payload ? (decodePayload(payload) as never) : undefined;
+  }
+
+  async list(filter: RunListFilter, page: { size: number; token?: string }): Promise<{ runs: RunListItem[]; nextPageToken?: string }> {
+    const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`, `TaskQueue = ${quote(this.taskQueue)}`];
+    if (filter.runbook) clauses.push(`TenantflowRunbook = ${quote(filter.runbook)}`);
+    if (filter.status?.length) clauses.push(visibilityIn('TenantflowStatus', filter.status));
+    if (filter.tenants) clauses.push(filter.tenants.length ? visibilityIn('TenantflowTenant', filter.tenants) : `TenantflowTenant = '__none__'`);
+    if (filter.requester) clauses.push(`TenantflowRequester = ${quote(filter.requester.toLowerCase())}`);
+    if (filter.startedAfter) clauses.push(`StartTime >= ${quote(new Date(filter.startedAfter).toISOString())}`);
+    if (filter.startedBefore) clauses.push(`StartTime < ${quote(new Date(filter.startedBefore).toISOString())}`);
+    if (filter.pendingApprovers) clauses.push(filter.pendingApprovers.length ? visibilityIn('TenantflowPendingApprovers', filter.pendingApprovers) : `TenantflowStatus = '__none__'`);
+    if (filter.extra) clauses.push(filter.extra);
+    const res = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: clauses.join(' AND ') + ' ORDER BY StartTime DESC',
+      pageSize: page.size,
+      nextPageToken: page.token ? Buffer.from(page.token, 'base64url') : undefined,
+    });
+    const runs = (res.executions ?? []).map((e): RunListItem => {
+      const f = (e.searchAttributes?.indexedFields ?? {}) as Record<string, { data?: Uint8Array }>;
+      const temporalStatus = TEMPORAL_STATUS[e.status ?? 0] ?? 'UNKNOWN';
+      const memo = decodePayload((e.memo?.fields as Record<string, { data?: Uint8Array }> | undefined)?.runbookName);
+      return {
+        id: e.execution?.workflowId ?? '',
+        runId: e.execution?.runId ?? '',
+        status: runStatusOf(decodePayload(f.TenantflowStatus) as string | undefined, temporalStatus),
+        temporalStatus,
+        runbook: decodePayload(f.TenantflowRunbook) as string | undefined,
+        runbookName: typeof memo === 'string' ? memo : undefined,
+        version: decodePayload(f.TenantflowVersion) as number | undefined,
+        tenant: decodePayload(f.TenantflowTenant) as string | undefined,
+        startedBy: decodePayload(f.TenantflowRequester) as string | undefined,
+        pendingApprovers: (decodePayload(f.TenantflowPendingApprovers) as string[] | undefined) ?? [],
+        startedAt: tsToIso(e.startTime as never),
+        endedAt: tsToIso(e.closeTime as never),
+      };
+    });
+    const token = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
+    return { runs, nextPageToken: token };
+  }
+
   async signalApproval(workflowId: string, decision: ApprovalSignal): Promise<void> {
     await this.client.workflow.getHandle(workflowId).signal(approvalSignal, decision);
   }
 
+  async signalResume(workflowId: string, resume: ResumeSignal): Promise<void> {
+    await this.client.workflow.getHandle(workflowId).signal(resumeSignal, resume);
+  }
+
   async cancel(workflowId: string): Promise<void> {
     await this.client.workflow.getHandle(workflowId).cancel();
+  }
+
+  // ---- schedules ----
+
+  async createSchedule(opts: {
+    scheduleId: string;
+    starter: RunStarter;
+    spec: { cron?: string[]; every?: string[]; at?: string; timezone?: string; startAt?: string; endAt?: string };
+    overlap: ScheduleOverlapPolicy;
+    paused?: boolean;
+    note?: string;
+  }): Promise<void> {
+    const { spec } = opts;
+    const at = spec.at ? new Date(spec.at) : undefined;
+    await this.client.schedule.create({
+      scheduleId: opts.scheduleId,
+      spec: at
+        ? {
+            // A one-off run: one calendar time (UTC), one action.
+            calendars: [
+              {
+                year: at.getUTCFullYear(),
+                month: (['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const)[at.getUTCMonth()]!,
+                dayOfMonth: at.getUTCDate(),
+                hour: at.getUTCHours(),
+                minute: at.getUTCMinutes(),
+                second: at.getUTCSeconds(),
+              },
+            ],
+          }
+        : {
+            cronExpressions: spec.cron,
+            intervals: spec.every?.map((e) => ({ every: e as never })),
+            timezone: spec.timezone,
+            startAt: spec.startAt ? new Date(spec.startAt) : undefined,
+            endAt: spec.endAt ? new Date(spec.endAt) : undefined,
+          },
+      action: {
+        type: 'startWorkflow',
+        workflowType: WORKFLOW_TYPE,
+        workflowId: `run-${opts.scheduleId}`,
+        ...this.startOptions(opts.starter),
+      } as never,
+      policies: { overlap: opts.overlap, catchupWindow: '1 minute' },
+      state: { paused: opts.paused ?? false, note: opts.note, remainingActions: at ? 1 : undefined },
+    });
+  }
+
+  async describeSchedule(id: string): Promise<ScheduleDescription | undefined> {
+    try {
+      return await this.client.schedule.getHandle(id).describe();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  schedule(id: string) {
+    return this.client.schedule.getHandle(id);
   }
 }
 

@@ -2,41 +2,36 @@
 // person, then read the sandbox tenant back through Graph: one user, one licence, one membership.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { createApp } from '../server/app.ts';
-import { fileRunbookStore } from '../server/runbook-files.ts';
+import { startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
 let base: string;
-let close: () => Promise<void>;
+let server: ApiServer;
 
 before(async () => {
   env = await startTestEnv();
-  const app = createApp({
-    runs: env.runs,
-    runbooks: await fileRunbookStore(fileURLToPath(new URL('../server/examples', import.meta.url))),
-    defaultTenant: 'sandbox',
+  // Real accounts with API tokens (see test/api-harness.ts): who calls is never taken from a header.
+  server = await startApiServer(env, {
+    roles: {
+      'helpdesk@contoso.com': [{ tenant: 'sandbox', role: 'operator' }],
+      'manager@contoso.com': [{ tenant: 'sandbox', role: 'approver' }],
+      'm@contoso.com': [{ tenant: 'sandbox', role: 'approver' }],
+      'viewer@contoso.com': [{ tenant: 'sandbox', role: 'viewer' }],
+      'a@b.c': [{ tenant: 'sandbox', role: 'operator' }],
+    },
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise((r) => server.close(() => r()));
+  base = server.base;
 });
 after(async () => {
-  await close?.();
+  await server?.close();
   await env?.close();
 });
 
 async function api(method: string, path: string, user: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-tenantflow-user': user },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  const r = await (await server.as(user)).call(method, path, body);
+  return { status: r.status, body: r.body as Record<string, any> };
 }
 
 async function poll(id: string, until: (run: Record<string, any>) => boolean) {
@@ -108,7 +103,7 @@ describe('example onboarding runbook through the API', () => {
     const unknown = await api('POST', '/api/runs', 'helpdesk@contoso.com', { runbookId: 'onboarding', inputz: {} });
     assert.equal(unknown.status, 400);
     assert.match(JSON.stringify(unknown.body.problems), /unknown field inputz/);
-    const badJson = await fetch(`${base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenantflow-user': 'a@b.c' }, body: '{"runbookId":' });
+    const badJson = await fetch(`${base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${(await server.as('a@b.c')).token}` }, body: '{"runbookId":' });
     assert.equal(badJson.status, 400);
     const badDef = await api('POST', '/api/runs', 'helpdesk@contoso.com', {
       definition: { name: 'x', nodes: [{ id: 'a', kind: 'action', action: 'user.nope', params: {} }] },

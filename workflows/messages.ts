@@ -15,6 +15,15 @@ export interface ResumeSignal {
   by: string;
 }
 
+/** A step that succeeded in an earlier run, carried into a retry of that run instead of running again. */
+export interface CarriedStep {
+  output: unknown;
+  /** The handle it took (out, approved, true, ...). */
+  handle: string;
+  /** The run it succeeded in. */
+  from: string;
+}
+
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
 export const runStateQuery = defineQuery<RunState>('runState');

@@ -1,0 +1,116 @@
+// Notifications: when a run completes, fails or waits for approval, and approval reminders,
+// to the targets in the runbook's settings.notifications (webhook URLs or email addresses; mail
+// is sent through the run's tenant with Graph sendMail). The server watches Temporal visibility;
+// each event is claimed once in the database (notifications_sent), so several servers or a
+// restart never send it twice (delivery is at most once).
+import { durationMs, type RunbookDefinition } from '../workflows/definition.ts';
+import { graphClientCache } from '../worker/graph.ts';
+import type { Services } from './services.ts';
+
+export interface NotifyEvent {
+  event: 'run.completed' | 'run.failed' | 'approval.waiting' | 'approval.reminder';
+  runId: string;
+  runbook?: string;
+  runbookName?: string;
+  tenant?: string;
+  status: string;
+  startedBy?: string;
+  node?: string;
+  message?: string;
+  approvers?: string[];
+  url: string;
+}
+
+export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl: string; log?: (m: string) => void }) {
+  const log = opts.log ?? ((m: string) => console.warn(`notify: ${m}`));
+  const graphs = graphClientCache();
+  let since = new Date(Date.now() - 3_600_000);
+  let running = false;
+  let stopped = false;
+
+  const claim = async (runId: string, event: string) =>
+    (await s.db.query('insert into notifications_sent (run_id, event) values ($1, $2) on conflict do nothing returning run_id', [runId, event])).length > 0;
+
+  const deliver = async (targets: string[], e: NotifyEvent) => {
+    for (const target of targets) {
+      try {
+        if (/^https?:\/\//.test(target)) {
+          const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Tenantflow' }, body: JSON.stringify(e), signal: AbortSignal.timeout(10_000) });
+          if (!res.ok) log(`webhook ${target} answered ${res.status} for ${e.event} of ${e.runId}`);
+        } else if (target.includes('@')) {
+          const conn = e.tenant ? await s.tenants.connection(e.tenant) : undefined;
+          const from = conn?.mailFrom ?? process.env.TENANTFLOW_MAIL_FROM;
+          if (!conn || !from) {
+            log(`no sender mailbox for tenant ${e.tenant} (set its mailFrom): ${e.event} of ${e.runId} not mailed to ${target}`);
+            continue;
+          }
+          await graphs(conn)
+            .api(`/users/${encodeURIComponent(from)}/sendMail`)
+            .post({
+              message: {
+                subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.replace('.', ' ')}`,
+                body: { contentType: 'Text', content: `${e.message ?? ''}\n\nRun ${e.runId} (${e.status})\n${e.url}` },
+                toRecipients: [{ emailAddress: { address: target } }],
+              },
+              saveToSentItems: false,
+            });
+        } else log(`notification target "${target}" is neither a URL nor an email address`);
+      } catch (err) {
+        log(`sending ${e.event} of ${e.runId} to ${target} failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  const definitionOf = async (runId: string): Promise<RunbookDefinition | undefined> => (await s.runs.input(runId).catch(() => undefined))?.definition;
+
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    const started = new Date();
+    try {
+      const closed = await s.runs.list({ extra: `CloseTime >= '${new Date(since.getTime() - 60_000).toISOString()}'`, status: ['succeeded', 'failed'] }, { size: 200 });
+      for (const r of closed.runs) {
+        const event = r.status === 'succeeded' ? 'run.completed' : r.status === 'failed' ? 'run.failed' : undefined;
+        if (!event) continue;
+        const def = await definitionOf(r.id);
+        const targets = (event === 'run.completed' ? def?.settings.notifications?.onComplete : def?.settings.notifications?.onFailure) ?? [];
+        if (!targets.length || !(await claim(r.id, event))) continue;
+        await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, url: `${opts.publicUrl}/runs/${r.id}` });
+      }
+      const waiting = await s.runs.list({ status: ['waiting-approval'] }, { size: 200 });
+      for (const r of waiting.runs) {
+        const def = await definitionOf(r.id);
+        const targets = def?.settings.notifications?.onApproval ?? [];
+        if (!targets.length) continue;
+        const got = await s.runs.get(r.id);
+        for (const n of Object.values(got?.state?.nodes ?? {})) {
+          if (n.status !== 'waiting-approval' || !n.approval) continue;
+          const base = { runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, node: n.id, message: n.approval.message, approvers: n.approval.pendingApprovers, url: `${opts.publicUrl}/approvals` };
+          if (await claim(r.id, `approval:${n.id}`)) await deliver(targets, { event: 'approval.waiting', ...base });
+          const node = def?.nodes.find((x) => x.id === n.id);
+          if (node?.kind === 'approval' && node.reminders && n.startedAt) {
+            const k = Math.floor((Date.now() - Date.parse(n.startedAt)) / durationMs(node.reminders.every));
+            if (k >= 1 && (await claim(r.id, `reminder:${n.id}:${k}`))) await deliver(targets, { event: 'approval.reminder', ...base });
+          }
+        }
+      }
+      since = started;
+    } catch (err) {
+      log(`watching runs failed: ${(err as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+
+  const timer = setInterval(() => {
+    if (!stopped) void tick();
+  }, opts.intervalMs);
+  timer.unref();
+  return {
+    tick,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,281 @@
+// Sign-in: local accounts with cookie sessions (CSRF-protected), API tokens, OpenID Connect;
+// and the people admin pages: accounts and role grants per tenant.
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import { oneTimePassword } from './crypto.ts';
+import { HttpError, originOf, type Api } from './http.ts';
+import { authorizeUrl, newLoginRequest, redeemCode } from './oidc.ts';
+import { ALL_TENANTS, hasRole, isGlobalAdmin, ROLES, Scope, type Principal } from './people.ts';
+import type { Services } from './services.ts';
+
+export const SESSION_COOKIE = 'tf_session';
+export const CSRF_COOKIE = 'tf_csrf';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function readCookies(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** Finds who is calling (API token or session cookie) and enforces CSRF on cookie writes. */
+export function authenticate(s: Services) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const auth = req.get('authorization');
+    let principal: Principal | undefined;
+    if (auth) {
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      if (!m) throw new HttpError(401, 'the Authorization header must be "Bearer <API token>"');
+      principal = await s.people.fromToken(m[1]!);
+      if (!principal) throw new HttpError(401, 'the API token is unknown, revoked or expired');
+    } else {
+      const sid = readCookies(req)[SESSION_COOKIE];
+      if (sid) {
+        principal = await s.people.fromSession(sid);
+        // A stale cookie is treated as signed out; the route decides whether that is allowed.
+        if (principal && !SAFE.has(req.method) && req.get('x-csrf-token') !== principal.csrfToken)
+          throw new HttpError(403, 'missing or wrong X-CSRF-Token header (read it from GET /api/auth/me or the tf_csrf cookie)', { code: 'csrf' });
+      }
+    }
+    (req as Request & { principal?: Principal }).principal = principal;
+    next();
+  };
+}
+
+function setSessionCookies(s: Services, res: Response, session: { sessionId: string; csrfToken: string; expiresAt: Date }) {
+  const secure = s.deps.secureCookies ?? false;
+  res.cookie(SESSION_COOKIE, session.sessionId, { httpOnly: true, sameSite: 'lax', secure, path: '/', expires: session.expiresAt });
+  // Readable by the designer's script, which echoes it in X-CSRF-Token (double submit).
+  res.cookie(CSRF_COOKIE, session.csrfToken, { httpOnly: false, sameSite: 'strict', secure, path: '/', expires: session.expiresAt });
+}
+
+export function me(p: Principal) {
+  return {
+    user: p.user,
+    grants: p.grants,
+    via: p.via,
+    csrfToken: p.csrfToken,
+    mustChangePassword: p.user.mustChangePassword,
+  };
+}
+
+const Login = z.strictObject({ email: z.string().min(1).describe('Account email'), password: z.string().min(1) });
+const PasswordChange = z.strictObject({
+  currentPassword: z.string().min(1),
+  newPassword: z.string().min(12, 'at least 12 characters').max(200),
+});
+const NewToken = z.strictObject({
+  name: z.string().min(1).max(100).describe('What the token is for, e.g. "nightly CSV import"'),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+const NewUser = z.strictObject({
+  email: z.email().describe('Sign-in name'),
+  name: z.string().max(200).optional(),
+  password: z.string().min(12).max(200).optional().describe('When absent a one-time password is generated and returned once'),
+  groups: z.array(z.string().min(1)).default([]).describe('Tenantflow groups (approver routing)'),
+  grants: z
+    .array(z.strictObject({ tenant: z.string().min(1), role: z.enum(ROLES), scope: Scope.optional() }))
+    .default([]),
+});
+const UserPatch = z.strictObject({ name: z.string().max(200).optional(), groups: z.array(z.string().min(1)).optional(), disabled: z.boolean().optional() });
+const NewGrant = z.strictObject({
+  tenant: z.string().min(1).describe(`Tenant connection name, or "${ALL_TENANTS}" for every tenant`),
+  role: z.enum(ROLES),
+  scope: Scope.optional().describe('Operator scope inside the tenant'),
+});
+
+export function authRoutes(api: Api, s: Services): void {
+  api.route({ method: 'post', path: '/api/auth/login', tag: 'auth', summary: 'Sign in with email and password (sets the session cookie)', access: 'public', body: Login }, async ({ req, res, body }) => {
+    const user = await s.people.checkPassword(body.email, body.password);
+    if (!user) {
+      await s.audit.record({ actor: body.email.toLowerCase(), ip: req.ip, userAgent: req.get('user-agent') }, 'auth.login.failed');
+      throw new HttpError(401, 'wrong email or password');
+    }
+    const session = await s.people.createSession(user.id);
+    setSessionCookies(s, res, session);
+    await s.audit.record(originOf(req, { user } as Principal), 'auth.login');
+    return { user, csrfToken: session.csrfToken, mustChangePassword: user.mustChangePassword, grants: await s.people.grants(user.id) };
+  });
+
+  api.route({ method: 'post', path: '/api/auth/logout', tag: 'auth', summary: 'Sign out (ends the session)', access: 'public' }, async ({ req, res }) => {
+    const sid = readCookies(req)[SESSION_COOKIE];
+    if (sid) await s.people.endSession(sid);
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.clearCookie(CSRF_COOKIE, { path: '/' });
+    return { signedOut: true };
+  });
+
+  api.route({ method: 'get', path: '/api/auth/me', tag: 'auth', summary: 'Who I am: account, role grants, CSRF token of the session' }, ({ me: p }) => me(p));
+
+  api.route({ method: 'post', path: '/api/auth/password', tag: 'auth', summary: 'Change my password (required after a one-time password)', body: PasswordChange }, async ({ req, me: p, body }) => {
+    if (!(await s.people.checkPassword(p.user.email, body.currentPassword))) throw new HttpError(403, 'the current password is wrong');
+    await s.people.setPassword(p.user.id, body.newPassword);
+    await s.audit.record(originOf(req, p), 'auth.password.changed', p.user.email);
+    return { changed: true };
+  });
+
+  api.route({ method: 'get', path: '/api/auth/tokens', tag: 'auth', summary: 'My API tokens (never their values)' }, async ({ me: p }) => s.people.listTokens(p.user.id));
+
+  api.route(
+    { method: 'post', path: '/api/auth/tokens', tag: 'auth', summary: 'Create an API token; its value is shown only in this response', body: NewToken, statuses: { 201: 'created' } },
+    async ({ req, res, me: p, body }) => {
+      const t = await s.people.createToken(p.user.id, body.name, body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : undefined);
+      await s.audit.record(originOf(req, p), 'auth.token.created', t.id, { name: body.name });
+      res.status(201);
+      return { id: t.id, name: body.name, token: t.token };
+    },
+  );
+
+  api.route({ method: 'delete', path: '/api/auth/tokens/:id', tag: 'auth', summary: 'Revoke one of my API tokens', statuses: { 404: 'no such token' } }, async ({ req, me: p, params }) => {
+    if (!(await s.people.revokeToken(p.user.id, params.id!))) throw new HttpError(404, `you have no active token ${params.id}`);
+    await s.audit.record(originOf(req, p), 'auth.token.revoked', params.id);
+    return { revoked: true };
+  });
+
+  // ---- OpenID Connect ----
+  api.route({ method: 'get', path: '/api/auth/oidc', tag: 'auth', summary: 'Whether OpenID Connect sign-in is configured', access: 'public' }, () => ({
+    enabled: s.deps.oidc !== undefined,
+    issuer: s.deps.oidc?.issuer,
+    loginUrl: s.deps.oidc ? '/api/auth/oidc/login' : undefined,
+  }));
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/auth/oidc/login',
+      tag: 'auth',
+      summary: 'Start OpenID Connect sign-in: redirects to the identity provider',
+      access: 'public',
+      query: z.object({ returnTo: z.string().regex(/^\/(?!\/)/, 'a path on this site').optional() }),
+      statuses: { 302: 'redirect to the identity provider', 404: 'OpenID Connect is not configured' },
+    },
+    async ({ res, query }) => {
+      const o = s.deps.oidc;
+      if (!o) throw new HttpError(404, 'OpenID Connect sign-in is not configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
+      const login = newLoginRequest();
+      await s.db.query(`delete from oidc_states where created_at < now() - interval '15 minutes'`);
+      await s.db.query('insert into oidc_states (state, nonce, code_verifier, return_to) values ($1, $2, $3, $4)', [login.state, login.nonce, login.codeVerifier, query.returnTo ?? '/']);
+      res.redirect(302, await authorizeUrl(o, login));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/auth/oidc/callback',
+      tag: 'auth',
+      summary: 'OpenID Connect redirect target: redeems the code, checks the ID token, starts a session',
+      access: 'public',
+      query: z.object({ code: z.string().optional(), state: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }),
+      statuses: { 302: 'signed in; redirect to where sign-in started' },
+    },
+    async ({ req, res, query }) => {
+      const o = s.deps.oidc;
+      if (!o) throw new HttpError(404, 'OpenID Connect sign-in is not configured');
+      if (query.error) throw new HttpError(401, `the identity provider refused the sign-in: ${query.error} ${query.error_description ?? ''}`.trim());
+      if (!query.code || !query.state) throw new HttpError(400, 'code and state are required');
+      const row = await s.db.one(`delete from oidc_states where state = $1 and created_at > now() - interval '15 minutes' returning *`, [query.state]);
+      if (!row) throw new HttpError(400, 'this sign-in attempt is unknown or expired: start again');
+      let claims;
+      try {
+        claims = await redeemCode(o, query.code, row.code_verifier, row.nonce);
+      } catch (err) {
+        throw new HttpError(401, (err as Error).message);
+      }
+      const email = (claims.email ?? claims.preferred_username ?? '').toLowerCase();
+      const subject = `${claims.iss}|${claims.oid ?? claims.sub}`;
+      let userRow = await s.db.one('select id from users where oidc_subject = $1', [subject]);
+      if (!userRow && email) {
+        userRow = await s.db.one('update users set oidc_subject = $2 where email = $1 and oidc_subject is null returning id', [email, subject]);
+        if (!userRow && o.autoProvision) {
+          const u = await s.people.create({ email, name: claims.name ?? email });
+          userRow = await s.db.one('update users set oidc_subject = $2 where id = $1 returning id', [u.id, subject]);
+        }
+      }
+      if (!userRow) throw new HttpError(403, `${email || 'this account'} has no Tenantflow account: ask an administrator to add you`);
+      const user = (await s.people.get(userRow.id))!;
+      if (user.disabled) throw new HttpError(403, 'your Tenantflow account is disabled');
+      const session = await s.people.createSession(user.id);
+      setSessionCookies(s, res, session);
+      await s.audit.record(originOf(req, { user } as Principal), 'auth.login.oidc', undefined, { issuer: claims.iss });
+      res.redirect(302, row.return_to ?? '/');
+    },
+  );
+
+  // ---- people ----
+  const requireAdminFor = (p: Principal, tenant: string) => {
+    if (!hasRole(p, 'admin', tenant) || (tenant === ALL_TENANTS && !isGlobalAdmin(p)))
+      throw new HttpError(403, `only an admin of ${tenant === ALL_TENANTS ? 'every tenant' : `tenant ${tenant}`} may do this`);
+  };
+  const requireGlobalAdmin = (p: Principal) => {
+    if (!isGlobalAdmin(p)) throw new HttpError(403, 'only an administrator of every tenant may manage accounts');
+  };
+
+  api.route({ method: 'get', path: '/api/users', tag: 'people', summary: 'Accounts and their role grants', roles: 'admin' }, async ({ me: p }) => {
+    if (!p.grants.some((g) => g.role === 'admin')) throw new HttpError(403, 'only admins may list accounts');
+    return s.people.list();
+  });
+
+  api.route(
+    { method: 'post', path: '/api/users', tag: 'people', summary: 'Create an account (a one-time password is returned once when none is given)', roles: 'admin (every tenant)', body: NewUser, statuses: { 201: 'created', 409: 'the email is taken' } },
+    async ({ req, res, me: p, body }) => {
+      requireGlobalAdmin(p);
+      if (await s.people.byEmail(body.email)) throw new HttpError(409, `an account ${body.email} already exists`);
+      const oneTime = body.password ? undefined : oneTimePassword();
+      const user = await s.people.create({ email: body.email, name: body.name, password: body.password ?? oneTime, mustChangePassword: !body.password, groups: body.groups });
+      for (const g of body.grants) await s.people.grant(user.id, g.tenant, g.role, g.scope);
+      await s.audit.record(originOf(req, p), 'user.created', user.email, { grants: body.grants, groups: body.groups });
+      res.status(201);
+      return { ...user, grants: await s.people.grants(user.id), oneTimePassword: oneTime };
+    },
+  );
+
+  api.route({ method: 'patch', path: '/api/users/:id', tag: 'people', summary: 'Rename, set groups, disable or enable an account', roles: 'admin (every tenant)', body: UserPatch, statuses: { 404: 'no such account' } }, async ({ req, me: p, params, body }) => {
+    requireGlobalAdmin(p);
+    const u = await s.people.update(params.id!, body);
+    if (!u) throw new HttpError(404, `account ${params.id} does not exist`);
+    await s.audit.record(originOf(req, p), 'user.updated', u.email, body);
+    return u;
+  });
+
+  api.route({ method: 'post', path: '/api/users/:id/password-reset', tag: 'people', summary: 'Replace the password with a one-time password, returned once', roles: 'admin (every tenant)', statuses: { 404: 'no such account' } }, async ({ req, me: p, params }) => {
+    requireGlobalAdmin(p);
+    const u = await s.people.get(params.id!);
+    if (!u) throw new HttpError(404, `account ${params.id} does not exist`);
+    const password = oneTimePassword();
+    await s.people.setPassword(u.id, password);
+    await s.db.query('update users set must_change_password = true where id = $1', [u.id]);
+    await s.db.query('delete from sessions where user_id = $1', [u.id]);
+    await s.audit.record(originOf(req, p), 'user.password.reset', u.email);
+    return { oneTimePassword: password };
+  });
+
+  api.route(
+    { method: 'post', path: '/api/users/:id/grants', tag: 'people', summary: 'Grant a role on a tenant (optionally scoped)', roles: 'admin of that tenant', body: NewGrant, statuses: { 201: 'granted', 404: 'no such account' } },
+    async ({ req, res, me: p, params, body }) => {
+      requireAdminFor(p, body.tenant);
+      const u = await s.people.get(params.id!);
+      if (!u) throw new HttpError(404, `account ${params.id} does not exist`);
+      if (body.tenant !== ALL_TENANTS && !(await s.tenants.exists(body.tenant))) throw new HttpError(400, `tenant ${body.tenant} does not exist`, { problems: [{ field: 'tenant', message: 'unknown tenant' }] });
+      if (body.scope && body.role !== 'operator') throw new HttpError(400, 'only operator grants take a scope', { problems: [{ field: 'scope', message: 'only for role operator' }] });
+      const g = await s.people.grant(u.id, body.tenant, body.role, body.scope);
+      await s.audit.record(originOf(req, p), 'user.granted', u.email, body, body.tenant);
+      res.status(201);
+      return g;
+    },
+  );
+
+  api.route({ method: 'delete', path: '/api/users/:id/grants/:grantId', tag: 'people', summary: 'Revoke a role grant', roles: 'admin of that tenant', statuses: { 404: 'no such grant' } }, async ({ req, me: p, params }) => {
+    const grants = await s.people.grants(params.id!);
+    const g = grants.find((x) => String(x.id) === params.grantId);
+    if (!g) throw new HttpError(404, `account ${params.id} has no grant ${params.grantId}`);
+    requireAdminFor(p, g.tenant);
+    await s.people.revoke(params.id!, g.id);
+    const u = await s.people.get(params.id!);
+    await s.audit.record(originOf(req, p), 'user.revoked', u?.email, g, g.tenant);
+    return { revoked: true };
+  });
+}

@@ -1,0 +1,140 @@
+// Schedules: recurring runs through Temporal Schedules (cron or interval, time zone, start and
+// end, overlap policy, pause / resume, trigger now, upcoming times) and one-off future runs.
+import { randomUUID } from 'node:crypto';
+import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
+import { z } from 'zod';
+import { validateInputs } from '../workflows/inputs.ts';
+import { HttpError, originOf, type Api } from './http.ts';
+import { hasRole, type Principal } from './people.ts';
+import type { Services } from './services.ts';
+import { RunAccess } from './routes-runs.ts';
+
+const OVERLAP: Record<string, ScheduleOverlapPolicy> = { skip: 'SKIP', buffer: 'BUFFER_ONE', bufferAll: 'BUFFER_ALL', allow: 'ALLOW_ALL', cancelOther: 'CANCEL_OTHER' };
+
+const NewSchedule = z
+  .strictObject({
+    runbookId: z.string().min(1),
+    version: z.number().int().min(1).optional().describe('Pinned version; the latest at creation when absent'),
+    tenant: z.string().min(1).optional(),
+    inputs: z.record(z.string(), z.unknown()).default({}),
+    cron: z.array(z.string().min(1)).optional().describe('Cron expressions, e.g. "0 7 * * 1-5"'),
+    every: z
+      .array(z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "15m", "1d"'))
+      .optional()
+      .describe('Intervals, e.g. "1h"'),
+    at: z.iso.datetime({ offset: true }).optional().describe('One-off: run once at this time'),
+    timezone: z.string().optional().describe('IANA time zone of cron times, e.g. Europe/Stockholm'),
+    startAt: z.iso.datetime({ offset: true }).optional(),
+    endAt: z.iso.datetime({ offset: true }).optional(),
+    overlap: z.enum(['skip', 'buffer', 'bufferAll', 'allow', 'cancelOther']).default('skip').describe('When a run is still going at the next time'),
+    paused: z.boolean().default(false),
+    note: z.string().max(500).optional(),
+  })
+  .refine((b) => [b.cron?.length, b.every?.length, b.at].filter(Boolean).length === 1, { message: 'give exactly one of cron, every or at', path: ['cron'] })
+  .refine((b) => !b.timezone || Intl.supportedValuesOf('timeZone').includes(b.timezone) || b.timezone === 'UTC', { message: 'an IANA time zone such as Europe/Stockholm', path: ['timezone'] })
+  .refine((b) => !b.at || Date.parse(b.at) > Date.now(), { message: 'must be in the future', path: ['at'] });
+
+const Pause = z.strictObject({ note: z.string().max(500).optional() });
+
+function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescription | undefined) {
+  const action = d?.action as { args?: [{ run?: { runbookId: string; version: number; tenant: string; startedBy: string }; inputs?: unknown }] } | undefined;
+  const run = action?.args?.[0]?.run;
+  return {
+    id,
+    runbookId: row?.runbook_id ?? run?.runbookId,
+    version: run?.version,
+    tenant: row?.tenant ?? run?.tenant,
+    createdBy: row?.created_by ?? run?.startedBy,
+    inputs: action?.args?.[0]?.inputs,
+    exists: d !== undefined,
+    paused: d?.state.paused ?? false,
+    note: d?.state.note,
+    oneOff: (d?.state.remainingActions ?? undefined) !== undefined,
+    remainingActions: d?.state.remainingActions,
+    spec: d ? { intervals: d.spec.intervals?.map((i) => i.every), calendars: d.spec.calendars, timezone: d.spec.timezone, startAt: d.spec.startAt?.toISOString(), endAt: d.spec.endAt?.toISOString() } : undefined,
+    overlap: d?.policies.overlap,
+    upcoming: d?.info.nextActionTimes.map((t) => t.toISOString()) ?? [],
+    recentRuns: d?.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), runId: (a.action as { workflow?: { workflowId: string } }).workflow?.workflowId })) ?? [],
+  };
+}
+
+export function scheduleRoutes(api: Api, s: Services): void {
+  const access = new RunAccess(s);
+
+  const load = async (p: Principal, id: string) => {
+    const row = await s.db.one('select * from schedules where id = $1', [id]);
+    if (!row || !access.canSeeTenant(p, row.tenant)) throw new HttpError(404, `schedule ${id} does not exist`);
+    return row;
+  };
+  const mayChange = (p: Principal, row: Record<string, any>) => {
+    if (!access.canOperate(p, row.tenant, row.created_by) && !hasRole(p, 'designer', row.tenant)) throw new HttpError(403, `only operators of tenant ${row.tenant} may change this schedule`);
+  };
+
+  api.route({ method: 'get', path: '/api/schedules', tag: 'schedules', summary: 'Schedules with their upcoming times', roles: 'viewer' }, async ({ me: p }) => {
+    const rows = await s.db.query('select * from schedules order by created_at');
+    const out = [];
+    for (const row of rows.filter((r) => access.canSeeTenant(p, r.tenant))) out.push(view(row.id, row, await s.runs.describeSchedule(row.id)));
+    return out;
+  });
+
+  api.route(
+    { method: 'post', path: '/api/schedules', tag: 'schedules', summary: 'Create a recurring schedule (cron or interval) or a one-off future run (at)', roles: 'operator (custom actions), designer', body: NewSchedule, statuses: { 201: 'created' } },
+    async ({ req, res, me: p, body }) => {
+      const rb = await s.runbooks.get(body.runbookId);
+      if (!rb || rb.archived) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
+      const v = await s.runbooks.version(body.runbookId, body.version);
+      if (!v) throw new HttpError(409, `runbook ${body.runbookId} has no published version${body.version ? ` ${body.version}` : ''}`);
+      const tenant = body.tenant ?? s.deps.defaultTenant;
+      if (!(await s.tenants.exists(tenant))) throw new HttpError(400, `tenant ${tenant} does not exist`, { problems: [{ field: 'tenant', message: 'unknown tenant' }] });
+      if (!hasRole(p, 'designer', tenant) && !(hasRole(p, 'operator', tenant) && rb.customAction))
+        throw new HttpError(403, hasRole(p, 'operator', tenant) ? `runbook ${rb.id} is not offered to operators` : `you are not an operator of tenant ${tenant}`);
+      const inputs = validateInputs(v.definition, body.inputs);
+      if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
+      const scope = await access.scopeProblems(p, tenant, v.definition, inputs.values);
+      if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
+      const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
+      await s.runs.createSchedule({
+        scheduleId: id,
+        starter: { definition: v.definition, inputs: inputs.values, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
+        spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
+        overlap: OVERLAP[body.overlap]!,
+        paused: body.paused,
+        note: body.note,
+      });
+      await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4)', [id, rb.id, tenant, p.user.email]);
+      await s.audit.record(originOf(req, p), 'schedule.created', id, { runbook: rb.id, version: v.version, cron: body.cron, every: body.every, at: body.at, timezone: body.timezone }, tenant);
+      res.status(201).location(`/api/schedules/${id}`);
+      return view(id, { runbook_id: rb.id, tenant, created_by: p.user.email }, await s.runs.describeSchedule(id));
+    },
+  );
+
+  api.route({ method: 'get', path: '/api/schedules/:id', tag: 'schedules', summary: 'A schedule: spec, state, upcoming times, recent runs', roles: 'viewer', statuses: { 404: 'no such schedule' } }, async ({ me: p, params }) => {
+    const row = await load(p, params.id!);
+    return view(row.id, row, await s.runs.describeSchedule(row.id));
+  });
+
+  for (const op of ['pause', 'resume', 'trigger'] as const) {
+    api.route(
+      { method: 'post', path: `/api/schedules/:id/${op}`, tag: 'schedules', summary: op === 'trigger' ? 'Start a run now' : `${op[0]!.toUpperCase()}${op.slice(1)} the schedule`, roles: 'operator of the tenant, or who created it', body: Pause, statuses: { 404: 'no such schedule' } },
+      async ({ req, me: p, params, body }) => {
+        const row = await load(p, params.id!);
+        mayChange(p, row);
+        const h = s.runs.schedule(row.id);
+        if (op === 'pause') await h.pause(body.note ?? `paused by ${p.user.email}`);
+        else if (op === 'resume') await h.unpause(body.note ?? `resumed by ${p.user.email}`);
+        else await h.trigger(OVERLAP.allow);
+        await s.audit.record(originOf(req, p), `schedule.${op}`, row.id, body.note ? { note: body.note } : undefined, row.tenant);
+        return view(row.id, row, await s.runs.describeSchedule(row.id));
+      },
+    );
+  }
+
+  api.route({ method: 'delete', path: '/api/schedules/:id', tag: 'schedules', summary: 'Delete the schedule (runs already started go on)', roles: 'operator of the tenant, or who created it', statuses: { 404: 'no such schedule' } }, async ({ req, me: p, params }) => {
+    const row = await load(p, params.id!);
+    mayChange(p, row);
+    if (await s.runs.describeSchedule(row.id)) await s.runs.schedule(row.id).delete();
+    await s.db.query('delete from schedules where id = $1', [row.id]);
+    await s.audit.record(originOf(req, p), 'schedule.deleted', row.id, undefined, row.tenant);
+    return { deleted: true };
+  });
+}

@@ -1,0 +1,242 @@
+// Runbooks as a team keeps them: an editable draft, immutable numbered versions published from
+// it (validated first), archive, clone, import / export as JSON files, and diffs of versions.
+import { isDeepStrictEqual } from 'node:util';
+import type { RunbookDefinition } from '../workflows/definition.ts';
+import { validateRunbook, type Problem } from '../workflows/validate.ts';
+import type { Db } from './db.ts';
+import { json } from './db.ts';
+import { iso } from './people.ts';
+
+export interface RunbookSummary {
+  id: string;
+  name: string;
+  description?: string;
+  customAction: boolean;
+  archived: boolean;
+  latestVersion?: number;
+  draftUpdatedAt?: string;
+  draftUpdatedBy?: string;
+  /** The draft differs from the latest version (or nothing is published yet). */
+  hasUnpublishedChanges: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface RunbookVersion {
+  runbookId: string;
+  version: number;
+  definition: RunbookDefinition;
+  comment?: string;
+  publishedAt: string;
+  publishedBy: string;
+}
+
+export class RunbookError extends Error {
+  readonly status: number;
+  readonly problems?: Problem[];
+  constructor(status: number, message: string, problems?: Problem[]) {
+    super(message);
+    this.status = status;
+    this.problems = problems;
+  }
+}
+
+export const RUNBOOK_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export function slugify(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'runbook'
+  );
+}
+
+export class Runbooks {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  private summary(r: Record<string, any>): RunbookSummary {
+    return {
+      id: r.id,
+      name: r.name,
+      description: r.description ?? undefined,
+      customAction: r.custom_action,
+      archived: r.archived_at !== null,
+      latestVersion: r.latest_version ?? undefined,
+      draftUpdatedAt: iso(r.draft_updated_at),
+      draftUpdatedBy: r.draft_updated_by ?? undefined,
+      hasUnpublishedChanges: r.latest_definition == null || (r.draft != null && !sameDefinition(r.draft, r.latest_definition)),
+      createdAt: iso(r.created_at)!,
+      createdBy: r.created_by,
+    };
+  }
+
+  private readonly select = `select r.*, v.version as latest_version, v.definition as latest_definition from runbooks r
+    left join lateral (select version, definition from runbook_versions where runbook_id = r.id order by version desc limit 1) v on true`;
+
+  async list(opts: { archived?: boolean; customAction?: boolean } = {}): Promise<RunbookSummary[]> {
+    const rows = await this.db.query(`${this.select} where ($1::boolean is null or (r.archived_at is not null) = $1) and ($2::boolean is null or r.custom_action = $2) order by r.name`, [
+      opts.archived ?? null,
+      opts.customAction ?? null,
+    ]);
+    return rows.map((r) => this.summary(r));
+  }
+
+  async get(id: string): Promise<(RunbookSummary & { draft: unknown }) | undefined> {
+    const r = await this.db.one(`${this.select} where r.id = $1`, [id]);
+    return r ? { ...this.summary(r), draft: r.draft ?? r.latest_definition } : undefined;
+  }
+
+  async require(id: string) {
+    const rb = await this.get(id);
+    if (!rb) throw new RunbookError(404, `runbook ${id} does not exist`);
+    return rb;
+  }
+
+  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean }): Promise<RunbookSummary> {
+    const def = (opts.definition ?? {}) as { name?: unknown; description?: unknown };
+    const name = typeof def.name === 'string' && def.name ? def.name : 'Untitled runbook';
+    let id = opts.id ?? slugify(name);
+    if (!RUNBOOK_ID.test(id)) throw new RunbookError(400, `runbook id "${id}" must be lower-case letters, digits, - and _ (at most 63)`);
+    if (!opts.id) for (let n = 2; await this.get(id); n++) id = `${slugify(name)}-${n}`;
+    else if (await this.get(id)) throw new RunbookError(409, `runbook ${id} already exists`);
+    await this.db.query(
+      `insert into runbooks (id, name, description, draft, draft_updated_at, draft_updated_by, custom_action, created_by)
+       values ($1, $2, $3, $4::jsonb, now(), $5, $6, $5)`,
+      [id, name, typeof def.description === 'string' ? def.description : null, json(opts.definition), opts.by, opts.customAction ?? false],
+    );
+    return (await this.get(id))!;
+  }
+
+  async saveDraft(id: string, definition: unknown, by: string): Promise<RunbookSummary> {
+    const rb = await this.require(id);
+    if (rb.archived) throw new RunbookError(409, `runbook ${id} is archived: restore it before editing`);
+    const def = (definition ?? {}) as { name?: unknown; description?: unknown };
+    await this.db.query(
+      `update runbooks set draft = $2::jsonb, draft_updated_at = now(), draft_updated_by = $3,
+         name = coalesce($4, name), description = $5 where id = $1`,
+      [id, json(definition), by, typeof def.name === 'string' && def.name ? def.name : null, typeof def.description === 'string' ? def.description : null],
+    );
+    return (await this.get(id))!;
+  }
+
+  async update(id: string, patch: { customAction?: boolean; archived?: boolean }): Promise<RunbookSummary> {
+    await this.require(id);
+    if (patch.customAction !== undefined) await this.db.query('update runbooks set custom_action = $2 where id = $1', [id, patch.customAction]);
+    if (patch.archived !== undefined)
+      await this.db.query(`update runbooks set archived_at = case when $2 then coalesce(archived_at, now()) else null end where id = $1`, [id, patch.archived]);
+    return (await this.get(id))!;
+  }
+
+  async publish(id: string, by: string, comment?: string): Promise<RunbookVersion> {
+    const rb = await this.require(id);
+    if (rb.archived) throw new RunbookError(409, `runbook ${id} is archived: restore it before publishing`);
+    const checked = validateRunbook(rb.draft);
+    if (!checked.ok) throw new RunbookError(422, 'the draft has problems; fix them before publishing', checked.problems);
+    return this.db.tx(async (q) => {
+      const last = (await q.query('select max(version) as v from runbook_versions where runbook_id = $1', [id]))[0]?.v as number | null;
+      const version = (last ?? 0) + 1;
+      await q.query(
+        'insert into runbook_versions (runbook_id, version, definition, comment, published_by) values ($1, $2, $3::jsonb, $4, $5)',
+        [id, version, json(checked.definition), comment ?? null, by],
+      );
+      return { runbookId: id, version, definition: checked.definition, comment, publishedAt: new Date().toISOString(), publishedBy: by };
+    });
+  }
+
+  async versions(id: string): Promise<Omit<RunbookVersion, 'definition'>[]> {
+    await this.require(id);
+    const rows = await this.db.query('select runbook_id, version, comment, published_at, published_by from runbook_versions where runbook_id = $1 order by version desc', [id]);
+    return rows.map((r) => ({ runbookId: r.runbook_id, version: r.version, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by }));
+  }
+
+  /** A published version; the latest when version is undefined. */
+  async version(id: string, version?: number): Promise<RunbookVersion | undefined> {
+    const r = await this.db.one(
+      `select * from runbook_versions where runbook_id = $1 and ($2::int is null or version = $2) order by version desc limit 1`,
+      [id, version ?? null],
+    );
+    if (!r) return undefined;
+    return { runbookId: r.runbook_id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by };
+  }
+
+  async clone(id: string, opts: { newId?: string; name?: string; by: string }): Promise<RunbookSummary> {
+    const rb = await this.require(id);
+    const definition = { ...(rb.draft as object), name: opts.name ?? `${rb.name} (copy)` };
+    return this.create({ id: opts.newId, definition, by: opts.by });
+  }
+
+  /** The "runbook as code" file: the latest version (or the draft) and the runbook's settings. */
+  async export(id: string, which: number | 'draft' | 'latest' = 'latest') {
+    const rb = await this.require(id);
+    let definition: unknown;
+    let version: number | undefined;
+    if (which === 'draft') definition = rb.draft;
+    else {
+      const v = await this.version(id, which === 'latest' ? undefined : which);
+      if (!v) throw new RunbookError(404, which === 'latest' ? `runbook ${id} has no published version` : `runbook ${id} has no version ${which}`);
+      definition = v.definition;
+      version = v.version;
+    }
+    return { tenantflowRunbook: 1 as const, id, version, customAction: rb.customAction, definition };
+  }
+}
+
+/** Two definitions are the same runbook when they match after defaults and ignoring layout. */
+export function sameDefinition(a: unknown, b: unknown): boolean {
+  const strip = (d: unknown) => {
+    const r = validateRunbook(d);
+    const def = (r.ok ? r.definition : d) as { nodes?: { position?: unknown }[] };
+    return { ...(def as object), nodes: (def.nodes ?? []).map(({ position: _p, ...n }) => n) };
+  };
+  return isDeepStrictEqual(strip(a), strip(b));
+}
+
+export interface DefinitionDiff {
+  inputs: { added: string[]; removed: string[]; changed: string[] };
+  nodes: { added: string[]; removed: string[]; changed: { id: string; fields: string[] }[]; moved: string[] };
+  edges: { added: string[]; removed: string[] };
+  settings: string[];
+  name?: { from: string; to: string };
+}
+
+/** What changed from a to b: node ids and the fields that differ, edges as "source.handle->target". */
+export function diffDefinitions(a: RunbookDefinition, b: RunbookDefinition): DefinitionDiff {
+  const byKey = <T>(xs: T[], key: (x: T) => string) => new Map(xs.map((x) => [key(x), x]));
+  const compare = <T>(from: Map<string, T>, to: Map<string, T>) => ({
+    added: [...to.keys()].filter((k) => !from.has(k)),
+    removed: [...from.keys()].filter((k) => !to.has(k)),
+    common: [...to.keys()].filter((k) => from.has(k)),
+  });
+  const fieldsDiffer = (x: Record<string, unknown>, y: Record<string, unknown>, ignore: string[] = []) =>
+    [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !ignore.includes(k) && !isDeepStrictEqual(x[k], y[k])).sort();
+
+  const ia = byKey(a.inputs, (i) => i.name);
+  const ib = byKey(b.inputs, (i) => i.name);
+  const inputs = compare(ia, ib);
+  const na = byKey(a.nodes, (n) => n.id);
+  const nb = byKey(b.nodes, (n) => n.id);
+  const nodes = compare(na, nb);
+  const edgeKey = (e: { source: string; sourceHandle: string; target: string }) => `${e.source}.${e.sourceHandle}->${e.target}`;
+  const edges = compare(byKey(a.edges, edgeKey), byKey(b.edges, edgeKey));
+  const changed = nodes.common
+    .map((id) => ({ id, fields: fieldsDiffer(na.get(id) as never, nb.get(id) as never, ['position']) }))
+    .filter((c) => c.fields.length > 0);
+  return {
+    inputs: { added: inputs.added, removed: inputs.removed, changed: inputs.common.filter((k) => !isDeepStrictEqual(ia.get(k), ib.get(k))) },
+    nodes: {
+      added: nodes.added,
+      removed: nodes.removed,
+      changed,
+      moved: nodes.common.filter((id) => !isDeepStrictEqual(na.get(id)!.position, nb.get(id)!.position)),
+    },
+    edges: { added: edges.added, removed: edges.removed },
+    settings: fieldsDiffer(a.settings as never, b.settings as never),
+    name: a.name !== b.name ? { from: a.name, to: b.name } : undefined,
+  };
+}

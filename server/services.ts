@@ -1,0 +1,51 @@
+// What every route needs, built once per app from its dependencies.
+import type { TenantConnection } from '../worker/tenants.ts';
+import { Audit } from './audit.ts';
+import type { SecretBox } from './crypto.ts';
+import type { Db } from './db.ts';
+import type { OidcSettings } from './oidc.ts';
+import { People } from './people.ts';
+import { Runbooks } from './runbooks.ts';
+import { Tenants } from './tenants.ts';
+import type { Runs } from './temporal.ts';
+
+export interface AppDeps {
+  db: Db;
+  runs: Runs;
+  secretBox: SecretBox;
+  /** Tenant connection used when a run names none. */
+  defaultTenant: string;
+  /** Connections configured outside the database (the sandbox, M365_* variables). */
+  builtinTenants?: TenantConnection[];
+  /** The sealed tenant mirror the workers read in embedded mode. */
+  tenantMirrorFile?: string;
+  /** The designer's built files. */
+  staticDir?: string;
+  /** Mark cookies Secure (behind HTTPS). */
+  secureCookies?: boolean;
+  oidc?: OidcSettings;
+  /** How often live streams poll Temporal (ms). */
+  pollMs?: number;
+}
+
+export interface Services {
+  deps: AppDeps;
+  db: Db;
+  runs: Runs;
+  people: People;
+  runbooks: Runbooks;
+  tenants: Tenants;
+  audit: Audit;
+}
+
+export function services(deps: AppDeps): Services {
+  return {
+    deps,
+    db: deps.db,
+    runs: deps.runs,
+    people: new People(deps.db),
+    runbooks: new Runbooks(deps.db),
+    tenants: new Tenants(deps.db, deps.secretBox, deps.builtinTenants ?? [], deps.tenantMirrorFile),
+    audit: new Audit(deps.db),
+  };
+}

@@ -1,0 +1,278 @@
+// Tenant connections: Entra tenant id + app registration (client id + secret or certificate).
+// Secrets are sealed with AES-GCM before they touch the database and are never returned by the
+// API. Workers resolve a connection by name through tenantDirectory(): from the same database
+// (PostgreSQL in production) or, with the embedded database that one process owns, from a
+// sealed mirror file the server rewrites on every change. Both need the same secret key.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { requiredPermissions } from '../catalog/index.ts';
+import { trustCa } from '../worker/graph.ts';
+import { UnknownTenantError, type TenantConnection, type TenantDirectory } from '../worker/tenants.ts';
+import type { SecretBox } from './crypto.ts';
+import type { Db } from './db.ts';
+import { iso } from './people.ts';
+
+export interface TenantInfo {
+  name: string;
+  displayName?: string;
+  tenantId: string;
+  clientId: string;
+  credential: 'secret' | 'certificate' | 'none';
+  authorityHost?: string;
+  graphUrl?: string;
+  mailFrom?: string;
+  /** Configured outside the database (the sandbox, M365_* variables): read-only here. */
+  builtin: boolean;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface TenantInput {
+  name: string;
+  displayName?: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  /** PEM with the certificate and its private key. */
+  certificate?: string;
+  authorityHost?: string;
+  graphUrl?: string;
+  caPem?: string;
+  mailFrom?: string;
+}
+
+interface SealedRow {
+  name: string;
+  display_name: string | null;
+  tenant_id: string;
+  client_id: string;
+  secret_enc: string | null;
+  certificate_enc: string | null;
+  authority_host: string | null;
+  graph_url: string | null;
+  ca_pem: string | null;
+  mail_from: string | null;
+  created_at?: unknown;
+  updated_at?: unknown;
+}
+
+export type ConnectionWithCertificate = TenantConnection & { certificatePem?: string; mailFrom?: string };
+
+function connectionOf(r: SealedRow, box: SecretBox): ConnectionWithCertificate {
+  return {
+    name: r.name,
+    tenantId: r.tenant_id,
+    clientId: r.client_id,
+    clientSecret: r.secret_enc ? box.open(r.secret_enc) : '',
+    certificatePem: r.certificate_enc ? box.open(r.certificate_enc) : undefined,
+    authorityHost: r.authority_host ?? undefined,
+    graphUrl: r.graph_url ?? undefined,
+    exchangeUrl: r.graph_url ?? undefined,
+    caPem: r.ca_pem ?? undefined,
+    mailFrom: r.mail_from ?? undefined,
+  };
+}
+
+export class Tenants {
+  readonly db: Db;
+  readonly box: SecretBox;
+  readonly builtins: ConnectionWithCertificate[];
+  readonly mirrorFile?: string;
+  constructor(db: Db, box: SecretBox, builtins: TenantConnection[] = [], mirrorFile?: string) {
+    this.db = db;
+    this.box = box;
+    this.builtins = builtins;
+    this.mirrorFile = mirrorFile;
+  }
+
+  private info(r: SealedRow): TenantInfo {
+    return {
+      name: r.name,
+      displayName: r.display_name ?? undefined,
+      tenantId: r.tenant_id,
+      clientId: r.client_id,
+      credential: r.certificate_enc ? 'certificate' : r.secret_enc ? 'secret' : 'none',
+      authorityHost: r.authority_host ?? undefined,
+      graphUrl: r.graph_url ?? undefined,
+      mailFrom: r.mail_from ?? undefined,
+      builtin: false,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+    };
+  }
+
+  private builtinInfo(c: TenantConnection): TenantInfo {
+    return {
+      name: c.name,
+      displayName: c.name === 'sandbox' ? 'Sandbox tenant (emulated Microsoft 365)' : undefined,
+      tenantId: c.tenantId,
+      clientId: c.clientId,
+      credential: 'secret',
+      authorityHost: c.authorityHost,
+      graphUrl: c.graphUrl,
+      builtin: true,
+    };
+  }
+
+  async list(): Promise<TenantInfo[]> {
+    const rows = await this.db.query<SealedRow & Record<string, any>>('select * from tenants order by name');
+    return [...this.builtins.map((b) => this.builtinInfo(b)), ...rows.filter((r) => !this.builtins.some((b) => b.name === r.name)).map((r) => this.info(r))];
+  }
+
+  async get(name: string): Promise<TenantInfo | undefined> {
+    const b = this.builtins.find((c) => c.name === name);
+    if (b) return this.builtinInfo(b);
+    const r = await this.db.one<SealedRow & Record<string, any>>('select * from tenants where name = $1', [name]);
+    return r ? this.info(r) : undefined;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.get(name)) !== undefined;
+  }
+
+  /** The connection with its secret opened (server-side use only: test connection, pickers, mail). */
+  async connection(name: string): Promise<ConnectionWithCertificate | undefined> {
+    const b = this.builtins.find((c) => c.name === name);
+    if (b) return b;
+    const r = await this.db.one<SealedRow & Record<string, any>>('select * from tenants where name = $1', [name]);
+    return r ? connectionOf(r, this.box) : undefined;
+  }
+
+  isBuiltin(name: string): boolean {
+    return this.builtins.some((b) => b.name === name);
+  }
+
+  async upsert(t: TenantInput): Promise<{ info: TenantInfo; created: boolean }> {
+    const existed = await this.db.one('select 1 from tenants where name = $1', [t.name]);
+    const secret = t.clientSecret ? this.box.seal(t.clientSecret) : null;
+    const cert = t.certificate ? this.box.seal(t.certificate) : null;
+    await this.db.query(
+      `insert into tenants (name, display_name, tenant_id, client_id, secret_enc, certificate_enc, authority_host, graph_url, ca_pem, mail_from)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       on conflict (name) do update set display_name = excluded.display_name, tenant_id = excluded.tenant_id,
+         client_id = excluded.client_id,
+         secret_enc = coalesce(excluded.secret_enc, case when excluded.certificate_enc is null then tenants.secret_enc end),
+         certificate_enc = coalesce(excluded.certificate_enc, case when excluded.secret_enc is null then tenants.certificate_enc end),
+         authority_host = excluded.authority_host, graph_url = excluded.graph_url, ca_pem = excluded.ca_pem,
+         mail_from = excluded.mail_from, updated_at = now()`,
+      [t.name, t.displayName ?? null, t.tenantId, t.clientId, secret, cert, t.authorityHost ?? null, t.graphUrl ?? null, t.caPem ?? null, t.mailFrom ?? null],
+    );
+    await this.writeMirror();
+    return { info: (await this.get(t.name))!, created: !existed };
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const n = (await this.db.query('delete from tenants where name = $1 returning name', [name])).length;
+    await this.writeMirror();
+    return n > 0;
+  }
+
+  /** Rewrites the sealed mirror the workers read when the database is embedded. */
+  async writeMirror(): Promise<void> {
+    if (!this.mirrorFile) return;
+    const rows = await this.db.query('select name, display_name, tenant_id, client_id, secret_enc, certificate_enc, authority_host, graph_url, ca_pem, mail_from from tenants order by name');
+    const tmp = `${this.mirrorFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ note: 'tenant connections for workers; secrets sealed with the Tenantflow secret key', tenants: rows }, null, 2), { mode: 0o600 });
+    await rename(tmp, this.mirrorFile);
+  }
+
+  /** Gets a token and compares its application roles with what the catalog needs. */
+  async test(name: string): Promise<TestConnectionResult> {
+    const conn = await this.connection(name);
+    if (!conn) throw new UnknownTenantError(`tenant ${name} does not exist`);
+    return testConnection(conn);
+  }
+}
+
+export interface TestConnectionResult {
+  ok: boolean;
+  tokenAcquired: boolean;
+  error?: string;
+  granted: string[];
+  required: string[];
+  missing: string[];
+}
+
+export function credentialOf(conn: ConnectionWithCertificate): TokenCredential {
+  if (conn.caPem) trustCa(conn.caPem);
+  const opts = { authorityHost: conn.authorityHost, disableInstanceDiscovery: conn.authorityHost !== undefined };
+  if (conn.certificatePem) return new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificate: conn.certificatePem }, opts);
+  return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, opts);
+}
+
+export async function testConnection(conn: ConnectionWithCertificate): Promise<TestConnectionResult> {
+  const required = requiredPermissions();
+  let token: string;
+  try {
+    const t = await credentialOf(conn).getToken('https://graph.microsoft.com/.default');
+    if (!t) throw new Error('no token returned');
+    token = t.token;
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0] ?? 'token request failed';
+    return { ok: false, tokenAcquired: false, error: message, granted: [], required, missing: required };
+  }
+  let granted: string[] = [];
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { roles?: string[] };
+    granted = (payload.roles ?? []).slice().sort();
+  } catch {
+    // An opaque token: the permissions cannot be read from it.
+  }
+  // A broader permission covers a narrower one (e.g. User.ReadWrite.All covers User.Read.All).
+  const covers = (have: string, need: string) =>
+    have === need || (have.replace('.ReadWrite.', '.Read.') === need && have.includes('.ReadWrite.')) || (have === 'Directory.ReadWrite.All' && need.endsWith('.Read.All'));
+  const missing = required.filter((need) => !granted.some((have) => covers(have, need)));
+  return { ok: missing.length === 0, tokenAcquired: true, granted, required, missing };
+}
+
+/**
+ * How a worker process reaches tenant credentials without them entering Temporal history:
+ * the connections configured in its environment (the sandbox, M365_*), then the control plane's
+ * connections: from PostgreSQL when databaseUrl is set, otherwise from the embedded mode's sealed
+ * mirror file. Secrets are opened with the shared key only when a step needs them.
+ */
+export function tenantDirectory(opts: {
+  box: SecretBox;
+  builtins?: TenantConnection[];
+  databaseUrl?: string;
+  mirrorFile?: string;
+}): TenantDirectory & { close(): Promise<void> } {
+  const builtins = new Map((opts.builtins ?? []).map((c) => [c.name, c]));
+  // The Graph client cache keys on object identity: hand out the same object while unchanged.
+  const cache = new Map<string, { stamp: string; conn: TenantConnection }>();
+  let dbPromise: Promise<Db> | undefined;
+  const rows = async (): Promise<SealedRow[]> => {
+    if (opts.databaseUrl) {
+      const { openDatabase } = await import('./db.ts');
+      dbPromise ??= openDatabase({ url: opts.databaseUrl });
+      return (await dbPromise).query<SealedRow & Record<string, any>>('select * from tenants');
+    }
+    if (!opts.mirrorFile) return [];
+    try {
+      return (JSON.parse(await readFile(opts.mirrorFile, 'utf8')) as { tenants: SealedRow[] }).tenants;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  };
+  return {
+    async get(name) {
+      const b = builtins.get(name);
+      if (b) return b;
+      const r = (await rows()).find((x) => x.name === name);
+      if (!r) throw new UnknownTenantError(`tenant connection "${name}" does not exist (known: ${[...builtins.keys(), ...(await rows()).map((x) => x.name)].join(', ') || 'none'})`);
+      const stamp = JSON.stringify(r);
+      const hit = cache.get(name);
+      if (hit && hit.stamp === stamp) return hit.conn;
+      const conn = connectionOf(r, opts.box);
+      cache.set(name, { stamp, conn });
+      return conn;
+    },
+    async list() {
+      return [...new Set([...builtins.keys(), ...(await rows()).map((r) => r.name)])];
+    },
+    async close() {
+      if (dbPromise) await (await dbPromise).close();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// The control plane for tests: the real server (createApp) on a free port, over the test
+// Temporal dev server and sandbox of startTestEnv, with its own database: embedded (PGlite, in
+// memory) or PostgreSQL (DATABASE_URL, or a throwaway cluster from Debian's binaries). People
+// are real accounts with API tokens; nothing is trusted from headers.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApi } from '../server/app.ts';
+import { seedRunbooks } from '../server/bootstrap.ts';
+import { secretBox } from '../server/crypto.ts';
+import { openDatabase, type Db } from '../server/db.ts';
+import type { Role, Scope } from '../server/people.ts';
+import type { Services } from '../server/services.ts';
+import { freePort } from '../scripts/temporal.ts';
+import type { TestEnv } from './harness.ts';
+
+export interface GrantSpec {
+  tenant: string;
+  role: Role;
+  scope?: Scope;
+}
+
+export interface Caller {
+  email: string;
+  token: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+export interface ApiServer {
+  base: string;
+  db: Db;
+  services: Services;
+  /** An account with these grants and an API token (created once per email). */
+  as(email: string, grants?: GrantSpec[], groups?: string[]): Promise<Caller>;
+  admin: Caller;
+  close(): Promise<void>;
+}
+
+export type DbKind = 'pglite' | 'postgres';
+
+export async function startApiServer(env: TestEnv, opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]> } = {}): Promise<ApiServer> {
+  const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
+  const db = await openDatabase({ url: pg?.url });
+  const { app, services } = buildApi({
+    db,
+    runs: env.runs,
+    secretBox: secretBox(randomBytes(32)),
+    defaultTenant: 'sandbox',
+    builtinTenants: [env.tenant],
+    pollMs: opts.pollMs ?? 200,
+  });
+  await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const callers = new Map<string, Caller>();
+  const as = async (email: string, grants?: GrantSpec[], groups: string[] = []): Promise<Caller> => {
+    const hit = callers.get(email);
+    if (hit) return hit;
+    const user = await services.people.create({ email, name: email.split('@')[0], groups });
+    for (const g of grants ?? opts.roles?.[email] ?? []) await services.people.grant(user.id, g.tenant, g.role, g.scope);
+    const { token } = await services.people.createToken(user.id, 'test');
+    const caller: Caller = {
+      email,
+      token,
+      async call(method, path, body, headers = {}) {
+        const res = await fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        });
+        const text = await res.text();
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // not JSON (CSV, event streams)
+        }
+        return { status: res.status, body: parsed as any, headers: res.headers };
+      },
+    };
+    callers.set(email, caller);
+    return caller;
+  };
+  const admin = await as('admin@tenantflow.test', [{ tenant: '*', role: 'admin' }]);
+  return {
+    base,
+    db,
+    services,
+    as,
+    admin,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await db.close();
+      await pg?.stop();
+    },
+  };
+}
+
+/** Polls the API until until(body) holds. */
+export async function pollApi(caller: Caller, path: string, until: (body: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const r = await caller.call('GET', path);
+    last = r.body;
+    if (r.status === 200 && until(r.body)) return r.body;
+    if (Date.now() > deadline) throw new Error(`timed out polling ${path}; last:\n${JSON.stringify(last, null, 2)}`);
+    await new Promise((res) => setTimeout(res, 150));
+  }
+}
+
+// ---- PostgreSQL for tests ----
+
+function postgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) if (existsSync(join(root, v, 'bin', 'initdb'))) return join(root, v, 'bin');
+  return undefined;
+}
+
+export function postgresAvailable(): boolean {
+  return Boolean(process.env.DATABASE_URL) || postgresBin() !== undefined;
+}
+
+/**
+ * A database for one test file: a fresh database on DATABASE_URL's server, or a throwaway
+ * cluster (initdb as the postgres user when running as root) on a free port.
+ */
+export async function postgresForTests(): Promise<{ url: string; stop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const name = `tf_test_${randomBytes(4).toString('hex')}`;
+  if (process.env.DATABASE_URL) {
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      async stop() {
+        const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      },
+    };
+  }
+  const bin = postgresBin();
+  if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql) and DATABASE_URL is not set');
+  const dir = mkdtempSync(join(tmpdir(), 'tenantflow-pg-'));
+  chmodSync(dir, 0o777);
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) => (asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' }) : execFileSync(cmd, args, { stdio: 'pipe' }));
+  const data = join(dir, 'data');
+  run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'tenantflow', '--no-sync']);
+  const port = await freePort();
+  const proc = spawn(asRoot ? 'runuser' : join(bin, 'postgres'), [...(asRoot ? ['-u', 'postgres', '--', join(bin, 'postgres')] : []), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: 'ignore' });
+  const url = `postgres://tenantflow@127.0.0.1:${port}/postgres`;
+  for (let i = 0; ; i++) {
+    try {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.end();
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      proc.kill('SIGINT');
+      await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
