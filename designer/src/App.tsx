@@ -1,0 +1,152 @@
+// The app shell: sign-in gate, side navigation and the routes.
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, currentUser, isMissing, setCurrentUser, setPickerTenant, type ActionInfo } from './api.ts';
+import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
+import { Link, match, navigate, useLocation } from './router.tsx';
+import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
+import { EditorPage } from './pages/EditorPage.tsx';
+import { ResourcePage } from './pages/ResourcePage.tsx';
+import { RunbooksPage } from './pages/RunbooksPage.tsx';
+import { RunFormPage } from './pages/RunFormPage.tsx';
+import { RunPage } from './pages/RunPage.tsx';
+import { RunsPage } from './pages/RunsPage.tsx';
+import { SignInPage } from './pages/SignInPage.tsx';
+
+const NAV: { to: string; label: string; icon: string }[] = [
+  { to: '/', label: 'Runbooks', icon: '▦' },
+  { to: '/runs', label: 'Runs', icon: '▶' },
+  { to: '/approvals', label: 'Approvals', icon: '✓' },
+  { to: '/schedules', label: 'Schedules', icon: '◷' },
+  { to: '/tenants', label: 'Tenants', icon: '☁' },
+  { to: '/people', label: 'People', icon: '☺' },
+  { to: '/audit', label: 'Audit log', icon: '≡' },
+];
+
+function route(path: string): ReactNode {
+  let p: Record<string, string> | undefined;
+  if (path === '/' || path === '/runbooks') return <RunbooksPage />;
+  if ((p = match('/runbooks/:id/run', path))) return <RunFormPage id={p.id!} />;
+  if ((p = match('/runbooks/:id', path))) return <EditorPage id={p.id!} />;
+  if (path === '/runs') return <RunsPage />;
+  if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
+  if (path === '/approvals') return <ApprovalsPage />;
+  if (path === '/schedules') return <ResourcePage kind="schedules" />;
+  if (path === '/tenants') return <ResourcePage kind="tenants" />;
+  if (path === '/people') return <ResourcePage kind="people" />;
+  if (path === '/audit') return <ResourcePage kind="audit" />;
+  return (
+    <div className="page">
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>. <Link to="/">Back to the runbooks</Link>
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  const { path } = useLocation();
+  const [user, setUser] = useState<string | undefined>(currentUser());
+  const [checked, setChecked] = useState(false);
+  const [mustChange, setMustChange] = useState(false);
+  const [catalog, setCatalog] = useState<Catalog>({ actions: [], byId: new Map() });
+
+  useEffect(() => {
+    // A session cookie (control plane) wins over the browser-remembered header identity.
+    api.me().then(
+      (me) => {
+        setUser(me.user.email);
+        setMustChange(!!me.mustChangePassword);
+        setChecked(true);
+      },
+      () => setChecked(true),
+    );
+  }, []);
+
+  useEffect(() => {
+    if (!user) return;
+    api.tenants().then(
+      (ts) => {
+        const names = ts.map((t) => String(t.name ?? ''));
+        if (names.length && !names.includes('sandbox')) setPickerTenant(names[0]!);
+      },
+      () => {},
+    );
+    api.actions().then(
+      (actions: ActionInfo[]) => setCatalog({ actions, byId: new Map(actions.map((a) => [a.id, a])) }),
+      (error) => setCatalog((c) => ({ ...c, error })),
+    );
+  }, [user]);
+
+  const session = useMemo(
+    () => ({
+      user: user ?? '',
+      signOut: () => {
+        api.signOut().catch((err) => {
+          if (!isMissing(err)) console.warn(err);
+        });
+        setCurrentUser(undefined);
+        setUser(undefined);
+        navigate('/');
+      },
+    }),
+    [user],
+  );
+
+  if (!checked) return null;
+  if (!user)
+    return (
+      <SignInPage
+        onSignedIn={(u, change) => {
+          setUser(u);
+          setMustChange(!!change);
+        }}
+      />
+    );
+  if (mustChange) return <SignInPage changePassword onSignedIn={() => setMustChange(false)} />;
+
+  const fullBleed = /^\/runbooks\/[^/]+$/.test(path) || /^\/runs\/[^/]+$/.test(path);
+  return (
+    <SessionContext.Provider value={session}>
+      <CatalogContext.Provider value={catalog}>
+        <div className="shell">
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <nav className="sidebar" aria-label="Main">
+            <Link to="/" className="brand">
+              <span className="brand-mark">T</span> Tenantflow
+            </Link>
+            <ul>
+              {NAV.map((n) => {
+                const active = n.to === '/' ? path === '/' || path.startsWith('/runbooks') : path.startsWith(n.to);
+                return (
+                  <li key={n.to}>
+                    <Link to={n.to} className={active ? 'active' : undefined} aria-current={active ? 'page' : undefined}>
+                      <span className="nav-icon" aria-hidden>
+                        {n.icon}
+                      </span>
+                      {n.label}
+                    </Link>
+                  </li>
+                );
+              })}
+            </ul>
+            <div className="sidebar-foot">
+              <div className="who" title={user}>
+                {user}
+              </div>
+              <button className="btn btn-ghost btn-small" onClick={session.signOut}>
+                Sign out
+              </button>
+            </div>
+          </nav>
+          <main id="main" className={fullBleed ? 'main full-bleed' : 'main'} tabIndex={-1}>
+            {catalog.error ? <div className="banner banner-error">The action catalog did not load: {String((catalog.error as Error).message)}</div> : null}
+            {route(path)}
+          </main>
+        </div>
+      </CatalogContext.Provider>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,78 @@
+// Bulk runs from a CSV: parse the file and check every row against the runbook's inputs before
+// anything starts (the same checks as the server's validateInputs), so the operator sees a per-row
+// report. Pure functions; the server's own report (POST /api/runs/bulk) is used when it exists.
+import type { RunbookDefinition } from '../../workflows/definition.ts';
+import { validateInputs } from '../../workflows/inputs.ts';
+import type { BulkReport, BulkRowReport } from './api.ts';
+
+/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF; a ; or tab separator is detected. */
+export function parseCsv(text: string): string[][] {
+  const src = text.replace(/^\uFEFF/, '');
+  const firstLine = src.split(/\r?\n/, 1)[0] ?? '';
+  const sep = [',', ';', '\t'].map((s) => [s, firstLine.split(s).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (quoted) {
+      if (c === '"' && src[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === sep) {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && src[i + 1] === '\n') i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+  }
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows.filter((r) => r.some((c) => c.trim() !== ''));
+}
+
+/** Checks a CSV against the runbook's inputs: columns, each row's values, duplicate rows. */
+export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): BulkReport {
+  const rows = parseCsv(text);
+  if (rows.length === 0) return { ok: false, rows: [], problems: [{ field: 'file', message: 'the file is empty' }] };
+  const header = rows[0]!.map((h) => h.trim());
+  const problems: { field: string; message: string }[] = [];
+  // Columns may be named by input name or by the form label.
+  const column = new Map<number, string>();
+  header.forEach((h, i) => {
+    const input = def.inputs.find((x) => x.name === h || x.name.toLowerCase() === h.toLowerCase() || (x.title && x.title.toLowerCase() === h.toLowerCase()));
+    if (input) column.set(i, input.name);
+    else problems.push({ field: `column ${h || i + 1}`, message: `the runbook has no input "${h}" (it takes: ${def.inputs.map((x) => x.name).join(', ')})` });
+  });
+  const present = new Set(column.values());
+  for (const input of def.inputs)
+    if (input.required && input.default === undefined && !present.has(input.name))
+      problems.push({ field: `column ${input.name}`, message: `required column "${input.name}" is missing` });
+  const seen = new Map<string, number>();
+  const report: BulkRowReport[] = rows.slice(1).map((cells, i) => {
+    const row = i + 2; // spreadsheet row numbers: the header is row 1
+    const raw: Record<string, unknown> = {};
+    column.forEach((name, idx) => {
+      const v = cells[idx]?.trim();
+      if (v) raw[name] = v;
+    });
+    const res = validateInputs(def, raw);
+    const key = JSON.stringify(Object.entries(raw).sort());
+    const dup = seen.get(key);
+    seen.set(key, dup ?? row);
+    const rowProblems = res.ok ? [] : res.problems;
+    if (dup !== undefined) rowProblems.push({ field: 'row', message: `same values as row ${dup}` });
+    return rowProblems.length ? { row, ok: false, problems: rowProblems } : { row, ok: true, values: res.ok ? res.values : raw };
+  });
+  return { ok: problems.length === 0 && report.every((r) => r.ok), rows: report, problems };
+}

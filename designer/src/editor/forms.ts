@@ -1,0 +1,165 @@
+// Forms from JSON Schema: a pure function from an action's input schema (GET /api/actions) to the
+// fields the inspector draws. Descriptions become help texts; users, groups and licences get
+// pickers; every field also accepts a "{{ expression }}".
+import type { JsonSchema } from '../api.ts';
+
+export type PickerKind = 'user' | 'group' | 'licence';
+
+export type FieldKind = 'text' | 'email' | 'number' | 'integer' | 'boolean' | 'enum' | 'list' | 'json';
+
+export interface FieldDescriptor {
+  name: string;
+  label: string;
+  kind: FieldKind;
+  required: boolean;
+  description?: string;
+  picker?: PickerKind;
+  options?: string[];
+  default?: unknown;
+  pattern?: string;
+  min?: number;
+  max?: number;
+  /** For lists: what each item is. */
+  item?: FieldDescriptor;
+}
+
+/** "userPrincipalName" -> "User principal name". */
+export function labelOf(name: string): string {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/[_.-]+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// The catalog's shared field schemas (catalog/fields.ts) say what they hold in their description;
+// an explicit `x-picker` (zod .meta({ 'x-picker': 'user' })) wins when the catalog adds one.
+const PICKER_HINTS: [RegExp, PickerKind][] = [
+  [/^the user\b/i, 'user'],
+  [/^the group\b/i, 'group'],
+  [/^an? licen[cs]e\b/i, 'licence'],
+];
+
+function pickerOf(schema: JsonSchema): PickerKind | undefined {
+  const explicit = schema['x-picker'];
+  if (explicit === 'user' || explicit === 'group' || explicit === 'licence') return explicit;
+  const d = schema.description ?? '';
+  return PICKER_HINTS.find(([re]) => re.test(d))?.[1];
+}
+
+function typeOf(schema: JsonSchema): string | undefined {
+  if (Array.isArray(schema.type)) return schema.type.find((t) => t !== 'null');
+  if (schema.type) return schema.type;
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants) {
+    const nonNull = variants.filter((v) => v.type !== 'null');
+    if (nonNull.length === 1) return typeOf(nonNull[0]!);
+    if (nonNull.every((v) => v.const !== undefined || v.enum)) return 'enum';
+  }
+  if (schema.enum) return 'enum';
+  return undefined;
+}
+
+function enumOptions(schema: JsonSchema): string[] | undefined {
+  if (schema.enum) return schema.enum.map(String);
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants && variants.every((v) => v.const !== undefined || v.enum))
+    return variants.flatMap((v) => (v.enum ? v.enum.map(String) : [String(v.const)]));
+  return undefined;
+}
+
+export function fieldOf(name: string, schema: JsonSchema, required: boolean): FieldDescriptor {
+  const base = {
+    name,
+    label: schema.title ?? labelOf(name),
+    required,
+    description: schema.description,
+    default: schema.default,
+  };
+  const options = enumOptions(schema);
+  if (options) return { ...base, kind: 'enum', options };
+  switch (typeOf(schema)) {
+    case 'string':
+      return {
+        ...base,
+        kind: schema.format === 'email' ? 'email' : 'text',
+        picker: pickerOf(schema),
+        pattern: schema.pattern,
+        min: schema.minLength,
+        max: schema.maxLength,
+      };
+    case 'number':
+    case 'integer':
+      return { ...base, kind: typeOf(schema) as 'number' | 'integer', min: schema.minimum, max: schema.maximum };
+    case 'boolean':
+      return { ...base, kind: 'boolean' };
+    case 'array': {
+      const item = schema.items ? fieldOf(name, schema.items, true) : undefined;
+      return { ...base, kind: 'list', item, picker: item?.picker, min: schema.minItems };
+    }
+    default:
+      return { ...base, kind: 'json' };
+  }
+}
+
+/** The form of an object schema: required fields first (in schema order), then the optional ones. */
+export function formFields(schema: JsonSchema | undefined): FieldDescriptor[] {
+  if (!schema?.properties) return [];
+  const required = new Set(schema.required ?? []);
+  const fields = Object.entries(schema.properties).map(([name, s]) => fieldOf(name, s, required.has(name) && s.default === undefined));
+  return [...fields.filter((f) => f.required), ...fields.filter((f) => !f.required)];
+}
+
+/** "a, b; c" -> ["a","b","c"], keeping one "{{ expression }}" per item intact. */
+export function parseList(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const two = text.slice(i, i + 2);
+    if (two === '{{') depth++;
+    if (two === '}}') depth = Math.max(0, depth - 1);
+    const ch = text[i]!;
+    if ((ch === ',' || ch === ';' || ch === '\n') && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out.map((s) => s.trim()).filter(Boolean);
+}
+
+/** Turns what was typed into a field into the parameter value (expressions stay strings). */
+export function coerceField(field: FieldDescriptor, text: string): unknown {
+  if (text.trim() === '') return undefined;
+  if (text.includes('{{')) return field.kind === 'list' && !/^\s*\{\{[\s\S]*\}\}\s*$/.test(text) ? parseList(text) : text;
+  switch (field.kind) {
+    case 'number':
+    case 'integer': {
+      const n = Number(text);
+      return Number.isFinite(n) ? n : text;
+    }
+    case 'boolean':
+      return text === 'true';
+    case 'list':
+      return parseList(text).map((v) => (field.item && field.item.kind !== 'text' && field.item.kind !== 'email' ? coerceField(field.item, v) : v));
+    case 'json':
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    default:
+      return text;
+  }
+}
+
+/** The text a field shows for a parameter value. */
+export function fieldText(field: FieldDescriptor, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (field.kind === 'list' && Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+  if (field.kind === 'json' && typeof value !== 'string') return JSON.stringify(value);
+  return String(value);
+}

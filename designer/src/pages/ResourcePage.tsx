@@ -1,0 +1,88 @@
+// Schedules, tenants, people and the audit log: tables over the control plane's lists. Until the
+// server offers a list, the page says so instead of failing.
+import { useMemo, useState } from 'react';
+import { api, listOf, type Row } from '../api.ts';
+import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+
+const PAGES = {
+  schedules: { title: 'Schedules', subtitle: 'Recurring and one-off future runs.', route: 'GET /api/schedules', load: () => api.schedules(), empty: 'No schedules yet' },
+  tenants: { title: 'Tenants', subtitle: 'Microsoft 365 tenant connections and their permissions.', route: 'GET /api/tenants', load: () => api.tenants(), empty: 'No tenant connections yet' },
+  people: { title: 'People and roles', subtitle: 'Who may design, run, approve and see what, per tenant.', route: 'GET /api/people', load: () => api.people(), empty: 'Nobody here yet' },
+  audit: { title: 'Audit log', subtitle: 'Every change and every decision: who, what, when, from where.', route: 'GET /api/audit', load: () => api.audit().then((r) => listOf<Row>(r, 'entries')), empty: 'No entries yet' },
+} as const;
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return '—';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export function ResourcePage({ kind }: { kind: keyof typeof PAGES }) {
+  const page = PAGES[kind];
+  const data = useAsync(() => page.load(), [kind]);
+  const [search, setSearch] = useState('');
+  const rows = useMemo(() => {
+    const s = search.trim().toLowerCase();
+    return (data.data ?? []).filter((r) => !s || JSON.stringify(r).toLowerCase().includes(s));
+  }, [data.data, search]);
+  const columns = useMemo(() => [...new Set(rows.slice(0, 50).flatMap((r) => Object.keys(r)))].filter((c) => !/secret|password|hash/i.test(c)).slice(0, 8), [rows]);
+
+  const exportCsv = () => {
+    const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    const text = [columns.join(','), ...rows.map((r) => columns.map((c) => esc(cell(r[c]))).join(','))].join('\n');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+    a.download = `${kind}.csv`;
+    a.click();
+  };
+
+  return (
+    <div className="page">
+      <PageHeader
+        title={page.title}
+        subtitle={page.subtitle}
+        actions={
+          rows.length > 0 && (
+            <button className="btn" onClick={exportCsv}>
+              Export CSV
+            </button>
+          )
+        }
+      />
+      {data.missing ? (
+        <NotYet what={page.title} route={page.route} />
+      ) : (
+        <>
+          <ErrorBanner error={data.error} onRetry={data.reload} />
+          <div className="toolbar">
+            <input type="search" className="search" placeholder="Search" value={search} onChange={(e) => setSearch(e.target.value)} aria-label={`Search ${page.title}`} />
+          </div>
+          {data.loading && !data.data ? (
+            <Spinner />
+          ) : rows.length === 0 ? (
+            <Empty title={search ? 'Nothing matches' : page.empty} />
+          ) : (
+            <table className="table">
+              <thead>
+                <tr>
+                  {columns.map((c) => (
+                    <th key={c}>{c}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r, i) => (
+                  <tr key={String(r.id ?? i)}>
+                    {columns.map((c) => (
+                      <td key={c}>{cell(r[c])}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

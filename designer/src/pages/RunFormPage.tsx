@@ -1,0 +1,320 @@
+// Run a published runbook: the form from its inputs (prefilled from the URL's query string), or a
+// CSV with a per-row report before anything starts. "Test run" targets the sandbox tenant.
+import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
+import type { RunbookDefinition, RunbookInput } from '../../../workflows/definition.ts';
+import { validateInputs } from '../../../workflows/inputs.ts';
+import { api, ApiError, isMissing, type BulkReport } from '../api.ts';
+import { checkCsv } from '../bulk.ts';
+import { useSession } from '../context.tsx';
+import { latestPublished, loadRunbook, startRun, type EditableRunbook } from '../repo.ts';
+import { Link, navigate, useLocation } from '../router.tsx';
+import { ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+
+export function RunFormPage({ id }: { id: string }) {
+  const rb = useAsync(() => loadRunbook(id), [id]);
+  const [mode, setMode] = useState<'one' | 'bulk'>('one');
+  if (rb.error) return <div className="page"><ErrorBanner error={rb.error} onRetry={rb.reload} /></div>;
+  if (!rb.data) return <Spinner />;
+  const published = latestPublished(rb.data);
+  const def = published?.definition ?? (rb.data.source === 'example' ? rb.data.definition : undefined);
+  return (
+    <div className="page narrow">
+      <PageHeader
+        title={`Run: ${def?.name ?? rb.data.definition.name}`}
+        subtitle={published ? `Version ${published.version}${def?.description ? ` · ${def.description}` : ''}` : def?.description}
+        actions={<Link className="btn" to={`/runbooks/${encodeURIComponent(id)}`}>Open in designer</Link>}
+      />
+      {!def ? (
+        <div className="banner banner-warn">This runbook has no published version yet. <Link to={`/runbooks/${encodeURIComponent(id)}`}>Publish it</Link> first.</div>
+      ) : (
+        <>
+          <div className="tabs" role="tablist">
+            <button role="tab" aria-selected={mode === 'one'} className={mode === 'one' ? 'tab active' : 'tab'} onClick={() => setMode('one')}>
+              One run
+            </button>
+            <button role="tab" aria-selected={mode === 'bulk'} className={mode === 'bulk' ? 'tab active' : 'tab'} onClick={() => setMode('bulk')}>
+              Bulk from CSV
+            </button>
+          </div>
+          {mode === 'one' ? <RunForm rb={rb.data} def={def} /> : <BulkForm rb={rb.data} def={def} />}
+        </>
+      )}
+    </div>
+  );
+}
+
+function useTenants() {
+  return useAsync(async () => {
+    try {
+      return (await api.tenants()).map((t) => String(t.name ?? t.id));
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+  }, []);
+}
+
+function TargetChoice({ test, setTest, tenant, setTenant }: { test: boolean; setTest: (b: boolean) => void; tenant: string; setTenant: (t: string) => void }) {
+  const tenants = useTenants();
+  return (
+    <fieldset className="target">
+      <legend>Where it runs</legend>
+      <label className="check">
+        <input type="checkbox" checked={test} onChange={(e) => setTest(e.target.checked)} data-field="test" /> Test run against the sandbox tenant
+      </label>
+      {!test && (tenants.data?.length ?? 0) > 0 && (
+        <label>
+          <span className="field-label">Tenant</span>
+          <select value={tenant} onChange={(e) => setTenant(e.target.value)}>
+            <option value="">default tenant</option>
+            {tenants.data!.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+      )}
+    </fieldset>
+  );
+}
+
+function InputField({ input, value, onChange, problem }: { input: RunbookInput; value: string; onChange: (v: string) => void; problem?: string }) {
+  const id = useId();
+  const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
+  const picker = input.type === 'user' || input.type === 'group' || input.type === 'licence' ? input.type : undefined;
+  useEffect(() => {
+    if (!picker) return;
+    let live = true;
+    const t = setTimeout(() => api.pick(picker, value).then((o) => live && setOptions(o), () => {}), 250);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [picker, value]);
+  const label = input.title ?? input.name;
+  return (
+    <div className={`field${problem ? ' field-invalid' : ''}`} data-input={input.name}>
+      <label className="field-label" htmlFor={id}>
+        {label}
+        {input.required && <span className="req"> *</span>}
+      </label>
+      {input.options ? (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)} name={input.name}>
+          <option value="">—</option>
+          {input.options.map((o) => (
+            <option key={o}>{o}</option>
+          ))}
+        </select>
+      ) : input.type === 'boolean' ? (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)} name={input.name}>
+          <option value="">—</option>
+          <option value="true">yes</option>
+          <option value="false">no</option>
+        </select>
+      ) : (
+        <input
+          id={id}
+          name={input.name}
+          type={input.type === 'number' ? 'number' : input.type === 'date' ? 'date' : input.type === 'user' ? 'email' : 'text'}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          placeholder={input.default !== undefined ? `default: ${String(input.default)}` : input.type === 'list' ? 'comma-separated' : undefined}
+          list={options.length ? `${id}-o` : undefined}
+          aria-invalid={!!problem || undefined}
+        />
+      )}
+      {options.length > 0 && (
+        <datalist id={`${id}-o`}>
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </datalist>
+      )}
+      {input.description && <div className="help">{input.description}</div>}
+      {problem && (
+        <div className="field-problem" role="alert">
+          {problem}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+  const { query } = useLocation();
+  const { user } = useSession();
+  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(def.inputs.map((i) => [i.name, query.get(i.name) ?? ''])));
+  const [test, setTest] = useState(query.get('test') === 'true');
+  const [tenant, setTenant] = useState(query.get('tenant') ?? '');
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
+    const checked = validateInputs(def, given);
+    if (!checked.ok) {
+      setProblems(Object.fromEntries(checked.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
+      return;
+    }
+    setProblems({});
+    setBusy(true);
+    try {
+      const id = await startRun({ ...rb, versions: rb.versions.length ? rb.versions : [{ version: 0, definition: def }] }, given, { test, tenant: tenant || undefined, by: user });
+      navigate(`/runs/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.problems.length) setProblems(Object.fromEntries(err.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card run-form" onSubmit={submit} noValidate>
+      {def.inputs.length === 0 && <p className="muted">This runbook takes no inputs.</p>}
+      {def.inputs.map((i) => (
+        <InputField key={i.name} input={i} value={values[i.name] ?? ''} problem={problems[i.name]} onChange={(v) => setValues((s) => ({ ...s, [i.name]: v }))} />
+      ))}
+      <TargetChoice test={test} setTest={setTest} tenant={tenant} setTenant={setTenant} />
+      <ErrorBanner error={error} />
+      <div className="form-actions">
+        <button className="btn btn-primary" disabled={busy} data-action="start-run">
+          {busy ? 'Starting…' : test ? 'Start test run' : 'Start run'}
+        </button>
+        <span className="muted small">Tip: link to this form with values in the query string, e.g. <code>?{def.inputs[0]?.name ?? 'name'}=…</code></span>
+      </div>
+    </form>
+  );
+}
+
+function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+  const { user } = useSession();
+  const [csv, setCsv] = useState<{ name: string; text: string }>();
+  const [report, setReport] = useState<BulkReport>();
+  const [skipBad, setSkipBad] = useState(false);
+  const [test, setTest] = useState(false);
+  const [tenant, setTenant] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [started, setStarted] = useState<string[]>();
+  const [busy, setBusy] = useState(false);
+  const onServer = rb.source === 'server';
+
+  const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    if (!file) return;
+    const text = await file.text();
+    setCsv({ name: file.name, text });
+    setStarted(undefined);
+    setError(undefined);
+    try {
+      setReport(onServer ? await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }) : checkCsv(def, text));
+    } catch (err) {
+      if (isMissing(err)) setReport(checkCsv(def, text));
+      else setError(err);
+    }
+  };
+
+  const good = report?.rows.filter((r) => r.ok) ?? [];
+  const bad = report?.rows.filter((r) => !r.ok) ?? [];
+  const fileProblems = report?.problems ?? [];
+  const canStart = !!report && fileProblems.length === 0 && good.length > 0 && (bad.length === 0 || skipBad);
+
+  const start = async () => {
+    if (!report || !csv) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      if (onServer) {
+        try {
+          const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
+          if (!r.started?.length) {
+            setReport(r);
+            throw new Error('The server started nothing: see the report');
+          }
+          setStarted(r.started ?? r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
+          return;
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+        }
+      }
+      const ids: string[] = [];
+      const versions = rb.versions.length ? rb.versions : [{ version: 0, definition: def }];
+      for (const row of good) ids.push(await startRun({ ...rb, versions }, row.values ?? {}, { test, tenant: tenant || undefined, by: user }));
+      setStarted(ids);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const columns = useMemo(() => def.inputs.map((i) => i.name).join(','), [def]);
+  return (
+    <div className="card bulk-form">
+      <p>
+        One run per row. The first row names the columns: <code>{columns || '(no inputs)'}</code>. Every row is checked before anything starts.
+      </p>
+      <label className="btn file-btn">
+        {csv ? `Replace ${csv.name}` : 'Choose a CSV file'}
+        <input type="file" accept=".csv,text/csv" onChange={onFile} data-field="csv" className="sr-only" />
+      </label>
+      {report && (
+        <section className="bulk-report" aria-label="Validation report">
+          <h3>
+            {good.length} row{good.length === 1 ? '' : 's'} ready · {bad.length} with problems
+          </h3>
+          {fileProblems.map((p, i) => (
+            <div key={i} className="field-problem">
+              {p.field}: {p.message}
+            </div>
+          ))}
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th>Row</th>
+                <th>Result</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.rows.map((r) => (
+                <tr key={r.row} className={r.ok ? 'row-ok' : 'row-bad'} data-row={r.row}>
+                  <td>{r.row}</td>
+                  <td>{r.ok ? <span className="badge status-succeeded">ready</span> : <span className="badge status-failed">problem</span>}</td>
+                  <td>{r.ok ? <span className="muted small">{Object.values(r.values ?? {}).map(String).join(' · ')}</span> : r.problems?.map((p) => `${p.field.replace(/^inputs\./, '')}: ${p.message}`).join('; ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {bad.length > 0 && (
+            <label className="check">
+              <input type="checkbox" checked={skipBad} onChange={(e) => setSkipBad(e.target.checked)} /> Skip the {bad.length} bad row{bad.length === 1 ? '' : 's'} and start the others
+            </label>
+          )}
+          <TargetChoice test={test} setTest={setTest} tenant={tenant} setTenant={setTenant} />
+          <ErrorBanner error={error} />
+          <button className="btn btn-primary" disabled={!canStart || busy || !!started} onClick={start} data-action="start-bulk">
+            {busy ? 'Starting…' : `Start ${good.length} run${good.length === 1 ? '' : 's'}`}
+          </button>
+          {!canStart && bad.length > 0 && !skipBad && <span className="muted small"> Fix the file, or choose to skip the bad rows.</span>}
+        </section>
+      )}
+      {started && (
+        <div className="banner banner-ok" role="status">
+          Started {started.length} run{started.length === 1 ? '' : 's'}. <Link to="/runs">Watch them on the task board</Link>
+          <ul className="started">
+            {started.map((id) => (
+              <li key={id}>
+                <Link to={`/runs/${encodeURIComponent(id)}`}>{id}</Link>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,288 @@
+// A run: the runbook's graph with each node coloured by its live state (polled until the server
+// streams events), a side panel with the selected step's attempts, input, output and error, the
+// approval buttons, cancel / retry / resume / re-run, and a timeline of step durations.
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useMemo, useState } from 'react';
+import { useStore } from 'zustand';
+import type { NodeState, RunStatus } from '../../../workflows/definition.ts';
+import { api, isMissing, type RunDetail } from '../api.ts';
+import { useSession } from '../context.tsx';
+import { Canvas } from '../editor/Canvas.tsx';
+import { EditorContext, RunStateContext } from '../editor/context.ts';
+import { editorStoreFor } from '../editor/store.ts';
+import { loadRun, local, startRun } from '../repo.ts';
+import { Link, navigate } from '../router.tsx';
+import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
+
+const DONE: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
+
+export function RunPage({ id }: { id: string }) {
+  const [finished, setFinished] = useState(false);
+  const run = useAsync(() => loadRun(id), [id], finished ? undefined : 1000);
+  useEffect(() => {
+    if (run.data && DONE.includes(run.data.status)) setFinished(true);
+  }, [run.data]);
+  if (run.error && !run.data) return <div className="page"><ErrorBanner error={run.error} onRetry={run.reload} /></div>;
+  if (!run.data) return <Spinner label="Loading the run" />;
+  return <RunView run={run.data} reload={run.reload} />;
+}
+
+function RunView({ run, reload }: { run: RunDetail; reload: () => void }) {
+  const { user } = useSession();
+  const def = run.definition;
+  const store = useMemo(() => (def ? editorStoreFor(def, { readOnly: true }) : undefined), [def]);
+  const selectedId = useStore(store ?? EMPTY, (s) => s.nodes.find((n) => n.selected)?.id);
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const waiting = Object.values(run.nodes).filter((n) => n.status === 'waiting-approval');
+  const focus = selectedId ?? waiting[0]?.id ?? Object.values(run.nodes).find((n) => n.status === 'failed' || n.status === 'paused')?.id;
+  const node = focus ? run.nodes[focus] : undefined;
+  const finished = DONE.includes(run.status);
+  const states = Object.values(run.nodes);
+  const total = def?.nodes.length ?? states.length;
+  const done = states.filter((s) => ['succeeded', 'skipped', 'failed', 'cancelled'].includes(s.status)).length;
+
+  const act = async (what: () => Promise<unknown>, ok: string) => {
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      await what();
+      setNotice(ok);
+      setTimeout(reload, 300);
+    } catch (err) {
+      setError(isMissing(err) ? new Error('The server does not offer this yet') : err);
+    }
+  };
+
+  const rerun = async () => {
+    const mine = local.run(run.id);
+    try {
+      const rerunId = await api.rerun(run.id).then((r) => r.id);
+      navigate(`/runs/${encodeURIComponent(rerunId)}`);
+      return;
+    } catch (err) {
+      if (!isMissing(err)) return setError(err);
+    }
+    if (!mine) return setError(new Error('This browser does not know the inputs of this run, and the server cannot re-run it yet'));
+    const rb = { id: mine.runbookId, source: 'local' as const, definition: mine.definition, versions: [{ version: mine.version, definition: mine.definition }] };
+    const newId = await startRun(rb, mine.inputs, { test: mine.test, by: user });
+    navigate(`/runs/${encodeURIComponent(newId)}`);
+  };
+
+  return (
+    <div className="run-page">
+      <header className="editor-bar">
+        <Link to="/runs" className="btn btn-ghost btn-small" aria-label="Back to runs">
+          ←
+        </Link>
+        <div className="run-title">
+          <strong>{def?.name ?? run.runbook ?? 'Run'}</strong>
+          <span className="muted small mono"> {run.id}</span>
+        </div>
+        <StatusBadge status={run.status} />
+        <span className="muted small">
+          {done}/{total} steps · started {ago(run.startedAt)} by {run.startedBy ?? '—'} · tenant {run.tenant ?? '—'}
+        </span>
+        <div className="grow" />
+        {run.temporalUrl && (
+          <a className="btn btn-small btn-ghost" href={run.temporalUrl} target="_blank" rel="noreferrer">
+            Temporal history
+          </a>
+        )}
+        {!finished && (
+          <button className="btn btn-small btn-danger" onClick={() => confirm('Cancel this run? Steps in flight are cancelled.') && act(() => api.cancel(run.id), 'Cancel requested')}>
+            Cancel run
+          </button>
+        )}
+        {finished && (
+          <button className="btn btn-small" onClick={rerun}>
+            Re-run
+          </button>
+        )}
+      </header>
+      {(error || notice || run.message) && (
+        <div className="editor-notices">
+          {run.message && <div className={`banner ${run.status === 'failed' ? 'banner-error' : 'banner-ok'}`}>{run.message}</div>}
+          {notice && <div className="banner banner-ok" role="status">{notice}</div>}
+          <ErrorBanner error={error} />
+        </div>
+      )}
+      <div className="run-body">
+        <div className="editor-center">
+          {store ? (
+            <EditorContext.Provider value={store}>
+              <RunStateContext.Provider value={run.nodes}>
+                <ReactFlowProvider>
+                  <Canvas readOnly />
+                </ReactFlowProvider>
+              </RunStateContext.Provider>
+            </EditorContext.Provider>
+          ) : (
+            <div className="empty-inline">The graph of this run is not known to this browser; its steps are listed on the right.</div>
+          )}
+          <Timeline run={run} />
+        </div>
+        <aside className="side" aria-label="Step details">
+          <div className="side-body">
+            {node ? (
+              <StepPanel run={run} node={node} me={user} act={act} />
+            ) : (
+              <p className="empty-inline">Select a step to see its attempts, input and output.</p>
+            )}
+            <details className="advanced">
+              <summary>Run inputs</summary>
+              <Json value={run.inputs ?? local.run(run.id)?.inputs} />
+            </details>
+            {!store && (
+              <ul className="step-list">
+                {states.map((s) => (
+                  <li key={s.id}>
+                    {s.id} <StatusBadge status={s.status} />
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
+  const [comment, setComment] = useState('');
+  const a = node.approval;
+  return (
+    <div className="step-panel" data-step={node.id}>
+      <h2>
+        {node.id} <StatusBadge status={node.status} />
+      </h2>
+      <dl className="facts">
+        <dt>Kind</dt>
+        <dd>{node.kind}</dd>
+        <dt>Attempts</dt>
+        <dd>{node.attempts}</dd>
+        <dt>Started</dt>
+        <dd>{node.startedAt ? new Date(node.startedAt).toLocaleTimeString() : '—'}</dd>
+        <dt>Took</dt>
+        <dd>{node.startedAt ? duration((node.endedAt ? Date.parse(node.endedAt) : Date.now()) - Date.parse(node.startedAt)) : '—'}</dd>
+        {node.handle && (
+          <>
+            <dt>Went</dt>
+            <dd>{node.handle}</dd>
+          </>
+        )}
+      </dl>
+      {node.error && (
+        <div className="banner banner-error">
+          <div>
+            <strong>{node.error.message}</strong>
+            {node.error.code && <div className="mono small">{node.error.code}</div>}
+            {node.error.hint && <div>{node.error.hint}</div>}
+          </div>
+        </div>
+      )}
+      {node.status === 'waiting-approval' && (
+        <div className="approval-box">
+          {a?.message && <p className="approval-message">{a.message}</p>}
+          {a && a.pendingApprovers.length > 0 && <p className="muted small">Waiting for: {a.pendingApprovers.join(', ')}</p>}
+          {a?.deadline && <p className="muted small">Decides itself at {new Date(a.deadline).toLocaleString()}</p>}
+          {run.startedBy?.toLowerCase() === me.toLowerCase() && !a?.allowSelfApproval ? (
+            <p className="banner banner-warn">You started this run, so another approver has to decide.</p>
+          ) : (
+            <>
+              <label className="field">
+                <span className="field-label">Comment</span>
+                <textarea rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
+              </label>
+              <div className="row-actions">
+                <button className="btn btn-primary" onClick={() => act(() => api.decide(run.id, node.id, 'approve', comment || undefined), 'Approved')}>
+                  Approve
+                </button>
+                <button className="btn btn-danger" onClick={() => act(() => api.decide(run.id, node.id, 'reject', comment || undefined), 'Rejected')}>
+                  Reject
+                </button>
+              </div>
+            </>
+          )}
+        </div>
+      )}
+      {a && a.decisions.length > 0 && (
+        <>
+          <h3>Decisions</h3>
+          <ul className="decisions">
+            {a.decisions.map((d, i) => (
+              <li key={i}>
+                <strong>{d.decision === 'approve' ? 'Approved' : 'Rejected'}</strong> by {d.by} · {new Date(d.at).toLocaleString()}
+                {d.comment && <div className="muted">“{d.comment}”</div>}
+                {d.refused && <div className="error-text">refused: {d.refused}</div>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {(node.status === 'paused' || node.status === 'failed') && (
+        <div className="row-actions">
+          <button
+            className="btn"
+            onClick={() =>
+              act(async () => {
+                if (node.status === 'paused') return api.resume(run.id, node.id, 'retry');
+                const r = await api.retry(run.id, node.id);
+                if (r.id) navigate(`/runs/${encodeURIComponent(r.id)}`);
+              }, 'Retry requested')
+            }
+          >
+            Retry step
+          </button>
+          {node.status === 'paused' && (
+            <>
+              <button className="btn" onClick={() => act(() => api.resume(run.id, node.id, 'skip'), 'Skip requested')}>
+                Skip
+              </button>
+              <button className="btn btn-danger" onClick={() => act(() => api.resume(run.id, node.id, 'abort'), 'Abort requested')}>
+                Abort
+              </button>
+            </>
+          )}
+        </div>
+      )}
+      <h3>Input</h3>
+      <Json value={node.input} />
+      <h3>Output</h3>
+      <Json value={node.output} />
+    </div>
+  );
+}
+
+function Timeline({ run }: { run: RunDetail }) {
+  const steps = Object.values(run.nodes).filter((n) => n.startedAt);
+  if (!steps.length) return null;
+  const t0 = Math.min(...steps.map((s) => Date.parse(s.startedAt!)));
+  const now = run.endedAt ? Date.parse(run.endedAt) : Date.now();
+  const t1 = Math.max(now, ...steps.map((s) => (s.endedAt ? Date.parse(s.endedAt) : now)));
+  const span = Math.max(1, t1 - t0);
+  return (
+    <section className="timeline" aria-label="Timeline">
+      <h2>Timeline</h2>
+      <ul>
+        {steps
+          .sort((a, b) => Date.parse(a.startedAt!) - Date.parse(b.startedAt!))
+          .map((s) => {
+            const start = Date.parse(s.startedAt!);
+            const end = s.endedAt ? Date.parse(s.endedAt) : now;
+            return (
+              <li key={s.id}>
+                <span className="timeline-label mono">{s.id}</span>
+                <span className="timeline-track">
+                  <span className={`timeline-bar status-${s.status}`} style={{ left: `${((start - t0) / span) * 100}%`, width: `${Math.max(0.5, ((end - start) / span) * 100)}%` }} />
+                </span>
+                <span className="timeline-dur muted small">{duration(end - start)}</span>
+              </li>
+            );
+          })}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,147 @@
+import { useMemo, useRef, useState, type ChangeEvent } from 'react';
+import { RunbookDefinition } from '../../../workflows/definition.ts';
+import { api } from '../api.ts';
+import { createRunbook, listRunbooks } from '../repo.ts';
+import { Link, navigate } from '../router.tsx';
+import { TEMPLATES } from '../templates.ts';
+import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+
+export function RunbooksPage() {
+  const list = useAsync(() => listRunbooks(), []);
+  const [search, setSearch] = useState('');
+  const [creating, setCreating] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const rows = useMemo(() => {
+    const s = search.trim().toLowerCase();
+    return (list.data ?? []).filter((r) => !s || r.name.toLowerCase().includes(s) || r.id.includes(s) || (r.description ?? '').toLowerCase().includes(s));
+  }, [list.data, search]);
+
+  const create = async (definition: RunbookDefinition) => {
+    setError(undefined);
+    try {
+      const { id } = await createRunbook(definition);
+      navigate(`/runbooks/${encodeURIComponent(id)}`);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const fromServer = async (id: string) => {
+    const rb = await api.runbook(id);
+    await create({ ...rb.definition, name: `${rb.definition.name} (copy)` });
+  };
+
+  const importFile = async (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    e.target.value = '';
+    if (!file) return;
+    try {
+      const parsed = RunbookDefinition.safeParse(JSON.parse(await file.text()));
+      if (!parsed.success) throw new Error(`${file.name} is not a runbook definition: ${parsed.error.issues[0]?.message ?? ''}`);
+      await create(parsed.data);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  return (
+    <div className="page">
+      <PageHeader
+        title="Runbooks"
+        subtitle="Design, publish and run automations for your Microsoft 365 tenants."
+        actions={
+          <>
+            <input ref={fileInput} type="file" accept="application/json,.json" hidden onChange={importFile} aria-label="Import runbook JSON" />
+            <button className="btn" onClick={() => fileInput.current?.click()}>
+              Import JSON
+            </button>
+            <button className="btn btn-primary" onClick={() => setCreating((c) => !c)} aria-expanded={creating}>
+              New runbook
+            </button>
+          </>
+        }
+      />
+      <ErrorBanner error={error} />
+      {creating && (
+        <section className="card templates" aria-label="Start from a template">
+          <h2>Start from</h2>
+          <div className="template-grid">
+            {TEMPLATES.map((t) => (
+              <button key={t.id} className="template" onClick={() => create(t.definition)} data-template={t.id}>
+                <strong>{t.title}</strong>
+                <span className="muted">{t.description}</span>
+              </button>
+            ))}
+            {(list.data ?? [])
+              .filter((r) => r.source !== 'local')
+              .map((r) => (
+                <button key={r.id} className="template" onClick={() => fromServer(r.id).catch(setError)}>
+                  <strong>Copy of {r.name}</strong>
+                  <span className="muted">{r.description ?? 'A stored runbook'}</span>
+                </button>
+              ))}
+          </div>
+        </section>
+      )}
+      <div className="toolbar">
+        <input type="search" placeholder="Search runbooks" value={search} onChange={(e) => setSearch(e.target.value)} aria-label="Search runbooks" className="search" />
+      </div>
+      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data ? (
+        <Spinner />
+      ) : rows.length === 0 ? (
+        <Empty
+          title={search ? 'No runbook matches' : 'No runbooks yet'}
+          action={
+            !search && (
+              <button className="btn btn-primary" onClick={() => setCreating(true)}>
+                Create your first runbook
+              </button>
+            )
+          }
+        >
+          {search ? 'Try another word.' : 'A runbook chains Microsoft 365 actions, approvals and conditions into one repeatable procedure.'}
+        </Empty>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Version</th>
+              <th>Kept in</th>
+              <th>Updated</th>
+              <th aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id} data-runbook={r.id}>
+                <td>
+                  <Link to={`/runbooks/${encodeURIComponent(r.id)}`} className="strong">
+                    {r.name}
+                  </Link>
+                  {r.description && <div className="muted small">{r.description}</div>}
+                </td>
+                <td>{r.latestVersion ?? r.version ? `v${r.latestVersion ?? r.version}` : <span className="muted">draft</span>}</td>
+                <td>
+                  <span className="tag">{r.source === 'local' ? 'this browser' : r.source === 'example' ? 'server file' : 'server'}</span>
+                </td>
+                <td className="muted">{ago(r.updatedAt)}</td>
+                <td className="row-actions">
+                  <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}`}>
+                    Edit
+                  </Link>
+                  <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}/run`}>
+                    Run
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,295 @@
+// The designer's pure parts, in Node: the editor store (add, connect, undo / redo, copy / paste,
+// rename, layout), auto layout, forms generated from the catalog's JSON Schemas, expression
+// completions and previews, and the CSV check of bulk runs.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { catalog } from '../catalog/index.ts';
+import { checkCsv, parseCsv } from '../designer/src/bulk.ts';
+import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
+import { diffDefinitions } from '../designer/src/editor/diff.ts';
+import { applyCompletion, completionsFor, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
+import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
+import { layoutGraph } from '../designer/src/editor/layout.ts';
+import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
+import { localRepo, slugify } from '../designer/src/repo.ts';
+import { RunbookDefinition } from '../workflows/definition.ts';
+import { resolveTemplate } from '../workflows/expressions.ts';
+import { validateRunbook } from '../workflows/validate.ts';
+
+const onboarding = RunbookDefinition.parse(JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8')));
+
+/** The catalog as GET /api/actions serves it. */
+const actions: ActionInfo[] = [...catalog.values()].map((a) => ({
+  id: a.id,
+  title: a.title,
+  category: a.category,
+  description: a.description,
+  permissions: a.permissions,
+  bulk: a.bulk,
+  input: z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }) as JsonSchema,
+  output: z.toJSONSchema(a.output, { unrepresentable: 'any' }) as JsonSchema,
+}));
+const byId = new Map(actions.map((a) => [a.id, a]));
+
+describe('editor store', () => {
+  it('round-trips a definition: load then definition() is what the validator accepts', () => {
+    const store = editorStoreFor(onboarding);
+    const def = store.getState().definition();
+    assert.deepEqual(def.nodes.map((n) => n.id), onboarding.nodes.map((n) => n.id));
+    assert.deepEqual(
+      def.edges.map((e) => `${e.source}:${e.sourceHandle}->${e.target}`),
+      onboarding.edges.map((e) => `${e.source}:${e.sourceHandle}->${e.target}`),
+    );
+    assert.equal(validateRunbook(def).ok, true, JSON.stringify(validateRunbook(def).problems));
+  });
+
+  it('adds nodes with readable unique ids and connects only existing handles', () => {
+    const store = createEditorStore();
+    const s = store.getState();
+    const a = s.addNode(newNode('action', 'user.create'));
+    const b = s.addNode(newNode('action', 'user.create'));
+    const approval = s.addNode(newNode('approval'));
+    assert.equal(a, 'user_create');
+    assert.equal(b, 'user_create_2');
+    assert.ok(s.connect({ source: approval, sourceHandle: 'approved', target: a, targetHandle: null }));
+    assert.equal(s.connect({ source: approval, sourceHandle: 'error', target: b, targetHandle: null }), undefined, 'approvals have no error handle');
+    assert.equal(s.connect({ source: a, sourceHandle: 'out', target: a, targetHandle: null }), undefined, 'no self loops');
+    assert.equal(s.connect({ source: approval, sourceHandle: 'approved', target: a, targetHandle: null }), undefined, 'no duplicate edges');
+    assert.equal(store.getState().edges.length, 1);
+  });
+
+  it('undoes and redoes every change, and coalesces typing in one field', () => {
+    const store = createEditorStore();
+    const s = store.getState();
+    const id = s.addNode(newNode('action', 'user.create'));
+    for (const text of ['a', 'an', 'ann', 'anna@contoso.com'])
+      s.updateNode(id, (d) => (d.kind === 'action' ? { ...d, params: { ...d.params, userPrincipalName: text } } : d), 'params.userPrincipalName');
+    const param = () => { const d = store.getState().nodes[0]?.data.def; return d?.kind === 'action' ? d.params.userPrincipalName : undefined; };
+    assert.equal(param(), 'anna@contoso.com');
+    store.getState().undo();
+    assert.equal(param(), undefined, 'one undo reverts the whole typing');
+    store.getState().undo();
+    assert.equal(store.getState().nodes.length, 0);
+    store.getState().redo();
+    store.getState().redo();
+    assert.equal(param(), 'anna@contoso.com');
+  });
+
+  it('copies and pastes a selection with fresh ids and its inner edges', () => {
+    const store = editorStoreFor(onboarding);
+    store.getState().select(['create_user', 'assign_licence']);
+    const clip = store.getState().copy()!;
+    assert.equal(clip.nodes.length, 2);
+    assert.equal(clip.edges.length, 1);
+    const pasted = store.getState().paste(clip);
+    assert.deepEqual(pasted, ['create_user_2', 'assign_licence_2']);
+    const edges = store.getState().edges.map((e) => `${e.source}->${e.target}`);
+    assert.ok(edges.includes('create_user_2->assign_licence_2'));
+    assert.deepEqual(store.getState().selected().map((n) => n.id), pasted, 'the pasted copy is selected');
+  });
+
+  it('renames a node and rewires its edges; refuses a taken or invalid id', () => {
+    const store = editorStoreFor(onboarding);
+    assert.equal(store.getState().renameNode('create_user', 'make_account'), 'make_account');
+    assert.ok(store.getState().edges.some((e) => e.source === 'make_account' && e.target === 'assign_licence'));
+    assert.equal(store.getState().renameNode('make_account', 'done'), undefined);
+    assert.equal(store.getState().renameNode('make_account', '1bad'), undefined);
+  });
+
+  it('removes the selection and the edges touching it', () => {
+    const store = editorStoreFor(onboarding);
+    store.getState().select(['create_user']);
+    store.getState().removeSelected();
+    assert.ok(!store.getState().nodes.some((n) => n.id === 'create_user'));
+    assert.ok(!store.getState().edges.some((e) => e.source === 'create_user' || e.target === 'create_user'));
+    store.getState().undo();
+    assert.equal(store.getState().edges.length, onboarding.edges.length);
+  });
+
+  it('lays out a definition without positions top to bottom', () => {
+    const bare = { ...onboarding, nodes: onboarding.nodes.map(({ position: _p, ...n }) => n) } as RunbookDefinition;
+    const store = editorStoreFor(bare);
+    const y = Object.fromEntries(store.getState().nodes.map((n) => [n.id, n.position.y]));
+    assert.ok(y.approve_request! < y.create_user!);
+    assert.ok(y.create_user! < y.assign_licence!);
+    assert.ok(y.assign_licence! < y.done!);
+  });
+
+  it('new nodes of every kind start with the problems a designer is expected to fix', () => {
+    const store = createEditorStore();
+    const s = store.getState();
+    s.addNode(newNode('approval'));
+    const problems = validateRunbook(s.definition()).problems;
+    assert.ok(problems.some((p) => p.nodeId === 'approval' && p.field === 'approvers'), JSON.stringify(problems));
+  });
+});
+
+describe('auto layout', () => {
+  it('places each rank below the previous one without overlaps', () => {
+    const nodes = ['a', 'b', 'c', 'd'].map((id) => ({ id, width: 200, height: 80 }));
+    const pos = layoutGraph(nodes, [
+      { source: 'a', target: 'b' },
+      { source: 'a', target: 'c', sourceHandle: 'error' },
+      { source: 'b', target: 'd' },
+      { source: 'c', target: 'd' },
+    ]);
+    assert.ok(pos.a!.y < pos.b!.y && pos.b!.y < pos.d!.y);
+    assert.equal(pos.b!.y, pos.c!.y);
+    assert.ok(Math.abs(pos.b!.x - pos.c!.x) >= 200, 'siblings do not overlap');
+  });
+
+  it('ignores edges to unknown nodes and self loops', () => {
+    const pos = layoutGraph([{ id: 'a', width: 10, height: 10 }], [{ source: 'a', target: 'zzz' }, { source: 'a', target: 'a' }]);
+    assert.deepEqual(Object.keys(pos), ['a']);
+  });
+});
+
+describe('forms from JSON Schema', () => {
+  it('turns user.create into fields: required first, emails, help texts, defaults', () => {
+    const fields = formFields(byId.get('user.create')!.input);
+    const names = fields.map((f) => f.name);
+    assert.deepEqual(names.slice(0, 2), ['userPrincipalName', 'displayName']);
+    const upn = fields[0]!;
+    assert.equal(upn.kind, 'email');
+    assert.equal(upn.required, true);
+    assert.equal(upn.label, 'User principal name');
+    assert.match(upn.description!, /Sign-in name/);
+    const enabled = fields.find((f) => f.name === 'accountEnabled')!;
+    assert.equal(enabled.kind, 'boolean');
+    assert.equal(enabled.required, false, 'a field with a default is optional');
+    assert.equal(enabled.default, true);
+  });
+
+  it('gives user, group and licence fields pickers, also inside lists', () => {
+    const licence = formFields(byId.get('licence.assign')!.input);
+    assert.equal(licence.find((f) => f.name === 'user')!.picker, 'user');
+    const list = licence.find((f) => f.name === 'licences')!;
+    assert.equal(list.kind, 'list');
+    assert.equal(list.picker, 'licence');
+    assert.equal(formFields(byId.get('group.addMember')!.input).find((f) => f.name === 'group')!.picker, 'group');
+  });
+
+  it('reads enums, numbers and explicit x-picker', () => {
+    const fields = formFields({
+      type: 'object',
+      properties: {
+        mode: { type: 'string', enum: ['soft', 'hard'] },
+        days: { type: 'integer', minimum: 1 },
+        owner: { type: 'string', 'x-picker': 'user' },
+      },
+      required: ['mode'],
+    });
+    assert.deepEqual(fields.map((f) => [f.name, f.kind]), [['mode', 'enum'], ['days', 'integer'], ['owner', 'text']]);
+    assert.deepEqual(fields[0]!.options, ['soft', 'hard']);
+    assert.equal(fields[2]!.picker, 'user');
+  });
+
+  it('coerces typed text into parameter values and back, keeping expressions', () => {
+    const [list] = formFields({ type: 'object', properties: { licences: { type: 'array', items: { type: 'string' } } } });
+    assert.deepEqual(coerceField(list!, 'SPE_E3, EMS'), ['SPE_E3', 'EMS']);
+    assert.deepEqual(coerceField(list!, '{{ inputs.licence }}, EMS'), ['{{ inputs.licence }}', 'EMS']);
+    assert.equal(coerceField(list!, '{{ inputs.licences }}'), '{{ inputs.licences }}');
+    assert.equal(fieldText(list!, ['a', 'b']), 'a, b');
+    assert.deepEqual(parseList('a; {{ $join(["x","y"], ",") }}'), ['a', '{{ $join(["x","y"], ",") }}']);
+    assert.equal(labelOf('mailNickname'), 'Mail nickname');
+    assert.equal(coerceField({ name: 'n', label: 'n', kind: 'integer', required: false }, '42'), 42);
+    assert.equal(coerceField({ name: 'n', label: 'n', kind: 'text', required: false }, ''), undefined);
+  });
+});
+
+describe('expression editor', () => {
+  it('offers inputs, upstream outputs from the catalog and run context, never downstream steps', () => {
+    const all = completionsFor(onboarding, 'assign_licence', byId).map((c) => c.text);
+    assert.ok(all.includes('inputs.userPrincipalName'));
+    assert.ok(all.includes('steps.create_user.output.id'));
+    assert.ok(all.includes('steps.approve_request.output.decision'));
+    assert.ok(all.includes('run.startedBy'));
+    assert.ok(!all.some((t) => t.startsWith('steps.add_to_group')), 'a sibling does not run before');
+    assert.deepEqual(upstreamOf(onboarding, 'done').sort(), ['add_to_group', 'approve_request', 'assign_licence', 'create_user']);
+  });
+
+  it('completes the word at the cursor inside {{ }}', () => {
+    const text = 'Hello {{ inp';
+    const tok = tokenAt(text, text.length)!;
+    assert.equal(tok.prefix, 'inp');
+    assert.equal(tokenAt('no braces here', 5), undefined);
+    const matches = filterCompletions(completionsFor(onboarding, 'create_user', byId), tok.prefix);
+    assert.equal(matches[0]!.text.startsWith('inputs.'), true);
+    const done = applyCompletion(text, text.length, { text: 'inputs.givenName', detail: '', kind: 'input' });
+    assert.equal(done.text, 'Hello {{ inputs.givenName');
+    assert.equal(done.cursor, done.text.length);
+  });
+
+  it('previews a value on sample data', async () => {
+    const ctx = sampleContext(onboarding, byId);
+    assert.equal(await resolveTemplate("{{ inputs.givenName & ' ' & inputs.surname }}", ctx), 'Anna Lindqvist');
+    assert.equal(typeof (await resolveTemplate('{{ steps.create_user.output.id }}', ctx)), 'string');
+    assert.equal(await resolveTemplate('{{ inputs.licence }}', ctx), 'SPE_E3', 'defaults are the sample values');
+  });
+});
+
+describe('bulk CSV check', () => {
+  it('parses quoted fields, doubled quotes, CRLF and semicolons', () => {
+    assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n'), [['a', 'b'], ['x, y', 'say "hi"']]);
+    assert.deepEqual(parseCsv('a;b\n1;2'), [['a', 'b'], ['1', '2']]);
+  });
+
+  it('reports each bad row, duplicates and unknown columns before anything starts', () => {
+    const csv = [
+      'userPrincipalName,givenName,surname,department',
+      'anna@contoso.com,Anna,Lindqvist,Finance',
+      'not-an-email,Bo,Berg,Sales',
+      'cara@contoso.com,,Chen,IT',
+      'anna@contoso.com,Anna,Lindqvist,Finance',
+    ].join('\n');
+    const report = checkCsv(onboarding, csv);
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.rows.map((r) => [r.row, r.ok]), [[2, true], [3, false], [4, false], [5, false]]);
+    assert.match(report.rows[1]!.problems![0]!.message, /does not match the pattern/);
+    assert.match(report.rows[2]!.problems![0]!.message, /required/);
+    assert.match(report.rows[3]!.problems![0]!.message, /same values as row 2/);
+    const unknown = checkCsv(onboarding, 'userPrincipalName,givenName,surname,shoeSize\nx@y.z,A,B,44');
+    assert.match(unknown.problems![0]!.message, /no input "shoeSize"/);
+    const missing = checkCsv(onboarding, 'givenName\nA');
+    assert.ok(missing.problems!.some((p) => /required column "userPrincipalName"/.test(p.message)));
+  });
+});
+
+describe('browser-kept drafts and versions', () => {
+  it('creates, saves, publishes numbered versions and records runs', () => {
+    const repo = localRepo();
+    const id = repo.create(onboarding, ['onboard-a-new-employee']);
+    assert.equal(id, 'onboard-a-new-employee-2');
+    assert.equal(slugify('Offboard: Leaver (EU)'), 'offboard-leaver-eu');
+    repo.saveDraft(id, { ...onboarding, name: 'Changed' });
+    assert.equal(repo.get(id)!.draft.name, 'Changed');
+    assert.equal(repo.publish(id, onboarding), 1);
+    assert.equal(repo.publish(id, onboarding), 2);
+    repo.recordRun({ id: 'run-1', runbookId: id, runbookName: 'x', version: 2, definition: onboarding, inputs: {}, startedAt: new Date().toISOString() });
+    assert.equal(repo.run('run-1')!.version, 2);
+  });
+
+  it('diffs two versions node by node', () => {
+    const changed = structuredClone(onboarding);
+    changed.nodes = changed.nodes.filter((n) => n.id !== 'add_to_group');
+    changed.edges = changed.edges.filter((e) => e.source !== 'add_to_group' && e.target !== 'add_to_group');
+    const create = changed.nodes.find((n) => n.id === 'create_user')!;
+    if (create.kind === 'action') create.params.department = 'IT';
+    changed.nodes.push({ id: 'notify', kind: 'end', status: 'succeeded' });
+    const d = diffDefinitions(onboarding, changed);
+    assert.deepEqual(d.removed, ['add_to_group']);
+    assert.deepEqual(d.added, ['notify']);
+    assert.deepEqual(d.changed, ['create_user']);
+    assert.equal(d.edgesRemoved.length, 2);
+  });
+});
+
+describe('node ids', () => {
+  it('are identifiers the expression language can read', () => {
+    assert.equal(freshId('user.create', []), 'user_create');
+    assert.equal(freshId('9lives', []), 'step_9lives');
+    assert.equal(freshId('end', ['end', 'end_2']), 'end_3');
+  });
+});
