@@ -17,6 +17,9 @@ import { registerMailboxSettingsRoutes } from './graph/mailbox-settings.ts';
 import type { FaultConfig } from './faults.ts';
 import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
+import { exchangeSurface } from './exchange/invoke.ts';
+import './exchange/mailbox-cmdlets.ts';
+import './exchange/recipient-cmdlets.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
 export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';
@@ -104,7 +107,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   );
   registerGraph(rt);
   rt.throttler = createThrottler(rt);
-  const surfaces: Surface[] = [batchSurface()];
+  const surfaces: Surface[] = [batchSurface(), exchangeSurface()];
   const admin = createAdmin(rt);
   const server = createSandboxServer(rt, admin, certs, surfaces);
   const host = opts.host ?? '127.0.0.1';

@@ -126,13 +126,16 @@ function newMailbox(user: User, type: MailboxType): Mailbox {
   };
 }
 
-/** The user's mailbox, or undefined when the user has none (no Exchange licence, not shared). */
-export function mailboxOf(store: TenantStore, user: User): Mailbox | undefined {
-  const rec = store.perUser.get(user.id);
-  const existing = rec?.['mailbox'] as Mailbox | undefined;
-  if (existing && existing.type !== 'UserMailbox') return existing;
+/**
+ * The user's mailbox, or undefined when the user has none: a user mailbox comes with an Exchange
+ * plan; once it exists it survives licence removal (Exchange's grace period) and type conversions.
+ * `persist: false` reads a licensed user's default mailbox without storing it (listing 100,000 users).
+ */
+export function mailboxOf(store: TenantStore, user: User, persist = true): Mailbox | undefined {
+  const existing = store.perUser.get(user.id)?.['mailbox'] as Mailbox | undefined;
+  if (existing) return existing;
   if (!hasMailboxPlan(user)) return undefined;
-  return store.userState(user.id, 'mailbox', () => newMailbox(user, 'UserMailbox'));
+  return persist ? store.userState(user.id, 'mailbox', () => newMailbox(user, 'UserMailbox')) : newMailbox(user, 'UserMailbox');
 }
 
 /** A mailbox that needs no licence (shared, room, equipment) for a user object. */
@@ -140,9 +143,4 @@ export function createUnlicensedMailbox(store: TenantStore, user: User, type: Ma
   const mbx = newMailbox(user, type);
   store.userState(user.id, 'mailbox', () => mbx);
   return mbx;
-}
-
-export function setMailboxType(store: TenantStore, user: User, mbx: Mailbox, type: MailboxType): void {
-  mbx.type = type;
-  store.userState(user.id, 'mailbox', () => mbx);
 }

@@ -33,3 +33,37 @@ export function sandboxGraphClient(sandbox: Sandbox, opts: GraphClientOptions = 
   }
   return Client.initWithMiddleware({ authProvider, baseUrl: sandbox.url, customHosts });
 }
+
+export interface ExchangeResult {
+  value: Record<string, unknown>[];
+  warnings: string[];
+}
+
+export class ExchangeCallError extends Error {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, message: string, body: unknown) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/**
+ * Calls the sandbox's Exchange admin API the way the ExchangeOnlineManagement module does:
+ * a token for https://outlook.office365.com/.default and POST {exchangeBaseUrl}/InvokeCommand.
+ */
+export function sandboxExchange(sandbox: Sandbox, creds: ClientCredentials = sandbox.tenant): (cmdlet: string, parameters?: Record<string, unknown>) => Promise<ExchangeResult> {
+  const credential = sandboxCredential(sandbox, creds);
+  return async (cmdlet, parameters = {}) => {
+    const token = await credential.getToken('https://outlook.office365.com/.default');
+    const res = await fetch(`${sandbox.url}/adminapi/beta/${creds.tenantId}/InvokeCommand`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token!.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
+    });
+    const body = (await res.json()) as { value?: Record<string, unknown>[]; '@adminapi.warnings'?: string[]; error?: { message: string } };
+    if (!res.ok) throw new ExchangeCallError(res.status, body.error?.message ?? `HTTP ${res.status}`, body);
+    return { value: body.value ?? [], warnings: body['@adminapi.warnings'] ?? [] };
+  };
+}

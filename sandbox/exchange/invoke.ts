@@ -1,0 +1,197 @@
+// The Exchange Online admin API the ExchangeOnlineManagement module uses:
+// POST /adminapi/beta/{tenant}/InvokeCommand  { CmdletInput: { CmdletName, Parameters } }
+// Token audience https://outlook.office365.com with the Exchange.ManageAsApp role. Answers
+// { value: [...objects], '@adminapi.warnings': [...] }; errors carry the cmdlet's exception type.
+import { randomUUID } from 'node:crypto';
+import { verifyBearer, WWW_AUTHENTICATE } from '../auth.ts';
+import { GraphError } from '../errors.ts';
+import { RESOURCES } from '../permissions.ts';
+import type { Surface } from '../server.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Caller } from '../router.ts';
+import type { TenantStore } from '../store.ts';
+import { faultReply } from '../graph/dispatch.ts';
+
+export interface ExoCtx {
+  rt: Runtime;
+  store: TenantStore;
+  caller: Caller;
+  nowMs: number;
+  nowIso: string;
+  warnings: string[];
+  mutated(op: string, ...objectIds: string[]): void;
+}
+
+export type CmdletParams = Record<string, unknown>;
+export type Cmdlet = (ctx: ExoCtx, params: CmdletParams) => Record<string, unknown>[] | void;
+
+/** A cmdlet failure: the .NET exception type Exchange reports, and the message. */
+export class ExoError extends Error {
+  readonly status: number;
+  readonly exception: string;
+  constructor(status: number, exception: string, message: string) {
+    super(message);
+    this.status = status;
+    this.exception = exception;
+  }
+}
+
+export const notFoundExo = (identity: unknown, ctx: ExoCtx): ExoError =>
+  new ExoError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${String(identity)}' couldn't be found on '${serverName(ctx)}'.`);
+
+export const serverName = (ctx: ExoCtx): string => `${ctx.store.info.initialDomain.split('.')[0]!.toUpperCase()}01.PROD.OUTLOOK.COM`;
+
+export const invalidParam = (name: string, message: string): ExoError =>
+  new ExoError(400, 'Microsoft.Exchange.Management.Tasks.ThrowTerminatingErrorException', `Cannot process argument transformation on parameter '${name}'. ${message}`);
+
+const registry = new Map<string, Cmdlet>();
+
+export function registerCmdlets(cmdlets: Record<string, Cmdlet>): void {
+  for (const [name, fn] of Object.entries(cmdlets)) registry.set(name.toLowerCase(), fn);
+}
+
+export function cmdletNames(): string[] {
+  return [...registry.keys()];
+}
+
+function errorBody(status: number, exception: string, message: string, requestId: string): unknown {
+  const full = `|${exception}|${message}`;
+  return {
+    error: {
+      code: status === 404 ? 'NotFound' : status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'BadRequest',
+      message: full,
+      details: [{ code: 'Context', message: `Ex${requestId.slice(0, 6).toUpperCase()}|${exception}|${message}`, target: '' }],
+      innererror: { message, type: exception, '@odata.type': '#Exchange.ErrorInfo' },
+      adminapi: { warnings: [] },
+    },
+  };
+}
+
+export function exchangeSurface(): Surface {
+  return {
+    matches: (path) => /^\/adminapi\/(beta|v1\.0)\/[^/]+\/InvokeCommand$/i.test(path),
+    async handle(rt, req) {
+      const started = performance.now();
+      const nowMs = rt.now();
+      const requestId = randomUUID();
+      const tenantPart = /^\/adminapi\/[^/]+\/([^/]+)\//i.exec(req.url.pathname)![1]!;
+      const headers: Record<string, string> = { 'request-id': requestId, 'x-ms-request-id': requestId, 'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' };
+      const input = (req.body as { CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } } | undefined)?.CmdletInput;
+      const cmdletName = typeof input?.CmdletName === 'string' ? input.CmdletName : '';
+      let caller: Caller | undefined;
+      let injected: string | undefined;
+      const pending: { op: string; objectIds: string[] }[] = [];
+      const finish = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+        rt.log.add({ time: new Date(nowMs).toISOString(), surface: 'exchange', method: req.method, path: `${req.url.pathname} ${cmdletName}`, status, durationMs: Math.round(performance.now() - started), requestId, tenantId: caller?.tenantId, appId: caller?.appId, ...(injected ? { injected } : {}), ...(pending.length && status < 400 ? { ops: pending.map((p) => p.op) } : {}) });
+        return { status, body, headers: { ...headers, ...extra } };
+      };
+      try {
+        caller = verifyBearer(req.headers['authorization'], rt.signing, [RESOURCES.exchange], nowMs).caller;
+      } catch (err) {
+        const e = err as GraphError;
+        return finish(401, errorBody(401, 'Microsoft.Exchange.Security.Authorization.UnauthorizedAccessException', e.message, requestId), { 'www-authenticate': WWW_AUTHENTICATE });
+      }
+      const store = rt.tenants.get(caller.tenantId);
+      if (!store || (rt.tenant(tenantPart) !== store)) return finish(401, errorBody(401, 'Microsoft.Exchange.Security.Authorization.UnauthorizedAccessException', `The token's tenant does not match '${tenantPart}'.`, requestId));
+      if (!caller.roles.has('Exchange.ManageAsApp')) {
+        return finish(403, errorBody(403, 'Microsoft.Exchange.Security.Authorization.UnauthorizedAccessException', `The role assigned to application ${caller.appId} isn't supported in this scenario. Grant it the Exchange.ManageAsApp permission and an Exchange administrator role.`, requestId));
+      }
+      if (req.method !== 'POST' || !input) return finish(400, errorBody(400, 'System.ArgumentException', 'The request body must be { "CmdletInput": { "CmdletName": ..., "Parameters": {...} } }.', requestId));
+      const fault = rt.faults.decide(`POST /adminapi/InvokeCommand ${cmdletName}`);
+      if (fault && !fault.afterEffect) {
+        injected = fault.reason;
+        if (fault.status === 'drop') return { status: 0, drop: true };
+        const r = faultReply(fault);
+        const ge = r.body as GraphError;
+        return finish(r.status, errorBody(r.status, 'Microsoft.Exchange.Data.Storage.ServerBusyException', ge.message, requestId), r.headers);
+      }
+      const cmdlet = registry.get(cmdletName.toLowerCase());
+      if (!cmdlet) {
+        return finish(400, errorBody(400, 'System.Management.Automation.CommandNotFoundException', `The term '${cmdletName}' is not recognized as a name of a cmdlet the sandbox emulates.`, requestId));
+      }
+      const params = input.Parameters && typeof input.Parameters === 'object' ? (input.Parameters as CmdletParams) : {};
+      const ctx: ExoCtx = {
+        rt,
+        store,
+        caller,
+        nowMs,
+        nowIso: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        warnings: [],
+        mutated: (op, ...ids) => pending.push({ op, objectIds: ids.map((i) => i.toLowerCase()) }),
+      };
+      let value: Record<string, unknown>[];
+      try {
+        value = cmdlet(ctx, lowerKeys(params)) ?? [];
+      } catch (err) {
+        pending.length = 0;
+        if (err instanceof ExoError) return finish(err.status, errorBody(err.status, err.exception, err.message, requestId));
+        rt.opts.log(`sandbox: ${cmdletName} failed: ${(err as Error).stack}`);
+        return finish(500, errorBody(500, 'System.Exception', 'An internal error occurred in the sandbox.', requestId));
+      }
+      for (const m of pending) rt.log.recordMutation({ time: new Date(nowMs).toISOString(), tenantId: caller.tenantId, appId: caller.appId, op: m.op, objectIds: m.objectIds, method: 'POST', path: `/adminapi/InvokeCommand ${cmdletName}`, requestId });
+      if (fault?.afterEffect) {
+        injected = `${fault.reason}:after-effect`;
+        if (fault.status === 'drop') return { status: 0, drop: true };
+        const r = faultReply(fault);
+        return finish(r.status, errorBody(r.status, 'Microsoft.Exchange.Data.Storage.ServerBusyException', (r.body as GraphError).message, requestId), r.headers);
+      }
+      return finish(200, {
+        '@odata.context': `${rt.baseUrl}/adminapi/beta/${store.info.id}/$metadata#Collection(Exchange.GenericHashTable)`,
+        'adminapi.warnings@odata.type': '#Collection(String)',
+        '@adminapi.warnings': ctx.warnings,
+        value,
+      });
+    },
+  };
+}
+
+/** Cmdlet parameters are case-insensitive: handlers read them lower-cased. */
+function lowerKeys(params: CmdletParams): CmdletParams {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+// ---- parameter helpers ----
+
+export function str(params: CmdletParams, name: string, required = false): string | undefined {
+  const v = params[name.toLowerCase()];
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new ExoError(400, 'System.Management.Automation.ParameterBindingException', `Cannot bind argument to parameter '${name}' because it is null or empty.`);
+    return undefined;
+  }
+  if (typeof v !== 'string' && typeof v !== 'number') throw invalidParam(name, `Expected a string, got ${typeof v}.`);
+  return String(v);
+}
+
+export function bool(params: CmdletParams, name: string): boolean | undefined {
+  const v = params[name.toLowerCase()];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (v === 'True' || v === 'true' || v === '$true') return true;
+  if (v === 'False' || v === 'false' || v === '$false') return false;
+  throw invalidParam(name, `Cannot convert value "${String(v)}" to type "System.Boolean".`);
+}
+
+export function has(params: CmdletParams, name: string): boolean {
+  return name.toLowerCase() in params;
+}
+
+/** A multi-valued parameter: a value, an array, or { Add: [...], Remove: [...] }. */
+export function multi(params: CmdletParams, name: string): { set?: string[]; add: string[]; remove: string[] } | undefined {
+  const v = params[name.toLowerCase()];
+  if (v === undefined) return undefined;
+  if (v === null) return { set: [], add: [], remove: [] };
+  if (Array.isArray(v)) return { set: v.map(String), add: [], remove: [] };
+  if (typeof v === 'object') {
+    const o = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.toLowerCase(), x]));
+    const list = (x: unknown): string[] => (x === undefined ? [] : Array.isArray(x) ? x.map(String) : [String(x)]);
+    return { add: list(o['add']), remove: list(o['remove']) };
+  }
+  return { set: [String(v)], add: [], remove: [] };
+}
+
+export function applyMulti(current: string[], change: { set?: string[]; add: string[]; remove: string[] }, same: (a: string, b: string) => boolean = (a, b) => a.toLowerCase() === b.toLowerCase()): string[] {
+  let next = change.set ? [...change.set] : [...current];
+  for (const a of change.add) if (!next.some((x) => same(x, a))) next.push(a);
+  next = next.filter((x) => !change.remove.some((r) => same(x, r)));
+  return next;
+}
