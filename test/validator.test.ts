@@ -134,3 +134,27 @@ describe('run inputs', () => {
     assert.deepEqual(fields, ['inputs.shoeSize', 'inputs.surname', 'inputs.usageLocation', 'inputs.userPrincipalName']);
   });
 });
+
+describe('forEach validation', () => {
+  it('checks the loop body as a graph of its own, naming loop.node and field', () => {
+    const def = base();
+    def.nodes.push({
+      id: 'each',
+      kind: 'forEach',
+      items: 'steps.create.output.ids',
+      body: {
+        nodes: [
+          { id: 'add', kind: 'action', action: 'group.addMember', params: { group: '{{ item.group }}', user: '{{ steps.later.output.id }}' } },
+          { id: 'later', kind: 'delay', duration: '1s' },
+        ],
+        edges: [{ source: 'add', target: 'later' }],
+      },
+    });
+    def.edges.push({ source: 'group', target: 'each' });
+    expectProblem(def, 'each.add', 'params.user', /"later" does not run before this node/);
+    const ok = base();
+    ok.nodes.push({ id: 'each', kind: 'forEach', items: 'inputs.upn', body: { nodes: [{ id: 'wait', kind: 'delay', duration: '1s' }] } });
+    ok.edges.push({ source: 'group', target: 'each' });
+    assert.deepEqual(validateRunbook(ok).problems, []);
+  });
+});

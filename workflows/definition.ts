@@ -121,8 +121,38 @@ export const EndNode = z.strictObject({
   message: z.string().optional(),
 });
 
-export const RunbookNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode]);
+/** The kinds a forEach body may use (a body does not nest another forEach). */
+export const BodyNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode]);
+
+export const ForEachNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('forEach'),
+  items: z.string().describe('Expression giving the list to loop over, e.g. inputs.users or steps.find.output.users'),
+  body: z
+    .strictObject({
+      nodes: z.array(BodyNode).min(1),
+      edges: z
+        .array(
+          z.strictObject({
+            id: z.string().optional(),
+            source: z.string(),
+            sourceHandle: z.string().default('out'),
+            target: z.string(),
+          }),
+        )
+        .default([]),
+    })
+    .describe('The steps run once per item; their expressions read the item as `item`'),
+  concurrency: z.number().int().min(1).max(100).default(10).describe('Items run at the same time'),
+  onItemError: z
+    .enum(['continue', 'fail'])
+    .default('continue')
+    .describe('continue: record the failed item and go on; fail: stop the loop and fail the step'),
+});
+
+export const RunbookNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode, ForEachNode]);
 export type RunbookNode = z.infer<typeof RunbookNode>;
+export type ForEachNode = z.infer<typeof ForEachNode>;
 export type ActionNode = z.infer<typeof ActionNode>;
 export type ApprovalNode = z.infer<typeof ApprovalNode>;
 export type ConditionNode = z.infer<typeof ConditionNode>;
@@ -177,6 +207,8 @@ export function handlesOf(node: RunbookNode): string[] {
       return ['out'];
     case 'end':
       return [];
+    case 'forEach':
+      return ['out'];
   }
 }
 
@@ -211,6 +243,22 @@ export interface ApprovalDecision {
   refused?: string;
 }
 
+/** Progress and per-item results of a forEach step. */
+export interface ItemResult {
+  index: number;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  runId: string;
+  error?: string;
+  output?: unknown;
+}
+
+export interface LoopProgress {
+  total: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+}
+
 export interface NodeState {
   id: string;
   kind: NodeKind;
@@ -230,6 +278,7 @@ export interface NodeState {
     allowSelfApproval: boolean;
     quorum: number;
   };
+  progress?: LoopProgress;
 }
 
 export interface RunContext {
@@ -245,6 +294,8 @@ export interface RunbookWorkflowInput {
   definition: RunbookDefinition;
   inputs: Record<string, unknown>;
   run: RunContext;
+  /** Set when this run is one item of a forEach: the item, and its place in the list. */
+  item?: { value: unknown; index: number };
 }
 
 export interface RunState {

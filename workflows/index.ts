@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle the worker loads.
 export { runbookWorkflow } from './interpreter.ts';
+export { forEachWorkflow } from './for-each.ts';

@@ -5,7 +5,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
   condition,
+  executeChild,
   isCancellation,
   log,
   proxyActivities,
@@ -21,6 +23,7 @@ import {
   type ApprovalNode,
   type ConditionNode,
   type DelayNode,
+  type ForEachNode,
   type NodeState,
   type RunbookEdge,
   type RunbookNode,
@@ -30,6 +33,7 @@ import {
 } from './definition.ts';
 import { evaluate, resolveTemplate, type ExpressionContext } from './expressions.ts';
 import { SA } from './search-attributes.ts';
+import { loopProgressSignal, type ForEachInput, type ForEachResult } from './for-each.ts';
 import {
   approvalSignal,
   resumeSignal,
@@ -86,6 +90,10 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   setHandler(resumeSignal, (s) => {
     if (state.nodes[s.nodeId]?.status === 'paused') resumeInbox.push(s);
   });
+  setHandler(loopProgressSignal, ({ nodeId, progress }) => {
+    const ns = state.nodes[nodeId];
+    if (ns?.status === 'running' && (ns.progress?.done ?? -1) < progress.done) ns.progress = progress;
+  });
 
   let lastStatus: RunStatus | undefined;
   let lastApprovers = '';
@@ -112,6 +120,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   const ctx = (): ExpressionContext => ({
     inputs,
     run: { ...run, id: info.workflowId },
+    item: input.item?.value,
     steps: Object.fromEntries(Object.values(state.nodes).map((n) => [n.id, { output: n.output, status: n.status }])),
   });
 
@@ -192,6 +201,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
         return runCondition(node, ns);
       case 'delay':
         return runDelay(node, ns);
+      case 'forEach':
+        return runForEach(node, ns);
       case 'end':
         ns.status = 'succeeded';
         ns.endedAt = now();
@@ -349,6 +360,47 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
       approvers: [...approvals],
     };
     return outcome!;
+  };
+
+  const runForEach = async (node: ForEachNode, ns: NodeState): Promise<string> => {
+    const items = await evaluate(node.items, ctx());
+    if (!Array.isArray(items))
+      throw new RunEnded('failed', `Step ${node.id}: "items" gave ${JSON.stringify(items)?.slice(0, 100)}, not a list`);
+    ns.input = { count: items.length };
+    ns.progress = { total: items.length, done: 0, succeeded: 0, failed: 0 };
+    const loop: ForEachInput = {
+      parentWorkflowId: info.workflowId,
+      nodeId: node.id,
+      body: { ...def, name: `${def.name} / ${node.id}`, nodes: node.body.nodes, edges: node.body.edges },
+      inputs,
+      run,
+      items,
+      offset: 0,
+      total: items.length,
+      concurrency: node.concurrency,
+      onItemError: node.onItemError,
+    };
+    try {
+      const result = await executeChild<(i: ForEachInput) => Promise<ForEachResult>>('forEachWorkflow', {
+        workflowId: `${info.workflowId}.${node.id}`,
+        args: [loop],
+      });
+      ns.progress = { total: result.total, done: result.done, succeeded: result.succeeded, failed: result.failed };
+      ns.output = result;
+      ns.status = 'succeeded';
+      return 'out';
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+      const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as ForEachResult | undefined) : undefined;
+      if (details) {
+        ns.output = details;
+        ns.progress = { total: details.total, done: details.done, succeeded: details.succeeded, failed: details.failed };
+      }
+      ns.status = 'failed';
+      ns.error = { message: errorMessage(cause) };
+      throw new RunEnded('failed', `Step ${node.id} failed: ${errorMessage(cause)}`);
+    }
   };
 
   const runCondition = async (node: ConditionNode, ns: NodeState): Promise<string> => {

@@ -226,6 +226,18 @@ export function validateRunbook(raw: unknown): ValidationResult {
         break;
       case 'end':
         break;
+      case 'forEach': {
+        checkExpression(node, 'items', node.items);
+        // The body is a graph of its own: same rules, with the loop's inputs, and `item` in scope.
+        const inner = validateRunbook({ name: def.name, inputs: def.inputs, nodes: node.body.nodes, edges: node.body.edges });
+        for (const p of inner.problems)
+          problems.push({
+            nodeId: p.nodeId ? `${node.id}.${p.nodeId}` : node.id,
+            field: p.field.startsWith('edges') || p.field.startsWith('nodes') ? `body.${p.field}` : p.field,
+            message: p.message,
+          });
+        break;
+      }
     }
   }
 

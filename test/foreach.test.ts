@@ -1,0 +1,99 @@
+// forEach on real Temporal: one child run per item with bounded concurrency, per-item results,
+// failed items recorded without stopping the loop (or stopping it), and continue-as-new batches.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { RunbookDefinitionInput } from '../workflows/definition.ts';
+import { RunbookDefinition } from '../workflows/definition.ts';
+import type { ForEachInput, ForEachResult } from '../workflows/for-each.ts';
+import { startTestEnv, type TestEnv } from './harness.ts';
+
+let env: TestEnv;
+before(async () => {
+  env = await startTestEnv();
+});
+after(async () => env?.close());
+
+const loop = (onItemError: 'continue' | 'fail'): RunbookDefinitionInput =>
+  ({
+    name: 'create each user',
+    inputs: [{ name: 'people', type: 'list' }],
+    nodes: [
+      {
+        id: 'each',
+        kind: 'forEach',
+        items: 'inputs.people',
+        concurrency: 2,
+        onItemError,
+        body: {
+          nodes: [
+            {
+              id: 'create',
+              kind: 'action',
+              action: 'user.create',
+              params: { userPrincipalName: '{{ item }}', displayName: '{{ $substringBefore(item, "@") }}' },
+              retry: { maximumAttempts: 1 },
+            },
+          ],
+        },
+      },
+      { id: 'report', kind: 'condition', expression: 'steps.each.output.failed > 0' },
+    ],
+    edges: [{ source: 'each', target: 'report' }],
+  }) as RunbookDefinitionInput;
+
+describe('forEach', () => {
+  it('runs the body once per item and records each item, going on past a failed one', async () => {
+    const domain = env.sandbox.tenant.domain;
+    const tag = randomUUID().slice(0, 6);
+    const people = [`a.${tag}@${domain}`, `b.${tag}@${domain}`, 'not-an-email', `c.${tag}@${domain}`];
+    const final = await (await env.start(loop('continue'), { people })).result();
+    assert.equal(final.status, 'succeeded');
+    const out = final.nodes.each!.output as ForEachResult;
+    assert.deepEqual({ total: out.total, done: out.done, succeeded: out.succeeded, failed: out.failed }, { total: 4, done: 4, succeeded: 3, failed: 1 });
+    assert.deepEqual(out.items.map((i) => i.status), ['succeeded', 'succeeded', 'failed', 'succeeded']);
+    assert.match(out.items[2]!.error!, /userPrincipalName/);
+    assert.deepEqual(final.nodes.each!.progress, { total: 4, done: 4, succeeded: 3, failed: 1 });
+    assert.deepEqual(final.nodes.report!.output, { handle: 'true' });
+    for (const p of [people[0], people[1], people[3]]) {
+      const found = await env.graph.api('/users').filter(`userPrincipalName eq '${p}'`).get();
+      assert.equal(found.value.length, 1, p);
+    }
+  });
+
+  it('stops the loop and fails the step when onItemError is "fail"', async () => {
+    const h = await env.start(loop('fail'), { people: ['bad-one', 'bad-two'] });
+    await assert.rejects(h.result(), WorkflowFailedError);
+    const s = await env.state(h);
+    assert.equal(s.nodes.each!.status, 'failed');
+    assert.match(s.nodes.each!.error!.message, /item [01] failed: Step create failed: user\.create: parameter "userPrincipalName"/);
+    assert.deepEqual((s.nodes.each!.output as ForEachResult).items.map((i) => i.status), ['failed', 'failed']);
+    assert.equal(s.nodes.report!.status, 'skipped');
+  });
+
+  it('continues as new between batches and keeps counting', async () => {
+    const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
+    const workflowId = `loop-${randomUUID()}`;
+    const input: ForEachInput = {
+      parentWorkflowId: `${workflowId}-parent`,
+      nodeId: 'each',
+      body,
+      inputs: {},
+      run: { startedBy: 'test@contoso.com', tenant: 'sandbox', runbookId: 'test', version: 1 },
+      items: Array.from({ length: 12 }, (_, i) => i),
+      offset: 0,
+      total: 12,
+      concurrency: 4,
+      onItemError: 'continue',
+      batch: 5,
+    };
+    const h = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
+    const result = (await h.result()) as ForEachResult;
+    assert.deepEqual({ done: result.done, succeeded: result.succeeded }, { done: 12, succeeded: 12 });
+    assert.deepEqual(result.items.map((i) => i.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    const runs = [];
+    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w.status.name);
+    assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, 2, `three runs, two continued as new: ${runs}`);
+  });
+});

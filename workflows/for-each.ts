@@ -1,0 +1,137 @@
+// The loop behind a forEach step: one child run of the body per item, at most `concurrency` at a
+// time. It continues as new every BATCH items so no history nears Temporal's limits however long
+// the list, and reports progress to the parent run in a bounded number of signals.
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  getExternalWorkflowHandle,
+  setHandler,
+} from '@temporalio/workflow';
+import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from './definition.ts';
+
+/** Items started per workflow run before it continues as new (keeps history far below 10,240 events). */
+export const BATCH = 500;
+/** Item results kept in full; past this only failed items are kept, and counts for the rest. */
+export const KEEP_RESULTS = 1000;
+
+export interface ForEachInput {
+  parentWorkflowId: string;
+  nodeId: string;
+  body: RunbookDefinition;
+  inputs: Record<string, unknown>;
+  run: RunContext;
+  /** The items not yet started, and the index of the first of them in the whole list. */
+  items: unknown[];
+  offset: number;
+  total: number;
+  concurrency: number;
+  onItemError: 'continue' | 'fail';
+  /** Items per workflow run before continuing as new; BATCH unless a test wants it small. */
+  batch?: number;
+  /** Carried across continue-as-new. */
+  carried?: { progress: LoopProgress; results: ItemResult[] };
+}
+
+export interface ForEachResult extends LoopProgress {
+  items: ItemResult[];
+  /** True when more items ran than `items` lists (only failures are kept past KEEP_RESULTS). */
+  truncated: boolean;
+}
+
+export const loopProgressSignal = defineSignal<[{ nodeId: string; progress: LoopProgress }]>('loopProgress');
+export const loopProgressQuery = defineQuery<LoopProgress>('loopProgress');
+
+export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResult> {
+  const progress: LoopProgress = input.carried?.progress ?? { total: input.total, done: 0, succeeded: 0, failed: 0 };
+  const results: ItemResult[] = input.carried?.results ?? [];
+  setHandler(loopProgressQuery, () => progress);
+
+  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+  // About 50 progress reports over the whole list, whatever its length.
+  const reportEvery = Math.max(1, Math.ceil(input.total / 50));
+  let lastReported = progress.done;
+  const report = async (force = false) => {
+    if (!force && progress.done - lastReported < reportEvery) return;
+    lastReported = progress.done;
+    await parent.signal(loopProgressSignal, { nodeId: input.nodeId, progress: { ...progress } }).catch(() => undefined);
+  };
+
+  const record = (r: ItemResult) => {
+    progress.done++;
+    if (r.status === 'succeeded') progress.succeeded++;
+    else progress.failed++;
+    if (results.length < KEEP_RESULTS || r.status !== 'succeeded') {
+      if (results.length >= KEEP_RESULTS * 2) return;
+      results.push(r);
+    }
+  };
+
+  let running = 0;
+  let stop: string | undefined;
+  const size = input.batch ?? BATCH;
+  const batch = input.items.slice(0, size);
+  for (let i = 0; i < batch.length && !stop; i++) {
+    await condition(() => running < input.concurrency || stop !== undefined);
+    if (stop) break;
+    const index = input.offset + i;
+    const runId = `${input.parentWorkflowId}.${input.nodeId}.${index}`;
+    const child: RunbookWorkflowInput = {
+      definition: input.body,
+      inputs: input.inputs,
+      run: input.run,
+      item: { value: batch[i], index },
+    };
+    running++;
+    void executeChild<(i: RunbookWorkflowInput) => Promise<RunState>>('runbookWorkflow', { workflowId: runId, args: [child] })
+      .then((state) => record({ index, status: 'succeeded', runId, output: lastOutput(state) }))
+      .catch((err: unknown) => {
+        const message = causeMessage(err);
+        record({ index, status: 'failed', runId, error: message });
+        if (input.onItemError === 'fail') stop ??= `item ${index} failed: ${message}`;
+      })
+      .finally(() => {
+        running--;
+        void report();
+      });
+  }
+  await condition(() => running === 0);
+
+  results.sort((a, b) => a.index - b.index);
+  if (stop) {
+    await report(true);
+    throw ApplicationFailure.nonRetryable(stop, 'ItemFailed', { ...progress, items: results, truncated: progress.done > results.length });
+  }
+  if (input.items.length > size) {
+    await report(true);
+    await continueAsNew<typeof forEachWorkflow>({
+      ...input,
+      items: input.items.slice(size),
+      offset: input.offset + size,
+      carried: { progress, results },
+    });
+  }
+  await report(true);
+  return { ...progress, items: results, truncated: progress.done > results.length };
+}
+
+/** The output of the body's last succeeded step, as the item's result. */
+function lastOutput(state: RunState): unknown {
+  const done = Object.values(state.nodes)
+    .filter((n) => n.status === 'succeeded' && n.output !== undefined && n.endedAt)
+    .sort((a, b) => Date.parse(a.endedAt!) - Date.parse(b.endedAt!));
+  return done.at(-1)?.output;
+}
+
+function causeMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  let message = e?.message ?? String(err);
+  while (e?.cause) {
+    e = e.cause as { message?: string; cause?: unknown };
+    if (e.message) message = e.message;
+  }
+  return message;
+}
