@@ -119,6 +119,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   rt.baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`sandbox: listening on ${rt.baseUrl}`);
 
+  // With a state folder, writes reach disk within seconds, so a crash keeps the demo tenant.
+  let savedAt = rt.log.mutationCount();
+  const autosave = opts.statePath
+    ? setInterval(() => {
+        const now = rt.log.mutationCount();
+        if (now === savedAt) return;
+        savedAt = now;
+        rt.saveState();
+      }, 5000).unref()
+    : undefined;
+
   return {
     url: rt.baseUrl,
     graphBaseUrl: `${rt.baseUrl}/v1.0`,
@@ -131,6 +142,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     admin,
     close: async () => {
+      if (autosave) clearInterval(autosave);
       rt.saveState();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
