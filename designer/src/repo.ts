@@ -157,6 +157,9 @@ export async function loadRunbook(id: string): Promise<EditableRunbook> {
     }
     // An example file on a server without drafts: edits are kept in this browser under the same id.
     const source: EditableRunbook['source'] = rb.draft !== undefined || versions.some((v) => v.publishedAt) ? 'server' : 'example';
+    // The version list may leave definitions out; the runbook itself carries the latest one.
+    const latest = rb.version ?? Math.max(0, ...versions.map((v) => v.version));
+    versions = versions.map((v) => (v.definition || v.version !== latest || !rb.definition ? v : { ...v, definition: rb.definition }));
     const draft = source === 'example' && mine ? mine.draft : (rb.draft ?? rb.definition);
     return { id, source, definition: draft, versions: source === 'example' && mine ? [...versions, ...mine.versions] : versions };
   } catch (err) {
