@@ -1,19 +1,38 @@
 // The action catalog: every contract, by id. The registry refuses duplicate ids.
+import { z } from 'zod';
 import type { ActionContract } from './contract.ts';
-import { groupAddMember } from './actions/group.addMember.ts';
-import { licenceAssign } from './actions/licence.assign.ts';
-import { userCreate } from './actions/user.create.ts';
+import * as authentication from './actions/authentication.ts';
+import * as directory from './actions/directory.ts';
+import * as distributionGroups from './actions/distributionGroups.ts';
+import * as groups from './actions/groups.ts';
+import * as investigation from './actions/investigation.ts';
+import * as licences from './actions/licences.ts';
+import * as notifications from './actions/notifications.ts';
+import * as reads from './actions/reads.ts';
+import * as tags from './actions/tags.ts';
+import * as users from './actions/users.ts';
 
-const all: ActionContract[] = [userCreate, licenceAssign, groupAddMember];
+const isContract = (v: unknown): v is ActionContract =>
+  typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
-export const catalog: ReadonlyMap<string, ActionContract> = (() => {
+/** Every contract the modules of actions/ export, by area (then by export name). */
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+  (m) => Object.values(m).filter(isContract),
+);
+
+export function buildCatalog(actions: readonly ActionContract[]): ReadonlyMap<string, ActionContract> {
   const map = new Map<string, ActionContract>();
-  for (const a of all) {
+  for (const a of actions) {
     if (map.has(a.id)) throw new Error(`duplicate action id ${a.id}`);
     map.set(a.id, a);
   }
+  for (const a of actions) {
+    if (a.undo && !map.has(a.undo)) throw new Error(`action ${a.id} names an undo action ${a.undo} that does not exist`);
+  }
   return map;
-})();
+}
+
+export const catalog: ReadonlyMap<string, ActionContract> = buildCatalog(all);
 
 export function getAction(id: string): ActionContract | undefined {
   return catalog.get(id);
@@ -22,6 +41,63 @@ export function getAction(id: string): ActionContract | undefined {
 /** Every Graph application permission the whole catalog needs (for the README and tenant checks). */
 export function requiredPermissions(): string[] {
   return [...new Set([...catalog.values()].flatMap((a) => [...a.permissions, ...(a.otherPermissions ?? [])]))].sort();
+}
+
+export interface PermissionEntry {
+  /** e.g. User.ReadWrite.All */
+  permission: string;
+  /** The API that grants it, as the Entra portal names it under "API permissions". */
+  api: 'Microsoft Graph' | 'Office 365 Exchange Online';
+  /** Action ids that need it. */
+  actions: string[];
+}
+
+const EXCHANGE_PERMISSIONS = new Set(['Exchange.ManageAsApp']);
+
+/** The permission manifest: each application permission, the API it belongs to, and the actions needing it. */
+export function permissionManifest(): PermissionEntry[] {
+  const byPermission = new Map<string, PermissionEntry>();
+  for (const a of catalog.values()) {
+    for (const p of [...a.permissions, ...(a.otherPermissions ?? [])]) {
+      const entry = byPermission.get(p) ?? { permission: p, api: EXCHANGE_PERMISSIONS.has(p) ? 'Office 365 Exchange Online' : 'Microsoft Graph', actions: [] };
+      entry.actions.push(a.id);
+      byPermission.set(p, entry);
+    }
+  }
+  return [...byPermission.values()].sort((a, b) => a.api.localeCompare(b.api) || a.permission.localeCompare(b.permission));
+}
+
+export interface CatalogEntry {
+  id: string;
+  title: string;
+  category: string;
+  description: string;
+  permissions: string[];
+  otherPermissions: string[];
+  bulk: boolean;
+  undo: string | null;
+  secretFields: string[];
+  /** JSON Schema of the parameters (what a form submits: defaults make fields optional). */
+  input: Record<string, unknown>;
+  /** JSON Schema of the output (what steps.<id>.output holds). */
+  output: Record<string, unknown>;
+}
+
+/** The catalog as JSON, for GET /api/actions and `tenantflow actions list --json`. */
+export function catalogJson(): CatalogEntry[] {
+  return [...catalog.values()].map((a) => ({
+    id: a.id,
+    title: a.title,
+    category: a.category,
+    description: a.description,
+    permissions: a.permissions,
+    otherPermissions: a.otherPermissions ?? [],
+    bulk: a.bulk,
+    undo: a.undo ?? null,
+    secretFields: a.secretFields ?? [],
+    input: z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    output: z.toJSONSchema(a.output, { unrepresentable: 'any' }) as Record<string, unknown>,
+  }));
 }
 
 export type { ActionContract } from './contract.ts';

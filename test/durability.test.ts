@@ -97,7 +97,9 @@ describe('durability', () => {
     const final = await h.result();
     worker.kill('SIGKILL');
     assert.equal(final.nodes.create!.attempts, 2);
-    assert.deepEqual(final.nodes.create!.output, { id: (final.nodes.create!.output as { id: string }).id, userPrincipalName: upn, created: false });
+    const { id, userPrincipalName, created } = final.nodes.create!.output as { id: string; userPrincipalName: string; created: boolean };
+    assert.deepEqual({ userPrincipalName, created }, { userPrincipalName: upn, created: false });
+    assert.ok(id);
     const users = (await env.graph.api('/users').filter(`userPrincipalName eq '${upn}'`).get()).value;
     assert.equal(users.length, 1);
   });

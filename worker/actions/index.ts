@@ -1,7 +1,20 @@
-// Every action implementation the worker registers.
+// Every action implementation the worker registers: whatever the modules of this folder export
+// through implement(), so adding an action is adding one export.
 import type { ActionImplementation } from '../activity.ts';
-import groupAddMember from './group.addMember.ts';
-import licenceAssign from './licence.assign.ts';
-import userCreate from './user.create.ts';
+import * as authentication from './authentication.ts';
+import * as directory from './directory.ts';
+import * as distributionGroups from './distributionGroups.ts';
+import * as groups from './groups.ts';
+import * as investigation from './investigation.ts';
+import * as licences from './licences.ts';
+import * as notifications from './notifications.ts';
+import * as reads from './reads.ts';
+import * as tags from './tags.ts';
+import * as users from './users.ts';
 
-export const implementations: ActionImplementation[] = [userCreate, licenceAssign, groupAddMember];
+const isImplementation = (v: unknown): v is ActionImplementation =>
+  typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
+
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+  (m) => Object.values(m).filter(isImplementation),
+);

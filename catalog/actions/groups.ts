@@ -1,0 +1,202 @@
+// Security and Microsoft 365 group actions (Graph): create, edit, remove, restore, members, owners.
+import { z } from 'zod';
+import { defineAction } from '../contract.ts';
+import { groupRef, groupRefs, userRef, userRefs } from '../fields.ts';
+
+const groupId = z.string().describe('Object id of the group');
+const alias = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
+  .max(64)
+  .describe('Mail alias (the part before @); defaults to the display name without spaces');
+const pairResults = z
+  .array(z.object({ group: z.string().describe('Group object id'), user: z.string().describe('User object id'), changed: z.boolean() }))
+  .describe('One entry per user and group; changed is false when there was nothing to do');
+
+export const groupCreateSecurity = defineAction({
+  id: 'group.createSecurity',
+  title: 'Create security group',
+  category: 'group',
+  description:
+    'Creates a security group with owners and members. A group of that name created by an earlier attempt of this step is ' +
+    'reused; another group of the same name is a conflict.',
+  input: z.strictObject({
+    displayName: z.string().min(1).max(256).describe('Group name'),
+    description: z.string().max(1024).optional().describe('What the group is for'),
+    mailNickname: alias.optional(),
+    owners: z.array(userRef).default([]).describe('Owners: user principal names or object ids'),
+    members: z.array(userRef).default([]).describe('Members: user principal names or object ids'),
+    isAssignableToRole: z.boolean().default(false).describe('Allow directory roles to be assigned to the group (cannot be changed later)'),
+  }),
+  output: z.object({ id: groupId, displayName: z.string(), created: z.boolean() }),
+  permissions: ['Group.Create', 'GroupMember.ReadWrite.All', 'User.Read.All'],
+  bulk: true,
+  undo: 'group.delete',
+});
+
+export const groupCreateM365 = defineAction({
+  id: 'group.createM365',
+  title: 'Create Microsoft 365 group',
+  category: 'group',
+  description:
+    'Creates a Microsoft 365 group (shared mailbox, calendar, files) with owners and members. The mail alias must be free; ' +
+    'a group with that alias created by an earlier attempt of this step is reused.',
+  input: z.strictObject({
+    displayName: z.string().min(1).max(256).describe('Group name'),
+    mailNickname: alias,
+    description: z.string().max(1024).optional().describe('What the group is for'),
+    visibility: z.enum(['Private', 'Public']).default('Private').describe('Private: owners approve who joins; Public: anyone in the organisation can join'),
+    owners: z.array(userRef).default([]).describe('Owners: user principal names or object ids (recommended: at least one)'),
+    members: z.array(userRef).default([]).describe('Members: user principal names or object ids'),
+  }),
+  output: z.object({ id: groupId, displayName: z.string(), mail: z.string().nullable(), created: z.boolean() }),
+  permissions: ['Group.Create', 'GroupMember.ReadWrite.All', 'User.Read.All'],
+  bulk: true,
+  undo: 'group.delete',
+});
+
+export const groupUpdate = defineAction({
+  id: 'group.update',
+  title: 'Edit group',
+  category: 'group',
+  description: 'Changes the name, description or visibility of a security or Microsoft 365 group. Give only what changes.',
+  input: z.strictObject({
+    group: groupRef,
+    displayName: z.string().min(1).max(256).optional().describe('New name'),
+    description: z.string().max(1024).optional().describe('New description'),
+    visibility: z.enum(['Private', 'Public']).optional().describe('New visibility (Microsoft 365 groups)'),
+  }),
+  output: z.object({ id: groupId, changed: z.array(z.string()) }),
+  permissions: ['Group.ReadWrite.All'],
+  bulk: true,
+});
+
+export const groupDelete = defineAction({
+  id: 'group.delete',
+  title: 'Remove group',
+  category: 'group',
+  description: 'Deletes a security or Microsoft 365 group. Microsoft 365 groups stay restorable for 30 days.',
+  input: z.strictObject({ group: groupRef }),
+  output: z.object({ id: groupId, deleted: z.boolean().describe('false when the group was already deleted') }),
+  permissions: ['Group.ReadWrite.All'],
+  bulk: true,
+  undo: 'group.restore',
+});
+
+export const groupRestore = defineAction({
+  id: 'group.restore',
+  title: 'Restore deleted group',
+  category: 'group',
+  description: 'Restores a deleted Microsoft 365 group (with its members, owners, mailbox and files) from deleted items.',
+  input: z.strictObject({ group: z.string().min(1).describe('The deleted group: object id, display name or mail address') }),
+  output: z.object({ id: groupId, displayName: z.string(), restored: z.boolean().describe('false when the group was already active') }),
+  permissions: ['Group.ReadWrite.All'],
+  bulk: true,
+  undo: 'group.delete',
+});
+
+export const groupAddMember = defineAction({
+  id: 'group.addMember',
+  title: 'Add user to group',
+  category: 'group',
+  description:
+    'Adds a user to a security, Microsoft 365 or distribution group. A user who is already a member counts as done.',
+  input: z.strictObject({ group: groupRef, user: userRef }),
+  output: z.object({
+    groupId: z.string(),
+    userId: z.string(),
+    added: z.boolean().describe('false when the user was already a member'),
+  }),
+  permissions: ['GroupMember.ReadWrite.All', 'User.Read.All'],
+  otherPermissions: ['Exchange.ManageAsApp'],
+  bulk: true,
+  undo: 'group.removeMember',
+});
+
+export const groupRemoveMember = defineAction({
+  id: 'group.removeMember',
+  title: 'Remove user from group',
+  category: 'group',
+  description: 'Removes a user from a security, Microsoft 365 or distribution group. A user who is not a member counts as done.',
+  input: z.strictObject({ group: groupRef, user: userRef }),
+  output: z.object({ groupId: z.string(), userId: z.string(), removed: z.boolean().describe('false when the user was not a member') }),
+  permissions: ['GroupMember.ReadWrite.All', 'User.Read.All'],
+  otherPermissions: ['Exchange.ManageAsApp'],
+  bulk: true,
+  undo: 'group.addMember',
+});
+
+export const groupAddMembers = defineAction({
+  id: 'group.addMembers',
+  title: 'Add users to groups',
+  category: 'group',
+  description: 'Adds every listed user to every listed group (security, Microsoft 365 or distribution). Existing memberships count as done.',
+  input: z.strictObject({ users: userRefs, groups: groupRefs }),
+  output: z.object({ results: pairResults }),
+  permissions: ['GroupMember.ReadWrite.All', 'User.Read.All'],
+  otherPermissions: ['Exchange.ManageAsApp'],
+  bulk: true,
+  undo: 'group.removeMembers',
+});
+
+export const groupRemoveMembers = defineAction({
+  id: 'group.removeMembers',
+  title: 'Remove users from groups',
+  category: 'group',
+  description: 'Removes every listed user from every listed group. Users who are not members count as done.',
+  input: z.strictObject({ users: userRefs, groups: groupRefs }),
+  output: z.object({ results: pairResults }),
+  permissions: ['GroupMember.ReadWrite.All', 'User.Read.All'],
+  otherPermissions: ['Exchange.ManageAsApp'],
+  bulk: true,
+  undo: 'group.addMembers',
+});
+
+export const groupAddOwner = defineAction({
+  id: 'group.addOwner',
+  title: 'Add group owner',
+  category: 'group',
+  description: 'Makes a user an owner of a security or Microsoft 365 group. An existing owner counts as done.',
+  input: z.strictObject({ group: groupRef, user: userRef }),
+  output: z.object({ groupId: z.string(), userId: z.string(), added: z.boolean() }),
+  permissions: ['Group.ReadWrite.All', 'User.Read.All'],
+  bulk: true,
+  undo: 'group.removeOwner',
+});
+
+export const groupRemoveOwner = defineAction({
+  id: 'group.removeOwner',
+  title: 'Remove group owner',
+  category: 'group',
+  description: 'Removes an owner from a group. A user who is not an owner counts as done; the last owner of a Microsoft 365 group with members cannot be removed.',
+  input: z.strictObject({ group: groupRef, user: userRef }),
+  output: z.object({ groupId: z.string(), userId: z.string(), removed: z.boolean() }),
+  permissions: ['Group.ReadWrite.All', 'User.Read.All'],
+  bulk: true,
+  undo: 'group.addOwner',
+});
+
+export const groupManageM365Members = defineAction({
+  id: 'group.manageM365Members',
+  title: 'Manage Microsoft 365 group members',
+  category: 'group',
+  description:
+    'Adds and removes members, owners and subscribers of a Microsoft 365 group in one step. Subscribers (who get the group\'s ' +
+    'conversations in their inbox) are kept by Exchange, so they change through the Exchange admin API.',
+  input: z.strictObject({
+    group: groupRef,
+    addMembers: z.array(userRef).default([]).describe('Users to add as members'),
+    removeMembers: z.array(userRef).default([]).describe('Users to remove as members'),
+    addOwners: z.array(userRef).default([]).describe('Users to add as owners'),
+    removeOwners: z.array(userRef).default([]).describe('Users to remove as owners'),
+    addSubscribers: z.array(userRef).default([]).describe('Members who should receive group conversations by email'),
+    removeSubscribers: z.array(userRef).default([]).describe('Members who should stop receiving group conversations by email'),
+  }),
+  output: z.object({
+    groupId: z.string(),
+    changes: z.array(z.object({ change: z.string().describe('e.g. addMembers'), user: z.string(), changed: z.boolean() })),
+  }),
+  permissions: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'User.Read.All'],
+  otherPermissions: ['Exchange.ManageAsApp'],
+  bulk: false,
+});

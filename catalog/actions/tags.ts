@@ -1,0 +1,70 @@
+// Tenantflow tags on users: kept in Tenantflow's own store, never written to Entra.
+import { z } from 'zod';
+import { defineAction } from '../contract.ts';
+import { userRef } from '../fields.ts';
+
+const tag = z.string().trim().min(1).max(64).describe('A tag, e.g. pilot');
+const tags = z.array(tag).min(1).describe('Tags (compared without regard to case)');
+const output = z.object({ userId: z.string(), tags: z.array(z.string()).describe('The user\'s tags after the step') });
+const note = 'Tags live in Tenantflow, not in Microsoft Entra ID.';
+
+export const tagsAdd = defineAction({
+  id: 'tags.add',
+  title: 'Add tags',
+  category: 'tags',
+  description: `Adds tags to a user, e.g. to mark who is in a pilot. ${note}`,
+  input: z.strictObject({ user: userRef, tags }),
+  output,
+  permissions: ['User.Read.All'],
+  bulk: true,
+  undo: 'tags.remove',
+});
+
+export const tagsRemove = defineAction({
+  id: 'tags.remove',
+  title: 'Remove tags',
+  category: 'tags',
+  description: `Removes tags from a user; tags the user does not have are ignored. ${note}`,
+  input: z.strictObject({ user: userRef, tags }),
+  output,
+  permissions: ['User.Read.All'],
+  bulk: true,
+  undo: 'tags.add',
+});
+
+export const tagsFlush = defineAction({
+  id: 'tags.flush',
+  title: 'Flush tags',
+  category: 'tags',
+  description: `Removes every tag from a user. ${note}`,
+  input: z.strictObject({ user: userRef }),
+  output: output.extend({ removed: z.array(z.string()).describe('The tags removed') }),
+  permissions: ['User.Read.All'],
+  bulk: true,
+});
+
+export const tagsManage = defineAction({
+  id: 'tags.manage',
+  title: 'Manage tags',
+  category: 'tags',
+  description: `Adds and removes tags of a user in one step. ${note}`,
+  input: z.strictObject({
+    user: userRef,
+    add: z.array(tag).default([]).describe('Tags to add'),
+    remove: z.array(tag).default([]).describe('Tags to remove'),
+  }),
+  output,
+  permissions: ['User.Read.All'],
+  bulk: true,
+});
+
+export const tagsFindUsers = defineAction({
+  id: 'tags.findUsers',
+  title: 'Find users by tag',
+  category: 'tags',
+  description: `Lists the users carrying a tag, for a loop over them. ${note}`,
+  input: z.strictObject({ tag }),
+  output: z.object({ userIds: z.array(z.string()).describe('Object ids of the users'), count: z.number() }),
+  permissions: [],
+  bulk: false,
+});

@@ -1,0 +1,78 @@
+// What the action tests share: the test environment with a worker that also knows a second tenant
+// connection ("limited", an app registration missing permissions) and a throwaway tag store, and
+// run(): one action as the single step of a runbook on real Temporal, through the real activity
+// wrapper, against the sandbox.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import type { StepError } from '../workflows/definition.ts';
+import { fileTagStore, type TagStore } from '../worker/tags.ts';
+import { staticTenantDirectory, type TenantConnection } from '../worker/tenants.ts';
+import { createWorker } from '../worker/worker.ts';
+import { startTestEnv, type TestEnv } from './harness.ts';
+
+export interface StepResult {
+  status: string;
+  attempts: number;
+  // Outputs are whatever the action's output schema says; tests read them loosely.
+  output: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  error?: StepError;
+}
+
+export interface ActionsEnv extends TestEnv {
+  domain: string;
+  /** A connection to an app registration granted only these permissions. */
+  limited: TenantConnection;
+  tags: TagStore;
+  run(action: string, params: Record<string, unknown>, opts?: { tenant?: string; maximumAttempts?: number }): Promise<StepResult>;
+}
+
+export async function startActionsEnv(opts: { limitedPermissions?: string[] } = {}): Promise<ActionsEnv> {
+  const env = await startTestEnv({ worker: false });
+  const app = env.sandbox.admin.createApp({ permissions: opts.limitedPermissions ?? ['User.Read.All'], displayName: 'Tenantflow (limited)' });
+  const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
+  const dir = mkdtempSync(join(tmpdir(), 'tenantflow-tags-'));
+  const tags = fileTagStore(join(dir, 'tags.json'));
+  const connection = await NativeConnection.connect({ address: env.address });
+  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
+  const worker = await createWorker({
+    connection,
+    namespace: env.namespace,
+    taskQueue: env.taskQueue,
+    tenants: staticTenantDirectory([env.tenant, limited]),
+    tags,
+    workflowBundle: bundle ? { codePath: bundle } : undefined,
+  });
+  const running = worker.run();
+  const close = env.close;
+  return Object.assign(env, {
+    domain: env.sandbox.tenant.domain,
+    limited,
+    tags,
+    worker,
+    async run(action: string, params: Record<string, unknown>, o: { tenant?: string; maximumAttempts?: number } = {}): Promise<StepResult> {
+      const h = await env.start(
+        {
+          name: `action ${action}`,
+          nodes: [
+            { id: 'step', kind: 'action', action, params, onError: 'continue', retry: { initialInterval: '100ms', maximumAttempts: o.maximumAttempts ?? 3 } },
+            { id: 'end', kind: 'end' },
+          ],
+          edges: [{ source: 'step', target: 'end' }],
+        },
+        {},
+        { tenant: o.tenant ?? 'sandbox' },
+      );
+      const node = (await h.result()).nodes['step']!;
+      return { status: node.status, attempts: node.attempts, output: node.output, error: node.error };
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}

@@ -1,0 +1,162 @@
+// Handlers of the authentication and MFA actions (catalog/actions/authentication.ts).
+import type { Client } from '@microsoft/microsoft-graph-client';
+import * as c from '../../catalog/actions/authentication.ts';
+import { implement } from '../activity.ts';
+import { ActionError, statusOf } from '../errors.ts';
+import { deliverSecret, getUser, unless404 } from './shared.ts';
+
+interface RawMethod {
+  id: string;
+  '@odata.type'?: string;
+  phoneNumber?: string;
+  phoneType?: string;
+  emailAddress?: string;
+  displayName?: string;
+  model?: string;
+}
+
+/** "#microsoft.graph.phoneAuthenticationMethod" -> "phone" */
+const typeOf = (m: RawMethod) => (m['@odata.type'] ?? '').replace('#microsoft.graph.', '').replace(/AuthenticationMethod$/, '');
+
+const view = (m: RawMethod) => ({
+  id: m.id,
+  type: typeOf(m),
+  detail: m.phoneNumber ? `${m.phoneType ?? 'phone'} ${m.phoneNumber}` : (m.emailAddress ?? m.displayName ?? m.model ?? null),
+});
+
+async function methodsOf(graph: Client, userId: string): Promise<RawMethod[]> {
+  return ((await graph.api(`/users/${userId}/authentication/methods`).get()) as { value: RawMethod[] }).value;
+}
+
+/** Changes to per-user MFA and sign-in preferences exist only in Graph beta. */
+const beta = (graph: Client, path: string) => graph.api(path).version('beta');
+
+export const authSetMfaState = implement(c.authSetMfaState, async (input, { graph }) => {
+  const user = await getUser(graph, input.user);
+  const path = `/users/${user.id}/authentication/requirements`;
+  const current = ((await beta(graph, path).get()) as { perUserMfaState?: string }).perUserMfaState ?? null;
+  // "enabled" becomes "enforced" once the user registers a method: asking for enabled then is already done.
+  const done = current === input.state || (input.state === 'enabled' && current === 'enforced');
+  if (!done) await beta(graph, path).patch({ perUserMfaState: input.state });
+  return { userId: user.id, previousState: current, state: done ? current! : input.state, changed: !done };
+});
+
+export const authListMethods = implement(c.authListMethods, async (input, { graph }) => {
+  const user = await getUser(graph, input.user);
+  const methods = (await methodsOf(graph, user.id)).map(view);
+  return { userId: user.id, methods, mfaRegistered: methods.some((m) => m.type !== 'password') };
+});
+
+export const authRemoveMethods = implement(c.authRemoveMethods, async (input, { graph, heartbeat }) => {
+  const user = await getUser(graph, input.user);
+  const all = await methodsOf(graph, user.id);
+  const wanted = (m: RawMethod) => typeOf(m) !== 'password' && (!input.types?.length || (input.types as readonly string[]).includes(typeOf(m)));
+  // Entra refuses to delete the default method while others remain: phones and email go last.
+  const last = (m: RawMethod) => (['phone', 'email'].includes(typeOf(m)) ? 1 : 0);
+  const targets = all.filter(wanted).sort((a, b) => last(a) - last(b));
+  const removed: ReturnType<typeof view>[] = [];
+  for (const m of targets) {
+    if (await unless404(graph.api(`/users/${user.id}/authentication/${typeOf(m)}Methods/${m.id}`).delete())) removed.push(view(m));
+    heartbeat({ removed: removed.length });
+  }
+  if (input.revokeSessions) await graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
+  return { userId: user.id, removed, kept: all.filter((m) => !wanted(m)).map(view) };
+});
+
+export const authCreateTemporaryAccessPass = implement(c.authCreateTemporaryAccessPass, async (input, ctx) => {
+  const { graph } = ctx;
+  const user = await getUser(graph, input.user);
+  const path = `/users/${user.id}/authentication/temporaryAccessPassMethods`;
+  // One pass per user: a retry (whose first pass went unseen) or an old pass is replaced.
+  for (const old of ((await graph.api(path).get()) as { value: { id: string }[] }).value) await unless404(graph.api(`${path}/${old.id}`).delete());
+  let pass: { temporaryAccessPass?: string; startDateTime?: string | null; lifetimeInMinutes?: number; isUsableOnce?: boolean };
+  try {
+    pass = await graph.api(path).post({ lifetimeInMinutes: input.lifetimeMinutes, isUsableOnce: input.usableOnce, ...(input.startDateTime ? { startDateTime: input.startDateTime } : {}) });
+  } catch (err) {
+    if (statusOf(err) === 400 && /policy|not enabled|disabled/i.test((err as Error).message))
+      throw new ActionError(`a temporary access pass cannot be created for ${user.userPrincipalName}: ${(err as Error).message}`, {
+        code: 'TemporaryAccessPassDisabled',
+        hint: 'enable Temporary Access Pass in the tenant\'s authentication methods policy (for this user) and check the lifetime limits',
+        status: 400,
+      });
+    throw err;
+  }
+  if (!pass.temporaryAccessPass) throw new ActionError('Entra did not return the temporary access pass', { code: 'NoPass', retryable: true });
+  const sentTo = await deliverSecret(ctx, {
+    to: input.sendTo,
+    from: input.mailFrom,
+    subject: `Temporary access pass for ${user.userPrincipalName}`,
+    intro: `A temporary access pass was created for ${user.userPrincipalName}. It is valid for ${pass.lifetimeInMinutes ?? input.lifetimeMinutes} minutes${(pass.isUsableOnce ?? input.usableOnce) ? ' and for one sign-in' : ''}:`,
+    secret: pass.temporaryAccessPass,
+  });
+  return {
+    userId: user.id,
+    sentTo,
+    startDateTime: pass.startDateTime ?? null,
+    lifetimeMinutes: pass.lifetimeInMinutes ?? input.lifetimeMinutes,
+    usableOnce: pass.isUsableOnce ?? input.usableOnce,
+  };
+});
+
+export const authSetPreferredMethod = implement(c.authSetPreferredMethod, async (input, { graph }) => {
+  if (input.method === undefined && input.systemPreferred === undefined) throw new ActionError('give a method or "system preferred"', { code: 'InvalidInput' });
+  const user = await getUser(graph, input.user);
+  const body = {
+    ...(input.method ? { userPreferredMethodForSecondaryAuthentication: input.method } : {}),
+    ...(input.systemPreferred !== undefined ? { isSystemPreferredAuthenticationMethodEnabled: input.systemPreferred } : {}),
+  };
+  try {
+    await beta(graph, `/users/${user.id}/authentication/signInPreferences`).patch(body);
+  } catch (err) {
+    if (statusOf(err) === 400 && input.method)
+      throw new ActionError(`${input.method} cannot be the default method of ${user.userPrincipalName}: ${(err as Error).message}`, {
+        code: 'MethodNotRegistered',
+        hint: 'the user must have registered that method first (see "List authentication methods")',
+        status: 400,
+      });
+    throw err;
+  }
+  return { userId: user.id, method: input.method ?? null, systemPreferred: input.systemPreferred ?? null };
+});
+
+/** Entra's fixed ids of the three phone slots and the email method. */
+const PHONE_SLOTS = {
+  mobilePhone: { id: '3179e48a-750b-4051-897c-87b9720928f7', phoneType: 'mobile' },
+  alternateMobilePhone: { id: 'b6332ec1-7057-4abe-9331-3d72feddfe41', phoneType: 'alternateMobile' },
+  officePhone: { id: 'e37fc753-ff3b-4958-9484-eaa9425c82bc', phoneType: 'office' },
+} as const;
+
+export const userSetAuthenticationContact = implement(c.userSetAuthenticationContact, async (input, { graph }) => {
+  const user = await getUser(graph, input.user);
+  const base = `/users/${user.id}/authentication`;
+  const changed: string[] = [];
+  const phones = ((await graph.api(`${base}/phoneMethods`).get()) as { value: RawMethod[] }).value;
+  for (const [key, slot] of Object.entries(PHONE_SLOTS) as [keyof typeof PHONE_SLOTS, (typeof PHONE_SLOTS)[keyof typeof PHONE_SLOTS]][]) {
+    const want = input[key];
+    if (want === undefined) continue;
+    const have = phones.find((p) => p.id === slot.id || p.phoneType === slot.phoneType);
+    if (want === null) {
+      if (have && (await unless404(graph.api(`${base}/phoneMethods/${have.id}`).delete()))) changed.push(key);
+    } else if (!have) {
+      await graph.api(`${base}/phoneMethods`).post({ phoneNumber: want, phoneType: slot.phoneType });
+      changed.push(key);
+    } else if (have.phoneNumber?.replace(/\s/g, '') !== want.replace(/\s/g, '')) {
+      await graph.api(`${base}/phoneMethods/${have.id}`).patch({ phoneNumber: want, phoneType: slot.phoneType });
+      changed.push(key);
+    }
+  }
+  if (input.email !== undefined) {
+    const emails = ((await graph.api(`${base}/emailMethods`).get()) as { value: RawMethod[] }).value;
+    const have = emails[0];
+    if (input.email === null) {
+      if (have && (await unless404(graph.api(`${base}/emailMethods/${have.id}`).delete()))) changed.push('email');
+    } else if (!have) {
+      await graph.api(`${base}/emailMethods`).post({ emailAddress: input.email });
+      changed.push('email');
+    } else if (have.emailAddress?.toLowerCase() !== input.email.toLowerCase()) {
+      await graph.api(`${base}/emailMethods/${have.id}`).patch({ emailAddress: input.email });
+      changed.push('email');
+    }
+  }
+  return { userId: user.id, changed };
+});

@@ -1,0 +1,131 @@
+// Handlers of the directory actions (catalog/actions/directory.ts): role assignments, named locations.
+import type { Client } from '@microsoft/microsoft-graph-client';
+import * as c from '../../catalog/actions/directory.ts';
+import { implement } from '../activity.ts';
+import { ActionError } from '../errors.ts';
+import { getUser, GUID, odataString, orNotFound, unless404 } from './shared.ts';
+
+interface RoleDefinition {
+  id: string;
+  displayName: string;
+  templateId?: string;
+}
+
+async function findRole(graph: Client, ref: string): Promise<RoleDefinition> {
+  const base = '/roleManagement/directory/roleDefinitions';
+  const role = GUID.test(ref)
+    ? await orNotFound(graph.api(`${base}/${ref}`).select('id,displayName,templateId').get() as Promise<RoleDefinition>)
+    : ((await graph.api(base).filter(`displayName eq ${odataString(ref)}`).select('id,displayName,templateId').get()) as { value: RoleDefinition[] }).value[0];
+  if (!role)
+    throw new ActionError(`directory role "${ref}" does not exist`, {
+      code: 'Request_ResourceNotFound',
+      hint: 'use the role\'s display name as the Entra admin center shows it (e.g. Helpdesk Administrator) or its template id',
+      status: 404,
+    });
+  return role;
+}
+
+async function tenantWideAssignment(graph: Client, userId: string, roleId: string): Promise<{ id: string } | undefined> {
+  const res = (await graph
+    .api('/roleManagement/directory/roleAssignments')
+    .filter(`principalId eq ${odataString(userId)} and roleDefinitionId eq ${odataString(roleId)}`)
+    .get()) as { value: { id: string; directoryScopeId?: string }[] };
+  return res.value.find((a) => (a.directoryScopeId ?? '/') === '/');
+}
+
+export const directoryAssignRole = implement(c.directoryAssignRole, async (input, { graph }) => {
+  const [user, role] = [await getUser(graph, input.user), await findRole(graph, input.role)];
+  const existing = await tenantWideAssignment(graph, user.id, role.id);
+  const assignment =
+    existing ??
+    ((await graph.api('/roleManagement/directory/roleAssignments').post({
+      '@odata.type': '#microsoft.graph.unifiedRoleAssignment',
+      principalId: user.id,
+      roleDefinitionId: role.id,
+      directoryScopeId: '/',
+    })) as { id: string });
+  return { userId: user.id, roleDefinitionId: role.id, role: role.displayName, assignmentId: assignment.id, assigned: !existing };
+});
+
+export const directoryRemoveRole = implement(c.directoryRemoveRole, async (input, { graph }) => {
+  const [user, role] = [await getUser(graph, input.user), await findRole(graph, input.role)];
+  const existing = await tenantWideAssignment(graph, user.id, role.id);
+  const removed = existing ? await unless404(graph.api(`/roleManagement/directory/roleAssignments/${existing.id}`).delete()) : false;
+  return { userId: user.id, roleDefinitionId: role.id, removed };
+});
+
+interface NamedLocation {
+  id: string;
+  displayName: string;
+  isTrusted?: boolean;
+  ipRanges?: { cidrAddress: string }[];
+}
+
+const LOCATIONS = '/identity/conditionalAccess/namedLocations';
+
+const rangeBody = (cidrs: string[]) =>
+  cidrs.map((cidrAddress) => ({ '@odata.type': cidrAddress.includes(':') ? '#microsoft.graph.iPv6CidrRange' : '#microsoft.graph.iPv4CidrRange', cidrAddress }));
+
+const locationView = (l: NamedLocation) => ({
+  id: l.id,
+  displayName: l.displayName,
+  ipRanges: (l.ipRanges ?? []).map((r) => r.cidrAddress),
+  isTrusted: l.isTrusted ?? false,
+});
+
+const sameRanges = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+
+async function findLocation(graph: Client, ref: string): Promise<NamedLocation | undefined> {
+  if (GUID.test(ref)) return orNotFound(graph.api(`${LOCATIONS}/${ref}`).get() as Promise<NamedLocation>);
+  const res = (await graph.api(LOCATIONS).filter(`displayName eq ${odataString(ref)}`).get()) as { value: NamedLocation[] };
+  return res.value[0];
+}
+
+const locationMissing = (ref: string) =>
+  new ActionError(`named location "${ref}" does not exist`, { code: 'Request_ResourceNotFound', hint: 'use the location\'s exact name or id', status: 404 });
+
+export const directoryCreateNamedLocation = implement(c.directoryCreateNamedLocation, async (input, { graph }) => {
+  const existing = await findLocation(graph, input.displayName);
+  if (existing) {
+    const v = locationView(existing);
+    if (sameRanges(v.ipRanges, input.ipRanges) && v.isTrusted === input.isTrusted) return { ...v, created: false };
+    throw new ActionError(`a named location called "${input.displayName}" already exists with other settings`, {
+      code: 'ObjectConflict',
+      hint: 'use "Update trusted network" to change it, or pick another name',
+    });
+  }
+  const made = (await graph.api(LOCATIONS).post({
+    '@odata.type': '#microsoft.graph.ipNamedLocation',
+    displayName: input.displayName,
+    isTrusted: input.isTrusted,
+    ipRanges: rangeBody(input.ipRanges),
+  })) as NamedLocation;
+  return { ...locationView(made), created: true };
+});
+
+export const directoryUpdateNamedLocation = implement(c.directoryUpdateNamedLocation, async (input, { graph }) => {
+  const loc = await findLocation(graph, input.location);
+  if (!loc) throw locationMissing(input.location);
+  const current = locationView(loc);
+  let ranges = current.ipRanges;
+  if (input.ipRanges) {
+    if (input.rangesMode === 'replace') ranges = input.ipRanges;
+    else if (input.rangesMode === 'add') ranges = [...new Set([...ranges, ...input.ipRanges])];
+    else ranges = ranges.filter((r) => !input.ipRanges!.includes(r));
+    if (ranges.length === 0) throw new ActionError('a named location needs at least one IP range', { code: 'InvalidInput', hint: 'delete the location instead' });
+  }
+  const next = { displayName: input.displayName ?? current.displayName, ipRanges: ranges, isTrusted: input.isTrusted ?? current.isTrusted };
+  const changed = next.displayName !== current.displayName || next.isTrusted !== current.isTrusted || !sameRanges(next.ipRanges, current.ipRanges);
+  if (changed)
+    await graph.api(`${LOCATIONS}/${loc.id}`).patch({ '@odata.type': '#microsoft.graph.ipNamedLocation', displayName: next.displayName, isTrusted: next.isTrusted, ipRanges: rangeBody(next.ipRanges) });
+  return { id: loc.id, ...next, changed };
+});
+
+export const directoryDeleteNamedLocation = implement(c.directoryDeleteNamedLocation, async (input, { graph, attempt }) => {
+  const loc = await findLocation(graph, input.location);
+  if (!loc) {
+    if (attempt > 1) return { deleted: false };
+    throw locationMissing(input.location);
+  }
+  return { deleted: await unless404(graph.api(`${LOCATIONS}/${loc.id}`).delete()) };
+});

@@ -1,0 +1,77 @@
+// Handlers of the licence actions (catalog/actions/licences.ts).
+import * as c from '../../catalog/actions/licences.ts';
+import { implement } from '../activity.ts';
+import { ActionError } from '../errors.ts';
+import { assignLicences, findSku, getUser, planIds, planNames, subscribedSkus, type SubscribedSku } from './shared.ts';
+
+const LICENSED = 'id,userPrincipalName,assignedLicenses,usageLocation';
+
+export const licenceAssign = implement(c.licenceAssign, async (input, { graph }) => {
+  const user = await getUser(graph, input.user, LICENSED);
+  const skus = await subscribedSkus(graph);
+  const wanted = input.licences.map((ref) => {
+    const sku = findSku(skus, ref);
+    const known = new Set(sku.servicePlans.flatMap((p) => [p.servicePlanId, p.servicePlanName.toLowerCase()]));
+    return { sku, disabledPlans: planIds(sku, input.disabledPlans.filter((p) => known.has(p.toLowerCase()))) };
+  });
+  const { assigned, already } = await assignLicences(graph, user, wanted);
+  return { userId: user.id, assigned, alreadyAssigned: already };
+});
+
+async function removeLicences(graph: Parameters<typeof subscribedSkus>[0], userId: string, skus: SubscribedSku[]): Promise<void> {
+  if (skus.length) await graph.api(`/users/${userId}/assignLicense`).post({ addLicenses: [], removeLicenses: skus.map((s) => s.skuId) });
+}
+
+export const licenceUnassign = implement(c.licenceUnassign, async (input, { graph }) => {
+  const user = await getUser(graph, input.user, LICENSED);
+  const skus = await subscribedSkus(graph);
+  const has = new Set((user.assignedLicenses ?? []).map((l) => l.skuId));
+  const wanted = input.licences.map((ref) => findSku(skus, ref));
+  const toRemove = wanted.filter((s) => has.has(s.skuId));
+  await removeLicences(graph, user.id, toRemove);
+  return {
+    userId: user.id,
+    removed: toRemove.map((s) => s.skuPartNumber),
+    notAssigned: wanted.filter((s) => !has.has(s.skuId)).map((s) => s.skuPartNumber),
+  };
+});
+
+export const licenceRemoveAll = implement(c.licenceRemoveAll, async (input, { graph }) => {
+  const user = await getUser(graph, input.user, LICENSED);
+  const skus = await subscribedSkus(graph);
+  const toRemove = (user.assignedLicenses ?? []).map((l) => skus.find((s) => s.skuId === l.skuId) ?? { skuId: l.skuId, skuPartNumber: l.skuId } as SubscribedSku);
+  await removeLicences(graph, user.id, toRemove);
+  return { userId: user.id, removed: toRemove.map((s) => s.skuPartNumber) };
+});
+
+export const licenceSetServicePlans = implement(c.licenceSetServicePlans, async (input, { graph }) => {
+  const user = await getUser(graph, input.user, LICENSED);
+  const sku = findSku(await subscribedSkus(graph), input.licence);
+  const assigned = user.assignedLicenses?.find((l) => l.skuId === sku.skuId);
+  if (!assigned)
+    throw new ActionError(`${user.userPrincipalName} does not have the licence ${sku.skuPartNumber}`, { code: 'LicenceNotAssigned', hint: 'assign the licence first' });
+  const enable = new Set(planIds(sku, input.enable));
+  const disable = planIds(sku, input.disable);
+  const overlap = disable.filter((p) => enable.has(p) && !input.enable.includes('*') && !input.disable.includes('*'));
+  if (overlap.length) throw new ActionError(`service plans ${planNames(sku, overlap).join(', ')} are both enabled and disabled`, { code: 'InvalidInput' });
+  const next = new Set(assigned.disabledPlans);
+  for (const p of enable) next.delete(p);
+  for (const p of disable) next.add(p);
+  const disabledPlans = [...next].sort();
+  const changed = JSON.stringify(disabledPlans) !== JSON.stringify([...assigned.disabledPlans].sort());
+  if (changed) await graph.api(`/users/${user.id}/assignLicense`).post({ addLicenses: [{ skuId: sku.skuId, disabledPlans }], removeLicenses: [] });
+  return { userId: user.id, licence: sku.skuPartNumber, disabledPlans: planNames(sku, disabledPlans), changed };
+});
+
+export const licenceGetAvailable = implement(c.licenceGetAvailable, async (input, { graph }) => {
+  const skus = await subscribedSkus(graph);
+  const chosen = input.licences.length ? input.licences.map((ref) => findSku(skus, ref)) : skus;
+  const licences = chosen.map((s) => ({
+    skuId: s.skuId,
+    skuPartNumber: s.skuPartNumber,
+    enabled: s.prepaidUnits.enabled,
+    consumed: s.consumedUnits,
+    available: Math.max(0, s.prepaidUnits.enabled - s.consumedUnits),
+  }));
+  return { licences, available: licences.reduce((n, l) => n + l.available, 0) };
+});
