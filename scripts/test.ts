@@ -31,7 +31,15 @@ const files = readdirSync(join(root, 'test'))
 
 const child = spawn(
   process.execPath,
-  ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
+  [
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    // A file whose tests are done exits even if a handle is left open, and no test hangs CI.
+    '--test-force-exit',
+    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? 300_000}`,
+    ...files,
+  ],
   {
     cwd: root,
     stdio: 'inherit',
