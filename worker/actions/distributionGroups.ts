@@ -20,6 +20,7 @@ interface ExoGroup {
   MemberJoinRestriction?: string;
   HiddenFromAddressListsEnabled?: boolean;
   WhenCreatedUTC?: string;
+  WhenCreated?: string;
 }
 
 /** Exchange dates come as ISO strings or as "/Date(1700000000000)/". */
@@ -71,7 +72,7 @@ export const distributionGroupCreate = implement(c.distributionGroupCreate, asyn
   const members = await resolveUsers(ctx.graph, input.members);
   let group = await findExoGroup(ctx, input.alias);
   const created = !group;
-  if (group && !createdByThisStep(ctx, exoDate(group.WhenCreatedUTC)))
+  if (group && !createdByThisStep(ctx, exoDate(group.WhenCreatedUTC ?? group.WhenCreated)))
     throw new ActionError(`a group with the alias ${input.alias} already exists (${group.PrimarySmtpAddress})`, {
       code: 'ObjectConflict',
       hint: 'pick another alias, or use "Edit distribution group"',
