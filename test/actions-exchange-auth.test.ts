@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sandboxExchange } from '../sandbox/testing.ts';
-import { startActionsEnv, type ActionsEnv } from './actions-kit.ts';
+import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
 let exo: ReturnType<typeof sandboxExchange>;
-const ok = (r: { status: string; error?: unknown }) => assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
-const upn = (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@${env.domain}`;
+const upn = (tag: string) => env.upn(tag);
+const newUser = (tag: string, extra: Record<string, unknown> = {}) => env.newUser(tag, extra);
 
 before(async () => {
   env = await startActionsEnv();
@@ -17,11 +17,6 @@ before(async () => {
 });
 after(async () => env?.close());
 
-async function newUser(tag: string, extra: Record<string, unknown> = {}): Promise<{ id: string; userPrincipalName: string }> {
-  const r = await env.run('user.create', { userPrincipalName: upn(tag), displayName: `Test ${tag}`, usageLocation: 'US', ...extra });
-  ok(r);
-  return r.output;
-}
 
 describe('guests, authentication and MFA', { concurrency: true }, () => {
   it('user.inviteGuest invites once; user.removeGuest deletes guests only', async () => {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startActionsEnv, type ActionsEnv } from './actions-kit.ts';
+import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
 const SEC = `Actions security ${randomUUID().slice(0, 6)}`;
@@ -23,17 +23,12 @@ before(async () => {
 });
 after(async () => env?.close());
 
-const upn = (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@${env.domain}`;
+const upn = (tag: string) => env.upn(tag);
+const newUser = (tag: string, extra: Record<string, unknown> = {}) => env.newUser(tag, extra);
 const read = (ref: string, select: string) => env.graph.api(`/users/${encodeURIComponent(ref)}`).select(select).get();
 const groupIdsOf = async (userId: string): Promise<string[]> => (await env.graph.api(`/users/${userId}/memberOf`).get()).value.map((g: { id: string }) => g.id);
 const groupByName = async (name: string) => (await env.graph.api('/groups').filter(`displayName eq '${name}'`).get()).value[0];
-const ok = (r: { status: string; error?: unknown }) => assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 
-async function newUser(tag: string, extra: Record<string, unknown> = {}): Promise<{ id: string; userPrincipalName: string }> {
-  const r = await env.run('user.create', { userPrincipalName: upn(tag), displayName: `Test ${tag}`, usageLocation: 'US', ...extra });
-  ok(r);
-  return r.output;
-}
 
 describe('user actions', { concurrency: true }, () => {
   it('user.create sets properties, licences, groups and manager', async () => {

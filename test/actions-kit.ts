@@ -2,6 +2,8 @@
 // connection ("limited", an app registration missing permissions) and a throwaway tag store, and
 // run(): one action as the single step of a runbook on real Temporal, through the real activity
 // wrapper, against the sandbox.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +28,14 @@ export interface ActionsEnv extends TestEnv {
   limited: TenantConnection;
   tags: TagStore;
   run(action: string, params: Record<string, unknown>, opts?: { tenant?: string; maximumAttempts?: number }): Promise<StepResult>;
+  /** A fresh user principal name in the tenant's domain. */
+  upn(tag: string): string;
+  /** Creates a user through user.create (usage location US) and returns its id and UPN. */
+  newUser(tag: string, extra?: Record<string, unknown>): Promise<{ id: string; userPrincipalName: string }>;
+}
+
+export function ok(r: { status: string; error?: unknown }): void {
+  assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 }
 
 export async function startActionsEnv(opts: { limitedPermissions?: string[] } = {}): Promise<ActionsEnv> {
@@ -66,6 +76,12 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
       );
       const node = (await h.result()).nodes['step']!;
       return { status: node.status, attempts: node.attempts, output: node.output, error: node.error };
+    },
+    upn: (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@${env.sandbox.tenant.domain}`,
+    async newUser(this: ActionsEnv, tag: string, extra: Record<string, unknown> = {}) {
+      const r = await this.run('user.create', { userPrincipalName: this.upn(tag), displayName: `Test ${tag}`, usageLocation: 'US', ...extra });
+      ok(r);
+      return r.output as { id: string; userPrincipalName: string };
     },
     async close() {
       worker.shutdown();
