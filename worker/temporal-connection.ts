@@ -40,6 +40,6 @@ export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, fa
   };
 }
 
-export function connectionOptions(s: TemporalSettings): ConnectionOptions {
+export function connectionOptions(s: TemporalSettings): ConnectionOptions & { apiKey?: string } {
   return { address: s.address, tls: s.tls, apiKey: s.apiKey };
 }
