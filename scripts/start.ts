@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadSecretKey } from '../server/crypto.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { freePort, startDevServer, type DevServer } from './temporal.ts';
 
@@ -20,6 +21,9 @@ async function portOr(preferred: number): Promise<number> {
     s.listen(preferred, '127.0.0.1', () => s.close(() => resolve(preferred)));
   });
 }
+
+// Server and worker share one secret key; make sure it exists before either starts.
+loadSecretKey(process.env, join(dataDir, 'secret.key'));
 
 const children: ChildProcess[] = [];
 let devServer: DevServer | undefined;

@@ -12,6 +12,7 @@ import { createWorker } from '../worker/worker.ts';
 import type { RunbookDefinitionInput, RunContext, RunState } from '../workflows/definition.ts';
 import { RunbookDefinition } from '../workflows/definition.ts';
 import { runStateQuery } from '../workflows/messages.ts';
+import type { Sealer } from '../workflows/secrets.ts';
 import { Runs } from '../server/temporal.ts';
 
 export interface TestEnv {
@@ -56,7 +57,7 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
   };
 }
 
-export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions } = {}): Promise<TestEnv> {
+export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions; secrets?: Sealer } = {}): Promise<TestEnv> {
   const address = await temporalAddress();
   const namespace = 'default';
   const taskQueue = `test-${randomUUID()}`;
@@ -77,6 +78,7 @@ export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOp
       namespace,
       taskQueue,
       tenants: staticTenantDirectory([tenant]),
+      secrets: opts.secrets,
       workflowBundle: bundle ? { codePath: bundle } : undefined,
     });
     workerRun = worker.run();

@@ -10,6 +10,7 @@ import type {
   ActionContract,
   ActionFailureDetails,
 } from '../catalog/contract.ts';
+import { containsSealed, openSealed, type Sealer } from '../workflows/secrets.ts';
 import { toFailure } from './errors.ts';
 import { exchangeClientCache, type ExchangeClient } from './exchange.ts';
 import { defaultTagStore, type TagStore } from './tags.ts';
@@ -55,6 +56,8 @@ export interface ActivityDeps {
   /** Default: a JSON file (see worker/tags.ts); the control plane injects its database. */
   tags?: TagStore;
   actions: ActionImplementation[];
+  /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
+  secrets?: Sealer;
   heartbeatEveryMs?: number;
 }
 
@@ -86,7 +89,15 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
     activities[contract.id] = async (envelope) => {
       const actx = Context.current();
       const { attempt, activityId, workflowExecution, scheduledTimestampMs } = actx.info;
-      const parsed = contract.input.safeParse(envelope.params);
+      if (!deps.secrets && containsSealed(envelope.params))
+        throw ApplicationFailure.create({
+          message: `${contract.id}: a parameter is a sealed secret, and this worker has no secret key to open it`,
+          type: 'NoSecretKey',
+          nonRetryable: true,
+          details: [{ attempt, code: 'NoSecretKey', hint: 'give the worker the same TENANTFLOW_SECRET_KEY (or data/secret.key) as the server' } satisfies ActionFailureDetails],
+        });
+      const params = deps.secrets ? openSealed(deps.secrets, envelope.params) : envelope.params;
+      const parsed = contract.input.safeParse(params);
       if (!parsed.success) throw invalidInput(contract, parsed.error, attempt);
       let tenant: TenantConnection;
       try {

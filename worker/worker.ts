@@ -5,6 +5,7 @@ import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache } from './graph.ts';
 import type { TagStore } from './tags.ts';
+import type { Sealer } from '../workflows/secrets.ts';
 import type { TenantDirectory } from './tenants.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   tenants: TenantDirectory;
   /** Tenantflow's user tags; default a JSON file in the data folder (worker/tags.ts). */
   tags?: TagStore;
+  /** Opens sealed secrets in step parameters: the server's secret box (same key). */
+  secrets?: Sealer;
   /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
@@ -35,7 +38,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), tags: opts.tags, actions: implementations }),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',

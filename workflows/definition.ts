@@ -36,6 +36,10 @@ export const RunbookInput = z
     default: z.unknown().optional(),
     pattern: z.string().optional().describe('Regular expression a string value must match'),
     options: z.array(z.string()).optional().describe('Allowed values (a drop-down on the run form)'),
+    secret: z
+      .boolean()
+      .optional()
+      .describe('A password or key: masked on the run form, sealed before the run starts, shown nowhere'),
   })
   .describe('A runbook input: a field of the run form and a column of a bulk CSV');
 export type RunbookInput = z.infer<typeof RunbookInput>;

@@ -1,0 +1,85 @@
+// Secrets in runs: a secret run input and a secret step parameter reach the service they are
+// meant for, while Temporal history and the run's state hold only ciphertext.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { catalog } from '../catalog/index.ts';
+import { secretBox } from '../server/crypto.ts';
+import { RunbookDefinition } from '../workflows/definition.ts';
+import { isSealed, sealRunSecrets } from '../workflows/secrets.ts';
+import { startTestEnv, type TestEnv } from './harness.ts';
+
+const box = secretBox(randomBytes(32));
+let env: TestEnv;
+let hookUrl: string;
+const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+const hook = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    received.push({ headers: req.headers, body });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+});
+
+before(async () => {
+  env = await startTestEnv({ secrets: box });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+});
+after(async () => {
+  hook.close();
+  await env?.close();
+});
+
+describe('secrets in runs', () => {
+  it('are opened only by the worker: the service gets them, history and run state do not', async () => {
+    const definition = RunbookDefinition.parse({
+      name: 'call a system with a key',
+      inputs: [{ name: 'token', type: 'string', secret: true }],
+      nodes: [
+        {
+          id: 'call',
+          kind: 'action',
+          action: 'notify.webhook',
+          params: { url: hookUrl, headers: { 'X-Api-Key': 'literal-key-4711' }, body: { token: '{{ inputs.token }}', who: 'anna' } },
+        },
+      ],
+    });
+    const sealed = sealRunSecrets(box, definition, { token: 'hunter2-secret' }, (id) => catalog.get(id)?.secretFields);
+    assert.ok(isSealed(sealed.inputs.token));
+    const h = await env.start(sealed.definition, sealed.inputs);
+    const state = await h.result();
+    assert.equal(state.nodes.call!.status, 'succeeded', JSON.stringify(state.nodes.call));
+
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.headers['x-api-key'], 'literal-key-4711');
+    assert.deepEqual(JSON.parse(received[0]!.body), { token: 'hunter2-secret', who: 'anna' });
+
+    const history = JSON.stringify(await h.fetchHistory());
+    const stateJson = JSON.stringify(state);
+    for (const secret of ['literal-key-4711', 'hunter2-secret']) {
+      assert.ok(!history.includes(secret) && !history.includes(Buffer.from(secret).toString('base64')), `${secret} is in the history`);
+      assert.ok(!stateJson.includes(secret), `${secret} is in the run state`);
+    }
+  });
+
+  it('a worker without the key refuses a sealed parameter with a clear error', async () => {
+    const other = await startTestEnv();
+    try {
+      const definition = RunbookDefinition.parse({
+        name: 'no key',
+        nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hookUrl, headers: { 'X-Api-Key': 'k' } } }],
+      });
+      const sealed = sealRunSecrets(box, definition, {}, (id) => catalog.get(id)?.secretFields);
+      const h = await other.start(sealed.definition, {});
+      await assert.rejects(h.result());
+      const s = await other.state(h);
+      assert.match(s.nodes.call!.error!.message, /sealed secret.*no secret key/);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,0 +1,77 @@
+// Secrets inside runs (a password typed on the run form, a webhook URL in a step's parameters)
+// travel sealed: the server replaces each with { $sealed: "<AES-GCM ciphertext>" } before the
+// run starts, the workflow passes it on untouched, and only the worker that calls Microsoft 365
+// opens it. Temporal history, logs and API responses see ciphertext at most.
+// This module is crypto-free (the workflow bundle imports the type guard); callers bring the box.
+
+export interface SealedValue {
+  $sealed: string;
+}
+
+export interface Sealer {
+  seal(plain: string): string;
+  open(sealed: string): string;
+}
+
+export function isSealed(v: unknown): v is SealedValue {
+  return !!v && typeof v === 'object' && typeof (v as SealedValue).$sealed === 'string' && Object.keys(v).length === 1;
+}
+
+export function seal(box: Sealer, value: unknown): SealedValue {
+  return { $sealed: box.seal(JSON.stringify(value)) };
+}
+
+/** Opens every sealed value inside `value` (objects and arrays are walked). */
+export function openSealed(box: Sealer, value: unknown): unknown {
+  if (isSealed(value)) return JSON.parse(box.open(value.$sealed));
+  if (Array.isArray(value)) return value.map((v) => openSealed(box, v));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, openSealed(box, v)]));
+  return value;
+}
+
+/** For display: every sealed value becomes "[secret]". */
+export function maskSealed(value: unknown): unknown {
+  if (isSealed(value)) return '[secret]';
+  if (Array.isArray(value)) return value.map(maskSealed);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSealed(v)]));
+  return value;
+}
+
+/** True when a value holds a sealed secret anywhere inside it. */
+export function containsSealed(value: unknown): boolean {
+  if (isSealed(value)) return true;
+  if (Array.isArray(value)) return value.some(containsSealed);
+  if (value && typeof value === 'object') return Object.values(value).some(containsSealed);
+  return false;
+}
+
+/**
+ * What the server does before a run starts: seals the values of inputs declared `secret`, and
+ * every literal given for a field an action declares secret (its contract's `secretFields`).
+ * A field given as an expression is sealed where its value comes from (a secret input).
+ */
+export function sealRunSecrets<D extends { inputs: { name: string; secret?: boolean }[]; nodes: unknown[] }>(
+  box: Sealer,
+  definition: D,
+  inputs: Record<string, unknown>,
+  secretFieldsOf: (actionId: string) => string[] | undefined,
+): { definition: D; inputs: Record<string, unknown> } {
+  const sealedInputs = { ...inputs };
+  for (const i of definition.inputs)
+    if (i.secret && sealedInputs[i.name] !== undefined && !isSealed(sealedInputs[i.name])) sealedInputs[i.name] = seal(box, sealedInputs[i.name]);
+  const sealNode = (node: unknown): unknown => {
+    const n = node as { kind?: string; action?: string; params?: Record<string, unknown>; body?: { nodes: unknown[] } };
+    if (n.kind === 'forEach' && n.body) return { ...n, body: { ...n.body, nodes: n.body.nodes.map(sealNode) } };
+    if (n.kind !== 'action' || !n.action || !n.params) return node;
+    const fields = secretFieldsOf(n.action) ?? [];
+    const params = { ...n.params };
+    for (const f of fields) {
+      const v = params[f];
+      if (v === undefined || isSealed(v) || (typeof v === 'string' && v.includes('{{'))) continue;
+      params[f] = seal(box, v);
+    }
+    return { ...n, params };
+  };
+  return { definition: { ...definition, nodes: definition.nodes.map(sealNode) }, inputs: sealedInputs };
+}
