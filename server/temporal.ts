@@ -175,7 +175,8 @@ export class Runs {
     if (filter.extra) clauses.push(filter.extra);
     const res = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.client.options.namespace,
-      query: clauses.join(' AND ') + ' ORDER BY StartTime DESC',
+      // Visibility returns newest first; the dev server's SQLite store refuses an ORDER BY clause.
+      query: clauses.join(' AND '),
       pageSize: page.size,
       nextPageToken: page.token ? Buffer.from(page.token, 'base64url') : undefined,
     });

@@ -179,7 +179,8 @@ export async function postgresForTests(): Promise<{ url: string; stop(): Promise
   return {
     url,
     async stop() {
-      proc.kill('SIGINT');
+      // runuser does not pass signals on: stop the cluster through pg_ctl.
+      run(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-s']);
       await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
       rmSync(dir, { recursive: true, force: true });
     },
