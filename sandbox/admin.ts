@@ -6,6 +6,8 @@ import type { MutationFilter, MutationRecord, RequestLogEntry } from './requestl
 import type { DemoCredentials, Runtime } from './runtime.ts';
 import type { TenantStore, User } from './store.ts';
 import { ALL_PERMISSIONS } from './permissions.ts';
+import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
+import { sentMailLog, type SentMail } from './graph/mail.ts';
 
 export interface AppCredentials {
   tenantId: string;
@@ -57,6 +59,14 @@ export interface SandboxAdmin {
   importState(state: unknown): void;
   /** Writes the state file now (no-op without statePath). */
   saveState(): void;
+  /** `${url}/_webhooks/{name}`: a webhook URL whose deliveries webhooks(name) lists. */
+  webhookUrl(name: string): string;
+  webhooks(name?: string): WebhookDelivery[];
+  /** The next request(s) to a webhook get this answer (e.g. { status: 429, headers: { 'retry-after': '1' } }). */
+  scriptWebhook(name: string, response: WebhookResponse): void;
+  clearWebhooks(): void;
+  /** Mail sent through Graph sendMail in a tenant (default: the demo tenant), oldest first. */
+  sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
 }
 
 export function createAdmin(rt: Runtime): SandboxAdmin {
@@ -108,6 +118,22 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
     exportState: () => rt.exportState(),
     importState: (state) => rt.importState(state as ReturnType<Runtime['exportState']>),
     saveState: () => rt.saveState(),
+    webhookUrl: (name) => `${rt.baseUrl}/_webhooks/${encodeURIComponent(name)}`,
+    webhooks: (name) => rt.webhooks.list(name),
+    scriptWebhook: (name, response) => {
+      try {
+        rt.webhooks.script(name, response);
+      } catch (err) {
+        throw new AdminError(400, (err as Error).message);
+      }
+    },
+    clearWebhooks: () => rt.webhooks.clear(),
+    sentMail: (filter = {}) => {
+      const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
+      return sentMailLog(tenantOf(filter.tenantId)).filter(
+        (m) => (!filter.from || m.from.toLowerCase() === filter.from.toLowerCase()) && (!filter.to || has([...m.toRecipients, ...m.ccRecipients, ...m.bccRecipients], filter.to)),
+      );
+    },
   };
 }
 
@@ -189,6 +215,13 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       const filter = mutationFilter(query);
       return { status: 200, body: { count: admin.mutationCount(filter), byOp: admin.mutationSummary(filter), value: admin.mutations(filter) } };
     }
+    case 'GET /_admin/webhooks':
+      return { status: 200, body: { value: admin.webhooks(query.get('name') ?? undefined) } };
+    case 'DELETE /_admin/webhooks':
+      admin.clearWebhooks();
+      return { status: 204 };
+    case 'GET /_admin/mail':
+      return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
     case 'POST /_admin/clock':
       admin.advanceClock(Number(b['advanceSeconds'] ?? 0));
       return { status: 200, body: { now: new Date(rt.now()).toISOString() } };
@@ -197,6 +230,11 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
   if (appPerm) {
     if (!Array.isArray(b['permissions'])) throw new AdminError(400, 'permissions (array) is required');
     admin.setAppPermissions(appPerm[1]!, b['permissions'] as string[], b['tenantId'] as string | undefined);
+    return { status: 204 };
+  }
+  const hook = /^PUT \/_admin\/webhooks\/(.+)\/response$/.exec(route);
+  if (hook) {
+    admin.scriptWebhook(decodeURIComponent(hook[1]!), b as unknown as WebhookResponse);
     return { status: 204 };
   }
   throw new AdminError(404, `no admin route ${route}`);

@@ -98,8 +98,11 @@ export function issueToken(
   }
   const clientId = form.get('client_id') ?? '';
   const app = store.appByClientId(clientId);
-  if (!app) {
+  if (!app || app.hasServicePrincipal === false) {
     return tokenError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${store.info.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`, correlationId, nowMs);
+  }
+  if (app.accountEnabled === false) {
+    return tokenError(400, 'unauthorized_client', 7000112, `Application '${app.appId}'(${app.displayName}) is disabled.`, correlationId, nowMs);
   }
   const secret = form.get('client_secret');
   if (!secret) {

@@ -14,6 +14,11 @@ import { registerDirectoryRoutes } from './graph/directory.ts';
 import { registerAuthenticationRoutes } from './graph/authentication.ts';
 import { registerInvitationRoutes } from './graph/invitations.ts';
 import { registerMailboxSettingsRoutes } from './graph/mailbox-settings.ts';
+import { registerRoleRoutes } from './graph/roles.ts';
+import { registerConditionalAccessRoutes } from './graph/conditional-access.ts';
+import { registerMailRoutes } from './graph/mail.ts';
+import { registerAuditLogRoutes } from './graph/audit-logs.ts';
+import { registerApplicationRoutes } from './graph/applications.ts';
 import type { FaultConfig } from './faults.ts';
 import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
@@ -88,6 +93,11 @@ function registerGraph(rt: Runtime): void {
   registerAuthenticationRoutes(rt.graph);
   registerInvitationRoutes(rt.graph);
   registerMailboxSettingsRoutes(rt.graph);
+  registerRoleRoutes(rt.graph);
+  registerConditionalAccessRoutes(rt.graph);
+  registerMailRoutes(rt.graph);
+  registerAuditLogRoutes(rt.graph);
+  registerApplicationRoutes(rt.graph);
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {

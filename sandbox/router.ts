@@ -51,7 +51,7 @@ export interface RouteDef {
   /** beta-only routes answer 400 on v1.0, like Graph does for a segment v1.0 lacks. */
   betaOnly?: boolean;
   /** Overrides the 403 body (non-directory workloads do not answer Authorization_RequestDenied). */
-  denied?: () => GraphError;
+  denied?: (route: RouteDef, caller: Caller) => GraphError;
   handler: (ctx: Ctx) => Reply | Promise<Reply>;
 }
 

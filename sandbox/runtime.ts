@@ -9,6 +9,7 @@ import type { Throttler } from './throttle.ts';
 import { TenantStore, type TenantSnapshot } from './store.ts';
 import { seedTenant } from './seed.ts';
 import type { SigningKey } from './auth.ts';
+import { WebhookSink } from './webhooks.ts';
 
 export interface RuntimeOptions {
   seed: number;
@@ -44,6 +45,8 @@ export class Runtime {
   readonly graph = new Router();
   readonly signing: SigningKey;
   readonly tenants = new Map<string, TenantStore>();
+  /** What arrived at ${url}/_webhooks/{name} (notification tests). */
+  readonly webhooks = new WebhookSink();
   demo!: DemoCredentials;
   defaultTenantId = '';
   baseUrl = '';
@@ -95,6 +98,7 @@ export class Runtime {
       displayName: store.info.displayName,
     };
     this.log.clear();
+    this.webhooks.clear();
     for (const hook of this.onReset) hook();
     this.opts.log(`sandbox: seeded tenant ${store.info.displayName} (${store.users.size} users, ${store.groups.size} groups) from seed ${seed} in ${Date.now() - started} ms`);
   }

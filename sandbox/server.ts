@@ -85,6 +85,13 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
       return;
     }
 
+    const hook = /^\/_webhooks\/(.+)$/.exec(path);
+    if (hook) {
+      const out = rt.webhooks.receive(decodeURIComponent(hook[1]!), method, headers, rawBody, rt.now());
+      send(res, out.status, typeof out.body === 'string' ? out.body : out.body, out.headers);
+      return;
+    }
+
     if (path === '/_admin' || path.startsWith('/_admin/')) {
       try {
         const out = handleAdmin(admin, rt, method, path, url.searchParams, body);

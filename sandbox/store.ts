@@ -110,6 +110,10 @@ export interface AppRegistration {
   secrets: AppSecret[];
   permissions: string[];
   createdDateTime: string;
+  /** false once the service principal is deleted (Graph DELETE /servicePrincipals); absent = present. */
+  hasServicePrincipal?: boolean;
+  /** false when the service principal is disabled (accountEnabled); absent = enabled. */
+  accountEnabled?: boolean;
   _createdMs: number;
 }
 
@@ -431,7 +435,7 @@ export class TenantStore {
     return this.apps.get(appId.toLowerCase());
   }
 
-  createApp(opts: { displayName: string; permissions: string[]; secretText?: string; appId?: string; nowMs: number }): AppRegistration {
+  createApp(opts: { displayName: string; permissions: string[]; secretText?: string; appId?: string; nowMs: number; withSecret?: boolean; withServicePrincipal?: boolean }): AppRegistration {
     const created = new Date(opts.nowMs);
     const secretText = opts.secretText ?? randomSecret();
     const app: AppRegistration = {
@@ -440,7 +444,7 @@ export class TenantStore {
       servicePrincipalId: randomUUID(),
       displayName: opts.displayName,
       permissions: [...new Set(opts.permissions)],
-      secrets: [
+      secrets: opts.withSecret === false ? [] : [
         {
           keyId: randomUUID(),
           displayName: 'sandbox',
@@ -451,6 +455,7 @@ export class TenantStore {
         },
       ],
       createdDateTime: created.toISOString(),
+      ...(opts.withServicePrincipal === false ? { hasServicePrincipal: false } : {}),
       _createdMs: opts.nowMs,
     };
     this.apps.set(app.appId, app);

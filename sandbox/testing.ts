@@ -1,7 +1,7 @@
 // Clients wired to a sandbox the way the worker wires them to a real tenant: @azure/identity's
 // ClientSecretCredential with the sandbox as authority host, and the Graph client on top of it.
 import { ClientSecretCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, type GraphError } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { trustSandboxCa, type Sandbox } from './index.ts';
 
@@ -32,6 +32,16 @@ export function sandboxGraphClient(sandbox: Sandbox, opts: GraphClientOptions = 
     return Client.initWithMiddleware({ middleware: auth, baseUrl: sandbox.url, customHosts });
   }
   return Client.initWithMiddleware({ authProvider, baseUrl: sandbox.url, customHosts });
+}
+
+/** Awaits a Graph call that must fail and returns the SDK's GraphError (statusCode, code, body). */
+export async function expectGraphError(call: Promise<unknown>): Promise<GraphError> {
+  try {
+    await call;
+  } catch (err) {
+    return err as GraphError;
+  }
+  throw new Error('expected the Graph call to fail');
 }
 
 export interface ExchangeResult {

@@ -5,6 +5,7 @@ import { verifyBearer, WWW_AUTHENTICATE } from '../auth.ts';
 import { GraphError, errorBody, insufficientPrivileges, methodNotAllowed, noRoute } from '../errors.ts';
 import type { FaultDecision } from '../faults.ts';
 import { RESOURCES } from '../permissions.ts';
+import { recordAudits } from '../audit.ts';
 import type { Caller, Ctx, Reply } from '../router.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -25,6 +26,16 @@ export interface GraphOutcome {
 }
 
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+/**
+ * Graph addresses some resources by path inside the URL: `/sites/{host}:/sites/{name}[:/rest]` and
+ * `/drives/{id}/root:/{item path}[:/rest]`. The router sees the addressed part as one segment.
+ */
+export function addressedPath(path: string): string {
+  const site = /^\/sites\/([^/]+):(\/[^:]*?)?(?::(\/.*))?$/i.exec(path);
+  if (site) return `/sites/${encodeURIComponent(`${site[1]}:${site[2] ?? ''}`)}${site[3] ?? ''}`;
+  return path;
+}
 
 export function faultReply(decision: FaultDecision): Reply {
   const status = decision.status as number;
@@ -64,11 +75,11 @@ export async function dispatchGraph(rt: Runtime, call: GraphCall, opts: { caller
         reply = { status: 0 };
       } else reply = faultReply(fault);
     } else {
-      const match = rt.graph.match(call.method, call.path);
+      const match = rt.graph.match(call.method, addressedPath(call.path));
       if (match === 'method') throw methodNotAllowed();
       if (!match || (match.route.betaOnly && call.version === 'v1.0')) throw noRoute(call.method, call.path);
       const { route, params } = match;
-      if (route.permissions.length && !route.permissions.some((p) => caller!.roles.has(p))) throw (route.denied ?? insufficientPrivileges)();
+      if (route.permissions.length && !route.permissions.some((p) => caller!.roles.has(p))) throw route.denied ? route.denied(route, caller) : insufficientPrivileges();
       // status 429: throttled; otherwise its headers (x-ms-resource-unit, ...) go on the answer.
       const throttle = rt.throttler?.check(caller, store, route, call);
       if (throttle && throttle.status === 429) {
@@ -115,6 +126,8 @@ export async function dispatchGraph(rt: Runtime, call: GraphCall, opts: { caller
     for (const m of pending) {
       rt.log.recordMutation({ time: new Date(nowMs).toISOString(), tenantId: caller!.tenantId, appId: caller!.appId, op: m.op, objectIds: m.objectIds, method: call.method, path: `/${call.version}${call.path}`, requestId });
     }
+    const store = pending.length ? rt.tenants.get(caller!.tenantId) : undefined;
+    if (store) recordAudits(store, caller!, pending, new Date(nowMs).toISOString(), clientRequestId);
   }
 
   const headers: Record<string, string> = {
