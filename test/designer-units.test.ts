@@ -9,7 +9,7 @@ import { catalog } from '../catalog/index.ts';
 import { checkCsv, parseCsv } from '../designer/src/bulk.ts';
 import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
 import { diffDefinitions } from '../designer/src/editor/diff.ts';
-import { applyCompletion, completionsFor, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
+import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
 import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
 import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
@@ -196,6 +196,23 @@ describe('forms from JSON Schema', () => {
     assert.equal(labelOf('mailNickname'), 'Mail nickname');
     assert.equal(coerceField({ name: 'n', label: 'n', kind: 'integer', required: false }, '42'), 42);
     assert.equal(coerceField({ name: 'n', label: 'n', kind: 'text', required: false }, ''), undefined);
+    assert.deepEqual(coerceField(list!, '{{ a }}, {{ b }}'), ['{{ a }}', '{{ b }}'], 'two expressions are two items, not one string');
+  });
+
+  it('makes one expression in a list field the list\'s only item when it gives a single value', () => {
+    const [list] = formFields({ type: 'object', properties: { licences: { type: 'array', items: { type: 'string' } } } });
+    const def = RunbookDefinition.parse({
+      name: 'shapes',
+      inputs: [{ name: 'licence', type: 'licence' }, { name: 'licences', type: 'list' }],
+      nodes: [{ id: 'create_user', kind: 'action', action: 'user.create', params: {} }, { id: 'done', kind: 'end' }],
+      edges: [{ source: 'create_user', target: 'done' }],
+    });
+    const shape = (e: string) => expressionShape(def, byId, e);
+    assert.deepEqual(coerceField(list!, '{{ inputs.licence }}', shape), ['{{ inputs.licence }}']);
+    assert.equal(coerceField(list!, '{{ inputs.licences }}', shape), '{{ inputs.licences }}');
+    assert.deepEqual(coerceField(list!, '{{ steps.create_user.output.id }}', shape), ['{{ steps.create_user.output.id }}']);
+    assert.equal(coerceField(list!, '{{ $split(inputs.licence, "+") }}', shape), '{{ $split(inputs.licence, "+") }}', 'unknown shapes stay whole');
+    assert.equal(shape('[inputs.licence]'), 'list');
   });
 });
 

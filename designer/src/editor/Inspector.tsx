@@ -7,6 +7,7 @@ import { api, isMissing } from '../api.ts';
 import { useCatalog } from '../context.tsx';
 import { useEditor, useEditorStore } from './context.ts';
 import { ExpressionInput } from './ExpressionInput.tsx';
+import { expressionShape } from './expressions.ts';
 import { coerceField, fieldText, formFields, parseList, type FieldDescriptor, type PickerKind } from './forms.ts';
 import { KINDS } from './nodes/config.ts';
 
@@ -78,10 +79,13 @@ function usePicker(kind: PickerKind | undefined, search: string) {
 
 function ParamField({ nodeId, field, value, onChange }: { nodeId: string; field: FieldDescriptor; value: unknown; onChange: (v: unknown) => void }) {
   const id = useId();
+  const store = useEditorStore();
+  const { byId } = useCatalog();
+  const shape = (expr: string) => expressionShape(store.getState().definition(), byId, expr);
   // Local text so "a, " or "1." can be typed; the parameter gets the coerced value.
   const [text, setText] = useState(fieldText(field, value));
   useEffect(() => {
-    if (JSON.stringify(coerceField(field, text)) !== JSON.stringify(value)) setText(fieldText(field, value));
+    if (JSON.stringify(coerceField(field, text, shape)) !== JSON.stringify(value)) setText(fieldText(field, value));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value, field]);
   const options = usePicker(field.picker, text);
@@ -124,7 +128,7 @@ function ParamField({ nodeId, field, value, onChange }: { nodeId: string; field:
           placeholder={field.kind === 'list' ? 'comma-separated, or {{ expression }}' : field.default !== undefined ? `default: ${String(field.default)}` : undefined}
           onChange={(t) => {
             setText(t);
-            onChange(coerceField(field, t));
+            onChange(coerceField(field, t, shape));
           }}
         />
         {options.length > 0 && (

@@ -146,3 +146,25 @@ export function sampleContext(def: RunbookDefinition, actions: Map<string, Actio
   }
   return { inputs, steps, run: { startedBy: 'operator@contoso.com', tenant: 'sandbox' } };
 }
+
+/**
+ * Whether an expression gives a list or a single value, known statically for plain paths to a
+ * runbook input or a step output (from the catalog's output schema); undefined otherwise.
+ */
+export function expressionShape(def: Pick<RunbookDefinition, 'inputs' | 'nodes'>, actions: Map<string, ActionInfo>, expr: string): 'list' | 'single' | undefined {
+  const input = /^inputs\.([A-Za-z_]\w*)$/.exec(expr);
+  if (input) {
+    const i = def.inputs.find((x) => x.name === input[1]);
+    return i ? (i.type === 'list' ? 'list' : 'single') : undefined;
+  }
+  const step = /^steps\.([A-Za-z_]\w*)\.output((?:\.[A-Za-z_]\w*)*)$/.exec(expr);
+  if (step) {
+    const node = def.nodes.find((n) => n.id === step[1]);
+    let schema: JsonSchema | undefined = node?.kind === 'action' ? actions.get(node.action)?.output : undefined;
+    for (const key of step[2]!.split('.').filter(Boolean)) schema = schema?.properties?.[key];
+    const type = Array.isArray(schema?.type) ? schema.type.find((t) => t !== 'null') : schema?.type;
+    return type === undefined ? undefined : type === 'array' ? 'list' : 'single';
+  }
+  if (/^\[[\s\S]*\]$/.test(expr)) return 'list';
+  return undefined;
+}

@@ -131,10 +131,23 @@ export function parseList(text: string): string[] {
   return out.map((s) => s.trim()).filter(Boolean);
 }
 
-/** Turns what was typed into a field into the parameter value (expressions stay strings). */
-export function coerceField(field: FieldDescriptor, text: string): unknown {
+/** What one expression gives, when the designer can tell without running it. */
+export type ExpressionShape = (expr: string) => 'list' | 'single' | undefined;
+
+/**
+ * Turns what was typed into a field into the parameter value (expressions stay strings). In a
+ * list field, one whole "{{ expression }}" is the whole list, unless `shape` knows it gives a
+ * single value (an input of type licence, a step's id output): then it is the list's one item.
+ */
+export function coerceField(field: FieldDescriptor, text: string, shape?: ExpressionShape): unknown {
   if (text.trim() === '') return undefined;
-  if (text.includes('{{')) return field.kind === 'list' && !/^\s*\{\{[\s\S]*\}\}\s*$/.test(text) ? parseList(text) : text;
+  if (text.includes('{{')) {
+    if (field.kind !== 'list') return text;
+    const items = parseList(text);
+    const whole = items.length === 1 ? /^\{\{([\s\S]*?)\}\}$/.exec(items[0]!) : null;
+    if (!whole) return items;
+    return shape?.(whole[1]!.trim()) === 'single' ? items : items[0];
+  }
   switch (field.kind) {
     case 'number':
     case 'integer': {

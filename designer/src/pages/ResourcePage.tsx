@@ -37,7 +37,7 @@ export function ResourcePage({ kind }: { kind: keyof typeof PAGES }) {
   };
 
   return (
-    <div className="page">
+    <div className="page" data-page={kind}>
       <PageHeader
         title={page.title}
         subtitle={page.subtitle}

@@ -1,0 +1,342 @@
+// The designer in a real browser (Debian's Chromium through playwright-core) against the real
+// server, worker, Temporal dev server and sandbox tenant: build a runbook from an empty canvas by
+// drag and drop, fill its forms, watch a validation problem appear and clear, publish, run it,
+// approve it from the inbox as someone else, watch every node turn green; then bulk-check a CSV
+// with one bad row. Screenshots of each main page go to test-results/designer/.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildDesignerIfStale } from '../scripts/designer-build.ts';
+import { startApiServer, type ApiServer } from './api-harness.ts';
+import { startTestEnv, type TestEnv } from './harness.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
+const dist = fileURLToPath(new URL('../designer/dist', import.meta.url));
+const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
+const DESIGNER = 'dana.designer@tenantflow.test';
+const APPROVER = 'aaron.approver@tenantflow.test';
+
+let env: TestEnv;
+let api: ApiServer;
+let front: Server;
+let base: string;
+let browser: Browser;
+let page: Page;
+
+/**
+ * The designer's origin: designer/dist as the server serves it (static files, SPA fallback), and
+ * /api piped to the API harness's server, so cookies, CSRF and event streams behave as in production.
+ */
+function designerOrigin(apiBase: string): Server {
+  const target = new URL(apiBase);
+  const statics = express();
+  statics.use(express.static(dist));
+  statics.get(/.*/, (_req, res) => res.sendFile('index.html', { root: dist }));
+  return createServer((req, res) => {
+    if (!req.url?.startsWith('/api/')) return void statics(req, res);
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+}
+
+before(async () => {
+  await buildDesignerIfStale();
+  env = await startTestEnv();
+  api = await startApiServer(env);
+  const designer = await api.services.people.create({ email: DESIGNER, name: 'Dana Designer', password: PASSWORD });
+  await api.services.people.grant(designer.id, '*', 'admin');
+  const approver = await api.services.people.create({ email: APPROVER, name: 'Aaron Approver', password: PASSWORD });
+  await api.services.people.grant(approver.id, 'sandbox', 'approver');
+  await api.services.people.grant(approver.id, 'sandbox', 'viewer');
+  front = designerOrigin(api.base).listen(0, '127.0.0.1');
+  await new Promise((r) => front.once('listening', r));
+  base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (err) => console.error('browser error:', err.message));
+});
+
+after(async () => {
+  await browser?.close();
+  front?.closeAllConnections();
+  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
+  await api?.close();
+  await env?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
+
+async function signIn(email: string) {
+  await page.goto(`${base}/`);
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button:has-text("Sign in")');
+  await page.waitForSelector('nav.sidebar');
+}
+
+async function signOut() {
+  await page.click('button:has-text("Sign out")');
+  await page.waitForSelector('input[name="email"]');
+}
+
+/** Waits until the canvas stops moving (fitView animates for 200 ms). */
+async function canvasSettled() {
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { __lastViewport?: string };
+      const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform;
+      const same = t !== undefined && w.__lastViewport === t;
+      w.__lastViewport = t;
+      return same;
+    },
+    undefined,
+    { polling: 120 },
+  );
+}
+
+async function dropOnCanvas(paletteKey: string, at: { x: number; y: number }) {
+  const canvas = page.locator('[data-testid="canvas"] .react-flow__pane');
+  await page.locator(`[data-palette="${paletteKey}"]`).dragTo(canvas, { targetPosition: at });
+}
+
+async function autoLayout() {
+  await page.click('button:has-text("Auto layout")');
+  await canvasSettled();
+}
+
+async function connect(source: string, handle: string, target: string) {
+  const edges = await page.locator('.react-flow__edge').count();
+  const from = await page.locator(`.react-flow__node[data-id="${source}"] .react-flow__handle.source[data-handleid="${handle}"]`).boundingBox();
+  const to = await page.locator(`.react-flow__node[data-id="${target}"] .react-flow__handle.target`).boundingBox();
+  assert.ok(from && to, `handles of ${source} and ${target} are on screen`);
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length === n, edges + 1);
+}
+
+async function select(nodeId: string) {
+  await page.locator(`.react-flow__node[data-id="${nodeId}"] .flow-node-head`).click();
+  await page.waitForSelector(`.inspector[aria-label="Step ${nodeId}"]`);
+}
+
+/** Renames the selected step through the inspector's Step id field. */
+async function rename(from: string, to: string) {
+  await select(from);
+  await page.locator('.inspector [data-field="id"] input').fill(to);
+  await page.locator('.inspector [data-field="id"] input').press('Enter');
+  await page.waitForSelector(`.react-flow__node[data-id="${to}"]`);
+}
+
+async function param(name: string, value: string) {
+  await page.locator(`[data-field="params.${name}"] input`).fill(value);
+}
+
+/** Waits for a node of the run view to show a status; on timeout, says what the API knows. */
+async function nodeTurns(runId: string, nodeId: string, status: string) {
+  try {
+    const node = `.flow-node[data-node-id="${nodeId}"]`;
+    await page.waitForSelector(`${node}[data-status="${status}"], ${node}[data-status="failed"], ${node}[data-status="cancelled"]`, { timeout: 45_000 });
+    assert.equal(await page.locator(node).getAttribute('data-status'), status);
+  } catch (err) {
+    const run = await api.admin.call('GET', `/api/runs/${runId}`);
+    throw new Error(`${nodeId} did not turn ${status}; the run: ${JSON.stringify(run.body.nodes?.[nodeId] ?? run.body, null, 1)}`, { cause: err });
+  }
+}
+
+const problems = () => page.locator('.problems h2').innerText();
+
+describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
+  let runbookUrl = '';
+
+  it('builds the onboarding runbook by drag and drop, validates as you type, and publishes it', async () => {
+    await signIn(DESIGNER);
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    await shot('runbooks');
+
+    await page.click('button:has-text("New runbook")');
+    await page.click('[data-template="blank"]');
+    await page.waitForSelector('.editor .react-flow__node[data-id="done"]');
+    runbookUrl = new URL(page.url()).pathname;
+    await page.fill('input[aria-label="Runbook name"]', 'Onboard from the designer');
+
+    // Inputs: the run form's fields.
+    await page.click('.side .tab:has-text("Inputs")');
+    const inputs: [string, string, boolean, string?][] = [
+      ['userPrincipalName', 'string', true],
+      ['givenName', 'string', true],
+      ['surname', 'string', true],
+      ['licence', 'licence', false, 'SPE_E3'],
+      ['group', 'group', false, 'All Company'],
+    ];
+    for (const [name, type, required, fallback] of inputs) {
+      await page.click('button:has-text("+ Add input")');
+      const card = page.locator('.input-card').last();
+      await card.locator('input[aria-label="Input name"]').fill(name);
+      await card.locator('select[aria-label="Input type"]').selectOption(type);
+      if (required) await card.locator('input[type="checkbox"]').first().check();
+      if (fallback) await card.locator('input[aria-label="Input default"]').fill(fallback);
+    }
+
+    // Steps from the palette, dropped on the canvas; then named as in server/examples/onboarding.json.
+    await dropOnCanvas('approval', { x: 120, y: 60 });
+    await dropOnCanvas('user.create', { x: 120, y: 220 });
+    await dropOnCanvas('licence.assign', { x: 40, y: 380 });
+    await dropOnCanvas('group.addMember', { x: 300, y: 380 });
+    await dropOnCanvas('end', { x: 420, y: 220 });
+    for (const [from, to] of [
+      ['approval', 'approve_request'],
+      ['user_create', 'create_user'],
+      ['licence_assign', 'assign_licence'],
+      ['group_addMember', 'add_to_group'],
+      ['end', 'rejected'],
+    ]) await rename(from!, to!);
+    await autoLayout();
+
+    await connect('approve_request', 'approved', 'create_user');
+    await connect('approve_request', 'rejected', 'rejected');
+    await connect('create_user', 'out', 'assign_licence');
+    await connect('create_user', 'out', 'add_to_group');
+    await connect('assign_licence', 'out', 'done');
+    await connect('add_to_group', 'out', 'done');
+    await autoLayout();
+
+    // A new approval has no approver: the shared validator says so, on the node and in the list.
+    await page.waitForSelector('.problem:has-text("name at least one approver")');
+    assert.equal(await page.locator('[data-action="publish"]').isDisabled(), true, 'publishing is blocked while problems remain');
+    await select('approve_request');
+    await page.locator('[data-field="approvers.roles"] input').fill('approver');
+    await page.waitForSelector('.problem:has-text("name at least one approver")', { state: 'detached' });
+    await page.locator('[data-field="message"] textarea').fill("Create an account for {{ inputs.givenName & ' ' & inputs.surname }}?");
+
+    await select('create_user');
+    await param('userPrincipalName', '{{ inputs.userPrincipalName }}');
+    await param('displayName', "{{ inputs.givenName & ' ' & inputs.surname }}");
+    await param('surname', '{{ inputs.surname }}');
+    await param('usageLocation', 'US');
+    // Completion offers the runbook's inputs inside {{ }}, and the preview evaluates sample data.
+    const given = page.locator('[data-field="params.givenName"] input');
+    await given.fill('{{ inputs.gi');
+    await page.waitForSelector('.completions li:has-text("inputs.givenName")');
+    await given.press('Enter');
+    await given.type(' }}');
+    assert.equal(await given.inputValue(), '{{ inputs.givenName }}');
+    await page.waitForSelector('[data-field="params.givenName"] .preview:has-text("Anna")');
+
+    await select('assign_licence');
+    await param('user', '{{ steps.create_user.output.id }}');
+    await param('licences', '{{ inputs.licence }}');
+
+    await select('add_to_group');
+    await param('group', '{{ inputs.group }}');
+    await param('user', '{{ steps.create_user.output.id }}');
+
+    await select('rejected');
+    await page.locator('[data-field="message"] input').fill('The request was rejected; nothing was created');
+    await page.waitForFunction(() => document.querySelector('.problems h2')?.textContent === 'No problems');
+    assert.equal(await page.locator('.react-flow__node').count(), 6);
+    await shot('editor');
+
+    await page.click('[data-action="publish"]');
+    await page.waitForSelector('.banner-ok:has-text("Published version 1")');
+    assert.equal(await problems(), 'No problems');
+  });
+
+  it('runs it, is approved from the inbox by someone else, and every node turns green', async () => {
+    const upn = `new.hire.${randomUUID().slice(0, 8)}@${env.sandbox.tenant.domain}`;
+    await page.goto(`${base}${runbookUrl}/run?givenName=Nia&surname=Okafor`);
+    await page.waitForSelector('[data-input="userPrincipalName"] input');
+    assert.equal(await page.locator('[data-input="givenName"] input').inputValue(), 'Nia', 'the query string prefills the form');
+    await page.locator('[data-input="userPrincipalName"] input').fill(upn);
+    await shot('run-form');
+    await page.click('[data-action="start-run"]');
+    await page.waitForURL(/\/runs\/run-/);
+    const runUrl = new URL(page.url()).pathname;
+    await page.waitForSelector('.flow-node[data-node-id="approve_request"][data-status="waiting-approval"]', { timeout: 30_000 });
+    await page.waitForSelector('text=another approver has to decide');
+    await shot('run-waiting');
+
+    await signOut();
+    await signIn(APPROVER);
+    await page.click('nav a:has-text("Approvals")');
+    const task = page.locator('[data-task]').first();
+    await task.waitFor({ timeout: 30_000 });
+    await task.locator('text=Create an account for Nia Okafor?').waitFor();
+    await shot('approvals');
+    await task.locator('textarea').fill('welcome aboard');
+    await task.locator('button:has-text("Approve")').click();
+    await task.locator('.banner-ok:has-text("Approved")').waitFor();
+
+    await page.goto(`${base}${runUrl}`);
+    const runId = runUrl.split('/').pop()!;
+    for (const id of ['approve_request', 'create_user', 'assign_licence', 'add_to_group', 'done']) await nodeTurns(runId, id, 'succeeded');
+    await nodeTurns(runId, 'rejected', 'skipped');
+    await page.waitForSelector('.run-page .badge.status-succeeded');
+    // Green is what the operator sees, not only an attribute.
+    const colour = await page.locator('.flow-node[data-node-id="create_user"]').evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.match(colour, /rgb\((\d+), (\d+), (\d+)\)/);
+    const [r, g, b] = colour.match(/\d+/g)!.map(Number);
+    assert.ok(g! > r! && g! > b!, `a succeeded node is green (${colour})`);
+    await shot('run-succeeded');
+
+    const user = (await env.graph.api(`/users/${upn}`).select('displayName,assignedLicenses').get()) as { displayName: string; assignedLicenses: unknown[] };
+    assert.equal(user.displayName, 'Nia Okafor');
+    assert.equal(user.assignedLicenses.length, 1);
+  });
+
+  it('checks a bulk CSV row by row before anything starts, and starts the good rows', async () => {
+    await signOut();
+    await signIn(DESIGNER);
+    await page.goto(`${base}${runbookUrl}/run`);
+    await page.click('.tab:has-text("Bulk from CSV")');
+    const d = env.sandbox.tenant.domain;
+    const csv = [
+      'userPrincipalName,givenName,surname',
+      `bulk.one.${randomUUID().slice(0, 6)}@${d},One,Bulk`,
+      `bulk.two.${randomUUID().slice(0, 6)}@${d},,Bulk`,
+      `bulk.three.${randomUUID().slice(0, 6)}@${d},Three,Bulk`,
+    ].join('\n');
+    await page.locator('input[data-field="csv"]').setInputFiles({ name: 'hires.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.waitForSelector('.bulk-report h3:has-text("2 rows ready · 1 with problems")');
+    await page.waitForSelector('tr[data-row="3"].row-bad:has-text("givenName")');
+    assert.equal(await page.locator('[data-action="start-bulk"]').isDisabled(), true, 'nothing starts while a row is bad');
+    await shot('bulk-report');
+    await page.locator('label:has-text("Skip the 1 bad row") input').check();
+    await page.click('[data-action="start-bulk"]');
+    await page.waitForSelector('.banner-ok:has-text("Started 2 runs")', { timeout: 30_000 });
+    await page.click('nav a:has-text("Runs")');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 3);
+    await shot('runs');
+  });
+
+  it('shows the schedules, tenants, people and audit pages to an admin', async () => {
+    for (const [nav, name] of [
+      ['Schedules', 'schedules'],
+      ['Tenants', 'tenants'],
+      ['People', 'people'],
+      ['Audit log', 'audit'],
+    ]) {
+      await page.click(`nav a:has-text("${nav}")`);
+      await page.waitForSelector(`[data-page="${name}"]`);
+      await shot(name!);
+    }
+  });
+});
