@@ -272,6 +272,7 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     const runUrl = new URL(page.url()).pathname;
     await page.waitForSelector('.flow-node[data-node-id="approve_request"][data-status="waiting-approval"]', { timeout: 30_000 });
     await page.waitForSelector('text=another approver has to decide');
+    await page.waitForSelector('.run-page[data-live="live"]'); // the server's event stream, not polling
     await shot('run-waiting');
 
     await signOut();
@@ -323,6 +324,7 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.click('[data-action="start-bulk"]');
     await page.waitForSelector('.banner-ok:has-text("Started 2 runs")', { timeout: 30_000 });
     await page.click('nav a:has-text("Runs")');
+    await page.waitForSelector('[data-page="runs"][data-live="live"]');
     await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 3);
     await shot('runs');
   });

@@ -13,6 +13,7 @@ import { applyCompletion, completionsFor, expressionShape, filterCompletions, sa
 import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
 import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
+import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
 import { localRepo, slugify } from '../designer/src/repo.ts';
 import { RunbookDefinition } from '../workflows/definition.ts';
 import { resolveTemplate } from '../workflows/expressions.ts';
@@ -308,5 +309,28 @@ describe('node ids', () => {
     assert.equal(freshId('user.create', []), 'user_create');
     assert.equal(freshId('9lives', []), 'step_9lives');
     assert.equal(freshId('end', ['end', 'end_2']), 'end_3');
+  });
+});
+
+describe('live updates', () => {
+  it('applies node and run events of a run stream to the run view', () => {
+    const run = { id: 'r1', status: 'running' as const, startedAt: '2026-01-01T00:00:00Z', nodes: { a: { id: 'a', kind: 'action', status: 'running', attempts: 1 } } } as never;
+    const after = applyRunEvent(run, 'node', { id: 'a', kind: 'action', status: 'succeeded', attempts: 1, output: { id: 'u1' } });
+    assert.equal(after.nodes.a!.status, 'succeeded');
+    const b = applyRunEvent(after, 'node', { id: 'b', kind: 'end', status: 'running', attempts: 0 });
+    assert.deepEqual(Object.keys(b.nodes), ['a', 'b']);
+    const done = applyRunEvent(b, 'run', { id: 'r1', status: 'succeeded', message: 'Onboarded' });
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.message, 'Onboarded');
+    assert.equal(applyRunEvent(done, 'error', { error: 'x' }), done, 'other events change nothing');
+    assert.equal((run as { status: string }).status, 'running', 'the old state is not mutated');
+  });
+
+  it('upserts runs of the board stream, newest first', () => {
+    const list = [{ id: 'b', status: 'running' as const, startedAt: '2026-01-02T00:00:00Z' }, { id: 'a', status: 'running' as const, startedAt: '2026-01-01T00:00:00Z' }];
+    const changed = upsertRun(list, { id: 'a', status: 'succeeded' });
+    assert.deepEqual(changed.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'succeeded']]);
+    const added = upsertRun(changed, { id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' });
+    assert.deepEqual(added.map((r) => r.id), ['c', 'b', 'a']);
   });
 });

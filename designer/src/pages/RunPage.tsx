@@ -1,5 +1,5 @@
-// A run: the runbook's graph with each node coloured by its live state (polled until the server
-// streams events), a side panel with the selected step's attempts, input, output and error, the
+// A run: the runbook's graph with each node coloured by its live state (the server's event stream,
+// polling while it is not open), a side panel with the selected step's attempts, input, output and error, the
 // approval buttons, cancel / retry / resume / re-run, and a timeline of step durations.
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
@@ -10,6 +10,7 @@ import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, RunStateContext } from '../editor/context.ts';
 import { editorStoreFor } from '../editor/store.ts';
+import { applyRunEvent, useEventStream, type LiveMode } from '../live.ts';
 import { loadRun, local, startRun } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
@@ -19,16 +20,28 @@ const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [
 
 export function RunPage({ id }: { id: string }) {
   const [finished, setFinished] = useState(false);
-  const run = useAsync(() => loadRun(id), [id], finished ? undefined : 1000);
+  const [view, setView] = useState<RunDetail>();
+  // While the run is going, its event stream updates nodes as they change; polling covers the gaps.
+  const mode = useEventStream(
+    finished ? undefined : `/api/runs/${encodeURIComponent(id)}/events`,
+    ['node', 'run', 'end'],
+    (event, data) => {
+      setView((r) => (r ? applyRunEvent(r, event, data) : r));
+      if (event === 'end') run.reload();
+    },
+    'end',
+  );
+  const run = useAsync(() => loadRun(id), [id], finished || mode === 'live' ? undefined : 1000);
   useEffect(() => {
+    if (run.data) setView(run.data);
     if (run.data && DONE.includes(run.data.status)) setFinished(true);
   }, [run.data]);
-  if (run.error && !run.data) return <div className="page"><ErrorBanner error={run.error} onRetry={run.reload} /></div>;
-  if (!run.data) return <Spinner label="Loading the run" />;
-  return <RunView run={run.data} reload={run.reload} />;
+  if (run.error && !view) return <div className="page"><ErrorBanner error={run.error} onRetry={run.reload} /></div>;
+  if (!view) return <Spinner label="Loading the run" />;
+  return <RunView run={view} reload={run.reload} live={finished ? undefined : mode} />;
 }
 
-function RunView({ run, reload }: { run: RunDetail; reload: () => void }) {
+function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; live?: LiveMode }) {
   const { user } = useSession();
   const def = run.definition;
   const store = useMemo(() => (def ? editorStoreFor(def, { readOnly: true }) : undefined), [def]);
@@ -71,7 +84,7 @@ function RunView({ run, reload }: { run: RunDetail; reload: () => void }) {
   };
 
   return (
-    <div className="run-page">
+    <div className="run-page" data-live={live ?? 'finished'}>
       <header className="editor-bar">
         <Link to="/runs" className="btn btn-ghost btn-small" aria-label="Back to runs">
           ←
@@ -81,6 +94,11 @@ function RunView({ run, reload }: { run: RunDetail; reload: () => void }) {
           <span className="muted small mono"> {run.id}</span>
         </div>
         <StatusBadge status={run.status} />
+        {live && (
+          <span className={`live-dot live-${live}`} title={live === 'live' ? 'Updated live by the server' : 'Checking every second'}>
+            {live === 'live' ? 'live' : 'polling'}
+          </span>
+        )}
         <span className="muted small">
           {done}/{total} steps · started {ago(run.startedAt)} by {run.startedBy ?? '—'} · tenant {run.tenant ?? '—'}
         </span>

@@ -1,6 +1,8 @@
 // The task board: every run with status, progress, requester, runbook and tenant; filters; live.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { RUN_STATUSES } from '../../../workflows/definition.ts';
+import type { RunSummary } from '../api.ts';
+import { upsertRun, useEventStream } from '../live.ts';
 import { listRuns } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
@@ -9,22 +11,28 @@ export function RunsPage() {
   const { query } = useLocation();
   const [status, setStatus] = useState(query.get('status') ?? '');
   const [search, setSearch] = useState('');
-  const runs = useAsync(() => listRuns({ status: status || undefined }), [status], 3000);
+  const [list, setList] = useState<RunSummary[]>();
+  const mode = useEventStream('/api/runs/events', ['run'], (_e, data) => setList((l) => upsertRun(l ?? [], data as RunSummary)));
+  const runs = useAsync(() => listRuns({ status: status || undefined }), [status], mode === 'live' ? undefined : 3000);
+  useEffect(() => setList(runs.data?.runs), [runs.data]);
   const rows = useMemo(() => {
     const s = search.trim().toLowerCase();
-    return (runs.data?.runs ?? [])
+    return (list ?? [])
       .filter((r) => !status || r.status === status)
       .filter((r) => !s || [r.id, r.runbook, r.runbookName, r.startedBy, r.tenant].some((x) => x?.toLowerCase().includes(s)));
-  }, [runs.data, search, status]);
+  }, [list, search, status]);
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
-    for (const r of runs.data?.runs ?? []) c[r.status] = (c[r.status] ?? 0) + 1;
+    for (const r of list ?? []) c[r.status] = (c[r.status] ?? 0) + 1;
     return c;
-  }, [runs.data]);
+  }, [list]);
 
   return (
-    <div className="page">
-      <PageHeader title="Runs" subtitle={runs.data && !runs.data.fromServer ? 'Runs started from this browser (the server has no run list yet).' : 'Every run, live.'} />
+    <div className="page" data-page="runs" data-live={mode}>
+      <PageHeader
+        title="Runs"
+        subtitle={runs.data && !runs.data.fromServer ? 'Runs started from this browser (the server has no run list yet).' : mode === 'live' ? 'Every run, updated live.' : 'Every run, checked every 3 seconds.'}
+      />
       <div className="toolbar">
         <div className="chips" role="group" aria-label="Filter by status">
           <button className={!status ? 'chip active' : 'chip'} onClick={() => setStatus('')}>
