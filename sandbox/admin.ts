@@ -8,6 +8,7 @@ import type { TenantStore, User } from './store.ts';
 import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
+import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
 
 export interface AppCredentials {
   tenantId: string;
@@ -67,6 +68,8 @@ export interface SandboxAdmin {
   clearWebhooks(): void;
   /** Mail sent through Graph sendMail in a tenant (default: the demo tenant), oldest first. */
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
+  /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
+  enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
 }
 
 export function createAdmin(rt: Runtime): SandboxAdmin {
@@ -128,6 +131,13 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       }
     },
     clearWebhooks: () => rt.webhooks.clear(),
+    enrollDevice: (opts) => {
+      const store = tenantOf(opts.tenantId);
+      const user = store.findUser(opts.user);
+      if (!user) throw new AdminError(404, `no user ${opts.user}`);
+      if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
+      return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
+    },
     sentMail: (filter = {}) => {
       const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
       return sentMailLog(tenantOf(filter.tenantId)).filter(
@@ -220,6 +230,8 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
     case 'DELETE /_admin/webhooks':
       admin.clearWebhooks();
       return { status: 204 };
+    case 'POST /_admin/devices':
+      return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
     case 'GET /_admin/mail':
       return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
     case 'POST /_admin/clock':

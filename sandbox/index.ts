@@ -19,6 +19,7 @@ import { registerConditionalAccessRoutes } from './graph/conditional-access.ts';
 import { registerMailRoutes } from './graph/mail.ts';
 import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
+import { registerDeviceRoutes } from './graph/devices.ts';
 import type { FaultConfig } from './faults.ts';
 import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
@@ -98,6 +99,7 @@ function registerGraph(rt: Runtime): void {
   registerMailRoutes(rt.graph);
   registerAuditLogRoutes(rt.graph);
   registerApplicationRoutes(rt.graph);
+  registerDeviceRoutes(rt.graph);
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
