@@ -20,6 +20,7 @@ import { registerMailRoutes } from './graph/mail.ts';
 import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
 import { registerDeviceRoutes } from './graph/devices.ts';
+import { registerTeamsRoutes } from './graph/teams.ts';
 import type { FaultConfig } from './faults.ts';
 import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
@@ -100,6 +101,7 @@ function registerGraph(rt: Runtime): void {
   registerAuditLogRoutes(rt.graph);
   registerApplicationRoutes(rt.graph);
   registerDeviceRoutes(rt.graph);
+  registerTeamsRoutes(rt.graph);
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {

@@ -302,6 +302,7 @@ export function seedTenant(opts: SeedOptions): SeededTenant {
     if (!members) continue;
     const nick = dept.name.replace(/\s+/g, '');
     const g = unified(dept.name, nick, `${dept.name} team.`);
+    g.resourceProvisioningOptions = ['Team'];
     for (const u of members) store.addMember(g.id, u.id);
     store.addOwner(g.id, members[0]!.id);
   }
