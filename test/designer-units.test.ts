@@ -13,6 +13,7 @@ import { applyCompletion, completionsFor, expressionShape, filterCompletions, sa
 import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
 import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
+import { abilities, visiblePages } from '../designer/src/access.ts';
 import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
 import { localRepo, slugify } from '../designer/src/repo.ts';
 import { RunbookDefinition } from '../workflows/definition.ts';
@@ -332,5 +333,22 @@ describe('live updates', () => {
     assert.deepEqual(changed.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'succeeded']]);
     const added = upsertRun(changed, { id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' });
     assert.deepEqual(added.map((r) => r.id), ['c', 'b', 'a']);
+  });
+});
+
+describe('pages by role', () => {
+  it('shows people and the audit log to admins only, and forms to those who may use them', () => {
+    const admin = [{ tenant: '*', role: 'admin' }];
+    const approver = [{ tenant: 'sandbox', role: 'approver' }];
+    const tenantAdmin = [{ tenant: 'contoso', role: 'admin' }];
+    assert.deepEqual([...visiblePages(approver)].sort(), ['approvals', 'runbooks', 'runs', 'schedules', 'tenants']);
+    assert.ok(visiblePages(admin).has('people') && visiblePages(admin).has('audit'));
+    assert.ok(visiblePages(tenantAdmin).has('people'));
+    assert.equal(abilities(approver).schedule, false);
+    assert.equal(abilities([{ tenant: 'sandbox', role: 'operator' }]).schedule, true);
+    assert.equal(abilities(tenantAdmin).addTenants, false, 'only an admin of every tenant adds tenants');
+    assert.equal(abilities(tenantAdmin).adminOf('contoso'), true);
+    assert.equal(abilities(tenantAdmin).adminOf('fabrikam'), false);
+    assert.equal(abilities(admin).adminOf('fabrikam'), true);
   });
 });

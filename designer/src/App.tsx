@@ -1,25 +1,29 @@
 // The app shell: sign-in gate, side navigation and the routes.
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { EVERYTHING, visiblePages, type Grant, type PageKey } from './access.ts';
 import { api, currentUser, isMissing, setCurrentUser, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
+import { PeoplePage, TokensPanel } from './pages/PeoplePage.tsx';
 import { ResourcePage } from './pages/ResourcePage.tsx';
 import { RunbooksPage } from './pages/RunbooksPage.tsx';
 import { RunFormPage } from './pages/RunFormPage.tsx';
 import { RunPage } from './pages/RunPage.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
+import { SchedulesPage } from './pages/SchedulesPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
+import { TenantsPage } from './pages/TenantsPage.tsx';
 
-const NAV: { to: string; label: string; icon: string }[] = [
-  { to: '/', label: 'Runbooks', icon: '▦' },
-  { to: '/runs', label: 'Runs', icon: '▶' },
-  { to: '/approvals', label: 'Approvals', icon: '✓' },
-  { to: '/schedules', label: 'Schedules', icon: '◷' },
-  { to: '/tenants', label: 'Tenants', icon: '☁' },
-  { to: '/people', label: 'People', icon: '☺' },
-  { to: '/audit', label: 'Audit log', icon: '≡' },
+const NAV: { to: string; label: string; icon: string; page: PageKey }[] = [
+  { to: '/', label: 'Runbooks', icon: '▦', page: 'runbooks' },
+  { to: '/runs', label: 'Runs', icon: '▶', page: 'runs' },
+  { to: '/approvals', label: 'Approvals', icon: '✓', page: 'approvals' },
+  { to: '/schedules', label: 'Schedules', icon: '◷', page: 'schedules' },
+  { to: '/tenants', label: 'Tenants', icon: '☁', page: 'tenants' },
+  { to: '/people', label: 'People', icon: '☺', page: 'people' },
+  { to: '/audit', label: 'Audit log', icon: '≡', page: 'audit' },
 ];
 
 function route(path: string): ReactNode {
@@ -30,10 +34,17 @@ function route(path: string): ReactNode {
   if (path === '/runs') return <RunsPage />;
   if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
   if (path === '/approvals') return <ApprovalsPage />;
-  if (path === '/schedules') return <ResourcePage kind="schedules" />;
-  if (path === '/tenants') return <ResourcePage kind="tenants" />;
-  if (path === '/people') return <ResourcePage kind="people" />;
+  if (path === '/schedules') return <SchedulesPage />;
+  if (path === '/tenants') return <TenantsPage />;
+  if (path === '/people') return <PeoplePage />;
   if (path === '/audit') return <ResourcePage kind="audit" />;
+  if (path === '/account')
+    return (
+      <div className="page" data-page="account">
+        <h1>My account</h1>
+        <TokensPanel />
+      </div>
+    );
   return (
     <div className="page">
       <h1>Page not found</h1>
@@ -49,6 +60,7 @@ export function App() {
   const [user, setUser] = useState<string | undefined>(currentUser());
   const [checked, setChecked] = useState(false);
   const [mustChange, setMustChange] = useState(false);
+  const [grants, setGrants] = useState<Grant[]>([]);
   const [catalog, setCatalog] = useState<Catalog>({ actions: [], byId: new Map() });
 
   useEffect(() => {
@@ -56,12 +68,18 @@ export function App() {
     api.me().then(
       (me) => {
         setUser(me.user.email);
+        setGrants(me.grants ?? EVERYTHING);
         setMustChange(!!me.mustChangePassword);
         setChecked(true);
       },
       () => setChecked(true),
     );
   }, []);
+
+  useEffect(() => {
+    // Grants change with who signed in; a server without accounts decides everything itself.
+    if (user) api.me().then((me) => setGrants(me.grants ?? EVERYTHING), () => setGrants(EVERYTHING));
+  }, [user]);
 
   useEffect(() => {
     if (!user) return;
@@ -81,16 +99,18 @@ export function App() {
   const session = useMemo(
     () => ({
       user: user ?? '',
+      grants,
       signOut: () => {
         api.signOut().catch((err) => {
           if (!isMissing(err)) console.warn(err);
         });
         setCurrentUser(undefined);
         setUser(undefined);
+        setGrants([]);
         navigate('/');
       },
     }),
-    [user],
+    [user, grants],
   );
 
   if (!checked) return null;
@@ -105,6 +125,7 @@ export function App() {
     );
   if (mustChange) return <SignInPage changePassword onSignedIn={() => setMustChange(false)} />;
 
+  const pages = visiblePages(grants);
   const fullBleed = /^\/runbooks\/[^/]+$/.test(path) || /^\/runs\/[^/]+$/.test(path);
   return (
     <SessionContext.Provider value={session}>
@@ -118,7 +139,7 @@ export function App() {
               <span className="brand-mark">T</span> Tenantflow
             </Link>
             <ul>
-              {NAV.map((n) => {
+              {NAV.filter((n) => pages.has(n.page)).map((n) => {
                 const active = n.to === '/' ? path === '/' || path.startsWith('/runbooks') : path.startsWith(n.to);
                 return (
                   <li key={n.to}>
@@ -133,9 +154,9 @@ export function App() {
               })}
             </ul>
             <div className="sidebar-foot">
-              <div className="who" title={user}>
+              <Link to="/account" className="who" title={`${user}: my account and API tokens`}>
                 {user}
-              </div>
+              </Link>
               <button className="btn btn-ghost btn-small" onClick={session.signOut}>
                 Sign out
               </button>

@@ -4,6 +4,7 @@
 // `isMissing`) and some fall back to what the browser can do itself (see drafts.ts).
 import type { NodeState, RunbookDefinition, RunStatus } from '../../workflows/definition.ts';
 import type { Problem } from '../../workflows/validate.ts';
+import type { Grant } from './access.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -227,9 +228,88 @@ export interface BulkReport {
   problems?: { field: string; message: string }[];
 }
 
+export interface Schedule {
+  id: string;
+  runbookId?: string;
+  version?: number;
+  tenant?: string;
+  createdBy?: string;
+  inputs?: Record<string, unknown>;
+  paused: boolean;
+  note?: string;
+  oneOff: boolean;
+  spec?: { intervals?: unknown[]; calendars?: unknown[]; timezone?: string; startAt?: string; endAt?: string };
+  overlap?: string;
+  upcoming: string[];
+  recentRuns: { scheduledAt: string; takenAt: string; runId?: string }[];
+}
+
+export interface NewSchedule {
+  runbookId: string;
+  tenant?: string;
+  inputs: Record<string, unknown>;
+  cron?: string[];
+  every?: string[];
+  at?: string;
+  timezone?: string;
+  overlap?: 'skip' | 'buffer' | 'bufferAll' | 'allow' | 'cancelOther';
+  paused?: boolean;
+  note?: string;
+}
+
+export interface TenantInfo {
+  name: string;
+  displayName?: string;
+  tenantId: string;
+  clientId: string;
+  credential: 'secret' | 'certificate' | 'none';
+  authorityHost?: string;
+  graphUrl?: string;
+  mailFrom?: string;
+  builtin: boolean;
+}
+
+export interface NewTenant {
+  name: string;
+  displayName?: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  certificate?: string;
+  authorityHost?: string;
+  graphUrl?: string;
+}
+
+export interface TenantTest {
+  ok: boolean;
+  tokenAcquired: boolean;
+  error?: string;
+  granted: string[];
+  required: string[];
+  missing: string[];
+}
+
+export interface Account {
+  id: string;
+  email: string;
+  name: string;
+  groups: string[];
+  disabled: boolean;
+  mustChangePassword?: boolean;
+  grants: Grant[];
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  createdAt?: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
+}
+
 export interface Me {
   user: { id?: string; email: string; name?: string; groups?: string[] };
-  grants?: { tenant: string; role: string }[];
+  grants?: Grant[];
   csrfToken?: string;
   mustChangePassword?: boolean;
 }
@@ -308,9 +388,26 @@ export const api = {
   rerun: (runId: string, version: 'pinned' | 'latest' = 'pinned') => request<{ id: string }>('POST', `/api/runs/${enc(runId)}/rerun`, { version }),
   approvals: () => request<ApprovalTask[] | { approvals: ApprovalTask[] }>('GET', '/api/approvals'),
 
-  schedules: () => request<Row[]>('GET', '/api/schedules'),
+  schedules: () => request<Schedule[]>('GET', '/api/schedules'),
+  createSchedule: (body: NewSchedule) => request<Schedule>('POST', '/api/schedules', body),
+  scheduleOp: (id: string, op: 'pause' | 'resume' | 'trigger', note?: string) => request<Schedule>('POST', `/api/schedules/${enc(id)}/${op}`, note ? { note } : {}),
+  deleteSchedule: (id: string) => request<unknown>('DELETE', `/api/schedules/${enc(id)}`),
+
   tenants: () => request<Row[]>('GET', '/api/tenants'),
-  people: () => request<Row[]>('GET', '/api/users'),
+  tenantList: () => request<TenantInfo[]>('GET', '/api/tenants'),
+  createTenant: (body: NewTenant) => request<TenantInfo>('POST', '/api/tenants', body),
+  updateTenant: (name: string, body: Omit<NewTenant, 'name'>) => request<TenantInfo>('PUT', `/api/tenants/${enc(name)}`, body),
+  deleteTenant: (name: string) => request<unknown>('DELETE', `/api/tenants/${enc(name)}`),
+  testTenant: (name: string) => request<TenantTest>('POST', `/api/tenants/${enc(name)}/test`, {}),
+
+  people: () => request<Account[]>('GET', '/api/users'),
+  createAccount: (body: { email: string; name?: string; grants?: Grant[] }) => request<Account & { oneTimePassword?: string }>('POST', '/api/users', body),
+  updateAccount: (id: string, patch: { name?: string; groups?: string[]; disabled?: boolean }) => request<Account>('PATCH', `/api/users/${enc(id)}`, patch),
+  grant: (userId: string, g: Grant) => request<Grant>('POST', `/api/users/${enc(userId)}/grants`, g),
+  revoke: (userId: string, grantId: number) => request<unknown>('DELETE', `/api/users/${enc(userId)}/grants/${grantId}`),
+  tokens: () => request<ApiToken[]>('GET', '/api/auth/tokens'),
+  createToken: (name: string, expiresInDays?: number) => request<{ id: string; name: string; token: string }>('POST', '/api/auth/tokens', { name, expiresInDays }),
+  revokeToken: (id: string) => request<unknown>('DELETE', `/api/auth/tokens/${enc(id)}`),
   audit: (action?: string) => request<Row[] | { entries: Row[] }>('GET', `/api/audit${q({ action })}`),
 
   /** Picker options fed by the tenant (users, groups, licences). */

@@ -1,13 +1,10 @@
-// Schedules, tenants, people and the audit log: tables over the control plane's lists. Until the
+// Read-only tables over the control plane's lists (the audit log): search and CSV export. Until the
 // server offers a list, the page says so instead of failing.
 import { useMemo, useState } from 'react';
 import { api, listOf, type Row } from '../api.ts';
 import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
 
 const PAGES = {
-  schedules: { title: 'Schedules', subtitle: 'Recurring and one-off future runs.', route: 'GET /api/schedules', load: () => api.schedules(), empty: 'No schedules yet' },
-  tenants: { title: 'Tenants', subtitle: 'Microsoft 365 tenant connections and their permissions.', route: 'GET /api/tenants', load: () => api.tenants(), empty: 'No tenant connections yet' },
-  people: { title: 'People and roles', subtitle: 'Who may design, run, approve and see what, per tenant.', route: 'GET /api/people', load: () => api.people(), empty: 'Nobody here yet' },
   audit: { title: 'Audit log', subtitle: 'Every change and every decision: who, what, when, from where.', route: 'GET /api/audit', load: () => api.audit().then((r) => listOf<Row>(r, 'entries')), empty: 'No entries yet' },
 } as const;
 
