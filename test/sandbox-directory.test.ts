@@ -181,6 +181,32 @@ describe('sign-in and audit logs, consents', () => {
   });
 });
 
+describe('applications', () => {
+  test('create an app, add a password that signs in once it has a service principal, remove it', async () => {
+    const app = await graph.api('/applications').post({ displayName: 'Payroll sync' });
+    assert.equal(app.displayName, 'Payroll sync');
+    assert.deepEqual(app.passwordCredentials, []);
+    const pw = await graph.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: 'ci' } });
+    assert.ok(pw.secretText.length >= 30);
+    const listed = await graph.api(`/applications/${app.id}`).get();
+    assert.equal(listed.passwordCredentials[0].secretText, null);
+    const creds = { tenantId: sb.tenant.tenantId, clientId: app.appId, clientSecret: pw.secretText };
+    // No service principal yet: the app is not in the tenant (AADSTS700016).
+    await assert.rejects(sandboxGraphClient(sb, { creds }).api('/organization').get(), /700016/);
+    const sp = await graph.api('/servicePrincipals').post({ appId: app.appId });
+    assert.equal(sp.appId, app.appId);
+    // Signed in, but with no permissions granted.
+    assert.equal((await failure(sandboxGraphClient(sb, { creds }).api('/users').get())).statusCode, 403);
+    await graph.api(`/servicePrincipals/${sp.id}`).patch({ accountEnabled: false });
+    await assert.rejects(sandboxGraphClient(sb, { creds }).api('/users').get(), /7000112/);
+    await graph.api(`/applications/${app.id}/removePassword`).post({ keyId: pw.keyId });
+    assert.deepEqual((await graph.api(`/applications/${app.id}`).get()).passwordCredentials, []);
+    assert.equal((await failure(clientWith(['Application.Read.All']).api('/applications').post({ displayName: 'x' }))).statusCode, 403);
+    await graph.api(`/applications/${app.id}`).delete();
+    assert.equal((await failure(graph.api(`/applications/${app.id}`).get())).statusCode, 404);
+  });
+});
+
 describe('webhook sink', () => {
   test('keeps what was posted, answers 200 "1" like a Teams webhook, and replays scripted failures', async () => {
     const url = sb.admin.webhookUrl('it-alerts');
