@@ -1,0 +1,494 @@
+#!/usr/bin/env node
+// `tenantflow`: the control plane from a terminal (runbooks as code, runs, approvals, schedules,
+// tenants, people, audit). It speaks only the HTTP API, with an API token saved by `login`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
+
+const HELP = `tenantflow: Tenantflow from the command line
+
+  tenantflow login --url URL --token TOKEN          use an API token
+  tenantflow login --url URL --email EMAIL          sign in with a password (prompted, or TENANTFLOW_PASSWORD);
+                     [--new-password P]             a one-time password must be replaced; an API token is saved
+  tenantflow logout | whoami
+
+  tenantflow actions list [--json]
+  tenantflow runbooks list | show ID | versions ID | diff ID FROM [TO]
+  tenantflow runbooks create FILE [--id ID] | push ID FILE | validate FILE | publish ID [--comment C]
+  tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW]
+  tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--no-publish]
+  tenantflow runbooks offer ID | withdraw ID              (custom action for operators)
+  tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--page-size N]
+  tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--wait]
+  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
+  tenantflow runs show ID | watch ID | cancel ID | retry ID [--node N] | rerun ID [--latest]
+  tenantflow runs resume ID NODE retry|skip|abort
+  tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
+  tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
+  tenantflow schedules create RUNBOOK (--cron EXPR | --every 1h | --at ISO-TIME) [--timezone TZ]
+                     [--input name=value]... [--tenant T] [--overlap skip|buffer|allow] [--start ISO] [--end ISO]
+  tenantflow tenants list | show NAME | test NAME | remove NAME
+  tenantflow tenants add NAME --tenant-id ID --client-id ID (--secret S | --secret-stdin | --certificate FILE.pem)
+  tenantflow users list | add EMAIL [--grant TENANT:ROLE]... | grant EMAIL TENANT ROLE
+  tenantflow tokens list | create NAME | revoke ID
+  tenantflow audit [--action A] [--actor U] [--target T] [--q TEXT] [--limit N] [--csv]
+
+Every command takes --json for machine-readable output. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
+override the saved login (${'$'}TENANTFLOW_CONFIG or ~/.config/tenantflow/config.json).`;
+
+class CliError extends Error {}
+
+const { values: opt, positionals } = parseArgs({
+  allowPositionals: true,
+  strict: false,
+  options: {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    email: { type: 'string' },
+    password: { type: 'string' },
+    'new-password': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    input: { type: 'string', multiple: true },
+    inputs: { type: 'string' },
+    tenant: { type: 'string' },
+    test: { type: 'boolean' },
+    wait: { type: 'boolean' },
+    'skip-bad-rows': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    runbook: { type: 'string' },
+    status: { type: 'string' },
+    requester: { type: 'string' },
+    'page-size': { type: 'string' },
+    node: { type: 'string' },
+    latest: { type: 'boolean' },
+    comment: { type: 'string' },
+    cron: { type: 'string', multiple: true },
+    every: { type: 'string', multiple: true },
+    at: { type: 'string' },
+    timezone: { type: 'string' },
+    overlap: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    id: { type: 'string' },
+    name: { type: 'string' },
+    version: { type: 'string' },
+    out: { type: 'string' },
+    'no-publish': { type: 'boolean' },
+    'tenant-id': { type: 'string' },
+    'client-id': { type: 'string' },
+    secret: { type: 'string' },
+    'secret-stdin': { type: 'boolean' },
+    certificate: { type: 'string' },
+    grant: { type: 'string', multiple: true },
+    action: { type: 'string' },
+    actor: { type: 'string' },
+    target: { type: 'string' },
+    q: { type: 'string' },
+    limit: { type: 'string' },
+    csv: { type: 'boolean' },
+  },
+});
+const str = (k: string) => opt[k] as string | undefined;
+const list = (k: string) => (opt[k] as string[] | undefined) ?? [];
+
+function settings(): CliConfig {
+  const saved = loadConfig();
+  const url = process.env.TENANTFLOW_URL || saved?.url;
+  const token = process.env.TENANTFLOW_TOKEN || saved?.token;
+  if (!url || !token) throw new CliError('not signed in: run `tenantflow login --url http://127.0.0.1:3000 --token ...` (or set TENANTFLOW_URL and TENANTFLOW_TOKEN)');
+  return { url, token };
+}
+
+async function api(method: string, path: string, body?: unknown, raw = false): Promise<any> {
+  const { url, token } = settings();
+  let res: Response;
+  try {
+    res = await fetch(`${url.replace(/\/$/, '')}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  if (raw && res.ok) return text;
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  if (!res.ok && !(res.status === 422 && parsed && typeof parsed === 'object' && 'rows' in parsed)) {
+    const problems = Array.isArray(parsed?.problems)
+      ? '\n' + parsed.problems.map((p: { field?: string; nodeId?: string; message: string }) => `  - ${[p.nodeId, p.field].filter(Boolean).join(' ') || '(request)'}: ${p.message}`).join('\n')
+      : '';
+    throw new CliError(`${res.status} ${parsed?.error ?? text}${problems}`);
+  }
+  return parsed;
+}
+
+function print(data: unknown, human?: () => string): void {
+  if (opt.json || !human) console.log(JSON.stringify(data, null, 2));
+  else console.log(human());
+}
+
+function table(rows: Record<string, unknown>[], cols: string[]): string {
+  if (!rows.length) return '(none)';
+  const cell = (v: unknown) => (v === undefined || v === null ? '' : Array.isArray(v) ? v.join(',') : String(v));
+  const widths = cols.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const line = (vals: string[]) => vals.map((v, i) => v.slice(0, 60).padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
+
+function inputsFromArgs(): Record<string, unknown> {
+  const inputs: Record<string, unknown> = str('inputs') ? JSON.parse(readFileSync(str('inputs')!, 'utf8')) : {};
+  for (const pair of list('input')) {
+    const i = pair.indexOf('=');
+    if (i < 1) throw new CliError(`--input takes name=value, got "${pair}"`);
+    inputs[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return inputs;
+}
+
+const need = (i: number, what: string) => {
+  const v = positionals[i];
+  if (!v) throw new CliError(`missing ${what} (tenantflow --help)`);
+  return v;
+};
+const readJson = (file: string) => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+};
+const enc = encodeURIComponent;
+
+async function readStdin(): Promise<string> {
+  let data = '';
+  for await (const chunk of process.stdin) data += chunk;
+  return data.trim();
+}
+
+async function login(): Promise<void> {
+  const url = (str('url') || process.env.TENANTFLOW_URL || loadConfig()?.url || 'http://127.0.0.1:3000').replace(/\/$/, '');
+  if (str('token')) {
+    saveConfig({ url, token: str('token')! });
+  } else {
+    const email = str('email') ?? (() => {
+      throw new CliError('login needs --token, or --email (and a password)');
+    })();
+    let password = str('password') ?? process.env.TENANTFLOW_PASSWORD;
+    if (!password) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      password = await rl.question(`password for ${email}: `);
+      rl.close();
+    }
+    const post = async (path: string, body: unknown, cookie?: string, csrf?: string) => {
+      const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}) }, body: JSON.stringify(body) });
+      const parsed = (await res.json().catch(() => ({}))) as any;
+      if (!res.ok) throw new CliError(`${res.status} ${parsed.error ?? ''}`);
+      return { body: parsed, cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+    };
+    const signedIn = await post('/api/auth/login', { email, password });
+    const cookie = signedIn.cookie;
+    const csrf = signedIn.body.csrfToken as string;
+    if (signedIn.body.mustChangePassword) {
+      const next = str('new-password') ?? process.env.TENANTFLOW_NEW_PASSWORD;
+      if (!next) throw new CliError('this is a one-time password: sign in again with --new-password (at least 12 characters)');
+      await post('/api/auth/password', { currentPassword: password, newPassword: next }, cookie, csrf);
+    }
+    const token = await post('/api/auth/tokens', { name: `tenantflow CLI on ${hostname()}` }, cookie, csrf);
+    await post('/api/auth/logout', {}, cookie, csrf);
+    saveConfig({ url, token: token.body.token });
+  }
+  const me = await api('GET', '/api/auth/me');
+  print(me, () => `signed in to ${url} as ${me.user.email} (saved in ${configPath()})`);
+}
+
+async function main(): Promise<void> {
+  const [group, cmd] = positionals;
+  if (opt.help || !group || group === 'help') {
+    console.log(HELP);
+    return;
+  }
+  switch (`${group} ${cmd ?? ''}`.trim()) {
+    case 'login':
+      return login();
+    case 'logout':
+      saveConfig(undefined);
+      return console.log('signed out (the saved token was forgotten; revoke it with `tenantflow tokens revoke` first if needed)');
+    case 'whoami': {
+      const me = await api('GET', '/api/auth/me');
+      return print(me, () => `${me.user.email}\n${table(me.grants, ['tenant', 'role', 'scope'].map((c) => c)).replace(/\[object Object\]/g, (m) => m)}`);
+    }
+    case 'actions list': {
+      const actions = await api('GET', '/api/actions');
+      return print(actions, () => table(actions, ['id', 'category', 'title', 'permissions']));
+    }
+
+    // ---- runbooks ----
+    case 'runbooks list': {
+      const rbs = await api('GET', '/api/runbooks?archived=all');
+      return print(rbs, () => table(rbs, ['id', 'name', 'latestVersion', 'hasUnpublishedChanges', 'customAction', 'archived']));
+    }
+    case 'runbooks show':
+      return print(await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}`));
+    case 'runbooks versions': {
+      const vs = await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}/versions`);
+      return print(vs, () => table(vs, ['version', 'publishedAt', 'publishedBy', 'comment']));
+    }
+    case 'runbooks diff':
+      return print(await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}/diff?from=${enc(need(3, 'from version'))}&to=${enc(positionals[4] ?? 'draft')}`));
+    case 'runbooks create': {
+      const rb = await api('POST', '/api/runbooks', { definition: readJson(need(2, 'definition file')), ...(str('id') ? { id: str('id') } : {}) });
+      return print(rb, () => `created runbook ${rb.id} (draft)`);
+    }
+    case 'runbooks push': {
+      const rb = await api('PUT', `/api/runbooks/${enc(need(2, 'runbook id'))}/draft`, { definition: readJson(need(3, 'definition file')) });
+      return print(rb, () => `saved the draft of ${rb.id}${rb.problems.length ? `; ${rb.problems.length} problem(s):\n${rb.problems.map((p: any) => `  - ${p.nodeId ?? ''} ${p.field ?? ''}: ${p.message}`).join('\n')}` : ' (no problems)'}`);
+    }
+    case 'runbooks validate': {
+      const { url, token } = settings();
+      const res = await fetch(`${url}/api/runbooks/validate`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: readFileSync(need(2, 'definition file'), 'utf8') });
+      const r = (await res.json()) as { ok: boolean; problems: any[] };
+      print(r, () => (r.ok ? 'valid' : r.problems.map((p) => `${p.nodeId ?? '(runbook)'} ${p.field ?? ''}: ${p.message}`).join('\n')));
+      if (!r.ok) process.exitCode = 1;
+      return;
+    }
+    case 'runbooks publish': {
+      const v = await api('POST', `/api/runbooks/${enc(need(2, 'runbook id'))}/publish`, str('comment') ? { comment: str('comment') } : {});
+      return print(v, () => `published ${v.runbookId} version ${v.version}`);
+    }
+    case 'runbooks archive':
+    case 'runbooks restore':
+      return print(await api('PATCH', `/api/runbooks/${enc(need(2, 'runbook id'))}`, { archived: cmd === 'archive' }), () => `${cmd === 'archive' ? 'archived' : 'restored'} ${positionals[2]}`);
+    case 'runbooks offer':
+    case 'runbooks withdraw':
+      return print(await api('PATCH', `/api/runbooks/${enc(need(2, 'runbook id'))}`, { customAction: cmd === 'offer' }), () => `${positionals[2]} is ${cmd === 'offer' ? 'now' : 'no longer'} offered to operators`);
+    case 'runbooks clone': {
+      const rb = await api('POST', `/api/runbooks/${enc(need(2, 'runbook id'))}/clone`, { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) });
+      return print(rb, () => `cloned into ${rb.id}`);
+    }
+    case 'runbooks export': {
+      const file = await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}/export?version=${enc(str('version') ?? 'latest')}`);
+      const text = JSON.stringify(file, null, 2) + '\n';
+      if (str('out')) {
+        writeFileSync(str('out')!, text);
+        return console.error(`wrote ${str('out')}`);
+      }
+      return void process.stdout.write(text);
+    }
+    case 'runbooks import': {
+      const r = await api('POST', '/api/runbooks/import', { file: readJson(need(2, 'runbook file')), publish: !opt['no-publish'], ...(str('id') ? { id: str('id') } : {}) });
+      return print(r, () => `imported ${r.id}${r.publishedVersion ? ` as version ${r.publishedVersion}` : ' (draft)'}`);
+    }
+
+    // ---- runs ----
+    case 'runs list': {
+      const q = new URLSearchParams();
+      for (const [k, o] of [['runbook', 'runbook'], ['status', 'status'], ['tenant', 'tenant'], ['requester', 'requester'], ['pageSize', 'page-size']] as const) if (str(o)) q.set(k, str(o)!);
+      const r = await api('GET', `/api/runs?${q}`);
+      return print(r, () => table(r.runs, ['id', 'status', 'runbook', 'version', 'tenant', 'startedBy', 'startedAt']) + (r.nextPageToken ? `\n(more: --json for the page token)` : ''));
+    }
+    case 'runs start': {
+      const r = await api('POST', '/api/runs', { runbookId: need(2, 'runbook id'), inputs: inputsFromArgs(), ...(str('tenant') ? { tenant: str('tenant') } : {}), ...(opt.test ? { test: true } : {}) });
+      if (!opt.wait) return print(r, () => `started ${r.id}`);
+      return watch(r.id);
+    }
+    case 'runs bulk': {
+      const r = await api('POST', '/api/runs/bulk', {
+        runbookId: need(2, 'runbook id'),
+        csv: readFileSync(need(3, 'CSV file'), 'utf8'),
+        ...(str('tenant') ? { tenant: str('tenant') } : {}),
+        skipBadRows: Boolean(opt['skip-bad-rows']),
+        dryRun: Boolean(opt['dry-run']),
+      });
+      print(r, () =>
+        [
+          ...r.problems.map((p: string) => `file: ${p}`),
+          ...r.rows.map((row: any) => `line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.problems.map((p: any) => `\n    ${p.field}: ${p.message}`).join('')}`),
+          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started`,
+        ].join('\n'),
+      );
+      if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
+      return;
+    }
+    case 'runs show': {
+      const r = await api('GET', `/api/runs/${enc(need(2, 'run id'))}`);
+      return print(r, () => describeRun(r));
+    }
+    case 'runs watch':
+      return watch(need(2, 'run id'));
+    case 'runs cancel':
+      await api('POST', `/api/runs/${enc(need(2, 'run id'))}/cancel`);
+      return console.log(`cancelling ${positionals[2]}`);
+    case 'runs retry': {
+      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/retry`, str('node') ? { nodeId: str('node') } : {});
+      return print(r, () => (r.id ? `started ${r.id} (reusing ${r.reused.join(', ') || 'nothing'})` : `retrying step ${r.nodeId}`));
+    }
+    case 'runs resume': {
+      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/resume`, { nodeId: need(3, 'step id'), action: need(4, 'retry, skip or abort') });
+      return print(r, () => `${r.action} sent`);
+    }
+    case 'runs rerun': {
+      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/rerun`, { version: opt.latest ? 'latest' : 'pinned' });
+      return print(r, () => `started ${r.id} (version ${r.version})`);
+    }
+
+    // ---- approvals ----
+    case 'approvals list': {
+      const items = await api('GET', '/api/approvals');
+      return print(items, () => table(items, ['runId', 'nodeId', 'runbookName', 'startedBy', 'message', 'deadline']));
+    }
+    case 'approvals approve':
+    case 'approvals reject': {
+      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/approvals/${enc(need(3, 'step id'))}`, { decision: cmd === 'approve' ? 'approve' : 'reject', ...(str('comment') ? { comment: str('comment') } : {}) });
+      return print(r, () => `${cmd === 'approve' ? 'approved' : 'rejected'} ${positionals[3]} of ${positionals[2]}`);
+    }
+
+    // ---- schedules ----
+    case 'schedules list': {
+      const r = await api('GET', '/api/schedules');
+      return print(r, () => table(r.map((x: any) => ({ ...x, next: x.upcoming[0] })), ['id', 'runbookId', 'tenant', 'paused', 'next', 'createdBy']));
+    }
+    case 'schedules show':
+      return print(await api('GET', `/api/schedules/${enc(need(2, 'schedule id'))}`));
+    case 'schedules create': {
+      const r = await api('POST', '/api/schedules', {
+        runbookId: need(2, 'runbook id'),
+        inputs: inputsFromArgs(),
+        ...(list('cron').length ? { cron: list('cron') } : {}),
+        ...(list('every').length ? { every: list('every') } : {}),
+        ...(str('at') ? { at: new Date(str('at')!).toISOString() } : {}),
+        ...(str('timezone') ? { timezone: str('timezone') } : {}),
+        ...(str('tenant') ? { tenant: str('tenant') } : {}),
+        ...(str('overlap') ? { overlap: str('overlap') } : {}),
+        ...(str('start') ? { startAt: new Date(str('start')!).toISOString() } : {}),
+        ...(str('end') ? { endAt: new Date(str('end')!).toISOString() } : {}),
+      });
+      return print(r, () => `created ${r.id}; next: ${r.upcoming.slice(0, 3).join(', ') || '(none)'}`);
+    }
+    case 'schedules pause':
+    case 'schedules resume':
+    case 'schedules trigger': {
+      const r = await api('POST', `/api/schedules/${enc(need(2, 'schedule id'))}/${cmd}`, {});
+      return print(r, () => `${cmd === 'trigger' ? 'triggered' : cmd === 'pause' ? 'paused' : 'resumed'} ${r.id}`);
+    }
+    case 'schedules delete':
+      await api('DELETE', `/api/schedules/${enc(need(2, 'schedule id'))}`);
+      return console.log(`deleted ${positionals[2]}`);
+
+    // ---- tenants ----
+    case 'tenants list': {
+      const r = await api('GET', '/api/tenants');
+      return print(r, () => table(r, ['name', 'tenantId', 'clientId', 'credential', 'builtin']));
+    }
+    case 'tenants show':
+      return print(await api('GET', `/api/tenants/${enc(need(2, 'tenant name'))}`));
+    case 'tenants add': {
+      const secret = str('secret') ?? (opt['secret-stdin'] ? await readStdin() : undefined);
+      const r = await api('POST', '/api/tenants', {
+        name: need(2, 'tenant name'),
+        tenantId: str('tenant-id'),
+        clientId: str('client-id'),
+        ...(secret ? { clientSecret: secret } : {}),
+        ...(str('certificate') ? { certificate: readFileSync(str('certificate')!, 'utf8') } : {}),
+      });
+      return print(r, () => `added tenant ${r.name} (${r.credential}); check it with: tenantflow tenants test ${r.name}`);
+    }
+    case 'tenants test': {
+      const r = await api('POST', `/api/tenants/${enc(need(2, 'tenant name'))}/test`);
+      print(r, () => (r.tokenAcquired ? (r.missing.length ? `token OK; missing permissions:\n${r.missing.map((m: string) => `  - ${m}`).join('\n')}` : 'token OK; every permission the catalog needs is granted') : `no token: ${r.error}`));
+      if (!r.ok) process.exitCode = 1;
+      return;
+    }
+    case 'tenants remove':
+      await api('DELETE', `/api/tenants/${enc(need(2, 'tenant name'))}`);
+      return console.log(`removed ${positionals[2]}`);
+
+    // ---- people ----
+    case 'users list': {
+      const r = await api('GET', '/api/users');
+      return print(r, () => table(r.map((u: any) => ({ ...u, roles: u.grants.map((g: any) => `${g.tenant}:${g.role}`) })), ['email', 'name', 'roles', 'groups', 'disabled']));
+    }
+    case 'users add': {
+      const grants = list('grant').map((g) => {
+        const [tenant, role] = g.split(':');
+        return { tenant, role };
+      });
+      const r = await api('POST', '/api/users', { email: need(2, 'email'), grants, ...(str('name') ? { name: str('name') } : {}) });
+      return print(r, () => `created ${r.email}${r.oneTimePassword ? `; one-time password (shown once): ${r.oneTimePassword}` : ''}`);
+    }
+    case 'users grant': {
+      const users = await api('GET', '/api/users');
+      const u = users.find((x: any) => x.email === need(2, 'email').toLowerCase() || x.id === positionals[2]);
+      if (!u) throw new CliError(`no account ${positionals[2]}`);
+      const g = await api('POST', `/api/users/${enc(u.id)}/grants`, { tenant: need(3, 'tenant'), role: need(4, 'role') });
+      return print(g, () => `granted ${g.role} on ${g.tenant} to ${u.email}`);
+    }
+    case 'tokens list': {
+      const r = await api('GET', '/api/auth/tokens');
+      return print(r, () => table(r, ['id', 'name', 'createdAt', 'lastUsedAt', 'revoked']));
+    }
+    case 'tokens create': {
+      const r = await api('POST', '/api/auth/tokens', { name: need(2, 'token name') });
+      return print(r, () => `${r.token}\n(shown once; id ${r.id})`);
+    }
+    case 'tokens revoke':
+      await api('DELETE', `/api/auth/tokens/${enc(need(2, 'token id'))}`);
+      return console.log(`revoked ${positionals[2]}`);
+
+    default:
+      if (group === 'audit') {
+        const q = new URLSearchParams();
+        for (const k of ['action', 'actor', 'target', 'q', 'limit', 'tenant']) if (str(k)) q.set(k, str(k)!);
+        if (opt.csv) return void process.stdout.write(await api('GET', `/api/audit?${q}&format=csv`, undefined, true));
+        const r = await api('GET', `/api/audit?${q}`);
+        return print(r, () => table(r, ['at', 'actor', 'action', 'target', 'tenant', 'ip']));
+      }
+      throw new CliError(`unknown command "${positionals.join(' ')}" (tenantflow --help)`);
+  }
+}
+
+function describeRun(r: any): string {
+  const nodes = Object.values(r.nodes ?? {}) as any[];
+  return [
+    `${r.id}  ${r.status}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
+    r.message ? `  ${r.message}` : '',
+    ...nodes.map((n) => `  ${n.id.padEnd(24)} ${n.status}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
+    ...(r.decisions ?? []).map((d: any) => `  decision on ${d.node}: ${d.decision} by ${d.by} at ${d.at}${d.comment ? ` "${d.comment}"` : ''}${d.refused ? ` (refused: ${d.refused})` : ''}`),
+    r.temporalUrl ? `  ${r.temporalUrl}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+async function watch(id: string): Promise<void> {
+  let last = '';
+  for (;;) {
+    const r = await api('GET', `/api/runs/${enc(id)}`);
+    const text = describeRun(r);
+    if (text !== last && !opt.json) console.log(text + '\n');
+    last = text;
+    if (!['running', 'waiting-approval', 'paused'].includes(r.status)) {
+      if (opt.json) print(r);
+      if (r.status !== 'succeeded') process.exitCode = 1;
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  if (err instanceof CliError) {
+    console.error(`tenantflow: ${err.message}`);
+    process.exitCode = 2;
+  } else throw err;
+}

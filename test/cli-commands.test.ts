@@ -1,0 +1,141 @@
+// The tenantflow command line against the real server: login with a token or a password,
+// runbooks as code, runs, approvals, tenants, audit; and `npx tenantflow` from the project.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
+import { reviewRunbook } from './api-suite.ts';
+import { startTestEnv, type TestEnv } from './harness.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+let env: TestEnv;
+let server: ApiServer;
+let dir: string;
+let approver: Caller;
+let upn: string;
+
+function cli(config: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'cli', 'main.ts'), ...args], { env: { ...process.env, TENANTFLOW_CONFIG: join(dir, config), TENANTFLOW_URL: '', TENANTFLOW_TOKEN: '' }, cwd: dir }, (err, out, errOut) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
+    );
+  });
+}
+
+before(async () => {
+  env = await startTestEnv();
+  server = await startApiServer(env);
+  dir = mkdtempSync(join(tmpdir(), 'tenantflow-cli-'));
+  approver = await server.as('approver@contoso.test', [{ tenant: 'sandbox', role: 'approver' }]);
+  const designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
+  const signIn = await cli('designer.json', 'login', '--url', server.base, '--token', designer.token);
+  assert.equal(signIn.code, 0, signIn.err);
+  assert.equal((await cli('approver.json', 'login', '--url', server.base, '--token', approver.token)).code, 0);
+  upn = ((await env.graph.api('/users').top(1).select('userPrincipalName').get()).value[0] as { userPrincipalName: string }).userPrincipalName;
+});
+after(async () => {
+  await server?.close();
+  await env?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tenantflow CLI', () => {
+  it('signs in with a one-time password, replaces it, and saves an API token', async () => {
+    const created = await server.admin.call('POST', '/api/users', { email: 'cli.user@contoso.test', grants: [{ tenant: 'sandbox', role: 'viewer' }] });
+    const first = await cli('otp.json', 'login', '--url', server.base, '--email', 'cli.user@contoso.test', '--password', created.body.oneTimePassword);
+    assert.equal(first.code, 2);
+    assert.match(first.err, /one-time password/);
+    const ok = await cli('otp.json', 'login', '--url', server.base, '--email', 'cli.user@contoso.test', '--password', created.body.oneTimePassword, '--new-password', 'correct horse battery staple');
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /signed in to .* as cli\.user@contoso\.test/);
+    const saved = JSON.parse(readFileSync(join(dir, 'otp.json'), 'utf8')) as { token: string };
+    assert.match(saved.token, /^tf_/);
+    const who = await cli('otp.json', 'whoami', '--json');
+    assert.equal(JSON.parse(who.out).user.email, 'cli.user@contoso.test');
+    assert.equal((await cli('nobody.json', 'runbooks', 'list')).code, 2);
+  });
+
+  it('actions list --json is the catalog', async () => {
+    const r = await cli('designer.json', 'actions', 'list', '--json');
+    assert.equal(r.code, 0, r.err);
+    const actions = JSON.parse(r.out) as { id: string; input: unknown }[];
+    assert.ok(actions.length >= 3 && actions.every((a) => a.id && a.input));
+  });
+
+  it('runbooks as code: create, validate, publish, export, import, versions', async () => {
+    const file = join(dir, 'review.json');
+    writeFileSync(file, JSON.stringify(reviewRunbook('CLI review')));
+    assert.match((await cli('designer.json', 'runbooks', 'validate', file)).out, /valid/);
+    const created = await cli('designer.json', 'runbooks', 'create', file, '--id', 'cli-review');
+    assert.equal(created.code, 0, created.err);
+    assert.match((await cli('designer.json', 'runbooks', 'publish', 'cli-review', '--comment', 'from the CLI')).out, /published cli-review version 1/);
+    assert.match((await cli('designer.json', 'runbooks', 'offer', 'cli-review')).out, /now offered/);
+    const exported = join(dir, 'exported.json');
+    assert.equal((await cli('designer.json', 'runbooks', 'export', 'cli-review', '--out', exported)).code, 0);
+    assert.equal(JSON.parse(readFileSync(exported, 'utf8')).version, 1);
+    assert.match((await cli('designer.json', 'runbooks', 'import', exported, '--id', 'cli-review-copy')).out, /imported cli-review-copy as version 1/);
+    const list = await cli('designer.json', 'runbooks', 'list');
+    assert.match(list.out, /cli-review-copy/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ name: 'x', nodes: [{ id: 'a', kind: 'action', action: 'no.such', params: {} }] }));
+    const invalid = await cli('designer.json', 'runbooks', 'validate', bad);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.out, /a action: unknown action/);
+  });
+
+  it('runs and approvals: start, inbox, approve, show; bad input names the field', async () => {
+    const bad = await cli('designer.json', 'runs', 'start', 'cli-review', '--input', 'user=nobody', '--input', 'days=x');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /inputs\.user/);
+    assert.match(bad.err, /inputs\.days/);
+    const started = await cli('designer.json', 'runs', 'start', 'cli-review', '--input', `user=${upn}`, '--json');
+    assert.equal(started.code, 0, started.err);
+    const id = JSON.parse(started.out).id as string;
+    await pollApi(approver, `/api/runs/${id}`, (r) => r.status === 'waiting-approval');
+    const inbox = await cli('approver.json', 'approvals', 'list', '--json');
+    assert.ok((JSON.parse(inbox.out) as { runId: string }[]).some((i) => i.runId === id));
+    const self = await cli('designer.json', 'approvals', 'approve', id, 'approve');
+    assert.equal(self.code, 2);
+    const ok = await cli('approver.json', 'approvals', 'approve', id, 'approve', '--comment', 'fine by me');
+    assert.equal(ok.code, 0, ok.err);
+    await pollApi(approver, `/api/runs/${id}`, (r) => r.status === 'succeeded');
+    const show = await cli('designer.json', 'runs', 'show', id);
+    assert.match(show.out, /succeeded/);
+    assert.match(show.out, /decision on approve: approve by approver@contoso\.test .* "fine by me"/);
+    const runs = await cli('designer.json', 'runs', 'list', '--runbook', 'cli-review', '--json');
+    assert.ok((JSON.parse(runs.out).runs as { id: string }[]).some((r) => r.id === id));
+  });
+
+  it('bulk from a CSV file shows the per-row report', async () => {
+    const csv = join(dir, 'rows.csv');
+    writeFileSync(csv, `user,days\n${upn},1\nnot-a-user,2\n`);
+    const r = await cli('designer.json', 'runs', 'bulk', 'cli-review', csv);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /line 3: error\n\s+user: User must be a user principal name/);
+    assert.match(r.out, /1 good row\(s\), 1 bad; 0 run\(s\) started/);
+  });
+
+  it('tenants and audit (admin)', async () => {
+    assert.equal((await cli('admin.json', 'login', '--url', server.base, '--token', server.admin.token)).code, 0);
+    const tenants = await cli('admin.json', 'tenants', 'list');
+    assert.match(tenants.out, /sandbox/);
+    const test = await cli('admin.json', 'tenants', 'test', 'sandbox', '--json');
+    assert.equal(JSON.parse(test.out).tokenAcquired, true);
+    const csv = await cli('admin.json', 'audit', '--action', 'runbook.published', '--csv');
+    assert.match(csv.out, /^id,at,actor,action/);
+    assert.match(csv.out, /designer@contoso\.test,runbook\.published,cli-review/);
+    assert.equal((await cli('designer.json', 'audit')).code, 2);
+  });
+
+  it('npx tenantflow runs the command from the project', async () => {
+    const r = await new Promise<{ code: number; out: string }>((resolve) =>
+      execFile('npx', ['--no-install', 'tenantflow', '--help'], { cwd: root, env: { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}` } }, (err, out) => resolve({ code: err ? 1 : 0, out })),
+    );
+    assert.equal(r.code, 0);
+    assert.match(r.out, /tenantflow runs start RUNBOOK/);
+  });
+});
