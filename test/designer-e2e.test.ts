@@ -258,6 +258,12 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.click('[data-action="publish"]');
     await page.waitForSelector('.banner-ok:has-text("Published version 1")');
     assert.equal(await problems(), 'No problems');
+
+    // Palette categories fold away.
+    await page.click('[data-group="Flow"] .palette-group-toggle');
+    await page.waitForSelector('[data-palette="approval"]', { state: 'detached' });
+    await page.click('[data-group="Flow"] .palette-group-toggle');
+    await page.waitForSelector('[data-palette="approval"]');
   });
 
   it('runs it, is approved from the inbox by someone else, and every node turns green', async () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
-import { checkCsv, parseCsv } from '../designer/src/bulk.ts';
+import { checkCsv, parseCsv, prefill } from '../designer/src/bulk.ts';
 import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
 import { diffDefinitions } from '../designer/src/editor/diff.ts';
 import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
@@ -350,5 +350,12 @@ describe('pages by role', () => {
     assert.equal(abilities(tenantAdmin).adminOf('contoso'), true);
     assert.equal(abilities(tenantAdmin).adminOf('fabrikam'), false);
     assert.equal(abilities(admin).adminOf('fabrikam'), true);
+  });
+});
+
+describe('run form', () => {
+  it('prefills inputs from the query string, never a secret one', () => {
+    const def = { inputs: [{ name: 'userPrincipalName', type: 'string', required: true }, { name: 'password', type: 'string', required: true, secret: true }] } as never;
+    assert.deepEqual(prefill(def, new URLSearchParams('userPrincipalName=a@b.c&password=hunter2')), { userPrincipalName: 'a@b.c', password: '' });
   });
 });

@@ -76,3 +76,8 @@ export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): 
   });
   return { ok: problems.length === 0 && report.every((r) => r.ok), rows: report, problems };
 }
+
+/** Run form values from the query string; secret inputs never (a URL ends up in history and logs). */
+export function prefill(def: Pick<RunbookDefinition, 'inputs'>, query: URLSearchParams): Record<string, string> {
+  return Object.fromEntries(def.inputs.map((i) => [i.name, i.secret ? '' : (query.get(i.name) ?? '')]));
+}

@@ -1,11 +1,12 @@
 // The palette: flow steps and every catalog action grouped by category, searchable. Items are
 // dragged onto the canvas, or added with Enter / click (keyboard users never need to drag).
-import { useMemo, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useState, type DragEvent } from 'react';
 import type { NodeKind } from '../../../workflows/definition.ts';
 import { useCatalog } from '../context.tsx';
 import { CATEGORY_TITLES, KINDS } from './nodes/config.ts';
 
 export const DRAG_TYPE = 'application/x-tenantflow-step';
+const CLOSED_KEY = 'tenantflow.palette.closed';
 
 export interface PaletteItem {
   kind: NodeKind;
@@ -29,6 +30,23 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
     return [...(flow.length ? [{ title: 'Flow', items: flow }] : []), ...[...byCat].map(([cat, items]) => ({ title: CATEGORY_TITLES[cat] ?? cat, items }))];
   }, [actions, search]);
 
+  // Collapsed categories are remembered per browser; a search shows every match anyway.
+  const [closed, setClosed] = useState<string[]>(() => {
+    try {
+      return JSON.parse(localStorage.getItem(CLOSED_KEY) ?? '[]') as string[];
+    } catch {
+      return [];
+    }
+  });
+  useEffect(() => {
+    try {
+      localStorage.setItem(CLOSED_KEY, JSON.stringify(closed));
+    } catch {
+      // private mode: not remembered
+    }
+  }, [closed]);
+  const isClosed = (title: string) => !search.trim() && closed.includes(title);
+
   const onDragStart = (e: DragEvent, item: PaletteItem) => {
     e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(item));
     e.dataTransfer.effectAllowed = 'copy';
@@ -40,8 +58,17 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
       <div className="palette-groups">
         {groups.length === 0 && <p className="empty-inline">Nothing matches "{search}".</p>}
         {groups.map((g) => (
-          <section key={g.title} className="palette-group">
-            <h3>{g.title}</h3>
+          <section key={g.title} className="palette-group" data-group={g.title}>
+            <h3>
+              <button
+                className="palette-group-toggle"
+                aria-expanded={!isClosed(g.title)}
+                onClick={() => setClosed((c) => (c.includes(g.title) ? c.filter((t) => t !== g.title) : [...c, g.title]))}
+              >
+                <span aria-hidden>{isClosed(g.title) ? '▸' : '▾'}</span> {g.title} <span className="muted">{g.items.length}</span>
+              </button>
+            </h3>
+            {!isClosed(g.title) && (
             <ul>
               {g.items.map((it) => (
                 <li key={it.key}>
@@ -64,6 +91,7 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
                 </li>
               ))}
             </ul>
+            )}
           </section>
         ))}
       </div>

@@ -66,6 +66,9 @@ export function InputsEditor() {
             <label className="check">
               <input type="checkbox" checked={input.required} onChange={(e) => setInput(i, { required: e.target.checked }, 'required')} /> Required
             </label>
+            <label className="check" title="A password or key: masked on the run form, never prefilled from a link, sealed before the run starts, shown nowhere">
+              <input type="checkbox" checked={!!input.secret} onChange={(e) => setInput(i, { secret: e.target.checked || undefined }, 'secret')} aria-label="Secret" /> Secret
+            </label>
           </div>
           <details>
             <summary>More</summary>

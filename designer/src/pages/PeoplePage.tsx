@@ -1,10 +1,10 @@
 // People and roles: accounts, their role grants per tenant (admin, designer, operator, approver,
 // viewer; "*" is every tenant), adding people with a one-time password; and my API tokens.
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { abilities, ROLES, type Grant } from '../access.ts';
 import { api, type Account } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { ago, Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { ago, Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 export function PeoplePage() {
   const { grants } = useSession();
@@ -12,21 +12,8 @@ export function PeoplePage() {
   const people = useAsync(() => api.people(), []);
   const tenants = useAsync(() => api.tenantList().then((ts) => ts.map((t) => t.name)).catch(() => [] as string[]), []);
   const [adding, setAdding] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [notice, setNotice] = useState<string>();
+  const { error, notice, setNotice, act } = useAction(people.reload);
   const tenantChoices = ['*', ...(tenants.data ?? [])].filter((t) => can.adminOf(t) && (t !== '*' || can.manageAccounts));
-
-  const act = async (f: () => Promise<unknown>, ok: string) => {
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      await f();
-      setNotice(ok);
-      people.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
 
   return (
     <div className="page" data-page="people">
@@ -108,23 +95,11 @@ function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: Grant) =
   const [tenant, setTenant] = useState(tenants.find((t) => t !== '*') ?? tenants[0]!);
   const [role, setRole] = useState<string>('viewer');
   return (
-    <div className="grant-adder">
-      <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="Role">
-        {ROLES.map((r) => (
-          <option key={r}>{r}</option>
-        ))}
-      </select>
-      <select value={tenant} onChange={(e) => setTenant(e.target.value)} aria-label="Tenant">
-        {tenants.map((t) => (
-          <option key={t} value={t}>
-            {t === '*' ? 'every tenant' : t}
-          </option>
-        ))}
-      </select>
+    <GrantChoice tenants={tenants} role={role} setRole={setRole} tenant={tenant} setTenant={setTenant}>
       <button className="btn btn-small" onClick={() => onAdd({ tenant, role })}>
         Grant
       </button>
-    </div>
+    </GrantChoice>
   );
 }
 
@@ -186,7 +161,7 @@ function AccountForm({ tenants, onDone }: { tenants: string[]; onDone: (message?
   );
 }
 
-function GrantChoice({ tenants, role, setRole, tenant, setTenant }: { tenants: string[]; role: string; setRole: (r: string) => void; tenant: string; setTenant: (t: string) => void }) {
+function GrantChoice({ tenants, role, setRole, tenant, setTenant, children }: { tenants: string[]; role: string; setRole: (r: string) => void; tenant: string; setTenant: (t: string) => void; children?: ReactNode }) {
   return (
     <div className="grant-adder">
       <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="Role">
@@ -201,6 +176,7 @@ function GrantChoice({ tenants, role, setRole, tenant, setTenant }: { tenants: s
           </option>
         ))}
       </select>
+      {children}
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent }
 import type { RunbookDefinition, RunbookInput } from '../../../workflows/definition.ts';
 import { validateInputs } from '../../../workflows/inputs.ts';
 import { api, ApiError, isMissing, type BulkReport } from '../api.ts';
-import { checkCsv } from '../bulk.ts';
+import { checkCsv, prefill } from '../bulk.ts';
 import { useSession } from '../context.tsx';
 import { latestPublished, loadRunbook, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -80,7 +80,7 @@ function TargetChoice({ test, setTest, tenant, setTenant }: { test: boolean; set
 function InputField({ input, value, onChange, problem }: { input: RunbookInput; value: string; onChange: (v: string) => void; problem?: string }) {
   const id = useId();
   const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
-  const picker = input.type === 'user' || input.type === 'group' || input.type === 'licence' ? input.type : undefined;
+  const picker = input.secret ? undefined : input.type === 'user' || input.type === 'group' || input.type === 'licence' ? input.type : undefined;
   useEffect(() => {
     if (!picker) return;
     let live = true;
@@ -114,7 +114,8 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
         <input
           id={id}
           name={input.name}
-          type={input.type === 'number' ? 'number' : input.type === 'date' ? 'date' : input.type === 'user' ? 'email' : 'text'}
+          type={input.secret ? 'password' : input.type === 'number' ? 'number' : input.type === 'date' ? 'date' : input.type === 'user' ? 'email' : 'text'}
+          autoComplete={input.secret ? 'new-password' : undefined}
           value={value}
           onChange={(e) => onChange(e.target.value)}
           placeholder={input.default !== undefined ? `default: ${String(input.default)}` : input.type === 'list' ? 'comma-separated' : undefined}
@@ -144,7 +145,7 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
 function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   const { query } = useLocation();
   const { user } = useSession();
-  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(def.inputs.map((i) => [i.name, query.get(i.name) ?? ''])));
+  const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
   const [tenant, setTenant] = useState(query.get('tenant') ?? '');
   const [problems, setProblems] = useState<Record<string, string>>({});

@@ -266,11 +266,70 @@ function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me
           )}
         </div>
       )}
+      {node.kind === 'forEach' && <LoopItems node={node} />}
       <h3>Input</h3>
       <Json value={node.input} />
       <h3>Output</h3>
-      <Json value={node.output} />
+      <Json value={node.kind === 'forEach' ? undefined : node.output} />
     </div>
+  );
+}
+
+interface LoopItem {
+  index: number;
+  status: string;
+  runId?: string;
+  error?: { message: string; code?: string };
+  output?: unknown;
+}
+
+/** A loop's per-item results: status, error, and a link to each item's own run. */
+function LoopItems({ node }: { node: NodeState }) {
+  const out = node.output as { items?: LoopItem[]; truncated?: boolean; total?: number } | undefined;
+  const [filter, setFilter] = useState<'all' | 'failed'>('all');
+  const items = (out?.items ?? []).filter((i) => filter === 'all' || i.status === 'failed');
+  const p = node.progress;
+  return (
+    <section className="loop-items" aria-label="Items">
+      <h3>
+        Items {p && <span className="muted small">{p.done}/{p.total} done · {p.succeeded} succeeded · {p.failed} failed</span>}
+      </h3>
+      <div className="chips">
+        <button className={filter === 'all' ? 'chip active' : 'chip'} onClick={() => setFilter('all')}>
+          All
+        </button>
+        <button className={filter === 'failed' ? 'chip active' : 'chip'} onClick={() => setFilter('failed')}>
+          Failed
+        </button>
+      </div>
+      {items.length === 0 ? (
+        <p className="muted small">{out?.items ? 'No item matches.' : 'Items appear as they finish.'}</p>
+      ) : (
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Status</th>
+              <th>Error</th>
+              <th>Run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((i) => (
+              <tr key={i.index} data-item={i.index}>
+                <td>{i.index + 1}</td>
+                <td>
+                  <StatusBadge status={i.status} />
+                </td>
+                <td className="small error-text">{i.error?.message ?? ''}</td>
+                <td>{i.runId ? <Link to={`/runs/${encodeURIComponent(i.runId)}`}>open</Link> : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {out?.truncated && <p className="muted small">Only the first {out.items?.length} of {out.total} items are listed; open the item runs from the runs board.</p>}
+    </section>
   );
 }
 

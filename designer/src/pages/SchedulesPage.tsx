@@ -6,7 +6,7 @@ import { api, type NewSchedule, type Schedule } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { latestPublished, listRunbooks, loadRunbook } from '../repo.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 /** "every 1h", "0 7 * * 1-5 (Europe/Stockholm)", "once" — what a schedule's spec says. */
 export function describeSpec(s: Schedule): string {
@@ -22,22 +22,11 @@ export function SchedulesPage() {
   const can = abilities(grants);
   const list = useAsync(() => api.schedules(), []);
   const [creating, setCreating] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [notice, setNotice] = useState<string>();
+  const { error, notice, setNotice, act } = useAction(list.reload);
 
-  const op = async (s: Schedule, what: 'pause' | 'resume' | 'trigger' | 'delete') => {
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      if (what === 'delete') {
-        if (!confirm(`Delete schedule ${s.id}? Runs already started go on.`)) return;
-        await api.deleteSchedule(s.id);
-      } else await api.scheduleOp(s.id, what);
-      setNotice({ pause: 'Paused', resume: 'Resumed', trigger: 'Started a run now', delete: 'Deleted' }[what]);
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
+  const op = (s: Schedule, what: 'pause' | 'resume' | 'trigger' | 'delete') => {
+    if (what === 'delete' && !confirm(`Delete schedule ${s.id}? Runs already started go on.`)) return;
+    void act(() => (what === 'delete' ? api.deleteSchedule(s.id) : api.scheduleOp(s.id, what)), { pause: 'Paused', resume: 'Resumed', trigger: 'Started a run now', delete: 'Deleted' }[what]);
   };
 
   return (

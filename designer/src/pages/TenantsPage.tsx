@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { abilities } from '../access.ts';
 import { api, type NewTenant, type TenantInfo, type TenantTest } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 export function TenantsPage() {
   const { grants } = useSession();
@@ -12,7 +12,7 @@ export function TenantsPage() {
   const list = useAsync(() => api.tenantList(), []);
   const [adding, setAdding] = useState(false);
   const [tests, setTests] = useState<Record<string, TenantTest | 'testing' | { error: unknown }>>({});
-  const [error, setError] = useState<unknown>();
+  const { error, act } = useAction(list.reload);
 
   const test = async (name: string) => {
     setTests((t) => ({ ...t, [name]: 'testing' }));
@@ -23,14 +23,8 @@ export function TenantsPage() {
       setTests((t) => ({ ...t, [name]: { error: err } }));
     }
   };
-  const remove = async (t: TenantInfo) => {
-    if (!confirm(`Remove the connection to ${t.name}? Runs on it can no longer start.`)) return;
-    try {
-      await api.deleteTenant(t.name);
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
+  const remove = (t: TenantInfo) => {
+    if (confirm(`Remove the connection to ${t.name}? Runs on it can no longer start.`)) void act(() => api.deleteTenant(t.name), `Removed ${t.name}`);
   };
 
   return (

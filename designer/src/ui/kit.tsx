@@ -136,3 +136,21 @@ export function Json({ value }: { value: unknown }) {
   if (value === undefined) return <span className="muted">—</span>;
   return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
 }
+
+/** A page's buttons: run one change, then reload; the outcome as a notice or an error. */
+export function useAction(reload: () => void) {
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const act = async (change: () => Promise<unknown>, ok: string) => {
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      await change();
+      setNotice(ok);
+      reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return { error, notice, setNotice, act };
+}

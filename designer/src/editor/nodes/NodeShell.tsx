@@ -38,6 +38,16 @@ export function NodeShell({ id, data, selected, title, children }: NodeProps<Flo
       <div className="flow-node-body">
         <div className="flow-node-id">{id}</div>
         {children}
+        {run?.progress && (
+          <div className="flow-node-progress" data-progress={`${run.progress.done}/${run.progress.total}`} title={`${run.progress.succeeded} succeeded, ${run.progress.failed} failed`}>
+            <div className="progress">
+              <span style={{ width: `${(run.progress.done / Math.max(1, run.progress.total)) * 100}%` }} />
+            </div>
+            <span className="small">
+              {run.progress.done}/{run.progress.total} items{run.progress.failed > 0 && <span className="error-text"> · {run.progress.failed} failed</span>}
+            </span>
+          </div>
+        )}
         {run && (run.attempts > 1 || run.error) && (
           <div className="flow-node-run">
             {run.attempts > 1 && <span>attempt {run.attempts}</span>}
