@@ -42,9 +42,12 @@ export interface ApiServer {
 
 export type DbKind = 'pglite' | 'postgres';
 
-export async function startApiServer(env: TestEnv, opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]> } = {}): Promise<ApiServer> {
+export async function startApiServer(
+  env: TestEnv,
+  opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]>; /** Embedded database folder (kept across servers). */ dataDir?: string } = {},
+): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
-  const db = await openDatabase({ url: pg?.url });
+  const db = await openDatabase({ url: pg?.url, dir: opts.dataDir });
   const { app, services } = buildApi({
     db,
     runs: env.runs,
@@ -58,32 +61,35 @@ export async function startApiServer(env: TestEnv, opts: { db?: DbKind; pollMs?:
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const callerFor = (email: string, token: string): Caller => ({
+    email,
+    token,
+    async call(method, path, body, headers = {}) {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON (CSV, event streams)
+      }
+      return { status: res.status, body: parsed as any, headers: res.headers };
+    },
+  });
   const callers = new Map<string, Caller>();
   const as = async (email: string, grants?: GrantSpec[], groups: string[] = []): Promise<Caller> => {
     const hit = callers.get(email);
     if (hit) return hit;
-    const user = await services.people.create({ email, name: email.split('@')[0], groups });
-    for (const g of grants ?? opts.roles?.[email] ?? []) await services.people.grant(user.id, g.tenant, g.role, g.scope);
+    // An account kept from an earlier server on the same database gets a new token.
+    const user = (await services.people.byEmail(email)) ?? (await services.people.create({ email, name: email.split('@')[0], groups }));
+    const have = await services.people.grants(user.id);
+    for (const g of grants ?? opts.roles?.[email] ?? []) if (!have.some((h) => h.tenant === g.tenant && h.role === g.role)) await services.people.grant(user.id, g.tenant, g.role, g.scope);
     const { token } = await services.people.createToken(user.id, 'test');
-    const caller: Caller = {
-      email,
-      token,
-      async call(method, path, body, headers = {}) {
-        const res = await fetch(`${base}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-        });
-        const text = await res.text();
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON (CSV, event streams)
-        }
-        return { status: res.status, body: parsed as any, headers: res.headers };
-      },
-    };
+    const caller = callerFor(email, token);
     callers.set(email, caller);
     return caller;
   };
