@@ -4,9 +4,9 @@
 // out on purpose: Temporal retries activities, and two retry layers would multiply attempts.
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { ClientSecretCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
-import { ActionError, statusOf } from './errors.ts';
+import { ActionError, retryAfterMs, statusOf } from './errors.ts';
 import type { TenantConnection } from './tenants.ts';
 
 const trusted = new Set<string>();
@@ -27,21 +27,95 @@ export function credentialFor(conn: TenantConnection): ClientSecretCredential {
   });
 }
 
+/**
+ * A tenant's request budget in this worker, shared by every step that calls that tenant. Requests
+ * leave at an adaptive rate: halved on a throttled answer (429, or 503 with Retry-After), which
+ * also holds every request until the Retry-After has passed, and grown by 5% with each success,
+ * so it finds the ceiling again within a few dozen requests. Bulk work thus settles near the
+ * tenant's ceiling instead of storming it with 429s. It never retries anything itself: the
+ * throttled step fails retryably and Temporal retries it.
+ */
+export class ThrottleGate implements Middleware {
+  private next?: Middleware;
+  /** Requests per second, and when the next one may leave. */
+  private rate: number;
+  private nextSlot = 0;
+  private lastCut = 0;
+  private readonly maxRate: number;
+
+  constructor(opts: { rate?: number; maxRate?: number } = {}) {
+    this.rate = opts.rate ?? 50;
+    this.maxRate = opts.maxRate ?? 1000;
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const now = Date.now();
+    const slot = Math.max(now, this.nextSlot);
+    this.nextSlot = slot + 1000 / this.rate;
+    if (slot > now) await abortableSleep(slot - now, context.options?.signal ?? undefined);
+    const sentAt = Date.now();
+    await this.next!.execute(context);
+    const res = context.response;
+    if (res && (res.status === 429 || res.status === 503)) {
+      // Requests already on their way when the rate was cut say nothing new: cut once per event.
+      if (sentAt >= this.lastCut) {
+        this.rate = Math.max(1, this.rate / 2);
+        this.lastCut = Date.now();
+      }
+      const ms = retryAfterMs({ statusCode: res.status, headers: res.headers }) ?? 0;
+      this.nextSlot = Math.max(this.nextSlot, Date.now() + ms);
+    } else if (res?.ok) {
+      this.rate = Math.min(this.maxRate, this.rate * 1.05);
+    }
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface GraphOptions {
+  /** Hold a tenant's requests after a throttled answer (default true; off only to measure it). */
+  throttleGate?: boolean;
+}
+
 interface Transport {
   middleware: AuthenticationHandler;
+  gate: ThrottleGate;
   baseUrl: string;
   host: string;
 }
 
-function transportFor(conn: TenantConnection): Transport {
+function transportFor(conn: TenantConnection, opts: GraphOptions = {}): Transport {
   const credential = credentialFor(conn);
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: ['https://graph.microsoft.com/.default'],
   });
   const middleware = new AuthenticationHandler(authProvider);
-  middleware.setNext(new HTTPMessageHandler());
+  const gate = new ThrottleGate();
+  const http = new HTTPMessageHandler();
+  if (opts.throttleGate === false) middleware.setNext(http);
+  else {
+    middleware.setNext(gate);
+    gate.setNext(http);
+  }
   const baseUrl = (conn.graphUrl ?? 'https://graph.microsoft.com').replace(/\/$/, '');
-  return { middleware, baseUrl, host: new URL(baseUrl).hostname };
+  return { middleware, gate, baseUrl, host: new URL(baseUrl).hostname };
 }
 
 function clientOn(t: Transport, signal?: AbortSignal): Client {
@@ -63,12 +137,12 @@ export function createGraphClient(conn: TenantConnection): Client {
  * Graph clients per connection. The credential (and its token cache) and the middleware chain
  * are built once per connection; each call gets a light client bound to its abort signal.
  */
-export function graphClientCache(): (conn: TenantConnection, signal?: AbortSignal) => Client {
+export function graphClientCache(opts: GraphOptions = {}): (conn: TenantConnection, signal?: AbortSignal) => Client {
   const transports = new Map<string, { conn: TenantConnection; transport: Transport }>();
   return (conn, signal) => {
     let hit = transports.get(conn.name);
     if (!hit || hit.conn !== conn) {
-      hit = { conn, transport: transportFor(conn) };
+      hit = { conn, transport: transportFor(conn, opts) };
       transports.set(conn.name, hit);
     }
     return clientOn(hit.transport, signal);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
-import { graphClientCache } from './graph.ts';
+import { graphClientCache, type GraphOptions } from './graph.ts';
 import type { TagStore } from './tags.ts';
 import type { Sealer } from '../workflows/secrets.ts';
 import type { TenantDirectory } from './tenants.ts';
@@ -30,6 +30,7 @@ export interface WorkerOptions {
   /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
+  graph?: GraphOptions;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -38,7 +39,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',
