@@ -10,6 +10,7 @@ import { statusOf } from '../worker/errors.ts';
 import { RUN_STATUSES, type NodeState, type RunbookDefinition, type RunState } from '../workflows/definition.ts';
 import type { CarriedStep } from '../workflows/messages.ts';
 import { validateInputs } from '../workflows/inputs.ts';
+import { maskSealed, sealRunSecrets } from '../workflows/secrets.ts';
 import { validateRunbook } from '../workflows/validate.ts';
 import { checkCsv, type RowProblem } from './csv.ts';
 import { HttpError, originOf, type Api } from './http.ts';
@@ -64,6 +65,7 @@ const SECRET_NAME = /pass(word)?|secret|token|credential|key$/i;
 
 /** Replaces secret values (declared secret fields, or names that say secret) with a marker. */
 export function redact(value: unknown, secretFields: string[] = [], depth = 0): unknown {
+  if (depth === 0) value = maskSealed(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, secretFields, depth + 1));
   return Object.fromEntries(
@@ -231,7 +233,9 @@ export function runRoutes(api: Api, s: Services): void {
   };
 
   const startOne = async (p: Principal, req: Request, r: Resolved, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
-    const id = await s.runs.start({ definition: r.definition, inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test }, origin, carry });
+    // Secret inputs and secret action fields travel sealed; only the worker opens them.
+    const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
+    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
     return id;
   };

@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
 import { z } from 'zod';
+import { catalog } from '../catalog/index.ts';
 import { validateInputs } from '../workflows/inputs.ts';
+import { maskSealed, sealRunSecrets } from '../workflows/secrets.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
 import type { Services } from './services.ts';
@@ -45,7 +47,7 @@ function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescr
     version: run?.version,
     tenant: row?.tenant ?? run?.tenant,
     createdBy: row?.created_by ?? run?.startedBy,
-    inputs: action?.args?.[0]?.inputs,
+    inputs: maskSealed(action?.args?.[0]?.inputs),
     exists: d !== undefined,
     paused: d?.state.paused ?? false,
     note: d?.state.note,
@@ -93,9 +95,10 @@ export function scheduleRoutes(api: Api, s: Services): void {
       const scope = await access.scopeProblems(p, tenant, v.definition, inputs.values);
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
       const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
+      const sealed = sealRunSecrets(s.deps.secretBox, v.definition, inputs.values, (a) => catalog.get(a)?.secretFields);
       await s.runs.createSchedule({
         scheduleId: id,
-        starter: { definition: v.definition, inputs: inputs.values, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
+        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
         spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
         overlap: OVERLAP[body.overlap]!,
         paused: body.paused,

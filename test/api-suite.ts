@@ -431,6 +431,21 @@ export function apiSuite(kind: DbKind): void {
     });
   });
 
+  describe(`secrets in runs (${kind})`, () => {
+    it('a secret input travels sealed through Temporal and shows as [secret]', async () => {
+      const def = { ...reviewRunbook('Secret'), inputs: [...reviewRunbook().inputs, { name: 'pin', type: 'string', secret: true }] };
+      const pin = `pin-${randomUUID()}`;
+      const r = await designer.call('POST', '/api/runs', { definition: def, inputs: { user: finance.userPrincipalName, pin } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const run = await pollApi(viewer, `/api/runs/${r.body.id}`, (x) => x.status === 'waiting-approval');
+      assert.equal(run.inputs.pin, '[secret]');
+      const started = await server.services.runs.input(r.body.id);
+      assert.ok(!JSON.stringify(started).includes(pin), 'the secret is not in the run\'s Temporal history');
+      assert.match((started!.inputs.pin as { $sealed: string }).$sealed, /^v1:/);
+      await designer.call('POST', `/api/runs/${r.body.id}/cancel`);
+    });
+  });
+
   describe(`tenants (${kind})`, () => {
     it('secrets sealed at rest and never returned; test connection lists missing permissions; workers resolve connections', async () => {
       const secret = `s3cret-${randomUUID()}`;

@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadSecretKey, secretBox } from '../server/crypto.ts';
 import { connectionOptions, temporalSettingsFromEnv } from './temporal-connection.ts';
-import { staticTenantDirectory, tenantsFromEnv } from './tenants.ts';
+import { tenantDirectory } from '../server/tenants.ts';
+import { tenantsFromEnv } from './tenants.ts';
 import { createWorker } from './worker.ts';
 
 Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN') });
 const settings = temporalSettingsFromEnv();
 const tenants = await tenantsFromEnv();
-if (tenants.length === 0) console.warn('worker: no tenant connection configured (see README, "Connect a real tenant")');
 const connection = await NativeConnection.connect(connectionOptions(settings));
 const bundlePath = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
 // The same key as the server's (TENANTFLOW_SECRET_KEY or data/secret.key) opens sealed secrets.
@@ -20,7 +20,9 @@ const worker = await createWorker({
   connection,
   namespace: settings.namespace,
   taskQueue: settings.taskQueue,
-  tenants: staticTenantDirectory(tenants),
+  // Connections from the environment (the sandbox, M365_*), then the control plane's: from
+  // PostgreSQL (DATABASE_URL) or, with the embedded database, its sealed mirror file.
+  tenants: tenantDirectory({ box: secrets, builtins: tenants, databaseUrl: process.env.DATABASE_URL, mirrorFile: join(dataDir, 'tenants.sealed.json') }),
   secrets,
   workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
 });
