@@ -116,13 +116,13 @@ for (let i = 0; i < 100; i++) {
 console.log(`
 Tenantflow is running. Ctrl-C stops everything.
 
-  App / API        http://127.0.0.1:${serverPort}      (health: /api/health, runbooks: /api/runbooks)
+  Designer / API   http://127.0.0.1:${serverPort}      (health: /api/health, API reference: docs/api.md)
   Temporal Web UI  ${temporalUi ?? '(external cluster)'}
   Temporal         ${temporalAddress}
-  Sandbox tenant   ${sandbox.url}   (tenant ${sandbox.tenant.domain})
+  Sandbox tenant   ${sandbox.url}   (tenant ${sandbox.tenant.domain}; npm run sandbox prints its credentials)
 
-Try the example onboarding runbook:
-  curl -s -X POST http://127.0.0.1:${serverPort}/api/runs -H 'content-type: application/json' \\
-    -H 'x-tenantflow-user: operator@tenantflow.local' \\
-    -d '{"runbookId":"onboarding","inputs":{"userPrincipalName":"new.hire@${sandbox.tenant.domain}","givenName":"New","surname":"Hire"}}'
+Sign in with the first admin printed above by [server] (first start only; the password is one-time).
+The example runbook "onboarding" is published: open it in the designer and press Run, or
+  npx tenantflow login --url http://127.0.0.1:${serverPort} --email <admin email>
+  npx tenantflow runs start onboarding --input userPrincipalName=new.hire@${sandbox.tenant.domain} --input givenName=New --input surname=Hire
 `);
