@@ -52,7 +52,7 @@ if (admin)
 server: created the first admin (shown only this once):
   email     ${admin.email}
   password  ${admin.password}   (one-time: change it at first sign-in)
-  sign in:  npx tenantflow login --url ${publicUrl} --email ${admin.email}
+  sign in:  npx tenantflow login --url ${publicUrl} --email ${admin.email} --new-password '<a new password>'
 `);
 const notifier = startNotifier(services, { intervalMs: Number(process.env.TENANTFLOW_NOTIFY_INTERVAL_MS ?? 5000), publicUrl });
 const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port} (database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'embedded, data/db'})`));
