@@ -20,6 +20,17 @@ export interface StepResult {
   // Outputs are whatever the action's output schema says; tests read them loosely.
   output: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   error?: StepError;
+  /** The run's whole Temporal history as text, payloads decoded, for "this secret is nowhere" checks. */
+  history(): Promise<string>;
+}
+
+/** JSON of a Temporal history with every payload decoded as UTF-8 text, so a text search sees what it carries. */
+function historyText(history: unknown): string {
+  // fetchHistory() gives payload bytes as base64 strings under "data".
+  return JSON.stringify(history, (k, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+    return k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v;
+  });
 }
 
 export interface ActionsEnv extends TestEnv {
@@ -75,7 +86,7 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
         { tenant: o.tenant ?? 'sandbox' },
       );
       const node = (await h.result()).nodes['step']!;
-      return { status: node.status, attempts: node.attempts, output: node.output, error: node.error };
+      return { status: node.status, attempts: node.attempts, output: node.output, error: node.error, history: async () => historyText(await h.fetchHistory()) };
     },
     upn: (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@${env.sandbox.tenant.domain}`,
     async newUser(this: ActionsEnv, tag: string, extra: Record<string, unknown> = {}) {

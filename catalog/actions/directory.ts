@@ -93,7 +93,7 @@ export const directoryDeleteNamedLocation = defineAction({
   category: 'directory',
   description: 'Deletes a named location. Conditional Access policies that still use it must be changed first.',
   input: z.strictObject({ location: locationRef }),
-  output: z.object({ deleted: z.boolean().describe('false when no such location existed') }),
+  output: z.object({ deleted: z.boolean().describe('false when a retried attempt found the location already gone (a name that never existed fails the step)') }),
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: false,
 });

@@ -67,7 +67,8 @@ function tapView(m: AuthMethod, nowMs: number): AuthMethod {
   const end = start + Number(m['lifetimeInMinutes']) * 60_000;
   const usable = nowMs >= start && nowMs < end && !m['_used'];
   const { temporaryAccessPass: _secret, _used, ...rest } = m;
-  return { ...rest, isUsable: usable, methodUsabilityReason: usable ? 'EnabledByPolicy' : nowMs >= end ? 'Expired' : nowMs < start ? 'NotYetValid' : 'OneTimeUsed' };
+  // Graph keeps the property on reads, as null: the pass itself is shown only in the answer to POST.
+  return { ...rest, temporaryAccessPass: null, isUsable: usable, methodUsabilityReason: usable ? 'EnabledByPolicy' : nowMs >= end ? 'Expired' : nowMs < start ? 'NotYetValid' : 'OneTimeUsed' };
 }
 
 const KINDS: Kind[] = [
