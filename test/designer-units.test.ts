@@ -47,6 +47,18 @@ describe('editor store', () => {
     assert.equal(validateRunbook(def).ok, true, JSON.stringify(validateRunbook(def).problems));
   });
 
+  it('opens a stored runbook as its author wrote it, without the schema defaults', () => {
+    // The server keeps the author's JSON: this approval lists only roles, edges omit "out".
+    const raw = JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8'));
+    const store = createEditorStore();
+    store.getState().load(raw);
+    const def = store.getState().definition();
+    const approval = def.nodes.find((n) => n.id === 'approve_request');
+    assert.deepEqual(approval?.kind === 'approval' && approval.approvers, { users: [], roles: ['approver'], groups: [] });
+    assert.equal(def.edges.find((e) => e.source === 'create_user')?.sourceHandle, 'out');
+    assert.equal(validateRunbook(def).ok, true, JSON.stringify(validateRunbook(def).problems));
+  });
+
   it('adds nodes with readable unique ids and connects only existing handles', () => {
     const store = createEditorStore();
     const s = store.getState();

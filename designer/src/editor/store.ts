@@ -5,6 +5,8 @@ import { addEdge, applyEdgeChanges, applyNodeChanges, type Connection, type Edge
 import { createStore } from 'zustand/vanilla';
 import {
   handlesOf,
+  RunbookEdge as RunbookEdgeSchema,
+  RunbookNode as RunbookNodeSchema,
   type NodeKind,
   type RunbookDefinition,
   type RunbookEdge,
@@ -134,6 +136,23 @@ function strip(n: FlowNode): FlowNode {
   return rest as FlowNode;
 }
 
+/**
+ * Stored runbooks are the author's JSON, without the schema's defaults (an approval may list only
+ * roles, an edge may omit its handle). Fill the defaults in wherever a node or edge parses, and
+ * keep whatever does not parse as it is, so the validator can point at it.
+ */
+export function withDefaults(def: RunbookDefinition): RunbookDefinition {
+  const nodes = (def.nodes ?? []).map((n) => {
+    const parsed = RunbookNodeSchema.safeParse(n);
+    return parsed.success ? { ...parsed.data, position: n.position } : n;
+  });
+  const edges = (def.edges ?? []).map((e) => {
+    const parsed = RunbookEdgeSchema.safeParse(e);
+    return parsed.success ? parsed.data : e;
+  });
+  return { ...def, inputs: def.inputs ?? [], nodes, edges };
+}
+
 export function createEditorStore(opts: { readOnly?: boolean } = {}) {
   return createStore<EditorState>()((set, get) => {
     let dragging = false;
@@ -169,7 +188,8 @@ export function createEditorStore(opts: { readOnly?: boolean } = {}) {
       problems: [],
       readOnly: opts.readOnly ?? false,
 
-      load(def, o = {}) {
+      load(raw, o = {}) {
+        const def = withDefaults(raw);
         const nodes = def.nodes.map((n) => toFlowNode(n));
         const edges = def.edges.map(toFlowEdge);
         set({

@@ -30,7 +30,8 @@ const ActionNode = memo((p: NodeProps<FlowNode>) => {
 const ApprovalNode = memo((p: NodeProps<FlowNode>) => {
   const def = p.data.def;
   if (def.kind !== 'approval') return null;
-  const who = [...def.approvers.users, ...def.approvers.roles.map((r) => `role ${r}`), ...def.approvers.groups.map((g) => `group ${g}`)];
+  const a = def.approvers ?? {};
+  const who = [...(a.users ?? []), ...(a.roles ?? []).map((r) => `role ${r}`), ...(a.groups ?? []).map((g) => `group ${g}`)];
   return (
     <NodeShell {...p} title="Approval">
       <KeyValue k="approvers" v={who.length ? short(who.join(', ')) : 'nobody yet'} />
