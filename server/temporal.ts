@@ -57,6 +57,8 @@ export interface RunListItem {
   tenant?: string;
   startedBy?: string;
   pendingApprovers: string[];
+  /** Steps finished of all steps, from the TenantflowProgress search attribute. */
+  progress?: { done: number; total: number };
   startedAt?: string;
   endedAt?: string;
 }
@@ -195,6 +197,7 @@ export class Runs {
         tenant: decodePayload(f.TenantflowTenant) as string | undefined,
         startedBy: decodePayload(f.TenantflowRequester) as string | undefined,
         pendingApprovers: (decodePayload(f.TenantflowPendingApprovers) as string[] | undefined) ?? [],
+        progress: progressOf(decodePayload(f.TenantflowProgress)),
         startedAt: tsToIso(e.startTime as never),
         endedAt: tsToIso(e.closeTime as never),
       };
@@ -287,4 +290,10 @@ export async function ensureSearchAttributes(client: Client): Promise<void> {
     namespace,
     searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, typeIds[type]!])),
   });
+}
+
+/** "3/7" (the TenantflowProgress search attribute) as { done, total }. */
+function progressOf(v: unknown): { done: number; total: number } | undefined {
+  const m = typeof v === 'string' ? /^(\d+)\/(\d+)$/.exec(v) : null;
+  return m ? { done: Number(m[1]), total: Number(m[2]) } : undefined;
 }

@@ -68,6 +68,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const final = await h.result();
     assert.equal(final.status, 'succeeded');
     assert.deepEqual(statuses(final), { create: 'succeeded', licence: 'succeeded', group: 'succeeded', join: 'succeeded', end: 'succeeded' });
+    assert.deepEqual((await h.describe()).searchAttributes.TenantflowProgress, ['5/5'], 'the task board reads progress from visibility');
     const joinStart = Date.parse(final.nodes.join!.startedAt!);
     assert.ok(joinStart >= Date.parse(final.nodes.licence!.endedAt!) && joinStart >= Date.parse(final.nodes.group!.endedAt!), 'the join waits for both branches');
     const user = await env.graph.api(`/users/${who}`).select('id,assignedLicenses').get();

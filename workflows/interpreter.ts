@@ -95,25 +95,27 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     if (ns?.status === 'running' && (ns.progress?.done ?? -1) < progress.done) ns.progress = progress;
   });
 
-  let lastStatus: RunStatus | undefined;
-  let lastApprovers = '';
+  // What visibility shows: status, who is asked to approve, and how far the run has got.
+  let published = '';
+  const FINISHED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
   const publish = () => {
-    const waiting = Object.values(state.nodes);
-    const pending = [...new Set(waiting.flatMap((n) => (n.status === 'waiting-approval' ? (n.approval?.pendingApprovers ?? []) : [])))].sort();
+    const all = Object.values(state.nodes);
+    const pending = [...new Set(all.flatMap((n) => (n.status === 'waiting-approval' ? (n.approval?.pendingApprovers ?? []) : [])))].sort();
     if (state.status === 'running' || state.status === 'waiting-approval' || state.status === 'paused') {
-      state.status = waiting.some((n) => n.status === 'paused')
+      state.status = all.some((n) => n.status === 'paused')
         ? 'paused'
         : pending.length > 0
           ? 'waiting-approval'
           : 'running';
     }
-    const key = pending.join('\n');
-    if (state.status === lastStatus && key === lastApprovers) return;
-    lastStatus = state.status;
-    lastApprovers = key;
+    const progress = `${all.filter((n) => FINISHED.has(n.status)).length}/${all.length}`;
+    const key = [state.status, progress, ...pending].join('\n');
+    if (key === published) return;
+    published = key;
     upsertSearchAttributes([
       { key: SA.status, value: state.status },
       { key: SA.pendingApprovers, value: pending },
+      { key: SA.progress, value: progress },
     ]);
   };
 

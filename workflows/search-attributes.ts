@@ -10,6 +10,8 @@ export const SEARCH_ATTRIBUTES = {
   TenantflowTenant: 'Keyword',
   TenantflowRequester: 'Keyword',
   TenantflowPendingApprovers: 'KeywordList',
+  /** "done/total" steps, for the task board's progress bar. */
+  TenantflowProgress: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -22,4 +24,5 @@ export const SA = {
   tenant: defineSearchAttributeKey('TenantflowTenant', SearchAttributeType.KEYWORD),
   requester: defineSearchAttributeKey('TenantflowRequester', SearchAttributeType.KEYWORD),
   pendingApprovers: defineSearchAttributeKey('TenantflowPendingApprovers', SearchAttributeType.KEYWORD_LIST),
+  progress: defineSearchAttributeKey('TenantflowProgress', SearchAttributeType.KEYWORD),
 };
