@@ -40,6 +40,7 @@ const ACTIVITIES: Record<string, Activity> = {
   'user.addPhoneMethod': ['Admin registered security info', 'UserManagement', 'Add', METHODS],
   'user.addEmailMethod': ['Admin registered security info', 'UserManagement', 'Add', METHODS],
   'user.addTemporaryAccessPassMethod': ['Admin registered temporary access pass method for user', 'UserManagement', 'Add', METHODS],
+  'user.setSignInPreferences': ['Admin updated security info', 'UserManagement', 'Update', METHODS],
   'group.create': ['Add group', 'GroupManagement', 'Add'],
   'group.update': ['Update group', 'GroupManagement', 'Update'],
   'group.delete': ['Delete group', 'GroupManagement', 'Delete'],

@@ -27,6 +27,7 @@ import { batchSurface } from './graph/batch.ts';
 import { exchangeSurface } from './exchange/invoke.ts';
 import './exchange/mailbox-cmdlets.ts';
 import './exchange/recipient-cmdlets.ts';
+import './exchange/unified-group-cmdlets.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
 export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';

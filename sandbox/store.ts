@@ -48,6 +48,8 @@ export interface User {
   signInSessionsValidFromDateTime: string;
   onPremisesSyncEnabled: boolean | null;
   onPremisesImmutableId: string | null;
+  /** extensionAttribute1..15 that are set; absent = all null (so seeded users cost nothing). */
+  _extensionAttributes?: Record<string, string>;
   ageGroup: string | null;
   assignedLicenses: AssignedLicense[];
   _password: string | null;

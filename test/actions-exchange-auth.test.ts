@@ -61,6 +61,41 @@ describe('guests, authentication and MFA', { concurrency: true }, () => {
   });
 });
 
+describe('sign-in preferences and extension attributes', { concurrency: true }, () => {
+  it('auth.setPreferredMethod sets the default second factor through beta signInPreferences', async () => {
+    const u = await newUser('prefs');
+    const prefs = async () => env.graph.api(`/users/${u.id}/authentication/signInPreferences`).version('beta').get();
+    const unregistered = await env.run('auth.setPreferredMethod', { user: u.id, method: 'sms' });
+    assert.equal(unregistered.error?.code, 'MethodNotRegistered');
+    assert.match(unregistered.error!.hint!, /registered that method first/);
+    ok(await env.run('user.setAuthenticationContact', { user: u.id, mobilePhone: '+1 2065550101' }));
+    const r = await env.run('auth.setPreferredMethod', { user: u.userPrincipalName, method: 'sms', systemPreferred: false });
+    ok(r);
+    assert.deepEqual([r.output.method, r.output.systemPreferred], ['sms', false]);
+    const read = await prefs();
+    assert.deepEqual([read.userPreferredMethodForSecondaryAuthentication, read.isSystemPreferredAuthenticationMethodEnabled], ['sms', false]);
+    ok(await env.run('auth.setPreferredMethod', { user: u.id, systemPreferred: true }));
+    assert.deepEqual([(await prefs()).userPreferredMethodForSecondaryAuthentication, (await prefs()).isSystemPreferredAuthenticationMethodEnabled], ['sms', true]);
+    const denied = await env.run('auth.setPreferredMethod', { user: u.id, method: 'sms' }, { tenant: 'limited' });
+    assert.match(denied.error!.hint!, /UserAuthenticationMethod\.ReadWrite\.All/);
+  });
+
+  it('user.setAttributes sets and clears extension attributes, changing only what differs', async () => {
+    const u = await newUser('attrs');
+    const read = async () => (await env.graph.api(`/users/${u.id}`).select('onPremisesExtensionAttributes').get()).onPremisesExtensionAttributes;
+    const r = await env.run('user.setAttributes', { user: u.id, attributes: { extensionAttribute1: 'Pilot', extensionAttribute7: 'Berlin' } });
+    ok(r);
+    assert.deepEqual(r.output.changed.sort(), ['extensionAttribute1', 'extensionAttribute7']);
+    assert.deepEqual([(await read()).extensionAttribute1, (await read()).extensionAttribute7], ['Pilot', 'Berlin']);
+    const again = await env.run('user.setAttributes', { user: u.userPrincipalName, attributes: { extensionAttribute1: 'Pilot', extensionAttribute7: null } });
+    assert.deepEqual(again.output.changed, ['extensionAttribute7']);
+    assert.deepEqual([(await read()).extensionAttribute1, (await read()).extensionAttribute7], ['Pilot', null]);
+    env.sandbox.admin.findUser(u.id)!.onPremisesSyncEnabled = true;
+    const synced = await env.run('user.setAttributes', { user: u.id, attributes: { extensionAttribute2: 'x' } });
+    assert.equal(synced.error?.code, 'SyncedObject');
+  });
+});
+
 describe('distribution groups through Exchange', { concurrency: true }, () => {
   it('distributionGroup.create, addMembers, removeMembers, update and delete', async () => {
     const [a, b] = [await newUser('dla'), await newUser('dlb')];
@@ -97,6 +132,49 @@ describe('distribution groups through Exchange', { concurrency: true }, () => {
     ok(r);
     assert.deepEqual(r.output.removed.map((g: { displayName: string }) => g.displayName), [`Leavers ${alias}`]);
     assert.equal((await exo('Get-DistributionGroupMember', { Identity: alias })).value.length, 0);
+  });
+
+  it('distributionGroup.grantSendPermission and removeSendPermission: Send As and send on behalf', async () => {
+    const [u, v] = [await newUser('sendas'), await newUser('onbehalf')];
+    const alias = `sa${randomUUID().slice(0, 8)}`;
+    ok(await env.run('distributionGroup.create', { name: `SA ${alias}`, alias }));
+    const trustees = async () => (await exo('Get-RecipientPermission', { Identity: alias })).value.map((p) => p['Trustee']);
+    const grant = await env.run('distributionGroup.grantSendPermission', { group: alias, users: [u.id], permission: 'SendAs' });
+    ok(grant);
+    assert.equal(grant.output.results[0].changed, true);
+    assert.ok((await trustees()).includes(u.userPrincipalName));
+    assert.equal((await env.run('distributionGroup.grantSendPermission', { group: alias, users: [u.id], permission: 'SendAs' })).output.results[0].changed, false);
+    const remove = await env.run('distributionGroup.removeSendPermission', { group: alias, users: [u.userPrincipalName], permission: 'SendAs' });
+    assert.equal(remove.output.results[0].changed, true);
+    assert.ok(!(await trustees()).includes(u.userPrincipalName));
+
+    const onBehalf = await env.run('distributionGroup.grantSendPermission', { group: alias, users: [u.id, v.id], permission: 'SendOnBehalf' });
+    assert.deepEqual(onBehalf.output.results.map((x: { changed: boolean }) => x.changed), [true, true]);
+    const delegates = async () => (await exo('Get-DistributionGroup', { Identity: alias })).value[0]!['GrantSendOnBehalfTo'] as string[];
+    assert.equal((await delegates()).length, 2);
+    assert.equal((await env.run('distributionGroup.grantSendPermission', { group: alias, users: [v.id], permission: 'SendOnBehalf' })).output.results[0].changed, false);
+    const dropped = await env.run('distributionGroup.removeSendPermission', { group: alias, users: [u.id], permission: 'SendOnBehalf' });
+    assert.deepEqual(dropped.output.results.map((x: { changed: boolean }) => x.changed), [true]);
+    assert.equal((await delegates()).length, 1);
+    const gone = await env.run('distributionGroup.grantSendPermission', { group: `no${alias}`, users: [u.id], permission: 'SendAs' });
+    assert.match(gone.error!.message, /does not exist/);
+  });
+
+  it('group.manageM365Members adds and removes subscribers through Exchange', async () => {
+    const [u, outsider] = [await newUser('subscriber'), await newUser('outsider')];
+    const nick = `sub${randomUUID().slice(0, 6)}`;
+    const g = await env.run('group.createM365', { displayName: nick, mailNickname: nick, members: [u.id] });
+    ok(g);
+    const subscribers = async () => (await exo('Get-UnifiedGroupLinks', { Identity: nick, LinkType: 'Subscribers' })).value.map((s) => s['ExternalDirectoryObjectId']);
+    const r = await env.run('group.manageM365Members', { group: g.output.id, addSubscribers: [u.id] });
+    ok(r);
+    assert.deepEqual(r.output.changes, [{ change: 'addSubscribers', user: u.id, changed: true }]);
+    assert.deepEqual(await subscribers(), [u.id]);
+    assert.equal((await env.run('group.manageM365Members', { group: g.output.id, addSubscribers: [u.id] })).output.changes[0].changed, false);
+    const notMember = await env.run('group.manageM365Members', { group: g.output.id, addSubscribers: [outsider.id] });
+    assert.match(notMember.error!.message, /Only members can be subscribers/);
+    ok(await env.run('group.manageM365Members', { group: g.output.id, removeSubscribers: [u.userPrincipalName] }));
+    assert.deepEqual(await subscribers(), []);
   });
 
   it('an app without Exchange.ManageAsApp is told to grant it', async () => {

@@ -168,3 +168,47 @@ test('an app without Exchange.ManageAsApp is refused; an unknown cmdlet is Comma
   const unknown = await exoError(exo('Get-Banana', {}));
   assert.match(unknown.message, /CommandNotFoundException/);
 });
+
+test('distribution groups: Send As through RecipientPermission, send on behalf through Set-DistributionGroup {add, remove}', async () => {
+  const [a, b] = [licensed(0), licensed(1)];
+  await exo('New-DistributionGroup', { Name: 'Finance announcements', Alias: 'finann' });
+  const added = (await exo('Add-RecipientPermission', { Identity: 'finann', Trustee: a.userPrincipalName, AccessRights: ['SendAs'], Confirm: false })).value;
+  assert.deepEqual([added[0]!['Identity'], added[0]!['Trustee'], added[0]!['AccessRights']], ['finann', a.userPrincipalName, ['SendAs']]);
+  const again = await exo('Add-RecipientPermission', { Identity: 'finann', Trustee: a.userPrincipalName, AccessRights: ['SendAs'], Confirm: false });
+  assert.equal(again.warnings.length, 1, 'a duplicate grant is a warning');
+  const perms = (await exo('Get-RecipientPermission', { Identity: 'finann' })).value.map((r) => r['Trustee']);
+  assert.deepEqual(perms, ['NT AUTHORITY\\SELF', a.userPrincipalName]);
+  assert.equal((await exo('Get-RecipientPermission', { Identity: 'finann', Trustee: a.userPrincipalName })).value.length, 1);
+  await exo('Remove-RecipientPermission', { Identity: 'finann', Trustee: a.userPrincipalName, AccessRights: ['SendAs'], Confirm: false });
+  assert.equal((await exo('Get-RecipientPermission', { Identity: 'finann', Trustee: a.userPrincipalName })).value.length, 0);
+
+  await exo('Set-DistributionGroup', { Identity: 'finann', GrantSendOnBehalfTo: { '@odata.type': '#Exchange.GenericHashTable', add: [a.userPrincipalName, b.userPrincipalName] } });
+  await exo('Set-DistributionGroup', { Identity: 'finann', GrantSendOnBehalfTo: { '@odata.type': '#Exchange.GenericHashTable', remove: [a.userPrincipalName] } });
+  assert.deepEqual((await exo('Get-DistributionGroup', { Identity: 'finann' })).value[0]!['GrantSendOnBehalfTo'], [b.mailNickname]);
+  const m365 = [...sb.admin.store.groups.values()].find((g) => g.groupTypes.includes('Unified'))!;
+  assert.equal((await exoError(exo('Get-RecipientPermission', { Identity: m365.mail! }))).status, 404, 'a Microsoft 365 group is not a RecipientPermission identity here');
+});
+
+test('UnifiedGroupLinks: members and owners are the directory\'s; subscribers must be members and leave with them', async () => {
+  const graph = sandboxGraphClient(sb);
+  const [a, b] = [licensed(0), licensed(1)];
+  const g = await graph.api('/groups').post({ displayName: 'Project Falcon', mailNickname: 'falcon', mailEnabled: true, securityEnabled: false, groupTypes: ['Unified'] });
+  const links = async (type: string) => (await exo('Get-UnifiedGroupLinks', { Identity: 'falcon', LinkType: type })).value.map((r) => r['ExternalDirectoryObjectId']);
+  const notMember = await exoError(exo('Add-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Subscribers', Links: [a.userPrincipalName] }));
+  assert.match(notMember.message, /Only members can be subscribers/);
+  await exo('Add-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Members', Links: [a.userPrincipalName, b.userPrincipalName] });
+  await exo('Add-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Owners', Links: [a.userPrincipalName] });
+  await exo('Add-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Subscribers', Links: [a.userPrincipalName, b.userPrincipalName] });
+  assert.deepEqual((await links('Members')).sort(), [a.id, b.id].sort());
+  assert.deepEqual(await links('Owners'), [a.id]);
+  assert.deepEqual((await graph.api(`/groups/${g.id}/owners`).get()).value.map((o: { id: string }) => o.id), [a.id], 'Graph sees the same owners');
+  assert.deepEqual((await links('Subscribers')).sort(), [a.id, b.id].sort());
+  const owner = await exoError(exo('Remove-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Members', Links: [a.userPrincipalName], Confirm: false }));
+  assert.match(owner.message, /not owners can be removed/);
+  await graph.api(`/groups/${g.id}/members/${b.id}/$ref`).delete();
+  assert.deepEqual(await links('Subscribers'), [a.id], 'leaving the group through Graph ends the subscription');
+  await exo('Remove-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Subscribers', Links: [a.userPrincipalName], Confirm: false });
+  assert.deepEqual(await links('Subscribers'), []);
+  assert.match((await exoError(exo('Get-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Guests' }))).message, /Valid values: Members, Owners, Subscribers/);
+  assert.equal((await exoError(exo('Get-UnifiedGroupLinks', { Identity: 'finance-nope', LinkType: 'Members' }))).status, 404);
+});

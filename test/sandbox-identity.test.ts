@@ -147,3 +147,41 @@ test('a deleted user cannot be restored over a new user with the same UPN', asyn
   assert.equal(err.statusCode, 400);
   assert.match(err.message, /userPrincipalName/);
 });
+
+test('beta signInPreferences: defaults from the registered methods, PATCH needs a registered method, v1.0 does not serve it', async () => {
+  const user = seededMember();
+  const path = `/users/${user.id}/authentication/signInPreferences`;
+  const prefs = await graph.api(path).version('beta').get();
+  assert.equal(prefs.isSystemPreferredAuthenticationMethodEnabled, true);
+  const hasAuthenticator = (await graph.api(`/users/${user.id}/authentication/microsoftAuthenticatorMethods`).get()).value.length > 0;
+  if (hasAuthenticator) assert.equal(prefs.userPreferredMethodForSecondaryAuthentication, 'push');
+  await graph.api(`/users/${user.id}/authentication/phoneMethods`).post({ phoneNumber: '+1 2065550111', phoneType: 'office' }).catch(() => undefined);
+  await graph.api(path).version('beta').patch({ userPreferredMethodForSecondaryAuthentication: 'voiceOffice', isSystemPreferredAuthenticationMethodEnabled: false });
+  const after = await graph.api(path).version('beta').get();
+  assert.deepEqual([after.userPreferredMethodForSecondaryAuthentication, after.isSystemPreferredAuthenticationMethodEnabled, after.systemPreferredAuthenticationMethod], ['voiceOffice', false, null]);
+  const unregistered = await failure(graph.api(path).version('beta').patch({ userPreferredMethodForSecondaryAuthentication: 'voiceAlternateMobile' }));
+  assert.deepEqual([unregistered.statusCode, unregistered.code], [400, 'Request_BadRequest']);
+  assert.equal((await failure(graph.api(path).version('beta').patch({ userPreferredMethodForSecondaryAuthentication: 'pigeon' }))).statusCode, 400);
+  assert.equal((await failure(graph.api(path).get())).statusCode, 400, 'beta only');
+  const reader = sandboxGraphClient(sb, { creds: sb.admin.createApp({ permissions: ['UserAuthenticationMethod.Read.All'] }) });
+  assert.equal((await reader.api(path).version('beta').get()).userPreferredMethodForSecondaryAuthentication, 'voiceOffice');
+  assert.equal((await failure(reader.api(path).version('beta').patch({ isSystemPreferredAuthenticationMethodEnabled: true }))).statusCode, 403);
+});
+
+test('onPremisesExtensionAttributes: all fifteen on $select, PATCH merges and clears, unknown attribute and synced users refused', async () => {
+  const user = seededMember();
+  const read = async () => (await graph.api(`/users/${user.id}`).select('onPremisesExtensionAttributes').get()).onPremisesExtensionAttributes;
+  const initial = await read();
+  assert.equal(Object.keys(initial).length, 15);
+  assert.ok(Object.values(initial).every((v) => v === null));
+  assert.equal((await graph.api(`/users/${user.id}`).get()).onPremisesExtensionAttributes, undefined, 'not in the default property set');
+  await graph.api(`/users/${user.id}`).patch({ onPremisesExtensionAttributes: { extensionAttribute1: 'Pilot', extensionAttribute15: 'Cost centre 42' } });
+  await graph.api(`/users/${user.id}`).patch({ onPremisesExtensionAttributes: { extensionAttribute1: null, extensionAttribute2: 'B' } });
+  const after = await read();
+  assert.deepEqual([after.extensionAttribute1, after.extensionAttribute2, after.extensionAttribute15], [null, 'B', 'Cost centre 42']);
+  const unknown = await failure(graph.api(`/users/${user.id}`).patch({ onPremisesExtensionAttributes: { extensionAttribute16: 'x' } }));
+  assert.deepEqual([unknown.statusCode, unknown.code], [400, 'Request_BadRequest']);
+  user.onPremisesSyncEnabled = true;
+  const synced = await failure(graph.api(`/users/${user.id}`).patch({ onPremisesExtensionAttributes: { extensionAttribute3: 'x' } }));
+  assert.match(synced.message, /on-premises mastered Directory Sync objects/);
+});

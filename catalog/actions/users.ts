@@ -216,7 +216,8 @@ export const userSetAttributes = defineAction({
   input: z.strictObject({
     user: userRef,
     attributes: z
-      .record(z.enum(extensionAttributeKeys), z.string().max(1024).nullable())
+      // partialRecord: zod 4's record over an enum demands every key.
+      .partialRecord(z.enum(extensionAttributeKeys), z.string().max(1024).nullable())
       .refine((r) => Object.keys(r).length > 0, 'give at least one attribute')
       .describe('Attributes to set, e.g. {"extensionAttribute1": "Pilot"}; null clears one'),
   }),

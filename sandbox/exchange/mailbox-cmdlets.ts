@@ -6,7 +6,7 @@ import { createUnlicensedMailbox, formatSize, mailboxOf, type Mailbox, type Mail
 import { newUser } from '../seed.ts';
 import type { User } from '../store.ts';
 import { applyMulti, bool, ExoError, has, invalidParam, multi, notFoundExo, registerCmdlets, str, type CmdletParams, type ExoCtx } from './invoke.ts';
-import { names, primarySmtp, resolveMailbox, resolveRecipient, resolveTrustee, recipientName } from './recipients.ts';
+import { names, primarySmtp, resolveMailbox, resolveRecipient, resolveSendAsTarget, resolveTrustee, recipientName } from './recipients.ts';
 
 const TYPE_PARAM: Record<string, MailboxType> = { regular: 'UserMailbox', shared: 'SharedMailbox', room: 'RoomMailbox', equipment: 'EquipmentMailbox' };
 
@@ -291,32 +291,32 @@ registerCmdlets({
     ctx.mutated('mailbox.removeFullAccess', user.id, trustee.id);
   },
   'Get-RecipientPermission': (ctx, p) => {
-    const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
-    const rows = [{ Identity: user.mailNickname, Trustee: 'NT AUTHORITY\\SELF', AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false, InheritanceType: 'None' }];
-    for (const id of mbx.sendAs) rows.push({ Identity: user.mailNickname, Trustee: ctx.store.userById(id)?.userPrincipalName ?? id, AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false, InheritanceType: 'None' });
+    const target = resolveSendAsTarget(ctx, str(p, 'Identity', true));
+    const row = (trustee: string) => ({ Identity: target.name, Trustee: trustee, AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false, InheritanceType: 'None' });
+    const rows = [row('NT AUTHORITY\\SELF'), ...target.sendAs.map((id) => row(ctx.store.userById(id)?.userPrincipalName ?? id))];
     const trustee = str(p, 'Trustee');
     return trustee ? rows.filter((r) => r.Trustee === resolveTrustee(ctx, trustee).userPrincipalName) : rows;
   },
   'Add-RecipientPermission': (ctx, p) => {
-    const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
+    const target = resolveSendAsTarget(ctx, str(p, 'Identity', true));
     const trustee = resolveTrustee(ctx, str(p, 'Trustee', true));
-    if (mbx.sendAs.includes(trustee.id)) {
-      ctx.warnings.push(`The appropriate access control entry is already present on the object "${user.mailNickname}" for account "${trustee.userPrincipalName}".`);
+    if (target.sendAs.includes(trustee.id)) {
+      ctx.warnings.push(`The appropriate access control entry is already present on the object "${target.name}" for account "${trustee.userPrincipalName}".`);
       return [];
     }
-    mbx.sendAs.push(trustee.id);
-    ctx.mutated('mailbox.addSendAs', user.id, trustee.id);
-    return [{ Identity: user.mailNickname, Trustee: trustee.userPrincipalName, AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false, InheritanceType: 'None' }];
+    target.set([...target.sendAs, trustee.id]);
+    ctx.mutated('mailbox.addSendAs', target.id, trustee.id);
+    return [{ Identity: target.name, Trustee: trustee.userPrincipalName, AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false, InheritanceType: 'None' }];
   },
   'Remove-RecipientPermission': (ctx, p) => {
-    const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
+    const target = resolveSendAsTarget(ctx, str(p, 'Identity', true));
     const trustee = resolveTrustee(ctx, str(p, 'Trustee', true));
-    if (!mbx.sendAs.includes(trustee.id)) {
-      ctx.warnings.push(`Can't remove the access control entry on the object "${user.mailNickname}" for account "${trustee.userPrincipalName}" because the ACE doesn't exist on the object.`);
+    if (!target.sendAs.includes(trustee.id)) {
+      ctx.warnings.push(`Can't remove the access control entry on the object "${target.name}" for account "${trustee.userPrincipalName}" because the ACE doesn't exist on the object.`);
       return;
     }
-    mbx.sendAs = mbx.sendAs.filter((id) => id !== trustee.id);
-    ctx.mutated('mailbox.removeSendAs', user.id, trustee.id);
+    target.set(target.sendAs.filter((id) => id !== trustee.id));
+    ctx.mutated('mailbox.removeSendAs', target.id, trustee.id);
   },
   'Get-MailboxAutoReplyConfiguration': (ctx, p) => {
     const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));

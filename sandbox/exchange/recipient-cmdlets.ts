@@ -27,6 +27,7 @@ function groupView(ctx: ExoCtx, g: Group): Record<string, unknown> {
     ...recipientView(ctx, { kind: 'group', group: g }),
     GroupType: g.securityEnabled ? 'Universal, SecurityEnabled' : 'Universal',
     ManagedBy: names(ctx, state.managedBy),
+    GrantSendOnBehalfTo: names(ctx, state.grantSendOnBehalfTo ?? []),
     RequireSenderAuthenticationEnabled: state.requireSenderAuthenticationEnabled,
     Description: g.description ? [g.description] : [],
   };
@@ -93,11 +94,11 @@ registerCmdlets({
     if (hidden !== undefined) state.hiddenFromAddressLists = hidden;
     const auth = bool(p, 'RequireSenderAuthenticationEnabled');
     if (auth !== undefined) state.requireSenderAuthenticationEnabled = auth;
+    const ids = (xs: string[]) => xs.map((x) => resolveTrustee(ctx, x).id);
     const managedBy = multi(p, 'ManagedBy');
-    if (managedBy) {
-      const ids = (xs: string[]) => xs.map((x) => resolveTrustee(ctx, x).id);
-      state.managedBy = applyMulti(state.managedBy, { set: managedBy.set && ids(managedBy.set), add: ids(managedBy.add), remove: ids(managedBy.remove) });
-    }
+    if (managedBy) state.managedBy = applyMulti(state.managedBy, { set: managedBy.set && ids(managedBy.set), add: ids(managedBy.add), remove: ids(managedBy.remove) });
+    const onBehalf = multi(p, 'GrantSendOnBehalfTo');
+    if (onBehalf) state.grantSendOnBehalfTo = applyMulti(state.grantSendOnBehalfTo ?? [], { set: onBehalf.set && ids(onBehalf.set), add: ids(onBehalf.add), remove: ids(onBehalf.remove) });
     const smtp = str(p, 'PrimarySmtpAddress');
     if (smtp && smtp.toLowerCase() !== group.mail?.toLowerCase()) {
       addressTaken(ctx, smtp);

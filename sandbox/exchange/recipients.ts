@@ -21,6 +21,9 @@ export interface DistributionGroupState {
   managedBy: string[];
   hiddenFromAddressLists: boolean;
   requireSenderAuthenticationEnabled: boolean;
+  /** User ids with Send As on the group (absent in state saved before it existed). */
+  sendAs?: string[];
+  grantSendOnBehalfTo?: string[];
 }
 
 export interface MailUserState {
@@ -92,6 +95,20 @@ export function resolveMailbox(ctx: ExoCtx, identity: unknown): { user: User; mb
   const r = resolveRecipient(ctx, identity);
   if (r.kind !== 'mailbox') throw notFoundExo(identity, ctx);
   return { user: r.user, mbx: r.mbx };
+}
+
+/**
+ * Where Send As is kept for a -Identity of the RecipientPermission cmdlets: a mailbox, or a distribution /
+ * mail-enabled security group. Anything else is not found, as in EXO.
+ */
+export function resolveSendAsTarget(ctx: ExoCtx, identity: unknown): { name: string; id: string; sendAs: string[]; set(ids: string[]): void } {
+  const r = resolveRecipient(ctx, identity);
+  if (r.kind === 'mailbox') return { name: r.user.mailNickname, id: r.user.id, sendAs: r.mbx.sendAs, set: (ids) => (r.mbx.sendAs = ids) };
+  if (r.kind === 'group' && !r.group.groupTypes.includes('Unified')) {
+    const state = dgStateOf(ctx, r.group);
+    return { name: r.group.mailNickname, id: r.group.id, sendAs: state.sendAs ?? [], set: (ids) => (state.sendAs = ids) };
+  }
+  throw notFoundExo(identity, ctx);
 }
 
 /** A user-like trustee (for permissions): any user, by any identity. */

@@ -27,6 +27,36 @@ export interface AuthMethod {
 interface AuthState {
   methods: AuthMethod[];
   perUserMfaState: 'disabled' | 'enabled' | 'enforced';
+  /** signInPreferences; absent = Microsoft-managed defaults (system-preferred on, default derived from the methods). */
+  preferred?: string | null;
+  systemPreferred?: boolean;
+}
+
+/** userDefaultAuthenticationMethodType values and the registered method each one needs. */
+const PREFERRED_NEEDS: Record<string, (m: AuthMethod) => boolean> = {
+  push: (m) => m['@odata.type'] === '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+  oath: (m) => m['@odata.type'] === '#microsoft.graph.softwareOathAuthenticationMethod' || m['@odata.type'] === '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+  sms: (m) => m['phoneType'] === 'mobile',
+  voiceMobile: (m) => m['phoneType'] === 'mobile',
+  voiceAlternateMobile: (m) => m['phoneType'] === 'alternateMobile',
+  voiceOffice: (m) => m['phoneType'] === 'office',
+};
+
+/** The strongest registered second factor, as system-preferred MFA would pick it. */
+function strongestMethod(state: AuthState): string | null {
+  for (const kind of ['push', 'oath', 'voiceOffice', 'sms', 'voiceAlternateMobile']) if (state.methods.some(PREFERRED_NEEDS[kind]!)) return kind;
+  return null;
+}
+
+function signInPreferencesView(state: AuthState): Record<string, unknown> {
+  const preferred = state.preferred !== undefined ? state.preferred : strongestMethod(state);
+  // A default whose method has since been removed is no longer usable.
+  const usable = preferred && state.methods.some(PREFERRED_NEEDS[preferred]!) ? preferred : null;
+  return {
+    isSystemPreferredAuthenticationMethodEnabled: state.systemPreferred ?? true,
+    userPreferredMethodForSecondaryAuthentication: usable,
+    systemPreferredAuthenticationMethod: (state.systemPreferred ?? true) ? strongestMethod(state) : null,
+  };
 }
 
 /** Seeded users mostly have Authenticator and a mobile phone; derived from the id so it costs nothing until touched. */
@@ -198,6 +228,42 @@ export function registerAuthenticationRoutes(router: Router): void {
       },
     },
     ...KINDS.flatMap(kindRoutes),
+    {
+      method: 'GET',
+      path: '/users/:id/authentication/signInPreferences',
+      permissions: READ,
+      betaOnly: true,
+      handler: (ctx) => {
+        const user = requireUser(ctx, ctx.params['id']!);
+        return { status: 200, body: { '@odata.context': odataContext(ctx, `users('${user.id}')/authentication/signInPreferences`), ...signInPreferencesView(authState(ctx, user)) } };
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/users/:id/authentication/signInPreferences',
+      permissions: WRITE,
+      betaOnly: true,
+      handler: (ctx) => {
+        const user = requireUser(ctx, ctx.params['id']!);
+        const state = authState(ctx, user);
+        const body = bodyObject(ctx);
+        for (const k of Object.keys(body))
+          if (k !== 'userPreferredMethodForSecondaryAuthentication' && k !== 'isSystemPreferredAuthenticationMethodEnabled')
+            throw badRequest(`The property '${k}' does not exist on type 'microsoft.graph.signInPreferences'. Make sure to only use property names that are defined by the type.`);
+        const system = body['isSystemPreferredAuthenticationMethodEnabled'];
+        if (system !== undefined && typeof system !== 'boolean') throw badRequest("Invalid value specified for property 'isSystemPreferredAuthenticationMethodEnabled'.");
+        const method = body['userPreferredMethodForSecondaryAuthentication'];
+        if (method !== undefined) {
+          if (typeof method !== 'string' || !(method in PREFERRED_NEEDS)) throw badRequest("Invalid value specified for property 'userPreferredMethodForSecondaryAuthentication'.");
+          // Entra refuses a default the user has not registered (the exact message is a sandbox choice).
+          if (!state.methods.some(PREFERRED_NEEDS[method]!)) throw badRequest(`The user does not have a registered authentication method for '${method}'.`);
+          state.preferred = method;
+        }
+        if (typeof system === 'boolean') state.systemPreferred = system;
+        ctx.mutated('user.setSignInPreferences', user.id);
+        return { status: 204 };
+      },
+    },
     {
       method: 'GET',
       path: '/users/:id/authentication/requirements',

@@ -9,7 +9,7 @@ import type { User } from '../store.ts';
 import { newUser } from '../seed.ts';
 import { memberOfRoutes } from './directory.ts';
 import { bodyObject, checkWritable, collection, countReply, entity, odataContext, refId, replicated, requireDirectoryObject, requireUser, stringProp, boolProp } from './common.ts';
-import { directoryObjectView, DIRECTORY_OBJECT_TYPE, USER_READ_ONLY, USER_TYPE, USER_WRITABLE, userExpanders, userView } from './views.ts';
+import { directoryObjectView, DIRECTORY_OBJECT_TYPE, EXTENSION_ATTRIBUTES, USER_READ_ONLY, USER_TYPE, USER_WRITABLE, userExpanders, userView } from './views.ts';
 
 /** Entra's default password policy: 8-256 characters, three of lower, upper, digit, symbol. */
 export function passwordOk(pw: string): boolean {
@@ -40,6 +40,25 @@ const STRING_FIELDS = [
   'employeeHireDate', 'employeeLeaveDateTime',
 ] as const;
 
+/**
+ * onPremisesExtensionAttributes merges: only the attributes named change, null clears one. Entra refuses
+ * them on a user synchronised from on-premises AD (they are mastered there).
+ */
+function copyExtensionAttributes(user: User, value: unknown): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidProperty('onPremisesExtensionAttributes', 'User');
+  if (user.onPremisesSyncEnabled)
+    throw badRequest('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.');
+  const next = { ...user._extensionAttributes };
+  for (const [k, v] of Object.entries(value)) {
+    if (!EXTENSION_ATTRIBUTES.includes(k))
+      throw badRequest(`Property '${k}' does not exist as a declared property or extension property.`);
+    if (v !== null && (typeof v !== 'string' || v.length > 1024)) throw invalidProperty(`onPremisesExtensionAttributes.${k}`, 'User');
+    if (v === null || v === '') delete next[k];
+    else next[k] = v;
+  }
+  user._extensionAttributes = next;
+}
+
 /** Copies the plain writable fields of a create / update body onto a user, validating types. */
 function copyFields(user: User, body: Record<string, unknown>): void {
   for (const key of STRING_FIELDS) {
@@ -56,6 +75,7 @@ function copyFields(user: User, body: Record<string, unknown>): void {
     if (key === 'businessPhones' && v.length > 1) throw badRequest("Invalid value specified for property 'businessPhones' of resource 'User'. Only one business phone is supported.");
     user[key] = v as string[];
   }
+  if ('onPremisesExtensionAttributes' in body) copyExtensionAttributes(user, body['onPremisesExtensionAttributes']);
   if ('userType' in body) {
     if (body['userType'] !== 'Member' && body['userType'] !== 'Guest') throw invalidProperty('userType', 'User');
     user.userType = body['userType'];

@@ -7,7 +7,7 @@ import type { Expanders } from './common.ts';
 export const USER_WRITABLE = new Set([
   'accountEnabled', 'ageGroup', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeHireDate',
   'employeeLeaveDateTime', 'employeeId', 'employeeType', 'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation',
-  'onPremisesImmutableId', 'otherMails', 'passwordPolicies', 'passwordProfile', 'postalCode', 'preferredLanguage', 'state', 'streetAddress',
+  'onPremisesImmutableId', 'onPremisesExtensionAttributes', 'otherMails', 'passwordPolicies', 'passwordProfile', 'postalCode', 'preferredLanguage', 'state', 'streetAddress',
   'surname', 'usageLocation', 'userPrincipalName', 'userType',
 ]);
 export const USER_READ_ONLY = new Set([
@@ -42,8 +42,16 @@ export const DIRECTORY_OBJECT_TYPE: TypeInfo = {
   advancedOnly: true,
 };
 
+export const EXTENSION_ATTRIBUTES = Array.from({ length: 15 }, (_, i) => `extensionAttribute${i + 1}`);
+
+/** Graph always answers all fifteen, null when unset. */
+function extensionAttributesView(user: User): Record<string, string | null> {
+  return Object.fromEntries(EXTENSION_ATTRIBUTES.map((k) => [k, user._extensionAttributes?.[k] ?? null]));
+}
+
 export function userView(_store: TenantStore, user: User): Record<string, unknown> {
   const v = publicView(user);
+  v['onPremisesExtensionAttributes'] = extensionAttributesView(user);
   v['assignedPlans'] = assignedPlans(user);
   v['passwordProfile'] = null;
   return v;
