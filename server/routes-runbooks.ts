@@ -1,7 +1,7 @@
 // Runbooks: drafts, validation, immutable published versions, diff, archive, clone, import /
 // export, custom actions offered to operators, and the action catalog.
 import { z } from 'zod';
-import { catalog } from '../catalog/index.ts';
+import { catalogJson } from '../catalog/index.ts';
 import { validateRunbook } from '../workflows/validate.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
@@ -46,21 +46,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     if (p.grants.length === 0) throw new HttpError(403, 'you have no role on any tenant yet: ask an admin');
   };
 
-  api.route({ method: 'get', path: '/api/actions', tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any' }, () =>
-    [...catalog.values()].map((a) => ({
-      id: a.id,
-      title: a.title,
-      category: a.category,
-      description: a.description,
-      permissions: a.permissions,
-      otherPermissions: a.otherPermissions ?? [],
-      bulk: a.bulk,
-      undo: a.undo,
-      secretFields: a.secretFields ?? [],
-      input: z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }),
-      output: z.toJSONSchema(a.output, { unrepresentable: 'any' }),
-    })),
-  );
+  api.route({ method: 'get', path: '/api/actions', tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any' }, () => catalogJson());
 
   api.route(
     { method: 'get', path: '/api/runbooks', tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }) },
