@@ -39,6 +39,15 @@ const def = (nodes: unknown[], edges: unknown[], inputs: unknown[] = []): Runboo
   ({ name: 'interpreter test', inputs, nodes, edges }) as RunbookDefinitionInput;
 const done = (s: RunState) => ['succeeded', 'failed', 'cancelled'].includes(s.status);
 
+/** A search attribute as visibility shows it, once it has `length` values (visibility may lag a moment). */
+async function visible(h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }, name: string, length: number): Promise<unknown> {
+  for (let i = 0; ; i++) {
+    const v = (await h.describe()).searchAttributes[name] as unknown[] | undefined;
+    if ((v?.length ?? 0) >= length || i > 50) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function userCount(userPrincipalName: string): Promise<number> {
   const res = await env.graph.api('/users').filter(`userPrincipalName eq '${userPrincipalName}'`).get();
   return res.value.length;
@@ -162,6 +171,15 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const one = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) === 1);
     assert.equal(one.nodes.ask!.status, 'waiting-approval', 'one of two approvals is not enough');
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'deputy@contoso.com' });
+    assert.equal((await h.result()).nodes.yes!.status, 'succeeded');
+  });
+
+  it('escalates to another approver group when nobody decides in time', async () => {
+    const h = await env.start(approvalGraph({ escalation: { after: '1s', approvers: { groups: ['IT Managers'] } } }));
+    const escalated = await env.waitFor(h, (s) => s.nodes.ask?.approval?.pendingApprovers.includes('group:IT Managers') ?? false);
+    assert.deepEqual(escalated.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
+    assert.deepEqual(await visible(h, 'TenantflowPendingApprovers', 3), ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', comment: 'escalated and approved' });
     assert.equal((await h.result()).nodes.yes!.status, 'succeeded');
   });
 
