@@ -90,10 +90,12 @@ function run(name: string, script: string): ChildProcess {
   child.stdout?.on('data', (d: Buffer) => process.stdout.write(prefix(d)));
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(prefix(d)));
   child.once('exit', (code) => {
-    if (!stopping) {
+    // Ctrl-C reaches the children too; give our own SIGINT handler a moment to claim the stop.
+    setTimeout(() => {
+      if (stopping) return;
       console.error(`tenantflow: the ${name} stopped (exit ${code}); stopping everything`);
       void stopAll(1);
-    }
+    }, 200);
   });
   children.push(child);
   return child;
