@@ -1,5 +1,6 @@
-// Microsoft identity platform, the part a daemon app uses: OpenID discovery, the v2.0
-// client-credentials token endpoint, and validation of the tokens it issues on every API surface.
+// Microsoft identity platform: OpenID discovery, the v2.0 token endpoint (client credentials with
+// a secret or a certificate assertion; authorization codes in oidc.ts), and validation of the
+// tokens it issues on every API surface.
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { RESOURCES, rolesFor, type ResourceName } from './permissions.ts';
 import type { TenantStore } from './store.ts';
 import type { Caller } from './router.ts';
 import { GraphError, invalidToken } from './errors.ts';
+import { checkClientAssertion, redeemAuthorizationCode } from './oidc.ts';
 
 export interface SigningKey {
   privateKeyPem: string;
@@ -49,7 +51,7 @@ export interface TokenError {
   body: Record<string, unknown>;
 }
 
-function tokenError(status: number, error: string, code: number, description: string, correlationId: string, nowMs: number): TokenError {
+export function tokenError(status: number, error: string, code: number, description: string, correlationId: string, nowMs: number): TokenError {
   const traceId = randomUUID();
   return {
     status,
@@ -73,7 +75,7 @@ export function resourceOfScope(scope: string, store: TenantStore): { resource: 
   if (res === RESOURCES.graph || res === '00000003-0000-0000-c000-000000000000' || res === 'https://graph.microsoft.com/v1.0') return { resource: 'graph', audience: RESOURCES.graph };
   if (res === RESOURCES.exchange || res === 'https://outlook.office.com' || res === '00000002-0000-0ff1-ce00-000000000000') return { resource: 'exchange', audience: RESOURCES.exchange };
   const tenantName = store.info.initialDomain.split('.')[0]!;
-  if (res === `https://${tenantName}.sharepoint.com` || res === `https://${tenantName}-admin.sharepoint.com` || res === '00000003-0000-0ff1-ce00-000000000000') {
+  if (res === `https://${tenantName}.sharepoint.com` || res === `https://${tenantName}-admin.sharepoint.com` || res === `https://${tenantName}-my.sharepoint.com` || res === '00000003-0000-0ff1-ce00-000000000000') {
     return { resource: 'sharepoint', audience: `https://${tenantName}.sharepoint.com` };
   }
   return undefined;
@@ -88,13 +90,15 @@ export function issueToken(
   key: SigningKey,
   nowMs: number,
   correlationId: string,
+  /** The sandbox's URL: client assertions must name this tenant's token endpoint as audience. */
+  baseUrl = '',
 ): { status: 200; body: Record<string, unknown> } | TokenError {
   if (!store) {
     return tokenError(400, 'invalid_request', 90002, `Tenant '${tenantInPath}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`, correlationId, nowMs);
   }
   const grant = form.get('grant_type');
-  if (grant !== 'client_credentials') {
-    return tokenError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant ?? ''}'. The sandbox supports client_credentials only.`, correlationId, nowMs);
+  if (grant !== 'client_credentials' && grant !== 'authorization_code') {
+    return tokenError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant ?? ''}'. The sandbox supports client_credentials and authorization_code.`, correlationId, nowMs);
   }
   const clientId = form.get('client_id') ?? '';
   const app = store.appByClientId(clientId);
@@ -105,16 +109,23 @@ export function issueToken(
     return tokenError(400, 'unauthorized_client', 7000112, `Application '${app.appId}'(${app.displayName}) is disabled.`, correlationId, nowMs);
   }
   const secret = form.get('client_secret');
-  if (!secret) {
-    return tokenError(401, 'invalid_client', 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.", correlationId, nowMs);
+  if (form.has('client_assertion') || form.has('client_assertion_type')) {
+    const refused = checkClientAssertion(form, store, app, baseUrl, nowMs, correlationId);
+    if (refused) return refused;
+  } else if (!secret) {
+    return grant === 'client_credentials'
+      ? tokenError(401, 'invalid_client', 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.", correlationId, nowMs)
+      : tokenError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", correlationId, nowMs);
+  } else {
+    const matching = app.secrets.find((s) => s.secretText === secret);
+    if (!matching) {
+      return tokenError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`, correlationId, nowMs);
+    }
+    if (Date.parse(matching.endDateTime) < nowMs) {
+      return tokenError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create new keys for your app.`, correlationId, nowMs);
+    }
   }
-  const matching = app.secrets.find((s) => s.secretText === secret);
-  if (!matching) {
-    return tokenError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`, correlationId, nowMs);
-  }
-  if (Date.parse(matching.endDateTime) < nowMs) {
-    return tokenError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create new keys for your app.`, correlationId, nowMs);
-  }
+  if (grant === 'authorization_code') return redeemAuthorizationCode(form, store, app, key, baseUrl, nowMs, correlationId);
   const scope = form.get('scope') ?? '';
   const scopes = scope.split(' ').filter(Boolean);
   if (scopes.length !== 1 || !/\/\.default$/i.test(scopes[0]!)) {
@@ -168,7 +179,8 @@ export function openIdConfiguration(baseUrl: string, tenantId: string): Record<s
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${t}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'tid', 'ver', 'at_hash', 'c_hash'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email', 'oid'],
+    code_challenge_methods_supported: ['plain', 'S256'],
     kerberos_endpoint: `${t}/kerberos`,
     tenant_region_scope: 'NA',
     cloud_instance_name: 'microsoftonline.com',

@@ -21,6 +21,8 @@ import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
 import { registerDeviceRoutes } from './graph/devices.ts';
 import { registerTeamsRoutes } from './graph/teams.ts';
+import { registerSiteRoutes } from './graph/sites.ts';
+import { sharepointSurface } from './sharepoint/rest.ts';
 import type { FaultConfig } from './faults.ts';
 import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
@@ -69,6 +71,11 @@ export interface Sandbox {
   graphBaseUrl: string;
   /** `${url}/adminapi/beta/${tenantId}`: POST /InvokeCommand. */
   exchangeBaseUrl: string;
+  /**
+   * Where the sandbox serves a SharePoint URL's REST API: https://contoso-admin.sharepoint.com ->
+   * ${url}/_sharepoint/contoso-admin.sharepoint.com (append /_api/...). Site URLs keep their real form.
+   */
+  sharepointUrl(url: string): string;
   /** The CA that signed the sandbox's certificate: pass it to trustSandboxCa. */
   caPem: string;
   /** The demo tenant and its app registration, granted every permission the catalog needs. */
@@ -103,6 +110,7 @@ function registerGraph(rt: Runtime): void {
   registerApplicationRoutes(rt.graph);
   registerDeviceRoutes(rt.graph);
   registerTeamsRoutes(rt.graph);
+  registerSiteRoutes(rt.graph);
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -122,7 +130,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   );
   registerGraph(rt);
   rt.throttler = createThrottler(rt);
-  const surfaces: Surface[] = [batchSurface(), exchangeSurface()];
+  const surfaces: Surface[] = [batchSurface(), exchangeSurface(), sharepointSurface()];
   const admin = createAdmin(rt);
   const server = createSandboxServer(rt, admin, certs, surfaces);
   const host = opts.host ?? '127.0.0.1';
@@ -150,6 +158,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     graphBaseUrl: `${rt.baseUrl}/v1.0`,
     get exchangeBaseUrl() {
       return `${rt.baseUrl}/adminapi/beta/${rt.demo.tenantId}`;
+    },
+    sharepointUrl: (url: string) => {
+      const u = new URL(url);
+      return `${rt.baseUrl}/_sharepoint/${u.host}${u.pathname.replace(/\/$/, '')}`;
     },
     caPem: certs.caPem,
     get tenant() {

@@ -78,7 +78,7 @@ export const GRAPH_PERMISSIONS = [
 ] as const;
 
 export const EXCHANGE_PERMISSIONS = ['Exchange/Exchange.ManageAsApp'] as const;
-export const SHAREPOINT_PERMISSIONS = ['SharePoint/Sites.FullControl.All', 'SharePoint/Sites.Read.All'] as const;
+export const SHAREPOINT_PERMISSIONS = ['SharePoint/Sites.FullControl.All', 'SharePoint/Sites.Manage.All', 'SharePoint/Sites.ReadWrite.All', 'SharePoint/Sites.Read.All'] as const;
 
 /** Everything the action catalog needs: the demo app gets all of it. */
 export const ALL_PERMISSIONS: string[] = [...GRAPH_PERMISSIONS, ...EXCHANGE_PERMISSIONS, ...SHAREPOINT_PERMISSIONS];

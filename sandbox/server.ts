@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { issueToken, jwks, openIdConfiguration } from './auth.ts';
+import { authorize } from './oidc.ts';
 import { AdminError, handleAdmin, type SandboxAdmin } from './admin.ts';
 import { dispatchGraph } from './graph/dispatch.ts';
 import { GraphError, errorBody } from './errors.ts';
@@ -77,7 +78,8 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
     const rawBody = await readBody(req);
     let body: unknown;
     try {
-      body = parseBody(rawBody, headers['content-type']);
+      // A drive item's /content is the file's bytes, whatever its content type says.
+      body = /\/content$/i.test(path) ? rawBody : parseBody(rawBody, headers['content-type']);
     } catch {
       const err = new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
       const id = randomUUID();
@@ -130,7 +132,7 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
       return;
     }
 
-    if (identity(rt, method, path, headers, body, res)) return;
+    if (identity(rt, method, url, headers, body, res)) return;
     send(res, 404, { error: { code: 'NotFound', message: `The sandbox does not serve ${method} ${path}.` } });
   };
 
@@ -144,12 +146,13 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
 }
 
 /** login.microsoftonline.com, the parts MSAL uses for a confidential client. */
-function identity(rt: Runtime, method: string, path: string, headers: Record<string, string | undefined>, body: unknown, res: ServerResponse): boolean {
+function identity(rt: Runtime, method: string, url: URL, headers: Record<string, string | undefined>, body: unknown, res: ServerResponse): boolean {
+  const path = url.pathname;
   const started = performance.now();
   const log = (status: number, surface: 'token' | 'discovery', appId?: string, tenantId?: string): void => {
     rt.log.add({ time: new Date(rt.now()).toISOString(), surface, method, path, status, durationMs: Math.round(performance.now() - started), requestId: randomUUID(), clientRequestId: headers['client-request-id'], appId, tenantId });
   };
-  const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token|discovery\/instance)$/.exec(path);
+  const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|discovery\/instance)$/.exec(path);
   if (!m) return false;
   const [, tenantPart, what] = m as unknown as [string, string, string];
   const common = ['common', 'organizations', 'consumers'].includes(tenantPart.toLowerCase());
@@ -184,9 +187,15 @@ function identity(rt: Runtime, method: string, path: string, headers: Record<str
   }
   if (what === 'oauth2/v2.0/token' && method === 'POST') {
     const form = body instanceof URLSearchParams ? body : new URLSearchParams();
-    const out = issueToken(form, store, tenantPart, rt.signing, rt.now(), correlationId);
+    const out = issueToken(form, store, tenantPart, rt.signing, rt.now(), correlationId, rt.baseUrl);
     send(res, out.status, out.body, { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': randomUUID(), 'client-request-id': correlationId });
     log(out.status, 'token', form.get('client_id') ?? undefined, store?.info.id);
+    return true;
+  }
+  if (what === 'oauth2/v2.0/authorize' && method === 'GET') {
+    const out = authorize(store, tenantPart, url, rt.now(), correlationId);
+    send(res, out.status, out.body, out.headers);
+    log(out.status, 'token', url.searchParams.get('client_id') ?? undefined, store?.info.id);
     return true;
   }
   return false;

@@ -77,3 +77,31 @@ export function sandboxExchange(sandbox: Sandbox, creds: ClientCredentials = san
     return { value: body.value ?? [], warnings: body['@adminapi.warnings'] ?? [] };
   };
 }
+
+export interface SharePointReply {
+  status: number;
+  /** Parsed JSON (odata=nometadata unless the call asked for verbose), or undefined for 204. */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * Calls the SharePoint REST API of a real-looking URL (https://contoso-admin.sharepoint.com/_api/…) on the
+ * sandbox, with an app-only token for `resource` (default: the URL's own host), as PnP and the CLI do.
+ */
+export function sandboxSharePoint(
+  sandbox: Sandbox,
+  creds: ClientCredentials = sandbox.tenant,
+): (method: string, url: string, body?: unknown, opts?: { resource?: string; accept?: string }) => Promise<SharePointReply> {
+  const credential = sandboxCredential(sandbox, creds);
+  return async (method, url, body, opts = {}) => {
+    const u = new URL(url);
+    const token = await credential.getToken(`${opts.resource ?? `https://${u.host}`}/.default`);
+    const res = await fetch(`${sandbox.sharepointUrl(`${u.origin}${u.pathname.replace(/\/_api\/.*$/, '')}`)}${u.pathname.slice(u.pathname.indexOf('/_api/'))}${u.search}`, {
+      method,
+      headers: { authorization: `Bearer ${token!.token}`, accept: opts.accept ?? 'application/json;odata=nometadata', 'content-type': 'application/json;odata=nometadata' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}

@@ -1,0 +1,378 @@
+// The SharePoint REST API of the tenant's hosts, served at ${url}/_sharepoint/{host}/{site path}/_api/...:
+// modern site creation (SPSiteManager), tenant administration on the -admin host (SPO.Tenant site
+// properties, site collection admins, deleted sites, OneDrive provisioning through the profile loader)
+// and per-site reads (web, site, site users, recycle bin).
+//
+// Tokens: app-only tokens for the tenant's SharePoint resource (https://{tenant}.sharepoint.com,
+// -admin or -my, all issued with the root host as audience); SharePoint roles Sites.FullControl.All
+// (administration) and Sites.Read/ReadWrite/Manage.All (site reads and recycle bin).
+import { randomUUID } from 'node:crypto';
+import { verifyBearer } from '../auth.ts';
+import type { Caller } from '../router.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Surface } from '../server.ts';
+import type { TenantStore, User } from '../store.ts';
+import {
+  adminHost,
+  allSites,
+  createSite,
+  myHost,
+  provisionPersonalSite,
+  purgeSite,
+  rootHost,
+  SHARING_CAPABILITIES,
+  siteById,
+  siteByUrl,
+  storageUsedMB,
+  type SharingCapability,
+  type Site,
+} from './model.ts';
+
+class SpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const notFound = (): SpError => new SpError(404, '-2147024894, System.IO.FileNotFoundException', 'File Not Found.');
+const badArg = (message: string): SpError => new SpError(400, '-2147024809, System.ArgumentException', message);
+const denied = (): SpError => new SpError(403, '-2147024891, System.UnauthorizedAccessException', 'Attempted to perform an unauthorized operation.');
+
+const READ_ROLES = ['Sites.Read.All', 'Sites.ReadWrite.All', 'Sites.Manage.All', 'Sites.FullControl.All'];
+const WRITE_ROLES = ['Sites.ReadWrite.All', 'Sites.Manage.All', 'Sites.FullControl.All'];
+const ADMIN_ROLES = ['Sites.FullControl.All'];
+
+interface SpCtx {
+  rt: Runtime;
+  store: TenantStore;
+  caller: Caller;
+  host: string;
+  /** Absolute URL of the site the request addresses (host + path before /_api). */
+  siteUrl: string;
+  api: string;
+  method: string;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+  nowIso: string;
+  mutated(op: string, ...ids: string[]): void;
+}
+
+const need = (ctx: SpCtx, roles: string[]): void => {
+  if (!roles.some((r) => ctx.caller.roles.has(r))) throw denied();
+};
+const adminOnly = (ctx: SpCtx): void => {
+  if (ctx.host !== adminHost(ctx.store)) throw new SpError(404, '-1, Microsoft.SharePoint.Client.ResourceNotFoundException', `Cannot find resource for the request ${ctx.api.split('/').pop()}.`);
+  need(ctx, ADMIN_ROLES);
+};
+
+const loginName = (u: User): string => `i:0#.f|membership|${u.userPrincipalName.toLowerCase()}`;
+
+/** A user from a login name (i:0#.f|membership|upn), a UPN or an email address. */
+function userOf(ctx: SpCtx, ref: unknown): User {
+  if (typeof ref !== 'string' || !ref) throw badArg('The user is required.');
+  const upn = ref.includes('|') ? ref.split('|').pop()! : ref;
+  const user = ctx.store.findUser(upn) ?? [...ctx.store.users.values()].find((u) => u.mail?.toLowerCase() === upn.toLowerCase());
+  if (!user) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', `The user does not exist or is not unique.`);
+  return user;
+}
+
+function requireSiteByUrl(ctx: SpCtx, url: unknown, opts: { deleted?: boolean } = {}): Site {
+  if (typeof url !== 'string' || !/^https:\/\//i.test(url)) throw badArg('The url must be an absolute https URL of a site.');
+  const site = siteByUrl(ctx.store, url, opts);
+  if (!site) throw notFound();
+  return site;
+}
+
+function sharingOf(v: unknown): SharingCapability {
+  const byIndex = typeof v === 'number' ? SHARING_CAPABILITIES[v] : SHARING_CAPABILITIES.find((x) => x === v);
+  if (!byIndex) throw badArg(`SharingCapability must be one of ${SHARING_CAPABILITIES.map((x, i) => `${i} (${x})`).join(', ')}.`);
+  return byIndex;
+}
+
+/** SPO.Tenant SiteProperties, the fields the admin center and Get-SPOSite show. */
+function siteProperties(ctx: SpCtx, site: Site): Record<string, unknown> {
+  const owner = site.ownerId ? ctx.store.userById(site.ownerId) : undefined;
+  return {
+    SiteId: site.siteCollectionId,
+    Url: site.url,
+    Title: site.title,
+    Template: site.template,
+    Lcid: site.lcid,
+    Owner: owner ? owner.userPrincipalName : '',
+    OwnerLoginName: owner ? loginName(owner) : '',
+    OwnerEmail: owner?.mail ?? '',
+    GroupId: site.groupId ?? '00000000-0000-0000-0000-000000000000',
+    StorageMaximumLevel: site.storageMaximumLevelMB,
+    StorageWarningLevel: site.storageWarningLevelMB,
+    StorageUsage: storageUsedMB(site),
+    SharingCapability: SHARING_CAPABILITIES.indexOf(site.sharingCapability),
+    LockState: site.lockState,
+    Status: 'Active',
+    LastContentModifiedDate: site.lastModifiedDateTime,
+    IsHubSite: false,
+  };
+}
+
+function spSiteStatus(ctx: SpCtx, url: string): Record<string, unknown> {
+  const site = siteByUrl(ctx.store, url);
+  return site ? { SiteId: site.siteCollectionId, SiteStatus: 2, SiteUrl: site.url } : { SiteId: '00000000-0000-0000-0000-000000000000', SiteStatus: 0, SiteUrl: '' };
+}
+
+const TEMPLATES = new Set(['SITEPAGEPUBLISHING#0', 'STS#3']);
+
+function createModernSite(ctx: SpCtx): Record<string, unknown> {
+  need(ctx, ADMIN_ROLES);
+  const req = (ctx.body['request'] ?? {}) as Record<string, unknown>;
+  const url = String(req['Url'] ?? '');
+  const m = /^https:\/\/([^/]+)\/(sites|teams)\/([A-Za-z0-9_.-]+)\/?$/i.exec(url);
+  if (!m || m[1]!.toLowerCase() !== rootHost(ctx.store)) throw badArg(`The site URL must be https://${rootHost(ctx.store)}/sites/{name} or /teams/{name}.`);
+  const template = String(req['WebTemplate'] ?? 'SITEPAGEPUBLISHING#0');
+  if (!TEMPLATES.has(template)) throw badArg(`WebTemplate ${template} is not supported: use SITEPAGEPUBLISHING#0 (communication site) or STS#3 (team site without a group).`);
+  if (typeof req['Title'] !== 'string' || !req['Title']) throw badArg('Title is required.');
+  // Sandbox choice: an address in use (a live or a deleted site) answers SiteStatus 3 and no site id.
+  if (siteByUrl(ctx.store, url) || siteByUrl(ctx.store, url, { deleted: true })) return { SiteId: '00000000-0000-0000-0000-000000000000', SiteStatus: 3, SiteUrl: url };
+  const owner = userOf(ctx, req['Owner']);
+  const site = createSite(ctx.store, { url: url.replace(/\/$/, ''), title: req['Title'], template, ownerId: owner.id, lcid: Number(req['Lcid'] ?? 1033), description: String(req['Description'] ?? ''), nowIso: ctx.nowIso });
+  ctx.mutated('site.create', site.siteCollectionId);
+  return { SiteId: site.siteCollectionId, SiteStatus: 2, SiteUrl: site.url };
+}
+
+function setSiteAdmin(ctx: SpCtx): void {
+  adminOnly(ctx);
+  const site = requireSiteByUrl(ctx, ctx.body['siteUrl']);
+  const user = userOf(ctx, ctx.body['loginName']);
+  const make = ctx.body['isSiteAdmin'] !== false;
+  if (!make && site.ownerId === user.id) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', 'The primary site collection administrator cannot be removed. Change the owner first.');
+  const has = site.admins.includes(user.id);
+  if (make && !has) site.admins.push(user.id);
+  if (!make && has) site.admins = site.admins.filter((x) => x !== user.id);
+  if (make !== has) ctx.mutated(make ? 'site.addAdmin' : 'site.removeAdmin', site.siteCollectionId, user.id);
+}
+
+function patchSiteProperties(ctx: SpCtx, site: Site): void {
+  const b = ctx.body;
+  const known = new Set(['Title', 'StorageMaximumLevel', 'StorageWarningLevel', 'SharingCapability', 'LockState', 'Owner', 'SetOwnerWithoutUpdatingSecondaryAdmin', '__metadata']);
+  for (const k of Object.keys(b)) if (!known.has(k)) throw badArg(`The property '${k}' does not exist on type 'Microsoft.Online.SharePoint.TenantAdministration.SiteProperties' or cannot be set by the sandbox.`);
+  const next = { ...site };
+  if (typeof b['Title'] === 'string') next.title = b['Title'];
+  if (b['StorageMaximumLevel'] !== undefined) next.storageMaximumLevelMB = Number(b['StorageMaximumLevel']);
+  if (b['StorageWarningLevel'] !== undefined) next.storageWarningLevelMB = Number(b['StorageWarningLevel']);
+  if (!(next.storageMaximumLevelMB > 0) || !(next.storageWarningLevelMB > 0)) throw badArg('Storage levels are positive numbers of megabytes.');
+  if (next.storageWarningLevelMB > next.storageMaximumLevelMB) throw badArg('The storage warning level must not exceed the storage maximum level.');
+  if (next.storageMaximumLevelMB > 26_214_400) throw badArg('The storage maximum level cannot exceed 25 TB (26214400 MB).');
+  if (b['SharingCapability'] !== undefined) next.sharingCapability = sharingOf(b['SharingCapability']);
+  if (b['LockState'] !== undefined) {
+    if (!['Unlock', 'ReadOnly', 'NoAccess'].includes(String(b['LockState']))) throw badArg('LockState must be Unlock, ReadOnly or NoAccess.');
+    next.lockState = b['LockState'] as Site['lockState'];
+  }
+  if (b['Owner'] !== undefined) {
+    const owner = userOf(ctx, b['Owner']);
+    next.ownerId = owner.id;
+    if (!next.admins.includes(owner.id)) next.admins = [...next.admins, owner.id];
+  }
+  Object.assign(site, next);
+  ctx.mutated('site.update', site.siteCollectionId);
+}
+
+const RECYCLE_TYPE = { File: 1, Folder: 5 } as const;
+
+function recycleBinRoute(ctx: SpCtx, site: Site, rest: string): unknown {
+  if (!rest) {
+    need(ctx, READ_ROLES);
+    return site.recycleBin.map((r) => ({ Id: r.id, Title: r.title, LeafName: r.title, DirName: r.dirName, DeletedDate: r.deletedDate, DeletedByEmail: r.deletedByEmail ?? '', ItemType: RECYCLE_TYPE[r.itemType], ItemState: 1, Size: String(r.items.reduce((n, i) => n + i.size, 0)) }));
+  }
+  need(ctx, WRITE_ROLES);
+  if (/^\/DeleteAll$/i.test(rest) && ctx.method === 'POST') {
+    site.recycleBin = [];
+    ctx.mutated('site.emptyRecycleBin', site.siteCollectionId);
+    return null;
+  }
+  const m = /^\('([^']+)'\)\/(Restore|DeleteObject)$/i.exec(rest);
+  if (!m || ctx.method !== 'POST') throw notFound();
+  const entry = site.recycleBin.find((r) => r.id === m[1]);
+  if (!entry) throw new SpError(404, '-2147024809, System.ArgumentException', 'Item does not exist. It may have been deleted by another user.');
+  if (m[2]!.toLowerCase() === 'restore') {
+    const top = entry.items[0]!;
+    if (!top.parentId || !site.items[top.parentId]) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', 'The folder this item was deleted from no longer exists. Restore the folder first.');
+    if (Object.values(site.items).some((x) => x.parentId === top.parentId && x.name.toLowerCase() === top.name.toLowerCase()))
+      throw new SpError(400, '-2130575257, Microsoft.SharePoint.SPException', `A file or folder with the name ${top.name} already exists.`);
+    for (const x of entry.items) site.items[x.id] = x;
+  }
+  site.recycleBin = site.recycleBin.filter((r) => r !== entry);
+  ctx.mutated(m[2]!.toLowerCase() === 'restore' ? 'site.restoreItem' : 'site.purgeItem', site.siteCollectionId, entry.itemId);
+  return null;
+}
+
+/** Routes of one request; returns the body (null = the method returned nothing). */
+function route(ctx: SpCtx): unknown {
+  const api = ctx.api;
+  const post = ctx.method === 'POST';
+  let m: RegExpExecArray | null;
+
+  if (/^SPSiteManager\/create$/i.test(api) && post) return createModernSite(ctx);
+  if (/^SPSiteManager\/status$/i.test(api) && ctx.method === 'GET') {
+    need(ctx, READ_ROLES);
+    return spSiteStatus(ctx, (ctx.query.get('url') ?? '').replace(/^'|'$/g, ''));
+  }
+  if (/^SPSiteManager\/delete$/i.test(api) && post) {
+    need(ctx, ADMIN_ROLES);
+    const site = siteById(ctx.store, String(ctx.body['siteId'] ?? ''));
+    if (!site || site.groupId || site.personalOwnerId) throw notFound();
+    site.deletedDateTime = ctx.nowIso;
+    ctx.mutated('site.delete', site.siteCollectionId);
+    return null;
+  }
+
+  if (/^SPO\.Tenant\/GetSitePropertiesByUrl$/i.test(api) && post) {
+    adminOnly(ctx);
+    return siteProperties(ctx, requireSiteByUrl(ctx, ctx.body['url'] ?? ctx.body['Url']));
+  }
+  if ((m = /^SPO\.Tenant\/sites\('([^']+)'\)$/i.exec(decodeURIComponent(api)))) {
+    adminOnly(ctx);
+    const site = siteById(ctx.store, m[1]!);
+    if (!site) throw notFound();
+    if (ctx.method === 'GET') return siteProperties(ctx, site);
+    if (ctx.method === 'PATCH' || ctx.method === 'MERGE' || (post && ctx.body['__metadata'])) {
+      patchSiteProperties(ctx, site);
+      return undefined;
+    }
+  }
+  if (/^SPO\.Tenant\/SetSiteAdmin$/i.test(api) && post) {
+    setSiteAdmin(ctx);
+    return null;
+  }
+  if (/^SPO\.Tenant\/RemoveSite$/i.test(api) && post) {
+    adminOnly(ctx);
+    const site = requireSiteByUrl(ctx, ctx.body['siteUrl']);
+    if (site.groupId) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', 'This site belongs to a Microsoft 365 group. To delete the site, you must delete the group.');
+    if (site.url === `https://${rootHost(ctx.store)}`) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', 'The root site of the tenant cannot be deleted here.');
+    site.deletedDateTime = ctx.nowIso;
+    ctx.mutated('site.delete', site.siteCollectionId);
+    return { IsComplete: true, PollingInterval: 15000 };
+  }
+  if ((m = /^SPO\.Tenant\/(RestoreDeletedSite|RemoveDeletedSite)$/i.exec(api)) && post) {
+    adminOnly(ctx);
+    const site = requireSiteByUrl(ctx, ctx.body['siteUrl'], { deleted: true });
+    if (m[1]!.toLowerCase() === 'restoredeletedsite') {
+      if (siteByUrl(ctx.store, site.url)) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', `A site already exists at ${site.url}.`);
+      site.deletedDateTime = null;
+      ctx.mutated('site.restore', site.siteCollectionId);
+    } else {
+      purgeSite(ctx.store, site);
+      ctx.mutated('site.permanentDelete', site.siteCollectionId);
+    }
+    return { IsComplete: true, PollingInterval: 15000 };
+  }
+  if (/^SPO\.Tenant\/GetDeletedSitesProperties$/i.test(api)) {
+    adminOnly(ctx);
+    return allSites(ctx.store, { deleted: true }).map((s) => ({ SiteId: s.siteCollectionId, Url: s.url, DeletionTime: s.deletedDateTime, DaysRemaining: 93 - Math.floor((Date.parse(ctx.nowIso) - Date.parse(s.deletedDateTime!)) / 86_400_000), Status: 'Recycled' }));
+  }
+  if (/^SP\.UserProfiles\.ProfileLoader\.GetProfileLoader\/CreatePersonalSiteEnqueueBulk$/i.test(api) && post) {
+    adminOnly(ctx);
+    const emails = ctx.body['emailIDs'];
+    if (!Array.isArray(emails) || !emails.length) throw badArg('emailIDs is required.');
+    if (emails.length > 200) throw badArg('At most 200 users can be enqueued in one request.');
+    // Unknown or unlicensed users are skipped without an error, as SharePoint's queue does.
+    for (const e of emails) {
+      const user = ctx.store.findUser(String(e)) ?? [...ctx.store.users.values()].find((u) => u.mail?.toLowerCase() === String(e).toLowerCase());
+      if (!user) continue;
+      const had = !!siteByUrl(ctx.store, `https://${myHost(ctx.store)}/personal/${user.userPrincipalName.toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
+      const site = provisionPersonalSite(ctx.store, user);
+      if (site && !had) ctx.mutated('onedrive.provision', user.id);
+    }
+    return null;
+  }
+
+  // Site-scoped calls: the site is the URL before /_api.
+  const site = siteByUrl(ctx.store, ctx.siteUrl);
+  if (!site || (site.lockState === 'NoAccess' && ctx.method === 'GET')) throw notFound();
+  if (/^web$/i.test(api)) {
+    need(ctx, READ_ROLES);
+    return { Id: site.webId, Title: site.title, Description: site.description, Url: site.url, ServerRelativeUrl: new URL(site.url).pathname, Created: site.createdDateTime, WebTemplate: site.template.split('#')[0], Language: site.lcid };
+  }
+  if (/^site$/i.test(api)) {
+    need(ctx, READ_ROLES);
+    return { Id: site.siteCollectionId, Url: site.url, ServerRelativeUrl: new URL(site.url).pathname, ReadOnly: site.lockState !== 'Unlock', GroupId: site.groupId ?? '00000000-0000-0000-0000-000000000000' };
+  }
+  if (/^web\/siteusers$/i.test(api) && ctx.method === 'GET') {
+    need(ctx, READ_ROLES);
+    const ids = new Set([...site.admins, ...(site.groupId ? [...ctx.store.membersOf(site.groupId)] : [])]);
+    const users = [...ids].map((id) => ctx.store.userById(id)).filter((u): u is User => !!u);
+    const rows = users.map((u, i) => ({ Id: i + 7, LoginName: loginName(u), Title: u.displayName, Email: u.mail ?? '', UserPrincipalName: u.userPrincipalName, IsSiteAdmin: site.admins.includes(u.id), PrincipalType: 1 }));
+    return /IsSiteAdmin eq true/i.test(ctx.query.get('$filter') ?? '') ? rows.filter((r) => r.IsSiteAdmin) : rows;
+  }
+  if ((m = /^(?:site|web)\/RecycleBin(.*)$/i.exec(api))) return recycleBinRoute(ctx, site, m[1]!);
+  throw new SpError(404, '-1, Microsoft.SharePoint.Client.InvalidClientQueryException', `The sandbox does not serve ${ctx.method} _api/${api}.`);
+}
+
+function errorJson(err: SpError, verbose: boolean): unknown {
+  const e = { code: err.code, message: { lang: 'en-US', value: err.message } };
+  return verbose ? { error: e } : { 'odata.error': e };
+}
+
+function wrap(value: unknown, verbose: boolean): unknown {
+  if (value === null) return verbose ? { d: null } : { 'odata.null': true };
+  if (Array.isArray(value)) return verbose ? { d: { results: value } } : { value };
+  return verbose ? { d: value } : value;
+}
+
+export function sharepointSurface(): Surface {
+  return {
+    matches: (path) => /^\/_sharepoint\//i.test(path),
+    async handle(rt, req) {
+      const started = performance.now();
+      const nowMs = rt.now();
+      const requestId = randomUUID();
+      const verbose = /odata=verbose/i.test(req.headers['accept'] ?? '');
+      const headers = { 'content-type': `application/json;${verbose ? 'odata=verbose' : 'odata=nometadata'};charset=utf-8`, 'request-id': requestId, sprequestguid: requestId };
+      const m = /^\/_sharepoint\/([^/]+)(\/.*?)?\/_api\/(.+)$/i.exec(req.url.pathname);
+      let caller: Caller | undefined;
+      const pending: { op: string; ids: string[] }[] = [];
+      const finish = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+        rt.log.add({ time: new Date(nowMs).toISOString(), surface: 'sharepoint', method: req.method, path: req.url.pathname, status, durationMs: Math.round(performance.now() - started), requestId, tenantId: caller?.tenantId, appId: caller?.appId, ...(pending.length && status < 400 ? { ops: pending.map((p) => p.op) } : {}) });
+        return { status, body, headers: { ...headers, ...extra } };
+      };
+      if (!m) return finish(404, errorJson(notFound(), verbose));
+      const host = m[1]!.toLowerCase();
+      const tenant = /^([a-z0-9]+)(?:-admin|-my)?\.sharepoint\.com$/.exec(host)?.[1];
+      const store = [...rt.tenants.values()].find((s) => s.info.initialDomain.split('.')[0]!.toLowerCase() === tenant);
+      if (!store) return finish(404, errorJson(notFound(), verbose));
+      const audiences = [`https://${rootHost(store)}`, `https://${adminHost(store)}`, `https://${myHost(store)}`, '00000003-0000-0ff1-ce00-000000000000'];
+      try {
+        caller = verifyBearer(req.headers['authorization'], rt.signing, audiences, nowMs).caller;
+        if (caller.tenantId !== store.info.id) throw new Error('Invalid issuer or signature.');
+      } catch (err) {
+        caller = undefined;
+        return finish(401, { error_description: (err as Error).message }, { 'www-authenticate': `Bearer realm="${store.info.id}",client_id="00000003-0000-0ff1-ce00-000000000000",trusted_issuers="00000001-0000-0000-c000-000000000000@*",authorization_uri="https://login.windows.net/common/oauth2/authorize"` });
+      }
+      const body = req.body && typeof req.body === 'object' && !(req.body instanceof URLSearchParams) ? (req.body as Record<string, unknown>) : {};
+      const method = (req.headers['x-http-method'] ?? req.method).toUpperCase();
+      const ctx: SpCtx = {
+        rt,
+        store,
+        caller,
+        host,
+        siteUrl: `https://${host}${m[2] ?? ''}`,
+        api: m[3]!,
+        method,
+        query: req.url.searchParams,
+        body,
+        nowIso: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        mutated: (op, ...ids) => pending.push({ op, ids: ids.map((i) => i.toLowerCase()) }),
+      };
+      try {
+        const value = route(ctx);
+        for (const p of pending) rt.log.recordMutation({ time: ctx.nowIso, tenantId: store.info.id, appId: caller.appId, op: p.op, objectIds: p.ids, method, path: req.url.pathname, requestId });
+        return value === undefined ? finish(204, undefined) : finish(200, wrap(value, verbose));
+      } catch (err) {
+        pending.length = 0;
+        if (err instanceof SpError) return finish(err.status, errorJson(err, verbose));
+        throw err;
+      }
+    },
+  };
+}
