@@ -1,9 +1,9 @@
 // The Graph transport: one Microsoft Graph client per tenant connection, over an
-// @azure/identity client-secret credential. The same code path serves a real tenant and the
+// @azure/identity credential (client secret or certificate). The same code path serves a real tenant and the
 // sandbox (only the authority and base URLs differ). The client's own retry middleware is left
 // out on purpose: Temporal retries activities, and two retry layers would multiply attempts.
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
-import { ClientSecretCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { ActionError, retryAfterMs, statusOf } from './errors.ts';
@@ -18,13 +18,19 @@ export function trustCa(pem: string): void {
   setDefaultCACertificates([...getCACertificates('default'), ...trusted]);
 }
 
-export function credentialFor(conn: TenantConnection): ClientSecretCredential {
+/**
+ * The connection's app credential: a certificate (client assertion signed with its key) when the
+ * connection has one, otherwise the client secret.
+ */
+export function credentialFor(conn: TenantConnection): TokenCredential {
   if (conn.caPem) trustCa(conn.caPem);
-  return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, {
+  const opts = {
     authorityHost: conn.authorityHost,
     // A custom authority (the sandbox) has no entry in Microsoft's instance discovery.
     disableInstanceDiscovery: conn.authorityHost !== undefined,
-  });
+  };
+  if (conn.certificatePem) return new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificate: conn.certificatePem }, opts);
+  return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, opts);
 }
 
 /**
@@ -37,14 +43,20 @@ export function credentialFor(conn: TenantConnection): ClientSecretCredential {
  */
 export class ThrottleGate implements Middleware {
   private next?: Middleware;
-  /** Requests per second, and when the next one may leave. */
+  /** Requests per second; when the next request may leave; until when Microsoft asked us to wait. */
   private rate: number;
   private nextSlot = 0;
+  private until = 0;
   private lastCut = 0;
+  private readonly minRate: number;
   private readonly maxRate: number;
+  /** Requests waiting for their slot, served in order by one pump at the rate in force at the time. */
+  private readonly queue: { go: () => void; signal?: AbortSignal }[] = [];
+  private pumping = false;
 
-  constructor(opts: { rate?: number; maxRate?: number } = {}) {
+  constructor(opts: { rate?: number; minRate?: number; maxRate?: number } = {}) {
     this.rate = opts.rate ?? 50;
+    this.minRate = opts.minRate ?? 2;
     this.maxRate = opts.maxRate ?? 1000;
   }
 
@@ -52,42 +64,58 @@ export class ThrottleGate implements Middleware {
     this.next = next;
   }
 
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length) {
+        const wait = Math.max(this.nextSlot, this.until) - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const waiter = this.queue.shift()!;
+        if (waiter.signal?.aborted) continue;
+        this.nextSlot = Date.now() + 1000 / this.rate;
+        waiter.go();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private slot(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push({
+        signal,
+        go: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      });
+      void this.pump();
+    });
+  }
+
   async execute(context: Context): Promise<void> {
-    const now = Date.now();
-    const slot = Math.max(now, this.nextSlot);
-    this.nextSlot = slot + 1000 / this.rate;
-    if (slot > now) await abortableSleep(slot - now, context.options?.signal ?? undefined);
+    await this.slot(context.options?.signal ?? undefined);
     const sentAt = Date.now();
     await this.next!.execute(context);
     const res = context.response;
     if (res && (res.status === 429 || res.status === 503)) {
       // Requests already on their way when the rate was cut say nothing new: cut once per event.
       if (sentAt >= this.lastCut) {
-        this.rate = Math.max(1, this.rate / 2);
+        this.rate = Math.max(this.minRate, this.rate / 2);
         this.lastCut = Date.now();
       }
-      const ms = retryAfterMs({ statusCode: res.status, headers: res.headers }) ?? 0;
-      this.nextSlot = Math.max(this.nextSlot, Date.now() + ms);
+      const ms = retryAfterMs({ statusCode: res.status, headers: res.headers });
+      if (ms !== undefined) this.until = Math.max(this.until, Date.now() + ms);
     } else if (res?.ok) {
       this.rate = Math.min(this.maxRate, this.rate * 1.05);
     }
   }
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export interface GraphOptions {
   /** Hold a tenant's requests after a throttled answer (default true; off only to measure it). */
