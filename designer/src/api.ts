@@ -5,6 +5,7 @@
 import type { NodeState, RunbookDefinition, RunStatus } from '../../workflows/definition.ts';
 import type { Problem } from '../../workflows/validate.ts';
 import type { Grant } from './access.ts';
+import type { TenantInfo } from '../../server/tenants.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -257,17 +258,8 @@ export interface NewSchedule {
   note?: string;
 }
 
-export interface TenantInfo {
-  name: string;
-  displayName?: string;
-  tenantId: string;
-  clientId: string;
-  credential: 'secret' | 'certificate' | 'none';
-  authorityHost?: string;
-  graphUrl?: string;
-  mailFrom?: string;
-  builtin: boolean;
-}
+// The server's own type (a type-only import: nothing of the server reaches the browser bundle).
+export type { TenantInfo };
 
 export interface NewTenant {
   name: string;
