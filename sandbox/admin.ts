@@ -9,6 +9,7 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
   tenantId: string;
@@ -46,8 +47,16 @@ export interface SandboxAdmin {
   /** How full each throttling bucket is (0..1), keyed by limit and app / tenant. */
   throttleUsage(): Record<string, number>;
   /** A new app registration in a tenant (default: the demo tenant) with exactly these application permissions. */
-  createApp(opts: { permissions: string[]; displayName?: string; tenantId?: string }): AppCredentials;
+  createApp(opts: { permissions: string[]; displayName?: string; tenantId?: string; redirectUris?: string[] }): AppCredentials;
   setAppPermissions(clientId: string, permissions: string[], tenantId?: string): void;
+  /** Uploads a certificate (PEM, public part only is kept) to an app: client assertions signed with its key sign in. */
+  addAppCertificate(clientId: string, certificatePem: string, opts?: { tenantId?: string; displayName?: string }): Omit<AppCertificate, 'certificatePem'>;
+  appCertificates(clientId: string, tenantId?: string): Omit<AppCertificate, 'certificatePem'>[];
+  removeAppCertificate(clientId: string, keyId: string, tenantId?: string): void;
+  /** The web redirect URIs of an app (user sign-in): the authorize endpoint refuses any other. */
+  setAppRedirectUris(clientId: string, redirectUris: string[], tenantId?: string): void;
+  /** The next ID token the tenant issues carries these claims instead (tests of relying parties: another aud, an old exp...). */
+  overrideNextIdToken(claims: Record<string, unknown>, tenantId?: string): void;
   /** Another seeded tenant, for MSP scenarios. */
   addTenant(opts: { seed: number; users?: number; domainName: string; displayName?: string }): DemoCredentials;
   requestLog(filter?: RequestLogFilter): RequestLogEntry[];
@@ -103,6 +112,7 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       const unknown = opts.permissions.filter((p) => !ALL_PERMISSIONS.includes(p));
       if (unknown.length) throw new AdminError(400, `unknown permissions: ${unknown.join(', ')} (known: ${ALL_PERMISSIONS.join(', ')})`);
       const app = store.createApp({ displayName: opts.displayName ?? 'Test app', permissions: opts.permissions, nowMs: rt.now() });
+      if (opts.redirectUris) setRedirectUris(store, app.appId, opts.redirectUris);
       return { tenantId: store.info.id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, displayName: app.displayName, permissions: app.permissions };
     },
     setAppPermissions: (clientId, permissions, tenantId) => {
@@ -110,6 +120,31 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       if (!app) throw new AdminError(404, `no app ${clientId}`);
       app.permissions = [...new Set(permissions)];
     },
+    addAppCertificate: (clientId, pem, opts = {}) => {
+      const store = tenantOf(opts.tenantId);
+      const app = store.appByClientId(clientId);
+      if (!app) throw new AdminError(404, `no app ${clientId}`);
+      try {
+        const { certificatePem: _, ...view } = addCertificate(store, app, pem, opts.displayName);
+        return view;
+      } catch (err) {
+        throw new AdminError(400, (err as Error).message);
+      }
+    },
+    appCertificates: (clientId, tenantId) => certificatesOf(tenantOf(tenantId), clientId).map(({ certificatePem: _, ...view }) => view),
+    removeAppCertificate: (clientId, keyId, tenantId) => {
+      if (!removeCertificate(tenantOf(tenantId), clientId.toLowerCase(), keyId)) throw new AdminError(404, `app ${clientId} has no certificate ${keyId}`);
+    },
+    setAppRedirectUris: (clientId, uris, tenantId) => {
+      const store = tenantOf(tenantId);
+      if (!store.appByClientId(clientId)) throw new AdminError(404, `no app ${clientId}`);
+      try {
+        setRedirectUris(store, clientId, uris);
+      } catch (err) {
+        throw new AdminError(400, (err as Error).message);
+      }
+    },
+    overrideNextIdToken: (claims, tenantId) => overrideNextIdToken(tenantOf(tenantId), claims),
     addTenant: (opts) => rt.addTenant(opts.seed, opts.users ?? 20, opts.domainName, opts.displayName),
     requestLog: (filter) => rt.log.requests(filter),
     mutations: (filter) => rt.log.mutations(filter),
@@ -203,7 +238,7 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 200, body: admin.limits() };
     case 'POST /_admin/apps': {
       if (!Array.isArray(b['permissions'])) throw new AdminError(400, 'permissions (array of application permission names) is required');
-      return { status: 201, body: admin.createApp({ permissions: b['permissions'] as string[], displayName: b['displayName'] as string | undefined, tenantId: b['tenantId'] as string | undefined }) };
+      return { status: 201, body: admin.createApp({ permissions: b['permissions'] as string[], displayName: b['displayName'] as string | undefined, tenantId: b['tenantId'] as string | undefined, redirectUris: b['redirectUris'] as string[] | undefined }) };
     }
     case 'POST /_admin/tenants': {
       if (typeof b['seed'] !== 'number' || typeof b['domainName'] !== 'string') throw new AdminError(400, 'seed (number) and domainName (string) are required');
@@ -234,6 +269,9 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
     case 'GET /_admin/mail':
       return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
+    case 'POST /_admin/idtoken/next':
+      admin.overrideNextIdToken(obj(b['claims']), b['tenantId'] as string | undefined);
+      return { status: 204 };
     case 'POST /_admin/clock':
       admin.advanceClock(Number(b['advanceSeconds'] ?? 0));
       return { status: 200, body: { now: new Date(rt.now()).toISOString() } };
@@ -242,6 +280,24 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
   if (appPerm) {
     if (!Array.isArray(b['permissions'])) throw new AdminError(400, 'permissions (array) is required');
     admin.setAppPermissions(appPerm[1]!, b['permissions'] as string[], b['tenantId'] as string | undefined);
+    return { status: 204 };
+  }
+  const appCerts = /^(GET|POST) \/_admin\/apps\/([^/]+)\/certificates$/.exec(route);
+  if (appCerts) {
+    const tenantId = (b['tenantId'] as string | undefined) ?? query.get('tenantId') ?? undefined;
+    if (appCerts[1] === 'GET') return { status: 200, body: { value: admin.appCertificates(appCerts[2]!, tenantId) } };
+    if (typeof b['certificate'] !== 'string') throw new AdminError(400, 'certificate (PEM string) is required');
+    return { status: 201, body: admin.addAppCertificate(appCerts[2]!, b['certificate'], { tenantId, displayName: b['displayName'] as string | undefined }) };
+  }
+  const appCert = /^DELETE \/_admin\/apps\/([^/]+)\/certificates\/([^/]+)$/.exec(route);
+  if (appCert) {
+    admin.removeAppCertificate(appCert[1]!, appCert[2]!, query.get('tenantId') ?? undefined);
+    return { status: 204 };
+  }
+  const appRedirects = /^PUT \/_admin\/apps\/([^/]+)\/redirectUris$/.exec(route);
+  if (appRedirects) {
+    if (!Array.isArray(b['redirectUris'])) throw new AdminError(400, 'redirectUris (array of absolute URIs) is required');
+    admin.setAppRedirectUris(appRedirects[1]!, b['redirectUris'] as string[], b['tenantId'] as string | undefined);
     return { status: 204 };
   }
   const hook = /^PUT \/_admin\/webhooks\/(.+)\/response$/.exec(route);

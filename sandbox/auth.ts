@@ -5,7 +5,7 @@ import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign, ver
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES, rolesFor, type ResourceName } from './permissions.ts';
-import type { TenantStore } from './store.ts';
+import type { AppRegistration, TenantStore } from './store.ts';
 import type { Caller } from './router.ts';
 import { GraphError, invalidToken } from './errors.ts';
 import { checkClientAssertion, redeemAuthorizationCode } from './oidc.ts';
@@ -83,6 +83,20 @@ export function resourceOfScope(scope: string, store: TenantStore): { resource: 
 
 export const TOKEN_LIFETIME_S = 3599;
 
+/** The claims every v1.0 access token the sandbox issues starts with (app-only or delegated). */
+export function accessTokenBase(store: TenantStore, app: AppRegistration, audience: string, iat: number): Record<string, unknown> {
+  return {
+    aud: audience,
+    iss: `https://sts.windows.net/${store.info.id}/`,
+    iat,
+    nbf: iat,
+    exp: iat + TOKEN_LIFETIME_S + 1,
+    app_displayname: app.displayName,
+    appid: app.appId,
+    appidacr: '1',
+  };
+}
+
 export function issueToken(
   form: URLSearchParams,
   store: TenantStore | undefined,
@@ -139,14 +153,7 @@ export function issueToken(
   const roles = rolesFor(target.resource, app.permissions);
   const iss = `https://sts.windows.net/${store.info.id}/`;
   const token = signJwt(key, {
-    aud: target.audience,
-    iss,
-    iat,
-    nbf: iat,
-    exp: iat + TOKEN_LIFETIME_S + 1,
-    app_displayname: app.displayName,
-    appid: app.appId,
-    appidacr: '1',
+    ...accessTokenBase(store, app, target.audience, iat),
     idp: iss,
     idtyp: 'app',
     oid: app.servicePrincipalId,

@@ -4,9 +4,8 @@
 // (PostgreSQL in production) or, with the embedded database that one process owns, from a
 // sealed mirror file the server rewrites on every change. Both need the same secret key.
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { requiredPermissions } from '../catalog/index.ts';
-import { trustCa } from '../worker/graph.ts';
+import { credentialFor } from '../worker/graph.ts';
 import { UnknownTenantError, type TenantConnection, type TenantDirectory } from '../worker/tenants.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db } from './db.ts';
@@ -56,7 +55,7 @@ interface SealedRow {
   updated_at?: unknown;
 }
 
-export type ConnectionWithCertificate = TenantConnection & { certificatePem?: string; mailFrom?: string };
+export type ConnectionWithCertificate = TenantConnection & { mailFrom?: string };
 
 function connectionOf(r: SealedRow, box: SecretBox): ConnectionWithCertificate {
   return {
@@ -107,7 +106,7 @@ export class Tenants {
       displayName: c.name === 'sandbox' ? 'Sandbox tenant (emulated Microsoft 365)' : undefined,
       tenantId: c.tenantId,
       clientId: c.clientId,
-      credential: 'secret',
+      credential: c.certificatePem ? 'certificate' : 'secret',
       authorityHost: c.authorityHost,
       graphUrl: c.graphUrl,
       builtin: true,
@@ -193,18 +192,11 @@ export interface TestConnectionResult {
   missing: string[];
 }
 
-export function credentialOf(conn: ConnectionWithCertificate): TokenCredential {
-  if (conn.caPem) trustCa(conn.caPem);
-  const opts = { authorityHost: conn.authorityHost, disableInstanceDiscovery: conn.authorityHost !== undefined };
-  if (conn.certificatePem) return new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificate: conn.certificatePem }, opts);
-  return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, opts);
-}
-
 export async function testConnection(conn: ConnectionWithCertificate): Promise<TestConnectionResult> {
   const required = requiredPermissions();
   let token: string;
   try {
-    const t = await credentialOf(conn).getToken('https://graph.microsoft.com/.default');
+    const t = await credentialFor(conn).getToken('https://graph.microsoft.com/.default');
     if (!t) throw new Error('no token returned');
     token = t.token;
   } catch (err) {

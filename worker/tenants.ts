@@ -6,7 +6,10 @@ export interface TenantConnection {
   /** Entra tenant id (GUID) or verified domain. */
   tenantId: string;
   clientId: string;
+  /** Empty when the connection signs in with a certificate. */
   clientSecret: string;
+  /** PEM with the app's certificate and its private key: used instead of the secret when set. */
+  certificatePem?: string;
   /** Authority host for @azure/identity; default Microsoft's public cloud. */
   authorityHost?: string;
   /** Graph root (without version); default https://graph.microsoft.com. */
