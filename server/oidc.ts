@@ -1,6 +1,7 @@
 // OpenID Connect sign-in (Microsoft Entra ID in production): the authorization code flow with
-// PKCE, state and nonce; the ID token's signature is checked against the issuer's JWKS and its
-// issuer, audience, nonce and expiry are checked before a session is created.
+// PKCE, state (bound to the browser that started the sign-in) and nonce; the ID token's signature
+// is checked against the issuer's JWKS and its issuer, audience, nonce and lifetime are checked
+// before a session is created. Proven against the sandbox tenant (test/api-oidc.test.ts).
 import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey } from 'node:crypto';
 
 export interface OidcSettings {
@@ -39,12 +40,23 @@ export function discover(issuer: string): Promise<Discovery> {
   if (!d) {
     d = fetch(`${issuer}/.well-known/openid-configuration`).then(async (r) => {
       if (!r.ok) throw new Error(`OpenID discovery at ${issuer} answered ${r.status}`);
-      return (await r.json()) as Discovery;
+      const doc = (await r.json()) as Discovery;
+      // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was fetched for.
+      if (doc.issuer !== issuer) throw new Error(`OpenID discovery at ${issuer} names another issuer (${doc.issuer}): check OIDC_ISSUER`);
+      return doc;
     });
     d.catch(() => discoveries.delete(issuer));
     discoveries.set(issuer, d);
   }
   return d;
+}
+
+/**
+ * The key a sign-in attempt is stored under: its state bound to a secret the starting browser
+ * holds in a cookie, so a callback URL replayed in another browser (login CSRF) matches nothing.
+ */
+export function stateKey(state: string, browserBinding: string): string {
+  return createHash('sha256').update(`${state}|${browserBinding}`).digest('base64url');
 }
 
 export function newLoginRequest() {
@@ -78,11 +90,33 @@ export interface IdTokenClaims {
   email?: string;
   preferred_username?: string;
   name?: string;
+  tid?: string;
   iss: string;
   aud: string | string[];
+  azp?: string;
   exp: number;
+  nbf?: number;
+  iat?: number;
   nonce?: string;
 }
+
+const SKEW_MS = 60_000;
+
+const jwksCache = new Map<string, Promise<(JsonWebKey & { kid?: string })[]>>();
+
+async function signingKeys(jwksUri: string, refresh = false): Promise<(JsonWebKey & { kid?: string })[]> {
+  let k = jwksCache.get(jwksUri);
+  if (!k || refresh) {
+    k = fetch(jwksUri).then(async (r) => {
+      if (!r.ok) throw new Error(`the identity provider's keys (${jwksUri}) answered ${r.status}`);
+      return ((await r.json()) as { keys: (JsonWebKey & { kid?: string })[] }).keys;
+    });
+    k.catch(() => jwksCache.delete(jwksUri));
+    jwksCache.set(jwksUri, k);
+  }
+  return k;
+}
+
 
 export async function redeemCode(s: OidcSettings, code: string, codeVerifier: string, nonce: string): Promise<IdTokenClaims> {
   const d = await discover(s.issuer);
@@ -106,18 +140,30 @@ export async function redeemCode(s: OidcSettings, code: string, codeVerifier: st
 export async function verifyIdToken(jwt: string, s: OidcSettings, d: Discovery, nonce: string): Promise<IdTokenClaims> {
   const [h, p, sig] = jwt.split('.');
   if (!h || !p || !sig) throw new Error('the ID token is malformed');
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid?: string };
+  let header: { alg: string; kid?: string };
+  let claims: IdTokenClaims;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid?: string };
+    claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as IdTokenClaims;
+  } catch {
+    throw new Error('the ID token is malformed');
+  }
   if (header.alg !== 'RS256') throw new Error(`ID token algorithm ${header.alg} is not accepted`);
-  const jwks = (await (await fetch(d.jwks_uri)).json()) as { keys: (JsonWebKey & { kid?: string })[] };
-  const jwk = jwks.keys.find((k) => k.kid === header.kid) ?? (jwks.keys.length === 1 ? jwks.keys[0] : undefined);
+  const pick = (keys: (JsonWebKey & { kid?: string })[]) => (header.kid ? keys.find((k) => k.kid === header.kid) : keys.length === 1 ? keys[0] : undefined);
+  // An unknown kid may be a key the provider has just rolled over to: fetch the keys once more.
+  const jwk = pick(await signingKeys(d.jwks_uri)) ?? pick(await signingKeys(d.jwks_uri, true));
   if (!jwk) throw new Error('the ID token was signed with an unknown key');
   const ok = verify('RSA-SHA256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(sig, 'base64url'));
   if (!ok) throw new Error('the ID token signature is invalid');
-  const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as IdTokenClaims;
   if (claims.iss !== d.issuer) throw new Error(`the ID token was issued by ${claims.iss}, not ${d.issuer}`);
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!aud.includes(s.clientId)) throw new Error('the ID token is for another application');
-  if (claims.exp * 1000 < Date.now() - 60_000) throw new Error('the ID token has expired');
+  // OpenID Connect Core §3.1.3.7: with several audiences, azp must name this client.
+  if (aud.length > 1 && claims.azp !== s.clientId) throw new Error('the ID token names several audiences and this application is not its authorized party');
+  const now = Date.now();
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 < now - SKEW_MS) throw new Error('the ID token has expired');
+  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now + SKEW_MS) throw new Error('the ID token is not valid yet');
   if (claims.nonce !== nonce) throw new Error('the ID token nonce does not match this sign-in');
+  if (!claims.sub) throw new Error('the ID token has no subject');
   return claims;
 }

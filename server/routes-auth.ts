@@ -4,12 +4,16 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { oneTimePassword } from './crypto.ts';
 import { HttpError, originOf, type Api } from './http.ts';
-import { authorizeUrl, newLoginRequest, redeemCode } from './oidc.ts';
+import { randomBytes } from 'node:crypto';
+import { authorizeUrl, newLoginRequest, redeemCode, stateKey } from './oidc.ts';
 import { ALL_TENANTS, hasRole, isGlobalAdmin, ROLES, Scope, type Principal } from './people.ts';
 import type { Services } from './services.ts';
 
 export const SESSION_COOKIE = 'tf_session';
 export const CSRF_COOKIE = 'tf_csrf';
+/** Binds an OpenID Connect sign-in attempt to the browser that started it. */
+export const OIDC_COOKIE = 'tf_oidc';
+const OIDC_PATH = '/api/auth/oidc';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function readCookies(req: Request): Record<string, string> {
@@ -152,13 +156,18 @@ export function authRoutes(api: Api, s: Services): void {
       query: z.object({ returnTo: z.string().regex(/^\/(?!\/)/, 'a path on this site').optional() }),
       statuses: { 302: 'redirect to the identity provider', 404: 'OpenID Connect is not configured' },
     },
-    async ({ res, query }) => {
+    async ({ req, res, query }) => {
       const o = s.deps.oidc;
       if (!o) throw new HttpError(404, 'OpenID Connect sign-in is not configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
       const login = newLoginRequest();
+      // Kept when present, so sign-ins started in two tabs both complete.
+      const binding = readCookies(req)[OIDC_COOKIE] || randomBytes(24).toString('base64url');
+      const url = await authorizeUrl(o, login);
       await s.db.query(`delete from oidc_states where created_at < now() - interval '15 minutes'`);
-      await s.db.query('insert into oidc_states (state, nonce, code_verifier, return_to) values ($1, $2, $3, $4)', [login.state, login.nonce, login.codeVerifier, query.returnTo ?? '/']);
-      res.redirect(302, await authorizeUrl(o, login));
+      await s.db.query('insert into oidc_states (state, nonce, code_verifier, return_to) values ($1, $2, $3, $4)', [stateKey(login.state, binding), login.nonce, login.codeVerifier, query.returnTo ?? '/']);
+      // Lax: the browser sends it on the identity provider's top-level redirect back to the callback.
+      res.cookie(OIDC_COOKIE, binding, { httpOnly: true, sameSite: 'lax', secure: s.deps.secureCookies ?? false, path: OIDC_PATH, maxAge: 15 * 60_000 });
+      res.redirect(302, url);
     },
   );
 
@@ -177,8 +186,10 @@ export function authRoutes(api: Api, s: Services): void {
       if (!o) throw new HttpError(404, 'OpenID Connect sign-in is not configured');
       if (query.error) throw new HttpError(401, `the identity provider refused the sign-in: ${query.error} ${query.error_description ?? ''}`.trim());
       if (!query.code || !query.state) throw new HttpError(400, 'code and state are required');
-      const row = await s.db.one(`delete from oidc_states where state = $1 and created_at > now() - interval '15 minutes' returning *`, [query.state]);
-      if (!row) throw new HttpError(400, 'this sign-in attempt is unknown or expired: start again');
+      const binding = readCookies(req)[OIDC_COOKIE];
+      if (!binding) throw new HttpError(400, 'this browser did not start this sign-in (no sign-in cookie): start again');
+      const row = await s.db.one(`delete from oidc_states where state = $1 and created_at > now() - interval '15 minutes' returning *`, [stateKey(query.state, binding)]);
+      if (!row) throw new HttpError(400, 'this sign-in attempt is unknown, expired or was started in another browser: start again');
       let claims;
       try {
         claims = await redeemCode(o, query.code, row.code_verifier, row.nonce);
