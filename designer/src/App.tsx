@@ -1,7 +1,7 @@
 // The app shell: sign-in gate, side navigation and the routes.
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { EVERYTHING, visiblePages, type Grant, type PageKey } from './access.ts';
-import { api, currentUser, isMissing, setCurrentUser, setPickerTenant, type ActionInfo } from './api.ts';
+import { api, isMissing, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
@@ -57,14 +57,13 @@ function route(path: string): ReactNode {
 
 export function App() {
   const { path } = useLocation();
-  const [user, setUser] = useState<string | undefined>(currentUser());
+  const [user, setUser] = useState<string | undefined>(undefined);
   const [checked, setChecked] = useState(false);
   const [mustChange, setMustChange] = useState(false);
   const [grants, setGrants] = useState<Grant[]>([]);
   const [catalog, setCatalog] = useState<Catalog>({ actions: [], byId: new Map() });
 
   useEffect(() => {
-    // A session cookie (control plane) wins over the browser-remembered header identity.
     api.me().then(
       (me) => {
         setUser(me.user.email);
@@ -104,7 +103,6 @@ export function App() {
         api.signOut().catch((err) => {
           if (!isMissing(err)) console.warn(err);
         });
-        setCurrentUser(undefined);
         setUser(undefined);
         setGrants([]);
         navigate('/');

@@ -28,22 +28,6 @@ export function isMissing(err: unknown): boolean {
   );
 }
 
-const USER_KEY = 'tenantflow.user';
-
-/** Who the browser says it is while the server trusts the X-Tenantflow-User header (embedded default). */
-export function currentUser(): string | undefined {
-  try {
-    return localStorage.getItem(USER_KEY) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function setCurrentUser(user: string | undefined): void {
-  if (user) localStorage.setItem(USER_KEY, user);
-  else localStorage.removeItem(USER_KEY);
-}
-
 /** The session's CSRF token (double submit): the server sets it in the readable tf_csrf cookie. */
 function csrfToken(): string | undefined {
   if (typeof document === 'undefined') return undefined;
@@ -53,8 +37,6 @@ function csrfToken(): string | undefined {
 
 async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  const user = currentUser();
-  if (user) headers['x-tenantflow-user'] = user;
   const csrf = method === 'GET' ? undefined : csrfToken();
   if (csrf) headers['x-csrf-token'] = csrf;
   let payload: BodyInit | undefined;

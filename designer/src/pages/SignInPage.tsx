@@ -1,6 +1,6 @@
 // Sign in with a local account (session cookie), or change a one-time password first.
 import { useState, type FormEvent } from 'react';
-import { api, isMissing, setCurrentUser } from '../api.ts';
+import { api } from '../api.ts';
 
 export function SignInPage({ onSignedIn, changePassword }: { onSignedIn: (user: string, mustChangePassword?: boolean) => void; changePassword?: boolean }) {
   const [email, setEmail] = useState('');
@@ -20,14 +20,9 @@ export function SignInPage({ onSignedIn, changePassword }: { onSignedIn: (user: 
         return;
       }
       const me = await api.signIn(email.trim(), password);
-      setCurrentUser(undefined);
       onSignedIn(me.user.email, me.mustChangePassword);
     } catch (err) {
-      if (!changePassword && isMissing(err)) {
-        // A server without accounts (the first API slice) trusts the X-Tenantflow-User header.
-        setCurrentUser(email.trim().toLowerCase());
-        onSignedIn(email.trim().toLowerCase());
-      } else setError((err as Error).message);
+      setError((err as Error).message);
     } finally {
       setBusy(false);
     }
