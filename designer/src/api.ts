@@ -5,7 +5,7 @@
 import type { NodeState, RunbookDefinition, RunStatus } from '../../workflows/definition.ts';
 import type { Problem } from '../../workflows/validate.ts';
 import type { Grant } from './access.ts';
-import type { TenantInfo } from '../../server/tenants.ts';
+import type { TenantInfo, TenantInput } from '../../server/tenants.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -243,16 +243,8 @@ export interface NewSchedule {
 // The server's own type (a type-only import: nothing of the server reaches the browser bundle).
 export type { TenantInfo };
 
-export interface NewTenant {
-  name: string;
-  displayName?: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret?: string;
-  certificate?: string;
-  authorityHost?: string;
-  graphUrl?: string;
-}
+/** What connecting a tenant sends: the server's own input type. */
+export type NewTenant = TenantInput;
 
 export interface TenantTest {
   ok: boolean;
