@@ -364,6 +364,27 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('tenants');
   });
 
+  it('clones a runbook, archives the copy (hidden from the list) and restores it', async () => {
+    const id = runbookUrl.split('/').pop()!;
+    await page.click('nav a:has-text("Runbooks")');
+    await page.locator(`tr[data-runbook="${id}"] button:has-text("Clone")`).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/runbooks/') && u.pathname !== runbookUrl);
+    const copy = new URL(page.url()).pathname.split('/').pop()!;
+    assert.match(await page.locator('input[aria-label="Runbook name"]').inputValue(), /\(copy\)$/);
+    await page.locator('.editor-bar button:has-text("Archive")').click();
+    await page.locator('.editor-notices:has-text("archived")').waitFor();
+    await page.click('a[aria-label="Back to runbooks"]');
+    await page.locator(`tr[data-runbook="${id}"]`).waitFor();
+    assert.equal(await page.locator(`tr[data-runbook="${copy}"]`).count(), 0);
+    await page.check('input[aria-label="Show archived"]');
+    const row = page.locator(`tr[data-runbook="${copy}"]`);
+    await row.locator('.tag:has-text("archived")').waitFor();
+    await row.locator('button:has-text("Restore")').click();
+    await row.locator('button:has-text("Archive")').waitFor();
+    await page.uncheck('input[aria-label="Show archived"]');
+    await row.waitFor();
+  });
+
   it('grants and revokes a role, and shows pages by role', async () => {
     await page.click('nav a:has-text("People")');
     const row = page.locator(`tr[data-person="${APPROVER}"]`);

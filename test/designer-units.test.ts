@@ -15,7 +15,7 @@ import { layoutGraph } from '../designer/src/editor/layout.ts';
 import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
 import { abilities, visiblePages } from '../designer/src/access.ts';
 import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
-import { localRepo, slugify } from '../designer/src/repo.ts';
+import { filterRunbooks, localRepo, slugify } from '../designer/src/repo.ts';
 import { RunbookDefinition } from '../workflows/definition.ts';
 import { resolveTemplate } from '../workflows/expressions.ts';
 import { validateRunbook } from '../workflows/validate.ts';
@@ -314,6 +314,21 @@ describe('browser-kept drafts and versions', () => {
     assert.deepEqual(d.added, ['notify']);
     assert.deepEqual(d.changed, ['create_user']);
     assert.equal(d.edgesRemoved.length, 2);
+  });
+});
+
+describe('runbooks list', () => {
+  it('hides archived runbooks unless asked for, and searches names, ids and descriptions', () => {
+    const rows = [
+      { id: 'onboard', name: 'Onboard a user', archived: false },
+      { id: 'offboard', name: 'Offboard a user', description: 'Leavers', archived: true },
+      { id: 'reset-mfa', name: 'Reset MFA' },
+    ];
+    assert.deepEqual(filterRunbooks(rows, '', false).map((r) => r.id), ['onboard', 'reset-mfa']);
+    assert.deepEqual(filterRunbooks(rows, '', true).map((r) => r.id), ['onboard', 'offboard', 'reset-mfa']);
+    assert.deepEqual(filterRunbooks(rows, 'leavers', true).map((r) => r.id), ['offboard']);
+    assert.deepEqual(filterRunbooks(rows, 'leavers', false), []);
+    assert.deepEqual(filterRunbooks(rows, ' USER ', false).map((r) => r.id), ['onboard']);
   });
 });
 

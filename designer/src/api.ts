@@ -127,6 +127,7 @@ export interface RunbookSummary {
 
 export interface StoredRunbook {
   id: string;
+  archived?: boolean;
   version?: number;
   definition: RunbookDefinition;
   draft?: RunbookDefinition;
@@ -329,7 +330,10 @@ export const api = {
 
   actions: () => request<ActionInfo[]>('GET', '/api/actions'),
 
-  runbooks: () => request<RunbookSummary[]>('GET', '/api/runbooks'),
+  /** Archived runbooks are left out unless asked for (`all`: both, `true`: only the archived). */
+  runbooks: (archived?: 'all' | 'true') => request<RunbookSummary[]>('GET', `/api/runbooks${q({ archived })}`),
+  setArchived: (id: string, archived: boolean) => request<RunbookSummary>('PATCH', `/api/runbooks/${enc(id)}`, { archived }),
+  cloneRunbook: (id: string, body: { id?: string; name?: string } = {}) => request<RunbookSummary>('POST', `/api/runbooks/${enc(id)}/clone`, body),
   runbook: (id: string) => request<StoredRunbook>('GET', `/api/runbooks/${enc(id)}`),
   createRunbook: (definition: unknown) => request<{ id: string }>('POST', '/api/runbooks', { definition }),
   saveDraft: (id: string, definition: unknown) => request<unknown>('PUT', `/api/runbooks/${enc(id)}/draft`, { definition }),

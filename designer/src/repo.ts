@@ -122,11 +122,23 @@ export interface EditableRunbook {
   source: 'server' | 'example' | 'local';
   definition: RunbookDefinition;
   versions: VersionInfo[];
+  /** Archived on the server: read-only until restored. */
+  archived?: boolean;
+}
+
+export type ListedRunbook = RunbookSummary & { source: EditableRunbook['source'] };
+
+/** The rows of the runbooks page: matching the search, archived ones only when asked for. */
+export function filterRunbooks<T extends Pick<RunbookSummary, 'id' | 'name' | 'description' | 'archived'>>(rows: T[], search: string, showArchived: boolean): T[] {
+  const s = search.trim().toLowerCase();
+  return rows.filter(
+    (r) => (showArchived || !r.archived) && (!s || r.name.toLowerCase().includes(s) || r.id.includes(s) || (r.description ?? '').toLowerCase().includes(s)),
+  );
 }
 
 /** Runbooks from the server and this browser, merged (the server wins on the same id). */
-export async function listRunbooks(): Promise<(RunbookSummary & { source: EditableRunbook['source'] })[]> {
-  const server = await api.runbooks();
+export async function listRunbooks(opts: { archived?: boolean } = {}): Promise<ListedRunbook[]> {
+  const server = await api.runbooks(opts.archived ? 'all' : undefined);
   const ids = new Set(server.map((r) => r.id));
   const fromServer = server.map((r) => ({ ...r, source: (r.createdAt !== undefined || r.hasUnpublishedChanges !== undefined ? 'server' : 'example') as EditableRunbook['source'], updatedAt: r.updatedAt ?? r.draftUpdatedAt }));
   const fromBrowser = local
@@ -161,7 +173,7 @@ export async function loadRunbook(id: string): Promise<EditableRunbook> {
     const latest = rb.version ?? Math.max(0, ...versions.map((v) => v.version));
     versions = versions.map((v) => (v.definition || v.version !== latest || !rb.definition ? v : { ...v, definition: rb.definition }));
     const draft = source === 'example' && mine ? mine.draft : (rb.draft ?? rb.definition);
-    return { id, source, definition: draft, versions: source === 'example' && mine ? [...versions, ...mine.versions] : versions };
+    return { id, source, definition: draft, versions: source === 'example' && mine ? [...versions, ...mine.versions] : versions, archived: rb.archived };
   } catch (err) {
     if (mine && err instanceof Error && 'status' in err && (err as { status: number }).status === 404)
       return { id, source: 'local', definition: mine.draft, versions: mine.versions };
@@ -178,6 +190,19 @@ export async function createRunbook(definition: RunbookDefinition): Promise<{ id
     const taken = (await api.runbooks().catch(() => [])).map((r) => r.id);
     return { id: local.create(definition, taken), source: 'local' };
   }
+}
+
+/** A copy of a runbook (its draft) under a new id: the server's clone, or a copy made here. */
+export async function cloneRunbook(rb: { id: string; source: EditableRunbook['source'] }, name?: string): Promise<{ id: string; source: EditableRunbook['source'] }> {
+  if (rb.source === 'server') {
+    try {
+      return { id: (await api.cloneRunbook(rb.id, name ? { name } : {})).id, source: 'server' };
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+  const { definition } = await loadRunbook(rb.id);
+  return createRunbook({ ...definition, name: name ?? `${definition.name} (copy)` });
 }
 
 export async function saveDraft(rb: { id: string; source: EditableRunbook['source'] }, definition: RunbookDefinition): Promise<void> {

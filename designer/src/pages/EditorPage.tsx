@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { RunbookDefinition } from '../../../workflows/definition.ts';
 import { validateRunbook } from '../../../workflows/validate.ts';
-import type { VersionInfo } from '../api.ts';
+import { api, type VersionInfo } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, useEditor, useEditorStore } from '../editor/context.ts';
@@ -15,7 +15,7 @@ import { Palette, type PaletteItem } from '../editor/Palette.tsx';
 import { ProblemsPanel } from '../editor/ProblemsPanel.tsx';
 import { InputsEditor, SettingsEditor } from '../editor/RunbookPanel.tsx';
 import { editorStoreFor, newNode, type EditorStore } from '../editor/store.ts';
-import { loadRunbook, publishRunbook, saveDraft, type EditableRunbook } from '../repo.ts';
+import { cloneRunbook, loadRunbook, publishRunbook, saveDraft, type EditableRunbook } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ErrorBanner, Spinner, useAsync } from '../ui/kit.tsx';
 
@@ -23,10 +23,11 @@ type Tab = 'step' | 'inputs' | 'settings' | 'versions';
 
 export function EditorPage({ id }: { id: string }) {
   const rb = useAsync(() => loadRunbook(id), [id]);
-  const [store, setStore] = useState<EditorStore>();
+  // The runbook and its store change together (a clone opens another runbook in this page).
+  const [loaded, setLoaded] = useState<{ rb: EditableRunbook; store: EditorStore }>();
   useEffect(() => {
-    if (rb.data) setStore(editorStoreFor(rb.data.definition));
-  }, [rb.data]);
+    if (rb.data && rb.data.id === id) setLoaded({ rb: rb.data, store: editorStoreFor(rb.data.definition) });
+  }, [rb.data, id]);
   if (rb.error && !rb.data)
     return (
       <div className="page">
@@ -34,11 +35,11 @@ export function EditorPage({ id }: { id: string }) {
         <Link to="/">Back to the runbooks</Link>
       </div>
     );
-  if (!rb.data || !store) return <Spinner label="Opening the runbook" />;
+  if (!loaded || loaded.rb.id !== id) return <Spinner label="Opening the runbook" />;
   return (
-    <EditorContext.Provider value={store}>
-      <ReactFlowProvider>
-        <Editor rb={rb.data} store={store} />
+    <EditorContext.Provider value={loaded.store}>
+      <ReactFlowProvider key={loaded.rb.id}>
+        <Editor rb={loaded.rb} store={loaded.store} />
       </ReactFlowProvider>
     </EditorContext.Provider>
   );
@@ -59,6 +60,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [compare, setCompare] = useState<VersionInfo>();
+  const [archived, setArchived] = useState(!!rb.archived);
 
   // Validation as you type, with the same validator the server runs.
   useEffect(() => {
@@ -110,6 +112,27 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
       const version = await publishRunbook(rb, result.definition, user);
       setVersions((v) => [...v, { version, definition: result.definition, publishedAt: new Date().toISOString(), publishedBy: user }]);
       setNotice(`Published version ${version}`);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const archive = async (to: boolean) => {
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      await api.setArchived(rb.id, to);
+      setArchived(to);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const clone = async () => {
+    setError(undefined);
+    try {
+      const { id } = await cloneRunbook(rb);
+      navigate(`/runbooks/${encodeURIComponent(id)}`);
     } catch (err) {
       setError(err);
     }
@@ -172,16 +195,29 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           <button className="btn btn-small" onClick={exportJson} title="Download the definition as JSON">
             Export
           </button>
+          <button className="btn btn-small" onClick={clone} title="Copy this runbook into a new one">
+            Clone
+          </button>
+          {rb.source === 'server' && (
+            <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
+              {archived ? 'Restore' : 'Archive'}
+            </button>
+          )}
         </div>
-        <button className="btn btn-primary" onClick={publish} disabled={problems.length > 0} title={problems.length ? `${problems.length} problems block publishing` : 'Publish a new version'} data-action="publish">
+        <button className="btn btn-primary" onClick={publish} disabled={problems.length > 0 || archived} title={archived ? 'Restore the runbook to publish it' : problems.length ? `${problems.length} problems block publishing` : 'Publish a new version'} data-action="publish">
           Publish
         </button>
-        <button className="btn" onClick={() => navigate(`/runbooks/${encodeURIComponent(rb.id)}/run`)} disabled={!published && rb.source !== 'example'} title={published ? `Run version ${published}` : 'Publish first'}>
+        <button className="btn" onClick={() => navigate(`/runbooks/${encodeURIComponent(rb.id)}/run`)} disabled={archived || (!published && rb.source !== 'example')} title={archived ? 'Restore the runbook to run it' : published ? `Run version ${published}` : 'Publish first'}>
           Run{published ? ` v${published}` : ''}
         </button>
       </header>
-      {notice || error ? (
+      {notice || error || archived ? (
         <div className="editor-notices">
+          {archived && (
+            <div className="banner" role="status">
+              This runbook is archived: restore it to save changes, publish or run it.
+            </div>
+          )}
           {notice && (
             <div className="banner banner-ok" role="status">
               {notice}. <Link to={`/runbooks/${encodeURIComponent(rb.id)}/run`}>Run it</Link>

@@ -1,22 +1,20 @@
 import { useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { RunbookDefinition } from '../../../workflows/definition.ts';
 import { api } from '../api.ts';
-import { createRunbook, listRunbooks } from '../repo.ts';
+import { cloneRunbook, createRunbook, filterRunbooks, listRunbooks, type ListedRunbook } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { TEMPLATES } from '../templates.ts';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
 
 export function RunbooksPage() {
-  const list = useAsync(() => listRunbooks(), []);
+  const [showArchived, setShowArchived] = useState(false);
+  const list = useAsync(() => listRunbooks({ archived: showArchived }), [showArchived]);
   const [search, setSearch] = useState('');
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
   const fileInput = useRef<HTMLInputElement>(null);
 
-  const rows = useMemo(() => {
-    const s = search.trim().toLowerCase();
-    return (list.data ?? []).filter((r) => !s || r.name.toLowerCase().includes(s) || r.id.includes(s) || (r.description ?? '').toLowerCase().includes(s));
-  }, [list.data, search]);
+  const rows = useMemo(() => filterRunbooks(list.data ?? [], search, showArchived), [list.data, search, showArchived]);
 
   const create = async (definition: RunbookDefinition) => {
     setError(undefined);
@@ -31,6 +29,26 @@ export function RunbooksPage() {
   const fromServer = async (id: string) => {
     const rb = await api.runbook(id);
     await create({ ...rb.definition, name: `${rb.definition.name} (copy)` });
+  };
+
+  const clone = async (r: ListedRunbook) => {
+    setError(undefined);
+    try {
+      const { id } = await cloneRunbook(r);
+      navigate(`/runbooks/${encodeURIComponent(id)}`);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const setArchived = async (r: ListedRunbook, archived: boolean) => {
+    setError(undefined);
+    try {
+      await api.setArchived(r.id, archived);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
   };
 
   const importFile = async (e: ChangeEvent<HTMLInputElement>) => {
@@ -87,6 +105,9 @@ export function RunbooksPage() {
       )}
       <div className="toolbar">
         <input type="search" placeholder="Search runbooks" value={search} onChange={(e) => setSearch(e.target.value)} aria-label="Search runbooks" className="search" />
+        <label className="check">
+          <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} aria-label="Show archived" /> Show archived
+        </label>
       </div>
       <ErrorBanner error={list.error} onRetry={list.reload} />
       {list.loading && !list.data ? (
@@ -117,11 +138,12 @@ export function RunbooksPage() {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.id} data-runbook={r.id}>
+              <tr key={r.id} data-runbook={r.id} className={r.archived ? 'archived' : undefined}>
                 <td>
                   <Link to={`/runbooks/${encodeURIComponent(r.id)}`} className="strong">
                     {r.name}
                   </Link>
+                  {r.archived && <span className="tag">archived</span>}
                   {r.description && <div className="muted small">{r.description}</div>}
                 </td>
                 <td>{r.latestVersion ?? r.version ? `v${r.latestVersion ?? r.version}` : <span className="muted">draft</span>}</td>
@@ -133,9 +155,19 @@ export function RunbooksPage() {
                   <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}`}>
                     Edit
                   </Link>
-                  <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}/run`}>
-                    Run
-                  </Link>
+                  {!r.archived && (
+                    <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}/run`}>
+                      Run
+                    </Link>
+                  )}
+                  <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
+                    Clone
+                  </button>
+                  {r.source === 'server' && (
+                    <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
+                      {r.archived ? 'Restore' : 'Archive'}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
