@@ -364,6 +364,18 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('tenants');
   });
 
+  it('compares a version with the draft using the server\'s diff', async () => {
+    await page.goto(`${base}${runbookUrl}`);
+    await page.click('[role="tab"]:has-text("Versions")');
+    await page.locator('.versions button:has-text("Compare")').first().click();
+    const dialog = page.locator('dialog.compare');
+    await dialog.locator('[data-diff-source="server"]').waitFor();
+    await dialog.locator('.compare-changes').waitFor();
+    await shot('compare');
+    await dialog.locator('button:has-text("Close")').click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   it('clones a runbook, archives the copy (hidden from the list) and restores it', async () => {
     const id = runbookUrl.split('/').pop()!;
     await page.click('nav a:has-text("Runbooks")');

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { checkCsv, parseCsv, prefill } from '../designer/src/bulk.ts';
 import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
-import { diffDefinitions } from '../designer/src/editor/diff.ts';
+import { diffDefinitions, diffLines, fromServerDiff } from '../designer/src/editor/diff.ts';
+import { diffDefinitions as serverDiff } from '../server/runbooks.ts';
 import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
 import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
@@ -314,6 +315,18 @@ describe('browser-kept drafts and versions', () => {
     assert.deepEqual(d.added, ['notify']);
     assert.deepEqual(d.changed, ['create_user']);
     assert.equal(d.edgesRemoved.length, 2);
+
+    // The server's diff, in the same shape, agrees and also names the changed fields.
+    const s = fromServerDiff(serverDiff(onboarding, changed));
+    assert.equal(s.source, 'server');
+    for (const k of ['added', 'removed', 'changed', 'edgesAdded', 'edgesRemoved', 'inputsChanged', 'settingsChanged'] as const) assert.deepEqual(s[k], d[k], k);
+    assert.deepEqual(s.fields, { create_user: ['params'] });
+    const lines = diffLines(s);
+    assert.ok(lines.includes('Steps added: notify'), lines.join('\n'));
+    assert.ok(lines.includes('Step create_user changed: params'), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('Connections removed: ') && l.includes('add_to_group')), lines.join('\n'));
+    assert.ok(diffLines(d).includes('Step create_user changed'));
+    assert.deepEqual(diffLines(diffDefinitions(onboarding, onboarding)), []);
   });
 });
 

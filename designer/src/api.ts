@@ -6,6 +6,7 @@ import type { NodeState, RunbookDefinition, RunStatus } from '../../workflows/de
 import type { Problem } from '../../workflows/validate.ts';
 import type { Grant } from './access.ts';
 import type { TenantInfo, TenantInput } from '../../server/tenants.ts';
+import type { DefinitionDiff } from '../../server/runbooks.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -341,6 +342,9 @@ export const api = {
     request<{ version: number }>('POST', `/api/runbooks/${enc(id)}/publish`, definition ? { definition } : {}),
   versions: (id: string) => request<VersionInfo[]>('GET', `/api/runbooks/${enc(id)}/versions`),
   version: (id: string, v: number) => request<VersionInfo>('GET', `/api/runbooks/${enc(id)}/versions/${v}`),
+  /** What changed between two versions (`draft`: the saved draft; 422 while the draft has problems). */
+  diff: (id: string, from: number | 'latest' | 'draft', to: number | 'latest' | 'draft' = 'draft') =>
+    request<DefinitionDiff & { from: unknown; to: unknown }>('GET', `/api/runbooks/${enc(id)}/diff${q({ from, to })}`),
   validate: (definition: unknown) => request<{ ok: boolean; problems: Problem[] }>('POST', '/api/runbooks/validate', definition),
 
   startRun: (body: StartRun) => request<{ id: string; url: string; temporalUrl?: string }>('POST', '/api/runs', body),

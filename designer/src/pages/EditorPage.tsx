@@ -9,7 +9,7 @@ import { api, type VersionInfo } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, useEditor, useEditorStore } from '../editor/context.ts';
-import { diffDefinitions } from '../editor/diff.ts';
+import { diffDefinitions, diffLines, fromServerDiff, type DefinitionDiff } from '../editor/diff.ts';
 import { NodeInspector } from '../editor/Inspector.tsx';
 import { Palette, type PaletteItem } from '../editor/Palette.tsx';
 import { ProblemsPanel } from '../editor/ProblemsPanel.tsx';
@@ -264,7 +264,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           </div>
         </aside>
       </div>
-      {compare && <CompareDialog version={compare} onClose={() => setCompare(undefined)} />}
+      {compare && <CompareDialog version={compare} rb={rb} draftSaved={save.state === 'saved'} onClose={() => setCompare(undefined)} />}
     </div>
   );
 }
@@ -333,11 +333,28 @@ function Versions({ versions, onCompare }: { versions: VersionInfo[]; onCompare:
   );
 }
 
-function CompareDialog({ version, onClose }: { version: VersionInfo; onClose: () => void }) {
+function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionInfo; rb: EditableRunbook; draftSaved: boolean; onClose: () => void }) {
   const current = useEditor((s) => s.definition);
   const draft = useMemo(() => current(), [current]);
   const old = version.definition as RunbookDefinition;
-  const diff = useMemo(() => diffDefinitions(old, draft), [old, draft]);
+  const inBrowser = useMemo(() => diffDefinitions(old, draft), [old, draft]);
+  // The server's diff names the fields that changed; it compares the saved draft, so it is asked
+  // only when the draft is saved. Anything else (no such route, a draft with problems) keeps the
+  // browser's diff.
+  const [fromServer, setFromServer] = useState<DefinitionDiff>();
+  useEffect(() => {
+    if (rb.source !== 'server' || !draftSaved) return;
+    let live = true;
+    api.diff(rb.id, version.version, 'draft').then(
+      (d) => live && setFromServer(fromServerDiff(d)),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [rb.id, rb.source, version.version, draftSaved]);
+  const diff = fromServer ?? inBrowser;
+  const lines = useMemo(() => diffLines(diff), [diff]);
   const left = useMemo(() => editorStoreFor(old, { readOnly: true }), [old]);
   const right = useMemo(() => editorStoreFor(draft, { readOnly: true }), [draft]);
   useEffect(() => {
@@ -359,6 +376,9 @@ function CompareDialog({ version, onClose }: { version: VersionInfo; onClose: ()
           {diff.inputsChanged ? ' · inputs changed' : ''}
           {diff.settingsChanged ? ' · settings changed' : ''}
         </span>
+        <span className="tag" data-diff-source={diff.source}>
+          {diff.source === 'server' ? 'compared by the server' : 'compared in this browser'}
+        </span>
         <button className="btn btn-small" onClick={onClose} autoFocus>
           Close
         </button>
@@ -374,6 +394,18 @@ function CompareDialog({ version, onClose }: { version: VersionInfo; onClose: ()
             </EditorContext.Provider>
           </div>
         ))}
+        <aside className="compare-changes" aria-label="Changes">
+          <div className="compare-label">Changes</div>
+          {lines.length ? (
+            <ul>
+              {lines.map((l) => (
+                <li key={l}>{l}</li>
+              ))}
+            </ul>
+          ) : (
+            <p className="empty-inline">No changes.</p>
+          )}
+        </aside>
       </div>
     </dialog>
   );
