@@ -155,6 +155,55 @@ describe('auto layout', () => {
     assert.ok(Math.abs(pos.b!.x - pos.c!.x) >= 200, 'siblings do not overlap');
   });
 
+  it('keeps error, rejected, timeout, false and default branches to the right of the happy path', () => {
+    const ids = ['ap', 'create', 'cond', 'ok', 'no', 'failed', 'rejected', 'timedOut', 'sw', 'a', 'b', 'other'];
+    const nodes = ids.map((id) => ({ id, width: 200, height: 80, handles: id === 'sw' ? ['b', 'a', 'default'] : undefined }));
+    // Listed with the side branches first: the order of the edges must not matter.
+    const edges = [
+      { source: 'ap', target: 'timedOut', sourceHandle: 'timeout' },
+      { source: 'ap', target: 'rejected', sourceHandle: 'rejected' },
+      { source: 'ap', target: 'create', sourceHandle: 'approved' },
+      { source: 'create', target: 'failed', sourceHandle: 'error' },
+      { source: 'create', target: 'cond', sourceHandle: 'out' },
+      { source: 'cond', target: 'no', sourceHandle: 'false' },
+      { source: 'cond', target: 'sw', sourceHandle: 'true' },
+      { source: 'sw', target: 'other', sourceHandle: 'default' },
+      { source: 'sw', target: 'b', sourceHandle: 'b' },
+      { source: 'sw', target: 'a', sourceHandle: 'a' },
+    ];
+    const pos = layoutGraph(nodes, edges);
+    const lane = 200 + 48;
+    const rank = 80 + 64;
+    // The happy path is one straight column at x = 0, one rank below the other.
+    assert.deepEqual(['ap', 'create', 'cond', 'sw', 'b'].map((id) => pos[id]), [0, 1, 2, 3, 4].map((r) => ({ x: 0, y: r * rank })));
+    // Every side branch opens the nearest free lane to the right of its parent.
+    assert.deepEqual(pos.rejected, { x: lane, y: rank });
+    assert.deepEqual(pos.timedOut, { x: 2 * lane, y: rank });
+    assert.deepEqual(pos.failed, { x: lane, y: 2 * rank });
+    assert.deepEqual(pos.no, { x: lane, y: 3 * rank });
+    assert.deepEqual(pos.a, { x: lane, y: 4 * rank }, 'a further case sits right of the first (cases in their own order)');
+    assert.deepEqual(pos.other, { x: 2 * lane, y: 4 * rank }, 'default right of the cases');
+    // The same with the edges in any other order.
+    assert.deepEqual(layoutGraph(nodes, [...edges].reverse()), pos);
+  });
+
+  it('puts a side branch\'s own chain in its lane and never two steps on one spot', () => {
+    const nodes = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, width: 200, height: 80 }));
+    const pos = layoutGraph(nodes, [
+      { source: 'a', target: 'b' },
+      { source: 'b', target: 'c' },
+      { source: 'c', target: 'd' },
+      { source: 'a', target: 'e', sourceHandle: 'error' },
+      { source: 'e', target: 'f' },
+      { source: 'b', target: 'f', sourceHandle: 'error' },
+    ]);
+    assert.deepEqual([pos.a!.x, pos.b!.x, pos.c!.x, pos.d!.x], [0, 0, 0, 0]);
+    assert.equal(pos.e!.x, pos.f!.x, 'the error branch continues straight down');
+    assert.ok(pos.e!.x > 0);
+    const spots = Object.values(pos).map((p) => `${p.x},${p.y}`);
+    assert.equal(new Set(spots).size, spots.length);
+  });
+
   it('ignores edges to unknown nodes and self loops', () => {
     const pos = layoutGraph([{ id: 'a', width: 10, height: 10 }], [{ source: 'a', target: 'zzz' }, { source: 'a', target: 'a' }]);
     assert.deepEqual(Object.keys(pos), ['a']);

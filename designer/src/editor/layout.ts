@@ -1,17 +1,22 @@
-// Automatic layout: a pure function of nodes and edges (dagre, top to bottom), so it is tested
-// without a browser and benchmarked on big runbooks.
+// Automatic layout: a pure function of nodes and edges, so it is tested without a browser and
+// benchmarked on big runbooks. Dagre ranks the steps (top to bottom); across the ranks each step
+// gets a lane: the happy path (out, approved, true, the first case) stays in its parent's lane and
+// every other branch (error, rejected, timeout, false, default, further cases) opens a lane to the
+// right of it, so those branches always sit on the same side.
 import { Graph, layout } from '@dagrejs/dagre';
 
 export interface LayoutNode {
   id: string;
   width: number;
   height: number;
+  /** Its outgoing handles in their order (`handlesOf`): orders a condition's cases. */
+  handles?: string[];
 }
 
 export interface LayoutEdge {
   source: string;
   target: string;
-  /** Outgoing handle; edges of one node are ordered by it so branches keep their side. */
+  /** Outgoing handle: the happy one keeps its parent's lane, the others go to the right. */
   sourceHandle?: string;
 }
 
@@ -23,30 +28,103 @@ export interface LayoutOptions {
 
 /** Top-left positions of every node, snapped to whole pixels. Unknown edge ends are ignored. */
 export function layoutGraph(nodes: LayoutNode[], edges: LayoutEdge[], opts: LayoutOptions = {}): Record<string, { x: number; y: number }> {
+  const tb = (opts.direction ?? 'TB') === 'TB';
+  const nodeSep = opts.nodeSep ?? 48;
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: opts.direction ?? 'TB', nodesep: opts.nodeSep ?? 48, ranksep: opts.rankSep ?? 64, marginx: 0, marginy: 0 });
+  g.setGraph({ rankdir: tb ? 'TB' : 'LR', nodesep: nodeSep, ranksep: opts.rankSep ?? 64, marginx: 0, marginy: 0 });
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Set<string>();
   for (const n of nodes) {
     ids.add(n.id);
     g.setNode(n.id, { width: n.width, height: n.height });
   }
-  const ordered = [...edges].sort((a, b) => handleRank(a.sourceHandle) - handleRank(b.sourceHandle));
-  ordered.forEach((e, i) => {
-    if (ids.has(e.source) && ids.has(e.target) && e.source !== e.target) g.setEdge(e.source, e.target, {}, `e${i}`);
-  });
+  const kept = edges.filter((e) => ids.has(e.source) && ids.has(e.target) && e.source !== e.target);
+  kept.forEach((e, i) => g.setEdge(e.source, e.target, {}, `e${i}`));
   layout(g);
+
+  // Dagre's main axis (y top to bottom, x left to right) gives the ranks.
+  const main = new Map(nodes.map((n) => [n.id, (g.node(n.id) as { x: number; y: number })[tb ? 'y' : 'x']]));
+  const rankOf = new Map([...new Set(main.values())].sort((a, b) => a - b).map((v, i) => [v, i]));
+  const rank = (id: string) => rankOf.get(main.get(id)!)!;
+  const lanes = assignLanes(nodes, kept, rank);
+
+  const cross = (n: LayoutNode) => (tb ? n.width : n.height);
+  const laneSize = Math.max(0, ...nodes.map(cross)) + nodeSep;
   const out: Record<string, { x: number; y: number }> = {};
   for (const n of nodes) {
-    const p = g.node(n.id) as { x: number; y: number };
-    out[n.id] = { x: Math.round(p.x - n.width / 2), y: Math.round(p.y - n.height / 2) };
+    const across = Math.round(lanes.get(n.id)! * laneSize + (laneSize - nodeSep - cross(n)) / 2);
+    const along = Math.round(main.get(n.id)! - (tb ? n.height : n.width) / 2);
+    out[n.id] = tb ? { x: across, y: along } : { x: along, y: across };
   }
   return out;
 }
 
-// Happy paths to the left, error / rejection / timeout paths to the right.
+// Happy paths first (the first keeps the lane), then further cases, then the off paths.
 const ORDER = ['out', 'approved', 'true', 'rejected', 'false', 'default', 'timeout', 'error'];
-function handleRank(h: string | undefined): number {
-  const i = ORDER.indexOf(h ?? 'out');
-  return i < 0 ? 2.5 : i;
+const OFF_PATH = new Set(['rejected', 'false', 'default', 'timeout', 'error']);
+function handleRank(h: string, handles: string[] | undefined): number {
+  const off = OFF_PATH.has(h) ? 1000 : 0;
+  const own = handles?.indexOf(h) ?? -1;
+  if (own >= 0) return off + own;
+  const i = ORDER.indexOf(h);
+  return off + (i < 0 ? 500 : i);
+}
+
+/**
+ * Lanes (0, 1, 2 ... left to right) by a depth-first walk from the roots: a node's happy edge
+ * continues its lane; every other edge starts the lowest lane to the right of the parent's that is
+ * free over the ranks its happy chain will take, so no two steps share a spot.
+ */
+export function assignLanes(nodes: Pick<LayoutNode, 'id' | 'handles'>[], edges: LayoutEdge[], rank: (id: string) => number): Map<string, number> {
+  const ids = nodes.map((n) => n.id);
+  const handlesOf = new Map(nodes.map((n) => [n.id, n.handles]));
+  const out = new Map<string, LayoutEdge[]>();
+  const hasParent = new Set<string>();
+  for (const e of edges) {
+    (out.get(e.source) ?? out.set(e.source, []).get(e.source)!).push(e);
+    hasParent.add(e.target);
+  }
+  for (const [id, list] of out) {
+    const handles = handlesOf.get(id);
+    list.sort((a, b) => handleRank(a.sourceHandle ?? 'out', handles) - handleRank(b.sourceHandle ?? 'out', handles) || a.target.localeCompare(b.target));
+  }
+  const mainOf = (id: string) => out.get(id)?.find((e) => !OFF_PATH.has(e.sourceHandle ?? 'out'));
+  const lane = new Map<string, number>();
+  /** Ranks taken in each lane. */
+  const taken: Set<number>[] = [];
+  /** The ranks a chain starting at id takes: id and its happy successors not placed yet. */
+  const chainRanks = (id: string) => {
+    const ranks: number[] = [];
+    const seen = new Set<string>();
+    for (let at: string | undefined = id; at !== undefined && !lane.has(at) && !seen.has(at); at = mainOf(at)?.target) {
+      seen.add(at);
+      ranks.push(rank(at));
+    }
+    return ranks;
+  };
+  const freeLane = (after: number, id: string) => {
+    const ranks = chainRanks(id);
+    let l = after + 1;
+    while (ranks.some((r) => taken[l]?.has(r))) l++;
+    return l;
+  };
+  const place = (id: string, l: number) => {
+    lane.set(id, l);
+    (taken[l] ??= new Set()).add(rank(id));
+  };
+  const visit = (id: string) => {
+    const main = mainOf(id);
+    // The happy path first (it sorts first), each branch to its end before the next finds a lane.
+    for (const e of out.get(id) ?? []) {
+      if (lane.has(e.target)) continue;
+      place(e.target, e === main ? lane.get(id)! : freeLane(lane.get(id)!, e.target));
+      visit(e.target);
+    }
+  };
+  for (const r of [...ids.filter((id) => !hasParent.has(id)), ...ids]) {
+    if (lane.has(r)) continue;
+    place(r, freeLane(-1, r));
+    visit(r);
+  }
+  return lane;
 }

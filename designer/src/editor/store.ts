@@ -397,7 +397,7 @@ export type EditorStore = ReturnType<typeof createEditorStore>;
 
 export function layoutPositions(nodes: FlowNode[], edges: FlowEdge[]) {
   return layoutGraph(
-    nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: n.measured?.height ?? nodeHeight(n.data.def.kind) })),
+    nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: n.measured?.height ?? nodeHeight(n.data.def.kind), handles: handlesOf(n.data.def) })),
     edges.map((e) => ({ source: e.source, target: e.target, sourceHandle: e.sourceHandle ?? undefined })),
   );
 }
