@@ -376,12 +376,13 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await dialog.waitFor({ state: 'detached' });
   });
 
+  let copy = '';
   it('clones a runbook, archives the copy (hidden from the list) and restores it', async () => {
     const id = runbookUrl.split('/').pop()!;
     await page.click('nav a:has-text("Runbooks")');
     await page.locator(`tr[data-runbook="${id}"] button:has-text("Clone")`).click();
     await page.waitForURL((u) => u.pathname.startsWith('/runbooks/') && u.pathname !== runbookUrl);
-    const copy = new URL(page.url()).pathname.split('/').pop()!;
+    copy = new URL(page.url()).pathname.split('/').pop()!;
     assert.match(await page.locator('input[aria-label="Runbook name"]').inputValue(), /\(copy\)$/);
     await page.locator('.editor-bar button:has-text("Archive")').click();
     await page.locator('.editor-notices:has-text("archived")').waitFor();
@@ -395,6 +396,30 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await row.locator('button:has-text("Archive")').waitFor();
     await page.uncheck('input[aria-label="Show archived"]');
     await row.waitFor();
+  });
+
+  it('edits a loop\'s steps as a list: add, fill in with the step form, reorder, and see the JSON', async () => {
+    await page.goto(`${base}/runbooks/${copy}`);
+    await page.click('[data-palette="forEach"]');
+    const inspector = page.locator('.side .inspector');
+    await inspector.locator('[data-body-step="each"]').waitFor();
+    await inspector.locator('select[aria-label="Add a step"]').selectOption('delay');
+    await inspector.locator('select[aria-label="Add a step"]').selectOption('delay');
+    // The new step opens with the delay's own form; steps go before the final end.
+    const second = inspector.locator('[data-body-step="delay_2"]');
+    await second.locator('.body-step-form [data-field="duration"] input').fill('5m');
+    await second.locator('button[aria-label="Move delay_2 up"]').click();
+    const order = () => inspector.locator('[data-body-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-body-step')).join());
+    assert.equal(await order(), 'delay_2,delay,each');
+    await shot('foreach-body');
+    await inspector.locator('input[aria-label="Edit the steps as JSON"]').check();
+    const json = JSON.parse(await inspector.locator('textarea[aria-label="Steps per item"]').inputValue());
+    assert.deepEqual(json.nodes.map((n: { id: string }) => n.id), ['delay_2', 'delay', 'each']);
+    assert.equal(json.nodes[0].duration, '5m');
+    assert.deepEqual(json.edges, [
+      { source: 'delay_2', sourceHandle: 'out', target: 'delay' },
+      { source: 'delay', sourceHandle: 'out', target: 'each' },
+    ]);
   });
 
   it('grants and revokes a role, and shows pages by role', async () => {

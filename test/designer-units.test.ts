@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { checkCsv, parseCsv, prefill } from '../designer/src/bulk.ts';
 import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
+import { addBodyStep, bodySteps, chain, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body } from '../designer/src/editor/body.ts';
 import { diffDefinitions, diffLines, fromServerDiff } from '../designer/src/editor/diff.ts';
 import { diffDefinitions as serverDiff } from '../server/runbooks.ts';
 import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
@@ -207,6 +208,62 @@ describe('auto layout', () => {
   it('ignores edges to unknown nodes and self loops', () => {
     const pos = layoutGraph([{ id: 'a', width: 10, height: 10 }], [{ source: 'a', target: 'zzz' }, { source: 'a', target: 'a' }]);
     assert.deepEqual(Object.keys(pos), ['a']);
+  });
+});
+
+describe('forEach body', () => {
+  const body: Body = {
+    nodes: [
+      { id: 'done', kind: 'end', status: 'succeeded' },
+      { id: 'disable', kind: 'action', action: 'user.disableSignIn', params: { userId: '{{ item }}' }, onError: 'fail' },
+      { id: 'ok', kind: 'approval', approvers: { users: [], roles: ['approver'], groups: [] }, quorum: 'any', onTimeout: 'reject' },
+    ],
+    edges: [
+      { source: 'ok', sourceHandle: 'approved', target: 'disable' },
+      { source: 'disable', sourceHandle: 'out', target: 'done' },
+    ],
+  };
+  const ids = (b: Body) => bodySteps(b).map((n) => n.id);
+  const edges = (b: Body) => b.edges.map((e) => `${e.source}.${e.sourceHandle}->${e.target}`);
+
+  it('lists the steps in the order they run and knows a chain from a branching body', () => {
+    assert.deepEqual(ids(body), ['ok', 'disable', 'done']);
+    assert.ok(isChain(body));
+    assert.ok(!isChain({ ...body, edges: [...body.edges, { source: 'ok', sourceHandle: 'rejected', target: 'done' }] }), 'two ways out of one step');
+    assert.ok(!isChain({ ...body, edges: [{ source: 'ok', sourceHandle: 'rejected', target: 'disable' }, body.edges[1]!] }), 'not the first handle');
+    assert.ok(isChain({ nodes: [body.nodes[0]!], edges: [] }));
+  });
+
+  it('adds, removes and reorders steps, chaining them by their first handle', () => {
+    const added = addBodyStep(body, { kind: 'delay', duration: '1h' }, 'delay');
+    assert.deepEqual(ids(added), ['ok', 'disable', 'delay', 'done'], 'before the final end');
+    assert.deepEqual(edges(added), ['ok.approved->disable', 'disable.out->delay', 'delay.out->done']);
+    const ended = addBodyStep(added, { kind: 'end', status: 'failed' }, 'end');
+    assert.deepEqual(ids(ended), ['ok', 'disable', 'delay', 'done', 'end']);
+    assert.deepEqual(edges(ended), edges(added), 'after an end nothing follows');
+    assert.ok(isChain(ended));
+    const moved = moveBodyStep(added, 2, -2);
+    assert.deepEqual(ids(moved), ['delay', 'ok', 'disable', 'done']);
+    assert.deepEqual(edges(moved), ['delay.out->ok', 'ok.approved->disable', 'disable.out->done']);
+    assert.equal(moveBodyStep(moved, 0, -1), moved, 'nothing above the first');
+    const removed = removeBodyStep(moved, 1);
+    assert.deepEqual(edges(removed), ['delay.out->disable', 'disable.out->done']);
+    assert.ok(isChain(removed));
+    assert.deepEqual(ids(addBodyStep(removed, { kind: 'delay', duration: '2h' }, 'delay')), ['delay', 'disable', 'delay_2', 'done'], 'fresh ids');
+    assert.deepEqual(chain([]), { nodes: [], edges: [] });
+  });
+
+  it('edits one step in place and renames it with its edges; the result validates as a runbook', () => {
+    const edited = updateBodyStep(body, 'disable', (n) => ({ ...n, label: 'Block sign-in' }));
+    assert.equal(edited.nodes[1]!.label, 'Block sign-in');
+    assert.deepEqual(edited.edges, body.edges);
+    const renamed = renameBodyStep(edited, 'disable', 'block')!;
+    assert.deepEqual(edges(renamed), ['ok.approved->block', 'block.out->done']);
+    assert.equal(renameBodyStep(body, 'disable', 'ok'), undefined, 'taken');
+    assert.equal(renameBodyStep(body, 'disable', '1x'), undefined, 'not an identifier');
+    const def = { ...structuredClone(onboarding), nodes: [{ id: 'each', kind: 'forEach', items: 'inputs.users', body: renamed, concurrency: 2, onItemError: 'continue' }], edges: [], inputs: [{ name: 'users', type: 'string', required: true }] };
+    const r = validateRunbook(def);
+    assert.deepEqual(r.problems.filter((p) => p.field.startsWith('body')), []);
   });
 });
 
