@@ -20,6 +20,22 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
+/** How a category is named to people: palette groups in the designer and sections of docs/actions.md. */
+export const CATEGORY_TITLES: Record<Category, string> = {
+  user: 'Users',
+  licence: 'Licences',
+  group: 'Groups',
+  authentication: 'Authentication and MFA',
+  directory: 'Directory',
+  mailbox: 'Mailboxes',
+  device: 'Devices',
+  teams: 'Teams',
+  sharepoint: 'SharePoint',
+  notification: 'Notifications',
+  tags: 'Tenantflow tags',
+  investigation: 'Investigation',
+};
+
 export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   /** Stable id in the operator's words, e.g. user.disableSignIn; also the Temporal activity name. */
   id: string;

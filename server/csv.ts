@@ -1,42 +1,8 @@
-// CSV for bulk runs: RFC 4180 parsing (quotes, doubled quotes, CRLF, a BOM, ; or , separators)
-// and the whole-file check that runs before anything starts.
+// CSV for bulk runs: the whole-file check that runs before anything starts (parsing is
+// workflows/csv.ts, shared with the designer's preview).
 import type { RunbookDefinition } from '../workflows/definition.ts';
+import { parseCsv } from '../workflows/csv.ts';
 import { validateInputs } from '../workflows/inputs.ts';
-
-export function parseCsv(text: string): string[][] {
-  text = text.replace(/^\uFEFF/, '');
-  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
-  const sep = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === sep) {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => r.some((f) => f.trim() !== ''));
-}
 
 export interface RowProblem {
   field: string;

@@ -2,6 +2,7 @@
 // it (validated first), archive, clone, import / export as JSON files, and diffs of versions.
 import { isDeepStrictEqual } from 'node:util';
 import type { RunbookDefinition } from '../workflows/definition.ts';
+import { RUNBOOK_ID, slugify } from '../workflows/runbook-id.ts';
 import { validateRunbook, type Problem } from '../workflows/validate.ts';
 import type { Db } from './db.ts';
 import { json } from './db.ts';
@@ -41,18 +42,7 @@ export class RunbookError extends Error {
   }
 }
 
-export const RUNBOOK_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-export function slugify(name: string): string {
-  return (
-    name
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 50) || 'runbook'
-  );
-}
+export { RUNBOOK_ID };
 
 export class Runbooks {
   readonly db: Db;

@@ -5,7 +5,7 @@
 import type { NodeState, RunbookDefinition, RunStatus } from '../../workflows/definition.ts';
 import type { Problem } from '../../workflows/validate.ts';
 import type { Grant } from './access.ts';
-import type { TenantInfo, TenantInput } from '../../server/tenants.ts';
+import type { TenantInfo, TenantInput, TestConnectionResult } from '../../server/tenants.ts';
 import type { DefinitionDiff } from '../../server/runbooks.ts';
 
 export class ApiError extends Error {
@@ -248,14 +248,7 @@ export type { TenantInfo };
 /** What connecting a tenant sends: the server's own input type. */
 export type NewTenant = TenantInput;
 
-export interface TenantTest {
-  ok: boolean;
-  tokenAcquired: boolean;
-  error?: string;
-  granted: string[];
-  required: string[];
-  missing: string[];
-}
+export type TenantTest = TestConnectionResult;
 
 export interface Account {
   id: string;

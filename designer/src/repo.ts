@@ -4,6 +4,7 @@
 // used only when the server answers "no such endpoint" (isMissing), never to hide a real error.
 import type { RunbookDefinition } from '../../workflows/definition.ts';
 import { api, isMissing, listOf, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type VersionInfo } from './api.ts';
+import { slugify } from '../../workflows/runbook-id.ts';
 
 export interface KeyValueStore {
   getItem(key: string): string | null;
@@ -37,16 +38,7 @@ function memoryStore(): KeyValueStore {
   return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v) };
 }
 
-export function slugify(name: string): string {
-  return (
-    name
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 48) || 'runbook'
-  );
-}
+export { slugify };
 
 /** Local drafts, versions and run records (pure apart from the store it is given). */
 export function localRepo(store: KeyValueStore = memoryStore()) {

@@ -3,7 +3,8 @@
 import { useEffect, useMemo, useState, type DragEvent } from 'react';
 import type { NodeKind } from '../../../workflows/definition.ts';
 import { useCatalog } from '../context.tsx';
-import { CATEGORY_TITLES, KINDS } from './nodes/config.ts';
+import { CATEGORY_TITLES } from '../../../catalog/contract.ts';
+import { KINDS } from './nodes/config.ts';
 
 export const DRAG_TYPE = 'application/x-tenantflow-step';
 const CLOSED_KEY = 'tenantflow.palette.closed';
@@ -27,7 +28,7 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
       list.push({ key: a.id, item: { kind: 'action', action: a.id }, title: a.title, detail: a.id, icon: KINDS.action.icon } as never);
       byCat.set(a.category, list);
     }
-    return [...(flow.length ? [{ title: 'Flow', items: flow }] : []), ...[...byCat].map(([cat, items]) => ({ title: CATEGORY_TITLES[cat] ?? cat, items }))];
+    return [...(flow.length ? [{ title: 'Flow', items: flow }] : []), ...[...byCat].map(([cat, items]) => ({ title: (CATEGORY_TITLES as Record<string, string>)[cat] ?? cat, items }))];
   }, [actions, search]);
 
   // Collapsed categories are remembered per browser; a search shows every match anyway.

@@ -16,20 +16,6 @@ export const KINDS: Record<NodeKind, KindConfig> = {
   forEach: { title: 'For each', icon: '↻', description: 'Run steps once per item of a list (CSV rows, group members)' },
 };
 
-export const CATEGORY_TITLES: Record<string, string> = {
-  user: 'Users',
-  licence: 'Licences',
-  group: 'Groups',
-  authentication: 'Authentication',
-  directory: 'Directory',
-  mailbox: 'Mailboxes',
-  device: 'Devices',
-  teams: 'Teams',
-  sharepoint: 'SharePoint',
-  notification: 'Notifications',
-  tags: 'Tags',
-  investigation: 'Investigation',
-};
 
 export const HANDLE_LABELS: Record<string, string> = {
   out: 'next',
