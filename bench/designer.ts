@@ -2,8 +2,8 @@
 // as the editor does on open) against a 10-node one, in the same run. Prints the per-node cost
 // ratio; a ratio near 1 means opening scales linearly with the runbook's size.
 import { editorStoreFor } from '../designer/src/editor/store.ts';
-import type { RunbookDefinition, RunbookNode } from '../workflows/definition.ts';
-import { validateRunbook } from '../workflows/validate.ts';
+import type { RunbookDefinition, RunbookNode } from '../runbook/definition.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 
 /** A plausible runbook of n steps: chains of approvals and actions that fan out and join. */
 export function syntheticRunbook(n: number): RunbookDefinition {

@@ -3,7 +3,7 @@
 // measured in the same run, and the ratio is printed next to the ratio of the sizes: a cost that
 // grows linearly shows a time ratio close to the size ratio (or below, where work overlaps).
 import { performance } from 'node:perf_hooks';
-import type { RunbookDefinitionInput } from '../workflows/definition.ts';
+import type { RunbookDefinitionInput } from '../runbook/definition.ts';
 import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -4,8 +4,8 @@
 // step discovers the throttling with a 429 of its own) and on, and the ratios are printed.
 import { performance } from 'node:perf_hooks';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { RunbookDefinitionInput } from '../workflows/definition.ts';
-import { staticTenantDirectory } from '../worker/tenants.ts';
+import type { RunbookDefinitionInput } from '../runbook/definition.ts';
+import { staticTenantDirectory } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
 
@@ -57,7 +57,7 @@ async function measure(env: TestEnv, gate: boolean, tag: string) {
     const h = await env.client.workflow.start('runbookWorkflow', {
       taskQueue,
       workflowId: `bench-throttle-${tag}-${Date.now()}`,
-      args: [{ definition: (await import('../workflows/definition.ts')).RunbookDefinition.parse(definition), inputs: { people }, run: { startedBy: 'bench', tenant: 'sandbox', runbookId: 'bench', version: 1 } }],
+      args: [{ definition: (await import('../runbook/definition.ts')).RunbookDefinition.parse(definition), inputs: { people }, run: { startedBy: 'bench', tenant: 'sandbox', runbookId: 'bench', version: 1 } }],
     });
     const state = await h.result();
     const ms = performance.now() - t0;

@@ -1,7 +1,7 @@
 // Entra's directory audit log: every directory write the sandbox performs leaves an entry, in the
 // shape GET /auditLogs/directoryAudits returns, so investigation runbooks read real history.
 import { randomUUID } from 'node:crypto';
-import type { Caller } from './router.ts';
+import type { Caller } from './types.ts';
 import type { TenantStore } from './store.ts';
 
 export interface DirectoryAudit {

@@ -3,7 +3,7 @@
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { loadOrCreateTls } from './tls.ts';
-import { loadOrCreateSigningKey } from './auth.ts';
+import { loadOrCreateSigningKey } from './tokens.ts';
 import { Runtime } from './runtime.ts';
 import { createAdmin, type SandboxAdmin } from './admin.ts';
 import { createSandboxServer, type Surface } from './server.ts';

@@ -4,7 +4,8 @@
 // The sandbox signs in the user named by login_hint without a password (or offers a picker).
 import { createHash, createPublicKey, randomBytes, randomUUID, verify, constants, X509Certificate } from 'node:crypto';
 import type { AppRegistration, TenantStore, User } from './store.ts';
-import { accessTokenBase, signJwt, tokenError, TOKEN_LIFETIME_S, type SigningKey, type TokenError } from './auth.ts';
+import { accessTokenBase, signJwt, tokenError, TOKEN_LIFETIME_S } from './tokens.ts';
+import { type SigningKey, type TokenError } from './types.ts';
 import { RESOURCES } from './permissions.ts';
 
 export interface AppCertificate {

@@ -3,14 +3,15 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { issueToken, jwks, openIdConfiguration } from './auth.ts';
+import { issueToken, openIdConfiguration } from './auth.ts';
+import { jwks } from './tokens.ts';
 import { authorize } from './oidc.ts';
 import { AdminError, handleAdmin, type SandboxAdmin } from './admin.ts';
 import { dispatchGraph } from './graph/dispatch.ts';
 import { GraphError, errorBody } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 import type { SandboxTls } from './tls.ts';
-import type { Reply } from './router.ts';
+import type { Reply } from './types.ts';
 
 export type SurfaceHandler = (rt: Runtime, req: ParsedRequest) => Promise<Reply & { drop?: boolean }>;
 

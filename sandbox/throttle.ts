@@ -7,11 +7,13 @@
 // writes/s per app+tenant) is unchanged, but a burst reaches the limit after 1/timeScale of the
 // requests and a full bucket drains and refills 1/timeScale as long. Retry-After is whole seconds
 // at timeScale 1 (as Graph sends it) and fractional seconds otherwise; retry-after-ms is exact.
-import type { GraphCall } from './graph/dispatch.ts';
+import type { GraphCall } from './types.ts';
 import { GraphError } from './errors.ts';
-import type { Caller, Reply, RouteDef } from './router.ts';
+import type { Caller, Reply } from './types.ts';
+import type { RouteDef } from './runtime.ts';
 import type { Runtime } from './runtime.ts';
 import type { TenantStore } from './store.ts';
+import type { Throttler } from './runtime.ts';
 
 class Bucket {
   readonly capacity: number;
@@ -123,12 +125,6 @@ function limitsFor(caller: Caller, store: TenantStore, route: RouteDef, call: Gr
     return [{ key: `outlook:${app}:${mailbox}`, capacity: 10_000, windowMs: 600_000, cost: 1, scope: `Application_Mailbox/ReadWrite/${app}/${mailbox}`, information: 'MailboxConcurrency' }];
   }
   return [];
-}
-
-export interface Throttler {
-  check(caller: Caller, store: TenantStore, route: RouteDef, call: GraphCall): Reply | undefined;
-  /** Usage of every bucket (0..1+), for the admin API and benchmarks. */
-  usage(): Record<string, number>;
 }
 
 /** Formats Retry-After: whole seconds at real time; fractional seconds when time is scaled. */

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSecretKey } from '../server/crypto.ts';
+import { loadSecretKey } from '../m365/secret-box.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { freePort, startDevServer, type DevServer } from './temporal.ts';
 

@@ -2,7 +2,7 @@
 // version 1 (seeds), and a first admin when there is no account yet.
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { formatProblem, validateRunbook } from '../workflows/validate.ts';
+import { formatProblem, validateRunbook } from '../runbook/validate.ts';
 import type { Services } from './services.ts';
 
 /** Publishes each example (server/examples/*.json) as v1 when the runbook does not exist yet. */

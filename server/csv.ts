@@ -1,8 +1,8 @@
 // CSV for bulk runs: the whole-file check that runs before anything starts (parsing is
 // workflows/csv.ts, shared with the designer's preview).
-import type { RunbookDefinition } from '../workflows/definition.ts';
-import { parseCsv } from '../workflows/csv.ts';
-import { validateInputs } from '../workflows/inputs.ts';
+import type { RunbookDefinition } from '../runbook/definition.ts';
+import { parseCsv } from '../runbook/csv.ts';
+import { validateInputs } from '../runbook/inputs.ts';
 
 export interface RowProblem {
   field: string;

@@ -3,8 +3,8 @@
 // is sent through the run's tenant with Graph sendMail). The server watches Temporal visibility;
 // each event is claimed once in the database (notifications_sent), so several servers or a
 // restart never send it twice (delivery is at most once).
-import { durationMs, type RunbookDefinition } from '../workflows/definition.ts';
-import { graphClientCache } from '../worker/graph.ts';
+import { durationMs, type RunbookDefinition } from '../runbook/definition.ts';
+import { graphClientCache } from '../m365/graph.ts';
 import type { Services } from './services.ts';
 
 export interface NotifyEvent {

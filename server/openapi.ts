@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { API_INFO, buildApi } from './app.ts';
-import { secretBox } from './crypto.ts';
+import { secretBox } from '../m365/secret-box.ts';
 import type { Db } from './db.ts';
 import type { Runs } from './temporal.ts';
 

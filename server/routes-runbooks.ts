@@ -2,7 +2,7 @@
 // export, custom actions offered to operators, and the action catalog.
 import { z } from 'zod';
 import { catalogJson } from '../catalog/index.ts';
-import { validateRunbook } from '../workflows/validate.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
 import { diffDefinitions, RUNBOOK_ID, RunbookError } from './runbooks.ts';

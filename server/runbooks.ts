@@ -1,9 +1,9 @@
 // Runbooks as a team keeps them: an editable draft, immutable numbered versions published from
 // it (validated first), archive, clone, import / export as JSON files, and diffs of versions.
 import { isDeepStrictEqual } from 'node:util';
-import type { RunbookDefinition } from '../workflows/definition.ts';
-import { RUNBOOK_ID, slugify } from '../workflows/runbook-id.ts';
-import { validateRunbook, type Problem } from '../workflows/validate.ts';
+import type { RunbookDefinition } from '../runbook/definition.ts';
+import { RUNBOOK_ID, slugify } from '../runbook/runbook-id.ts';
+import { validateRunbook, type Problem } from '../runbook/validate.ts';
 import type { Db } from './db.ts';
 import { json } from './db.ts';
 import { iso } from './people.ts';

@@ -1,7 +1,7 @@
 // What every route needs, built once per app from its dependencies.
-import type { TenantConnection } from '../worker/tenants.ts';
+import type { TenantConnection } from '../m365/tenants.ts';
 import { Audit } from './audit.ts';
-import type { SecretBox } from './crypto.ts';
+import type { SecretBox } from '../m365/secret-box.ts';
 import type { Db } from './db.ts';
 import type { OidcSettings } from './oidc.ts';
 import { People } from './people.ts';

@@ -10,7 +10,7 @@ import {
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../workflows/definition.ts';
+import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../runbook/definition.ts';
 import {
   approvalSignal,
   resumeSignal,

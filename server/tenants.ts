@@ -1,13 +1,12 @@
-// Tenant connections: Entra tenant id + app registration (client id + secret or certificate).
-// Secrets are sealed with AES-GCM before they touch the database and are never returned by the
-// API. Workers resolve a connection by name through tenantDirectory(): from the same database
-// (PostgreSQL in production) or, with the embedded database that one process owns, from a
-// sealed mirror file the server rewrites on every change. Both need the same secret key.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+// Tenant connections as the control plane manages them: Entra tenant id + app registration (client
+// id + secret or certificate). Secrets are sealed with AES-GCM before they touch the database and
+// are never returned by the API. Workers read the same rows through m365/tenant-directory.ts.
+import { rename, writeFile } from 'node:fs/promises';
 import { requiredPermissions } from '../catalog/index.ts';
-import { credentialFor } from '../worker/graph.ts';
-import { UnknownTenantError, type TenantConnection, type TenantDirectory } from '../worker/tenants.ts';
-import type { SecretBox } from './crypto.ts';
+import { credentialFor } from '../m365/graph.ts';
+import { connectionOf, type ConnectionWithCertificate, type SealedRow } from '../m365/tenant-directory.ts';
+import { UnknownTenantError, type TenantConnection } from '../m365/tenants.ts';
+import type { SecretBox } from '../m365/secret-box.ts';
 import type { Db } from './db.ts';
 import { iso } from './people.ts';
 
@@ -38,38 +37,6 @@ export interface TenantInput {
   graphUrl?: string;
   caPem?: string;
   mailFrom?: string;
-}
-
-interface SealedRow {
-  name: string;
-  display_name: string | null;
-  tenant_id: string;
-  client_id: string;
-  secret_enc: string | null;
-  certificate_enc: string | null;
-  authority_host: string | null;
-  graph_url: string | null;
-  ca_pem: string | null;
-  mail_from: string | null;
-  created_at?: unknown;
-  updated_at?: unknown;
-}
-
-export type ConnectionWithCertificate = TenantConnection & { mailFrom?: string };
-
-function connectionOf(r: SealedRow, box: SecretBox): ConnectionWithCertificate {
-  return {
-    name: r.name,
-    tenantId: r.tenant_id,
-    clientId: r.client_id,
-    clientSecret: r.secret_enc ? box.open(r.secret_enc) : '',
-    certificatePem: r.certificate_enc ? box.open(r.certificate_enc) : undefined,
-    authorityHost: r.authority_host ?? undefined,
-    graphUrl: r.graph_url ?? undefined,
-    exchangeUrl: r.graph_url ?? undefined,
-    caPem: r.ca_pem ?? undefined,
-    mailFrom: r.mail_from ?? undefined,
-  };
 }
 
 export class Tenants {
@@ -215,56 +182,4 @@ export async function testConnection(conn: ConnectionWithCertificate): Promise<T
     have === need || (have.replace('.ReadWrite.', '.Read.') === need && have.includes('.ReadWrite.')) || (have === 'Directory.ReadWrite.All' && need.endsWith('.Read.All'));
   const missing = required.filter((need) => !granted.some((have) => covers(have, need)));
   return { ok: missing.length === 0, tokenAcquired: true, granted, required, missing };
-}
-
-/**
- * How a worker process reaches tenant credentials without them entering Temporal history:
- * the connections configured in its environment (the sandbox, M365_*), then the control plane's
- * connections: from PostgreSQL when databaseUrl is set, otherwise from the embedded mode's sealed
- * mirror file. Secrets are opened with the shared key only when a step needs them.
- */
-export function tenantDirectory(opts: {
-  box: SecretBox;
-  builtins?: TenantConnection[];
-  databaseUrl?: string;
-  mirrorFile?: string;
-}): TenantDirectory & { close(): Promise<void> } {
-  const builtins = new Map((opts.builtins ?? []).map((c) => [c.name, c]));
-  // The Graph client cache keys on object identity: hand out the same object while unchanged.
-  const cache = new Map<string, { stamp: string; conn: TenantConnection }>();
-  let dbPromise: Promise<Db> | undefined;
-  const rows = async (): Promise<SealedRow[]> => {
-    if (opts.databaseUrl) {
-      const { openDatabase } = await import('./db.ts');
-      dbPromise ??= openDatabase({ url: opts.databaseUrl });
-      return (await dbPromise).query<SealedRow & Record<string, any>>('select * from tenants');
-    }
-    if (!opts.mirrorFile) return [];
-    try {
-      return (JSON.parse(await readFile(opts.mirrorFile, 'utf8')) as { tenants: SealedRow[] }).tenants;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-  };
-  return {
-    async get(name) {
-      const b = builtins.get(name);
-      if (b) return b;
-      const r = (await rows()).find((x) => x.name === name);
-      if (!r) throw new UnknownTenantError(`tenant connection "${name}" does not exist (known: ${[...builtins.keys(), ...(await rows()).map((x) => x.name)].join(', ') || 'none'})`);
-      const stamp = JSON.stringify(r);
-      const hit = cache.get(name);
-      if (hit && hit.stamp === stamp) return hit.conn;
-      const conn = connectionOf(r, opts.box);
-      cache.set(name, { stamp, conn });
-      return conn;
-    },
-    async list() {
-      return [...new Set([...builtins.keys(), ...(await rows()).map((r) => r.name)])];
-    },
-    async close() {
-      if (dbPromise) await (await dbPromise).close();
-    },
-  };
 }

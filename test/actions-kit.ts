@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { StepError } from '../workflows/definition.ts';
+import type { StepError } from '../runbook/definition.ts';
 import { fileTagStore, type TagStore } from '../worker/tags.ts';
-import { staticTenantDirectory, type TenantConnection } from '../worker/tenants.ts';
+import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 

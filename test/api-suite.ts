@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { secretBox } from '../server/crypto.ts';
+import { secretBox } from '../m365/secret-box.ts';
 import { migrate } from '../server/db.ts';
-import { tenantDirectory, Tenants } from '../server/tenants.ts';
+import { tenantDirectory } from '../m365/tenant-directory.ts';
+import { Tenants } from '../server/tenants.ts';
 import { pollApi, startApiServer, type ApiServer, type Caller, type DbKind } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 

@@ -18,9 +18,9 @@ import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer
 import { abilities, visiblePages } from '../designer/src/access.ts';
 import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
 import { filterRunbooks, localRepo, slugify } from '../designer/src/repo.ts';
-import { RunbookDefinition } from '../workflows/definition.ts';
-import { resolveTemplate } from '../workflows/expressions.ts';
-import { validateRunbook } from '../workflows/validate.ts';
+import { RunbookDefinition } from '../runbook/definition.ts';
+import { resolveTemplate } from '../runbook/expressions.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 
 const onboarding = RunbookDefinition.parse(JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8')));
 

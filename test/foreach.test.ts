@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { RunbookDefinitionInput } from '../workflows/definition.ts';
-import { RunbookDefinition } from '../workflows/definition.ts';
+import type { RunbookDefinitionInput } from '../runbook/definition.ts';
+import { RunbookDefinition } from '../runbook/definition.ts';
 import type { ForEachInput, ForEachResult } from '../workflows/for-each.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 

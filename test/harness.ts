@@ -6,13 +6,13 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.ts';
 import { startDevServer, type DevServer } from '../scripts/temporal.ts';
-import { graphClientCache } from '../worker/graph.ts';
-import { staticTenantDirectory, type TenantConnection } from '../worker/tenants.ts';
+import { graphClientCache } from '../m365/graph.ts';
+import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
-import type { RunbookDefinitionInput, RunContext, RunState } from '../workflows/definition.ts';
-import { RunbookDefinition } from '../workflows/definition.ts';
+import type { RunbookDefinitionInput, RunContext, RunState } from '../runbook/definition.ts';
+import { RunbookDefinition } from '../runbook/definition.ts';
 import { runStateQuery } from '../workflows/messages.ts';
-import type { Sealer } from '../workflows/secrets.ts';
+import type { Sealer } from '../runbook/secrets.ts';
 import { Runs } from '../server/temporal.ts';
 
 export interface TestEnv {

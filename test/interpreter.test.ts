@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { RunbookDefinitionInput, RunState } from '../workflows/definition.ts';
+import type { RunbookDefinitionInput, RunState } from '../runbook/definition.ts';
 import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
 

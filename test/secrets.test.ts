@@ -6,9 +6,9 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { catalog } from '../catalog/index.ts';
-import { secretBox } from '../server/crypto.ts';
-import { RunbookDefinition } from '../workflows/definition.ts';
-import { isSealed, sealRunSecrets } from '../workflows/secrets.ts';
+import { secretBox } from '../m365/secret-box.ts';
+import { RunbookDefinition } from '../runbook/definition.ts';
+import { isSealed, sealRunSecrets } from '../runbook/secrets.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 const box = secretBox(randomBytes(32));

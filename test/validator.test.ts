@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { formatProblem, validateRunbook, type Problem } from '../workflows/validate.ts';
-import { validateInputs } from '../workflows/inputs.ts';
+import { formatProblem, validateRunbook, type Problem } from '../runbook/validate.ts';
+import { validateInputs } from '../runbook/inputs.ts';
 
 const onboarding = JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8'));
 

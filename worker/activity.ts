@@ -10,11 +10,11 @@ import type {
   ActionContract,
   ActionFailureDetails,
 } from '../catalog/contract.ts';
-import { containsSealed, openSealed, type Sealer } from '../workflows/secrets.ts';
-import { toFailure } from './errors.ts';
-import { exchangeClientCache, type ExchangeClient } from './exchange.ts';
+import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
+import { toFailure } from './failure.ts';
+import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
 import { defaultTagStore, type TagStore } from './tags.ts';
-import type { TenantConnection, TenantDirectory } from './tenants.ts';
+import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 
 export interface ActionContext {
   graph: Client;

@@ -2,10 +2,10 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadSecretKey, secretBox } from '../server/crypto.ts';
-import { connectionOptions, temporalSettingsFromEnv } from './temporal-connection.ts';
-import { tenantDirectory } from '../server/tenants.ts';
-import { tenantsFromEnv } from './tenants.ts';
+import { loadSecretKey, secretBox } from '../m365/secret-box.ts';
+import { connectionOptions, temporalSettingsFromEnv } from '../m365/temporal-connection.ts';
+import { tenantDirectory } from '../m365/tenant-directory.ts';
+import { tenantsFromEnv } from '../m365/tenants.ts';
 import { createWorker } from './worker.ts';
 
 Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN') });

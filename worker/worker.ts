@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
-import { graphClientCache, type GraphOptions } from './graph.ts';
+import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
 import type { TagStore } from './tags.ts';
-import type { Sealer } from '../workflows/secrets.ts';
-import type { TenantDirectory } from './tenants.ts';
+import type { Sealer } from '../runbook/secrets.ts';
+import type { TenantDirectory } from '../m365/tenants.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

@@ -11,7 +11,7 @@ import {
   getExternalWorkflowHandle,
   setHandler,
 } from '@temporalio/workflow';
-import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from './definition.ts';
+import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from '../runbook/definition.ts';
 
 /** Items started per workflow run before it continues as new (keeps history far below 10,240 events). */
 export const BATCH = 500;

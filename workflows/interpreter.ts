@@ -30,8 +30,8 @@ import {
   type RunbookWorkflowInput,
   type RunState,
   type RunStatus,
-} from './definition.ts';
-import { evaluate, resolveTemplate, type ExpressionContext } from './expressions.ts';
+} from '../runbook/definition.ts';
+import { evaluate, resolveTemplate, type ExpressionContext } from '../runbook/expressions.ts';
 import { SA } from './search-attributes.ts';
 import { loopProgressSignal, type ForEachInput, type ForEachResult } from './for-each.ts';
 import {

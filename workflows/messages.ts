@@ -1,6 +1,6 @@
 // Signals and queries of the runbook workflow, shared by the workflow, the server and tests.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunState } from './definition.ts';
+import type { RunState } from '../runbook/definition.ts';
 
 export interface ApprovalSignal {
   nodeId: string;

@@ -2,8 +2,8 @@
 // route change on the server is a one-file fix. Routes that the server does not offer yet answer
 // with ApiError status 404 or 405; callers show "not available on this server yet" (see
 // `isMissing`) and some fall back to what the browser can do itself (see drafts.ts).
-import type { NodeState, RunbookDefinition, RunStatus } from '../../workflows/definition.ts';
-import type { Problem } from '../../workflows/validate.ts';
+import type { NodeState, RunbookDefinition, RunStatus } from '../../runbook/definition.ts';
+import type { Problem } from '../../runbook/validate.ts';
 import type { Grant } from './access.ts';
 import type { TenantInfo, TenantInput, TestConnectionResult } from '../../server/tenants.ts';
 import type { DefinitionDiff } from '../../server/runbooks.ts';

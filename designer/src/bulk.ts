@@ -1,12 +1,12 @@
 // Bulk runs from a CSV: parse the file and check every row against the runbook's inputs before
 // anything starts (the same checks as the server's validateInputs), so the operator sees a per-row
 // report. Pure functions; the server's own report (POST /api/runs/bulk) is used when it exists.
-import type { RunbookDefinition } from '../../workflows/definition.ts';
-import { validateInputs } from '../../workflows/inputs.ts';
+import type { RunbookDefinition } from '../../runbook/definition.ts';
+import { validateInputs } from '../../runbook/inputs.ts';
 import type { BulkReport, BulkRowReport } from './api.ts';
-import { parseCsv } from '../../workflows/csv.ts';
+import { parseCsv } from '../../runbook/csv.ts';
 
-export { parseCsv } from '../../workflows/csv.ts';
+export { parseCsv } from '../../runbook/csv.ts';
 
 /** Checks a CSV against the runbook's inputs: columns, each row's values, duplicate rows. */
 export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): BulkReport {

@@ -2,7 +2,7 @@
 // Pages poll while the stream is not open (server without the route, proxy that buffers, network
 // hiccup) and stop polling once it is, so a page is never stale and never doubly loaded.
 import { useEffect, useRef, useState } from 'react';
-import type { NodeState, RunStatus } from '../../workflows/definition.ts';
+import type { NodeState, RunStatus } from '../../runbook/definition.ts';
 import type { RunDetail, RunSummary } from './api.ts';
 
 /** live: the stream is open; polling: it is not (yet, or any more). */

@@ -2,9 +2,9 @@
 // route is missing there, the browser keeps drafts, published versions and the runs it started in
 // local storage so designing, publishing and running still work end to end. Every fallback is
 // used only when the server answers "no such endpoint" (isMissing), never to hide a real error.
-import type { RunbookDefinition } from '../../workflows/definition.ts';
+import type { RunbookDefinition } from '../../runbook/definition.ts';
 import { api, isMissing, listOf, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type VersionInfo } from './api.ts';
-import { slugify } from '../../workflows/runbook-id.ts';
+import { slugify } from '../../runbook/runbook-id.ts';
 
 export interface KeyValueStore {
   getItem(key: string): string | null;

@@ -1,5 +1,5 @@
 // Starting points for "New runbook". Server-stored runbooks can be cloned as well.
-import type { RunbookDefinition } from '../../workflows/definition.ts';
+import type { RunbookDefinition } from '../../runbook/definition.ts';
 
 export interface Template {
   id: string;

@@ -8,7 +8,7 @@ import { GraphError } from '../errors.ts';
 import { RESOURCES } from '../permissions.ts';
 import type { Surface } from '../server.ts';
 import type { Runtime } from '../runtime.ts';
-import type { Caller } from '../router.ts';
+import type { Caller } from '../types.ts';
 import type { TenantStore } from '../store.ts';
 import { faultReply } from '../graph/dispatch.ts';
 

@@ -6,7 +6,7 @@ import { badRequest, GraphError, notFound } from '../errors.ts';
 import { idByte, pinnedUserRef } from '../derive.ts';
 import type { TypeInfo } from '../odata.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import { randomSecret, type AppRegistration, type AppSecret, type TenantStore, type User } from '../store.ts';
 import { bodyObject, collection, entity, odataContext, requireUser, stringProp } from './common.ts';
 import { looksCompromised } from './audit-logs.ts';

@@ -8,7 +8,7 @@ import { idByte, isoSeconds, maskGuid, pinnedUserRef, rngFor } from '../derive.t
 import { OFFICES } from '../names.ts';
 import type { TypeInfo } from '../odata.ts';
 import { PLANS, SKU_BY_ID } from '../skus.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import type { TenantStore, User } from '../store.ts';
 import { collection } from './common.ts';
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, GraphError, notFound } from '../errors.ts';
 import type { TypeInfo } from '../odata.ts';
-import type { Ctx, RouteDef, Router } from '../router.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
 import type { User } from '../store.ts';
 import { bodyObject, collection, odataContext, requireUser } from './common.ts';
 

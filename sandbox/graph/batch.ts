@@ -7,7 +7,7 @@ import { GraphError, errorBody } from '../errors.ts';
 import { RESOURCES } from '../permissions.ts';
 import type { Surface } from '../server.ts';
 import type { Runtime } from '../runtime.ts';
-import type { Caller } from '../router.ts';
+import type { Caller } from '../types.ts';
 import { dispatchGraph, faultReply } from './dispatch.ts';
 
 interface BatchItem {

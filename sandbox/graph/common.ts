@@ -2,7 +2,8 @@
 // collection answer (OData context, paging, $count).
 import { GraphError, badRequest, notFound } from '../errors.ts';
 import { applyQuery, encodeSkipToken, parseQuery, project, type QueryOptions, type TypeInfo } from '../odata.ts';
-import type { Ctx, Reply } from '../router.ts';
+import type { Ctx } from '../runtime.ts';
+import type { Reply } from '../types.ts';
 import type { Group, User } from '../store.ts';
 
 /** Entra replicas answer 404 for a new object until it has replicated (fault: replicationLagSeconds). */

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphError } from '../errors.ts';
 import type { TypeInfo } from '../odata.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import type { TenantStore } from '../store.ts';
 import { bodyObject, collection, entity, odataContext } from './common.ts';
 

@@ -8,7 +8,8 @@ import { idByte, isoSeconds, maskGuid, pinnedUserRef } from '../derive.ts';
 import { enabledPlanIds } from '../licensing.ts';
 import type { TypeInfo } from '../odata.ts';
 import { PLANS } from '../skus.ts';
-import type { Caller, Ctx, RouteDef, Router } from '../router.ts';
+import type { Caller } from '../types.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
 import type { TenantStore, User } from '../store.ts';
 import { bodyObject, collection, entity, requireUser } from './common.ts';
 

@@ -2,7 +2,7 @@
 // and deleted items (restore, permanent delete).
 import { badRequest, notFound, objectConflict } from '../errors.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, RouteDef, Router } from '../router.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
 import type { DeletedEntry, Group, User } from '../store.ts';
 import { bodyObject, collection, entity, odataContext, requireDirectoryObject } from './common.ts';
 import { directoryObjectView, DIRECTORY_OBJECT_TYPE, GROUP_TYPE, groupView, USER_TYPE, userView } from './views.ts';

@@ -6,18 +6,10 @@ import { GraphError, errorBody, insufficientPrivileges, methodNotAllowed, noRout
 import type { FaultDecision } from '../faults.ts';
 import { RESOURCES } from '../permissions.ts';
 import { recordAudits } from '../audit.ts';
-import type { Caller, Ctx, Reply } from '../router.ts';
+import type { Caller, Reply } from '../types.ts';
+import type { Ctx } from '../runtime.ts';
 import type { Runtime } from '../runtime.ts';
-
-export interface GraphCall {
-  method: string;
-  version: 'v1.0' | 'beta';
-  /** Path after the version segment, without the query string. */
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string | undefined>;
-  body: unknown;
-}
+import type { GraphCall } from '../types.ts';
 
 export interface GraphOutcome {
   reply: Reply;

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, GraphError, objectConflict } from '../errors.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, RouteDef, Router } from '../router.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
 import type { Group } from '../store.ts';
 import { newGroup } from '../seed.ts';
 import { memberOfRoutes } from './directory.ts';

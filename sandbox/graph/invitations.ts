@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import { P } from '../permissions.ts';
-import type { Router } from '../router.ts';
+import type { Router } from '../runtime.ts';
 import { newUser } from '../seed.ts';
 import { bodyObject, odataContext } from './common.ts';
 

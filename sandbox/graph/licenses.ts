@@ -2,7 +2,7 @@
 // a user's licences give. Licence assignment with an Exchange plan provisions the mailbox address.
 import { badRequest } from '../errors.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import { SKU_BY_ID } from '../skus.ts';
 import { hasMailboxPlan } from '../licensing.ts';
 import type { AssignedLicense, TenantStore, User } from '../store.ts';

@@ -7,7 +7,8 @@ import { GraphError } from '../errors.ts';
 import { idByte } from '../derive.ts';
 import { mailboxOf, type Mailbox } from '../mailboxes.ts';
 import type { TypeInfo } from '../odata.ts';
-import type { Ctx, Reply, RouteDef, Router } from '../router.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
+import type { Reply } from '../types.ts';
 import type { TenantStore, User } from '../store.ts';
 import { bodyObject, collection, entity, odataContext } from './common.ts';
 

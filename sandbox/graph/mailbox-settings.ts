@@ -2,7 +2,7 @@
 // The same state as Exchange's Set-MailboxAutoReplyConfiguration.
 import { badRequest, GraphError } from '../errors.ts';
 import { mailboxOf, type Mailbox } from '../mailboxes.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import { bodyObject, odataContext, requireUser } from './common.ts';
 
 const denied = (): GraphError => new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');

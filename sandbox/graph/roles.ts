@@ -5,7 +5,7 @@ import { badRequest, GraphError, notFound } from '../errors.ts';
 import { maskGuid } from '../derive.ts';
 import type { TypeInfo } from '../odata.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import type { TenantStore } from '../store.ts';
 import { bodyObject, collection, entity, odataContext, requireDirectoryObject, stringProp } from './common.ts';
 import { directoryObjectView, DIRECTORY_OBJECT_TYPE } from './views.ts';

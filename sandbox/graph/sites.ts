@@ -6,7 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GraphError } from '../errors.ts';
 import type { TypeInfo } from '../odata.ts';
-import type { Caller, Ctx, Reply, RouteDef, Router } from '../router.ts';
+import type { Caller, Reply } from '../types.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
 import type { TenantStore, User } from '../store.ts';
 import {
   allSites,

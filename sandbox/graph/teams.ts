@@ -6,7 +6,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GraphError } from '../errors.ts';
 import type { TypeInfo } from '../odata.ts';
-import type { Caller, Ctx, Reply, RouteDef, Router } from '../router.ts';
+import type { Caller, Reply } from '../types.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
 import { newGroup } from '../seed.ts';
 import type { Group, TenantStore, User } from '../store.ts';
 import { bodyObject, collection, entity, odataContext, refId, requireGroup, requireUser } from './common.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphError, badRequest, invalidProperty, objectConflict, insufficientPrivileges, notFound } from '../errors.ts';
 import type { TypeInfo } from '../odata.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, Router } from '../router.ts';
+import type { Ctx, Router } from '../runtime.ts';
 import type { User } from '../store.ts';
 import { newUser } from '../seed.ts';
 import { memberOfRoutes } from './directory.ts';

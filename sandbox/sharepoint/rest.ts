@@ -8,7 +8,7 @@
 // (administration) and Sites.Read/ReadWrite/Manage.All (site reads and recycle bin).
 import { randomUUID } from 'node:crypto';
 import { verifyBearer } from '../auth.ts';
-import type { Caller } from '../router.ts';
+import type { Caller } from '../types.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Surface } from '../server.ts';
 import type { TenantStore, User } from '../store.ts';

@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/directory.ts';
 import { implement } from '../activity.ts';
-import { ActionError } from '../errors.ts';
+import { ActionError } from '../../m365/errors.ts';
 import { getUser, GUID, odataString, orNotFound, unless404 } from './shared.ts';
 
 interface RoleDefinition {

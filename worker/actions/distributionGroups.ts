@@ -3,8 +3,8 @@
 // "user x does not exist" rather than an Exchange exception.
 import * as c from '../../catalog/actions/distributionGroups.ts';
 import { implement, type ActionContext } from '../activity.ts';
-import { ActionError } from '../errors.ts';
-import { isExchangeError, NOT_FOUND } from '../exchange.ts';
+import { ActionError } from '../../m365/errors.ts';
+import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { createdByThisStep, getUser, resolveUsers, type GraphUser } from './shared.ts';
 
 interface ExoGroup {

@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/groups.ts';
 import { implement, type ActionContext } from '../activity.ts';
-import { ActionError, statusOf } from '../errors.ts';
+import { ActionError, statusOf } from '../../m365/errors.ts';
 import {
   addToGroup,
   afterCreate,

@@ -3,7 +3,7 @@
 // unavailable with the reason instead of failing the whole report.
 import * as c from '../../catalog/actions/investigation.ts';
 import { implement } from '../activity.ts';
-import { statusOf } from '../errors.ts';
+import { statusOf } from '../../m365/errors.ts';
 import { getUser, listAll, odataString } from './shared.ts';
 
 interface Section<T> {

@@ -1,7 +1,7 @@
 // Handlers of the licence actions (catalog/actions/licences.ts).
 import * as c from '../../catalog/actions/licences.ts';
 import { implement } from '../activity.ts';
-import { ActionError } from '../errors.ts';
+import { ActionError } from '../../m365/errors.ts';
 import { assignLicences, findSku, getUser, planIds, planNames, subscribedSkus, type SubscribedSku } from './shared.ts';
 
 const LICENSED = 'id,userPrincipalName,assignedLicenses,usageLocation';

@@ -1,7 +1,7 @@
 // Handlers of the notification actions (catalog/actions/notifications.ts).
 import * as c from '../../catalog/actions/notifications.ts';
 import { implement, type ActionContext } from '../activity.ts';
-import type { ServiceError } from '../errors.ts';
+import type { ServiceError } from '../../m365/errors.ts';
 import { sendMail } from './shared.ts';
 
 /** A non-2xx answer from a webhook, in the shape errors.ts maps (429 / 5xx retryable, Retry-After honoured). */

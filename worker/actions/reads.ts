@@ -1,7 +1,7 @@
 // Handlers of the read actions (catalog/actions/reads.ts). They change nothing.
 import * as c from '../../catalog/actions/reads.ts';
 import { implement } from '../activity.ts';
-import { ActionError, statusOf } from '../errors.ts';
+import { ActionError, statusOf } from '../../m365/errors.ts';
 import { getGroup, getUser, groupSummaryOf, listAll, odataString, orNotFound, subscribedSkus, type GraphGroup } from './shared.ts';
 
 const SUMMARY = 'id,userPrincipalName,displayName,mail,accountEnabled,userType,jobTitle,department';

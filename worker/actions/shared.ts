@@ -4,9 +4,9 @@
 import { randomInt } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { ActionContext } from '../activity.ts';
-import { ActionError, statusOf } from '../errors.ts';
-import { isExchangeError } from '../exchange.ts';
-import { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser } from '../graph.ts';
+import { ActionError, statusOf } from '../../m365/errors.ts';
+import { isExchangeError } from '../../m365/exchange.ts';
+import { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser } from '../../m365/graph.ts';
 
 export { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser };
 

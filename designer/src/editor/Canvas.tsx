@@ -3,7 +3,7 @@
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection } from '@xyflow/react';
 import { useCallback, type DragEvent, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { handlesOf } from '../../../workflows/definition.ts';
+import { handlesOf } from '../../../runbook/definition.ts';
 import { useEditor, useEditorStore } from './context.ts';
 import { nodeTypes } from './nodes/index.tsx';
 import { DRAG_TYPE, type PaletteItem } from './Palette.tsx';

@@ -2,7 +2,7 @@
 // fields) offers runbook inputs, upstream step outputs and run context; the value is previewed on
 // sample data so a designer sees what a step will receive before anything runs.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { evaluate, resolveTemplate } from '../../../workflows/expressions.ts';
+import { evaluate, resolveTemplate } from '../../../runbook/expressions.ts';
 import { useCatalog } from '../context.tsx';
 import { useEditorStore } from './context.ts';
 import { applyCompletion, completionsFor, filterCompletions, sampleContext, tokenAt, type Completion } from './expressions.ts';

@@ -2,7 +2,7 @@
 // Schema (forms.ts); every field shows its help text and the validator's problems for it.
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { ON_ERROR, type ForEachNode, type RunbookNode } from '../../../workflows/definition.ts';
+import { ON_ERROR, type ForEachNode, type RunbookNode } from '../../../runbook/definition.ts';
 import { api, isMissing } from '../api.ts';
 import { useCatalog } from '../context.tsx';
 import { useEditor, useEditorStore } from './context.ts';

@@ -1,7 +1,7 @@
 // The palette: flow steps and every catalog action grouped by category, searchable. Items are
 // dragged onto the canvas, or added with Enter / click (keyboard users never need to drag).
 import { useEffect, useMemo, useState, type DragEvent } from 'react';
-import type { NodeKind } from '../../../workflows/definition.ts';
+import type { NodeKind } from '../../../runbook/definition.ts';
 import { useCatalog } from '../context.tsx';
 import { CATEGORY_TITLES } from '../../../catalog/contract.ts';
 import { KINDS } from './nodes/config.ts';

@@ -2,7 +2,7 @@
 // columns), and defaults for retries, timeouts and notifications.
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { INPUT_TYPES, type RunbookInput, type RunbookSettings } from '../../../workflows/definition.ts';
+import { INPUT_TYPES, type RunbookInput, type RunbookSettings } from '../../../runbook/definition.ts';
 import { useEditor, useEditorStore } from './context.ts';
 import { parseList } from './forms.ts';
 import { Field } from './Inspector.tsx';

@@ -1,7 +1,7 @@
 // The open editor's store, provided by context; components select with useShallow.
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
-import type { NodeState } from '../../../workflows/definition.ts';
+import type { NodeState } from '../../../runbook/definition.ts';
 import type { EditorState, EditorStore } from './store.ts';
 
 export const EditorContext = createContext<EditorStore | null>(null);

@@ -1,7 +1,7 @@
 // Compares two versions of a runbook node by node (for "compare versions" side by side): the
 // server's diff (GET /api/runbooks/:id/diff) when it answers, else this browser-side one. Both end
 // up in one shape, and `diffLines` turns either into the list shown next to the canvases.
-import type { RunbookDefinition } from '../../../workflows/definition.ts';
+import type { RunbookDefinition } from '../../../runbook/definition.ts';
 import type { DefinitionDiff as ServerDiff } from '../../../server/runbooks.ts';
 
 export type { ServerDiff };

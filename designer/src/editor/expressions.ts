@@ -1,7 +1,7 @@
 // What the expression editor offers: completions for runbook inputs, upstream step outputs and run
 // context at the cursor, and sample data to preview a value before anything runs. Pure functions.
-import type { RunbookDefinition, RunbookInput, RunbookNode } from '../../../workflows/definition.ts';
-import type { ExpressionContext } from '../../../workflows/expressions.ts';
+import type { RunbookDefinition, RunbookInput, RunbookNode } from '../../../runbook/definition.ts';
+import type { ExpressionContext } from '../../../runbook/expressions.ts';
 import type { ActionInfo, JsonSchema } from '../api.ts';
 
 export interface Completion {

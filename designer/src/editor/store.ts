@@ -13,8 +13,8 @@ import {
   type RunbookInput,
   type RunbookNode,
   type RunbookSettings,
-} from '../../../workflows/definition.ts';
-import type { Problem } from '../../../workflows/validate.ts';
+} from '../../../runbook/definition.ts';
+import type { Problem } from '../../../runbook/validate.ts';
 import { layoutGraph } from './layout.ts';
 
 export type NodeData = { def: RunbookNode };

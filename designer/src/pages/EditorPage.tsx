@@ -3,8 +3,8 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import type { RunbookDefinition } from '../../../workflows/definition.ts';
-import { validateRunbook } from '../../../workflows/validate.ts';
+import type { RunbookDefinition } from '../../../runbook/definition.ts';
+import { validateRunbook } from '../../../runbook/validate.ts';
 import { api, type VersionInfo } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';

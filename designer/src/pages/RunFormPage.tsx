@@ -1,8 +1,8 @@
 // Run a published runbook: the form from its inputs (prefilled from the URL's query string), or a
 // CSV with a per-row report before anything starts. "Test run" targets the sandbox tenant.
 import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
-import type { RunbookDefinition, RunbookInput } from '../../../workflows/definition.ts';
-import { validateInputs } from '../../../workflows/inputs.ts';
+import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
+import { validateInputs } from '../../../runbook/inputs.ts';
 import { api, ApiError, isMissing, type BulkReport } from '../api.ts';
 import { checkCsv, prefill } from '../bulk.ts';
 import { useSession } from '../context.tsx';

@@ -4,7 +4,7 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
-import type { NodeState, RunStatus } from '../../../workflows/definition.ts';
+import type { NodeState, RunStatus } from '../../../runbook/definition.ts';
 import { api, isMissing, type RunDetail } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';

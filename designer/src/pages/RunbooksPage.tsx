@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState, type ChangeEvent } from 'react';
-import { RunbookDefinition } from '../../../workflows/definition.ts';
+import { RunbookDefinition } from '../../../runbook/definition.ts';
 import { api } from '../api.ts';
 import { cloneRunbook, createRunbook, filterRunbooks, listRunbooks, type ListedRunbook } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';

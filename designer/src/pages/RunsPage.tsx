@@ -1,6 +1,6 @@
 // The task board: every run with status, progress, requester, runbook and tenant; filters; live.
 import { useEffect, useMemo, useState } from 'react';
-import { RUN_STATUSES } from '../../../workflows/definition.ts';
+import { RUN_STATUSES } from '../../../runbook/definition.ts';
 import type { RunSummary } from '../api.ts';
 import { upsertRun, useEventStream } from '../live.ts';
 import { listRuns } from '../repo.ts';

@@ -3,7 +3,7 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { handlesOf } from '../../../../workflows/definition.ts';
+import { handlesOf } from '../../../../runbook/definition.ts';
 import { useNodeRunState, useEditor } from '../context.ts';
 import type { FlowNode } from '../store.ts';
 import { HANDLE_LABELS, KINDS } from './config.ts';

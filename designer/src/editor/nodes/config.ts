@@ -1,5 +1,5 @@
 // What each node kind looks like and offers in the palette.
-import type { NodeKind } from '../../../../workflows/definition.ts';
+import type { NodeKind } from '../../../../runbook/definition.ts';
 
 export interface KindConfig {
   title: string;
