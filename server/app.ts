@@ -8,6 +8,7 @@ import { runbookRoutes } from './routes-runbooks.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
+import { RunbookError } from './runbooks.ts';
 import { services, type AppDeps, type Services } from './services.ts';
 
 export { HttpError } from './http.ts';
@@ -64,6 +65,11 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       res.status(err.status).json(err.body);
+      return;
+    }
+    // The runbook store's own errors (no such runbook, archived, id taken, draft with problems).
+    if (err instanceof RunbookError) {
+      res.status(err.status).json({ error: err.message, ...(err.problems ? { problems: err.problems } : {}) });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };

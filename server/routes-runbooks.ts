@@ -5,7 +5,7 @@ import { catalogJson } from '../catalog/index.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
-import { diffDefinitions, RUNBOOK_ID, RunbookError } from './runbooks.ts';
+import { diffDefinitions, RUNBOOK_ID } from './runbooks.ts';
 import type { Services } from './services.ts';
 
 const Definition = z.record(z.string(), z.unknown()).describe('A runbook definition (schema: workflows/definition.ts); drafts may still have problems');
@@ -36,11 +36,6 @@ export function requireDesigner(p: Principal): void {
   if (!hasRoleAnywhere(p, 'designer')) throw new HttpError(403, 'only designers (or admins) may change runbooks');
 }
 
-function rethrow(err: unknown): never {
-  if (err instanceof RunbookError) throw new HttpError(err.status, err.message, err.problems ? { problems: err.problems } : {});
-  throw err;
-}
-
 export function runbookRoutes(api: Api, s: Services): void {
   const anyone = (p: Principal) => {
     if (p.grants.length === 0) throw new HttpError(403, 'you have no role on any tenant yet: ask an admin');
@@ -60,7 +55,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     { method: 'post', path: '/api/runbooks', tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, statuses: { 201: 'created', 409: 'the id is taken' } },
     async ({ req, res, me: p, body }) => {
       requireDesigner(p);
-      const rb = await s.runbooks.create({ id: body.id, definition: body.definition, by: p.user.email, customAction: body.customAction }).catch(rethrow);
+      const rb = await s.runbooks.create({ id: body.id, definition: body.definition, by: p.user.email, customAction: body.customAction });
       await s.audit.record(originOf(req, p), 'runbook.created', rb.id);
       res.status(201).location(`/api/runbooks/${rb.id}`);
       return rb;
@@ -82,9 +77,9 @@ export function runbookRoutes(api: Api, s: Services): void {
       if (!checked.ok) throw new HttpError(422, 'the runbook file has problems', { problems: checked.problems });
     }
     const existing = await s.runbooks.get(id);
-    if (existing) await s.runbooks.saveDraft(id, body.file.definition, p.user.email).catch(rethrow);
-    else await s.runbooks.create({ id, definition: body.file.definition, by: p.user.email, customAction: body.file.customAction }).catch(rethrow);
-    const version = body.publish ? await s.runbooks.publish(id, p.user.email, `imported${body.file.version ? ` from version ${body.file.version}` : ''}`).catch(rethrow) : undefined;
+    if (existing) await s.runbooks.saveDraft(id, body.file.definition, p.user.email);
+    else await s.runbooks.create({ id, definition: body.file.definition, by: p.user.email, customAction: body.file.customAction });
+    const version = body.publish ? await s.runbooks.publish(id, p.user.email, `imported${body.file.version ? ` from version ${body.file.version}` : ''}`) : undefined;
     await s.audit.record(originOf(req, p), 'runbook.imported', id, { version: version?.version });
     res.status(201);
     return { ...(await s.runbooks.get(id))!, publishedVersion: version?.version };
@@ -92,7 +87,7 @@ export function runbookRoutes(api: Api, s: Services): void {
 
   api.route({ method: 'get', path: '/api/runbooks/:id', tag: 'runbooks', summary: 'A runbook: summary, its draft with problems, and the latest published definition', roles: 'any', statuses: { 404: 'no such runbook' } }, async ({ me: p, params }) => {
     anyone(p);
-    const rb = await s.runbooks.require(params.id!).catch(rethrow);
+    const rb = await s.runbooks.require(params.id!);
     const latest = await s.runbooks.version(rb.id);
     const problems = validateRunbook(rb.draft).problems;
     return { ...rb, problems, version: latest?.version, definition: latest?.definition };
@@ -100,21 +95,21 @@ export function runbookRoutes(api: Api, s: Services): void {
 
   api.route({ method: 'put', path: '/api/runbooks/:id/draft', tag: 'runbooks', summary: 'Save the draft (problems are returned, not refused)', roles: 'designer', body: DraftBody, statuses: { 404: 'no such runbook', 409: 'archived' } }, async ({ req, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email).catch(rethrow);
+    const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email);
     await s.audit.record(originOf(req, p), 'runbook.draft.saved', rb.id);
     return { ...rb, problems: validateRunbook(body.definition).problems };
   });
 
   api.route({ method: 'post', path: '/api/runbooks/:id/validate', tag: 'runbooks', summary: 'Validate the draft', roles: 'any', statuses: { 404: 'no such runbook' } }, async ({ me: p, params }) => {
     anyone(p);
-    const rb = await s.runbooks.require(params.id!).catch(rethrow);
+    const rb = await s.runbooks.require(params.id!);
     const r = validateRunbook(rb.draft);
     return { ok: r.ok, problems: r.problems };
   });
 
   api.route({ method: 'post', path: '/api/runbooks/:id/publish', tag: 'runbooks', summary: 'Publish the draft as the next immutable version', roles: 'designer', body: PublishBody, statuses: { 201: 'published', 422: 'the draft has problems', 409: 'archived' } }, async ({ req, res, me: p, params, body }) => {
     requireDesigner(p);
-    const v = await s.runbooks.publish(params.id!, p.user.email, body.comment).catch(rethrow);
+    const v = await s.runbooks.publish(params.id!, p.user.email, body.comment);
     await s.audit.record(originOf(req, p), 'runbook.published', v.runbookId, { version: v.version, comment: body.comment });
     res.status(201);
     return v;
@@ -122,7 +117,7 @@ export function runbookRoutes(api: Api, s: Services): void {
 
   api.route({ method: 'get', path: '/api/runbooks/:id/versions', tag: 'runbooks', summary: 'Published versions, newest first', roles: 'any', statuses: { 404: 'no such runbook' } }, async ({ me: p, params }) => {
     anyone(p);
-    return s.runbooks.versions(params.id!).catch(rethrow);
+    return s.runbooks.versions(params.id!);
   });
 
   api.route({ method: 'get', path: '/api/runbooks/:id/versions/:version', tag: 'runbooks', summary: 'One published version', roles: 'any', statuses: { 404: 'no such version' } }, async ({ me: p, params }) => {
@@ -137,7 +132,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     { method: 'get', path: '/api/runbooks/:id/diff', tag: 'runbooks', summary: 'What changed between two versions (or a version and the draft)', roles: 'any', query: z.object({ from: VersionRef, to: VersionRef.default('draft') }), statuses: { 404: 'no such version', 422: 'the draft is not valid' } },
     async ({ me: p, params, query }) => {
       anyone(p);
-      const rb = await s.runbooks.require(params.id!).catch(rethrow);
+      const rb = await s.runbooks.require(params.id!);
       const load = async (ref: 'draft' | 'latest' | number) => {
         if (ref === 'draft') {
           const r = validateRunbook(rb.draft);
@@ -154,14 +149,14 @@ export function runbookRoutes(api: Api, s: Services): void {
 
   api.route({ method: 'patch', path: '/api/runbooks/:id', tag: 'runbooks', summary: 'Archive / restore, offer as a custom action', roles: 'designer', body: Patch, statuses: { 404: 'no such runbook' } }, async ({ req, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.update(params.id!, body).catch(rethrow);
+    const rb = await s.runbooks.update(params.id!, body);
     await s.audit.record(originOf(req, p), body.archived === true ? 'runbook.archived' : body.archived === false ? 'runbook.restored' : 'runbook.updated', rb.id, body);
     return rb;
   });
 
   api.route({ method: 'post', path: '/api/runbooks/:id/clone', tag: 'runbooks', summary: 'Copy the runbook (its draft) into a new runbook', roles: 'designer', body: CloneBody, statuses: { 201: 'cloned', 404: 'no such runbook', 409: 'the id is taken' } }, async ({ req, res, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.clone(params.id!, { newId: body.id, name: body.name, by: p.user.email }).catch(rethrow);
+    const rb = await s.runbooks.clone(params.id!, { newId: body.id, name: body.name, by: p.user.email });
     await s.audit.record(originOf(req, p), 'runbook.cloned', rb.id, { from: params.id });
     res.status(201);
     return rb;
@@ -171,7 +166,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     { method: 'get', path: '/api/runbooks/:id/export', tag: 'runbooks', summary: 'The runbook as a JSON file (latest version, a version, or the draft)', roles: 'any', query: z.object({ version: VersionRef.default('latest') }), statuses: { 404: 'no such version' } },
     async ({ res, me: p, params, query }) => {
       anyone(p);
-      const file = await s.runbooks.export(params.id!, query.version).catch(rethrow);
+      const file = await s.runbooks.export(params.id!, query.version);
       res.attachment(`${file.id}${file.version ? `.v${file.version}` : '.draft'}.json`);
       return file;
     },

@@ -32,6 +32,7 @@ export interface RunbookVersion {
   publishedBy: string;
 }
 
+/** What the runbook store refuses; the error middleware (app.ts) answers it with its status and problems. */
 export class RunbookError extends Error {
   readonly status: number;
   readonly problems?: Problem[];
