@@ -12,7 +12,7 @@ import type { CarriedStep } from '../workflows/messages.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { maskSealed, sealRunSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
-import { checkCsv, type RowProblem } from './csv.ts';
+import { checkCsv, type RowProblem } from '../runbook/csv.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
 import type { Services } from './services.ts';

@@ -1,12 +1,12 @@
 // The designer's pure parts, in Node: the editor store (add, connect, undo / redo, copy / paste,
 // rename, layout), auto layout, forms generated from the catalog's JSON Schemas, expression
-// completions and previews, and the CSV check of bulk runs.
+// completions and previews, and the run form's prefill.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
-import { checkCsv, parseCsv, prefill } from '../designer/src/bulk.ts';
+import { prefill } from '../designer/src/bulk.ts';
 import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
 import { addBodyStep, bodySteps, chain, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body } from '../designer/src/editor/body.ts';
 import { diffDefinitions, diffLines, fromServerDiff } from '../designer/src/editor/diff.ts';
@@ -365,33 +365,6 @@ describe('expression editor', () => {
     assert.equal(await resolveTemplate("{{ inputs.givenName & ' ' & inputs.surname }}", ctx), 'Anna Lindqvist');
     assert.equal(typeof (await resolveTemplate('{{ steps.create_user.output.id }}', ctx)), 'string');
     assert.equal(await resolveTemplate('{{ inputs.licence }}', ctx), 'SPE_E3', 'defaults are the sample values');
-  });
-});
-
-describe('bulk CSV check', () => {
-  it('parses quoted fields, doubled quotes, CRLF and semicolons', () => {
-    assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n'), [['a', 'b'], ['x, y', 'say "hi"']]);
-    assert.deepEqual(parseCsv('a;b\n1;2'), [['a', 'b'], ['1', '2']]);
-  });
-
-  it('reports each bad row, duplicates and unknown columns before anything starts', () => {
-    const csv = [
-      'userPrincipalName,givenName,surname,department',
-      'anna@contoso.com,Anna,Lindqvist,Finance',
-      'not-an-email,Bo,Berg,Sales',
-      'cara@contoso.com,,Chen,IT',
-      'anna@contoso.com,Anna,Lindqvist,Finance',
-    ].join('\n');
-    const report = checkCsv(onboarding, csv);
-    assert.equal(report.ok, false);
-    assert.deepEqual(report.rows.map((r) => [r.row, r.ok]), [[2, true], [3, false], [4, false], [5, false]]);
-    assert.match(report.rows[1]!.problems![0]!.message, /does not match the pattern/);
-    assert.match(report.rows[2]!.problems![0]!.message, /required/);
-    assert.match(report.rows[3]!.problems![0]!.message, /same values as row 2/);
-    const unknown = checkCsv(onboarding, 'userPrincipalName,givenName,surname,shoeSize\nx@y.z,A,B,44');
-    assert.match(unknown.problems![0]!.message, /no input "shoeSize"/);
-    const missing = checkCsv(onboarding, 'givenName\nA');
-    assert.ok(missing.problems!.some((p) => /required column "userPrincipalName"/.test(p.message)));
   });
 });
 

@@ -4,7 +4,7 @@ import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent }
 import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
 import { validateInputs } from '../../../runbook/inputs.ts';
 import { api, ApiError, isMissing, type BulkReport } from '../api.ts';
-import { checkCsv, prefill } from '../bulk.ts';
+import { prefill } from '../bulk.ts';
 import { useSession } from '../context.tsx';
 import { latestPublished, loadRunbook, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -193,7 +193,6 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
 }
 
 function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
-  const { user } = useSession();
   const [csv, setCsv] = useState<{ name: string; text: string }>();
   const [report, setReport] = useState<BulkReport>();
   const [skipBad, setSkipBad] = useState(false);
@@ -202,7 +201,6 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
   const [error, setError] = useState<unknown>();
   const [started, setStarted] = useState<string[]>();
   const [busy, setBusy] = useState(false);
-  const onServer = rb.source === 'server';
 
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];
@@ -212,10 +210,9 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setStarted(undefined);
     setError(undefined);
     try {
-      setReport(onServer ? await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }) : checkCsv(def, text));
+      setReport(await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }));
     } catch (err) {
-      if (isMissing(err)) setReport(checkCsv(def, text));
-      else setError(err);
+      setError(err);
     }
   };
 
@@ -229,23 +226,12 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setBusy(true);
     setError(undefined);
     try {
-      if (onServer) {
-        try {
-          const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
-          if (!r.started?.length) {
-            setReport(r);
-            throw new Error('The server started nothing: see the report');
-          }
-          setStarted(r.started ?? r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
-          return;
-        } catch (err) {
-          if (!isMissing(err)) throw err;
-        }
+      const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
+      if (!r.started?.length) {
+        setReport(r);
+        throw new Error('The server started nothing: see the report');
       }
-      const ids: string[] = [];
-      const versions = rb.versions.length ? rb.versions : [{ version: 0, definition: def }];
-      for (const row of good) ids.push(await startRun({ ...rb, versions }, row.values ?? {}, { test, tenant: tenant || undefined, by: user }));
-      setStarted(ids);
+      setStarted(r.started);
     } catch (err) {
       setError(err);
     } finally {
