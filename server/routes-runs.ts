@@ -10,7 +10,7 @@ import { statusOf } from '../m365/errors.ts';
 import { RUN_STATUSES, type NodeState, type RunbookDefinition, type RunState } from '../runbook/definition.ts';
 import type { CarriedStep } from '../workflows/messages.ts';
 import { validateInputs } from '../runbook/inputs.ts';
-import { maskSealed, sealRunSecrets } from '../runbook/secrets.ts';
+import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { checkCsv, type RowProblem } from '../runbook/csv.ts';
 import { HttpError, originOf, type Api } from './http.ts';
@@ -60,18 +60,6 @@ const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comme
 const Resume = z.strictObject({ nodeId: z.string().min(1), action: z.enum(['retry', 'skip', 'abort']) });
 const Retry = z.strictObject({ nodeId: z.string().min(1).optional().describe('The failed or paused step (any failed step when absent)') });
 const Rerun = z.strictObject({ version: z.union([z.literal('pinned'), z.literal('latest')]).default('pinned') });
-
-const SECRET_NAME = /pass(word)?|secret|token|credential|key$/i;
-
-/** Replaces secret values (declared secret fields, or names that say secret) with a marker. */
-export function redact(value: unknown, secretFields: string[] = [], depth = 0): unknown {
-  if (depth === 0) value = maskSealed(value);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, secretFields, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, secretFields.includes(k) || (SECRET_NAME.test(k) && typeof v === 'string') ? '[redacted]' : redact(v, secretFields, depth + 1)]),
-  );
-}
 
 function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState {
   const node = def?.nodes.find((x) => x.id === n.id);
@@ -223,7 +211,7 @@ export function runRoutes(api: Api, s: Services): void {
       startedAt: run.state?.startedAt ?? d.startTime.toISOString(),
       endedAt: run.state?.endedAt ?? d.closeTime?.toISOString(),
       message: run.state?.message,
-      inputs: redact(input?.inputs, def?.inputs.filter((i) => SECRET_NAME.test(i.name)).map((i) => i.name)),
+      inputs: redactInputs(def, input?.inputs),
       origin: (d.memo as Record<string, unknown> | undefined)?.origin,
       nodes,
       decisions,
@@ -485,7 +473,7 @@ export function runRoutes(api: Api, s: Services): void {
           decisions: n.approval.decisions,
           selfApprovalAllowed: n.approval.allowSelfApproval,
           canDecide: n.approval.allowSelfApproval || r.startedBy !== p.user.email,
-          inputs: redact(input?.inputs),
+          inputs: redactInputs(input?.definition, input?.inputs),
           onApproval: next.filter(Boolean).map((x) => ({ id: x!.id, kind: x!.kind, label: x!.label, action: x!.kind === 'action' ? x!.action : undefined, title: x!.kind === 'action' ? catalog.get(x!.action)?.title : undefined })),
           decideUrl: `/api/runs/${r.id}/approvals/${n.id}`,
         });

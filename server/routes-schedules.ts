@@ -5,7 +5,7 @@ import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/cli
 import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { validateInputs } from '../runbook/inputs.ts';
-import { maskSealed, sealRunSecrets } from '../runbook/secrets.ts';
+import { redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
 import type { Services } from './services.ts';
@@ -39,7 +39,7 @@ const NewSchedule = z
 const Pause = z.strictObject({ note: z.string().max(500).optional() });
 
 function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescription | undefined) {
-  const action = d?.action as { args?: [{ run?: { runbookId: string; version: number; tenant: string; startedBy: string }; inputs?: unknown }] } | undefined;
+  const action = d?.action as { args?: [{ definition?: { inputs: { name: string }[] }; run?: { runbookId: string; version: number; tenant: string; startedBy: string }; inputs?: unknown }] } | undefined;
   const run = action?.args?.[0]?.run;
   return {
     id,
@@ -47,7 +47,7 @@ function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescr
     version: run?.version,
     tenant: row?.tenant ?? run?.tenant,
     createdBy: row?.created_by ?? run?.startedBy,
-    inputs: maskSealed(action?.args?.[0]?.inputs),
+    inputs: redactInputs(action?.args?.[0]?.definition, action?.args?.[0]?.inputs),
     exists: d !== undefined,
     paused: d?.state.paused ?? false,
     note: d?.state.note,
