@@ -67,7 +67,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     running = true;
     const started = new Date();
     try {
-      const closed = await s.runs.list({ extra: `CloseTime >= '${new Date(since.getTime() - 60_000).toISOString()}'`, status: ['succeeded', 'failed'] }, { size: 200 });
+      const closed = await s.runs.list({ closedAfter: new Date(since.getTime() - 60_000).toISOString(), status: ['succeeded', 'failed'] }, { size: 200 });
       for (const r of closed.runs) {
         const event = r.status === 'succeeded' ? 'run.completed' : r.status === 'failed' ? 'run.failed' : undefined;
         if (!event) continue;

@@ -16,7 +16,9 @@ import { checkCsv, type RowProblem } from '../runbook/csv.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
 import type { Services } from './services.ts';
-import { runStatusOf, visibilityIn, type RunListItem } from './temporal.ts';
+import { runStatusOf, type RunListItem } from './temporal.ts';
+import { and, eq, oneOf, or } from './visibility.ts';
+import { SA } from '../workflows/search-attributes.ts';
 
 const SANDBOX = 'sandbox';
 
@@ -440,16 +442,18 @@ export function runRoutes(api: Api, s: Services): void {
   };
 
   api.route({ method: 'get', path: '/api/approvals', tag: 'approvals', summary: 'My inbox: steps waiting for me (as a user, by role or by group), with the run\'s context', roles: 'any' }, async ({ me: p }) => {
-    const groups: string[] = [`TenantflowPendingApprovers = '${p.user.email.replace(/'/g, "\\'")}'`];
-    if (p.user.groups.length) groups.push(visibilityIn('TenantflowPendingApprovers', p.user.groups.map((g) => `group:${g}`)));
+    // Steps name their approvers as users, "group:<name>" and "role:<role>" (role on the run's tenant).
     const byRole = new Map<string, Set<string>>();
     for (const g of p.grants) {
       const roles = g.role === 'admin' ? [...ROLES] : [g.role];
       for (const r of roles) byRole.set(r, new Set([...(byRole.get(r) ?? []), g.tenant]));
     }
-    for (const [role, ts] of byRole)
-      groups.push(ts.has(ALL_TENANTS) ? `TenantflowPendingApprovers = 'role:${role}'` : `(TenantflowPendingApprovers = 'role:${role}' AND ${visibilityIn('TenantflowTenant', [...ts])})`);
-    const { runs } = await s.runs.list({ extra: `(${groups.join(' OR ')})`, status: ['waiting-approval', 'paused', 'running'] }, { size: 100 });
+    const mine = or(
+      eq(SA.pendingApprovers.name, p.user.email),
+      p.user.groups.length > 0 && oneOf(SA.pendingApprovers.name, p.user.groups.map((g) => `group:${g}`)),
+      ...[...byRole].map(([role, ts]) => and(eq(SA.pendingApprovers.name, `role:${role}`), !ts.has(ALL_TENANTS) && oneOf(SA.tenant.name, [...ts]))),
+    );
+    const { runs } = await s.runs.list({ extra: mine, status: ['waiting-approval', 'paused', 'running'] }, { size: 100 });
     const items = [];
     for (const r of runs) {
       const got = await s.runs.get(r.id).catch(() => undefined);
