@@ -10,6 +10,7 @@ import { statusOf } from '../m365/errors.ts';
 import { RUN_STATUSES, type NodeState, type RunbookDefinition, type RunState } from '../runbook/definition.ts';
 import type { CarriedStep } from '../workflows/messages.ts';
 import { validateInputs } from '../runbook/inputs.ts';
+import { isPendingApprover, refusalOf, type Approver } from '../runbook/approvals.ts';
 import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { checkCsv, type RowProblem } from '../runbook/csv.ts';
@@ -428,18 +429,8 @@ export function runRoutes(api: Api, s: Services): void {
 
   // ---- approvals ----
 
-  /** The pending-approver keys that designate this principal on tenant. */
-  const approverKeysFor = (p: Principal, tenant: string) => [
-    p.user.email,
-    ...p.user.groups.map((g) => `group:${g}`),
-    ...ROLES.filter((r) => hasRole(p, r, tenant)).map((r) => `role:${r}`),
-    // Approval nodes may name roles that are not Tenantflow's (e.g. "manager"): admins cover them.
-  ];
-
-  const eligible = (p: Principal, tenant: string, pending: string[]) => {
-    const mine = new Set(approverKeysFor(p, tenant));
-    return pending.some((k) => mine.has(k) || (k.startsWith('role:') && hasRole(p, 'admin', tenant)));
-  };
+  /** The principal as approval steps name people, with the roles it holds on the run's tenant. */
+  const approverOf = (p: Principal, tenant: string): Approver => ({ email: p.user.email, groups: p.user.groups, roles: ROLES.filter((r) => hasRole(p, r, tenant)) });
 
   api.route({ method: 'get', path: '/api/approvals', tag: 'approvals', summary: 'My inbox: steps waiting for me (as a user, by role or by group), with the run\'s context', roles: 'any' }, async ({ me: p }) => {
     // Steps name their approvers as users, "group:<name>" and "role:<role>" (role on the run's tenant).
@@ -460,7 +451,7 @@ export function runRoutes(api: Api, s: Services): void {
       if (!got?.state) continue;
       const input = await s.runs.input(r.id).catch(() => undefined);
       for (const n of Object.values(got.state.nodes)) {
-        if (n.status !== 'waiting-approval' || !n.approval || !eligible(p, r.tenant!, n.approval.pendingApprovers)) continue;
+        if (n.status !== 'waiting-approval' || !n.approval || !isPendingApprover(approverOf(p, r.tenant!), n.approval.pendingApprovers)) continue;
         const next = input?.definition.edges.filter((e) => e.source === n.id && e.sourceHandle === 'approved').map((e) => input.definition.nodes.find((x) => x.id === e.target)) ?? [];
         items.push({
           runId: r.id,
@@ -476,7 +467,7 @@ export function runRoutes(api: Api, s: Services): void {
           quorum: n.approval.quorum,
           decisions: n.approval.decisions,
           selfApprovalAllowed: n.approval.allowSelfApproval,
-          canDecide: n.approval.allowSelfApproval || r.startedBy !== p.user.email,
+          canDecide: refusalOf(n.approval, r.startedBy, p.user.email) !== 'self-approval',
           inputs: redactInputs(input?.definition, input?.inputs),
           onApproval: next.filter(Boolean).map((x) => ({ id: x!.id, kind: x!.kind, label: x!.label, action: x!.kind === 'action' ? x!.action : undefined, title: x!.kind === 'action' ? catalog.get(x!.action)?.title : undefined })),
           decideUrl: `/api/runs/${r.id}/approvals/${n.id}`,
@@ -499,12 +490,14 @@ export function runRoutes(api: Api, s: Services): void {
       const node = run.state?.nodes[params.nodeId!];
       if (!node) throw new HttpError(404, `run ${params.id} has no step "${params.nodeId}"`);
       if (node.status !== 'waiting-approval' || !node.approval) throw new HttpError(409, `step "${params.nodeId}" is not waiting for approval (it is ${node.status})`);
-      if (!node.approval.allowSelfApproval && run.startedBy === p.user.email) {
+      // The workflow refuses the same decisions (runbook/approvals.ts); saying so here answers at once.
+      const refusal = refusalOf(node.approval, run.startedBy, p.user.email);
+      if (refusal === 'self-approval') {
         await s.audit.record(originOf(req, p), 'approval.refused', params.id, { node: params.nodeId, reason: 'self-approval' }, run.tenant);
         throw new HttpError(403, 'you started this run, so you cannot approve it: ask another approver');
       }
-      if (!eligible(p, run.tenant, node.approval.pendingApprovers)) throw new HttpError(403, `you are not an approver of step "${params.nodeId}" (approvers: ${node.approval.pendingApprovers.join(', ')})`);
-      if (node.approval.decisions.some((d) => d.by === p.user.email && !d.refused)) throw new HttpError(409, 'you have already decided on this step');
+      if (!isPendingApprover(approverOf(p, run.tenant), node.approval.pendingApprovers)) throw new HttpError(403, `you are not an approver of step "${params.nodeId}" (approvers: ${node.approval.pendingApprovers.join(', ')})`);
+      if (refusal === 'already-decided') throw new HttpError(409, 'you have already decided on this step');
       await s.runs.signalApproval(params.id!, { nodeId: params.nodeId!, decision: body.decision, by: p.user.email, comment: body.comment });
       await s.audit.record(originOf(req, p), `approval.${body.decision}`, params.id, { node: params.nodeId, comment: body.comment }, run.tenant);
       res.status(202);
