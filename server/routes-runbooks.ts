@@ -5,7 +5,8 @@ import { catalogJson } from '../catalog/index.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
-import { diffDefinitions, RUNBOOK_ID } from './runbooks.ts';
+import { diffDefinitions } from '../runbook/diff.ts';
+import { RUNBOOK_ID } from './runbooks.ts';
 import type { Services } from './services.ts';
 
 const Definition = z.record(z.string(), z.unknown()).describe('A runbook definition (schema: workflows/definition.ts); drafts may still have problems');

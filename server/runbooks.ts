@@ -1,7 +1,7 @@
 // Runbooks as a team keeps them: an editable draft, immutable numbered versions published from
-// it (validated first), archive, clone, import / export as JSON files, and diffs of versions.
-import { isDeepStrictEqual } from 'node:util';
+// it (validated first), archive, clone, import / export as JSON files.
 import type { RunbookDefinition } from '../runbook/definition.ts';
+import { sameDefinition } from '../runbook/diff.ts';
 import { RUNBOOK_ID, slugify } from '../runbook/runbook-id.ts';
 import { validateRunbook, type Problem } from '../runbook/validate.ts';
 import type { Db } from './db.ts';
@@ -176,58 +176,4 @@ export class Runbooks {
     }
     return { tenantflowRunbook: 1 as const, id, version, customAction: rb.customAction, definition };
   }
-}
-
-/** Two definitions are the same runbook when they match after defaults and ignoring layout. */
-export function sameDefinition(a: unknown, b: unknown): boolean {
-  const strip = (d: unknown) => {
-    const r = validateRunbook(d);
-    const def = (r.ok ? r.definition : d) as { nodes?: { position?: unknown }[] };
-    return { ...(def as object), nodes: (def.nodes ?? []).map(({ position: _p, ...n }) => n) };
-  };
-  return isDeepStrictEqual(strip(a), strip(b));
-}
-
-export interface DefinitionDiff {
-  inputs: { added: string[]; removed: string[]; changed: string[] };
-  nodes: { added: string[]; removed: string[]; changed: { id: string; fields: string[] }[]; moved: string[] };
-  edges: { added: string[]; removed: string[] };
-  settings: string[];
-  name?: { from: string; to: string };
-}
-
-/** What changed from a to b: node ids and the fields that differ, edges as "source.handle->target". */
-export function diffDefinitions(a: RunbookDefinition, b: RunbookDefinition): DefinitionDiff {
-  const byKey = <T>(xs: T[], key: (x: T) => string) => new Map(xs.map((x) => [key(x), x]));
-  const compare = <T>(from: Map<string, T>, to: Map<string, T>) => ({
-    added: [...to.keys()].filter((k) => !from.has(k)),
-    removed: [...from.keys()].filter((k) => !to.has(k)),
-    common: [...to.keys()].filter((k) => from.has(k)),
-  });
-  const fieldsDiffer = (x: Record<string, unknown>, y: Record<string, unknown>, ignore: string[] = []) =>
-    [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !ignore.includes(k) && !isDeepStrictEqual(x[k], y[k])).sort();
-
-  const ia = byKey(a.inputs, (i) => i.name);
-  const ib = byKey(b.inputs, (i) => i.name);
-  const inputs = compare(ia, ib);
-  const na = byKey(a.nodes, (n) => n.id);
-  const nb = byKey(b.nodes, (n) => n.id);
-  const nodes = compare(na, nb);
-  const edgeKey = (e: { source: string; sourceHandle: string; target: string }) => `${e.source}.${e.sourceHandle}->${e.target}`;
-  const edges = compare(byKey(a.edges, edgeKey), byKey(b.edges, edgeKey));
-  const changed = nodes.common
-    .map((id) => ({ id, fields: fieldsDiffer(na.get(id) as never, nb.get(id) as never, ['position']) }))
-    .filter((c) => c.fields.length > 0);
-  return {
-    inputs: { added: inputs.added, removed: inputs.removed, changed: inputs.common.filter((k) => !isDeepStrictEqual(ia.get(k), ib.get(k))) },
-    nodes: {
-      added: nodes.added,
-      removed: nodes.removed,
-      changed,
-      moved: nodes.common.filter((id) => !isDeepStrictEqual(na.get(id)!.position, nb.get(id)!.position)),
-    },
-    edges: { added: edges.added, removed: edges.removed },
-    settings: fieldsDiffer(a.settings as never, b.settings as never),
-    name: a.name !== b.name ? { from: a.name, to: b.name } : undefined,
-  };
 }

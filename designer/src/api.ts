@@ -6,7 +6,7 @@ import type { NodeState, RunbookDefinition, RunStatus } from '../../runbook/defi
 import type { Problem } from '../../runbook/validate.ts';
 import type { Grant } from './access.ts';
 import type { TenantInfo, TenantInput, TestConnectionResult } from '../../server/tenants.ts';
-import type { DefinitionDiff } from '../../server/runbooks.ts';
+import type { DefinitionDiff } from '../../runbook/diff.ts';
 
 export class ApiError extends Error {
   readonly status: number;

@@ -9,7 +9,8 @@ import { api, type VersionInfo } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, useEditor, useEditorStore } from '../editor/context.ts';
-import { diffDefinitions, diffLines, fromServerDiff, type DefinitionDiff } from '../editor/diff.ts';
+import { diffDefinitions, type DefinitionDiff } from '../../../runbook/diff.ts';
+import { diffLines } from '../editor/diff.ts';
 import { NodeInspector } from '../editor/Inspector.tsx';
 import { Palette, type PaletteItem } from '../editor/Palette.tsx';
 import { ProblemsPanel } from '../editor/ProblemsPanel.tsx';
@@ -338,15 +339,14 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
   const draft = useMemo(() => current(), [current]);
   const old = version.definition as RunbookDefinition;
   const inBrowser = useMemo(() => diffDefinitions(old, draft), [old, draft]);
-  // The server's diff names the fields that changed; it compares the saved draft, so it is asked
-  // only when the draft is saved. Anything else (no such route, a draft with problems) keeps the
-  // browser's diff.
+  // The same diff, computed by the server from the saved draft; asked only when the draft is saved.
+  // Anything else (a draft with problems) keeps the browser's.
   const [fromServer, setFromServer] = useState<DefinitionDiff>();
   useEffect(() => {
     if (rb.source !== 'server' || !draftSaved) return;
     let live = true;
     api.diff(rb.id, version.version, 'draft').then(
-      (d) => live && setFromServer(fromServerDiff(d)),
+      (d) => live && setFromServer(d),
       () => undefined,
     );
     return () => {
@@ -354,13 +354,15 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
     };
   }, [rb.id, rb.source, version.version, draftSaved]);
   const diff = fromServer ?? inBrowser;
+  const source = fromServer ? 'server' : 'browser';
+  const changed = useMemo(() => diff.nodes.changed.map((c) => c.id), [diff]);
   const lines = useMemo(() => diffLines(diff), [diff]);
   const left = useMemo(() => editorStoreFor(old, { readOnly: true }), [old]);
   const right = useMemo(() => editorStoreFor(draft, { readOnly: true }), [draft]);
   useEffect(() => {
-    left.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.removed.includes(n.id) ? 'diff-removed' : diff.changed.includes(n.id) ? 'diff-changed' : undefined })) }));
-    right.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.added.includes(n.id) ? 'diff-added' : diff.changed.includes(n.id) ? 'diff-changed' : undefined })) }));
-  }, [diff, left, right]);
+    left.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.nodes.removed.includes(n.id) ? 'diff-removed' : changed.includes(n.id) ? 'diff-changed' : undefined })) }));
+    right.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.nodes.added.includes(n.id) ? 'diff-added' : changed.includes(n.id) ? 'diff-changed' : undefined })) }));
+  }, [diff, changed, left, right]);
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     ref.current?.showModal();
@@ -372,12 +374,12 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
           v{version.version} ↔ current draft
         </h2>
         <span className="muted small">
-          {diff.added.length} added · {diff.removed.length} removed · {diff.changed.length} changed · {diff.edgesAdded.length + diff.edgesRemoved.length} connections changed
-          {diff.inputsChanged ? ' · inputs changed' : ''}
-          {diff.settingsChanged ? ' · settings changed' : ''}
+          {diff.nodes.added.length} added · {diff.nodes.removed.length} removed · {changed.length} changed · {diff.edges.added.length + diff.edges.removed.length} connections changed
+          {diff.inputs.added.length + diff.inputs.removed.length + diff.inputs.changed.length ? ' · inputs changed' : ''}
+          {diff.settings.length ? ' · settings changed' : ''}
         </span>
-        <span className="tag" data-diff-source={diff.source}>
-          {diff.source === 'server' ? 'compared by the server' : 'compared in this browser'}
+        <span className="tag" data-diff-source={source}>
+          {source === 'server' ? 'compared by the server' : 'compared in this browser'}
         </span>
         <button className="btn btn-small" onClick={onClose} autoFocus>
           Close
