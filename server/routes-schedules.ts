@@ -9,7 +9,7 @@ import { redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
 import type { Services } from './services.ts';
-import { RunAccess } from './routes-runs.ts';
+import { RunAccess } from './access.ts';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = { skip: 'SKIP', buffer: 'BUFFER_ONE', bufferAll: 'BUFFER_ALL', allow: 'ALLOW_ALL', cancelOther: 'CANCEL_OTHER' };
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditCsv } from './audit.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { ALL_TENANTS, canSee, hasRole, isGlobalAdmin, tenantsWith, type Principal } from './people.ts';
-import { RunAccess } from './routes-runs.ts';
+import { RunAccess } from './access.ts';
 import type { Services } from './services.ts';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
