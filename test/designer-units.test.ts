@@ -17,7 +17,7 @@ import { layoutGraph } from '../designer/src/editor/layout.ts';
 import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
 import { abilities, visiblePages } from '../designer/src/access.ts';
 import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
-import { filterRunbooks, localRepo, slugify } from '../designer/src/repo.ts';
+import { filterRunbooks } from '../designer/src/repo.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
 import { resolveTemplate } from '../runbook/expressions.ts';
 import { validateRunbook } from '../runbook/validate.ts';
@@ -365,21 +365,6 @@ describe('expression editor', () => {
     assert.equal(await resolveTemplate("{{ inputs.givenName & ' ' & inputs.surname }}", ctx), 'Anna Lindqvist');
     assert.equal(typeof (await resolveTemplate('{{ steps.create_user.output.id }}', ctx)), 'string');
     assert.equal(await resolveTemplate('{{ inputs.licence }}', ctx), 'SPE_E3', 'defaults are the sample values');
-  });
-});
-
-describe('browser-kept drafts and versions', () => {
-  it('creates, saves, publishes numbered versions and records runs', () => {
-    const repo = localRepo();
-    const id = repo.create(onboarding, ['onboard-a-new-employee']);
-    assert.equal(id, 'onboard-a-new-employee-2');
-    assert.equal(slugify('Offboard: Leaver (EU)'), 'offboard-leaver-eu');
-    repo.saveDraft(id, { ...onboarding, name: 'Changed' });
-    assert.equal(repo.get(id)!.draft.name, 'Changed');
-    assert.equal(repo.publish(id, onboarding), 1);
-    assert.equal(repo.publish(id, onboarding), 2);
-    repo.recordRun({ id: 'run-1', runbookId: id, runbookName: 'x', version: 2, definition: onboarding, inputs: {}, startedAt: new Date().toISOString() });
-    assert.equal(repo.run('run-1')!.version, 2);
   });
 });
 

@@ -16,7 +16,7 @@ import { Palette, type PaletteItem } from '../editor/Palette.tsx';
 import { ProblemsPanel } from '../editor/ProblemsPanel.tsx';
 import { InputsEditor, SettingsEditor } from '../editor/RunbookPanel.tsx';
 import { editorStoreFor, newNode, type EditorStore } from '../editor/store.ts';
-import { cloneRunbook, loadRunbook, publishRunbook, saveDraft, type EditableRunbook } from '../repo.ts';
+import { loadRunbook, type EditableRunbook } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ErrorBanner, Spinner, useAsync } from '../ui/kit.tsx';
 
@@ -74,7 +74,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
     if (revision === 0) return;
     setSave({ state: 'saving' });
     const t = setTimeout(() => {
-      saveDraft(rb, store.getState().definition()).then(
+      api.saveDraft(rb.id, store.getState().definition()).then(
         () => setSave({ state: 'saved' }),
         (err) => setSave({ state: 'error', error: err }),
       );
@@ -110,7 +110,8 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
       return;
     }
     try {
-      const version = await publishRunbook(rb, result.definition, user);
+      await api.saveDraft(rb.id, result.definition);
+      const { version } = await api.publish(rb.id);
       setVersions((v) => [...v, { version, definition: result.definition, publishedAt: new Date().toISOString(), publishedBy: user }]);
       setNotice(`Published version ${version}`);
     } catch (err) {
@@ -132,7 +133,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
   const clone = async () => {
     setError(undefined);
     try {
-      const { id } = await cloneRunbook(rb);
+      const { id } = await api.cloneRunbook(rb.id);
       navigate(`/runbooks/${encodeURIComponent(id)}`);
     } catch (err) {
       setError(err);
@@ -171,7 +172,6 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           ←
         </Link>
         <input className="title-input" value={name} onChange={(e) => store.getState().updateMeta((m) => ({ ...m, name: e.target.value }), 'name')} aria-label="Runbook name" />
-        <span className="tag">{rb.source === 'local' ? 'kept in this browser' : rb.source === 'example' ? 'server file · edits kept in this browser' : 'server draft'}</span>
         <span className={`save-state save-${save.state}`} role="status" aria-live="polite">
           {save.state === 'saving' ? 'Saving…' : save.state === 'saved' ? 'Draft saved' : `Not saved: ${(save.error as Error)?.message}`}
         </span>
@@ -199,16 +199,14 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           <button className="btn btn-small" onClick={clone} title="Copy this runbook into a new one">
             Clone
           </button>
-          {rb.source === 'server' && (
-            <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
-              {archived ? 'Restore' : 'Archive'}
-            </button>
-          )}
+          <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
+            {archived ? 'Restore' : 'Archive'}
+          </button>
         </div>
         <button className="btn btn-primary" onClick={publish} disabled={problems.length > 0 || archived} title={archived ? 'Restore the runbook to publish it' : problems.length ? `${problems.length} problems block publishing` : 'Publish a new version'} data-action="publish">
           Publish
         </button>
-        <button className="btn" onClick={() => navigate(`/runbooks/${encodeURIComponent(rb.id)}/run`)} disabled={archived || (!published && rb.source !== 'example')} title={archived ? 'Restore the runbook to run it' : published ? `Run version ${published}` : 'Publish first'}>
+        <button className="btn" onClick={() => navigate(`/runbooks/${encodeURIComponent(rb.id)}/run`)} disabled={archived || !published} title={archived ? 'Restore the runbook to run it' : published ? `Run version ${published}` : 'Publish first'}>
           Run{published ? ` v${published}` : ''}
         </button>
       </header>
@@ -343,7 +341,7 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
   // Anything else (a draft with problems) keeps the browser's.
   const [fromServer, setFromServer] = useState<DefinitionDiff>();
   useEffect(() => {
-    if (rb.source !== 'server' || !draftSaved) return;
+    if (!draftSaved) return;
     let live = true;
     api.diff(rb.id, version.version, 'draft').then(
       (d) => live && setFromServer(d),
@@ -352,7 +350,7 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
     return () => {
       live = false;
     };
-  }, [rb.id, rb.source, version.version, draftSaved]);
+  }, [rb.id, version.version, draftSaved]);
   const diff = fromServer ?? inBrowser;
   const source = fromServer ? 'server' : 'browser';
   const changed = useMemo(() => diff.nodes.changed.map((c) => c.id), [diff]);

@@ -3,9 +3,8 @@
 import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
 import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
 import { validateInputs } from '../../../runbook/inputs.ts';
-import { api, ApiError, isMissing, type BulkReport } from '../api.ts';
+import { api, ApiError, type BulkReport } from '../api.ts';
 import { prefill } from '../bulk.ts';
-import { useSession } from '../context.tsx';
 import { latestPublished, loadRunbook, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
@@ -16,7 +15,7 @@ export function RunFormPage({ id }: { id: string }) {
   if (rb.error) return <div className="page"><ErrorBanner error={rb.error} onRetry={rb.reload} /></div>;
   if (!rb.data) return <Spinner />;
   const published = latestPublished(rb.data);
-  const def = published?.definition ?? (rb.data.source === 'example' ? rb.data.definition : undefined);
+  const def = published?.definition;
   return (
     <div className="page narrow">
       <PageHeader
@@ -44,14 +43,7 @@ export function RunFormPage({ id }: { id: string }) {
 }
 
 function useTenants() {
-  return useAsync(async () => {
-    try {
-      return (await api.tenants()).map((t) => String(t.name ?? t.id));
-    } catch (err) {
-      if (isMissing(err)) return [];
-      throw err;
-    }
-  }, []);
+  return useAsync(async () => (await api.tenantList()).map((t) => t.name), []);
 }
 
 function TargetChoice({ test, setTest, tenant, setTenant }: { test: boolean; setTest: (b: boolean) => void; tenant: string; setTenant: (t: string) => void }) {
@@ -144,7 +136,6 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
 
 function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   const { query } = useLocation();
-  const { user } = useSession();
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
   const [tenant, setTenant] = useState(query.get('tenant') ?? '');
@@ -164,7 +155,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
     setProblems({});
     setBusy(true);
     try {
-      const id = await startRun({ ...rb, versions: rb.versions.length ? rb.versions : [{ version: 0, definition: def }] }, given, { test, tenant: tenant || undefined, by: user });
+      const id = await startRun(rb.id, given, { test, tenant: tenant || undefined });
       navigate(`/runs/${encodeURIComponent(id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.problems.length) setProblems(Object.fromEntries(err.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
