@@ -27,7 +27,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '6mb' }));
   const s = services(deps);
-  const api = new Api(app);
+  const api = new Api(app, { checkResponses: deps.checkResponses });
 
   app.get('/api/health', async (_req, res) => {
     let temporal = 'ok';
@@ -56,6 +56,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   approvalRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
+  api.assertComplete();
 
   if (deps.staticDir) {
     app.use(express.static(deps.staticDir));

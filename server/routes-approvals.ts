@@ -1,7 +1,6 @@
 // Approvals: my inbox (steps waiting for me as a user, by role or by group, with the run's context)
 // and decisions, by an authenticated POST only. Who may decide follows runbook/approvals.ts, the
 // rules the workflow itself applies.
-import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { isPendingApprover, refusalOf } from '../runbook/approvals.ts';
 import { redactInputs } from '../runbook/secrets.ts';
@@ -12,12 +11,11 @@ import { ALL_TENANTS, ROLES } from './people.ts';
 import type { Services } from './services.ts';
 import { and, eq, oneOf, or } from './visibility.ts';
 
-const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().max(2000).optional() });
 
 export function approvalRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
-  api.route({ method: 'get', path: '/api/approvals', tag: 'approvals', summary: 'My inbox: steps waiting for me (as a user, by role or by group), with the run\'s context', roles: 'any' }, async ({ me: p }) => {
+  api.route('GET /api/approvals', async ({ me: p }) => {
     // Steps name their approvers as users, "group:<name>" and "role:<role>" (role on the run's tenant).
     const byRole = new Map<string, Set<string>>();
     for (const g of p.grants) {
@@ -63,13 +61,12 @@ export function approvalRoutes(api: Api, s: Services): void {
   });
 
   // A link opened by a mail scanner or a chat preview must never decide: GET only explains.
-  api.route({ method: 'get', path: '/api/runs/:id/approvals/:nodeId', tag: 'approvals', summary: 'Never decides: explains that a decision needs an authenticated POST', access: 'public', statuses: { 405: 'always' } }, ({ res }) => {
+  api.route('GET /api/runs/:id/approvals/:nodeId', ({ res }) => {
     res.status(405).set('allow', 'POST');
     return { error: 'approvals are decided only with an authenticated POST (from the inbox or the CLI), never by opening a link' };
   });
 
-  api.route(
-    { method: 'post', path: '/api/runs/:id/approvals/:nodeId', tag: 'approvals', summary: 'Approve or reject a waiting step, with a comment', roles: 'the step\'s approvers', body: Decision, statuses: { 202: 'recorded', 404: 'no such run or step', 409: 'not waiting, or already decided by you' } },
+  api.route('POST /api/runs/:id/approvals/:nodeId',
     async ({ req, res, me: p, params, body }) => {
       const run = await access.visibleRun(p, params.id!);
       const node = run.state?.nodes[params.nodeId!];

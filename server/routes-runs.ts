@@ -2,10 +2,9 @@
 // resume, re-run, and live streams. Who may do what is access.ts; approvals are routes-approvals.ts.
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { checkCsv } from '../runbook/csv.ts';
-import { RUN_STATUSES, type NodeState, type RunbookDefinition, type RunState } from '../runbook/definition.ts';
+import { type NodeState, type RunbookDefinition, type RunState } from '../runbook/definition.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
@@ -17,45 +16,9 @@ import type { Services } from './services.ts';
 import { stream } from './sse.ts';
 import { runStatusOf, type RunListItem } from './temporal.ts';
 
-const StartRun = z
-  .strictObject({
-    runbookId: z.string().min(1).optional().describe('A published runbook'),
-    version: z.number().int().min(1).optional().describe('Version to run; the latest when absent'),
-    definition: z.unknown().optional().describe('An inline definition (designers only), validated before it runs'),
-    inputs: z.record(z.string(), z.unknown()).default({}),
-    tenant: z.string().min(1).optional().describe('Tenant connection; the default tenant when absent'),
-    test: z.boolean().default(false).describe('Test run against the sandbox tenant'),
-  })
-  .refine((b) => (b.runbookId === undefined) !== (b.definition === undefined), { message: 'give either runbookId or definition (not both)', path: ['runbookId'] });
 
-const BulkRun = z.strictObject({
-  runbookId: z.string().min(1),
-  version: z.number().int().min(1).optional(),
-  tenant: z.string().min(1).optional(),
-  test: z.boolean().default(false),
-  csv: z.string().min(1).max(5_000_000).describe('The CSV file: a header of input names, one run per row'),
-  skipBadRows: z.boolean().default(false).describe('Start the good rows even when some rows have problems'),
-  dryRun: z.boolean().default(false).describe('Only check the file'),
-});
 
-const ListQuery = z.object({
-  runbook: z.string().optional(),
-  status: z
-    .string()
-    .optional()
-    .describe(`Comma-separated: ${RUN_STATUSES.join(', ')}`)
-    .refine((s) => !s || s.split(',').every((x) => (RUN_STATUSES as readonly string[]).includes(x)), `one or more of ${RUN_STATUSES.join(', ')}`),
-  tenant: z.string().optional(),
-  requester: z.string().optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('Started at or after'),
-  to: z.iso.datetime({ offset: true }).optional().describe('Started before'),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
-  pageToken: z.string().optional(),
-});
 
-const Resume = z.strictObject({ nodeId: z.string().min(1), action: z.enum(['retry', 'skip', 'abort']) });
-const Retry = z.strictObject({ nodeId: z.string().min(1).optional().describe('The failed or paused step (any failed step when absent)') });
-const Rerun = z.strictObject({ version: z.union([z.literal('pinned'), z.literal('latest')]).default('pinned') });
 
 function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState {
   const node = def?.nodes.find((x) => x.id === n.id);
@@ -124,8 +87,7 @@ export function runRoutes(api: Api, s: Services): void {
     return id;
   };
 
-  api.route(
-    { method: 'post', path: '/api/runs', tag: 'runs', summary: 'Start a run of a published runbook (or an inline definition)', roles: 'operator (custom actions), designer', body: StartRun, statuses: { 201: 'started', 404: 'no such runbook', 409: 'archived or unpublished' } },
+  api.route('POST /api/runs',
     async ({ req, res, me: p, body }) => {
       const r = await resolve(p, body.runbookId, body.version, body.definition);
       const tenant = await tenantOf(body.test, body.tenant);
@@ -140,8 +102,7 @@ export function runRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route(
-    { method: 'post', path: '/api/runs/bulk', tag: 'runs', summary: 'Check a CSV (one run per row) and start it: a per-row report; nothing starts while rows have problems unless skipBadRows', roles: 'operator (custom actions), designer', body: BulkRun, statuses: { 201: 'runs started', 422: 'the file has problems; nothing started' } },
+  api.route('POST /api/runs/bulk',
     async ({ req, res, me: p, body }) => {
       const r = await resolve(p, body.runbookId, body.version, undefined);
       const tenant = await tenantOf(body.test, body.tenant);
@@ -189,7 +150,7 @@ export function runRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'get', path: '/api/runs', tag: 'runs', summary: 'Runs from Temporal visibility, newest first, with filters and paging', roles: 'viewer', query: ListQuery }, async ({ me: p, query }) => {
+  api.route('GET /api/runs', async ({ me: p, query }) => {
     let tenants = access.visibleTenants(p);
     if (query.tenant) {
       if (tenants && !tenants.includes(query.tenant)) return { runs: [], nextPageToken: undefined };
@@ -202,7 +163,7 @@ export function runRoutes(api: Api, s: Services): void {
   });
 
   // Live list: polls visibility and sends what changed.
-  api.route({ method: 'get', path: '/api/runs/events', tag: 'runs', summary: 'Server-Sent Events: "run" for each run whose status changed (same filters as the list)', roles: 'viewer', query: ListQuery, produces: 'text/event-stream' }, async ({ req, res, me: p, query }) => {
+  api.route('GET /api/runs/events', async ({ req, res, me: p, query }) => {
     let tenants = access.visibleTenants(p);
     if (query.tenant) tenants = tenants && !tenants.includes(query.tenant) ? [] : [query.tenant];
     const seen = new Map<string, string>();
@@ -219,9 +180,9 @@ export function runRoutes(api: Api, s: Services): void {
     });
   });
 
-  api.route({ method: 'get', path: '/api/runs/:id', tag: 'runs', summary: 'A run: status, every node (attempts, input, output, error; secrets redacted), decisions, Temporal Web UI link', roles: 'viewer', statuses: { 404: 'no such run' } }, async ({ me: p, params }) => detail(p, params.id!));
+  api.route('GET /api/runs/:id', async ({ me: p, params }) => detail(p, params.id!));
 
-  api.route({ method: 'get', path: '/api/runs/:id/events', tag: 'runs', summary: 'Server-Sent Events: "node" on every node change, "run" on status changes, "end" when it closes', roles: 'viewer', produces: 'text/event-stream', statuses: { 404: 'no such run' } }, async ({ req, res, me: p, params }) => {
+  api.route('GET /api/runs/:id/events', async ({ req, res, me: p, params }) => {
     await access.visibleRun(p, params.id!);
     const last = new Map<string, string>();
     let lastRun = '';
@@ -249,7 +210,7 @@ export function runRoutes(api: Api, s: Services): void {
     });
   });
 
-  api.route({ method: 'post', path: '/api/runs/:id/cancel', tag: 'runs', summary: 'Cancel the run and the steps in flight', roles: 'operator of the tenant, or who started it', statuses: { 202: 'accepted', 404: 'no such run', 409: 'already finished' } }, async ({ req, res, me: p, params }) => {
+  api.route('POST /api/runs/:id/cancel', async ({ req, res, me: p, params }) => {
     const run = await access.visibleRun(p, params.id!);
     if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may cancel this run`);
     if (run.description.status.name !== 'RUNNING') throw new HttpError(409, `run ${params.id} has already finished (${run.description.status.name.toLowerCase()})`);
@@ -259,7 +220,7 @@ export function runRoutes(api: Api, s: Services): void {
     return { accepted: true };
   });
 
-  api.route({ method: 'post', path: '/api/runs/:id/resume', tag: 'runs', summary: 'Resume a step paused on error: retry, skip or abort', roles: 'operator of the tenant, or who started it', body: Resume, statuses: { 202: 'accepted', 404: 'no such run or step', 409: 'the step is not paused' } }, async ({ req, res, me: p, params, body }) => {
+  api.route('POST /api/runs/:id/resume', async ({ req, res, me: p, params, body }) => {
     const run = await access.visibleRun(p, params.id!);
     if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may resume this run`);
     const node = run.state?.nodes[body.nodeId];
@@ -271,8 +232,7 @@ export function runRoutes(api: Api, s: Services): void {
     return { accepted: true, action: body.action };
   });
 
-  api.route(
-    { method: 'post', path: '/api/runs/:id/retry', tag: 'runs', summary: 'Retry a failed step: resumes a paused step, or starts a new run of a failed run that reuses the steps that succeeded', roles: 'operator of the tenant, or who started it', body: Retry, statuses: { 201: 'a new run started', 202: 'the paused step is retried', 409: 'nothing to retry' } },
+  api.route('POST /api/runs/:id/retry',
     async ({ req, res, me: p, params, body }) => {
       const run = await access.visibleRun(p, params.id!);
       if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may retry this run`);
@@ -300,7 +260,7 @@ export function runRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'post', path: '/api/runs/:id/rerun', tag: 'runs', summary: 'Start the run again with the same inputs, on its pinned version or the latest', roles: 'operator (custom actions), designer', body: Rerun, statuses: { 201: 'started', 404: 'no such run' } }, async ({ req, res, me: p, params, body }) => {
+  api.route('POST /api/runs/:id/rerun', async ({ req, res, me: p, params, body }) => {
     const run = await access.visibleRun(p, params.id!);
     const input = await s.runs.input(params.id!);
     if (!input) throw new HttpError(409, 'the run\'s input cannot be read');

@@ -23,6 +23,9 @@ export interface RunbookSummary {
   createdBy: string;
 }
 
+/** A runbook with its draft (the latest version when there is no draft). */
+export type StoredRunbook = RunbookSummary & { draft: unknown };
+
 export interface RunbookVersion {
   runbookId: string;
   version: number;
@@ -42,8 +45,6 @@ export class RunbookError extends Error {
     this.problems = problems;
   }
 }
-
-export { RUNBOOK_ID };
 
 export class Runbooks {
   readonly db: Db;
@@ -78,18 +79,18 @@ export class Runbooks {
     return rows.map((r) => this.summary(r));
   }
 
-  async get(id: string): Promise<(RunbookSummary & { draft: unknown }) | undefined> {
+  async get(id: string): Promise<StoredRunbook | undefined> {
     const r = await this.db.one(`${this.select} where r.id = $1`, [id]);
     return r ? { ...this.summary(r), draft: r.draft ?? r.latest_definition } : undefined;
   }
 
-  async require(id: string) {
+  async require(id: string): Promise<StoredRunbook> {
     const rb = await this.get(id);
     if (!rb) throw new RunbookError(404, `runbook ${id} does not exist`);
     return rb;
   }
 
-  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean }): Promise<RunbookSummary> {
+  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean }): Promise<StoredRunbook> {
     const def = (opts.definition ?? {}) as { name?: unknown; description?: unknown };
     const name = typeof def.name === 'string' && def.name ? def.name : 'Untitled runbook';
     let id = opts.id ?? slugify(name);
@@ -104,7 +105,7 @@ export class Runbooks {
     return (await this.get(id))!;
   }
 
-  async saveDraft(id: string, definition: unknown, by: string): Promise<RunbookSummary> {
+  async saveDraft(id: string, definition: unknown, by: string): Promise<StoredRunbook> {
     const rb = await this.require(id);
     if (rb.archived) throw new RunbookError(409, `runbook ${id} is archived: restore it before editing`);
     const def = (definition ?? {}) as { name?: unknown; description?: unknown };
@@ -116,7 +117,7 @@ export class Runbooks {
     return (await this.get(id))!;
   }
 
-  async update(id: string, patch: { customAction?: boolean; archived?: boolean }): Promise<RunbookSummary> {
+  async update(id: string, patch: { customAction?: boolean; archived?: boolean }): Promise<StoredRunbook> {
     await this.require(id);
     if (patch.customAction !== undefined) await this.db.query('update runbooks set custom_action = $2 where id = $1', [id, patch.customAction]);
     if (patch.archived !== undefined)
@@ -156,7 +157,7 @@ export class Runbooks {
     return { runbookId: r.runbook_id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by };
   }
 
-  async clone(id: string, opts: { newId?: string; name?: string; by: string }): Promise<RunbookSummary> {
+  async clone(id: string, opts: { newId?: string; name?: string; by: string }): Promise<StoredRunbook> {
     const rb = await this.require(id);
     const definition = { ...(rb.draft as object), name: opts.name ?? `${rb.name} (copy)` };
     return this.create({ id: opts.newId, definition, by: opts.by });

@@ -21,6 +21,7 @@ import {
   type ResumeSignal,
 } from '../workflows/messages.ts';
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import type { RunViewStatus } from './api-contract.ts';
 import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
 
 export interface RunStarter {
@@ -50,7 +51,7 @@ export interface RunListFilter {
 export interface RunListItem {
   id: string;
   runId: string;
-  status: string;
+  status: RunViewStatus;
   temporalStatus: string;
   runbook?: string;
   runbookName?: string;
@@ -89,8 +90,8 @@ const TEMPORAL_STATUS: Record<number, string> = {
 };
 
 /** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
-export function runStatusOf(sa: string | undefined, temporalStatus: string): string {
-  if (temporalStatus === 'RUNNING') return sa && sa !== 'succeeded' && sa !== 'failed' && sa !== 'cancelled' ? sa : 'running';
+export function runStatusOf(sa: string | undefined, temporalStatus: string): RunViewStatus {
+  if (temporalStatus === 'RUNNING') return sa === 'waiting-approval' || sa === 'paused' ? sa : 'running';
   if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
   if (temporalStatus === 'CANCELLED') return 'cancelled';
   if (temporalStatus === 'TERMINATED') return 'terminated';
