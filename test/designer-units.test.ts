@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { prefill } from '../designer/src/bulk.ts';
-import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
+import type { ActionInfo, JsonSchema, RunSummary } from '../designer/src/api.ts';
 import { addBodyStep, bodySteps, chain, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body } from '../designer/src/editor/body.ts';
 import { diffLines } from '../designer/src/editor/diff.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
@@ -423,10 +423,12 @@ describe('live updates', () => {
   });
 
   it('upserts runs of the board stream, newest first', () => {
-    const list = [{ id: 'b', status: 'running' as const, startedAt: '2026-01-02T00:00:00Z' }, { id: 'a', status: 'running' as const, startedAt: '2026-01-01T00:00:00Z' }];
-    const changed = upsertRun(list, { id: 'a', status: 'succeeded' });
+    // Only the fields the board merges by; the stream sends whole rows.
+    const row = (r: Partial<RunSummary>) => r as RunSummary;
+    const list = [row({ id: 'b', status: 'running', startedAt: '2026-01-02T00:00:00Z' }), row({ id: 'a', status: 'running', startedAt: '2026-01-01T00:00:00Z' })];
+    const changed = upsertRun(list, row({ id: 'a', status: 'succeeded' }));
     assert.deepEqual(changed.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'succeeded']]);
-    const added = upsertRun(changed, { id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' });
+    const added = upsertRun(changed, row({ id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' }));
     assert.deepEqual(added.map((r) => r.id), ['c', 'b', 'a']);
   });
 });
