@@ -9,6 +9,7 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -79,6 +80,8 @@ export interface SandboxAdmin {
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
+  /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
+  quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
 
 export function createAdmin(rt: Runtime): SandboxAdmin {
@@ -173,6 +176,7 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
       return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
     },
+    quarantineMessage: (opts) => quarantineMessage(tenantOf(opts.tenantId), rt.now(), opts),
     sentMail: (filter = {}) => {
       const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
       return sentMailLog(tenantOf(filter.tenantId)).filter(

@@ -48,6 +48,8 @@ test('Set-Mailbox -Type Shared converts; forwarding, hidden from address lists, 
     HiddenFromAddressListsEnabled: true,
     GrantSendOnBehalfTo: { '@odata.type': '#Exchange.GenericHashTable', Add: [delegate.userPrincipalName] },
     LitigationHoldEnabled: true,
+    IssueWarningQuota: '18GB',
+    ProhibitSendQuota: '19GB',
     ProhibitSendReceiveQuota: '20GB',
   });
   const mbx = (await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!;
