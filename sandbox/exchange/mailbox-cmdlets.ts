@@ -463,6 +463,19 @@ registerCmdlets({
       ctx.mutated('mailbox.setRegionalSettings', user.id);
     },
   },
+  'Get-MailboxFolderStatistics': {
+    params: ['Identity', 'FolderScope'],
+    run: (ctx, p) => {
+      const { mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
+      const scope = str(p, 'FolderScope') ?? 'All';
+      const scopes = ['All', 'Calendar', 'Contacts'];
+      const hit = scopes.find((x) => x.toLowerCase() === scope.toLowerCase());
+      if (!hit) throw invalidParam('FolderScope', `The sandbox emulates -FolderScope ${scopes.join(', ')}.`);
+      return Object.keys(mbx.folderPermissions)
+        .filter((f) => hit === 'All' || f === hit)
+        .map((f) => ({ Name: f, FolderPath: `/${f}`, FolderType: f, ItemsInFolder: 0, FolderSize: '0 B (0 bytes)' }));
+    },
+  },
   'Get-MobileDevice': {
     params: ['Mailbox', 'Identity'],
     run: (ctx, p) => {

@@ -358,6 +358,23 @@ registerCmdlets({
       return [mailUserView(ctx, user)];
     },
   },
+  'Enable-MailUser': {
+    params: ['Identity', 'ExternalEmailAddress'],
+    run: (ctx, p) => {
+      const r = resolveRecipient(ctx, str(p, 'Identity', true));
+      if (r.kind === 'group' || r.kind === 'contact') throw notFoundExo(str(p, 'Identity'), ctx);
+      if (r.kind !== 'user') throw new ExoError(400, 'Microsoft.Exchange.Management.Tasks.RecipientTaskException', `The user '${r.user.userPrincipalName}' is already mail-enabled (${r.kind === 'mailbox' ? 'it has a mailbox' : 'it is a mail user'}).`);
+      const external = address('ExternalEmailAddress', str(p, 'ExternalEmailAddress', true)!);
+      addressTaken(ctx, external, r.user.id);
+      const before = { ...r.user };
+      r.user.mail = external;
+      if (!r.user.proxyAddresses.some((a) => a.startsWith('SMTP:'))) r.user.proxyAddresses = [`SMTP:${r.user.userPrincipalName}`, ...r.user.proxyAddresses];
+      ctx.store.updateUser(r.user, before);
+      ctx.store.userState(r.user.id, 'mailUser', () => ({ externalEmailAddress: external }));
+      ctx.mutated('mailUser.create', r.user.id);
+      return [mailUserView(ctx, r.user)];
+    },
+  },
   'Get-MailUser': {
     params: ['Identity', 'ResultSize'],
     run: (ctx, p) => {
