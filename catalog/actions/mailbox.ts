@@ -842,7 +842,7 @@ export const mailboxWaitForMailbox = defineAction({
     'checking Get-Mailbox every 15 seconds. The step fails, and retries as its policy says, when the mailbox is not there in time.',
   input: z.strictObject({
     mailbox: mailboxRef,
-    timeoutMinutes: z.number().int().min(1).max(120).default(30).describe('Give up after this many minutes'),
+    timeoutMinutes: z.number().min(0.1).max(120).default(30).describe('Give up after this many minutes (fractions allowed, e.g. 0.5)'),
   }),
   output: z.object({ identity, type: mailboxType, waitedSeconds: z.number().int() }),
   permissions: [],
