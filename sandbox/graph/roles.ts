@@ -209,9 +209,11 @@ export function registerRoleRoutes(router: Router): void {
         const roleDefinitionId = stringProp(body, 'roleDefinitionId', 'unifiedRoleAssignment', true)!.toLowerCase();
         const directoryScopeId = stringProp(body, 'directoryScopeId', 'unifiedRoleAssignment', false) ?? '/';
         if (!ROLE_BY_ID.has(roleDefinitionId)) throw badRequest(`The role definition '${roleDefinitionId}' does not exist.`);
+        // Users, groups and service principals (an app's roles, e.g. Exchange Administrator for app-only Exchange).
         const principal = ctx.store.directoryObject(principalId);
-        if (!principal) throw notFound(principalId);
-        if (principal.kind === 'group' && !principal.object.isAssignableToRole) {
+        const servicePrincipal = [...ctx.store.apps.values()].some((a) => a.servicePrincipalId.toLowerCase() === principalId && a.hasServicePrincipal !== false);
+        if (!principal && !servicePrincipal) throw notFound(principalId);
+        if (principal?.kind === 'group' && !principal.object.isAssignableToRole) {
           throw badRequest('The group must be role-assignable (isAssignableToRole) to be assigned a directory role.');
         }
         if (directoryScopeId !== '/' && !/^\/(administrativeUnits\/)?[0-9a-f-]{36}$/i.test(directoryScopeId)) throw badRequest(`Invalid directoryScopeId '${directoryScopeId}'.`);
