@@ -81,6 +81,8 @@ export interface Mailbox {
   mailTip: string | null;
   resourceCapacity: number | null;
   auditLogAgeLimit: string;
+  /** Set-Clutter (the older low-priority mail sorter, off unless turned on). */
+  clutterEnabled: boolean;
   calendarProcessing: CalendarProcessing;
   quotas: { issueWarningQuota: string; prohibitSendQuota: string; prohibitSendReceiveQuota: string };
   auditEnabled: boolean;
@@ -141,6 +143,7 @@ function upgrade(mbx: Mailbox): Mailbox {
   m.mailTip ??= null;
   m.resourceCapacity ??= null;
   m.auditLogAgeLimit ??= '90.00:00:00';
+  m.clutterEnabled ??= false;
   m.calendarProcessing ??= defaultCalendarProcessing(m.type);
   return m;
 }
@@ -173,6 +176,7 @@ function newMailbox(user: User, type: MailboxType): Mailbox {
     mailTip: null,
     resourceCapacity: null,
     auditLogAgeLimit: '90.00:00:00',
+    clutterEnabled: false,
     calendarProcessing: defaultCalendarProcessing(type),
     quotas: { issueWarningQuota: formatSize(49 * GB), prohibitSendQuota: formatSize(49.5 * GB), prohibitSendReceiveQuota: formatSize(50 * GB) },
     auditEnabled: true,

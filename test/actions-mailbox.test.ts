@@ -199,6 +199,16 @@ describe('limits, services, holds and archive', { concurrency: true }, () => {
     assert.equal((await getMailbox(u.id))['HiddenFromAddressListsEnabled'], false);
   });
 
+  it('mailbox.setClutter turns Clutter on and off', async () => {
+    const u = await mailboxUser('clutter');
+    const clutter = async () => (await exo('Get-Clutter', { Identity: u.userPrincipalName })).value[0]!['IsEnabled'];
+    ok(await env.run('mailbox.setClutter', { mailbox: u.userPrincipalName, enabled: true }));
+    assert.equal(await clutter(), true);
+    assert.equal((await env.run('mailbox.setClutter', { mailbox: u.id, enabled: true })).output.changed, false);
+    ok(await env.run('mailbox.setClutter', { mailbox: u.id, enabled: false }));
+    assert.equal(await clutter(), false);
+  });
+
   it('mailbox.enableAuditing switches audit logging and its age limit', async () => {
     const u = await mailboxUser('audit');
     const off = await env.run('mailbox.enableAuditing', { mailbox: u.userPrincipalName, enabled: false });

@@ -499,6 +499,18 @@ export const mailboxHideFromAddressList = defineAction({
   bulk: true,
 });
 
+export const mailboxSetClutter = defineAction({
+  id: 'mailbox.setClutter',
+  title: 'Manage Clutter',
+  category: 'mailbox',
+  description: 'Turns Clutter (Outlook\'s older sorting of low-priority mail into a Clutter folder) on or off for a mailbox (Set-Clutter).',
+  input: z.strictObject({ mailbox: mailboxRef, enabled: z.boolean().describe('true turns Clutter on, false off') }),
+  output: z.object(simple),
+  permissions: [],
+  otherPermissions: EXO,
+  bulk: true,
+});
+
 // ---- addresses and properties ----
 
 export const mailboxAddEmailAddress = defineAction({

@@ -261,6 +261,9 @@ function newMailbox(ctx: ExoCtx, p: CmdletParams): Record<string, unknown>[] {
       mail: smtp,
       proxyAddresses: [`SMTP:${smtp}`, `smtp:${alias}@${ctx.store.info.initialDomain}`],
       accountEnabled: false,
+      // The account of a shared or resource mailbox has a random password nobody knows (and a null
+      // password marks seeded demo users, which come with rules, devices and sign-ins).
+      _password: randomUUID(),
     },
     ctx.nowMs,
   );
@@ -461,6 +464,23 @@ registerCmdlets({
       if (has(p, 'TimeFormat')) next.timeFormat = str(p, 'TimeFormat') ?? languageFormats(next.language).timeFormat;
       mbx.settings = next;
       ctx.mutated('mailbox.setRegionalSettings', user.id);
+    },
+  },
+  'Get-Clutter': {
+    params: ['Identity'],
+    run: (ctx, p) => {
+      const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
+      return [{ Identity: user.mailNickname, MailboxIdentity: user.mailNickname, IsEnabled: mbx.clutterEnabled }];
+    },
+  },
+  'Set-Clutter': {
+    params: ['Identity', 'Enable'],
+    run: (ctx, p) => {
+      const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
+      const enable = bool(p, 'Enable');
+      if (enable === undefined) return;
+      mbx.clutterEnabled = enable;
+      ctx.mutated('mailbox.setClutter', user.id);
     },
   },
   'Get-MailboxFolderStatistics': {

@@ -395,6 +395,14 @@ export const mailboxHideFromAddressList = implement(c.mailboxHideFromAddressList
   return { identity: m.PrimarySmtpAddress, changed };
 });
 
+export const mailboxSetClutter = implement(c.mailboxSetClutter, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const current = (await ctx.exchange.invoke<{ IsEnabled: boolean }>('Get-Clutter', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0];
+  const changed = (current?.IsEnabled ?? false) !== input.enabled;
+  if (changed) await ctx.exchange.invoke('Set-Clutter', { Identity: m.PrimarySmtpAddress, Enable: input.enabled }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
 // ---- addresses and properties ----
 
 const hasAddress = (m: ExoMailbox, a: string) => (m.EmailAddresses ?? []).some((x) => x.replace(/^smtp:/i, '').toLowerCase() === a.toLowerCase());
