@@ -224,6 +224,18 @@ const rightResults = z
   .array(z.object({ mailbox: z.string(), user: z.string(), right, changed: z.boolean() }))
   .describe('One entry per mailbox, user and right; changed is false when there was nothing to do');
 
+/** An action that changes one thing for some users on one mailbox (grant or take away a right). */
+const forUsers = (o: { id: string; title: string; description: string; undo: string }) =>
+  defineAction({
+    ...o,
+    category: 'mailbox',
+    input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
+    output: z.object({ identity, results: perUser }),
+    permissions: ['User.Read.All'],
+    otherPermissions: EXO,
+    bulk: true,
+  });
+
 export const mailboxAddFullAccess = defineAction({
   id: 'mailbox.addFullAccess',
   title: 'Grant full access',
@@ -239,68 +251,38 @@ export const mailboxAddFullAccess = defineAction({
   undo: 'mailbox.removeFullAccess',
 });
 
-export const mailboxRemoveFullAccess = defineAction({
+export const mailboxRemoveFullAccess = forUsers({
   id: 'mailbox.removeFullAccess',
   title: 'Remove full access',
-  category: 'mailbox',
   description: 'Takes Full Access to a mailbox away from users (Remove-MailboxPermission). Users without it count as done.',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.addFullAccess',
 });
 
-export const mailboxAddSendAs = defineAction({
+export const mailboxAddSendAs = forUsers({
   id: 'mailbox.addSendAs',
   title: 'Grant send as',
-  category: 'mailbox',
   description: 'Lets users send mail that looks as if the mailbox sent it (Add-RecipientPermission -AccessRights SendAs).',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.removeSendAs',
 });
 
-export const mailboxRemoveSendAs = defineAction({
+export const mailboxRemoveSendAs = forUsers({
   id: 'mailbox.removeSendAs',
   title: 'Remove send as',
-  category: 'mailbox',
   description: 'Takes Send As on a mailbox away from users (Remove-RecipientPermission).',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.addSendAs',
 });
 
-export const mailboxAddSendOnBehalf = defineAction({
+export const mailboxAddSendOnBehalf = forUsers({
   id: 'mailbox.addSendOnBehalf',
   title: 'Grant send on behalf',
-  category: 'mailbox',
   description: 'Lets users send "on behalf of" the mailbox (Set-Mailbox -GrantSendOnBehalfTo @{Add=...}).',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.removeSendOnBehalf',
 });
 
-export const mailboxRemoveSendOnBehalf = defineAction({
+export const mailboxRemoveSendOnBehalf = forUsers({
   id: 'mailbox.removeSendOnBehalf',
   title: 'Remove send on behalf',
-  category: 'mailbox',
   description: 'Takes Send on Behalf of a mailbox away from users (Set-Mailbox -GrantSendOnBehalfTo @{Remove=...}).',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.addSendOnBehalf',
 });
 
@@ -621,16 +603,10 @@ export const mailboxSetCalendarPermission = defineAction({
   undo: 'mailbox.removeCalendarPermission',
 });
 
-export const mailboxRemoveCalendarPermission = defineAction({
+export const mailboxRemoveCalendarPermission = forUsers({
   id: 'mailbox.removeCalendarPermission',
   title: 'Remove calendar permissions',
-  category: 'mailbox',
   description: 'Removes users\' permissions on a mailbox\'s calendar (Remove-MailboxFolderPermission). Users without one count as done.',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.setCalendarPermission',
 });
 
@@ -651,16 +627,10 @@ export const mailboxAddContactsDelegate = defineAction({
   undo: 'mailbox.removeContactsDelegate',
 });
 
-export const mailboxRemoveContactsDelegate = defineAction({
+export const mailboxRemoveContactsDelegate = forUsers({
   id: 'mailbox.removeContactsDelegate',
   title: 'Remove contacts folder delegate',
-  category: 'mailbox',
   description: 'Removes users\' access to a mailbox\'s Contacts folder (Remove-MailboxFolderPermission).',
-  input: z.strictObject({ mailbox: mailboxRef, users: trustees }),
-  output: z.object({ identity, results: perUser }),
-  permissions: ['User.Read.All'],
-  otherPermissions: EXO,
-  bulk: true,
   undo: 'mailbox.addContactsDelegate',
 });
 
@@ -875,6 +845,8 @@ const quarantined = z.object({
   expires: z.string(),
 });
 
+const quarantineIdentity = z.string().regex(/^[0-9a-fA-F-]{36}\\[0-9a-fA-F-]{36}$/, 'a quarantine identity such as c14401cf-aa9a-465b-cfd5-08d0f0ca37c5\\4c2ca98e-94ea-db3a-7eb8-3b63657d4db7').describe('Quarantine identity of the message (from "List quarantined messages")');
+
 export const quarantineList = defineAction({
   id: 'quarantine.list',
   title: 'List quarantined messages',
@@ -901,7 +873,7 @@ export const quarantineRelease = defineAction({
     'Releases a quarantined message into its recipients\' inboxes, or into the named users\' (Release-QuarantineMessage). Recipients ' +
     'it already reached count as done. Needs the Security Administrator role (or Exchange Administrator).',
   input: z.strictObject({
-    identity: z.string().regex(/^[0-9a-fA-F-]{36}\\[0-9a-fA-F-]{36}$/, 'a quarantine identity such as c14401cf-aa9a-465b-cfd5-08d0f0ca37c5\\4c2ca98e-94ea-db3a-7eb8-3b63657d4db7').describe('Quarantine identity of the message (from "List quarantined messages")'),
+    identity: quarantineIdentity,
     users: z.array(z.email()).optional().describe('Release only to these mailboxes of the organisation; leave out for all original recipients'),
   }),
   output: z.object({ identity: z.string(), releasedTo: z.array(z.string()).describe('Recipients this step released it to'), changed }),
@@ -916,7 +888,7 @@ export const quarantineDelete = defineAction({
   category: 'mailbox',
   description: 'Deletes a message from quarantine for good (Delete-QuarantineMessage). A message already gone counts as done on a retry.',
   input: z.strictObject({
-    identity: z.string().regex(/^[0-9a-fA-F-]{36}\\[0-9a-fA-F-]{36}$/, 'a quarantine identity such as c14401cf-aa9a-465b-cfd5-08d0f0ca37c5\\4c2ca98e-94ea-db3a-7eb8-3b63657d4db7').describe('Quarantine identity of the message'),
+    identity: quarantineIdentity,
   }),
   output: z.object({ deleted: z.boolean().describe('false when it was not in quarantine (any more)') }),
   permissions: [],

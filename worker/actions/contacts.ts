@@ -5,7 +5,7 @@ import { implement, type ActionContext } from '../activity.ts';
 import { ActionError } from '../../m365/errors.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { createdByThisStep, deliverSecret, generatePassword, orNotFound, patchUser, profileToGraph, type GraphUser } from './shared.ts';
-import { exoDate, orExoNotFound } from './exchange-shared.ts';
+import { exoDate, orExoNotFound, removeOnce } from './exchange-shared.ts';
 
 interface ExoContact {
   Identity?: string;
@@ -25,9 +25,11 @@ const hashTable = (add: string[], remove: string[]) => ({ '@odata.type': '#Excha
 
 const findContact = (ctx: ActionContext, ref: string) => orExoNotFound(ctx.exchange.invoke<ExoContact>('Get-MailContact', { Identity: ref }, ctx.signal));
 
+const contactNotFound = (ref: string) => new ActionError(`mail contact ${ref} does not exist`, { code: 'ContactNotFound', hint: 'use the contact\'s external address, name or alias', status: 404 });
+
 async function getContact(ctx: ActionContext, ref: string): Promise<ExoContact> {
   const contact = await findContact(ctx, ref);
-  if (!contact) throw new ActionError(`mail contact ${ref} does not exist`, { code: 'ContactNotFound', hint: 'use the contact\'s external address, name or alias', status: 404 });
+  if (!contact) throw contactNotFound(ref);
   return contact;
 }
 
@@ -116,20 +118,9 @@ export const contactUpdate = implement(c.contactUpdate, async (input, ctx) => {
   return { id: contact.ExternalDirectoryObjectId, changed };
 });
 
-export const contactDelete = implement(c.contactDelete, async (input, ctx) => {
-  const contact = await findContact(ctx, input.contact);
-  if (!contact) {
-    if (ctx.attempt > 1) return { deleted: false };
-    await getContact(ctx, input.contact);
-  }
-  try {
-    await ctx.exchange.invoke('Remove-MailContact', { Identity: contact!.ExternalDirectoryObjectId, Confirm: false }, ctx.signal);
-  } catch (err) {
-    if (isExchangeError(err, ...NOT_FOUND)) return { deleted: false };
-    throw err;
-  }
-  return { deleted: true };
-});
+export const contactDelete = implement(c.contactDelete, async (input, ctx) =>
+  removeOnce(ctx, await findContact(ctx, input.contact), () => contactNotFound(input.contact), (contact) => ctx.exchange.invoke('Remove-MailContact', { Identity: contact.ExternalDirectoryObjectId, Confirm: false }, ctx.signal)),
+);
 
 // ---- mail users ----
 
@@ -145,9 +136,11 @@ interface ExoMailUser {
 
 const findMailUser = (ctx: ActionContext, ref: string) => orExoNotFound(ctx.exchange.invoke<ExoMailUser>('Get-MailUser', { Identity: ref }, ctx.signal));
 
+const mailUserNotFound = (ref: string) => new ActionError(`mail user ${ref} does not exist`, { code: 'MailUserNotFound', hint: 'use the mail user\'s user principal name; a user with a mailbox is not a mail user', status: 404 });
+
 async function getMailUser(ctx: ActionContext, ref: string): Promise<ExoMailUser> {
   const mu = await findMailUser(ctx, ref);
-  if (!mu) throw new ActionError(`mail user ${ref} does not exist`, { code: 'MailUserNotFound', hint: 'use the mail user\'s user principal name; a user with a mailbox is not a mail user', status: 404 });
+  if (!mu) throw mailUserNotFound(ref);
   return mu;
 }
 
@@ -215,18 +208,6 @@ export const mailUserUpdate = implement(c.mailUserUpdate, async (input, ctx) => 
   return { id, changed };
 });
 
-export const mailUserDelete = implement(c.mailUserDelete, async (input, ctx) => {
-  const mu = await findMailUser(ctx, input.mailUser);
-  if (!mu) {
-    if (ctx.attempt > 1) return { deleted: false };
-    await getMailUser(ctx, input.mailUser);
-  }
-  try {
-    await ctx.exchange.invoke('Remove-MailUser', { Identity: mu!.ExternalDirectoryObjectId, Confirm: false }, ctx.signal);
-  } catch (err) {
-    if (isExchangeError(err, ...NOT_FOUND)) return { deleted: false };
-    throw err;
-  }
-  return { deleted: true };
-});
-
+export const mailUserDelete = implement(c.mailUserDelete, async (input, ctx) =>
+  removeOnce(ctx, await findMailUser(ctx, input.mailUser), () => mailUserNotFound(input.mailUser), (mu) => ctx.exchange.invoke('Remove-MailUser', { Identity: mu.ExternalDirectoryObjectId, Confirm: false }, ctx.signal)),
+);

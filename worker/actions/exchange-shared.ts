@@ -60,14 +60,16 @@ export async function findMailbox(ctx: ActionContext, ref: string): Promise<ExoM
   return orExoNotFound(ctx.exchange.invoke<ExoMailbox>('Get-Mailbox', { Identity: ref }, ctx.signal));
 }
 
+export const mailboxNotFound = (ref: string): ActionError =>
+  new ActionError(`mailbox ${ref} does not exist`, {
+    code: 'MailboxNotFound',
+    hint: 'use the mailbox\'s email address or user principal name; a new user\'s mailbox appears a few minutes after an Exchange licence is assigned',
+    status: 404,
+  });
+
 export async function getMailbox(ctx: ActionContext, ref: string): Promise<ExoMailbox> {
   const m = await findMailbox(ctx, ref);
-  if (!m)
-    throw new ActionError(`mailbox ${ref} does not exist`, {
-      code: 'MailboxNotFound',
-      hint: 'use the mailbox\'s email address or user principal name; a new user\'s mailbox appears a few minutes after an Exchange licence is assigned',
-      status: 404,
-    });
+  if (!m) throw mailboxNotFound(ref);
   return m;
 }
 
@@ -162,6 +164,25 @@ export async function mailboxesIn(ctx: ActionContext, refs: readonly string[] | 
     return out;
   }
   return ctx.exchange.invoke<ExoMailbox>('Get-Mailbox', { ResultSize: 'Unlimited' }, ctx.signal);
+}
+
+/**
+ * Deletes something once: `found` is the object looked up before (undefined when it is not there). Gone
+ * on a retry means an earlier attempt deleted it; gone on the first attempt is the operator's mistake,
+ * told by `missing`. A not-found answer from the delete itself is the same race, lost by a hair.
+ */
+export async function removeOnce<T>(ctx: Pick<ActionContext, 'attempt'>, found: T | undefined, missing: () => Error, remove: (t: T) => Promise<unknown>): Promise<{ deleted: boolean }> {
+  if (found === undefined) {
+    if (ctx.attempt > 1) return { deleted: false };
+    throw missing();
+  }
+  try {
+    await remove(found);
+  } catch (err) {
+    if (isExchangeError(err, ...NOT_FOUND)) return { deleted: false };
+    throw err;
+  }
+  return { deleted: true };
 }
 
 /** Waits, unless the run is cancelled. */

@@ -13,6 +13,8 @@ import {
   folderPath,
   getMailbox,
   grantRight,
+  mailboxNotFound,
+  removeOnce,
   holds,
   mailboxesIn,
   pause,
@@ -728,20 +730,9 @@ export const mailboxCreateResource = implement(c.mailboxCreateResource, async (i
   return { identity: fresh.PrimarySmtpAddress, id: fresh.ExternalDirectoryObjectId, userPrincipalName: fresh.UserPrincipalName, created };
 });
 
-export const mailboxDelete = implement(c.mailboxDelete, async (input, ctx) => {
-  const m = await findMailbox(ctx, input.mailbox);
-  if (!m) {
-    if (ctx.attempt > 1) return { deleted: false };
-    await getMailbox(ctx, input.mailbox); // the operator-grade "does not exist"
-  }
-  try {
-    await ctx.exchange.invoke('Remove-Mailbox', { Identity: m!.PrimarySmtpAddress, Confirm: false }, ctx.signal);
-  } catch (err) {
-    if (isExchangeError(err, ...NOT_FOUND)) return { deleted: false };
-    throw err;
-  }
-  return { deleted: true };
-});
+export const mailboxDelete = implement(c.mailboxDelete, async (input, ctx) =>
+  removeOnce(ctx, await findMailbox(ctx, input.mailbox), () => mailboxNotFound(input.mailbox), (m) => ctx.exchange.invoke('Remove-Mailbox', { Identity: m.PrimarySmtpAddress, Confirm: false }, ctx.signal)),
+);
 
 export const mailboxWaitForMailbox = implement(c.mailboxWaitForMailbox, async (input, ctx) => {
   const started = Date.now();
@@ -825,17 +816,6 @@ export const quarantineRelease = implement(c.quarantineRelease, async (input, ct
   return { identity: row.Identity, releasedTo: fresh, changed: fresh.length > 0 };
 });
 
-export const quarantineDelete = implement(c.quarantineDelete, async (input, ctx) => {
-  const row = await quarantined(ctx, input.identity);
-  if (!row) {
-    if (ctx.attempt > 1) return { deleted: false };
-    throw notQuarantined(input.identity);
-  }
-  try {
-    await ctx.exchange.invoke('Delete-QuarantineMessage', { Identity: row.Identity, Confirm: false }, ctx.signal);
-  } catch (err) {
-    if (isExchangeError(err, ...NOT_FOUND)) return { deleted: false };
-    throw err;
-  }
-  return { deleted: true };
-});
+export const quarantineDelete = implement(c.quarantineDelete, async (input, ctx) =>
+  removeOnce(ctx, await quarantined(ctx, input.identity), () => notQuarantined(input.identity), (row) => ctx.exchange.invoke('Delete-QuarantineMessage', { Identity: row.Identity, Confirm: false }, ctx.signal)),
+);
