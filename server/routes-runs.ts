@@ -16,6 +16,7 @@ import { checkCsv, type RowProblem } from './csv.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
 import type { Services } from './services.ts';
+import { usesOnPremises } from './tenants.ts';
 import { runStatusOf, visibilityIn, type RunListItem } from './temporal.ts';
 
 const SANDBOX = 'sandbox';
@@ -155,6 +156,16 @@ interface Resolved {
   customAction: boolean;
 }
 
+/** The tenant's AD connection name for a runbook with on-premises steps; refuses when it has none. */
+export async function onPremisesOrRefuse(s: Services, tenant: string, def: RunbookDefinition): Promise<string | undefined> {
+  const name = await s.tenants.onPremisesName(tenant);
+  if (!name && usesOnPremises(def))
+    throw new HttpError(400, `this runbook has on-premises Active Directory steps, and tenant ${tenant} has no AD connection`, {
+      problems: [{ field: 'tenant', message: 'give the tenant an AD connection (onPremises) and run an on-premises worker for it (docs/hybrid.md)' }],
+    });
+  return name;
+}
+
 export function runRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
@@ -232,10 +243,13 @@ export function runRoutes(api: Api, s: Services): void {
     };
   };
 
+  const onPremisesFor = (tenant: string, def: RunbookDefinition) => onPremisesOrRefuse(s, tenant, def);
+
   const startOne = async (p: Principal, req: Request, r: Resolved, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
     // Secret inputs and secret action fields travel sealed; only the worker opens them.
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
-    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test }, origin, carry });
+    const onPremises = await onPremisesFor(tenant, r.definition);
+    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
     return id;
   };

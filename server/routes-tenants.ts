@@ -1,6 +1,7 @@
 // Tenant connections (secrets sealed, never returned), test connection, pickers for run forms;
 // and the audit log.
 import { z } from 'zod';
+import { AD_CONNECTION_NAME, ANCHOR_ATTRIBUTES } from '../m365/ad-connection.ts';
 import { auditCsv } from './audit.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { ALL_TENANTS, canSee, hasRole, isGlobalAdmin, tenantsWith, type Principal } from './people.ts';
@@ -8,6 +9,22 @@ import { RunAccess } from './routes-runs.ts';
 import type { Services } from './services.ts';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const dn = z.string().regex(/^(OU|CN|DC)=.+/i, 'a distinguished name such as OU=Staff,DC=corp,DC=contoso,DC=com');
+const OnPremises = z.strictObject({
+  name: z.string().regex(AD_CONNECTION_NAME, 'lower-case letters, digits, - and _').describe('AD connection name; its on-premises worker polls tenantflow-onprem-<name>'),
+  domain: z.string().regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'a DNS domain such as corp.contoso.com').describe('DNS name of the AD domain'),
+  hosts: z.array(z.string().min(1)).min(1).describe('Domain controllers: host names (LDAPS, 636), ldaps://host:port or ldap://host (StartTLS)'),
+  bindUser: z.string().min(1).describe('Service account: user principal name, DOMAIN\\name or distinguished name'),
+  bindPassword: z.string().min(1).optional().describe('Its password; stored sealed, never returned. Leave out to keep the current one'),
+  caPem: z.string().includes('BEGIN CERTIFICATE', { message: 'a PEM certificate' }).optional().describe('CA that issued the DCs\' certificates'),
+  baseDn: dn.optional(),
+  usersOu: dn.optional().describe('Default OU for new users'),
+  groupsOu: dn.optional().describe('Default OU for new groups'),
+  leaversOu: dn.optional().describe('OU leavers are moved to'),
+  syncOus: z.array(dn).optional().describe('OUs that Entra Connect synchronises'),
+  anchorAttribute: z.enum(ANCHOR_ATTRIBUTES).optional().describe('The sync anchor (sourceAnchor) attribute'),
+  upnSuffix: z.string().optional().describe('UPN suffix for new users'),
+});
 const TenantBody = z
   .strictObject({
     displayName: z.string().max(200).optional(),
@@ -19,6 +36,7 @@ const TenantBody = z
     graphUrl: z.url().optional().describe('Graph root; https://graph.microsoft.com when absent'),
     caPem: z.string().optional().describe('Extra CA certificate to trust (a private emulator)'),
     mailFrom: z.string().optional().describe('Mailbox that sends notification mail in this tenant'),
+    onPremises: OnPremises.nullable().optional().describe('The on-premises Active Directory (hybrid): its ad steps run on this connection\'s on-premises worker. null removes it'),
   })
   .refine((b) => !(b.clientSecret && b.certificate), { message: 'give a client secret or a certificate, not both', path: ['certificate'] });
 const NewTenant = TenantBody.and(z.object({ name: z.string().regex(NAME, 'lower-case letters, digits, - and _') }));
@@ -50,6 +68,7 @@ export function tenantRoutes(api: Api, s: Services): void {
     if (!isGlobalAdmin(p)) throw new HttpError(403, 'only administrators of every tenant may add tenants');
     if (await s.tenants.exists(body.name)) throw new HttpError(409, `tenant ${body.name} already exists`);
     if (!body.clientSecret && !body.certificate) throw new HttpError(400, 'a client secret or a certificate is required', { problems: [{ field: 'clientSecret', message: 'required (or certificate)' }] });
+    if (body.onPremises && !body.onPremises.bindPassword) throw new HttpError(400, 'the AD connection needs the bind account\'s password', { problems: [{ field: 'onPremises.bindPassword', message: 'required' }] });
     const { info } = await s.tenants.upsert(body);
     await s.audit.record(originOf(req, p), 'tenant.created', body.name, { tenantId: body.tenantId, clientId: body.clientId, credential: info.credential }, body.name);
     res.status(201).location(`/api/tenants/${body.name}`);

@@ -10,13 +10,14 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActionActivityInput, ActionActivityResult, ActionFailureDetails } from '../catalog/contract.ts';
+import { isOnPremisesAction, onPremisesTaskQueue, type ActionActivityInput, type ActionActivityResult, type ActionFailureDetails } from '../catalog/contract.ts';
 import {
   durationMs,
   type ActionNode,
@@ -216,8 +217,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     const params = await resolveTemplate(node.params, ctx());
     ns.input = params;
     const retry = { ...DEFAULT_RETRY, ...def.settings.defaultRetry, ...node.retry };
+    // On-premises (ad.*) steps go to the tenant's AD connection's worker; patched so runs started
+    // before this change replay unchanged (they had no such steps).
+    const taskQueue = isOnPremisesAction(node.action) && run.onPremises && patched('ad-task-queue') ? onPremisesTaskQueue(run.onPremises) : undefined;
     for (let round = 1; ; round++) {
       const activities = proxyActivities<Record<string, ActionActivity>>({
+        ...(taskQueue ? { taskQueue } : {}),
         activityId: round === 1 ? node.id : `${node.id}#${round}`,
         startToCloseTimeout: node.timeout ?? def.settings.defaultTimeout ?? DEFAULT_TIMEOUT,
         // Short, so a step whose worker died is retried elsewhere within seconds.
