@@ -56,7 +56,11 @@ export interface AdClient {
 
 /** LDAP URLs of a connection's DCs: bare host names mean LDAPS on 636. */
 export function dcUrls(conn: Pick<AdConnection, 'hosts'>): string[] {
-  return conn.hosts.map((h) => (/^ldaps?:\/\//i.test(h) ? h : `ldaps://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:636`));
+  return conn.hosts.map((h) => {
+    if (/^ldaps?:\/\//i.test(h)) return h;
+    if (/^[^:]+:\d+$/.test(h) || /^\[.+\]:\d+$/.test(h)) return `ldaps://${h}`; // host:port
+    return `ldaps://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:636`; // a bare IPv6 address
+  });
 }
 
 function tlsOptions(conn: AdConnection, host: string): ConnectionOptions {
@@ -306,9 +310,11 @@ async function connect(conn: AdConnection, what: string): Promise<Client> {
   for (const url of dcUrls(conn)) {
     const u = new URL(url);
     const host = u.hostname.replace(/^\[|\]$/g, '');
-    const client = new Client({ url, tlsOptions: tlsOptions(conn, host), connectTimeout: 10_000, timeout: 60_000 });
+    // TLS options on an ldap:// URL would make ldapts speak TLS at once; there they go to startTLS.
+    const client = new Client({ url, ...(u.protocol === 'ldaps:' ? { tlsOptions: tlsOptions(conn, host) } : {}), connectTimeout: 10_000, timeout: 60_000 });
     try {
-      if (u.protocol === 'ldap:') await client.startTLS(tlsOptions(conn, host));
+      // StartTLS upgrades the open socket: name the host, or Node checks the certificate against "localhost".
+      if (u.protocol === 'ldap:') await client.startTLS({ ...tlsOptions(conn, host), host });
       return client;
     } catch (err) {
       last = err;

@@ -249,6 +249,12 @@ async function seed(s: AdSession, o: SambaDc['seeded'], upnSuffix: string, servi
   // The cloud tenant's domain as an alternative UPN suffix of the forest (what admins add before syncing).
   await s.modify(`CN=Partitions,CN=Configuration,${s.baseDn}`, [{ operation: 'add', attribute: 'uPNSuffixes', values: [upnSuffix] }]);
   await extendSchemaForExchange(s);
+  // A lockout policy as most domains have one: 5 wrong passwords lock an account for 30 minutes.
+  await s.modify(s.baseDn, [
+    { operation: 'replace', attribute: 'lockoutThreshold', values: ['5'] },
+    { operation: 'replace', attribute: 'lockoutDuration', values: ['-18000000000'] },
+    { operation: 'replace', attribute: 'lockOutObservationWindow', values: ['-18000000000'] },
+  ]);
   for (const ou of [o.rootOu, o.staffOu, o.groupsOu, o.leaversOu, o.serviceOu])
     await s.add(ou, { objectClass: ['top', 'organizationalUnit'], ou: ou.split(',')[0]!.slice(3) });
 
