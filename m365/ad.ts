@@ -3,11 +3,17 @@
 // connection per unit of work, failover across the connection's DCs, and one place that turns LDAP
 // result codes (and AD's "data 52e"-style sub-codes) into operator-grade ActionErrors with hints.
 import {
+  AndFilter,
   Attribute,
   Change,
   Client,
+  EqualityFilter,
+  FilterParser,
+  NotFilter,
+  OrFilter,
   ResultCodeError,
   type Entry,
+  type Filter,
 } from 'ldapts';
 import type { ConnectionOptions } from 'node:tls';
 import { baseDnOf, type AdConnection } from './ad-connection.ts';
@@ -233,9 +239,21 @@ export function guidToBytes(g: string): Buffer {
   return Buffer.from(le(h.slice(0, 8)) + le(h.slice(8, 12)) + le(h.slice(12, 16)) + h.slice(16), 'hex');
 }
 
-/** A GUID as a search filter value: \xx per byte. */
-export function guidFilterValue(g: string): string {
-  return [...guidToBytes(g)].map((x) => `\\${x.toString(16).padStart(2, '0')}`).join('');
+/**
+ * A filter string to send, where "(objectGUID=<GUID in its string form>)" is sent as the GUID's
+ * bytes (an escaped \\xx form would reach the DC as UTF-8 text and match nothing).
+ */
+export function toFilter(filter: string): Filter {
+  const guids: string[] = [];
+  const text = filter.replace(/\(objectGUID=([0-9a-f-]{36})\)/gi, (_, g: string) => `(objectGUID=tenantflowguid${guids.push(g) - 1})`);
+  const parsed = FilterParser.parseString(text);
+  const fix = (f: Filter): Filter => {
+    if (f instanceof EqualityFilter && /^tenantflowguid\d+$/.test(String(f.value))) return new EqualityFilter({ attribute: 'objectGUID', value: guidToBytes(guids[Number(String(f.value).slice(14))]!) });
+    if (f instanceof AndFilter || f instanceof OrFilter) f.filters = f.filters.map(fix);
+    if (f instanceof NotFilter) f.filter = fix(f.filter);
+    return f;
+  };
+  return fix(parsed);
 }
 
 /** objectSid bytes to S-1-5-21-... */
@@ -340,7 +358,7 @@ function session(client: Client, conn: AdConnection, baseDn: string): AdSession 
     async search(base, opts) {
       const res = await wrap(
         `search ${base}`,
-        client.search(base, { scope: opts.scope ?? 'sub', filter: opts.filter, attributes: opts.attributes, explicitBufferAttributes: BINARY_ATTRIBUTES, paged: { pageSize: 500 } }),
+        client.search(base, { scope: opts.scope ?? 'sub', filter: toFilter(opts.filter), attributes: opts.attributes, explicitBufferAttributes: BINARY_ATTRIBUTES, paged: { pageSize: 500 } }),
       );
       return res.searchEntries;
     },

@@ -224,7 +224,7 @@ export const adMoveUser = defineAction({
   title: 'Move AD user to OU',
   category: 'ad',
   description: 'Moves an AD account to another OU (e.g. a leavers OU that Entra Connect does not synchronise). An account already there is left alone.',
-  input: z.strictObject({ user: adUserRef, ou: ouDn.describe('The OU to move to (distinguished name)') }),
+  input: z.strictObject({ user: adUserRef, ou: ouDn.optional().describe('The OU to move to (distinguished name); the AD connection\'s leavers OU when absent') }),
   output: userOut.extend({ changed, from: z.string().describe('The OU it was in') }),
   permissions: [],
   adRights: ['Delete User objects (source OU)', 'Create User objects (target OU)'],

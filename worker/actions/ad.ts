@@ -12,7 +12,6 @@ import {
   fromFileTime,
   fromGeneralizedTime,
   GROUP_TYPE,
-  guidFilterValue,
   GUID_RE,
   guidToString,
   NEVER,
@@ -67,7 +66,7 @@ const CLONED = ['title', 'department', 'company', 'physicalDeliveryOfficeName', 
 const USER_FILTER = '(&(objectCategory=person)(objectClass=user))';
 
 function refFilter(ref: string, kind: 'user' | 'group' | 'any'): string {
-  if (GUID_RE.test(ref)) return `(objectGUID=${guidFilterValue(ref)})`;
+  if (GUID_RE.test(ref)) return `(objectGUID=${ref.toLowerCase()})`; // sent as bytes by the transport
   const v = escapeFilter(ref);
   if (kind === 'user') return ref.includes('@') ? `(userPrincipalName=${v})` : `(sAMAccountName=${v})`;
   if (kind === 'group') return ref.includes('@') ? `(mail=${v})` : `(|(cn=${v})(sAMAccountName=${v}))`;
@@ -82,7 +81,7 @@ function classFilter(kind: 'user' | 'group' | 'any'): string {
 
 async function lookup(s: AdSession, ref: string, kind: 'user' | 'group' | 'any', attributes: string[]): Promise<AdEntry | undefined> {
   if (isDn(ref)) {
-    const e = await s.read(ref, attributes);
+    const e = await s.read(ref, [...attributes, 'objectClass']);
     if (!e) return undefined;
     const classes = strs(e, 'objectClass').map((x) => x.toLowerCase());
     const isGroup = classes.includes('group');
@@ -366,12 +365,14 @@ export const adResetPassword = implement(c.adResetPassword, async (input, ctx) =
 
 export const adMoveUser = implement(c.adMoveUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
+    const ou = input.ou ?? s.conn.leaversOu;
+    if (!ou) throw new ActionError('no OU given, and the AD connection has no leavers OU', { code: 'InvalidInput', hint: 'give the step an OU, or set the AD connection\'s leaversOu' });
     const user = await getUser(s, input.user);
     const from = parentDn(user.dn);
-    if (sameDn(from, input.ou)) return { ...userOut(s, user), changed: false, from };
-    if (!(await s.read(input.ou, ['objectClass'])))
-      throw new ActionError(`the OU ${input.ou} does not exist in ${s.conn.domain}`, { code: 'NoSuchObject', hint: 'check the OU\'s distinguished name', status: 32 });
-    const target = `${rdnOf(user.dn)},${input.ou}`;
+    if (sameDn(from, ou)) return { ...userOut(s, user), changed: false, from };
+    if (!(await s.read(ou, ['objectClass'])))
+      throw new ActionError(`the OU ${ou} does not exist in ${s.conn.domain}`, { code: 'NoSuchObject', hint: 'check the OU\'s distinguished name', status: 32 });
+    const target = `${rdnOf(user.dn)},${ou}`;
     await s.modifyDn(user.dn, target);
     const moved = (await s.read(target, USER_ATTRIBUTES))!;
     return { ...userOut(s, moved), changed: true, from };
