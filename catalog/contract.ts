@@ -17,6 +17,7 @@ export const CATEGORIES = [
   'notification',
   'tags',
   'investigation',
+  'ad',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -34,7 +35,22 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   notification: 'Notifications',
   tags: 'Tenantflow tags',
   investigation: 'Investigation',
+  ad: 'On-premises Active Directory',
 };
+
+/**
+ * Actions of the `ad` category run inside the customer's network, on the on-premises worker of the
+ * tenant's AD connection; their ids start with "ad." (the registry checks it), so the workflow can
+ * route them without loading the catalog.
+ */
+export function isOnPremisesAction(actionId: string): boolean {
+  return actionId.startsWith('ad.');
+}
+
+/** The task queue an AD connection's on-premises worker polls. */
+export function onPremisesTaskQueue(adConnection: string): string {
+  return `tenantflow-onprem-${adConnection}`;
+}
 
 export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   /** Stable id in the operator's words, e.g. user.disableSignIn; also the Temporal activity name. */
@@ -48,6 +64,8 @@ export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.Zod
   permissions: string[];
   /** Exchange Online / SharePoint permissions where the action uses those APIs. */
   otherPermissions?: string[];
+  /** Rights the on-premises AD connection's bind account needs (category ad), as delegated on the OU. */
+  adRights?: string[];
   /** Safe to run for many targets at once (bulk runs and forEach). */
   bulk: boolean;
   /** The action that reverses this one, if any. */

@@ -296,6 +296,8 @@ export interface RunContext {
   version: number;
   /** A test run goes to the sandbox tenant whatever `tenant` says. */
   test?: boolean;
+  /** The tenant's AD connection (hybrid): its `ad` steps go to that connection's on-premises worker. */
+  onPremises?: string;
 }
 
 export interface RunbookWorkflowInput {

@@ -10,6 +10,7 @@ import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
 import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
+import type { DirectorySync, DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -78,13 +79,19 @@ export interface SandboxAdmin {
   clearWebhooks(): void;
   /** Mail sent through Graph sendMail in a tenant (default: the demo tenant), oldest first. */
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
+  /** The directory sync agent (Entra Connect's part in a hybrid tenant): configure, run a cycle, status. */
+  directorySync: {
+    configure(config: DirectorySyncConfig | null): void;
+    run(): Promise<SyncReport>;
+    status(): DirectorySyncStatus;
+  };
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
   /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
   quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
 
-export function createAdmin(rt: Runtime): SandboxAdmin {
+export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
   const tenantOf = (tenantId?: string): TenantStore => {
     const t = tenantId ? rt.tenant(tenantId) : rt.store;
     if (!t) throw new AdminError(404, `no tenant ${tenantId}`);
@@ -96,6 +103,17 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       return rt.store;
     },
     findUser: (idOrUpn) => rt.store.findUser(idOrUpn),
+    directorySync: {
+      configure: (config) => {
+        try {
+          sync.configure(config);
+        } catch (err) {
+          throw new AdminError(400, (err as Error).message);
+        }
+      },
+      run: () => sync.run(),
+      status: () => sync.status(),
+    },
     setFaults: (config) => rt.faults.set(config),
     updateFaults: (partial) => rt.faults.update(partial),
     failNext: (fault) => rt.faults.script(fault),
@@ -211,8 +229,21 @@ function mutationFilter(q: URLSearchParams): MutationFilter {
 }
 
 /** HTTP mirror of SandboxAdmin under /_admin. */
-export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, path: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown } {
+type AdminReply = { status: number; body?: unknown };
+
+export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, path: string, query: URLSearchParams, body: unknown): AdminReply | Promise<AdminReply> {
   const route = `${method} ${path.replace(/\/+$/, '')}`;
+  // The directory sync agent: GET status, PUT configuration (null body fields: off), POST /run: one cycle now.
+  if (route === 'GET /_admin/sync') return { status: 200, body: admin.directorySync.status() };
+  if (route === 'PUT /_admin/sync') {
+    admin.directorySync.configure(body && typeof body === 'object' && Object.keys(body).length ? (body as DirectorySyncConfig) : null);
+    return { status: 200, body: admin.directorySync.status() };
+  }
+  if (route === 'POST /_admin/sync/run')
+    return admin.directorySync.run().then(
+      (report) => ({ status: 200, body: report }),
+      (err: Error) => ({ status: 502, body: { error: `directory sync failed: ${err.message}` } }),
+    );
   const b = obj(body);
   switch (route) {
     case 'GET /_admin':

@@ -6,6 +6,7 @@ import { loadOrCreateTls } from './tls.ts';
 import { loadOrCreateSigningKey } from './tokens.ts';
 import { Runtime } from './runtime.ts';
 import { createAdmin, type SandboxAdmin } from './admin.ts';
+import { DirectorySync, type DirectorySyncConfig } from './directory-sync.ts';
 import { createSandboxServer, type Surface } from './server.ts';
 import { registerUserRoutes } from './graph/users.ts';
 import { registerGroupRoutes } from './graph/groups.ts';
@@ -35,6 +36,7 @@ import './exchange/recipient-cmdlets.ts';
 import './exchange/unified-group-cmdlets.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
+export type { DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
 export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';
 export type { MutationFilter, MutationRecord, RequestLogEntry } from './requestlog.ts';
 export { ALL_PERMISSIONS, GRAPH_PERMISSIONS } from './permissions.ts';
@@ -56,6 +58,8 @@ export interface SandboxOptions {
   /** Load state from / save state to this folder (state.json plus the TLS and token-signing keys). */
   statePath?: string;
   faults?: FaultConfig;
+  /** Project an on-premises AD's OUs into the tenant, as Entra Connect would (see directory-sync.ts). */
+  directorySync?: DirectorySyncConfig;
   log?: (msg: string) => void;
 }
 
@@ -134,7 +138,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   registerGraph(rt);
   rt.throttler = createThrottler(rt);
   const surfaces: Surface[] = [batchSurface(), exchangeSurface(), sharepointSurface()];
-  const admin = createAdmin(rt);
+  const sync = new DirectorySync(rt);
+  if (opts.directorySync) sync.configure(opts.directorySync);
+  const admin = createAdmin(rt, sync);
   const server = createSandboxServer(rt, admin, certs, surfaces);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -173,6 +179,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     admin,
     close: async () => {
       if (autosave) clearInterval(autosave);
+      sync.stop();
       rt.saveState();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -56,7 +56,7 @@ function fieldTable(schema: Schema, withRequired: boolean): string {
 function actionSection(a: CatalogEntry): string {
   const perms = [...a.permissions, ...a.otherPermissions];
   const facts = [
-    `**Permissions:** ${perms.length ? perms.map((p) => `\`${p}\``).join(', ') : 'none'}`,
+    a.adRights.length ? `**AD rights (the AD connection's bind account):** ${a.adRights.join(', ')}` : `**Permissions:** ${perms.length ? perms.map((p) => `\`${p}\``).join(', ') : 'none'}`,
     `**Bulk:** ${a.bulk ? 'yes' : 'no'}`,
     ...(a.undo ? [`**Undo:** \`${a.undo}\``] : []),
     ...(a.secretFields.length ? [`**Secret fields (redacted in the run view):** ${a.secretFields.map((f) => `\`${f}\``).join(', ')}`] : []),

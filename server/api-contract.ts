@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { NODE_STATUSES, RUN_STATUSES, RunbookDefinition, RunbookInput, type NodeKind } from '../runbook/definition.ts';
 import { RUNBOOK_ID } from '../runbook/runbook-id.ts';
 import { ALL_TENANTS, ROLES, Scope } from './people.ts';
+import { AD_CONNECTION_NAME, ANCHOR_ATTRIBUTES } from '../m365/ad-connection.ts';
 
 /** Who may call a route: nobody signed in, anyone signed in (roles are checked by the handler). */
 export type Access = 'public' | 'signed-in';
@@ -355,6 +356,22 @@ const Schedule = z.object({
 // ---- tenants and audit ----
 
 const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const dn = z.string().regex(/^(OU|CN|DC)=.+/i, 'a distinguished name such as OU=Staff,DC=corp,DC=contoso,DC=com');
+const OnPremises = z.strictObject({
+  name: z.string().regex(AD_CONNECTION_NAME, 'lower-case letters, digits, - and _').describe('AD connection name; its on-premises worker polls tenantflow-onprem-<name>'),
+  domain: z.string().regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'a DNS domain such as corp.contoso.com').describe('DNS name of the AD domain'),
+  hosts: z.array(z.string().min(1)).min(1).describe('Domain controllers: host names (LDAPS, 636), ldaps://host:port or ldap://host (StartTLS)'),
+  bindUser: z.string().min(1).describe('Service account: user principal name, DOMAIN\\name or distinguished name'),
+  bindPassword: z.string().min(1).optional().describe('Its password; stored sealed, never returned. Leave out to keep the current one'),
+  caPem: z.string().includes('BEGIN CERTIFICATE', { message: 'a PEM certificate' }).optional().describe("CA that issued the DCs' certificates"),
+  baseDn: dn.optional(),
+  usersOu: dn.optional().describe('Default OU for new users'),
+  groupsOu: dn.optional().describe('Default OU for new groups'),
+  leaversOu: dn.optional().describe('OU leavers are moved to'),
+  syncOus: z.array(dn).optional().describe('OUs that Entra Connect synchronises'),
+  anchorAttribute: z.enum(ANCHOR_ATTRIBUTES).optional().describe('The sync anchor (sourceAnchor) attribute'),
+  upnSuffix: z.string().optional().describe('UPN suffix for new users'),
+});
 const TenantBody = z
   .strictObject({
     displayName: z.string().max(200).optional(),
@@ -366,6 +383,7 @@ const TenantBody = z
     graphUrl: z.url().optional().describe('Graph root; https://graph.microsoft.com when absent'),
     caPem: z.string().optional().describe('Extra CA certificate to trust (a private emulator)'),
     mailFrom: z.string().optional().describe('Mailbox that sends notification mail in this tenant'),
+    onPremises: OnPremises.nullable().optional().describe("The on-premises Active Directory (hybrid): its ad steps run on this connection's on-premises worker. null removes it"),
   })
   .refine((b) => !(b.clientSecret && b.certificate), { message: 'give a client secret or a certificate, not both', path: ['certificate'] });
 const NewTenant = TenantBody.and(z.object({ name: z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _') }));

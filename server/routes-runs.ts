@@ -15,6 +15,7 @@ import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
 import { stream } from './sse.ts';
 import { runStatusOf } from './temporal.ts';
+import { usesOnPremises } from './tenants.ts';
 
 
 
@@ -82,7 +83,8 @@ export function runRoutes(api: Api, s: Services): void {
   const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
     // Secret inputs and secret action fields travel sealed; only the worker opens them.
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
-    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test }, origin, carry });
+    const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
+    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
     return id;
   };
@@ -279,4 +281,14 @@ export function runRoutes(api: Api, s: Services): void {
     res.status(201).location(`/api/runs/${id}`);
     return { id, url: `/api/runs/${id}`, version: r.version };
   });
+}
+
+/** The tenant's AD connection name for a runbook with on-premises steps; refuses when it has none. */
+export async function onPremisesOrRefuse(s: Services, tenant: string, def: RunbookDefinition): Promise<string | undefined> {
+  const name = await s.tenants.onPremisesName(tenant);
+  if (!name && usesOnPremises(def))
+    throw new HttpError(400, `this runbook has on-premises Active Directory steps, and tenant ${tenant} has no AD connection`, {
+      problems: [{ field: 'tenant', message: 'give the tenant an AD connection (onPremises) and run an on-premises worker for it (docs/hybrid.md)' }],
+    });
+  return name;
 }

@@ -9,6 +9,7 @@ import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
 import type { Services } from './services.ts';
 import { RunAccess } from './access.ts';
+import { onPremisesOrRefuse } from './routes-runs.ts';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = { skip: 'SKIP', buffer: 'BUFFER_ONE', bufferAll: 'BUFFER_ALL', allow: 'ALLOW_ALL', cancelOther: 'CANCEL_OTHER' };
 
@@ -71,9 +72,10 @@ export function scheduleRoutes(api: Api, s: Services): void {
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
       const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
       const sealed = sealRunSecrets(s.deps.secretBox, v.definition, inputs.values, (a) => catalog.get(a)?.secretFields);
+      const onPremises = await onPremisesOrRefuse(s, tenant, v.definition);
       await s.runs.createSchedule({
         scheduleId: id,
-        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
+        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version, ...(onPremises ? { onPremises } : {}) }, origin: { schedule: id } },
         spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
         overlap: OVERLAP[body.overlap]!,
         paused: body.paused,

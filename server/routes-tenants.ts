@@ -21,6 +21,7 @@ export function tenantRoutes(api: Api, s: Services): void {
     if (!isGlobalAdmin(p)) throw new HttpError(403, 'only administrators of every tenant may add tenants');
     if (await s.tenants.exists(body.name)) throw new HttpError(409, `tenant ${body.name} already exists`);
     if (!body.clientSecret && !body.certificate) throw new HttpError(400, 'a client secret or a certificate is required', { problems: [{ field: 'clientSecret', message: 'required (or certificate)' }] });
+    if (body.onPremises && !body.onPremises.bindPassword) throw new HttpError(400, "the AD connection needs the bind account's password", { problems: [{ field: 'onPremises.bindPassword', message: 'required' }] });
     const { info } = await s.tenants.upsert(body);
     await s.audit.record(originOf(req, p), 'tenant.created', body.name, { tenantId: body.tenantId, clientId: body.clientId, credential: info.credential }, body.name);
     res.status(201).location(`/api/tenants/${body.name}`);

@@ -15,6 +15,9 @@ import { toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
 import { defaultTagStore, type TagStore } from './tags.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
+import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
+import type { AdConnection } from '../m365/ad-connection.ts';
+import { adClientCache, type AdClient } from '../m365/ad.ts';
 
 export interface ActionContext {
   graph: Client;
@@ -23,6 +26,8 @@ export interface ActionContext {
   /** Tenantflow's own user tags (never written to Entra). */
   tags: TagStore;
   tenant: TenantConnection;
+  /** On-premises Active Directory (LDAPS): only on an on-premises worker, only for `ad` actions. */
+  ad: AdClient;
   /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
   idempotencyKey: string;
   /** 1 on the first attempt. */
@@ -59,6 +64,10 @@ export interface ActivityDeps {
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
   heartbeatEveryMs?: number;
+  /** Set on an on-premises worker: the AD connection its `ad` actions use. */
+  adConnection?: AdConnection;
+  /** Default: one AD client per connection. */
+  adFor?: (conn: AdConnection) => AdClient;
 }
 
 export type ActionActivity = (input: ActionActivityInput) => Promise<ActionActivityResult>;
@@ -84,6 +93,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   let tags = deps.tags;
+  const adFor = deps.adFor ?? adClientCache();
   for (const { contract, handler } of deps.actions) {
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
     activities[contract.id] = async (envelope) => {
@@ -99,31 +109,56 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       const params = deps.secrets ? openSealed(deps.secrets, envelope.params) : envelope.params;
       const parsed = contract.input.safeParse(params);
       if (!parsed.success) throw invalidInput(contract, parsed.error, attempt);
+      const onPremises = isOnPremisesAction(contract.id);
       let tenant: TenantConnection;
-      try {
-        tenant = await deps.tenants.get(envelope.tenant);
-      } catch (err) {
-        throw ApplicationFailure.create({
-          message: (err as Error).message,
-          type: 'UnknownTenant',
-          nonRetryable: true,
-          details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
-        });
+      if (onPremises) {
+        // The on-premises worker holds an AD connection, not the tenant's cloud credentials.
+        if (!deps.adConnection)
+          throw ApplicationFailure.create({
+            message: `${contract.id} runs on the on-premises worker of the tenant's AD connection, and this worker has none (it polls a cloud task queue)`,
+            type: 'NoAdConnection',
+            nonRetryable: true,
+            details: [{ attempt, code: 'NoAdConnection', hint: `give tenant ${envelope.tenant} an AD connection (onPremises) and run an on-premises worker for it: TENANTFLOW_AD_CONNECTION=<name> npm run worker, which polls ${onPremisesTaskQueue('<name>')} (docs/hybrid.md)` } satisfies ActionFailureDetails],
+          });
+        tenant = { name: envelope.tenant, tenantId: '', clientId: '', clientSecret: '' };
+      } else {
+        try {
+          tenant = await deps.tenants.get(envelope.tenant);
+        } catch (err) {
+          throw ApplicationFailure.create({
+            message: (err as Error).message,
+            type: 'UnknownTenant',
+            nonRetryable: true,
+            details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
+          });
+        }
       }
       actx.heartbeat();
       const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
       try {
-        const output = await handler(parsed.data, {
-          graph: deps.graphFor(tenant, actx.cancellationSignal),
-          exchange: exchangeFor(tenant),
+        const unavailable = (what: string) => () => {
+          throw new Error(`${contract.id}: ${what} is not available ${onPremises ? 'on the on-premises worker' : 'to cloud actions'}`);
+        };
+        const context = {
           tags: (tags ??= defaultTagStore()),
           tenant,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
           attempt,
           stepScheduledAt: scheduledTimestampMs,
           signal: actx.cancellationSignal,
-          heartbeat: (d) => actx.heartbeat(d),
-        });
+          heartbeat: (d: unknown) => actx.heartbeat(d),
+        } as ActionContext;
+        // Cloud actions get the tenant's Graph and Exchange clients; on-premises ones the AD connection.
+        if (onPremises) {
+          Object.defineProperty(context, 'graph', { get: unavailable('Microsoft Graph') });
+          Object.defineProperty(context, 'exchange', { get: unavailable('Exchange Online') });
+          context.ad = adFor(deps.adConnection!);
+        } else {
+          context.graph = deps.graphFor(tenant, actx.cancellationSignal);
+          context.exchange = exchangeFor(tenant);
+          Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });
+        }
+        const output = await handler(parsed.data, context);
         return { output: contract.output.parse(output), attempt };
       } catch (err) {
         throw toFailure(err, contract, attempt);

@@ -6,7 +6,9 @@ import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
 import type { TagStore } from './tags.ts';
 import type { Sealer } from '../runbook/secrets.ts';
-import type { TenantDirectory } from '../m365/tenants.ts';
+import { staticTenantDirectory, type TenantDirectory } from '../m365/tenants.ts';
+import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
+import type { AdConnection } from '../m365/ad-connection.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -31,6 +33,39 @@ export interface WorkerOptions {
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
   graph?: GraphOptions;
+}
+
+export interface OnPremisesWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** The AD connection this worker serves; it polls tenantflow-onprem-<name>. */
+  ad: AdConnection;
+  /** Opens sealed secrets in step parameters (a password input): the server's secret box (same key). */
+  secrets?: Sealer;
+  maxConcurrentActivities?: number;
+}
+
+/**
+ * The on-premises worker: the same package, inside the customer's network, outbound-only to
+ * Temporal. It runs only the `ad` actions, on its AD connection's own task queue, and no workflows.
+ */
+export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: onPremisesTaskQueue(opts.ad.name),
+    activities: createActivities({
+      tenants: staticTenantDirectory([]),
+      graphFor: () => {
+        throw new Error('the on-premises worker has no cloud credentials');
+      },
+      secrets: opts.secrets,
+      actions: implementations.filter((i) => isOnPremisesAction(i.contract.id)),
+      adConnection: opts.ad,
+    }),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 10,
+    maxHeartbeatThrottleInterval: '2s',
+  });
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {

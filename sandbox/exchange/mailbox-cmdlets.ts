@@ -115,6 +115,8 @@ function setMailbox(ctx: ExoCtx, p: CmdletParams): void {
   if (deliver !== undefined) next.deliverToMailboxAndForward = deliver;
   const hidden = bool(p, 'HiddenFromAddressListsEnabled');
   if (hidden !== undefined) {
+    if (user.onPremisesSyncEnabled)
+      throw new ExoError(400, 'Microsoft.Exchange.Configuration.Tasks.TaskException', `The operation on mailbox "${user.mailNickname}" failed because it's out of the current user's write scope. The action 'Set-Mailbox', 'HiddenFromAddressListsEnabled', can't be performed on the object '${user.mailNickname}' because the object is being synchronized from your on-premises organization. This action should be performed on the object in your on-premises organization.`);
     next.hiddenFromAddressLists = hidden;
     ops.push('mailbox.setHiddenFromAddressLists');
   }
