@@ -1,5 +1,6 @@
 // Builds the Temporal worker: the interpreter workflow plus one activity per catalog action.
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
@@ -31,6 +32,8 @@ export interface WorkerOptions {
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
   graph?: GraphOptions;
+  /** Payload converter and codecs (e.g. encryption): the server's client must use the same. */
+  dataConverter?: DataConverter;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -38,6 +41,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    dataConverter: opts.dataConverter,
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
