@@ -50,6 +50,8 @@ export interface User {
   onPremisesImmutableId: string | null;
   /** extensionAttribute1..15 that are set; absent = all null (so seeded users cost nothing). */
   _extensionAttributes?: Record<string, string>;
+  /** Open extensions (openTypeExtension) by lower-cased name; absent = none. */
+  _openExtensions?: Record<string, { extensionName: string } & Record<string, unknown>>;
   ageGroup: string | null;
   assignedLicenses: AssignedLicense[];
   _password: string | null;

@@ -13,14 +13,14 @@ import type {
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
-import { defaultTagStore, type TagStore } from './tags.ts';
+import { graphTagStore, type TagStore } from './tags.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 
 export interface ActionContext {
   graph: Client;
   /** The Exchange Online admin API (InvokeCommand) on the same credential. */
   exchange: ExchangeClient;
-  /** Tenantflow's own user tags (never written to Entra). */
+  /** Tenantflow's user tags, kept in this tenant (an open extension on each user, worker/tags.ts). */
   tags: TagStore;
   tenant: TenantConnection;
   /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
@@ -53,8 +53,6 @@ export interface ActivityDeps {
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   /** Default: one Exchange admin API client per connection. */
   exchangeFor?: (conn: TenantConnection) => ExchangeClient;
-  /** Default: a JSON file (see worker/tags.ts); the control plane injects its database. */
-  tags?: TagStore;
   actions: ActionImplementation[];
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
@@ -83,7 +81,6 @@ function invalidInput(contract: ActionContract, error: z.ZodError, attempt: numb
 export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
-  let tags = deps.tags;
   for (const { contract, handler } of deps.actions) {
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
     activities[contract.id] = async (envelope) => {
@@ -113,10 +110,11 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       actx.heartbeat();
       const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
       try {
+        const graph = deps.graphFor(tenant, actx.cancellationSignal);
         const output = await handler(parsed.data, {
-          graph: deps.graphFor(tenant, actx.cancellationSignal),
+          graph,
           exchange: exchangeFor(tenant),
-          tags: (tags ??= defaultTagStore()),
+          tags: graphTagStore(graph),
           tenant,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
           attempt,

@@ -5,7 +5,6 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
-import type { TagStore } from './tags.ts';
 import type { Sealer } from '../runbook/secrets.ts';
 import type { TenantDirectory } from '../m365/tenants.ts';
 
@@ -24,8 +23,6 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   tenants: TenantDirectory;
-  /** Tenantflow's user tags; default a JSON file in the data folder (worker/tags.ts). */
-  tags?: TagStore;
   /** Opens sealed secrets in step parameters: the server's secret box (same key). */
   secrets?: Sealer;
   /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
@@ -34,6 +31,8 @@ export interface WorkerOptions {
   graph?: GraphOptions;
   /** Payload converter and codecs (e.g. encryption): the server's client must use the same. */
   dataConverter?: DataConverter;
+  /** How this worker names itself in Temporal history (default: the SDK's pid@host). */
+  identity?: string;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -42,8 +41,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     dataConverter: opts.dataConverter,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), secrets: opts.secrets, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',
