@@ -24,7 +24,7 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" !
     if [ "$before" != "$after" ]; then
       echo "tenantflow: the install changed files git tracks; package-lock.json is not what it should be:" >&2
       git status --short >&2
-      echo "Regenerate it with: npm install --package-lock-only --no-audit --no-fund (see the README, "A reproducible install")" >&2
+      echo "Regenerate it with: npm install --package-lock-only --no-audit --no-fund (see the README, 'A reproducible install')" >&2
       exit 1
     fi
     echo "$want" > "$stamp"
