@@ -9,6 +9,7 @@ import { createAdmin, type SandboxAdmin } from './admin.ts';
 import { DirectorySync, type DirectorySyncConfig } from './directory-sync.ts';
 import { createSandboxServer, type Surface } from './server.ts';
 import { registerUserRoutes } from './graph/users.ts';
+import { registerExtensionRoutes } from './graph/extensions.ts';
 import { registerGroupRoutes } from './graph/groups.ts';
 import { registerLicenseRoutes } from './graph/licenses.ts';
 import { registerDirectoryRoutes } from './graph/directory.ts';
@@ -104,6 +105,7 @@ export function trustSandboxCa(caPem: string): void {
 /** Every Graph area's routes, in one router (also used by $batch). */
 function registerGraph(rt: Runtime): void {
   registerUserRoutes(rt.graph);
+  registerExtensionRoutes(rt.graph);
   registerGroupRoutes(rt.graph);
   registerLicenseRoutes(rt.graph);
   registerDirectoryRoutes(rt.graph);

@@ -65,6 +65,8 @@ export interface User {
   _onPremises?: OnPremisesInfo;
   /** extensionAttribute1..15 that are set; absent = all null (so seeded users cost nothing). */
   _extensionAttributes?: Record<string, string>;
+  /** Open extensions (openTypeExtension) by lower-cased name; absent = none. */
+  _openExtensions?: Record<string, { extensionName: string } & Record<string, unknown>>;
   ageGroup: string | null;
   assignedLicenses: AssignedLicense[];
   _password: string | null;

@@ -148,7 +148,7 @@ export function authRoutes(api: Api, s: Services): void {
       if (!row) throw new HttpError(400, 'this sign-in attempt is unknown, expired or was started in another browser: start again');
       let claims;
       try {
-        claims = await redeemCode(o, query.code, row.code_verifier, row.nonce);
+        claims = await redeemCode(o, new URL(req.originalUrl, 'http://callback').searchParams, { state: query.state, codeVerifier: row.code_verifier, nonce: row.nonce });
       } catch (err) {
         throw new HttpError(401, (err as Error).message);
       }

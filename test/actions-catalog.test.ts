@@ -8,8 +8,8 @@ import { buildCatalog, catalog, catalogJson, permissionManifest, requiredPermiss
 import { implementations } from '../worker/actions/index.ts';
 import { staleDocs } from '../scripts/gen-docs.ts';
 
-/** Actions that call no Microsoft 365 API (webhooks, Tenantflow's own tag store). */
-const NO_PERMISSION = new Set(['notify.teams', 'notify.webhook', 'tags.findUsers']);
+/** Actions that call no Microsoft 365 API (webhooks). */
+const NO_PERMISSION = new Set(['notify.teams', 'notify.webhook']);
 
 describe('action catalog', () => {
   it('docs/actions.md and docs/permissions.md are generated from the current contracts', () => {

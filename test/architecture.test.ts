@@ -129,6 +129,17 @@ test('no import cycle between parts or between files', () => {
   assert.deepEqual(cycles(byFile.keys(), (n) => byFile.get(n) ?? []), [], 'files import each other (move the shared types into a leaf file)');
 });
 
+test('docs/architecture.md states the same rules', () => {
+  const doc = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+  for (const [name, allowed] of Object.entries(ALLOWED)) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${name}/\` |`));
+    assert.ok(row, `docs/architecture.md has no row for ${name}/`);
+    const cell = row.split('|')[2]!;
+    const stated = [...cell.matchAll(/`([a-z0-9]+)`( for types only)?/g)].map((m) => (m[2] ? `type:${m[1]}` : m[1]!));
+    assert.deepEqual(stated.sort(), [...allowed].sort(), `docs/architecture.md: what ${name}/ may import`);
+  }
+});
+
 test('the rule checker catches a forbidden import', () => {
   // A server file that reaches into the worker must be reported: the check above is not vacuous.
   const probe = [{ from: 'server/x.ts', to: 'worker/graph.ts', typeOnly: false, line: 1 }];

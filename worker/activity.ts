@@ -13,7 +13,7 @@ import type {
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
-import { defaultTagStore, type TagStore } from './tags.ts';
+import { graphTagStore, type TagStore } from './tags.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
 import type { AdConnection } from '../m365/ad-connection.ts';
@@ -23,7 +23,7 @@ export interface ActionContext {
   graph: Client;
   /** The Exchange Online admin API (InvokeCommand) on the same credential. */
   exchange: ExchangeClient;
-  /** Tenantflow's own user tags (never written to Entra). */
+  /** Tenantflow's user tags, kept in this tenant (an open extension on each user, worker/tags.ts). */
   tags: TagStore;
   tenant: TenantConnection;
   /** On-premises Active Directory (LDAPS): only on an on-premises worker, only for `ad` actions. */
@@ -58,8 +58,6 @@ export interface ActivityDeps {
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   /** Default: one Exchange admin API client per connection. */
   exchangeFor?: (conn: TenantConnection) => ExchangeClient;
-  /** Default: a JSON file (see worker/tags.ts); the control plane injects its database. */
-  tags?: TagStore;
   actions: ActionImplementation[];
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
@@ -92,7 +90,6 @@ function invalidInput(contract: ActionContract, error: z.ZodError, attempt: numb
 export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
-  let tags = deps.tags;
   const adFor = deps.adFor ?? adClientCache();
   for (const { contract, handler } of deps.actions) {
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
@@ -140,7 +137,6 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           throw new Error(`${contract.id}: ${what} is not available ${onPremises ? 'on the on-premises worker' : 'to cloud actions'}`);
         };
         const context = {
-          tags: (tags ??= defaultTagStore()),
           tenant,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
           attempt,
@@ -152,10 +148,13 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         if (onPremises) {
           Object.defineProperty(context, 'graph', { get: unavailable('Microsoft Graph') });
           Object.defineProperty(context, 'exchange', { get: unavailable('Exchange Online') });
+          Object.defineProperty(context, 'tags', { get: unavailable('tags (kept in the tenant)') });
           context.ad = adFor(deps.adConnection!);
         } else {
           context.graph = deps.graphFor(tenant, actx.cancellationSignal);
           context.exchange = exchangeFor(tenant);
+          // Tags live in the tenant (an open extension per user), so every worker sees the same ones.
+          context.tags = graphTagStore(context.graph);
           Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });
         }
         const output = await handler(parsed.data, context);

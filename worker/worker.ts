@@ -1,10 +1,10 @@
 // Builds the Temporal worker: the interpreter workflow plus one activity per catalog action.
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
-import type { TagStore } from './tags.ts';
 import type { Sealer } from '../runbook/secrets.ts';
 import { staticTenantDirectory, type TenantDirectory } from '../m365/tenants.ts';
 import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
@@ -25,14 +25,16 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   tenants: TenantDirectory;
-  /** Tenantflow's user tags; default a JSON file in the data folder (worker/tags.ts). */
-  tags?: TagStore;
   /** Opens sealed secrets in step parameters: the server's secret box (same key). */
   secrets?: Sealer;
   /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
   graph?: GraphOptions;
+  /** Payload converter and codecs (e.g. encryption): the server's client must use the same. */
+  dataConverter?: DataConverter;
+  /** How this worker names itself in Temporal history (default: the SDK's pid@host). */
+  identity?: string;
 }
 
 export interface OnPremisesWorkerOptions {
@@ -73,8 +75,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    dataConverter: opts.dataConverter,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), secrets: opts.secrets, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',

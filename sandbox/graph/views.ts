@@ -3,6 +3,7 @@ import type { TypeInfo } from '../odata.ts';
 import { publicView, type Group, type TenantStore, type User } from '../store.ts';
 import { assignedPlans } from '../licensing.ts';
 import type { Expanders } from './common.ts';
+import { userExtensionsView } from './extensions.ts';
 
 export const USER_WRITABLE = new Set([
   'accountEnabled', 'ageGroup', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeHireDate',
@@ -97,7 +98,7 @@ export function directoryObjectView(store: TenantStore, obj: { kind: 'user'; obj
   return { '@odata.type': '#microsoft.graph.group', ...groupView(store, obj.object) };
 }
 
-/** $expand on users: manager, directReports, memberOf. */
+/** $expand on users: manager, directReports, memberOf, extensions (open extensions). */
 export function userExpanders(store: TenantStore): Expanders<User> {
   const asObj = (id: string) => store.directoryObject(id);
   return {
@@ -107,6 +108,7 @@ export function userExpanders(store: TenantStore): Expanders<User> {
     },
     directReports: (u) => store.directReports(u.id).map((id) => directoryObjectView(store, asObj(id)!)),
     memberOf: (u) => store.memberOf(u.id).map((id) => directoryObjectView(store, asObj(id)!)),
+    extensions: (u) => userExtensionsView(u),
   };
 }
 
