@@ -135,7 +135,7 @@ test('docs/architecture.md states the same rules', () => {
     const row = doc.split('\n').find((l) => l.startsWith(`| \`${name}/\` |`));
     assert.ok(row, `docs/architecture.md has no row for ${name}/`);
     const cell = row.split('|')[2]!;
-    const stated = [...cell.matchAll(/`([a-z0-9]+)`( for types only)?/g)].map((m) => (m[2] ? `type:${m[1]}` : m[1]!));
+    const stated = [...cell.matchAll(/`([a-z0-9-]+)`( for types only)?/g)].map((m) => (m[2] ? `type:${m[1]}` : m[1]!));
     assert.deepEqual(stated.sort(), [...allowed].sort(), `docs/architecture.md: what ${name}/ may import`);
   }
 });
