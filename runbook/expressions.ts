@@ -22,7 +22,10 @@ const cache = new Map<string, Budgeted>();
  * it is deterministic inside the workflow: an expression that loops forever (a recursive function
  * in tail position has no depth) fails its step with a clear message instead of hanging the run.
  */
-export const EXPRESSION_BUDGET = { steps: 10_000, depth: 300 } as const;
+// Inside Temporal's workflow sandbox JSONata runs slowly (the sandbox tracks every promise): about
+// a thousand steps per second on a busy machine, and a workflow task has 5 s. The budget keeps an
+// evaluation well inside that, so a runaway expression fails its step instead of the task.
+export const EXPRESSION_BUDGET = { steps: 1_500, depth: 300 } as const;
 
 export class ExpressionError extends Error {
   readonly code: string;
@@ -51,7 +54,8 @@ function compile(expr: string): Budgeted {
     const budgeted = { steps: 0 } as Budgeted;
     const options = {
       get stack(): number {
-        if (++budgeted.steps > EXPRESSION_BUDGET.steps)
+        // JSONata reads the limit twice per step (stack > 0, then depth > stack).
+        if (++budgeted.steps > 2 * EXPRESSION_BUDGET.steps)
           throw { code: 'TF1001', message: `took more than ${EXPRESSION_BUDGET.steps} evaluation steps (endless recursion?)` };
         return EXPRESSION_BUDGET.depth;
       },
