@@ -20,6 +20,7 @@ import { registerMailRoutes } from './graph/mail.ts';
 import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
 import { registerDeviceRoutes } from './graph/devices.ts';
+import { registerAutopilotRoutes } from './graph/autopilot.ts';
 import { registerTeamsRoutes } from './graph/teams.ts';
 import { registerSiteRoutes } from './graph/sites.ts';
 import { sharepointSurface } from './sharepoint/rest.ts';
@@ -109,6 +110,7 @@ function registerGraph(rt: Runtime): void {
   registerAuditLogRoutes(rt.graph);
   registerApplicationRoutes(rt.graph);
   registerDeviceRoutes(rt.graph);
+  registerAutopilotRoutes(rt.graph);
   registerTeamsRoutes(rt.graph);
   registerSiteRoutes(rt.graph);
 }
