@@ -31,6 +31,7 @@ import { exchangeSurface } from './exchange/invoke.ts';
 import './exchange/mailbox-cmdlets.ts';
 import './exchange/recipient-cmdlets.ts';
 import './exchange/unified-group-cmdlets.ts';
+import './exchange/mobile-device-cmdlets.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
 export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';
