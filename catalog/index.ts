@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ActionContract } from './contract.ts';
 import * as authentication from './actions/authentication.ts';
+import * as devices from './actions/devices.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
 import * as groups from './actions/groups.ts';
@@ -16,7 +17,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

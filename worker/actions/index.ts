@@ -2,6 +2,7 @@
 // through implement(), so adding an action is adding one export.
 import type { ActionImplementation } from '../activity.ts';
 import * as authentication from './authentication.ts';
+import * as devices from './devices.ts';
 import * as directory from './directory.ts';
 import * as distributionGroups from './distributionGroups.ts';
 import * as groups from './groups.ts';
@@ -15,6 +16,6 @@ import * as users from './users.ts';
 const isImplementation = (v: unknown): v is ActionImplementation =>
   typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
 
-export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices].flatMap(
   (m) => Object.values(m).filter(isImplementation),
 );
