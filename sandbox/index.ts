@@ -19,6 +19,7 @@ import { registerConditionalAccessRoutes } from './graph/conditional-access.ts';
 import { registerMailRoutes } from './graph/mail.ts';
 import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
+import { registerAppRegistrationRoutes } from './graph/app-registrations.ts';
 import { registerDeviceRoutes } from './graph/devices.ts';
 import { registerAutopilotRoutes } from './graph/autopilot.ts';
 import { registerTeamsRoutes } from './graph/teams.ts';
@@ -109,6 +110,7 @@ function registerGraph(rt: Runtime): void {
   registerConditionalAccessRoutes(rt.graph);
   registerMailRoutes(rt.graph);
   registerAuditLogRoutes(rt.graph);
+  registerAppRegistrationRoutes(rt.graph);
   registerApplicationRoutes(rt.graph);
   registerDeviceRoutes(rt.graph);
   registerAutopilotRoutes(rt.graph);
