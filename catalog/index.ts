@@ -1,6 +1,7 @@
 // The action catalog: every contract, by id. The registry refuses duplicate ids.
 import { z } from 'zod';
 import type { ActionContract } from './contract.ts';
+import * as apps from './actions/apps.ts';
 import * as authentication from './actions/authentication.ts';
 import * as devices from './actions/devices.ts';
 import * as directory from './actions/directory.ts';
@@ -17,7 +18,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

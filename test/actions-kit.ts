@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { StepError } from '../runbook/definition.ts';
+import type { Sealer } from '../runbook/secrets.ts';
 import { fileTagStore, type TagStore } from '../worker/tags.ts';
 import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
@@ -49,7 +50,7 @@ export function ok(r: { status: string; error?: unknown }): void {
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 }
 
-export async function startActionsEnv(opts: { limitedPermissions?: string[] } = {}): Promise<ActionsEnv> {
+export async function startActionsEnv(opts: { limitedPermissions?: string[]; secrets?: Sealer } = {}): Promise<ActionsEnv> {
   const env = await startTestEnv({ worker: false });
   const app = env.sandbox.admin.createApp({ permissions: opts.limitedPermissions ?? ['User.Read.All'], displayName: 'Tenantflow (limited)' });
   const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
@@ -63,6 +64,7 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([env.tenant, limited]),
     tags,
+    secrets: opts.secrets,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });
   const running = worker.run();

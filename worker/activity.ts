@@ -32,6 +32,8 @@ export interface ActionContext {
   /** Aborted when the run (or the step) is cancelled. */
   signal: AbortSignal;
   heartbeat(details?: unknown): void;
+  /** The server's secret box, to return a secret the action creates sealed (runbook/secrets.ts); absent on a worker without the key. */
+  secrets?: Sealer;
 }
 
 export type ActionHandler<C extends ActionContract> = (
@@ -123,6 +125,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           stepScheduledAt: scheduledTimestampMs,
           signal: actx.cancellationSignal,
           heartbeat: (d) => actx.heartbeat(d),
+          secrets: deps.secrets,
         });
         return { output: contract.output.parse(output), attempt };
       } catch (err) {

@@ -1,6 +1,7 @@
 // Every action implementation the worker registers: whatever the modules of this folder export
 // through implement(), so adding an action is adding one export.
 import type { ActionImplementation } from '../activity.ts';
+import * as apps from './apps.ts';
 import * as authentication from './authentication.ts';
 import * as devices from './devices.ts';
 import * as directory from './directory.ts';
@@ -16,6 +17,6 @@ import * as users from './users.ts';
 const isImplementation = (v: unknown): v is ActionImplementation =>
   typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
 
-export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices].flatMap(
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps].flatMap(
   (m) => Object.values(m).filter(isImplementation),
 );
