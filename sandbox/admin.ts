@@ -9,6 +9,7 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { publishDnsRecord, type DnsRecord } from './graph/domains.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -79,6 +80,8 @@ export interface SandboxAdmin {
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
+  /** Publishes a record in the sandbox's public DNS (what a domain owner adds at their DNS host), for domain verification. */
+  publishDnsRecord(domain: string, record: DnsRecord): void;
 }
 
 export function createAdmin(rt: Runtime): SandboxAdmin {
@@ -172,6 +175,13 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       if (!user) throw new AdminError(404, `no user ${opts.user}`);
       if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
       return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
+    },
+    publishDnsRecord: (domain, record) => {
+      try {
+        publishDnsRecord(rt, domain, record);
+      } catch (err) {
+        throw new AdminError(400, (err as Error).message);
+      }
     },
     sentMail: (filter = {}) => {
       const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
@@ -267,6 +277,9 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 204 };
     case 'POST /_admin/devices':
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
+    case 'POST /_admin/dns':
+      admin.publishDnsRecord(String(b['domain'] ?? ''), { type: b['type'] as DnsRecord['type'], value: String(b['value'] ?? '') });
+      return { status: 204 };
     case 'GET /_admin/mail':
       return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
     case 'POST /_admin/idtoken/next':

@@ -70,6 +70,11 @@ const ACTIVITIES: Record<string, Activity> = {
   'servicePrincipal.create': ['Add service principal', 'ApplicationManagement', 'Add'],
   'servicePrincipal.update': ['Update service principal', 'ApplicationManagement', 'Update'],
   'servicePrincipal.delete': ['Remove service principal', 'ApplicationManagement', 'Delete'],
+  'domain.create': ['Add unverified domain', 'DirectoryManagement', 'Add'],
+  'domain.verify': ['Verify domain', 'DirectoryManagement', 'Update'],
+  'domain.update': ['Update domain', 'DirectoryManagement', 'Update'],
+  'domain.delete': ['Delete domain', 'DirectoryManagement', 'Delete'],
+  'domain.forceDelete': ['Delete domain', 'DirectoryManagement', 'Delete'],
   'oauth2PermissionGrant.delete': ['Remove delegated permission grant', 'ApplicationManagement', 'Delete'],
 };
 

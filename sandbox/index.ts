@@ -11,6 +11,7 @@ import { registerUserRoutes } from './graph/users.ts';
 import { registerGroupRoutes } from './graph/groups.ts';
 import { registerLicenseRoutes } from './graph/licenses.ts';
 import { registerDirectoryRoutes } from './graph/directory.ts';
+import { registerDomainRoutes } from './graph/domains.ts';
 import { registerAuthenticationRoutes } from './graph/authentication.ts';
 import { registerInvitationRoutes } from './graph/invitations.ts';
 import { registerMailboxSettingsRoutes } from './graph/mailbox-settings.ts';
@@ -103,6 +104,7 @@ function registerGraph(rt: Runtime): void {
   registerGroupRoutes(rt.graph);
   registerLicenseRoutes(rt.graph);
   registerDirectoryRoutes(rt.graph);
+  registerDomainRoutes(rt.graph);
   registerAuthenticationRoutes(rt.graph);
   registerInvitationRoutes(rt.graph);
   registerMailboxSettingsRoutes(rt.graph);

@@ -1,5 +1,5 @@
-// Directory-wide endpoints: directoryObjects, memberOf for any object, organization and domains,
-// and deleted items (restore, permanent delete).
+// Directory-wide endpoints: directoryObjects, memberOf for any object, organization, and deleted
+// items (users, groups, applications: restore, permanent delete). Domains are in domains.ts.
 import { badRequest, notFound, objectConflict } from '../errors.ts';
 import { P } from '../permissions.ts';
 import type { Ctx, RouteDef, Router } from '../runtime.ts';
@@ -27,11 +27,6 @@ export function memberOfRoutes(collectionName: 'users' | 'groups', resolve: (ctx
 const ORG_TYPE: TypeInfo = {
   name: 'microsoft.graph.organization',
   properties: new Set(['id', 'displayName', 'verifiedDomains', 'assignedPlans', 'countryLetterCode', 'createdDateTime', 'tenantType', 'preferredLanguage', 'technicalNotificationMails', 'onPremisesSyncEnabled']),
-};
-
-const DOMAIN_TYPE: TypeInfo = {
-  name: 'microsoft.graph.domain',
-  properties: new Set(['id', 'authenticationType', 'isDefault', 'isInitial', 'isRoot', 'isVerified', 'supportedServices', 'isAdminManaged']),
 };
 
 function organizationView(ctx: Ctx): Record<string, unknown> {
@@ -177,25 +172,6 @@ export function registerDirectoryRoutes(router: Router): void {
       handler: (ctx) => {
         if (ctx.params['id']!.toLowerCase() !== ctx.store.info.id) throw notFound(ctx.params['id']!);
         return entity(ctx, organizationView(ctx), ORG_TYPE, 'organization/$entity');
-      },
-    },
-    {
-      method: 'GET',
-      path: '/domains',
-      permissions: ['Domain.Read.All', ...P.directoryRead],
-      handler: (ctx) => {
-        const info = ctx.store.info;
-        const domains = info.verifiedDomains.map((name) => ({
-          id: name,
-          authenticationType: 'Managed',
-          isAdminManaged: true,
-          isDefault: name === info.defaultDomain,
-          isInitial: name === info.initialDomain,
-          isRoot: true,
-          isVerified: true,
-          supportedServices: ['Email', 'OfficeCommunicationsOnline'],
-        }));
-        return collection(ctx, domains, DOMAIN_TYPE, (d) => d, 'domains');
       },
     },
     ...deletedItemRoutes(),
