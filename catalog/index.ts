@@ -6,6 +6,7 @@ import * as authentication from './actions/authentication.ts';
 import * as devices from './actions/devices.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
+import * as domains from './actions/domains.ts';
 import * as groups from './actions/groups.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
@@ -18,7 +19,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

@@ -6,6 +6,7 @@ import * as authentication from './authentication.ts';
 import * as devices from './devices.ts';
 import * as directory from './directory.ts';
 import * as distributionGroups from './distributionGroups.ts';
+import * as domains from './domains.ts';
 import * as groups from './groups.ts';
 import * as investigation from './investigation.ts';
 import * as licences from './licences.ts';
@@ -17,6 +18,6 @@ import * as users from './users.ts';
 const isImplementation = (v: unknown): v is ActionImplementation =>
   typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
 
-export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps].flatMap(
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains].flatMap(
   (m) => Object.values(m).filter(isImplementation),
 );
