@@ -17,6 +17,7 @@ import { registerInvitationRoutes } from './graph/invitations.ts';
 import { registerMailboxSettingsRoutes } from './graph/mailbox-settings.ts';
 import { registerRoleRoutes } from './graph/roles.ts';
 import { registerConditionalAccessRoutes } from './graph/conditional-access.ts';
+import { registerConditionalAccessPolicyRoutes } from './graph/conditional-access-policies.ts';
 import { registerMailRoutes } from './graph/mail.ts';
 import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
@@ -110,6 +111,7 @@ function registerGraph(rt: Runtime): void {
   registerMailboxSettingsRoutes(rt.graph);
   registerRoleRoutes(rt.graph);
   registerConditionalAccessRoutes(rt.graph);
+  registerConditionalAccessPolicyRoutes(rt.graph);
   registerMailRoutes(rt.graph);
   registerAuditLogRoutes(rt.graph);
   registerAppRegistrationRoutes(rt.graph);
