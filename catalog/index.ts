@@ -11,6 +11,7 @@ import * as groups from './actions/groups.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
 import * as notifications from './actions/notifications.ts';
+import * as policies from './actions/policies.ts';
 import * as reads from './actions/reads.ts';
 import * as tags from './actions/tags.ts';
 import * as users from './actions/users.ts';
@@ -19,7 +20,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains, policies].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

@@ -11,6 +11,7 @@ import * as groups from './groups.ts';
 import * as investigation from './investigation.ts';
 import * as licences from './licences.ts';
 import * as notifications from './notifications.ts';
+import * as policies from './policies.ts';
 import * as reads from './reads.ts';
 import * as tags from './tags.ts';
 import * as users from './users.ts';
@@ -18,6 +19,6 @@ import * as users from './users.ts';
 const isImplementation = (v: unknown): v is ActionImplementation =>
   typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
 
-export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains].flatMap(
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains, policies].flatMap(
   (m) => Object.values(m).filter(isImplementation),
 );
