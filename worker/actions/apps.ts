@@ -10,7 +10,7 @@ import * as c from '../../catalog/actions/apps.ts';
 import { implement, type ActionContext } from '../activity.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { seal } from '../../runbook/secrets.ts';
-import { afterCreate, createdByThisStep, deliverSecret, directoryObjectRef, findGroup, getUser, GUID, listAll, odataString, orNotFound, senderOf } from './shared.ts';
+import { afterCreate, createdByThisStep, deliverSecret, directoryObjectRef, findGroup, getUser, GUID, listAll, odataString, orNotFound, senderOf, unless404 } from './shared.ts';
 
 interface PasswordCredential {
   keyId: string;
@@ -150,13 +150,7 @@ export const appDelete = implement(c.appDelete, async (input, ctx) => {
     if (gone) return { id: gone.id, appId: gone.appId, deleted: false };
     throw appMissing(input.app);
   }
-  try {
-    await ctx.graph.api(`/applications/${app.id}`).delete();
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-    return { id: app.id, appId: app.appId, deleted: false };
-  }
-  return { id: app.id, appId: app.appId, deleted: true };
+  return { id: app.id, appId: app.appId, deleted: await unless404(ctx.graph.api(`/applications/${app.id}`).delete()) };
 });
 
 export const appRestore = implement(c.appRestore, async (input, { graph }) => {
@@ -176,15 +170,7 @@ export const appRestore = implement(c.appRestore, async (input, { graph }) => {
 const stepTag = (ctx: Pick<ActionContext, 'idempotencyKey'>) => `tf-${createHash('sha256').update(ctx.idempotencyKey).digest('hex').slice(0, 8)}`;
 const TAGGED = / \(tf-[0-9a-f]{8}\)$/;
 
-async function removePassword(graph: Client, app: App, keyId: string): Promise<boolean> {
-  try {
-    await graph.api(`/applications/${app.id}/removePassword`).post({ keyId });
-    return true;
-  } catch (err) {
-    if (statusOf(err) === 404) return false;
-    throw err;
-  }
-}
+const removePassword = (graph: Client, app: App, keyId: string): Promise<boolean> => unless404(graph.api(`/applications/${app.id}/removePassword`).post({ keyId }));
 
 export const appAddSecret = implement(c.appAddSecret, async (input, ctx) => {
   if (!ctx.secrets && !input.sendSecretTo)
@@ -336,13 +322,7 @@ export const appAddOwner = implement(c.appAddOwner, async (input, ctx) => {
 
 export const appRemoveOwner = implement(c.appRemoveOwner, async (input, { graph }) => {
   const [app, user] = [await findApp(graph, input.app), await getUser(graph, input.user)];
-  try {
-    await graph.api(`/applications/${app.id}/owners/${user.id}/$ref`).delete();
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-    return { appId: app.appId, userId: user.id, removed: false };
-  }
-  return { appId: app.appId, userId: user.id, removed: true };
+  return { appId: app.appId, userId: user.id, removed: await unless404(graph.api(`/applications/${app.id}/owners/${user.id}/$ref`).delete()) };
 });
 
 // ---- enterprise app assignments ----
@@ -423,12 +403,7 @@ async function unassign(ctx: ActionContext, kind: 'users' | 'groups', principalI
   let removed = 0;
   for (const a of await assignmentsOf(ctx.graph, kind, principalId, sp.id)) {
     if (roleId && a.appRoleId !== roleId) continue;
-    try {
-      await ctx.graph.api(`/servicePrincipals/${sp.id}/appRoleAssignedTo/${a.id}`).delete();
-      removed++;
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-    }
+    if (await unless404(ctx.graph.api(`/servicePrincipals/${sp.id}/appRoleAssignedTo/${a.id}`).delete())) removed++;
   }
   return { servicePrincipalId: sp.id, principalId, removed };
 }

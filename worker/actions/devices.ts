@@ -10,7 +10,7 @@ import * as c from '../../catalog/actions/devices.ts';
 import { implement, type ActionContext } from '../activity.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
-import { getUser, graphRoot, GUID, listAll, odataString, orNotFound } from './shared.ts';
+import { getUser, graphRoot, GUID, listAll, odataString, orNotFound, unless404 } from './shared.ts';
 import { pollUntil } from './waiting.ts';
 
 // ---- Intune managed devices ----
@@ -167,13 +167,7 @@ export const deviceDelete = implement(c.deviceDelete, async (input, ctx) => {
     if (ctx.attempt > 1 && statusOf(err) === 404) return { deviceId: GUID.test(input.device) ? input.device : '', deleted: false };
     throw err;
   }
-  try {
-    await ctx.graph.api(`${DEVICES}/${d.id}`).delete();
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-    return { deviceId: d.id, deleted: false };
-  }
-  return { deviceId: d.id, deleted: true };
+  return { deviceId: d.id, deleted: await unless404(ctx.graph.api(`${DEVICES}/${d.id}`).delete()) };
 });
 
 export const deviceRename = implement(c.deviceRename, async (input, ctx) => {
@@ -284,13 +278,7 @@ export const autopilotUnassignUser = implement(c.autopilotUnassignUser, async (i
 export const autopilotDelete = implement(c.autopilotDelete, async (input, ctx) => {
   const d = await findAutopilot(ctx.graph, input.device, { missingOk: ctx.attempt > 1 });
   if (!d) return { autopilotDeviceId: null, deleted: false };
-  try {
-    await ctx.graph.api(`${AUTOPILOT}/${d.id}`).delete();
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-    return { autopilotDeviceId: d.id, deleted: false };
-  }
-  return { autopilotDeviceId: d.id, deleted: true };
+  return { autopilotDeviceId: d.id, deleted: await unless404(ctx.graph.api(`${AUTOPILOT}/${d.id}`).delete()) };
 });
 
 interface ImportedIdentity {

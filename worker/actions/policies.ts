@@ -4,7 +4,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/policies.ts';
 import { implement, type ActionContext } from '../activity.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
-import { createdByThisStep, findGroup, getUser, GUID, odataString, orNotFound } from './shared.ts';
+import { createdByThisStep, findGroup, getUser, GUID, odataString, orNotFound, unless404 } from './shared.ts';
 
 type Json = Record<string, unknown>;
 
@@ -248,11 +248,5 @@ export const policyDeleteConditionalAccess = implement(c.policyDeleteConditional
     if (ctx.attempt > 1) return { id: GUID.test(input.policy) ? input.policy : null, deleted: false };
     throw new ActionError(`Conditional Access policy "${input.policy}" does not exist`, { code: 'ResourceNotFound', status: 404 });
   }
-  try {
-    await ctx.graph.api(`${BASE}/${p.id}`).delete();
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-    return { id: p.id, deleted: false };
-  }
-  return { id: p.id, deleted: true };
+  return { id: p.id, deleted: await unless404(ctx.graph.api(`${BASE}/${p.id}`).delete()) };
 });
