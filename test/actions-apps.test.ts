@@ -287,3 +287,20 @@ describe('app.create after a lost answer', () => {
     assert.ok(r.output.servicePrincipalId);
   });
 });
+
+describe('app.addSecret on a worker without the secret key', () => {
+  let bare: ActionsEnv;
+  before(async () => {
+    bare = await startActionsEnv();
+  });
+  after(async () => bare?.close());
+
+  it('refuses to create a secret it could neither seal nor send, before touching the app', async () => {
+    const app = await bare.graph.api('/applications').post({ displayName: name('No key') });
+    const r = await bare.run('app.addSecret', { app: app.id, displayName: 'nowhere' });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.error?.code, 'NoSecretKey');
+    assert.match(r.error!.hint!, /TENANTFLOW_SECRET_KEY|send secret to/);
+    assert.deepEqual((await bare.graph.api(`/applications/${app.id}`).get()).passwordCredentials, []);
+  });
+});
