@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ActionContract } from './contract.ts';
 import * as apps from './actions/apps.ts';
 import * as authentication from './actions/authentication.ts';
+import * as contacts from './actions/contacts.ts';
 import * as devices from './actions/devices.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
@@ -10,6 +11,7 @@ import * as domains from './actions/domains.ts';
 import * as groups from './actions/groups.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
+import * as mailbox from './actions/mailbox.ts';
 import * as notifications from './actions/notifications.ts';
 import * as policies from './actions/policies.ts';
 import * as reads from './actions/reads.ts';
@@ -20,7 +22,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, devices, apps, domains, policies].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, devices, apps, domains, policies].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

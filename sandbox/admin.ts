@@ -10,6 +10,7 @@ import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
 import { publishDnsRecord, type DnsRecord } from './graph/domains.ts';
+import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -82,6 +83,8 @@ export interface SandboxAdmin {
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
   /** Publishes a record in the sandbox's public DNS (what a domain owner adds at their DNS host), for domain verification. */
   publishDnsRecord(domain: string, record: DnsRecord): void;
+  /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
+  quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
 
 export function createAdmin(rt: Runtime): SandboxAdmin {
@@ -183,6 +186,12 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
         throw new AdminError(400, (err as Error).message);
       }
     },
+    quarantineMessage: (opts) => {
+      const ok = Array.isArray(opts.to) && opts.to.length > 0 && opts.to.every((t) => typeof t === 'string') && typeof opts.from === 'string' && typeof opts.subject === 'string';
+      if (!ok) throw new AdminError(400, 'quarantineMessage needs { to: [addresses], from, subject, type? }');
+      if (opts.type !== undefined && !QUARANTINE_TYPES.includes(opts.type)) throw new AdminError(400, `type must be one of ${QUARANTINE_TYPES.join(', ')}`);
+      return quarantineMessage(tenantOf(opts.tenantId), rt.now(), opts);
+    },
     sentMail: (filter = {}) => {
       const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
       return sentMailLog(tenantOf(filter.tenantId)).filter(
@@ -280,6 +289,8 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
     case 'POST /_admin/dns':
       admin.publishDnsRecord(String(b['domain'] ?? ''), { type: b['type'] as DnsRecord['type'], value: String(b['value'] ?? '') });
       return { status: 204 };
+    case 'POST /_admin/quarantine':
+      return { status: 201, body: admin.quarantineMessage(b as unknown as Parameters<SandboxAdmin['quarantineMessage']>[0]) };
     case 'GET /_admin/mail':
       return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
     case 'POST /_admin/idtoken/next':

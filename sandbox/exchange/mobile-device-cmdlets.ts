@@ -4,28 +4,10 @@
 // Exchange computes: on the mailbox's blocked list Blocked, on its allowed list Allowed (reason
 // Individual), else the organisation's verdict (a few seeded phones are Quarantined by the
 // organisation's default access level; the rest Allowed, reason Global).
-// Each cmdlet names the parameters it takes (as the mailbox cmdlets do): any other parameter is
-// refused with Exchange's ParameterBindingException.
 import { mailboxOf, type Mailbox, type MobileDevice } from '../mailboxes.ts';
 import type { User } from '../store.ts';
-import { applyMulti, bool, ExoError, multi, notFoundExo, registerCmdlets, str, type CmdletParams, type ExoCtx } from './invoke.ts';
+import { applyMulti, bool, ExoError, multi, notFoundExo, registerCmdlets, str, type Cmdlet, type CmdletParams, type ExoCtx } from './invoke.ts';
 import { resolveMailbox } from './recipients.ts';
-
-const COMMON = ['Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'InformationAction', 'ErrorVariable', 'WarningVariable', 'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable'];
-
-interface MobileCmdlet {
-  params: readonly string[];
-  run: (ctx: ExoCtx, p: CmdletParams) => Record<string, unknown>[] | void;
-}
-
-/** Refuses a parameter the cmdlet does not have, as PowerShell does (parameters arrive lower-cased). */
-function onlyParams(name: string, cmdlet: MobileCmdlet): (ctx: ExoCtx, p: CmdletParams) => Record<string, unknown>[] | void {
-  const allowed = new Set([...cmdlet.params, ...COMMON, ...(/^Get-/.test(name) ? [] : ['Confirm', 'WhatIf'])].map((x) => x.toLowerCase()));
-  return (ctx, p) => {
-    for (const k of Object.keys(p)) if (!allowed.has(k)) throw new ExoError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${k}'.`);
-    return cmdlet.run(ctx, p);
-  };
-}
 
 interface ActiveSyncLists {
   allowed: string[];
@@ -101,7 +83,7 @@ export function setActiveSyncLists(ctx: ExoCtx, user: User, p: CmdletParams): bo
   return true;
 }
 
-const cmdlets: Record<string, MobileCmdlet> = {
+registerCmdlets({
   'Get-MobileDevice': {
     params: ['Mailbox', 'Identity', 'ResultSize'],
     run: (ctx, p) => {
@@ -130,6 +112,4 @@ const cmdlets: Record<string, MobileCmdlet> = {
       ctx.mutated(bool(p, 'Cancel') ? 'mailbox.cancelMobileDeviceWipe' : 'mailbox.wipeMobileDevice', user.id, device.id);
     },
   },
-};
-
-registerCmdlets(Object.fromEntries(Object.entries(cmdlets).map(([name, c]) => [name, onlyParams(name, c)])));
+} satisfies Record<string, Cmdlet>);
