@@ -1,17 +1,21 @@
 // The action catalog: every contract, by id. The registry refuses duplicate ids.
 import { z } from 'zod';
-import { isOnPremisesAction, type ActionContract } from './contract.ts';
 import * as ad from './actions/ad.ts';
+import * as apps from './actions/apps.ts';
+import { isOnPremisesAction, type ActionContract } from './contract.ts';
 import * as authentication from './actions/authentication.ts';
 import * as contacts from './actions/contacts.ts';
+import * as devices from './actions/devices.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
+import * as domains from './actions/domains.ts';
 import * as groups from './actions/groups.ts';
 import * as hybrid from './actions/hybrid.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
 import * as mailbox from './actions/mailbox.ts';
 import * as notifications from './actions/notifications.ts';
+import * as policies from './actions/policies.ts';
 import * as reads from './actions/reads.ts';
 import * as tags from './actions/tags.ts';
 import * as users from './actions/users.ts';
@@ -20,7 +24,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, ad, hybrid].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, devices, apps, domains, policies, ad, hybrid].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

@@ -9,6 +9,7 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { publishDnsRecord, type DnsRecord } from './graph/domains.ts';
 import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import type { DirectorySync, DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
@@ -87,6 +88,8 @@ export interface SandboxAdmin {
   };
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
+  /** Publishes a record in the sandbox's public DNS (what a domain owner adds at their DNS host), for domain verification. */
+  publishDnsRecord(domain: string, record: DnsRecord): void;
   /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
   quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
@@ -193,6 +196,13 @@ export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
       if (!user) throw new AdminError(404, `no user ${opts.user}`);
       if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
       return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
+    },
+    publishDnsRecord: (domain, record) => {
+      try {
+        publishDnsRecord(rt, domain, record);
+      } catch (err) {
+        throw new AdminError(400, (err as Error).message);
+      }
     },
     quarantineMessage: (opts) => {
       const ok = Array.isArray(opts.to) && opts.to.length > 0 && opts.to.every((t) => typeof t === 'string') && typeof opts.from === 'string' && typeof opts.subject === 'string';
@@ -307,6 +317,9 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 204 };
     case 'POST /_admin/devices':
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
+    case 'POST /_admin/dns':
+      admin.publishDnsRecord(String(b['domain'] ?? ''), { type: b['type'] as DnsRecord['type'], value: String(b['value'] ?? '') });
+      return { status: 204 };
     case 'POST /_admin/quarantine':
       return { status: 201, body: admin.quarantineMessage(b as unknown as Parameters<SandboxAdmin['quarantineMessage']>[0]) };
     case 'GET /_admin/mail':

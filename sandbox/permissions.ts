@@ -75,6 +75,7 @@ export const GRAPH_PERMISSIONS = [
   'DelegatedPermissionGrant.Read.All',
   'DelegatedPermissionGrant.ReadWrite.All',
   'Domain.Read.All',
+  'Domain.ReadWrite.All',
 ] as const;
 
 export const EXCHANGE_PERMISSIONS = ['Exchange/Exchange.ManageAsApp'] as const;

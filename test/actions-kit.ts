@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { NativeConnection } from '@temporalio/worker';
 import type { StepError } from '../runbook/definition.ts';
+import type { Sealer } from '../runbook/secrets.ts';
 import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -44,7 +45,7 @@ export function ok(r: { status: string; error?: unknown }): void {
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 }
 
-export async function startActionsEnv(opts: { limitedPermissions?: string[] } = {}): Promise<ActionsEnv> {
+export async function startActionsEnv(opts: { limitedPermissions?: string[]; secrets?: Sealer } = {}): Promise<ActionsEnv> {
   const env = await startTestEnv({ worker: false });
   const app = env.sandbox.admin.createApp({ permissions: opts.limitedPermissions ?? ['User.Read.All'], displayName: 'Tenantflow (limited)' });
   const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
@@ -55,6 +56,7 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
     namespace: env.namespace,
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([env.tenant, limited]),
+    secrets: opts.secrets,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });
   const running = worker.run();

@@ -37,6 +37,8 @@ export interface ActionContext {
   /** Aborted when the run (or the step) is cancelled. */
   signal: AbortSignal;
   heartbeat(details?: unknown): void;
+  /** The server's secret box, to return a secret the action creates sealed (runbook/secrets.ts); absent on a worker without the key. */
+  secrets?: Sealer;
 }
 
 export type ActionHandler<C extends ActionContract> = (
@@ -143,6 +145,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           stepScheduledAt: scheduledTimestampMs,
           signal: actx.cancellationSignal,
           heartbeat: (d: unknown) => actx.heartbeat(d),
+          secrets: deps.secrets,
         } as ActionContext;
         // Cloud actions get the tenant's Graph and Exchange clients; on-premises ones the AD connection.
         if (onPremises) {
