@@ -10,7 +10,7 @@ import {
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../runbook/definition.ts';
+import { isOutcome, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
 import {
   approvalSignal,
   resumeSignal,
@@ -49,7 +49,7 @@ export interface RunListFilter {
 export interface RunListItem {
   id: string;
   runId: string;
-  status: string;
+  status: RunStatus;
   temporalStatus: string;
   runbook?: string;
   runbookName?: string;
@@ -90,12 +90,16 @@ const TEMPORAL_STATUS: Record<number, string> = {
   7: 'TIMED_OUT',
 };
 
-/** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
-export function runStatusOf(sa: string | undefined, temporalStatus: string): string {
-  if (temporalStatus === 'RUNNING') return sa && sa !== 'succeeded' && sa !== 'failed' && sa !== 'cancelled' ? sa : 'running';
-  if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
-  if (temporalStatus === 'CANCELLED') return 'cancelled';
-  if (temporalStatus === 'TERMINATED') return 'terminated';
+/**
+ * Our status from the search attribute (the interpreter's own word), corrected by Temporal's when
+ * the run closed without the interpreter saying how: a terminated run was stopped by hand
+ * (cancelled), a workflow timeout timed it out.
+ */
+export function runStatusOf(sa: string | undefined, temporalStatus: string): RunStatus {
+  if (temporalStatus === 'RUNNING') return sa === 'waiting-approval' || sa === 'paused' ? sa : 'running';
+  if (temporalStatus === 'COMPLETED') return isOutcome(sa) && sa !== 'failed' && sa !== 'cancelled' ? sa : 'succeeded';
+  if (temporalStatus === 'FAILED') return sa === 'timed-out' ? 'timed-out' : 'failed';
+  if (temporalStatus === 'CANCELLED' || temporalStatus === 'TERMINATED') return 'cancelled';
   if (temporalStatus === 'TIMED_OUT') return 'timed-out';
   return 'failed';
 }

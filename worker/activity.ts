@@ -4,11 +4,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { z } from 'zod';
-import type {
-  ActionActivityInput,
-  ActionActivityResult,
-  ActionContract,
-  ActionFailureDetails,
+import {
+  CHANGES_KEY,
+  type ActionActivityInput,
+  type ActionActivityResult,
+  type ActionContract,
+  type ActionFailureDetails,
 } from '../catalog/contract.ts';
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { toFailure } from './failure.ts';
@@ -32,6 +33,8 @@ export interface ActionContext {
   /** Aborted when the run (or the step) is cancelled. */
   signal: AbortSignal;
   heartbeat(details?: unknown): void;
+  /** Something the operator must know although the step succeeded (e.g. "E5 was not assigned"). */
+  warn(message: string): void;
 }
 
 export type ActionHandler<C extends ActionContract> = (
@@ -112,6 +115,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       }
       actx.heartbeat();
       const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
+      const warnings: string[] = [];
       try {
         const output = await handler(parsed.data, {
           graph: deps.graphFor(tenant, actx.cancellationSignal),
@@ -123,8 +127,9 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           stepScheduledAt: scheduledTimestampMs,
           signal: actx.cancellationSignal,
           heartbeat: (d) => actx.heartbeat(d),
+          warn: (message) => void warnings.push(message),
         });
-        return { output: contract.output.parse(output), attempt };
+        return { output: withChanges(contract.output.parse(output), output), attempt, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {
@@ -133,4 +138,11 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
     };
   }
   return activities;
+}
+
+/** The output schema drops unknown keys: the reserved list of changes is carried over as it is. */
+function withChanges(parsed: unknown, raw: unknown): unknown {
+  const changes = (raw as Record<string, unknown> | null | undefined)?.[CHANGES_KEY];
+  if (changes === undefined || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
+  return { ...parsed, [CHANGES_KEY]: changes };
 }
