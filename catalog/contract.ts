@@ -77,19 +77,6 @@ export interface ActionActivityResult {
   warnings?: string[];
 }
 
-/**
- * The reserved output key under which an action reports what it changed in the tenant, one entry
- * per property; the run record keeps it as the step's `changes` (docs/runs.md).
- */
-export const CHANGES_KEY = '__changes';
-
-export interface Change {
-  /** The object changed, e.g. "user adele@contoso.com" or a Graph id. */
-  object: string;
-  property: string;
-  before: unknown;
-  after: unknown;
-}
 
 /** Details attached to an action's failure, read by the interpreter and shown on the run. */
 export interface ActionFailureDetails {

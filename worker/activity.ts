@@ -4,12 +4,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { z } from 'zod';
-import {
-  CHANGES_KEY,
-  type ActionActivityInput,
-  type ActionActivityResult,
-  type ActionContract,
-  type ActionFailureDetails,
+import type {
+  ActionActivityInput,
+  ActionActivityResult,
+  ActionContract,
+  ActionFailureDetails,
 } from '../catalog/contract.ts';
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { toFailure } from './failure.ts';
@@ -129,7 +128,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           heartbeat: (d) => actx.heartbeat(d),
           warn: (message) => void warnings.push(message),
         });
-        return { output: withChanges(contract.output.parse(output), output), attempt, ...(warnings.length ? { warnings } : {}) };
+        return { output: contract.output.parse(output), attempt, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {
@@ -140,9 +139,3 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   return activities;
 }
 
-/** The output schema drops unknown keys: the reserved list of changes is carried over as it is. */
-function withChanges(parsed: unknown, raw: unknown): unknown {
-  const changes = (raw as Record<string, unknown> | null | undefined)?.[CHANGES_KEY];
-  if (changes === undefined || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
-  return { ...parsed, [CHANGES_KEY]: changes };
-}
