@@ -77,7 +77,6 @@ export interface ActionActivityResult {
   warnings?: string[];
 }
 
-
 /** Details attached to an action's failure, read by the interpreter and shown on the run. */
 export interface ActionFailureDetails {
   attempt: number;

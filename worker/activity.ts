@@ -138,4 +138,3 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   }
   return activities;
 }
-
