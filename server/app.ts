@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Api, HttpError } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
+import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
@@ -51,6 +52,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   authRoutes(api, s);
   runbookRoutes(api, s);
   runRoutes(api, s);
+  evidenceRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
 

@@ -16,6 +16,7 @@ import { checkCsv, type RowProblem } from './csv.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
 import type { Services } from './services.ts';
+import { recordView } from './run-records.ts';
 import { runStatusOf, visibilityIn, type RunListItem } from './temporal.ts';
 
 const SANDBOX = 'sandbox';
@@ -28,6 +29,7 @@ const StartRun = z
     inputs: z.record(z.string(), z.unknown()).default({}),
     tenant: z.string().min(1).optional().describe('Tenant connection; the default tenant when absent'),
     test: z.boolean().default(false).describe('Test run against the sandbox tenant'),
+    reason: z.string().max(2000).optional().describe('Why the run is asked for (a ticket, a request): kept in the run record and its evidence pack'),
   })
   .refine((b) => (b.runbookId === undefined) !== (b.definition === undefined), { message: 'give either runbookId or definition (not both)', path: ['runbookId'] });
 
@@ -52,6 +54,8 @@ const ListQuery = z.object({
   requester: z.string().optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('Started at or after'),
   to: z.iso.datetime({ offset: true }).optional().describe('Started before'),
+  q: z.string().max(200).optional().describe('Text in the run id, runbook, requester, tenant or reason'),
+  parent: z.string().optional().describe("A loop run's id: its item runs (otherwise item runs are left out)"),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
   pageToken: z.string().optional(),
 });
@@ -202,34 +206,11 @@ export function runRoutes(api: Api, s: Services): void {
     return { ...got, tenant: tenant!, startedBy: sa?.TenantflowRequester?.[0] as string | undefined, runbook: sa?.TenantflowRunbook?.[0] as string | undefined, version: sa?.TenantflowVersion?.[0] as number | undefined };
   };
 
+  // The run as Temporal has it, written to its record on the way; the record alone once Temporal forgot it.
   const detail = async (p: Principal, id: string) => {
-    const run = await loadRun(p, id);
-    const d = run.description;
-    const input = await s.runs.input(id).catch(() => undefined);
-    const def = input?.definition;
-    const temporalStatus = d.status.name;
-    const nodes = Object.fromEntries(Object.entries(run.state?.nodes ?? {}).map(([k, n]) => [k, redactNode(def, n)]));
-    const decisions = Object.values(run.state?.nodes ?? {}).flatMap((n) => (n.approval?.decisions ?? []).map((x) => ({ node: n.id, ...x })));
-    return {
-      id,
-      status: runStatusOf(run.state?.status ?? ((d.searchAttributes as Record<string, unknown[]>).TenantflowStatus?.[0] as string | undefined), temporalStatus),
-      temporalStatus,
-      runbook: run.runbook,
-      runbookName: def?.name,
-      version: run.version,
-      tenant: run.tenant,
-      startedBy: run.startedBy,
-      test: input?.run.test ?? false,
-      startedAt: run.state?.startedAt ?? d.startTime.toISOString(),
-      endedAt: run.state?.endedAt ?? d.closeTime?.toISOString(),
-      message: run.state?.message,
-      inputs: redact(input?.inputs, def?.inputs.filter((i) => SECRET_NAME.test(i.name)).map((i) => i.name)),
-      origin: (d.memo as Record<string, unknown> | undefined)?.origin,
-      nodes,
-      decisions,
-      graph: def ? { nodes: def.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label, action: n.kind === 'action' ? n.action : undefined, position: n.position })), edges: def.edges } : undefined,
-      temporalUrl: s.runs.webUiLink(id, d.runId),
-    };
+    const rec = await s.records.refresh(id);
+    if (!rec || !access.canSeeTenant(p, rec.tenant)) throw new HttpError(404, `run ${id} does not exist`);
+    return recordView(rec, s.runs.webUiLink(id, rec.runId));
   };
 
   const startOne = async (p: Principal, req: Request, r: Resolved, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
@@ -237,6 +218,8 @@ export function runRoutes(api: Api, s: Services): void {
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
     const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
+    // Its record starts now; should this fail, the records loop writes it a moment later.
+    await s.records.started(id).catch(() => undefined);
     return id;
   };
 
@@ -250,7 +233,7 @@ export function runRoutes(api: Api, s: Services): void {
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
       const scope = await access.scopeProblems(p, tenant, r.definition, inputs.values);
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
-      const id = await startOne(p, req, r, tenant, inputs.values, body.test);
+      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, temporalUrl: s.runs.webUiLink(id), runbook: r.runbookId, version: r.version, tenant };
     },
@@ -305,14 +288,15 @@ export function runRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'get', path: '/api/runs', tag: 'runs', summary: 'Runs from Temporal visibility, newest first, with filters and paging', roles: 'viewer', query: ListQuery }, async ({ me: p, query }) => {
+  api.route({ method: 'get', path: '/api/runs', tag: 'runs', summary: 'Runs from the run records (kept after Temporal forgets them), newest first, with filters, search and paging', roles: 'viewer', query: ListQuery }, async ({ me: p, query }) => {
     let tenants = visibleTenants(p);
     if (query.tenant) {
       if (tenants && !tenants.includes(query.tenant)) return { runs: [], nextPageToken: undefined };
       tenants = [query.tenant];
     }
-    return s.runs.list(
-      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to },
+    await s.records.fresh(s.deps.pollMs ?? 1000);
+    return s.records.list(
+      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to, q: query.q, parent: query.parent },
       { size: query.pageSize, token: query.pageToken },
     );
   });

@@ -47,7 +47,9 @@ export async function startApiServer(
   opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]>; /** Embedded database folder (kept across servers). */ dataDir?: string } = {},
 ): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
-  const db = await openDatabase({ url: pg?.url, dir: opts.dataDir });
+  // As in production: an owner role migrates, the application's own role has only what it needs.
+  const roles = pg ? await splitRoles(pg.url).catch(() => undefined) : undefined;
+  const db = await openDatabase({ url: roles?.appUrl ?? pg?.url, ownerUrl: roles?.ownerUrl, dir: opts.dataDir });
   const { app, services } = buildApi({
     db,
     runs: env.runs,
@@ -57,6 +59,7 @@ export async function startApiServer(
     pollMs: opts.pollMs ?? 200,
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
+  services.records.start(opts.pollMs ?? 200);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -101,9 +104,11 @@ export async function startApiServer(
     as,
     admin,
     async close() {
+      await services.records.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await db.close();
+      await roles?.stop();
       await pg?.stop();
     },
   };
@@ -123,6 +128,45 @@ export async function pollApi(caller: Caller, path: string, until: (body: any) =
 }
 
 // ---- PostgreSQL for tests ----
+
+/**
+ * Two roles on the test server, as docs/runs.md asks of production: an owner that runs the
+ * migrations and owns a fresh database, and the application's role that only gets grants.
+ */
+export async function splitRoles(url: string): Promise<{ ownerUrl: string; appUrl: string; stop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const tag = randomBytes(4).toString('hex');
+  const [owner, app, dbName] = [`tf_owner_${tag}`, `tf_app_${tag}`, `tf_roles_${tag}`];
+  const password = randomBytes(12).toString('hex');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`create role ${owner} login password '${password}'`);
+    await admin.query(`create role ${app} login password '${password}'`);
+    await admin.query(`create database ${dbName} owner ${owner}`);
+  } finally {
+    await admin.end();
+  }
+  const as = (user: string) => {
+    const u = new URL(url);
+    u.username = user;
+    u.password = password;
+    u.pathname = `/${dbName}`;
+    return u.toString();
+  };
+  return {
+    ownerUrl: as(owner),
+    appUrl: as(app),
+    async stop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop database if exists ${dbName} with (force)`);
+      await c.query(`drop role if exists ${app}`);
+      await c.query(`drop role if exists ${owner}`);
+      await c.end();
+    },
+  };
+}
 
 function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
