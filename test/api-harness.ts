@@ -160,6 +160,8 @@ export async function splitRoles(url: string): Promise<{ ownerUrl: string; appUr
     async stop() {
       const c = new pg.Client({ connectionString: url });
       await c.connect();
+      // Closed pools' sessions end a moment after their sockets: forcing them would error in the client.
+      for (let i = 0; i < 50 && Number((await c.query('select count(*) as n from pg_stat_activity where datname = $1', [dbName])).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
       await c.query(`drop database if exists ${dbName} with (force)`);
       await c.query(`drop role if exists ${app}`);
       await c.query(`drop role if exists ${owner}`);
