@@ -3,7 +3,7 @@
 // is sent through the run's tenant with Graph sendMail). The server watches Temporal visibility;
 // each event is claimed once in the database (notifications_sent), so several servers or a
 // restart never send it twice (delivery is at most once).
-import { durationMs, type RunbookDefinition } from '../runbook/definition.ts';
+import { durationMs, STATUS_WORDS, type RunbookDefinition, type RunStatus } from '../runbook/definition.ts';
 import { graphClientCache } from '../m365/graph.ts';
 import type { Services } from './services.ts';
 
@@ -17,8 +17,20 @@ export interface NotifyEvent {
   startedBy?: string;
   node?: string;
   message?: string;
+  /** Every warning of a finished run (succeeded with warnings, partially failed, ...). */
+  warnings?: string[];
   approvers?: string[];
   url: string;
+}
+
+/**
+ * Which list a finished run notifies: onComplete when it went its way (succeeded, with warnings,
+ * or an approver said no), onFailure when it did not. The event's `status` says exactly how.
+ */
+export function finishedEvent(status: string): 'run.completed' | 'run.failed' | undefined {
+  if (status === 'succeeded' || status === 'succeeded-with-warnings' || status === 'rejected') return 'run.completed';
+  if (status === 'failed' || status === 'partially-failed' || status === 'timed-out') return 'run.failed';
+  return undefined;
 }
 
 export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl: string; log?: (m: string) => void }) {
@@ -48,8 +60,8 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
             .api(`/users/${encodeURIComponent(from)}/sendMail`)
             .post({
               message: {
-                subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.replace('.', ' ')}`,
-                body: { contentType: 'Text', content: `${e.message ?? ''}\n\nRun ${e.runId} (${e.status})\n${e.url}` },
+                subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.startsWith('run.') ? `run ${STATUS_WORDS[e.status as RunStatus] ?? e.status}` : e.event.replace('.', ' ')}`,
+                body: { contentType: 'Text', content: `${e.message ?? ''}${e.warnings?.length ? `\n\nWarnings:\n${e.warnings.map((w) => `- ${w}`).join('\n')}` : ''}\n\nRun ${e.runId} (${STATUS_WORDS[e.status as RunStatus] ?? e.status})\n${e.url}` },
                 toRecipients: [{ emailAddress: { address: target } }],
               },
               saveToSentItems: false,
@@ -68,14 +80,15 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     running = true;
     const started = new Date();
     try {
-      const closed = await s.runs.list({ extra: `CloseTime >= '${new Date(since.getTime() - 60_000).toISOString()}'`, status: ['succeeded', 'failed'] }, { size: 200 });
+      const closed = await s.runs.list({ extra: `CloseTime >= '${new Date(since.getTime() - 60_000).toISOString()}'`, status: ['succeeded', 'succeeded-with-warnings', 'partially-failed', 'failed', 'rejected', 'timed-out'] }, { size: 200 });
       for (const r of closed.runs) {
-        const event = r.status === 'succeeded' ? 'run.completed' : r.status === 'failed' ? 'run.failed' : undefined;
+        const event = finishedEvent(r.status);
         if (!event) continue;
         const def = await definitionOf(r.id);
         const targets = (event === 'run.completed' ? def?.settings.notifications?.onComplete : def?.settings.notifications?.onFailure) ?? [];
         if (!targets.length || !(await claim(r.id, event))) continue;
-        await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, url: `${opts.publicUrl}/runs/${r.id}` });
+        const rec = await s.records.refresh(r.id).catch(() => undefined);
+        await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, message: rec?.message, warnings: rec?.warnings, url: `${opts.publicUrl}/runs/${r.id}` });
       }
       const waiting = await s.runs.list({ status: ['waiting-approval'] }, { size: 200 });
       for (const r of waiting.runs) {

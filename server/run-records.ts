@@ -140,6 +140,13 @@ export class RunRecords {
     return { ...rec, source: 'temporal' };
   }
 
+  /** The recorded status of each of these runs (the newest record of each id). */
+  async statuses(ids: string[]): Promise<Map<string, RunStatus>> {
+    if (!ids.length) return new Map();
+    const rows = await this.db.query('select workflow_id, status from run_records where workflow_id = any($1::text[]) order by started_at', [ids]);
+    return new Map(rows.map((r) => [r.workflow_id as string, r.status as RunStatus]));
+  }
+
   /** Records a run just started (the API calls this right after starting it). */
   async started(id: string, reason?: string): Promise<void> {
     const rec = await this.refresh(id);
