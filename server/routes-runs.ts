@@ -309,6 +309,7 @@ export function runRoutes(api: Api, s: Services): void {
     await stream(req, res, s.deps.pollMs ?? 1000, async (send) => {
       const { runs } = await s.runs.list({ runbook: query.runbook, tenants, requester: query.requester, startedAfter: query.from }, { size: query.pageSize });
       for (const r of runs.slice().reverse()) {
+        if (r.parentId) continue; // item runs are listed under their loop, as in GET /api/runs
         const key = `${r.status}|${r.pendingApprovers.join(',')}|${r.endedAt ?? ''}`;
         if (seen.get(r.id) !== key) {
           seen.set(r.id, key);

@@ -61,6 +61,8 @@ export interface RunListItem {
   progress?: { done: number; total: number };
   startedAt?: string;
   endedAt?: string;
+  /** The loop run an item run belongs to. */
+  parentId?: string;
 }
 
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -204,6 +206,7 @@ export class Runs {
         progress: progressOf(decodePayload(f.TenantflowProgress)),
         startedAt: tsToIso(e.startTime as never),
         endedAt: tsToIso(e.closeTime as never),
+        ...(e.parentExecution?.workflowId ? { parentId: e.parentExecution.workflowId } : {}),
       };
     });
     const token = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;

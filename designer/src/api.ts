@@ -158,6 +158,13 @@ export interface RunDetail {
   inputs?: Record<string, unknown>;
   runbookName?: string;
   test?: boolean;
+  /** Every warning of the run once it ended (steps continued past, failed items, actions' own warnings). */
+  warnings?: string[];
+  /** Why the run was asked for. */
+  reason?: string;
+  definitionHash?: string;
+  /** Where the answer came from: Temporal, or the run record once Temporal no longer keeps the run. */
+  record?: { recordedAt: string; final: boolean; source: 'temporal' | 'record' };
   /** The run's graph without parameters (the control plane's run detail). */
   graph?: { nodes: { id: string; kind: string; label?: string; action?: string; position?: { x: number; y: number } }[]; edges: { source: string; sourceHandle?: string; target: string }[] };
 }
@@ -173,6 +180,9 @@ export interface RunSummary {
   startedAt?: string;
   endedAt?: string;
   progress?: { done: number; total: number };
+  /** How many warnings the run ended with. */
+  warnings?: number;
+  message?: string;
 }
 
 export interface ApprovalTask {
@@ -196,6 +206,8 @@ export interface StartRun {
   inputs: Record<string, unknown>;
   tenant?: string;
   test?: boolean;
+  /** Why the run is asked for: kept in its record and evidence pack. */
+  reason?: string;
 }
 
 export interface BulkRowReport {
@@ -226,7 +238,9 @@ export interface Schedule {
   spec?: { intervals?: unknown[]; calendars?: unknown[]; timezone?: string; startAt?: string; endAt?: string };
   overlap?: string;
   upcoming: string[];
-  recentRuns: { scheduledAt: string; takenAt: string; runId?: string }[];
+  recentRuns: { scheduledAt: string; takenAt: string; runId?: string; status?: RunStatus }[];
+  /** The newest run the schedule started, and how it ended. */
+  lastRun?: { runId: string; status?: RunStatus; at: string };
 }
 
 export interface NewSchedule {

@@ -222,14 +222,14 @@ export function latestPublished(rb: EditableRunbook): VersionInfo | undefined {
 export async function startRun(
   rb: EditableRunbook,
   inputs: Record<string, unknown>,
-  opts: { test?: boolean; tenant?: string; by?: string } = {},
+  opts: { test?: boolean; tenant?: string; by?: string; reason?: string } = {},
 ): Promise<string> {
   const published = latestPublished(rb);
   if (!published?.definition && rb.source !== 'example') throw new Error('publish the runbook before running it');
   const inline = rb.source === 'local' || (rb.source === 'example' && published?.publishedAt !== undefined && local.get(rb.id) !== undefined);
   const definition = published?.definition ?? rb.definition;
   const { id } = await api.startRun(
-    inline ? { definition, inputs, test: opts.test, tenant: opts.tenant } : { runbookId: rb.id, inputs, test: opts.test, tenant: opts.tenant },
+    inline ? { definition, inputs, test: opts.test, tenant: opts.tenant, reason: opts.reason } : { runbookId: rb.id, inputs, test: opts.test, tenant: opts.tenant, reason: opts.reason },
   );
   local.recordRun({
     id,

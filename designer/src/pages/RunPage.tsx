@@ -4,7 +4,7 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
-import type { NodeState, RunStatus } from '../../../runbook/definition.ts';
+import { OUTCOMES, type NodeState, type RunStatus } from '../../../runbook/definition.ts';
 import { api, isMissing, type RunDetail } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
@@ -15,7 +15,17 @@ import { loadRun, local, startRun } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
 
-const DONE: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+const DONE: readonly RunStatus[] = OUTCOMES;
+/** The outcome banner's tone: green only for a plain success, never for a run with failures or warnings. */
+const OUTCOME_TONE: Record<string, string> = {
+  succeeded: 'banner-ok',
+  'succeeded-with-warnings': 'banner-warn',
+  'partially-failed': 'banner-error',
+  failed: 'banner-error',
+  'timed-out': 'banner-error',
+  rejected: 'banner-neutral',
+  cancelled: 'banner-neutral',
+};
 const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
 
 export function RunPage({ id }: { id: string }) {
@@ -103,7 +113,10 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
           {done}/{total} steps · started {ago(run.startedAt)} by {run.startedBy ?? '—'} · tenant {run.tenant ?? '—'}
         </span>
         <div className="grow" />
-        {run.temporalUrl && (
+        <a className="btn btn-small" href={`/api/runs/${encodeURIComponent(run.id)}/evidence`} target="_blank" rel="noreferrer" data-action="evidence">
+          Evidence pack
+        </a>
+        {run.temporalUrl && run.record?.source !== 'record' && (
           <a className="btn btn-small btn-ghost" href={run.temporalUrl} target="_blank" rel="noreferrer">
             Temporal history
           </a>
@@ -119,9 +132,26 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
           </button>
         )}
       </header>
-      {(error || notice || run.message) && (
+      {(error || notice || run.message || run.reason || run.record?.source === 'record') && (
         <div className="editor-notices">
-          {run.message && <div className={`banner ${run.status === 'failed' ? 'banner-error' : 'banner-ok'}`}>{run.message}</div>}
+          {run.message && (
+            <div className={`banner run-outcome ${finished ? (OUTCOME_TONE[run.status] ?? 'banner-neutral') : 'banner-neutral'}`} data-outcome={run.status}>
+              <strong>{run.message}</strong>
+              {(run.warnings?.length ?? 0) > 0 && (
+                <ul className="warnings" aria-label="Warnings">
+                  {run.warnings!.map((w, i) => (
+                    <li key={i}>{w}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          {run.reason && <div className="banner banner-neutral small">Why: {run.reason}</div>}
+          {run.record?.source === 'record' && (
+            <div className="banner banner-neutral small" data-source="record">
+              Shown from the run record: Temporal no longer keeps this run.
+            </div>
+          )}
           {notice && <div className="banner banner-ok" role="status">{notice}</div>}
           <ErrorBanner error={error} />
         </div>
@@ -192,6 +222,13 @@ function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me
           </>
         )}
       </dl>
+      {(node.warnings?.length ?? 0) > 0 && (
+        <ul className="step-warnings" aria-label="Step warnings">
+          {node.warnings!.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
       {node.error && (
         <div className="banner banner-error">
           <div>
