@@ -227,6 +227,8 @@ export class RunRecords {
     const definition = stored?.definition ?? (input ? (maskSealed(input.definition) as RunbookDefinition) : undefined);
     const run: Partial<RunContext> = input?.run ?? {};
     const memo = (d.memo ?? {}) as { origin?: Record<string, unknown>; runbookName?: string };
+    // The reason travels in the memo's origin (POST /api/runs); the record keeps it on its own.
+    const { reason: memoReason, ...origin } = memo.origin ?? {};
     const runbook = stored?.runbook ?? run.runbookId ?? (sa.TenantflowRunbook?.[0] as string | undefined);
     const version = stored?.version ?? run.version ?? (sa.TenantflowVersion?.[0] as number | undefined);
     const nodes = this.steps(definition, state);
@@ -244,9 +246,9 @@ export class RunRecords {
       definitionHash: stored?.definitionHash ?? (await this.hashOf(runbook, version, definition)),
       tenant: stored?.tenant ?? run.tenant ?? (sa.TenantflowTenant?.[0] as string | undefined),
       startedBy: stored?.startedBy ?? run.startedBy ?? (sa.TenantflowRequester?.[0] as string | undefined),
-      reason: stored?.reason ?? (typeof memo.origin?.reason === 'string' ? memo.origin.reason : undefined),
+      reason: stored?.reason ?? (typeof memoReason === 'string' ? memoReason : undefined),
       test: stored?.test ?? run.test ?? false,
-      origin: stored?.origin ?? memo.origin,
+      origin: stored?.origin ?? (Object.keys(origin).length ? origin : undefined),
       status,
       temporalStatus,
       message: state?.message ?? (temporalStatus === 'TERMINATED' ? 'terminated in Temporal' : temporalStatus === 'TIMED_OUT' ? 'the run hit its Temporal timeout' : undefined),
@@ -484,7 +486,7 @@ export class RunRecords {
 }
 
 /** The step's output without the reserved __changes keys, and the changes. */
-function liftChanges(output: unknown): { output: unknown; changes?: RecordedChange[] } {
+export function liftChanges(output: unknown): { output: unknown; changes?: RecordedChange[] } {
   if (!output || typeof output !== 'object' || Array.isArray(output) || !(CHANGES_KEY in output)) return { output };
   const { [CHANGES_KEY]: changes, ...rest } = output as Record<string, unknown>;
   return { output: rest, changes: Array.isArray(changes) ? (changes as RecordedChange[]) : undefined };
