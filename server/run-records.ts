@@ -4,7 +4,7 @@
 // from Temporal (the interpreter's state query, or the run's result once it closed) on a loop and
 // on every read, keyed by workflow id + run id: writing the same run twice writes the same row,
 // and a record is frozen once the run ended. See docs/runs.md for why the server, not the worker.
-import { WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { catalog } from '../catalog/index.ts';
 import type { ActionContract } from '../catalog/contract.ts';
@@ -124,9 +124,10 @@ export class RunRecords {
    * The run as Temporal has it now, written to its record first; the stored record when Temporal
    * no longer knows the run (retention), and undefined when neither does.
    */
-  async refresh(id: string): Promise<(RunRecord & { source: 'temporal' | 'record' }) | undefined> {
+  async refresh(id: string): Promise<(RunRecord & { source: 'temporal' | 'record'; inTemporal?: boolean }) | undefined> {
     const stored = await this.get(id);
-    if (stored?.final) return { ...stored, source: 'record' };
+    // A finished run is read from its record; Temporal is only asked whether it still keeps it.
+    if (stored?.final) return { ...stored, source: 'record', inTemporal: await this.inTemporal(id) };
     let got: Awaited<ReturnType<Runs['get']>>;
     try {
       got = await this.runs.get(id);
@@ -134,7 +135,7 @@ export class RunRecords {
       if (stored) return { ...stored, source: 'record' };
       throw err;
     }
-    if (!got) return stored && { ...stored, source: 'record' };
+    if (!got) return stored && { ...stored, source: 'record', inTemporal: false };
     const rec = await this.build(id, got.description, got.state, stored);
     await this.write(rec);
     return { ...rec, source: 'temporal' };
@@ -145,6 +146,16 @@ export class RunRecords {
     if (!ids.length) return new Map();
     const rows = await this.db.query('select workflow_id, status from run_records where workflow_id = any($1::text[]) order by started_at', [ids]);
     return new Map(rows.map((r) => [r.workflow_id as string, r.status as RunStatus]));
+  }
+
+  /** Whether Temporal still keeps the run (undefined when it cannot be asked). */
+  private async inTemporal(id: string): Promise<boolean | undefined> {
+    try {
+      await this.runs.client.workflow.getHandle(id).describe();
+      return true;
+    } catch (err) {
+      return err instanceof WorkflowNotFoundError ? false : undefined;
+    }
   }
 
   /** Records a run just started (the API calls this right after starting it). */
@@ -505,15 +516,16 @@ function progressOf(v: unknown): { done: number; total: number } | undefined {
 }
 
 /** The run detail of the API, from a record. */
-export function recordView(rec: RunRecord & { source?: 'temporal' | 'record' }, temporalUrl?: string) {
-  const { definition, final: _final, temporal, recordedAt, source, ...rest } = rec;
+export function recordView(rec: RunRecord & { source?: 'temporal' | 'record'; inTemporal?: boolean }, temporalUrl?: string) {
+  const { definition, final: _final, temporal, recordedAt, source, inTemporal, ...rest } = rec;
   return {
     ...rest,
     graph: definition
       ? { nodes: definition.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label, action: n.kind === 'action' ? n.action : undefined, position: n.position })), edges: definition.edges }
       : undefined,
     temporal,
-    temporalUrl,
-    record: { recordedAt, final: rec.final, source: source ?? 'record' },
+    temporalUrl: inTemporal === false ? undefined : temporalUrl,
+    /** Where this answer came from; inTemporal false: Temporal no longer keeps the run (its retention). */
+    record: { recordedAt, final: rec.final, source: source ?? 'record', ...(inTemporal !== undefined ? { inTemporal } : {}) },
   };
 }

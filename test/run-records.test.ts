@@ -124,6 +124,7 @@ describe('run records', () => {
   it('serves the run list and the run view from the record once Temporal has deleted the run', async () => {
     const live = await viewer.call('GET', `/api/runs/${approvedId}`);
     assert.equal(live.body.record.source, 'record', 'a finished run is read from its record, not replayed');
+    assert.equal(live.body.record.inTemporal, true);
     const handle = env.client.workflow.getHandle(approvedId);
     const { runId } = await handle.describe();
     await env.client.workflowService.deleteWorkflowExecution({ namespace: env.namespace, workflowExecution: { workflowId: approvedId, runId } });
@@ -141,6 +142,8 @@ describe('run records', () => {
     assert.equal(view.body.nodes.create.status, 'succeeded');
     assert.equal(view.body.decisions[0].comment, 'welcome aboard');
     assert.equal(view.body.reason, 'ticket HR-1234: new starter');
+    assert.equal(view.body.record.inTemporal, false);
+    assert.equal(view.body.temporalUrl, undefined);
     const list = await viewer.call('GET', '/api/runs?q=HR-1234');
     assert.deepEqual(list.body.runs.map((r: { id: string }) => r.id), [approvedId], 'found by its reason');
     assert.equal(list.body.runs[0].status, 'succeeded');

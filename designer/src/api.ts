@@ -164,7 +164,7 @@ export interface RunDetail {
   reason?: string;
   definitionHash?: string;
   /** Where the answer came from: Temporal, or the run record once Temporal no longer keeps the run. */
-  record?: { recordedAt: string; final: boolean; source: 'temporal' | 'record' };
+  record?: { recordedAt: string; final: boolean; source: 'temporal' | 'record'; inTemporal?: boolean };
   /** The run's graph without parameters (the control plane's run detail). */
   graph?: { nodes: { id: string; kind: string; label?: string; action?: string; position?: { x: number; y: number } }[]; edges: { source: string; sourceHandle?: string; target: string }[] };
 }

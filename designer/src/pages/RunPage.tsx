@@ -116,7 +116,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
         <a className="btn btn-small" href={`/api/runs/${encodeURIComponent(run.id)}/evidence`} target="_blank" rel="noreferrer" data-action="evidence">
           Evidence pack
         </a>
-        {run.temporalUrl && run.record?.source !== 'record' && (
+        {run.temporalUrl && (
           <a className="btn btn-small btn-ghost" href={run.temporalUrl} target="_blank" rel="noreferrer">
             Temporal history
           </a>
@@ -132,7 +132,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
           </button>
         )}
       </header>
-      {(error || notice || run.message || run.reason || run.record?.source === 'record') && (
+      {(error || notice || run.message || run.reason || run.record?.inTemporal === false) && (
         <div className="editor-notices">
           {run.message && (
             <div className={`banner run-outcome ${finished ? (OUTCOME_TONE[run.status] ?? 'banner-neutral') : 'banner-neutral'}`} data-outcome={run.status}>
@@ -147,7 +147,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
             </div>
           )}
           {run.reason && <div className="banner banner-neutral small">Why: {run.reason}</div>}
-          {run.record?.source === 'record' && (
+          {run.record?.inTemporal === false && (
             <div className="banner banner-neutral small" data-source="record">
               Shown from the run record: Temporal no longer keeps this run.
             </div>
