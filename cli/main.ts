@@ -29,6 +29,7 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runs show ID | watch ID [--accept-warnings] | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
   tenantflow runs evidence ID [--json] [--out FILE]       (the evidence pack: HTML that prints, or JSON)
+  tenantflow runs batch BATCH                             (a bulk batch's outcome: how many runs ended how)
   tenantflow runs retention [DAYS | forever]              (how long run records are kept; admins)
   tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
   tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
@@ -323,7 +324,7 @@ async function main(): Promise<void> {
         [
           ...r.problems.map((p: string) => `file: ${p}`),
           ...r.rows.map((row: any) => `line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.problems.map((p: any) => `\n    ${p.field}: ${p.message}`).join('')}`),
-          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started`,
+          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started${r.batch ? ` (batch ${r.batch}: tenantflow runs batch ${r.batch})` : ''}`,
         ].join('\n'),
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
@@ -356,6 +357,12 @@ async function main(): Promise<void> {
       if (!str('out')) return void process.stdout.write(pack);
       writeFileSync(str('out')!, pack);
       return console.error(`wrote the evidence pack of ${id} to ${str('out')}`);
+    }
+    case 'runs batch': {
+      const b = await api('GET', `/api/batches/${enc(need(2, 'batch id'))}`);
+      print(b, () => `${b.batch}  ${STATUS_WORDS[b.status as RunStatus] ?? b.status}  ${b.runs} run(s): ${Object.entries(b.statuses).map(([k, n]) => `${n} ${STATUS_WORDS[k as RunStatus] ?? k}`).join(', ')}`);
+      if (!['running', 'waiting-approval', 'paused'].includes(b.status)) process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
+      return;
     }
     case 'runs retention': {
       const arg = positionals[2];

@@ -75,6 +75,16 @@ export function evidenceRoutes(api: Api, s: Services): void {
     },
   );
 
+  api.route(
+    { method: 'get', path: '/api/batches/:id', tag: 'runs', summary: 'A bulk batch (the runs of one CSV): how many runs ended how, and its outcome (partially failed when some runs failed)', roles: 'viewer', statuses: { 404: 'no such batch' } },
+    async ({ me: p, params }) => {
+      await s.records.fresh(s.deps.pollMs ?? 1000);
+      const b = await s.records.batch(params.id!);
+      if (!b || !access.canSeeTenant(p, b.tenant)) throw new HttpError(404, `batch ${params.id} does not exist`);
+      return { ...b, runsUrl: `/api/runs?batch=${encodeURIComponent(b.batch)}&pageSize=200` };
+    },
+  );
+
   api.route({ method: 'get', path: '/api/settings/run-retention', tag: 'runs', summary: 'How long finished runs are kept in the run records (null: forever)', roles: 'admin of every tenant' }, async ({ me: p }) => {
     globalAdmin(p, 'read the run retention');
     return { days: (await s.records.retentionDays()) ?? null };

@@ -56,6 +56,7 @@ const ListQuery = z.object({
   to: z.iso.datetime({ offset: true }).optional().describe('Started before'),
   q: z.string().max(200).optional().describe('Text in the run id, runbook, requester, tenant or reason'),
   parent: z.string().optional().describe("A loop run's id: its item runs (otherwise item runs are left out)"),
+  batch: z.string().optional().describe('A bulk batch id (POST /api/runs/bulk): its runs'),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
   pageToken: z.string().optional(),
 });
@@ -218,8 +219,8 @@ export function runRoutes(api: Api, s: Services): void {
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
     const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
-    // Its record starts now; should this fail, the records loop writes it a moment later.
-    await s.records.started(id).catch(() => undefined);
+    // Its record is written in the background now, and by the records loop should that fail.
+    s.records.started(id);
     return id;
   };
 
@@ -296,7 +297,7 @@ export function runRoutes(api: Api, s: Services): void {
     }
     await s.records.fresh(s.deps.pollMs ?? 1000);
     return s.records.list(
-      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to, q: query.q, parent: query.parent },
+      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to, q: query.q, parent: query.parent, batch: query.batch },
       { size: query.pageSize, token: query.pageToken },
     );
   });

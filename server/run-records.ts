@@ -104,6 +104,8 @@ export class RunRecords {
   private lastSync = 0;
   private lastPurge = 0;
   private timer?: NodeJS.Timeout;
+  private readonly queue = new Set<string>();
+  private draining?: Promise<void>;
 
   constructor(db: Db, runs: Runs, audit: Audit, opts: RecordsOptions = {}) {
     this.db = db;
@@ -141,6 +143,30 @@ export class RunRecords {
     return { ...rec, source: 'temporal' };
   }
 
+  /**
+   * A bulk batch (the runs of one CSV): how many ended how, and the batch's own outcome: partially
+   * failed when some runs failed and others did not, failed when all did.
+   */
+  async batch(batch: string): Promise<{ batch: string; tenant?: string; runbook?: string; runs: number; statuses: Record<string, number>; status: RunStatus } | undefined> {
+    const rows = await this.db.query(
+      `select status, tenant, runbook, count(*)::int as n from run_records where parent_id is null and record->'origin'->>'bulk' = $1 group by status, tenant, runbook`,
+      [batch],
+    );
+    if (!rows.length) return undefined;
+    const statuses: Record<string, number> = {};
+    for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + Number(r.n);
+    const runs = Object.values(statuses).reduce((a, b) => a + b, 0);
+    const count = (...s: string[]) => s.reduce((n, k) => n + (statuses[k] ?? 0), 0);
+    const bad = count('failed', 'partially-failed', 'timed-out');
+    const status: RunStatus =
+      count('running', 'waiting-approval', 'paused') > 0 ? 'running'
+      : bad === runs ? 'failed'
+      : bad > 0 ? 'partially-failed'
+      : count('succeeded') === runs ? 'succeeded'
+      : 'succeeded-with-warnings';
+    return { batch, tenant: rows[0]!.tenant ?? undefined, runbook: rows[0]!.runbook ?? undefined, runs, statuses, status };
+  }
+
   /** The recorded status of each of these runs (the newest record of each id). */
   async statuses(ids: string[]): Promise<Map<string, RunStatus>> {
     if (!ids.length) return new Map();
@@ -158,10 +184,20 @@ export class RunRecords {
     }
   }
 
-  /** Records a run just started (the API calls this right after starting it). */
-  async started(id: string, reason?: string): Promise<void> {
-    const rec = await this.refresh(id);
-    if (rec && reason && !rec.reason) await this.write({ ...rec, reason });
+  /**
+   * Records runs just started, one at a time in the background (a bulk start of thousands must not
+   * wait for them, nor burst Temporal); the loop and the next read catch up on any it misses.
+   */
+  started(id: string): void {
+    this.queue.add(id);
+    this.draining ??= (async () => {
+      for (const next of this.queue) {
+        this.queue.delete(next);
+        await this.refresh(next).catch(() => undefined);
+      }
+    })().finally(() => {
+      this.draining = undefined;
+    });
   }
 
   /** Stores the plan shown before the run (or before its approval). */
@@ -172,7 +208,7 @@ export class RunRecords {
   }
 
   /** Run list from the records, newest first; `pageToken` continues after the last row of a page. */
-  async list(filter: RunListFilter & { parent?: string; q?: string }, page: { size: number; token?: string }): Promise<{ runs: (RunListItem & { parentId?: string; warnings: number; message?: string })[]; nextPageToken?: string }> {
+  async list(filter: RunListFilter & { parent?: string; q?: string; batch?: string }, page: { size: number; token?: string }): Promise<{ runs: (RunListItem & { parentId?: string; warnings: number; message?: string })[]; nextPageToken?: string }> {
     const where: string[] = [];
     const args: unknown[] = [];
     const arg = (v: unknown) => {
@@ -181,6 +217,7 @@ export class RunRecords {
     };
     where.push(filter.parent ? `parent_id = ${arg(filter.parent)}` : 'parent_id is null');
     if (filter.runbook) where.push(`runbook = ${arg(filter.runbook)}`);
+    if (filter.batch) where.push(`record->'origin'->>'bulk' = ${arg(filter.batch)}`);
     if (filter.status?.length) where.push(`status = any(${arg(filter.status)}::text[])`);
     if (filter.tenants) where.push(`tenant = any(${arg(filter.tenants)}::text[])`);
     if (filter.requester) where.push(`requested_by = ${arg(filter.requester.toLowerCase())}`);
@@ -460,7 +497,8 @@ export class RunRecords {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.syncing?.catch(() => undefined);
+    this.queue.clear();
+    await Promise.all([this.syncing?.catch(() => undefined), this.draining]);
   }
 
   // ---- retention ----
