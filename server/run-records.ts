@@ -282,7 +282,10 @@ export class RunRecords {
     const nodes = this.steps(definition, state);
     const decisions = Object.values(nodes).flatMap((n) => (n.approval?.decisions ?? []).map((x) => ({ node: n.id, ...x })));
     const status = runStatusOf(state?.status ?? (sa.TenantflowStatus?.[0] as string | undefined), temporalStatus);
-    const parentId = d.raw.workflowExecutionInfo?.parentExecution?.workflowId ?? undefined;
+    // An item run's parent is its loop's workflow ("<run id>.<node id>", workflows/nodes/forEach.ts):
+    // the record names the run the loop belongs to.
+    const loop = d.raw.workflowExecutionInfo?.parentExecution?.workflowId ?? undefined;
+    const parentId = loop?.includes('.') ? loop.slice(0, loop.lastIndexOf('.')) : loop;
     const progress = progressOf(sa.TenantflowProgress?.[0]);
     return {
       id,

@@ -186,6 +186,36 @@ describe('run records', () => {
     assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
   });
 
+  it("records a loop's item runs under the run, with their changes in its evidence", async () => {
+    const tag = randomUUID().slice(0, 6);
+    const loop = {
+      name: 'Create each',
+      inputs: [{ name: 'people', type: 'list' }],
+      nodes: [
+        {
+          id: 'each',
+          kind: 'forEach',
+          items: 'inputs.people',
+          concurrency: 2,
+          body: { nodes: [{ id: 'create', kind: 'action', action: 'user.create', params: { userPrincipalName: '{{ item }}', displayName: 'Loop {{ item }}' }, retry: { maximumAttempts: 1 } }] },
+        },
+      ],
+    };
+    const started = await designer.call('POST', '/api/runs', { definition: loop, inputs: { people: [`loop.a.${tag}@${domain}`, 'not-an-email'] } });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id = started.body.id as string;
+    const run = await pollApi(viewer, `/api/runs/${id}`, (r) => r.record?.final === true);
+    assert.equal(run.status, 'partially-failed');
+    assert.equal(run.message, '1 of 2 items of each failed');
+    const items = await pollApi(viewer, `/api/runs?parent=${id}`, (r) => r.runs.length === 2 && r.runs.every((x: { status: string }) => x.status !== 'running'));
+    assert.deepEqual(items.runs.map((r: { id: string; status: string }) => [r.id, r.status]).sort(), [[`${id}.each.0`, 'succeeded'], [`${id}.each.1`, 'failed']]);
+    assert.equal((await viewer.call('GET', '/api/runs?q=' + id)).body.runs.length, 1, 'item runs are not listed among runs');
+    const pack = (await viewer.call('GET', `/api/runs/${id}/evidence?format=json`)).body;
+    assert.deepEqual(pack.items.map((i: { id: string }) => i.id).sort(), [`${id}.each.0`, `${id}.each.1`]);
+    assert.equal(pack.writes.find((w: { run?: string }) => w.run === `${id}.each.0`).input.userPrincipalName, `loop.a.${tag}@${domain}`);
+    assert.ok(pack.audit.entries.some((e: { action: string; target: string }) => e.action === 'm365.change' && e.target === `${id}.each.0`));
+  });
+
   it('names a bulk batch partially failed when some of its runs failed', async () => {
     const good = `bulk.${randomUUID().slice(0, 6)}@${domain}`;
     const bulk = await designer.call('POST', '/api/runs/bulk', { runbookId: 'warned', csv: `upn\n${good}\nnot-an-email\n` });
