@@ -2,11 +2,13 @@
 import { z } from 'zod';
 import type { ActionContract } from './contract.ts';
 import * as authentication from './actions/authentication.ts';
+import * as contacts from './actions/contacts.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
 import * as groups from './actions/groups.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
+import * as mailbox from './actions/mailbox.ts';
 import * as notifications from './actions/notifications.ts';
 import * as reads from './actions/reads.ts';
 import * as tags from './actions/tags.ts';
@@ -16,7 +18,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 

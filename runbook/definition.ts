@@ -3,14 +3,18 @@
 // edges plus typed inputs and settings; see docs/runbooks.md for the language.
 import { z } from 'zod';
 
+/** The longest duration or wait a runbook may ask for: ten years (a delay, a timeout, an escalation). */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+
 /** Durations as people write them: "30s", "5m", "2h", "1d", "250ms" (or a number of milliseconds). */
 export const Duration = z
   .union([
     z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "5m", "2h" or "1d"'),
     z.number().int().nonnegative(),
   ])
-  .describe('A duration: "30s", "5m", "2h", "1d", or milliseconds');
-export type Duration = z.infer<typeof Duration>;
+  .refine((d) => durationMs(d) <= MAX_DURATION_MS, 'at most 3650d (ten years)')
+  .describe('A duration: "30s", "5m", "2h", "1d", or milliseconds (at most ten years)');
+export type Duration = string | number;
 
 export function durationMs(d: Duration): number {
   if (typeof d === 'number') return d;

@@ -9,6 +9,7 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -79,6 +80,8 @@ export interface SandboxAdmin {
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
+  /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
+  quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
 
 export function createAdmin(rt: Runtime): SandboxAdmin {
@@ -172,6 +175,12 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       if (!user) throw new AdminError(404, `no user ${opts.user}`);
       if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
       return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
+    },
+    quarantineMessage: (opts) => {
+      const ok = Array.isArray(opts.to) && opts.to.length > 0 && opts.to.every((t) => typeof t === 'string') && typeof opts.from === 'string' && typeof opts.subject === 'string';
+      if (!ok) throw new AdminError(400, 'quarantineMessage needs { to: [addresses], from, subject, type? }');
+      if (opts.type !== undefined && !QUARANTINE_TYPES.includes(opts.type)) throw new AdminError(400, `type must be one of ${QUARANTINE_TYPES.join(', ')}`);
+      return quarantineMessage(tenantOf(opts.tenantId), rt.now(), opts);
     },
     sentMail: (filter = {}) => {
       const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
@@ -267,6 +276,8 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 204 };
     case 'POST /_admin/devices':
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
+    case 'POST /_admin/quarantine':
+      return { status: 201, body: admin.quarantineMessage(b as unknown as Parameters<SandboxAdmin['quarantineMessage']>[0]) };
     case 'GET /_admin/mail':
       return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
     case 'POST /_admin/idtoken/next':

@@ -28,6 +28,9 @@ import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
 import { exchangeSurface } from './exchange/invoke.ts';
 import './exchange/mailbox-cmdlets.ts';
+import './exchange/permission-cmdlets.ts';
+import './exchange/policy-cmdlets.ts';
+import './exchange/quarantine-cmdlets.ts';
 import './exchange/recipient-cmdlets.ts';
 import './exchange/unified-group-cmdlets.ts';
 

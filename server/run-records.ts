@@ -17,6 +17,7 @@ import type { Db } from './db.ts';
 import { iso } from './people.ts';
 import type { Row } from './sql.ts';
 import { runStatusOf, type RunListFilter, type RunListItem, type Runs } from './temporal.ts';
+import { eq } from './visibility.ts';
 
 /** The reserved output key under which a write step reports its changes (the plan / undo work fills it). */
 export const CHANGES_KEY = '__changes';
@@ -54,7 +55,8 @@ export interface RunRecord {
   test: boolean;
   origin?: Record<string, unknown>;
   status: RunStatus;
-  temporalStatus?: string;
+  /** RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
+  temporalStatus: string;
   message?: string;
   warnings: string[];
   startedAt: string;
@@ -450,7 +452,7 @@ export class RunRecords {
     // Open runs: only those whose visible status, progress or approvers changed are read in full.
     let token: string | undefined;
     do {
-      const page = await this.runs.list({ extra: `ExecutionStatus = 'Running'` }, { size: 500, token });
+      const page = await this.runs.list({ extra: eq('ExecutionStatus', 'Running') }, { size: 500, token });
       const known = await this.summaries(page.runs.map((r) => r.id));
       for (const r of page.runs) {
         const k = known.get(`${r.id}|${r.runId}`);
@@ -466,7 +468,7 @@ export class RunRecords {
     let caughtUp = true;
     token = undefined;
     do {
-      const page = await this.runs.list({ extra: `ExecutionStatus != 'Running' AND CloseTime >= '${new Date(Date.parse(since) - 60_000).toISOString()}'` }, { size: 200, token });
+      const page = await this.runs.list({ closedAfter: new Date(Date.parse(since) - 60_000).toISOString() }, { size: 200, token });
       const known = await this.summaries(page.runs.map((r) => r.id));
       for (const r of page.runs) {
         if (known.get(`${r.id}|${r.runId}`)?.final) continue;

@@ -57,6 +57,7 @@ export async function startApiServer(
     defaultTenant: 'sandbox',
     builtinTenants: [env.tenant],
     pollMs: opts.pollMs ?? 200,
+    checkResponses: true,
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
   services.records.start(opts.pollMs ?? 200);

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { canonicalJson, definitionHash, sha256Hex } from '../runbook/fingerprint.ts';
 import type { RunRecord } from '../server/run-records.ts';
+import { eq } from '../server/visibility.ts';
 import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
@@ -135,7 +136,7 @@ describe('run records', () => {
       (s) => s === 'gone',
       90_000,
     );
-    assert.equal((await env.runs.list({ extra: `WorkflowId = '${approvedId}'` }, { size: 10 })).runs.length, 0, 'visibility forgot it too');
+    assert.equal((await env.runs.list({ extra: eq('WorkflowId', approvedId) }, { size: 10 })).runs.length, 0, 'visibility forgot it too');
     const view = await viewer.call('GET', `/api/runs/${approvedId}`);
     assert.equal(view.status, 200, JSON.stringify(view.body));
     assert.equal(view.body.status, 'succeeded');
