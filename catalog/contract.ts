@@ -93,6 +93,8 @@ export interface ActionActivityInput {
 export interface ActionActivityResult {
   output: unknown;
   attempt: number;
+  /** What the action noticed without failing ("E5 was not assigned to ..."); the run ends "succeeded with warnings". */
+  warnings?: string[];
 }
 
 /** Details attached to an action's failure, read by the interpreter and shown on the run. */

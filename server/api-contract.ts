@@ -148,8 +148,8 @@ const CustomAction = z.object({ id: z.string(), name: z.string(), description: z
 
 // ---- runs ----
 
-/** A run's status as the API shows it: the run's own, or how Temporal closed it. */
-export const RUN_VIEW_STATUSES = [...RUN_STATUSES, 'terminated', 'timed-out'] as const;
+/** A run's status as the API shows it: running, waiting, paused, or one of the outcomes (docs/runs.md). */
+export const RUN_VIEW_STATUSES = RUN_STATUSES;
 export type RunViewStatus = (typeof RUN_VIEW_STATUSES)[number];
 const RunStatus = z.enum(RUN_VIEW_STATUSES);
 
@@ -161,6 +161,7 @@ const StartRun = z
     inputs: z.record(z.string(), z.unknown()).default({}),
     tenant: z.string().min(1).optional().describe('Tenant connection; the default tenant when absent'),
     test: z.boolean().default(false).describe('Test run against the sandbox tenant'),
+    reason: z.string().max(2000).optional().describe('Why the run is asked for (a ticket, a request): kept in the run record and its evidence pack'),
   })
   .refine((b) => (b.runbookId === undefined) !== (b.definition === undefined), { message: 'give either runbookId or definition (not both)', path: ['runbookId'] });
 const BulkRun = z.strictObject({
@@ -183,6 +184,9 @@ const RunQuery = z.object({
   requester: z.string().optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('Started at or after'),
   to: z.iso.datetime({ offset: true }).optional().describe('Started before'),
+  q: z.string().max(200).optional().describe('Text in the run id, runbook, requester, tenant or reason'),
+  parent: z.string().optional().describe("A loop run's id: its item runs (otherwise item runs are left out)"),
+  batch: z.string().optional().describe('A bulk batch id (POST /api/runs/bulk): its runs'),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
   pageToken: z.string().optional(),
 });
@@ -228,6 +232,9 @@ const RunListItem = z.object({
   progress: z.object({ done: z.number(), total: z.number() }).optional().describe('Steps finished of all steps'),
   startedAt: Time.optional(),
   endedAt: Time.optional(),
+  parentId: z.string().optional().describe('The run whose loop this item run belongs to'),
+  warnings: z.number().optional().describe('How many warnings the run ended with'),
+  message: z.string().optional(),
 });
 const RunList = z.object({ runs: z.array(RunListItem), nextPageToken: z.string().optional() });
 const NODE_KINDS = ['action', 'approval', 'condition', 'delay', 'end', 'forEach'] as const satisfies readonly NodeKind[];
@@ -236,6 +243,7 @@ const allKinds: Record<NodeKind, true> = Object.fromEntries(NODE_KINDS.map((k) =
 void allKinds;
 const Kind = z.enum(NODE_KINDS);
 const ApprovalDecision = z.object({ by: z.string(), decision: z.enum(['approve', 'reject']), comment: z.string().optional(), at: Time, refused: z.string().optional() });
+const Change = z.looseObject({ object: z.string(), property: z.string(), before: z.unknown(), after: z.unknown() });
 const NodeState = z.object({
   id: z.string(),
   kind: Kind,
@@ -247,6 +255,10 @@ const NodeState = z.object({
   output: z.unknown().optional(),
   error: z.object({ message: z.string(), type: z.string().optional(), code: z.string().optional(), hint: z.string().optional() }).optional(),
   handle: z.string().optional(),
+  warnings: z.array(z.string()).optional().describe("What the step's action reported without failing"),
+  action: z.string().optional(),
+  title: z.string().optional(),
+  changes: z.array(Change).optional().describe('What the step changed, before -> after (from its output\'s __changes)'),
   approval: z
     .object({
       pendingApprovers: z.array(z.string()),
@@ -257,7 +269,7 @@ const NodeState = z.object({
       quorum: z.number(),
     })
     .optional(),
-  progress: z.object({ total: z.number(), done: z.number(), succeeded: z.number(), failed: z.number() }).optional(),
+  progress: z.object({ total: z.number(), done: z.number(), succeeded: z.number(), failed: z.number(), warned: z.number().optional() }).optional(),
 });
 const RunGraph = z.object({
   nodes: z.array(z.object({ id: z.string(), kind: z.string(), label: z.string().optional(), action: z.string().optional(), position: z.object({ x: z.number(), y: z.number() }).optional() })),
@@ -282,6 +294,18 @@ const RunDetail = z.object({
   decisions: z.array(ApprovalDecision.extend({ node: z.string() })),
   graph: RunGraph.optional().describe('The run\'s steps and edges, without parameters'),
   temporalUrl: z.string().optional(),
+  runId: z.string().describe("Temporal's run id"),
+  parentId: z.string().optional().describe('The run whose loop this item run belongs to'),
+  definitionHash: z.string().optional().describe('sha256 of the canonical JSON of the version that ran'),
+  reason: z.string().optional().describe('Why the run was asked for'),
+  warnings: z.array(z.string()).describe('Every warning of the run (docs/runs.md)'),
+  plan: z.unknown().optional().describe('The plan shown before the run, when one was made'),
+  pendingApprovers: z.array(z.string()),
+  progress: z.object({ done: z.number(), total: z.number() }).optional(),
+  temporal: z.object({ namespace: z.string(), workflowId: z.string(), runId: z.string() }),
+  record: z
+    .object({ recordedAt: Time, final: z.boolean(), source: z.enum(['temporal', 'record']), inTemporal: z.boolean().optional() })
+    .describe('Where this answer came from: Temporal now, or the run record (inTemporal false: Temporal no longer keeps the run)'),
 });
 const Accepted = z.object({ accepted: z.literal(true) });
 const RetryAnswer = z.union([
@@ -350,7 +374,8 @@ const Schedule = z.object({
     .optional(),
   overlap: z.string().optional(),
   upcoming: z.array(Time),
-  recentRuns: z.array(z.object({ scheduledAt: Time, takenAt: Time, runId: z.string().optional() })),
+  recentRuns: z.array(z.object({ scheduledAt: Time, takenAt: Time, runId: z.string().optional(), status: RunStatus.optional().describe('How that run ended (or running)') })),
+  lastRun: z.object({ runId: z.string(), status: RunStatus.optional(), at: Time }).optional().describe('The newest run the schedule started, and how it ended'),
 });
 
 // ---- tenants and audit ----
@@ -432,6 +457,87 @@ const AuditEntry = z.object({
   detail: z.unknown().optional(),
   ip: z.string().optional(),
   userAgent: z.string().optional(),
+  prevHash: z.string().optional().describe('The hash of the entry before it (the hash chain)'),
+  hash: z.string().optional().describe('sha256 over prevHash and this entry (runbook/fingerprint.ts)'),
+});
+
+// ---- proving runs: evidence, the audit chain, retention, batches (docs/runs.md) ----
+
+const ChainCheck = z.union([
+  z.object({ ok: z.literal(true), entries: z.number(), head: z.string(), firstId: z.number().optional(), lastId: z.number().optional() }),
+  z.object({ ok: z.literal(false), entries: z.number(), brokenAt: z.number().describe('The first entry whose link is broken'), reason: z.string(), expected: z.string().optional(), found: z.string().nullable().optional() }),
+]);
+const ChainedEntry = z.object({
+  id: z.number(),
+  at: Time,
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullish(),
+  tenant: z.string().nullish(),
+  detail: z.unknown().optional(),
+  ip: z.string().nullish(),
+  userAgent: z.string().nullish(),
+  prevHash: z.string().nullish(),
+  hash: z.string().nullish(),
+});
+const EvidenceQuery = z.object({ format: z.enum(['html', 'json']).default('html').describe('html (prints well) or json') });
+const EvidencePack = z.object({
+  kind: z.literal('tenantflow.evidence'),
+  formatVersion: z.literal(1),
+  generatedAt: Time,
+  generatedBy: z.string(),
+  run: z.object({ id: z.string(), status: RunStatus, statusText: z.string(), message: z.string().optional(), tenant: z.string().optional(), test: z.boolean(), startedAt: Time, endedAt: Time.optional(), durationMs: z.number().optional(), finished: z.boolean() }),
+  request: z.object({ requestedBy: z.string().optional(), reason: z.string().optional(), origin: z.record(z.string(), z.unknown()).optional() }),
+  runbook: z.object({ id: z.string().optional(), name: z.string().optional(), version: z.number().optional(), definitionHash: z.string().optional() }),
+  temporal: z.object({ namespace: z.string(), workflowId: z.string(), runId: z.string(), url: z.string().optional() }),
+  inputs: z.unknown().optional(),
+  plan: z.unknown(),
+  approvals: z.array(z.object({ step: z.string(), decision: z.string(), by: z.string(), at: Time, comment: z.string().optional(), refused: z.string().optional() })),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      action: z.string().optional(),
+      title: z.string().optional(),
+      status: z.string(),
+      attempts: z.number(),
+      startedAt: Time.optional(),
+      endedAt: Time.optional(),
+      durationMs: z.number().optional(),
+      handle: z.string().optional(),
+      warnings: z.array(z.string()),
+      error: z.object({ message: z.string(), code: z.string().optional(), hint: z.string().optional(), type: z.string().optional() }).optional(),
+    }),
+  ),
+  changes: z.array(Change.extend({ step: z.string(), action: z.string().optional(), run: z.string().optional() })),
+  writes: z.array(z.object({ step: z.string(), action: z.string().optional(), title: z.string().optional(), input: z.unknown(), output: z.unknown(), run: z.string().optional() })),
+  warnings: z.array(z.string()),
+  errors: z.array(z.object({ step: z.string(), message: z.string(), code: z.string().optional(), hint: z.string().optional() })),
+  items: z.array(z.object({ id: z.string(), status: RunStatus, message: z.string().optional() })),
+  audit: z.object({
+    entries: z.array(z.object({ id: z.number(), at: Time, actor: z.string(), action: z.string(), target: z.string().optional(), detail: z.unknown().optional(), prevHash: z.string().optional(), hash: z.string().optional() })),
+    head: z.object({ id: z.number(), hash: z.string() }).optional(),
+    chain: ChainCheck,
+  }),
+  record: z.object({ recordedAt: Time, final: z.boolean(), source: z.string() }),
+  digest: z.string().describe('sha256 of the canonical JSON of everything else in the pack'),
+});
+const AuditProtection = z.object({ engine: z.enum(['pglite', 'postgres']), role: z.string().optional(), canRewrite: z.array(z.string()), summary: z.string() });
+const ChainQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0).describe('Entries with an id above this, oldest first'),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+const Retention = z.strictObject({
+  days: z.number().int().min(1).max(36_500).nullable().describe('Days a finished run is kept after it ended; null keeps every run forever'),
+});
+const Batch = z.object({
+  batch: z.string(),
+  tenant: z.string().optional(),
+  runbook: z.string().optional(),
+  runs: z.number(),
+  statuses: z.record(z.string(), z.number()).describe('How many runs ended how'),
+  status: RunStatus.describe('The batch: running while any run is; failed when all failed; partially failed when some did'),
+  runsUrl: z.string(),
 });
 
 const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
@@ -560,9 +666,21 @@ export const API = {
     statuses: { 201: 'runs started', 422: 'the file has problems; nothing started' },
     reports: [422],
   },
-  'GET /api/runs': { tag: 'runs', summary: 'Runs from Temporal visibility, newest first, with filters and paging', roles: 'viewer', query: RunQuery, response: RunList },
+  'GET /api/runs': { tag: 'runs', summary: 'Runs from the run records (kept after Temporal forgets them), newest first, with filters, search and paging', roles: 'viewer', query: RunQuery, response: RunList },
   'GET /api/runs/events': { tag: 'runs', summary: 'Server-Sent Events: "run" for each run whose status changed (same filters as the list)', roles: 'viewer', query: RunQuery, produces: 'text/event-stream' },
   'GET /api/runs/:id': { tag: 'runs', summary: 'A run: status, every node (attempts, input, output, error; secrets redacted), decisions, Temporal Web UI link', roles: 'viewer', response: RunDetail, statuses: { 404: 'no such run' } },
+  'GET /api/runs/:id/evidence': {
+    tag: 'runs',
+    summary: "The run's evidence pack: who asked and why, version and hash, inputs, plan, approvals, changes before/after, warnings, errors, timings, Temporal ids, audit-chain hashes (HTML, or JSON with format=json)",
+    roles: 'viewer',
+    query: EvidenceQuery,
+    response: EvidencePack,
+    produces: 'text/html, application/json',
+    statuses: { 404: 'no such run' },
+  },
+  'GET /api/batches/:id': { tag: 'runs', summary: 'A bulk batch (the runs of one CSV): how many runs ended how, and its outcome (partially failed when some runs failed)', roles: 'viewer', response: Batch, statuses: { 404: 'no such batch' } },
+  'GET /api/settings/run-retention': { tag: 'runs', summary: 'How long finished runs are kept in the run records (null: forever)', roles: 'admin of every tenant', response: z.object({ days: z.number().nullable() }) },
+  'PUT /api/settings/run-retention': { tag: 'runs', summary: 'Set how long finished runs are kept in the run records, independent of Temporal (null: forever)', roles: 'admin of every tenant', body: Retention, response: z.object({ days: z.number().nullable(), purged: z.number() }) },
   'GET /api/runs/:id/events': { tag: 'runs', summary: 'Server-Sent Events: "node" on every node change, "run" on status changes, "end" when it closes', roles: 'viewer', produces: 'text/event-stream', statuses: { 404: 'no such run' } },
   'POST /api/runs/:id/cancel': { tag: 'runs', summary: 'Cancel the run and the steps in flight', roles: 'operator of the tenant, or who started it', response: Accepted, statuses: { 202: 'accepted', 404: 'no such run', 409: 'already finished' } },
   'POST /api/runs/:id/resume': { tag: 'runs', summary: 'Resume a step paused on error: retry, skip or abort', roles: 'operator of the tenant, or who started it', body: Resume, response: Accepted.extend({ action: Resume.shape.action }), statuses: { 202: 'accepted', 404: 'no such run or step', 409: 'the step is not paused' } },
@@ -606,6 +724,8 @@ export const API = {
   'GET /api/tenants/:name/licences': picker('licences'),
   // ---- audit ----
   'GET /api/audit': { tag: 'audit', summary: 'Search the audit log; format=csv exports it', roles: 'admin (entries of the tenants administered)', query: AuditQuery, response: z.array(AuditEntry), produces: 'application/json, text/csv' },
+  'GET /api/audit/verify': { tag: 'audit', summary: "Checks the audit log's hash chain end to end and names the first broken link; says what the database itself enforces", roles: 'admin of every tenant', response: z.intersection(ChainCheck, z.object({ protection: AuditProtection })) },
+  'GET /api/audit/chain': { tag: 'audit', summary: 'The audit log oldest first with every hashed field, for checking the chain outside the server', roles: 'admin of every tenant', query: ChainQuery, response: z.object({ entries: z.array(ChainedEntry), next: z.number().optional() }) },
 } as const satisfies Record<RouteKey, RouteSpec>;
 
 export type Api = typeof API;

@@ -6,6 +6,7 @@ import { Api, HttpError } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
 import { approvalRoutes } from './routes-approvals.ts';
+import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
@@ -54,6 +55,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   runbookRoutes(api, s);
   runRoutes(api, s);
   approvalRoutes(api, s);
+  evidenceRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
   api.assertComplete();

@@ -1,4 +1,4 @@
-// Runs: start (one, or a CSV in bulk), list from Temporal visibility, detail, cancel, retry,
+// Runs: start (one, or a CSV in bulk), list from the run records, detail, cancel, retry,
 // resume, re-run, and live streams. Who may do what is access.ts; approvals are routes-approvals.ts.
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
@@ -13,13 +13,10 @@ import { RunAccess, SANDBOX, type Startable } from './access.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
+import { recordView } from './run-records.ts';
 import { stream } from './sse.ts';
 import { runStatusOf } from './temporal.ts';
 import { usesOnPremises } from './tenants.ts';
-
-
-
-
 
 function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState {
   const node = def?.nodes.find((x) => x.id === n.id);
@@ -50,34 +47,11 @@ export function runRoutes(api: Api, s: Services): void {
     return t;
   };
 
+  // The run as Temporal has it, written to its record on the way; the record alone once Temporal forgot it.
   const detail = async (p: Principal, id: string) => {
-    const run = await access.visibleRun(p, id);
-    const d = run.description;
-    const input = await s.runs.input(id).catch(() => undefined);
-    const def = input?.definition;
-    const temporalStatus = d.status.name;
-    const nodes = Object.fromEntries(Object.entries(run.state?.nodes ?? {}).map(([k, n]) => [k, redactNode(def, n)]));
-    const decisions = Object.values(run.state?.nodes ?? {}).flatMap((n) => (n.approval?.decisions ?? []).map((x) => ({ node: n.id, ...x })));
-    return {
-      id,
-      status: runStatusOf(run.state?.status ?? ((d.searchAttributes as Record<string, unknown[]>).TenantflowStatus?.[0] as string | undefined), temporalStatus),
-      temporalStatus,
-      runbook: run.runbook,
-      runbookName: def?.name,
-      version: run.version,
-      tenant: run.tenant,
-      startedBy: run.startedBy,
-      test: input?.run.test ?? false,
-      startedAt: run.state?.startedAt ?? d.startTime.toISOString(),
-      endedAt: run.state?.endedAt ?? d.closeTime?.toISOString(),
-      message: run.state?.message,
-      inputs: redactInputs(def, input?.inputs),
-      origin: (d.memo as Record<string, unknown> | undefined)?.origin,
-      nodes,
-      decisions,
-      graph: def ? { nodes: def.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label, action: n.kind === 'action' ? n.action : undefined, position: n.position })), edges: def.edges } : undefined,
-      temporalUrl: s.runs.webUiLink(id, d.runId),
-    };
+    const rec = await s.records.refresh(id);
+    if (!rec?.tenant || !access.canSeeTenant(p, rec.tenant)) throw new HttpError(404, `run ${id} does not exist`);
+    return { ...recordView(rec, s.runs.webUiLink(id, rec.runId)), tenant: rec.tenant };
   };
 
   const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
@@ -86,6 +60,8 @@ export function runRoutes(api: Api, s: Services): void {
     const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
     const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
+    // Its record is written in the background now, and by the records loop should that fail.
+    s.records.started(id);
     return id;
   };
 
@@ -98,7 +74,7 @@ export function runRoutes(api: Api, s: Services): void {
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
       const scope = await access.scopeProblems(p, tenant, r.definition, inputs.values);
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
-      const id = await startOne(p, req, r, tenant, inputs.values, body.test);
+      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, temporalUrl: s.runs.webUiLink(id), runbook: r.runbookId, version: r.version, tenant };
     },
@@ -158,8 +134,9 @@ export function runRoutes(api: Api, s: Services): void {
       if (tenants && !tenants.includes(query.tenant)) return { runs: [], nextPageToken: undefined };
       tenants = [query.tenant];
     }
-    return s.runs.list(
-      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to },
+    await s.records.fresh(s.deps.pollMs ?? 1000);
+    return s.records.list(
+      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to, q: query.q, parent: query.parent, batch: query.batch },
       { size: query.pageSize, token: query.pageToken },
     );
   });
@@ -172,6 +149,7 @@ export function runRoutes(api: Api, s: Services): void {
     await stream(req, res, s.deps.pollMs ?? 1000, async (send) => {
       const { runs } = await s.runs.list({ runbook: query.runbook, tenants, requester: query.requester, startedAfter: query.from }, { size: query.pageSize });
       for (const r of runs.slice().reverse()) {
+        if (r.parentId) continue; // item runs are listed under their loop, as in GET /api/runs
         const key = `${r.status}|${r.pendingApprovers.join(',')}|${r.endedAt ?? ''}`;
         if (seen.get(r.id) !== key) {
           seen.set(r.id, key);

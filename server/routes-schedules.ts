@@ -40,6 +40,15 @@ function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescr
 export function scheduleRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
+  /** How each recent run ended, from the run records: the same word as everywhere else. */
+  const withLastRun = async (v: ReturnType<typeof view>) => {
+    await s.records.fresh(s.deps.pollMs ?? 1000);
+    const statuses = await s.records.statuses(v.recentRuns.flatMap((r) => (r.runId ? [r.runId] : [])));
+    const recentRuns = v.recentRuns.map((r) => ({ ...r, status: r.runId ? statuses.get(r.runId) : undefined }));
+    const last = recentRuns.at(-1);
+    return { ...v, recentRuns, lastRun: last?.runId ? { runId: last.runId, status: last.status, at: last.takenAt } : undefined };
+  };
+
   const load = async (p: Principal, id: string) => {
     const row = await s.db.one('select * from schedules where id = $1', [id]);
     if (!row || !access.canSeeTenant(p, row.tenant)) throw new HttpError(404, `schedule ${id} does not exist`);
@@ -52,7 +61,7 @@ export function scheduleRoutes(api: Api, s: Services): void {
   api.route('GET /api/schedules', async ({ me: p }) => {
     const rows = await s.db.query('select * from schedules order by created_at');
     const out = [];
-    for (const row of rows.filter((r) => access.canSeeTenant(p, r.tenant))) out.push(view(row.id, row, await s.runs.describeSchedule(row.id)));
+    for (const row of rows.filter((r) => access.canSeeTenant(p, r.tenant))) out.push(await withLastRun(view(row.id, row, await s.runs.describeSchedule(row.id))));
     return out;
   });
 
@@ -84,13 +93,13 @@ export function scheduleRoutes(api: Api, s: Services): void {
       await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4)', [id, rb.id, tenant, p.user.email]);
       await s.audit.record(originOf(req, p), 'schedule.created', id, { runbook: rb.id, version: v.version, cron: body.cron, every: body.every, at: body.at, timezone: body.timezone }, tenant);
       res.status(201).location(`/api/schedules/${id}`);
-      return view(id, { runbook_id: rb.id, tenant, created_by: p.user.email }, await s.runs.describeSchedule(id));
+      return withLastRun(view(id, { runbook_id: rb.id, tenant, created_by: p.user.email }, await s.runs.describeSchedule(id)));
     },
   );
 
   api.route('GET /api/schedules/:id', async ({ me: p, params }) => {
     const row = await load(p, params.id!);
-    return view(row.id, row, await s.runs.describeSchedule(row.id));
+    return withLastRun(view(row.id, row, await s.runs.describeSchedule(row.id)));
   });
 
   for (const op of ['pause', 'resume', 'trigger'] as const) {
@@ -103,7 +112,7 @@ export function scheduleRoutes(api: Api, s: Services): void {
         else if (op === 'resume') await h.unpause(body.note ?? `resumed by ${p.user.email}`);
         else await h.trigger(OVERLAP.allow);
         await s.audit.record(originOf(req, p), `schedule.${op}`, row.id, body.note ? { note: body.note } : undefined, row.tenant);
-        return view(row.id, row, await s.runs.describeSchedule(row.id));
+        return withLastRun(view(row.id, row, await s.runs.describeSchedule(row.id)));
       },
     );
   }

@@ -15,7 +15,7 @@ import {
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { RawWorkflowExecutionInfo } from '@temporalio/client/lib/types.js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../runbook/definition.ts';
+import { isOutcome, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
 import {
   approvalSignal,
   resumeSignal,
@@ -68,15 +68,21 @@ export interface RunListItem {
   progress?: { done: number; total: number };
   startedAt?: string;
   endedAt?: string;
+  /** The loop run an item run belongs to. */
+  parentId?: string;
 }
 
 
-/** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
+/**
+ * Our status from the search attribute (the interpreter's own word), corrected by Temporal's when
+ * the run closed without the interpreter saying how: a terminated run was stopped by hand
+ * (cancelled), a workflow timeout timed it out.
+ */
 export function runStatusOf(sa: string | undefined, temporalStatus: string): RunViewStatus {
   if (temporalStatus === 'RUNNING') return sa === 'waiting-approval' || sa === 'paused' ? sa : 'running';
-  if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
-  if (temporalStatus === 'CANCELLED') return 'cancelled';
-  if (temporalStatus === 'TERMINATED') return 'terminated';
+  if (temporalStatus === 'COMPLETED') return isOutcome(sa) && sa !== 'failed' && sa !== 'cancelled' ? sa : 'succeeded';
+  if (temporalStatus === 'FAILED') return sa === 'timed-out' ? 'timed-out' : 'failed';
+  if (temporalStatus === 'CANCELLED' || temporalStatus === 'TERMINATED') return 'cancelled';
   if (temporalStatus === 'TIMED_OUT') return 'timed-out';
   return 'failed';
 }
@@ -188,6 +194,7 @@ export class Runs {
           progress: progressOf(sa.get(SA.progress)),
           startedAt: info.startTime.toISOString(),
           endedAt: info.closeTime?.toISOString(),
+          ...(info.parentExecution?.workflowId ? { parentId: info.parentExecution.workflowId } : {}),
         };
       }),
     );

@@ -496,10 +496,12 @@ export function apiSuite(kind: DbKind): void {
       assert.ok(all.body.some((e: { action: string; actor: string; ip?: string }) => e.action === 'runbook.published' && e.actor === 'designer@contoso.test' && e.ip));
       const text = await admin.call('GET', '/api/audit?q=offboard&format=csv');
       assert.match(text.headers.get('content-type') ?? '', /text\/csv/);
-      assert.match(text.body as string, /^id,at,actor,action,target,tenant,ip,userAgent,detail\r\n/);
+      assert.match(text.body as string, /^id,at,actor,action,target,tenant,ip,userAgent,detail,prevHash,hash\r\n/);
       assert.match(text.body as string, /runbook\.archived/);
-      await assert.rejects(server.db.query('delete from audit_log'), /append-only/);
-      await assert.rejects(server.db.query(`update audit_log set actor = 'someone else'`), /append-only/);
+      // PGlite: the trigger refuses; PostgreSQL: the application's role has no such privilege.
+      await assert.rejects(server.db.query('delete from audit_log'), /append-only|permission denied/);
+      await assert.rejects(server.db.query(`update audit_log set actor = 'someone else'`), /append-only|permission denied/);
+      await assert.rejects(server.db.query('truncate audit_log'), /append-only|permission denied/);
     });
   });
 }

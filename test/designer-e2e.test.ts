@@ -6,20 +6,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildDesignerIfStale } from '../scripts/designer-build.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
+import { designerOrigin } from './designer-origin.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
-const dist = fileURLToPath(new URL('../designer/dist', import.meta.url));
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'dana.designer@tenantflow.test';
 const APPROVER = 'aaron.approver@tenantflow.test';
@@ -30,26 +29,6 @@ let front: Server;
 let base: string;
 let browser: Browser;
 let page: Page;
-
-/**
- * The designer's origin: designer/dist as the server serves it (static files, SPA fallback), and
- * /api piped to the API harness's server, so cookies, CSRF and event streams behave as in production.
- */
-function designerOrigin(apiBase: string): Server {
-  const target = new URL(apiBase);
-  const statics = express();
-  statics.use(express.static(dist));
-  statics.get(/.*/, (_req, res) => res.sendFile('index.html', { root: dist }));
-  return createServer((req, res) => {
-    if (!req.url?.startsWith('/api/')) return void statics(req, res);
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-}
 
 before(async () => {
   await buildDesignerIfStale();

@@ -37,13 +37,22 @@ const createUser = (id: string, userPrincipalName: string, extra: Record<string,
 const noop = (id: string) => ({ id, kind: 'delay' as const, duration: '0s' });
 const def = (nodes: unknown[], edges: unknown[], inputs: unknown[] = []): RunbookDefinitionInput =>
   ({ name: 'interpreter test', inputs, nodes, edges }) as RunbookDefinitionInput;
-const done = (s: RunState) => ['succeeded', 'failed', 'cancelled'].includes(s.status);
+const done = (s: RunState) => !['running', 'waiting-approval', 'paused'].includes(s.status);
 
 /** A search attribute as visibility shows it, once it has `length` values (visibility may lag a moment). */
 async function visible(h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }, name: string, length: number): Promise<unknown> {
   for (let i = 0; ; i++) {
     const v = (await h.describe()).searchAttributes[name] as unknown[] | undefined;
     if ((v?.length ?? 0) >= length || i > 50) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** TenantflowStatus as visibility shows it once the run has ended there. */
+async function finalStatus(h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }): Promise<unknown> {
+  for (let i = 0; ; i++) {
+    const v = (await h.describe()).searchAttributes.TenantflowStatus as string[] | undefined;
+    if ((v && !['running', 'waiting-approval', 'paused'].includes(v[0]!)) || i > 50) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -151,6 +160,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
 
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', comment: 'fine by me' });
     const final = await h.result();
+    assert.equal(final.status, 'succeeded');
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
     assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'boss@contoso.com', comment: 'fine by me', approvers: ['boss@contoso.com'] });
   });
@@ -162,6 +172,9 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const final = await h.result();
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'skipped', no: 'succeeded' });
     assert.equal(final.nodes.ask!.approval!.decisions[0]!.comment, 'not this week');
+    assert.equal(final.status, 'rejected', 'an approval said no and the run ended on that path');
+    assert.equal(final.message, 'rejected at ask by deputy@contoso.com: “not this week”');
+    assert.deepEqual(await finalStatus(h), ['rejected']);
   });
 
   it('needs every listed approver with quorum "all"', async () => {
@@ -187,8 +200,10 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const rejected = await (await env.start(approvalGraph({ timeout: '1s' }))).result();
     assert.deepEqual(statuses(rejected), { ask: 'succeeded', yes: 'skipped', no: 'succeeded' });
     assert.equal(rejected.nodes.ask!.approval!.decisions[0]!.comment, 'timed out');
+    assert.equal(rejected.status, 'timed-out', 'nobody decided in time');
     const routed = await (await env.start(approvalGraph({ timeout: '1s', onTimeout: 'route' }))).result();
     assert.deepEqual(statuses(routed), { ask: 'succeeded', yes: 'skipped', no: 'skipped', late: 'succeeded' });
+    assert.equal(routed.status, 'timed-out');
   });
 
   it('fails the run on a non-retryable error without retrying', async () => {
@@ -221,9 +236,12 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const cont = await (
       await env.start(def([failing('add', 'continue'), noop('next')], [{ source: 'add', target: 'next' }]))
     ).result();
-    assert.equal(cont.status, 'succeeded');
+    // A failed step the run went past is not a success: the run says so, and names it.
+    assert.equal(cont.status, 'succeeded-with-warnings');
     assert.deepEqual(statuses(cont), { add: 'failed', next: 'succeeded' });
     assert.match(cont.nodes.add!.error!.message, /user ghost\.add@.* does not exist/);
+    assert.equal(cont.message, 'completed with 1 warning');
+    assert.match(cont.warnings![0]!, /^step add failed and the run went on: .*ghost\.add@.* does not exist/);
 
     const routed = await (
       await env.start(
@@ -237,6 +255,24 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
       )
     ).result();
     assert.deepEqual(statuses(routed), { add: 'failed', happy: 'skipped', handler: 'succeeded' });
+    assert.equal(routed.status, 'succeeded-with-warnings');
+    assert.match(routed.warnings![0]!, /^step add failed and the run went on \(error branch\)/);
+  });
+
+  it("shows an action's own warning and ends succeeded with warnings", async () => {
+    const who = upn('nolicence');
+    const h = await env.start(
+      def(
+        [createUser('create', who), { id: 'unassign', kind: 'action', action: 'licence.unassign', params: { user: who, licences: ['SPE_E5'] } }],
+        [{ source: 'create', target: 'unassign' }],
+      ),
+    );
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { create: 'succeeded', unassign: 'succeeded' });
+    assert.deepEqual(final.nodes.unassign!.warnings, [`no licence to remove: ${who} did not have SPE_E5`]);
+    assert.equal(final.status, 'succeeded-with-warnings');
+    assert.deepEqual(final.warnings, [`step unassign: no licence to remove: ${who} did not have SPE_E5`]);
+    assert.deepEqual(await finalStatus(h), ['succeeded-with-warnings']);
   });
 
   it('pauses a failed step for an operator, who can skip it', async () => {
@@ -249,7 +285,10 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const paused = await env.waitFor(h, (s) => s.nodes.add?.status === 'paused');
     assert.equal(paused.status, 'paused');
     await h.signal(resumeSignal, { nodeId: 'add', action: 'skip', by: 'operator@contoso.com' });
-    assert.deepEqual(statuses(await h.result()), { add: 'skipped', next: 'succeeded' });
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { add: 'skipped', next: 'succeeded' });
+    assert.equal(final.status, 'succeeded-with-warnings');
+    assert.match(final.warnings![0]!, /^step add failed and an operator skipped it/);
   });
 
   it('cancels a run waiting on a timer: nothing after it runs', async () => {
@@ -308,6 +347,20 @@ describe('interpreter under faults', () => {
     assert.equal(await userCount(who), 1);
   });
 
+
+  it('a step out of time on its last attempt times the run out', async () => {
+    env.sandbox.admin.setFaults({ latencyMs: 1500 });
+    try {
+      const h = await env.start(def([createUser('create', upn('slow'), { timeout: '300ms', retry: { maximumAttempts: 1 } })], []));
+      await assert.rejects(h.result(), WorkflowFailedError);
+      const s = await env.state(h);
+      assert.equal(s.nodes.create!.error!.type, 'Timeout');
+      assert.equal(s.status, 'timed-out');
+      assert.deepEqual(await finalStatus(h), ['timed-out']);
+    } finally {
+      env.sandbox.admin.setFaults({});
+    }
+  });
 
   it('cancelling a run stops the step in flight and runs nothing after it', async () => {
     const who = upn('inflight');

@@ -39,6 +39,8 @@ export interface ActionContext {
   heartbeat(details?: unknown): void;
   /** The server's secret box, to return a secret the action creates sealed (runbook/secrets.ts); absent on a worker without the key. */
   secrets?: Sealer;
+  /** Something the operator must know although the step succeeded (e.g. "E5 was not assigned"). */
+  warn(message: string): void;
 }
 
 export type ActionHandler<C extends ActionContract> = (
@@ -134,6 +136,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       }
       actx.heartbeat();
       const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
+      const warnings: string[] = [];
       try {
         const unavailable = (what: string) => () => {
           throw new Error(`${contract.id}: ${what} is not available ${onPremises ? 'on the on-premises worker' : 'to cloud actions'}`);
@@ -146,6 +149,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           signal: actx.cancellationSignal,
           heartbeat: (d: unknown) => actx.heartbeat(d),
           secrets: deps.secrets,
+          warn: (message: string) => void warnings.push(message),
         } as ActionContext;
         // Cloud actions get the tenant's Graph and Exchange clients; on-premises ones the AD connection.
         if (onPremises) {
@@ -161,7 +165,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });
         }
         const output = await handler(parsed.data, context);
-        return { output: contract.output.parse(output), attempt };
+        return { output: contract.output.parse(output), attempt, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {

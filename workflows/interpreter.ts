@@ -14,6 +14,7 @@ import { runDelay } from './nodes/delay.ts';
 import { runEnd } from './nodes/end.ts';
 import { errorMessage, RunEnded, type Execution } from './nodes/execution.ts';
 import { runForEach } from './nodes/forEach.ts';
+import { outcomeOf } from './outcome.ts';
 import { Scheduler } from './scheduler.ts';
 
 export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Record<string, CarriedStep> }): Promise<RunState> {
@@ -175,18 +176,16 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
 
   for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = 'skipped';
   state.endedAt = now();
-  if (unexpected) {
-    state.status = 'failed';
-    state.message = errorMessage(unexpected);
-  } else if (ended) {
-    state.status = ended.status;
-    state.message = ended.message;
-  } else {
-    const failed = Object.values(state.nodes).filter((n) => n.status === 'failed');
-    state.status = 'succeeded';
-    state.message = failed.length ? `completed; failed steps continued past: ${failed.map((n) => n.id).join(', ')}` : 'completed';
-  }
+  // The outcome only decides the words; whether the workflow fails or completes is as it always
+  // was (a failing step or an unexpected error), so histories of runs in flight still replay.
+  const outcome = outcomeOf(def, state.nodes, {
+    ended: ended && { status: ended.status, message: ended.message, nodeId: ended.nodeId },
+    unexpected: unexpected ? errorMessage(unexpected) : undefined,
+  });
+  state.status = outcome.status;
+  state.message = outcome.message;
+  if (outcome.warnings.length) state.warnings = outcome.warnings;
   publish();
-  if (state.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
+  if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }

@@ -22,9 +22,12 @@ export interface Execution {
 /** Raised inside node execution to end the whole run (onError=fail, abort, an end node). */
 export class RunEnded extends Error {
   readonly status: 'succeeded' | 'failed';
-  constructor(status: 'succeeded' | 'failed', message: string) {
+  /** The step whose failure ended the run, when one did. */
+  readonly nodeId?: string;
+  constructor(status: 'succeeded' | 'failed', message: string, nodeId?: string) {
     super(message);
     this.status = status;
+    this.nodeId = nodeId;
   }
 }
 

@@ -4,6 +4,7 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
+import { OUTCOMES } from '../../../runbook/definition.ts';
 import { api, client } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
@@ -17,7 +18,17 @@ import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from
 type NodeState = RunView['nodes'][string];
 
 /** How a run ends: it no longer changes. */
-const DONE: RunView['status'][] = ['succeeded', 'failed', 'cancelled', 'terminated', 'timed-out'];
+const DONE: readonly RunView['status'][] = OUTCOMES;
+/** The outcome banner's tone: green only for a plain success, never for a run with failures or warnings. */
+const OUTCOME_TONE: Record<string, string> = {
+  succeeded: 'banner-ok',
+  'succeeded-with-warnings': 'banner-warn',
+  'partially-failed': 'banner-error',
+  failed: 'banner-error',
+  'timed-out': 'banner-error',
+  rejected: 'banner-neutral',
+  cancelled: 'banner-neutral',
+};
 const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
 
 export function RunPage({ id }: { id: string }) {
@@ -99,6 +110,9 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
           {done}/{total} steps · started {ago(run.startedAt)} by {run.startedBy ?? '—'} · tenant {run.tenant ?? '—'}
         </span>
         <div className="grow" />
+        <a className="btn btn-small" href={`/api/runs/${encodeURIComponent(run.id)}/evidence`} target="_blank" rel="noreferrer" data-action="evidence">
+          Evidence pack
+        </a>
         {run.temporalUrl && (
           <a className="btn btn-small btn-ghost" href={run.temporalUrl} target="_blank" rel="noreferrer">
             Temporal history
@@ -115,9 +129,26 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
           </button>
         )}
       </header>
-      {(error || notice || run.message) && (
+      {(error || notice || run.message || run.reason || run.record?.inTemporal === false) && (
         <div className="editor-notices">
-          {run.message && <div className={`banner ${run.status === 'failed' ? 'banner-error' : 'banner-ok'}`}>{run.message}</div>}
+          {run.message && (
+            <div className={`banner run-outcome ${finished ? (OUTCOME_TONE[run.status] ?? 'banner-neutral') : 'banner-neutral'}`} data-outcome={run.status}>
+              <strong>{run.message}</strong>
+              {(run.warnings?.length ?? 0) > 0 && (
+                <ul className="warnings" aria-label="Warnings">
+                  {run.warnings!.map((w, i) => (
+                    <li key={i}>{w}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          {run.reason && <div className="banner banner-neutral small">Why: {run.reason}</div>}
+          {run.record?.inTemporal === false && (
+            <div className="banner banner-neutral small" data-source="record">
+              Shown from the run record: Temporal no longer keeps this run.
+            </div>
+          )}
           {notice && <div className="banner banner-ok" role="status">{notice}</div>}
           <ErrorBanner error={error} />
         </div>
@@ -188,6 +219,13 @@ function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: 
           </>
         )}
       </dl>
+      {(node.warnings?.length ?? 0) > 0 && (
+        <ul className="step-warnings" aria-label="Step warnings">
+          {node.warnings!.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
       {node.error && (
         <div className="banner banner-error">
           <div>
