@@ -21,6 +21,8 @@ import {
   type ResumeSignal,
 } from '../workflows/messages.ts';
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import type { RunViewStatus } from './api-contract.ts';
+import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
 
 export interface RunStarter {
   definition: RunbookDefinition;
@@ -40,16 +42,16 @@ export interface RunListFilter {
   requester?: string;
   startedAfter?: string;
   startedBefore?: string;
-  /** Runs with one of these values in TenantflowPendingApprovers. */
-  pendingApprovers?: string[];
-  /** Raw extra clause, OR-ed groups already bracketed (the approvals inbox). */
-  extra?: string;
+  /** Closed at or after (the notifier's watch). */
+  closedAfter?: string;
+  /** A further condition (the approvals inbox: who may decide). */
+  extra?: Clause;
 }
 
 export interface RunListItem {
   id: string;
   runId: string;
-  status: string;
+  status: RunViewStatus;
   temporalStatus: string;
   runbook?: string;
   runbookName?: string;
@@ -62,9 +64,6 @@ export interface RunListItem {
   startedAt?: string;
   endedAt?: string;
 }
-
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-export const visibilityIn = (field: string, values: string[]) => `${field} IN (${values.map(quote).join(', ')})`;
 
 function decodePayload(p: { data?: Uint8Array | null } | null | undefined): unknown {
   if (!p?.data) return undefined;
@@ -91,8 +90,8 @@ const TEMPORAL_STATUS: Record<number, string> = {
 };
 
 /** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
-export function runStatusOf(sa: string | undefined, temporalStatus: string): string {
-  if (temporalStatus === 'RUNNING') return sa && sa !== 'succeeded' && sa !== 'failed' && sa !== 'cancelled' ? sa : 'running';
+export function runStatusOf(sa: string | undefined, temporalStatus: string): RunViewStatus {
+  if (temporalStatus === 'RUNNING') return sa === 'waiting-approval' || sa === 'paused' ? sa : 'running';
   if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
   if (temporalStatus === 'CANCELLED') return 'cancelled';
   if (temporalStatus === 'TERMINATED') return 'terminated';
@@ -166,19 +165,23 @@ export class Runs {
   }
 
   async list(filter: RunListFilter, page: { size: number; token?: string }): Promise<{ runs: RunListItem[]; nextPageToken?: string }> {
-    const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`, `TaskQueue = ${quote(this.taskQueue)}`];
-    if (filter.runbook) clauses.push(`TenantflowRunbook = ${quote(filter.runbook)}`);
-    if (filter.status?.length) clauses.push(visibilityIn('TenantflowStatus', filter.status));
-    if (filter.tenants) clauses.push(filter.tenants.length ? visibilityIn('TenantflowTenant', filter.tenants) : `TenantflowTenant = '__none__'`);
-    if (filter.requester) clauses.push(`TenantflowRequester = ${quote(filter.requester.toLowerCase())}`);
-    if (filter.startedAfter) clauses.push(`StartTime >= ${quote(new Date(filter.startedAfter).toISOString())}`);
-    if (filter.startedBefore) clauses.push(`StartTime < ${quote(new Date(filter.startedBefore).toISOString())}`);
-    if (filter.pendingApprovers) clauses.push(filter.pendingApprovers.length ? visibilityIn('TenantflowPendingApprovers', filter.pendingApprovers) : `TenantflowStatus = '__none__'`);
-    if (filter.extra) clauses.push(filter.extra);
+    const iso = (t: string) => new Date(t).toISOString();
+    const query = and(
+      eq('WorkflowType', WORKFLOW_TYPE),
+      eq('TaskQueue', this.taskQueue),
+      !!filter.runbook && eq(SA.runbook.name, filter.runbook),
+      !!filter.status?.length && oneOf(SA.status.name, filter.status),
+      filter.tenants && oneOf(SA.tenant.name, filter.tenants),
+      !!filter.requester && eq(SA.requester.name, filter.requester.toLowerCase()),
+      !!filter.startedAfter && compare('StartTime', '>=', iso(filter.startedAfter)),
+      !!filter.startedBefore && compare('StartTime', '<', iso(filter.startedBefore)),
+      !!filter.closedAfter && compare('CloseTime', '>=', iso(filter.closedAfter)),
+      filter.extra,
+    );
     const res = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.client.options.namespace,
       // Visibility returns newest first; the dev server's SQLite store refuses an ORDER BY clause.
-      query: clauses.join(' AND '),
+      query,
       pageSize: page.size,
       nextPageToken: page.token ? Buffer.from(page.token, 'base64url') : undefined,
     });

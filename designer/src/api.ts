@@ -1,12 +1,10 @@
 // The control-plane API as the designer sees it: every route the pages call lives here, so a
-// route change on the server is a one-file fix. Routes that the server does not offer yet answer
-// with ApiError status 404 or 405; callers show "not available on this server yet" (see
-// `isMissing`) and some fall back to what the browser can do itself (see drafts.ts).
+// route change on the server is a one-file fix.
 import type { NodeState, RunbookDefinition, RunStatus } from '../../runbook/definition.ts';
 import type { Problem } from '../../runbook/validate.ts';
 import type { Grant } from './access.ts';
 import type { TenantInfo, TenantInput, TestConnectionResult } from '../../server/tenants.ts';
-import type { DefinitionDiff } from '../../server/runbooks.ts';
+import type { DefinitionDiff } from '../../runbook/diff.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -21,7 +19,10 @@ export class ApiError extends Error {
   }
 }
 
-/** The endpoint is not there (yet): the server answered 404 "no API endpoint" or 405. */
+/**
+ * The endpoint is not there: the server answered 404 "no API endpoint" or 405. Every route exists
+ * now; only the inspector's pickers (editor/Inspector.tsx) still ask, and can drop it.
+ */
 export function isMissing(err: unknown): boolean {
   return (
     err instanceof ApiError &&
@@ -270,7 +271,7 @@ export interface ApiToken {
 
 export interface Me {
   user: { id?: string; email: string; name?: string; groups?: string[] };
-  grants?: Grant[];
+  grants: Grant[];
   csrfToken?: string;
   mustChangePassword?: boolean;
 }

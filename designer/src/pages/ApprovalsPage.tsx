@@ -9,18 +9,18 @@ import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/ki
 
 export function ApprovalsPage() {
   const { user } = useSession();
-  const inbox = useAsync(() => listApprovals(user), [user], 3000);
+  const inbox = useAsync(() => listApprovals(), [user], 3000);
   return (
     <div className="page narrow">
-      <PageHeader title="Approvals" subtitle={inbox.data && !inbox.data.fromServer ? 'Steps waiting in runs this browser knows (the server has no inbox yet).' : 'Steps waiting for your decision.'} />
+      <PageHeader title="Approvals" subtitle="Steps waiting for your decision." />
       <ErrorBanner error={inbox.error} onRetry={inbox.reload} />
       {!inbox.data ? (
         <Spinner />
-      ) : inbox.data.tasks.length === 0 ? (
+      ) : inbox.data.length === 0 ? (
         <Empty title="Nothing waits for you">When a run needs your approval it shows up here.</Empty>
       ) : (
         <ul className="inbox">
-          {inbox.data.tasks.map((t) => (
+          {inbox.data.map((t) => (
             <Task key={`${t.runId}/${t.nodeId}`} task={t} me={user} onDone={inbox.reload} />
           ))}
         </ul>

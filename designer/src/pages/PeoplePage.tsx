@@ -4,7 +4,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { abilities, ROLES, type Grant } from '../access.ts';
 import { api, type Account } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { ago, Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
+import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 export function PeoplePage() {
   const { grants } = useSession();
@@ -26,65 +26,59 @@ export function PeoplePage() {
           </button>
         )}
       />
-      {people.missing ? (
-        <NotYet what="People" route="GET /api/users" />
+      {adding && <AccountForm tenants={tenantChoices} onDone={(msg) => { setAdding(false); if (msg) { setNotice(msg); people.reload(); } }} />}
+      {notice && <div className="banner banner-ok" role="status">{notice}</div>}
+      <ErrorBanner error={error ?? people.error} onRetry={people.reload} />
+      {!people.data ? (
+        <Spinner />
+      ) : people.data.length === 0 ? (
+        <Empty title="Nobody here yet" />
       ) : (
-        <>
-          {adding && <AccountForm tenants={tenantChoices} onDone={(msg) => { setAdding(false); if (msg) { setNotice(msg); people.reload(); } }} />}
-          {notice && <div className="banner banner-ok" role="status">{notice}</div>}
-          <ErrorBanner error={error ?? people.error} onRetry={people.reload} />
-          {!people.data ? (
-            <Spinner />
-          ) : people.data.length === 0 ? (
-            <Empty title="Nobody here yet" />
-          ) : (
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Person</th>
-                  <th>Roles</th>
-                  <th>Groups</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {people.data.map((a) => (
-                  <tr key={a.id} data-person={a.email} className={a.disabled ? 'row-disabled' : undefined}>
-                    <td>
-                      <strong>{a.name || a.email}</strong>
-                      <div className="muted small">{a.email}</div>
-                      {a.disabled && <span className="badge status-failed">disabled</span>}
-                    </td>
-                    <td>
-                      <ul className="grants">
-                        {a.grants.map((g) => (
-                          <li key={g.id} className="chip" data-grant={`${g.tenant}:${g.role}`}>
-                            {g.role} <span className="muted">on {g.tenant === '*' ? 'every tenant' : g.tenant}</span>
-                            {g.scope && <span className="muted small"> ({[...(g.scope.department ?? []), ...(g.scope.country ?? [])].join(', ')})</span>}
-                            {can.adminOf(g.tenant) && g.id !== undefined && (
-                              <button className="chip-x" aria-label={`Revoke ${g.role} on ${g.tenant} from ${a.email}`} onClick={() => act(() => api.revoke(a.id, g.id!), `Revoked ${g.role} on ${g.tenant}`)}>
-                                ×
-                              </button>
-                            )}
-                          </li>
-                        ))}
-                      </ul>
-                      {tenantChoices.length > 0 && <GrantAdder tenants={tenantChoices} onAdd={(g) => act(() => api.grant(a.id, g), `Granted ${g.role} on ${g.tenant} to ${a.email}`)} />}
-                    </td>
-                    <td className="small">{a.groups.join(', ') || '—'}</td>
-                    <td className="row-actions">
-                      {can.manageAccounts && (
-                        <button className="btn btn-small" onClick={() => act(() => api.updateAccount(a.id, { disabled: !a.disabled }), a.disabled ? `Enabled ${a.email}` : `Disabled ${a.email}`)}>
-                          {a.disabled ? 'Enable' : 'Disable'}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </>
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Person</th>
+              <th>Roles</th>
+              <th>Groups</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {people.data.map((a) => (
+              <tr key={a.id} data-person={a.email} className={a.disabled ? 'row-disabled' : undefined}>
+                <td>
+                  <strong>{a.name || a.email}</strong>
+                  <div className="muted small">{a.email}</div>
+                  {a.disabled && <span className="badge status-failed">disabled</span>}
+                </td>
+                <td>
+                  <ul className="grants">
+                    {a.grants.map((g) => (
+                      <li key={g.id} className="chip" data-grant={`${g.tenant}:${g.role}`}>
+                        {g.role} <span className="muted">on {g.tenant === '*' ? 'every tenant' : g.tenant}</span>
+                        {g.scope && <span className="muted small"> ({[...(g.scope.department ?? []), ...(g.scope.country ?? [])].join(', ')})</span>}
+                        {can.adminOf(g.tenant) && g.id !== undefined && (
+                          <button className="chip-x" aria-label={`Revoke ${g.role} on ${g.tenant} from ${a.email}`} onClick={() => act(() => api.revoke(a.id, g.id!), `Revoked ${g.role} on ${g.tenant}`)}>
+                            ×
+                          </button>
+                        )}
+                      </li>
+                    ))}
+                  </ul>
+                  {tenantChoices.length > 0 && <GrantAdder tenants={tenantChoices} onAdd={(g) => act(() => api.grant(a.id, g), `Granted ${g.role} on ${g.tenant} to ${a.email}`)} />}
+                </td>
+                <td className="small">{a.groups.join(', ') || '—'}</td>
+                <td className="row-actions">
+                  {can.manageAccounts && (
+                    <button className="btn btn-small" onClick={() => act(() => api.updateAccount(a.id, { disabled: !a.disabled }), a.disabled ? `Enabled ${a.email}` : `Disabled ${a.email}`)}>
+                      {a.disabled ? 'Enable' : 'Disable'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
       <TokensPanel />
     </div>
@@ -198,7 +192,6 @@ export function TokensPanel() {
       setError(err);
     }
   };
-  if (tokens.missing) return null;
   return (
     <section className="card tokens" aria-label="My API tokens">
       <h2>My API tokens</h2>

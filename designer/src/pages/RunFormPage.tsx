@@ -3,9 +3,8 @@
 import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
 import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
 import { validateInputs } from '../../../runbook/inputs.ts';
-import { api, ApiError, isMissing, type BulkReport } from '../api.ts';
-import { checkCsv, prefill } from '../bulk.ts';
-import { useSession } from '../context.tsx';
+import { api, ApiError, type BulkReport } from '../api.ts';
+import { prefill } from '../bulk.ts';
 import { latestPublished, loadRunbook, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
@@ -16,7 +15,7 @@ export function RunFormPage({ id }: { id: string }) {
   if (rb.error) return <div className="page"><ErrorBanner error={rb.error} onRetry={rb.reload} /></div>;
   if (!rb.data) return <Spinner />;
   const published = latestPublished(rb.data);
-  const def = published?.definition ?? (rb.data.source === 'example' ? rb.data.definition : undefined);
+  const def = published?.definition;
   return (
     <div className="page narrow">
       <PageHeader
@@ -44,14 +43,7 @@ export function RunFormPage({ id }: { id: string }) {
 }
 
 function useTenants() {
-  return useAsync(async () => {
-    try {
-      return (await api.tenants()).map((t) => String(t.name ?? t.id));
-    } catch (err) {
-      if (isMissing(err)) return [];
-      throw err;
-    }
-  }, []);
+  return useAsync(async () => (await api.tenantList()).map((t) => t.name), []);
 }
 
 function TargetChoice({ test, setTest, tenant, setTenant }: { test: boolean; setTest: (b: boolean) => void; tenant: string; setTenant: (t: string) => void }) {
@@ -144,7 +136,6 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
 
 function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   const { query } = useLocation();
-  const { user } = useSession();
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
   const [tenant, setTenant] = useState(query.get('tenant') ?? '');
@@ -164,7 +155,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
     setProblems({});
     setBusy(true);
     try {
-      const id = await startRun({ ...rb, versions: rb.versions.length ? rb.versions : [{ version: 0, definition: def }] }, given, { test, tenant: tenant || undefined, by: user });
+      const id = await startRun(rb.id, given, { test, tenant: tenant || undefined });
       navigate(`/runs/${encodeURIComponent(id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.problems.length) setProblems(Object.fromEntries(err.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
@@ -193,7 +184,6 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
 }
 
 function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
-  const { user } = useSession();
   const [csv, setCsv] = useState<{ name: string; text: string }>();
   const [report, setReport] = useState<BulkReport>();
   const [skipBad, setSkipBad] = useState(false);
@@ -202,7 +192,6 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
   const [error, setError] = useState<unknown>();
   const [started, setStarted] = useState<string[]>();
   const [busy, setBusy] = useState(false);
-  const onServer = rb.source === 'server';
 
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];
@@ -212,10 +201,9 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setStarted(undefined);
     setError(undefined);
     try {
-      setReport(onServer ? await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }) : checkCsv(def, text));
+      setReport(await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }));
     } catch (err) {
-      if (isMissing(err)) setReport(checkCsv(def, text));
-      else setError(err);
+      setError(err);
     }
   };
 
@@ -229,23 +217,12 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setBusy(true);
     setError(undefined);
     try {
-      if (onServer) {
-        try {
-          const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
-          if (!r.started?.length) {
-            setReport(r);
-            throw new Error('The server started nothing: see the report');
-          }
-          setStarted(r.started ?? r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
-          return;
-        } catch (err) {
-          if (!isMissing(err)) throw err;
-        }
+      const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
+      if (!r.started?.length) {
+        setReport(r);
+        throw new Error('The server started nothing: see the report');
       }
-      const ids: string[] = [];
-      const versions = rb.versions.length ? rb.versions : [{ version: 0, definition: def }];
-      for (const row of good) ids.push(await startRun({ ...rb, versions }, row.values ?? {}, { test, tenant: tenant || undefined, by: user }));
-      setStarted(ids);
+      setStarted(r.started);
     } catch (err) {
       setError(err);
     } finally {

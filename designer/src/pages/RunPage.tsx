@@ -5,13 +5,13 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import type { NodeState, RunStatus } from '../../../runbook/definition.ts';
-import { api, isMissing, type RunDetail } from '../api.ts';
+import { api, type RunDetail } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, RunStateContext } from '../editor/context.ts';
 import { editorStoreFor } from '../editor/store.ts';
 import { applyRunEvent, useEventStream, type LiveMode } from '../live.ts';
-import { loadRun, local, startRun } from '../repo.ts';
+import { loadRun } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
 
@@ -64,23 +64,17 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
       setNotice(ok);
       setTimeout(reload, 300);
     } catch (err) {
-      setError(isMissing(err) ? new Error('The server does not offer this yet') : err);
+      setError(err);
     }
   };
 
   const rerun = async () => {
-    const mine = local.run(run.id);
     try {
-      const rerunId = await api.rerun(run.id).then((r) => r.id);
+      const { id: rerunId } = await api.rerun(run.id);
       navigate(`/runs/${encodeURIComponent(rerunId)}`);
-      return;
     } catch (err) {
-      if (!isMissing(err)) return setError(err);
+      setError(err);
     }
-    if (!mine) return setError(new Error('This browser does not know the inputs of this run, and the server cannot re-run it yet'));
-    const rb = { id: mine.runbookId, source: 'local' as const, definition: mine.definition, versions: [{ version: mine.version, definition: mine.definition }] };
-    const newId = await startRun(rb, mine.inputs, { test: mine.test, by: user });
-    navigate(`/runs/${encodeURIComponent(newId)}`);
   };
 
   return (
@@ -150,7 +144,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
             )}
             <details className="advanced">
               <summary>Run inputs</summary>
-              <Json value={run.inputs ?? local.run(run.id)?.inputs} />
+              <Json value={run.inputs} />
             </details>
             {!store && (
               <ul className="step-list">

@@ -14,7 +14,7 @@ export function RunsPage() {
   const [list, setList] = useState<RunSummary[]>();
   const mode = useEventStream('/api/runs/events', ['run'], (_e, data) => setList((l) => upsertRun(l ?? [], data as RunSummary)));
   const runs = useAsync(() => listRuns({ status: status || undefined }), [status], mode === 'live' ? undefined : 3000);
-  useEffect(() => setList(runs.data?.runs), [runs.data]);
+  useEffect(() => setList(runs.data), [runs.data]);
   const rows = useMemo(() => {
     const s = search.trim().toLowerCase();
     return (list ?? [])
@@ -31,7 +31,7 @@ export function RunsPage() {
     <div className="page" data-page="runs" data-live={mode}>
       <PageHeader
         title="Runs"
-        subtitle={runs.data && !runs.data.fromServer ? 'Runs started from this browser (the server has no run list yet).' : mode === 'live' ? 'Every run, updated live.' : 'Every run, checked every 3 seconds.'}
+        subtitle={mode === 'live' ? 'Every run, updated live.' : 'Every run, checked every 3 seconds.'}
       />
       <div className="toolbar">
         <div className="chips" role="group" aria-label="Filter by status">
