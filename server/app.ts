@@ -2,7 +2,7 @@
 // Every route is registered through Api.route with the zod schemas that parse its body and
 // query; the same registry generates docs/openapi.json.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Api, HttpError } from './http.ts';
+import { Api, HttpError, undecodableParam } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
 import { approvalRoutes } from './routes-approvals.ts';
@@ -65,7 +65,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
 
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no API endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       res.status(err.status).json(err.body);
       return;
@@ -82,6 +82,11 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
     }
     if (e.type === 'entity.too.large') {
       res.status(413).json({ error: 'the request body is too large' });
+      return;
+    }
+    if (e.status === 400 && /^Failed to decode param/.test(e.message ?? '')) {
+      const name = undecodableParam(req.method, req.originalUrl.split('?')[0]!) ?? 'path';
+      res.status(400).json({ error: `invalid path parameter ${name}: it is not valid percent-encoded UTF-8`, problems: [{ field: name, message: 'does not decode (percent-encode it as UTF-8)' }] });
       return;
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {

@@ -85,14 +85,25 @@ export function scheduleRoutes(api: Api, s: Services): void {
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
       const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
       const sealed = sealRunSecrets(s.deps.secretBox, v.definition, inputs.values, (a) => catalog.get(a)?.secretFields);
-      await s.runs.createSchedule({
-        scheduleId: id,
-        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
-        spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
-        overlap: OVERLAP[body.overlap]!,
-        paused: body.paused,
-        note: body.note,
-      });
+      try {
+        await s.runs.createSchedule({
+          scheduleId: id,
+          starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
+          spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
+          overlap: OVERLAP[body.overlap]!,
+          paused: body.paused,
+          note: body.note,
+        });
+      } catch (err) {
+        // Temporal's refusal of the spec (an interval of 0s, a cron it cannot read) is the caller's to fix.
+        const e = err as { name?: string; code?: number; message?: string; cause?: { code?: number; details?: string; message?: string } };
+        if (e.name === 'TypeError' || e.code === 3 || e.cause?.code === 3) {
+          const field = body.at ? 'at' : body.cron?.length ? 'cron' : 'every';
+          const why = e.cause?.details ?? e.message ?? 'refused by Temporal';
+          throw new HttpError(400, `invalid schedule ${field}: ${why}`, { problems: [{ field, message: why }] });
+        }
+        throw err;
+      }
       await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4)', [id, rb.id, tenant, p.user.email]);
       await s.audit.record(originOf(req, p), 'schedule.created', id, { runbook: rb.id, version: v.version, cron: body.cron, every: body.every, at: body.at, timezone: body.timezone }, tenant);
       res.status(201).location(`/api/schedules/${id}`);

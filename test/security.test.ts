@@ -81,3 +81,37 @@ describe('finding 2: every route that causes a run checks rights and scope, and 
     assert.match(refused.body.error, /not offered to operators/);
   });
 });
+
+describe('finding 8: hostile ids, queries and bodies are 4xx naming the field', () => {
+  const named = (r: { status: number; body: any }, field: string) => {
+    assert.ok(r.status >= 400 && r.status < 500, `${r.status} ${JSON.stringify(r.body)}`);
+    assert.ok(JSON.stringify(r.body).includes(field), `names ${field}: ${JSON.stringify(r.body)}`);
+  };
+  it('a NUL byte in an id or a query', async () => {
+    named(await api.admin.call('GET', '/api/runbooks/%00'), 'id');
+    named(await api.admin.call('GET', '/api/runs/%00'), 'id');
+    named(await api.admin.call('GET', '/api/audit?q=%00'), 'q');
+    named(await api.admin.call('GET', '/api/runs?runbook=%00'), 'runbook');
+    named(await api.admin.call('GET', '/api/runs?requester=a%00b'), 'requester');
+  });
+  it('an id that does not decode names its parameter', async () => {
+    named(await api.admin.call('GET', '/api/runbooks/%E0%A4%A'), 'id');
+  });
+  it('a bad pageToken', async () => {
+    named(await api.admin.call('GET', '/api/runs?pageToken=not-a-token'), 'pageToken');
+  });
+  it('schedules every 0s and an invalid cron', async () => {
+    named(await api.admin.call('POST', '/api/schedules', { runbookId: 'sec-tick', every: ['0s'] }), 'every');
+    named(await api.admin.call('POST', '/api/schedules', { runbookId: 'sec-tick', cron: ['61 25 * * *'] }), 'cron');
+    assert.equal((await api.admin.call('GET', '/api/schedules')).body.filter((x: { runbookId: string }) => x.runbookId === 'sec-tick').length, 0, 'nothing half-written');
+  });
+  it('JSON nested 100,000 levels deep', async () => {
+    const deep = '{"definition":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}';
+    const r = await api.admin.call('POST', '/api/runbooks', deep);
+    assert.ok(r.status >= 400 && r.status < 500, `${r.status}`);
+  });
+  it('a 3 MB input is refused before starting', async () => {
+    const r = await api.admin.call('POST', '/api/runs', { runbookId: 'sec-tick', inputs: { department: 'x'.repeat(3_000_000) } });
+    named(r, 'inputs');
+  });
+});
