@@ -137,7 +137,7 @@ export function runRoutes(api: Api, s: Services): void {
         row.status = row.problems.length ? 'error' : 'ok';
       }
       const bad = check.rows.filter((x) => x.status === 'error').length;
-      const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.rows.length > 0);
+      const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.columns.duplicate.length === 0 && check.rows.length > 0);
       const summary = { rows: check.rows.length, ok: check.rows.length - bad, bad };
       const report = { runbook: r.runbookId, version: r.version, tenant, columns: check.columns, problems: check.problems, summary };
       if (body.dryRun || !fileOk || (bad > 0 && !body.skipBadRows) || summary.ok === 0) {

@@ -115,3 +115,66 @@ describe('finding 8: hostile ids, queries and bodies are 4xx naming the field', 
     named(r, 'inputs');
   });
 });
+
+describe('finding 9: sessions and input hygiene', () => {
+  const login = (email: string, password: string) =>
+    fetch(`${api.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+
+  it('a password change ends the person\'s other sessions and API tokens, not the one in use', async () => {
+    const email = 'changer@contoso.test';
+    await api.services.people.create({ email, name: 'changer', password: 'Old-password-1!' });
+    const other = await login(email, 'Old-password-1!');
+    assert.equal(other.status, 200);
+    const otherCookie = other.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const me = await api.as(email);
+    const second = await me.call('POST', '/api/auth/tokens', { name: 'second' });
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    const changed = await me.call('POST', '/api/auth/password', { currentPassword: 'Old-password-1!', newPassword: 'New-password-2!' });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal((await fetch(`${api.base}/api/auth/me`, { headers: { cookie: otherCookie } })).status, 401, 'the other session ended');
+    assert.equal((await fetch(`${api.base}/api/auth/me`, { headers: { authorization: `Bearer ${second.body.token}` } })).status, 401, 'the other token ended');
+    assert.equal((await me.call('GET', '/api/auth/me')).status, 200, 'the token the change was made with goes on');
+  });
+
+  it('wrong passwords lock the account after 10 tries (429 with Retry-After), even with the right password', async () => {
+    const email = 'target@contoso.test';
+    await api.services.people.create({ email, name: 'target', password: 'Right-password-1!' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await login(email, `wrong-${i}`)).status);
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401));
+    assert.ok(statuses.slice(10).every((x) => x === 429), statuses.join(','));
+    const locked = await login(email, 'Right-password-1!');
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+    assert.equal((await login('someone.else@contoso.test', 'x')).status, 401, 'other accounts are not locked');
+  });
+
+  it('POST /api/tenants refuses unknown fields and over-long values by name', async () => {
+    const base = { name: 'hygiene', tenantId: 'contoso.onmicrosoft.com', clientId: '00000000-0000-0000-0000-000000000000', clientSecret: 's' };
+    for (const extra of ['__proto__', 'constructor', 'isAdmin']) {
+      const r = await api.admin.call('POST', '/api/tenants', `{${JSON.stringify(base).slice(1, -1)},"${extra}":{"polluted":true}}`);
+      assert.equal(r.status, 400, `${extra}: ${JSON.stringify(r.body)}`);
+      assert.ok(r.body.problems.some((x: { field: string }) => x.field === extra), JSON.stringify(r.body));
+    }
+    const long = await api.admin.call('POST', '/api/tenants', { ...base, tenantId: 'x'.repeat(100_000) });
+    assert.equal(long.status, 400);
+    assert.equal(long.body.problems[0].field, 'tenantId');
+    assert.equal((await api.admin.call('GET', '/api/tenants')).body.some((t: { name: string }) => t.name === 'hygiene'), false, 'nothing written');
+  });
+
+  it('bulk files with a duplicate column, a NUL byte or a 1,000,000-character value are refused naming row and column', async () => {
+    const bulk = (csv: string) => api.admin.call('POST', '/api/runs/bulk', { runbookId: 'sec-tick', csv });
+    const dup = await bulk('department,department\nSales,Finance\n');
+    assert.equal(dup.status, 422);
+    assert.match(dup.body.problems.join(' '), /duplicate column department/);
+    assert.equal(dup.body.started, 0);
+    const nul = await bulk('department\nSa\u0000les\nFinance\n');
+    assert.equal(nul.status, 422);
+    assert.deepEqual(nul.body.rows[0].problems.map((x: { field: string }) => x.field), ['department']);
+    assert.match(nul.body.rows[0].problems[0].message, /line 2, column department/);
+    const huge = await bulk(`department\n${'x'.repeat(1_000_000)}\n`);
+    assert.equal(huge.status, 422);
+    assert.equal(huge.body.rows[0].problems[0].field, 'department');
+    assert.equal(huge.body.started, 0);
+  });
+});
