@@ -10,6 +10,7 @@ import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
 import { RunbookError } from './runbooks.ts';
+import { isTemporalDown, temporalDownError, TEMPORAL_CALL_DEADLINE_MS, TEMPORAL_RETRY_AFTER_S } from './temporal-deadline.ts';
 import { services, type AppDeps, type Services } from './services.ts';
 
 export { HttpError } from './http.ts';
@@ -32,7 +33,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.get('/api/health', async (_req, res) => {
     let temporal = 'ok';
     try {
-      await deps.runs.client.workflowService.getSystemInfo({});
+      await deps.runs.client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => deps.runs.client.workflowService.getSystemInfo({}));
     } catch (err) {
       temporal = `unreachable: ${(err as Error).message}`;
     }
@@ -43,6 +44,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
       database = `unreachable: ${(err as Error).message}`;
     }
     const ok = temporal === 'ok' && database === 'ok';
+    if (!ok) res.set('Retry-After', String(TEMPORAL_RETRY_AFTER_S));
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', temporal, database: `${database} (${deps.db.kind})` });
   });
   app.get('/api/openapi.json', (_req, res) => {
@@ -66,6 +68,11 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no API endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isTemporalDown(err)) {
+      const down = temporalDownError();
+      res.status(503).set('Retry-After', String(TEMPORAL_RETRY_AFTER_S)).json(down.body);
+      return;
+    }
     if (err instanceof HttpError) {
       res.status(err.status).json(err.body);
       return;
