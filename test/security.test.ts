@@ -178,3 +178,34 @@ describe('finding 9: sessions and input hygiene', () => {
     assert.equal(huge.body.started, 0);
   });
 });
+
+describe('finding 6c: a literal secret in a runbook definition is write-only', () => {
+  it('GET, versions and export show "[secret]"; saving the masked draft back keeps the stored secret', async () => {
+    const literal = 'Literal-Secret-Value-9!';
+    const definition = {
+      name: 'Reset with a literal',
+      inputs: [{ name: 'user', type: 'string', required: true }],
+      nodes: [{ id: 'reset', kind: 'action', action: 'user.resetPassword', params: { user: '{{ inputs.user }}', password: literal } }],
+      edges: [],
+    };
+    assert.equal((await api.admin.call('POST', '/api/runbooks', { id: 'sec-literal', definition })).status, 201);
+    assert.equal((await api.admin.call('POST', '/api/runbooks/sec-literal/publish', {})).status, 201);
+    const answers = [
+      await viewer.call('GET', '/api/runbooks/sec-literal'),
+      await viewer.call('GET', '/api/runbooks/sec-literal/versions/1'),
+      await viewer.call('GET', '/api/runbooks/sec-literal/export'),
+      await viewer.call('GET', '/api/runbooks/sec-literal/export?version=draft'),
+    ];
+    for (const a of answers) {
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      assert.ok(!JSON.stringify(a.body).includes(literal), JSON.stringify(a.body));
+      assert.ok(JSON.stringify(a.body).includes('[secret]'));
+    }
+    const shown = answers[0]!.body.draft;
+    const saved = await api.admin.call('PUT', '/api/runbooks/sec-literal/draft', { definition: { ...shown, name: 'Renamed' } });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.ok(!JSON.stringify(saved.body).includes(literal));
+    const stored = await api.services.runbooks.get('sec-literal');
+    assert.equal((stored!.draft as { nodes: { params: { password: string } }[] }).nodes[0]!.params.password, literal, 'the stored secret is kept');
+  });
+});
