@@ -209,3 +209,20 @@ describe('finding 6c: a literal secret in a runbook definition is write-only', (
     assert.equal((stored!.draft as { nodes: { params: { password: string } }[] }).nodes[0]!.params.password, literal, 'the stored secret is kept');
   });
 });
+
+describe('finding 6a: a secret input only as a whole value', () => {
+  it('a secret inside a longer text is refused at publish, naming the field', async () => {
+    const def = (password: string) => ({
+      name: 'Secret inside text',
+      inputs: [{ name: 'user', type: 'string', required: true }, { name: 'pw', type: 'string', secret: true }],
+      nodes: [{ id: 'reset', kind: 'action', action: 'user.resetPassword', params: { user: '{{ inputs.user }}', password } }],
+      edges: [],
+    });
+    assert.equal((await api.admin.call('POST', '/api/runbooks', { id: 'sec-inside', definition: def('Xx1!{{ inputs.pw }}') })).status, 201);
+    const refused = await api.admin.call('POST', '/api/runbooks/sec-inside/publish', {});
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.ok(refused.body.problems.some((x: { nodeId: string; field: string; message: string }) => x.nodeId === 'reset' && x.field === 'params.password' && /secret input "pw"/.test(x.message)), JSON.stringify(refused.body));
+    assert.equal((await api.admin.call('PUT', '/api/runbooks/sec-inside/draft', { definition: def('{{ inputs.pw }}') })).status, 200);
+    assert.equal((await api.admin.call('POST', '/api/runbooks/sec-inside/publish', {})).status, 201, 'a whole value is fine');
+  });
+});
