@@ -5,7 +5,7 @@
 // OpenAPI document (docs/openapi.json) is generated from them; and api-client/ derives the typed
 // client the designer and the CLI use from their types alone (nothing of the server reaches them).
 import { z } from 'zod';
-import { NODE_STATUSES, RUN_STATUSES, RunbookDefinition, RunbookInput } from '../runbook/definition.ts';
+import { NODE_STATUSES, RUN_STATUSES, RunbookDefinition, RunbookInput, type NodeKind } from '../runbook/definition.ts';
 import { RUNBOOK_ID } from '../runbook/runbook-id.ts';
 import { ALL_TENANTS, ROLES, Scope } from './people.ts';
 
@@ -229,10 +229,15 @@ const RunListItem = z.object({
   endedAt: Time.optional(),
 });
 const RunList = z.object({ runs: z.array(RunListItem), nextPageToken: z.string().optional() });
+const NODE_KINDS = ['action', 'approval', 'condition', 'delay', 'end', 'forEach'] as const satisfies readonly NodeKind[];
+// Every kind of runbook node is listed (a new kind fails to compile here until it is).
+const allKinds: Record<NodeKind, true> = Object.fromEntries(NODE_KINDS.map((k) => [k, true])) as Record<(typeof NODE_KINDS)[number], true>;
+void allKinds;
+const Kind = z.enum(NODE_KINDS);
 const ApprovalDecision = z.object({ by: z.string(), decision: z.enum(['approve', 'reject']), comment: z.string().optional(), at: Time, refused: z.string().optional() });
 const NodeState = z.object({
   id: z.string(),
-  kind: z.string(),
+  kind: Kind,
   status: z.enum(NODE_STATUSES),
   attempts: z.number(),
   startedAt: Time.optional(),
@@ -487,7 +492,15 @@ export const API = {
   'GET /api/actions': { tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any', response: z.array(Action) },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
   'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken' } },
-  'POST /api/runbooks/validate': { tag: 'runbooks', summary: 'Every problem of a definition, with node id and field (422 when there are problems)', roles: 'any', response: Validated, statuses: { 422: 'problems found' }, reports: [422] },
+  'POST /api/runbooks/validate': {
+    tag: 'runbooks',
+    summary: 'Every problem of a definition, with node id and field (422 when there are problems)',
+    roles: 'any',
+    body: z.unknown().describe('A runbook definition: any JSON, every problem is reported'),
+    response: Validated,
+    statuses: { 422: 'problems found' },
+    reports: [422],
+  },
   'POST /api/runbooks/import': { tag: 'runbooks', summary: 'Import a runbook file (creates the runbook or a new draft, and publishes by default)', roles: 'designer', body: ImportBody, response: RunbookWithDraft.extend({ publishedVersion: z.number().optional() }), statuses: { 201: 'imported', 422: 'the definition has problems' } },
   'GET /api/runbooks/:id': {
     tag: 'runbooks',

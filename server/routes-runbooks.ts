@@ -43,6 +43,7 @@ export function runbookRoutes(api: Api, s: Services): void {
 
   api.route('POST /api/runbooks/validate', ({ res, me: p, req }) => {
     anyone(p);
+    // The body as sent (no body at all is a problem of its own).
     const result = validateRunbook(req.body);
     res.status(result.ok ? 200 : 422);
     return { ok: result.ok, problems: result.problems };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { catalog } from '../catalog/index.ts';
 import { checkCsv } from '../runbook/csv.ts';
-import { type NodeState, type RunbookDefinition, type RunState } from '../runbook/definition.ts';
+import type { NodeState, RunbookDefinition } from '../runbook/definition.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
@@ -14,7 +14,7 @@ import { HttpError, originOf, type Api } from './http.ts';
 import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
 import { stream } from './sse.ts';
-import { runStatusOf, type RunListItem } from './temporal.ts';
+import { runStatusOf } from './temporal.ts';
 
 
 
@@ -296,5 +296,3 @@ export function runRoutes(api: Api, s: Services): void {
     return { id, url: `/api/runs/${id}`, version: r.version };
   });
 }
-
-export type { RunListItem, RunState };

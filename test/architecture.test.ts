@@ -16,8 +16,10 @@ const ALLOWED: Record<string, string[]> = {
   workflows: ['runbook', 'catalog'],
   worker: ['m365', 'catalog', 'runbook', 'workflows'],
   server: ['m365', 'catalog', 'runbook', 'workflows'],
-  designer: ['runbook', 'catalog', 'type:server'],
-  cli: ['runbook', 'catalog', 'type:server'],
+  /** The typed API client: the contract's types, nothing of the server at run time. */
+  'api-client': ['type:server'],
+  designer: ['runbook', 'catalog', 'api-client', 'type:server'],
+  cli: ['runbook', 'catalog', 'api-client', 'type:server'],
   sandbox: [],
 };
 /** Parts that wire everything together and may import anything. */

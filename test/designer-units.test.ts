@@ -7,10 +7,11 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { prefill } from '../designer/src/bulk.ts';
-import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
+import type { ActionInfo, JsonSchema, RunSummary } from '../designer/src/api.ts';
 import { addBodyStep, bodySteps, chain, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body } from '../designer/src/editor/body.ts';
 import { diffLines } from '../designer/src/editor/diff.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
+import { editedOnboarding, onboarding } from './runbook-fixtures.ts';
 import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
 import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
@@ -22,7 +23,6 @@ import { RunbookDefinition } from '../runbook/definition.ts';
 import { resolveTemplate } from '../runbook/expressions.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 
-const onboarding = RunbookDefinition.parse(JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8')));
 
 /** The catalog as GET /api/actions serves it. */
 const actions: ActionInfo[] = [...catalog.values()].map((a) => ({
@@ -370,13 +370,7 @@ describe('expression editor', () => {
 
 describe('version compare', () => {
   it('lists the changes between two versions next to the canvases', () => {
-    const changed = structuredClone(onboarding);
-    changed.nodes = changed.nodes.filter((n) => n.id !== 'add_to_group');
-    changed.edges = changed.edges.filter((e) => e.source !== 'add_to_group' && e.target !== 'add_to_group');
-    const create = changed.nodes.find((n) => n.id === 'create_user')!;
-    if (create.kind === 'action') create.params.department = 'IT';
-    changed.nodes.push({ id: 'notify', kind: 'end', status: 'succeeded' });
-    const lines = diffLines(diffDefinitions(onboarding, changed));
+    const lines = diffLines(diffDefinitions(onboarding, editedOnboarding()));
     assert.ok(lines.includes('Steps added: notify'), lines.join('\n'));
     assert.ok(lines.includes('Steps removed: add_to_group'), lines.join('\n'));
     assert.ok(lines.includes('Step create_user changed: params'), lines.join('\n'));
@@ -423,10 +417,12 @@ describe('live updates', () => {
   });
 
   it('upserts runs of the board stream, newest first', () => {
-    const list = [{ id: 'b', status: 'running' as const, startedAt: '2026-01-02T00:00:00Z' }, { id: 'a', status: 'running' as const, startedAt: '2026-01-01T00:00:00Z' }];
-    const changed = upsertRun(list, { id: 'a', status: 'succeeded' });
+    // Only the fields the board merges by; the stream sends whole rows.
+    const row = (r: Partial<RunSummary>) => r as RunSummary;
+    const list = [row({ id: 'b', status: 'running', startedAt: '2026-01-02T00:00:00Z' }), row({ id: 'a', status: 'running', startedAt: '2026-01-01T00:00:00Z' })];
+    const changed = upsertRun(list, row({ id: 'a', status: 'succeeded' }));
     assert.deepEqual(changed.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'succeeded']]);
-    const added = upsertRun(changed, { id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' });
+    const added = upsertRun(changed, row({ id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' }));
     assert.deepEqual(added.map((r) => r.id), ['c', 'b', 'a']);
   });
 });

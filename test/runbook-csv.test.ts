@@ -1,12 +1,10 @@
 // The CSV rules of bulk runs (runbook/csv.ts): the one copy the server checks every file with, and
 // so what the designer's preview and the CLI's dry run show.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { checkCsv, parseCsv } from '../runbook/csv.ts';
-import { RunbookDefinition } from '../runbook/definition.ts';
+import { onboarding } from './runbook-fixtures.ts';
 
-const onboarding = RunbookDefinition.parse(JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8')));
 
 describe('bulk CSV', () => {
   it('parses quoted fields, doubled quotes, CRLF, semicolons and tabs', () => {

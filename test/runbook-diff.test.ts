@@ -3,19 +3,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { RunbookDefinition } from '../runbook/definition.ts';
 import { diffDefinitions, sameDefinition, sameJson } from '../runbook/diff.ts';
+import { editedOnboarding, onboarding } from './runbook-fixtures.ts';
 
-const onboarding = RunbookDefinition.parse(JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8')));
 
 describe('runbook diff', () => {
   it('names added, removed and changed steps with their fields, and edges as source.handle->target', () => {
-    const changed = structuredClone(onboarding);
-    changed.nodes = changed.nodes.filter((n) => n.id !== 'add_to_group');
-    changed.edges = changed.edges.filter((e) => e.source !== 'add_to_group' && e.target !== 'add_to_group');
-    const create = changed.nodes.find((n) => n.id === 'create_user')!;
-    if (create.kind === 'action') create.params.department = 'IT';
-    changed.nodes.push({ id: 'notify', kind: 'end', status: 'succeeded' });
+    const changed = editedOnboarding();
     changed.inputs = changed.inputs.filter((i) => i.name !== 'group');
     changed.settings.allowSelfApproval = !onboarding.settings.allowSelfApproval;
     changed.name = 'Onboarding v2';

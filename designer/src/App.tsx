@@ -82,9 +82,9 @@ export function App() {
 
   useEffect(() => {
     if (!user) return;
-    api.tenants().then(
+    api.tenantList().then(
       (ts) => {
-        const names = ts.map((t) => String(t.name ?? ''));
+        const names = ts.map((t) => t.name);
         if (names.length && !names.includes('sandbox')) setPickerTenant(names[0]!);
       },
       () => {},

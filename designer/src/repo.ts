@@ -1,7 +1,7 @@
 // Runbooks and runs as the pages use them, from the control plane: a runbook with its versions
 // for the editor and the run form, a run with the definition to draw it, and the lists.
 import type { RunbookDefinition } from '../../runbook/definition.ts';
-import { api, listOf, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type VersionInfo } from './api.ts';
+import { api, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type VersionInfo } from './api.ts';
 
 export interface EditableRunbook {
   id: string;
@@ -13,7 +13,7 @@ export interface EditableRunbook {
 }
 
 /** The rows of the runbooks page: matching the search, archived ones only when asked for. */
-export function filterRunbooks<T extends Pick<RunbookSummary, 'id' | 'name' | 'description' | 'archived'>>(rows: T[], search: string, showArchived: boolean): T[] {
+export function filterRunbooks<T extends { id: string; name: string; description?: string; archived?: boolean }>(rows: T[], search: string, showArchived: boolean): T[] {
   const s = search.trim().toLowerCase();
   return rows.filter(
     (r) => (showArchived || !r.archived) && (!s || r.name.toLowerCase().includes(s) || r.id.includes(s) || (r.description ?? '').toLowerCase().includes(s)),
@@ -22,14 +22,15 @@ export function filterRunbooks<T extends Pick<RunbookSummary, 'id' | 'name' | 'd
 
 /** The runbooks page's rows (archived ones too when asked for). */
 export async function listRunbooks(opts: { archived?: boolean } = {}): Promise<RunbookSummary[]> {
-  return (await api.runbooks(opts.archived ? 'all' : undefined)).map((r) => ({ ...r, updatedAt: r.updatedAt ?? r.draftUpdatedAt }));
+  return api.runbooks(opts.archived ? 'all' : undefined);
 }
 
 export async function loadRunbook(id: string): Promise<EditableRunbook> {
   const [rb, listed] = await Promise.all([api.runbook(id), api.versions(id)]);
   // The version list leaves definitions out; the runbook itself carries the latest one.
-  const versions = listed.map((v) => (v.definition || v.version !== rb.version || !rb.definition ? v : { ...v, definition: rb.definition }));
-  return { id, definition: rb.draft ?? rb.definition, versions, archived: rb.archived };
+  const versions: VersionInfo[] = listed.map((v) => (v.version === rb.version && rb.definition ? { ...v, definition: rb.definition } : v));
+  // A draft may still have problems; the editor shows them (the validator runs on it as you type).
+  return { id, definition: (rb.draft ?? rb.definition) as RunbookDefinition, versions, archived: rb.archived };
 }
 
 /** The definition a run of this runbook uses: its latest published version. */
@@ -63,8 +64,11 @@ export function definitionOfGraph(name: string, graph: NonNullable<RunDetail['gr
   return { schemaVersion: 1, name, inputs: [], nodes, edges: graph.edges.map((e) => ({ ...e, sourceHandle: e.sourceHandle ?? 'out' })), settings: { allowSelfApproval: false } };
 }
 
+/** A run with the definition to draw it with. */
+export type RunView = RunDetail & { definition?: RunbookDefinition };
+
 /** A run with the definition it ran: its published version, or the graph the run detail carries. */
-export async function loadRun(id: string): Promise<RunDetail & { definition?: RunbookDefinition }> {
+export async function loadRun(id: string): Promise<RunView> {
   const run = await api.run(id);
   const known = definitions.get(id);
   if (known) return { ...run, definition: known };
@@ -81,10 +85,10 @@ export async function loadRun(id: string): Promise<RunDetail & { definition?: Ru
 
 /** The task board's rows. */
 export async function listRuns(filter: Parameters<typeof api.runs>[0] = {}): Promise<RunSummary[]> {
-  return listOf<RunSummary>(await api.runs(filter), 'runs');
+  return (await api.runs(filter)).runs;
 }
 
 /** Steps waiting for my decision. */
 export async function listApprovals(): Promise<ApprovalTask[]> {
-  return listOf<ApprovalTask>(await api.approvals(), 'approvals');
+  return api.approvals();
 }

@@ -21,7 +21,7 @@ export function ApprovalsPage() {
       ) : (
         <ul className="inbox">
           {inbox.data.map((t) => (
-            <Task key={`${t.runId}/${t.nodeId}`} task={t} me={user} onDone={inbox.reload} />
+            <Task key={`${t.runId}/${t.nodeId}`} task={t} onDone={inbox.reload} />
           ))}
         </ul>
       )}
@@ -29,12 +29,13 @@ export function ApprovalsPage() {
   );
 }
 
-function Task({ task, me, onDone }: { task: ApprovalTask; me: string; onDone: () => void }) {
+function Task({ task, onDone }: { task: ApprovalTask; onDone: () => void }) {
   const [comment, setComment] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [decided, setDecided] = useState<string>();
-  const mine = task.canDecide === false || (task.canDecide === undefined && task.startedBy?.toLowerCase() === me.toLowerCase());
+  const mine = !task.canDecide;
+  const inputs = (task.inputs ?? {}) as Record<string, unknown>;
   const decide = async (d: 'approve' | 'reject') => {
     setBusy(true);
     setError(undefined);
@@ -53,16 +54,16 @@ function Task({ task, me, onDone }: { task: ApprovalTask; me: string; onDone: ()
       <div className="task-head">
         <strong>{task.runbookName ?? task.runbook ?? 'Runbook'}</strong>
         <span className="muted small">
-          · step {task.nodeId} · requested by {task.startedBy ?? '—'} {ago(task.requestedAt)}
+          · step {task.nodeId} · requested by {task.startedBy ?? '—'} {ago(task.startedAt)}
         </span>
         <Link className="btn btn-small btn-ghost" to={`/runs/${encodeURIComponent(task.runId)}`}>
           Open run
         </Link>
       </div>
       {task.message && <p className="approval-message">{task.message}</p>}
-      {task.inputs && Object.keys(task.inputs).length > 0 && (
+      {Object.keys(inputs).length > 0 && (
         <dl className="facts inline">
-          {Object.entries(task.inputs).map(([k, v]) => (
+          {Object.entries(inputs).map(([k, v]) => (
             <div key={k}>
               <dt>{k}</dt>
               <dd>{String(v)}</dd>

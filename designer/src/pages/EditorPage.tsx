@@ -6,7 +6,6 @@ import { useStore } from 'zustand';
 import type { RunbookDefinition } from '../../../runbook/definition.ts';
 import { validateRunbook } from '../../../runbook/validate.ts';
 import { api, type VersionInfo } from '../api.ts';
-import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, useEditor, useEditorStore } from '../editor/context.ts';
 import { diffDefinitions, type DefinitionDiff } from '../../../runbook/diff.ts';
@@ -47,7 +46,6 @@ export function EditorPage({ id }: { id: string }) {
 }
 
 function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
-  const { user } = useSession();
   const flow = useReactFlow();
   const revision = useStore(store, (s) => s.revision);
   const problems = useStore(store, (s) => s.problems);
@@ -111,9 +109,9 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
     }
     try {
       await api.saveDraft(rb.id, result.definition);
-      const { version } = await api.publish(rb.id);
-      setVersions((v) => [...v, { version, definition: result.definition, publishedAt: new Date().toISOString(), publishedBy: user }]);
-      setNotice(`Published version ${version}`);
+      const published = await api.publish(rb.id);
+      setVersions((v) => [...v, published]);
+      setNotice(`Published version ${published.version}`);
     } catch (err) {
       setError(err);
     }

@@ -1,8 +1,8 @@
 // People and roles: accounts, their role grants per tenant (admin, designer, operator, approver,
 // viewer; "*" is every tenant), adding people with a one-time password; and my API tokens.
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { abilities, ROLES, type Grant } from '../access.ts';
-import { api, type Account } from '../api.ts';
+import { abilities, ROLES, type Role } from '../access.ts';
+import { api } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
@@ -85,9 +85,9 @@ export function PeoplePage() {
   );
 }
 
-function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: Grant) => void }) {
+function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: { tenant: string; role: Role }) => void }) {
   const [tenant, setTenant] = useState(tenants.find((t) => t !== '*') ?? tenants[0]!);
-  const [role, setRole] = useState<string>('viewer');
+  const [role, setRole] = useState<Role>('viewer');
   return (
     <GrantChoice tenants={tenants} role={role} setRole={setRole} tenant={tenant} setTenant={setTenant}>
       <button className="btn btn-small" onClick={() => onAdd({ tenant, role })}>
@@ -100,7 +100,7 @@ function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: Grant) =
 function AccountForm({ tenants, onDone }: { tenants: string[]; onDone: (message?: string) => void }) {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
-  const [role, setRole] = useState('operator');
+  const [role, setRole] = useState<Role>('operator');
   const [tenant, setTenant] = useState(tenants.find((t) => t !== '*') ?? '*');
   const [error, setError] = useState<unknown>();
   const [oneTime, setOneTime] = useState<string>();
@@ -155,10 +155,10 @@ function AccountForm({ tenants, onDone }: { tenants: string[]; onDone: (message?
   );
 }
 
-function GrantChoice({ tenants, role, setRole, tenant, setTenant, children }: { tenants: string[]; role: string; setRole: (r: string) => void; tenant: string; setTenant: (t: string) => void; children?: ReactNode }) {
+function GrantChoice({ tenants, role, setRole, tenant, setTenant, children }: { tenants: string[]; role: Role; setRole: (r: Role) => void; tenant: string; setTenant: (t: string) => void; children?: ReactNode }) {
   return (
     <div className="grant-adder">
-      <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="Role">
+      <select value={role} onChange={(e) => setRole(e.target.value as Role)} aria-label="Role">
         {ROLES.map((r) => (
           <option key={r}>{r}</option>
         ))}

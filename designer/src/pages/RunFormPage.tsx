@@ -207,8 +207,10 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     }
   };
 
-  const good = report?.rows.filter((r) => r.ok) ?? [];
-  const bad = report?.rows.filter((r) => !r.ok) ?? [];
+  // A row is bad while it has problems (after a start, bad rows that were skipped say so).
+  const ok = (r: BulkReport['rows'][number]) => r.status !== 'error';
+  const good = report?.rows.filter(ok) ?? [];
+  const bad = report?.rows.filter((r) => !ok(r)) ?? [];
   const fileProblems = report?.problems ?? [];
   const canStart = !!report && fileProblems.length === 0 && good.length > 0 && (bad.length === 0 || skipBad);
 
@@ -218,11 +220,11 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setError(undefined);
     try {
       const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
-      if (!r.started?.length) {
+      if (!r.started) {
         setReport(r);
         throw new Error('The server started nothing: see the report');
       }
-      setStarted(r.started);
+      setStarted(r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
     } catch (err) {
       setError(err);
     } finally {
@@ -247,7 +249,7 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
           </h3>
           {fileProblems.map((p, i) => (
             <div key={i} className="field-problem">
-              {p.field}: {p.message}
+              file: {p}
             </div>
           ))}
           <table className="table compact">
@@ -260,10 +262,10 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
             </thead>
             <tbody>
               {report.rows.map((r) => (
-                <tr key={r.row} className={r.ok ? 'row-ok' : 'row-bad'} data-row={r.row}>
-                  <td>{r.row}</td>
-                  <td>{r.ok ? <span className="badge status-succeeded">ready</span> : <span className="badge status-failed">problem</span>}</td>
-                  <td>{r.ok ? <span className="muted small">{Object.values(r.values ?? {}).map(String).join(' · ')}</span> : r.problems?.map((p) => `${p.field.replace(/^inputs\./, '')}: ${p.message}`).join('; ')}</td>
+                <tr key={r.line} className={ok(r) ? 'row-ok' : 'row-bad'} data-row={r.line}>
+                  <td>{r.line}</td>
+                  <td>{ok(r) ? <span className="badge status-succeeded">ready</span> : <span className="badge status-failed">problem</span>}</td>
+                  <td>{ok(r) ? <span className="muted small">{Object.values(r.inputs).map(String).join(' · ')}</span> : r.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}</td>
                 </tr>
               ))}
             </tbody>

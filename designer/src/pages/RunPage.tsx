@@ -4,29 +4,31 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
-import type { NodeState, RunStatus } from '../../../runbook/definition.ts';
-import { api, type RunDetail } from '../api.ts';
+import { api, client } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, RunStateContext } from '../editor/context.ts';
 import { editorStoreFor } from '../editor/store.ts';
 import { applyRunEvent, useEventStream, type LiveMode } from '../live.ts';
-import { loadRun } from '../repo.ts';
+import { loadRun, type RunView } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
 
-const DONE: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+type NodeState = RunView['nodes'][string];
+
+/** How a run ends: it no longer changes. */
+const DONE: RunView['status'][] = ['succeeded', 'failed', 'cancelled', 'terminated', 'timed-out'];
 const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
 
 export function RunPage({ id }: { id: string }) {
   const [finished, setFinished] = useState(false);
-  const [view, setView] = useState<RunDetail>();
+  const [view, setView] = useState<RunView>();
   // While the run is going, its event stream updates nodes as they change; polling covers the gaps.
   const mode = useEventStream(
-    finished ? undefined : `/api/runs/${encodeURIComponent(id)}/events`,
+    finished ? undefined : client.url('GET /api/runs/:id/events', { params: { id } }),
     ['node', 'run', 'end'],
     (event, data) => {
-      setView((r) => (r ? applyRunEvent(r, event, data) : r));
+      setView((r) => (r ? { ...r, ...applyRunEvent(r, event, data) } : r));
       if (event === 'end') run.reload();
     },
     'end',
@@ -38,10 +40,10 @@ export function RunPage({ id }: { id: string }) {
   }, [run.data]);
   if (run.error && !view) return <div className="page"><ErrorBanner error={run.error} onRetry={run.reload} /></div>;
   if (!view) return <Spinner label="Loading the run" />;
-  return <RunView run={view} reload={run.reload} live={finished ? undefined : mode} />;
+  return <RunScreen run={view} reload={run.reload} live={finished ? undefined : mode} />;
 }
 
-function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; live?: LiveMode }) {
+function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; live?: LiveMode }) {
   const { user } = useSession();
   const def = run.definition;
   const store = useMemo(() => (def ? editorStoreFor(def, { readOnly: true }) : undefined), [def]);
@@ -162,7 +164,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
   );
 }
 
-function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
+function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
   const [comment, setComment] = useState('');
   const a = node.approval;
   return (
@@ -242,7 +244,7 @@ function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me
               act(async () => {
                 if (node.status === 'paused') return api.resume(run.id, node.id, 'retry');
                 const r = await api.retry(run.id, node.id);
-                if (r.id) navigate(`/runs/${encodeURIComponent(r.id)}`);
+                if ('id' in r) navigate(`/runs/${encodeURIComponent(r.id)}`);
               }, 'Retry requested')
             }
           >
@@ -327,7 +329,7 @@ function LoopItems({ node }: { node: NodeState }) {
   );
 }
 
-function Timeline({ run }: { run: RunDetail }) {
+function Timeline({ run }: { run: RunView }) {
   const steps = Object.values(run.nodes).filter((n) => n.startedAt);
   if (!steps.length) return null;
   const t0 = Math.min(...steps.map((s) => Date.parse(s.startedAt!)));

@@ -28,7 +28,9 @@ export function RunbooksPage() {
 
   const fromServer = async (id: string) => {
     const rb = await api.runbook(id);
-    await create({ ...rb.definition, name: `${rb.definition.name} (copy)` });
+    // The latest version, else the draft (which may still have problems: the editor shows them).
+    const definition = (rb.definition ?? rb.draft) as RunbookDefinition;
+    await create({ ...definition, name: `${definition.name} (copy)` });
   };
 
   const clone = async (r: RunbookSummary) => {
@@ -143,8 +145,8 @@ export function RunbooksPage() {
                   {r.archived && <span className="tag">archived</span>}
                   {r.description && <div className="muted small">{r.description}</div>}
                 </td>
-                <td>{r.latestVersion ?? r.version ? `v${r.latestVersion ?? r.version}` : <span className="muted">draft</span>}</td>
-                <td className="muted">{ago(r.updatedAt)}</td>
+                <td>{r.latestVersion ? `v${r.latestVersion}` : <span className="muted">draft</span>}</td>
+                <td className="muted">{ago(r.draftUpdatedAt)}</td>
                 <td className="row-actions">
                   <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}`}>
                     Edit

@@ -1,7 +1,7 @@
 // The task board: every run with status, progress, requester, runbook and tenant; filters; live.
 import { useEffect, useMemo, useState } from 'react';
 import { RUN_STATUSES } from '../../../runbook/definition.ts';
-import type { RunSummary } from '../api.ts';
+import { client, type RunSummary } from '../api.ts';
 import { upsertRun, useEventStream } from '../live.ts';
 import { listRuns } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -12,7 +12,7 @@ export function RunsPage() {
   const [status, setStatus] = useState(query.get('status') ?? '');
   const [search, setSearch] = useState('');
   const [list, setList] = useState<RunSummary[]>();
-  const mode = useEventStream('/api/runs/events', ['run'], (_e, data) => setList((l) => upsertRun(l ?? [], data as RunSummary)));
+  const mode = useEventStream(client.url('GET /api/runs/events'), ['run'], (_e, data) => setList((l) => upsertRun(l ?? [], data as RunSummary)));
   const runs = useAsync(() => listRuns({ status: status || undefined }), [status], mode === 'live' ? undefined : 3000);
   useEffect(() => setList(runs.data), [runs.data]);
   const rows = useMemo(() => {
