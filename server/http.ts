@@ -22,7 +22,7 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'b
   throw new HttpError(400, `invalid request ${where}`, {
     problems: r.error.issues.flatMap((i) =>
       i.code === 'unrecognized_keys'
-        ? i.keys.map((k) => ({ field: [...i.path, k].join('.'), message: `unknown field ${k}` }))
+        ? i.keys.map((k) => ({ field: [...i.path, k === '' ? '""' : k].join('.'), message: `unknown field ${k === '' ? '"" (an empty name)' : k}` }))
         : [{ field: i.path.join('.') || `(${where})`, message: i.message }],
     ),
   });
