@@ -58,6 +58,24 @@ export function validateRunbook(raw: unknown): ValidationResult {
   const problems: Problem[] = [];
   const add = (nodeId: string | undefined, field: string, message: string) => problems.push({ nodeId, field, message });
 
+  // ---- secret inputs only as whole values ----
+  // A secret inside a longer text ("Xx1!{{ inputs.pw }}") would be pasted as its sealed form, and
+  // the text then carried in clear (history, approval messages, webhook bodies): refused.
+  const secretInputs = new Set(def.inputs.filter((i) => i.secret).map((i) => i.name));
+  if (secretInputs.size) {
+    const walk = (nodeId: string, v: unknown, path: string): void => {
+      if (typeof v === 'string') {
+        if (!v.includes('{{') || /^\s*\{\{[^{}]*\}\}\s*$/.test(v)) return;
+        for (const m of v.matchAll(/\{\{([^{}]*)\}\}/g))
+          for (const name of m[1]!.matchAll(/\binputs\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*["']([^"']+)["']\s*\])/g))
+            if (secretInputs.has(name[1] ?? name[2]!))
+              add(nodeId, path, `secret input "${name[1] ?? name[2]}" is used inside a longer text: a secret can only be a whole value ("{{ inputs.${name[1] ?? name[2]} }}" alone in the field)`);
+      } else if (Array.isArray(v)) v.forEach((x, i) => walk(nodeId, x, `${path}[${i}]`));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(nodeId, x, path ? `${path}.${k}` : k);
+    };
+    for (const n of def.nodes) walk(n.id, n, '');
+  }
+
   // ---- ids and inputs ----
   const nodes = new Map<string, RunbookNode>();
   for (const n of def.nodes) {

@@ -397,21 +397,23 @@ const OnPremises = z.strictObject({
   anchorAttribute: z.enum(ANCHOR_ATTRIBUTES).optional().describe('The sync anchor (sourceAnchor) attribute'),
   upnSuffix: z.string().optional().describe('UPN suffix for new users'),
 });
-const TenantBody = z
-  .strictObject({
-    displayName: z.string().max(200).optional(),
-    tenantId: z.string().min(1).describe('Entra tenant id (GUID) or verified domain'),
-    clientId: z.string().min(1).describe('Application (client) id of the app registration'),
-    clientSecret: z.string().min(1).optional().describe('Client secret; stored sealed, never returned. Leave out to keep the current one'),
-    certificate: z.string().includes('PRIVATE KEY', { message: 'a PEM with the certificate and its private key' }).optional().describe('PEM certificate + private key, instead of a secret'),
-    authorityHost: z.url().optional().describe('Sign-in authority; Microsoft\'s public cloud when absent'),
-    graphUrl: z.url().optional().describe('Graph root; https://graph.microsoft.com when absent'),
-    caPem: z.string().optional().describe('Extra CA certificate to trust (a private emulator)'),
-    mailFrom: z.string().optional().describe('Mailbox that sends notification mail in this tenant'),
-    onPremises: OnPremises.nullable().optional().describe("The on-premises Active Directory (hybrid): its ad steps run on this connection's on-premises worker. null removes it"),
-  })
-  .refine((b) => !(b.clientSecret && b.certificate), { message: 'give a client secret or a certificate, not both', path: ['certificate'] });
-const NewTenant = TenantBody.and(z.object({ name: z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _') }));
+// Every field bounded; unknown fields (__proto__, constructor, typos) are refused by name.
+const tenantFields = {
+  displayName: z.string().max(200).optional(),
+  tenantId: z.string().min(1).max(253).describe('Entra tenant id (GUID) or verified domain'),
+  clientId: z.string().min(1).max(100).describe('Application (client) id of the app registration'),
+  clientSecret: z.string().min(1).max(1000).optional().describe('Client secret; stored sealed, never returned. Leave out to keep the current one'),
+  certificate: z.string().max(50_000).includes('PRIVATE KEY', { message: 'a PEM with the certificate and its private key' }).optional().describe('PEM certificate + private key, instead of a secret'),
+  authorityHost: z.url().max(2000).optional().describe('Sign-in authority; Microsoft\'s public cloud when absent'),
+  graphUrl: z.url().max(2000).optional().describe('Graph root; https://graph.microsoft.com when absent'),
+  caPem: z.string().max(50_000).optional().describe('Extra CA certificate to trust (a private emulator)'),
+  mailFrom: z.string().max(320).optional().describe('Mailbox that sends notification mail in this tenant'),
+  onPremises: OnPremises.nullable().optional().describe("The on-premises Active Directory (hybrid): its ad steps run on this connection's on-premises worker. null removes it"),
+};
+const notBoth = (b: { clientSecret?: string; certificate?: string }) => !(b.clientSecret && b.certificate);
+const notBothError = { message: 'give a client secret or a certificate, not both', path: ['certificate'] };
+const TenantBody = z.strictObject(tenantFields).refine(notBoth, notBothError);
+const NewTenant = z.strictObject({ ...tenantFields, name: z.string().max(63).regex(TENANT_NAME, 'lower-case letters, digits, - and _') }).refine(notBoth, notBothError);
 const TenantInfo = z.object({
   name: z.string(),
   displayName: z.string().optional(),

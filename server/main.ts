@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, temporalSettingsFromEnv } from '../m365/temporal-connection.ts';
+import { controlPlaneInterceptors } from './temporal-deadline.ts';
 import { tenantsFromEnv } from '../m365/tenants.ts';
 import { buildApi } from './app.ts';
 import { firstAdmin, seedRunbooks } from './bootstrap.ts';
@@ -17,7 +18,8 @@ import { ensureSearchAttributes, Runs } from './temporal.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
 const settings = temporalSettingsFromEnv();
-const connection = await Connection.connect(connectionOptions(settings));
+// Short deadlines on every call: Temporal down answers 503 quickly instead of hanging (server/temporal-deadline.ts).
+const connection = await Connection.connect({ ...connectionOptions(settings), interceptors: controlPlaneInterceptors() });
 const client = new Client({ connection, namespace: settings.namespace });
 try {
   await ensureSearchAttributes(client);

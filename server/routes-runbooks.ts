@@ -1,12 +1,17 @@
 // Runbooks: drafts, validation, immutable published versions, diff, archive, clone, import /
 // export, custom actions offered to operators, and the action catalog.
-import { catalogJson } from '../catalog/index.ts';
+import { catalog, catalogJson } from '../catalog/index.ts';
+import { maskDefinitionSecrets, restoreMaskedSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
 import type { Services } from './services.ts';
 
+
+const secretFieldsOf = (a: string) => catalog.get(a)?.secretFields;
+/** Literal secrets in a definition are write-only: shown as "[secret]". */
+const mask = <T>(definition: T): T => maskDefinitionSecrets(definition, secretFieldsOf);
 
 export function requireDesigner(p: Principal): void {
   if (!hasRoleAnywhere(p, 'designer')) throw new HttpError(403, 'only designers (or admins) may change runbooks');
@@ -65,14 +70,17 @@ export function runbookRoutes(api: Api, s: Services): void {
     const rb = await s.runbooks.require(params.id!);
     const latest = await s.runbooks.version(rb.id);
     const problems = validateRunbook(rb.draft).problems;
-    return { ...rb, problems, version: latest?.version, definition: latest?.definition };
+    return { ...rb, draft: mask(rb.draft), problems, version: latest?.version, definition: mask(latest?.definition) };
   });
 
   api.route('PUT /api/runbooks/:id/draft', async ({ req, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email);
+    // A draft saved back as it was shown keeps the stored secrets in place of "[secret]".
+    const current = await s.runbooks.get(params.id!);
+    const definition = current ? restoreMaskedSecrets(body.definition, current.draft, secretFieldsOf) : body.definition;
+    const rb = await s.runbooks.saveDraft(params.id!, definition, p.user.email);
     await s.audit.record(originOf(req, p), 'runbook.draft.saved', rb.id);
-    return { ...rb, problems: validateRunbook(body.definition).problems };
+    return { ...rb, draft: mask(rb.draft), problems: validateRunbook(definition).problems };
   });
 
   api.route('POST /api/runbooks/:id/validate', async ({ me: p, params }) => {
@@ -100,7 +108,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     const n = Number(params.version);
     const v = Number.isInteger(n) ? await s.runbooks.version(params.id!, n) : undefined;
     if (!v) throw new HttpError(404, `runbook ${params.id} has no version ${params.version}`);
-    return v;
+    return { ...v, definition: mask(v.definition) };
   });
 
   api.route('GET /api/runbooks/:id/diff',
@@ -141,7 +149,7 @@ export function runbookRoutes(api: Api, s: Services): void {
       anyone(p);
       const file = await s.runbooks.export(params.id!, query.version);
       res.attachment(`${file.id}${file.version ? `.v${file.version}` : '.draft'}.json`);
-      return file;
+      return { ...file, definition: mask(file.definition) };
     },
   );
 

@@ -54,6 +54,18 @@ export function runRoutes(api: Api, s: Services): void {
     return { ...recordView(rec, s.runs.webUiLink(id, rec.runId)), tenant: rec.tenant };
   };
 
+  /** 403 naming the inputs when the run's target lies outside the caller's operator scope. */
+  const assertInScope = async (p: Principal, tenant: string, def: RunbookDefinition, inputs: Record<string, unknown>) => {
+    const scope = await access.scopeProblems(p, tenant, def, inputs);
+    if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
+  };
+  /** The same for an existing run someone else started (resume, retry): its own inputs. */
+  const assertRunInScope = async (p: Principal, id: string, run: { tenant: string; startedBy?: string }) => {
+    if (run.startedBy === p.user.email) return;
+    const input = await s.runs.input(id);
+    if (input) await assertInScope(p, run.tenant, input.definition, input.inputs);
+  };
+
   const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
     // Secret inputs and secret action fields travel sealed; only the worker opens them.
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
@@ -72,8 +84,7 @@ export function runRoutes(api: Api, s: Services): void {
       access.mayStart(p, r, tenant, body.test);
       const inputs = validateInputs(r.definition, body.inputs);
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
-      const scope = await access.scopeProblems(p, tenant, r.definition, inputs.values);
-      if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
+      await assertInScope(p, tenant, r.definition, inputs.values);
       const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, temporalUrl: s.runs.webUiLink(id), runbook: r.runbookId, version: r.version, tenant };
@@ -104,7 +115,7 @@ export function runRoutes(api: Api, s: Services): void {
         row.status = row.problems.length ? 'error' : 'ok';
       }
       const bad = check.rows.filter((x) => x.status === 'error').length;
-      const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.rows.length > 0);
+      const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.columns.duplicate.length === 0 && check.rows.length > 0);
       const summary = { rows: check.rows.length, ok: check.rows.length - bad, bad };
       const report = { runbook: r.runbookId, version: r.version, tenant, columns: check.columns, problems: check.problems, summary };
       if (body.dryRun || !fileOk || (bad > 0 && !body.skipBadRows) || summary.ok === 0) {
@@ -203,6 +214,7 @@ export function runRoutes(api: Api, s: Services): void {
   api.route('POST /api/runs/:id/resume', async ({ req, res, me: p, params, body }) => {
     const run = await access.visibleRun(p, params.id!);
     if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may resume this run`);
+    await assertRunInScope(p, params.id!, run);
     const node = run.state?.nodes[body.nodeId];
     if (!node) throw new HttpError(404, `run ${params.id} has no step "${body.nodeId}"`);
     if (node.status !== 'paused') throw new HttpError(409, `step "${body.nodeId}" is not paused (it is ${node.status})`);
@@ -216,6 +228,7 @@ export function runRoutes(api: Api, s: Services): void {
     async ({ req, res, me: p, params, body }) => {
       const run = await access.visibleRun(p, params.id!);
       if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may retry this run`);
+      await assertRunInScope(p, params.id!, run);
       const nodes = Object.values(run.state?.nodes ?? {});
       const open = run.description.status.name === 'RUNNING';
       if (open) {
@@ -233,7 +246,11 @@ export function runRoutes(api: Api, s: Services): void {
       if (!input) throw new HttpError(409, 'the run\'s input cannot be read');
       const carry: Record<string, CarriedStep> = {};
       for (const n of nodes) if (n.status === 'succeeded' && n.handle && n.kind !== 'end') carry[n.id] = { output: n.output, handle: n.handle, from: params.id! };
-      const r: Startable = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: true };
+      // A retry starts a run: the same rights and operator scope as starting it anew.
+      const rb = input.run.runbookId !== 'inline' ? await s.runbooks.get(input.run.runbookId) : undefined;
+      const r: Startable = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: rb?.customAction ?? false };
+      access.mayStart(p, r, input.run.tenant, input.run.test ?? false);
+      await assertInScope(p, input.run.tenant, r.definition, input.inputs);
       const id = await startOne(p, req, r, input.run.tenant, input.inputs, input.run.test ?? false, { retryOf: params.id }, carry);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, reused: Object.keys(carry) };
@@ -253,8 +270,7 @@ export function runRoutes(api: Api, s: Services): void {
     access.mayStart(p, r, run.tenant, input.run.test ?? false);
     const inputs = validateInputs(r.definition, input.inputs);
     if (!inputs.ok) throw new HttpError(400, `the inputs of run ${params.id} do not fit version ${r.version}`, { problems: inputs.problems });
-    const scope = await access.scopeProblems(p, run.tenant, r.definition, inputs.values);
-    if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
+    await assertInScope(p, run.tenant, r.definition, inputs.values);
     const id = await startOne(p, req, r, run.tenant, inputs.values, input.run.test ?? false, { rerunOf: params.id });
     res.status(201).location(`/api/runs/${id}`);
     return { id, url: `/api/runs/${id}`, version: r.version };

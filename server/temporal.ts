@@ -1,7 +1,7 @@
 // The server's side of Temporal: starting runs with their search attributes, listing them from
 // visibility, reading their state, signalling decisions, schedules, and registering search
 // attributes on an external cluster.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   Client,
   ScheduleNotFoundError,
@@ -28,6 +28,7 @@ import {
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 import type { RunViewStatus } from './api-contract.ts';
 import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
+import { HttpError } from './http.ts';
 
 export interface RunStarter {
   definition: RunbookDefinition;
@@ -87,6 +88,21 @@ export function runStatusOf(sa: string | undefined, temporalStatus: string): Run
   return 'failed';
 }
 
+/**
+ * Temporal refuses a workflow input over its blob limit (2 MB by default) with a 500-like
+ * INVALID_ARGUMENT after the start was attempted; refuse it first, naming the biggest input.
+ */
+export const MAX_RUN_PAYLOAD = 1_000_000;
+function assertPayloadFits(parts: { definition: unknown; inputs: Record<string, unknown>; carry?: unknown }): void {
+  const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
+  if (size(parts) <= MAX_RUN_PAYLOAD) return;
+  const fields = Object.entries(parts.inputs ?? {}).map(([k, v]) => [k, size(v)] as const).sort((a, b) => b[1] - a[1]);
+  const field = size(parts.inputs) > MAX_RUN_PAYLOAD / 2 && fields[0] ? `inputs.${fields[0][0]}` : size(parts.definition) > MAX_RUN_PAYLOAD / 2 ? 'definition' : 'inputs';
+  throw new HttpError(413, `the run is too large for Temporal (over ${MAX_RUN_PAYLOAD / 1_000_000} MB of definition and inputs); ${field} is the largest part: pass a reference (a file in SharePoint, a group) instead`, {
+    problems: [{ field, message: `too large: the definition and inputs of one run may hold at most ${MAX_RUN_PAYLOAD} bytes` }],
+  });
+}
+
 export class Runs {
   readonly client: Client;
   readonly taskQueue: string;
@@ -99,6 +115,7 @@ export class Runs {
 
   /** Start options shared by a run and a schedule's action. */
   startOptions({ definition, inputs, run, carry, origin }: RunStarter) {
+    assertPayloadFits({ definition, inputs, carry });
     return {
       taskQueue: this.taskQueue,
       args: [{ definition, inputs, run, ...(carry ? { carry } : {}) }] as [unknown],
@@ -173,7 +190,7 @@ export class Runs {
       // Visibility returns newest first; the dev server's SQLite store refuses an ORDER BY clause.
       query,
       pageSize: page.size,
-      nextPageToken: page.token ? Buffer.from(page.token, 'base64url') : undefined,
+      nextPageToken: page.token ? this.openPageToken(page.token) : undefined,
     });
     const runs = await Promise.all(
       (res.executions ?? []).map(async (e): Promise<RunListItem> => {
@@ -198,8 +215,26 @@ export class Runs {
         };
       }),
     );
-    const token = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
+    const token = res.nextPageToken?.length ? this.signPageToken(Buffer.from(res.nextPageToken)) : undefined;
     return { runs, nextPageToken: token };
+  }
+
+  /**
+   * Page tokens are Temporal's, signed with a key of this process: a token the server did not hand
+   * out is refused (400 naming pageToken) before it reaches Temporal, which answers a forged one
+   * with UNKNOWN after its retries. A token from before a server restart asks for the first page again.
+   */
+  private readonly pageKey = randomBytes(32);
+  private signPageToken(raw: Buffer): string {
+    return `${raw.toString('base64url')}.${createHmac('sha256', this.pageKey).update(raw).digest('base64url').slice(0, 22)}`;
+  }
+  private openPageToken(token: string): Buffer {
+    const [data, mac] = token.split('.');
+    const raw = Buffer.from(data ?? '', 'base64url');
+    const want = createHmac('sha256', this.pageKey).update(raw).digest('base64url').slice(0, 22);
+    if (!mac || mac.length !== want.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(want)))
+      throw new HttpError(400, 'invalid pageToken: use the nextPageToken of an earlier answer (tokens end when the server restarts; start from the first page)', { problems: [{ field: 'pageToken', message: 'not a page token this server handed out' }] });
+    return raw;
   }
 
   async signalApproval(workflowId: string, decision: ApprovalSignal): Promise<void> {
