@@ -41,7 +41,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     // The body as sent (no body at all is a problem of its own).
     const result = validateRunbook(req.body);
     res.status(result.ok ? 200 : 422);
-    return { ok: result.ok, problems: result.problems };
+    return { ok: result.ok, problems: result.problems, warnings: result.warnings };
   });
 
   api.route('POST /api/runbooks/import', async ({ req, res, me: p, body }) => {
@@ -64,22 +64,23 @@ export function runbookRoutes(api: Api, s: Services): void {
     anyone(p);
     const rb = await s.runbooks.require(params.id!);
     const latest = await s.runbooks.version(rb.id);
-    const problems = validateRunbook(rb.draft).problems;
-    return { ...rb, problems, version: latest?.version, definition: latest?.definition };
+    const { problems, warnings } = validateRunbook(rb.draft);
+    return { ...rb, problems, warnings, version: latest?.version, definition: latest?.definition };
   });
 
   api.route('PUT /api/runbooks/:id/draft', async ({ req, me: p, params, body }) => {
     requireDesigner(p);
     const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email);
     await s.audit.record(originOf(req, p), 'runbook.draft.saved', rb.id);
-    return { ...rb, problems: validateRunbook(body.definition).problems };
+    const { problems, warnings } = validateRunbook(body.definition);
+    return { ...rb, problems, warnings };
   });
 
   api.route('POST /api/runbooks/:id/validate', async ({ me: p, params }) => {
     anyone(p);
     const rb = await s.runbooks.require(params.id!);
     const r = validateRunbook(rb.draft);
-    return { ok: r.ok, problems: r.problems };
+    return { ok: r.ok, problems: r.problems, warnings: r.warnings };
   });
 
   api.route('POST /api/runbooks/:id/publish', async ({ req, res, me: p, params, body }) => {
@@ -87,7 +88,8 @@ export function runbookRoutes(api: Api, s: Services): void {
     const v = await s.runbooks.publish(params.id!, p.user.email, body.comment);
     await s.audit.record(originOf(req, p), 'runbook.published', v.runbookId, { version: v.version, comment: body.comment });
     res.status(201);
-    return v;
+    // Rule warnings never block publishing; the answer carries them so the publisher sees them.
+    return { ...v, warnings: validateRunbook(v.definition).warnings };
   });
 
   api.route('GET /api/runbooks/:id/versions', async ({ me: p, params }) => {
