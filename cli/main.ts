@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `tenantflow`: the control plane from a terminal (runbooks as code, runs, approvals, schedules,
 // tenants, people, audit). It speaks only the HTTP API, through the typed client (api-client/),
-// with an API token saved by `login`.
+// with an API token saved by `login`; only `runbooks lint` works offline (the shared validator
+// and Microsoft 365 rules checker, so it can run in CI without a server).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
 const HELP = `tenantflow: Tenantflow from the command line
@@ -22,6 +24,8 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW]
   tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--no-publish]
   tenantflow runbooks offer ID | withdraw ID              (custom action for operators)
+  tenantflow runbooks lint FILE [--accept-warnings]       offline: problems and Microsoft 365 rule warnings;
+                     exits 1 on problems, and on warnings unless --accept-warnings
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--page-size N]
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--wait]
   tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
@@ -53,6 +57,7 @@ const { values: opt, positionals } = parseArgs({
     'new-password': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    'accept-warnings': { type: 'boolean' },
     input: { type: 'string', multiple: true },
     inputs: { type: 'string' },
     tenant: { type: 'string' },
@@ -283,6 +288,19 @@ async function main(): Promise<void> {
       const r = await call('POST /api/runbooks/validate', { body: readJson(need(2, 'definition file')), accept: [422] });
       print(r, () => (r.ok ? 'valid' : r.problems.map((p) => `${p.nodeId ?? '(runbook)'} ${p.field ?? ''}: ${p.message}`).join('\n')));
       if (!r.ok) process.exitCode = 1;
+      return;
+    }
+    case 'runbooks lint': {
+      const r = validateRunbook(readJson(need(2, 'definition file')));
+      const { problems, warnings } = r;
+      print({ ok: r.ok, problems, warnings }, () =>
+        [
+          ...problems.map((p) => `problem  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
+          ...warnings.map((w) => `warning  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
+          problems.length || warnings.length ? `${problems.length} problem(s), ${warnings.length} warning(s)` : 'no problems, no warnings',
+        ].join('\n'),
+      );
+      if (problems.length || (warnings.length && !opt['accept-warnings'])) process.exitCode = 1;
       return;
     }
     case 'runbooks publish': {
