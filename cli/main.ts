@@ -24,6 +24,7 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW]
   tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--no-publish]
   tenantflow runbooks offer ID | withdraw ID              (custom action for operators)
+  tenantflow runbooks templates | new --template ID [--id ID] [--name N]   (the template gallery)
   tenantflow runbooks lint FILE [--accept-warnings]       offline: problems and Microsoft 365 rule warnings;
                      exits 1 on problems, and on warnings unless --accept-warnings
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--page-size N]
@@ -58,6 +59,7 @@ const { values: opt, positionals } = parseArgs({
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     'accept-warnings': { type: 'boolean' },
+    template: { type: 'string' },
     input: { type: 'string', multiple: true },
     inputs: { type: 'string' },
     tenant: { type: 'string' },
@@ -289,6 +291,18 @@ async function main(): Promise<void> {
       print(r, () => (r.ok ? 'valid' : r.problems.map((p) => `${p.nodeId ?? '(runbook)'} ${p.field ?? ''}: ${p.message}`).join('\n')));
       if (!r.ok) process.exitCode = 1;
       return;
+    }
+    case 'runbooks templates': {
+      const ts = await call('GET /api/templates');
+      return print(ts.map(({ id, name, description }) => ({ id, name, description })), () => ts.map((t) => `${t.id}\t${t.name}\n  ${t.description}`).join('\n'));
+    }
+    case 'runbooks new': {
+      const id = required('template');
+      const t = (await call('GET /api/templates')).find((x) => x.id === id);
+      if (!t) throw new CliError(`no template "${id}" (tenantflow runbooks templates lists them)`);
+      const definition = { ...t.definition, ...(str('name') ? { name: str('name') } : {}) };
+      const rb = await call('POST /api/runbooks', { body: { definition, ...(str('id') ? { id: str('id') } : {}) } });
+      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})`);
     }
     case 'runbooks lint': {
       const r = validateRunbook(readJson(need(2, 'definition file')));

@@ -511,6 +511,12 @@ export const API = {
   'DELETE /api/users/:id/grants/:grantId': { tag: 'people', summary: 'Revoke a role grant', roles: 'admin of that tenant', response: Ok('revoked'), statuses: { 404: 'no such grant' } },
   // ---- runbooks ----
   'GET /api/actions': { tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any', response: z.array(Action) },
+  'GET /api/templates': {
+    tag: 'runbooks',
+    summary: 'The template gallery: runbook definitions with a description and documented inputs, to start a runbook from',
+    roles: 'any',
+    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings })),
+  },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
   'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken' } },
   'POST /api/runbooks/validate': {

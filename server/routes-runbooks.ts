@@ -2,6 +2,7 @@
 // export, custom actions offered to operators, and the action catalog.
 import { catalogJson } from '../catalog/index.ts';
 import { validateRunbook } from '../runbook/validate.ts';
+import { templates } from './template-gallery.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
@@ -18,6 +19,10 @@ export function runbookRoutes(api: Api, s: Services): void {
   };
 
   api.route('GET /api/actions', () => catalogJson());
+  api.route('GET /api/templates', ({ me: p }) => {
+    anyone(p);
+    return templates();
+  });
 
   api.route('GET /api/runbooks',
     async ({ me: p, query }) => {

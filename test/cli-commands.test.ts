@@ -87,6 +87,23 @@ describe('tenantflow CLI', () => {
     assert.match(invalid.out, /a action: unknown action/);
   });
 
+  it('template gallery: list templates, create a runbook from one, which passes the rules checker', async () => {
+    const list = await cli('designer.json', 'runbooks', 'templates', '--json');
+    assert.equal(list.code, 0, list.err);
+    const ids = (JSON.parse(list.out) as { id: string; description: string }[]);
+    assert.ok(ids.some((t) => t.id === 'compromised-account' && t.description.length > 20), list.out);
+    const made = await cli('designer.json', 'runbooks', 'new', '--template', 'compromised-account', '--id', 'contain', '--name', 'Contain account');
+    assert.equal(made.code, 0, made.err);
+    assert.match(made.out, /created contain from template compromised-account/);
+    const rb = await approver.call('GET', '/api/runbooks/contain');
+    assert.equal(rb.body.draft.name, 'Contain account');
+    assert.deepEqual(rb.body.problems, []);
+    assert.deepEqual(rb.body.warnings, []);
+    const missing = await cli('designer.json', 'runbooks', 'new', '--template', 'nope');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /no template "nope"/);
+  });
+
   it('runbooks lint: offline Microsoft 365 rule warnings, exit 1 unless --accept-warnings', async () => {
     const U = '{{ inputs.user }}';
     const bad = join(dir, 'strip.json');
