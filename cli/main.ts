@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `tenantflow`: the control plane from a terminal (runbooks as code, runs, approvals, schedules,
 // tenants, people, audit). It speaks only the HTTP API, through the typed client (api-client/),
-// with an API token saved by `login`.
+// with an API token saved by `login`; only `runbooks lint` works offline (the shared validator
+// and Microsoft 365 rules checker, so it can run in CI without a server).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
 import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
 const HELP = `tenantflow: Tenantflow from the command line
@@ -24,6 +26,9 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW]
   tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--no-publish]
   tenantflow runbooks offer ID | withdraw ID              (custom action for operators)
+  tenantflow runbooks templates | new --template ID [--id ID] [--name N]   (the template gallery)
+  tenantflow runbooks lint FILE [--accept-warnings]       offline: problems and Microsoft 365 rule warnings;
+                     exits 1 on problems, and on warnings unless --accept-warnings
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--q TEXT] [--page-size N]
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--reason WHY]
                      [--wait [--accept-warnings]]
@@ -63,6 +68,8 @@ const { values: opt, positionals } = parseArgs({
     'new-password': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    'accept-warnings': { type: 'boolean' },
+    template: { type: 'string' },
     input: { type: 'string', multiple: true },
     inputs: { type: 'string' },
     tenant: { type: 'string' },
@@ -102,7 +109,6 @@ const { values: opt, positionals } = parseArgs({
     limit: { type: 'string' },
     csv: { type: 'boolean' },
     reason: { type: 'string' },
-    'accept-warnings': { type: 'boolean' },
   },
 });
 const str = (k: string) => opt[k] as string | undefined;
@@ -295,6 +301,31 @@ async function main(): Promise<void> {
       const r = await call('POST /api/runbooks/validate', { body: readJson(need(2, 'definition file')), accept: [422] });
       print(r, () => (r.ok ? 'valid' : r.problems.map((p) => `${p.nodeId ?? '(runbook)'} ${p.field ?? ''}: ${p.message}`).join('\n')));
       if (!r.ok) process.exitCode = 1;
+      return;
+    }
+    case 'runbooks templates': {
+      const ts = await call('GET /api/templates');
+      return print(ts.map(({ id, name, description }) => ({ id, name, description })), () => ts.map((t) => `${t.id}\t${t.name}\n  ${t.description}`).join('\n'));
+    }
+    case 'runbooks new': {
+      const id = required('template');
+      const t = (await call('GET /api/templates')).find((x) => x.id === id);
+      if (!t) throw new CliError(`no template "${id}" (tenantflow runbooks templates lists them)`);
+      const definition = { ...t.definition, ...(str('name') ? { name: str('name') } : {}) };
+      const rb = await call('POST /api/runbooks', { body: { definition, ...(str('id') ? { id: str('id') } : {}) } });
+      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})`);
+    }
+    case 'runbooks lint': {
+      const r = validateRunbook(readJson(need(2, 'definition file')));
+      const { problems, warnings } = r;
+      print({ ok: r.ok, problems, warnings }, () =>
+        [
+          ...problems.map((p) => `problem  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
+          ...warnings.map((w) => `warning  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
+          problems.length || warnings.length ? `${problems.length} problem(s), ${warnings.length} warning(s)` : 'no problems, no warnings',
+        ].join('\n'),
+      );
+      if (problems.length || (warnings.length && !opt['accept-warnings'])) process.exitCode = 1;
       return;
     }
     case 'runbooks publish': {

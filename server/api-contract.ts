@@ -42,6 +42,29 @@ const Ok = <K extends string>(key: K) => z.object({ [key]: z.literal(true) } as 
 export const ErrorBody = z.object({ error: z.string(), problems: z.array(z.object({ field: z.string(), message: z.string(), nodeId: z.string().optional() })).optional() });
 const Problem = z.object({ nodeId: z.string().optional(), field: z.string(), message: z.string() });
 const Problems = z.array(Problem);
+const RuleFixSchema = z
+  .object({
+    kind: z.enum(['insertBefore', 'insertAfter']),
+    nodeId: z.string(),
+    action: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    label: z.string(),
+    description: z.string(),
+  })
+  .describe('A one-click fix: insert this action before/after the node, taking over its edges');
+/** The Microsoft 365 rules checker's findings (runbook/rules.ts): shown, never blocking. */
+const Warnings = z
+  .array(
+    z.object({
+      rule: z.string(),
+      nodeId: z.string(),
+      severity: z.enum(['high', 'medium', 'low']),
+      message: z.string(),
+      link: z.string().describe("Microsoft's page the rule rests on"),
+      fix: RuleFixSchema.optional(),
+    }),
+  )
+  .describe('Microsoft 365 rule warnings: publishing is still allowed');
 
 // ---- auth and people ----
 
@@ -134,7 +157,7 @@ const RunbookSummary = z.object({
 const RunbookWithDraft = RunbookSummary.extend({ draft: z.unknown().describe('The draft, or the latest version when there is none') });
 const VersionSummary = z.object({ runbookId: z.string(), version: z.number(), comment: z.string().optional(), publishedAt: Time, publishedBy: z.string() });
 const RunbookVersion = VersionSummary.extend({ definition: RunbookDefinition });
-const Validated = z.object({ ok: z.boolean(), problems: Problems });
+const Validated = z.object({ ok: z.boolean(), problems: Problems, warnings: Warnings });
 const DefinitionDiff = z.object({
   from: z.union([z.literal('draft'), z.literal('latest'), z.number()]),
   to: z.union([z.literal('draft'), z.literal('latest'), z.number()]),
@@ -614,6 +637,12 @@ export const API = {
   'DELETE /api/users/:id/grants/:grantId': { tag: 'people', summary: 'Revoke a role grant', roles: 'admin of that tenant', response: Ok('revoked'), statuses: { 404: 'no such grant' } },
   // ---- runbooks ----
   'GET /api/actions': { tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any', response: z.array(Action) },
+  'GET /api/templates': {
+    tag: 'runbooks',
+    summary: 'The template gallery: runbook definitions with a description and documented inputs, to start a runbook from',
+    roles: 'any',
+    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings })),
+  },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
   'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken' } },
   'POST /api/runbooks/validate': {
@@ -630,12 +659,12 @@ export const API = {
     tag: 'runbooks',
     summary: 'A runbook: summary, its draft with problems, and the latest published definition',
     roles: 'any',
-    response: RunbookWithDraft.extend({ problems: Problems.describe('Problems of the draft'), version: z.number().optional(), definition: RunbookDefinition.optional().describe('The latest published definition') }),
+    response: RunbookWithDraft.extend({ problems: Problems.describe('Problems of the draft'), warnings: Warnings, version: z.number().optional(), definition: RunbookDefinition.optional().describe('The latest published definition') }),
     statuses: { 404: 'no such runbook' },
   },
-  'PUT /api/runbooks/:id/draft': { tag: 'runbooks', summary: 'Save the draft (problems are returned, not refused)', roles: 'designer', body: DraftBody, response: RunbookWithDraft.extend({ problems: Problems }), statuses: { 404: 'no such runbook', 409: 'archived' } },
+  'PUT /api/runbooks/:id/draft': { tag: 'runbooks', summary: 'Save the draft (problems are returned, not refused)', roles: 'designer', body: DraftBody, response: RunbookWithDraft.extend({ problems: Problems, warnings: Warnings }), statuses: { 404: 'no such runbook', 409: 'archived' } },
   'POST /api/runbooks/:id/validate': { tag: 'runbooks', summary: 'Validate the draft', roles: 'any', response: Validated, statuses: { 404: 'no such runbook' } },
-  'POST /api/runbooks/:id/publish': { tag: 'runbooks', summary: 'Publish the draft as the next immutable version', roles: 'designer', body: PublishBody, response: RunbookVersion, statuses: { 201: 'published', 422: 'the draft has problems', 409: 'archived' } },
+  'POST /api/runbooks/:id/publish': { tag: 'runbooks', summary: 'Publish the draft as the next immutable version', roles: 'designer', body: PublishBody, response: RunbookVersion.extend({ warnings: Warnings }), statuses: { 201: 'published', 422: 'the draft has problems', 409: 'archived' } },
   'GET /api/runbooks/:id/versions': { tag: 'runbooks', summary: 'Published versions, newest first', roles: 'any', response: z.array(VersionSummary), statuses: { 404: 'no such runbook' } },
   'GET /api/runbooks/:id/versions/:version': { tag: 'runbooks', summary: 'One published version', roles: 'any', response: RunbookVersion, statuses: { 404: 'no such version' } },
   'GET /api/runbooks/:id/diff': {

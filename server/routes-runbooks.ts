@@ -3,6 +3,7 @@
 import { catalog, catalogJson } from '../catalog/index.ts';
 import { maskDefinitionSecrets, restoreMaskedSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
+import { templates } from './template-gallery.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
@@ -23,6 +24,10 @@ export function runbookRoutes(api: Api, s: Services): void {
   };
 
   api.route('GET /api/actions', () => catalogJson());
+  api.route('GET /api/templates', ({ me: p }) => {
+    anyone(p);
+    return templates();
+  });
 
   api.route('GET /api/runbooks',
     async ({ me: p, query }) => {
@@ -46,7 +51,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     // The body as sent (no body at all is a problem of its own).
     const result = validateRunbook(req.body);
     res.status(result.ok ? 200 : 422);
-    return { ok: result.ok, problems: result.problems };
+    return { ok: result.ok, problems: result.problems, warnings: result.warnings };
   });
 
   api.route('POST /api/runbooks/import', async ({ req, res, me: p, body }) => {
@@ -69,8 +74,8 @@ export function runbookRoutes(api: Api, s: Services): void {
     anyone(p);
     const rb = await s.runbooks.require(params.id!);
     const latest = await s.runbooks.version(rb.id);
-    const problems = validateRunbook(rb.draft).problems;
-    return { ...rb, draft: mask(rb.draft), problems, version: latest?.version, definition: mask(latest?.definition) };
+    const { problems, warnings } = validateRunbook(rb.draft);
+    return { ...rb, draft: mask(rb.draft), problems, warnings, version: latest?.version, definition: mask(latest?.definition) };
   });
 
   api.route('PUT /api/runbooks/:id/draft', async ({ req, me: p, params, body }) => {
@@ -80,14 +85,15 @@ export function runbookRoutes(api: Api, s: Services): void {
     const definition = current ? restoreMaskedSecrets(body.definition, current.draft, secretFieldsOf) : body.definition;
     const rb = await s.runbooks.saveDraft(params.id!, definition, p.user.email);
     await s.audit.record(originOf(req, p), 'runbook.draft.saved', rb.id);
-    return { ...rb, draft: mask(rb.draft), problems: validateRunbook(definition).problems };
+    const { problems, warnings } = validateRunbook(definition);
+    return { ...rb, draft: mask(rb.draft), problems, warnings };
   });
 
   api.route('POST /api/runbooks/:id/validate', async ({ me: p, params }) => {
     anyone(p);
     const rb = await s.runbooks.require(params.id!);
     const r = validateRunbook(rb.draft);
-    return { ok: r.ok, problems: r.problems };
+    return { ok: r.ok, problems: r.problems, warnings: r.warnings };
   });
 
   api.route('POST /api/runbooks/:id/publish', async ({ req, res, me: p, params, body }) => {
@@ -95,7 +101,8 @@ export function runbookRoutes(api: Api, s: Services): void {
     const v = await s.runbooks.publish(params.id!, p.user.email, body.comment);
     await s.audit.record(originOf(req, p), 'runbook.published', v.runbookId, { version: v.version, comment: body.comment });
     res.status(201);
-    return v;
+    // Rule warnings never block publishing; the answer carries them so the publisher sees them.
+    return { ...v, warnings: validateRunbook(v.definition).warnings };
   });
 
   api.route('GET /api/runbooks/:id/versions', async ({ me: p, params }) => {

@@ -246,6 +246,27 @@ export function apiSuite(kind: DbKind): void {
       assert.equal(seeded.body.version, 1);
       assert.equal(seeded.body.customAction, true);
     });
+
+    it('Microsoft 365 rule warnings: on save, validate and publish, without blocking publishing', async () => {
+      const def = {
+        name: 'Strip licences',
+        inputs: [{ name: 'user', type: 'user', required: true }],
+        nodes: [{ id: 'strip', kind: 'action', action: 'licence.removeAll', params: { user: '{{ inputs.user }}' } }],
+      };
+      assert.equal((await designer.call('POST', '/api/runbooks', { id: 'strip-licences', definition: def })).status, 201);
+      const checked = await viewer.call('POST', '/api/runbooks/strip-licences/validate');
+      assert.equal(checked.body.ok, true);
+      const w = checked.body.warnings.find((x: { rule: string }) => x.rule === 'licence-before-shared-mailbox');
+      assert.equal(w?.nodeId, 'strip', JSON.stringify(checked.body));
+      assert.match(w.link, /^https:\/\/learn\.microsoft\.com\//);
+      assert.equal(w.fix.action, 'mailbox.convertToShared');
+      const published = await designer.call('POST', '/api/runbooks/strip-licences/publish', {});
+      assert.equal(published.status, 201, JSON.stringify(published.body));
+      assert.ok(published.body.warnings.some((x: { rule: string }) => x.rule === 'licence-before-shared-mailbox'));
+      const inline = await viewer.call('POST', '/api/runbooks/validate', def);
+      assert.equal(inline.status, 200);
+      assert.ok(inline.body.warnings.length > 0);
+    });
   });
 
   describe(`bad requests (${kind})`, () => {
