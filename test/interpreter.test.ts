@@ -179,7 +179,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const escalated = await env.waitFor(h, (s) => s.nodes.ask?.approval?.pendingApprovers.includes('group:IT Managers') ?? false);
     assert.deepEqual(escalated.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
     assert.deepEqual(await visible(h, 'TenantflowPendingApprovers', 3), ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
-    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', comment: 'escalated and approved' });
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', groups: ['IT Managers'], comment: 'escalated and approved' });
     assert.equal((await h.result()).nodes.yes!.status, 'succeeded');
   });
 
