@@ -137,12 +137,13 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     );
 
   it('waits for approval, refuses self-approval, and continues on approve', async () => {
-    const h = await env.start(approvalGraph(), {}, { startedBy: 'requester@contoso.com' });
+    // The requester is one of the approvers: only the self-approval rule refuses them.
+    const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com', 'requester@contoso.com'] } }), {}, { startedBy: 'requester@contoso.com' });
     const waiting = await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
     assert.equal(waiting.status, 'waiting-approval');
-    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'requester@contoso.com']);
     const described = await h.describe();
-    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'requester@contoso.com']);
 
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'requester@contoso.com' });
     const refused = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
