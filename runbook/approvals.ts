@@ -58,7 +58,7 @@ export function refusalOf(
 
 /**
  * Why `who` may not decide this step now, or undefined when the decision counts: the step must be
- * waiting, the person among its pending approvers, not its requester (unless allowed), and not
+ * waiting, the person not its requester (unless allowed), among its pending approvers, and not
  * have decided already. What the workflow's approval Update validator applies.
  */
 export function decisionRefusal(
@@ -67,6 +67,8 @@ export function decisionRefusal(
   who: Approver,
 ): Refusal | undefined {
   if (step.status !== 'waiting-approval' || !step.approval) return 'not-waiting';
+  const refusal = refusalOf(step.approval, startedBy, who.email);
+  if (refusal === 'self-approval') return refusal;
   if (!isPendingApprover(who, step.approval.pendingApprovers)) return 'not-approver';
-  return refusalOf(step.approval, startedBy, who.email);
+  return refusal;
 }

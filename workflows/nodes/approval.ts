@@ -88,12 +88,12 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
         ns.approval!.decisions.push(refused);
         s.recorded?.(refused);
       };
-      if (checkEligibility && !isPendingApprover({ email: by, roles: s.roles ?? [], groups: s.groups ?? [] }, ns.approval!.pendingApprovers)) {
-        refuse('not-approver');
-        continue;
-      }
       if (!allowSelf && by === x.input.run.startedBy.toLowerCase()) {
         refuse('self-approval');
+        continue;
+      }
+      if (checkEligibility && !isPendingApprover({ email: by, roles: s.roles ?? [], groups: s.groups ?? [] }, ns.approval!.pendingApprovers)) {
+        refuse('not-approver');
         continue;
       }
       if (approvals.has(by)) {
