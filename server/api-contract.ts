@@ -732,8 +732,8 @@ export const API = {
     summary: 'Approve or reject a waiting step, with a comment',
     roles: 'the step\'s approvers',
     body: Decision,
-    response: Accepted.extend({ decision: Decision.shape.decision, by: z.string() }),
-    statuses: { 202: 'recorded', 404: 'no such run or step', 409: 'not waiting, or already decided by you' },
+    response: Accepted.extend({ decision: Decision.shape.decision, by: z.string(), recorded: ApprovalDecision }),
+    statuses: { 202: 'recorded by the workflow (the decision as recorded)', 403: 'refused by the workflow: not an approver of the step, or the requester (self-approval); `reason` says which', 404: 'no such run', 409: 'refused by the workflow: the step is not waiting, or you already decided' },
   },
   // ---- schedules ----
   'GET /api/schedules': { tag: 'schedules', summary: 'Schedules with their upcoming times', roles: 'viewer', response: z.array(Schedule) },

@@ -6,6 +6,8 @@ import {
   Client,
   ScheduleNotFoundError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  ApplicationFailure,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
@@ -15,13 +17,16 @@ import {
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { RawWorkflowExecutionInfo } from '@temporalio/client/lib/types.js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import { isOutcome, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
+import { REFUSAL_REASON, type Refusal } from '../runbook/approvals.ts';
+import { isOutcome, type ApprovalDecision, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
 import {
   approvalSignal,
+  approvalUpdate,
   resumeSignal,
   runStateQuery,
   WORKFLOW_TYPE,
   type ApprovalSignal,
+  type ApprovalUpdate,
   type CarriedStep,
   type ResumeSignal,
 } from '../workflows/messages.ts';
@@ -141,8 +146,8 @@ export class Runs {
     return `${this.webUiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
   }
 
-  /** The run's node states, or undefined when no such run exists. */
-  async get(workflowId: string): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
+  /** The run's node states (unless `state: false`: its description only), or undefined when no such run exists. */
+  async get(workflowId: string, read = { state: true }): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
     const handle = this.client.workflow.getHandle(workflowId);
     let description: WorkflowExecutionDescription;
     try {
@@ -153,6 +158,7 @@ export class Runs {
     }
     if (description.taskQueue !== this.taskQueue) return undefined;
     let state: RunState | undefined;
+    if (!read.state) return { description };
     try {
       state = await handle.query(runStateQuery);
     } catch {
@@ -239,6 +245,22 @@ export class Runs {
 
   async signalApproval(workflowId: string, decision: ApprovalSignal): Promise<void> {
     await this.client.workflow.getHandle(workflowId).signal(approvalSignal, decision);
+  }
+
+  /**
+   * Decides an approval step through the workflow's approval Update: the decision as the workflow
+   * recorded it, or the workflow validator's refusal (its kind and reason).
+   */
+  async decideApproval(workflowId: string, decision: ApprovalUpdate): Promise<{ recorded: ApprovalDecision } | { refusal: Refusal; reason: string }> {
+    try {
+      return { recorded: await this.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [decision] }) };
+    } catch (err) {
+      // The run was seen a moment ago: not found now means it has ended.
+      if (err instanceof WorkflowNotFoundError) return { refusal: 'not-waiting', reason: `run ${workflowId} has ended: it no longer takes decisions` };
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type && Object.hasOwn(REFUSAL_REASON, cause.type)) return { refusal: cause.type as Refusal, reason: cause.message };
+      throw err;
+    }
   }
 
   async signalResume(workflowId: string, resume: ResumeSignal): Promise<void> {

@@ -322,7 +322,11 @@ export function apiSuite(kind: DbKind): void {
       assert.equal(viaGet.status, 405);
       const anonymous = await fetch(`${server.base}/api/runs/${id}/approvals/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decision":"approve"}' });
       assert.equal(anonymous.status, 401);
-      assert.equal((await viewer.call('POST', `/api/runs/${id}/approvals/approve`, { decision: 'approve' })).status, 403);
+      // An outsider: the workflow's Update validator refuses, and the API says why.
+      const outsider = await viewer.call('POST', `/api/runs/${id}/approvals/approve`, { decision: 'approve' });
+      assert.equal(outsider.status, 403);
+      assert.equal(outsider.body.reason, 'not-approver');
+      assert.match(outsider.body.error, /viewer@contoso\.test is not an approver of step "approve" \(approvers: role:approver\)/);
 
       // The operator who started it holds admin-like rights nowhere: refused as the requester.
       const opAlsoApprover = await server.services.people.byEmail('operator@contoso.test');
@@ -334,6 +338,8 @@ export function apiSuite(kind: DbKind): void {
 
       const ok = await approver.call('POST', `/api/runs/${id}/approvals/approve`, { decision: 'approve', comment: 'looks right' });
       assert.equal(ok.status, 202);
+      assert.equal(ok.body.recorded.by, 'approver@contoso.test');
+      assert.equal(ok.body.recorded.refused, undefined);
       const done = await pollApi(viewer, `/api/runs/${id}`, (r) => r.status === 'succeeded');
       assert.equal(done.nodes.done.status, 'succeeded');
       assert.deepEqual(

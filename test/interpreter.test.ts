@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RunbookDefinitionInput, RunState } from '../runbook/definition.ts';
-import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
+import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -146,12 +146,13 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     );
 
   it('waits for approval, refuses self-approval, and continues on approve', async () => {
-    const h = await env.start(approvalGraph(), {}, { startedBy: 'requester@contoso.com' });
+    // The requester is one of the approvers: only the self-approval rule refuses them.
+    const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com', 'requester@contoso.com'] } }), {}, { startedBy: 'requester@contoso.com' });
     const waiting = await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
     assert.equal(waiting.status, 'waiting-approval');
-    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'requester@contoso.com']);
     const described = await h.describe();
-    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'requester@contoso.com']);
 
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'requester@contoso.com' });
     const refused = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
@@ -163,6 +164,51 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     assert.equal(final.status, 'succeeded');
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
     assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'boss@contoso.com', comment: 'fine by me', approvers: ['boss@contoso.com'] });
+  });
+
+  // Sent straight to Temporal, not through the API: the workflow itself enforces who may decide.
+  it('refuses an approval Update from an outsider, the requester or a repeat with the reason, and takes an approver\'s', async () => {
+    const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com'], groups: ['HR Leads'] }, quorum: { count: 2 } }), {}, { startedBy: 'requester@contoso.com' });
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    const refused = async (by: string, groups: string[], type: string, reason: RegExp) => {
+      const err = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by, roles: ['admin'], groups }] }).then(
+        () => assert.fail(`${by}'s decision was accepted`),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
+      assert.equal((err.cause as { type?: string }).type, type);
+      assert.match(err.cause!.message, reason);
+    };
+    await refused('mallory@contoso.com', ['Finance'], 'not-approver', /mallory@contoso\.com is not an approver of step "ask" \(approvers: boss@contoso\.com, group:HR Leads\)/);
+    await refused('requester@contoso.com', ['HR Leads'], 'self-approval', /you started this run/);
+    const nothing = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'nope', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }] }).catch((e: unknown) => e);
+    assert.equal(((nothing as WorkflowUpdateFailedError).cause as { type?: string }).type, 'not-waiting');
+    // Refused by the validator: nothing was written to the run.
+    assert.deepEqual((await env.state(h)).nodes.ask!.approval!.decisions, []);
+
+    const recorded = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', roles: [], groups: [], comment: 'ok' }] });
+    assert.equal(recorded.by, 'boss@contoso.com');
+    assert.equal(recorded.comment, 'ok');
+    assert.equal(recorded.refused, undefined);
+    await refused('boss@contoso.com', [], 'already-decided', /boss@contoso\.com has already decided on step "ask"/);
+    assert.equal((await env.state(h)).nodes.ask!.status, 'waiting-approval', 'one of two approvals is not enough');
+
+    const byGroup = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'hr.lead@contoso.com', roles: [], groups: ['HR Leads'] }] });
+    assert.equal(byGroup.refused, undefined);
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
+    assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'hr.lead@contoso.com', comment: null, approvers: ['boss@contoso.com', 'hr.lead@contoso.com'] });
+  });
+
+  it('records an approval signal from an outsider as refused, and it does not count', async () => {
+    const h = await env.start(approvalGraph());
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'mallory@contoso.com' });
+    const refused = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
+    assert.equal(refused.nodes.ask!.approval!.decisions[0]!.refused, 'not an approver of this step');
+    assert.equal(refused.nodes.ask!.status, 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'reject', by: 'deputy@contoso.com' });
+    assert.equal((await h.result()).nodes.no!.status, 'succeeded');
   });
 
   it('takes the rejected branch on reject', async () => {
@@ -192,7 +238,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const escalated = await env.waitFor(h, (s) => s.nodes.ask?.approval?.pendingApprovers.includes('group:IT Managers') ?? false);
     assert.deepEqual(escalated.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
     assert.deepEqual(await visible(h, 'TenantflowPendingApprovers', 3), ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
-    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', comment: 'escalated and approved' });
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', groups: ['IT Managers'], comment: 'escalated and approved' });
     assert.equal((await h.result()).nodes.yes!.status, 'succeeded');
   });
 

@@ -6,13 +6,13 @@ import type { NodeState, RunbookNode, RunbookWorkflowInput, RunState } from '../
 import type { ExpressionContext } from '../runbook/expressions.ts';
 import { SA } from './search-attributes.ts';
 import { loopProgressSignal } from './for-each.ts';
-import { approvalSignal, resumeSignal, runStateQuery, type ApprovalSignal, type CarriedStep, type ResumeSignal } from './messages.ts';
+import { approvalSignal, resumeSignal, runStateQuery, type CarriedStep, type ResumeSignal } from './messages.ts';
 import { runAction } from './nodes/action.ts';
-import { runApproval } from './nodes/approval.ts';
+import { registerApprovalUpdate, runApproval } from './nodes/approval.ts';
 import { runCondition } from './nodes/condition.ts';
 import { runDelay } from './nodes/delay.ts';
 import { runEnd } from './nodes/end.ts';
-import { errorMessage, RunEnded, type Execution } from './nodes/execution.ts';
+import { errorMessage, RunEnded, type Execution, type InboxDecision } from './nodes/execution.ts';
 import { runForEach } from './nodes/forEach.ts';
 import { outcomeOf } from './outcome.ts';
 import { Scheduler } from './scheduler.ts';
@@ -31,7 +31,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     state.nodes[n.id] = { id: n.id, kind: n.kind, status: 'pending', attempts: 0 };
   }
   // ---- messages ----
-  const approvalInbox: ApprovalSignal[] = [];
+  const approvalInbox: InboxDecision[] = [];
   const resumeInbox: ResumeSignal[] = [];
   setHandler(runStateQuery, () => state);
   // A decision only counts for a step that is waiting for it; anything else is dropped.
@@ -126,6 +126,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
 
   // ---- node kinds ----
   const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now };
+  registerApprovalUpdate(execution);
   const execute = async (node: RunbookNode, ns: NodeState): Promise<string> => {
     switch (node.kind) {
       case 'action':
