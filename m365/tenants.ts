@@ -16,6 +16,11 @@ export interface TenantConnection {
   graphUrl?: string;
   /** Exchange Online admin API root; default https://outlook.office365.com. */
   exchangeUrl?: string;
+  /**
+   * SharePoint REST override: https://{host}/{path} is sent to {sharepointUrl}/{host}/{path} (the sandbox
+   * serves every SharePoint host under one URL); unset on a real tenant.
+   */
+  sharepointUrl?: string;
   /** Extra CA certificate to trust (the sandbox's self-signed one). */
   caPem?: string;
 }
@@ -61,6 +66,7 @@ export async function tenantsFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
       authorityHost: env.SANDBOX_URL,
       graphUrl: env.SANDBOX_URL,
       exchangeUrl: env.SANDBOX_URL,
+      sharepointUrl: `${env.SANDBOX_URL}/_sharepoint`,
       caPem: env.SANDBOX_CA_FILE ? await readFile(env.SANDBOX_CA_FILE, 'utf8') : undefined,
     });
   }

@@ -13,6 +13,7 @@ import type {
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
+import { sharepointClientCache, type SharePointClient } from '../m365/sharepoint.ts';
 import { defaultTagStore, type TagStore } from './tags.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 
@@ -20,6 +21,8 @@ export interface ActionContext {
   graph: Client;
   /** The Exchange Online admin API (InvokeCommand) on the same credential. */
   exchange: ExchangeClient;
+  /** SharePoint REST on the tenant's hosts (needs a certificate connection). */
+  sharepoint: SharePointClient;
   /** Tenantflow's own user tags (never written to Entra). */
   tags: TagStore;
   tenant: TenantConnection;
@@ -53,6 +56,8 @@ export interface ActivityDeps {
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   /** Default: one Exchange admin API client per connection. */
   exchangeFor?: (conn: TenantConnection) => ExchangeClient;
+  /** Default: one SharePoint REST client per connection. */
+  sharepointFor?: (conn: TenantConnection) => SharePointClient;
   /** Default: a JSON file (see worker/tags.ts); the control plane injects its database. */
   tags?: TagStore;
   actions: ActionImplementation[];
@@ -83,6 +88,7 @@ function invalidInput(contract: ActionContract, error: z.ZodError, attempt: numb
 export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
+  const sharepointFor = deps.sharepointFor ?? sharepointClientCache();
   let tags = deps.tags;
   for (const { contract, handler } of deps.actions) {
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
@@ -116,6 +122,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         const output = await handler(parsed.data, {
           graph: deps.graphFor(tenant, actx.cancellationSignal),
           exchange: exchangeFor(tenant),
+          sharepoint: sharepointFor(tenant),
           tags: (tags ??= defaultTagStore()),
           tenant,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
