@@ -5,7 +5,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { expectGraphError, sandboxGraphClient, sandboxSharePoint } from '../sandbox/testing.ts';
+import { expectGraphError, sandboxGraphClient, sandboxSharePoint, withCertificate } from '../sandbox/testing.ts';
 
 let sb: Sandbox;
 let graph: Client;
@@ -175,7 +175,7 @@ test('SPSiteManager create and status; SPO.Tenant site properties, quota, lock, 
   assert.match((await sp('POST', `${admin}/_api/SPO.Tenant/RemoveSite`, { siteUrl: groupSite })).body['odata.error'].message.value, /belongs to a Microsoft 365 group/);
 });
 
-test('tokens and permissions: any of the tenant SharePoint hosts as resource, not Graph; roles checked; admin calls only on the admin host', async () => {
+test('tokens and permissions: certificate credentials only, any of the tenant SharePoint hosts as resource, not Graph; roles checked; admin calls only on the admin host', async () => {
   const byRootToken = await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url: root }, { resource: root });
   assert.equal(byRootToken.status, 200);
   const graphToken = await sp('GET', `${root}/_api/web`, undefined, { resource: 'https://graph.microsoft.com' });
@@ -185,7 +185,11 @@ test('tokens and permissions: any of the tenant SharePoint hosts as resource, no
   assert.equal(verbose.body.d.Url, root);
   assert.equal((await sp('POST', `${root}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url: root })).status, 404, 'tenant administration lives on the admin host');
 
-  const reader = sandboxSharePoint(sb, sb.admin.createApp({ permissions: ['SharePoint/Sites.Read.All'] }));
+  const readerApp = sb.admin.createApp({ permissions: ['SharePoint/Sites.Read.All'] });
+  // SharePoint refuses an app-only token obtained with a client secret, whatever its roles.
+  const bySecret = await sandboxSharePoint(sb, readerApp)('GET', `${root}/_api/web`);
+  assert.deepEqual([bySecret.status, bySecret.body.error_description], [401, 'Unsupported app only token.']);
+  const reader = sandboxSharePoint(sb, withCertificate(sb, readerApp));
   assert.equal((await reader('GET', `${root}/_api/web`)).status, 200);
   const refused = await reader('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url: root });
   assert.deepEqual([refused.status, refused.body['odata.error'].code], [403, '-2147024891, System.UnauthorizedAccessException']);

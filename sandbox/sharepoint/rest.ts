@@ -342,12 +342,16 @@ export function sharepointSurface(): Surface {
       const store = [...rt.tenants.values()].find((s) => s.info.initialDomain.split('.')[0]!.toLowerCase() === tenant);
       if (!store) return finish(404, errorJson(notFound(), verbose));
       const audiences = [`https://${rootHost(store)}`, `https://${adminHost(store)}`, `https://${myHost(store)}`, '00000003-0000-0ff1-ce00-000000000000'];
+      const challenge = { 'www-authenticate': `Bearer realm="${store.info.id}",client_id="00000003-0000-0ff1-ce00-000000000000",trusted_issuers="00000001-0000-0000-c000-000000000000@*",authorization_uri="https://login.windows.net/common/oauth2/authorize"` };
       try {
-        caller = verifyBearer(req.headers['authorization'], rt.signing, audiences, nowMs).caller;
+        const verified = verifyBearer(req.headers['authorization'], rt.signing, audiences, nowMs);
+        caller = verified.caller;
         if (caller.tenantId !== store.info.id) throw new Error('Invalid issuer or signature.');
+        // SharePoint accepts app-only tokens only from a certificate credential (appidacr 2).
+        if (verified.appAuthentication === '1') return finish(401, { error_description: 'Unsupported app only token.' }, challenge);
       } catch (err) {
         caller = undefined;
-        return finish(401, { error_description: (err as Error).message }, { 'www-authenticate': `Bearer realm="${store.info.id}",client_id="00000003-0000-0ff1-ce00-000000000000",trusted_issuers="00000001-0000-0000-c000-000000000000@*",authorization_uri="https://login.windows.net/common/oauth2/authorize"` });
+        return finish(401, { error_description: (err as Error).message }, challenge);
       }
       const body = req.body && typeof req.body === 'object' && !(req.body instanceof URLSearchParams) ? (req.body as Record<string, unknown>) : {};
       const method = (req.headers['x-http-method'] ?? req.method).toUpperCase();
