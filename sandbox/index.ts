@@ -21,6 +21,7 @@ import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
 import { registerDeviceRoutes } from './graph/devices.ts';
 import { registerTeamsRoutes } from './graph/teams.ts';
+import { registerTeamsAdminRoutes } from './graph/teams-admin.ts';
 import { registerSiteRoutes } from './graph/sites.ts';
 import { sharepointSurface } from './sharepoint/rest.ts';
 import type { FaultConfig } from './faults.ts';
@@ -110,6 +111,7 @@ function registerGraph(rt: Runtime): void {
   registerApplicationRoutes(rt.graph);
   registerDeviceRoutes(rt.graph);
   registerTeamsRoutes(rt.graph);
+  registerTeamsAdminRoutes(rt.graph);
   registerSiteRoutes(rt.graph);
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { expectGraphError, sandboxGraphClient, sandboxSharePoint, withCertificate } from '../sandbox/testing.ts';
+import { ONEDRIVE_PROVISIONING_MS, SITE_PROVISIONING_MS } from '../sandbox/sharepoint/rest.ts';
 
 let sb: Sandbox;
 let graph: Client;
@@ -93,6 +94,8 @@ test('OneDrive: seeded licensed users have one; a new user has none until provis
   }
   const enqueue = await sp('POST', `${admin}/_api/SP.UserProfiles.ProfileLoader.GetProfileLoader/CreatePersonalSiteEnqueueBulk`, { emailIDs: [licensed.userPrincipalName, unlicensed.userPrincipalName] });
   assert.deepEqual([enqueue.status, enqueue.body], [200, { 'odata.null': true }]);
+  assert.equal((await expectGraphError(graph.api(`/users/${licensed.id}/drive`).get())).statusCode, 404, 'queued, not provisioned yet');
+  sb.admin.advanceClock(ONEDRIVE_PROVISIONING_MS / 1000);
   assert.equal((await graph.api(`/users/${licensed.id}/drive`).get()).owner.user.id, licensed.id);
   assert.equal((await expectGraphError(graph.api(`/users/${unlicensed.id}/drive`).get())).statusCode, 404, 'no licence, no OneDrive');
   assert.equal(sb.admin.mutationCount({ op: 'onedrive.provision' }), 1);
@@ -135,8 +138,13 @@ test('SPSiteManager create and status; SPO.Tenant site properties, quota, lock, 
   const owner = seededLicensed();
   const url = `${root}/sites/projects-apollo`;
   const created = await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Apollo', Url: url, Lcid: 1033, WebTemplate: 'SITEPAGEPUBLISHING#0', Owner: owner.userPrincipalName, Description: 'Launch' } });
-  assert.equal(created.body.SiteStatus, 2);
+  assert.equal(created.body.SiteStatus, 1, 'provisioning: a site is not ready the instant it is requested');
   assert.match(created.body.SiteId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual((await sp('GET', `${root}/_api/SPSiteManager/status?url='${encodeURIComponent(url)}'`)).body, { SiteId: created.body.SiteId, SiteStatus: 1, SiteUrl: url });
+  assert.equal((await expectGraphError(graph.api(`/sites/${new URL(root).host}:/sites/projects-apollo`).get())).statusCode, 404);
+  const unknownProperty = await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Y', Url: `${root}/sites/y`, Owner: owner.userPrincipalName, Colour: 'blue' } });
+  assert.match(unknownProperty.body['odata.error'].message.value, /The property 'Colour' does not exist/);
+  sb.admin.advanceClock(SITE_PROVISIONING_MS / 1000);
   assert.equal((await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Apollo', Url: url, WebTemplate: 'STS#3', Owner: owner.userPrincipalName } })).body.SiteStatus, 3, 'address in use');
   assert.deepEqual((await sp('GET', `${root}/_api/SPSiteManager/status?url='${encodeURIComponent(url)}'`)).body, { SiteId: created.body.SiteId, SiteStatus: 2, SiteUrl: url });
   assert.equal((await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'X', Url: `${root}/sites/x`, WebTemplate: 'GROUP#0', Owner: owner.userPrincipalName } })).status, 400);
