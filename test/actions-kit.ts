@@ -13,6 +13,7 @@ import { fileTagStore, type TagStore } from '../worker/tags.ts';
 import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
+import type { SandboxOptions } from '../sandbox/index.ts';
 
 export interface StepResult {
   status: string;
@@ -37,6 +38,8 @@ export interface ActionsEnv extends TestEnv {
   domain: string;
   /** A connection to an app registration granted only these permissions. */
   limited: TenantConnection;
+  /** The demo app signing in with a certificate ("sandbox-cert"): SharePoint REST refuses secret-based tokens. */
+  certificate: TenantConnection;
   tags: TagStore;
   run(action: string, params: Record<string, unknown>, opts?: { tenant?: string; maximumAttempts?: number }): Promise<StepResult>;
   /** A fresh user principal name in the tenant's domain. */
@@ -49,10 +52,11 @@ export function ok(r: { status: string; error?: unknown }): void {
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 }
 
-export async function startActionsEnv(opts: { limitedPermissions?: string[] } = {}): Promise<ActionsEnv> {
-  const env = await startTestEnv({ worker: false });
+export async function startActionsEnv(opts: { limitedPermissions?: string[]; sandbox?: SandboxOptions } = {}): Promise<ActionsEnv> {
+  const env = await startTestEnv({ worker: false, sandbox: opts.sandbox });
   const app = env.sandbox.admin.createApp({ permissions: opts.limitedPermissions ?? ['User.Read.All'], displayName: 'Tenantflow (limited)' });
   const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
+  const certificate: TenantConnection = { ...env.tenant, name: 'sandbox-cert', clientSecret: '', certificatePem: env.sandbox.admin.createAppCertificate(env.tenant.clientId).pem };
   const dir = mkdtempSync(join(tmpdir(), 'tenantflow-tags-'));
   const tags = fileTagStore(join(dir, 'tags.json'));
   const connection = await NativeConnection.connect({ address: env.address });
@@ -61,7 +65,7 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
     connection,
     namespace: env.namespace,
     taskQueue: env.taskQueue,
-    tenants: staticTenantDirectory([env.tenant, limited]),
+    tenants: staticTenantDirectory([env.tenant, limited, certificate]),
     tags,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });
@@ -70,6 +74,7 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
   return Object.assign(env, {
     domain: env.sandbox.tenant.domain,
     limited,
+    certificate,
     tags,
     worker,
     async run(action: string, params: Record<string, unknown>, o: { tenant?: string; maximumAttempts?: number } = {}): Promise<StepResult> {

@@ -242,11 +242,17 @@ function routes(): RouteDef[] {
       path: `${base}/numberAssignments`,
       permissions: NUMBER_READ,
       handler: (ctx) => {
-        const q = queryOptions(ctx, NUMBER_TYPE);
-        const top = q.top ?? 500;
+        // $top (default 500, at most 1,000) and $skip are this API's paging; the rest is ordinary OData.
+        const rest = new URLSearchParams(ctx.query);
+        for (const k of ['$top', 'top', '$skip', 'skip']) rest.delete(k);
+        const q = queryOptions({ ...ctx, query: rest }, NUMBER_TYPE);
+        const top = Number(ctx.query.get('$top') ?? ctx.query.get('top') ?? 500);
         const skip = Number(ctx.query.get('$skip') ?? ctx.query.get('skip') ?? 0);
+        if (!Number.isInteger(top) || top < 1 || top > 1000) throw badRequest("Invalid value for '$top': between 1 and 1000.");
         if (!Number.isInteger(skip) || skip < 0) throw badRequest("Invalid value for '$skip'.");
-        const all = applyQuery(Object.values(adminState(ctx.store).numbers), { ...q, top: undefined }, (r) => numberView(ctx, r), Number.MAX_SAFE_INTEGER).value;
+        // $filter applies to the numbers as Graph shows them (assignmentStatus, activationState are computed).
+        const views = Object.values(adminState(ctx.store).numbers).map((r) => numberView(ctx, r));
+        const all = applyQuery(views, { ...q, top: undefined }, (v) => v, Number.MAX_SAFE_INTEGER).value;
         return { status: 200, body: { '@odata.context': odataContext(ctx, 'admin/teams/telephoneNumberManagement/numberAssignments'), value: all.slice(skip, skip + top) } };
       },
     }),

@@ -484,6 +484,7 @@ function channelRoutes(): RouteDef[] {
         return collection(ctx, list, MEMBER_TYPE, (m) => memberView(ctx, channel.id, m.user, m.roles), `teams('${group.id}')/channels('${channel.id}')/members`);
       },
     }),
+    ...channelMemberWrites(base),
     teamsRoute({
       method: 'GET',
       path: `${base}/:channelId/messages`,
@@ -513,6 +514,71 @@ function channelRoutes(): RouteDef[] {
         channel.messages.push(message);
         ctx.mutated('team.importMessage', group.id);
         return { status: 201, body: { '@odata.context': odataContext(ctx, `teams('${group.id}')/channels('${channel.id}')/messages/$entity`), ...message } };
+      },
+    }),
+  ];
+}
+
+/** Members of private and shared channels: add (team members only), change roles, remove. */
+function channelMemberWrites(base: string): RouteDef[] {
+  const privateChannel = (ctx: Ctx): { group: Group; channel: Channel; members: Record<string, string[]> } => {
+    const { group, team } = writableTeam(ctx);
+    const channel = requireChannel(ctx, team);
+    if (!channel.members) throw new GraphError(400, 'BadRequest', 'Members can only be managed on private and shared channels; a standard channel has the team\'s members.');
+    return { group, channel, members: channel.members };
+  };
+  const reply = (ctx: Ctx, group: Group, channel: Channel, user: User, roles: string[], status: number): Reply => ({
+    status,
+    body: { '@odata.context': odataContext(ctx, `teams('${group.id}')/channels('${channel.id}')/members/$entity`), ...memberView(ctx, channel.id, user, roles) },
+  });
+  const findIn = (ctx: Ctx, channel: Channel, members: Record<string, string[]>): User => {
+    const id = Object.keys(members).find((u) => membershipId(channel.id, u) === ctx.params['memberId']);
+    const user = id ? ctx.store.userById(id) : undefined;
+    if (!user) throw new GraphError(404, 'NotFound', `Member '${ctx.params['memberId']}' was not found in the channel.`);
+    return user;
+  };
+  const owners = (members: Record<string, string[]>) => Object.values(members).filter((r) => r.includes('owner')).length;
+  return [
+    teamsRoute({
+      method: 'POST',
+      path: `${base}/:channelId/members`,
+      permissions: ['ChannelMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+      handler: (ctx) => {
+        const { group, channel, members } = privateChannel(ctx);
+        const { user, owner } = memberBody(ctx, ctx.body);
+        if (!ctx.store.isMember(group.id, user.id) && !ctx.store.ownersOf(group.id).has(user.id))
+          throw new GraphError(400, 'BadRequest', `User '${user.id}' must be a member of the team before being added to a private channel.`);
+        members[user.id] = owner ? ['owner'] : (members[user.id] ?? []);
+        ctx.mutated('team.addChannelMember', group.id, user.id);
+        return reply(ctx, group, channel, user, members[user.id]!, 201);
+      },
+    }),
+    teamsRoute({
+      method: 'PATCH',
+      path: `${base}/:channelId/members/:memberId`,
+      permissions: ['ChannelMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+      handler: (ctx) => {
+        const { group, channel, members } = privateChannel(ctx);
+        const user = findIn(ctx, channel, members);
+        const roles = bodyObject(ctx)['roles'];
+        if (!Array.isArray(roles)) throw new GraphError(400, 'BadRequest', "A value is required for property 'roles'.");
+        if (!roles.includes('owner') && members[user.id]!.includes('owner') && owners(members) === 1) throw new GraphError(400, 'BadRequest', 'The last owner of a channel cannot be demoted.');
+        members[user.id] = roles.includes('owner') ? ['owner'] : [];
+        ctx.mutated('team.updateChannelMember', group.id, user.id);
+        return reply(ctx, group, channel, user, members[user.id]!, 200);
+      },
+    }),
+    teamsRoute({
+      method: 'DELETE',
+      path: `${base}/:channelId/members/:memberId`,
+      permissions: ['ChannelMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+      handler: (ctx) => {
+        const { group, channel, members } = privateChannel(ctx);
+        const user = findIn(ctx, channel, members);
+        if (members[user.id]!.includes('owner') && owners(members) === 1) throw new GraphError(400, 'BadRequest', 'The last owner of a channel cannot be removed.');
+        delete members[user.id];
+        ctx.mutated('team.removeChannelMember', group.id, user.id);
+        return { status: 204 };
       },
     }),
   ];

@@ -7,6 +7,9 @@ import * as distributionGroups from './distributionGroups.ts';
 import * as groups from './groups.ts';
 import * as investigation from './investigation.ts';
 import * as licences from './licences.ts';
+import * as onedrive from './onedrive.ts';
+import * as sites from './sites.ts';
+import * as teams from './teams.ts';
 import * as notifications from './notifications.ts';
 import * as reads from './reads.ts';
 import * as tags from './tags.ts';
@@ -15,6 +18,6 @@ import * as users from './users.ts';
 const isImplementation = (v: unknown): v is ActionImplementation =>
   typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
 
-export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation, teams, sites, onedrive].flatMap(
   (m) => Object.values(m).filter(isImplementation),
 );
