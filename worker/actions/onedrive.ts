@@ -4,7 +4,7 @@
 import * as c from '../../catalog/actions/onedrive.ts';
 import { implement, type ActionContext } from '../activity.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
-import { getUser, orNotFound, type GraphUser } from './shared.ts';
+import { getUser, listAll, orNotFound, type GraphUser } from './shared.ts';
 import { requireSite, setQuota, setSiteAdmin } from './sites.ts';
 import { pollUntil } from './waiting.ts';
 
@@ -113,13 +113,17 @@ export const onedriveSetQuota = implement(c.onedriveSetQuota, async (input, ctx)
   return setQuota(ctx, props, input.storageMaximumMB, input.storageWarningMB);
 });
 
-/** A folder of a drive by path (a/b/c), or the root. */
+/** A folder of a drive by path (a/b/c, names compared as SharePoint does: case-insensitively), or the root. */
 async function itemAt(ctx: ActionContext, driveId: string, path: string | undefined): Promise<{ id: string; name: string }> {
-  const clean = (path ?? '').replace(/^\/+|\/+$/g, '');
-  const at = clean ? `/drives/${driveId}/root:/${clean.split('/').map(encodeURIComponent).join('/')}` : `/drives/${driveId}/root`;
-  const item = await orNotFound(ctx.graph.api(at).select('id,name,folder').get() as Promise<{ id: string; name: string; folder?: unknown }>);
-  if (!item) throw new ActionError(`there is no folder "${clean}"`, { code: 'ItemNotFound', hint: 'give the folder\'s path from the library root, e.g. Projects/2025', status: 404 });
-  if (clean && !item.folder) throw new ActionError(`"${clean}" is a file, not a folder`, { code: 'InvalidInput' });
+  const parts = (path ?? '').split('/').filter(Boolean);
+  let item = (await ctx.graph.api(`/drives/${driveId}/root`).select('id,name').get()) as { id: string; name: string; folder?: unknown };
+  for (let i = 0; i < parts.length; i++) {
+    const { items } = await listAll<{ id: string; name: string; folder?: unknown }>(ctx.graph, `/drives/${driveId}/items/${item.id}/children`, { select: 'id,name,folder', top: 200 });
+    const next = items.find((x) => x.name.toLowerCase() === parts[i]!.toLowerCase());
+    if (!next) throw new ActionError(`there is no folder "${parts.slice(0, i + 1).join('/')}"`, { code: 'ItemNotFound', hint: 'give the folder\'s path from the library root, e.g. Projects/2025', status: 404 });
+    if (!next.folder) throw new ActionError(`"${parts.slice(0, i + 1).join('/')}" is a file, not a folder`, { code: 'InvalidInput' });
+    item = next;
+  }
   return item;
 }
 
