@@ -196,7 +196,15 @@ class Budget {
         const now = Date.now();
         const wait = Math.max(this.nextSlot - now, this.until - now, ...this.buckets.map((b) => b.waitFor(head.cost, now)));
         if (wait > 0) {
-          await new Promise((r) => setTimeout(r, wait));
+          // Sleep until the slot, or until a waiter is cancelled or a request comes back.
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, wait);
+            this.wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          this.wake = undefined;
           continue;
         }
         this.queue.shift();
@@ -214,7 +222,10 @@ class Budget {
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal!.reason);
+      const onAbort = () => {
+        reject(signal!.reason);
+        this.wake?.();
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push({
         cost: this.spec.cost,
