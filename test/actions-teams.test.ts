@@ -240,6 +240,19 @@ describe('Teams administration (Graph teamsAdministration)', { concurrency: true
     assert.deepEqual((await env.run('teams.unassignPhoneNumber', { user: user.id })).output.unassigned, []);
   });
 
+  it('teams.updatePhoneNumber sets and clears the emergency location and reverse number lookup', async () => {
+    const number = '+14255550115';
+    const location = '93cb8a70-b4af-41df-9928-d07607e21776';
+    const read = async () => (await graph().api('/admin/teams/telephoneNumberManagement/numberAssignments').filter(`telephoneNumber eq '%2B${number.slice(1)}'`).get()).value[0];
+    const r = await env.run('teams.updatePhoneNumber', { phoneNumber: number, emergencyLocationId: location, skipInternalVoip: true });
+    ok(r);
+    assert.deepEqual(r.output.changed.sort(), ['emergencyLocationId', 'skipInternalVoip']);
+    assert.deepEqual([(await read()).locationId, (await read()).reverseNumberLookupOptions], [location, ['skipInternalVoip']]);
+    assert.deepEqual((await env.run('teams.updatePhoneNumber', { phoneNumber: number, emergencyLocationId: location })).output.changed, []);
+    ok(await env.run('teams.updatePhoneNumber', { phoneNumber: number, emergencyLocationId: '', skipInternalVoip: false }));
+    assert.deepEqual([(await read()).locationId, (await read()).reverseNumberLookupOptions], [null, []]);
+  });
+
   it('teams.assignPhoneNumber with a given direct routing number; a user without Teams Phone is refused', async () => {
     const user = phoneUsers[1]!;
     ok(await env.run('teams.assignPhoneNumber', { user: user.id, numberType: 'directRouting', phoneNumber: '+14255550119' }));

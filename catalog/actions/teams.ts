@@ -395,3 +395,21 @@ export const teamsUnassignPhoneNumber = defineAction({
   permissions: ['TeamsTelephoneNumber.ReadWrite.All', 'User.Read.All'],
   bulk: true,
 });
+
+export const teamsUpdatePhoneNumber = defineAction({
+  id: 'teams.updatePhoneNumber',
+  title: 'Edit phone number',
+  category: 'teams',
+  description:
+    'Changes what Graph lets an administrator edit on a tenant phone number (e.g. a Direct Routing number): its emergency location, its ' +
+    'network site, and whether internal calls to it skip Teams VoIP (reverse number lookup). Give only what changes; an empty string clears a value.',
+  input: z.strictObject({
+    phoneNumber: e164,
+    emergencyLocationId: z.string().max(64).optional().describe('Emergency address (location) id; an empty string clears it'),
+    networkSiteId: z.string().max(64).optional().describe('Network site id; an empty string clears it'),
+    skipInternalVoip: z.boolean().optional().describe('Route internal calls to this number over the PSTN instead of Teams VoIP'),
+  }),
+  output: z.object({ phoneNumber: z.string(), changed: z.array(z.string()) }),
+  permissions: ['TeamsTelephoneNumber.ReadWrite.All'],
+  bulk: true,
+});

@@ -46,6 +46,8 @@ interface NumberRecord {
   assignmentTargetId: string | null;
   assignmentCategory: 'primary' | 'private' | 'alternate' | null;
   locationId: string | null;
+  networkSiteId?: string | null;
+  reverseNumberLookupOptions?: string[];
   /** While an order is running: activationState assignmentPending / updatePending. */
   pendingUntilMs: number;
   pendingState: 'assignmentPending' | 'updatePending' | null;
@@ -115,7 +117,7 @@ function numberView(ctx: Ctx, r: NumberRecord): Record<string, unknown> {
     capabilities: r.numberType === 'callingPlan' ? ['userAssignment', 'conferenceAssignment'] : ['userAssignment', 'voiceApplicationAssignment', 'conferenceAssignment'],
     locationId: r.locationId,
     civicAddressId: null,
-    networkSiteId: null,
+    networkSiteId: r.networkSiteId ?? null,
     assignmentTargetId: r.assignmentTargetId,
     assignmentCategory: r.assignmentCategory,
     portInStatus: null,
@@ -124,7 +126,7 @@ function numberView(ctx: Ctx, r: NumberRecord): Record<string, unknown> {
     city: r.city,
     numberSource: 'online',
     supportedCustomerActions: r.numberType === 'callingPlan' ? ['locationUpdate', 'release'] : ['locationUpdate'],
-    reverseNumberLookupOptions: [],
+    reverseNumberLookupOptions: r.reverseNumberLookupOptions ?? [],
   };
 }
 
@@ -317,9 +319,22 @@ function routes(): RouteDef[] {
         onlyKnown(b, ['telephoneNumber', 'locationId', 'networkSiteId', 'reverseNumberLookupOptions'], 'updateNumber');
         const r = adminState(ctx.store).numbers[normalNumber(b['telephoneNumber'])];
         if (!r) throw new GraphError(404, 'NotFound', `The telephone number ${normalNumber(b['telephoneNumber'])} was not found in the tenant.`);
-        if (b['locationId'] !== undefined) r.locationId = b['locationId'] === null ? null : String(b['locationId']);
+        // An empty string clears a value; null or an absent field keeps it (as documented).
+        const text = (key: string): string | null | undefined => {
+          const v = b[key];
+          if (v === undefined || v === null) return undefined;
+          if (typeof v !== 'string') throw badRequest(`The value of '${key}' must be a string.`);
+          return v === '' ? null : v;
+        };
+        const rnl = b['reverseNumberLookupOptions'];
+        if (rnl !== undefined && rnl !== null && (!Array.isArray(rnl) || rnl.some((o) => o !== 'skipInternalVoip'))) throw badRequest("reverseNumberLookupOptions must be a list of 'skipInternalVoip'.");
+        const location = text('locationId');
+        const site = text('networkSiteId');
+        if (location !== undefined) r.locationId = location;
+        if (site !== undefined) r.networkSiteId = site;
+        if (Array.isArray(rnl)) r.reverseNumberLookupOptions = [...new Set(rnl as string[])];
         ctx.mutated('teams.updateNumber', r.assignmentTargetId ?? r.telephoneNumber);
-        return { status: 204 };
+        return { status: 200 };
       },
     }),
     adminRoute({

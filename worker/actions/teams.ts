@@ -428,6 +428,9 @@ export const teamsUnassignPolicy = implement(c.teamsUnassignPolicy, async (input
 
 interface NumberAssignment {
   telephoneNumber: string;
+  locationId?: string | null;
+  networkSiteId?: string | null;
+  reverseNumberLookupOptions?: string[];
   numberType: string;
   assignmentTargetId: string | null;
   assignmentCategory: string | null;
@@ -498,4 +501,19 @@ export const teamsUnassignPhoneNumber = implement(c.teamsUnassignPhoneNumber, as
     done.push(n.telephoneNumber);
   }
   return { userId: user.id, unassigned: done };
+});
+
+export const teamsUpdatePhoneNumber = implement(c.teamsUpdatePhoneNumber, async (input, ctx) => {
+  const number = plus(input.phoneNumber);
+  const n = (await numbersWhere(ctx.graph, `telephoneNumber eq ${odataString(number)}`))[0];
+  if (!n) throw new ActionError(`the phone number ${number} is not in the tenant's number inventory`, { code: 'NumberNotFound', hint: 'check the number in the Teams admin center (Voice > Phone numbers)', status: 404 });
+  const body: Record<string, unknown> = {};
+  const same = (current: string | null | undefined, wanted: string) => (current ?? '') === wanted;
+  if (input.emergencyLocationId !== undefined && !same(n.locationId, input.emergencyLocationId)) body['locationId'] = input.emergencyLocationId;
+  if (input.networkSiteId !== undefined && !same(n.networkSiteId, input.networkSiteId)) body['networkSiteId'] = input.networkSiteId;
+  if (input.skipInternalVoip !== undefined && (n.reverseNumberLookupOptions ?? []).includes('skipInternalVoip') !== input.skipInternalVoip)
+    body['reverseNumberLookupOptions'] = input.skipInternalVoip ? ['skipInternalVoip'] : [];
+  const changed = Object.keys(body);
+  if (changed.length) await ctx.graph.api(`${NUMBERS}/updateNumber`).post({ telephoneNumber: number, ...body });
+  return { phoneNumber: number, changed: changed.map((k) => (k === 'locationId' ? 'emergencyLocationId' : k === 'reverseNumberLookupOptions' ? 'skipInternalVoip' : k)) };
 });
