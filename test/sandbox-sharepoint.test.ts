@@ -205,3 +205,42 @@ test('tokens and permissions: certificate credentials only, any of the tenant Sh
   const denied = await expectGraphError(noFiles.api('/sites/root').get());
   assert.deepEqual([denied.statusCode, denied.code], [403, 'accessDenied']);
 });
+
+test('site Owners group, sharing defaults, and OneDrive shortcuts to a library folder', async () => {
+  const [owner, other] = [seededLicensed(), seededLicensed(1)];
+  const url = `${root}/sites/owners-${Math.random().toString(36).slice(2, 8)}`;
+  await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Owners', Url: url, Owner: owner.userPrincipalName } });
+  sb.admin.advanceClock(SITE_PROVISIONING_MS / 1000);
+  const owners = async () => (await sp('GET', `${url}/_api/web/AssociatedOwnerGroup/Users`)).body.value.map((u: { UserPrincipalName: string }) => u.UserPrincipalName);
+  assert.deepEqual(await owners(), [owner.userPrincipalName], 'the creator is in the Owners group');
+  const added = await sp('POST', `${url}/_api/web/AssociatedOwnerGroup/Users`, { LoginName: `i:0#.f|membership|${other.userPrincipalName}` });
+  assert.equal(added.body.UserPrincipalName, other.userPrincipalName);
+  assert.deepEqual((await owners()).sort(), [owner.userPrincipalName, other.userPrincipalName].sort());
+  const login = encodeURIComponent(`i:0#.f|membership|${other.userPrincipalName}`);
+  assert.equal((await sp('POST', `${url}/_api/web/AssociatedOwnerGroup/Users/removeByLoginName(@v)?@v='${login}'`)).status, 200);
+  assert.deepEqual(await owners(), [owner.userPrincipalName]);
+  assert.equal((await sp('POST', `${url}/_api/web/AssociatedOwnerGroup/Users/removeByLoginName(@v)?@v='${login}'`)).status, 404, 'not an owner');
+  const groupSite = (await graph.api(`/groups/${unifiedGroup().id}/sites/root`).get()).webUrl;
+  assert.equal((await sp('POST', `${groupSite}/_api/web/AssociatedOwnerGroup/Users`, { LoginName: other.userPrincipalName })).status, 400, 'a group site\'s owners are the group\'s');
+
+  const id = (await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url })).body.SiteId;
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { DefaultSharingLinkType: 2, DefaultLinkPermission: 1, ExternalUserExpirationInDays: 60, OverrideTenantExternalUserExpirationPolicy: true })).status, 204);
+  const p = (await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url })).body;
+  assert.deepEqual([p.DefaultSharingLinkType, p.DefaultLinkPermission, p.ExternalUserExpirationInDays, p.OverrideTenantExternalUserExpirationPolicy], [2, 1, 60, true]);
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { DefaultSharingLinkType: 3 })).status, 400, 'anyone links need SharingCapability 2');
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { ExternalUserExpirationInDays: 1000 })).status, 400);
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { Colour: 'blue' })).status, 400);
+
+  const library = await graph.api(`/groups/${unifiedGroup().id}/drive`).get();
+  const general = (await graph.api(`/drives/${library.id}/root/children`).get()).value[0];
+  const drive = await graph.api(`/users/${owner.id}/drive`).get();
+  const shortcut = await graph.api(`/drives/${drive.id}/root/children`).post({ name: 'Team files', remoteItem: { id: general.id, parentReference: { driveId: library.id } }, '@microsoft.graph.conflictBehavior': 'fail' });
+  assert.deepEqual([shortcut.name, shortcut.remoteItem.id, shortcut.remoteItem.parentReference.driveId, shortcut.remoteItem.name, shortcut.remoteItem.folder.childCount], ['Team files', general.id, library.id, 'General', 0]);
+  assert.equal(shortcut.folder, undefined, 'a shortcut has a remoteItem facet, not a folder of its own');
+  const listed = (await graph.api(`/drives/${drive.id}/root/children`).get()).value.find((c: { id: string }) => c.id === shortcut.id);
+  assert.equal(listed.remoteItem.id, general.id);
+  const dup = await expectGraphError(graph.api(`/drives/${drive.id}/root/children`).post({ name: 'Again', remoteItem: { id: general.id, parentReference: { driveId: library.id } }, '@microsoft.graph.conflictBehavior': 'fail' }));
+  assert.deepEqual([dup.statusCode, dup.code], [409, 'nameAlreadyExists']);
+  const missing = await expectGraphError(graph.api(`/drives/${drive.id}/root/children`).post({ name: 'X', remoteItem: { id: 'nope', parentReference: { driveId: library.id } } }));
+  assert.equal(missing.statusCode, 404);
+});
