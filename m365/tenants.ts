@@ -51,7 +51,7 @@ export function staticTenantDirectory(connections: TenantConnection[]): TenantDi
 
 /**
  * Tenants from the environment: the sandbox (SANDBOX_URL + SANDBOX_TENANT_ID, SANDBOX_CLIENT_ID,
- * SANDBOX_CLIENT_SECRET, SANDBOX_CA_FILE) and one real tenant (M365_TENANT_ID, M365_CLIENT_ID,
+ * SANDBOX_CLIENT_SECRET, SANDBOX_CA_FILE, and SANDBOX_CERTIFICATE_FILE: the demo app's certificate and key) and one real tenant (M365_TENANT_ID, M365_CLIENT_ID,
  * M365_CLIENT_SECRET, named M365_TENANT_NAME or "default").
  */
 export async function tenantsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<TenantConnection[]> {
@@ -68,6 +68,8 @@ export async function tenantsFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
       exchangeUrl: env.SANDBOX_URL,
       sharepointUrl: `${env.SANDBOX_URL}/_sharepoint`,
       caPem: env.SANDBOX_CA_FILE ? await readFile(env.SANDBOX_CA_FILE, 'utf8') : undefined,
+      // With a certificate the connection signs in with it (SharePoint REST accepts nothing else).
+      certificatePem: env.SANDBOX_CERTIFICATE_FILE ? await readFile(env.SANDBOX_CERTIFICATE_FILE, 'utf8') : undefined,
     });
   }
   if (env.M365_TENANT_ID && env.M365_CLIENT_ID && env.M365_CLIENT_SECRET) {
