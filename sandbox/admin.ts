@@ -12,6 +12,7 @@ import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices
 import { publishDnsRecord, type DnsRecord } from './graph/domains.ts';
 import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import type { DirectorySync, DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
+import { generateCertificate } from './certificates.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -55,6 +56,11 @@ export interface SandboxAdmin {
   /** Uploads a certificate (PEM, public part only is kept) to an app: client assertions signed with its key sign in. */
   addAppCertificate(clientId: string, certificatePem: string, opts?: { tenantId?: string; displayName?: string }): Omit<AppCertificate, 'certificatePem'>;
   appCertificates(clientId: string, tenantId?: string): Omit<AppCertificate, 'certificatePem'>[];
+  /**
+   * Makes a self-signed certificate, registers it on the app and returns it with its private key
+   * (shown only here; the sandbox keeps the certificate alone): a certificate connection in one call.
+   */
+  createAppCertificate(clientId: string, opts?: { tenantId?: string; displayName?: string }): Omit<AppCertificate, 'certificatePem'> & { pem: string };
   removeAppCertificate(clientId: string, keyId: string, tenantId?: string): void;
   /** The web redirect URIs of an app (user sign-in): the authorize endpoint refuses any other. */
   setAppRedirectUris(clientId: string, redirectUris: string[], tenantId?: string): void;
@@ -154,6 +160,10 @@ export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
       } catch (err) {
         throw new AdminError(400, (err as Error).message);
       }
+    },
+    createAppCertificate(clientId, opts = {}) {
+      const made = generateCertificate(opts.displayName ?? `Tenantflow sandbox ${clientId.slice(0, 8)}`, { nowMs: rt.now() });
+      return { ...this.addAppCertificate(clientId, made.certificatePem, opts), pem: made.pem };
     },
     appCertificates: (clientId, tenantId) => certificatesOf(tenantOf(tenantId), clientId).map(({ certificatePem: _, ...view }) => view),
     removeAppCertificate: (clientId, keyId, tenantId) => {
@@ -337,6 +347,8 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
     admin.setAppPermissions(appPerm[1]!, b['permissions'] as string[], b['tenantId'] as string | undefined);
     return { status: 204 };
   }
+  const generate = /^POST \/_admin\/apps\/([^/]+)\/certificates\/generate$/.exec(route);
+  if (generate) return { status: 201, body: admin.createAppCertificate(generate[1]!, { tenantId: b['tenantId'] as string | undefined, displayName: b['displayName'] as string | undefined }) };
   const appCerts = /^(GET|POST) \/_admin\/apps\/([^/]+)\/certificates$/.exec(route);
   if (appCerts) {
     const tenantId = (b['tenantId'] as string | undefined) ?? query.get('tenantId') ?? undefined;

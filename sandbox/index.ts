@@ -27,6 +27,7 @@ import { registerAppRegistrationRoutes } from './graph/app-registrations.ts';
 import { registerDeviceRoutes } from './graph/devices.ts';
 import { registerAutopilotRoutes } from './graph/autopilot.ts';
 import { registerTeamsRoutes } from './graph/teams.ts';
+import { registerTeamsAdminRoutes } from './graph/teams-admin.ts';
 import { registerSiteRoutes } from './graph/sites.ts';
 import { sharepointSurface } from './sharepoint/rest.ts';
 import type { FaultConfig } from './faults.ts';
@@ -128,6 +129,7 @@ function registerGraph(rt: Runtime): void {
   registerDeviceRoutes(rt.graph);
   registerAutopilotRoutes(rt.graph);
   registerTeamsRoutes(rt.graph);
+  registerTeamsAdminRoutes(rt.graph);
   registerSiteRoutes(rt.graph);
 }
 

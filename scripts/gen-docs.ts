@@ -102,7 +102,8 @@ export function renderActionsDoc(): string {
 export function renderPermissionsDoc(): string {
   const manifest = permissionManifest();
   const graph = manifest.filter((p) => p.api === 'Microsoft Graph');
-  const other = manifest.filter((p) => p.api !== 'Microsoft Graph');
+  const exchange = manifest.filter((p) => p.api === 'Office 365 Exchange Online');
+  const sharepoint = manifest.filter((p) => p.api === 'Office 365 SharePoint Online').map((p) => ({ ...p, permission: p.permission.replace(/^SharePoint\//, '') }));
   const table = (rows: typeof manifest) =>
     ['| permission | needed by |', '| --- | --- |', ...rows.map((p) => `| \`${p.permission}\` | ${p.actions.map((a) => `\`${a}\``).join(', ')} |`)].join('\n');
   return `${[
@@ -123,10 +124,20 @@ export function renderPermissionsDoc(): string {
     '',
     '## Office 365 Exchange Online',
     '',
-    table(other),
+    table(exchange),
     '',
     'Exchange also needs a role for the app: in the Entra admin center, Roles and administrators → Exchange',
     'Administrator (or Exchange Recipient Administrator) → Add assignments → the app\'s service principal.',
+    '',
+    '## Office 365 SharePoint Online',
+    '',
+    '(In the Entra admin center the API is called "SharePoint"; its permissions share names with Graph\'s but are granted apart.)',
+    '',
+    table(sharepoint),
+    '',
+    'SharePoint REST refuses app-only tokens obtained with a client secret ("Unsupported app only token"): the actions that',
+    'need this API need a tenant connection with a **certificate** (upload the certificate to the app registration under',
+    'Certificates & secrets, and give Tenantflow the certificate with its private key when you connect the tenant).',
     '',
     'A few actions change privileged users or settings and need more than a permission: resetting the password of an',
     'administrator needs the app to hold a role at least as privileged (e.g. Privileged Authentication Administrator);',

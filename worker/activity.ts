@@ -13,6 +13,7 @@ import type {
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
+import { sharepointClientCache, type SharePointClient } from '../m365/sharepoint.ts';
 import { graphTagStore, type TagStore } from './tags.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
@@ -23,6 +24,8 @@ export interface ActionContext {
   graph: Client;
   /** The Exchange Online admin API (InvokeCommand) on the same credential. */
   exchange: ExchangeClient;
+  /** SharePoint REST on the tenant's hosts (needs a certificate connection). */
+  sharepoint: SharePointClient;
   /** Tenantflow's user tags, kept in this tenant (an open extension on each user, worker/tags.ts). */
   tags: TagStore;
   tenant: TenantConnection;
@@ -62,6 +65,8 @@ export interface ActivityDeps {
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   /** Default: one Exchange admin API client per connection. */
   exchangeFor?: (conn: TenantConnection) => ExchangeClient;
+  /** Default: one SharePoint REST client per connection. */
+  sharepointFor?: (conn: TenantConnection) => SharePointClient;
   actions: ActionImplementation[];
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
@@ -95,6 +100,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   const adFor = deps.adFor ?? adClientCache();
+  const sharepointFor = deps.sharepointFor ?? sharepointClientCache();
   for (const { contract, handler } of deps.actions) {
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
     activities[contract.id] = async (envelope) => {
@@ -156,10 +162,12 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           Object.defineProperty(context, 'graph', { get: unavailable('Microsoft Graph') });
           Object.defineProperty(context, 'exchange', { get: unavailable('Exchange Online') });
           Object.defineProperty(context, 'tags', { get: unavailable('tags (kept in the tenant)') });
+          Object.defineProperty(context, 'sharepoint', { get: unavailable('SharePoint') });
           context.ad = adFor(deps.adConnection!);
         } else {
           context.graph = deps.graphFor(tenant, actx.cancellationSignal);
           context.exchange = exchangeFor(tenant);
+          context.sharepoint = sharepointFor(tenant);
           // Tags live in the tenant (an open extension per user), so every worker sees the same ones.
           context.tags = graphTagStore(context.graph);
           Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });

@@ -14,6 +14,9 @@ import * as groups from './groups.ts';
 import * as investigation from './investigation.ts';
 import * as licences from './licences.ts';
 import * as mailbox from './mailbox.ts';
+import * as onedrive from './onedrive.ts';
+import * as sites from './sites.ts';
+import * as teams from './teams.ts';
 import * as notifications from './notifications.ts';
 import * as policies from './policies.ts';
 import * as reads from './reads.ts';
@@ -23,6 +26,6 @@ import * as users from './users.ts';
 const isImplementation = (v: unknown): v is ActionImplementation =>
   typeof v === 'object' && v !== null && 'contract' in v && 'handler' in v;
 
-export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, devices, apps, domains, policies, ad, hybrid].flatMap(
+export const implementations: ActionImplementation[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, devices, apps, domains, policies, teams, sites, onedrive, ad, hybrid].flatMap(
   (m) => Object.values(m).filter(isImplementation),
 );
