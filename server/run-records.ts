@@ -18,6 +18,7 @@ import { iso } from './people.ts';
 import type { Row } from './sql.ts';
 import { runStatusOf, type RunListFilter, type RunListItem, type Runs } from './temporal.ts';
 import { eq } from './visibility.ts';
+import { HttpError } from './http.ts';
 
 /** The reserved output key under which a write step reports its changes (the plan / undo work fills it). */
 export const CHANGES_KEY = '__changes';
@@ -228,7 +229,7 @@ export class RunRecords {
     if (filter.q)
       where.push(`position(lower(${arg(filter.q)}) in lower(workflow_id || ' ' || coalesce(runbook, '') || ' ' || coalesce(runbook_name, '') || ' ' || coalesce(requested_by, '') || ' ' || coalesce(tenant, '') || ' ' || coalesce(reason, ''))) > 0`);
     if (page.token) {
-      const [at, wid] = JSON.parse(Buffer.from(page.token, 'base64url').toString('utf8')) as [string, string];
+      const [at, wid] = pageTokenOf(page.token);
       where.push(`(started_at, workflow_id) < (${arg(at)}::timestamptz, ${arg(wid)})`);
     }
     const rows = await this.db.query(
@@ -572,3 +573,17 @@ export function recordView(rec: RunRecord & { source?: 'temporal' | 'record'; in
     record: { recordedAt, final: rec.final, source: source ?? 'record', ...(inTemporal !== undefined ? { inTemporal } : {}) },
   };
 }
+
+/** A page token this list handed out: [started_at, workflow_id]; anything else is the caller's mistake. */
+function pageTokenOf(token: string): [string, string] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || Number.isNaN(Date.parse(parsed[0])))
+    throw new HttpError(400, 'pageToken is not a token this list gave out', { problems: [{ field: 'pageToken', message: 'use the nextPageToken of the previous page, or leave it out' }] });
+  return [parsed[0], parsed[1]];
+}
+

@@ -53,8 +53,10 @@ describe('rules checker', () => {
   });
 
   it('delete-before-handover: fires on delete without mailbox (and, once onedrive.* exists, OneDrive) handover; silent after', () => {
-    assert.equal(fired(chain(['user.delete', { user: U }]), 'delete-before-handover').length, 1);
-    assert.deepEqual(fired(chain(['mailbox.grantManagerFullAccess', { mailbox: U }], ['user.delete', { user: U }]), 'delete-before-handover'), []);
+    // The catalog has onedrive.* actions now: a bare delete misses both handovers.
+    assert.equal(fired(chain(['user.delete', { user: U }]), 'delete-before-handover').length, 2);
+    assert.equal(fired(chain(['mailbox.grantManagerFullAccess', { mailbox: U }], ['user.delete', { user: U }]), 'delete-before-handover').length, 1);
+    assert.deepEqual(fired(chain(['mailbox.grantManagerFullAccess', { mailbox: U }], ['onedrive.addOwner', { user: U }], ['user.delete', { user: U }]), 'delete-before-handover'), []);
     const od = withExtra('onedrive.addOwner');
     assert.equal(fired(chain(['mailbox.convertToShared', { mailbox: U }], ['user.delete', { user: U }]), 'delete-before-handover', od).length, 1);
     assert.deepEqual(fired(chain(['mailbox.convertToShared', { mailbox: U }], ['onedrive.addOwner', { user: U }], ['user.delete', { user: U }]), 'delete-before-handover', od), []);
