@@ -90,14 +90,25 @@ export function sealRunSecrets<D extends { inputs: { name: string; secret?: bool
     if (n.kind !== 'action' || !n.action || !n.params) return node;
     const fields = secretFieldsOf(n.action) ?? [];
     const params = { ...n.params };
-    for (const f of fields) {
-      const v = params[f];
-      if (v === undefined || isSealed(v) || (typeof v === 'string' && v.includes('{{'))) continue;
-      params[f] = seal(box, v);
-    }
+    for (const f of fields) if (params[f] !== undefined) params[f] = sealLiterals(box, params[f]);
     return { ...n, params };
   };
   return { definition: { ...definition, nodes: definition.nodes.map(sealNode) }, inputs: sealedInputs };
+}
+
+/**
+ * A secret field's value with every literal sealed and every expression left to resolve: an
+ * object such as `{ "x-api-key": "{{ inputs.apikey }}" }` keeps its expression (the workflow
+ * resolves it to the sealed input), so it is resolved first and sealed, never sent as the literal
+ * text of the expression. A value without expressions is sealed whole.
+ */
+function sealLiterals(box: Sealer, value: unknown): unknown {
+  const hasExpression = (v: unknown): boolean =>
+    typeof v === 'string' ? v.includes('{{') : Array.isArray(v) ? v.some(hasExpression) : !!v && typeof v === 'object' && !isSealed(v) && Object.values(v).some(hasExpression);
+  if (isSealed(value) || (typeof value === 'string' && value.includes('{{'))) return value;
+  if (!hasExpression(value)) return seal(box, value);
+  if (Array.isArray(value)) return value.map((v) => sealLiterals(box, v));
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sealLiterals(box, v)]));
 }
 
 /** What a literal secret in a runbook definition reads as outside the server. */
