@@ -1,52 +1,25 @@
 // The one activity wrapper every action runs through: zod-validated input, the tenant's Graph
-// client, an idempotency key stable across attempts, heartbeats, and error mapping.
+// client, an idempotency key stable across attempts, heartbeats, error mapping, and for a write
+// action the changes it made (its plan read just before it runs: docs/plan.md).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { z } from 'zod';
-import type {
-  ActionActivityInput,
-  ActionActivityResult,
-  ActionContract,
-  ActionFailureDetails,
+import {
+  CHANGES_KEY,
+  type ActionActivityInput,
+  type ActionActivityResult,
+  type ActionFailureDetails,
+  type Change,
 } from '../catalog/contract.ts';
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
-import { toFailure } from './failure.ts';
+import { invalidInput, toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
+import { changesBefore, settle, withChanges } from './planning.ts';
 import { defaultTagStore, type TagStore } from './tags.ts';
+import type { ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 
-export interface ActionContext {
-  graph: Client;
-  /** The Exchange Online admin API (InvokeCommand) on the same credential. */
-  exchange: ExchangeClient;
-  /** Tenantflow's own user tags (never written to Entra). */
-  tags: TagStore;
-  tenant: TenantConnection;
-  /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
-  idempotencyKey: string;
-  /** 1 on the first attempt. */
-  attempt: number;
-  /** When the step's first attempt was scheduled (ms): objects created since then may be this step's own. */
-  stepScheduledAt: number;
-  /** Aborted when the run (or the step) is cancelled. */
-  signal: AbortSignal;
-  heartbeat(details?: unknown): void;
-}
-
-export type ActionHandler<C extends ActionContract> = (
-  input: z.output<C['input']>,
-  ctx: ActionContext,
-) => Promise<z.input<C['output']>>;
-
-export interface ActionImplementation {
-  contract: ActionContract;
-  handler: ActionHandler<ActionContract>;
-}
-
-export function implement<C extends ActionContract>(contract: C, handler: ActionHandler<C>): ActionImplementation {
-  return { contract, handler: handler as unknown as ActionHandler<ActionContract> };
-}
+export { implement, type ActionContext, type ActionHandler, type ActionImplementation, type ActionPlanner, type PlanContext } from './implementation.ts';
 
 export interface ActivityDeps {
   tenants: TenantDirectory;
@@ -63,28 +36,13 @@ export interface ActivityDeps {
 
 export type ActionActivity = (input: ActionActivityInput) => Promise<ActionActivityResult>;
 
-function invalidInput(contract: ActionContract, error: z.ZodError, attempt: number): ApplicationFailure {
-  const lines = error.issues.map((i) => {
-    const field = i.path.join('.') || '(parameters)';
-    if (i.code === 'unrecognized_keys') return `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
-    return `parameter "${field}": ${i.message}`;
-  });
-  const first = error.issues[0];
-  const details: ActionFailureDetails = { attempt, code: 'InvalidInput', field: first?.path.join('.') };
-  return ApplicationFailure.create({
-    message: `${contract.id}: ${lines.join('; ')}`,
-    type: 'InvalidInput',
-    nonRetryable: true,
-    details: [details],
-  });
-}
-
 /** Builds the activities (one per action, named by its id) from their dependencies. */
 export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   let tags = deps.tags;
-  for (const { contract, handler } of deps.actions) {
+  for (const impl of deps.actions) {
+    const { contract, handler } = impl;
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
     activities[contract.id] = async (envelope) => {
       const actx = Context.current();
@@ -110,21 +68,37 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
         });
       }
-      actx.heartbeat();
-      const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
+      // The before-state an earlier attempt read travels in its heartbeat details: a retry after a
+      // write whose answer was lost must not take the changed state for the state before.
+      let before = earlierBefore(actx.info.heartbeatDetails);
+      let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
+      const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
+      heartbeat();
+      const timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
       try {
-        const output = await handler(parsed.data, {
+        const base: PlanContext = {
           graph: deps.graphFor(tenant, actx.cancellationSignal),
           exchange: exchangeFor(tenant),
           tags: (tags ??= defaultTagStore()),
           tenant,
+          signal: actx.cancellationSignal,
+          heartbeat,
+        };
+        if (!before) {
+          before = await changesBefore(impl, parsed.data, base);
+          if (before) {
+            beat = { [CHANGES_KEY]: before };
+            heartbeat();
+          }
+        }
+        const output = await handler(parsed.data, {
+          ...base,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
           attempt,
           stepScheduledAt: scheduledTimestampMs,
-          signal: actx.cancellationSignal,
-          heartbeat: (d) => actx.heartbeat(d),
         });
-        return { output: contract.output.parse(output), attempt };
+        const checked = contract.output.parse(output);
+        return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt };
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {
@@ -133,4 +107,9 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
     };
   }
   return activities;
+}
+
+function earlierBefore(details: unknown): Change[] | undefined {
+  const v = details && typeof details === 'object' ? (details as Record<string, unknown>)[CHANGES_KEY] : undefined;
+  return Array.isArray(v) ? (v as Change[]) : undefined;
 }

@@ -53,6 +53,7 @@ export const authListMethods = defineAction({
   }),
   permissions: ['UserAuthenticationMethod.Read.All', 'User.Read.All'],
   bulk: true,
+  readOnly: true,
 });
 
 export const authRemoveMethods = defineAction({

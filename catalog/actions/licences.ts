@@ -104,4 +104,5 @@ export const licenceGetAvailable = defineAction({
   }),
   permissions: ['Organization.Read.All'],
   bulk: false,
+  readOnly: true,
 });

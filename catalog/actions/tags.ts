@@ -67,4 +67,5 @@ export const tagsFindUsers = defineAction({
   output: z.object({ userIds: z.array(z.string()).describe('Object ids of the users'), count: z.number() }),
   permissions: [],
   bulk: false,
+  readOnly: true,
 });

@@ -1,6 +1,6 @@
 // Every action implementation the worker registers: whatever the modules of this folder export
 // through implement(), so adding an action is adding one export.
-import type { ActionImplementation } from '../activity.ts';
+import type { ActionImplementation } from '../implementation.ts';
 import * as authentication from './authentication.ts';
 import * as directory from './directory.ts';
 import * as distributionGroups from './distributionGroups.ts';
