@@ -78,3 +78,6 @@ export function implement<C extends ActionContract>(contract: C, handler: Action
     ...(p ? { plan: p.plan as unknown as ActionPlanner<ActionContract>, acceptsUnknown: p.acceptsUnknown } : {}),
   };
 }
+
+/** The parsed input of an action, for plans written as function declarations. */
+export type InputOf<C extends ActionContract> = z.output<C['input']>;
