@@ -1,6 +1,7 @@
 // Tenantflow tags on users: kept in Tenantflow's own store, never written to Entra.
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { userRef } from '../fields.ts';
 
 const tag = z.string().trim().min(1).max(64).describe('A tag, e.g. pilot');
@@ -18,6 +19,10 @@ export const tagsAdd = defineAction({
   permissions: ['User.Read.All'],
   bulk: true,
   undo: 'tags.remove',
+  reverse: ({ output, changes }) => {
+    const added = changes.filter((c) => c.after === true).map((c) => c.property.replace(/^tag /, ''));
+    return undoWith(added.length > 0 && step('tags.remove', { user: output.userId, tags: added }, `remove ${added.join(', ')} again`));
+  },
 });
 
 export const tagsRemove = defineAction({
@@ -30,6 +35,10 @@ export const tagsRemove = defineAction({
   permissions: ['User.Read.All'],
   bulk: true,
   undo: 'tags.add',
+  reverse: ({ output, changes }) => {
+    const removed = changes.filter((c) => c.before === true).map((c) => c.property.replace(/^tag /, ''));
+    return undoWith(removed.length > 0 && step('tags.add', { user: output.userId, tags: removed }, `add ${removed.join(', ')} back`));
+  },
 });
 
 export const tagsFlush = defineAction({
@@ -41,6 +50,7 @@ export const tagsFlush = defineAction({
   output: output.extend({ removed: z.array(z.string()).describe('The tags removed') }),
   permissions: ['User.Read.All'],
   bulk: true,
+  reverse: ({ output }) => undoWith(output.removed.length > 0 && step('tags.add', { user: output.userId, tags: output.removed }, `add ${output.removed.join(', ')} back`)),
 });
 
 export const tagsManage = defineAction({
@@ -56,6 +66,10 @@ export const tagsManage = defineAction({
   output,
   permissions: ['User.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const tag = (c: { property: string }) => c.property.replace(/^tag /, '');
+    return undoWith(step('tags.manage', { user: output.userId, add: changes.filter((c) => c.before === true).map(tag), remove: changes.filter((c) => c.after === true).map(tag) }, 'tags back'));
+  },
 });
 
 export const tagsFindUsers = defineAction({
