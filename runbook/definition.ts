@@ -2,6 +2,7 @@
 // designer (forms), the worker and the interpreter workflow. A runbook is a graph of nodes and
 // edges plus typed inputs and settings; see docs/runbooks.md for the language.
 import { z } from 'zod';
+import type { RunPlan } from './plan-document.ts';
 
 /** Durations as people write them: "30s", "5m", "2h", "1d", "250ms" (or a number of milliseconds). */
 export const Duration = z
@@ -281,6 +282,10 @@ export interface NodeState {
     message?: string;
     allowSelfApproval: boolean;
     quorum: number;
+    /** What approving lets run: the plan of the steps after the "approved" handle, made when the step started waiting. */
+    plan?: RunPlan;
+    /** Why there is no plan (the tenant could not be read). */
+    planError?: string;
   };
   progress?: LoopProgress;
 }

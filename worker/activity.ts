@@ -15,6 +15,8 @@ import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { invalidInput, toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
 import { changesBefore, settle, withChanges } from './planning.ts';
+import { planRunbook } from './plan-runbook.ts';
+import { PLAN_ACTIVITY, PLAN_BATCH_ACTIVITY, type PlanBatch, type PlanRequest, type RunPlan } from '../runbook/plan.ts';
 import { defaultTagStore, type TagStore } from './tags.ts';
 import type { ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
@@ -35,12 +37,29 @@ export interface ActivityDeps {
 }
 
 export type ActionActivity = (input: ActionActivityInput) => Promise<ActionActivityResult>;
+export type PlanActivity = (input: PlanRequest) => Promise<RunPlan>;
+export type PlanBatchActivity = (input: PlanBatch) => Promise<{ rows: { line: number; plan: RunPlan }[] }>;
 
-/** Builds the activities (one per action, named by its id) from their dependencies. */
-export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
+/**
+ * Builds the activities from their dependencies: one per action, named by its id, and the plan
+ * activities (docs/plan.md), which read the tenant through the same transports and throttle gate.
+ */
+export function createActivities(deps: ActivityDeps): Record<string, ActionActivity | PlanActivity | PlanBatchActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   let tags = deps.tags;
+  const tenantOf = async (name: string, attempt: number): Promise<TenantConnection> => {
+    try {
+      return await deps.tenants.get(name);
+    } catch (err) {
+      throw ApplicationFailure.create({
+        message: (err as Error).message,
+        type: 'UnknownTenant',
+        nonRetryable: true,
+        details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
+      });
+    }
+  };
   for (const impl of deps.actions) {
     const { contract, handler } = impl;
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
@@ -57,17 +76,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       const params = deps.secrets ? openSealed(deps.secrets, envelope.params) : envelope.params;
       const parsed = contract.input.safeParse(params);
       if (!parsed.success) throw invalidInput(contract, parsed.error, attempt);
-      let tenant: TenantConnection;
-      try {
-        tenant = await deps.tenants.get(envelope.tenant);
-      } catch (err) {
-        throw ApplicationFailure.create({
-          message: (err as Error).message,
-          type: 'UnknownTenant',
-          nonRetryable: true,
-          details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
-        });
-      }
+      const tenant = await tenantOf(envelope.tenant, attempt);
       // The before-state an earlier attempt read travels in its heartbeat details: a retry after a
       // write whose answer was lost must not take the changed state for the state before.
       let before = earlierBefore(actx.info.heartbeatDetails);
@@ -106,7 +115,28 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       }
     };
   }
-  return activities;
+  const byId = new Map(deps.actions.map((a) => [a.contract.id, a]));
+  const planner = async (tenantName: string) => {
+    const actx = Context.current();
+    const tenant = await tenantOf(tenantName, actx.info.attempt);
+    const ctx: PlanContext = {
+      graph: deps.graphFor(tenant, actx.cancellationSignal),
+      exchange: exchangeFor(tenant),
+      tags: (tags ??= defaultTagStore()),
+      tenant,
+      signal: actx.cancellationSignal,
+      heartbeat: (d) => actx.heartbeat(d),
+    };
+    return { actions: byId, ctx, secrets: deps.secrets };
+  };
+  const plan: PlanActivity = async (req) => planRunbook(req, await planner(req.run.tenant));
+  const planRows: PlanBatchActivity = async (batch) => {
+    const p = await planner(batch.request.run.tenant);
+    const rows: { line: number; plan: RunPlan }[] = [];
+    for (const row of batch.rows) rows.push({ line: row.line, plan: await planRunbook({ ...batch.request, inputs: row.inputs }, p) });
+    return { rows };
+  };
+  return { ...activities, [PLAN_ACTIVITY]: plan, [PLAN_BATCH_ACTIVITY]: planRows };
 }
 
 function earlierBefore(details: unknown): Change[] | undefined {

@@ -1,9 +1,11 @@
 // An approval step: waits for decisions from the eligible approvers (quorum any / all / N, no
 // self-approval unless allowed), escalates after a while, and times out to a chosen outcome.
-import { condition } from '@temporalio/workflow';
+import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import { durationMs, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
 import { resolveTemplate } from '../../runbook/expressions.ts';
-import type { Execution } from './execution.ts';
+import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
+import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
+import { errorMessage, type Execution } from './execution.ts';
 
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
   const approvers = (a: ApprovalNode['approvers']) => [
@@ -12,6 +14,10 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     ...a.groups.map((g) => `group:${g}`),
   ];
   const message = node.message ? String(await resolveTemplate(node.message, x.expressions())) : undefined;
+  // The approver sees what approving lets run: the plan of the steps after "approved", made
+  // before the wait starts, with what the run knows so far (runs started before this existed
+  // replay without it).
+  const plan = patched('approval-plan') ? await planGated(x, node) : undefined;
   const timeoutMs = node.timeout !== undefined ? durationMs(node.timeout) : undefined;
   const started = Date.now();
   const allowSelf = node.allowSelfApproval ?? x.input.definition.settings.allowSelfApproval;
@@ -24,6 +30,7 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     deadline: timeoutMs !== undefined ? new Date(started + timeoutMs).toISOString() : undefined,
     allowSelfApproval: allowSelf,
     quorum: needed,
+    ...plan,
   };
   ns.status = 'waiting-approval';
   x.publish();
@@ -96,4 +103,14 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     approvers: [...approvals],
   };
   return outcome!;
+}
+
+async function planGated(x: Execution, node: ApprovalNode): Promise<{ plan: RunPlan } | { planError: string }> {
+  const { definition, inputs, run, item } = x.input;
+  const request: PlanRequest = { definition, inputs, run, ...(item ? { item } : {}), done: pastSteps(definition, x.state.nodes), gate: node.id };
+  try {
+    return { plan: await proxyActivities<{ [PLAN_ACTIVITY]: (r: PlanRequest) => Promise<RunPlan> }>(PLAN_ACTIVITY_OPTIONS)[PLAN_ACTIVITY](request) };
+  } catch (err) {
+    return { planError: `the plan of what this approval lets run could not be made: ${errorMessage(err)}` };
+  }
 }
