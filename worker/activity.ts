@@ -79,11 +79,15 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       const tenant = await tenantOf(envelope.tenant, attempt);
       // The before-state an earlier attempt read travels in its heartbeat details: a retry after a
       // write whose answer was lost must not take the changed state for the state before.
+      // The first heartbeat leaves at once (later ones are throttled), so for a write it carries the before-state.
       let before = earlierBefore(actx.info.heartbeatDetails);
       let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
       const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
-      heartbeat();
-      const timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
+      let timer: ReturnType<typeof setInterval> | undefined;
+      const beating = () => {
+        heartbeat();
+        timer ??= setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
+      };
       try {
         const base: PlanContext = {
           graph: deps.graphFor(tenant, actx.cancellationSignal),
@@ -93,13 +97,11 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           signal: actx.cancellationSignal,
           heartbeat,
         };
-        if (!before) {
+        if (!before && impl.plan) {
           before = await changesBefore(impl, parsed.data, base);
-          if (before) {
-            beat = { [CHANGES_KEY]: before };
-            heartbeat();
-          }
+          if (before) beat = { [CHANGES_KEY]: before };
         }
+        beating();
         const output = await handler(parsed.data, {
           ...base,
           idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
@@ -111,7 +113,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {
-        clearInterval(timer);
+        if (timer) clearInterval(timer);
       }
     };
   }

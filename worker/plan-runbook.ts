@@ -23,7 +23,7 @@ export interface PlannerDeps {
 type Graph = { nodes: RunbookNode[]; edges: RunbookEdge[] };
 
 /** An edge's state in the plan: taken, not taken, or taken under conditions (alternatives, in words). */
-type EdgeState = { taken: 'yes' } | { taken: 'no' } | { taken: 'if'; when: string[] };
+type EdgeState = { taken: 'yes' } | { taken: 'no'; why?: string } | { taken: 'if'; when: string[] };
 
 /** How a node's handles go: certainly, or under a condition in words. */
 type Handles = Map<string, true | string>;
@@ -242,10 +242,11 @@ async function planGraph(g: Graph, s: Scope, deps: PlannerDeps): Promise<StepPla
       for (const h of handlesOf(node)) handles.set(h, h === 'out' ? true : `${node.id} takes "${h}"`);
     } else if (halted && step.runs !== 'no') {
       step.runs = 'no';
-      step.why = `the run ends before: ${halted}`;
+      step.why = `the run ends before it: ${halted}`;
       delete step.when;
     } else if (step.runs === 'no') {
-      step.why = `not reached: the branches into it are not taken (${incoming.map((e) => `${e.source} -> ${e.sourceHandle}`).join(', ')})`;
+      const why = incoming.map((e) => states.get(e)).find((x): x is { taken: 'no'; why: string } => x?.taken === 'no' && !!x.why)?.why;
+      step.why = why ?? `not reached: the branches into it are not taken (${incoming.map((e) => `${e.source} -> ${e.sourceHandle}`).join(', ')})`;
     } else {
       switch (node.kind) {
         case 'action':
@@ -279,7 +280,7 @@ async function planGraph(g: Graph, s: Scope, deps: PlannerDeps): Promise<StepPla
     deps.ctx.heartbeat({ planned: node.id });
     for (const e of g.edges.filter((x) => x.source === node.id)) {
       const h = handles.get(e.sourceHandle);
-      if (step.runs === 'no' || h === undefined) states.set(e, { taken: 'no' });
+      if (step.runs === 'no' || h === undefined) states.set(e, { taken: 'no', ...(step.runs === 'no' ? (step.why ? { why: step.why } : {}) : halt ? { why: `the run ends before it: ${halt}` } : {}) });
       else if (step.runs === 'yes' || step.runs === 'done') states.set(e, h === true ? { taken: 'yes' } : { taken: 'if', when: [h] });
       else states.set(e, { taken: 'if', when: (step.when ?? []).map((w) => (h === true ? w : `${w} and ${h}`)) });
     }
