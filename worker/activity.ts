@@ -48,6 +48,11 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   let tags = deps.tags;
+  /** The tenant's transports for the activity running now (cancelled with it). */
+  const planContext = (tenant: TenantConnection, heartbeat: (d?: unknown) => void): PlanContext => {
+    const signal = Context.current().cancellationSignal;
+    return { graph: deps.graphFor(tenant, signal), exchange: exchangeFor(tenant), tags: (tags ??= defaultTagStore()), tenant, signal, heartbeat };
+  };
   const tenantOf = async (name: string, attempt: number): Promise<TenantConnection> => {
     try {
       return await deps.tenants.get(name);
@@ -89,14 +94,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         timer ??= setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
       };
       try {
-        const base: PlanContext = {
-          graph: deps.graphFor(tenant, actx.cancellationSignal),
-          exchange: exchangeFor(tenant),
-          tags: (tags ??= defaultTagStore()),
-          tenant,
-          signal: actx.cancellationSignal,
-          heartbeat,
-        };
+        const base = planContext(tenant, heartbeat);
         if (!before && impl.plan) {
           before = await changesBefore(impl, parsed.data, base);
           if (before) beat = { [CHANGES_KEY]: before };
@@ -121,15 +119,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   const planner = async (tenantName: string) => {
     const actx = Context.current();
     const tenant = await tenantOf(tenantName, actx.info.attempt);
-    const ctx: PlanContext = {
-      graph: deps.graphFor(tenant, actx.cancellationSignal),
-      exchange: exchangeFor(tenant),
-      tags: (tags ??= defaultTagStore()),
-      tenant,
-      signal: actx.cancellationSignal,
-      heartbeat: (d) => actx.heartbeat(d),
-    };
-    return { actions: byId, ctx, secrets: deps.secrets };
+    return { actions: byId, ctx: planContext(tenant, (d) => actx.heartbeat(d)), secrets: deps.secrets };
   };
   const plan: PlanActivity = async (req) => planRunbook(req, await planner(req.run.tenant));
   const planRows: PlanBatchActivity = async (batch) => {

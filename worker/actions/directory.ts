@@ -84,6 +84,15 @@ async function findLocation(graph: Client, ref: string): Promise<NamedLocation |
   return res.value[0];
 }
 
+/** The ranges after an update: replaced, extended or cut; never none. */
+function nextRanges(current: string[], input: { ipRanges?: string[]; rangesMode: 'replace' | 'add' | 'remove' }): string[] {
+  if (!input.ipRanges) return current;
+  const ranges =
+    input.rangesMode === 'replace' ? input.ipRanges : input.rangesMode === 'add' ? [...new Set([...current, ...input.ipRanges])] : current.filter((r) => !input.ipRanges!.includes(r));
+  if (ranges.length === 0) throw new ActionError('a named location needs at least one IP range', { code: 'InvalidInput', hint: 'delete the location instead' });
+  return ranges;
+}
+
 const locationMissing = (ref: string) =>
   new ActionError(`named location "${ref}" does not exist`, { code: 'Request_ResourceNotFound', hint: 'use the location\'s exact name or id', status: 404 });
 
@@ -110,13 +119,7 @@ export const directoryUpdateNamedLocation = implement(c.directoryUpdateNamedLoca
   const loc = await findLocation(graph, input.location);
   if (!loc) throw locationMissing(input.location);
   const current = locationView(loc);
-  let ranges = current.ipRanges;
-  if (input.ipRanges) {
-    if (input.rangesMode === 'replace') ranges = input.ipRanges;
-    else if (input.rangesMode === 'add') ranges = [...new Set([...ranges, ...input.ipRanges])];
-    else ranges = ranges.filter((r) => !input.ipRanges!.includes(r));
-    if (ranges.length === 0) throw new ActionError('a named location needs at least one IP range', { code: 'InvalidInput', hint: 'delete the location instead' });
-  }
+  const ranges = nextRanges(current.ipRanges, input);
   const next = { displayName: input.displayName ?? current.displayName, ipRanges: ranges, isTrusted: input.isTrusted ?? current.isTrusted };
   const changed = next.displayName !== current.displayName || next.isTrusted !== current.isTrusted || !sameRanges(next.ipRanges, current.ipRanges);
   if (changed)
@@ -165,13 +168,7 @@ async function planDirectoryUpdateNamedLocation(input: InputOf<typeof c.director
   const loc = await findLocation(graph, input.location);
   if (!loc) throw locationMissing(input.location);
   const current = locationView(loc);
-  let ranges = current.ipRanges;
-  if (input.ipRanges) {
-    if (input.rangesMode === 'replace') ranges = input.ipRanges;
-    else if (input.rangesMode === 'add') ranges = [...new Set([...ranges, ...input.ipRanges])];
-    else ranges = ranges.filter((r) => !input.ipRanges!.includes(r));
-    if (ranges.length === 0) throw new ActionError('a named location needs at least one IP range', { code: 'InvalidInput', hint: 'delete the location instead' });
-  }
+  const ranges = nextRanges(current.ipRanges, input);
   const object = locationObject(current.displayName);
   return [
     ...propertyChanges(object, loc.id, current, { displayName: input.displayName ?? current.displayName, isTrusted: input.isTrusted ?? current.isTrusted }),

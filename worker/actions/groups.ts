@@ -181,17 +181,24 @@ const many = (add: boolean) => async (input: { users: string[]; groups: string[]
 export const groupAddMembers = implement(c.groupAddMembers, many(true), planMany(true));
 export const groupRemoveMembers = implement(c.groupRemoveMembers, many(false), planMany(false));
 
-export const groupManageM365Members = implement(c.groupManageM365Members, async (input, ctx) => {
-  const g = await getGroup(ctx.graph, input.group);
+/** The order manageM365Members changes things in: owners first in, last out. */
+const M365_STEPS = [
+  ['addOwners', 'owners', true],
+  ['addMembers', 'members', true],
+  ['removeMembers', 'members', false],
+  ['removeOwners', 'owners', false],
+] as const;
+
+async function m365Group(graph: Client, ref: string): Promise<GroupInfo> {
+  const g = await getGroup(graph, ref);
   if (groupKind(g) !== 'microsoft365') throw new ActionError(`"${g.displayName}" is not a Microsoft 365 group`, { code: 'InvalidInput', hint: 'use "Add users to groups" for other groups' });
+  return g;
+}
+
+export const groupManageM365Members = implement(c.groupManageM365Members, async (input, ctx) => {
+  const g = await m365Group(ctx.graph, input.group);
   const changes: { change: string; user: string; changed: boolean }[] = [];
-  const steps = [
-    ['addOwners', 'owners', true],
-    ['addMembers', 'members', true],
-    ['removeMembers', 'members', false],
-    ['removeOwners', 'owners', false],
-  ] as const;
-  for (const [key, rel, add] of steps) {
+  for (const [key, rel, add] of M365_STEPS) {
     for (const u of await resolveUsers(ctx.graph, input[key])) {
       changes.push({ change: key, user: u.id, changed: add ? await addToGroup(ctx, g, u, rel) : await removeFromGroup(ctx, g, u, rel) });
     }
@@ -297,17 +304,10 @@ function planMany(add: boolean) {
 
 async function planGroupManageM365Members(input: InputOf<typeof c.groupManageM365Members>, ctx: PlanContext): Promise<Change[]> {
   const { graph } = ctx;
-  const g = await getGroup(graph, input.group);
-  if (groupKind(g) !== 'microsoft365') throw new ActionError(`"${g.displayName}" is not a Microsoft 365 group`, { code: 'InvalidInput', hint: 'use "Add users to groups" for other groups' });
+  const g = await m365Group(graph, input.group);
   const rel = relations(graph);
   const changes: Change[] = [];
-  const steps = [
-    ['addOwners', 'owners', true],
-    ['addMembers', 'members', true],
-    ['removeMembers', 'members', false],
-    ['removeOwners', 'owners', false],
-  ] as const;
-  for (const [key, r, add] of steps)
+  for (const [key, r, add] of M365_STEPS)
     for (const u of await resolveUsers(graph, input[key]))
       if ((await rel.has(r, g.id, u.id)) !== add) changes.push(change(groupObject(g), memberProperty(r === 'members' ? 'member' : 'owner', u), !add, add, { objectId: g.id }));
   if (input.addSubscribers.length || input.removeSubscribers.length) {

@@ -117,23 +117,28 @@ function mailNicknameOf(upn: string, given?: string): string {
   return given ?? upn.split('@')[0]!.replace(/[^A-Za-z0-9._-]/g, '');
 }
 
-export const userCreate = implement(c.userCreate, async (input, ctx) => {
-  const { graph } = ctx;
+/** What user.create needs from the tenant, each checked before the user exists; the body in the catalog's words. */
+async function creationOf(input: InputOf<typeof c.userCreate>, graph: Client) {
   if (input.licences.length && !input.usageLocation)
     throw new ActionError('a usage location is needed to assign licences', { code: 'UsageLocationMissing', hint: 'set "usage location" (e.g. US) on the step' });
-  // Everything that can be wrong is checked before the user exists.
   const skus = input.licences.length ? await subscribedSkus(graph) : [];
   const licences = input.licences.map((ref) => ({ sku: findSku(skus, ref), disabledPlans: [] }));
   const groups: GroupInfo[] = [];
   for (const ref of input.groups) groups.push(await getGroup(graph, ref));
   const manager = input.manager ? await getUser(graph, input.manager) : undefined;
   const body = {
-    ...profileToGraph(pickProfile(input)),
+    ...pickProfile(input),
     accountEnabled: input.accountEnabled,
     userPrincipalName: input.userPrincipalName,
     mailNickname: mailNicknameOf(input.userPrincipalName, input.mailNickname),
   };
-  return provisionUser(ctx, { body, licences, groups, managerId: manager?.id, sendPasswordTo: input.sendPasswordTo, mailFrom: input.mailFrom });
+  return { body, licences, groups, manager, sendPasswordTo: input.sendPasswordTo };
+}
+
+export const userCreate = implement(c.userCreate, async (input, ctx) => {
+  // Everything that can be wrong is checked before the user exists.
+  const { body, manager, ...rest } = await creationOf(input, ctx.graph);
+  return provisionUser(ctx, { ...rest, body: profileToGraph(body), managerId: manager?.id, mailFrom: input.mailFrom });
 }, planUserCreate);
 
 const CLONED_PROPERTIES = [
@@ -141,14 +146,12 @@ const CLONED_PROPERTIES = [
   'usageLocation', 'preferredLanguage',
 ];
 
-export const userClone = implement(c.userClone, async (input, ctx) => {
-  const { graph } = ctx;
+/** What user.clone copies from its source, checked before the new user exists. */
+async function cloneOf(input: InputOf<typeof c.userClone>, graph: Client) {
   const source = await getUser(graph, input.source, ['id', 'userPrincipalName', 'assignedLicenses', ...CLONED_PROPERTIES].join(','));
   const copied = input.copyProperties ? CLONED_PROPERTIES.filter((k) => source[k] !== null && source[k] !== undefined) : [];
   const skus = input.copyLicences && source.assignedLicenses?.length ? await subscribedSkus(graph) : [];
-  const licences = input.copyLicences
-    ? (source.assignedLicenses ?? []).map((l) => ({ sku: findSku(skus, l.skuId), disabledPlans: l.disabledPlans }))
-    : [];
+  const licences = input.copyLicences ? (source.assignedLicenses ?? []).map((l) => ({ sku: findSku(skus, l.skuId), disabledPlans: l.disabledPlans })) : [];
   const groups: GroupInfo[] = [];
   const skippedGroups: { group: string; reason: string }[] = [];
   if (input.copyGroups) {
@@ -159,7 +162,7 @@ export const userClone = implement(c.userClone, async (input, ctx) => {
       else groups.push(g);
     }
   }
-  const manager = input.copyManager ? await orNotFound(graph.api(`/users/${source.id}/manager`).select('id').get() as Promise<{ id: string }>) : undefined;
+  const manager = input.copyManager ? await orNotFound(graph.api(`/users/${source.id}/manager`).select('id,userPrincipalName').get() as Promise<GraphUser>) : undefined;
   if (licences.length && !source['usageLocation'])
     throw new ActionError(`the source user ${source.userPrincipalName} has no usage location, so its licences cannot be copied`, { code: 'UsageLocationMissing' });
   const body = {
@@ -172,6 +175,11 @@ export const userClone = implement(c.userClone, async (input, ctx) => {
     ...(input.givenName ? { givenName: input.givenName } : {}),
     ...(input.surname ? { surname: input.surname } : {}),
   };
+  return { body, licences, groups, manager, copied, skippedGroups };
+}
+
+export const userClone = implement(c.userClone, async (input, ctx) => {
+  const { body, licences, groups, manager, copied, skippedGroups } = await cloneOf(input, ctx.graph);
   const out = await provisionUser(ctx, { body, licences, groups, managerId: manager?.id, sendPasswordTo: input.sendPasswordTo, mailFrom: input.mailFrom });
   return { ...out, copiedProperties: copied, skippedGroups };
 }, planUserClone);
@@ -499,51 +507,14 @@ async function planProvision(graph: Client, p: Omit<Provision, 'mailFrom'> & { m
 }
 
 async function planUserCreate(input: InputOf<typeof c.userCreate>, { graph }: PlanContext): Promise<Change[]> {
-  if (input.licences.length && !input.usageLocation)
-    throw new ActionError('a usage location is needed to assign licences', { code: 'UsageLocationMissing', hint: 'set "usage location" (e.g. US) on the step' });
-  const skus = input.licences.length ? await subscribedSkus(graph) : [];
-  const licences = input.licences.map((ref) => ({ sku: findSku(skus, ref), disabledPlans: [] }));
-  const groups: GroupInfo[] = [];
-  for (const ref of input.groups) groups.push(await getGroup(graph, ref));
-  const manager = input.manager ? await getUser(graph, input.manager) : undefined;
-  const body = {
-    ...pickProfile(input),
-    accountEnabled: input.accountEnabled,
-    userPrincipalName: input.userPrincipalName,
-    mailNickname: mailNicknameOf(input.userPrincipalName, input.mailNickname),
-  };
-  return planProvision(graph, { body, licences, groups, managerUpn: manager?.userPrincipalName, sendPasswordTo: input.sendPasswordTo });
+  const { manager, ...rest } = await creationOf(input, graph);
+  return planProvision(graph, { ...rest, managerUpn: manager?.userPrincipalName });
 }
 
 async function planUserClone(input: InputOf<typeof c.userClone>, { graph }: PlanContext): Promise<PlanDraft> {
-  const source = await getUser(graph, input.source, ['id', 'userPrincipalName', 'assignedLicenses', ...CLONED_PROPERTIES].join(','));
-  const copied = input.copyProperties ? CLONED_PROPERTIES.filter((k) => source[k] !== null && source[k] !== undefined) : [];
-  const skus = input.copyLicences && source.assignedLicenses?.length ? await subscribedSkus(graph) : [];
-  const licences = input.copyLicences ? (source.assignedLicenses ?? []).map((l) => ({ sku: findSku(skus, l.skuId), disabledPlans: l.disabledPlans })) : [];
-  const groups: GroupInfo[] = [];
-  const notes: string[] = [];
-  if (input.copyGroups) {
-    const { items } = await listAll<GroupInfo & { '@odata.type'?: string }>(graph, `/users/${source.id}/memberOf`);
-    for (const g of items.filter((o) => o['@odata.type'] === '#microsoft.graph.group')) {
-      const reason = unchangeableReason(g);
-      if (reason) notes.push(`group "${g.displayName}" is not copied: ${reason}`);
-      else groups.push(g);
-    }
-  }
-  const manager = input.copyManager ? await orNotFound(graph.api(`/users/${source.id}/manager`).select('id,userPrincipalName').get() as Promise<GraphUser>) : undefined;
-  if (licences.length && !source['usageLocation'])
-    throw new ActionError(`the source user ${source.userPrincipalName} has no usage location, so its licences cannot be copied`, { code: 'UsageLocationMissing' });
-  const body = {
-    ...Object.fromEntries(copied.map((k) => [k, source[k]])),
-    accountEnabled: input.accountEnabled,
-    userPrincipalName: input.userPrincipalName,
-    displayName: input.displayName,
-    mailNickname: mailNicknameOf(input.userPrincipalName, input.mailNickname),
-    ...(input.givenName ? { givenName: input.givenName } : {}),
-    ...(input.surname ? { surname: input.surname } : {}),
-  };
+  const { body, licences, groups, manager, skippedGroups } = await cloneOf(input, graph);
   const changes = await planProvision(graph, { body, licences, groups, managerUpn: manager?.userPrincipalName, sendPasswordTo: input.sendPasswordTo });
-  return { changes, notes };
+  return { changes, notes: skippedGroups.map((g) => `group "${g.group}" is not copied: ${g.reason}`) };
 }
 
 /** Profile changes in the catalog's words (businessPhone is a one-item list in Graph). */
