@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Api, HttpError } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
+import { planRoutes } from './routes-plan.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
@@ -50,6 +51,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use('/api', authenticate(s));
   authRoutes(api, s);
   runbookRoutes(api, s);
+  planRoutes(api, s);
   runRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);

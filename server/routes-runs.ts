@@ -487,6 +487,9 @@ export function runRoutes(api: Api, s: Services): void {
           canDecide: n.approval.allowSelfApproval || r.startedBy !== p.user.email,
           inputs: redact(input?.inputs),
           onApproval: next.filter(Boolean).map((x) => ({ id: x!.id, kind: x!.kind, label: x!.label, action: x!.kind === 'action' ? x!.action : undefined, title: x!.kind === 'action' ? catalog.get(x!.action)?.title : undefined })),
+          // What approving lets run (docs/plan.md), planned when the step started waiting.
+          plan: n.approval.plan,
+          planError: n.approval.planError,
           decideUrl: `/api/runs/${r.id}/approvals/${n.id}`,
         });
       }
