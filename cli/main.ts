@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { planText, type RunPlan } from '../runbook/plan.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
 const HELP = `tenantflow: Tenantflow from the command line
@@ -23,6 +24,9 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--page-size N]
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--wait]
   tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
+  tenantflow runs plan RUNBOOK [FILE.csv] [--input name=value]... [--inputs FILE.json] [--tenant T] [--test]
+                     [--offset N] [--limit N]       what a run would change, before it starts (exit 1 if a step would fail)
+  tenantflow runs undo ID                           the draft undo runbook of a finished run (publish it, then run it)
   tenantflow runs show ID | watch ID | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
   tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
@@ -89,6 +93,7 @@ const { values: opt, positionals } = parseArgs({
     q: { type: 'string' },
     limit: { type: 'string' },
     csv: { type: 'boolean' },
+    offset: { type: 'string' },
   },
 });
 const str = (k: string) => opt[k] as string | undefined;
@@ -317,6 +322,43 @@ async function main(): Promise<void> {
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
       return;
+    }
+    case 'runs plan': {
+      const page = str('offset') || str('limit') ? { page: { ...(str('offset') ? { offset: Number(str('offset')) } : {}), ...(str('limit') ? { limit: Number(str('limit')) } : {}) } } : {};
+      const body = {
+        runbookId: need(2, 'runbook id'),
+        ...(positionals[3] ? { csv: readFileSync(positionals[3], 'utf8') } : { inputs: inputsFromArgs() }),
+        ...(str('tenant') ? { tenant: str('tenant') } : {}),
+        ...(opt.test ? { test: true } : {}),
+        ...page,
+      };
+      const r = await api('POST', '/api/runs/plan', body);
+      const plans: RunPlan[] = r.rows ? r.rows.flatMap((row: { plan?: RunPlan }) => (row.plan ? [row.plan] : [])) : [r];
+      print(r, () =>
+        r.rows
+          ? [
+              ...r.problems.map((p: string) => `file: ${p}`),
+              ...r.rows.map((row: { line: number; plan?: RunPlan; problems: { field: string; message: string }[] }) =>
+                row.plan ? `line ${row.line}:\n${planText(row.plan)}` : `line ${row.line}: not planned: ${row.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+              ),
+              r.more ? `(${r.more} more row(s): --offset ${r.offset + r.rows.length})` : '',
+            ]
+              .filter(Boolean)
+              .join('\n\n')
+          : planText(r),
+      );
+      if (plans.some((p) => p.summary.wouldFail > 0 || p.summary.planFailed > 0) || r.rows?.some((row: { plan?: RunPlan }) => !row.plan)) process.exitCode = 1;
+      return;
+    }
+    case 'runs undo': {
+      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/undo`);
+      const notUndone = r.notUndone.map((e: { nodeId: string; action: string; reason: string }) => `  - ${e.nodeId} (${e.action}): ${e.reason}`);
+      return print(r, () =>
+        [
+          r.runbookId ? `created the draft runbook ${r.runbookId} (${r.definition.nodes.length} step(s)); review it, then: tenantflow runbooks publish ${r.runbookId}` : r.message,
+          ...(notUndone.length ? ['not undone:', ...notUndone] : []),
+        ].join('\n'),
+      );
     }
     case 'runs show': {
       const r = await api('GET', `/api/runs/${enc(need(2, 'run id'))}`);
