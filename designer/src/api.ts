@@ -3,6 +3,8 @@
 // with ApiError status 404 or 405; callers show "not available on this server yet" (see
 // `isMissing`) and some fall back to what the browser can do itself (see drafts.ts).
 import type { NodeState, RunbookDefinition, RunStatus } from '../../runbook/definition.ts';
+import type { RunPlan } from '../../runbook/plan.ts';
+import type { UndoEntry } from '../../runbook/undo.ts';
 import type { Problem } from '../../runbook/validate.ts';
 import type { Grant } from './access.ts';
 import type { TenantInfo, TenantInput, TestConnectionResult } from '../../server/tenants.ts';
@@ -176,6 +178,9 @@ export interface RunSummary {
 }
 
 export interface ApprovalTask {
+  /** What approving lets run (docs/plan.md), planned when the step started waiting. */
+  plan?: RunPlan;
+  planError?: string;
   canDecide?: boolean;
   onApproval?: { id: string; kind: string; label?: string; action?: string; title?: string }[];
   tenant?: string;
@@ -196,6 +201,24 @@ export interface StartRun {
   inputs: Record<string, unknown>;
   tenant?: string;
   test?: boolean;
+}
+
+/** The plans of a page of a CSV's rows (POST /api/runs/plan with csv). */
+export interface CsvPlan {
+  total: number;
+  offset: number;
+  more: number;
+  problems: string[];
+  rows: { line: number; inputs: Record<string, unknown>; problems: { field: string; message: string }[]; plan?: RunPlan }[];
+}
+
+/** POST /api/runs/:id/undo: the draft undo runbook (runbookId null when nothing can be undone). */
+export interface UndoAnswer {
+  runbookId: string | null;
+  message?: string;
+  definition?: RunbookDefinition;
+  entries: UndoEntry[];
+  notUndone: UndoEntry[];
 }
 
 export interface BulkRowReport {
@@ -341,6 +364,9 @@ export const api = {
   validate: (definition: unknown) => request<{ ok: boolean; problems: Problem[] }>('POST', '/api/runbooks/validate', definition),
 
   startRun: (body: StartRun) => request<{ id: string; url: string; temporalUrl?: string }>('POST', '/api/runs', body),
+  planRun: (body: StartRun & { page?: { offset: number; limit: number } }) => request<RunPlan>('POST', '/api/runs/plan', body),
+  planCsv: (body: { runbookId: string; csv: string; test?: boolean; tenant?: string; page?: { offset: number; limit: number } }) => request<CsvPlan>('POST', '/api/runs/plan', body),
+  undoRun: (id: string) => request<UndoAnswer>('POST', `/api/runs/${enc(id)}/undo`, {}),
   startBulk: (body: { runbookId: string; csv: string; dryRun?: boolean; skipBadRows?: boolean; test?: boolean; tenant?: string }) => bulk(body),
   run: (id: string) => request<RunDetail>('GET', `/api/runs/${enc(id)}`),
   runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; pageToken?: string } = {}) =>

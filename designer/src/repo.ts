@@ -3,7 +3,8 @@
 // local storage so designing, publishing and running still work end to end. Every fallback is
 // used only when the server answers "no such endpoint" (isMissing), never to hide a real error.
 import type { RunbookDefinition } from '../../runbook/definition.ts';
-import { api, isMissing, listOf, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type VersionInfo } from './api.ts';
+import type { RunPlan } from '../../runbook/plan.ts';
+import { api, isMissing, listOf, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type StartRun, type VersionInfo } from './api.ts';
 import { slugify } from '../../runbook/runbook-id.ts';
 
 export interface KeyValueStore {
@@ -219,18 +220,28 @@ export function latestPublished(rb: EditableRunbook): VersionInfo | undefined {
 }
 
 /** Starts a run of a published runbook: by id on the server, inline for a browser-kept one. */
+/** What starting (or planning) a run of this runbook sends: the published runbook by id, or its definition inline. */
+function runRequest(rb: EditableRunbook, inputs: Record<string, unknown>, opts: { test?: boolean; tenant?: string }) {
+  const published = latestPublished(rb);
+  if (!published?.definition && rb.source !== 'example') throw new Error('publish the runbook before running it');
+  const inline = rb.source === 'local' || (rb.source === 'example' && published?.publishedAt !== undefined && local.get(rb.id) !== undefined);
+  const definition = published?.definition ?? rb.definition;
+  const body: StartRun = inline ? { definition, inputs, test: opts.test, tenant: opts.tenant } : { runbookId: rb.id, inputs, test: opts.test, tenant: opts.tenant };
+  return { body, published, definition };
+}
+
+/** The plan of a run with these inputs (docs/plan.md): what it would change, before it starts. */
+export async function planRun(rb: EditableRunbook, inputs: Record<string, unknown>, opts: { test?: boolean; tenant?: string } = {}): Promise<RunPlan> {
+  return api.planRun(runRequest(rb, inputs, opts).body);
+}
+
 export async function startRun(
   rb: EditableRunbook,
   inputs: Record<string, unknown>,
   opts: { test?: boolean; tenant?: string; by?: string } = {},
 ): Promise<string> {
-  const published = latestPublished(rb);
-  if (!published?.definition && rb.source !== 'example') throw new Error('publish the runbook before running it');
-  const inline = rb.source === 'local' || (rb.source === 'example' && published?.publishedAt !== undefined && local.get(rb.id) !== undefined);
-  const definition = published?.definition ?? rb.definition;
-  const { id } = await api.startRun(
-    inline ? { definition, inputs, test: opts.test, tenant: opts.tenant } : { runbookId: rb.id, inputs, test: opts.test, tenant: opts.tenant },
-  );
+  const { body, published, definition } = runRequest(rb, inputs, opts);
+  const { id } = await api.startRun(body);
   local.recordRun({
     id,
     runbookId: rb.id,

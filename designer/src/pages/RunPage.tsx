@@ -4,8 +4,9 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
+import { changesIn } from '../../../catalog/contract.ts';
 import type { NodeState, RunStatus } from '../../../runbook/definition.ts';
-import { api, isMissing, type RunDetail } from '../api.ts';
+import { api, isMissing, type RunDetail, type UndoAnswer } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, RunStateContext } from '../editor/context.ts';
@@ -14,6 +15,7 @@ import { applyRunEvent, useEventStream, type LiveMode } from '../live.ts';
 import { loadRun, local, startRun } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
+import { ChangesTable, PlanView } from '../ui/PlanView.tsx';
 
 const DONE: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
@@ -48,6 +50,15 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
   const selectedId = useStore(store ?? EMPTY, (s) => s.nodes.find((n) => n.selected)?.id);
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  const [undo, setUndo] = useState<UndoAnswer>();
+  const generateUndo = async () => {
+    setError(undefined);
+    try {
+      setUndo(await api.undoRun(run.id));
+    } catch (err) {
+      setError(err);
+    }
+  };
   const waiting = Object.values(run.nodes).filter((n) => n.status === 'waiting-approval');
   const focus = selectedId ?? waiting[0]?.id ?? Object.values(run.nodes).find((n) => n.status === 'failed' || n.status === 'paused')?.id;
   const node = focus ? run.nodes[focus] : undefined;
@@ -114,11 +125,17 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
           </button>
         )}
         {finished && (
+          <button className="btn btn-small" onClick={generateUndo} data-action="generate-undo" title="A draft runbook that puts back what this run changed">
+            Generate undo
+          </button>
+        )}
+        {finished && (
           <button className="btn btn-small" onClick={rerun}>
             Re-run
           </button>
         )}
       </header>
+      {undo && <UndoResult undo={undo} />}
       {(error || notice || run.message) && (
         <div className="editor-notices">
           {run.message && <div className={`banner ${run.status === 'failed' ? 'banner-error' : 'banner-ok'}`}>{run.message}</div>}
@@ -267,6 +284,14 @@ function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me
         </div>
       )}
       {node.kind === 'forEach' && <LoopItems node={node} />}
+      {a?.plan && <PlanView plan={a.plan} title="What approving lets run" />}
+      {a?.planError && <p className="banner banner-warn">{a.planError}</p>}
+      {changesIn(node.output) && (
+        <>
+          <h3>Changes</h3>
+          {changesIn(node.output)!.length ? <ChangesTable changes={changesIn(node.output)!} caption="Changes this step made" /> : <p className="muted small">No change: everything already was as asked.</p>}
+        </>
+      )}
       <h3>Input</h3>
       <Json value={node.input} />
       <h3>Output</h3>
@@ -361,5 +386,37 @@ function Timeline({ run }: { run: RunDetail }) {
           })}
       </ul>
     </section>
+  );
+}
+
+/** The answer of "Generate undo": the draft to review, and what it does not undo. */
+function UndoResult({ undo }: { undo: UndoAnswer }) {
+  return (
+    <div className="editor-notices">
+      <div className={`banner ${undo.runbookId ? 'banner-ok' : 'banner-warn'}`} role="status" data-undo={undo.runbookId ?? 'none'}>
+        <div>
+          {undo.runbookId ? (
+            <>
+              Created the draft undo runbook <Link to={`/runbooks/${encodeURIComponent(undo.runbookId)}`}>{undo.definition?.name ?? undo.runbookId}</Link> ({undo.definition?.nodes.length} step
+              {undo.definition?.nodes.length === 1 ? '' : 's'}). Review it, publish it, then run it.
+            </>
+          ) : (
+            undo.message
+          )}
+          {undo.notUndone.length > 0 && (
+            <>
+              <div>Not undone:</div>
+              <ul className="not-undone">
+                {undo.notUndone.map((e, i) => (
+                  <li key={i}>
+                    <span className="mono">{e.nodeId}</span> ({e.action}): {e.reason}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      </div>
+    </div>
   );
 }
