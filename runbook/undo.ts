@@ -122,7 +122,7 @@ export function buildUndo(src: UndoSource, catalog: Catalog): UndoDraft {
         kind: 'action',
         action: step.action,
         params: step.params,
-        label: step.label ?? `Undo ${s.state.id}`,
+        label: step.label ? step.label[0]!.toUpperCase() + step.label.slice(1) : `Undo ${s.state.id}`,
         description: `Undoes step ${s.state.id}${s.item ? ` (item ${s.item.index + 1} of loop ${s.item.loop})` : ''} of run ${src.runId} (${contract.id})`,
       });
     });

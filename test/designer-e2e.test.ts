@@ -6,20 +6,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import express from 'express';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildDesignerIfStale } from '../scripts/designer-build.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
+import { CHROMIUM, closeDesigner, launchChromium, serveDesigner, canvasSettled as settled, signIn as signInAs, signOut as signOutOf } from './designer-kit.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
-const dist = fileURLToPath(new URL('../designer/dist', import.meta.url));
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'dana.designer@tenantflow.test';
 const APPROVER = 'aaron.approver@tenantflow.test';
@@ -31,26 +28,6 @@ let base: string;
 let browser: Browser;
 let page: Page;
 
-/**
- * The designer's origin: designer/dist as the server serves it (static files, SPA fallback), and
- * /api piped to the API harness's server, so cookies, CSRF and event streams behave as in production.
- */
-function designerOrigin(apiBase: string): Server {
-  const target = new URL(apiBase);
-  const statics = express();
-  statics.use(express.static(dist));
-  statics.get(/.*/, (_req, res) => res.sendFile('index.html', { root: dist }));
-  return createServer((req, res) => {
-    if (!req.url?.startsWith('/api/')) return void statics(req, res);
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-}
-
 before(async () => {
   await buildDesignerIfStale();
   env = await startTestEnv();
@@ -60,14 +37,9 @@ before(async () => {
   const approver = await api.services.people.create({ email: APPROVER, name: 'Aaron Approver', password: PASSWORD });
   await api.services.people.grant(approver.id, 'sandbox', 'approver');
   await api.services.people.grant(approver.id, 'sandbox', 'viewer');
-  front = designerOrigin(api.base).listen(0, '127.0.0.1');
-  await new Promise((r) => front.once('listening', r));
-  base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  ({ server: front, base } = await serveDesigner(api.base));
   mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (err) => console.error('browser error:', err.message));
@@ -75,41 +47,17 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  front?.closeAllConnections();
-  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
+  await closeDesigner(front);
   await api?.close();
   await env?.close();
 });
 
 const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 
-async function signIn(email: string) {
-  await page.goto(`${base}/`);
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button:has-text("Sign in")');
-  await page.waitForSelector('nav.sidebar');
-}
+const signIn = (email: string) => signInAs(page, base, email, PASSWORD);
+const signOut = () => signOutOf(page);
 
-async function signOut() {
-  await page.click('button:has-text("Sign out")');
-  await page.waitForSelector('input[name="email"]');
-}
-
-/** Waits until the canvas stops moving (fitView animates for 200 ms). */
-async function canvasSettled() {
-  await page.waitForFunction(
-    () => {
-      const w = window as unknown as { __lastViewport?: string };
-      const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform;
-      const same = t !== undefined && w.__lastViewport === t;
-      w.__lastViewport = t;
-      return same;
-    },
-    undefined,
-    { polling: 120 },
-  );
-}
+const canvasSettled = () => settled(page);
 
 async function dropOnCanvas(paletteKey: string, at: { x: number; y: number }) {
   const canvas = page.locator('[data-testid="canvas"] .react-flow__pane');

@@ -1,0 +1,74 @@
+// What the browser tests share: the designer's origin (designer/dist served as the server serves
+// it, /api piped to the API harness's server, so cookies, CSRF and event streams behave as in
+// production) and Debian's Chromium through playwright-core.
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const dist = fileURLToPath(new URL('../designer/dist', import.meta.url));
+
+export function designerOrigin(apiBase: string): Server {
+  const target = new URL(apiBase);
+  const statics = express();
+  statics.use(express.static(dist));
+  statics.get(/.*/, (_req, res) => res.sendFile('index.html', { root: dist }));
+  return createServer((req, res) => {
+    if (!req.url?.startsWith('/api/')) return void statics(req, res);
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+}
+
+/** Serves the designer in front of the API on a free port; its base URL. */
+export async function serveDesigner(apiBase: string): Promise<{ server: Server; base: string }> {
+  const server = designerOrigin(apiBase).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export async function closeDesigner(server: Server | undefined): Promise<void> {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function signIn(page: Page, base: string, email: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', password);
+  await page.click('button:has-text("Sign in")');
+  await page.waitForSelector('nav.sidebar');
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.click('button:has-text("Sign out")');
+  await page.waitForSelector('input[name="email"]');
+}
+
+/** Waits until the canvas stops moving (fitView animates for 200 ms). */
+export async function canvasSettled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { __lastViewport?: string };
+      const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform;
+      const same = t !== undefined && w.__lastViewport === t;
+      w.__lastViewport = t;
+      return same;
+    },
+    undefined,
+    { polling: 120 },
+  );
+}
