@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CATEGORIES } from '../catalog/contract.ts';
 import { catalogJson, permissionManifest, type CatalogEntry } from '../catalog/index.ts';
+import { implementations } from '../worker/actions/index.ts';
 import { CATEGORY_TITLES } from '../catalog/contract.ts';
 
 type Schema = {
@@ -53,12 +54,22 @@ function fieldTable(schema: Schema, withRequired: boolean): string {
   return `${head}\n${rows.join('\n')}\n`;
 }
 
+const planned = new Set(implementations.filter((i) => i.plan).map((i) => i.contract.id));
+
+/** What docs/plan.md says of the action: whether a plan predicts it, and how an undo runbook reverses it. */
+function planFacts(a: CatalogEntry): string[] {
+  if (a.readOnly) return ['**Plan:** reads only (a plan runs it)'];
+  const plan = planned.has(a.id) ? '**Plan:** predicts its changes' : '**Plan:** changes not predicted';
+  const undo = a.irreversible ? `**Undo:** cannot be undone (${a.irreversible})` : a.reversible ? `**Undo:** reversed from the recorded before-values${a.undo ? ` (\`${a.undo}\`)` : ''}` : '**Undo:** none declared';
+  return [plan, undo];
+}
+
 function actionSection(a: CatalogEntry): string {
   const perms = [...a.permissions, ...a.otherPermissions];
   const facts = [
     `**Permissions:** ${perms.length ? perms.map((p) => `\`${p}\``).join(', ') : 'none'}`,
     `**Bulk:** ${a.bulk ? 'yes' : 'no'}`,
-    ...(a.undo ? [`**Undo:** \`${a.undo}\``] : []),
+    ...planFacts(a),
     ...(a.secretFields.length ? [`**Secret fields (redacted in the run view):** ${a.secretFields.map((f) => `\`${f}\``).join(', ')}`] : []),
   ];
   return [

@@ -230,3 +230,14 @@ describe('the undo builder', () => {
     ]);
   });
 });
+
+describe('the identity actions', () => {
+  it('every write action has a plan, and a reverse or the reason it cannot be undone', async () => {
+    const { implementations } = await import('../worker/actions/index.ts');
+    const identity = new Set(['user', 'licence', 'group', 'authentication', 'directory', 'notification', 'tags', 'investigation']);
+    const writes = implementations.filter((i) => identity.has(i.contract.category) && !i.contract.readOnly);
+    assert.ok(writes.length >= 60, `${writes.length} write actions`);
+    assert.deepEqual(writes.filter((i) => !i.plan).map((i) => i.contract.id), [], 'write actions without a plan');
+    assert.deepEqual(writes.filter((i) => !i.contract.reverse && !i.contract.irreversible).map((i) => i.contract.id), [], 'write actions neither reversible nor said to be irreversible');
+  });
+});
