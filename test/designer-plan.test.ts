@@ -107,6 +107,7 @@ describe('plans and undo in the designer', { skip: !existsSync(CHROMIUM) && `no 
     const changes = page.locator('.step-panel[data-step="create_user"] table[aria-label="Changes this step made"]');
     await changes.waitFor();
     assert.equal(await changes.locator(`[data-change="user ${hire()}|exists"] td`).last().innerText(), 'yes');
+    await shot('run-changes');
     await page.click('[data-action="generate-undo"]');
     const undo = page.locator('[data-undo]');
     await undo.waitFor();

@@ -15,36 +15,42 @@ function Value({ v }: { v: unknown }) {
   return <span className="mono">{String(v)}</span>;
 }
 
-/** Changes as rows: object, property, before -> after. */
+const objectCell = (object: string) => (object.includes('known after the run') ? <span className="after-run">{object}</span> : object);
+
+/** Changes as rows: object, property, before -> after (the object once, above, when they all share it). */
 export function ChangesTable({ changes, caption }: { changes: Change[]; caption?: string }) {
+  const single = changes.length > 0 && changes.every((c) => c.object === changes[0]!.object);
   return (
-    <table className="table compact changes" aria-label={caption ?? 'Changes'}>
-      <thead>
-        <tr>
-          <th>Object</th>
-          <th>Property</th>
-          <th>Before</th>
-          <th />
-          <th>After</th>
-        </tr>
-      </thead>
-      <tbody>
-        {changes.map((c, i) => (
-          <tr key={i} data-change={`${c.object}|${c.property}`}>
-            <td>{c.object.startsWith('user (') || c.object.includes('known after the run') ? <span className="after-run">{c.object}</span> : c.object}</td>
-            <td className="mono small">{c.property}</td>
-            <td>
-              <Value v={c.before} />
-            </td>
-            <td aria-hidden="true">→</td>
-            <td>
-              <Value v={c.after} />
-              {c.note && <div className="muted small">{c.note}</div>}
-            </td>
+    <>
+      {single && <p className="changes-object">{objectCell(changes[0]!.object)}</p>}
+      <table className="table compact changes" aria-label={caption ?? 'Changes'}>
+        <thead>
+          <tr>
+            {!single && <th>Object</th>}
+            <th>Property</th>
+            <th>Before</th>
+            <th />
+            <th>After</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {changes.map((c, i) => (
+            <tr key={i} data-change={`${c.object}|${c.property}`}>
+              {!single && <td>{objectCell(c.object)}</td>}
+              <td className="mono small">{c.property}</td>
+              <td>
+                <Value v={c.before} />
+              </td>
+              <td aria-hidden="true">→</td>
+              <td>
+                <Value v={c.after} />
+                {c.note && <div className="muted small">{c.note}</div>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
