@@ -131,6 +131,30 @@ describe('undo runbooks', () => {
     assert.deepEqual(await snapshot([mover.userPrincipalName], [from.id, to]), before);
   });
 
+  it('undoes each item of a loop', async () => {
+    const users = ((await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName').top(12).get()).value as { id: string; userPrincipalName: string }[]).slice(10, 12);
+    const before = await snapshot(users.map((u) => u.userPrincipalName), []);
+    const started = await designer.call('POST', '/api/runs', {
+      test: true,
+      definition: {
+        name: 'loop titles',
+        inputs: [{ name: 'users', type: 'list', required: true }],
+        nodes: [{ id: 'each', kind: 'forEach', items: 'inputs.users', body: { nodes: [{ id: 'title', kind: 'action', action: 'user.update', params: { user: '{{ item }}', jobTitle: 'Looped title', department: 'Looped' } }] } }],
+      },
+      inputs: { users: users.map((u) => u.userPrincipalName) },
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    assert.equal((await pollApi(designer, `/api/runs/${started.body.id}`, FINISHED)).status, 'succeeded');
+    const generated = await designer.call('POST', `/api/runs/${started.body.id}/undo`);
+    assert.equal(generated.status, 201, JSON.stringify(generated.body));
+    assert.deepEqual(generated.body.entries.map((e: { nodeId: string; item: number; outcome: string }) => `${e.nodeId} ${e.item}: ${e.outcome}`).sort(), ['title 0: undone', 'title 1: undone']);
+    const id = generated.body.runbookId as string;
+    assert.equal((await designer.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
+    const undone = await designer.call('POST', '/api/runs', { runbookId: id, inputs: {}, test: true });
+    assert.equal((await pollApi(designer, `/api/runs/${undone.body.id}`, FINISHED)).status, 'succeeded');
+    assert.deepEqual(await snapshot(users.map((u) => u.userPrincipalName), []), before);
+  });
+
   it('lists what cannot be undone, and says so when a run changed nothing', async () => {
     const u = (await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName').top(3).get()).value[2] as { id: string; userPrincipalName: string };
     const started = await designer.call('POST', '/api/runs', {
