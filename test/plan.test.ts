@@ -167,6 +167,14 @@ describe('the plan of a runbook', () => {
     assert.deepEqual(rows(changesOf(tag)), [`user ${u.userPrincipalName} | tag moved | false -> true`]);
   });
 
+  it('waits out a throttled read (Retry-After) through the tenant\'s throttle gate, and still plans', async () => {
+    const u = await env.newUser('throttled', { department: 'Before' });
+    env.sandbox.admin.failNext({ status: 429, count: 2, retryAfterSeconds: 1, match: `^GET /v1.0/users/${u.id}` });
+    const p = await plan(one('user.update', { user: u.id, department: 'After' }));
+    assert.deepEqual(rows(changesOf(stepOf(p, 'step'))), [`user ${u.userPrincipalName} | department | "Before" -> "After"`]);
+    assert.equal(env.sandbox.admin.requestLog({ path: `/v1.0/users/${u.id}` }).filter((r) => r.status === 429).length, 2);
+  });
+
   it('plans each item of a loop, a page at a time', async () => {
     const users = [await env.newUser('loop0'), await env.newUser('loop1'), await env.newUser('loop2'), await env.newUser('loop3'), await env.newUser('loop4')];
     const def: RunbookDefinitionInput = {
