@@ -4,7 +4,7 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY . .
 RUN node -e "import('./scripts/designer-build.ts').then((m) => m.buildDesignerIfStale())" && mkdir -p designer/dist
 
@@ -12,8 +12,10 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/m365 ./m365
 COPY --from=build /app/catalog ./catalog
+COPY --from=build /app/runbook ./runbook
 COPY --from=build /app/workflows ./workflows
 COPY --from=build /app/worker ./worker
 COPY --from=build /app/server ./server

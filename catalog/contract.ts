@@ -17,6 +17,7 @@ export const CATEGORIES = [
   'notification',
   'tags',
   'investigation',
+  'ad',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -34,7 +35,22 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   notification: 'Notifications',
   tags: 'Tenantflow tags',
   investigation: 'Investigation',
+  ad: 'On-premises Active Directory',
 };
+
+/**
+ * Actions of the `ad` category run inside the customer's network, on the on-premises worker of the
+ * tenant's AD connection; their ids start with "ad." (the registry checks it), so the workflow can
+ * route them without loading the catalog.
+ */
+export function isOnPremisesAction(actionId: string): boolean {
+  return actionId.startsWith('ad.');
+}
+
+/** The task queue an AD connection's on-premises worker polls. */
+export function onPremisesTaskQueue(adConnection: string): string {
+  return `tenantflow-onprem-${adConnection}`;
+}
 
 export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   /** Stable id in the operator's words, e.g. user.disableSignIn; also the Temporal activity name. */
@@ -48,6 +64,8 @@ export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.Zod
   permissions: string[];
   /** Exchange Online / SharePoint permissions where the action uses those APIs. */
   otherPermissions?: string[];
+  /** Rights the on-premises AD connection's bind account needs (category ad), as delegated on the OU. */
+  adRights?: string[];
   /** Safe to run for many targets at once (bulk runs and forEach). */
   bulk: boolean;
   /** The action that reverses this one, if any. */
@@ -61,7 +79,10 @@ export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.Zod
   reverse?(done: DoneStep<z.output<I>, z.output<O>>): Reversal;
   /** Why this action can never be undone (permanent delete, wipe, a sent mail), for plans and undo runbooks. */
   irreversible?: string;
-  /** Reads only: changes nothing, so it needs no plan and a plan runs it for real to decide later conditions. */
+  /**
+   * Reads only: changes nothing, so it is never undone, and a plan runs it for real to decide later
+   * conditions (unless its implementation has a plan of its own: a read that waits).
+   */
   readOnly?: boolean;
   /** Input fields that hold secrets: redacted wherever inputs are shown. */
   secretFields?: string[];
@@ -131,8 +152,8 @@ export function containsKnownAfterRun(v: unknown): boolean {
 export interface Change {
   /** The object in the operator's words: "user anna@contoso.com", "group All Company". */
   object: string;
-  /** Its object id, when known. */
-  objectId?: string;
+  /** Its object id, when known (a new object's: known after the run). */
+  objectId?: string | KnownAfterRun;
   property: string;
   before: unknown;
   after: unknown;

@@ -1,12 +1,16 @@
 // The action catalog: every contract, by id. The registry refuses duplicate ids.
 import { z } from 'zod';
-import type { ActionContract } from './contract.ts';
+import { isOnPremisesAction, type ActionContract } from './contract.ts';
+import * as ad from './actions/ad.ts';
 import * as authentication from './actions/authentication.ts';
+import * as contacts from './actions/contacts.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
 import * as groups from './actions/groups.ts';
+import * as hybrid from './actions/hybrid.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
+import * as mailbox from './actions/mailbox.ts';
 import * as notifications from './actions/notifications.ts';
 import * as reads from './actions/reads.ts';
 import * as tags from './actions/tags.ts';
@@ -16,7 +20,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, notifications, tags, investigation].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, ad, hybrid].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 
@@ -24,6 +28,7 @@ export function buildCatalog(actions: readonly ActionContract[]): ReadonlyMap<st
   const map = new Map<string, ActionContract>();
   for (const a of actions) {
     if (map.has(a.id)) throw new Error(`duplicate action id ${a.id}`);
+    if ((a.category === 'ad') !== isOnPremisesAction(a.id)) throw new Error(`action ${a.id}: on-premises actions are exactly the category ad, with ids ad.*`);
     map.set(a.id, a);
   }
   for (const a of actions) {
@@ -83,6 +88,8 @@ export interface CatalogEntry {
   /** Why it can never be undone, if so. */
   irreversible: string | null;
   secretFields: string[];
+  /** Rights the AD connection's bind account needs (on-premises actions). */
+  adRights: string[];
   /** JSON Schema of the parameters (what a form submits: defaults make fields optional). */
   input: Record<string, unknown>;
   /** JSON Schema of the output (what steps.<id>.output holds). */
@@ -104,6 +111,7 @@ export function catalogJson(): CatalogEntry[] {
     reversible: !a.irreversible && !!(a.reverse ?? a.undo),
     irreversible: a.irreversible ?? null,
     secretFields: a.secretFields ?? [],
+    adRights: a.adRights ?? [],
     input: z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     output: z.toJSONSchema(a.output, { unrepresentable: 'any' }) as Record<string, unknown>,
   }));

@@ -13,7 +13,7 @@ export function step(action: string, params: Record<string, unknown>, label?: st
 export function byObject(changes: readonly Change[]): Map<string, Change[]> {
   const out = new Map<string, Change[]>();
   for (const c of changes) {
-    const key = c.objectId ?? c.object;
+    const key = typeof c.objectId === 'string' ? c.objectId : c.object;
     out.set(key, [...(out.get(key) ?? []), c]);
   }
   return out;

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `tenantflow`: the control plane from a terminal (runbooks as code, runs, approvals, schedules,
-// tenants, people, audit). It speaks only the HTTP API, with an API token saved by `login`.
+// tenants, people, audit). It speaks only the HTTP API, through the typed client (api-client/),
+// with an API token saved by `login`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
 import { planText, type RunPlan } from '../runbook/plan.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
@@ -107,33 +109,43 @@ function settings(): CliConfig {
   return { url, token };
 }
 
-async function api(method: string, path: string, body?: unknown, raw = false): Promise<any> {
-  const { url, token } = settings();
-  let res: Response;
+let connected: { client: Client; url: string } | undefined;
+
+/** The typed client of the saved (or given) server and token. */
+function server(): { client: Client; url: string } {
+  if (!connected) {
+    const { url, token } = settings();
+    connected = { url, client: createClient({ baseUrl: url, headers: () => ({ authorization: `Bearer ${token}` }) }) };
+  }
+  return connected;
+}
+
+/** What the server said, as the CLI reports it: status, message, and each problem with its field. */
+function failure(err: unknown, url: string): never {
+  if (err instanceof ApiError) {
+    const problems = err.problems.length ? '\n' + err.problems.map((p) => `  - ${[p.nodeId, p.field].filter(Boolean).join(' ') || '(request)'}: ${p.message}`).join('\n') : '';
+    throw new CliError(`${err.status} ${err.message}${problems}`);
+  }
+  if (err instanceof TypeError) throw new CliError(`cannot reach ${url}: ${err.message}`);
+  throw err;
+}
+
+async function call<K extends ApiRoute>(route: K, ...args: ArgList<K>): Promise<Answer<K>> {
+  const { client, url } = server();
   try {
-    res = await fetch(`${url.replace(/\/$/, '')}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await client.call(route, ...args);
   } catch (err) {
-    throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
+    return failure(err, url);
   }
-  const text = await res.text();
-  if (raw && res.ok) return text;
-  let parsed: any = text;
+}
+
+async function text<K extends ApiRoute>(route: K, ...args: ArgList<K>): Promise<string> {
+  const { client, url } = server();
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON
+    return await client.text(route, ...args);
+  } catch (err) {
+    return failure(err, url);
   }
-  if (!res.ok && !(res.status === 422 && parsed && typeof parsed === 'object' && 'rows' in parsed)) {
-    const problems = Array.isArray(parsed?.problems)
-      ? '\n' + parsed.problems.map((p: { field?: string; nodeId?: string; message: string }) => `  - ${[p.nodeId, p.field].filter(Boolean).join(' ') || '(request)'}: ${p.message}`).join('\n')
-      : '';
-    throw new CliError(`${res.status} ${parsed?.error ?? text}${problems}`);
-  }
-  return parsed;
 }
 
 function print(data: unknown, human?: () => string): void {
@@ -171,7 +183,6 @@ const readJson = (file: string) => {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
 };
-const enc = encodeURIComponent;
 
 async function readStdin(): Promise<string> {
   let data = '';
@@ -193,27 +204,43 @@ async function login(): Promise<void> {
       password = await rl.question(`password for ${email}: `);
       rl.close();
     }
-    const post = async (path: string, body: unknown, cookie?: string, csrf?: string) => {
-      const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}) }, body: JSON.stringify(body) });
-      const parsed = (await res.json().catch(() => ({}))) as any;
-      if (!res.ok) throw new CliError(`${res.status} ${parsed.error ?? ''}`);
-      return { body: parsed, cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+    // Signing in answers with the session cookie; the rest of the way goes with it and its CSRF token.
+    let res: Response;
+    try {
+      res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    } catch (err) {
+      throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
+    }
+    const signedIn = (await res.json().catch(() => ({}))) as Partial<Answer<'POST /api/auth/login'>> & { error?: string };
+    if (!res.ok) throw new CliError(`${res.status} ${signedIn.error ?? ''}`);
+    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const session = createClient({ baseUrl: url, headers: () => ({ cookie, 'x-csrf-token': signedIn.csrfToken }) });
+    const as = async <K extends ApiRoute>(route: K, ...args: ArgList<K>) => {
+      try {
+        return await session.call(route, ...args);
+      } catch (err) {
+        return failure(err, url);
+      }
     };
-    const signedIn = await post('/api/auth/login', { email, password });
-    const cookie = signedIn.cookie;
-    const csrf = signedIn.body.csrfToken as string;
-    if (signedIn.body.mustChangePassword) {
+    if (signedIn.mustChangePassword) {
       const next = str('new-password') ?? process.env.TENANTFLOW_NEW_PASSWORD;
       if (!next) throw new CliError('this is a one-time password: sign in again with --new-password (at least 12 characters)');
-      await post('/api/auth/password', { currentPassword: password, newPassword: next }, cookie, csrf);
+      await as('POST /api/auth/password', { body: { currentPassword: password, newPassword: next } });
     }
-    const token = await post('/api/auth/tokens', { name: `tenantflow CLI on ${hostname()}` }, cookie, csrf);
-    await post('/api/auth/logout', {}, cookie, csrf);
-    saveConfig({ url, token: token.body.token });
+    const token = await as('POST /api/auth/tokens', { body: { name: `tenantflow CLI on ${hostname()}` } });
+    await as('POST /api/auth/logout');
+    saveConfig({ url, token: token.token });
   }
-  const me = await api('GET', '/api/auth/me');
+  const me = await call('GET /api/auth/me');
   print(me, () => `signed in to ${url} as ${me.user.email} (saved in ${configPath()})`);
 }
+
+/** An option the command cannot go without. */
+const required = (k: string) => {
+  const v = str(k);
+  if (!v) throw new CliError(`missing --${k} (tenantflow --help)`);
+  return v;
+};
 
 async function main(): Promise<void> {
   const [group, cmd] = positionals;
@@ -228,95 +255,96 @@ async function main(): Promise<void> {
       saveConfig(undefined);
       return console.log('signed out (the saved token was forgotten; revoke it with `tenantflow tokens revoke` first if needed)');
     case 'whoami': {
-      const me = await api('GET', '/api/auth/me');
+      const me = await call('GET /api/auth/me');
       return print(me, () => `${me.user.email}\n${table(me.grants, ['tenant', 'role', 'scope'].map((c) => c)).replace(/\[object Object\]/g, (m) => m)}`);
     }
     case 'actions list': {
-      const actions = await api('GET', '/api/actions');
+      const actions = await call('GET /api/actions');
       return print(actions, () => table(actions, ['id', 'category', 'title', 'permissions']));
     }
 
     // ---- runbooks ----
     case 'runbooks list': {
-      const rbs = await api('GET', '/api/runbooks?archived=all');
+      const rbs = await call('GET /api/runbooks', { query: { archived: 'all' } });
       return print(rbs, () => table(rbs, ['id', 'name', 'latestVersion', 'hasUnpublishedChanges', 'customAction', 'archived']));
     }
     case 'runbooks show':
-      return print(await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}`));
+      return print(await call('GET /api/runbooks/:id', { params: { id: need(2, 'runbook id') } }));
     case 'runbooks versions': {
-      const vs = await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}/versions`);
+      const vs = await call('GET /api/runbooks/:id/versions', { params: { id: need(2, 'runbook id') } });
       return print(vs, () => table(vs, ['version', 'publishedAt', 'publishedBy', 'comment']));
     }
     case 'runbooks diff':
-      return print(await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}/diff?from=${enc(need(3, 'from version'))}&to=${enc(positionals[4] ?? 'draft')}`));
+      return print(await call('GET /api/runbooks/:id/diff', { params: { id: need(2, 'runbook id') }, query: { from: need(3, 'from version'), to: positionals[4] ?? 'draft' } }));
     case 'runbooks create': {
-      const rb = await api('POST', '/api/runbooks', { definition: readJson(need(2, 'definition file')), ...(str('id') ? { id: str('id') } : {}) });
+      const rb = await call('POST /api/runbooks', { body: { definition: readJson(need(2, 'definition file')) as Record<string, unknown>, ...(str('id') ? { id: str('id') } : {}) } });
       return print(rb, () => `created runbook ${rb.id} (draft)`);
     }
     case 'runbooks push': {
-      const rb = await api('PUT', `/api/runbooks/${enc(need(2, 'runbook id'))}/draft`, { definition: readJson(need(3, 'definition file')) });
-      return print(rb, () => `saved the draft of ${rb.id}${rb.problems.length ? `; ${rb.problems.length} problem(s):\n${rb.problems.map((p: any) => `  - ${p.nodeId ?? ''} ${p.field ?? ''}: ${p.message}`).join('\n')}` : ' (no problems)'}`);
+      const rb = await call('PUT /api/runbooks/:id/draft', { params: { id: need(2, 'runbook id') }, body: { definition: readJson(need(3, 'definition file')) as Record<string, unknown> } });
+      return print(rb, () => `saved the draft of ${rb.id}${rb.problems.length ? `; ${rb.problems.length} problem(s):\n${rb.problems.map((p) => `  - ${p.nodeId ?? ''} ${p.field ?? ''}: ${p.message}`).join('\n')}` : ' (no problems)'}`);
     }
     case 'runbooks validate': {
-      const { url, token } = settings();
-      const res = await fetch(`${url}/api/runbooks/validate`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: readFileSync(need(2, 'definition file'), 'utf8') });
-      const r = (await res.json()) as { ok: boolean; problems: any[] };
+      const r = await call('POST /api/runbooks/validate', { body: readJson(need(2, 'definition file')), accept: [422] });
       print(r, () => (r.ok ? 'valid' : r.problems.map((p) => `${p.nodeId ?? '(runbook)'} ${p.field ?? ''}: ${p.message}`).join('\n')));
       if (!r.ok) process.exitCode = 1;
       return;
     }
     case 'runbooks publish': {
-      const v = await api('POST', `/api/runbooks/${enc(need(2, 'runbook id'))}/publish`, str('comment') ? { comment: str('comment') } : {});
+      const v = await call('POST /api/runbooks/:id/publish', { params: { id: need(2, 'runbook id') }, body: str('comment') ? { comment: str('comment') } : {} });
       return print(v, () => `published ${v.runbookId} version ${v.version}`);
     }
     case 'runbooks archive':
     case 'runbooks restore':
-      return print(await api('PATCH', `/api/runbooks/${enc(need(2, 'runbook id'))}`, { archived: cmd === 'archive' }), () => `${cmd === 'archive' ? 'archived' : 'restored'} ${positionals[2]}`);
+      return print(await call('PATCH /api/runbooks/:id', { params: { id: need(2, 'runbook id') }, body: { archived: cmd === 'archive' } }), () => `${cmd === 'archive' ? 'archived' : 'restored'} ${positionals[2]}`);
     case 'runbooks offer':
     case 'runbooks withdraw':
-      return print(await api('PATCH', `/api/runbooks/${enc(need(2, 'runbook id'))}`, { customAction: cmd === 'offer' }), () => `${positionals[2]} is ${cmd === 'offer' ? 'now' : 'no longer'} offered to operators`);
+      return print(await call('PATCH /api/runbooks/:id', { params: { id: need(2, 'runbook id') }, body: { customAction: cmd === 'offer' } }), () => `${positionals[2]} is ${cmd === 'offer' ? 'now' : 'no longer'} offered to operators`);
     case 'runbooks clone': {
-      const rb = await api('POST', `/api/runbooks/${enc(need(2, 'runbook id'))}/clone`, { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) });
+      const rb = await call('POST /api/runbooks/:id/clone', { params: { id: need(2, 'runbook id') }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) } });
       return print(rb, () => `cloned into ${rb.id}`);
     }
     case 'runbooks export': {
-      const file = await api('GET', `/api/runbooks/${enc(need(2, 'runbook id'))}/export?version=${enc(str('version') ?? 'latest')}`);
-      const text = JSON.stringify(file, null, 2) + '\n';
+      const file = await call('GET /api/runbooks/:id/export', { params: { id: need(2, 'runbook id') }, query: { version: str('version') ?? 'latest' } });
+      const out = JSON.stringify(file, null, 2) + '\n';
       if (str('out')) {
-        writeFileSync(str('out')!, text);
+        writeFileSync(str('out')!, out);
         return console.error(`wrote ${str('out')}`);
       }
-      return void process.stdout.write(text);
+      return void process.stdout.write(out);
     }
     case 'runbooks import': {
-      const r = await api('POST', '/api/runbooks/import', { file: readJson(need(2, 'runbook file')), publish: !opt['no-publish'], ...(str('id') ? { id: str('id') } : {}) });
+      const file = readJson(need(2, 'runbook file')) as Body<'POST /api/runbooks/import'>['file'];
+      const r = await call('POST /api/runbooks/import', { body: { file, publish: !opt['no-publish'], ...(str('id') ? { id: str('id') } : {}) } });
       return print(r, () => `imported ${r.id}${r.publishedVersion ? ` as version ${r.publishedVersion}` : ' (draft)'}`);
     }
 
     // ---- runs ----
     case 'runs list': {
-      const q = new URLSearchParams();
-      for (const [k, o] of [['runbook', 'runbook'], ['status', 'status'], ['tenant', 'tenant'], ['requester', 'requester'], ['pageSize', 'page-size']] as const) if (str(o)) q.set(k, str(o)!);
-      const r = await api('GET', `/api/runs?${q}`);
+      const r = await call('GET /api/runs', { query: { runbook: str('runbook'), status: str('status'), tenant: str('tenant'), requester: str('requester'), pageSize: str('page-size') } });
       return print(r, () => table(r.runs, ['id', 'status', 'runbook', 'version', 'tenant', 'startedBy', 'startedAt']) + (r.nextPageToken ? `\n(more: --json for the page token)` : ''));
     }
     case 'runs start': {
-      const r = await api('POST', '/api/runs', { runbookId: need(2, 'runbook id'), inputs: inputsFromArgs(), ...(str('tenant') ? { tenant: str('tenant') } : {}), ...(opt.test ? { test: true } : {}) });
+      const r = await call('POST /api/runs', { body: { runbookId: need(2, 'runbook id'), inputs: inputsFromArgs(), ...(str('tenant') ? { tenant: str('tenant') } : {}), ...(opt.test ? { test: true } : {}) } });
       if (!opt.wait) return print(r, () => `started ${r.id}`);
       return watch(r.id);
     }
     case 'runs bulk': {
-      const r = await api('POST', '/api/runs/bulk', {
-        runbookId: need(2, 'runbook id'),
-        csv: readFileSync(need(3, 'CSV file'), 'utf8'),
-        ...(str('tenant') ? { tenant: str('tenant') } : {}),
-        skipBadRows: Boolean(opt['skip-bad-rows']),
-        dryRun: Boolean(opt['dry-run']),
+      // A file with problems answers its per-row report too (422).
+      const r = await call('POST /api/runs/bulk', {
+        body: {
+          runbookId: need(2, 'runbook id'),
+          csv: readFileSync(need(3, 'CSV file'), 'utf8'),
+          ...(str('tenant') ? { tenant: str('tenant') } : {}),
+          skipBadRows: Boolean(opt['skip-bad-rows']),
+          dryRun: Boolean(opt['dry-run']),
+        },
+        accept: [422],
       });
       print(r, () =>
         [
-          ...r.problems.map((p: string) => `file: ${p}`),
-          ...r.rows.map((row: any) => `line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.problems.map((p: any) => `\n    ${p.field}: ${p.message}`).join('')}`),
+          ...r.problems.map((p) => `file: ${p}`),
+          ...r.rows.map((row) => `line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.problems.map((p) => `\n    ${p.field}: ${p.message}`).join('')}`),
           `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started`,
         ].join('\n'),
       );
@@ -324,186 +352,196 @@ async function main(): Promise<void> {
       return;
     }
     case 'runs plan': {
-      const page = str('offset') || str('limit') ? { page: { ...(str('offset') ? { offset: Number(str('offset')) } : {}), ...(str('limit') ? { limit: Number(str('limit')) } : {}) } } : {};
-      const body = {
-        runbookId: need(2, 'runbook id'),
-        ...(positionals[3] ? { csv: readFileSync(positionals[3], 'utf8') } : { inputs: inputsFromArgs() }),
-        ...(str('tenant') ? { tenant: str('tenant') } : {}),
-        ...(opt.test ? { test: true } : {}),
-        ...page,
-      };
-      const r = await api('POST', '/api/runs/plan', body);
-      const plans: RunPlan[] = r.rows ? r.rows.flatMap((row: { plan?: RunPlan }) => (row.plan ? [row.plan] : [])) : [r];
+      const page = str('offset') || str('limit') ? { page: { offset: Number(str('offset') ?? 0), limit: Number(str('limit') ?? 20) } } : {};
+      const r = await call('POST /api/runs/plan', {
+        body: {
+          runbookId: need(2, 'runbook id'),
+          ...(positionals[3] ? { csv: readFileSync(positionals[3], 'utf8') } : { inputs: inputsFromArgs() }),
+          ...(str('tenant') ? { tenant: str('tenant') } : {}),
+          ...(opt.test ? { test: true } : {}),
+          ...page,
+        },
+      });
+      if (!('rows' in r)) {
+        print(r, () => planText(r as RunPlan));
+        if (r.summary.wouldFail > 0 || r.summary.planFailed > 0) process.exitCode = 1;
+        return;
+      }
       print(r, () =>
-        r.rows
-          ? [
-              ...r.problems.map((p: string) => `file: ${p}`),
-              ...r.rows.map((row: { line: number; plan?: RunPlan; problems: { field: string; message: string }[] }) =>
-                row.plan ? `line ${row.line}:\n${planText(row.plan)}` : `line ${row.line}: not planned: ${row.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
-              ),
-              r.more ? `(${r.more} more row(s): --offset ${r.offset + r.rows.length})` : '',
-            ]
-              .filter(Boolean)
-              .join('\n\n')
-          : planText(r),
+        [
+          ...r.problems.map((p) => `file: ${p}`),
+          ...r.rows.map((row) => (row.plan ? `line ${row.line}:\n${planText(row.plan as RunPlan)}` : `line ${row.line}: not planned: ${row.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`)),
+          r.more ? `(${r.more} more row(s): --offset ${r.offset + r.rows.length})` : '',
+        ]
+          .filter(Boolean)
+          .join('\n\n'),
       );
-      if (plans.some((p) => p.summary.wouldFail > 0 || p.summary.planFailed > 0) || r.rows?.some((row: { plan?: RunPlan }) => !row.plan)) process.exitCode = 1;
+      if (r.rows.some((row) => !row.plan || row.plan.summary.wouldFail > 0 || row.plan.summary.planFailed > 0)) process.exitCode = 1;
       return;
     }
     case 'runs undo': {
-      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/undo`);
-      const notUndone = r.notUndone.map((e: { nodeId: string; action: string; reason: string }) => `  - ${e.nodeId} (${e.action}): ${e.reason}`);
+      const r = await call('POST /api/runs/:id/undo', { params: { id: need(2, 'run id') } });
+      const notUndone = r.notUndone.map((e) => `  - ${e.nodeId} (${e.action}): ${e.reason}`);
       return print(r, () =>
         [
-          r.runbookId ? `created the draft runbook ${r.runbookId} (${r.definition.nodes.length} step(s)); review it, then: tenantflow runbooks publish ${r.runbookId}` : r.message,
+          r.runbookId ? `created the draft runbook ${r.runbookId} (${(r.definition as { nodes?: unknown[] } | undefined)?.nodes?.length ?? 0} step(s)); review it, then: tenantflow runbooks publish ${r.runbookId}` : (r.message ?? 'nothing to undo'),
           ...(notUndone.length ? ['not undone:', ...notUndone] : []),
         ].join('\n'),
       );
     }
     case 'runs show': {
-      const r = await api('GET', `/api/runs/${enc(need(2, 'run id'))}`);
+      const r = await call('GET /api/runs/:id', { params: { id: need(2, 'run id') } });
       return print(r, () => describeRun(r));
     }
     case 'runs watch':
       return watch(need(2, 'run id'));
     case 'runs cancel':
-      await api('POST', `/api/runs/${enc(need(2, 'run id'))}/cancel`);
+      await call('POST /api/runs/:id/cancel', { params: { id: need(2, 'run id') } });
       return console.log(`cancelling ${positionals[2]}`);
     case 'runs retry': {
-      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/retry`, str('node') ? { nodeId: str('node') } : {});
-      return print(r, () => (r.id ? `started ${r.id} (reusing ${r.reused.join(', ') || 'nothing'})` : `retrying step ${r.nodeId}`));
+      const r = await call('POST /api/runs/:id/retry', { params: { id: need(2, 'run id') }, body: str('node') ? { nodeId: str('node') } : {} });
+      return print(r, () => ('id' in r ? `started ${r.id} (reusing ${r.reused.join(', ') || 'nothing'})` : `retrying step ${r.nodeId}`));
     }
     case 'runs resume': {
-      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/resume`, { nodeId: need(3, 'step id'), action: need(4, 'retry, skip or abort') });
+      // The server names a wrong action in its answer.
+      const action = need(4, 'retry, skip or abort') as Body<'POST /api/runs/:id/resume'>['action'];
+      const r = await call('POST /api/runs/:id/resume', { params: { id: need(2, 'run id') }, body: { nodeId: need(3, 'step id'), action } });
       return print(r, () => `${r.action} sent`);
     }
     case 'runs rerun': {
-      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/rerun`, { version: opt.latest ? 'latest' : 'pinned' });
+      const r = await call('POST /api/runs/:id/rerun', { params: { id: need(2, 'run id') }, body: { version: opt.latest ? 'latest' : 'pinned' } });
       return print(r, () => `started ${r.id} (version ${r.version})`);
     }
 
     // ---- approvals ----
     case 'approvals list': {
-      const items = await api('GET', '/api/approvals');
+      const items = await call('GET /api/approvals');
       return print(items, () => table(items, ['runId', 'nodeId', 'runbookName', 'startedBy', 'message', 'deadline']));
     }
     case 'approvals approve':
     case 'approvals reject': {
-      const r = await api('POST', `/api/runs/${enc(need(2, 'run id'))}/approvals/${enc(need(3, 'step id'))}`, { decision: cmd === 'approve' ? 'approve' : 'reject', ...(str('comment') ? { comment: str('comment') } : {}) });
+      const r = await call('POST /api/runs/:id/approvals/:nodeId', { params: { id: need(2, 'run id'), nodeId: need(3, 'step id') }, body: { decision: cmd === 'approve' ? 'approve' : 'reject', ...(str('comment') ? { comment: str('comment') } : {}) } });
       return print(r, () => `${cmd === 'approve' ? 'approved' : 'rejected'} ${positionals[3]} of ${positionals[2]}`);
     }
 
     // ---- schedules ----
     case 'schedules list': {
-      const r = await api('GET', '/api/schedules');
-      return print(r, () => table(r.map((x: any) => ({ ...x, next: x.upcoming[0] })), ['id', 'runbookId', 'tenant', 'paused', 'next', 'createdBy']));
+      const r = await call('GET /api/schedules');
+      return print(r, () => table(r.map((x) => ({ ...x, next: x.upcoming[0] })), ['id', 'runbookId', 'tenant', 'paused', 'next', 'createdBy']));
     }
     case 'schedules show':
-      return print(await api('GET', `/api/schedules/${enc(need(2, 'schedule id'))}`));
+      return print(await call('GET /api/schedules/:id', { params: { id: need(2, 'schedule id') } }));
     case 'schedules create': {
-      const r = await api('POST', '/api/schedules', {
-        runbookId: need(2, 'runbook id'),
-        inputs: inputsFromArgs(),
-        ...(list('cron').length ? { cron: list('cron') } : {}),
-        ...(list('every').length ? { every: list('every') } : {}),
-        ...(str('at') ? { at: new Date(str('at')!).toISOString() } : {}),
-        ...(str('timezone') ? { timezone: str('timezone') } : {}),
-        ...(str('tenant') ? { tenant: str('tenant') } : {}),
-        ...(str('overlap') ? { overlap: str('overlap') } : {}),
-        ...(str('start') ? { startAt: new Date(str('start')!).toISOString() } : {}),
-        ...(str('end') ? { endAt: new Date(str('end')!).toISOString() } : {}),
+      const r = await call('POST /api/schedules', {
+        body: {
+          runbookId: need(2, 'runbook id'),
+          inputs: inputsFromArgs(),
+          ...(list('cron').length ? { cron: list('cron') } : {}),
+          ...(list('every').length ? { every: list('every') } : {}),
+          ...(str('at') ? { at: new Date(str('at')!).toISOString() } : {}),
+          ...(str('timezone') ? { timezone: str('timezone') } : {}),
+          ...(str('tenant') ? { tenant: str('tenant') } : {}),
+          // The server names a wrong overlap policy in its answer.
+          ...(str('overlap') ? { overlap: str('overlap') as Body<'POST /api/schedules'>['overlap'] } : {}),
+          ...(str('start') ? { startAt: new Date(str('start')!).toISOString() } : {}),
+          ...(str('end') ? { endAt: new Date(str('end')!).toISOString() } : {}),
+        },
       });
       return print(r, () => `created ${r.id}; next: ${r.upcoming.slice(0, 3).join(', ') || '(none)'}`);
     }
     case 'schedules pause':
     case 'schedules resume':
     case 'schedules trigger': {
-      const r = await api('POST', `/api/schedules/${enc(need(2, 'schedule id'))}/${cmd}`, {});
+      const op = cmd as 'pause' | 'resume' | 'trigger';
+      const r = await call(`POST /api/schedules/:id/${op}`, { params: { id: need(2, 'schedule id') }, body: {} });
       return print(r, () => `${cmd === 'trigger' ? 'triggered' : cmd === 'pause' ? 'paused' : 'resumed'} ${r.id}`);
     }
     case 'schedules delete':
-      await api('DELETE', `/api/schedules/${enc(need(2, 'schedule id'))}`);
+      await call('DELETE /api/schedules/:id', { params: { id: need(2, 'schedule id') } });
       return console.log(`deleted ${positionals[2]}`);
 
     // ---- tenants ----
     case 'tenants list': {
-      const r = await api('GET', '/api/tenants');
+      const r = await call('GET /api/tenants');
       return print(r, () => table(r, ['name', 'tenantId', 'clientId', 'credential', 'builtin']));
     }
     case 'tenants show':
-      return print(await api('GET', `/api/tenants/${enc(need(2, 'tenant name'))}`));
+      return print(await call('GET /api/tenants/:name', { params: { name: need(2, 'tenant name') } }));
     case 'tenants add': {
       const secret = str('secret') ?? (opt['secret-stdin'] ? await readStdin() : undefined);
-      const r = await api('POST', '/api/tenants', {
-        name: need(2, 'tenant name'),
-        tenantId: str('tenant-id'),
-        clientId: str('client-id'),
-        ...(secret ? { clientSecret: secret } : {}),
-        ...(str('certificate') ? { certificate: readFileSync(str('certificate')!, 'utf8') } : {}),
+      const r = await call('POST /api/tenants', {
+        body: {
+          name: need(2, 'tenant name'),
+          tenantId: required('tenant-id'),
+          clientId: required('client-id'),
+          ...(secret ? { clientSecret: secret } : {}),
+          ...(str('certificate') ? { certificate: readFileSync(str('certificate')!, 'utf8') } : {}),
+        },
       });
       return print(r, () => `added tenant ${r.name} (${r.credential}); check it with: tenantflow tenants test ${r.name}`);
     }
     case 'tenants test': {
-      const r = await api('POST', `/api/tenants/${enc(need(2, 'tenant name'))}/test`);
-      print(r, () => (r.tokenAcquired ? (r.missing.length ? `token OK; missing permissions:\n${r.missing.map((m: string) => `  - ${m}`).join('\n')}` : 'token OK; every permission the catalog needs is granted') : `no token: ${r.error}`));
+      const r = await call('POST /api/tenants/:name/test', { params: { name: need(2, 'tenant name') } });
+      print(r, () => (r.tokenAcquired ? (r.missing.length ? `token OK; missing permissions:\n${r.missing.map((m) => `  - ${m}`).join('\n')}` : 'token OK; every permission the catalog needs is granted') : `no token: ${r.error}`));
       if (!r.ok) process.exitCode = 1;
       return;
     }
     case 'tenants remove':
-      await api('DELETE', `/api/tenants/${enc(need(2, 'tenant name'))}`);
+      await call('DELETE /api/tenants/:name', { params: { name: need(2, 'tenant name') } });
       return console.log(`removed ${positionals[2]}`);
 
     // ---- people ----
     case 'users list': {
-      const r = await api('GET', '/api/users');
-      return print(r, () => table(r.map((u: any) => ({ ...u, roles: u.grants.map((g: any) => `${g.tenant}:${g.role}`) })), ['email', 'name', 'roles', 'groups', 'disabled']));
+      const r = await call('GET /api/users');
+      return print(r, () => table(r.map((u) => ({ ...u, roles: u.grants.map((g) => `${g.tenant}:${g.role}`) })), ['email', 'name', 'roles', 'groups', 'disabled']));
     }
     case 'users add': {
+      // Roles are checked by the server, which names a wrong one in its answer.
+      type Role = Body<'POST /api/users/:id/grants'>['role'];
       const grants = list('grant').map((g) => {
-        const [tenant, role] = g.split(':');
-        return { tenant, role };
+        const [tenant = '', role = ''] = g.split(':');
+        return { tenant, role: role as Role };
       });
-      const r = await api('POST', '/api/users', { email: need(2, 'email'), grants, ...(str('name') ? { name: str('name') } : {}) });
+      const r = await call('POST /api/users', { body: { email: need(2, 'email'), grants, ...(str('name') ? { name: str('name') } : {}) } });
       return print(r, () => `created ${r.email}${r.oneTimePassword ? `; one-time password (shown once): ${r.oneTimePassword}` : ''}`);
     }
     case 'users grant': {
-      const users = await api('GET', '/api/users');
-      const u = users.find((x: any) => x.email === need(2, 'email').toLowerCase() || x.id === positionals[2]);
+      const users = await call('GET /api/users');
+      const u = users.find((x) => x.email === need(2, 'email').toLowerCase() || x.id === positionals[2]);
       if (!u) throw new CliError(`no account ${positionals[2]}`);
-      const g = await api('POST', `/api/users/${enc(u.id)}/grants`, { tenant: need(3, 'tenant'), role: need(4, 'role') });
+      const g = await call('POST /api/users/:id/grants', { params: { id: u.id }, body: { tenant: need(3, 'tenant'), role: need(4, 'role') as Body<'POST /api/users/:id/grants'>['role'] } });
       return print(g, () => `granted ${g.role} on ${g.tenant} to ${u.email}`);
     }
     case 'tokens list': {
-      const r = await api('GET', '/api/auth/tokens');
+      const r = await call('GET /api/auth/tokens');
       return print(r, () => table(r, ['id', 'name', 'createdAt', 'lastUsedAt', 'revoked']));
     }
     case 'tokens create': {
-      const r = await api('POST', '/api/auth/tokens', { name: need(2, 'token name') });
+      const r = await call('POST /api/auth/tokens', { body: { name: need(2, 'token name') } });
       return print(r, () => `${r.token}\n(shown once; id ${r.id})`);
     }
     case 'tokens revoke':
-      await api('DELETE', `/api/auth/tokens/${enc(need(2, 'token id'))}`);
+      await call('DELETE /api/auth/tokens/:id', { params: { id: need(2, 'token id') } });
       return console.log(`revoked ${positionals[2]}`);
 
     default:
       if (group === 'audit') {
-        const q = new URLSearchParams();
-        for (const k of ['action', 'actor', 'target', 'q', 'limit', 'tenant']) if (str(k)) q.set(k, str(k)!);
-        if (opt.csv) return void process.stdout.write(await api('GET', `/api/audit?${q}&format=csv`, undefined, true));
-        const r = await api('GET', `/api/audit?${q}`);
+        const query = { action: str('action'), actor: str('actor'), target: str('target'), q: str('q'), limit: str('limit'), tenant: str('tenant') };
+        if (opt.csv) return void process.stdout.write(await text('GET /api/audit', { query: { ...query, format: 'csv' } }));
+        const r = await call('GET /api/audit', { query });
         return print(r, () => table(r, ['at', 'actor', 'action', 'target', 'tenant', 'ip']));
       }
       throw new CliError(`unknown command "${positionals.join(' ')}" (tenantflow --help)`);
   }
 }
 
-function describeRun(r: any): string {
-  const nodes = Object.values(r.nodes ?? {}) as any[];
+function describeRun(r: Answer<'GET /api/runs/:id'>): string {
+  const nodes = Object.values(r.nodes);
   return [
     `${r.id}  ${r.status}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
     r.message ? `  ${r.message}` : '',
     ...nodes.map((n) => `  ${n.id.padEnd(24)} ${n.status}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
-    ...(r.decisions ?? []).map((d: any) => `  decision on ${d.node}: ${d.decision} by ${d.by} at ${d.at}${d.comment ? ` "${d.comment}"` : ''}${d.refused ? ` (refused: ${d.refused})` : ''}`),
+    ...r.decisions.map((d) => `  decision on ${d.node}: ${d.decision} by ${d.by} at ${d.at}${d.comment ? ` "${d.comment}"` : ''}${d.refused ? ` (refused: ${d.refused})` : ''}`),
     r.temporalUrl ? `  ${r.temporalUrl}` : '',
   ]
     .filter(Boolean)
@@ -513,10 +551,10 @@ function describeRun(r: any): string {
 async function watch(id: string): Promise<void> {
   let last = '';
   for (;;) {
-    const r = await api('GET', `/api/runs/${enc(id)}`);
-    const text = describeRun(r);
-    if (text !== last && !opt.json) console.log(text + '\n');
-    last = text;
+    const r = await call('GET /api/runs/:id', { params: { id } });
+    const shown = describeRun(r);
+    if (shown !== last && !opt.json) console.log(shown + '\n');
+    last = shown;
     if (!['running', 'waiting-approval', 'paused'].includes(r.status)) {
       if (opt.json) print(r);
       if (r.status !== 'succeeded') process.exitCode = 1;

@@ -1,6 +1,7 @@
 // Vite builds the designer into designer/dist, which the server serves (static + SPA fallback).
-// The designer imports the shared runbook schema, validator and catalog from ../workflows and
-// ../catalog (zod and jsonata only), so the browser checks runbooks exactly as the server does.
+// The designer imports the shared runbook model and validator from ../runbook and the catalog from
+// ../catalog (zod and jsonata only), so the browser checks runbooks exactly as the server does; the
+// typed API client comes from ../api-client (types only of the server).
 import { defineConfig } from 'vite';
 
 export default defineConfig({

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { SecretBox } from './secret-box.ts';
+import type { AdConnection } from './ad-connection.ts';
 import { UnknownTenantError, type TenantConnection, type TenantDirectory } from './tenants.ts';
 
 export interface SealedRow {
@@ -18,6 +19,9 @@ export interface SealedRow {
   graph_url: string | null;
   ca_pem: string | null;
   mail_from: string | null;
+  /** The AD connection without its password (JSON), and the bind password sealed. */
+  ad_json?: string | null;
+  ad_secret_enc?: string | null;
   created_at?: unknown;
   updated_at?: unknown;
 }
@@ -36,7 +40,15 @@ export function connectionOf(r: SealedRow, box: SecretBox): ConnectionWithCertif
     exchangeUrl: r.graph_url ?? undefined,
     caPem: r.ca_pem ?? undefined,
     mailFrom: r.mail_from ?? undefined,
+    onPremises: adConnectionOf(r, box),
   };
+}
+
+/** The tenant row's AD connection with its bind password opened, if it has one. */
+export function adConnectionOf(r: SealedRow, box: SecretBox): AdConnection | undefined {
+  if (!r.ad_json) return undefined;
+  const info = JSON.parse(r.ad_json) as Omit<AdConnection, 'bindPassword'>;
+  return { ...info, bindPassword: r.ad_secret_enc ? box.open(r.ad_secret_enc) : '' };
 }
 
 /**
@@ -50,7 +62,7 @@ export function tenantDirectory(opts: {
   builtins?: TenantConnection[];
   databaseUrl?: string;
   mirrorFile?: string;
-}): TenantDirectory & { close(): Promise<void> } {
+}): TenantDirectory & { close(): Promise<void>; adConnection(name: string): Promise<AdConnection | undefined> } {
   const builtins = new Map((opts.builtins ?? []).map((c) => [c.name, c]));
   // The Graph client cache keys on object identity: hand out the same object while unchanged.
   const cache = new Map<string, { stamp: string; conn: TenantConnection }>();
@@ -83,6 +95,11 @@ export function tenantDirectory(opts: {
     },
     async list() {
       return [...new Set([...builtins.keys(), ...(await rows()).map((r) => r.name)])];
+    },
+    async adConnection(name) {
+      for (const b of builtins.values()) if (b.onPremises?.name === name) return b.onPremises;
+      const r = (await rows()).find((x) => x.ad_json && (JSON.parse(x.ad_json) as { name?: string }).name === name);
+      return r ? adConnectionOf(r, opts.box) : undefined;
     },
     async close() {
       await pool?.end();

@@ -1,3 +1,5 @@
+import { adConnectionFromEnv, type AdConnection } from './ad-connection.ts';
+
 // Where the worker finds a tenant's credentials. Activities receive only the connection's name,
 // so no secret enters workflow inputs, results or history; the worker resolves it here.
 export interface TenantConnection {
@@ -18,6 +20,8 @@ export interface TenantConnection {
   exchangeUrl?: string;
   /** Extra CA certificate to trust (the sandbox's self-signed one). */
   caPem?: string;
+  /** The tenant's on-premises Active Directory (hybrid): its `ad` steps run on that connection's on-premises worker. */
+  onPremises?: AdConnection;
 }
 
 export interface TenantDirectory {
@@ -42,6 +46,11 @@ export function staticTenantDirectory(connections: TenantConnection[]): TenantDi
       return [...byName.keys()];
     },
   };
+}
+
+/** Every AD connection the given tenants name (what an on-premises worker may serve). */
+export function adConnectionsOf(connections: TenantConnection[]): AdConnection[] {
+  return connections.flatMap((t) => (t.onPremises ? [t.onPremises] : []));
 }
 
 /**
@@ -71,6 +80,13 @@ export async function tenantsFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
       clientId: env.M365_CLIENT_ID,
       clientSecret: env.M365_CLIENT_SECRET,
     });
+  }
+  // An AD connection from the environment (AD_*, see ad-connection.ts) belongs to the tenant named by
+  // AD_TENANT (default: the sandbox when it is configured, else the M365_* tenant).
+  const ad = await adConnectionFromEnv(env);
+  if (ad) {
+    const owner = out.find((t) => t.name === (env.AD_TENANT ?? out[0]?.name));
+    if (owner) owner.onPremises = ad;
   }
   return out;
 }

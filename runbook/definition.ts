@@ -4,14 +4,18 @@
 import { z } from 'zod';
 import type { RunPlan } from './plan-document.ts';
 
+/** The longest duration or wait a runbook may ask for: ten years (a delay, a timeout, an escalation). */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+
 /** Durations as people write them: "30s", "5m", "2h", "1d", "250ms" (or a number of milliseconds). */
 export const Duration = z
   .union([
     z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "5m", "2h" or "1d"'),
     z.number().int().nonnegative(),
   ])
-  .describe('A duration: "30s", "5m", "2h", "1d", or milliseconds');
-export type Duration = z.infer<typeof Duration>;
+  .refine((d) => durationMs(d) <= MAX_DURATION_MS, 'at most 3650d (ten years)')
+  .describe('A duration: "30s", "5m", "2h", "1d", or milliseconds (at most ten years)');
+export type Duration = string | number;
 
 export function durationMs(d: Duration): number {
   if (typeof d === 'number') return d;
@@ -297,6 +301,8 @@ export interface RunContext {
   version: number;
   /** A test run goes to the sandbox tenant whatever `tenant` says. */
   test?: boolean;
+  /** The tenant's AD connection (hybrid): its `ad` steps go to that connection's on-premises worker. */
+  onPremises?: string;
 }
 
 export interface RunbookWorkflowInput {

@@ -15,19 +15,72 @@ const WHOLE = /^\s*\{\{([\s\S]+?)\}\}\s*$/;
 const PART = /\{\{([\s\S]+?)\}\}/g;
 
 type Compiled = ReturnType<typeof jsonata>;
-const cache = new Map<string, Compiled>();
+const cache = new Map<string, Budgeted>();
 
-function compile(expr: string): Compiled {
+/**
+ * The budget of one evaluation, counted in evaluation steps and nesting depth, never in time, so
+ * it is deterministic inside the workflow: an expression that loops forever (a recursive function
+ * in tail position has no depth) fails its step with a clear message instead of hanging the run.
+ */
+// Inside Temporal's workflow sandbox JSONata runs slowly (the sandbox tracks every promise): about
+// a thousand steps per second on a busy machine, and a workflow task has 5 s. The budget keeps an
+// evaluation well inside that, so a runaway expression fails its step instead of the task.
+export const EXPRESSION_BUDGET = { steps: 1_500, depth: 300 } as const;
+
+export class ExpressionError extends Error {
+  readonly code: string;
+  constructor(expr: string, code: string, message: string) {
+    super(`expression ${JSON.stringify(expr.trim().slice(0, 120))}: ${message}`);
+    this.name = 'ExpressionError';
+    this.code = code;
+  }
+}
+
+/**
+ * JSONata checks its guardrails on every evaluation step by reading `options.stack` (the depth
+ * limit): reading it through a getter counts the steps synchronously, with no cost beyond the
+ * check JSONata does anyway (an entry hook would add an await per step). The count restarts with
+ * each evaluate(); evaluations of one expression that interleave share it, which only makes the
+ * budget stricter, and stays deterministic.
+ */
+interface Budgeted {
+  expression: Compiled;
+  steps: number;
+}
+
+function compile(expr: string): Budgeted {
   let c = cache.get(expr);
   if (!c) {
-    c = jsonata(expr);
+    const budgeted = { steps: 0 } as Budgeted;
+    const options = {
+      get stack(): number {
+        // JSONata reads the limit twice per step (stack > 0, then depth > stack).
+        if (++budgeted.steps > 2 * EXPRESSION_BUDGET.steps)
+          throw { code: 'TF1001', message: `took more than ${EXPRESSION_BUDGET.steps} evaluation steps (endless recursion?)` };
+        return EXPRESSION_BUDGET.depth;
+      },
+    };
+    budgeted.expression = jsonata(expr, options as unknown as { stack: number });
+    c = budgeted;
+    if (cache.size > 5000) cache.clear();
     cache.set(expr, c);
   }
   return c;
 }
 
 export async function evaluate(expr: string, ctx: ExpressionContext): Promise<unknown> {
-  const result = await compile(expr).evaluate(ctx);
+  let result: unknown;
+  try {
+    const c = compile(expr);
+    c.steps = 0;
+    result = await c.expression.evaluate(ctx);
+  } catch (err) {
+    // JSONata throws plain objects ({ code, message }); give callers an Error that says which expression.
+    const e = err as { code?: string; message?: string };
+    if (e?.code === 'D1011') throw new ExpressionError(expr, 'TF1002', `nested deeper than ${EXPRESSION_BUDGET.depth} levels (endless recursion?)`);
+    if (e?.code && typeof e.message === 'string') throw new ExpressionError(expr, e.code, e.message);
+    throw err;
+  }
   return normalize(result);
 }
 

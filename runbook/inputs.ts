@@ -1,6 +1,7 @@
 // Checks the values a run is started with against the runbook's declared inputs: the run form,
 // the API and every CSV row of a bulk run go through here.
 import type { RunbookDefinition, RunbookInput } from './definition.ts';
+import { userPattern } from './patterns.ts';
 
 export interface InputProblem {
   field: string;
@@ -71,7 +72,9 @@ export function validateInputs(def: Pick<RunbookDefinition, 'inputs'>, raw: unkn
       problems.push({ field: `inputs.${input.name}`, message: `${input.title ?? input.name} ${error}` });
       continue;
     }
-    if (input.pattern && typeof value === 'string' && !new RegExp(input.pattern).test(value))
+    const pattern = input.pattern && typeof value === 'string' ? userPattern(input.pattern) : undefined;
+    if (pattern && !pattern.ok) problems.push({ field: `inputs.${input.name}`, message: pattern.error });
+    else if (pattern && !pattern.test(value as string))
       problems.push({ field: `inputs.${input.name}`, message: `${input.title ?? input.name} "${value}" does not match the pattern ${input.pattern}` });
     else if (input.options && typeof value === 'string' && !input.options.includes(value))
       problems.push({ field: `inputs.${input.name}`, message: `${input.title ?? input.name} must be one of ${input.options.join(', ')}` });

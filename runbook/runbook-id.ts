@@ -1,5 +1,4 @@
-// Runbook ids: what the server accepts, and the id it (and the designer, when it suggests one)
-// derives from a runbook's name.
+// Runbook ids: what the server accepts, and the id it derives from a runbook's name.
 
 export const RUNBOOK_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 

@@ -38,6 +38,30 @@ export function maskSealed(value: unknown): unknown {
   return value;
 }
 
+/** Names of inputs and fields that say they hold a secret. */
+export const SECRET_NAME = /pass(word)?|secret|token|credential|key$/i;
+
+/**
+ * What a person may see of values inside a run (the run view, its live stream, the approvals
+ * inbox, schedules): every sealed value becomes "[secret]"; the given secret fields (an action's
+ * `secretFields`), and text under a name that says secret, become "[redacted]".
+ */
+export function redact(value: unknown, secretFields: readonly string[] = []): unknown {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (depth > 8 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, secretFields.includes(k) || (SECRET_NAME.test(k) && typeof x === 'string') ? '[redacted]' : walk(x, depth + 1)]),
+    );
+  };
+  return walk(maskSealed(value), 0);
+}
+
+/** A run's inputs for display: as redact, and an input whose name says secret is hidden whatever its type. */
+export function redactInputs(definition: { inputs: { name: string }[] } | undefined, inputs: unknown): unknown {
+  return redact(inputs, definition?.inputs.filter((i) => SECRET_NAME.test(i.name)).map((i) => i.name));
+}
+
 /** True when a value holds a sealed secret anywhere inside it. */
 export function containsSealed(value: unknown): boolean {
   if (isSealed(value)) return true;

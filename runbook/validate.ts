@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { handlesOf, RunbookDefinition, type RunbookNode } from './definition.ts';
 import { inspectExpression, isExpression, templateExpressions } from './expressions.ts';
+import { userPattern } from './patterns.ts';
 
 export interface Problem {
   /** The node the problem belongs to, when it belongs to one. */
@@ -68,11 +69,8 @@ export function validateRunbook(raw: unknown): ValidationResult {
     if (inputNames.has(input.name)) add(undefined, `inputs[${i}].name`, `input "${input.name}" is declared twice`);
     inputNames.add(input.name);
     if (input.pattern !== undefined) {
-      try {
-        new RegExp(input.pattern);
-      } catch {
-        add(undefined, `inputs[${i}].pattern`, `"${input.pattern}" is not a valid regular expression`);
-      }
+      const compiled = userPattern(input.pattern);
+      if (!compiled.ok) add(undefined, `inputs[${i}].pattern`, compiled.error);
     }
   });
 

@@ -9,6 +9,8 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
+import type { DirectorySync, DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -77,11 +79,19 @@ export interface SandboxAdmin {
   clearWebhooks(): void;
   /** Mail sent through Graph sendMail in a tenant (default: the demo tenant), oldest first. */
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
+  /** The directory sync agent (Entra Connect's part in a hybrid tenant): configure, run a cycle, status. */
+  directorySync: {
+    configure(config: DirectorySyncConfig | null): void;
+    run(): Promise<SyncReport>;
+    status(): DirectorySyncStatus;
+  };
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
+  /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
+  quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
 
-export function createAdmin(rt: Runtime): SandboxAdmin {
+export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
   const tenantOf = (tenantId?: string): TenantStore => {
     const t = tenantId ? rt.tenant(tenantId) : rt.store;
     if (!t) throw new AdminError(404, `no tenant ${tenantId}`);
@@ -93,6 +103,17 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       return rt.store;
     },
     findUser: (idOrUpn) => rt.store.findUser(idOrUpn),
+    directorySync: {
+      configure: (config) => {
+        try {
+          sync.configure(config);
+        } catch (err) {
+          throw new AdminError(400, (err as Error).message);
+        }
+      },
+      run: () => sync.run(),
+      status: () => sync.status(),
+    },
     setFaults: (config) => rt.faults.set(config),
     updateFaults: (partial) => rt.faults.update(partial),
     failNext: (fault) => rt.faults.script(fault),
@@ -173,6 +194,12 @@ export function createAdmin(rt: Runtime): SandboxAdmin {
       if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
       return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
     },
+    quarantineMessage: (opts) => {
+      const ok = Array.isArray(opts.to) && opts.to.length > 0 && opts.to.every((t) => typeof t === 'string') && typeof opts.from === 'string' && typeof opts.subject === 'string';
+      if (!ok) throw new AdminError(400, 'quarantineMessage needs { to: [addresses], from, subject, type? }');
+      if (opts.type !== undefined && !QUARANTINE_TYPES.includes(opts.type)) throw new AdminError(400, `type must be one of ${QUARANTINE_TYPES.join(', ')}`);
+      return quarantineMessage(tenantOf(opts.tenantId), rt.now(), opts);
+    },
     sentMail: (filter = {}) => {
       const has = (list: string[], a: string) => list.some((x) => x.toLowerCase() === a.toLowerCase());
       return sentMailLog(tenantOf(filter.tenantId)).filter(
@@ -202,8 +229,21 @@ function mutationFilter(q: URLSearchParams): MutationFilter {
 }
 
 /** HTTP mirror of SandboxAdmin under /_admin. */
-export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, path: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown } {
+type AdminReply = { status: number; body?: unknown };
+
+export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, path: string, query: URLSearchParams, body: unknown): AdminReply | Promise<AdminReply> {
   const route = `${method} ${path.replace(/\/+$/, '')}`;
+  // The directory sync agent: GET status, PUT configuration (null body fields: off), POST /run: one cycle now.
+  if (route === 'GET /_admin/sync') return { status: 200, body: admin.directorySync.status() };
+  if (route === 'PUT /_admin/sync') {
+    admin.directorySync.configure(body && typeof body === 'object' && Object.keys(body).length ? (body as DirectorySyncConfig) : null);
+    return { status: 200, body: admin.directorySync.status() };
+  }
+  if (route === 'POST /_admin/sync/run')
+    return admin.directorySync.run().then(
+      (report) => ({ status: 200, body: report }),
+      (err: Error) => ({ status: 502, body: { error: `directory sync failed: ${err.message}` } }),
+    );
   const b = obj(body);
   switch (route) {
     case 'GET /_admin':
@@ -267,6 +307,8 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 204 };
     case 'POST /_admin/devices':
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
+    case 'POST /_admin/quarantine':
+      return { status: 201, body: admin.quarantineMessage(b as unknown as Parameters<SandboxAdmin['quarantineMessage']>[0]) };
     case 'GET /_admin/mail':
       return { status: 200, body: { value: admin.sentMail({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined, tenantId: query.get('tenantId') ?? undefined }) } };
     case 'POST /_admin/idtoken/next':

@@ -6,8 +6,10 @@ import { loadOrCreateTls } from './tls.ts';
 import { loadOrCreateSigningKey } from './tokens.ts';
 import { Runtime } from './runtime.ts';
 import { createAdmin, type SandboxAdmin } from './admin.ts';
+import { DirectorySync, type DirectorySyncConfig } from './directory-sync.ts';
 import { createSandboxServer, type Surface } from './server.ts';
 import { registerUserRoutes } from './graph/users.ts';
+import { registerExtensionRoutes } from './graph/extensions.ts';
 import { registerGroupRoutes } from './graph/groups.ts';
 import { registerLicenseRoutes } from './graph/licenses.ts';
 import { registerDirectoryRoutes } from './graph/directory.ts';
@@ -28,10 +30,14 @@ import { createThrottler } from './throttle.ts';
 import { batchSurface } from './graph/batch.ts';
 import { exchangeSurface } from './exchange/invoke.ts';
 import './exchange/mailbox-cmdlets.ts';
+import './exchange/permission-cmdlets.ts';
+import './exchange/policy-cmdlets.ts';
+import './exchange/quarantine-cmdlets.ts';
 import './exchange/recipient-cmdlets.ts';
 import './exchange/unified-group-cmdlets.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
+export type { DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
 export type { SandboxAdmin, AppCredentials, LimitsConfig, RequestLogFilter } from './admin.ts';
 export type { MutationFilter, MutationRecord, RequestLogEntry } from './requestlog.ts';
 export { ALL_PERMISSIONS, GRAPH_PERMISSIONS } from './permissions.ts';
@@ -53,6 +59,8 @@ export interface SandboxOptions {
   /** Load state from / save state to this folder (state.json plus the TLS and token-signing keys). */
   statePath?: string;
   faults?: FaultConfig;
+  /** Project an on-premises AD's OUs into the tenant, as Entra Connect would (see directory-sync.ts). */
+  directorySync?: DirectorySyncConfig;
   log?: (msg: string) => void;
 }
 
@@ -97,6 +105,7 @@ export function trustSandboxCa(caPem: string): void {
 /** Every Graph area's routes, in one router (also used by $batch). */
 function registerGraph(rt: Runtime): void {
   registerUserRoutes(rt.graph);
+  registerExtensionRoutes(rt.graph);
   registerGroupRoutes(rt.graph);
   registerLicenseRoutes(rt.graph);
   registerDirectoryRoutes(rt.graph);
@@ -131,7 +140,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   registerGraph(rt);
   rt.throttler = createThrottler(rt);
   const surfaces: Surface[] = [batchSurface(), exchangeSurface(), sharepointSurface()];
-  const admin = createAdmin(rt);
+  const sync = new DirectorySync(rt);
+  if (opts.directorySync) sync.configure(opts.directorySync);
+  const admin = createAdmin(rt, sync);
   const server = createSandboxServer(rt, admin, certs, surfaces);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -170,6 +181,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     admin,
     close: async () => {
       if (autosave) clearInterval(autosave);
+      sync.stop();
       rt.saveState();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -11,6 +11,32 @@ export interface FolderPermission {
   /** A user id, or 'Default' / 'Anonymous'. */
   user: string;
   accessRights: string[];
+  /** Calendar delegates: Delegate, CanViewPrivateItems (Exchange Online only). */
+  sharingPermissionFlags?: string[];
+}
+
+/** Set-CalendarProcessing: how a resource mailbox answers meeting requests (booking). */
+export interface CalendarProcessing {
+  automateProcessing: 'None' | 'AutoUpdate' | 'AutoAccept';
+  allowConflicts: boolean;
+  bookingWindowInDays: number;
+  maximumDurationInMinutes: number;
+  allowRecurringMeetings: boolean;
+  scheduleOnlyDuringWorkHours: boolean;
+  enforceCapacity: boolean;
+  allBookInPolicy: boolean;
+  allRequestInPolicy: boolean;
+  /** User ids. */
+  bookInPolicy: string[];
+  requestInPolicy: string[];
+  resourceDelegates: string[];
+  addOrganizerToSubject: boolean;
+  deleteComments: boolean;
+  deleteSubject: boolean;
+  removePrivateProperty: boolean;
+  processExternalMeetingMessages: boolean;
+  addAdditionalResponse: boolean;
+  additionalResponse: string | null;
 }
 
 export interface MobileDevice {
@@ -42,10 +68,22 @@ export interface Mailbox {
   deliverToMailboxAndForward: boolean;
   grantSendOnBehalfTo: string[];
   fullAccess: { user: string; autoMapping: boolean }[];
+  /** Mailbox permissions other than FullAccess (ExternalAccount, DeleteItem, ReadPermission, ChangePermission, ChangeOwner). */
+  otherRights: { user: string; rights: string[] }[];
   sendAs: string[];
   litigationHoldEnabled: boolean;
   litigationHoldDuration: string;
   archiveGuid: string | null;
+  /** Set-Mailbox -ArchiveName / Enable-Mailbox -ArchiveName; null = Exchange's default name. */
+  archiveName: string | null;
+  retentionPolicy: string | null;
+  addressBookPolicy: string | null;
+  mailTip: string | null;
+  resourceCapacity: number | null;
+  auditLogAgeLimit: string;
+  /** Set-Clutter (the older low-priority mail sorter, off unless turned on). */
+  clutterEnabled: boolean;
+  calendarProcessing: CalendarProcessing;
   quotas: { issueWarningQuota: string; prohibitSendQuota: string; prohibitSendReceiveQuota: string };
   auditEnabled: boolean;
   autoReply: AutoReply;
@@ -68,6 +106,51 @@ function guidFrom(id: string, salt: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+const isResource = (type: MailboxType): boolean => type === 'RoomMailbox' || type === 'EquipmentMailbox';
+
+export function defaultCalendarProcessing(type: MailboxType): CalendarProcessing {
+  return {
+    // Exchange Online: resource mailboxes created since November 2018 auto-accept; user mailboxes AutoUpdate.
+    automateProcessing: isResource(type) ? 'AutoAccept' : 'AutoUpdate',
+    allowConflicts: false,
+    bookingWindowInDays: 180,
+    maximumDurationInMinutes: 1440,
+    allowRecurringMeetings: true,
+    scheduleOnlyDuringWorkHours: false,
+    enforceCapacity: false,
+    allBookInPolicy: true,
+    allRequestInPolicy: false,
+    bookInPolicy: [],
+    requestInPolicy: [],
+    resourceDelegates: [],
+    addOrganizerToSubject: true,
+    deleteComments: true,
+    deleteSubject: true,
+    removePrivateProperty: true,
+    processExternalMeetingMessages: false,
+    addAdditionalResponse: false,
+    additionalResponse: null,
+  };
+}
+
+/** Fields added after the first mailboxes were stored: filled in on read, so saved state keeps working. */
+function upgrade(mbx: Mailbox): Mailbox {
+  const m = mbx as Partial<Mailbox> & Mailbox;
+  m.otherRights ??= [];
+  m.archiveName ??= null;
+  if (m.retentionPolicy === undefined) m.retentionPolicy = DEFAULT_RETENTION_POLICY;
+  m.addressBookPolicy ??= null;
+  m.mailTip ??= null;
+  m.resourceCapacity ??= null;
+  m.auditLogAgeLimit ??= '90.00:00:00';
+  m.clutterEnabled ??= false;
+  m.calendarProcessing ??= defaultCalendarProcessing(m.type);
+  return m;
+}
+
+/** The retention policy Exchange Online gives every new mailbox. */
+export const DEFAULT_RETENTION_POLICY = 'Default MRM Policy';
+
 function newMailbox(user: User, type: MailboxType): Mailbox {
   const office = OFFICES.find((o) => o.officeLocation === user.officeLocation) ?? OFFICES[0]!;
   const seeded = user._password === null;
@@ -82,10 +165,19 @@ function newMailbox(user: User, type: MailboxType): Mailbox {
     deliverToMailboxAndForward: false,
     grantSendOnBehalfTo: [],
     fullAccess: [],
+    otherRights: [],
     sendAs: [],
     litigationHoldEnabled: false,
     litigationHoldDuration: 'Unlimited',
     archiveGuid: null,
+    archiveName: null,
+    retentionPolicy: DEFAULT_RETENTION_POLICY,
+    addressBookPolicy: null,
+    mailTip: null,
+    resourceCapacity: null,
+    auditLogAgeLimit: '90.00:00:00',
+    clutterEnabled: false,
+    calendarProcessing: defaultCalendarProcessing(type),
     quotas: { issueWarningQuota: formatSize(49 * GB), prohibitSendQuota: formatSize(49.5 * GB), prohibitSendReceiveQuota: formatSize(50 * GB) },
     auditEnabled: true,
     autoReply: { state: 'Disabled', internalMessage: '', externalMessage: '', externalAudience: 'All', startTime: null, endTime: null },
@@ -133,7 +225,7 @@ function newMailbox(user: User, type: MailboxType): Mailbox {
  */
 export function mailboxOf(store: TenantStore, user: User, persist = true): Mailbox | undefined {
   const existing = store.perUser.get(user.id)?.['mailbox'] as Mailbox | undefined;
-  if (existing) return existing;
+  if (existing) return upgrade(existing);
   if (!hasMailboxPlan(user)) return undefined;
   return persist ? store.userState(user.id, 'mailbox', () => newMailbox(user, 'UserMailbox')) : newMailbox(user, 'UserMailbox');
 }

@@ -97,7 +97,7 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
 
     if (path === '/_admin' || path.startsWith('/_admin/')) {
       try {
-        const out = handleAdmin(admin, rt, method, path, url.searchParams, body);
+        const out = await handleAdmin(admin, rt, method, path, url.searchParams, body);
         send(res, out.status, out.body);
       } catch (err) {
         send(res, err instanceof AdminError ? err.status : 500, { error: (err as Error).message });

@@ -8,6 +8,19 @@ export interface AssignedLicense {
   disabledPlans: string[];
 }
 
+/** What a directory synchronisation agent writes about an object's on-premises source (Graph's onPremises* properties). */
+export interface OnPremisesInfo {
+  /** The sync anchor (base64), as onPremisesImmutableId. */
+  anchor: string;
+  samAccountName: string | null;
+  distinguishedName: string;
+  domainName: string;
+  netBiosName: string | null;
+  userPrincipalName: string | null;
+  securityIdentifier: string | null;
+  lastSyncDateTime: string;
+}
+
 export interface User {
   id: string;
   '@odata.type'?: string;
@@ -48,8 +61,12 @@ export interface User {
   signInSessionsValidFromDateTime: string;
   onPremisesSyncEnabled: boolean | null;
   onPremisesImmutableId: string | null;
+  /** Set by the sandbox's directory sync agent for objects it projects from AD. */
+  _onPremises?: OnPremisesInfo;
   /** extensionAttribute1..15 that are set; absent = all null (so seeded users cost nothing). */
   _extensionAttributes?: Record<string, string>;
+  /** Open extensions (openTypeExtension) by lower-cased name; absent = none. */
+  _openExtensions?: Record<string, { extensionName: string } & Record<string, unknown>>;
   ageGroup: string | null;
   assignedLicenses: AssignedLicense[];
   _password: string | null;
@@ -80,6 +97,8 @@ export interface Group {
   deletedDateTime: string | null;
   expirationDateTime: string | null;
   onPremisesSyncEnabled: boolean | null;
+  /** Set by the sandbox's directory sync agent for groups it projects from AD. */
+  _onPremises?: OnPremisesInfo;
   preferredLanguage: string | null;
   securityIdentifier: string;
   theme: string | null;

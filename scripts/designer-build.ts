@@ -1,4 +1,4 @@
-// Builds designer/ with Vite when its sources are newer than designer/dist.
+// Builds designer/ with Vite when its sources, or the parts it imports, are newer than designer/dist.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ export async function buildDesignerIfStale(): Promise<void> {
   const config = join(designer, 'vite.config.ts');
   if (!existsSync(config)) return;
   const stamp = join(designer, 'dist', 'index.html');
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest(designer)) return;
+  const sources = Math.max(...['designer', 'runbook', 'catalog', 'api-client'].map((d) => newest(join(root, d))));
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) return;
   console.log('tenantflow: building the designer...');
   const res = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: designer,

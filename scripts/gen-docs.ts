@@ -58,7 +58,7 @@ const planned = new Set(implementations.filter((i) => i.plan).map((i) => i.contr
 
 /** What docs/plan.md says of the action: whether a plan predicts it, and how an undo runbook reverses it. */
 function planFacts(a: CatalogEntry): string[] {
-  if (a.readOnly) return ['**Plan:** reads only (a plan runs it)'];
+  if (a.readOnly) return [planned.has(a.id) ? '**Plan:** reads only (a plan asks it without waiting)' : '**Plan:** reads only (a plan runs it)'];
   const plan = planned.has(a.id) ? '**Plan:** predicts its changes' : '**Plan:** changes not predicted';
   const undo = a.irreversible ? `**Undo:** cannot be undone (${a.irreversible})` : a.reversible ? `**Undo:** reversed from the recorded before-values${a.undo ? ` (\`${a.undo}\`)` : ''}` : '**Undo:** none declared';
   return [plan, undo];
@@ -67,7 +67,7 @@ function planFacts(a: CatalogEntry): string[] {
 function actionSection(a: CatalogEntry): string {
   const perms = [...a.permissions, ...a.otherPermissions];
   const facts = [
-    `**Permissions:** ${perms.length ? perms.map((p) => `\`${p}\``).join(', ') : 'none'}`,
+    a.adRights.length ? `**AD rights (the AD connection's bind account):** ${a.adRights.join(', ')}` : `**Permissions:** ${perms.length ? perms.map((p) => `\`${p}\``).join(', ') : 'none'}`,
     `**Bulk:** ${a.bulk ? 'yes' : 'no'}`,
     ...planFacts(a),
     ...(a.secretFields.length ? [`**Secret fields (redacted in the run view):** ${a.secretFields.map((f) => `\`${f}\``).join(', ')}`] : []),

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadSecretKey } from '../m365/secret-box.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { freePort, startDevServer, type DevServer } from './temporal.ts';
+import { sambaUnavailable, startSambaDc, type SambaDc } from './samba.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
@@ -36,6 +37,7 @@ async function stopAll(code = 0): Promise<never> {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
     await sandbox?.close();
+    await dc?.stop();
     await devServer?.stop();
   }
   process.exit(code);
@@ -56,11 +58,36 @@ if (!temporalAddress) {
   temporalUi = devServer.uiUrl;
 }
 
+// Hybrid mode: an on-premises Active Directory (a throwaway Samba AD DC, stopped with the run), the
+// sandbox's sync agent projecting its OU into the tenant, and an on-premises worker for it.
+let dc: SambaDc | undefined;
+if (process.env.TENANTFLOW_HYBRID === '1') {
+  const why = sambaUnavailable();
+  if (why) {
+    console.error(`tenantflow: hybrid mode needs the Samba AD DC: ${why}`);
+    process.exit(2);
+  }
+  console.log('tenantflow: provisioning the on-premises AD (Samba AD DC, a throwaway domain)...');
+  dc = await startSambaDc({ log: (m) => console.log(`tenantflow: ${m}`) });
+}
+const syncEverySeconds = Number(process.env.TENANTFLOW_SYNC_INTERVAL ?? 30);
+
 console.log('tenantflow: starting the sandbox tenant...');
 const sandbox = await startSandbox({
   port: await portOr(Number(process.env.SANDBOX_PORT ?? 4443)),
   statePath: join(dataDir, 'sandbox'),
   seed: 1,
+  directorySync: dc
+    ? {
+        url: dc.url,
+        bindDn: dc.connection.bindUser,
+        bindPassword: dc.connection.bindPassword,
+        caPem: dc.caPem,
+        scopes: dc.connection.syncOus!,
+        domain: dc.connection.domain,
+        intervalMs: syncEverySeconds * 1000,
+      }
+    : undefined,
 });
 const caFile = join(dataDir, 'sandbox-ca.pem');
 writeFileSync(caFile, sandbox.caPem);
@@ -76,10 +103,27 @@ const env = {
   SANDBOX_CLIENT_SECRET: sandbox.tenant.clientSecret,
   SANDBOX_CA_FILE: caFile,
   PORT: String(serverPort),
+  // The AD connection belongs to the sandbox tenant (m365/tenants.ts tenantsFromEnv).
+  ...(dc
+    ? {
+        AD_CONNECTION: dc.connection.name,
+        AD_DOMAIN: dc.connection.domain,
+        AD_HOSTS: dc.connection.hosts.join(','),
+        AD_BIND_USER: dc.connection.bindUser,
+        AD_BIND_PASSWORD: dc.connection.bindPassword,
+        AD_CA_FILE: dc.caFile,
+        AD_USERS_OU: dc.connection.usersOu!,
+        AD_GROUPS_OU: dc.connection.groupsOu!,
+        AD_LEAVERS_OU: dc.connection.leaversOu!,
+        AD_SYNC_OUS: dc.connection.syncOus!.join(';'),
+        AD_UPN_SUFFIX: dc.connection.upnSuffix!,
+        AD_TENANT: 'sandbox',
+      }
+    : {}),
 };
 
-function run(name: string, script: string): ChildProcess {
-  const child = spawn(process.execPath, [join(root, script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(name: string, script: string, extraEnv: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [join(root, script)], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (d: Buffer) =>
     d
       .toString()
@@ -102,6 +146,7 @@ function run(name: string, script: string): ChildProcess {
 }
 
 run('worker', 'worker/main.ts');
+if (dc) run('onprem-worker', 'worker/main.ts', { TENANTFLOW_AD_CONNECTION: dc.connection.name });
 run('server', 'server/main.ts');
 
 // Wait until the API answers before printing where things are.
@@ -122,7 +167,10 @@ Tenantflow is running. Ctrl-C stops everything.
   Temporal Web UI  ${temporalUi ?? '(external cluster)'}
   Temporal         ${temporalAddress}
   Sandbox tenant   ${sandbox.url}   (tenant ${sandbox.tenant.domain}; npm run sandbox prints its credentials)
-
+${dc ? `  On-premises AD    ${dc.url}   (domain ${dc.connection.domain}, OU ${dc.seeded.rootOu} synced every ${syncEverySeconds} s; POST ${sandbox.url}/_admin/sync/run syncs now)
+  AD administrator ${dc.admin.user} / ${dc.admin.password}   (CA: ${dc.caFile})
+` : `  (TENANTFLOW_HYBRID=1 npm start adds an on-premises AD: docs/hybrid.md)
+`}
 Sign in with the first admin printed above by [server] (first start only; the password is one-time).
 The example runbook "onboarding" is published: open it in the designer and press Run, or
   npx tenantflow login --url http://127.0.0.1:${serverPort} --email <admin email>

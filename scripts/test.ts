@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflows } from '../worker/worker.ts';
 import { startDevServer, type DevServer } from './temporal.ts';
+import { sambaEnv, sambaUnavailable, startSambaDc, type SambaDc } from './samba.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'tenantflow-test-'));
@@ -29,6 +30,27 @@ const files = readdirSync(join(root, 'test'))
   .sort()
   .map((f) => join('test', f));
 
+// One Samba AD DC for the whole run when a hybrid test is selected (test/ad-*, test/hybrid-*).
+let dc: SambaDc | undefined;
+const adEnv: Record<string, string> = {};
+if (files.some((f) => /\/(ad|hybrid)-/.test(f))) {
+  const why = sambaUnavailable();
+  if (why) {
+    console.log(`test: the on-premises AD tests are skipped: ${why}`);
+    adEnv.TENANTFLOW_TEST_AD_SKIP = why;
+  } else {
+    console.log('test: provisioning a throwaway Samba AD domain controller...');
+    dc = await startSambaDc();
+    Object.assign(adEnv, sambaEnv(dc));
+  }
+}
+
+// Stop the DC and the dev server when the run is interrupted.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    void Promise.all([dc?.stop(), server?.stop()]).finally(() => process.exit(130));
+  });
+
 const child = spawn(
   process.execPath,
   [
@@ -48,10 +70,12 @@ const child = spawn(
       TENANTFLOW_TEST_TEMPORAL_ADDRESS: address,
       TENANTFLOW_WORKFLOW_BUNDLE: bundlePath,
       TENANTFLOW_TEST_ARTIFACTS: join(root, 'test-results'),
+      ...adEnv,
     },
   },
 );
 const code: number = await new Promise((resolve) => child.once('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 await server?.stop();
+await dc?.stop();
 rmSync(scratch, { recursive: true, force: true });
 process.exit(code);

@@ -5,10 +5,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Api, HttpError } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
+import { approvalRoutes } from './routes-approvals.ts';
 import { planRoutes } from './routes-plan.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
+import { RunbookError } from './runbooks.ts';
 import { services, type AppDeps, type Services } from './services.ts';
 
 export { HttpError } from './http.ts';
@@ -26,7 +28,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '6mb' }));
   const s = services(deps);
-  const api = new Api(app);
+  const api = new Api(app, { checkResponses: deps.checkResponses });
 
   app.get('/api/health', async (_req, res) => {
     let temporal = 'ok';
@@ -53,8 +55,10 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   runbookRoutes(api, s);
   planRoutes(api, s);
   runRoutes(api, s);
+  approvalRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
+  api.assertComplete();
 
   if (deps.staticDir) {
     app.use(express.static(deps.staticDir));
@@ -66,6 +70,11 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       res.status(err.status).json(err.body);
+      return;
+    }
+    // The runbook store's own errors (no such runbook, archived, id taken, draft with problems).
+    if (err instanceof RunbookError) {
+      res.status(err.status).json({ error: err.message, ...(err.problems ? { problems: err.problems } : {}) });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };

@@ -1,7 +1,9 @@
-// The API's plumbing: errors with a status, request parsing with the zod schemas that also
-// generate the OpenAPI document, and a route registry that is the document's single source.
+// The API's plumbing: errors with a status, request parsing with the contract's zod schemas
+// (api-contract.ts), handlers registered against the contract's routes, and the OpenAPI document
+// generated from the contract.
 import type { Express, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
+import { API, SHAPES, type Api as ApiSpec, type ApiRoute, type RouteSpec } from './api-contract.ts';
 import type { Principal } from './people.ts';
 
 export class HttpError extends Error {
@@ -26,25 +28,6 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'b
   });
 }
 
-/** Who may call a route: nobody signed in, anyone signed in (roles are checked by the handler). */
-export type Access = 'public' | 'signed-in';
-
-export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  path: string;
-  summary: string;
-  tag: string;
-  access?: Access;
-  /** Roles that may call it, as documentation (the handler enforces them). */
-  roles?: string;
-  body?: B;
-  query?: Q;
-  /** Response content type when not JSON (text/event-stream, text/csv). */
-  produces?: string;
-  /** Statuses beyond 200 / 400 / 401 / 403 that the route answers. */
-  statuses?: Record<number, string>;
-}
-
 export interface Ctx<B, Q> {
   req: Request;
   res: Response;
@@ -54,59 +37,92 @@ export interface Ctx<B, Q> {
   me: Principal;
 }
 
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Part<S, F extends 'body' | 'query'> = S extends { [P in F]: infer T extends z.ZodType } ? z.output<T> : undefined;
+/** What a route's handler may return: its response's JSON, or nothing when it answered itself. */
+type Answer<S> = S extends { response: infer R extends z.ZodType } ? z.input<R> : never;
+export type Handler<K extends ApiRoute> = (ctx: Ctx<Part<ApiSpec[K], 'body'>, Part<ApiSpec[K], 'query'>>) => Promise<Answer<ApiSpec[K]> | void> | Answer<ApiSpec[K]> | void;
 
+const methodOf = (key: ApiRoute) => key.slice(0, key.indexOf(' ')).toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
+const pathOf = (key: ApiRoute) => key.slice(key.indexOf(' ') + 1);
+
+/**
+ * The routes of api-contract.ts with their handlers. Requests are parsed with the contract's
+ * schemas; with `checkResponses` (tests) every JSON answer is checked against its response schema,
+ * and one that does not fit is a 500 naming the route and the field.
+ */
 export class Api {
-  readonly routes: RouteSpec<z.ZodType | undefined, z.ZodType | undefined>[] = [];
   readonly app: Express;
-  constructor(app: Express) {
+  readonly checkResponses: boolean;
+  private readonly registered = new Set<ApiRoute>();
+  constructor(app: Express, opts: { checkResponses?: boolean } = {}) {
     this.app = app;
+    this.checkResponses = opts.checkResponses ?? false;
   }
 
-  route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
-    spec: RouteSpec<B, Q>,
-    handler: (ctx: Ctx<Out<B>, Out<Q>>) => Promise<unknown> | unknown,
-  ): void {
-    this.routes.push(spec as never);
-    this.app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+  route<K extends ApiRoute>(key: K, handler: Handler<K>): void {
+    const spec: RouteSpec = API[key];
+    if (this.registered.has(key)) throw new Error(`${key} is registered twice`);
+    this.registered.add(key);
+    const path = pathOf(key);
+    this.app[methodOf(key)](path, async (req: Request, res: Response, next: NextFunction) => {
       const me = (req as Request & { principal?: Principal }).principal;
       if (spec.access !== 'public' && !me) throw new HttpError(401, 'sign in first: a session cookie or an API token (Authorization: Bearer ...)');
-      if (me?.user.mustChangePassword && spec.access !== 'public' && !spec.path.startsWith('/api/auth/'))
+      if (me?.user.mustChangePassword && spec.access !== 'public' && !path.startsWith('/api/auth/'))
         throw new HttpError(403, 'change your one-time password first (POST /api/auth/password)', { code: 'password_change_required' });
       const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
       const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
       const out = await handler({ req, res, body: body as never, query: query as never, params: req.params as Record<string, string>, me: me as Principal });
-      if (out !== undefined && !res.headersSent) res.json(out);
-      else if (out === undefined && !res.headersSent && !res.writableEnded) next();
+      if (out !== undefined && !res.headersSent) {
+        if (this.checkResponses && spec.response) {
+          const checked = spec.response.safeParse(out);
+          if (!checked.success) throw new Error(`${key} answered outside its contract (server/api-contract.ts): ${checked.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`);
+        }
+        res.json(out);
+      } else if (out === undefined && !res.headersSent && !res.writableEnded) next();
     });
   }
 
-  /** The OpenAPI 3.1 document of every registered route. */
+  /** Throws unless every route of the contract has a handler. */
+  assertComplete(): void {
+    const missing = (Object.keys(API) as ApiRoute[]).filter((k) => !this.registered.has(k));
+    if (missing.length) throw new Error(`routes of server/api-contract.ts without a handler: ${missing.join(', ')}`);
+  }
+
+  /** The OpenAPI 3.1 document of the contract. */
   openapi(info: { title: string; version: string; description?: string }): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
-    for (const r of this.routes) {
-      const path = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
-      const params = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    // Answers are components: the shapes the contract names, and one per route, so a shape used by
+    // several routes (a runbook definition) is written once.
+    const components = z.registry<{ id: string }>();
+    for (const [id, schema] of Object.entries(SHAPES)) components.add(schema, { id });
+    for (const [key, r] of Object.entries(API) as [ApiRoute, RouteSpec][])
+      if (r.response && !components.has(r.response)) components.add(r.response, { id: `${key.replace(/[^A-Za-z0-9]+/g, '_')}_answer` });
+    const { schemas } = z.toJSONSchema(components, { io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+    const json = (schema: z.ZodType) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${components.get(schema)!.id}` } } });
+    for (const [key, r] of Object.entries(API) as [ApiRoute, RouteSpec][]) {
+      const method = methodOf(key);
+      const path = pathOf(key).replace(/:([A-Za-z_]+)/g, '{$1}');
+      const params = [...pathOf(key).matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
       const query: unknown[] = [];
       if (r.query) {
         const js = z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
         for (const [name, schema] of Object.entries(js.properties ?? {}))
           query.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema, description: (schema as { description?: string }).description });
       }
+      const content: Record<string, unknown> = {};
+      for (const type of r.produces?.split(/,\s*/) ?? (r.response ? ['application/json'] : [])) Object.assign(content, type === 'application/json' && r.response ? json(r.response) : { [type]: {} });
       const responses: Record<string, unknown> = {
-        [r.method === 'post' && r.statuses?.[201] ? '201' : '200']: {
-          description: r.statuses?.[201] ?? 'OK',
-          ...(r.produces ? { content: { [r.produces]: {} } } : { content: { 'application/json': {} } }),
-        },
+        [method === 'post' && r.statuses?.[201] ? '201' : '200']: { description: r.statuses?.[201] ?? 'OK', ...(Object.keys(content).length ? { content } : {}) },
       };
       if (r.body || r.query) responses['400'] = { description: 'invalid request: { error, problems: [{ field, message }] }' };
       if (r.access !== 'public') {
         responses['401'] = { description: 'not signed in' };
         responses['403'] = { description: 'signed in without the role this needs' };
       }
-      for (const [code, text] of Object.entries(r.statuses ?? {})) if (code !== '201') responses[code] = { description: text };
+      for (const [code, text] of Object.entries(r.statuses ?? {}))
+        if (code !== '201') responses[code] = { description: text, ...(r.reports?.includes(Number(code)) && r.response ? { content: json(r.response) } : {}) };
       paths[path] ??= {};
-      paths[path]![r.method] = {
+      paths[path]![method] = {
         summary: r.summary,
         tags: [r.tag],
         ...(r.roles ? { description: `Roles: ${r.roles}` } : {}),
@@ -120,6 +136,7 @@ export class Api {
       openapi: '3.1.0',
       info,
       components: {
+        schemas: Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema])),
         securitySchemes: {
           token: { type: 'http', scheme: 'bearer', description: 'API token (tf_...), from POST /api/auth/tokens' },
           session: { type: 'apiKey', in: 'cookie', name: 'tf_session', description: 'Session cookie from POST /api/auth/login; POST/PUT/PATCH/DELETE also need the X-CSRF-Token header' },

@@ -134,4 +134,12 @@ create trigger audit_log_append_only before update or delete on audit_log
   for each row execute function audit_log_is_append_only();
 `,
   },
+  {
+    version: 2,
+    name: 'tenant AD connections (hybrid)',
+    sql: `
+alter table tenants add column ad_json text;
+alter table tenants add column ad_secret_enc text;
+`,
+  },
 ];

@@ -2,9 +2,11 @@
 // to the targets in the runbook's settings.notifications (webhook URLs or email addresses; mail
 // is sent through the run's tenant with Graph sendMail). The server watches Temporal visibility;
 // each event is claimed once in the database (notifications_sent), so several servers or a
-// restart never send it twice (delivery is at most once).
+// restart never send it twice (delivery is at most once). Sending itself is m365/notify.ts, shared
+// with the worker's notification actions.
 import { durationMs, type RunbookDefinition } from '../runbook/definition.ts';
 import { graphClientCache } from '../m365/graph.ts';
+import { callWebhook, sendMail } from '../m365/notify.ts';
 import type { Services } from './services.ts';
 
 export interface NotifyEvent {
@@ -35,8 +37,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     for (const target of targets) {
       try {
         if (/^https?:\/\//.test(target)) {
-          const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Tenantflow' }, body: JSON.stringify(e), signal: AbortSignal.timeout(10_000) });
-          if (!res.ok) log(`webhook ${target} answered ${res.status} for ${e.event} of ${e.runId}`);
+          await callWebhook(target, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Tenantflow' }, body: JSON.stringify(e), timeoutSeconds: 10 });
         } else if (target.includes('@')) {
           const conn = e.tenant ? await s.tenants.connection(e.tenant) : undefined;
           const from = conn?.mailFrom ?? process.env.TENANTFLOW_MAIL_FROM;
@@ -44,19 +45,17 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
             log(`no sender mailbox for tenant ${e.tenant} (set its mailFrom): ${e.event} of ${e.runId} not mailed to ${target}`);
             continue;
           }
-          await graphs(conn)
-            .api(`/users/${encodeURIComponent(from)}/sendMail`)
-            .post({
-              message: {
-                subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.replace('.', ' ')}`,
-                body: { contentType: 'Text', content: `${e.message ?? ''}\n\nRun ${e.runId} (${e.status})\n${e.url}` },
-                toRecipients: [{ emailAddress: { address: target } }],
-              },
-              saveToSentItems: false,
-            });
+          await sendMail(graphs(conn), from, {
+            to: [target],
+            subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.replace('.', ' ')}`,
+            body: `${e.message ?? ''}\n\nRun ${e.runId} (${e.status})\n${e.url}`,
+            saveToSentItems: false,
+          });
         } else log(`notification target "${target}" is neither a URL nor an email address`);
       } catch (err) {
-        log(`sending ${e.event} of ${e.runId} to ${target} failed: ${(err as Error).message}`);
+        // A webhook URL may carry a secret (a Teams webhook's signature): name only its host.
+        const where = /^https?:\/\//.test(target) ? new URL(target).host : target;
+        log(`sending ${e.event} of ${e.runId} to ${where} failed: ${(err as Error).message}`);
       }
     }
   };
@@ -68,7 +67,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     running = true;
     const started = new Date();
     try {
-      const closed = await s.runs.list({ extra: `CloseTime >= '${new Date(since.getTime() - 60_000).toISOString()}'`, status: ['succeeded', 'failed'] }, { size: 200 });
+      const closed = await s.runs.list({ closedAfter: new Date(since.getTime() - 60_000).toISOString(), status: ['succeeded', 'failed'] }, { size: 200 });
       for (const r of closed.runs) {
         const event = r.status === 'succeeded' ? 'run.completed' : r.status === 'failed' ? 'run.failed' : undefined;
         if (!event) continue;

@@ -1,8 +1,11 @@
 // OpenID Connect sign-in (Microsoft Entra ID in production): the authorization code flow with
-// PKCE, state (bound to the browser that started the sign-in) and nonce; the ID token's signature
-// is checked against the issuer's JWKS and its issuer, audience, nonce and lifetime are checked
-// before a session is created. Proven against the sandbox tenant (test/api-oidc.test.ts).
-import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey } from 'node:crypto';
+// PKCE, state (bound to the browser that started the sign-in) and nonce. Discovery, the code
+// redemption, the issuer's JWKS and the ID token's checks (RS256 signature, issuer, audience and
+// authorized party, nonce, lifetime) are openid-client's (panva's certified relying party);
+// this file configures it and words its refusals. Proven against the sandbox tenant
+// (test/api-oidc.test.ts).
+import { createHash } from 'node:crypto';
+import * as oidc from 'openid-client';
 
 export interface OidcSettings {
   /** e.g. https://login.microsoftonline.com/<tenant id>/v2.0 */
@@ -26,29 +29,29 @@ export function oidcFromEnv(env: NodeJS.ProcessEnv, publicUrl: string): OidcSett
   };
 }
 
-interface Discovery {
-  issuer: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  jwks_uri: string;
-}
+/** Clock difference tolerated on the ID token's exp / nbf / iat, in seconds. */
+const SKEW_S = 60;
 
-const discoveries = new Map<string, Promise<Discovery>>();
+const configs = new Map<string, Promise<oidc.Configuration>>();
 
-export function discover(issuer: string): Promise<Discovery> {
-  let d = discoveries.get(issuer);
-  if (!d) {
-    d = fetch(`${issuer}/.well-known/openid-configuration`).then(async (r) => {
-      if (!r.ok) throw new Error(`OpenID discovery at ${issuer} answered ${r.status}`);
-      const doc = (await r.json()) as Discovery;
-      // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was fetched for.
-      if (doc.issuer !== issuer) throw new Error(`OpenID discovery at ${issuer} names another issuer (${doc.issuer}): check OIDC_ISSUER`);
-      return doc;
-    });
-    d.catch(() => discoveries.delete(issuer));
-    discoveries.set(issuer, d);
+/**
+ * The provider's configuration from its discovery document (fetched once per issuer and client;
+ * openid-client refuses a document that names another issuer, OpenID Connect Discovery 1.0 §4.3),
+ * holding its JWKS cache: an unknown key id refetches the keys (a key roll-over).
+ */
+export function configFor(s: OidcSettings): Promise<oidc.Configuration> {
+  const key = JSON.stringify([s.issuer, s.clientId, s.clientSecret]);
+  let c = configs.get(key);
+  if (!c) {
+    c = oidc
+      .discovery(new URL(s.issuer), s.clientId, { id_token_signed_response_alg: 'RS256', [oidc.clockTolerance]: SKEW_S }, oidc.ClientSecretPost(s.clientSecret))
+      .catch((err: unknown) => {
+        throw new Error(`OpenID discovery at ${s.issuer} failed: ${reason(err)} (check OIDC_ISSUER)`);
+      });
+    c.catch(() => configs.delete(key));
+    configs.set(key, c);
   }
-  return d;
+  return c;
 }
 
 /**
@@ -60,28 +63,25 @@ export function stateKey(state: string, browserBinding: string): string {
 }
 
 export function newLoginRequest() {
-  const state = randomBytes(24).toString('base64url');
-  const nonce = randomBytes(24).toString('base64url');
-  const codeVerifier = randomBytes(32).toString('base64url');
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const codeVerifier = oidc.randomPKCECodeVerifier();
   const codeChallenge = createHash('sha256').update(codeVerifier).digest('base64url');
   return { state, nonce, codeVerifier, codeChallenge };
 }
 
 export async function authorizeUrl(s: OidcSettings, req: ReturnType<typeof newLoginRequest>): Promise<string> {
-  const d = await discover(s.issuer);
-  const u = new URL(d.authorization_endpoint);
-  u.search = new URLSearchParams({
-    client_id: s.clientId,
-    response_type: 'code',
-    redirect_uri: s.redirectUri,
-    response_mode: 'query',
-    scope: 'openid profile email',
-    state: req.state,
-    nonce: req.nonce,
-    code_challenge: req.codeChallenge,
-    code_challenge_method: 'S256',
-  }).toString();
-  return u.toString();
+  return oidc
+    .buildAuthorizationUrl(await configFor(s), {
+      redirect_uri: s.redirectUri,
+      response_mode: 'query',
+      scope: 'openid profile email',
+      state: req.state,
+      nonce: req.nonce,
+      code_challenge: req.codeChallenge,
+      code_challenge_method: 'S256',
+    })
+    .toString();
 }
 
 export interface IdTokenClaims {
@@ -100,70 +100,48 @@ export interface IdTokenClaims {
   nonce?: string;
 }
 
-const SKEW_MS = 60_000;
-
-const jwksCache = new Map<string, Promise<(JsonWebKey & { kid?: string })[]>>();
-
-async function signingKeys(jwksUri: string, refresh = false): Promise<(JsonWebKey & { kid?: string })[]> {
-  let k = jwksCache.get(jwksUri);
-  if (!k || refresh) {
-    k = fetch(jwksUri).then(async (r) => {
-      if (!r.ok) throw new Error(`the identity provider's keys (${jwksUri}) answered ${r.status}`);
-      return ((await r.json()) as { keys: (JsonWebKey & { kid?: string })[] }).keys;
-    });
-    k.catch(() => jwksCache.delete(jwksUri));
-    jwksCache.set(jwksUri, k);
-  }
-  return k;
-}
-
-
-export async function redeemCode(s: OidcSettings, code: string, codeVerifier: string, nonce: string): Promise<IdTokenClaims> {
-  const d = await discover(s.issuer);
-  const res = await fetch(d.token_endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: s.redirectUri,
-      client_id: s.clientId,
-      client_secret: s.clientSecret,
-      code_verifier: codeVerifier,
-    }),
-  });
-  const body = (await res.json().catch(() => ({}))) as { id_token?: string; error?: string; error_description?: string };
-  if (!res.ok || !body.id_token) throw new Error(`the identity provider refused the code: ${body.error ?? res.status} ${body.error_description ?? ''}`.trim());
-  return verifyIdToken(body.id_token, s, d, nonce);
-}
-
-export async function verifyIdToken(jwt: string, s: OidcSettings, d: Discovery, nonce: string): Promise<IdTokenClaims> {
-  const [h, p, sig] = jwt.split('.');
-  if (!h || !p || !sig) throw new Error('the ID token is malformed');
-  let header: { alg: string; kid?: string };
-  let claims: IdTokenClaims;
+/**
+ * Redeems the code the provider sent the browser back with (`callbackQuery`: the callback's query
+ * string), checking the state, the PKCE verifier and the ID token; its claims, or an Error whose
+ * message says what was refused.
+ */
+export async function redeemCode(s: OidcSettings, callbackQuery: URLSearchParams, expected: { state: string; codeVerifier: string; nonce: string }): Promise<IdTokenClaims> {
+  const config = await configFor(s);
+  const callback = new URL(s.redirectUri);
+  callback.search = callbackQuery.toString();
+  let tokens;
   try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid?: string };
-    claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as IdTokenClaims;
-  } catch {
-    throw new Error('the ID token is malformed');
+    tokens = await oidc.authorizationCodeGrant(config, callback, { expectedState: expected.state, pkceCodeVerifier: expected.codeVerifier, expectedNonce: expected.nonce, idTokenExpected: true });
+  } catch (err) {
+    throw new Error(reason(err, config.serverMetadata().issuer));
   }
-  if (header.alg !== 'RS256') throw new Error(`ID token algorithm ${header.alg} is not accepted`);
-  const pick = (keys: (JsonWebKey & { kid?: string })[]) => (header.kid ? keys.find((k) => k.kid === header.kid) : keys.length === 1 ? keys[0] : undefined);
-  // An unknown kid may be a key the provider has just rolled over to: fetch the keys once more.
-  const jwk = pick(await signingKeys(d.jwks_uri)) ?? pick(await signingKeys(d.jwks_uri, true));
-  if (!jwk) throw new Error('the ID token was signed with an unknown key');
-  const ok = verify('RSA-SHA256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(sig, 'base64url'));
-  if (!ok) throw new Error('the ID token signature is invalid');
-  if (claims.iss !== d.issuer) throw new Error(`the ID token was issued by ${claims.iss}, not ${d.issuer}`);
-  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!aud.includes(s.clientId)) throw new Error('the ID token is for another application');
-  // OpenID Connect Core §3.1.3.7: with several audiences, azp must name this client.
-  if (aud.length > 1 && claims.azp !== s.clientId) throw new Error('the ID token names several audiences and this application is not its authorized party');
-  const now = Date.now();
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 < now - SKEW_MS) throw new Error('the ID token has expired');
-  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now + SKEW_MS) throw new Error('the ID token is not valid yet');
-  if (claims.nonce !== nonce) throw new Error('the ID token nonce does not match this sign-in');
-  if (!claims.sub) throw new Error('the ID token has no subject');
+  const claims = tokens.claims() as unknown as IdTokenClaims | undefined;
+  if (!claims?.sub) throw new Error('the ID token has no subject');
   return claims;
+}
+
+/** What the provider or the ID token check refused, in words an operator can act on. */
+function reason(err: unknown, issuer?: string): string {
+  if (err instanceof oidc.ResponseBodyError) return `the identity provider refused the code: ${err.error} ${err.error_description ?? ''}`.trim();
+  // openid-client's errors wrap oauth4webapi's, whose cause names the claim that failed.
+  let e: unknown = err;
+  let message = err instanceof Error ? err.message : String(err);
+  for (let i = 0; e instanceof Error && i < 4; i++, e = e.cause) {
+    const detail = e.cause as { claim?: string; claims?: { iss?: string } } | undefined;
+    switch (detail?.claim) {
+      case 'aud':
+      case 'azp':
+        return 'the ID token is for another application';
+      case 'iss':
+        return `the ID token was issued by ${detail.claims?.iss ?? 'another issuer'}, not ${issuer ?? 'the configured issuer'}`;
+      case 'exp':
+        return 'the ID token has expired';
+      case 'nbf':
+        return 'the ID token is not valid yet';
+      case 'nonce':
+        return 'the ID token nonce does not match this sign-in';
+    }
+    if (e !== err) message = `${message}: ${e.message}`;
+  }
+  return `the ID token was refused: ${message}`;
 }

@@ -1,6 +1,6 @@
-// The OpenAPI document, generated from the routes and the zod schemas that validate requests.
-// `node server/openapi.ts` rewrites docs/openapi.json; test/api-openapi.test.ts fails when the
-// file is stale.
+// The OpenAPI document, generated from the API contract (api-contract.ts: request and response
+// schemas of every route). `node server/openapi.ts` rewrites docs/openapi.json; test/api-openapi.test.ts
+// fails when the file is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { API_INFO, buildApi } from './app.ts';

@@ -1,12 +1,11 @@
 // Sign-in: local accounts with cookie sessions (CSRF-protected), API tokens, OpenID Connect;
 // and the people admin pages: accounts and role grants per tenant.
 import type { NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
 import { oneTimePassword } from './crypto.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { randomBytes } from 'node:crypto';
 import { authorizeUrl, newLoginRequest, redeemCode, stateKey } from './oidc.ts';
-import { ALL_TENANTS, hasRole, isGlobalAdmin, ROLES, Scope, type Principal } from './people.ts';
+import { ALL_TENANTS, hasRole, isGlobalAdmin, type Principal } from './people.ts';
 import type { Services } from './services.ts';
 
 export const SESSION_COOKIE = 'tf_session';
@@ -66,33 +65,9 @@ export function me(p: Principal) {
   };
 }
 
-const Login = z.strictObject({ email: z.string().min(1).describe('Account email'), password: z.string().min(1) });
-const PasswordChange = z.strictObject({
-  currentPassword: z.string().min(1),
-  newPassword: z.string().min(12, 'at least 12 characters').max(200),
-});
-const NewToken = z.strictObject({
-  name: z.string().min(1).max(100).describe('What the token is for, e.g. "nightly CSV import"'),
-  expiresInDays: z.number().int().min(1).max(3650).optional(),
-});
-const NewUser = z.strictObject({
-  email: z.email().describe('Sign-in name'),
-  name: z.string().max(200).optional(),
-  password: z.string().min(12).max(200).optional().describe('When absent a one-time password is generated and returned once'),
-  groups: z.array(z.string().min(1)).default([]).describe('Tenantflow groups (approver routing)'),
-  grants: z
-    .array(z.strictObject({ tenant: z.string().min(1), role: z.enum(ROLES), scope: Scope.optional() }))
-    .default([]),
-});
-const UserPatch = z.strictObject({ name: z.string().max(200).optional(), groups: z.array(z.string().min(1)).optional(), disabled: z.boolean().optional() });
-const NewGrant = z.strictObject({
-  tenant: z.string().min(1).describe(`Tenant connection name, or "${ALL_TENANTS}" for every tenant`),
-  role: z.enum(ROLES),
-  scope: Scope.optional().describe('Operator scope inside the tenant'),
-});
 
 export function authRoutes(api: Api, s: Services): void {
-  api.route({ method: 'post', path: '/api/auth/login', tag: 'auth', summary: 'Sign in with email and password (sets the session cookie)', access: 'public', body: Login }, async ({ req, res, body }) => {
+  api.route('POST /api/auth/login', async ({ req, res, body }) => {
     const user = await s.people.checkPassword(body.email, body.password);
     if (!user) {
       await s.audit.record({ actor: body.email.toLowerCase(), ip: req.ip, userAgent: req.get('user-agent') }, 'auth.login.failed');
@@ -104,7 +79,7 @@ export function authRoutes(api: Api, s: Services): void {
     return { user, csrfToken: session.csrfToken, mustChangePassword: user.mustChangePassword, grants: await s.people.grants(user.id) };
   });
 
-  api.route({ method: 'post', path: '/api/auth/logout', tag: 'auth', summary: 'Sign out (ends the session)', access: 'public' }, async ({ req, res }) => {
+  api.route('POST /api/auth/logout', async ({ req, res }) => {
     const sid = readCookies(req)[SESSION_COOKIE];
     if (sid) await s.people.endSession(sid);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -112,19 +87,18 @@ export function authRoutes(api: Api, s: Services): void {
     return { signedOut: true };
   });
 
-  api.route({ method: 'get', path: '/api/auth/me', tag: 'auth', summary: 'Who I am: account, role grants, CSRF token of the session' }, ({ me: p }) => me(p));
+  api.route('GET /api/auth/me', ({ me: p }) => me(p));
 
-  api.route({ method: 'post', path: '/api/auth/password', tag: 'auth', summary: 'Change my password (required after a one-time password)', body: PasswordChange }, async ({ req, me: p, body }) => {
+  api.route('POST /api/auth/password', async ({ req, me: p, body }) => {
     if (!(await s.people.checkPassword(p.user.email, body.currentPassword))) throw new HttpError(403, 'the current password is wrong');
     await s.people.setPassword(p.user.id, body.newPassword);
     await s.audit.record(originOf(req, p), 'auth.password.changed', p.user.email);
     return { changed: true };
   });
 
-  api.route({ method: 'get', path: '/api/auth/tokens', tag: 'auth', summary: 'My API tokens (never their values)' }, async ({ me: p }) => s.people.listTokens(p.user.id));
+  api.route('GET /api/auth/tokens', async ({ me: p }) => s.people.listTokens(p.user.id));
 
-  api.route(
-    { method: 'post', path: '/api/auth/tokens', tag: 'auth', summary: 'Create an API token; its value is shown only in this response', body: NewToken, statuses: { 201: 'created' } },
+  api.route('POST /api/auth/tokens',
     async ({ req, res, me: p, body }) => {
       const t = await s.people.createToken(p.user.id, body.name, body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : undefined);
       await s.audit.record(originOf(req, p), 'auth.token.created', t.id, { name: body.name });
@@ -133,29 +107,20 @@ export function authRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'delete', path: '/api/auth/tokens/:id', tag: 'auth', summary: 'Revoke one of my API tokens', statuses: { 404: 'no such token' } }, async ({ req, me: p, params }) => {
+  api.route('DELETE /api/auth/tokens/:id', async ({ req, me: p, params }) => {
     if (!(await s.people.revokeToken(p.user.id, params.id!))) throw new HttpError(404, `you have no active token ${params.id}`);
     await s.audit.record(originOf(req, p), 'auth.token.revoked', params.id);
     return { revoked: true };
   });
 
   // ---- OpenID Connect ----
-  api.route({ method: 'get', path: '/api/auth/oidc', tag: 'auth', summary: 'Whether OpenID Connect sign-in is configured', access: 'public' }, () => ({
+  api.route('GET /api/auth/oidc', () => ({
     enabled: s.deps.oidc !== undefined,
     issuer: s.deps.oidc?.issuer,
     loginUrl: s.deps.oidc ? '/api/auth/oidc/login' : undefined,
   }));
 
-  api.route(
-    {
-      method: 'get',
-      path: '/api/auth/oidc/login',
-      tag: 'auth',
-      summary: 'Start OpenID Connect sign-in: redirects to the identity provider',
-      access: 'public',
-      query: z.object({ returnTo: z.string().regex(/^\/(?!\/)/, 'a path on this site').optional() }),
-      statuses: { 302: 'redirect to the identity provider', 404: 'OpenID Connect is not configured' },
-    },
+  api.route('GET /api/auth/oidc/login',
     async ({ req, res, query }) => {
       const o = s.deps.oidc;
       if (!o) throw new HttpError(404, 'OpenID Connect sign-in is not configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
@@ -171,16 +136,7 @@ export function authRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route(
-    {
-      method: 'get',
-      path: '/api/auth/oidc/callback',
-      tag: 'auth',
-      summary: 'OpenID Connect redirect target: redeems the code, checks the ID token, starts a session',
-      access: 'public',
-      query: z.object({ code: z.string().optional(), state: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }),
-      statuses: { 302: 'signed in; redirect to where sign-in started' },
-    },
+  api.route('GET /api/auth/oidc/callback',
     async ({ req, res, query }) => {
       const o = s.deps.oidc;
       if (!o) throw new HttpError(404, 'OpenID Connect sign-in is not configured');
@@ -192,7 +148,7 @@ export function authRoutes(api: Api, s: Services): void {
       if (!row) throw new HttpError(400, 'this sign-in attempt is unknown, expired or was started in another browser: start again');
       let claims;
       try {
-        claims = await redeemCode(o, query.code, row.code_verifier, row.nonce);
+        claims = await redeemCode(o, new URL(req.originalUrl, 'http://callback').searchParams, { state: query.state, codeVerifier: row.code_verifier, nonce: row.nonce });
       } catch (err) {
         throw new HttpError(401, (err as Error).message);
       }
@@ -225,13 +181,12 @@ export function authRoutes(api: Api, s: Services): void {
     if (!isGlobalAdmin(p)) throw new HttpError(403, 'only an administrator of every tenant may manage accounts');
   };
 
-  api.route({ method: 'get', path: '/api/users', tag: 'people', summary: 'Accounts and their role grants', roles: 'admin' }, async ({ me: p }) => {
+  api.route('GET /api/users', async ({ me: p }) => {
     if (!p.grants.some((g) => g.role === 'admin')) throw new HttpError(403, 'only admins may list accounts');
     return s.people.list();
   });
 
-  api.route(
-    { method: 'post', path: '/api/users', tag: 'people', summary: 'Create an account (a one-time password is returned once when none is given)', roles: 'admin (every tenant)', body: NewUser, statuses: { 201: 'created', 409: 'the email is taken' } },
+  api.route('POST /api/users',
     async ({ req, res, me: p, body }) => {
       requireGlobalAdmin(p);
       if (await s.people.byEmail(body.email)) throw new HttpError(409, `an account ${body.email} already exists`);
@@ -244,7 +199,7 @@ export function authRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'patch', path: '/api/users/:id', tag: 'people', summary: 'Rename, set groups, disable or enable an account', roles: 'admin (every tenant)', body: UserPatch, statuses: { 404: 'no such account' } }, async ({ req, me: p, params, body }) => {
+  api.route('PATCH /api/users/:id', async ({ req, me: p, params, body }) => {
     requireGlobalAdmin(p);
     const u = await s.people.update(params.id!, body);
     if (!u) throw new HttpError(404, `account ${params.id} does not exist`);
@@ -252,7 +207,7 @@ export function authRoutes(api: Api, s: Services): void {
     return u;
   });
 
-  api.route({ method: 'post', path: '/api/users/:id/password-reset', tag: 'people', summary: 'Replace the password with a one-time password, returned once', roles: 'admin (every tenant)', statuses: { 404: 'no such account' } }, async ({ req, me: p, params }) => {
+  api.route('POST /api/users/:id/password-reset', async ({ req, me: p, params }) => {
     requireGlobalAdmin(p);
     const u = await s.people.get(params.id!);
     if (!u) throw new HttpError(404, `account ${params.id} does not exist`);
@@ -264,8 +219,7 @@ export function authRoutes(api: Api, s: Services): void {
     return { oneTimePassword: password };
   });
 
-  api.route(
-    { method: 'post', path: '/api/users/:id/grants', tag: 'people', summary: 'Grant a role on a tenant (optionally scoped)', roles: 'admin of that tenant', body: NewGrant, statuses: { 201: 'granted', 404: 'no such account' } },
+  api.route('POST /api/users/:id/grants',
     async ({ req, res, me: p, params, body }) => {
       requireAdminFor(p, body.tenant);
       const u = await s.people.get(params.id!);
@@ -279,7 +233,7 @@ export function authRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'delete', path: '/api/users/:id/grants/:grantId', tag: 'people', summary: 'Revoke a role grant', roles: 'admin of that tenant', statuses: { 404: 'no such grant' } }, async ({ req, me: p, params }) => {
+  api.route('DELETE /api/users/:id/grants/:grantId', async ({ req, me: p, params }) => {
     const grants = await s.people.grants(params.id!);
     const g = grants.find((x) => String(x.id) === params.grantId);
     if (!g) throw new HttpError(404, `account ${params.id} has no grant ${params.grantId}`);

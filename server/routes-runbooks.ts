@@ -1,44 +1,15 @@
 // Runbooks: drafts, validation, immutable published versions, diff, archive, clone, import /
 // export, custom actions offered to operators, and the action catalog.
-import { z } from 'zod';
 import { catalogJson } from '../catalog/index.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
-import { diffDefinitions, RUNBOOK_ID, RunbookError } from './runbooks.ts';
+import { diffDefinitions } from '../runbook/diff.ts';
 import type { Services } from './services.ts';
 
-const Definition = z.record(z.string(), z.unknown()).describe('A runbook definition (schema: workflows/definition.ts); drafts may still have problems');
-const NewRunbook = z.strictObject({
-  id: z.string().regex(RUNBOOK_ID, 'lower-case letters, digits, - and _').optional().describe('Defaults to a slug of the name'),
-  definition: Definition,
-  customAction: z.boolean().optional().describe('Offer the published runbook to operators as a custom action'),
-});
-const DraftBody = z.strictObject({ definition: Definition });
-const PublishBody = z.strictObject({ comment: z.string().max(2000).optional() });
-const Patch = z.strictObject({ customAction: z.boolean().optional(), archived: z.boolean().optional() });
-const CloneBody = z.strictObject({ id: z.string().regex(RUNBOOK_ID).optional(), name: z.string().min(1).optional() });
-const ExportFile = z.strictObject({
-  tenantflowRunbook: z.literal(1),
-  id: z.string().regex(RUNBOOK_ID),
-  version: z.number().int().optional(),
-  customAction: z.boolean().optional(),
-  definition: Definition,
-});
-const ImportBody = z.strictObject({
-  file: ExportFile.describe('A file from GET /api/runbooks/:id/export'),
-  id: z.string().regex(RUNBOOK_ID).optional().describe('Import under this id instead of the file\'s'),
-  publish: z.boolean().default(true).describe('Publish a new version right away (the definition must be valid)'),
-});
-const VersionRef = z.union([z.literal('draft'), z.literal('latest'), z.coerce.number().int().min(1)]);
 
 export function requireDesigner(p: Principal): void {
   if (!hasRoleAnywhere(p, 'designer')) throw new HttpError(403, 'only designers (or admins) may change runbooks');
-}
-
-function rethrow(err: unknown): never {
-  if (err instanceof RunbookError) throw new HttpError(err.status, err.message, err.problems ? { problems: err.problems } : {});
-  throw err;
 }
 
 export function runbookRoutes(api: Api, s: Services): void {
@@ -46,35 +17,34 @@ export function runbookRoutes(api: Api, s: Services): void {
     if (p.grants.length === 0) throw new HttpError(403, 'you have no role on any tenant yet: ask an admin');
   };
 
-  api.route({ method: 'get', path: '/api/actions', tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any' }, () => catalogJson());
+  api.route('GET /api/actions', () => catalogJson());
 
-  api.route(
-    { method: 'get', path: '/api/runbooks', tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }) },
+  api.route('GET /api/runbooks',
     async ({ me: p, query }) => {
       anyone(p);
       return s.runbooks.list({ archived: query.archived === 'all' ? undefined : query.archived === 'true' });
     },
   );
 
-  api.route(
-    { method: 'post', path: '/api/runbooks', tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, statuses: { 201: 'created', 409: 'the id is taken' } },
+  api.route('POST /api/runbooks',
     async ({ req, res, me: p, body }) => {
       requireDesigner(p);
-      const rb = await s.runbooks.create({ id: body.id, definition: body.definition, by: p.user.email, customAction: body.customAction }).catch(rethrow);
+      const rb = await s.runbooks.create({ id: body.id, definition: body.definition, by: p.user.email, customAction: body.customAction });
       await s.audit.record(originOf(req, p), 'runbook.created', rb.id);
       res.status(201).location(`/api/runbooks/${rb.id}`);
       return rb;
     },
   );
 
-  api.route({ method: 'post', path: '/api/runbooks/validate', tag: 'runbooks', summary: 'Every problem of a definition, with node id and field (422 when there are problems)', roles: 'any', statuses: { 422: 'problems found' } }, ({ res, me: p, req }) => {
+  api.route('POST /api/runbooks/validate', ({ res, me: p, req }) => {
     anyone(p);
+    // The body as sent (no body at all is a problem of its own).
     const result = validateRunbook(req.body);
     res.status(result.ok ? 200 : 422);
     return { ok: result.ok, problems: result.problems };
   });
 
-  api.route({ method: 'post', path: '/api/runbooks/import', tag: 'runbooks', summary: 'Import a runbook file (creates the runbook or a new draft, and publishes by default)', roles: 'designer', body: ImportBody, statuses: { 201: 'imported', 422: 'the definition has problems' } }, async ({ req, res, me: p, body }) => {
+  api.route('POST /api/runbooks/import', async ({ req, res, me: p, body }) => {
     requireDesigner(p);
     const id = body.id ?? body.file.id;
     if (body.publish) {
@@ -82,50 +52,50 @@ export function runbookRoutes(api: Api, s: Services): void {
       if (!checked.ok) throw new HttpError(422, 'the runbook file has problems', { problems: checked.problems });
     }
     const existing = await s.runbooks.get(id);
-    if (existing) await s.runbooks.saveDraft(id, body.file.definition, p.user.email).catch(rethrow);
-    else await s.runbooks.create({ id, definition: body.file.definition, by: p.user.email, customAction: body.file.customAction }).catch(rethrow);
-    const version = body.publish ? await s.runbooks.publish(id, p.user.email, `imported${body.file.version ? ` from version ${body.file.version}` : ''}`).catch(rethrow) : undefined;
+    if (existing) await s.runbooks.saveDraft(id, body.file.definition, p.user.email);
+    else await s.runbooks.create({ id, definition: body.file.definition, by: p.user.email, customAction: body.file.customAction });
+    const version = body.publish ? await s.runbooks.publish(id, p.user.email, `imported${body.file.version ? ` from version ${body.file.version}` : ''}`) : undefined;
     await s.audit.record(originOf(req, p), 'runbook.imported', id, { version: version?.version });
     res.status(201);
     return { ...(await s.runbooks.get(id))!, publishedVersion: version?.version };
   });
 
-  api.route({ method: 'get', path: '/api/runbooks/:id', tag: 'runbooks', summary: 'A runbook: summary, its draft with problems, and the latest published definition', roles: 'any', statuses: { 404: 'no such runbook' } }, async ({ me: p, params }) => {
+  api.route('GET /api/runbooks/:id', async ({ me: p, params }) => {
     anyone(p);
-    const rb = await s.runbooks.require(params.id!).catch(rethrow);
+    const rb = await s.runbooks.require(params.id!);
     const latest = await s.runbooks.version(rb.id);
     const problems = validateRunbook(rb.draft).problems;
     return { ...rb, problems, version: latest?.version, definition: latest?.definition };
   });
 
-  api.route({ method: 'put', path: '/api/runbooks/:id/draft', tag: 'runbooks', summary: 'Save the draft (problems are returned, not refused)', roles: 'designer', body: DraftBody, statuses: { 404: 'no such runbook', 409: 'archived' } }, async ({ req, me: p, params, body }) => {
+  api.route('PUT /api/runbooks/:id/draft', async ({ req, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email).catch(rethrow);
+    const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email);
     await s.audit.record(originOf(req, p), 'runbook.draft.saved', rb.id);
     return { ...rb, problems: validateRunbook(body.definition).problems };
   });
 
-  api.route({ method: 'post', path: '/api/runbooks/:id/validate', tag: 'runbooks', summary: 'Validate the draft', roles: 'any', statuses: { 404: 'no such runbook' } }, async ({ me: p, params }) => {
+  api.route('POST /api/runbooks/:id/validate', async ({ me: p, params }) => {
     anyone(p);
-    const rb = await s.runbooks.require(params.id!).catch(rethrow);
+    const rb = await s.runbooks.require(params.id!);
     const r = validateRunbook(rb.draft);
     return { ok: r.ok, problems: r.problems };
   });
 
-  api.route({ method: 'post', path: '/api/runbooks/:id/publish', tag: 'runbooks', summary: 'Publish the draft as the next immutable version', roles: 'designer', body: PublishBody, statuses: { 201: 'published', 422: 'the draft has problems', 409: 'archived' } }, async ({ req, res, me: p, params, body }) => {
+  api.route('POST /api/runbooks/:id/publish', async ({ req, res, me: p, params, body }) => {
     requireDesigner(p);
-    const v = await s.runbooks.publish(params.id!, p.user.email, body.comment).catch(rethrow);
+    const v = await s.runbooks.publish(params.id!, p.user.email, body.comment);
     await s.audit.record(originOf(req, p), 'runbook.published', v.runbookId, { version: v.version, comment: body.comment });
     res.status(201);
     return v;
   });
 
-  api.route({ method: 'get', path: '/api/runbooks/:id/versions', tag: 'runbooks', summary: 'Published versions, newest first', roles: 'any', statuses: { 404: 'no such runbook' } }, async ({ me: p, params }) => {
+  api.route('GET /api/runbooks/:id/versions', async ({ me: p, params }) => {
     anyone(p);
-    return s.runbooks.versions(params.id!).catch(rethrow);
+    return s.runbooks.versions(params.id!);
   });
 
-  api.route({ method: 'get', path: '/api/runbooks/:id/versions/:version', tag: 'runbooks', summary: 'One published version', roles: 'any', statuses: { 404: 'no such version' } }, async ({ me: p, params }) => {
+  api.route('GET /api/runbooks/:id/versions/:version', async ({ me: p, params }) => {
     anyone(p);
     const n = Number(params.version);
     const v = Number.isInteger(n) ? await s.runbooks.version(params.id!, n) : undefined;
@@ -133,11 +103,10 @@ export function runbookRoutes(api: Api, s: Services): void {
     return v;
   });
 
-  api.route(
-    { method: 'get', path: '/api/runbooks/:id/diff', tag: 'runbooks', summary: 'What changed between two versions (or a version and the draft)', roles: 'any', query: z.object({ from: VersionRef, to: VersionRef.default('draft') }), statuses: { 404: 'no such version', 422: 'the draft is not valid' } },
+  api.route('GET /api/runbooks/:id/diff',
     async ({ me: p, params, query }) => {
       anyone(p);
-      const rb = await s.runbooks.require(params.id!).catch(rethrow);
+      const rb = await s.runbooks.require(params.id!);
       const load = async (ref: 'draft' | 'latest' | number) => {
         if (ref === 'draft') {
           const r = validateRunbook(rb.draft);
@@ -152,32 +121,31 @@ export function runbookRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'patch', path: '/api/runbooks/:id', tag: 'runbooks', summary: 'Archive / restore, offer as a custom action', roles: 'designer', body: Patch, statuses: { 404: 'no such runbook' } }, async ({ req, me: p, params, body }) => {
+  api.route('PATCH /api/runbooks/:id', async ({ req, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.update(params.id!, body).catch(rethrow);
+    const rb = await s.runbooks.update(params.id!, body);
     await s.audit.record(originOf(req, p), body.archived === true ? 'runbook.archived' : body.archived === false ? 'runbook.restored' : 'runbook.updated', rb.id, body);
     return rb;
   });
 
-  api.route({ method: 'post', path: '/api/runbooks/:id/clone', tag: 'runbooks', summary: 'Copy the runbook (its draft) into a new runbook', roles: 'designer', body: CloneBody, statuses: { 201: 'cloned', 404: 'no such runbook', 409: 'the id is taken' } }, async ({ req, res, me: p, params, body }) => {
+  api.route('POST /api/runbooks/:id/clone', async ({ req, res, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.clone(params.id!, { newId: body.id, name: body.name, by: p.user.email }).catch(rethrow);
+    const rb = await s.runbooks.clone(params.id!, { newId: body.id, name: body.name, by: p.user.email });
     await s.audit.record(originOf(req, p), 'runbook.cloned', rb.id, { from: params.id });
     res.status(201);
     return rb;
   });
 
-  api.route(
-    { method: 'get', path: '/api/runbooks/:id/export', tag: 'runbooks', summary: 'The runbook as a JSON file (latest version, a version, or the draft)', roles: 'any', query: z.object({ version: VersionRef.default('latest') }), statuses: { 404: 'no such version' } },
+  api.route('GET /api/runbooks/:id/export',
     async ({ res, me: p, params, query }) => {
       anyone(p);
-      const file = await s.runbooks.export(params.id!, query.version).catch(rethrow);
+      const file = await s.runbooks.export(params.id!, query.version);
       res.attachment(`${file.id}${file.version ? `.v${file.version}` : '.draft'}.json`);
       return file;
     },
   );
 
-  api.route({ method: 'get', path: '/api/custom-actions', tag: 'runbooks', summary: 'Published runbooks offered to operators, with their run forms', roles: 'any' }, async ({ me: p }) => {
+  api.route('GET /api/custom-actions', async ({ me: p }) => {
     anyone(p);
     const list = await s.runbooks.list({ archived: false, customAction: true });
     const out = [];

@@ -2,44 +2,21 @@
 // end, overlap policy, pause / resume, trigger now, upcoming times) and one-off future runs.
 import { randomUUID } from 'node:crypto';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
-import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
 import { validateInputs } from '../runbook/inputs.ts';
-import { maskSealed, sealRunSecrets } from '../runbook/secrets.ts';
+import { redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
 import type { Services } from './services.ts';
-import { RunAccess } from './routes-runs.ts';
+import { RunAccess } from './access.ts';
+import { onPremisesOrRefuse } from './routes-runs.ts';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = { skip: 'SKIP', buffer: 'BUFFER_ONE', bufferAll: 'BUFFER_ALL', allow: 'ALLOW_ALL', cancelOther: 'CANCEL_OTHER' };
 
-const NewSchedule = z
-  .strictObject({
-    runbookId: z.string().min(1),
-    version: z.number().int().min(1).optional().describe('Pinned version; the latest at creation when absent'),
-    tenant: z.string().min(1).optional(),
-    inputs: z.record(z.string(), z.unknown()).default({}),
-    cron: z.array(z.string().min(1)).optional().describe('Cron expressions, e.g. "0 7 * * 1-5"'),
-    every: z
-      .array(z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as "30s", "15m", "1d"'))
-      .optional()
-      .describe('Intervals, e.g. "1h"'),
-    at: z.iso.datetime({ offset: true }).optional().describe('One-off: run once at this time'),
-    timezone: z.string().optional().describe('IANA time zone of cron times, e.g. Europe/Stockholm'),
-    startAt: z.iso.datetime({ offset: true }).optional(),
-    endAt: z.iso.datetime({ offset: true }).optional(),
-    overlap: z.enum(['skip', 'buffer', 'bufferAll', 'allow', 'cancelOther']).default('skip').describe('When a run is still going at the next time'),
-    paused: z.boolean().default(false),
-    note: z.string().max(500).optional(),
-  })
-  .refine((b) => [b.cron?.length, b.every?.length, b.at].filter(Boolean).length === 1, { message: 'give exactly one of cron, every or at', path: ['cron'] })
-  .refine((b) => !b.timezone || Intl.supportedValuesOf('timeZone').includes(b.timezone) || b.timezone === 'UTC', { message: 'an IANA time zone such as Europe/Stockholm', path: ['timezone'] })
-  .refine((b) => !b.at || Date.parse(b.at) > Date.now(), { message: 'must be in the future', path: ['at'] });
 
-const Pause = z.strictObject({ note: z.string().max(500).optional() });
 
 function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescription | undefined) {
-  const action = d?.action as { args?: [{ run?: { runbookId: string; version: number; tenant: string; startedBy: string }; inputs?: unknown }] } | undefined;
+  const action = d?.action as { args?: [{ definition?: { inputs: { name: string }[] }; run?: { runbookId: string; version: number; tenant: string; startedBy: string }; inputs?: unknown }] } | undefined;
   const run = action?.args?.[0]?.run;
   return {
     id,
@@ -47,7 +24,7 @@ function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescr
     version: run?.version,
     tenant: row?.tenant ?? run?.tenant,
     createdBy: row?.created_by ?? run?.startedBy,
-    inputs: maskSealed(action?.args?.[0]?.inputs),
+    inputs: redactInputs(action?.args?.[0]?.definition, action?.args?.[0]?.inputs),
     exists: d !== undefined,
     paused: d?.state.paused ?? false,
     note: d?.state.note,
@@ -72,15 +49,14 @@ export function scheduleRoutes(api: Api, s: Services): void {
     if (!access.canOperate(p, row.tenant, row.created_by) && !hasRole(p, 'designer', row.tenant)) throw new HttpError(403, `only operators of tenant ${row.tenant} may change this schedule`);
   };
 
-  api.route({ method: 'get', path: '/api/schedules', tag: 'schedules', summary: 'Schedules with their upcoming times', roles: 'viewer' }, async ({ me: p }) => {
+  api.route('GET /api/schedules', async ({ me: p }) => {
     const rows = await s.db.query('select * from schedules order by created_at');
     const out = [];
     for (const row of rows.filter((r) => access.canSeeTenant(p, r.tenant))) out.push(view(row.id, row, await s.runs.describeSchedule(row.id)));
     return out;
   });
 
-  api.route(
-    { method: 'post', path: '/api/schedules', tag: 'schedules', summary: 'Create a recurring schedule (cron or interval) or a one-off future run (at)', roles: 'operator (custom actions), designer', body: NewSchedule, statuses: { 201: 'created' } },
+  api.route('POST /api/schedules',
     async ({ req, res, me: p, body }) => {
       const rb = await s.runbooks.get(body.runbookId);
       if (!rb || rb.archived) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
@@ -96,9 +72,10 @@ export function scheduleRoutes(api: Api, s: Services): void {
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
       const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
       const sealed = sealRunSecrets(s.deps.secretBox, v.definition, inputs.values, (a) => catalog.get(a)?.secretFields);
+      const onPremises = await onPremisesOrRefuse(s, tenant, v.definition);
       await s.runs.createSchedule({
         scheduleId: id,
-        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version }, origin: { schedule: id } },
+        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version, ...(onPremises ? { onPremises } : {}) }, origin: { schedule: id } },
         spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
         overlap: OVERLAP[body.overlap]!,
         paused: body.paused,
@@ -111,14 +88,13 @@ export function scheduleRoutes(api: Api, s: Services): void {
     },
   );
 
-  api.route({ method: 'get', path: '/api/schedules/:id', tag: 'schedules', summary: 'A schedule: spec, state, upcoming times, recent runs', roles: 'viewer', statuses: { 404: 'no such schedule' } }, async ({ me: p, params }) => {
+  api.route('GET /api/schedules/:id', async ({ me: p, params }) => {
     const row = await load(p, params.id!);
     return view(row.id, row, await s.runs.describeSchedule(row.id));
   });
 
   for (const op of ['pause', 'resume', 'trigger'] as const) {
-    api.route(
-      { method: 'post', path: `/api/schedules/:id/${op}`, tag: 'schedules', summary: op === 'trigger' ? 'Start a run now' : `${op[0]!.toUpperCase()}${op.slice(1)} the schedule`, roles: 'operator of the tenant, or who created it', body: Pause, statuses: { 404: 'no such schedule' } },
+    api.route(`POST /api/schedules/:id/${op}`,
       async ({ req, me: p, params, body }) => {
         const row = await load(p, params.id!);
         mayChange(p, row);
@@ -132,7 +108,7 @@ export function scheduleRoutes(api: Api, s: Services): void {
     );
   }
 
-  api.route({ method: 'delete', path: '/api/schedules/:id', tag: 'schedules', summary: 'Delete the schedule (runs already started go on)', roles: 'operator of the tenant, or who created it', statuses: { 404: 'no such schedule' } }, async ({ req, me: p, params }) => {
+  api.route('DELETE /api/schedules/:id', async ({ req, me: p, params }) => {
     const row = await load(p, params.id!);
     mayChange(p, row);
     if (await s.runs.describeSchedule(row.id)) await s.runs.schedule(row.id).delete();

@@ -1,7 +1,7 @@
 // Runbooks as a team keeps them: an editable draft, immutable numbered versions published from
-// it (validated first), archive, clone, import / export as JSON files, and diffs of versions.
-import { isDeepStrictEqual } from 'node:util';
+// it (validated first), archive, clone, import / export as JSON files.
 import type { RunbookDefinition } from '../runbook/definition.ts';
+import { sameDefinition } from '../runbook/diff.ts';
 import { RUNBOOK_ID, slugify } from '../runbook/runbook-id.ts';
 import { validateRunbook, type Problem } from '../runbook/validate.ts';
 import type { Db } from './db.ts';
@@ -23,6 +23,9 @@ export interface RunbookSummary {
   createdBy: string;
 }
 
+/** A runbook with its draft (the latest version when there is no draft). */
+export type StoredRunbook = RunbookSummary & { draft: unknown };
+
 export interface RunbookVersion {
   runbookId: string;
   version: number;
@@ -32,6 +35,7 @@ export interface RunbookVersion {
   publishedBy: string;
 }
 
+/** What the runbook store refuses; the error middleware (app.ts) answers it with its status and problems. */
 export class RunbookError extends Error {
   readonly status: number;
   readonly problems?: Problem[];
@@ -41,8 +45,6 @@ export class RunbookError extends Error {
     this.problems = problems;
   }
 }
-
-export { RUNBOOK_ID };
 
 export class Runbooks {
   readonly db: Db;
@@ -77,18 +79,18 @@ export class Runbooks {
     return rows.map((r) => this.summary(r));
   }
 
-  async get(id: string): Promise<(RunbookSummary & { draft: unknown }) | undefined> {
+  async get(id: string): Promise<StoredRunbook | undefined> {
     const r = await this.db.one(`${this.select} where r.id = $1`, [id]);
     return r ? { ...this.summary(r), draft: r.draft ?? r.latest_definition } : undefined;
   }
 
-  async require(id: string) {
+  async require(id: string): Promise<StoredRunbook> {
     const rb = await this.get(id);
     if (!rb) throw new RunbookError(404, `runbook ${id} does not exist`);
     return rb;
   }
 
-  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean }): Promise<RunbookSummary> {
+  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean }): Promise<StoredRunbook> {
     const def = (opts.definition ?? {}) as { name?: unknown; description?: unknown };
     const name = typeof def.name === 'string' && def.name ? def.name : 'Untitled runbook';
     let id = opts.id ?? slugify(name);
@@ -103,7 +105,7 @@ export class Runbooks {
     return (await this.get(id))!;
   }
 
-  async saveDraft(id: string, definition: unknown, by: string): Promise<RunbookSummary> {
+  async saveDraft(id: string, definition: unknown, by: string): Promise<StoredRunbook> {
     const rb = await this.require(id);
     if (rb.archived) throw new RunbookError(409, `runbook ${id} is archived: restore it before editing`);
     const def = (definition ?? {}) as { name?: unknown; description?: unknown };
@@ -115,7 +117,7 @@ export class Runbooks {
     return (await this.get(id))!;
   }
 
-  async update(id: string, patch: { customAction?: boolean; archived?: boolean }): Promise<RunbookSummary> {
+  async update(id: string, patch: { customAction?: boolean; archived?: boolean }): Promise<StoredRunbook> {
     await this.require(id);
     if (patch.customAction !== undefined) await this.db.query('update runbooks set custom_action = $2 where id = $1', [id, patch.customAction]);
     if (patch.archived !== undefined)
@@ -155,7 +157,7 @@ export class Runbooks {
     return { runbookId: r.runbook_id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by };
   }
 
-  async clone(id: string, opts: { newId?: string; name?: string; by: string }): Promise<RunbookSummary> {
+  async clone(id: string, opts: { newId?: string; name?: string; by: string }): Promise<StoredRunbook> {
     const rb = await this.require(id);
     const definition = { ...(rb.draft as object), name: opts.name ?? `${rb.name} (copy)` };
     return this.create({ id: opts.newId, definition, by: opts.by });
@@ -175,58 +177,4 @@ export class Runbooks {
     }
     return { tenantflowRunbook: 1 as const, id, version, customAction: rb.customAction, definition };
   }
-}
-
-/** Two definitions are the same runbook when they match after defaults and ignoring layout. */
-export function sameDefinition(a: unknown, b: unknown): boolean {
-  const strip = (d: unknown) => {
-    const r = validateRunbook(d);
-    const def = (r.ok ? r.definition : d) as { nodes?: { position?: unknown }[] };
-    return { ...(def as object), nodes: (def.nodes ?? []).map(({ position: _p, ...n }) => n) };
-  };
-  return isDeepStrictEqual(strip(a), strip(b));
-}
-
-export interface DefinitionDiff {
-  inputs: { added: string[]; removed: string[]; changed: string[] };
-  nodes: { added: string[]; removed: string[]; changed: { id: string; fields: string[] }[]; moved: string[] };
-  edges: { added: string[]; removed: string[] };
-  settings: string[];
-  name?: { from: string; to: string };
-}
-
-/** What changed from a to b: node ids and the fields that differ, edges as "source.handle->target". */
-export function diffDefinitions(a: RunbookDefinition, b: RunbookDefinition): DefinitionDiff {
-  const byKey = <T>(xs: T[], key: (x: T) => string) => new Map(xs.map((x) => [key(x), x]));
-  const compare = <T>(from: Map<string, T>, to: Map<string, T>) => ({
-    added: [...to.keys()].filter((k) => !from.has(k)),
-    removed: [...from.keys()].filter((k) => !to.has(k)),
-    common: [...to.keys()].filter((k) => from.has(k)),
-  });
-  const fieldsDiffer = (x: Record<string, unknown>, y: Record<string, unknown>, ignore: string[] = []) =>
-    [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !ignore.includes(k) && !isDeepStrictEqual(x[k], y[k])).sort();
-
-  const ia = byKey(a.inputs, (i) => i.name);
-  const ib = byKey(b.inputs, (i) => i.name);
-  const inputs = compare(ia, ib);
-  const na = byKey(a.nodes, (n) => n.id);
-  const nb = byKey(b.nodes, (n) => n.id);
-  const nodes = compare(na, nb);
-  const edgeKey = (e: { source: string; sourceHandle: string; target: string }) => `${e.source}.${e.sourceHandle}->${e.target}`;
-  const edges = compare(byKey(a.edges, edgeKey), byKey(b.edges, edgeKey));
-  const changed = nodes.common
-    .map((id) => ({ id, fields: fieldsDiffer(na.get(id) as never, nb.get(id) as never, ['position']) }))
-    .filter((c) => c.fields.length > 0);
-  return {
-    inputs: { added: inputs.added, removed: inputs.removed, changed: inputs.common.filter((k) => !isDeepStrictEqual(ia.get(k), ib.get(k))) },
-    nodes: {
-      added: nodes.added,
-      removed: nodes.removed,
-      changed,
-      moved: nodes.common.filter((id) => !isDeepStrictEqual(na.get(id)!.position, nb.get(id)!.position)),
-    },
-    edges: { added: edges.added, removed: edges.removed },
-    settings: fieldsDiffer(a.settings as never, b.settings as never),
-    name: a.name !== b.name ? { from: a.name, to: b.name } : undefined,
-  };
 }

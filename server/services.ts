@@ -26,6 +26,8 @@ export interface AppDeps {
   oidc?: OidcSettings;
   /** How often live streams poll Temporal (ms). */
   pollMs?: number;
+  /** Check every JSON answer against its response schema (tests): one that does not fit is a 500. */
+  checkResponses?: boolean;
 }
 
 export interface Services {

@@ -10,6 +10,11 @@ import {
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
+// The SDK's own decoding (what client.workflow.list and describe use): payloads go through the
+// client's data converter, payload codecs included, never JSON.parse by hand.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import type { RawWorkflowExecutionInfo } from '@temporalio/client/lib/types.js';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../runbook/definition.ts';
 import {
   approvalSignal,
@@ -21,6 +26,8 @@ import {
   type ResumeSignal,
 } from '../workflows/messages.ts';
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import type { RunViewStatus } from './api-contract.ts';
+import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
 
 export interface RunStarter {
   definition: RunbookDefinition;
@@ -40,16 +47,16 @@ export interface RunListFilter {
   requester?: string;
   startedAfter?: string;
   startedBefore?: string;
-  /** Runs with one of these values in TenantflowPendingApprovers. */
-  pendingApprovers?: string[];
-  /** Raw extra clause, OR-ed groups already bracketed (the approvals inbox). */
-  extra?: string;
+  /** Closed at or after (the notifier's watch). */
+  closedAfter?: string;
+  /** A further condition (the approvals inbox: who may decide). */
+  extra?: Clause;
 }
 
 export interface RunListItem {
   id: string;
   runId: string;
-  status: string;
+  status: RunViewStatus;
   temporalStatus: string;
   runbook?: string;
   runbookName?: string;
@@ -63,36 +70,10 @@ export interface RunListItem {
   endedAt?: string;
 }
 
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-export const visibilityIn = (field: string, values: string[]) => `${field} IN (${values.map(quote).join(', ')})`;
-
-function decodePayload(p: { data?: Uint8Array | null } | null | undefined): unknown {
-  if (!p?.data) return undefined;
-  try {
-    return JSON.parse(Buffer.from(p.data).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function tsToIso(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
-  if (!t || t.seconds === undefined || t.seconds === null) return undefined;
-  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
-}
-
-const TEMPORAL_STATUS: Record<number, string> = {
-  1: 'RUNNING',
-  2: 'COMPLETED',
-  3: 'FAILED',
-  4: 'CANCELLED',
-  5: 'TERMINATED',
-  6: 'CONTINUED_AS_NEW',
-  7: 'TIMED_OUT',
-};
 
 /** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
-export function runStatusOf(sa: string | undefined, temporalStatus: string): string {
-  if (temporalStatus === 'RUNNING') return sa && sa !== 'succeeded' && sa !== 'failed' && sa !== 'cancelled' ? sa : 'running';
+export function runStatusOf(sa: string | undefined, temporalStatus: string): RunViewStatus {
+  if (temporalStatus === 'RUNNING') return sa === 'waiting-approval' || sa === 'paused' ? sa : 'running';
   if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
   if (temporalStatus === 'CANCELLED') return 'cancelled';
   if (temporalStatus === 'TERMINATED') return 'terminated';
@@ -160,48 +141,56 @@ export class Runs {
   /** The workflow input a run was started with (definition, inputs, run context). */
   async input(workflowId: string): Promise<{ definition: RunbookDefinition; inputs: Record<string, unknown>; run: RunContext } | undefined> {
     const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const payload = started?.input?.payloads?.[0];
-    return payload ? (decodePayload(payload) as never) : undefined;
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    if (!payloads?.length) return undefined;
+    // Decoded as the worker decodes it: the client's payload codecs, then its payload converter.
+    const context = { type: 'workflow', namespace: this.client.options.namespace, workflowId } as const;
+    return decodeFromPayloadsAtIndex(this.client.options.loadedDataConverter, 0, payloads, context);
   }
 
   async list(filter: RunListFilter, page: { size: number; token?: string }): Promise<{ runs: RunListItem[]; nextPageToken?: string }> {
-    const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`, `TaskQueue = ${quote(this.taskQueue)}`];
-    if (filter.runbook) clauses.push(`TenantflowRunbook = ${quote(filter.runbook)}`);
-    if (filter.status?.length) clauses.push(visibilityIn('TenantflowStatus', filter.status));
-    if (filter.tenants) clauses.push(filter.tenants.length ? visibilityIn('TenantflowTenant', filter.tenants) : `TenantflowTenant = '__none__'`);
-    if (filter.requester) clauses.push(`TenantflowRequester = ${quote(filter.requester.toLowerCase())}`);
-    if (filter.startedAfter) clauses.push(`StartTime >= ${quote(new Date(filter.startedAfter).toISOString())}`);
-    if (filter.startedBefore) clauses.push(`StartTime < ${quote(new Date(filter.startedBefore).toISOString())}`);
-    if (filter.pendingApprovers) clauses.push(filter.pendingApprovers.length ? visibilityIn('TenantflowPendingApprovers', filter.pendingApprovers) : `TenantflowStatus = '__none__'`);
-    if (filter.extra) clauses.push(filter.extra);
+    const iso = (t: string) => new Date(t).toISOString();
+    const query = and(
+      eq('WorkflowType', WORKFLOW_TYPE),
+      eq('TaskQueue', this.taskQueue),
+      !!filter.runbook && eq(SA.runbook.name, filter.runbook),
+      !!filter.status?.length && oneOf(SA.status.name, filter.status),
+      filter.tenants && oneOf(SA.tenant.name, filter.tenants),
+      !!filter.requester && eq(SA.requester.name, filter.requester.toLowerCase()),
+      !!filter.startedAfter && compare('StartTime', '>=', iso(filter.startedAfter)),
+      !!filter.startedBefore && compare('StartTime', '<', iso(filter.startedBefore)),
+      !!filter.closedAfter && compare('CloseTime', '>=', iso(filter.closedAfter)),
+      filter.extra,
+    );
     const res = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.client.options.namespace,
       // Visibility returns newest first; the dev server's SQLite store refuses an ORDER BY clause.
-      query: clauses.join(' AND '),
+      query,
       pageSize: page.size,
       nextPageToken: page.token ? Buffer.from(page.token, 'base64url') : undefined,
     });
-    const runs = (res.executions ?? []).map((e): RunListItem => {
-      const f = (e.searchAttributes?.indexedFields ?? {}) as Record<string, { data?: Uint8Array }>;
-      const temporalStatus = TEMPORAL_STATUS[e.status ?? 0] ?? 'UNKNOWN';
-      const memo = decodePayload((e.memo?.fields as Record<string, { data?: Uint8Array }> | undefined)?.runbookName);
-      return {
-        id: e.execution?.workflowId ?? '',
-        runId: e.execution?.runId ?? '',
-        status: runStatusOf(decodePayload(f.TenantflowStatus) as string | undefined, temporalStatus),
-        temporalStatus,
-        runbook: decodePayload(f.TenantflowRunbook) as string | undefined,
-        runbookName: typeof memo === 'string' ? memo : undefined,
-        version: decodePayload(f.TenantflowVersion) as number | undefined,
-        tenant: decodePayload(f.TenantflowTenant) as string | undefined,
-        startedBy: decodePayload(f.TenantflowRequester) as string | undefined,
-        pendingApprovers: (decodePayload(f.TenantflowPendingApprovers) as string[] | undefined) ?? [],
-        progress: progressOf(decodePayload(f.TenantflowProgress)),
-        startedAt: tsToIso(e.startTime as never),
-        endedAt: tsToIso(e.closeTime as never),
-      };
-    });
+    const runs = await Promise.all(
+      (res.executions ?? []).map(async (e): Promise<RunListItem> => {
+        const info = await executionInfoFromRaw(e as RawWorkflowExecutionInfo, this.client.options.loadedDataConverter, undefined, this.client.options.namespace);
+        const sa = info.typedSearchAttributes;
+        const runbookName = info.memo?.runbookName;
+        return {
+          id: info.workflowId,
+          runId: info.runId,
+          status: runStatusOf(sa.get(SA.status), info.status.name),
+          temporalStatus: info.status.name,
+          runbook: sa.get(SA.runbook),
+          runbookName: typeof runbookName === 'string' ? runbookName : undefined,
+          version: sa.get(SA.version),
+          tenant: sa.get(SA.tenant),
+          startedBy: sa.get(SA.requester),
+          pendingApprovers: sa.get(SA.pendingApprovers) ?? [],
+          progress: progressOf(sa.get(SA.progress)),
+          startedAt: info.startTime.toISOString(),
+          endedAt: info.closeTime?.toISOString(),
+        };
+      }),
+    );
     const token = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
     return { runs, nextPageToken: token };
   }

@@ -6,6 +6,9 @@ import { requiredPermissions } from '../catalog/index.ts';
 import { credentialFor } from '../m365/graph.ts';
 import { connectionOf, type ConnectionWithCertificate, type SealedRow } from '../m365/tenant-directory.ts';
 import { UnknownTenantError, type TenantConnection } from '../m365/tenants.ts';
+import { adConnectionInfo, type AdConnection, type AdConnectionInfo } from '../m365/ad-connection.ts';
+import { isOnPremisesAction } from '../catalog/contract.ts';
+import type { RunbookDefinition, RunbookNode } from '../runbook/definition.ts';
 import type { SecretBox } from '../m365/secret-box.ts';
 import type { Db } from './db.ts';
 import { iso } from './people.ts';
@@ -19,6 +22,8 @@ export interface TenantInfo {
   authorityHost?: string;
   graphUrl?: string;
   mailFrom?: string;
+  /** The on-premises AD connection (hybrid), without its password. */
+  onPremises?: AdConnectionInfo;
   /** Configured outside the database (the sandbox, M365_* variables): read-only here. */
   builtin: boolean;
   createdAt?: string;
@@ -37,6 +42,18 @@ export interface TenantInput {
   graphUrl?: string;
   caPem?: string;
   mailFrom?: string;
+  /**
+   * The tenant's on-premises AD connection; bindPassword may be left out to keep the current one.
+   * null removes it; absent keeps it.
+   */
+  onPremises?: (Omit<AdConnection, 'bindPassword'> & { bindPassword?: string }) | null;
+}
+
+/** Does the runbook (or a loop body in it) have on-premises AD steps? */
+export function usesOnPremises(def: Pick<RunbookDefinition, 'nodes'>): boolean {
+  const walk = (nodes: RunbookNode[]): boolean =>
+    nodes.some((n) => (n.kind === 'action' && isOnPremisesAction(n.action)) || (n.kind === 'forEach' && walk(n.body.nodes as RunbookNode[])));
+  return walk(def.nodes);
 }
 
 export class Tenants {
@@ -61,6 +78,7 @@ export class Tenants {
       authorityHost: r.authority_host ?? undefined,
       graphUrl: r.graph_url ?? undefined,
       mailFrom: r.mail_from ?? undefined,
+      onPremises: r.ad_json ? adConnectionInfo({ ...(JSON.parse(r.ad_json) as AdConnection), bindPassword: '' }) : undefined,
       builtin: false,
       createdAt: iso(r.created_at),
       updatedAt: iso(r.updated_at),
@@ -76,6 +94,7 @@ export class Tenants {
       credential: c.certificatePem ? 'certificate' : 'secret',
       authorityHost: c.authorityHost,
       graphUrl: c.graphUrl,
+      onPremises: c.onPremises ? adConnectionInfo(c.onPremises) : undefined,
       builtin: true,
     };
   }
@@ -104,6 +123,11 @@ export class Tenants {
     return r ? connectionOf(r, this.box) : undefined;
   }
 
+  /** The name of the tenant's AD connection, if it has one (what a run carries to route its ad steps). */
+  async onPremisesName(name: string): Promise<string | undefined> {
+    return (await this.get(name))?.onPremises?.name;
+  }
+
   isBuiltin(name: string): boolean {
     return this.builtins.some((b) => b.name === name);
   }
@@ -112,6 +136,15 @@ export class Tenants {
     const existed = await this.db.one('select 1 from tenants where name = $1', [t.name]);
     const secret = t.clientSecret ? this.box.seal(t.clientSecret) : null;
     const cert = t.certificate ? this.box.seal(t.certificate) : null;
+    // The AD connection: its settings as JSON, its bind password sealed (kept when not given again).
+    let adJson: string | null | undefined;
+    let adSecret: string | null | undefined;
+    if (t.onPremises === null) adJson = adSecret = null;
+    else if (t.onPremises) {
+      const { bindPassword, ...settings } = t.onPremises;
+      adJson = JSON.stringify(settings);
+      adSecret = bindPassword ? this.box.seal(bindPassword) : undefined;
+    }
     await this.db.query(
       `insert into tenants (name, display_name, tenant_id, client_id, secret_enc, certificate_enc, authority_host, graph_url, ca_pem, mail_from)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -123,6 +156,8 @@ export class Tenants {
          mail_from = excluded.mail_from, updated_at = now()`,
       [t.name, t.displayName ?? null, t.tenantId, t.clientId, secret, cert, t.authorityHost ?? null, t.graphUrl ?? null, t.caPem ?? null, t.mailFrom ?? null],
     );
+    if (adJson !== undefined) await this.db.query('update tenants set ad_json = $2 where name = $1', [t.name, adJson]);
+    if (adSecret !== undefined) await this.db.query('update tenants set ad_secret_enc = $2 where name = $1', [t.name, adSecret]);
     await this.writeMirror();
     return { info: (await this.get(t.name))!, created: !existed };
   }
@@ -136,7 +171,7 @@ export class Tenants {
   /** Rewrites the sealed mirror the workers read when the database is embedded. */
   async writeMirror(): Promise<void> {
     if (!this.mirrorFile) return;
-    const rows = await this.db.query('select name, display_name, tenant_id, client_id, secret_enc, certificate_enc, authority_host, graph_url, ca_pem, mail_from from tenants order by name');
+    const rows = await this.db.query('select name, display_name, tenant_id, client_id, secret_enc, certificate_enc, authority_host, graph_url, ca_pem, mail_from, ad_json, ad_secret_enc from tenants order by name');
     const tmp = `${this.mirrorFile}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify({ note: 'tenant connections for workers; secrets sealed with the Tenantflow secret key', tenants: rows }, null, 2), { mode: 0o600 });
     await rename(tmp, this.mirrorFile);

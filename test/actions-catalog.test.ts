@@ -8,8 +8,8 @@ import { buildCatalog, catalog, catalogJson, permissionManifest, requiredPermiss
 import { implementations } from '../worker/actions/index.ts';
 import { staleDocs } from '../scripts/gen-docs.ts';
 
-/** Actions that call no Microsoft 365 API (webhooks, Tenantflow's own tag store). */
-const NO_PERMISSION = new Set(['notify.teams', 'notify.webhook', 'tags.findUsers']);
+/** Actions that call no Microsoft 365 API (webhooks). */
+const NO_PERMISSION = new Set(['notify.teams', 'notify.webhook']);
 
 describe('action catalog', () => {
   it('docs/actions.md and docs/permissions.md are generated from the current contracts', () => {
@@ -25,7 +25,7 @@ describe('action catalog', () => {
       for (const [field, s] of Object.entries(schema.properties ?? {}))
         assert.ok(s.description ?? s.anyOf?.some((v) => v.description), `${a.id}: parameter "${field}" has no description`);
       for (const f of a.secretFields ?? []) assert.ok(schema.properties?.[f], `${a.id}: secret field ${f} is not a parameter`);
-      if (!NO_PERMISSION.has(a.id)) assert.ok(a.permissions.length + (a.otherPermissions?.length ?? 0) > 0, `${a.id}: names no permission`);
+      if (!NO_PERMISSION.has(a.id)) assert.ok(a.permissions.length + (a.otherPermissions?.length ?? 0) + (a.adRights?.length ?? 0) > 0, `${a.id}: names no permission`);
       if (a.undo) assert.ok(catalog.has(a.undo), `${a.id}: undo ${a.undo}`);
     }
   });

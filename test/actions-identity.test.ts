@@ -350,7 +350,7 @@ describe('group actions', { concurrency: true }, () => {
 });
 
 describe('tag actions', { concurrency: true }, () => {
-  it('tags.add, tags.remove, tags.manage, tags.findUsers and tags.flush keep tags in Tenantflow only', async () => {
+  it('tags.add, tags.remove, tags.manage, tags.findUsers and tags.flush keep tags in the user\'s open extension com.tenantflow.tags', async () => {
     const u = await newUser('tagged');
     const tag = `pilot-${randomUUID().slice(0, 4)}`;
     assert.deepEqual((await env.run('tags.add', { user: u.userPrincipalName, tags: [tag, 'VIP'] })).output.tags, ['VIP', tag].sort((a, b) => a.localeCompare(b)));
@@ -358,11 +358,14 @@ describe('tag actions', { concurrency: true }, () => {
     assert.deepEqual((await env.run('tags.findUsers', { tag })).output.userIds, [u.id]);
     assert.deepEqual((await env.run('tags.remove', { user: u.id, tags: ['vip'] })).output.tags, [tag]);
     assert.deepEqual((await env.run('tags.manage', { user: u.id, add: ['a', 'b'], remove: [tag] })).output.tags, ['a', 'b']);
-    assert.deepEqual(await env.tags.get('sandbox', u.id), ['a', 'b']);
+    const ext = await env.graph.api(`/users/${u.id}/extensions/com.tenantflow.tags`).get();
+    assert.deepEqual([ext.extensionName, ext.tags], ['com.tenantflow.tags', ['a', 'b']]);
     const flushed = await env.run('tags.flush', { user: u.id });
     assert.deepEqual([flushed.output.tags, flushed.output.removed], [[], ['a', 'b']]);
+    await assert.rejects(env.graph.api(`/users/${u.id}/extensions/com.tenantflow.tags`).get(), (e: { statusCode?: number }) => e.statusCode === 404);
+    assert.deepEqual((await env.run('tags.flush', { user: u.id })).output.removed, [], 'a repeated flush finds nothing');
     const entra = await read(u.id, 'id,jobTitle,department');
-    assert.ok(!JSON.stringify(entra).includes(tag), 'nothing written to Entra');
+    assert.ok(!JSON.stringify(entra).includes(tag), 'no user property changes');
   });
 });
 

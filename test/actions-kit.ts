@@ -1,15 +1,11 @@
 // What the action tests share: the test environment with a worker that also knows a second tenant
-// connection ("limited", an app registration missing permissions) and a throwaway tag store, and
+// connection ("limited", an app registration missing permissions), and
 // run(): one action as the single step of a runbook on real Temporal, through the real activity
 // wrapper, against the sandbox.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { StepError } from '../runbook/definition.ts';
-import { fileTagStore, type TagStore } from '../worker/tags.ts';
 import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -37,7 +33,6 @@ export interface ActionsEnv extends TestEnv {
   domain: string;
   /** A connection to an app registration granted only these permissions. */
   limited: TenantConnection;
-  tags: TagStore;
   run(action: string, params: Record<string, unknown>, opts?: { tenant?: string; maximumAttempts?: number }): Promise<StepResult>;
   /** A fresh user principal name in the tenant's domain. */
   upn(tag: string): string;
@@ -53,8 +48,6 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
   const env = await startTestEnv({ worker: false });
   const app = env.sandbox.admin.createApp({ permissions: opts.limitedPermissions ?? ['User.Read.All'], displayName: 'Tenantflow (limited)' });
   const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
-  const dir = mkdtempSync(join(tmpdir(), 'tenantflow-tags-'));
-  const tags = fileTagStore(join(dir, 'tags.json'));
   const connection = await NativeConnection.connect({ address: env.address });
   const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
   const worker = await createWorker({
@@ -62,7 +55,6 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
     namespace: env.namespace,
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([env.tenant, limited]),
-    tags,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });
   const running = worker.run();
@@ -70,7 +62,6 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
   return Object.assign(env, {
     domain: env.sandbox.tenant.domain,
     limited,
-    tags,
     worker,
     async run(action: string, params: Record<string, unknown>, o: { tenant?: string; maximumAttempts?: number } = {}): Promise<StepResult> {
       const h = await env.start(
@@ -99,7 +90,6 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
       await running;
       await connection.close();
       await close();
-      rmSync(dir, { recursive: true, force: true });
     },
   });
 }

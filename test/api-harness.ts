@@ -55,6 +55,7 @@ export async function startApiServer(
     defaultTenant: 'sandbox',
     builtinTenants: [env.tenant],
     pollMs: opts.pollMs ?? 200,
+    checkResponses: true,
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
   const server = app.listen(0, '127.0.0.1');

@@ -225,7 +225,7 @@ describe('signing in to Tenantflow with OpenID Connect', () => {
     assert.match(await errorOf(replay), /AADSTS54005/);
   });
 
-  it('refuses an ID token for another audience, an expired one, one with another nonce, and one from another issuer', async () => {
+  it('refuses an ID token for another audience, an expired one, one with another nonce, one from another issuer, one not valid yet, and one for several audiences naming another authorized party', async () => {
     const who = people[2]!;
     const other = env.sandbox.admin.createApp({ displayName: 'Another app', permissions: [] });
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -233,6 +233,9 @@ describe('signing in to Tenantflow with OpenID Connect', () => {
       [{ exp: Math.floor(Date.now() / 1000) - 3600, nbf: Math.floor(Date.now() / 1000) - 7200, iat: Math.floor(Date.now() / 1000) - 7200 }, /expired/],
       [{ nonce: 'not-this-sign-in' }, /nonce/],
       [{ iss: `${env.sandbox.url}/${randomBytes(8).toString('hex')}/v2.0` }, /issued by/],
+      [{ nbf: Math.floor(Date.now() / 1000) + 3600, iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 7200 }, /not valid yet/],
+      // OpenID Connect Core §3.1.3.7: several audiences, and this application not the authorized party.
+      [{ aud: [app.clientId, other.clientId], azp: other.clientId }, /another application/],
     ];
     for (const [claims, message] of cases) {
       env.sandbox.admin.overrideNextIdToken(claims);

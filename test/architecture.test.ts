@@ -16,8 +16,10 @@ const ALLOWED: Record<string, string[]> = {
   workflows: ['runbook', 'catalog'],
   worker: ['m365', 'catalog', 'runbook', 'workflows'],
   server: ['m365', 'catalog', 'runbook', 'workflows'],
-  designer: ['runbook', 'catalog', 'type:server'],
-  cli: ['runbook', 'catalog', 'type:server'],
+  /** The typed API client: the contract's types, nothing of the server at run time. */
+  'api-client': ['type:server'],
+  designer: ['runbook', 'catalog', 'api-client', 'type:server'],
+  cli: ['runbook', 'catalog', 'api-client', 'type:server'],
   sandbox: [],
 };
 /** Parts that wire everything together and may import anything. */
@@ -125,6 +127,17 @@ test('no import cycle between parts or between files', () => {
   }
   assert.deepEqual(cycles(byPart.keys(), (n) => byPart.get(n) ?? []), [], 'parts import each other');
   assert.deepEqual(cycles(byFile.keys(), (n) => byFile.get(n) ?? []), [], 'files import each other (move the shared types into a leaf file)');
+});
+
+test('docs/architecture.md states the same rules', () => {
+  const doc = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+  for (const [name, allowed] of Object.entries(ALLOWED)) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${name}/\` |`));
+    assert.ok(row, `docs/architecture.md has no row for ${name}/`);
+    const cell = row.split('|')[2]!;
+    const stated = [...cell.matchAll(/`([a-z0-9-]+)`( for types only)?/g)].map((m) => (m[2] ? `type:${m[1]}` : m[1]!));
+    assert.deepEqual(stated.sort(), [...allowed].sort(), `docs/architecture.md: what ${name}/ may import`);
+  }
 });
 
 test('the rule checker catches a forbidden import', () => {

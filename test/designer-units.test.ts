@@ -1,28 +1,29 @@
 // The designer's pure parts, in Node: the editor store (add, connect, undo / redo, copy / paste,
 // rename, layout), auto layout, forms generated from the catalog's JSON Schemas, expression
-// completions and previews, and the CSV check of bulk runs.
+// completions and previews, and the run form's prefill.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../catalog/index.ts';
-import { checkCsv, parseCsv, prefill } from '../designer/src/bulk.ts';
-import type { ActionInfo, JsonSchema } from '../designer/src/api.ts';
-import { addBodyStep, bodySteps, chain, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body } from '../designer/src/editor/body.ts';
-import { diffDefinitions, diffLines, fromServerDiff } from '../designer/src/editor/diff.ts';
-import { diffDefinitions as serverDiff } from '../server/runbooks.ts';
+import { prefill } from '../designer/src/bulk.ts';
+import type { ActionInfo, JsonSchema, RunSummary } from '../designer/src/api.ts';
+import { addBodyStep, bodySteps, chain, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body } from '../designer/src/editor/nodes/forEach/body.ts';
+import { diffLines } from '../designer/src/editor/diff.ts';
+import { diffDefinitions } from '../runbook/diff.ts';
+import { editedOnboarding, onboarding } from './runbook-fixtures.ts';
 import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
 import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
-import { createEditorStore, editorStoreFor, freshId, newNode } from '../designer/src/editor/store.ts';
+import { newNode } from '../designer/src/editor/nodes/defaults.ts';
+import { createEditorStore, editorStoreFor, freshId } from '../designer/src/editor/store.ts';
 import { abilities, visiblePages } from '../designer/src/access.ts';
 import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
-import { filterRunbooks, localRepo, slugify } from '../designer/src/repo.ts';
+import { filterRunbooks } from '../designer/src/repo.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
 import { resolveTemplate } from '../runbook/expressions.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 
-const onboarding = RunbookDefinition.parse(JSON.parse(readFileSync(new URL('../server/examples/onboarding.json', import.meta.url), 'utf8')));
 
 /** The catalog as GET /api/actions serves it. */
 const actions: ActionInfo[] = [...catalog.values()].map((a) => ({
@@ -368,70 +369,13 @@ describe('expression editor', () => {
   });
 });
 
-describe('bulk CSV check', () => {
-  it('parses quoted fields, doubled quotes, CRLF and semicolons', () => {
-    assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n'), [['a', 'b'], ['x, y', 'say "hi"']]);
-    assert.deepEqual(parseCsv('a;b\n1;2'), [['a', 'b'], ['1', '2']]);
-  });
-
-  it('reports each bad row, duplicates and unknown columns before anything starts', () => {
-    const csv = [
-      'userPrincipalName,givenName,surname,department',
-      'anna@contoso.com,Anna,Lindqvist,Finance',
-      'not-an-email,Bo,Berg,Sales',
-      'cara@contoso.com,,Chen,IT',
-      'anna@contoso.com,Anna,Lindqvist,Finance',
-    ].join('\n');
-    const report = checkCsv(onboarding, csv);
-    assert.equal(report.ok, false);
-    assert.deepEqual(report.rows.map((r) => [r.row, r.ok]), [[2, true], [3, false], [4, false], [5, false]]);
-    assert.match(report.rows[1]!.problems![0]!.message, /does not match the pattern/);
-    assert.match(report.rows[2]!.problems![0]!.message, /required/);
-    assert.match(report.rows[3]!.problems![0]!.message, /same values as row 2/);
-    const unknown = checkCsv(onboarding, 'userPrincipalName,givenName,surname,shoeSize\nx@y.z,A,B,44');
-    assert.match(unknown.problems![0]!.message, /no input "shoeSize"/);
-    const missing = checkCsv(onboarding, 'givenName\nA');
-    assert.ok(missing.problems!.some((p) => /required column "userPrincipalName"/.test(p.message)));
-  });
-});
-
-describe('browser-kept drafts and versions', () => {
-  it('creates, saves, publishes numbered versions and records runs', () => {
-    const repo = localRepo();
-    const id = repo.create(onboarding, ['onboard-a-new-employee']);
-    assert.equal(id, 'onboard-a-new-employee-2');
-    assert.equal(slugify('Offboard: Leaver (EU)'), 'offboard-leaver-eu');
-    repo.saveDraft(id, { ...onboarding, name: 'Changed' });
-    assert.equal(repo.get(id)!.draft.name, 'Changed');
-    assert.equal(repo.publish(id, onboarding), 1);
-    assert.equal(repo.publish(id, onboarding), 2);
-    repo.recordRun({ id: 'run-1', runbookId: id, runbookName: 'x', version: 2, definition: onboarding, inputs: {}, startedAt: new Date().toISOString() });
-    assert.equal(repo.run('run-1')!.version, 2);
-  });
-
-  it('diffs two versions node by node', () => {
-    const changed = structuredClone(onboarding);
-    changed.nodes = changed.nodes.filter((n) => n.id !== 'add_to_group');
-    changed.edges = changed.edges.filter((e) => e.source !== 'add_to_group' && e.target !== 'add_to_group');
-    const create = changed.nodes.find((n) => n.id === 'create_user')!;
-    if (create.kind === 'action') create.params.department = 'IT';
-    changed.nodes.push({ id: 'notify', kind: 'end', status: 'succeeded' });
-    const d = diffDefinitions(onboarding, changed);
-    assert.deepEqual(d.removed, ['add_to_group']);
-    assert.deepEqual(d.added, ['notify']);
-    assert.deepEqual(d.changed, ['create_user']);
-    assert.equal(d.edgesRemoved.length, 2);
-
-    // The server's diff, in the same shape, agrees and also names the changed fields.
-    const s = fromServerDiff(serverDiff(onboarding, changed));
-    assert.equal(s.source, 'server');
-    for (const k of ['added', 'removed', 'changed', 'edgesAdded', 'edgesRemoved', 'inputsChanged', 'settingsChanged'] as const) assert.deepEqual(s[k], d[k], k);
-    assert.deepEqual(s.fields, { create_user: ['params'] });
-    const lines = diffLines(s);
+describe('version compare', () => {
+  it('lists the changes between two versions next to the canvases', () => {
+    const lines = diffLines(diffDefinitions(onboarding, editedOnboarding()));
     assert.ok(lines.includes('Steps added: notify'), lines.join('\n'));
+    assert.ok(lines.includes('Steps removed: add_to_group'), lines.join('\n'));
     assert.ok(lines.includes('Step create_user changed: params'), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('Connections removed: ') && l.includes('add_to_group')), lines.join('\n'));
-    assert.ok(diffLines(d).includes('Step create_user changed'));
     assert.deepEqual(diffLines(diffDefinitions(onboarding, onboarding)), []);
   });
 });
@@ -474,10 +418,12 @@ describe('live updates', () => {
   });
 
   it('upserts runs of the board stream, newest first', () => {
-    const list = [{ id: 'b', status: 'running' as const, startedAt: '2026-01-02T00:00:00Z' }, { id: 'a', status: 'running' as const, startedAt: '2026-01-01T00:00:00Z' }];
-    const changed = upsertRun(list, { id: 'a', status: 'succeeded' });
+    // Only the fields the board merges by; the stream sends whole rows.
+    const row = (r: Partial<RunSummary>) => r as RunSummary;
+    const list = [row({ id: 'b', status: 'running', startedAt: '2026-01-02T00:00:00Z' }), row({ id: 'a', status: 'running', startedAt: '2026-01-01T00:00:00Z' })];
+    const changed = upsertRun(list, row({ id: 'a', status: 'succeeded' }));
     assert.deepEqual(changed.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'succeeded']]);
-    const added = upsertRun(changed, { id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' });
+    const added = upsertRun(changed, row({ id: 'c', status: 'running', startedAt: '2026-01-03T00:00:00Z' }));
     assert.deepEqual(added.map((r) => r.id), ['c', 'b', 'a']);
   });
 });

@@ -3,6 +3,7 @@
 // task queue. Nothing here stands in for Temporal or Graph.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.ts';
 import { startDevServer, type DevServer } from '../scripts/temporal.ts';
@@ -57,14 +58,14 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
   };
 }
 
-export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions; secrets?: Sealer } = {}): Promise<TestEnv> {
+export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions; secrets?: Sealer; /** For client and worker alike. */ dataConverter?: DataConverter } = {}): Promise<TestEnv> {
   const address = await temporalAddress();
   const namespace = 'default';
   const taskQueue = `test-${randomUUID()}`;
   const sandbox = await startSandbox({ seed: 1, users: 40, ...opts.sandbox });
   const tenant = sandboxTenant(sandbox);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: opts.dataConverter });
   const runs = new Runs(client, taskQueue);
 
   let worker: Worker | undefined;
@@ -79,6 +80,7 @@ export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOp
       taskQueue,
       tenants: staticTenantDirectory([tenant]),
       secrets: opts.secrets,
+      dataConverter: opts.dataConverter,
       workflowBundle: bundle ? { codePath: bundle } : undefined,
     });
     workerRun = worker.run();

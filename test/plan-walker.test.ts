@@ -225,7 +225,7 @@ describe('the undo builder', () => {
 
   it('marks a value known after the run in plans, and fills it from the output when recorded', async () => {
     const { settle } = await import('../worker/planning.ts');
-    assert.deepEqual(settle([{ object: 'user a', objectId: knownAfterRun('output.id') as unknown as string, property: 'exists', before: false, after: true }], { id: 'new-id' }), [
+    assert.deepEqual(settle([{ object: 'user a', objectId: knownAfterRun('output.id'), property: 'exists', before: false, after: true }], { id: 'new-id' }), [
       { object: 'user a', objectId: 'new-id', property: 'exists', before: false, after: true },
     ]);
   });

@@ -3,6 +3,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { ExchangeCallError, sandboxExchange, sandboxGraphClient } from '../sandbox/testing.ts';
+import { cmdletNames } from '../sandbox/exchange/invoke.ts';
 
 let sb: Sandbox;
 let exo: ReturnType<typeof sandboxExchange>;
@@ -48,6 +49,8 @@ test('Set-Mailbox -Type Shared converts; forwarding, hidden from address lists, 
     HiddenFromAddressListsEnabled: true,
     GrantSendOnBehalfTo: { '@odata.type': '#Exchange.GenericHashTable', Add: [delegate.userPrincipalName] },
     LitigationHoldEnabled: true,
+    IssueWarningQuota: '18GB',
+    ProhibitSendQuota: '19GB',
     ProhibitSendReceiveQuota: '20GB',
   });
   const mbx = (await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!;
@@ -211,4 +214,156 @@ test('UnifiedGroupLinks: members and owners are the directory\'s; subscribers mu
   assert.deepEqual(await links('Subscribers'), []);
   assert.match((await exoError(exo('Get-UnifiedGroupLinks', { Identity: 'falcon', LinkType: 'Guests' }))).message, /Valid values: Members, Owners, Subscribers/);
   assert.equal((await exoError(exo('Get-UnifiedGroupLinks', { Identity: 'finance-nope', LinkType: 'Members' }))).status, 404);
+});
+
+// ---- strictness: what real Exchange refuses, the sandbox refuses ----
+
+test('every cmdlet refuses a parameter it does not have, as Exchange does (ParameterBindingException), and changes nothing', async () => {
+  const names = cmdletNames();
+  assert.ok(names.length >= 50, `${names.length} cmdlets`);
+  for (const name of names) {
+    const err = await exoError(exo(name, { NoSuchParameter: 1 }));
+    assert.equal(err.status, 400, name);
+    assert.match(err.message, /^\|System\.Management\.Automation\.ParameterBindingException\|A parameter cannot be found that matches parameter name 'NoSuchParameter'\.$/, name);
+  }
+  const u = licensed();
+  const before = sb.admin.mutationCount({ objectId: u.id });
+  await exoError(exo('Set-Mailbox', { Identity: u.userPrincipalName, HiddenFromAddressListsEnabled: true, Banana: 'yes' }));
+  assert.equal((await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!['HiddenFromAddressListsEnabled'], false);
+  assert.equal(sb.admin.mutationCount({ objectId: u.id }), before);
+  assert.match((await exoError(exo('Get-Mailbox', { Identity: u.userPrincipalName, Confirm: false }))).message, /parameter name 'Confirm'/, 'Get cmdlets have no -Confirm');
+  assert.match((await exoError(exo('Set-Mailbox', { Identity: u.userPrincipalName, DomainController: 'dc1.contoso.com' }))).message, /parameter name 'DomainController'/, 'on-premises only parameters do not exist in Exchange Online');
+});
+
+test('a call refused for one bad value changes none of its other parameters; -WhatIf changes nothing', async () => {
+  const u = licensed();
+  const err = await exoError(exo('Set-Mailbox', { Identity: u.userPrincipalName, DisplayName: 'Should Not Stick', MailTip: 'no', IssueWarningQuota: '60GB', ProhibitSendReceiveQuota: '50GB' }));
+  assert.match(err.message, /DataValidationException.*IssueWarningQuota/);
+  const m = (await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!;
+  assert.deepEqual([m['DisplayName'], m['MailTip']], [u.displayName, null]);
+  await exo('Set-Mailbox', { Identity: u.userPrincipalName, HiddenFromAddressListsEnabled: true, WhatIf: true });
+  assert.equal((await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!['HiddenFromAddressListsEnabled'], false);
+});
+
+test('Set-Mailbox: archive name, retention and address book policies, mail tip, custom attributes, auditing, primary address', async () => {
+  const u = licensed();
+  await exo('Enable-Mailbox', { Identity: u.userPrincipalName, Archive: true });
+  await exo('Set-Mailbox', { Identity: u.userPrincipalName, ArchiveName: ['Personal Archive'] });
+  assert.deepEqual((await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!['ArchiveName'], ['Personal Archive']);
+  assert.equal((await exoError(exo('Set-Mailbox', { Identity: u.userPrincipalName, RetentionPolicy: 'No such policy' }))).status, 404);
+  await exo('New-RetentionPolicy', { Name: 'Seven years' });
+  assert.match((await exoError(exo('New-RetentionPolicy', { Name: 'seven YEARS' }))).message, /ObjectAlreadyExistsException/);
+  await exo('New-AddressBookPolicy', { Name: 'Fabrikam ABP', AddressLists: ['\\All Users'], GlobalAddressList: '\\Default Global Address List', OfflineAddressBook: '\\Default Offline Address Book', RoomList: '\\All Rooms' });
+  assert.equal((await exoError(exo('New-AddressBookPolicy', { Name: 'Bad', AddressLists: ['\\Nope'], GlobalAddressList: '\\Default Global Address List', OfflineAddressBook: '\\Default Offline Address Book', RoomList: '\\All Rooms' }))).status, 404);
+  await exo('Set-Mailbox', { Identity: u.userPrincipalName, RetentionPolicy: 'Seven years', AddressBookPolicy: 'Fabrikam ABP', MailTip: 'Out until May', CustomAttribute3: 'Berlin', AuditEnabled: false, AuditLogAgeLimit: '365' });
+  const m = (await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!;
+  assert.deepEqual([m['RetentionPolicy'], m['AddressBookPolicy'], m['MailTip'], m['CustomAttribute3'], m['AuditEnabled'], m['AuditLogAgeLimit']], ['Seven years', 'Fabrikam ABP', 'Out until May', 'Berlin', false, '365.00:00:00']);
+  const graph = sandboxGraphClient(sb);
+  assert.equal((await graph.api(`/users/${u.id}`).select('onPremisesExtensionAttributes').get()).onPremisesExtensionAttributes.extensionAttribute3, 'Berlin', 'custom attributes are the Entra extension attributes');
+  await exo('Set-Mailbox', { Identity: u.userPrincipalName, EmailAddresses: { Add: [`smtp:second@${sb.tenant.domain}`] } });
+  await exo('Set-Mailbox', { Identity: u.userPrincipalName, WindowsEmailAddress: `second@${sb.tenant.domain}` });
+  assert.equal((await exo('Get-Mailbox', { Identity: u.userPrincipalName })).value[0]!['PrimarySmtpAddress'], `second@${sb.tenant.domain}`);
+  assert.match((await exoError(exo('Set-Mailbox', { Identity: u.userPrincipalName, EmailAddresses: { Add: ['smtp:x@not-accepted.example'] } }))).message, /accepted domain/);
+  assert.match((await exoError(exo('Set-Mailbox', { Identity: u.userPrincipalName, ResourceCapacity: 4 }))).message, /room or equipment/);
+});
+
+test('mailbox permissions: every right, partial removal; folder delegates need Editor on the calendar', async () => {
+  const [owner, helper] = [licensed(), licensed(1)];
+  await exo('Add-MailboxPermission', { Identity: owner.userPrincipalName, User: helper.userPrincipalName, AccessRights: ['FullAccess', 'DeleteItem', 'ReadPermission'] });
+  assert.match((await exoError(exo('Add-MailboxPermission', { Identity: owner.userPrincipalName, User: helper.userPrincipalName, AccessRights: ['SendAs'] }))).message, /Valid values: ChangeOwner/);
+  await exo('Remove-MailboxPermission', { Identity: owner.userPrincipalName, User: helper.userPrincipalName, AccessRights: ['DeleteItem'], Confirm: false });
+  assert.deepEqual((await exo('Get-MailboxPermission', { Identity: owner.userPrincipalName, User: helper.userPrincipalName })).value[0]!['AccessRights'], ['FullAccess', 'ReadPermission']);
+  await exo('Add-RecipientPermission', { Identity: owner.userPrincipalName, Trustee: helper.userPrincipalName, AccessRights: ['SendAs'], Confirm: false });
+  const grants = (await exo('Get-RecipientPermission', { Trustee: helper.userPrincipalName })).value;
+  assert.deepEqual(grants.map((g) => g['Identity']), [owner.mailNickname], 'Get-RecipientPermission -Trustee alone finds every Send As of the trustee');
+  const cal = `${owner.userPrincipalName}:\\Calendar`;
+  assert.match((await exoError(exo('Add-MailboxFolderPermission', { Identity: cal, User: helper.userPrincipalName, AccessRights: ['Reviewer'], SharingPermissionFlags: 'Delegate' }))).message, /Editor/);
+  assert.match((await exoError(exo('Add-MailboxFolderPermission', { Identity: cal, User: helper.userPrincipalName, AccessRights: ['Editor'], SharingPermissionFlags: 'CanViewPrivateItems' }))).message, /together with Delegate/);
+  await exo('Add-MailboxFolderPermission', { Identity: cal, User: helper.userPrincipalName, AccessRights: ['Editor'], SharingPermissionFlags: 'Delegate,CanViewPrivateItems' });
+  assert.equal((await exo('Get-MailboxFolderPermission', { Identity: cal, User: helper.userPrincipalName })).value[0]!['SharingPermissionFlags'], 'Delegate, CanViewPrivateItems');
+  assert.match((await exoError(exo('Add-MailboxFolderPermission', { Identity: `${owner.userPrincipalName}:\\Contacts`, User: helper.userPrincipalName, AccessRights: ['Editor'], SharingPermissionFlags: 'Delegate' }))).message, /calendar folders/);
+  assert.deepEqual((await exo('Get-MailboxFolderStatistics', { Identity: owner.userPrincipalName, FolderScope: 'Calendar' })).value.map((f) => f['FolderType']), ['Calendar']);
+});
+
+test('calendar processing: resource mailboxes book, user mailboxes keep AutoUpdate, values in range', async () => {
+  const room = (await exo('New-Mailbox', { Room: true, Name: 'Board Room', Alias: 'boardroom', ResourceCapacity: 20 })).value[0]!;
+  assert.equal(room['ResourceCapacity'], 20);
+  assert.equal((await exo('Get-CalendarProcessing', { Identity: 'boardroom' })).value[0]!['AutomateProcessing'], 'AutoAccept');
+  await exo('Set-CalendarProcessing', { Identity: 'boardroom', AutomateProcessing: 'AutoUpdate', BookingWindowInDays: 365, BookInPolicy: [licensed().userPrincipalName], AllBookInPolicy: false });
+  const cp = (await exo('Get-CalendarProcessing', { Identity: 'boardroom' })).value[0]!;
+  assert.deepEqual([cp['AutomateProcessing'], cp['BookingWindowInDays'], cp['BookInPolicy'], cp['AllBookInPolicy']], ['AutoUpdate', 365, [licensed().userPrincipalName], false]);
+  assert.match((await exoError(exo('Set-CalendarProcessing', { Identity: 'boardroom', BookingWindowInDays: 1081 }))).message, /0 through 1080/);
+  assert.match((await exoError(exo('Set-CalendarProcessing', { Identity: licensed().userPrincipalName, AutomateProcessing: 'AutoAccept' }))).message, /can't be changed/);
+  assert.match((await exoError(exo('New-Mailbox', { Shared: true, Room: true, Name: 'Both' }))).message, /Parameter set cannot be resolved/);
+});
+
+test('regional settings: language resets formats, time zones are Windows ids; Graph sees the same', async () => {
+  const u = licensed();
+  await exo('Set-MailboxRegionalConfiguration', { Identity: u.userPrincipalName, Language: 'fr-FR', TimeZone: 'Romance Standard Time', DateFormat: null, TimeFormat: null });
+  const cfg = (await exo('Get-MailboxRegionalConfiguration', { Identity: u.userPrincipalName })).value[0]!;
+  assert.deepEqual([cfg['Language'], cfg['TimeZone'], cfg['DateFormat'], cfg['TimeFormat']], ['fr-FR', 'Romance Standard Time', 'dd/MM/yyyy', 'HH:mm']);
+  assert.equal((await sandboxGraphClient(sb).api(`/users/${u.id}/mailboxSettings`).get()).language.locale, 'fr-FR');
+  assert.equal((await exoError(exo('Set-MailboxRegionalConfiguration', { Identity: u.userPrincipalName, TimeZone: 'Europe/Paris' }))).status, 400);
+});
+
+test('mail users and contacts: Enable-MailUser, Set-MailUser, Set-MailContact addresses, Set-Contact details', async () => {
+  const graph = sandboxGraphClient(sb);
+  const account = await graph.api('/users').post({ accountEnabled: true, displayName: 'Partner Pat', mailNickname: 'pat', userPrincipalName: `pat@${sb.tenant.domain}`, passwordProfile: { password: 'Start!2345678', forceChangePasswordNextSignIn: true } });
+  await exo('Enable-MailUser', { Identity: account.userPrincipalName, ExternalEmailAddress: 'pat@partner.example' });
+  assert.match((await exoError(exo('Enable-MailUser', { Identity: account.userPrincipalName, ExternalEmailAddress: 'pat@partner.example' }))).message, /already mail-enabled/);
+  assert.match((await exoError(exo('Enable-MailUser', { Identity: licensed().userPrincipalName, ExternalEmailAddress: 'x@partner.example' }))).message, /already mail-enabled/);
+  await exo('Set-MailUser', { Identity: account.id, ExternalEmailAddress: 'pat@new-partner.example', HiddenFromAddressListsEnabled: true, EmailAddresses: { Add: [`smtp:pat.p@${sb.tenant.domain}`] } });
+  const mu = (await exo('Get-MailUser', { Identity: account.userPrincipalName })).value[0]!;
+  assert.deepEqual([mu['ExternalEmailAddress'], mu['HiddenFromAddressListsEnabled']], ['SMTP:pat@new-partner.example', true]);
+  assert.ok((mu['EmailAddresses'] as string[]).includes(`smtp:pat.p@${sb.tenant.domain}`));
+  assert.ok((await exo('Get-MailUser', {})).value.some((x) => x['ExternalDirectoryObjectId'] === account.id));
+  await exo('New-MailContact', { Name: 'Lee Vendor', ExternalEmailAddress: 'lee@vendor.example' });
+  await exo('Set-MailContact', { Identity: 'Lee Vendor', EmailAddresses: { Add: ['smtp:lee.sales@vendor.example'] } });
+  assert.equal((await exo('Get-Recipient', { Identity: 'lee.sales@vendor.example' })).value[0]!['RecipientTypeDetails'], 'MailContact', 'a contact is found by any of its addresses');
+  assert.match((await exoError(exo('Set-MailContact', { Identity: 'Lee Vendor', EmailAddresses: ['smtp:other@vendor.example'] }))).message, /must keep the external address/);
+  await exo('Set-Contact', { Identity: 'Lee Vendor', Company: 'Vendor Ltd', Title: 'Sales', City: 'Leeds' });
+  const c = (await exo('Get-Contact', { Identity: 'lee@vendor.example' })).value[0]!;
+  assert.deepEqual([c['Company'], c['Title'], c['City'], c['Department']], ['Vendor Ltd', 'Sales', 'Leeds', '']);
+});
+
+test('quarantine: details by identity, summary filters and paging, release (once, or -Force), delete', async () => {
+  const u = licensed();
+  const m = sb.admin.quarantineMessage({ to: [u.userPrincipalName], from: 'promo@offers.example', subject: 'Big sale', type: 'Bulk' });
+  const detail = (await exo('Get-QuarantineMessage', { Identity: m.identity })).value[0]!;
+  assert.deepEqual([detail['Type'], detail['QuarantineTypes'], detail['ReleaseStatus'], detail['ReleasedUser']], ['Bulk', 'Bulk', 'NOTRELEASED', []]);
+  assert.match((await exoError(exo('Get-QuarantineMessage', { Identity: m.identity, PageSize: 10 }))).message, /Parameter set cannot be resolved/);
+  assert.match((await exoError(exo('Get-QuarantineMessage', { Identity: 'not-an-identity' }))).message, /GUID1\\GUID2/);
+  assert.ok((await exo('Get-QuarantineMessage', { PageSize: 1000 })).value.length > 1, 'the seeded tenant has quarantined mail');
+  assert.equal((await exo('Get-QuarantineMessage', { RecipientAddress: [u.userPrincipalName], QuarantineTypes: ['Bulk'] })).value.length, 1);
+  assert.equal((await exo('Get-QuarantineMessage', { PageSize: 1, Page: 2 })).value.length, 1);
+  assert.match((await exoError(exo('Release-QuarantineMessage', { Identity: m.identity, ReleaseToAll: true, User: [u.userPrincipalName] }))).message, /Parameter set cannot be resolved/);
+  await exo('Release-QuarantineMessage', { Identity: m.identity, ReleaseToAll: true });
+  const inbox = (await sandboxGraphClient(sb).api(`/users/${u.id}/mailFolders/inbox/messages`).get()).value;
+  assert.ok(inbox.some((x: { subject: string }) => x.subject === 'Big sale'));
+  assert.match((await exoError(exo('Release-QuarantineMessage', { Identity: m.identity, ReleaseToAll: true }))).message, /already been released.*Force/);
+  await exo('Release-QuarantineMessage', { Identity: m.identity, ReleaseToAll: true, Force: true });
+  assert.deepEqual((await exo('Get-QuarantineMessage', { Identity: m.identity })).value[0]!['ReleasedUser'], [u.userPrincipalName]);
+  await exo('Delete-QuarantineMessage', { Identity: m.identity });
+  assert.equal((await exoError(exo('Get-QuarantineMessage', { Identity: m.identity }))).status, 404);
+});
+
+test('Exchange RBAC: a role hides the cmdlets and parameters it does not grant', async () => {
+  const graph = sandboxGraphClient(sb);
+  const assign = async (roleDefinitionId: string) => {
+    const app = sb.admin.createApp({ permissions: ['Exchange/Exchange.ManageAsApp'] });
+    const sp = (await graph.api('/servicePrincipals').filter(`appId eq '${app.clientId}'`).get()).value[0];
+    await graph.api('/roleManagement/directory/roleAssignments').post({ principalId: sp.id, roleDefinitionId, directoryScopeId: '/' });
+    return sandboxExchange(sb, app);
+  };
+  const u = licensed();
+  const recipients = await assign('31392ffb-586c-42d1-9346-e59415a2cc4e');
+  await recipients('Set-Mailbox', { Identity: u.userPrincipalName, HiddenFromAddressListsEnabled: true });
+  assert.match((await exoError(recipients('Set-Mailbox', { Identity: u.userPrincipalName, LitigationHoldEnabled: true }))).message, /ParameterBindingException\|A parameter cannot be found that matches parameter name 'LitigationHoldEnabled'/);
+  assert.match((await exoError(recipients('Get-QuarantineMessage', {}))).message, /CommandNotFoundException\|The term 'Get-QuarantineMessage' is not recognized/);
+  assert.match((await exoError(recipients('New-RetentionPolicy', { Name: 'x' }))).message, /CommandNotFoundException/);
+  const security = await assign('194ae4cb-b126-40b2-bd5b-6091b380977d');
+  await security('Get-QuarantineMessage', {});
+  assert.match((await exoError(security('Set-Mailbox', { Identity: u.userPrincipalName, HiddenFromAddressListsEnabled: false }))).message, /CommandNotFoundException/);
+  const exchangeAdmin = await assign('29232cdf-9323-42fd-ade2-1d097af3e4de');
+  await exchangeAdmin('Set-Mailbox', { Identity: u.userPrincipalName, LitigationHoldEnabled: true });
 });

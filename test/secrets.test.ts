@@ -1,5 +1,6 @@
 // Secrets in runs: a secret run input and a secret step parameter reach the service they are
-// meant for, while Temporal history and the run's state hold only ciphertext.
+// meant for, while Temporal history and the run's state hold only ciphertext; and what the API
+// shows of values inside a run (redact).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -8,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { catalog } from '../catalog/index.ts';
 import { secretBox } from '../m365/secret-box.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
-import { isSealed, sealRunSecrets } from '../runbook/secrets.ts';
+import { isSealed, redact, redactInputs, seal, sealRunSecrets } from '../runbook/secrets.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 const box = secretBox(randomBytes(32));
@@ -81,5 +82,31 @@ describe('secrets in runs', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('what a person sees of a run (redact)', () => {
+  it('masks sealed values, the action\'s secret fields, and text under names that say secret', () => {
+    const sealed = seal(box, 'hunter2');
+    const shown = redact(
+      { user: 'anna@contoso.com', password: 'Pa55!word', pin: sealed, webhookUrl: 'https://hooks.example/abc', headers: { 'X-Api-Key': 'k-1', accept: 'json' }, tokenCount: 3, nested: [{ clientSecret: 's' }] },
+      ['webhookUrl'],
+    );
+    assert.deepEqual(shown, {
+      user: 'anna@contoso.com',
+      password: '[redacted]',
+      pin: '[secret]',
+      webhookUrl: '[redacted]',
+      headers: { 'X-Api-Key': '[redacted]', accept: 'json' },
+      tokenCount: 3,
+      nested: [{ clientSecret: '[redacted]' }],
+    });
+    assert.equal(JSON.stringify(redact({ a: { b: { c: sealed } } })).includes(sealed.$sealed), false, 'sealed values are masked at any depth');
+  });
+
+  it('hides a run input whose name says secret whatever its type', () => {
+    const def = { inputs: [{ name: 'user' }, { name: 'apiKey' }, { name: 'tokens' }] };
+    assert.deepEqual(redactInputs(def, { user: 'anna', apiKey: 42, tokens: ['a', 'b'] }), { user: 'anna', apiKey: '[redacted]', tokens: '[redacted]' });
+    assert.equal(redactInputs(undefined, undefined), undefined);
   });
 });

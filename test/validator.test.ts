@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { RUNBOOK_ID, slugify } from '../runbook/runbook-id.ts';
 import { formatProblem, validateRunbook, type Problem } from '../runbook/validate.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 
@@ -156,5 +157,13 @@ describe('forEach validation', () => {
     ok.nodes.push({ id: 'each', kind: 'forEach', items: 'inputs.upn', body: { nodes: [{ id: 'wait', kind: 'delay', duration: '1s' }] } });
     ok.edges.push({ source: 'group', target: 'each' });
     assert.deepEqual(validateRunbook(ok).problems, []);
+  });
+});
+
+describe('runbook ids', () => {
+  it('are slugs of the name that the server accepts', () => {
+    assert.equal(slugify('Offboard: Leaver (EU)'), 'offboard-leaver-eu');
+    assert.equal(slugify('!!!'), 'runbook');
+    assert.ok(RUNBOOK_ID.test(slugify('x'.repeat(200))));
   });
 });

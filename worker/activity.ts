@@ -6,6 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import {
   CHANGES_KEY,
+  isOnPremisesAction,
+  onPremisesTaskQueue,
   type ActionActivityInput,
   type ActionActivityResult,
   type ActionFailureDetails,
@@ -17,9 +19,11 @@ import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
 import { changesBefore, settle, withChanges } from './planning.ts';
 import { planRunbook } from './plan-runbook.ts';
 import { PLAN_ACTIVITY, PLAN_BATCH_ACTIVITY, type PlanBatch, type PlanRequest, type RunPlan } from '../runbook/plan.ts';
-import { defaultTagStore, type TagStore } from './tags.ts';
-import type { ActionImplementation, PlanContext } from './implementation.ts';
+import { graphTagStore } from './tags.ts';
+import type { ActionContext, ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
+import type { AdConnection } from '../m365/ad-connection.ts';
+import { adClientCache, type AdClient } from '../m365/ad.ts';
 
 export { implement, type ActionContext, type ActionHandler, type ActionImplementation, type ActionPlanner, type PlanContext } from './implementation.ts';
 
@@ -28,12 +32,14 @@ export interface ActivityDeps {
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   /** Default: one Exchange admin API client per connection. */
   exchangeFor?: (conn: TenantConnection) => ExchangeClient;
-  /** Default: a JSON file (see worker/tags.ts); the control plane injects its database. */
-  tags?: TagStore;
   actions: ActionImplementation[];
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
   heartbeatEveryMs?: number;
+  /** Set on an on-premises worker: the AD connection its `ad` actions use. */
+  adConnection?: AdConnection;
+  /** Default: one AD client per connection. */
+  adFor?: (conn: AdConnection) => AdClient;
 }
 
 export type ActionActivity = (input: ActionActivityInput) => Promise<ActionActivityResult>;
@@ -47,11 +53,13 @@ export type PlanBatchActivity = (input: PlanBatch) => Promise<{ rows: { line: nu
 export function createActivities(deps: ActivityDeps): Record<string, ActionActivity | PlanActivity | PlanBatchActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
-  let tags = deps.tags;
+  const adFor = deps.adFor ?? adClientCache();
   /** The tenant's transports for the activity running now (cancelled with it). */
   const planContext = (tenant: TenantConnection, heartbeat: (d?: unknown) => void): PlanContext => {
     const signal = Context.current().cancellationSignal;
-    return { graph: deps.graphFor(tenant, signal), exchange: exchangeFor(tenant), tags: (tags ??= defaultTagStore()), tenant, signal, heartbeat };
+    const graph = deps.graphFor(tenant, signal);
+    // Tags live in the tenant (an open extension per user), so every worker sees the same ones.
+    return { graph, exchange: exchangeFor(tenant), tags: graphTagStore(graph), tenant, signal, heartbeat };
   };
   const tenantOf = async (name: string, attempt: number): Promise<TenantConnection> => {
     try {
@@ -81,31 +89,51 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       const params = deps.secrets ? openSealed(deps.secrets, envelope.params) : envelope.params;
       const parsed = contract.input.safeParse(params);
       if (!parsed.success) throw invalidInput(contract, parsed.error, attempt);
-      const tenant = await tenantOf(envelope.tenant, attempt);
+      const onPremises = isOnPremisesAction(contract.id);
+      let tenant: TenantConnection;
+      if (onPremises) {
+        // The on-premises worker holds an AD connection, not the tenant's cloud credentials.
+        if (!deps.adConnection)
+          throw ApplicationFailure.create({
+            message: `${contract.id} runs on the on-premises worker of the tenant's AD connection, and this worker has none (it polls a cloud task queue)`,
+            type: 'NoAdConnection',
+            nonRetryable: true,
+            details: [{ attempt, code: 'NoAdConnection', hint: `give tenant ${envelope.tenant} an AD connection (onPremises) and run an on-premises worker for it: TENANTFLOW_AD_CONNECTION=<name> npm run worker, which polls ${onPremisesTaskQueue('<name>')} (docs/hybrid.md)` } satisfies ActionFailureDetails],
+          });
+        tenant = { name: envelope.tenant, tenantId: '', clientId: '', clientSecret: '' };
+      } else tenant = await tenantOf(envelope.tenant, attempt);
       // The before-state an earlier attempt read travels in its heartbeat details: a retry after a
-      // write whose answer was lost must not take the changed state for the state before.
-      // The first heartbeat leaves at once (later ones are throttled), so for a write it carries the before-state.
+      // write whose answer was lost must not take the changed state for the state before. The
+      // first heartbeat leaves at once (later ones are throttled), so for a write it carries it.
       let before = earlierBefore(actx.info.heartbeatDetails);
       let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
       const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
       let timer: ReturnType<typeof setInterval> | undefined;
-      const beating = () => {
-        heartbeat();
-        timer ??= setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
-      };
       try {
-        const base = planContext(tenant, heartbeat);
-        if (!before && impl.plan) {
-          before = await changesBefore(impl, parsed.data, base);
-          if (before) beat = { [CHANGES_KEY]: before };
+        const unavailable = (what: string) => () => {
+          throw new Error(`${contract.id}: ${what} is not available ${onPremises ? 'on the on-premises worker' : 'to cloud actions'}`);
+        };
+        const ids = { idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`, attempt, stepScheduledAt: scheduledTimestampMs };
+        let context: ActionContext;
+        // Cloud actions get the tenant's Graph and Exchange clients; on-premises ones the AD connection.
+        if (onPremises) {
+          context = { tenant, signal: actx.cancellationSignal, heartbeat, ...ids } as ActionContext;
+          Object.defineProperty(context, 'graph', { get: unavailable('Microsoft Graph') });
+          Object.defineProperty(context, 'exchange', { get: unavailable('Exchange Online') });
+          Object.defineProperty(context, 'tags', { get: unavailable('tags (kept in the tenant)') });
+          context.ad = adFor(deps.adConnection!);
+        } else {
+          const base = planContext(tenant, heartbeat);
+          context = { ...base, ...ids } as ActionContext;
+          Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });
+          if (!before && impl.plan) {
+            before = await changesBefore(impl, parsed.data, base);
+            if (before) beat = { [CHANGES_KEY]: before };
+          }
         }
-        beating();
-        const output = await handler(parsed.data, {
-          ...base,
-          idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
-          attempt,
-          stepScheduledAt: scheduledTimestampMs,
-        });
+        heartbeat();
+        timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
+        const output = await handler(parsed.data, context);
         const checked = contract.output.parse(output);
         return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt };
       } catch (err) {

@@ -52,7 +52,7 @@ export function toFailure(err: unknown, contract: ActionContract, attempt: numbe
       type: code,
       nonRetryable: !retryable,
       nextRetryDelay: delay !== undefined ? Math.max(delay, 100) : undefined,
-      details: details({ code, hint: hintFor(status, code, contract), status }),
+      details: details({ code, hint: (err as { hint?: string }).hint ?? hintFor(status, code, contract), status }),
     });
   }
   if (isNetworkError(err)) {

@@ -4,6 +4,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { z } from 'zod';
 import type { ActionContract, Change } from '../catalog/contract.ts';
+import type { AdClient } from '../m365/ad.ts';
 import type { ExchangeClient } from '../m365/exchange.ts';
 import type { TenantConnection } from '../m365/tenants.ts';
 import type { TagStore } from './tags.ts';
@@ -13,7 +14,7 @@ export interface PlanContext {
   graph: Client;
   /** The Exchange Online admin API (InvokeCommand) on the same credential. */
   exchange: ExchangeClient;
-  /** Tenantflow's own user tags (never written to Entra). */
+  /** Tenantflow's user tags, kept in this tenant (an open extension on each user, worker/tags.ts). */
   tags: TagStore;
   tenant: TenantConnection;
   /** Aborted when the run (or the step) is cancelled. */
@@ -22,6 +23,8 @@ export interface PlanContext {
 }
 
 export interface ActionContext extends PlanContext {
+  /** On-premises Active Directory (LDAPS): only on an on-premises worker, only for `ad` actions. */
+  ad: AdClient;
   /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
   idempotencyKey: string;
   /** 1 on the first attempt. */

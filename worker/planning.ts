@@ -85,7 +85,12 @@ async function withReadRetries<T>(contract: ActionContract, fn: () => Promise<T>
 
 /** An ActionContext for running a read-only action during a plan. */
 export function readContext(ctx: PlanContext): ActionContext {
-  return { ...ctx, idempotencyKey: 'plan', attempt: 1, stepScheduledAt: Date.now() };
+  const read = { ...ctx, idempotencyKey: 'plan', attempt: 1, stepScheduledAt: Date.now() } as ActionContext;
+  return Object.defineProperty(read, 'ad', {
+    get: () => {
+      throw new Error('Active Directory is not available to plans');
+    },
+  });
 }
 
 /**
@@ -97,7 +102,7 @@ export async function planAction(impl: ActionImplementation, params: unknown, ct
   const { contract } = impl;
   const unknown = unknownFields(params);
   if (!contract.readOnly && !impl.plan) return { outcome: 'not-predicted', reason: `changes not predicted for ${contract.id}: the action has no plan` };
-  if (unknown.length && (contract.readOnly || unknown.some((k) => !impl.acceptsUnknown?.includes(k))))
+  if (unknown.length && ((contract.readOnly && !impl.plan) || unknown.some((k) => !impl.acceptsUnknown?.includes(k))))
     return {
       outcome: 'unknown',
       reason: `${contract.readOnly ? 'what it reads' : 'its changes'} depend${contract.readOnly ? 's' : ''} on values known only after the run (${unknown.join(', ')})`,
@@ -106,7 +111,8 @@ export async function planAction(impl: ActionImplementation, params: unknown, ct
   const parsed = parseInput(impl, params, unknown);
   if (!parsed.ok) return parsed.plan;
   try {
-    if (contract.readOnly) {
+    // A read runs for real, unless it has a plan of its own (a read that waits).
+    if (contract.readOnly && !impl.plan) {
       const output = await withReadRetries(contract, () => impl.handler(parsed.input, readContext(ctx)), ctx.signal);
       return { outcome: 'read', output: contract.output.parse(output) };
     }
@@ -136,7 +142,7 @@ export function settle(changes: Change[], output: unknown): Change[] {
   };
   return changes.map((c) => {
     const objectId = c.objectId === undefined ? undefined : fill(c.objectId);
-    return { ...c, ...(objectId !== undefined ? { objectId: objectId as string } : {}), before: fill(c.before), after: fill(c.after) };
+    return { ...c, ...(typeof objectId === 'string' ? { objectId } : {}), before: fill(c.before), after: fill(c.after) };
   });
 }
 

@@ -1,12 +1,14 @@
 // Builds the Temporal worker: the interpreter workflow plus one activity per catalog action.
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
-import type { TagStore } from './tags.ts';
 import type { Sealer } from '../runbook/secrets.ts';
-import type { TenantDirectory } from '../m365/tenants.ts';
+import { staticTenantDirectory, type TenantDirectory } from '../m365/tenants.ts';
+import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
+import type { AdConnection } from '../m365/ad-connection.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,14 +25,49 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   tenants: TenantDirectory;
-  /** Tenantflow's user tags; default a JSON file in the data folder (worker/tags.ts). */
-  tags?: TagStore;
   /** Opens sealed secrets in step parameters: the server's secret box (same key). */
   secrets?: Sealer;
   /** A prebuilt bundle (code) or its file; bundled on the fly when absent. */
   workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
   graph?: GraphOptions;
+  /** Payload converter and codecs (e.g. encryption): the server's client must use the same. */
+  dataConverter?: DataConverter;
+  /** How this worker names itself in Temporal history (default: the SDK's pid@host). */
+  identity?: string;
+}
+
+export interface OnPremisesWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** The AD connection this worker serves; it polls tenantflow-onprem-<name>. */
+  ad: AdConnection;
+  /** Opens sealed secrets in step parameters (a password input): the server's secret box (same key). */
+  secrets?: Sealer;
+  maxConcurrentActivities?: number;
+}
+
+/**
+ * The on-premises worker: the same package, inside the customer's network, outbound-only to
+ * Temporal. It runs only the `ad` actions, on its AD connection's own task queue, and no workflows.
+ */
+export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: onPremisesTaskQueue(opts.ad.name),
+    activities: createActivities({
+      tenants: staticTenantDirectory([]),
+      graphFor: () => {
+        throw new Error('the on-premises worker has no cloud credentials');
+      },
+      secrets: opts.secrets,
+      actions: implementations.filter((i) => isOnPremisesAction(i.contract.id)),
+      adConnection: opts.ad,
+    }),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 10,
+    maxHeartbeatThrottleInterval: '2s',
+  });
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -38,8 +75,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    dataConverter: opts.dataConverter,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), tags: opts.tags, secrets: opts.secrets, actions: implementations }),
+    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), secrets: opts.secrets, actions: implementations }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',

@@ -1,4 +1,4 @@
-// Tenantflow tags on users: kept in Tenantflow's own store, never written to Entra.
+// Tenantflow tags on users: kept in the tenant, in an open extension on each user (com.tenantflow.tags).
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
 import { step, undoWith } from '../reversal.ts';
@@ -7,7 +7,8 @@ import { userRef } from '../fields.ts';
 const tag = z.string().trim().min(1).max(64).describe('A tag, e.g. pilot');
 const tags = z.array(tag).min(1).describe('Tags (compared without regard to case)');
 const output = z.object({ userId: z.string(), tags: z.array(z.string()).describe('The user\'s tags after the step') });
-const note = 'Tags live in Tenantflow, not in Microsoft Entra ID.';
+const note =
+  'Tags are kept on the user in the tenant, in the open extension com.tenantflow.tags (no Entra property changes), so every worker sees the same tags.';
 
 export const tagsAdd = defineAction({
   id: 'tags.add',
@@ -16,7 +17,7 @@ export const tagsAdd = defineAction({
   description: `Adds tags to a user, e.g. to mark who is in a pilot. ${note}`,
   input: z.strictObject({ user: userRef, tags }),
   output,
-  permissions: ['User.Read.All'],
+  permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'tags.remove',
   reverse: ({ output, changes }) => {
@@ -32,7 +33,7 @@ export const tagsRemove = defineAction({
   description: `Removes tags from a user; tags the user does not have are ignored. ${note}`,
   input: z.strictObject({ user: userRef, tags }),
   output,
-  permissions: ['User.Read.All'],
+  permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'tags.add',
   reverse: ({ output, changes }) => {
@@ -48,7 +49,7 @@ export const tagsFlush = defineAction({
   description: `Removes every tag from a user. ${note}`,
   input: z.strictObject({ user: userRef }),
   output: output.extend({ removed: z.array(z.string()).describe('The tags removed') }),
-  permissions: ['User.Read.All'],
+  permissions: ['User.ReadWrite.All'],
   bulk: true,
   reverse: ({ output }) => undoWith(output.removed.length > 0 && step('tags.add', { user: output.userId, tags: output.removed }, `add ${output.removed.join(', ')} back`)),
 });
@@ -64,7 +65,7 @@ export const tagsManage = defineAction({
     remove: z.array(tag).default([]).describe('Tags to remove'),
   }),
   output,
-  permissions: ['User.Read.All'],
+  permissions: ['User.ReadWrite.All'],
   bulk: true,
   reverse: ({ output, changes }) => {
     const tag = (c: { property: string }) => c.property.replace(/^tag /, '');
@@ -76,10 +77,10 @@ export const tagsFindUsers = defineAction({
   id: 'tags.findUsers',
   title: 'Find users by tag',
   category: 'tags',
-  description: `Lists the users carrying a tag, for a loop over them. ${note}`,
+  description: `Lists the users carrying a tag, for a loop over them (reads every user's extensions: Graph cannot filter on them). ${note}`,
   input: z.strictObject({ tag }),
   output: z.object({ userIds: z.array(z.string()).describe('Object ids of the users'), count: z.number() }),
-  permissions: [],
+  permissions: ['User.Read.All'],
   bulk: false,
   readOnly: true,
 });

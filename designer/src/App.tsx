@@ -1,7 +1,7 @@
 // The app shell: sign-in gate, side navigation and the routes.
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import { EVERYTHING, visiblePages, type Grant, type PageKey } from './access.ts';
-import { api, isMissing, setPickerTenant, type ActionInfo } from './api.ts';
+import { visiblePages, type Grant, type PageKey } from './access.ts';
+import { api, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
@@ -67,7 +67,7 @@ export function App() {
     api.me().then(
       (me) => {
         setUser(me.user.email);
-        setGrants(me.grants ?? EVERYTHING);
+        setGrants(me.grants);
         setMustChange(!!me.mustChangePassword);
         setChecked(true);
       },
@@ -76,15 +76,15 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    // Grants change with who signed in; a server without accounts decides everything itself.
-    if (user) api.me().then((me) => setGrants(me.grants ?? EVERYTHING), () => setGrants(EVERYTHING));
+    // Grants change with who signed in.
+    if (user) api.me().then((me) => setGrants(me.grants), () => setGrants([]));
   }, [user]);
 
   useEffect(() => {
     if (!user) return;
-    api.tenants().then(
+    api.tenantList().then(
       (ts) => {
-        const names = ts.map((t) => String(t.name ?? ''));
+        const names = ts.map((t) => t.name);
         if (names.length && !names.includes('sandbox')) setPickerTenant(names[0]!);
       },
       () => {},
@@ -100,9 +100,7 @@ export function App() {
       user: user ?? '',
       grants,
       signOut: () => {
-        api.signOut().catch((err) => {
-          if (!isMissing(err)) console.warn(err);
-        });
+        api.signOut().catch((err) => console.warn(err));
         setUser(undefined);
         setGrants([]);
         navigate('/');

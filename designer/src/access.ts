@@ -12,9 +12,6 @@ export interface Grant {
 export const ROLES = ['admin', 'designer', 'operator', 'approver', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Grants of a session with no control plane (header identity): everything, the server decides. */
-export const EVERYTHING: Grant[] = [{ tenant: '*', role: 'admin' }];
-
 export function hasRole(grants: Grant[], role: Role, tenant: string): boolean {
   return grants.some((g) => (g.tenant === tenant || g.tenant === '*') && (g.role === role || g.role === 'admin'));
 }

@@ -1,35 +1,11 @@
-// The control-plane API as the designer sees it: every route the pages call lives here, so a
-// route change on the server is a one-file fix. Routes that the server does not offer yet answer
-// with ApiError status 404 or 405; callers show "not available on this server yet" (see
-// `isMissing`) and some fall back to what the browser can do itself (see drafts.ts).
-import type { NodeState, RunbookDefinition, RunStatus } from '../../runbook/definition.ts';
+// The control plane's API as the pages call it: the typed client (api-client/, typed from the API
+// contract server/api-contract.ts) with the session's cookie and CSRF token, and the names the
+// pages use. What each route answers is the contract's type.
+import type { RunbookDefinition } from '../../runbook/definition.ts';
 import type { RunPlan } from '../../runbook/plan.ts';
-import type { UndoEntry } from '../../runbook/undo.ts';
-import type { Problem } from '../../runbook/validate.ts';
-import type { Grant } from './access.ts';
-import type { TenantInfo, TenantInput, TestConnectionResult } from '../../server/tenants.ts';
-import type { DefinitionDiff } from '../../server/runbooks.ts';
+import { ApiError, createClient, type Answer, type Body } from '../../api-client/index.ts';
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  constructor(status: number, message: string, body: Record<string, unknown> = {}) {
-    super(message);
-    this.status = status;
-    this.body = body;
-  }
-  get problems(): { nodeId?: string; field: string; message: string }[] {
-    return Array.isArray(this.body.problems) ? (this.body.problems as Problem[]) : [];
-  }
-}
-
-/** The endpoint is not there (yet): the server answered 404 "no API endpoint" or 405. */
-export function isMissing(err: unknown): boolean {
-  return (
-    err instanceof ApiError &&
-    (err.status === 405 || err.status === 501 || (err.status === 404 && String(err.body.error ?? '').startsWith('no API endpoint')))
-  );
-}
+export { ApiError };
 
 /** The session's CSRF token (double submit): the server sets it in the readable tf_csrf cookie. */
 function csrfToken(): string | undefined {
@@ -38,46 +14,25 @@ function csrfToken(): string | undefined {
   return m ? decodeURIComponent(m[1]!) : undefined;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const csrf = method === 'GET' ? undefined : csrfToken();
-  if (csrf) headers['x-csrf-token'] = csrf;
-  let payload: BodyInit | undefined;
-  if (body instanceof FormData) payload = body;
-  else if (typeof body === 'string') {
-    headers['content-type'] = 'text/csv';
-    payload = body;
-  } else if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
-  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', ...init });
-  const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = { error: text };
-    }
-  }
-  if (!res.ok) {
-    const b = (data && typeof data === 'object' ? data : {}) as Record<string, unknown>;
-    throw new ApiError(res.status, typeof b.error === 'string' ? b.error : `${method} ${path} answered ${res.status}`, b);
-  }
-  return data as T;
+export const client = createClient({
+  credentials: 'same-origin',
+  headers: (method) => (method === 'GET' ? {} : { 'x-csrf-token': csrfToken() }),
+});
+
+/**
+ * The endpoint is not there: the server answered 404 "no API endpoint" or 405. Every route exists
+ * now; only the inspector's pickers (editor/Inspector.tsx) still ask, and can drop it.
+ */
+export function isMissing(err: unknown): boolean {
+  return (
+    err instanceof ApiError &&
+    (err.status === 405 || err.status === 501 || (err.status === 404 && String(err.body.error ?? '').startsWith('no API endpoint')))
+  );
 }
 
-const q = (params: Record<string, string | number | undefined>) => {
-  const s = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') s.set(k, String(v));
-  const str = s.toString();
-  return str ? `?${str}` : '';
-};
-const enc = encodeURIComponent;
+// ---- what the server answers ----
 
-// ---- types of what the server answers ----
-
+/** JSON Schema as the catalog's action contracts come out of zod (forms and completions read it). */
 export interface JsonSchema {
   type?: string | string[];
   description?: string;
@@ -101,232 +56,34 @@ export interface JsonSchema {
   [key: string]: unknown;
 }
 
-export interface ActionInfo {
-  id: string;
-  title: string;
-  category: string;
-  description: string;
-  permissions: string[];
-  bulk: boolean;
-  undo?: string;
+/** An action of the catalog, its input and output as JSON Schema. */
+export type ActionInfo = Pick<Answer<'GET /api/actions'>[number], 'id' | 'title' | 'category' | 'description' | 'permissions' | 'bulk'> & {
+  undo?: string | null;
   input: JsonSchema;
   output: JsonSchema;
-}
-
-export interface RunbookSummary {
-  hasUnpublishedChanges?: boolean;
-  createdAt?: string;
-  draftUpdatedAt?: string;
-  id: string;
-  name: string;
-  description?: string;
-  version?: number;
-  /** Latest published version number (control plane), if any. */
-  latestVersion?: number;
-  hasDraft?: boolean;
-  updatedAt?: string;
-  archived?: boolean;
-}
-
-export interface StoredRunbook {
-  id: string;
-  archived?: boolean;
-  version?: number;
-  definition: RunbookDefinition;
-  draft?: RunbookDefinition;
-}
-
-export interface VersionInfo {
-  version: number;
-  publishedAt?: string;
-  publishedBy?: string;
-  definition?: RunbookDefinition;
-}
-
-export interface RunDetail {
-  id: string;
-  status: RunStatus;
-  temporalStatus?: string;
-  runbook?: string;
-  version?: number;
-  tenant?: string;
-  startedBy?: string;
-  startedAt: string;
-  endedAt?: string;
-  message?: string;
-  nodes: Record<string, NodeState>;
-  temporalUrl?: string;
-  definition?: RunbookDefinition;
-  inputs?: Record<string, unknown>;
-  runbookName?: string;
-  test?: boolean;
-  /** The run's graph without parameters (the control plane's run detail). */
-  graph?: { nodes: { id: string; kind: string; label?: string; action?: string; position?: { x: number; y: number } }[]; edges: { source: string; sourceHandle?: string; target: string }[] };
-}
-
-export interface RunSummary {
-  id: string;
-  status: RunStatus;
-  runbook?: string;
-  runbookName?: string;
-  version?: number;
-  tenant?: string;
-  startedBy?: string;
-  startedAt?: string;
-  endedAt?: string;
-  progress?: { done: number; total: number };
-}
-
-export interface ApprovalTask {
-  /** What approving lets run (docs/plan.md), planned when the step started waiting. */
-  plan?: RunPlan;
-  planError?: string;
-  canDecide?: boolean;
-  onApproval?: { id: string; kind: string; label?: string; action?: string; title?: string }[];
-  tenant?: string;
-  runId: string;
-  nodeId: string;
-  runbook?: string;
-  runbookName?: string;
-  startedBy?: string;
-  message?: string;
-  deadline?: string;
-  requestedAt?: string;
-  inputs?: Record<string, unknown>;
-}
-
-export interface StartRun {
-  runbookId?: string;
-  definition?: RunbookDefinition;
-  inputs: Record<string, unknown>;
-  tenant?: string;
-  test?: boolean;
-}
-
+};
+export type RunbookSummary = Answer<'GET /api/runbooks'>[number];
+/** A published version; the definition only where it was loaded. */
+export type VersionInfo = Answer<'GET /api/runbooks/:id/versions'>[number] & { definition?: RunbookDefinition };
+export type RunDetail = Answer<'GET /api/runs/:id'>;
+export type RunSummary = Answer<'GET /api/runs'>['runs'][number];
+export type ApprovalTask = Answer<'GET /api/approvals'>[number];
+export type BulkReport = Answer<'POST /api/runs/bulk'>;
 /** The plans of a page of a CSV's rows (POST /api/runs/plan with csv). */
-export interface CsvPlan {
-  total: number;
-  offset: number;
-  more: number;
-  problems: string[];
-  rows: { line: number; inputs: Record<string, unknown>; problems: { field: string; message: string }[]; plan?: RunPlan }[];
-}
-
+export type CsvPlan = Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknown }>, 'rows'> & {
+  rows: (Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknown }>['rows'][number], 'plan'> & { plan?: RunPlan })[];
+};
 /** POST /api/runs/:id/undo: the draft undo runbook (runbookId null when nothing can be undone). */
-export interface UndoAnswer {
-  runbookId: string | null;
-  message?: string;
-  definition?: RunbookDefinition;
-  entries: UndoEntry[];
-  notUndone: UndoEntry[];
-}
-
-export interface BulkRowReport {
-  row: number;
-  ok: boolean;
-  values?: Record<string, unknown>;
-  problems?: { field: string; message: string }[];
-  runId?: string;
-}
-
-export interface BulkReport {
-  ok: boolean;
-  rows: BulkRowReport[];
-  started?: string[];
-  problems?: { field: string; message: string }[];
-}
-
-export interface Schedule {
-  id: string;
-  runbookId?: string;
-  version?: number;
-  tenant?: string;
-  createdBy?: string;
-  inputs?: Record<string, unknown>;
-  paused: boolean;
-  note?: string;
-  oneOff: boolean;
-  spec?: { intervals?: unknown[]; calendars?: unknown[]; timezone?: string; startAt?: string; endAt?: string };
-  overlap?: string;
-  upcoming: string[];
-  recentRuns: { scheduledAt: string; takenAt: string; runId?: string }[];
-}
-
-export interface NewSchedule {
-  runbookId: string;
-  tenant?: string;
-  inputs: Record<string, unknown>;
-  cron?: string[];
-  every?: string[];
-  at?: string;
-  timezone?: string;
-  overlap?: 'skip' | 'buffer' | 'bufferAll' | 'allow' | 'cancelOther';
-  paused?: boolean;
-  note?: string;
-}
-
-// The server's own type (a type-only import: nothing of the server reaches the browser bundle).
-export type { TenantInfo };
-
-/** What connecting a tenant sends: the server's own input type. */
-export type NewTenant = TenantInput;
-
-export type TenantTest = TestConnectionResult;
-
-export interface Account {
-  id: string;
-  email: string;
-  name: string;
-  groups: string[];
-  disabled: boolean;
-  mustChangePassword?: boolean;
-  grants: Grant[];
-}
-
-export interface ApiToken {
-  id: string;
-  name: string;
-  createdAt?: string;
-  expiresAt?: string;
-  lastUsedAt?: string;
-}
-
-export interface Me {
-  user: { id?: string; email: string; name?: string; groups?: string[] };
-  grants?: Grant[];
-  csrfToken?: string;
-  mustChangePassword?: boolean;
-}
-
-/** The server's bulk answer (POST /api/runs/bulk), before it is turned into a BulkReport. */
-interface ServerBulk {
-  problems?: (string | { field: string; message: string })[];
-  rows?: { line: number; inputs: Record<string, unknown>; problems: { field: string; message: string }[]; status: string; runId?: string }[];
-  started?: number;
-  error?: string;
-}
-
-export function bulkReportOf(b: ServerBulk): BulkReport {
-  const rows: BulkRowReport[] = (b.rows ?? []).map((r) => ({
-    row: r.line,
-    ok: r.status !== 'error',
-    values: r.inputs,
-    problems: r.problems.length ? r.problems : undefined,
-    runId: r.runId,
-  }));
-  const problems = (b.problems ?? []).map((p) => (typeof p === 'string' ? { field: 'file', message: p } : p));
-  return { ok: problems.length === 0 && rows.every((r) => r.ok), rows, problems, started: rows.flatMap((r) => (r.runId ? [r.runId] : [])) };
-}
-
-/** A 422 of a bulk check carries the report: read it rather than failing. */
-async function bulk(body: unknown): Promise<BulkReport> {
-  try {
-    return bulkReportOf(await request<ServerBulk>('POST', '/api/runs/bulk', body));
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body.rows)) return bulkReportOf(err.body as ServerBulk);
-    throw err;
-  }
-}
+export type UndoAnswer = Answer<'POST /api/runs/:id/undo'>;
+export type Schedule = Answer<'GET /api/schedules/:id'>;
+export type NewSchedule = Body<'POST /api/schedules'>;
+export type TenantInfo = Answer<'GET /api/tenants/:name'>;
+/** What connecting a tenant sends. */
+export type NewTenant = Body<'POST /api/tenants'>;
+export type TenantTest = Answer<'POST /api/tenants/:name/test'>;
+export type Account = Answer<'GET /api/users'>[number];
+export type ApiToken = Answer<'GET /api/auth/tokens'>[number];
+export type Me = Answer<'GET /api/auth/me'>;
 
 /** Tenant used for pickers when the page names none (the app sets it from GET /api/tenants). */
 let pickerTenant = 'sandbox';
@@ -334,83 +91,71 @@ export function setPickerTenant(name: string): void {
   pickerTenant = name;
 }
 
-export type Row = Record<string, unknown>;
-
 // ---- the routes ----
 
 export const api = {
-  health: () => request<{ status: string; temporal: string }>('GET', '/api/health'),
-  me: () => request<Me>('GET', '/api/auth/me'),
-  signIn: (email: string, password: string) => request<Me>('POST', '/api/auth/login', { email, password }),
-  signOut: () => request<void>('POST', '/api/auth/logout', {}),
-  changePassword: (currentPassword: string, newPassword: string) => request<unknown>('POST', '/api/auth/password', { currentPassword, newPassword }),
+  me: () => client.call('GET /api/auth/me'),
+  signIn: (email: string, password: string) => client.call('POST /api/auth/login', { body: { email, password } }),
+  signOut: () => client.call('POST /api/auth/logout'),
+  changePassword: (currentPassword: string, newPassword: string) => client.call('POST /api/auth/password', { body: { currentPassword, newPassword } }),
 
-  actions: () => request<ActionInfo[]>('GET', '/api/actions'),
+  /** The catalog; its JSON Schemas as the forms read them. */
+  actions: async () => (await client.call('GET /api/actions')) as ActionInfo[],
 
   /** Archived runbooks are left out unless asked for (`all`: both, `true`: only the archived). */
-  runbooks: (archived?: 'all' | 'true') => request<RunbookSummary[]>('GET', `/api/runbooks${q({ archived })}`),
-  setArchived: (id: string, archived: boolean) => request<RunbookSummary>('PATCH', `/api/runbooks/${enc(id)}`, { archived }),
-  cloneRunbook: (id: string, body: { id?: string; name?: string } = {}) => request<RunbookSummary>('POST', `/api/runbooks/${enc(id)}/clone`, body),
-  runbook: (id: string) => request<StoredRunbook>('GET', `/api/runbooks/${enc(id)}`),
-  createRunbook: (definition: unknown) => request<{ id: string }>('POST', '/api/runbooks', { definition }),
-  saveDraft: (id: string, definition: unknown) => request<unknown>('PUT', `/api/runbooks/${enc(id)}/draft`, { definition }),
-  publish: (id: string, definition?: unknown) =>
-    request<{ version: number }>('POST', `/api/runbooks/${enc(id)}/publish`, definition ? { definition } : {}),
-  versions: (id: string) => request<VersionInfo[]>('GET', `/api/runbooks/${enc(id)}/versions`),
-  version: (id: string, v: number) => request<VersionInfo>('GET', `/api/runbooks/${enc(id)}/versions/${v}`),
+  runbooks: (archived?: 'all' | 'true') => client.call('GET /api/runbooks', { query: { archived } }),
+  setArchived: (id: string, archived: boolean) => client.call('PATCH /api/runbooks/:id', { params: { id }, body: { archived } }),
+  cloneRunbook: (id: string, body: { id?: string; name?: string } = {}) => client.call('POST /api/runbooks/:id/clone', { params: { id }, body }),
+  runbook: (id: string) => client.call('GET /api/runbooks/:id', { params: { id } }),
+  createRunbook: (definition: RunbookDefinition) => client.call('POST /api/runbooks', { body: { definition } }),
+  saveDraft: (id: string, definition: RunbookDefinition) => client.call('PUT /api/runbooks/:id/draft', { params: { id }, body: { definition } }),
+  publish: (id: string) => client.call('POST /api/runbooks/:id/publish', { params: { id }, body: {} }),
+  versions: (id: string) => client.call('GET /api/runbooks/:id/versions', { params: { id } }),
+  version: (id: string, version: number) => client.call('GET /api/runbooks/:id/versions/:version', { params: { id, version } }),
   /** What changed between two versions (`draft`: the saved draft; 422 while the draft has problems). */
-  diff: (id: string, from: number | 'latest' | 'draft', to: number | 'latest' | 'draft' = 'draft') =>
-    request<DefinitionDiff & { from: unknown; to: unknown }>('GET', `/api/runbooks/${enc(id)}/diff${q({ from, to })}`),
-  validate: (definition: unknown) => request<{ ok: boolean; problems: Problem[] }>('POST', '/api/runbooks/validate', definition),
+  diff: (id: string, from: number | 'latest' | 'draft', to: number | 'latest' | 'draft' = 'draft') => client.call('GET /api/runbooks/:id/diff', { params: { id }, query: { from, to } }),
 
-  startRun: (body: StartRun) => request<{ id: string; url: string; temporalUrl?: string }>('POST', '/api/runs', body),
-  planRun: (body: StartRun & { page?: { offset: number; limit: number } }) => request<RunPlan>('POST', '/api/runs/plan', body),
-  planCsv: (body: { runbookId: string; csv: string; test?: boolean; tenant?: string; page?: { offset: number; limit: number } }) => request<CsvPlan>('POST', '/api/runs/plan', body),
-  undoRun: (id: string) => request<UndoAnswer>('POST', `/api/runs/${enc(id)}/undo`, {}),
-  startBulk: (body: { runbookId: string; csv: string; dryRun?: boolean; skipBadRows?: boolean; test?: boolean; tenant?: string }) => bulk(body),
-  run: (id: string) => request<RunDetail>('GET', `/api/runs/${enc(id)}`),
-  runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; pageToken?: string } = {}) =>
-    request<{ runs: RunSummary[]; nextPageToken?: string } | RunSummary[]>('GET', `/api/runs${q(filter)}`),
+  startRun: (body: Body<'POST /api/runs'>) => client.call('POST /api/runs', { body }),
+  /** Checks a CSV (dryRun) or starts its rows; a file with problems answers its report too (422). */
+  startBulk: (body: Body<'POST /api/runs/bulk'>) => client.call('POST /api/runs/bulk', { body, accept: [422] }),
+  /** What a run would change (docs/plan.md), before it starts. */
+  planRun: async (body: Body<'POST /api/runs'> & { page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as RunPlan,
+  planCsv: async (body: { runbookId: string; csv: string; test?: boolean; tenant?: string; page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as CsvPlan,
+  /** The draft undo runbook of a finished run. */
+  undoRun: (id: string) => client.call('POST /api/runs/:id/undo', { params: { id } }),
+  run: (id: string) => client.call('GET /api/runs/:id', { params: { id } }),
+  runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
   decide: (runId: string, nodeId: string, decision: 'approve' | 'reject', comment?: string) =>
-    request<{ accepted: boolean }>('POST', `/api/runs/${enc(runId)}/approvals/${enc(nodeId)}`, { decision, comment }),
-  cancel: (runId: string) => request<{ accepted: boolean }>('POST', `/api/runs/${enc(runId)}/cancel`, {}),
-  resume: (runId: string, nodeId: string, action: 'retry' | 'skip' | 'abort') =>
-    request<{ accepted: boolean }>('POST', `/api/runs/${enc(runId)}/resume`, { nodeId, action }),
+    client.call('POST /api/runs/:id/approvals/:nodeId', { params: { id: runId, nodeId }, body: { decision, comment } }),
+  cancel: (runId: string) => client.call('POST /api/runs/:id/cancel', { params: { id: runId } }),
+  resume: (runId: string, nodeId: string, action: 'retry' | 'skip' | 'abort') => client.call('POST /api/runs/:id/resume', { params: { id: runId }, body: { nodeId, action } }),
   /** Retries a failed step: resumes a paused one, or starts a new run reusing the steps that succeeded. */
-  retry: (runId: string, nodeId?: string) => request<{ accepted?: boolean; id?: string }>('POST', `/api/runs/${enc(runId)}/retry`, nodeId ? { nodeId } : {}),
-  rerun: (runId: string, version: 'pinned' | 'latest' = 'pinned') => request<{ id: string }>('POST', `/api/runs/${enc(runId)}/rerun`, { version }),
-  approvals: () => request<ApprovalTask[] | { approvals: ApprovalTask[] }>('GET', '/api/approvals'),
+  retry: (runId: string, nodeId?: string) => client.call('POST /api/runs/:id/retry', { params: { id: runId }, body: nodeId ? { nodeId } : {} }),
+  rerun: (runId: string, version: 'pinned' | 'latest' = 'pinned') => client.call('POST /api/runs/:id/rerun', { params: { id: runId }, body: { version } }),
+  approvals: () => client.call('GET /api/approvals'),
 
-  schedules: () => request<Schedule[]>('GET', '/api/schedules'),
-  createSchedule: (body: NewSchedule) => request<Schedule>('POST', '/api/schedules', body),
-  scheduleOp: (id: string, op: 'pause' | 'resume' | 'trigger', note?: string) => request<Schedule>('POST', `/api/schedules/${enc(id)}/${op}`, note ? { note } : {}),
-  deleteSchedule: (id: string) => request<unknown>('DELETE', `/api/schedules/${enc(id)}`),
+  schedules: () => client.call('GET /api/schedules'),
+  createSchedule: (body: NewSchedule) => client.call('POST /api/schedules', { body }),
+  scheduleOp: (id: string, op: 'pause' | 'resume' | 'trigger', note?: string) => client.call(`POST /api/schedules/:id/${op}`, { params: { id }, body: note ? { note } : {} }),
+  deleteSchedule: (id: string) => client.call('DELETE /api/schedules/:id', { params: { id } }),
 
-  tenants: () => request<Row[]>('GET', '/api/tenants'),
-  tenantList: () => request<TenantInfo[]>('GET', '/api/tenants'),
-  createTenant: (body: NewTenant) => request<TenantInfo>('POST', '/api/tenants', body),
-  updateTenant: (name: string, body: Omit<NewTenant, 'name'>) => request<TenantInfo>('PUT', `/api/tenants/${enc(name)}`, body),
-  deleteTenant: (name: string) => request<unknown>('DELETE', `/api/tenants/${enc(name)}`),
-  testTenant: (name: string) => request<TenantTest>('POST', `/api/tenants/${enc(name)}/test`, {}),
+  tenantList: () => client.call('GET /api/tenants'),
+  createTenant: (body: NewTenant) => client.call('POST /api/tenants', { body }),
+  deleteTenant: (name: string) => client.call('DELETE /api/tenants/:name', { params: { name } }),
+  testTenant: (name: string) => client.call('POST /api/tenants/:name/test', { params: { name } }),
 
-  people: () => request<Account[]>('GET', '/api/users'),
-  createAccount: (body: { email: string; name?: string; grants?: Grant[] }) => request<Account & { oneTimePassword?: string }>('POST', '/api/users', body),
-  updateAccount: (id: string, patch: { name?: string; groups?: string[]; disabled?: boolean }) => request<Account>('PATCH', `/api/users/${enc(id)}`, patch),
-  grant: (userId: string, g: Grant) => request<Grant>('POST', `/api/users/${enc(userId)}/grants`, g),
-  revoke: (userId: string, grantId: number) => request<unknown>('DELETE', `/api/users/${enc(userId)}/grants/${grantId}`),
-  tokens: () => request<ApiToken[]>('GET', '/api/auth/tokens'),
-  createToken: (name: string, expiresInDays?: number) => request<{ id: string; name: string; token: string }>('POST', '/api/auth/tokens', { name, expiresInDays }),
-  revokeToken: (id: string) => request<unknown>('DELETE', `/api/auth/tokens/${enc(id)}`),
-  audit: (action?: string) => request<Row[] | { entries: Row[] }>('GET', `/api/audit${q({ action })}`),
+  people: () => client.call('GET /api/users'),
+  createAccount: (body: Body<'POST /api/users'>) => client.call('POST /api/users', { body }),
+  updateAccount: (id: string, patch: Body<'PATCH /api/users/:id'>) => client.call('PATCH /api/users/:id', { params: { id }, body: patch }),
+  grant: (userId: string, g: Body<'POST /api/users/:id/grants'>) => client.call('POST /api/users/:id/grants', { params: { id: userId }, body: g }),
+  revoke: (userId: string, grantId: number) => client.call('DELETE /api/users/:id/grants/:grantId', { params: { id: userId, grantId } }),
+  tokens: () => client.call('GET /api/auth/tokens'),
+  createToken: (name: string, expiresInDays?: number) => client.call('POST /api/auth/tokens', { body: { name, expiresInDays } }),
+  revokeToken: (id: string) => client.call('DELETE /api/auth/tokens/:id', { params: { id } }),
+  audit: (action?: string) => client.call('GET /api/audit', { query: { action } }),
 
   /** Picker options fed by the tenant (users, groups, licences). */
   pick: (kind: 'user' | 'group' | 'licence', search: string, tenant?: string) =>
-    request<{ value: string; label: string; detail?: string }[]>('GET', `/api/tenants/${enc(tenant ?? pickerTenant)}/${kind}s${q({ search: search.trim() || undefined, top: 20 })}`),
+    client.call(`GET /api/tenants/:name/${kind}s`, { params: { name: tenant ?? pickerTenant }, query: { search: search.trim() || undefined, top: 20 } }),
 };
 
-/** Lists come back either bare or wrapped ({runs: [...]}): accept both. */
-export function listOf<T>(value: T[] | Record<string, unknown> | undefined, key: string): T[] {
-  if (Array.isArray(value)) return value;
-  const inner = value?.[key];
-  return Array.isArray(inner) ? (inner as T[]) : [];
-}

@@ -1,8 +1,7 @@
 // Live updates over the server's Server-Sent Events (GET /api/runs/events, /api/runs/:id/events).
-// Pages poll while the stream is not open (server without the route, proxy that buffers, network
-// hiccup) and stop polling once it is, so a page is never stale and never doubly loaded.
+// Pages poll while the stream is not open (a proxy that buffers, a network hiccup) and stop
+// polling once it is, so a page is never stale and never doubly loaded.
 import { useEffect, useRef, useState } from 'react';
-import type { NodeState, RunStatus } from '../../runbook/definition.ts';
 import type { RunDetail, RunSummary } from './api.ts';
 
 /** live: the stream is open; polling: it is not (yet, or any more). */
@@ -11,12 +10,12 @@ export type LiveMode = 'live' | 'polling';
 /** A run view's state after one event of /api/runs/:id/events. */
 export function applyRunEvent(run: RunDetail, event: string, data: unknown): RunDetail {
   if (event === 'node') {
-    const n = data as NodeState;
+    const n = data as RunDetail['nodes'][string];
     if (!n?.id) return run;
     return { ...run, nodes: { ...run.nodes, [n.id]: n } };
   }
   if (event === 'run' || event === 'end') {
-    const d = data as { status?: RunStatus; message?: string };
+    const d = data as { status?: RunDetail['status']; message?: string };
     return { ...run, ...(d.status ? { status: d.status } : {}), ...(d.message !== undefined ? { message: d.message } : {}) };
   }
   return run;

@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.ts';
 import type { Caller } from '../types.ts';
 import type { TenantStore } from '../store.ts';
 import { faultReply } from '../graph/dispatch.ts';
+import { rbacDenial, type CmdletArea } from './roles.ts';
 
 export interface ExoCtx {
   rt: Runtime;
@@ -23,7 +24,27 @@ export interface ExoCtx {
 }
 
 export type CmdletParams = Record<string, unknown>;
-export type Cmdlet = (ctx: ExoCtx, params: CmdletParams) => Record<string, unknown>[] | void;
+export type CmdletFn = (ctx: ExoCtx, params: CmdletParams) => Record<string, unknown>[] | void;
+
+/**
+ * One emulated cmdlet: the parameters it takes, named as Exchange Online names them, and what it does.
+ * A parameter outside `params` is refused the way Exchange refuses a parameter a cmdlet does not have,
+ * so a parameter the sandbox does not emulate can never answer OK and change nothing.
+ */
+export interface Cmdlet {
+  params: readonly string[];
+  run: CmdletFn;
+  /** The Exchange role that grants the cmdlet (see exchangeRoles.ts); default: recipient management. */
+  area?: CmdletArea;
+  /** Parameters that need more than recipient management (litigation hold, auditing, ...). */
+  privileged?: readonly string[];
+}
+
+
+/** PowerShell's common parameters, which every cmdlet accepts. */
+const COMMON_PARAMS = ['Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'InformationAction', 'ErrorVariable', 'WarningVariable', 'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable'];
+/** Cmdlets that change something also take -Confirm and -WhatIf (ShouldProcess). */
+const SHOULD_PROCESS = ['Confirm', 'WhatIf'];
 
 /** A cmdlet failure: the .NET exception type Exchange reports, and the message. */
 export class ExoError extends Error {
@@ -44,11 +65,28 @@ export const serverName = (ctx: ExoCtx): string => `${ctx.store.info.initialDoma
 export const invalidParam = (name: string, message: string): ExoError =>
   new ExoError(400, 'Microsoft.Exchange.Management.Tasks.ThrowTerminatingErrorException', `Cannot process argument transformation on parameter '${name}'. ${message}`);
 
-const registry = new Map<string, Cmdlet>();
+const registry = new Map<string, { name: string; cmdlet: Cmdlet; allowed: Set<string> }>();
 
 export function registerCmdlets(cmdlets: Record<string, Cmdlet>): void {
-  for (const [name, fn] of Object.entries(cmdlets)) registry.set(name.toLowerCase(), fn);
+  for (const [name, cmdlet] of Object.entries(cmdlets)) {
+    const changes = !/^Get-/i.test(name);
+    const allowed = new Set([...cmdlet.params, ...COMMON_PARAMS, ...(changes ? SHOULD_PROCESS : [])].map((p) => p.toLowerCase()));
+    registry.set(name.toLowerCase(), { name, cmdlet, allowed });
+  }
 }
+
+/** The parameters an emulated cmdlet accepts (its own, the common ones, -Confirm / -WhatIf), or undefined. */
+export function cmdletParameters(name: string): string[] | undefined {
+  const entry = registry.get(name.toLowerCase());
+  if (!entry) return undefined;
+  return [...entry.cmdlet.params, ...COMMON_PARAMS, ...(/^Get-/i.test(entry.name) ? [] : SHOULD_PROCESS)];
+}
+
+export const parameterNotFound = (name: string): ExoError =>
+  new ExoError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${name}'.`);
+
+export const commandNotFound = (name: string): ExoError =>
+  new ExoError(400, 'System.Management.Automation.CommandNotFoundException', `The term '${name}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.`);
 
 export function cmdletNames(): string[] {
   return [...registry.keys()];
@@ -105,11 +143,21 @@ export function exchangeSurface(): Surface {
         const ge = r.body as GraphError;
         return finish(r.status, errorBody(r.status, 'Microsoft.Exchange.Data.Storage.ServerBusyException', ge.message, requestId), r.headers);
       }
-      const cmdlet = registry.get(cmdletName.toLowerCase());
-      if (!cmdlet) {
-        return finish(400, errorBody(400, 'System.Management.Automation.CommandNotFoundException', `The term '${cmdletName}' is not recognized as a name of a cmdlet the sandbox emulates.`, requestId));
+      const entry = registry.get(cmdletName.toLowerCase());
+      const params = input.Parameters && typeof input.Parameters === 'object' && !Array.isArray(input.Parameters) ? (input.Parameters as CmdletParams) : {};
+      // Exchange's RBAC hides the cmdlets and parameters the caller's roles do not grant: they answer
+      // exactly as if they did not exist.
+      const denial = entry ? rbacDenial(store, caller, entry.cmdlet, params) : undefined;
+      if (!entry || denial === 'cmdlet') {
+        const e = commandNotFound(cmdletName);
+        return finish(e.status, errorBody(e.status, e.exception, e.message, requestId));
       }
-      const params = input.Parameters && typeof input.Parameters === 'object' ? (input.Parameters as CmdletParams) : {};
+      const unknownParam = Object.keys(params).find((k) => !entry.allowed.has(k.toLowerCase())) ?? denial;
+      if (unknownParam) {
+        const e = parameterNotFound(unknownParam);
+        return finish(e.status, errorBody(e.status, e.exception, e.message, requestId));
+      }
+      const { cmdlet } = entry;
       const ctx: ExoCtx = {
         rt,
         store,
@@ -121,7 +169,10 @@ export function exchangeSurface(): Surface {
       };
       let value: Record<string, unknown>[];
       try {
-        value = cmdlet(ctx, lowerKeys(params)) ?? [];
+        const lowered = lowerKeys(params);
+        // -WhatIf: Exchange says what it would do (to the host, not the pipeline) and changes nothing.
+        value = bool(lowered, 'WhatIf') ? [] : (cmdlet.run(ctx, lowered) ?? []);
+        if ('resultsize' in lowered) value = value.slice(0, resultSize(lowered));
       } catch (err) {
         pending.length = 0;
         if (err instanceof ExoError) return finish(err.status, errorBody(err.status, err.exception, err.message, requestId));
@@ -169,6 +220,22 @@ export function bool(params: CmdletParams, name: string): boolean | undefined {
   if (v === 'True' || v === 'true' || v === '$true') return true;
   if (v === 'False' || v === 'false' || v === '$false') return false;
   throw invalidParam(name, `Cannot convert value "${String(v)}" to type "System.Boolean".`);
+}
+
+export function int(params: CmdletParams, name: string): number | undefined {
+  const v = params[name.toLowerCase()];
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || Math.abs(n) > 2147483647) throw invalidParam(name, `Cannot convert value "${String(v)}" to type "System.Int32".`);
+  return n;
+}
+
+/** -ResultSize: a number or Unlimited (Infinity); Infinity when not given. */
+export function resultSize(params: CmdletParams): number {
+  const v = str(params, 'ResultSize');
+  if (v === undefined || /^unlimited$/i.test(v)) return Infinity;
+  if (!/^\d+$/.test(v)) throw invalidParam('ResultSize', `Cannot convert value "${v}" to type "Microsoft.Exchange.Data.Unlimited\`1[System.UInt32]".`);
+  return Number(v);
 }
 
 export function has(params: CmdletParams, name: string): boolean {

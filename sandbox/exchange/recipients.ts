@@ -15,10 +15,19 @@ export interface MailContact {
   lastName: string | null;
   hiddenFromAddressLists: boolean;
   createdDateTime: string;
+  /** Proxy addresses (SMTP: primary = the external address); absent in state saved before they existed. */
+  emailAddresses?: string[];
+  /** Set-Contact's properties: Company, Title, Department, Phone, ... (absent = none set). */
+  details?: Record<string, string>;
 }
+
+/** A contact's proxy addresses: SMTP:external first, then any more. */
+export const contactAddresses = (c: MailContact): string[] => c.emailAddresses ?? [`SMTP:${c.externalEmailAddress}`];
 
 export interface DistributionGroupState {
   managedBy: string[];
+  /** Open, Closed or ApprovalRequired (absent in state saved before it existed: Closed). */
+  memberJoinRestriction?: string;
   hiddenFromAddressLists: boolean;
   requireSenderAuthenticationEnabled: boolean;
   /** User ids with Send As on the group (absent in state saved before it existed). */
@@ -28,6 +37,7 @@ export interface DistributionGroupState {
 
 export interface MailUserState {
   externalEmailAddress: string;
+  hiddenFromAddressLists?: boolean;
 }
 
 export type Recipient =
@@ -76,7 +86,7 @@ export function resolveRecipient(ctx: ExoCtx, identity: unknown): Recipient {
   const lower = id.toLowerCase();
   const matches: Recipient[] = [];
   for (const c of Object.values(contacts)) {
-    if (c.externalEmailAddress.toLowerCase() === lower || c.alias.toLowerCase() === lower || c.name.toLowerCase() === lower || c.displayName.toLowerCase() === lower) matches.push({ kind: 'contact', contact: c });
+    if (c.externalEmailAddress.toLowerCase() === lower || contactAddresses(c).some((a) => a.replace(/^smtp:/i, '').toLowerCase() === lower) || c.alias.toLowerCase() === lower || c.name.toLowerCase() === lower || c.displayName.toLowerCase() === lower) matches.push({ kind: 'contact', contact: c });
   }
   for (const g of store.groups.values()) if (isMailGroup(g) && (g.mailNickname.toLowerCase() === lower || g.displayName.toLowerCase() === lower)) matches.push({ kind: 'group', group: g });
   if (!matches.length) {
@@ -151,7 +161,7 @@ export function recipientTypeDetails(r: Recipient): string {
 
 /** Get-Recipient's view of any recipient. */
 export function recipientView(ctx: ExoCtx, r: Recipient): Record<string, unknown> {
-  const addresses = r.kind === 'group' ? r.group.proxyAddresses : r.kind === 'contact' ? [`SMTP:${r.contact.externalEmailAddress}`] : r.user.proxyAddresses;
+  const addresses = r.kind === 'group' ? r.group.proxyAddresses : r.kind === 'contact' ? contactAddresses(r.contact) : r.user.proxyAddresses;
   const primary = r.kind === 'contact' ? r.contact.externalEmailAddress : primarySmtp(addresses, r.kind === 'group' ? r.group.mail : r.user.mail);
   return {
     Identity: recipientName(r),
@@ -166,7 +176,7 @@ export function recipientView(ctx: ExoCtx, r: Recipient): Record<string, unknown
     Guid: recipientId(r),
     Id: recipientName(r),
     WhenCreated: r.kind === 'group' ? r.group.createdDateTime : r.kind === 'contact' ? r.contact.createdDateTime : r.user.createdDateTime,
-    HiddenFromAddressListsEnabled: r.kind === 'mailbox' ? r.mbx.hiddenFromAddressLists : r.kind === 'contact' ? r.contact.hiddenFromAddressLists : r.kind === 'group' ? dgStateOf(ctx, r.group).hiddenFromAddressLists : false,
+    HiddenFromAddressListsEnabled: r.kind === 'mailbox' ? r.mbx.hiddenFromAddressLists : r.kind === 'contact' ? r.contact.hiddenFromAddressLists : r.kind === 'group' ? dgStateOf(ctx, r.group).hiddenFromAddressLists : r.kind === 'mailUser' ? (r.mu.hiddenFromAddressLists ?? false) : false,
   };
 }
 

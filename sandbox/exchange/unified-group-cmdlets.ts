@@ -68,19 +68,22 @@ function change(ctx: ExoCtx, group: Group, type: LinkType, id: string, add: bool
 }
 
 registerCmdlets({
-  'Get-UnifiedGroupLinks': (ctx, p) => {
-    const group = unifiedGroup(ctx, str(p, 'Identity', true));
-    return [...links(ctx, group, linkType(p))].map((id) => recipientView(ctx, resolveRecipient(ctx, id)));
+  'Get-UnifiedGroupLinks': {
+    params: ['Identity', 'LinkType', 'ResultSize'],
+    run: (ctx, p) => {
+      const group = unifiedGroup(ctx, str(p, 'Identity', true));
+      return [...links(ctx, group, linkType(p))].map((id) => recipientView(ctx, resolveRecipient(ctx, id)));
+    },
   },
-  'Add-UnifiedGroupLinks': (ctx, p) => {
+  'Add-UnifiedGroupLinks': { params: ['Identity', 'LinkType', 'Links'], run: (ctx, p) => {
     const group = unifiedGroup(ctx, str(p, 'Identity', true));
     const type = linkType(p);
     const ids = linkIds(ctx, p);
     if (type !== 'Members') notMembers(ctx, group, ids, type.toLowerCase());
     const current = new Set(links(ctx, group, type));
     for (const id of ids) if (!current.has(id)) change(ctx, group, type, id, true);
-  },
-  'Remove-UnifiedGroupLinks': (ctx, p) => {
+  } },
+  'Remove-UnifiedGroupLinks': { params: ['Identity', 'LinkType', 'Links'], run: (ctx, p) => {
     const group = unifiedGroup(ctx, str(p, 'Identity', true));
     const type = linkType(p);
     const ids = linkIds(ctx, p);
@@ -92,5 +95,5 @@ registerCmdlets({
     }
     const current = new Set(links(ctx, group, type));
     for (const id of ids) if (current.has(id)) change(ctx, group, type, id, false);
-  },
+  } },
 });

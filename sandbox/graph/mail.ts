@@ -164,6 +164,28 @@ function sendMail(ctx: Ctx, sender: User): SentMail {
 
 const newMessageId = (): string => `AAMkAD${randomBytes(30).toString('base64url')}`;
 
+/** Puts a message that arrived from outside (e.g. released from quarantine) into a user's inbox. */
+export function deliverToInbox(store: TenantStore, user: User, m: { from: string; subject: string; body: string; receivedDateTime: string; internetMessageId: string }): void {
+  const from: Recipient = { emailAddress: { address: m.from } };
+  messagesOf(store, user).push({
+    id: newMessageId(),
+    folder: 'inbox',
+    createdDateTime: m.receivedDateTime,
+    receivedDateTime: m.receivedDateTime,
+    sentDateTime: m.receivedDateTime,
+    subject: m.subject,
+    body: { contentType: 'text', content: m.body },
+    importance: 'normal',
+    from,
+    toRecipients: [{ emailAddress: { address: user.mail ?? user.userPrincipalName } }],
+    ccRecipients: [],
+    bccRecipients: [],
+    internetMessageId: m.internetMessageId,
+    conversationId: `AAQk${randomBytes(24).toString('base64url')}`,
+    isRead: false,
+  });
+}
+
 const MESSAGE_TYPE: TypeInfo = {
   name: 'microsoft.graph.message',
   properties: new Set([

@@ -24,6 +24,7 @@ export const BUILT_IN_ROLES: readonly { id: string; displayName: string; descrip
   { id: '5d6b6bb7-de71-4623-b4af-96380a352509', displayName: 'Security Reader', description: 'Can read security information and reports in Microsoft Entra ID and Office 365.', privileged: true },
   { id: 'b1be1c3e-b65d-4f19-8427-f6fa0d97feb9', displayName: 'Conditional Access Administrator', description: 'Can manage Conditional Access capabilities.', privileged: true },
   { id: '29232cdf-9323-42fd-ade2-1d097af3e4de', displayName: 'Exchange Administrator', description: 'Can manage all aspects of the Exchange product.' },
+  { id: '31392ffb-586c-42d1-9346-e59415a2cc4e', displayName: 'Exchange Recipient Administrator', description: 'Can create or update Exchange Online recipients within the Exchange Online organization.' },
   { id: 'f28a1f50-f6e7-4571-818b-6a12f2af6b6c', displayName: 'SharePoint Administrator', description: 'Can manage all aspects of the SharePoint service.' },
   { id: '69091246-20e8-4a56-aa4d-066075b2a7a8', displayName: 'Teams Administrator', description: 'Can manage the Microsoft Teams service.' },
   { id: '3a2c62db-5318-420d-8d74-23affee5d9d5', displayName: 'Intune Administrator', description: 'Can manage all aspects of the Intune product.', privileged: true },
@@ -208,9 +209,11 @@ export function registerRoleRoutes(router: Router): void {
         const roleDefinitionId = stringProp(body, 'roleDefinitionId', 'unifiedRoleAssignment', true)!.toLowerCase();
         const directoryScopeId = stringProp(body, 'directoryScopeId', 'unifiedRoleAssignment', false) ?? '/';
         if (!ROLE_BY_ID.has(roleDefinitionId)) throw badRequest(`The role definition '${roleDefinitionId}' does not exist.`);
+        // Users, groups and service principals (an app's roles, e.g. Exchange Administrator for app-only Exchange).
         const principal = ctx.store.directoryObject(principalId);
-        if (!principal) throw notFound(principalId);
-        if (principal.kind === 'group' && !principal.object.isAssignableToRole) {
+        const servicePrincipal = [...ctx.store.apps.values()].some((a) => a.servicePrincipalId.toLowerCase() === principalId && a.hasServicePrincipal !== false);
+        if (!principal && !servicePrincipal) throw notFound(principalId);
+        if (principal?.kind === 'group' && !principal.object.isAssignableToRole) {
           throw badRequest('The group must be role-assignable (isAssignableToRole) to be assigned a directory role.');
         }
         if (directoryScopeId !== '/' && !/^\/(administrativeUnits\/)?[0-9a-f-]{36}$/i.test(directoryScopeId)) throw badRequest(`Invalid directoryScopeId '${directoryScopeId}'.`);

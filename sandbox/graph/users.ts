@@ -141,10 +141,19 @@ function checkUpdatePermission(ctx: Ctx, body: Record<string, unknown>): void {
   if (Object.keys(body).some((k) => !allowed.has(k))) throw insufficientPrivileges();
 }
 
+/** What directory synchronisation masters for a synced user: Entra ID refuses cloud writes to them. */
+const SYNC_MASTERED = new Set([
+  'accountEnabled', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeId', 'employeeType', 'givenName',
+  'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation', 'onPremisesImmutableId', 'postalCode', 'state', 'streetAddress', 'surname',
+  'userPrincipalName',
+]);
+
 function updateUser(ctx: Ctx, user: User): void {
   const body = bodyObject(ctx);
   checkWritable(body, USER_WRITABLE, USER_READ_ONLY);
   checkUpdatePermission(ctx, body);
+  if (user.onPremisesSyncEnabled && Object.keys(body).some((k) => SYNC_MASTERED.has(k)))
+    throw badRequest('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.');
   const before = { ...user };
   const next: User = { ...user };
   if ('userPrincipalName' in body) {

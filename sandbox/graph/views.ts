@@ -3,6 +3,7 @@ import type { TypeInfo } from '../odata.ts';
 import { publicView, type Group, type TenantStore, type User } from '../store.ts';
 import { assignedPlans } from '../licensing.ts';
 import type { Expanders } from './common.ts';
+import { userExtensionsView } from './extensions.ts';
 
 export const USER_WRITABLE = new Set([
   'accountEnabled', 'ageGroup', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeHireDate',
@@ -12,7 +13,8 @@ export const USER_WRITABLE = new Set([
 ]);
 export const USER_READ_ONLY = new Set([
   'id', 'createdDateTime', 'deletedDateTime', 'assignedLicenses', 'assignedPlans', 'proxyAddresses', 'signInSessionsValidFromDateTime',
-  'lastPasswordChangeDateTime', 'onPremisesSyncEnabled', 'externalUserState', 'externalUserStateChangeDateTime', 'creationType',
+  'lastPasswordChangeDateTime', 'onPremisesSyncEnabled', 'onPremisesSamAccountName', 'onPremisesDistinguishedName', 'onPremisesDomainName',
+  'onPremisesUserPrincipalName', 'onPremisesSecurityIdentifier', 'onPremisesLastSyncDateTime', 'externalUserState', 'externalUserStateChangeDateTime', 'creationType',
 ]);
 
 export const USER_TYPE: TypeInfo = {
@@ -27,7 +29,8 @@ export const GROUP_WRITABLE = new Set([
   'membershipRuleProcessingState', 'preferredLanguage', 'resourceBehaviorOptions', 'resourceProvisioningOptions', 'securityEnabled', 'theme', 'visibility',
 ]);
 export const GROUP_READ_ONLY = new Set([
-  'id', 'createdDateTime', 'deletedDateTime', 'expirationDateTime', 'mail', 'onPremisesSyncEnabled', 'proxyAddresses', 'renewedDateTime', 'securityIdentifier',
+  'id', 'createdDateTime', 'deletedDateTime', 'expirationDateTime', 'mail', 'onPremisesSyncEnabled', 'onPremisesSamAccountName',
+  'onPremisesDomainName', 'onPremisesNetBiosName', 'onPremisesSecurityIdentifier', 'onPremisesLastSyncDateTime', 'proxyAddresses', 'renewedDateTime', 'securityIdentifier',
 ]);
 
 export const GROUP_TYPE: TypeInfo = {
@@ -49,8 +52,29 @@ function extensionAttributesView(user: User): Record<string, string | null> {
   return Object.fromEntries(EXTENSION_ATTRIBUTES.map((k) => [k, user._extensionAttributes?.[k] ?? null]));
 }
 
+/** Graph's onPremises* properties: null for a cloud-only object. */
+function onPremisesView(o: User | Group, kind: 'user' | 'group'): Record<string, unknown> {
+  const p = o._onPremises;
+  return kind === 'user'
+    ? {
+        onPremisesSamAccountName: p?.samAccountName ?? null,
+        onPremisesDistinguishedName: p?.distinguishedName ?? null,
+        onPremisesDomainName: p?.domainName ?? null,
+        onPremisesUserPrincipalName: p?.userPrincipalName ?? null,
+        onPremisesSecurityIdentifier: p?.securityIdentifier ?? null,
+        onPremisesLastSyncDateTime: p?.lastSyncDateTime ?? null,
+      }
+    : {
+        onPremisesSamAccountName: p?.samAccountName ?? null,
+        onPremisesDomainName: p?.domainName ?? null,
+        onPremisesNetBiosName: p?.netBiosName ?? null,
+        onPremisesSecurityIdentifier: p?.securityIdentifier ?? null,
+        onPremisesLastSyncDateTime: p?.lastSyncDateTime ?? null,
+      };
+}
+
 export function userView(_store: TenantStore, user: User): Record<string, unknown> {
-  const v = publicView(user);
+  const v = { ...publicView(user), ...onPremisesView(user, 'user') };
   v['onPremisesExtensionAttributes'] = extensionAttributesView(user);
   v['assignedPlans'] = assignedPlans(user);
   v['passwordProfile'] = null;
@@ -58,7 +82,7 @@ export function userView(_store: TenantStore, user: User): Record<string, unknow
 }
 
 export function groupView(_store: TenantStore, group: Group): Record<string, unknown> {
-  return publicView(group);
+  return { ...publicView(group), ...onPremisesView(group, 'group') };
 }
 
 export function defaultUserView(store: TenantStore, user: User): Record<string, unknown> {
@@ -74,7 +98,7 @@ export function directoryObjectView(store: TenantStore, obj: { kind: 'user'; obj
   return { '@odata.type': '#microsoft.graph.group', ...groupView(store, obj.object) };
 }
 
-/** $expand on users: manager, directReports, memberOf. */
+/** $expand on users: manager, directReports, memberOf, extensions (open extensions). */
 export function userExpanders(store: TenantStore): Expanders<User> {
   const asObj = (id: string) => store.directoryObject(id);
   return {
@@ -84,6 +108,7 @@ export function userExpanders(store: TenantStore): Expanders<User> {
     },
     directReports: (u) => store.directReports(u.id).map((id) => directoryObjectView(store, asObj(id)!)),
     memberOf: (u) => store.memberOf(u.id).map((id) => directoryObjectView(store, asObj(id)!)),
+    extensions: (u) => userExtensionsView(u),
   };
 }
 

@@ -9,7 +9,7 @@ export { knownAfterRun, isKnownAfterRun };
 export const userObject = (u: Pick<GraphUser, 'userPrincipalName'>): string => `user ${u.userPrincipalName}`;
 export const groupObject = (g: { displayName: string }): string => `group ${g.displayName}`;
 
-export function change(object: string, property: string, before: unknown, after: unknown, extra: { objectId?: string; note?: string } = {}): Change {
+export function change(object: string, property: string, before: unknown, after: unknown, extra: { objectId?: string | KnownAfterRun; note?: string } = {}): Change {
   return { object, ...(extra.objectId !== undefined ? { objectId: extra.objectId } : {}), property, before: before ?? null, after: after ?? null, ...(extra.note ? { note: extra.note } : {}) };
 }
 
@@ -24,8 +24,8 @@ export function propertyChanges(object: string, objectId: string | undefined, cu
 }
 
 /** Rows for a new object: it comes to exist, with these properties. */
-export function creation(object: string, properties: Record<string, unknown>, objectId: unknown = knownAfterRun('output.id')): Change[] {
-  const id = objectId as string;
+export function creation(object: string, properties: Record<string, unknown>, objectId: string | KnownAfterRun = knownAfterRun('output.id')): Change[] {
+  const id = objectId;
   return [
     change(object, 'exists', false, true, { objectId: id }),
     ...Object.entries(properties)

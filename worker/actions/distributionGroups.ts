@@ -10,6 +10,7 @@ import { change, creation, knownAfterRun } from './changes.ts';
 import { ActionError } from '../../m365/errors.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { createdByThisStep, getUser, resolveUsers, type GraphUser } from './shared.ts';
+import { exoDate, removeOnce } from './exchange-shared.ts';
 
 interface ExoGroup {
   Identity?: string;
@@ -27,12 +28,6 @@ interface ExoGroup {
   WhenCreated?: string;
 }
 
-/** Exchange dates come as ISO strings or as "/Date(1700000000000)/". */
-function exoDate(v: string | undefined): string | undefined {
-  const m = v ? /\/Date\((\d+)/.exec(v) : null;
-  return m ? new Date(Number(m[1])).toISOString() : v;
-}
-
 async function findExoGroup(ctx: PlanContext, ref: string): Promise<ExoGroup | undefined> {
   try {
     return (await ctx.exchange.invoke<ExoGroup>('Get-DistributionGroup', { Identity: ref }, ctx.signal))[0];
@@ -42,14 +37,16 @@ async function findExoGroup(ctx: PlanContext, ref: string): Promise<ExoGroup | u
   }
 }
 
+const groupNotFound = (ref: string) =>
+  new ActionError(`distribution group ${ref} does not exist`, {
+    code: 'ManagementObjectNotFoundException',
+    hint: 'use the group\'s name, alias or email address; security and Microsoft 365 groups use the "group." actions',
+    status: 404,
+  });
+
 async function getExoGroup(ctx: PlanContext, ref: string): Promise<ExoGroup> {
   const g = await findExoGroup(ctx, ref);
-  if (!g)
-    throw new ActionError(`distribution group ${ref} does not exist`, {
-      code: 'ManagementObjectNotFoundException',
-      hint: 'use the group\'s name, alias or email address; security and Microsoft 365 groups use the "group." actions',
-      status: 404,
-    });
+  if (!g) throw groupNotFound(ref);
   return g;
 }
 
@@ -121,20 +118,14 @@ export const distributionGroupUpdate = implement(c.distributionGroupUpdate, asyn
   return { identity: input.primarySmtpAddress ?? g.PrimarySmtpAddress, changed };
 }, planDistributionGroupUpdate);
 
-export const distributionGroupDelete = implement(c.distributionGroupDelete, async (input, ctx) => {
-  const g = await findExoGroup(ctx, input.group);
-  if (!g) {
-    if (ctx.attempt > 1) return { deleted: false };
-    await getExoGroup(ctx, input.group); // the operator-grade "does not exist"
-  }
-  try {
-    await ctx.exchange.invoke('Remove-DistributionGroup', { Identity: g!.PrimarySmtpAddress, BypassSecurityGroupManagerCheck: true, Confirm: false }, ctx.signal);
-  } catch (err) {
-    if (isExchangeError(err, ...NOT_FOUND)) return { deleted: false };
-    throw err;
-  }
-  return { deleted: true };
-}, planDistributionGroupDelete);
+export const distributionGroupDelete = implement(
+  c.distributionGroupDelete,
+  async (input, ctx) =>
+    removeOnce(ctx, await findExoGroup(ctx, input.group), () => groupNotFound(input.group), (g) =>
+      ctx.exchange.invoke('Remove-DistributionGroup', { Identity: g.PrimarySmtpAddress, BypassSecurityGroupManagerCheck: true, Confirm: false }, ctx.signal),
+    ),
+  planDistributionGroupDelete,
+);
 
 const members = (add: boolean) => async (input: { group: string; members: string[] }, ctx: ActionContext) => {
   const g = await getExoGroup(ctx, input.group);

@@ -229,7 +229,7 @@ async function planNewGroup(graph: Client, filter: string, what: string, object:
   if (found) throw new ActionError(`a group with ${what} already exists (${found.id})`, { code: 'ObjectConflict', hint: 'pick another name, or use "Edit group" to change the existing one', status: 400 });
   const owners = await resolveUsers(graph, ownerRefs);
   const members = await resolveUsers(graph, memberRefs);
-  const id = knownAfterRun('output.id') as unknown as string;
+  const id = knownAfterRun('output.id');
   return [
     ...creation(object, properties),
     ...owners.map((u) => change(object, memberProperty('owner', u), false, true, { objectId: id })),

@@ -1,41 +1,11 @@
 // Handlers of the notification actions (catalog/actions/notifications.ts).
 import * as c from '../../catalog/actions/notifications.ts';
 import type { Change } from '../../catalog/contract.ts';
-import { implement, type ActionContext } from '../activity.ts';
+import { callWebhook } from '../../m365/notify.ts';
+import { implement } from '../activity.ts';
 import type { InputOf, PlanContext } from '../implementation.ts';
 import { change } from './changes.ts';
-import type { ServiceError } from '../../m365/errors.ts';
 import { senderOf, sendMail } from './shared.ts';
-
-/** A non-2xx answer from a webhook, in the shape errors.ts maps (429 / 5xx retryable, Retry-After honoured). */
-class HttpError extends Error implements ServiceError {
-  readonly statusCode: number;
-  readonly code: string;
-  readonly headers: Headers;
-  constructor(status: number, message: string, headers: Headers) {
-    super(message);
-    this.statusCode = status;
-    this.code = `HTTP${status}`;
-    this.headers = headers;
-  }
-}
-
-const MAX_BODY = 10_000;
-
-async function call(ctx: ActionContext, url: string, init: RequestInit & { timeoutSeconds?: number }): Promise<{ status: number; body: unknown }> {
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout((init.timeoutSeconds ?? 30) * 1000)]);
-  const res = await fetch(url, { ...init, signal });
-  const text = (await res.text()).slice(0, MAX_BODY);
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // keep the text
-  }
-  // The URL may carry a secret (Teams webhook signature): name only its host.
-  if (!res.ok) throw new HttpError(res.status, `${new URL(url).host} answered HTTP ${res.status}: ${text.slice(0, 300)}`, res.headers);
-  return { status: res.status, body };
-}
 
 export const notifyEmail = implement(c.notifyEmail, async (input, ctx) => {
   const from = await sendMail(ctx, input.from, {
@@ -61,8 +31,9 @@ export const notifyTeams = implement(c.notifyTeams, async (input, ctx) => {
       ...(Object.keys(input.facts).length ? [{ type: 'FactSet', facts: Object.entries(input.facts).map(([title, value]) => ({ title, value })) }] : []),
     ],
   };
-  const { status } = await call(ctx, input.webhookUrl, {
+  const { status } = await callWebhook(input.webhookUrl, {
     method: 'POST',
+    signal: ctx.signal,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card }] }),
   });
@@ -71,8 +42,9 @@ export const notifyTeams = implement(c.notifyTeams, async (input, ctx) => {
 
 export const notifyWebhook = implement(c.notifyWebhook, async (input, ctx) => {
   const hasBody = input.body !== undefined && input.method !== 'GET';
-  return call(ctx, input.url, {
+  return callWebhook(input.url, {
     method: input.method,
+    signal: ctx.signal,
     headers: {
       ...(hasBody ? { 'content-type': 'application/json' } : {}),
       'idempotency-key': ctx.idempotencyKey,

@@ -7,6 +7,7 @@ import type { ActionContext } from '../activity.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { isExchangeError } from '../../m365/exchange.ts';
 import { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser } from '../../m365/graph.ts';
+import { sendMail as sendMailAs, type Mail } from '../../m365/notify.ts';
 
 export { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser };
 
@@ -283,39 +284,10 @@ export function senderOf(ctx: Pick<ActionContext, 'tenant'>, from: string | unde
   return sender;
 }
 
-export interface Mail {
-  to: string[];
-  cc?: string[];
-  subject: string;
-  body: string;
-  html?: boolean;
-  importance?: 'low' | 'normal' | 'high';
-  saveToSentItems?: boolean;
-}
-
+/** Sends mail from the step's service mailbox (or the tenant connection's). */
 export async function sendMail(ctx: Pick<ActionContext, 'graph' | 'tenant'>, from: string | undefined, mail: Mail): Promise<string> {
   const sender = senderOf(ctx, from);
-  const recipients = (list: string[] = []) => list.map((address) => ({ emailAddress: { address } }));
-  try {
-    await ctx.graph.api(`/users/${encodeURIComponent(sender)}/sendMail`).post({
-      message: {
-        subject: mail.subject,
-        body: { contentType: mail.html ? 'HTML' : 'Text', content: mail.body },
-        toRecipients: recipients(mail.to),
-        ccRecipients: recipients(mail.cc),
-        importance: mail.importance ?? 'normal',
-      },
-      saveToSentItems: mail.saveToSentItems ?? true,
-    });
-  } catch (err) {
-    if (statusOf(err) === 404)
-      throw new ActionError(`the service mailbox ${sender} does not exist or has no mailbox`, {
-        code: 'MailboxNotFound',
-        hint: 'use a licensed user or shared mailbox as the tenant connection\'s "mail from"',
-        status: 404,
-      });
-    throw err;
-  }
+  await sendMailAs(ctx.graph, sender, mail);
   return sender;
 }
 

@@ -496,7 +496,7 @@ async function planProvision(graph: Client, p: Omit<Provision, 'mailFrom'> & { m
     if (reason) throw new ActionError(`the members of group "${g.displayName}" cannot be changed: ${reason}`, { code: 'GroupNotWritable', hint: 'pick an assigned (non-dynamic) cloud group' });
   }
   const object = userObject({ userPrincipalName: upn });
-  const id = knownAfterRun('output.id') as unknown as string;
+  const id = knownAfterRun('output.id');
   return [
     ...creation(object, p.body),
     ...p.licences.map((l) => change(object, `licence ${l.sku.skuPartNumber}`, false, true, { objectId: id, note: `${l.sku.prepaidUnits.enabled - l.sku.consumedUnits} of ${l.sku.prepaidUnits.enabled} free` })),

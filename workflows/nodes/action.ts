@@ -1,7 +1,7 @@
 // An action step: one activity of the catalog, with the step's retry policy and error handling
 // (fail the run, continue, route to the error branch, or pause for an operator's decision).
-import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
-import type { ActionActivityInput, ActionActivityResult, ActionFailureDetails } from '../../catalog/contract.ts';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import { isOnPremisesAction, onPremisesTaskQueue, type ActionActivityInput, type ActionActivityResult, type ActionFailureDetails } from '../../catalog/contract.ts';
 import type { ActionNode, NodeState } from '../../runbook/definition.ts';
 import { resolveTemplate } from '../../runbook/expressions.ts';
 import { errorMessage, RunEnded, waitFor, type Execution } from './execution.ts';
@@ -15,8 +15,13 @@ export async function runAction(x: Execution, node: ActionNode, ns: NodeState): 
   const params = await resolveTemplate(node.params, x.expressions());
   ns.input = params;
   const retry = { ...DEFAULT_RETRY, ...x.input.definition.settings.defaultRetry, ...node.retry };
+  // On-premises (ad.*) steps go to the tenant's AD connection's worker; patched so runs started
+  // before this change replay unchanged (they had no such steps).
+  const onPremises = x.input.run.onPremises;
+  const taskQueue = isOnPremisesAction(node.action) && onPremises && patched('ad-task-queue') ? onPremisesTaskQueue(onPremises) : undefined;
   for (let round = 1; ; round++) {
     const activities = proxyActivities<Record<string, ActionActivity>>({
+      ...(taskQueue ? { taskQueue } : {}),
       activityId: round === 1 ? node.id : `${node.id}#${round}`,
       startToCloseTimeout: node.timeout ?? x.input.definition.settings.defaultTimeout ?? DEFAULT_TIMEOUT,
       // Short, so a step whose worker died is retried elsewhere within seconds.

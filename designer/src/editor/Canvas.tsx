@@ -7,7 +7,8 @@ import { handlesOf } from '../../../runbook/definition.ts';
 import { useEditor, useEditorStore } from './context.ts';
 import { nodeTypes } from './nodes/index.tsx';
 import { DRAG_TYPE, type PaletteItem } from './Palette.tsx';
-import { newNode, type Clipboard, type FlowEdge, type FlowNode } from './store.ts';
+import { newNode } from './nodes/defaults.ts';
+import type { Clipboard, FlowEdge, FlowNode } from './store.ts';
 
 let clipboard: Clipboard | undefined;
 

@@ -5,7 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { INPUT_TYPES, type RunbookInput, type RunbookSettings } from '../../../runbook/definition.ts';
 import { useEditor, useEditorStore } from './context.ts';
 import { parseList } from './forms.ts';
-import { Field } from './Inspector.tsx';
+import { Field } from './fields.tsx';
 
 function useMetaProblems(prefix: string) {
   return useEditor(useShallow((s) => s.problems.filter((p) => !p.nodeId && p.field.startsWith(prefix)).map((p) => `${p.field}: ${p.message}`)));

@@ -113,24 +113,6 @@ export function freshId(base: string, taken: Iterable<string>): string {
   for (let i = 2; ; i++) if (!used.has(`${stem}_${i}`)) return `${stem}_${i}`;
 }
 
-/** What a node of each kind starts as when it is dropped on the canvas. */
-export function newNode(kind: NodeKind, action?: string): NodeDraft {
-  switch (kind) {
-    case 'action':
-      return { kind, action: action ?? '', params: {}, onError: 'fail' };
-    case 'approval':
-      return { kind, approvers: { users: [], roles: [], groups: [] }, quorum: 'any', onTimeout: 'reject' };
-    case 'condition':
-      return { kind, expression: '' };
-    case 'delay':
-      return { kind, duration: '1h' };
-    case 'end':
-      return { kind, status: 'succeeded' };
-    case 'forEach':
-      return { kind, items: '', body: { nodes: [{ id: 'each', kind: 'end', status: 'succeeded' }], edges: [] }, concurrency: 10, onItemError: 'continue' } as NodeDraft;
-  }
-}
-
 function strip(n: FlowNode): FlowNode {
   const { selected: _s, dragging: _d, measured: _m, ...rest } = n;
   return rest as FlowNode;

@@ -10,19 +10,19 @@ import { PlanView } from '../ui/PlanView.tsx';
 
 export function ApprovalsPage() {
   const { user } = useSession();
-  const inbox = useAsync(() => listApprovals(user), [user], 3000);
+  const inbox = useAsync(() => listApprovals(), [user], 3000);
   return (
     <div className="page narrow">
-      <PageHeader title="Approvals" subtitle={inbox.data && !inbox.data.fromServer ? 'Steps waiting in runs this browser knows (the server has no inbox yet).' : 'Steps waiting for your decision.'} />
+      <PageHeader title="Approvals" subtitle="Steps waiting for your decision." />
       <ErrorBanner error={inbox.error} onRetry={inbox.reload} />
       {!inbox.data ? (
         <Spinner />
-      ) : inbox.data.tasks.length === 0 ? (
+      ) : inbox.data.length === 0 ? (
         <Empty title="Nothing waits for you">When a run needs your approval it shows up here.</Empty>
       ) : (
         <ul className="inbox">
-          {inbox.data.tasks.map((t) => (
-            <Task key={`${t.runId}/${t.nodeId}`} task={t} me={user} onDone={inbox.reload} />
+          {inbox.data.map((t) => (
+            <Task key={`${t.runId}/${t.nodeId}`} task={t} onDone={inbox.reload} />
           ))}
         </ul>
       )}
@@ -30,12 +30,13 @@ export function ApprovalsPage() {
   );
 }
 
-function Task({ task, me, onDone }: { task: ApprovalTask; me: string; onDone: () => void }) {
+function Task({ task, onDone }: { task: ApprovalTask; onDone: () => void }) {
   const [comment, setComment] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [decided, setDecided] = useState<string>();
-  const mine = task.canDecide === false || (task.canDecide === undefined && task.startedBy?.toLowerCase() === me.toLowerCase());
+  const mine = !task.canDecide;
+  const inputs = (task.inputs ?? {}) as Record<string, unknown>;
   const decide = async (d: 'approve' | 'reject') => {
     setBusy(true);
     setError(undefined);
@@ -54,16 +55,16 @@ function Task({ task, me, onDone }: { task: ApprovalTask; me: string; onDone: ()
       <div className="task-head">
         <strong>{task.runbookName ?? task.runbook ?? 'Runbook'}</strong>
         <span className="muted small">
-          · step {task.nodeId} · requested by {task.startedBy ?? '—'} {ago(task.requestedAt)}
+          · step {task.nodeId} · requested by {task.startedBy ?? '—'} {ago(task.startedAt)}
         </span>
         <Link className="btn btn-small btn-ghost" to={`/runs/${encodeURIComponent(task.runId)}`}>
           Open run
         </Link>
       </div>
       {task.message && <p className="approval-message">{task.message}</p>}
-      {task.inputs && Object.keys(task.inputs).length > 0 && (
+      {Object.keys(inputs).length > 0 && (
         <dl className="facts inline">
-          {Object.entries(task.inputs).map(([k, v]) => (
+          {Object.entries(inputs).map(([k, v]) => (
             <div key={k}>
               <dt>{k}</dt>
               <dd>{String(v)}</dd>

@@ -6,16 +6,17 @@ import { useStore } from 'zustand';
 import type { RunbookDefinition } from '../../../runbook/definition.ts';
 import { validateRunbook } from '../../../runbook/validate.ts';
 import { api, type VersionInfo } from '../api.ts';
-import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, useEditor, useEditorStore } from '../editor/context.ts';
-import { diffDefinitions, diffLines, fromServerDiff, type DefinitionDiff } from '../editor/diff.ts';
+import { diffDefinitions, type DefinitionDiff } from '../../../runbook/diff.ts';
+import { diffLines } from '../editor/diff.ts';
 import { NodeInspector } from '../editor/Inspector.tsx';
 import { Palette, type PaletteItem } from '../editor/Palette.tsx';
 import { ProblemsPanel } from '../editor/ProblemsPanel.tsx';
 import { InputsEditor, SettingsEditor } from '../editor/RunbookPanel.tsx';
-import { editorStoreFor, newNode, type EditorStore } from '../editor/store.ts';
-import { cloneRunbook, loadRunbook, publishRunbook, saveDraft, type EditableRunbook } from '../repo.ts';
+import { newNode } from '../editor/nodes/defaults.ts';
+import { editorStoreFor, type EditorStore } from '../editor/store.ts';
+import { loadRunbook, type EditableRunbook } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ErrorBanner, Spinner, useAsync } from '../ui/kit.tsx';
 
@@ -46,7 +47,6 @@ export function EditorPage({ id }: { id: string }) {
 }
 
 function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
-  const { user } = useSession();
   const flow = useReactFlow();
   const revision = useStore(store, (s) => s.revision);
   const problems = useStore(store, (s) => s.problems);
@@ -73,7 +73,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
     if (revision === 0) return;
     setSave({ state: 'saving' });
     const t = setTimeout(() => {
-      saveDraft(rb, store.getState().definition()).then(
+      api.saveDraft(rb.id, store.getState().definition()).then(
         () => setSave({ state: 'saved' }),
         (err) => setSave({ state: 'error', error: err }),
       );
@@ -109,9 +109,10 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
       return;
     }
     try {
-      const version = await publishRunbook(rb, result.definition, user);
-      setVersions((v) => [...v, { version, definition: result.definition, publishedAt: new Date().toISOString(), publishedBy: user }]);
-      setNotice(`Published version ${version}`);
+      await api.saveDraft(rb.id, result.definition);
+      const published = await api.publish(rb.id);
+      setVersions((v) => [...v, published]);
+      setNotice(`Published version ${published.version}`);
     } catch (err) {
       setError(err);
     }
@@ -131,7 +132,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
   const clone = async () => {
     setError(undefined);
     try {
-      const { id } = await cloneRunbook(rb);
+      const { id } = await api.cloneRunbook(rb.id);
       navigate(`/runbooks/${encodeURIComponent(id)}`);
     } catch (err) {
       setError(err);
@@ -170,7 +171,6 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           ←
         </Link>
         <input className="title-input" value={name} onChange={(e) => store.getState().updateMeta((m) => ({ ...m, name: e.target.value }), 'name')} aria-label="Runbook name" />
-        <span className="tag">{rb.source === 'local' ? 'kept in this browser' : rb.source === 'example' ? 'server file · edits kept in this browser' : 'server draft'}</span>
         <span className={`save-state save-${save.state}`} role="status" aria-live="polite">
           {save.state === 'saving' ? 'Saving…' : save.state === 'saved' ? 'Draft saved' : `Not saved: ${(save.error as Error)?.message}`}
         </span>
@@ -198,16 +198,14 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           <button className="btn btn-small" onClick={clone} title="Copy this runbook into a new one">
             Clone
           </button>
-          {rb.source === 'server' && (
-            <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
-              {archived ? 'Restore' : 'Archive'}
-            </button>
-          )}
+          <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
+            {archived ? 'Restore' : 'Archive'}
+          </button>
         </div>
         <button className="btn btn-primary" onClick={publish} disabled={problems.length > 0 || archived} title={archived ? 'Restore the runbook to publish it' : problems.length ? `${problems.length} problems block publishing` : 'Publish a new version'} data-action="publish">
           Publish
         </button>
-        <button className="btn" onClick={() => navigate(`/runbooks/${encodeURIComponent(rb.id)}/run`)} disabled={archived || (!published && rb.source !== 'example')} title={archived ? 'Restore the runbook to run it' : published ? `Run version ${published}` : 'Publish first'}>
+        <button className="btn" onClick={() => navigate(`/runbooks/${encodeURIComponent(rb.id)}/run`)} disabled={archived || !published} title={archived ? 'Restore the runbook to run it' : published ? `Run version ${published}` : 'Publish first'}>
           Run{published ? ` v${published}` : ''}
         </button>
       </header>
@@ -338,29 +336,30 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
   const draft = useMemo(() => current(), [current]);
   const old = version.definition as RunbookDefinition;
   const inBrowser = useMemo(() => diffDefinitions(old, draft), [old, draft]);
-  // The server's diff names the fields that changed; it compares the saved draft, so it is asked
-  // only when the draft is saved. Anything else (no such route, a draft with problems) keeps the
-  // browser's diff.
+  // The same diff, computed by the server from the saved draft; asked only when the draft is saved.
+  // Anything else (a draft with problems) keeps the browser's.
   const [fromServer, setFromServer] = useState<DefinitionDiff>();
   useEffect(() => {
-    if (rb.source !== 'server' || !draftSaved) return;
+    if (!draftSaved) return;
     let live = true;
     api.diff(rb.id, version.version, 'draft').then(
-      (d) => live && setFromServer(fromServerDiff(d)),
+      (d) => live && setFromServer(d),
       () => undefined,
     );
     return () => {
       live = false;
     };
-  }, [rb.id, rb.source, version.version, draftSaved]);
+  }, [rb.id, version.version, draftSaved]);
   const diff = fromServer ?? inBrowser;
+  const source = fromServer ? 'server' : 'browser';
+  const changed = useMemo(() => diff.nodes.changed.map((c) => c.id), [diff]);
   const lines = useMemo(() => diffLines(diff), [diff]);
   const left = useMemo(() => editorStoreFor(old, { readOnly: true }), [old]);
   const right = useMemo(() => editorStoreFor(draft, { readOnly: true }), [draft]);
   useEffect(() => {
-    left.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.removed.includes(n.id) ? 'diff-removed' : diff.changed.includes(n.id) ? 'diff-changed' : undefined })) }));
-    right.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.added.includes(n.id) ? 'diff-added' : diff.changed.includes(n.id) ? 'diff-changed' : undefined })) }));
-  }, [diff, left, right]);
+    left.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.nodes.removed.includes(n.id) ? 'diff-removed' : changed.includes(n.id) ? 'diff-changed' : undefined })) }));
+    right.setState((s) => ({ nodes: s.nodes.map((n) => ({ ...n, className: diff.nodes.added.includes(n.id) ? 'diff-added' : changed.includes(n.id) ? 'diff-changed' : undefined })) }));
+  }, [diff, changed, left, right]);
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     ref.current?.showModal();
@@ -372,12 +371,12 @@ function CompareDialog({ version, rb, draftSaved, onClose }: { version: VersionI
           v{version.version} ↔ current draft
         </h2>
         <span className="muted small">
-          {diff.added.length} added · {diff.removed.length} removed · {diff.changed.length} changed · {diff.edgesAdded.length + diff.edgesRemoved.length} connections changed
-          {diff.inputsChanged ? ' · inputs changed' : ''}
-          {diff.settingsChanged ? ' · settings changed' : ''}
+          {diff.nodes.added.length} added · {diff.nodes.removed.length} removed · {changed.length} changed · {diff.edges.added.length + diff.edges.removed.length} connections changed
+          {diff.inputs.added.length + diff.inputs.removed.length + diff.inputs.changed.length ? ' · inputs changed' : ''}
+          {diff.settings.length ? ' · settings changed' : ''}
         </span>
-        <span className="tag" data-diff-source={diff.source}>
-          {diff.source === 'server' ? 'compared by the server' : 'compared in this browser'}
+        <span className="tag" data-diff-source={source}>
+          {source === 'server' ? 'compared by the server' : 'compared in this browser'}
         </span>
         <button className="btn btn-small" onClick={onClose} autoFocus>
           Close

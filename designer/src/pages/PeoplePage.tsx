@@ -1,10 +1,10 @@
 // People and roles: accounts, their role grants per tenant (admin, designer, operator, approver,
 // viewer; "*" is every tenant), adding people with a one-time password; and my API tokens.
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { abilities, ROLES, type Grant } from '../access.ts';
-import { api, type Account } from '../api.ts';
+import { abilities, ROLES, type Role } from '../access.ts';
+import { api } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { ago, Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
+import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 export function PeoplePage() {
   const { grants } = useSession();
@@ -26,74 +26,68 @@ export function PeoplePage() {
           </button>
         )}
       />
-      {people.missing ? (
-        <NotYet what="People" route="GET /api/users" />
+      {adding && <AccountForm tenants={tenantChoices} onDone={(msg) => { setAdding(false); if (msg) { setNotice(msg); people.reload(); } }} />}
+      {notice && <div className="banner banner-ok" role="status">{notice}</div>}
+      <ErrorBanner error={error ?? people.error} onRetry={people.reload} />
+      {!people.data ? (
+        <Spinner />
+      ) : people.data.length === 0 ? (
+        <Empty title="Nobody here yet" />
       ) : (
-        <>
-          {adding && <AccountForm tenants={tenantChoices} onDone={(msg) => { setAdding(false); if (msg) { setNotice(msg); people.reload(); } }} />}
-          {notice && <div className="banner banner-ok" role="status">{notice}</div>}
-          <ErrorBanner error={error ?? people.error} onRetry={people.reload} />
-          {!people.data ? (
-            <Spinner />
-          ) : people.data.length === 0 ? (
-            <Empty title="Nobody here yet" />
-          ) : (
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Person</th>
-                  <th>Roles</th>
-                  <th>Groups</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {people.data.map((a) => (
-                  <tr key={a.id} data-person={a.email} className={a.disabled ? 'row-disabled' : undefined}>
-                    <td>
-                      <strong>{a.name || a.email}</strong>
-                      <div className="muted small">{a.email}</div>
-                      {a.disabled && <span className="badge status-failed">disabled</span>}
-                    </td>
-                    <td>
-                      <ul className="grants">
-                        {a.grants.map((g) => (
-                          <li key={g.id} className="chip" data-grant={`${g.tenant}:${g.role}`}>
-                            {g.role} <span className="muted">on {g.tenant === '*' ? 'every tenant' : g.tenant}</span>
-                            {g.scope && <span className="muted small"> ({[...(g.scope.department ?? []), ...(g.scope.country ?? [])].join(', ')})</span>}
-                            {can.adminOf(g.tenant) && g.id !== undefined && (
-                              <button className="chip-x" aria-label={`Revoke ${g.role} on ${g.tenant} from ${a.email}`} onClick={() => act(() => api.revoke(a.id, g.id!), `Revoked ${g.role} on ${g.tenant}`)}>
-                                ×
-                              </button>
-                            )}
-                          </li>
-                        ))}
-                      </ul>
-                      {tenantChoices.length > 0 && <GrantAdder tenants={tenantChoices} onAdd={(g) => act(() => api.grant(a.id, g), `Granted ${g.role} on ${g.tenant} to ${a.email}`)} />}
-                    </td>
-                    <td className="small">{a.groups.join(', ') || '—'}</td>
-                    <td className="row-actions">
-                      {can.manageAccounts && (
-                        <button className="btn btn-small" onClick={() => act(() => api.updateAccount(a.id, { disabled: !a.disabled }), a.disabled ? `Enabled ${a.email}` : `Disabled ${a.email}`)}>
-                          {a.disabled ? 'Enable' : 'Disable'}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </>
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Person</th>
+              <th>Roles</th>
+              <th>Groups</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {people.data.map((a) => (
+              <tr key={a.id} data-person={a.email} className={a.disabled ? 'row-disabled' : undefined}>
+                <td>
+                  <strong>{a.name || a.email}</strong>
+                  <div className="muted small">{a.email}</div>
+                  {a.disabled && <span className="badge status-failed">disabled</span>}
+                </td>
+                <td>
+                  <ul className="grants">
+                    {a.grants.map((g) => (
+                      <li key={g.id} className="chip" data-grant={`${g.tenant}:${g.role}`}>
+                        {g.role} <span className="muted">on {g.tenant === '*' ? 'every tenant' : g.tenant}</span>
+                        {g.scope && <span className="muted small"> ({[...(g.scope.department ?? []), ...(g.scope.country ?? [])].join(', ')})</span>}
+                        {can.adminOf(g.tenant) && g.id !== undefined && (
+                          <button className="chip-x" aria-label={`Revoke ${g.role} on ${g.tenant} from ${a.email}`} onClick={() => act(() => api.revoke(a.id, g.id!), `Revoked ${g.role} on ${g.tenant}`)}>
+                            ×
+                          </button>
+                        )}
+                      </li>
+                    ))}
+                  </ul>
+                  {tenantChoices.length > 0 && <GrantAdder tenants={tenantChoices} onAdd={(g) => act(() => api.grant(a.id, g), `Granted ${g.role} on ${g.tenant} to ${a.email}`)} />}
+                </td>
+                <td className="small">{a.groups.join(', ') || '—'}</td>
+                <td className="row-actions">
+                  {can.manageAccounts && (
+                    <button className="btn btn-small" onClick={() => act(() => api.updateAccount(a.id, { disabled: !a.disabled }), a.disabled ? `Enabled ${a.email}` : `Disabled ${a.email}`)}>
+                      {a.disabled ? 'Enable' : 'Disable'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
       <TokensPanel />
     </div>
   );
 }
 
-function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: Grant) => void }) {
+function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: { tenant: string; role: Role }) => void }) {
   const [tenant, setTenant] = useState(tenants.find((t) => t !== '*') ?? tenants[0]!);
-  const [role, setRole] = useState<string>('viewer');
+  const [role, setRole] = useState<Role>('viewer');
   return (
     <GrantChoice tenants={tenants} role={role} setRole={setRole} tenant={tenant} setTenant={setTenant}>
       <button className="btn btn-small" onClick={() => onAdd({ tenant, role })}>
@@ -106,7 +100,7 @@ function GrantAdder({ tenants, onAdd }: { tenants: string[]; onAdd: (g: Grant) =
 function AccountForm({ tenants, onDone }: { tenants: string[]; onDone: (message?: string) => void }) {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
-  const [role, setRole] = useState('operator');
+  const [role, setRole] = useState<Role>('operator');
   const [tenant, setTenant] = useState(tenants.find((t) => t !== '*') ?? '*');
   const [error, setError] = useState<unknown>();
   const [oneTime, setOneTime] = useState<string>();
@@ -161,10 +155,10 @@ function AccountForm({ tenants, onDone }: { tenants: string[]; onDone: (message?
   );
 }
 
-function GrantChoice({ tenants, role, setRole, tenant, setTenant, children }: { tenants: string[]; role: string; setRole: (r: string) => void; tenant: string; setTenant: (t: string) => void; children?: ReactNode }) {
+function GrantChoice({ tenants, role, setRole, tenant, setTenant, children }: { tenants: string[]; role: Role; setRole: (r: Role) => void; tenant: string; setTenant: (t: string) => void; children?: ReactNode }) {
   return (
     <div className="grant-adder">
-      <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="Role">
+      <select value={role} onChange={(e) => setRole(e.target.value as Role)} aria-label="Role">
         {ROLES.map((r) => (
           <option key={r}>{r}</option>
         ))}
@@ -198,7 +192,6 @@ export function TokensPanel() {
       setError(err);
     }
   };
-  if (tokens.missing) return null;
   return (
     <section className="card tokens" aria-label="My API tokens">
       <h2>My API tokens</h2>

@@ -1,11 +1,13 @@
-// Read-only tables over the control plane's lists (the audit log): search and CSV export. Until the
-// server offers a list, the page says so instead of failing.
+// Read-only tables over the control plane's lists (the audit log): search and CSV export.
 import { useMemo, useState } from 'react';
-import { api, listOf, type Row } from '../api.ts';
-import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { api } from '../api.ts';
+import { Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+
+/** A row of a table: its columns are the keys the rows have. */
+type Row = Record<string, unknown>;
 
 const PAGES = {
-  audit: { title: 'Audit log', subtitle: 'Every change and every decision: who, what, when, from where.', route: 'GET /api/audit', load: () => api.audit().then((r) => listOf<Row>(r, 'entries')), empty: 'No entries yet' },
+  audit: { title: 'Audit log', subtitle: 'Every change and every decision: who, what, when, from where.', load: async (): Promise<Row[]> => api.audit(), empty: 'No entries yet' },
 } as const;
 
 function cell(v: unknown): string {
@@ -46,39 +48,33 @@ export function ResourcePage({ kind }: { kind: keyof typeof PAGES }) {
           )
         }
       />
-      {data.missing ? (
-        <NotYet what={page.title} route={page.route} />
+      <ErrorBanner error={data.error} onRetry={data.reload} />
+      <div className="toolbar">
+        <input type="search" className="search" placeholder="Search" value={search} onChange={(e) => setSearch(e.target.value)} aria-label={`Search ${page.title}`} />
+      </div>
+      {data.loading && !data.data ? (
+        <Spinner />
+      ) : rows.length === 0 ? (
+        <Empty title={search ? 'Nothing matches' : page.empty} />
       ) : (
-        <>
-          <ErrorBanner error={data.error} onRetry={data.reload} />
-          <div className="toolbar">
-            <input type="search" className="search" placeholder="Search" value={search} onChange={(e) => setSearch(e.target.value)} aria-label={`Search ${page.title}`} />
-          </div>
-          {data.loading && !data.data ? (
-            <Spinner />
-          ) : rows.length === 0 ? (
-            <Empty title={search ? 'Nothing matches' : page.empty} />
-          ) : (
-            <table className="table">
-              <thead>
-                <tr>
-                  {columns.map((c) => (
-                    <th key={c}>{c}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r, i) => (
-                  <tr key={String(r.id ?? i)}>
-                    {columns.map((c) => (
-                      <td key={c}>{cell(r[c])}</td>
-                    ))}
-                  </tr>
+        <table className="table">
+          <thead>
+            <tr>
+              {columns.map((c) => (
+                <th key={c}>{c}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r, i) => (
+              <tr key={String(r.id ?? i)}>
+                {columns.map((c) => (
+                  <td key={c}>{cell(r[c])}</td>
                 ))}
-              </tbody>
-            </table>
-          )}
-        </>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );

@@ -1,12 +1,11 @@
 // Run a published runbook: the form from its inputs (prefilled from the URL's query string), or a
 // CSV with a per-row report before anything starts. "Test run" targets the sandbox tenant.
 import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
-import type { RunPlan } from '../../../runbook/plan.ts';
 import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
+import type { RunPlan } from '../../../runbook/plan.ts';
 import { validateInputs } from '../../../runbook/inputs.ts';
-import { api, ApiError, isMissing, type BulkReport, type CsvPlan } from '../api.ts';
-import { checkCsv, prefill } from '../bulk.ts';
-import { useSession } from '../context.tsx';
+import { api, ApiError, type BulkReport, type CsvPlan } from '../api.ts';
+import { prefill } from '../bulk.ts';
 import { latestPublished, loadRunbook, planRun, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
@@ -18,7 +17,7 @@ export function RunFormPage({ id }: { id: string }) {
   if (rb.error) return <div className="page"><ErrorBanner error={rb.error} onRetry={rb.reload} /></div>;
   if (!rb.data) return <Spinner />;
   const published = latestPublished(rb.data);
-  const def = published?.definition ?? (rb.data.source === 'example' ? rb.data.definition : undefined);
+  const def = published?.definition;
   return (
     <div className="page narrow">
       <PageHeader
@@ -46,14 +45,7 @@ export function RunFormPage({ id }: { id: string }) {
 }
 
 function useTenants() {
-  return useAsync(async () => {
-    try {
-      return (await api.tenants()).map((t) => String(t.name ?? t.id));
-    } catch (err) {
-      if (isMissing(err)) return [];
-      throw err;
-    }
-  }, []);
+  return useAsync(async () => (await api.tenantList()).map((t) => t.name), []);
 }
 
 function TargetChoice({ test, setTest, tenant, setTenant }: { test: boolean; setTest: (b: boolean) => void; tenant: string; setTenant: (t: string) => void }) {
@@ -146,7 +138,6 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
 
 function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   const { query } = useLocation();
-  const { user } = useSession();
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
   const [tenant, setTenant] = useState(query.get('tenant') ?? '');
@@ -167,7 +158,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
     setProblems({});
     setBusy(true);
     try {
-      const id = await startRun({ ...rb, versions: rb.versions.length ? rb.versions : [{ version: 0, definition: def }] }, given, { test, tenant: tenant || undefined, by: user });
+      const id = await startRun(rb.id, given, { test, tenant: tenant || undefined });
       navigate(`/runs/${encodeURIComponent(id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.problems.length) setProblems(Object.fromEntries(err.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
@@ -217,7 +208,7 @@ function useRunPlan(rb: EditableRunbook, def: RunbookDefinition, given: Record<s
     const t = setTimeout(async () => {
       setState((s) => ({ ...s, busy: true }));
       try {
-        const plan = await planRun(rb, given, { test, tenant: tenant || undefined });
+        const plan = await planRun(rb.id, given, { test, tenant: tenant || undefined });
         if (live) setState({ key: current, plan });
       } catch (error) {
         if (live) setState({ key: current, error });
@@ -233,7 +224,6 @@ function useRunPlan(rb: EditableRunbook, def: RunbookDefinition, given: Record<s
 
 function PlanPanel({ state }: { state: PlanState & { current: string } }) {
   if (!state.current) return <p className="muted small plan-hint">Fill in the form to see what the run would change.</p>;
-  if (state.error && isMissing(state.error)) return null;
   return (
     <div className="plan-panel" aria-busy={state.busy || undefined}>
       {state.error && state.key === state.current ? (
@@ -253,7 +243,6 @@ function PlanPanel({ state }: { state: PlanState & { current: string } }) {
 }
 
 function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
-  const { user } = useSession();
   const [csv, setCsv] = useState<{ name: string; text: string }>();
   const [report, setReport] = useState<BulkReport>();
   const [skipBad, setSkipBad] = useState(false);
@@ -262,7 +251,6 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
   const [error, setError] = useState<unknown>();
   const [started, setStarted] = useState<string[]>();
   const [busy, setBusy] = useState(false);
-  const onServer = rb.source === 'server';
 
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];
@@ -272,13 +260,14 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setStarted(undefined);
     setError(undefined);
     try {
-      setReport(onServer ? await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }) : checkCsv(def, text));
+      setReport(await api.startBulk({ runbookId: rb.id, csv: text, dryRun: true, skipBadRows: true }));
     } catch (err) {
-      if (isMissing(err)) setReport(checkCsv(def, text));
-      else setError(err);
+      setError(err);
     }
   };
 
+  // A row is bad while it has problems (after a start, bad rows that were skipped say so).
+  const ok = (r: BulkReport['rows'][number]) => r.status !== 'error';
   const [rowPlans, setRowPlans] = useState<CsvPlan>();
   const previewRows = async (offset = 0) => {
     if (!csv) return;
@@ -289,8 +278,8 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
       setError(err);
     }
   };
-  const good = report?.rows.filter((r) => r.ok) ?? [];
-  const bad = report?.rows.filter((r) => !r.ok) ?? [];
+  const good = report?.rows.filter(ok) ?? [];
+  const bad = report?.rows.filter((r) => !ok(r)) ?? [];
   const fileProblems = report?.problems ?? [];
   const canStart = !!report && fileProblems.length === 0 && good.length > 0 && (bad.length === 0 || skipBad);
 
@@ -299,23 +288,12 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
     setBusy(true);
     setError(undefined);
     try {
-      if (onServer) {
-        try {
-          const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
-          if (!r.started?.length) {
-            setReport(r);
-            throw new Error('The server started nothing: see the report');
-          }
-          setStarted(r.started ?? r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
-          return;
-        } catch (err) {
-          if (!isMissing(err)) throw err;
-        }
+      const r = await api.startBulk({ runbookId: rb.id, csv: csv.text, skipBadRows: skipBad, test, tenant: tenant || undefined });
+      if (!r.started) {
+        setReport(r);
+        throw new Error('The server started nothing: see the report');
       }
-      const ids: string[] = [];
-      const versions = rb.versions.length ? rb.versions : [{ version: 0, definition: def }];
-      for (const row of good) ids.push(await startRun({ ...rb, versions }, row.values ?? {}, { test, tenant: tenant || undefined, by: user }));
-      setStarted(ids);
+      setStarted(r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
     } catch (err) {
       setError(err);
     } finally {
@@ -340,7 +318,7 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
           </h3>
           {fileProblems.map((p, i) => (
             <div key={i} className="field-problem">
-              {p.field}: {p.message}
+              file: {p}
             </div>
           ))}
           <table className="table compact">
@@ -353,10 +331,10 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
             </thead>
             <tbody>
               {report.rows.map((r) => (
-                <tr key={r.row} className={r.ok ? 'row-ok' : 'row-bad'} data-row={r.row}>
-                  <td>{r.row}</td>
-                  <td>{r.ok ? <span className="badge status-succeeded">ready</span> : <span className="badge status-failed">problem</span>}</td>
-                  <td>{r.ok ? <span className="muted small">{Object.values(r.values ?? {}).map(String).join(' · ')}</span> : r.problems?.map((p) => `${p.field.replace(/^inputs\./, '')}: ${p.message}`).join('; ')}</td>
+                <tr key={r.line} className={ok(r) ? 'row-ok' : 'row-bad'} data-row={r.line}>
+                  <td>{r.line}</td>
+                  <td>{ok(r) ? <span className="badge status-succeeded">ready</span> : <span className="badge status-failed">problem</span>}</td>
+                  <td>{ok(r) ? <span className="muted small">{Object.values(r.inputs).map(String).join(' · ')}</span> : r.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}</td>
                 </tr>
               ))}
             </tbody>
@@ -371,7 +349,7 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
           <button className="btn btn-primary" disabled={!canStart || busy || !!started} onClick={start} data-action="start-bulk">
             {busy ? 'Starting…' : `Start ${good.length} run${good.length === 1 ? '' : 's'}`}
           </button>
-          {onServer && good.length > 0 && (
+          {good.length > 0 && (
             <button className="btn" onClick={() => previewRows(0)} data-action="plan-rows">
               Preview changes
             </button>
@@ -381,8 +359,7 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
             <section className="row-plans" aria-label="Plans of the rows">
               {rowPlans.rows.map((r) => (
                 <div key={r.line} data-row-plan={r.line}>
-                  <h4>Line {r.line}</h4>
-                  {r.plan ? <PlanView plan={r.plan} title={`Line ${r.line}`} /> : <p className="field-problem">{r.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}</p>}
+                  {r.plan ? <PlanView plan={r.plan} title={`Line ${r.line}`} /> : <p className="field-problem">Line {r.line}: {r.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}</p>}
                 </div>
               ))}
               {rowPlans.more > 0 && (

@@ -5,30 +5,33 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { changesIn } from '../../../catalog/contract.ts';
-import type { NodeState, RunStatus } from '../../../runbook/definition.ts';
-import { api, isMissing, type RunDetail, type UndoAnswer } from '../api.ts';
+import type { RunPlan } from '../../../runbook/plan.ts';
+import { api, client, type UndoAnswer } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, RunStateContext } from '../editor/context.ts';
 import { editorStoreFor } from '../editor/store.ts';
 import { applyRunEvent, useEventStream, type LiveMode } from '../live.ts';
-import { loadRun, local, startRun } from '../repo.ts';
+import { loadRun, type RunView } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
 import { ChangesTable, PlanView } from '../ui/PlanView.tsx';
 
-const DONE: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+type NodeState = RunView['nodes'][string];
+
+/** How a run ends: it no longer changes. */
+const DONE: RunView['status'][] = ['succeeded', 'failed', 'cancelled', 'terminated', 'timed-out'];
 const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
 
 export function RunPage({ id }: { id: string }) {
   const [finished, setFinished] = useState(false);
-  const [view, setView] = useState<RunDetail>();
+  const [view, setView] = useState<RunView>();
   // While the run is going, its event stream updates nodes as they change; polling covers the gaps.
   const mode = useEventStream(
-    finished ? undefined : `/api/runs/${encodeURIComponent(id)}/events`,
+    finished ? undefined : client.url('GET /api/runs/:id/events', { params: { id } }),
     ['node', 'run', 'end'],
     (event, data) => {
-      setView((r) => (r ? applyRunEvent(r, event, data) : r));
+      setView((r) => (r ? { ...r, ...applyRunEvent(r, event, data) } : r));
       if (event === 'end') run.reload();
     },
     'end',
@@ -40,10 +43,10 @@ export function RunPage({ id }: { id: string }) {
   }, [run.data]);
   if (run.error && !view) return <div className="page"><ErrorBanner error={run.error} onRetry={run.reload} /></div>;
   if (!view) return <Spinner label="Loading the run" />;
-  return <RunView run={view} reload={run.reload} live={finished ? undefined : mode} />;
+  return <RunScreen run={view} reload={run.reload} live={finished ? undefined : mode} />;
 }
 
-function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; live?: LiveMode }) {
+function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; live?: LiveMode }) {
   const { user } = useSession();
   const def = run.definition;
   const store = useMemo(() => (def ? editorStoreFor(def, { readOnly: true }) : undefined), [def]);
@@ -75,23 +78,17 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
       setNotice(ok);
       setTimeout(reload, 300);
     } catch (err) {
-      setError(isMissing(err) ? new Error('The server does not offer this yet') : err);
+      setError(err);
     }
   };
 
   const rerun = async () => {
-    const mine = local.run(run.id);
     try {
-      const rerunId = await api.rerun(run.id).then((r) => r.id);
+      const { id: rerunId } = await api.rerun(run.id);
       navigate(`/runs/${encodeURIComponent(rerunId)}`);
-      return;
     } catch (err) {
-      if (!isMissing(err)) return setError(err);
+      setError(err);
     }
-    if (!mine) return setError(new Error('This browser does not know the inputs of this run, and the server cannot re-run it yet'));
-    const rb = { id: mine.runbookId, source: 'local' as const, definition: mine.definition, versions: [{ version: mine.version, definition: mine.definition }] };
-    const newId = await startRun(rb, mine.inputs, { test: mine.test, by: user });
-    navigate(`/runs/${encodeURIComponent(newId)}`);
   };
 
   return (
@@ -167,7 +164,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
             )}
             <details className="advanced">
               <summary>Run inputs</summary>
-              <Json value={run.inputs ?? local.run(run.id)?.inputs} />
+              <Json value={run.inputs} />
             </details>
             {!store && (
               <ul className="step-list">
@@ -185,7 +182,7 @@ function RunView({ run, reload, live }: { run: RunDetail; reload: () => void; li
   );
 }
 
-function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
+function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
   const [comment, setComment] = useState('');
   const a = node.approval;
   return (
@@ -265,7 +262,7 @@ function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me
               act(async () => {
                 if (node.status === 'paused') return api.resume(run.id, node.id, 'retry');
                 const r = await api.retry(run.id, node.id);
-                if (r.id) navigate(`/runs/${encodeURIComponent(r.id)}`);
+                if ('id' in r) navigate(`/runs/${encodeURIComponent(r.id)}`);
               }, 'Retry requested')
             }
           >
@@ -284,7 +281,7 @@ function StepPanel({ run, node, me, act }: { run: RunDetail; node: NodeState; me
         </div>
       )}
       {node.kind === 'forEach' && <LoopItems node={node} />}
-      {a?.plan && <PlanView plan={a.plan} title="What approving lets run" />}
+      {a?.plan && <PlanView plan={a.plan as RunPlan} title="What approving lets run" />}
       {a?.planError && <p className="banner banner-warn">{a.planError}</p>}
       {changesIn(node.output) && (
         <>
@@ -358,7 +355,7 @@ function LoopItems({ node }: { node: NodeState }) {
   );
 }
 
-function Timeline({ run }: { run: RunDetail }) {
+function Timeline({ run }: { run: RunView }) {
   const steps = Object.values(run.nodes).filter((n) => n.startedAt);
   if (!steps.length) return null;
   const t0 = Math.min(...steps.map((s) => Date.parse(s.startedAt!)));
@@ -391,14 +388,16 @@ function Timeline({ run }: { run: RunDetail }) {
 
 /** The answer of "Generate undo": the draft to review, and what it does not undo. */
 function UndoResult({ undo }: { undo: UndoAnswer }) {
+  const draft = undo.definition as { name?: string; nodes?: unknown[] } | undefined;
+  const steps = draft?.nodes?.length ?? 0;
   return (
     <div className="editor-notices">
       <div className={`banner ${undo.runbookId ? 'banner-ok' : 'banner-warn'}`} role="status" data-undo={undo.runbookId ?? 'none'}>
         <div>
           {undo.runbookId ? (
             <>
-              Created the draft undo runbook <Link to={`/runbooks/${encodeURIComponent(undo.runbookId)}`}>{undo.definition?.name ?? undo.runbookId}</Link> ({undo.definition?.nodes.length} step
-              {undo.definition?.nodes.length === 1 ? '' : 's'}). Review it, publish it, then run it.
+              Created the draft undo runbook <Link to={`/runbooks/${encodeURIComponent(undo.runbookId)}`}>{draft?.name ?? undo.runbookId}</Link> ({steps} step
+              {steps === 1 ? '' : 's'}). Review it, publish it, then run it.
             </>
           ) : (
             undo.message

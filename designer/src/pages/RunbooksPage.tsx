@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { RunbookDefinition } from '../../../runbook/definition.ts';
-import { api } from '../api.ts';
-import { cloneRunbook, createRunbook, filterRunbooks, listRunbooks, type ListedRunbook } from '../repo.ts';
+import { api, type RunbookSummary } from '../api.ts';
+import { filterRunbooks, listRunbooks } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { TEMPLATES } from '../templates.ts';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
@@ -19,7 +19,7 @@ export function RunbooksPage() {
   const create = async (definition: RunbookDefinition) => {
     setError(undefined);
     try {
-      const { id } = await createRunbook(definition);
+      const { id } = await api.createRunbook(definition);
       navigate(`/runbooks/${encodeURIComponent(id)}`);
     } catch (err) {
       setError(err);
@@ -28,20 +28,22 @@ export function RunbooksPage() {
 
   const fromServer = async (id: string) => {
     const rb = await api.runbook(id);
-    await create({ ...rb.definition, name: `${rb.definition.name} (copy)` });
+    // The latest version, else the draft (which may still have problems: the editor shows them).
+    const definition = (rb.definition ?? rb.draft) as RunbookDefinition;
+    await create({ ...definition, name: `${definition.name} (copy)` });
   };
 
-  const clone = async (r: ListedRunbook) => {
+  const clone = async (r: RunbookSummary) => {
     setError(undefined);
     try {
-      const { id } = await cloneRunbook(r);
+      const { id } = await api.cloneRunbook(r.id);
       navigate(`/runbooks/${encodeURIComponent(id)}`);
     } catch (err) {
       setError(err);
     }
   };
 
-  const setArchived = async (r: ListedRunbook, archived: boolean) => {
+  const setArchived = async (r: RunbookSummary, archived: boolean) => {
     setError(undefined);
     try {
       await api.setArchived(r.id, archived);
@@ -92,14 +94,12 @@ export function RunbooksPage() {
                 <span className="muted">{t.description}</span>
               </button>
             ))}
-            {(list.data ?? [])
-              .filter((r) => r.source !== 'local')
-              .map((r) => (
-                <button key={r.id} className="template" onClick={() => fromServer(r.id).catch(setError)}>
-                  <strong>Copy of {r.name}</strong>
-                  <span className="muted">{r.description ?? 'A stored runbook'}</span>
-                </button>
-              ))}
+            {(list.data ?? []).map((r) => (
+              <button key={r.id} className="template" onClick={() => fromServer(r.id).catch(setError)}>
+                <strong>Copy of {r.name}</strong>
+                <span className="muted">{r.description ?? 'A stored runbook'}</span>
+              </button>
+            ))}
           </div>
         </section>
       )}
@@ -131,7 +131,6 @@ export function RunbooksPage() {
             <tr>
               <th>Name</th>
               <th>Version</th>
-              <th>Kept in</th>
               <th>Updated</th>
               <th aria-label="Actions" />
             </tr>
@@ -146,11 +145,8 @@ export function RunbooksPage() {
                   {r.archived && <span className="tag">archived</span>}
                   {r.description && <div className="muted small">{r.description}</div>}
                 </td>
-                <td>{r.latestVersion ?? r.version ? `v${r.latestVersion ?? r.version}` : <span className="muted">draft</span>}</td>
-                <td>
-                  <span className="tag">{r.source === 'local' ? 'this browser' : r.source === 'example' ? 'server file' : 'server'}</span>
-                </td>
-                <td className="muted">{ago(r.updatedAt)}</td>
+                <td>{r.latestVersion ? `v${r.latestVersion}` : <span className="muted">draft</span>}</td>
+                <td className="muted">{ago(r.draftUpdatedAt)}</td>
                 <td className="row-actions">
                   <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}`}>
                     Edit
@@ -163,11 +159,9 @@ export function RunbooksPage() {
                   <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
                     Clone
                   </button>
-                  {r.source === 'server' && (
-                    <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
-                      {r.archived ? 'Restore' : 'Archive'}
-                    </button>
-                  )}
+                  <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
+                    {r.archived ? 'Restore' : 'Archive'}
+                  </button>
                 </td>
               </tr>
             ))}

@@ -1,7 +1,7 @@
 // The task board: every run with status, progress, requester, runbook and tenant; filters; live.
 import { useEffect, useMemo, useState } from 'react';
 import { RUN_STATUSES } from '../../../runbook/definition.ts';
-import type { RunSummary } from '../api.ts';
+import { client, type RunSummary } from '../api.ts';
 import { upsertRun, useEventStream } from '../live.ts';
 import { listRuns } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -12,9 +12,9 @@ export function RunsPage() {
   const [status, setStatus] = useState(query.get('status') ?? '');
   const [search, setSearch] = useState('');
   const [list, setList] = useState<RunSummary[]>();
-  const mode = useEventStream('/api/runs/events', ['run'], (_e, data) => setList((l) => upsertRun(l ?? [], data as RunSummary)));
+  const mode = useEventStream(client.url('GET /api/runs/events'), ['run'], (_e, data) => setList((l) => upsertRun(l ?? [], data as RunSummary)));
   const runs = useAsync(() => listRuns({ status: status || undefined }), [status], mode === 'live' ? undefined : 3000);
-  useEffect(() => setList(runs.data?.runs), [runs.data]);
+  useEffect(() => setList(runs.data), [runs.data]);
   const rows = useMemo(() => {
     const s = search.trim().toLowerCase();
     return (list ?? [])
@@ -31,7 +31,7 @@ export function RunsPage() {
     <div className="page" data-page="runs" data-live={mode}>
       <PageHeader
         title="Runs"
-        subtitle={runs.data && !runs.data.fromServer ? 'Runs started from this browser (the server has no run list yet).' : mode === 'live' ? 'Every run, updated live.' : 'Every run, checked every 3 seconds.'}
+        subtitle={mode === 'live' ? 'Every run, updated live.' : 'Every run, checked every 3 seconds.'}
       />
       <div className="toolbar">
         <div className="chips" role="group" aria-label="Filter by status">

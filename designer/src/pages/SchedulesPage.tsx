@@ -6,7 +6,7 @@ import { api, type NewSchedule, type Schedule } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { latestPublished, listRunbooks, loadRunbook } from '../repo.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
+import { Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 /** "every 1h", "0 7 * * 1-5 (Europe/Stockholm)", "once" — what a schedule's spec says. */
 export function describeSpec(s: Schedule): string {
@@ -40,69 +40,63 @@ export function SchedulesPage() {
           </button>
         )}
       />
-      {list.missing ? (
-        <NotYet what="Schedules" route="GET /api/schedules" />
+      {creating && <ScheduleForm onDone={(made) => { setCreating(false); if (made) { setNotice(`Scheduled ${made.id}`); list.reload(); } }} />}
+      {notice && <div className="banner banner-ok" role="status">{notice}</div>}
+      <ErrorBanner error={error ?? list.error} onRetry={list.reload} />
+      {!list.data ? (
+        <Spinner />
+      ) : list.data.length === 0 ? (
+        <Empty title="No schedules yet">Run a runbook every morning, every hour, or once at a time you choose.</Empty>
       ) : (
-        <>
-          {creating && <ScheduleForm onDone={(made) => { setCreating(false); if (made) { setNotice(`Scheduled ${made.id}`); list.reload(); } }} />}
-          {notice && <div className="banner banner-ok" role="status">{notice}</div>}
-          <ErrorBanner error={error ?? list.error} onRetry={list.reload} />
-          {!list.data ? (
-            <Spinner />
-          ) : list.data.length === 0 ? (
-            <Empty title="No schedules yet">Run a runbook every morning, every hour, or once at a time you choose.</Empty>
-          ) : (
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Runbook</th>
-                  <th>When</th>
-                  <th>Next times</th>
-                  <th>Tenant</th>
-                  <th>State</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((s) => (
-                  <tr key={s.id} data-schedule={s.id}>
-                    <td>
-                      <Link to={`/runbooks/${encodeURIComponent(s.runbookId ?? '')}`}>{s.runbookId}</Link>
-                      {s.version !== undefined && <span className="muted small"> v{s.version}</span>}
-                      <div className="muted small mono">{s.id}</div>
-                    </td>
-                    <td>{describeSpec(s)}</td>
-                    <td className="upcoming">
-                      {s.upcoming.length ? s.upcoming.slice(0, 3).map((t) => <div key={t} className="small">{new Date(t).toLocaleString()}</div>) : <span className="muted">—</span>}
-                    </td>
-                    <td>{s.tenant ?? '—'}</td>
-                    <td>
-                      <span className={`badge ${s.paused ? 'status-paused' : 'status-running'}`} data-state={s.paused ? 'paused' : 'active'}>
-                        {s.paused ? 'paused' : 'active'}
-                      </span>
-                      {s.note && <div className="muted small">{s.note}</div>}
-                    </td>
-                    <td className="row-actions">
-                      {can.schedule && (
-                        <>
-                          <button className="btn btn-small" onClick={() => op(s, s.paused ? 'resume' : 'pause')}>
-                            {s.paused ? 'Resume' : 'Pause'}
-                          </button>
-                          <button className="btn btn-small" onClick={() => op(s, 'trigger')}>
-                            Run now
-                          </button>
-                          <button className="btn btn-small btn-danger" onClick={() => op(s, 'delete')} aria-label={`Delete ${s.id}`}>
-                            Delete
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </>
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Runbook</th>
+              <th>When</th>
+              <th>Next times</th>
+              <th>Tenant</th>
+              <th>State</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((s) => (
+              <tr key={s.id} data-schedule={s.id}>
+                <td>
+                  <Link to={`/runbooks/${encodeURIComponent(s.runbookId ?? '')}`}>{s.runbookId}</Link>
+                  {s.version !== undefined && <span className="muted small"> v{s.version}</span>}
+                  <div className="muted small mono">{s.id}</div>
+                </td>
+                <td>{describeSpec(s)}</td>
+                <td className="upcoming">
+                  {s.upcoming.length ? s.upcoming.slice(0, 3).map((t) => <div key={t} className="small">{new Date(t).toLocaleString()}</div>) : <span className="muted">—</span>}
+                </td>
+                <td>{s.tenant ?? '—'}</td>
+                <td>
+                  <span className={`badge ${s.paused ? 'status-paused' : 'status-running'}`} data-state={s.paused ? 'paused' : 'active'}>
+                    {s.paused ? 'paused' : 'active'}
+                  </span>
+                  {s.note && <div className="muted small">{s.note}</div>}
+                </td>
+                <td className="row-actions">
+                  {can.schedule && (
+                    <>
+                      <button className="btn btn-small" onClick={() => op(s, s.paused ? 'resume' : 'pause')}>
+                        {s.paused ? 'Resume' : 'Pause'}
+                      </button>
+                      <button className="btn btn-small" onClick={() => op(s, 'trigger')}>
+                        Run now
+                      </button>
+                      <button className="btn btn-small btn-danger" onClick={() => op(s, 'delete')} aria-label={`Delete ${s.id}`}>
+                        Delete
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );

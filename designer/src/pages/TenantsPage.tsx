@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { abilities } from '../access.ts';
 import { api, type NewTenant, type TenantInfo, type TenantTest } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { Empty, ErrorBanner, NotYet, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
+import { Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 export function TenantsPage() {
   const { grants } = useSession();
@@ -38,71 +38,65 @@ export function TenantsPage() {
           </button>
         )}
       />
-      {list.missing ? (
-        <NotYet what="Tenants" route="GET /api/tenants" />
+      {adding && (
+        <TenantForm
+          onDone={(made) => {
+            setAdding(false);
+            if (made) {
+              list.reload();
+              void test(made.name);
+            }
+          }}
+        />
+      )}
+      <ErrorBanner error={error ?? list.error} onRetry={list.reload} />
+      {!list.data ? (
+        <Spinner />
+      ) : list.data.length === 0 ? (
+        <Empty title="No tenant connections yet" />
       ) : (
-        <>
-          {adding && (
-            <TenantForm
-              onDone={(made) => {
-                setAdding(false);
-                if (made) {
-                  list.reload();
-                  void test(made.name);
-                }
-              }}
-            />
-          )}
-          <ErrorBanner error={error ?? list.error} onRetry={list.reload} />
-          {!list.data ? (
-            <Spinner />
-          ) : list.data.length === 0 ? (
-            <Empty title="No tenant connections yet" />
-          ) : (
-            <div className="cards">
-              {list.data.map((t) => {
-                const r = tests[t.name];
-                return (
-                  <section key={t.name} className="card tenant-card" data-tenant={t.name}>
-                    <header className="card-head">
-                      <h2>
-                        {t.displayName ?? t.name} <span className="muted small mono">{t.name}</span>
-                      </h2>
-                      {t.builtin && <span className="badge">built in</span>}
-                    </header>
-                    <dl className="facts">
-                      <dt>Tenant id</dt>
-                      <dd className="mono">{t.tenantId}</dd>
-                      <dt>App (client) id</dt>
-                      <dd className="mono">{t.clientId}</dd>
-                      <dt>Credential</dt>
-                      <dd>{t.credential}</dd>
-                      {t.graphUrl && (
-                        <>
-                          <dt>Graph</dt>
-                          <dd className="mono">{t.graphUrl}</dd>
-                        </>
-                      )}
-                    </dl>
-                    {can.adminOf(t.name) && (
-                      <div className="row-actions">
-                        <button className="btn btn-small" onClick={() => test(t.name)} disabled={r === 'testing'} data-action="test-connection">
-                          {r === 'testing' ? 'Testing…' : 'Test connection'}
-                        </button>
-                        {!t.builtin && (
-                          <button className="btn btn-small btn-danger" onClick={() => remove(t)}>
-                            Remove
-                          </button>
-                        )}
-                      </div>
+        <div className="cards">
+          {list.data.map((t) => {
+            const r = tests[t.name];
+            return (
+              <section key={t.name} className="card tenant-card" data-tenant={t.name}>
+                <header className="card-head">
+                  <h2>
+                    {t.displayName ?? t.name} <span className="muted small mono">{t.name}</span>
+                  </h2>
+                  {t.builtin && <span className="badge">built in</span>}
+                </header>
+                <dl className="facts">
+                  <dt>Tenant id</dt>
+                  <dd className="mono">{t.tenantId}</dd>
+                  <dt>App (client) id</dt>
+                  <dd className="mono">{t.clientId}</dd>
+                  <dt>Credential</dt>
+                  <dd>{t.credential}</dd>
+                  {t.graphUrl && (
+                    <>
+                      <dt>Graph</dt>
+                      <dd className="mono">{t.graphUrl}</dd>
+                    </>
+                  )}
+                </dl>
+                {can.adminOf(t.name) && (
+                  <div className="row-actions">
+                    <button className="btn btn-small" onClick={() => test(t.name)} disabled={r === 'testing'} data-action="test-connection">
+                      {r === 'testing' ? 'Testing…' : 'Test connection'}
+                    </button>
+                    {!t.builtin && (
+                      <button className="btn btn-small btn-danger" onClick={() => remove(t)}>
+                        Remove
+                      </button>
                     )}
-                    {r && r !== 'testing' && <TestResult result={r} />}
-                  </section>
-                );
-              })}
-            </div>
-          )}
-        </>
+                  </div>
+                )}
+                {r && r !== 'testing' && <TestResult result={r} />}
+              </section>
+            );
+          })}
+        </div>
       )}
     </div>
   );

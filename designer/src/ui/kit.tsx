@@ -1,7 +1,6 @@
 // The design system's small parts: page header, buttons, badges, empty states, error banners,
 // and hooks for loading data. Styles live in styles.css (one stylesheet, CSS variables).
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { isMissing } from '../api.ts';
 
 export function PageHeader({ title, subtitle, actions }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode }) {
   return (
@@ -52,15 +51,6 @@ export function ErrorBanner({ error, onRetry }: { error: unknown; onRetry?: () =
   );
 }
 
-/** The page's API is not on this server yet: say so plainly instead of failing. */
-export function NotYet({ what, route }: { what: string; route: string }) {
-  return (
-    <Empty title={`${what} are not available on this server yet`}>
-      This page uses <code>{route}</code>, which the server does not offer in this version.
-    </Empty>
-  );
-}
-
 const STATUS_LABEL: Record<string, string> = {
   pending: 'Pending',
   running: 'Running',
@@ -88,7 +78,6 @@ export interface Async<T> {
   data?: T;
   error?: unknown;
   loading: boolean;
-  missing: boolean;
   reload: () => void;
 }
 
@@ -112,7 +101,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[], pollMs?: nu
     const t = setInterval(reload, pollMs);
     return () => clearInterval(t);
   }, [reload, pollMs]);
-  return { ...state, missing: isMissing(state.error), reload };
+  return { ...state, reload };
 }
 
 export function ago(iso: string | undefined, now = Date.now()): string {

@@ -82,3 +82,9 @@ export const KeyValue = ({ k, v }: { k: string; v: unknown }) => (
     <span className="kv-v">{typeof v === 'string' ? v : JSON.stringify(v)}</span>
   </div>
 );
+
+/** A value shortened to fit a node's body. */
+export const short = (v: unknown) => {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 38 ? `${s.slice(0, 36)}…` : s;
+};

@@ -1,21 +1,15 @@
-// What each node kind looks like and offers in the palette.
+// What each node kind looks like and offers in the palette (from nodes/<kind>/defaults.ts), and the
+// names of the handles edges leave from.
 import type { NodeKind } from '../../../../runbook/definition.ts';
+import { config as action } from './action/defaults.ts';
+import { config as approval } from './approval/defaults.ts';
+import { config as condition } from './condition/defaults.ts';
+import { config as delay } from './delay/defaults.ts';
+import { config as end } from './end/defaults.ts';
+import { config as forEach } from './forEach/defaults.ts';
+import type { KindConfig } from './kind.ts';
 
-export interface KindConfig {
-  title: string;
-  icon: string;
-  description: string;
-}
-
-export const KINDS: Record<NodeKind, KindConfig> = {
-  action: { title: 'Action', icon: '⚙', description: 'A Microsoft 365 action from the catalog' },
-  approval: { title: 'Approval', icon: '✋', description: 'Wait for people to approve or reject' },
-  condition: { title: 'Condition', icon: '◇', description: 'Branch on an expression (true / false or cases)' },
-  delay: { title: 'Delay', icon: '◷', description: 'Wait for a duration or until a date' },
-  end: { title: 'End', icon: '■', description: 'Finish the run with a status and message' },
-  forEach: { title: 'For each', icon: '↻', description: 'Run steps once per item of a list (CSV rows, group members)' },
-};
-
+export const KINDS: Record<NodeKind, KindConfig> = { action, approval, condition, delay, end, forEach };
 
 export const HANDLE_LABELS: Record<string, string> = {
   out: 'next',

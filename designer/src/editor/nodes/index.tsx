@@ -1,85 +1,21 @@
-// One component per node kind on the shared shell, and the nodeTypes map React Flow uses.
-import type { NodeProps, NodeTypes } from '@xyflow/react';
-import { memo } from 'react';
-import { useCatalog } from '../../context.tsx';
-import type { FlowNode } from '../store.ts';
-import { KeyValue, NodeShell } from './NodeShell.tsx';
-
-const short = (v: unknown) => {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 38 ? `${s.slice(0, 36)}…` : s;
-};
-
-const ActionNode = memo((p: NodeProps<FlowNode>) => {
-  const { byId } = useCatalog();
-  const def = p.data.def;
-  if (def.kind !== 'action') return null;
-  const action = byId.get(def.action);
-  const params = Object.entries(def.params ?? {}).filter(([, v]) => v !== undefined && v !== '').slice(0, 2);
-  return (
-    <NodeShell {...p} title={action?.title ?? (def.action || 'Choose an action')}>
-      <div className="flow-node-action">{def.action || 'no action chosen'}</div>
-      {params.map(([k, v]) => (
-        <KeyValue key={k} k={k} v={short(v)} />
-      ))}
-      {def.onError !== 'fail' && <KeyValue k="on error" v={def.onError} />}
-    </NodeShell>
-  );
-});
-
-const ApprovalNode = memo((p: NodeProps<FlowNode>) => {
-  const def = p.data.def;
-  if (def.kind !== 'approval') return null;
-  const a = def.approvers ?? {};
-  const who = [...(a.users ?? []), ...(a.roles ?? []).map((r) => `role ${r}`), ...(a.groups ?? []).map((g) => `group ${g}`)];
-  return (
-    <NodeShell {...p} title="Approval">
-      <KeyValue k="approvers" v={who.length ? short(who.join(', ')) : 'nobody yet'} />
-      {def.timeout && <KeyValue k="timeout" v={`${def.timeout} → ${def.onTimeout}`} />}
-    </NodeShell>
-  );
-});
-
-const ConditionNode = memo((p: NodeProps<FlowNode>) => {
-  const def = p.data.def;
-  if (def.kind !== 'condition') return null;
-  return (
-    <NodeShell {...p} title={def.cases ? 'Switch' : 'Condition'}>
-      <KeyValue k="if" v={short(def.expression || (def.cases ? `${def.cases.length} cases` : '—'))} />
-    </NodeShell>
-  );
-});
-
-const DelayNode = memo((p: NodeProps<FlowNode>) => {
-  const def = p.data.def;
-  if (def.kind !== 'delay') return null;
-  return (
-    <NodeShell {...p} title="Delay">
-      <KeyValue k={def.until ? 'until' : 'wait'} v={short(def.until ?? def.duration ?? '—')} />
-    </NodeShell>
-  );
-});
-
-const EndNode = memo((p: NodeProps<FlowNode>) => {
-  const def = p.data.def;
-  if (def.kind !== 'end') return null;
-  return (
-    <NodeShell {...p} title={def.status === 'failed' ? 'End (failed)' : 'End'}>
-      {def.message && <div className="flow-node-action">{short(def.message)}</div>}
-    </NodeShell>
-  );
-});
-
-const ForEachNode = memo((p: NodeProps<FlowNode>) => {
-  const def = p.data.def;
-  if (def.kind !== 'forEach') return null;
-  return (
-    <NodeShell {...p} title="For each">
-      <KeyValue k="over" v={short(def.items || '—')} />
-      <KeyValue k="steps" v={`${def.body.nodes.length} · ${def.concurrency} at a time`} />
-    </NodeShell>
-  );
-});
+// Every node kind's parts, by kind: the canvas component React Flow draws (nodeTypes) and the
+// inspector form (FORMS; `After` renders below the step's notes). Each kind lives in nodes/<kind>/.
+import type { NodeTypes } from '@xyflow/react';
+import type { ComponentType } from 'react';
+import type { NodeKind } from '../../../../runbook/definition.ts';
+import { ActionForm, ActionNotInCatalog } from './action/Form.tsx';
+import { ActionNode } from './action/Node.tsx';
+import { ApprovalForm } from './approval/Form.tsx';
+import { ApprovalNode } from './approval/Node.tsx';
+import { ConditionForm } from './condition/Form.tsx';
+import { ConditionNode } from './condition/Node.tsx';
+import { DelayForm } from './delay/Form.tsx';
+import { DelayNode } from './delay/Node.tsx';
+import { EndForm } from './end/Form.tsx';
+import { EndNode } from './end/Node.tsx';
+import { ForEachForm } from './forEach/Form.tsx';
+import { ForEachNode } from './forEach/Node.tsx';
+import type { KindFormProps } from './kind.ts';
 
 export const nodeTypes: NodeTypes = {
   forEach: ForEachNode,
@@ -88,4 +24,15 @@ export const nodeTypes: NodeTypes = {
   condition: ConditionNode,
   delay: DelayNode,
   end: EndNode,
+};
+
+type Forms = { [K in NodeKind]: { Form: ComponentType<KindFormProps<K>>; After?: ComponentType<KindFormProps<K>> } };
+
+export const FORMS: Forms = {
+  action: { Form: ActionForm, After: ActionNotInCatalog },
+  approval: { Form: ApprovalForm },
+  condition: { Form: ConditionForm },
+  delay: { Form: DelayForm },
+  end: { Form: EndForm },
+  forEach: { Form: ForEachForm },
 };

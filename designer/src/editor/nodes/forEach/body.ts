@@ -1,8 +1,8 @@
 // A forEach loop's body as the inspector edits it: a list of steps chained in sequence (each
 // step's first handle leads to the next). Pure functions, tested in Node; a body that branches
 // keeps its edges and is only edited step by step (or as JSON).
-import { handlesOf, type ForEachNode } from '../../../runbook/definition.ts';
-import { freshId } from './store.ts';
+import { handlesOf, type ForEachNode } from '../../../../../runbook/definition.ts';
+import { freshId } from '../../store.ts';
 
 export type Body = ForEachNode['body'];
 export type BodyStep = Body['nodes'][number];

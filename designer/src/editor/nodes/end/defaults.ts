@@ -1,0 +1,6 @@
+// The end node: its palette facts and what it starts as.
+import type { Draft, KindConfig } from '../kind.ts';
+
+export const config: KindConfig = { title: 'End', icon: '■', description: 'Finish the run with a status and message' };
+
+export const draft = (): Draft<'end'> => ({ kind: 'end', status: 'succeeded' });

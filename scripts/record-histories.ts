@@ -1,0 +1,184 @@
+// Records the histories test/replay.test.ts replays: representative runs of the runbook and forEach
+// workflows on a real Temporal server and worker against the sandbox, saved as JSON into
+// test/histories/<name>.json. Run it when the workflow code changes in a way a new history should
+// cover (then commit the new files, never rewrite old ones: old histories are what runs in flight
+// look like). `node scripts/record-histories.ts --prefix v0.3- [name ...]` (needs the Temporal CLI, like npm test).
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+const { temporal } = proto;
+type IHistory = import('@temporalio/proto').temporal.api.history.v1.IHistory;
+import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
+import type { ForEachInput } from '../workflows/for-each.ts';
+import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
+import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
+
+const dir = fileURLToPath(new URL('../test/histories/', import.meta.url));
+// `--prefix v0.3-`: names the files after the version of the workflow code that made them.
+const prefixAt = process.argv.indexOf('--prefix');
+const prefix = prefixAt > 0 ? process.argv[prefixAt + 1]! : '';
+const only = process.argv.slice(2).filter((a, i, all) => a !== '--prefix' && all[i - 1] !== '--prefix');
+
+type Recorder = (env: TestEnv, upn: (tag: string) => string) => Promise<WorkflowHandle[]>;
+
+const run = { startedBy: 'recorder@contoso.com', tenant: 'sandbox', runbookId: 'replay', version: 1 };
+const def = (nodes: unknown[], edges: unknown[], inputs: unknown[] = []) => ({ name: 'replay sample', inputs, nodes, edges }) as RunbookDefinitionInput;
+const createUser = (id: string, userPrincipalName: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  kind: 'action',
+  action: 'user.create',
+  params: { userPrincipalName, displayName: `Replay ${userPrincipalName}`, usageLocation: 'US' },
+  retry: { initialInterval: '100ms', maximumAttempts: 3 },
+  ...extra,
+});
+
+const RECORDERS: Record<string, Recorder> = {
+  // Every node kind on the happy path: action, condition, approval (approved), delay, end.
+  'every-kind': async (env, upn) => {
+    const h = await env.start(
+      def(
+        [
+          createUser('create', upn('every')),
+          { id: 'check', kind: 'condition', expression: "steps.create.output.id != ''" },
+          { id: 'ask', kind: 'approval', approvers: { users: ['boss@contoso.com'] }, message: 'Go on for {{ inputs.who }}?' },
+          { id: 'licence', kind: 'action', action: 'licence.assign', params: { user: '{{ steps.create.output.id }}', licences: ['SPE_E3'] } },
+          { id: 'wait', kind: 'delay', duration: '1s' },
+          { id: 'end', kind: 'end' },
+          { id: 'never', kind: 'delay', duration: '0s' },
+        ],
+        [
+          { source: 'create', target: 'check' },
+          { source: 'check', target: 'ask', sourceHandle: 'true' },
+          { source: 'check', target: 'never', sourceHandle: 'false' },
+          { source: 'ask', target: 'licence', sourceHandle: 'approved' },
+          { source: 'licence', target: 'wait' },
+          { source: 'wait', target: 'end' },
+        ],
+        [{ name: 'who', type: 'string' }],
+      ),
+      { who: 'Ada' },
+      run,
+    );
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com', comment: 'recorded' });
+    await h.result();
+    return [h];
+  },
+  // A run still waiting for an approval when its history was taken (what a deploy meets in flight).
+  'approval-waiting': async (env) => {
+    const h = await env.start(
+      def(
+        [
+          { id: 'ask', kind: 'approval', approvers: { users: ['boss@contoso.com'] }, quorum: 'any', escalation: { after: '1h', approvers: { users: ['deputy@contoso.com'] } } },
+          { id: 'done', kind: 'end' },
+        ],
+        [{ source: 'ask', target: 'done', sourceHandle: 'approved' }],
+      ),
+      {},
+      run,
+    );
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'recorder@contoso.com' }); // refused: self-approval
+    await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
+    return [h];
+  },
+  // Failure handling: onError continue, route to an error branch, pause then resume with skip.
+  'error-handling': async (env, upn) => {
+    const bad = { id: 'bad', kind: 'action', action: 'group.addMember', params: { user: 'nobody-here@contoso.com', group: 'No such group' }, retry: { maximumAttempts: 1 } };
+    const h = await env.start(
+      def(
+        [
+          { ...bad, id: 'cont', onError: 'continue' },
+          { ...bad, id: 'route', onError: 'route' },
+          createUser('cleanup', upn('routed')),
+          { ...bad, id: 'pause', onError: 'pause' },
+          { id: 'end', kind: 'end' },
+        ],
+        [
+          { source: 'cont', target: 'route' },
+          { source: 'route', target: 'cleanup', sourceHandle: 'error' },
+          { source: 'cleanup', target: 'pause' },
+          { source: 'pause', target: 'end' },
+        ],
+      ),
+      {},
+      run,
+    );
+    await env.waitFor(h, (s) => s.nodes.pause?.status === 'paused');
+    await h.signal(resumeSignal, { nodeId: 'pause', action: 'skip', by: 'operator@contoso.com' });
+    await h.result();
+    return [h];
+  },
+  // A loop inside a run, and the loop workflow continuing as new between batches.
+  'foreach': async (env, upn) => {
+    const h = await env.start(
+      def(
+        [
+          {
+            id: 'each',
+            kind: 'forEach',
+            items: 'inputs.people',
+            concurrency: 2,
+            body: { nodes: [createUser('create', '{{ item }}')], edges: [] },
+          },
+          { id: 'end', kind: 'end' },
+        ],
+        [{ source: 'each', target: 'end' }],
+        [{ name: 'people', type: 'list' }],
+      ),
+      { people: [upn('loop-a'), upn('loop-b'), upn('loop-c')] },
+      run,
+    );
+    await h.result();
+    const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
+    const workflowId = `replay-loop-${randomUUID()}`;
+    const input: ForEachInput = { parentWorkflowId: `${workflowId}-parent`, nodeId: 'each', body, inputs: {}, run, items: [0, 1, 2, 3, 4], offset: 0, total: 5, concurrency: 2, onItemError: 'continue', batch: 2 };
+    const loop = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
+    await loop.result();
+    // The first run of the loop: the one that continued as new.
+    const first = env.client.workflow.getHandle(workflowId, loop.firstExecutionRunId);
+    return [h, first];
+  },
+  // A run cancelled while a step waits.
+  cancelled: async (env) => {
+    const h = await env.start(def([{ id: 'wait', kind: 'delay', duration: '1h' }, { id: 'after', kind: 'end' }], [{ source: 'wait', target: 'after' }]), {}, run);
+    await env.waitFor(h, (s) => s.nodes.wait?.status === 'running');
+    await h.cancel();
+    await h.result().catch(() => undefined);
+    return [h];
+  },
+};
+
+/**
+ * protobufjs's own JSON form of the History message (64-bit numbers and bytes as strings), read back
+ * with History.fromObject in test/replay.test.ts. (Temporal's standard history JSON, historyToJSON,
+ * fails with this install: @temporalio/common and @temporalio/proto each carry their own protobufjs.)
+ */
+function toJson(history: IHistory): unknown {
+  return temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+}
+
+const env = await startTestEnv();
+mkdirSync(dir, { recursive: true });
+try {
+  const domain = env.sandbox.tenant.domain;
+  const upn = (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@${domain}`;
+  for (const [name, record] of Object.entries(RECORDERS)) {
+    if (only.length && !only.includes(name)) continue;
+    const handles = await record(env, upn);
+    for (const [i, h] of handles.entries()) {
+      const history = await h.fetchHistory();
+      const file = join(dir, `${prefix}${name}${handles.length > 1 ? `-${i + 1}` : ''}.json`);
+      // The workflow id matters: the interpreter derives child ids from it.
+      writeFileSync(file, JSON.stringify({ workflowId: h.workflowId, history: toJson(history) }, null, 1) + '\n');
+      console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
+    }
+    for (const h of handles) await h.terminate('recorded').catch(() => undefined);
+  }
+} finally {
+  await env.close();
+  await stopOwnDevServer();
+}

@@ -1,0 +1,148 @@
+// Who may see and do what with runs: the tenants whose runs a person sees, who may operate a run
+// (cancel, retry, resume), who may start a runbook, an operator's scope checked against the
+// tenant's users (looked up through Graph), and a person as approval steps name approvers.
+// Used by the run, approval, schedule and tenant routes.
+import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
+import { graphClientCache } from '../m365/graph.ts';
+import { statusOf } from '../m365/errors.ts';
+import type { Approver } from '../runbook/approvals.ts';
+import type { RowProblem } from '../runbook/csv.ts';
+import type { RunbookDefinition } from '../runbook/definition.ts';
+import { validateRunbook } from '../runbook/validate.ts';
+import { HttpError } from './http.ts';
+import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
+import type { Services } from './services.ts';
+
+/** The emulated tenant of test runs: everyone with a role sees it. */
+export const SANDBOX = 'sandbox';
+
+/** A runbook about to run: a published version, or an inline definition. */
+export interface Startable {
+  definition: RunbookDefinition;
+  runbookId: string;
+  version: number;
+  customAction: boolean;
+}
+
+export class RunAccess {
+  readonly s: Services;
+  private readonly graphs = graphClientCache();
+  constructor(s: Services) {
+    this.s = s;
+  }
+
+  /** A published runbook (its version, or the latest) or an inline definition, checked. */
+  async resolve(runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
+    const s = this.s;
+    if (runbookId) {
+      const rb = await s.runbooks.get(runbookId);
+      if (!rb) throw new HttpError(404, `runbook ${runbookId} does not exist`);
+      if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);
+      const v = await s.runbooks.version(runbookId, version);
+      if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
+      return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
+    }
+    const checked = validateRunbook(inline);
+    if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
+    return { definition: checked.definition, runbookId: 'inline', version: 0, customAction: false };
+  }
+
+  /** The tenant a run goes to: the sandbox for a test run, else the one named or the default; 400 when unknown. */
+  async tenantOf(test: boolean, tenant: string | undefined): Promise<string> {
+    const t = test ? SANDBOX : (tenant ?? this.s.deps.defaultTenant);
+    if (!(await this.s.tenants.exists(t))) throw new HttpError(400, `tenant ${t} does not exist`, { problems: [{ field: 'tenant', message: `unknown tenant ${t}` }] });
+    return t;
+  }
+
+  canSeeTenant(p: Principal, tenant: string | undefined): boolean {
+    if (!tenant) return false;
+    return canSee(p, tenant) || (tenant === SANDBOX && p.grants.length > 0);
+  }
+
+  /** Operators of the tenant (designers too for the sandbox), or the person who started it. */
+  canOperate(p: Principal, tenant: string | undefined, startedBy?: string): boolean {
+    if (!tenant) return false;
+    if (startedBy && startedBy === p.user.email) return true;
+    if (hasRole(p, 'operator', tenant)) return true;
+    return tenant === SANDBOX && (hasRoleAnywhere(p, 'operator') || hasRoleAnywhere(p, 'designer'));
+  }
+
+  async graph(tenant: string): Promise<GraphClient | undefined> {
+    const conn = await this.s.tenants.connection(tenant);
+    return conn ? this.graphs(conn) : undefined;
+  }
+
+  /** A user in the tenant by UPN or id, with the attributes scopes use; null when missing. */
+  async lookupUser(tenant: string, ref: string): Promise<{ id: string; department?: string; country?: string; usageLocation?: string } | null> {
+    const g = await this.graph(tenant);
+    if (!g) throw new HttpError(400, `tenant ${tenant} has no connection to look users up with`);
+    try {
+      return (await g.api(`/users/${encodeURIComponent(ref)}`).select('id,userPrincipalName,department,country,usageLocation').get()) as never;
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw new HttpError(502, `could not look up ${ref} in tenant ${tenant}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Problems when the run's target lies outside the caller's operator scope on the tenant. */
+  async scopeProblems(p: Principal, tenant: string, def: RunbookDefinition, inputs: Record<string, unknown>, cache = new Map<string, Promise<unknown>>()): Promise<RowProblem[]> {
+    const scope = operatorScope(p, tenant);
+    if (!scope) return [];
+    const problems: RowProblem[] = [];
+    const attributes: Record<'department' | 'country', string[]> = { department: [], country: [] };
+    const direct: Record<'department' | 'country', string[]> = { department: ['department'], country: ['country', 'usageLocation'] };
+    for (const key of ['department', 'country'] as const)
+      for (const name of direct[key]) if (typeof inputs[name] === 'string' && inputs[name]) attributes[key].push(inputs[name] as string);
+    for (const input of def.inputs.filter((i) => i.type === 'user')) {
+      const ref = inputs[input.name];
+      if (typeof ref !== 'string' || !ref) continue;
+      const k = `${tenant}|${ref.toLowerCase()}`;
+      if (!cache.has(k)) cache.set(k, this.lookupUser(tenant, ref));
+      const u = (await cache.get(k)) as Awaited<ReturnType<RunAccess['lookupUser']>>;
+      if (u?.department) attributes.department.push(u.department);
+      if (u?.country) attributes.country.push(u.country);
+      if (u?.usageLocation) attributes.country.push(u.usageLocation);
+    }
+    for (const key of ['department', 'country'] as const) {
+      const allowed = scope[key];
+      if (!allowed) continue;
+      const lower = allowed.map((a) => a.toLowerCase());
+      if (attributes[key].length === 0)
+        problems.push({ field: direct[key][0]!, kind: 'scope', message: `your operator scope is limited to ${key} ${allowed.join(', ')}, and this run names no ${key}` });
+      for (const v of attributes[key])
+        if (!lower.includes(v.toLowerCase())) problems.push({ field: direct[key][0]!, kind: 'scope', message: `${key} ${v} is outside your operator scope (${allowed.join(', ')})` });
+    }
+    return problems;
+  }
+
+  /** Tenants whose runs the principal sees (everyone with a role sees the sandbox); undefined = every tenant. */
+  visibleTenants(p: Principal): string[] | undefined {
+    const ts = tenantsWith(p, 'any');
+    if (ts.includes(ALL_TENANTS)) return undefined;
+    return p.grants.length ? [...new Set([...ts, SANDBOX])] : [];
+  }
+
+  /** A run the principal may see, with its search attributes read; 404 for any other. */
+  async visibleRun(p: Principal, id: string) {
+    const got = await this.s.runs.get(id);
+    const sa = got?.description.searchAttributes as Record<string, unknown[] | undefined> | undefined;
+    const tenant = sa?.TenantflowTenant?.[0] as string | undefined;
+    if (!got || !this.canSeeTenant(p, tenant)) throw new HttpError(404, `run ${id} does not exist`);
+    return { ...got, tenant: tenant!, startedBy: sa?.TenantflowRequester?.[0] as string | undefined, runbook: sa?.TenantflowRunbook?.[0] as string | undefined, version: sa?.TenantflowVersion?.[0] as number | undefined };
+  }
+
+  /** Who may start what: designers any runbook (and inline definitions), operators the custom actions. */
+  mayStart(p: Principal, r: Startable, tenant: string, test: boolean): void {
+    const designer = test ? hasRoleAnywhere(p, 'designer') : hasRole(p, 'designer', tenant);
+    if (designer) return;
+    if (r.runbookId === 'inline') throw new HttpError(403, 'only designers may run an unpublished definition');
+    const operator = test ? hasRoleAnywhere(p, 'operator') : hasRole(p, 'operator', tenant);
+    if (!operator) throw new HttpError(403, `you are not an operator of tenant ${tenant}`);
+    if (!r.customAction) throw new HttpError(403, `runbook ${r.runbookId} is not offered to operators (ask a designer to make it a custom action)`);
+  }
+
+  /** The principal as approval steps name people, with the roles it holds on the run's tenant. */
+  approverOf(p: Principal, tenant: string): Approver {
+    return { email: p.user.email, groups: p.user.groups, roles: ROLES.filter((r) => hasRole(p, r, tenant)) };
+  }
+}

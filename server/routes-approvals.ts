@@ -1,0 +1,93 @@
+// Approvals: my inbox (steps waiting for me as a user, by role or by group, with the run's context)
+// and decisions, by an authenticated POST only. Who may decide follows runbook/approvals.ts, the
+// rules the workflow itself applies.
+import { catalog } from '../catalog/index.ts';
+import { isPendingApprover, refusalOf } from '../runbook/approvals.ts';
+import { redactInputs } from '../runbook/secrets.ts';
+import { SA } from '../workflows/search-attributes.ts';
+import { RunAccess } from './access.ts';
+import { HttpError, originOf, type Api } from './http.ts';
+import { ALL_TENANTS, ROLES } from './people.ts';
+import type { Services } from './services.ts';
+import { and, eq, oneOf, or } from './visibility.ts';
+
+
+export function approvalRoutes(api: Api, s: Services): void {
+  const access = new RunAccess(s);
+
+  api.route('GET /api/approvals', async ({ me: p }) => {
+    // Steps name their approvers as users, "group:<name>" and "role:<role>" (role on the run's tenant).
+    const byRole = new Map<string, Set<string>>();
+    for (const g of p.grants) {
+      const roles = g.role === 'admin' ? [...ROLES] : [g.role];
+      for (const r of roles) byRole.set(r, new Set([...(byRole.get(r) ?? []), g.tenant]));
+    }
+    const mine = or(
+      eq(SA.pendingApprovers.name, p.user.email),
+      p.user.groups.length > 0 && oneOf(SA.pendingApprovers.name, p.user.groups.map((g) => `group:${g}`)),
+      ...[...byRole].map(([role, ts]) => and(eq(SA.pendingApprovers.name, `role:${role}`), !ts.has(ALL_TENANTS) && oneOf(SA.tenant.name, [...ts]))),
+    );
+    const { runs } = await s.runs.list({ extra: mine, status: ['waiting-approval', 'paused', 'running'] }, { size: 100 });
+    const items = [];
+    for (const r of runs) {
+      const got = await s.runs.get(r.id).catch(() => undefined);
+      if (!got?.state) continue;
+      const input = await s.runs.input(r.id).catch(() => undefined);
+      for (const n of Object.values(got.state.nodes)) {
+        if (n.status !== 'waiting-approval' || !n.approval || !isPendingApprover(access.approverOf(p, r.tenant!), n.approval.pendingApprovers)) continue;
+        const next = input?.definition.edges.filter((e) => e.source === n.id && e.sourceHandle === 'approved').map((e) => input.definition.nodes.find((x) => x.id === e.target)) ?? [];
+        items.push({
+          runId: r.id,
+          nodeId: n.id,
+          runbook: r.runbook,
+          runbookName: r.runbookName,
+          version: r.version,
+          tenant: r.tenant,
+          startedBy: r.startedBy,
+          startedAt: r.startedAt,
+          message: n.approval.message,
+          deadline: n.approval.deadline,
+          quorum: n.approval.quorum,
+          decisions: n.approval.decisions,
+          selfApprovalAllowed: n.approval.allowSelfApproval,
+          canDecide: refusalOf(n.approval, r.startedBy, p.user.email) !== 'self-approval',
+          inputs: redactInputs(input?.definition, input?.inputs),
+          onApproval: next.filter(Boolean).map((x) => ({ id: x!.id, kind: x!.kind, label: x!.label, action: x!.kind === 'action' ? x!.action : undefined, title: x!.kind === 'action' ? catalog.get(x!.action)?.title : undefined })),
+          // What approving lets run (docs/plan.md), planned when the step started waiting.
+          ...(n.approval.plan ? { plan: n.approval.plan } : {}),
+          ...(n.approval.planError ? { planError: n.approval.planError } : {}),
+          decideUrl: `/api/runs/${r.id}/approvals/${n.id}`,
+        });
+      }
+    }
+    return items;
+  });
+
+  // A link opened by a mail scanner or a chat preview must never decide: GET only explains.
+  api.route('GET /api/runs/:id/approvals/:nodeId', ({ res }) => {
+    res.status(405).set('allow', 'POST');
+    return { error: 'approvals are decided only with an authenticated POST (from the inbox or the CLI), never by opening a link' };
+  });
+
+  api.route('POST /api/runs/:id/approvals/:nodeId',
+    async ({ req, res, me: p, params, body }) => {
+      const run = await access.visibleRun(p, params.id!);
+      const node = run.state?.nodes[params.nodeId!];
+      if (!node) throw new HttpError(404, `run ${params.id} has no step "${params.nodeId}"`);
+      if (node.status !== 'waiting-approval' || !node.approval) throw new HttpError(409, `step "${params.nodeId}" is not waiting for approval (it is ${node.status})`);
+      // The workflow refuses the same decisions (runbook/approvals.ts); saying so here answers at once.
+      const refusal = refusalOf(node.approval, run.startedBy, p.user.email);
+      if (refusal === 'self-approval') {
+        await s.audit.record(originOf(req, p), 'approval.refused', params.id, { node: params.nodeId, reason: 'self-approval' }, run.tenant);
+        throw new HttpError(403, 'you started this run, so you cannot approve it: ask another approver');
+      }
+      if (!isPendingApprover(access.approverOf(p, run.tenant), node.approval.pendingApprovers)) throw new HttpError(403, `you are not an approver of step "${params.nodeId}" (approvers: ${node.approval.pendingApprovers.join(', ')})`);
+      if (refusal === 'already-decided') throw new HttpError(409, 'you have already decided on this step');
+      await s.runs.signalApproval(params.id!, { nodeId: params.nodeId!, decision: body.decision, by: p.user.email, comment: body.comment });
+      await s.audit.record(originOf(req, p), `approval.${body.decision}`, params.id, { node: params.nodeId, comment: body.comment }, run.tenant);
+      res.status(202);
+      return { accepted: true, decision: body.decision, by: p.user.email };
+    },
+  );
+}
+

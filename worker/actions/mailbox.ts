@@ -1,0 +1,821 @@
+// Handlers of the mailbox actions (catalog/actions/mailbox.ts). Every write reads the mailbox first and
+// changes only what differs, so a repeated step (a retry after a lost answer) finds its own earlier
+// effect and reports changed: false.
+import * as c from '../../catalog/actions/mailbox.ts';
+import { implement, type ActionContext } from '../activity.ts';
+import { ActionError, statusOf } from '../../m365/errors.ts';
+import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
+import { createdByThisStep, getUser, listAll, orNotFound, resolveUsers, type GraphUser } from './shared.ts';
+import {
+  delegationsOf,
+  exoDate,
+  findMailbox,
+  folderPath,
+  getMailbox,
+  grantRight,
+  mailboxNotFound,
+  removeOnce,
+  holds,
+  mailboxesIn,
+  pause,
+  requireResource,
+  revokeRight,
+  sameUser,
+  sizeBytes,
+  type Delegation,
+  type ExoMailbox,
+  type Right,
+} from './exchange-shared.ts';
+
+const set = (ctx: ActionContext, mbx: ExoMailbox, params: Record<string, unknown>) => ctx.exchange.invoke('Set-Mailbox', { Identity: mbx.PrimarySmtpAddress, ...params }, ctx.signal);
+const summary = (m: ExoMailbox) => ({ identity: m.PrimarySmtpAddress, id: m.ExternalDirectoryObjectId, displayName: m.DisplayName, userPrincipalName: m.UserPrincipalName, type: m.RecipientTypeDetails });
+const USER_SELECT = 'id,userPrincipalName,mail,displayName';
+
+// ---- reads ----
+
+export const mailboxList = implement(c.mailboxList, async (input, ctx) => {
+  const list = await ctx.exchange.invoke<ExoMailbox>('Get-Mailbox', { ...(input.types.length ? { RecipientTypeDetails: input.types } : {}), ResultSize: input.max + 1 }, ctx.signal);
+  return { mailboxes: list.slice(0, input.max).map(summary), truncated: list.length > input.max };
+});
+
+interface CasMailbox {
+  OWAEnabled: boolean;
+  ActiveSyncEnabled: boolean;
+  PopEnabled: boolean;
+  ImapEnabled: boolean;
+  MAPIEnabled: boolean;
+  EwsEnabled: boolean;
+}
+
+const getCas = async (ctx: ActionContext, mbx: ExoMailbox): Promise<CasMailbox> => (await ctx.exchange.invoke<CasMailbox>('Get-CASMailbox', { Identity: mbx.PrimarySmtpAddress }, ctx.signal))[0]!;
+const archived = (m: ExoMailbox) => m.ArchiveStatus === 'Active' || (!!m.ArchiveGuid && !/^0{8}-/.test(m.ArchiveGuid));
+const bareSmtp = (v: string | null | undefined) => (v ? v.replace(/^smtp:/i, '') : null);
+
+export const mailboxGet = implement(c.mailboxGet, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const cas = await getCas(ctx, m);
+  return {
+    ...summary(m),
+    primarySmtpAddress: m.PrimarySmtpAddress,
+    emailAddresses: m.EmailAddresses ?? [],
+    forwardingSmtpAddress: bareSmtp(m.ForwardingSmtpAddress),
+    forwardingAddress: m.ForwardingAddress ?? null,
+    deliverToMailboxAndForward: m.DeliverToMailboxAndForward ?? false,
+    hiddenFromAddressLists: m.HiddenFromAddressListsEnabled ?? false,
+    litigationHoldEnabled: m.LitigationHoldEnabled ?? false,
+    litigationHoldDuration: m.LitigationHoldDuration ?? null,
+    archiveEnabled: archived(m),
+    archiveName: m.ArchiveName?.[0] ?? null,
+    retentionPolicy: m.RetentionPolicy ?? null,
+    addressBookPolicy: m.AddressBookPolicy ?? null,
+    auditEnabled: m.AuditEnabled ?? false,
+    issueWarningQuota: m.IssueWarningQuota ?? 'Unlimited',
+    prohibitSendQuota: m.ProhibitSendQuota ?? 'Unlimited',
+    prohibitSendReceiveQuota: m.ProhibitSendReceiveQuota ?? 'Unlimited',
+    services: { owa: cas.OWAEnabled, activeSync: cas.ActiveSyncEnabled, pop: cas.PopEnabled, imap: cas.ImapEnabled, mapi: cas.MAPIEnabled, ews: cas.EwsEnabled },
+  };
+});
+
+export const mailboxListDelegates = implement(c.mailboxListDelegates, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const byUser = new Map<string, string[]>();
+  for (const d of await delegationsOf(ctx, m)) byUser.set(d.who, [...(byUser.get(d.who) ?? []), d.right]);
+  return { identity: m.PrimarySmtpAddress, delegates: [...byUser].map(([user, rights]) => ({ user, rights })) };
+});
+
+// ---- type ----
+
+const TYPE_OF = { Regular: 'UserMailbox', Shared: 'SharedMailbox', Room: 'RoomMailbox', Equipment: 'EquipmentMailbox' } as const;
+
+async function convert(ctx: ActionContext, ref: string, type: keyof typeof TYPE_OF) {
+  const m = await getMailbox(ctx, ref);
+  const changed = m.RecipientTypeDetails !== TYPE_OF[type];
+  if (changed) await set(ctx, m, { Type: type });
+  return { identity: m.PrimarySmtpAddress, changed, previousType: m.RecipientTypeDetails, type: TYPE_OF[type] };
+}
+
+export const mailboxConvertToShared = implement(c.mailboxConvertToShared, async (input, ctx) => {
+  const { identity, changed, previousType } = await convert(ctx, input.mailbox, 'Shared');
+  return { identity, changed, previousType };
+});
+
+export const mailboxConvertToRegular = implement(c.mailboxConvertToRegular, async (input, ctx) => {
+  const { identity, changed, previousType } = await convert(ctx, input.mailbox, 'Regular');
+  return { identity, changed, previousType };
+});
+
+export const mailboxSetType = implement(c.mailboxSetType, async (input, ctx) => convert(ctx, input.mailbox, input.type));
+
+// ---- forwarding and automatic replies ----
+
+interface ExoRecipient {
+  Name: string;
+  Identity?: string;
+  PrimarySmtpAddress?: string;
+  ExternalDirectoryObjectId?: string;
+}
+
+async function getRecipient(ctx: ActionContext, ref: string): Promise<ExoRecipient> {
+  try {
+    return (await ctx.exchange.invoke<ExoRecipient>('Get-Recipient', { Identity: ref }, ctx.signal))[0]!;
+  } catch (err) {
+    if (isExchangeError(err, ...NOT_FOUND))
+      throw new ActionError(`recipient ${ref} does not exist in the organisation`, { code: 'RecipientNotFound', hint: 'forward to an address of the address book, or use "toAddress" for any SMTP address', status: 404 });
+    throw err;
+  }
+}
+
+export const mailboxSetForwarding = implement(c.mailboxSetForwarding, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const desired: Record<string, unknown> = { DeliverToMailboxAndForward: input.keepCopy };
+  let forwardingTo: string;
+  let same: boolean;
+  if (input.toAddress) {
+    forwardingTo = input.toAddress;
+    desired['ForwardingSmtpAddress'] = `smtp:${input.toAddress}`;
+    desired['ForwardingAddress'] = null;
+    same = bareSmtp(m.ForwardingSmtpAddress)?.toLowerCase() === input.toAddress.toLowerCase() && !m.ForwardingAddress;
+  } else {
+    const r = await getRecipient(ctx, input.toRecipient!);
+    forwardingTo = r.PrimarySmtpAddress ?? r.Name;
+    desired['ForwardingAddress'] = r.PrimarySmtpAddress ?? input.toRecipient;
+    desired['ForwardingSmtpAddress'] = null;
+    same = !!m.ForwardingAddress && [r.Name, r.Identity, r.PrimarySmtpAddress].some((n) => n?.toLowerCase() === m.ForwardingAddress!.toLowerCase()) && !m.ForwardingSmtpAddress;
+  }
+  const changed = !same || (m.DeliverToMailboxAndForward ?? false) !== input.keepCopy;
+  if (changed) await set(ctx, m, desired);
+  return { identity: m.PrimarySmtpAddress, changed, forwardingTo, keepCopy: input.keepCopy };
+});
+
+export const mailboxDisableForwarding = implement(c.mailboxDisableForwarding, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const previous = bareSmtp(m.ForwardingSmtpAddress) ?? m.ForwardingAddress ?? null;
+  const changed = !!previous || !!m.DeliverToMailboxAndForward;
+  if (changed) await set(ctx, m, { ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false });
+  return { identity: m.PrimarySmtpAddress, changed, previousForwardingTo: previous };
+});
+
+interface AutoReplies {
+  status: 'disabled' | 'alwaysEnabled' | 'scheduled';
+  externalAudience: string;
+  internalReplyMessage: string;
+  externalReplyMessage: string;
+  scheduledStartDateTime?: { dateTime: string; timeZone: string };
+  scheduledEndDateTime?: { dateTime: string; timeZone: string };
+}
+
+/** Graph's dateTimeTimeZone in UTC ("2030-01-01T09:00:00.0000000") as epoch ms. */
+const utcMs = (v: { dateTime: string; timeZone: string } | undefined): number | undefined => {
+  if (!v) return undefined;
+  const trimmed = v.dateTime.replace(/(\.\d{3})\d*/, '$1');
+  return Date.parse(/Z|[+-]\d\d:\d\d$/.test(trimmed) ? trimmed : `${trimmed}Z`);
+};
+const utcDateTime = (iso: string) => ({ dateTime: new Date(iso).toISOString().replace('Z', ''), timeZone: 'UTC' });
+
+async function autoReplies(ctx: ActionContext, ref: string): Promise<{ user: GraphUser; current: AutoReplies }> {
+  const user = await getUser(ctx.graph, ref, USER_SELECT);
+  try {
+    return { user, current: (await ctx.graph.api(`/users/${user.id}/mailboxSettings/automaticRepliesSetting`).get()) as AutoReplies };
+  } catch (err) {
+    if (statusOf(err) === 404)
+      throw new ActionError(`${user.userPrincipalName} has no mailbox`, { code: 'MailboxNotFound', hint: 'the user needs an Exchange licence (a new mailbox appears a few minutes after it)', status: 404 });
+    throw err;
+  }
+}
+
+export const mailboxSetAutoReply = implement(c.mailboxSetAutoReply, async (input, ctx) => {
+  const { user, current } = await autoReplies(ctx, input.mailbox);
+  const status = input.start ? ('scheduled' as const) : ('alwaysEnabled' as const);
+  const external = input.externalMessage ?? input.internalMessage;
+  const desired: Record<string, unknown> = { status, externalAudience: input.externalAudience, internalReplyMessage: input.internalMessage, externalReplyMessage: external };
+  if (input.start && input.end) {
+    desired['scheduledStartDateTime'] = utcDateTime(input.start);
+    desired['scheduledEndDateTime'] = utcDateTime(input.end);
+  }
+  const sameSchedule = !input.start || (utcMs(current.scheduledStartDateTime) === Date.parse(input.start) && utcMs(current.scheduledEndDateTime) === Date.parse(input.end!));
+  const changed = !(current.status === status && current.externalAudience === input.externalAudience && current.internalReplyMessage === input.internalMessage && current.externalReplyMessage === external && sameSchedule);
+  if (changed) await ctx.graph.api(`/users/${user.id}/mailboxSettings`).patch({ automaticRepliesSetting: desired });
+  return { mailbox: user.userPrincipalName, changed, status };
+});
+
+export const mailboxClearAutoReply = implement(c.mailboxClearAutoReply, async (input, ctx) => {
+  const { user, current } = await autoReplies(ctx, input.mailbox);
+  const changed = current.status !== 'disabled' || !!current.internalReplyMessage || !!current.externalReplyMessage;
+  if (changed) await ctx.graph.api(`/users/${user.id}/mailboxSettings`).patch({ automaticRepliesSetting: { status: 'disabled', internalReplyMessage: '', externalReplyMessage: '' } });
+  return { mailbox: user.userPrincipalName, changed };
+});
+
+// ---- delegates and permissions ----
+
+/** Grants (or revokes) one right to each user on one mailbox, reading the mailbox's delegations once. */
+async function changeRight(ctx: ActionContext, mailboxRef: string, userRefs: readonly string[], right: Right, grant: boolean, autoMapping = true) {
+  const m = await getMailbox(ctx, mailboxRef);
+  const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
+  const current = await delegationsOf(ctx, m);
+  const results: { user: string; changed: boolean }[] = [];
+  for (const u of users) {
+    const needed = holds(current, u, right) !== grant;
+    if (needed) await (grant ? grantRight(ctx, m, u.userPrincipalName, right, autoMapping) : revokeRight(ctx, m, u.userPrincipalName, right));
+    results.push({ user: u.userPrincipalName, changed: needed });
+  }
+  return { identity: m.PrimarySmtpAddress, results };
+}
+
+export const mailboxAddFullAccess = implement(c.mailboxAddFullAccess, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'FullAccess', true, input.autoMapping));
+export const mailboxRemoveFullAccess = implement(c.mailboxRemoveFullAccess, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'FullAccess', false));
+export const mailboxAddSendAs = implement(c.mailboxAddSendAs, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendAs', true));
+export const mailboxRemoveSendAs = implement(c.mailboxRemoveSendAs, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendAs', false));
+export const mailboxAddSendOnBehalf = implement(c.mailboxAddSendOnBehalf, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendOnBehalf', true));
+export const mailboxRemoveSendOnBehalf = implement(c.mailboxRemoveSendOnBehalf, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendOnBehalf', false));
+
+type RightResult = { mailbox: string; user: string; right: Right; changed: boolean };
+
+export const mailboxAddDelegate = implement(c.mailboxAddDelegate, async (input, ctx) => {
+  const users = await resolveUsers(ctx.graph, input.users, USER_SELECT);
+  const results: RightResult[] = [];
+  for (const ref of input.mailboxes) {
+    const m = await getMailbox(ctx, ref);
+    const current = await delegationsOf(ctx, m);
+    for (const u of users)
+      for (const right of input.rights) {
+        const needed = !holds(current, u, right);
+        if (needed) await grantRight(ctx, m, u.userPrincipalName, right, input.autoMapping);
+        results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, right, changed: needed });
+      }
+    ctx.heartbeat({ mailboxes: results.length });
+  }
+  return { results };
+});
+
+export const mailboxRemoveDelegate = implement(c.mailboxRemoveDelegate, async (input, ctx) => {
+  const users = input.users ? await resolveUsers(ctx.graph, input.users, USER_SELECT) : undefined;
+  const results: RightResult[] = [];
+  for (const ref of input.mailboxes) {
+    const m = await getMailbox(ctx, ref);
+    const current = await delegationsOf(ctx, m);
+    if (users) {
+      for (const u of users)
+        for (const right of input.rights) {
+          const held = current.find((d) => d.right === right && sameUser(d.who, u));
+          if (held) await revokeRight(ctx, m, held.who, right);
+          results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, right, changed: !!held });
+        }
+    } else {
+      for (const d of current.filter((x) => input.rights.includes(x.right))) {
+        await revokeRight(ctx, m, d.who, d.right);
+        results.push({ mailbox: m.PrimarySmtpAddress, user: d.who, right: d.right, changed: true });
+      }
+    }
+    ctx.heartbeat({ mailboxes: results.length });
+  }
+  return { results };
+});
+
+export const mailboxRemoveUserAccess = implement(c.mailboxRemoveUserAccess, async (input, ctx) => {
+  const u = await getUser(ctx.graph, input.user, USER_SELECT);
+  const mailboxes = await mailboxesIn(ctx, input.mailboxes);
+  const results: RightResult[] = [];
+  for (const m of mailboxes) {
+    if (m.ExternalDirectoryObjectId === u.id) continue;
+    for (const d of (await delegationsOf(ctx, m)).filter((x) => sameUser(x.who, u))) {
+      await revokeRight(ctx, m, d.who, d.right);
+      results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, right: d.right, changed: true });
+    }
+    ctx.heartbeat({ scanned: mailboxes.indexOf(m) + 1 });
+  }
+  return { results, scanned: mailboxes.length };
+});
+
+export const mailboxGrantManagerFullAccess = implement(c.mailboxGrantManagerFullAccess, async (input, ctx) => {
+  const user = await getUser(ctx.graph, input.mailbox, USER_SELECT);
+  const manager = await orNotFound(ctx.graph.api(`/users/${user.id}/manager`).select(USER_SELECT).get() as Promise<GraphUser>);
+  if (!manager)
+    throw new ActionError(`${user.userPrincipalName} has no manager`, { code: 'NoManager', hint: 'set the manager first ("Set manager"), or grant access to a named user with "Grant full access"' });
+  const { identity, results } = await changeRight(ctx, user.userPrincipalName, [manager.id], 'FullAccess', true, input.autoMapping);
+  return { identity, manager: manager.userPrincipalName, changed: results[0]!.changed };
+});
+
+export const mailboxCopyPermissions = implement(c.mailboxCopyPermissions, async (input, ctx) => {
+  const source = await getUser(ctx.graph, input.from, USER_SELECT);
+  const targets = await resolveUsers(ctx.graph, input.to, USER_SELECT);
+  const mailboxes = await mailboxesIn(ctx, input.mailboxes);
+  const results: RightResult[] = [];
+  for (const m of mailboxes) {
+    const current = await delegationsOf(ctx, m);
+    const wanted = new Set(current.filter((d) => sameUser(d.who, source)).map((d) => d.right));
+    for (const t of targets) {
+      if (m.ExternalDirectoryObjectId === t.id) continue;
+      const has = (r: Right) => holds(current, t, r);
+      for (const right of wanted) {
+        if (has(right)) continue;
+        await grantRight(ctx, m, t.userPrincipalName, right);
+        results.push({ mailbox: m.PrimarySmtpAddress, user: t.userPrincipalName, right, changed: true });
+      }
+      if (input.mode === 'replace')
+        for (const d of current.filter((x: Delegation) => sameUser(x.who, t) && !wanted.has(x.right))) {
+          await revokeRight(ctx, m, d.who, d.right);
+          results.push({ mailbox: m.PrimarySmtpAddress, user: t.userPrincipalName, right: d.right, changed: true });
+        }
+    }
+    ctx.heartbeat({ scanned: mailboxes.indexOf(m) + 1 });
+  }
+  return { results, scanned: mailboxes.length };
+});
+
+// ---- limits, services, holds, archive ----
+
+export const mailboxSetQuota = implement(c.mailboxSetQuota, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const desired: Record<string, string> = {};
+  const changed: string[] = [];
+  for (const [field, param] of [['issueWarningQuota', 'IssueWarningQuota'], ['prohibitSendQuota', 'ProhibitSendQuota'], ['prohibitSendReceiveQuota', 'ProhibitSendReceiveQuota']] as const) {
+    const v = input[field];
+    if (v === undefined || sizeBytes(v) === sizeBytes(m[param])) continue;
+    desired[param] = v.replace(/\s+/g, '');
+    changed.push(field);
+  }
+  if (changed.length) await set(ctx, m, desired);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+const CAS = [['owa', 'OWAEnabled'], ['activeSync', 'ActiveSyncEnabled'], ['pop', 'PopEnabled'], ['imap', 'ImapEnabled'], ['mapi', 'MAPIEnabled'], ['ews', 'EwsEnabled']] as const;
+
+export const mailboxSetCasServices = implement(c.mailboxSetCasServices, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const cas = await getCas(ctx, m);
+  const desired: Record<string, boolean> = {};
+  const changed: string[] = [];
+  for (const [field, param] of CAS) {
+    const v = input[field];
+    if (v === undefined || v === cas[param]) continue;
+    desired[param] = v;
+    changed.push(field);
+  }
+  if (changed.length) await ctx.exchange.invoke('Set-CASMailbox', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+export const mailboxSetLitigationHold = implement(c.mailboxSetLitigationHold, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const duration = input.enabled ? (input.durationDays ? `${input.durationDays}.00:00:00` : 'Unlimited') : (m.LitigationHoldDuration ?? null);
+  const sameDuration = !input.enabled || (m.LitigationHoldDuration ?? 'Unlimited').toLowerCase() === duration!.toLowerCase();
+  const changed = (m.LitigationHoldEnabled ?? false) !== input.enabled || !sameDuration;
+  if (changed) await set(ctx, m, { LitigationHoldEnabled: input.enabled, ...(input.enabled ? { LitigationHoldDuration: input.durationDays ?? 'Unlimited' } : {}) });
+  return { identity: m.PrimarySmtpAddress, changed, duration };
+});
+
+export const mailboxEnableArchive = implement(c.mailboxEnableArchive, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  if (archived(m)) {
+    const rename = !!input.archiveName && m.ArchiveName?.[0] !== input.archiveName;
+    if (rename) await set(ctx, m, { ArchiveName: [input.archiveName] });
+    return { identity: m.PrimarySmtpAddress, changed: rename };
+  }
+  await ctx.exchange.invoke('Enable-Mailbox', { Identity: m.PrimarySmtpAddress, Archive: true, ...(input.archiveName ? { ArchiveName: [input.archiveName] } : {}) }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, changed: true };
+});
+
+export const mailboxDisableArchive = implement(c.mailboxDisableArchive, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  if (!archived(m)) return { identity: m.PrimarySmtpAddress, changed: false };
+  await ctx.exchange.invoke('Disable-Mailbox', { Identity: m.PrimarySmtpAddress, Archive: true, Confirm: false }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, changed: true };
+});
+
+export const mailboxSetArchiveName = implement(c.mailboxSetArchiveName, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const previousName = m.ArchiveName?.[0] ?? null;
+  const changed = previousName !== input.archiveName;
+  if (changed) await set(ctx, m, { ArchiveName: [input.archiveName] });
+  return { identity: m.PrimarySmtpAddress, changed, previousName };
+});
+
+export const mailboxHideFromAddressList = implement(c.mailboxHideFromAddressList, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const changed = (m.HiddenFromAddressListsEnabled ?? false) !== input.hidden;
+  if (changed) await set(ctx, m, { HiddenFromAddressListsEnabled: input.hidden });
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+export const mailboxSetClutter = implement(c.mailboxSetClutter, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const current = (await ctx.exchange.invoke<{ IsEnabled: boolean }>('Get-Clutter', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0];
+  const changed = (current?.IsEnabled ?? false) !== input.enabled;
+  if (changed) await ctx.exchange.invoke('Set-Clutter', { Identity: m.PrimarySmtpAddress, Enable: input.enabled }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+// ---- addresses and properties ----
+
+const hasAddress = (m: ExoMailbox, a: string) => (m.EmailAddresses ?? []).some((x) => x.replace(/^smtp:/i, '').toLowerCase() === a.toLowerCase());
+
+export const mailboxAddEmailAddress = implement(c.mailboxAddEmailAddress, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const added = input.addresses.filter((a) => !hasAddress(m, a));
+  if (added.length) await set(ctx, m, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Add: added.map((a) => `smtp:${a}`) } });
+  const primary = input.addresses[0]!;
+  const primaryChanged = input.makePrimary && m.PrimarySmtpAddress.toLowerCase() !== primary.toLowerCase();
+  // In Exchange Online WindowsEmailAddress sets the primary SMTP address of a recipient without an address policy.
+  if (primaryChanged) await set(ctx, m, { WindowsEmailAddress: primary });
+  return { identity: primaryChanged ? primary : m.PrimarySmtpAddress, added, primaryChanged };
+});
+
+export const mailboxRemoveEmailAddress = implement(c.mailboxRemoveEmailAddress, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const primary = input.addresses.find((a) => a.toLowerCase() === m.PrimarySmtpAddress.toLowerCase());
+  if (primary)
+    throw new ActionError(`${primary} is the primary address of the mailbox and cannot be removed`, {
+      code: 'PrimaryAddress',
+      hint: 'make another address primary first ("Add email addresses" with "make primary"), then remove this one',
+    });
+  const removed = input.addresses.filter((a) => hasAddress(m, a));
+  if (removed.length) await set(ctx, m, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Remove: removed.map((a) => `smtp:${a}`) } });
+  return { identity: m.PrimarySmtpAddress, removed };
+});
+
+export const mailboxUpdate = implement(c.mailboxUpdate, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const desired: Record<string, unknown> = {};
+  const changed: string[] = [];
+  if (input.displayName !== undefined && input.displayName !== m.DisplayName) (desired['DisplayName'] = input.displayName), changed.push('displayName');
+  if (input.mailTip !== undefined && input.mailTip !== (m.MailTip ?? '')) (desired['MailTip'] = input.mailTip || null), changed.push('mailTip');
+  for (const [n, v] of Object.entries(input.customAttributes ?? {})) {
+    const param = `CustomAttribute${Number(n)}` as const;
+    if (v !== (m[param] ?? '')) (desired[param] = v || null), changed.push(`customAttribute${n}`);
+  }
+  if (input.resourceCapacity !== undefined && input.resourceCapacity !== m.ResourceCapacity) {
+    requireResource(m);
+    desired['ResourceCapacity'] = input.resourceCapacity;
+    changed.push('resourceCapacity');
+  }
+  if (changed.length) await set(ctx, m, desired);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+interface Regional {
+  Language?: string | null;
+  TimeZone?: string | null;
+  DateFormat?: string | null;
+  TimeFormat?: string | null;
+}
+
+export const mailboxSetRegionalSettings = implement(c.mailboxSetRegionalSettings, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const current = (await ctx.exchange.invoke<Regional>('Get-MailboxRegionalConfiguration', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0]!;
+  const desired: Record<string, unknown> = {};
+  const changed: string[] = [];
+  const languageChanges = !!input.language && input.language.toLowerCase() !== (current.Language ?? '').toLowerCase();
+  if (languageChanges) (desired['Language'] = input.language), changed.push('language');
+  if (input.timeZone && input.timeZone !== current.TimeZone) (desired['TimeZone'] = input.timeZone), changed.push('timeZone');
+  if (input.dateFormat && input.dateFormat !== current.DateFormat) (desired['DateFormat'] = input.dateFormat), changed.push('dateFormat');
+  if (input.timeFormat && input.timeFormat !== current.TimeFormat) (desired['TimeFormat'] = input.timeFormat), changed.push('timeFormat');
+  // The old formats may not be valid for the new language: $null makes Exchange use the language's defaults.
+  if (languageChanges && !input.dateFormat) desired['DateFormat'] = null;
+  if (languageChanges && !input.timeFormat) desired['TimeFormat'] = null;
+  if (changed.length) await ctx.exchange.invoke('Set-MailboxRegionalConfiguration', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+// ---- folder sharing and booking ----
+
+interface FolderEntry {
+  User: string;
+  AccessRights: string[];
+  SharingPermissionFlags?: string | null;
+}
+
+async function folderEntry(ctx: ActionContext, path: string, user: GraphUser): Promise<FolderEntry | undefined> {
+  try {
+    return (await ctx.exchange.invoke<FolderEntry>('Get-MailboxFolderPermission', { Identity: path, User: user.userPrincipalName }, ctx.signal))[0];
+  } catch (err) {
+    if (isExchangeError(err, 'UserNotFoundInPermissionEntryException', ...NOT_FOUND)) return undefined;
+    throw err;
+  }
+}
+
+const flagsOf = (e: FolderEntry | undefined) => new Set((e?.SharingPermissionFlags ?? '').split(',').map((f) => f.trim()).filter((f) => f && f !== 'None'));
+
+async function setFolderPermission(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights: string, flags: string[]) {
+  const m = await getMailbox(ctx, mailboxRef);
+  const path = await folderPath(ctx, m, scope);
+  const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
+  const results: { user: string; changed: boolean }[] = [];
+  for (const u of users) {
+    const entry = await folderEntry(ctx, path, u);
+    const have = flagsOf(entry);
+    const same = !!entry && entry.AccessRights.length === 1 && entry.AccessRights[0] === rights && have.size === flags.length && flags.every((f) => have.has(f));
+    const params = { Identity: path, User: u.userPrincipalName, AccessRights: [rights], ...(flags.length || have.size ? { SharingPermissionFlags: flags.length ? flags.join(',') : 'None' } : {}) };
+    if (!same) await ctx.exchange.invoke(entry ? 'Set-MailboxFolderPermission' : 'Add-MailboxFolderPermission', params, ctx.signal);
+    results.push({ user: u.userPrincipalName, changed: !same });
+  }
+  return { identity: m.PrimarySmtpAddress, results };
+}
+
+async function removeFolderPermission(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[]) {
+  const m = await getMailbox(ctx, mailboxRef);
+  const path = await folderPath(ctx, m, scope);
+  const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
+  const results: { user: string; changed: boolean }[] = [];
+  for (const u of users) {
+    let changed = true;
+    try {
+      await ctx.exchange.invoke('Remove-MailboxFolderPermission', { Identity: path, User: u.userPrincipalName, Confirm: false }, ctx.signal);
+    } catch (err) {
+      if (!isExchangeError(err, 'UserNotFoundInPermissionEntryException')) throw err;
+      changed = false;
+    }
+    results.push({ user: u.userPrincipalName, changed });
+  }
+  return { identity: m.PrimarySmtpAddress, results };
+}
+
+export const mailboxSetCalendarPermission = implement(c.mailboxSetCalendarPermission, (input, ctx) =>
+  setFolderPermission(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, input.delegate ? ['Delegate', ...(input.canViewPrivateItems ? ['CanViewPrivateItems'] : [])] : []),
+);
+export const mailboxRemoveCalendarPermission = implement(c.mailboxRemoveCalendarPermission, (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Calendar', input.users));
+export const mailboxAddContactsDelegate = implement(c.mailboxAddContactsDelegate, (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []));
+export const mailboxRemoveContactsDelegate = implement(c.mailboxRemoveContactsDelegate, (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Contacts', input.users));
+
+type Booking = Partial<Record<keyof typeof c.bookingShape, unknown>>;
+const BOOKING_PARAMS: Record<keyof typeof c.bookingShape, string> = {
+  automateProcessing: 'AutomateProcessing',
+  allowConflicts: 'AllowConflicts',
+  bookingWindowInDays: 'BookingWindowInDays',
+  maximumDurationInMinutes: 'MaximumDurationInMinutes',
+  allowRecurringMeetings: 'AllowRecurringMeetings',
+  scheduleOnlyDuringWorkHours: 'ScheduleOnlyDuringWorkHours',
+  allBookInPolicy: 'AllBookInPolicy',
+  bookInPolicy: 'BookInPolicy',
+  resourceDelegates: 'ResourceDelegates',
+  addOrganizerToSubject: 'AddOrganizerToSubject',
+  deleteSubject: 'DeleteSubject',
+  deleteComments: 'DeleteComments',
+  processExternalMeetingMessages: 'ProcessExternalMeetingMessages',
+  additionalResponse: 'AdditionalResponse',
+};
+
+/** Applies booking settings that differ; returns the fields changed. */
+export async function applyBooking(ctx: ActionContext, m: ExoMailbox, booking: Booking): Promise<string[]> {
+  requireResource(m);
+  const current = (await ctx.exchange.invoke<Record<string, unknown>>('Get-CalendarProcessing', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0]!;
+  const desired: Record<string, unknown> = {};
+  const changed: string[] = [];
+  for (const [field, param] of Object.entries(BOOKING_PARAMS) as [keyof typeof c.bookingShape, string][]) {
+    const v = booking[field];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) {
+      const users = await resolveUsers(ctx.graph, v as string[], USER_SELECT);
+      const have = (current[param] as string[] | undefined) ?? [];
+      const same = have.length === users.length && users.every((u) => have.some((h) => sameUser(h, u)));
+      if (same) continue;
+      desired[param] = users.map((u) => u.userPrincipalName);
+    } else if (field === 'additionalResponse') {
+      if ((current[param] ?? '') === v && current['AddAdditionalResponse'] === !!v) continue;
+      desired[param] = v || null;
+      desired['AddAdditionalResponse'] = !!v;
+    } else {
+      if (current[param] === v) continue;
+      desired[param] = v;
+    }
+    changed.push(field);
+  }
+  if (changed.length) await ctx.exchange.invoke('Set-CalendarProcessing', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
+  return changed;
+}
+
+export const mailboxSetCalendarProcessing = implement(c.mailboxSetCalendarProcessing, async (input, ctx) => {
+  const { mailbox, ...booking } = input;
+  const m = await getMailbox(ctx, mailbox);
+  return { identity: m.PrimarySmtpAddress, changed: await applyBooking(ctx, m, booking) };
+});
+
+// ---- inbox rules ----
+
+interface MessageRule {
+  id: string;
+  displayName: string;
+  isEnabled: boolean;
+  actions?: { forwardTo?: { emailAddress: { address: string } }[]; forwardAsAttachmentTo?: { emailAddress: { address: string } }[]; redirectTo?: { emailAddress: { address: string } }[]; delete?: boolean; permanentDelete?: boolean };
+}
+
+function ruleSummary(r: MessageRule) {
+  const a = r.actions ?? {};
+  const forwardsTo = [...(a.forwardTo ?? []), ...(a.forwardAsAttachmentTo ?? []), ...(a.redirectTo ?? [])].map((x) => x.emailAddress.address);
+  return { id: r.id, name: r.displayName, enabled: r.isEnabled, forwardsTo, deletes: !!(a.delete || a.permanentDelete) };
+}
+
+async function inboxRules(ctx: ActionContext, ref: string): Promise<{ user: GraphUser; rules: MessageRule[] }> {
+  const user = await getUser(ctx.graph, ref, USER_SELECT);
+  try {
+    const { items } = await listAll<MessageRule>(ctx.graph, `/users/${user.id}/mailFolders/inbox/messageRules`, {});
+    return { user, rules: items };
+  } catch (err) {
+    if (statusOf(err) === 404) throw new ActionError(`${user.userPrincipalName} has no mailbox`, { code: 'MailboxNotFound', hint: 'the user needs an Exchange licence', status: 404 });
+    throw err;
+  }
+}
+
+export const mailboxListInboxRules = implement(c.mailboxListInboxRules, async (input, ctx) => {
+  const { user, rules } = await inboxRules(ctx, input.mailbox);
+  const summaries = rules.map(ruleSummary);
+  return { mailbox: user.userPrincipalName, rules: summaries, forwarding: summaries.some((r) => r.forwardsTo.length > 0) };
+});
+
+export const mailboxRemoveInboxRules = implement(c.mailboxRemoveInboxRules, async (input, ctx) => {
+  const { user, rules } = await inboxRules(ctx, input.mailbox);
+  const names = input.names?.map((n) => n.toLowerCase());
+  const doomed = rules.map(ruleSummary).filter((r) => (!names || names.includes(r.name.toLowerCase())) && (!input.onlySuspicious || r.forwardsTo.length > 0 || r.deletes));
+  const removed: typeof doomed = [];
+  for (const r of doomed) {
+    try {
+      await ctx.graph.api(`/users/${user.id}/mailFolders/inbox/messageRules/${encodeURIComponent(r.id)}`).delete();
+      removed.push(r);
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+  }
+  return { mailbox: user.userPrincipalName, removed };
+});
+
+// ---- policies and auditing ----
+
+async function setPolicy(ctx: ActionContext, ref: string, policy: string | null, kind: 'RetentionPolicy' | 'AddressBookPolicy') {
+  const m = await getMailbox(ctx, ref);
+  const previous = m[kind] ?? null;
+  let name: string | null = null;
+  if (policy !== null) {
+    const found = await orExoLookup(ctx, `Get-${kind}`, policy);
+    if (!found)
+      throw new ActionError(`${kind === 'RetentionPolicy' ? 'retention' : 'address book'} policy "${policy}" does not exist`, {
+        code: 'PolicyNotFound',
+        hint: `use the name of an existing policy (Get-${kind}); creating policies is an Exchange Administrator task`,
+        status: 404,
+      });
+    name = found.Name;
+  }
+  const changed = (previous ?? '').toLowerCase() !== (name ?? '').toLowerCase();
+  if (changed) await set(ctx, m, { [kind]: name });
+  return { identity: m.PrimarySmtpAddress, changed, previousPolicy: previous };
+}
+
+async function orExoLookup(ctx: ActionContext, cmdlet: string, identity: string): Promise<{ Name: string } | undefined> {
+  try {
+    return (await ctx.exchange.invoke<{ Name: string }>(cmdlet, { Identity: identity }, ctx.signal))[0];
+  } catch (err) {
+    if (isExchangeError(err, ...NOT_FOUND)) return undefined;
+    throw err;
+  }
+}
+
+export const mailboxSetRetentionPolicy = implement(c.mailboxSetRetentionPolicy, (input, ctx) => setPolicy(ctx, input.mailbox, input.policy, 'RetentionPolicy'));
+export const mailboxSetAddressBookPolicy = implement(c.mailboxSetAddressBookPolicy, (input, ctx) => setPolicy(ctx, input.mailbox, input.policy, 'AddressBookPolicy'));
+
+export const mailboxEnableAuditing = implement(c.mailboxEnableAuditing, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const desired: Record<string, unknown> = {};
+  const changed: string[] = [];
+  if ((m.AuditEnabled ?? false) !== input.enabled) (desired['AuditEnabled'] = input.enabled), changed.push('enabled');
+  const limit = input.ageLimitDays === undefined ? undefined : `${input.ageLimitDays}.00:00:00`;
+  if (limit && limit !== m.AuditLogAgeLimit) (desired['AuditLogAgeLimit'] = limit), changed.push('ageLimitDays');
+  if (changed.length) await set(ctx, m, desired);
+  return { identity: m.PrimarySmtpAddress, changed };
+});
+
+// ---- create, remove, provisioning ----
+
+/** A mailbox this step may (re)use: none yet, or one an earlier attempt of this step created. */
+async function existingOwnMailbox(ctx: ActionContext, ref: string): Promise<ExoMailbox | undefined> {
+  const m = await findMailbox(ctx, ref);
+  if (m && !createdByThisStep(ctx, exoDate(m.WhenMailboxCreated ?? m.WhenCreated)))
+    throw new ActionError(`a mailbox with the address ${ref} already exists (${m.DisplayName})`, { code: 'ObjectConflict', hint: 'pick another alias or address, or edit the existing mailbox' });
+  return m;
+}
+
+async function newMailbox(ctx: ActionContext, kind: 'Shared' | 'Room' | 'Equipment', input: { name: string; displayName?: string; alias: string; primarySmtpAddress?: string }, extra: Record<string, unknown> = {}) {
+  const ref = input.primarySmtpAddress ?? input.alias;
+  const existing = await existingOwnMailbox(ctx, ref);
+  if (existing) return { m: existing, created: false };
+  const m = (
+    await ctx.exchange.invoke<ExoMailbox>(
+      'New-Mailbox',
+      { [kind]: true, Name: input.name, DisplayName: input.displayName ?? input.name, Alias: input.alias, ...(input.primarySmtpAddress ? { PrimarySmtpAddress: input.primarySmtpAddress } : {}), ...extra },
+      ctx.signal,
+    )
+  )[0]!;
+  return { m, created: true };
+}
+
+async function assignPolicies(ctx: ActionContext, m: ExoMailbox, retentionPolicy?: string, addressBookPolicy?: string) {
+  if (retentionPolicy) await setPolicy(ctx, m.PrimarySmtpAddress, retentionPolicy, 'RetentionPolicy');
+  if (addressBookPolicy) await setPolicy(ctx, m.PrimarySmtpAddress, addressBookPolicy, 'AddressBookPolicy');
+}
+
+export const mailboxCreateShared = implement(c.mailboxCreateShared, async (input, ctx) => {
+  const { m, created } = await newMailbox(ctx, 'Shared', input);
+  const fresh = await getMailbox(ctx, m.PrimarySmtpAddress);
+  const extra = input.emailAddresses.filter((a) => !hasAddress(fresh, a));
+  if (extra.length) await set(ctx, fresh, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Add: extra.map((a) => `smtp:${a}`) } });
+  if (input.fullAccess.length) await changeRight(ctx, fresh.PrimarySmtpAddress, input.fullAccess, 'FullAccess', true);
+  if (input.sendAs.length) await changeRight(ctx, fresh.PrimarySmtpAddress, input.sendAs, 'SendAs', true);
+  await assignPolicies(ctx, fresh, input.retentionPolicy, input.addressBookPolicy);
+  return { identity: fresh.PrimarySmtpAddress, id: fresh.ExternalDirectoryObjectId, userPrincipalName: fresh.UserPrincipalName, created };
+});
+
+export const mailboxCreateResource = implement(c.mailboxCreateResource, async (input, ctx) => {
+  const { m, created } = await newMailbox(ctx, input.kind, input, input.capacity !== undefined ? { ResourceCapacity: input.capacity } : {});
+  const fresh = await getMailbox(ctx, m.PrimarySmtpAddress);
+  if (input.hiddenFromAddressLists && !fresh.HiddenFromAddressListsEnabled) await set(ctx, fresh, { HiddenFromAddressListsEnabled: true });
+  if (input.booking) await applyBooking(ctx, fresh, input.booking);
+  await assignPolicies(ctx, fresh, input.retentionPolicy, input.addressBookPolicy);
+  return { identity: fresh.PrimarySmtpAddress, id: fresh.ExternalDirectoryObjectId, userPrincipalName: fresh.UserPrincipalName, created };
+});
+
+export const mailboxDelete = implement(c.mailboxDelete, async (input, ctx) =>
+  removeOnce(ctx, await findMailbox(ctx, input.mailbox), () => mailboxNotFound(input.mailbox), (m) => ctx.exchange.invoke('Remove-Mailbox', { Identity: m.PrimarySmtpAddress, Confirm: false }, ctx.signal)),
+);
+
+export const mailboxWaitForMailbox = implement(c.mailboxWaitForMailbox, async (input, ctx) => {
+  const started = Date.now();
+  const deadline = started + input.timeoutMinutes * 60_000;
+  // Check soon, then back off to every 15 seconds: provisioning takes minutes, a retry can find it at once.
+  for (let wait = 2_000; ; wait = Math.min(wait * 2, 15_000)) {
+    const m = await findMailbox(ctx, input.mailbox);
+    if (m) return { identity: m.PrimarySmtpAddress, type: m.RecipientTypeDetails, waitedSeconds: Math.round((Date.now() - started) / 1000) };
+    if (Date.now() + wait > deadline)
+      throw new ActionError(`the mailbox ${input.mailbox} did not appear within ${input.timeoutMinutes} minutes`, {
+        code: 'MailboxNotProvisioned',
+        hint: 'check that the user has a licence with Exchange Online (and that its Exchange plan is enabled); provisioning usually takes a few minutes',
+        retryable: true,
+      });
+    ctx.heartbeat({ waiting: input.mailbox });
+    await pause(wait, ctx.signal);
+  }
+});
+
+// ---- quarantine ----
+
+interface QuarantineRow {
+  Identity: string;
+  ReceivedTime: string;
+  SenderAddress: string;
+  RecipientAddress: string[];
+  Subject: string;
+  QuarantineTypes?: string;
+  Type?: string;
+  ReleaseStatus?: string;
+  ReleasedUser?: string[];
+  Expires: string;
+}
+
+export const quarantineList = implement(c.quarantineList, async (input, ctx) => {
+  const rows = await ctx.exchange.invoke<QuarantineRow>(
+    'Get-QuarantineMessage',
+    {
+      ...(input.recipient ? { RecipientAddress: [input.recipient] } : {}),
+      ...(input.sender ? { SenderAddress: [input.sender] } : {}),
+      ...(input.types.length ? { QuarantineTypes: input.types } : {}),
+      ...(input.notReleasedOnly ? { ReleaseStatus: ['NOTRELEASED'] } : {}),
+      PageSize: input.max,
+    },
+    ctx.signal,
+  );
+  return {
+    messages: rows.map((r) => ({
+      identity: r.Identity,
+      receivedTime: exoDate(r.ReceivedTime) ?? r.ReceivedTime,
+      sender: r.SenderAddress,
+      recipients: r.RecipientAddress,
+      subject: r.Subject,
+      type: r.QuarantineTypes ?? r.Type ?? 'Spam',
+      released: (r.ReleaseStatus ?? '').toUpperCase() === 'RELEASED',
+      expires: exoDate(r.Expires) ?? r.Expires,
+    })),
+  };
+});
+
+async function quarantined(ctx: ActionContext, identity: string): Promise<QuarantineRow | undefined> {
+  try {
+    return (await ctx.exchange.invoke<QuarantineRow>('Get-QuarantineMessage', { Identity: identity }, ctx.signal))[0];
+  } catch (err) {
+    if (isExchangeError(err, ...NOT_FOUND)) return undefined;
+    throw err;
+  }
+}
+
+const notQuarantined = (identity: string) =>
+  new ActionError(`no message ${identity} is in quarantine`, { code: 'QuarantineMessageNotFound', hint: 'list the quarantine again: messages expire after 30 days, and deleted ones are gone', status: 404 });
+
+export const quarantineRelease = implement(c.quarantineRelease, async (input, ctx) => {
+  const row = await quarantined(ctx, input.identity);
+  if (!row) throw notQuarantined(input.identity);
+  const already = new Set((row.ReleasedUser ?? []).map((u) => u.toLowerCase()));
+  const targets = input.users ?? row.RecipientAddress;
+  const fresh = targets.filter((u) => !already.has(u.toLowerCase()));
+  if (fresh.length)
+    await ctx.exchange.invoke('Release-QuarantineMessage', { Identity: row.Identity, ...(input.users ? { User: fresh } : { ReleaseToAll: true }) }, ctx.signal);
+  return { identity: row.Identity, releasedTo: fresh, changed: fresh.length > 0 };
+});
+
+export const quarantineDelete = implement(c.quarantineDelete, async (input, ctx) =>
+  removeOnce(ctx, await quarantined(ctx, input.identity), () => notQuarantined(input.identity), (row) => ctx.exchange.invoke('Delete-QuarantineMessage', { Identity: row.Identity, Confirm: false }, ctx.signal)),
+);
