@@ -5,52 +5,37 @@
 // with one bad row. Screenshots of each main page go to test-results/designer/.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { buildDesignerIfStale } from '../scripts/designer-build.ts';
-import { startApiServer, type ApiServer } from './api-harness.ts';
-import { CHROMIUM, closeDesigner, launchChromium, serveDesigner, canvasSettled as settled, signIn as signInAs, signOut as signOutOf } from './designer-kit.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import type { Page } from 'playwright-core';
+import type { ApiServer } from './api-harness.ts';
+import { ARTIFACTS, CHROMIUM, canvasSettled as settled, signIn as signInAs, signOut as signOutOf, startDesignerSession, type DesignerSession } from './designer-kit.ts';
+import type { TestEnv } from './harness.ts';
 
-const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
+const artifacts = ARTIFACTS;
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'dana.designer@tenantflow.test';
 const APPROVER = 'aaron.approver@tenantflow.test';
 
+let session: DesignerSession;
 let env: TestEnv;
 let api: ApiServer;
-let front: Server;
 let base: string;
-let browser: Browser;
 let page: Page;
 
 before(async () => {
-  await buildDesignerIfStale();
-  env = await startTestEnv();
-  api = await startApiServer(env);
-  const designer = await api.services.people.create({ email: DESIGNER, name: 'Dana Designer', password: PASSWORD });
-  await api.services.people.grant(designer.id, '*', 'admin');
-  const approver = await api.services.people.create({ email: APPROVER, name: 'Aaron Approver', password: PASSWORD });
-  await api.services.people.grant(approver.id, 'sandbox', 'approver');
-  await api.services.people.grant(approver.id, 'sandbox', 'viewer');
-  ({ server: front, base } = await serveDesigner(api.base));
-  mkdirSync(artifacts, { recursive: true });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => console.error('browser error:', err.message));
+  session = await startDesignerSession(
+    [
+      { email: DESIGNER, name: 'Dana Designer', grants: [['*', 'admin']] },
+      { email: APPROVER, name: 'Aaron Approver', grants: [['sandbox', 'approver'], ['sandbox', 'viewer']] },
+    ],
+    PASSWORD,
+  );
+  ({ env, api, base, page } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await closeDesigner(front);
-  await api?.close();
-  await env?.close();
-});
+after(async () => session?.close());
 
 const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 

@@ -3,9 +3,15 @@
 // production) and Debian's Chromium through playwright-core.
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildDesignerIfStale } from '../scripts/designer-build.ts';
+import type { Role } from '../server/people.ts';
+import { startApiServer, type ApiServer } from './api-harness.ts';
+import { startTestEnv, type TestEnv } from './harness.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dist = fileURLToPath(new URL('../designer/dist', import.meta.url));
@@ -71,4 +77,48 @@ export async function canvasSettled(page: Page): Promise<void> {
     undefined,
     { polling: 120 },
   );
+}
+
+export const ARTIFACTS = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
+
+export interface DesignerSession {
+  env: TestEnv;
+  api: ApiServer;
+  base: string;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a browser test needs: the engine, the API with these people (the password is every
+ * person's), the designer in front of it, and a Chromium page.
+ */
+export async function startDesignerSession(people: { email: string; name: string; grants: [tenant: string, role: Role][] }[], password: string, viewport = { width: 1280, height: 800 }): Promise<DesignerSession> {
+  await buildDesignerIfStale();
+  const env = await startTestEnv();
+  const api = await startApiServer(env);
+  for (const person of people) {
+    const account = await api.services.people.create({ email: person.email, name: person.name, password });
+    for (const [tenant, role] of person.grants) await api.services.people.grant(account.id, tenant, role);
+  }
+  const { server, base } = await serveDesigner(api.base);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport });
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (err) => console.error('browser error:', err.message));
+  return {
+    env,
+    api,
+    base,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      await closeDesigner(server);
+      await api.close();
+      await env.close();
+    },
+  };
 }

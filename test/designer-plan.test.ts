@@ -4,54 +4,40 @@
 // generates the undo runbook. Screenshots go to test-results/designer/ (the README's come from here).
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { buildDesignerIfStale } from '../scripts/designer-build.ts';
-import { startApiServer, type ApiServer } from './api-harness.ts';
-import { canvasSettled, CHROMIUM, closeDesigner, launchChromium, serveDesigner, signIn, signOut } from './designer-kit.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import type { Page } from 'playwright-core';
+import type { ApiServer } from './api-harness.ts';
+import { ARTIFACTS, canvasSettled, CHROMIUM, signIn, signOut, startDesignerSession, type DesignerSession } from './designer-kit.ts';
+import type { TestEnv } from './harness.ts';
 
-const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'pat.planner@tenantflow.test';
 const APPROVER = 'ada.approver@tenantflow.test';
 
+let session: DesignerSession;
 let env: TestEnv;
 let api: ApiServer;
-let front: Server;
 let base: string;
-let browser: Browser;
 let page: Page;
 
 before(async () => {
-  await buildDesignerIfStale();
-  env = await startTestEnv();
-  api = await startApiServer(env);
-  const designer = await api.services.people.create({ email: DESIGNER, name: 'Pat Planner', password: PASSWORD });
-  await api.services.people.grant(designer.id, '*', 'admin');
-  const approver = await api.services.people.create({ email: APPROVER, name: 'Ada Approver', password: PASSWORD });
-  await api.services.people.grant(approver.id, 'sandbox', 'approver');
-  await api.services.people.grant(approver.id, 'sandbox', 'viewer');
-  ({ server: front, base } = await serveDesigner(api.base));
-  mkdirSync(artifacts, { recursive: true });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  session = await startDesignerSession(
+    [
+      { email: DESIGNER, name: 'Pat Planner', grants: [['*', 'admin']] },
+      { email: APPROVER, name: 'Ada Approver', grants: [['sandbox', 'approver'], ['sandbox', 'viewer']] },
+    ],
+    PASSWORD,
+    { width: 1280, height: 900 },
+  );
+  ({ env, api, base, page } = session);
   page.setDefaultTimeout(20_000);
-  page.on('pageerror', (err) => console.error('browser error:', err.message));
 });
 
-after(async () => {
-  await browser?.close();
-  await closeDesigner(front);
-  await api?.close();
-  await env?.close();
-});
+after(async () => session?.close());
 
-const shot = (name: string, what?: string) => (what ? page.locator(what).first().screenshot({ path: join(artifacts, `${name}.png`) }) : page.screenshot({ path: join(artifacts, `${name}.png`) }));
+const shot = (name: string, what?: string) => (what ? page.locator(what).first().screenshot({ path: join(ARTIFACTS, `${name}.png`) }) : page.screenshot({ path: join(ARTIFACTS, `${name}.png`) }));
 
 describe('plans and undo in the designer', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
   const tag = `planned.hire.${randomUUID().slice(0, 8)}`;
