@@ -14,6 +14,7 @@ export const CATEGORIES = [
   'device',
   'teams',
   'sharepoint',
+  'application',
   'notification',
   'tags',
   'investigation',
@@ -32,6 +33,7 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   device: 'Devices',
   teams: 'Teams',
   sharepoint: 'SharePoint',
+  application: 'Applications',
   notification: 'Notifications',
   tags: 'Tenantflow tags',
   investigation: 'Investigation',
@@ -106,6 +108,8 @@ export interface ActionActivityResult {
   /** The action's output; a write step's output also carries `__changes` (CHANGES_KEY). */
   output: unknown;
   attempt: number;
+  /** What the action noticed without failing ("E5 was not assigned to ..."); the run ends "succeeded with warnings". */
+  warnings?: string[];
 }
 
 /** Details attached to an action's failure, read by the interpreter and shown on the run. */

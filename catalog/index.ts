@@ -1,17 +1,24 @@
 // The action catalog: every contract, by id. The registry refuses duplicate ids.
 import { z } from 'zod';
-import { isOnPremisesAction, type ActionContract } from './contract.ts';
 import * as ad from './actions/ad.ts';
+import * as apps from './actions/apps.ts';
+import { isOnPremisesAction, type ActionContract } from './contract.ts';
 import * as authentication from './actions/authentication.ts';
 import * as contacts from './actions/contacts.ts';
+import * as devices from './actions/devices.ts';
 import * as directory from './actions/directory.ts';
 import * as distributionGroups from './actions/distributionGroups.ts';
+import * as domains from './actions/domains.ts';
 import * as groups from './actions/groups.ts';
 import * as hybrid from './actions/hybrid.ts';
 import * as investigation from './actions/investigation.ts';
 import * as licences from './actions/licences.ts';
 import * as mailbox from './actions/mailbox.ts';
+import * as onedrive from './actions/onedrive.ts';
+import * as sites from './actions/sites.ts';
+import * as teams from './actions/teams.ts';
 import * as notifications from './actions/notifications.ts';
+import * as policies from './actions/policies.ts';
 import * as reads from './actions/reads.ts';
 import * as tags from './actions/tags.ts';
 import * as users from './actions/users.ts';
@@ -20,7 +27,7 @@ const isContract = (v: unknown): v is ActionContract =>
   typeof v === 'object' && v !== null && 'id' in v && 'input' in v && 'output' in v && 'permissions' in v;
 
 /** Every contract the modules of actions/ export, by area (then by export name). */
-const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, ad, hybrid].flatMap(
+const all: ActionContract[] = [users, licences, groups, reads, authentication, directory, distributionGroups, mailbox, contacts, notifications, tags, investigation, devices, apps, domains, policies, teams, sites, onedrive, ad, hybrid].flatMap(
   (m) => Object.values(m).filter(isContract),
 );
 
@@ -52,19 +59,26 @@ export interface PermissionEntry {
   /** e.g. User.ReadWrite.All */
   permission: string;
   /** The API that grants it, as the Entra portal names it under "API permissions". */
-  api: 'Microsoft Graph' | 'Office 365 Exchange Online';
+  api: 'Microsoft Graph' | 'Office 365 Exchange Online' | 'Office 365 SharePoint Online';
   /** Action ids that need it. */
   actions: string[];
 }
 
 const EXCHANGE_PERMISSIONS = new Set(['Exchange.ManageAsApp']);
 
+/** SharePoint's own application permissions are written "SharePoint/Sites.FullControl.All" (Graph has a namesake). */
+function apiOf(p: string): PermissionEntry['api'] {
+  if (EXCHANGE_PERMISSIONS.has(p)) return 'Office 365 Exchange Online';
+  if (p.startsWith('SharePoint/')) return 'Office 365 SharePoint Online';
+  return 'Microsoft Graph';
+}
+
 /** The permission manifest: each application permission, the API it belongs to, and the actions needing it. */
 export function permissionManifest(): PermissionEntry[] {
   const byPermission = new Map<string, PermissionEntry>();
   for (const a of catalog.values()) {
     for (const p of [...a.permissions, ...(a.otherPermissions ?? [])]) {
-      const entry = byPermission.get(p) ?? { permission: p, api: EXCHANGE_PERMISSIONS.has(p) ? 'Office 365 Exchange Online' : 'Microsoft Graph', actions: [] };
+      const entry = byPermission.get(p) ?? { permission: p, api: apiOf(p), actions: [] };
       entry.actions.push(a.id);
       byPermission.set(p, entry);
     }

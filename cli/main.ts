@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // `tenantflow`: the control plane from a terminal (runbooks as code, runs, approvals, schedules,
 // tenants, people, audit). It speaks only the HTTP API, through the typed client (api-client/),
-// with an API token saved by `login`.
+// with an API token saved by `login`; only `runbooks lint` works offline (the shared validator
+// and Microsoft 365 rules checker, so it can run in CI without a server).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
+import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
 import { planText, type RunPlan } from '../runbook/plan.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
 const HELP = `tenantflow: Tenantflow from the command line
@@ -23,14 +27,21 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW]
   tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--no-publish]
   tenantflow runbooks offer ID | withdraw ID              (custom action for operators)
-  tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--page-size N]
-  tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--wait]
+  tenantflow runbooks templates | new --template ID [--id ID] [--name N]   (the template gallery)
+  tenantflow runbooks lint FILE [--accept-warnings]       offline: problems and Microsoft 365 rule warnings;
+                     exits 1 on problems, and on warnings unless --accept-warnings
+  tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--q TEXT] [--page-size N]
+  tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--reason WHY]
+                     [--wait [--accept-warnings]]
   tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
   tenantflow runs plan RUNBOOK [FILE.csv] [--input name=value]... [--inputs FILE.json] [--tenant T] [--test]
                      [--offset N] [--limit N]       what a run would change, before it starts (exit 1 if a step would fail)
   tenantflow runs undo ID                           the draft undo runbook of a finished run (publish it, then run it)
-  tenantflow runs show ID | watch ID | cancel ID | retry ID [--node N] | rerun ID [--latest]
+  tenantflow runs show ID | watch ID [--accept-warnings] | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
+  tenantflow runs evidence ID [--json] [--out FILE]       (the evidence pack: HTML that prints, or JSON)
+  tenantflow runs batch BATCH                             (a bulk batch's outcome: how many runs ended how)
+  tenantflow runs retention [DAYS | forever]              (how long run records are kept; admins)
   tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
   tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
   tenantflow schedules create RUNBOOK (--cron EXPR | --every 1h | --at ISO-TIME) [--timezone TZ]
@@ -40,7 +51,11 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow users list | add EMAIL [--grant TENANT:ROLE]... | grant EMAIL TENANT ROLE
   tenantflow tokens list | create NAME | revoke ID
   tenantflow audit [--action A] [--actor U] [--target T] [--q TEXT] [--limit N] [--csv]
+  tenantflow audit verify                                 (checks the hash chain here; names the first broken link)
 
+Waiting for a run (runs start --wait, runs watch) exits 0 only when it succeeded: 3 succeeded with
+warnings (0 with --accept-warnings), 4 rejected, 5 cancelled, 1 failed, partially failed or timed
+out; 2 is a usage or server error. audit verify exits 1 when the chain is broken.
 Every command takes --json for machine-readable output. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
 override the saved login (${'$'}TENANTFLOW_CONFIG or ~/.config/tenantflow/config.json).`;
 
@@ -57,6 +72,8 @@ const { values: opt, positionals } = parseArgs({
     'new-password': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    'accept-warnings': { type: 'boolean' },
+    template: { type: 'string' },
     input: { type: 'string', multiple: true },
     inputs: { type: 'string' },
     tenant: { type: 'string' },
@@ -96,6 +113,7 @@ const { values: opt, positionals } = parseArgs({
     limit: { type: 'string' },
     csv: { type: 'boolean' },
     offset: { type: 'string' },
+    reason: { type: 'string' },
   },
 });
 const str = (k: string) => opt[k] as string | undefined;
@@ -290,6 +308,31 @@ async function main(): Promise<void> {
       if (!r.ok) process.exitCode = 1;
       return;
     }
+    case 'runbooks templates': {
+      const ts = await call('GET /api/templates');
+      return print(ts.map(({ id, name, description }) => ({ id, name, description })), () => ts.map((t) => `${t.id}\t${t.name}\n  ${t.description}`).join('\n'));
+    }
+    case 'runbooks new': {
+      const id = required('template');
+      const t = (await call('GET /api/templates')).find((x) => x.id === id);
+      if (!t) throw new CliError(`no template "${id}" (tenantflow runbooks templates lists them)`);
+      const definition = { ...t.definition, ...(str('name') ? { name: str('name') } : {}) };
+      const rb = await call('POST /api/runbooks', { body: { definition, ...(str('id') ? { id: str('id') } : {}) } });
+      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})`);
+    }
+    case 'runbooks lint': {
+      const r = validateRunbook(readJson(need(2, 'definition file')));
+      const { problems, warnings } = r;
+      print({ ok: r.ok, problems, warnings }, () =>
+        [
+          ...problems.map((p) => `problem  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
+          ...warnings.map((w) => `warning  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
+          problems.length || warnings.length ? `${problems.length} problem(s), ${warnings.length} warning(s)` : 'no problems, no warnings',
+        ].join('\n'),
+      );
+      if (problems.length || (warnings.length && !opt['accept-warnings'])) process.exitCode = 1;
+      return;
+    }
     case 'runbooks publish': {
       const v = await call('POST /api/runbooks/:id/publish', { params: { id: need(2, 'runbook id') }, body: str('comment') ? { comment: str('comment') } : {} });
       return print(v, () => `published ${v.runbookId} version ${v.version}`);
@@ -321,11 +364,11 @@ async function main(): Promise<void> {
 
     // ---- runs ----
     case 'runs list': {
-      const r = await call('GET /api/runs', { query: { runbook: str('runbook'), status: str('status'), tenant: str('tenant'), requester: str('requester'), pageSize: str('page-size') } });
+      const r = await call('GET /api/runs', { query: { runbook: str('runbook'), status: str('status'), tenant: str('tenant'), requester: str('requester'), q: str('q'), pageSize: str('page-size') } });
       return print(r, () => table(r.runs, ['id', 'status', 'runbook', 'version', 'tenant', 'startedBy', 'startedAt']) + (r.nextPageToken ? `\n(more: --json for the page token)` : ''));
     }
     case 'runs start': {
-      const r = await call('POST /api/runs', { body: { runbookId: need(2, 'runbook id'), inputs: inputsFromArgs(), ...(str('tenant') ? { tenant: str('tenant') } : {}), ...(opt.test ? { test: true } : {}) } });
+      const r = await call('POST /api/runs', { body: { runbookId: need(2, 'runbook id'), inputs: inputsFromArgs(), ...(str('tenant') ? { tenant: str('tenant') } : {}), ...(opt.test ? { test: true } : {}), ...(str('reason') ? { reason: str('reason') } : {}) } });
       if (!opt.wait) return print(r, () => `started ${r.id}`);
       return watch(r.id);
     }
@@ -345,7 +388,7 @@ async function main(): Promise<void> {
         [
           ...r.problems.map((p) => `file: ${p}`),
           ...r.rows.map((row) => `line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.problems.map((p) => `\n    ${p.field}: ${p.message}`).join('')}`),
-          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started`,
+          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started${r.batch ? ` (batch ${r.batch}: tenantflow runs batch ${r.batch})` : ''}`,
         ].join('\n'),
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
@@ -412,6 +455,27 @@ async function main(): Promise<void> {
       const r = await call('POST /api/runs/:id/rerun', { params: { id: need(2, 'run id') }, body: { version: opt.latest ? 'latest' : 'pinned' } });
       return print(r, () => `started ${r.id} (version ${r.version})`);
     }
+    case 'runs evidence': {
+      const id = need(2, 'run id');
+      const pack = await text('GET /api/runs/:id/evidence', { params: { id }, query: { format: opt.json ? 'json' : 'html' } });
+      if (!str('out')) return void process.stdout.write(pack);
+      writeFileSync(str('out')!, pack);
+      return console.error(`wrote the evidence pack of ${id} to ${str('out')}`);
+    }
+    case 'runs batch': {
+      const b = await call('GET /api/batches/:id', { params: { id: need(2, 'batch id') } });
+      print(b, () => `${b.batch}  ${STATUS_WORDS[b.status as RunStatus] ?? b.status}  ${b.runs} run(s): ${Object.entries(b.statuses).map(([k, n]) => `${n} ${STATUS_WORDS[k as RunStatus] ?? k}`).join(', ')}`);
+      if (!['running', 'waiting-approval', 'paused'].includes(b.status)) process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
+      return;
+    }
+    case 'runs retention': {
+      const arg = positionals[2];
+      if (arg !== undefined && arg !== 'forever' && !/^\d+$/.test(arg)) throw new CliError('runs retention takes a number of days or "forever"');
+      const r: { days: number | null; purged?: number } = arg === undefined ? await call('GET /api/settings/run-retention') : await call('PUT /api/settings/run-retention', { body: { days: arg === 'forever' ? null : Number(arg) } });
+      return print(r, () => `finished runs are kept ${r.days === null ? 'forever' : `${r.days} day(s) after they end`}${r.purged ? ` (${r.purged} older record(s) removed)` : ''}`);
+    }
+    case 'audit verify':
+      return verifyAudit();
 
     // ---- approvals ----
     case 'approvals list': {
@@ -538,8 +602,9 @@ async function main(): Promise<void> {
 function describeRun(r: Answer<'GET /api/runs/:id'>): string {
   const nodes = Object.values(r.nodes);
   return [
-    `${r.id}  ${r.status}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
+    `${r.id}  ${STATUS_WORDS[r.status as RunStatus] ?? r.status}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
     r.message ? `  ${r.message}` : '',
+    ...(r.warnings ?? []).map((w: string) => `  warning: ${w}`),
     ...nodes.map((n) => `  ${n.id.padEnd(24)} ${n.status}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
     ...r.decisions.map((d) => `  decision on ${d.node}: ${d.decision} by ${d.by} at ${d.at}${d.comment ? ` "${d.comment}"` : ''}${d.refused ? ` (refused: ${d.refused})` : ''}`),
     r.temporalUrl ? `  ${r.temporalUrl}` : '',
@@ -557,11 +622,53 @@ async function watch(id: string): Promise<void> {
     last = shown;
     if (!['running', 'waiting-approval', 'paused'].includes(r.status)) {
       if (opt.json) print(r);
-      if (r.status !== 'succeeded') process.exitCode = 1;
+      process.exitCode = exitCodeOf(r.status, Boolean(opt['accept-warnings']));
       return;
     }
     await new Promise((res) => setTimeout(res, 1000));
   }
+}
+
+/** Scripts branch on how a run ended: 0 only for plain success (or warnings, when accepted). */
+function exitCodeOf(status: string, acceptWarnings: boolean): number {
+  switch (status) {
+    case 'succeeded':
+      return 0;
+    case 'succeeded-with-warnings':
+      return acceptWarnings ? 0 : 3;
+    case 'rejected':
+      return 4;
+    case 'cancelled':
+      return 5;
+    default:
+      return 1;
+  }
+}
+
+/** Pages through the whole audit log and recomputes every link here, trusting nothing the server says about it. */
+async function verifyAudit(): Promise<void> {
+  let prev = GENESIS_HASH;
+  let after = 0;
+  let counted = 0;
+  let result: ReturnType<typeof verifyChain> = { ok: true, entries: 0, head: GENESIS_HASH };
+  for (;;) {
+    const page = await call('GET /api/audit/chain', { query: { after, limit: 2000 } });
+    if (!page.entries.length) break;
+    result = verifyChain(page.entries, prev, counted);
+    if (!result.ok) break;
+    prev = result.head;
+    counted = result.entries;
+    after = result.lastId!;
+    if (page.next === undefined) break;
+  }
+  const checked = await call('GET /api/audit/verify');
+  const out = { ...result, ...(result.ok ? { head: prev, entries: counted } : {}), protection: checked.protection, serverAgrees: checked.ok === result.ok };
+  print(out, () =>
+    result.ok
+      ? `audit chain intact: ${counted} entries, head ${prev}\n${checked.protection.summary}`
+      : `audit chain BROKEN at entry ${result.brokenAt}: ${result.reason}\n  expected ${result.expected}\n  found    ${result.found ?? '(none)'}`,
+  );
+  if (!result.ok) process.exitCode = 1;
 }
 
 try {

@@ -5,6 +5,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { ActionError, type ServiceError } from './errors.ts';
 import { credentialFor } from './graph.ts';
+import { exchangeBudget, gateFor } from './throttle.ts';
 import type { TenantConnection } from './tenants.ts';
 
 export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
@@ -82,6 +83,8 @@ export const NOT_FOUND = ['ManagementObjectNotFoundException', 'RecipientNotFoun
 export function createExchangeClient(conn: TenantConnection, credential: TokenCredential = credentialFor(conn)): ExchangeClient {
   const root = (conn.exchangeUrl ?? 'https://outlook.office365.com').replace(/\/$/, '');
   const endpoint = `${root}/adminapi/beta/${conn.tenantId}/InvokeCommand`;
+  // Exchange has its own budget in the tenant's gate, apart from Graph's.
+  const gate = gateFor(conn);
   return {
     async invoke<T>(cmdlet: string, parameters: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T[]> {
       const token = await credential.getToken(EXCHANGE_SCOPE, { abortSignal: signal });
@@ -90,17 +93,20 @@ export function createExchangeClient(conn: TenantConnection, credential: TokenCr
       const out: T[] = [];
       let url: string | undefined = endpoint;
       while (url) {
-        const res: Response = await fetch(url, {
-          method: 'POST',
-          signal,
-          headers: {
-            authorization: `Bearer ${token.token}`,
-            'content-type': 'application/json',
-            accept: 'application/json',
-            'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${conn.tenantId}`,
-          },
-          body,
-        });
+        const target: string = url;
+        const res: Response = await gate.send(exchangeBudget(), signal, () =>
+          fetch(target, {
+            method: 'POST',
+            signal,
+            headers: {
+              authorization: `Bearer ${token.token}`,
+              'content-type': 'application/json',
+              accept: 'application/json',
+              'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${conn.tenantId}`,
+            },
+            body,
+          }),
+        );
         const text = await res.text();
         let parsed: unknown = text;
         try {

@@ -4,9 +4,12 @@
 // out on purpose: Temporal retries activities, and two retry layers would multiply attempts.
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
-import { ActionError, retryAfterMs, statusOf } from './errors.ts';
+import { ActionError, statusOf } from './errors.ts';
+import { gateFor, ThrottleGate } from './throttle.ts';
+
+export { ThrottleGate, gateFor } from './throttle.ts';
 import type { TenantConnection } from './tenants.ts';
 
 const trusted = new Set<string>();
@@ -33,98 +36,14 @@ export function credentialFor(conn: TenantConnection): TokenCredential {
   return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, opts);
 }
 
-/**
- * A tenant's request budget in this worker, shared by every step that calls that tenant. Requests
- * leave at an adaptive rate: halved on a throttled answer (429, or 503 with Retry-After), which
- * also holds every request until the Retry-After has passed, and grown by 5% with each success,
- * so it finds the ceiling again within a few dozen requests. Bulk work thus settles near the
- * tenant's ceiling instead of storming it with 429s. It never retries anything itself: the
- * throttled step fails retryably and Temporal retries it.
- */
-export class ThrottleGate implements Middleware {
-  private next?: Middleware;
-  /** Requests per second; when the next request may leave; until when Microsoft asked us to wait. */
-  private rate: number;
-  private nextSlot = 0;
-  private until = 0;
-  private lastCut = 0;
-  private readonly minRate: number;
-  private readonly maxRate: number;
-  /** Requests waiting for their slot, served in order by one pump at the rate in force at the time. */
-  private readonly queue: { go: () => void; signal?: AbortSignal }[] = [];
-  private pumping = false;
-
-  constructor(opts: { rate?: number; minRate?: number; maxRate?: number } = {}) {
-    this.rate = opts.rate ?? 50;
-    this.minRate = opts.minRate ?? 2;
-    this.maxRate = opts.maxRate ?? 1000;
-  }
-
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.queue.length) {
-        const wait = Math.max(this.nextSlot, this.until) - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const waiter = this.queue.shift()!;
-        if (waiter.signal?.aborted) continue;
-        this.nextSlot = Date.now() + 1000 / this.rate;
-        waiter.go();
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private slot(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push({
-        signal,
-        go: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      });
-      void this.pump();
-    });
-  }
-
-  async execute(context: Context): Promise<void> {
-    await this.slot(context.options?.signal ?? undefined);
-    const sentAt = Date.now();
-    await this.next!.execute(context);
-    const res = context.response;
-    if (res && (res.status === 429 || res.status === 503)) {
-      // Requests already on their way when the rate was cut say nothing new: cut once per event.
-      if (sentAt >= this.lastCut) {
-        this.rate = Math.max(this.minRate, this.rate / 2);
-        this.lastCut = Date.now();
-      }
-      const ms = retryAfterMs({ statusCode: res.status, headers: res.headers });
-      if (ms !== undefined) this.until = Math.max(this.until, Date.now() + ms);
-    } else if (res?.ok) {
-      this.rate = Math.min(this.maxRate, this.rate * 1.05);
-    }
-  }
-}
-
-
 export interface GraphOptions {
-  /** Hold a tenant's requests after a throttled answer (default true; off only to measure it). */
+  /** Pace a tenant's requests by each service's budget (default true; off only to measure it). */
   throttleGate?: boolean;
 }
 
 interface Transport {
   middleware: AuthenticationHandler;
-  gate: ThrottleGate;
+  gate?: ThrottleGate;
   baseUrl: string;
   host: string;
 }
@@ -135,12 +54,14 @@ function transportFor(conn: TenantConnection, opts: GraphOptions = {}): Transpor
     scopes: ['https://graph.microsoft.com/.default'],
   });
   const middleware = new AuthenticationHandler(authProvider);
-  const gate = new ThrottleGate();
   const http = new HTTPMessageHandler();
-  if (opts.throttleGate === false) middleware.setNext(http);
+  // One gate per app and tenant, shared with the Exchange and SharePoint transports.
+  const gate = opts.throttleGate === false ? undefined : gateFor(conn);
+  if (!gate) middleware.setNext(http);
   else {
-    middleware.setNext(gate);
-    gate.setNext(http);
+    // A gate is shared by several chains: each chain gets a thin adapter with its own next.
+    const link = { execute: (ctx: Parameters<ThrottleGate['execute']>[0]) => gate.execute(ctx, http), setNext() {} };
+    middleware.setNext(link);
   }
   const baseUrl = (conn.graphUrl ?? 'https://graph.microsoft.com').replace(/\/$/, '');
   return { middleware, gate, baseUrl, host: new URL(baseUrl).hostname };

@@ -38,6 +38,8 @@ export function connectionOf(r: SealedRow, box: SecretBox): ConnectionWithCertif
     authorityHost: r.authority_host ?? undefined,
     graphUrl: r.graph_url ?? undefined,
     exchangeUrl: r.graph_url ?? undefined,
+    // A custom Graph root is the sandbox, which serves SharePoint's hosts under /_sharepoint.
+    sharepointUrl: r.graph_url ? `${r.graph_url.replace(/\/$/, '')}/_sharepoint` : undefined,
     caPem: r.ca_pem ?? undefined,
     mailFrom: r.mail_from ?? undefined,
     onPremises: adConnectionOf(r, box),

@@ -18,6 +18,11 @@ export interface TenantConnection {
   graphUrl?: string;
   /** Exchange Online admin API root; default https://outlook.office365.com. */
   exchangeUrl?: string;
+  /**
+   * SharePoint REST override: https://{host}/{path} is sent to {sharepointUrl}/{host}/{path} (the sandbox
+   * serves every SharePoint host under one URL); unset on a real tenant.
+   */
+  sharepointUrl?: string;
   /** Extra CA certificate to trust (the sandbox's self-signed one). */
   caPem?: string;
   /** The tenant's on-premises Active Directory (hybrid): its `ad` steps run on that connection's on-premises worker. */
@@ -55,7 +60,7 @@ export function adConnectionsOf(connections: TenantConnection[]): AdConnection[]
 
 /**
  * Tenants from the environment: the sandbox (SANDBOX_URL + SANDBOX_TENANT_ID, SANDBOX_CLIENT_ID,
- * SANDBOX_CLIENT_SECRET, SANDBOX_CA_FILE) and one real tenant (M365_TENANT_ID, M365_CLIENT_ID,
+ * SANDBOX_CLIENT_SECRET, SANDBOX_CA_FILE, and SANDBOX_CERTIFICATE_FILE: the demo app's certificate and key) and one real tenant (M365_TENANT_ID, M365_CLIENT_ID,
  * M365_CLIENT_SECRET, named M365_TENANT_NAME or "default").
  */
 export async function tenantsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<TenantConnection[]> {
@@ -70,7 +75,10 @@ export async function tenantsFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
       authorityHost: env.SANDBOX_URL,
       graphUrl: env.SANDBOX_URL,
       exchangeUrl: env.SANDBOX_URL,
+      sharepointUrl: `${env.SANDBOX_URL}/_sharepoint`,
       caPem: env.SANDBOX_CA_FILE ? await readFile(env.SANDBOX_CA_FILE, 'utf8') : undefined,
+      // With a certificate the connection signs in with it (SharePoint REST accepts nothing else).
+      certificatePem: env.SANDBOX_CERTIFICATE_FILE ? await readFile(env.SANDBOX_CERTIFICATE_FILE, 'utf8') : undefined,
     });
   }
   if (env.M365_TENANT_ID && env.M365_CLIENT_ID && env.M365_CLIENT_SECRET) {

@@ -1,8 +1,8 @@
 // Who may decide an approval step, and which decisions count: the one copy of these rules. The
-// workflow is the authority (it records a decision that does not count as refused, with the reason
-// below); the server applies the same rules before it signals, so a person hears at once why a
-// decision is refused (403 / 409) instead of finding it refused in the run later. Pure and
-// deterministic: the workflow bundle may import it.
+// workflow is the authority: its approval Update's validator refuses a decision that does not
+// count, with the reason below, before anything is written to the run's history, and the server
+// passes that refusal on to the caller (403 / 409). The old approval signal records such a
+// decision as refused. Pure and deterministic: the workflow bundle may import it.
 import type { ApprovalDecision, ApprovalNode } from './definition.ts';
 
 /** The pending-approver keys a step names: users (lower case), "role:<role>", "group:<group>". */
@@ -26,12 +26,22 @@ export function isPendingApprover(who: Approver, pending: readonly string[]): bo
   return pending.some((k) => keys.has(k) || (admin && k.startsWith('role:')));
 }
 
-export type Refusal = 'self-approval' | 'already-decided';
+export type Refusal = 'self-approval' | 'already-decided' | 'not-approver' | 'not-waiting';
 
 /** The reason a refused decision carries in the run's state. */
 export const REFUSAL_REASON: Record<Refusal, string> = {
   'self-approval': 'the person who started the run cannot approve it',
   'already-decided': 'already decided',
+  'not-approver': 'not an approver of this step',
+  'not-waiting': 'the step is not waiting for approval',
+};
+
+/** The HTTP status a refusal answers with: 403 for who the person is, 409 for the step's state. */
+export const REFUSAL_STATUS: Record<Refusal, 403 | 409> = {
+  'self-approval': 403,
+  'not-approver': 403,
+  'already-decided': 409,
+  'not-waiting': 409,
 };
 
 /** Why a decision by `by` on this step does not count, or undefined when it counts. */
@@ -44,4 +54,21 @@ export function refusalOf(
   if (!step.allowSelfApproval && startedBy !== undefined && who === startedBy.toLowerCase()) return 'self-approval';
   if (step.decisions.some((d) => d.by.toLowerCase() === who && !d.refused)) return 'already-decided';
   return undefined;
+}
+
+/**
+ * Why `who` may not decide this step now, or undefined when the decision counts: the step must be
+ * waiting, the person not its requester (unless allowed), among its pending approvers, and not
+ * have decided already. What the workflow's approval Update validator applies.
+ */
+export function decisionRefusal(
+  step: { status: string; approval?: { pendingApprovers: readonly string[]; allowSelfApproval: boolean; decisions: readonly Pick<ApprovalDecision, 'by' | 'refused'>[] } },
+  startedBy: string | undefined,
+  who: Approver,
+): Refusal | undefined {
+  if (step.status !== 'waiting-approval' || !step.approval) return 'not-waiting';
+  const refusal = refusalOf(step.approval, startedBy, who.email);
+  if (refusal === 'self-approval') return refusal;
+  if (!isPendingApprover(who, step.approval.pendingApprovers)) return 'not-approver';
+  return refusal;
 }

@@ -58,7 +58,7 @@ export interface RowReport {
 }
 
 export interface CsvCheck {
-  columns: { found: string[]; missing: string[]; unknown: string[] };
+  columns: { found: string[]; missing: string[]; unknown: string[]; /** Named more than once in the header. */ duplicate: string[] };
   rows: RowReport[];
   /** File-level problems (no header, missing required columns). */
   problems: string[];
@@ -70,6 +70,9 @@ export interface CsvCheck {
  * value (the input's default, or "required"), and rows that differ only in the letter case of
  * their text are duplicates.
  */
+/** The longest cell a bulk file may hold (a UPN is at most 113 characters; a note, a few hundred). */
+export const MAX_CELL = 10_000;
+
 export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): CsvCheck {
   const table = parseCsv(text);
   const header = (table[0] ?? []).map((h) => h.trim());
@@ -82,6 +85,15 @@ export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): 
   else if (table.length === 1) problems.push('the file has a header but no rows');
   if (missing.length) problems.push(`missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
   if (unknown.length) problems.push(`unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (the runbook takes: ${def.inputs.map((i) => i.name).join(', ')})`);
+  // A column named twice would let the second cell silently win.
+  const firstAt = new Map<string, number>();
+  const duplicate: string[] = [];
+  found.forEach((col, i) => {
+    const at = firstAt.get(col.toLowerCase());
+    if (at !== undefined) duplicate.push(col);
+    if (at !== undefined) problems.push(`duplicate column ${col}: columns ${at + 1} and ${i + 1} of the header have the same name`);
+    else firstAt.set(col.toLowerCase(), i);
+  });
   const seen = new Map<string, number>();
   const rows = table.slice(1).map((cells, idx): RowReport => {
     const line = idx + 2;
@@ -92,12 +104,19 @@ export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): 
     const rowProblems: RowProblem[] = [];
     for (const m of missing) rowProblems.push({ field: m, message: `column ${m} is missing from the file`, kind: 'missing-column' });
     if (cells.length > header.length) rowProblems.push({ field: '(row)', message: `${cells.length} cells but the header has ${header.length}`, kind: 'columns' });
+    for (const [col, v] of Object.entries(raw)) {
+      if (typeof v !== 'string') continue;
+      if (v.length > MAX_CELL) rowProblems.push({ field: col, message: `line ${line}, column ${col}: ${v.length} characters; a cell holds at most ${MAX_CELL}`, kind: 'type' });
+      else if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) rowProblems.push({ field: col, message: `line ${line}, column ${col}: holds a control character (such as NUL)`, kind: 'type' });
+    }
+    const bad = new Set(rowProblems.map((x) => x.field));
+    for (const col of bad) delete raw[col];
     const checked = validateInputs(def, raw);
     const inputs = checked.ok ? checked.values : raw;
     if (!checked.ok)
       for (const p of checked.problems) {
         const field = p.field.replace(/^inputs\./, '');
-        if (!missing.includes(field)) rowProblems.push({ field, message: p.message, kind: 'type' });
+        if (!missing.includes(field) && !bad.has(field)) rowProblems.push({ field, message: p.message, kind: 'type' });
       }
     const key = JSON.stringify(Object.entries(inputs).map(([k, v]) => [k, typeof v === 'string' ? v.toLowerCase() : v]).sort());
     const first = seen.get(key);
@@ -105,5 +124,5 @@ export function checkCsv(def: Pick<RunbookDefinition, 'inputs'>, text: string): 
     else seen.set(key, line);
     return { line, inputs, problems: rowProblems, status: rowProblems.length ? 'error' : 'ok' };
   });
-  return { columns: { found, missing, unknown }, rows, problems };
+  return { columns: { found, missing, unknown, duplicate }, rows, problems };
 }

@@ -234,8 +234,25 @@ export const NODE_STATUSES = [
   'cancelled',
 ] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
-export const RUN_STATUSES = ['running', 'waiting-approval', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
+/** How a run ended: the same word in the workflow result, visibility, the API, the designer, the CLI and notifications. */
+export const OUTCOMES = ['succeeded', 'succeeded-with-warnings', 'partially-failed', 'failed', 'rejected', 'cancelled', 'timed-out'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const RUN_STATUSES = ['running', 'waiting-approval', 'paused', ...OUTCOMES] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+/** What each status is called where people read it. */
+export const STATUS_WORDS: Record<RunStatus, string> = {
+  running: 'running',
+  'waiting-approval': 'waiting for approval',
+  paused: 'paused',
+  succeeded: 'succeeded',
+  'succeeded-with-warnings': 'succeeded with warnings',
+  'partially-failed': 'partially failed',
+  failed: 'failed',
+  rejected: 'rejected',
+  cancelled: 'cancelled',
+  'timed-out': 'timed out',
+};
+export const isOutcome = (s: string | undefined): s is Outcome => (OUTCOMES as readonly string[]).includes(s ?? '');
 
 export interface StepError {
   message: string;
@@ -256,6 +273,8 @@ export interface ApprovalDecision {
 export interface ItemResult {
   index: number;
   status: 'succeeded' | 'failed' | 'cancelled';
+  /** The item run's own outcome when it is not plain success or failure (succeeded-with-warnings, rejected, ...). */
+  outcome?: RunStatus;
   runId: string;
   error?: string;
   output?: unknown;
@@ -266,6 +285,8 @@ export interface LoopProgress {
   done: number;
   succeeded: number;
   failed: number;
+  /** Items that succeeded with warnings (or were rejected / timed out on an approval): counted in succeeded too. */
+  warned?: number;
 }
 
 export interface NodeState {
@@ -279,6 +300,8 @@ export interface NodeState {
   output?: unknown;
   error?: StepError;
   handle?: string;
+  /** What the step's action reported without failing ("E5 was not assigned"), each shown to people. */
+  warnings?: string[];
   approval?: {
     pendingApprovers: string[];
     decisions: ApprovalDecision[];
@@ -318,5 +341,7 @@ export interface RunState {
   startedAt: string;
   endedAt?: string;
   message?: string;
+  /** Every warning of the run, once it ended: steps continued past, failed loop items, actions' own warnings. */
+  warnings?: string[];
   nodes: Record<string, NodeState>;
 }

@@ -90,12 +90,75 @@ export function sealRunSecrets<D extends { inputs: { name: string; secret?: bool
     if (n.kind !== 'action' || !n.action || !n.params) return node;
     const fields = secretFieldsOf(n.action) ?? [];
     const params = { ...n.params };
-    for (const f of fields) {
-      const v = params[f];
-      if (v === undefined || isSealed(v) || (typeof v === 'string' && v.includes('{{'))) continue;
-      params[f] = seal(box, v);
-    }
+    for (const f of fields) if (params[f] !== undefined) params[f] = sealLiterals(box, params[f]);
     return { ...n, params };
   };
   return { definition: { ...definition, nodes: definition.nodes.map(sealNode) }, inputs: sealedInputs };
+}
+
+/**
+ * A secret field's value with every literal sealed and every expression left to resolve: an
+ * object such as `{ "x-api-key": "{{ inputs.apikey }}" }` keeps its expression (the workflow
+ * resolves it to the sealed input), so it is resolved first and sealed, never sent as the literal
+ * text of the expression. A value without expressions is sealed whole.
+ */
+function sealLiterals(box: Sealer, value: unknown): unknown {
+  const hasExpression = (v: unknown): boolean =>
+    typeof v === 'string' ? v.includes('{{') : Array.isArray(v) ? v.some(hasExpression) : !!v && typeof v === 'object' && !isSealed(v) && Object.values(v).some(hasExpression);
+  if (isSealed(value) || (typeof value === 'string' && value.includes('{{'))) return value;
+  if (!hasExpression(value)) return seal(box, value);
+  if (Array.isArray(value)) return value.map((v) => sealLiterals(box, v));
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sealLiterals(box, v)]));
+}
+
+/** What a literal secret in a runbook definition reads as outside the server. */
+export const SECRET_MASK = '[secret]';
+
+type SecretFieldsOf = (actionId: string) => readonly string[] | undefined;
+
+/** Each action node of a definition (forEach bodies included), copied with mapped params. */
+function mapActionNodes(definition: unknown, map: (node: { id?: string; action: string; params: Record<string, unknown> }) => Record<string, unknown>): unknown {
+  const d = definition as { nodes?: unknown[] } | undefined;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.nodes)) return definition;
+  const mapNode = (node: unknown): unknown => {
+    const n = node as { kind?: string; action?: string; params?: Record<string, unknown>; body?: { nodes?: unknown[] } };
+    if (!n || typeof n !== 'object') return node;
+    if (n.kind === 'forEach' && n.body && Array.isArray(n.body.nodes)) return { ...n, body: { ...n.body, nodes: n.body.nodes.map(mapNode) } };
+    if (n.kind !== 'action' || typeof n.action !== 'string' || !n.params || typeof n.params !== 'object') return node;
+    return { ...n, params: map(n as never) };
+  };
+  return { ...d, nodes: d.nodes.map(mapNode) };
+}
+
+/**
+ * A definition as the API shows it: every literal given for a field an action declares secret is
+ * "[secret]" (secrets are write-only; expressions such as `{{ inputs.pw }}` stay visible).
+ */
+export function maskDefinitionSecrets<T>(definition: T, secretFieldsOf: SecretFieldsOf): T {
+  return mapActionNodes(definition, (n) => {
+    const params = { ...n.params };
+    for (const f of secretFieldsOf(n.action) ?? []) {
+      const v = params[f];
+      if (v !== undefined && v !== null && !(typeof v === 'string' && v.includes('{{'))) params[f] = SECRET_MASK;
+    }
+    return params;
+  }) as T;
+}
+
+/**
+ * A definition saved back with masked secrets: each "[secret]" takes the stored value of the same
+ * field of the same node (same id and action) in `stored`, so a round trip keeps the secret.
+ */
+export function restoreMaskedSecrets<T>(definition: T, stored: unknown, secretFieldsOf: SecretFieldsOf): T {
+  const before = new Map<string, { action: string; params: Record<string, unknown> }>();
+  mapActionNodes(stored, (n) => {
+    if (n.id) before.set(n.id, n);
+    return n.params;
+  });
+  return mapActionNodes(definition, (n) => {
+    const params = { ...n.params };
+    const old = n.id ? before.get(n.id) : undefined;
+    for (const f of secretFieldsOf(n.action) ?? []) if (params[f] === SECRET_MASK && old?.action === n.action && old.params[f] !== undefined) params[f] = old.params[f];
+    return params;
+  }) as T;
 }

@@ -6,6 +6,7 @@ import { catalog } from '../catalog/index.ts';
 import { handlesOf, RunbookDefinition, type RunbookNode } from './definition.ts';
 import { inspectExpression, isExpression, templateExpressions } from './expressions.ts';
 import { userPattern } from './patterns.ts';
+import { checkRules, type RuleWarning } from './rules.ts';
 
 export interface Problem {
   /** The node the problem belongs to, when it belongs to one. */
@@ -15,9 +16,13 @@ export interface Problem {
   message: string;
 }
 
+/**
+ * `warnings` are the Microsoft 365 rules checker's findings (runbook/rules.ts): shown, never
+ * blocking; they are only computed for a definition that parses.
+ */
 export type ValidationResult =
-  | { ok: true; definition: RunbookDefinition; problems: [] }
-  | { ok: false; definition?: RunbookDefinition; problems: Problem[] };
+  | { ok: true; definition: RunbookDefinition; problems: []; warnings: RuleWarning[] }
+  | { ok: false; definition?: RunbookDefinition; problems: Problem[]; warnings: RuleWarning[] };
 
 export function formatProblem(p: Problem): string {
   return p.nodeId ? `node "${p.nodeId}", field "${p.field}": ${p.message}` : `field "${p.field}": ${p.message}`;
@@ -53,10 +58,28 @@ function schemaProblems(raw: unknown, error: z.ZodError): Problem[] {
 
 export function validateRunbook(raw: unknown): ValidationResult {
   const parsed = RunbookDefinition.safeParse(raw);
-  if (!parsed.success) return { ok: false, problems: schemaProblems(raw, parsed.error) };
+  if (!parsed.success) return { ok: false, problems: schemaProblems(raw, parsed.error), warnings: [] };
   const def = parsed.data;
   const problems: Problem[] = [];
   const add = (nodeId: string | undefined, field: string, message: string) => problems.push({ nodeId, field, message });
+
+  // ---- secret inputs only as whole values ----
+  // A secret inside a longer text ("Xx1!{{ inputs.pw }}") would be pasted as its sealed form, and
+  // the text then carried in clear (history, approval messages, webhook bodies): refused.
+  const secretInputs = new Set(def.inputs.filter((i) => i.secret).map((i) => i.name));
+  if (secretInputs.size) {
+    const walk = (nodeId: string, v: unknown, path: string): void => {
+      if (typeof v === 'string') {
+        if (!v.includes('{{') || /^\s*\{\{[^{}]*\}\}\s*$/.test(v)) return;
+        for (const m of v.matchAll(/\{\{([^{}]*)\}\}/g))
+          for (const name of m[1]!.matchAll(/\binputs\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*["']([^"']+)["']\s*\])/g))
+            if (secretInputs.has(name[1] ?? name[2]!))
+              add(nodeId, path, `secret input "${name[1] ?? name[2]}" is used inside a longer text: a secret can only be a whole value ("{{ inputs.${name[1] ?? name[2]} }}" alone in the field)`);
+      } else if (Array.isArray(v)) v.forEach((x, i) => walk(nodeId, x, `${path}[${i}]`));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(nodeId, x, path ? `${path}.${k}` : k);
+    };
+    for (const n of def.nodes) walk(n.id, n, '');
+  }
 
   // ---- ids and inputs ----
   const nodes = new Map<string, RunbookNode>();
@@ -239,7 +262,8 @@ export function validateRunbook(raw: unknown): ValidationResult {
     }
   }
 
-  return problems.length ? { ok: false, definition: def, problems } : { ok: true, definition: def, problems: [] };
+  const warnings = checkRules(def);
+  return problems.length ? { ok: false, definition: def, problems, warnings } : { ok: true, definition: def, problems: [], warnings };
 }
 
 function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {

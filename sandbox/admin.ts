@@ -9,8 +9,10 @@ import { ALL_PERMISSIONS } from './permissions.ts';
 import type { WebhookDelivery, WebhookResponse } from './webhooks.ts';
 import { sentMailLog, type SentMail } from './graph/mail.ts';
 import { enrollDevice, type DeviceOs, type ManagedDevice } from './graph/devices.ts';
+import { publishDnsRecord, type DnsRecord } from './graph/domains.ts';
 import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import type { DirectorySync, DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
+import { generateCertificate } from './certificates.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -54,6 +56,11 @@ export interface SandboxAdmin {
   /** Uploads a certificate (PEM, public part only is kept) to an app: client assertions signed with its key sign in. */
   addAppCertificate(clientId: string, certificatePem: string, opts?: { tenantId?: string; displayName?: string }): Omit<AppCertificate, 'certificatePem'>;
   appCertificates(clientId: string, tenantId?: string): Omit<AppCertificate, 'certificatePem'>[];
+  /**
+   * Makes a self-signed certificate, registers it on the app and returns it with its private key
+   * (shown only here; the sandbox keeps the certificate alone): a certificate connection in one call.
+   */
+  createAppCertificate(clientId: string, opts?: { tenantId?: string; displayName?: string }): Omit<AppCertificate, 'certificatePem'> & { pem: string };
   removeAppCertificate(clientId: string, keyId: string, tenantId?: string): void;
   /** The web redirect URIs of an app (user sign-in): the authorize endpoint refuses any other. */
   setAppRedirectUris(clientId: string, redirectUris: string[], tenantId?: string): void;
@@ -87,6 +94,8 @@ export interface SandboxAdmin {
   };
   /** Enrols a new Intune managed device for a user (e.g. a new hire's laptop). */
   enrollDevice(opts: { user: string; operatingSystem: DeviceOs; deviceName?: string; tenantId?: string }): ManagedDevice;
+  /** Publishes a record in the sandbox's public DNS (what a domain owner adds at their DNS host), for domain verification. */
+  publishDnsRecord(domain: string, record: DnsRecord): void;
   /** Holds an inbound message in Exchange Online Protection's quarantine (as spam by default), as filtering would. */
   quarantineMessage(opts: { to: string[]; from: string; subject: string; type?: QuarantineType; body?: string; tenantId?: string }): QuarantinedMessage;
 }
@@ -152,6 +161,10 @@ export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
         throw new AdminError(400, (err as Error).message);
       }
     },
+    createAppCertificate(clientId, opts = {}) {
+      const made = generateCertificate(opts.displayName ?? `Tenantflow sandbox ${clientId.slice(0, 8)}`, { nowMs: rt.now() });
+      return { ...this.addAppCertificate(clientId, made.certificatePem, opts), pem: made.pem };
+    },
     appCertificates: (clientId, tenantId) => certificatesOf(tenantOf(tenantId), clientId).map(({ certificatePem: _, ...view }) => view),
     removeAppCertificate: (clientId, keyId, tenantId) => {
       if (!removeCertificate(tenantOf(tenantId), clientId.toLowerCase(), keyId)) throw new AdminError(404, `app ${clientId} has no certificate ${keyId}`);
@@ -193,6 +206,13 @@ export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
       if (!user) throw new AdminError(404, `no user ${opts.user}`);
       if (!['Windows', 'macOS', 'iOS', 'Android'].includes(opts.operatingSystem)) throw new AdminError(400, 'operatingSystem must be Windows, macOS, iOS or Android');
       return enrollDevice(store, user, opts.operatingSystem, rt.now(), opts.deviceName);
+    },
+    publishDnsRecord: (domain, record) => {
+      try {
+        publishDnsRecord(rt, domain, record);
+      } catch (err) {
+        throw new AdminError(400, (err as Error).message);
+      }
     },
     quarantineMessage: (opts) => {
       const ok = Array.isArray(opts.to) && opts.to.length > 0 && opts.to.every((t) => typeof t === 'string') && typeof opts.from === 'string' && typeof opts.subject === 'string';
@@ -307,6 +327,9 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
       return { status: 204 };
     case 'POST /_admin/devices':
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
+    case 'POST /_admin/dns':
+      admin.publishDnsRecord(String(b['domain'] ?? ''), { type: b['type'] as DnsRecord['type'], value: String(b['value'] ?? '') });
+      return { status: 204 };
     case 'POST /_admin/quarantine':
       return { status: 201, body: admin.quarantineMessage(b as unknown as Parameters<SandboxAdmin['quarantineMessage']>[0]) };
     case 'GET /_admin/mail':
@@ -324,6 +347,8 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
     admin.setAppPermissions(appPerm[1]!, b['permissions'] as string[], b['tenantId'] as string | undefined);
     return { status: 204 };
   }
+  const generate = /^POST \/_admin\/apps\/([^/]+)\/certificates\/generate$/.exec(route);
+  if (generate) return { status: 201, body: admin.createAppCertificate(generate[1]!, { tenantId: b['tenantId'] as string | undefined, displayName: b['displayName'] as string | undefined }) };
   const appCerts = /^(GET|POST) \/_admin\/apps\/([^/]+)\/certificates$/.exec(route);
   if (appCerts) {
     const tenantId = (b['tenantId'] as string | undefined) ?? query.get('tenantId') ?? undefined;

@@ -54,7 +54,8 @@ export function issueToken(
     return tokenError(400, 'unauthorized_client', 7000112, `Application '${app.appId}'(${app.displayName}) is disabled.`, correlationId, nowMs);
   }
   const secret = form.get('client_secret');
-  if (form.has('client_assertion') || form.has('client_assertion_type')) {
+  const byCertificate = form.has('client_assertion') || form.has('client_assertion_type');
+  if (byCertificate) {
     const refused = checkClientAssertion(form, store, app, baseUrl, nowMs, correlationId);
     if (refused) return refused;
   } else if (!secret) {
@@ -85,6 +86,8 @@ export function issueToken(
   const iss = `https://sts.windows.net/${store.info.id}/`;
   const token = signJwt(key, {
     ...accessTokenBase(store, app, target.audience, iat),
+    // How the app proved itself: 1 = client secret, 2 = certificate (SharePoint REST accepts only 2).
+    appidacr: byCertificate ? '2' : '1',
     idp: iss,
     idtyp: 'app',
     oid: app.servicePrincipalId,
@@ -133,6 +136,8 @@ export function openIdConfiguration(baseUrl: string, tenantId: string): Record<s
 export interface VerifiedToken {
   caller: Caller;
   audience: string;
+  /** appidacr: '1' client secret, '2' certificate, '0' public client. */
+  appAuthentication: string;
 }
 
 let cachedPublicKey: { pem: string; key: KeyObject } | undefined;
@@ -161,6 +166,7 @@ export function verifyBearer(header: string | undefined, signing: SigningKey, au
   const roles = Array.isArray(claims['roles']) ? (claims['roles'] as string[]) : [];
   return {
     audience: String(claims['aud']),
+    appAuthentication: String(claims['appidacr'] ?? claims['azpacr'] ?? ''),
     caller: {
       tenantId: String(claims['tid']),
       appId: String(claims['appid']),

@@ -86,6 +86,11 @@ export function removeCertificate(store: TenantStore, appId: string, keyId: stri
   return s.certificates[appId]!.length < before;
 }
 
+/** Graph's PATCH keyCredentials: the app's certificates become exactly these. */
+export function replaceCertificates(store: TenantStore, appId: string, certs: AppCertificate[]): void {
+  state(store).certificates[appId.toLowerCase()] = certs;
+}
+
 export function setRedirectUris(store: TenantStore, appId: string, uris: string[]): void {
   for (const u of uris) {
     let url: URL;

@@ -58,6 +58,10 @@ export const GRAPH_PERMISSIONS = [
   'ChannelSettings.ReadWrite.All',
   'ChannelMessage.Read.All',
   'Teamwork.Migrate.All',
+  'TeamsPolicyUserAssign.ReadWrite.All',
+  'TeamsTelephoneNumber.Read.All',
+  'TeamsTelephoneNumber.ReadWrite.All',
+  'TeamsUserConfiguration.Read.All',
   'Sites.Read.All',
   'Sites.ReadWrite.All',
   'Sites.FullControl.All',
@@ -75,6 +79,7 @@ export const GRAPH_PERMISSIONS = [
   'DelegatedPermissionGrant.Read.All',
   'DelegatedPermissionGrant.ReadWrite.All',
   'Domain.Read.All',
+  'Domain.ReadWrite.All',
 ] as const;
 
 export const EXCHANGE_PERMISSIONS = ['Exchange/Exchange.ManageAsApp'] as const;

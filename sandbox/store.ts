@@ -135,12 +135,34 @@ export interface AppRegistration {
   hasServicePrincipal?: boolean;
   /** false when the service principal is disabled (accountEnabled); absent = enabled. */
   accountEnabled?: boolean;
+  /** Registration properties set through Graph (absent on apps made by the admin API: Graph's defaults). */
+  description?: string | null;
+  notes?: string | null;
+  signInAudience?: string;
+  web?: { redirectUris: string[]; homePageUrl: string | null; logoutUrl: string | null };
+  identifierUris?: string[];
+  tags?: string[];
+  appRoles?: AppRole[];
+  /** Object ids of the app's owners (users or service principals). */
+  owners?: string[];
+  /** Whether users must be assigned to the enterprise app before they can sign in to it. */
+  appRoleAssignmentRequired?: boolean;
   _createdMs: number;
 }
 
+export interface AppRole {
+  id: string;
+  allowedMemberTypes: string[];
+  description: string;
+  displayName: string;
+  isEnabled: boolean;
+  value: string | null;
+  origin: string;
+}
+
 export interface DeletedEntry {
-  kind: 'user' | 'group';
-  object: User | Group;
+  kind: 'user' | 'group' | 'application';
+  object: User | Group | AppRegistration;
   memberOf: string[];
   members?: string[];
   owners?: string[];
@@ -403,10 +425,21 @@ export class TenantStore {
     this.deleted.set(group.id, { kind: 'group', object: group, memberOf, members, owners, deletedMs: nowMs });
   }
 
+  /** Applications are soft-deleted for 30 days too; their service principal goes and comes back with them. */
+  softDeleteApp(app: AppRegistration, nowMs: number): void {
+    this.apps.delete(app.appId);
+    this.deleted.set(app.id, { kind: 'application', object: app, memberOf: [], deletedMs: nowMs });
+  }
+
   /** Puts a soft-deleted object back with its memberships; the caller has checked for conflicts. */
   restore(entry: DeletedEntry): void {
     this.deleted.delete(entry.object.id);
-    entry.object.deletedDateTime = null;
+    if (entry.kind === 'application') {
+      const app = entry.object as AppRegistration;
+      this.apps.set(app.appId, app);
+      return;
+    }
+    (entry.object as User | Group).deletedDateTime = null;
     if (entry.kind === 'user') {
       const user = entry.object as User;
       if (user._managerId && !this.users.has(user._managerId)) user._managerId = null;

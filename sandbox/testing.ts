@@ -1,6 +1,7 @@
 // Clients wired to a sandbox the way the worker wires them to a real tenant: @azure/identity's
 // ClientSecretCredential with the sandbox as authority host, and the Graph client on top of it.
-import { ClientSecretCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { X509Certificate, createHash } from 'node:crypto';
 import { AuthenticationHandler, Client, HTTPMessageHandler, type GraphError } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { trustSandboxCa, type Sandbox } from './index.ts';
@@ -9,11 +10,32 @@ export interface ClientCredentials {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** Certificate + private key (PEM): signs in with a certificate instead of the secret. */
+  certificatePem?: string;
 }
 
-export function sandboxCredential(sandbox: Sandbox, creds: ClientCredentials = sandbox.tenant): ClientSecretCredential {
+export function sandboxCredential(sandbox: Sandbox, creds: ClientCredentials = sandbox.tenant): TokenCredential {
   trustSandboxCa(sandbox.caPem);
-  return new ClientSecretCredential(creds.tenantId, creds.clientId, creds.clientSecret, { authorityHost: sandbox.url, disableInstanceDiscovery: true });
+  const opts = { authorityHost: sandbox.url, disableInstanceDiscovery: true };
+  if (creds.certificatePem) return new ClientCertificateCredential(creds.tenantId, creds.clientId, { certificate: creds.certificatePem }, opts);
+  return new ClientSecretCredential(creds.tenantId, creds.clientId, creds.clientSecret, opts);
+}
+
+/**
+ * The demo app (or `creds`' app) with a certificate made for it: SharePoint REST needs a certificate
+ * credential. The certificate is registered again if a reset of the sandbox dropped it.
+ */
+export function withCertificate(sandbox: Sandbox, creds: ClientCredentials = sandbox.tenant): ClientCredentials & { certificatePem: string; ensureRegistered(): void } {
+  const made = sandbox.admin.createAppCertificate(creds.clientId, { tenantId: creds.tenantId });
+  const certPem = made.pem.slice(0, made.pem.indexOf('-----END CERTIFICATE-----') + 25);
+  const thumbprint = createHash('sha1').update(new X509Certificate(certPem).raw).digest('hex').toUpperCase();
+  return {
+    ...creds,
+    certificatePem: made.pem,
+    ensureRegistered() {
+      if (!sandbox.admin.appCertificates(creds.clientId, creds.tenantId).some((c) => c.thumbprint === thumbprint)) sandbox.admin.addAppCertificate(creds.clientId, certPem, { tenantId: creds.tenantId });
+    },
+  };
 }
 
 export interface GraphClientOptions {
@@ -90,10 +112,13 @@ export interface SharePointReply {
  */
 export function sandboxSharePoint(
   sandbox: Sandbox,
-  creds: ClientCredentials = sandbox.tenant,
+  creds?: ClientCredentials,
 ): (method: string, url: string, body?: unknown, opts?: { resource?: string; accept?: string }) => Promise<SharePointReply> {
-  const credential = sandboxCredential(sandbox, creds);
+  // SharePoint refuses secret-based app tokens: by default, the demo app with a certificate.
+  const cert = creds ? undefined : withCertificate(sandbox);
+  const credential = sandboxCredential(sandbox, creds ?? cert);
   return async (method, url, body, opts = {}) => {
+    cert?.ensureRegistered();
     const u = new URL(url);
     const token = await credential.getToken(`${opts.resource ?? `https://${u.host}`}/.default`);
     const res = await fetch(`${sandbox.sharepointUrl(`${u.origin}${u.pathname.replace(/\/_api\/.*$/, '')}`)}${u.pathname.slice(u.pathname.indexOf('/_api/'))}${u.search}`, {

@@ -7,6 +7,7 @@ import { CATEGORIES } from '../catalog/contract.ts';
 import { catalogJson, permissionManifest, type CatalogEntry } from '../catalog/index.ts';
 import { implementations } from '../worker/actions/index.ts';
 import { CATEGORY_TITLES } from '../catalog/contract.ts';
+import { loadCoverage, REFERENCE_DOCUMENTS, type CoverageEntry } from '../catalog/coverage.ts';
 
 type Schema = {
   type?: string | string[];
@@ -113,7 +114,8 @@ export function renderActionsDoc(): string {
 export function renderPermissionsDoc(): string {
   const manifest = permissionManifest();
   const graph = manifest.filter((p) => p.api === 'Microsoft Graph');
-  const other = manifest.filter((p) => p.api !== 'Microsoft Graph');
+  const exchange = manifest.filter((p) => p.api === 'Office 365 Exchange Online');
+  const sharepoint = manifest.filter((p) => p.api === 'Office 365 SharePoint Online').map((p) => ({ ...p, permission: p.permission.replace(/^SharePoint\//, '') }));
   const table = (rows: typeof manifest) =>
     ['| permission | needed by |', '| --- | --- |', ...rows.map((p) => `| \`${p.permission}\` | ${p.actions.map((a) => `\`${a}\``).join(', ')} |`)].join('\n');
   return `${[
@@ -134,10 +136,20 @@ export function renderPermissionsDoc(): string {
     '',
     '## Office 365 Exchange Online',
     '',
-    table(other),
+    table(exchange),
     '',
     'Exchange also needs a role for the app: in the Entra admin center, Roles and administrators → Exchange',
     'Administrator (or Exchange Recipient Administrator) → Add assignments → the app\'s service principal.',
+    '',
+    '## Office 365 SharePoint Online',
+    '',
+    '(In the Entra admin center the API is called "SharePoint"; its permissions share names with Graph\'s but are granted apart.)',
+    '',
+    table(sharepoint),
+    '',
+    'SharePoint REST refuses app-only tokens obtained with a client secret ("Unsupported app only token"): the actions that',
+    'need this API need a tenant connection with a **certificate** (upload the certificate to the app registration under',
+    'Certificates & secrets, and give Tenantflow the certificate with its private key when you connect the tenant).',
     '',
     'A few actions change privileged users or settings and need more than a permission: resetting the password of an',
     'administrator needs the app to hold a role at least as privileged (e.g. Privileged Authentication Administrator);',
@@ -145,9 +157,42 @@ export function renderPermissionsDoc(): string {
   ].join('\n')}\n`;
 }
 
+
+/** docs/coverage.md: each reference document's management actions and what covers them. */
+export function renderCoverageDoc(): string {
+  const known = new Map(catalogJson().map((a) => [a.id, a]));
+  const byDoc = new Map<string, CoverageEntry[]>();
+  for (const { entries } of loadCoverage()) for (const e of entries) byDoc.set(e.doc, [...(byDoc.get(e.doc) ?? []), e]);
+  const lines = [
+    HEADER.replace('from catalog/.', 'from catalog/coverage/*.json and the catalog.'),
+    '',
+    '# Coverage of the reference documents',
+    '',
+    `Every management action named in the product documents in \`../shared/reference/\`, with the catalog action(s) that do it, or why it cannot be done through a documented Microsoft API. The catalog has **${known.size} actions** ([docs/actions.md](actions.md)). The mappings live in \`catalog/coverage/*.json\`; \`test/coverage.test.ts\` fails when one names an action that does not exist.`,
+    '',
+    '| document | items | covered by actions | not possible (reason given) |',
+    '| --- | --- | --- | --- |',
+  ];
+  const docs = [...byDoc.keys()].sort();
+  for (const d of docs) {
+    const es = byDoc.get(d)!;
+    const covered = es.filter((e) => 'actions' in e).length;
+    lines.push(`| ${d} ${REFERENCE_DOCUMENTS[d] ?? ''} | ${es.length} | ${covered} | ${es.length - covered} |`);
+  }
+  for (const d of docs) {
+    lines.push('', `## ${d}: ${REFERENCE_DOCUMENTS[d] ?? ''}`, '', '| item | covered by |', '| --- | --- |');
+    for (const e of byDoc.get(d)!) {
+      const by = 'actions' in e ? e.actions.map((id) => `\`${id}\`${known.has(id) ? '' : ' (missing!)'}`).join(', ') : `not possible: ${e.reason}`;
+      lines.push(`| ${cell(e.item)} | ${cell(by)} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 const DOCS = {
   'docs/actions.md': renderActionsDoc,
   'docs/permissions.md': renderPermissionsDoc,
+  'docs/coverage.md': renderCoverageDoc,
 };
 
 /** The generated files that differ from what is on disk (empty when the docs are current). */

@@ -13,7 +13,7 @@ const { temporal } = proto;
 type IHistory = import('@temporalio/proto').temporal.api.history.v1.IHistory;
 import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
 import type { ForEachInput } from '../workflows/for-each.ts';
-import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
+import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
 
 const dir = fileURLToPath(new URL('../test/histories/', import.meta.url));
@@ -63,7 +63,9 @@ const RECORDERS: Record<string, Recorder> = {
       run,
     );
     await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
-    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com', comment: 'recorded' });
+    // Decided through the approval Update (since v0.3-); an outsider's Update is refused by the validator.
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'mallory@contoso.com', roles: [], groups: [] }] }).catch(() => undefined);
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [], comment: 'recorded' }] });
     await h.result();
     return [h];
   },
@@ -82,7 +84,8 @@ const RECORDERS: Record<string, Recorder> = {
     );
     await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'recorder@contoso.com' }); // refused: self-approval
-    await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'mallory@contoso.com' }); // refused: not an approver (approval-eligibility)
+    await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 1);
     return [h];
   },
   // Failure handling: onError continue, route to an error branch, pause then resume with skip.

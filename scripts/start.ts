@@ -2,7 +2,8 @@
 // server (persisted under data/), the sandbox tenant, one worker and the server, each its own
 // process as in production. Ctrl-C stops everything this started.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSecretKey } from '../m365/secret-box.ts';
@@ -91,6 +92,15 @@ const sandbox = await startSandbox({
 });
 const caFile = join(dataDir, 'sandbox-ca.pem');
 writeFileSync(caFile, sandbox.caPem);
+// The demo app signs in with a certificate (SharePoint REST refuses secret-based app tokens): made once,
+// registered again if the sandbox state was reset.
+const certFile = join(dataDir, 'sandbox-app-certificate.pem');
+if (existsSync(certFile)) {
+  const pem = readFileSync(certFile, 'utf8');
+  const cert = pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 25);
+  const x5t = createHash('sha1').update(new X509Certificate(cert).raw).digest('hex').toUpperCase();
+  if (!sandbox.admin.appCertificates(sandbox.tenant.clientId).some((c) => c.thumbprint === x5t)) sandbox.admin.addAppCertificate(sandbox.tenant.clientId, cert);
+} else writeFileSync(certFile, sandbox.admin.createAppCertificate(sandbox.tenant.clientId, { displayName: 'Tenantflow (npm start)' }).pem, { mode: 0o600 });
 
 const serverPort = await portOr(Number(process.env.PORT ?? 3000));
 const env = {
@@ -102,6 +112,7 @@ const env = {
   SANDBOX_CLIENT_ID: sandbox.tenant.clientId,
   SANDBOX_CLIENT_SECRET: sandbox.tenant.clientSecret,
   SANDBOX_CA_FILE: caFile,
+  SANDBOX_CERTIFICATE_FILE: certFile,
   PORT: String(serverPort),
   // The AD connection belongs to the sandbox tenant (m365/tenants.ts tenantsFromEnv).
   ...(dc

@@ -122,9 +122,9 @@ export class RunAccess {
     return p.grants.length ? [...new Set([...ts, SANDBOX])] : [];
   }
 
-  /** A run the principal may see, with its search attributes read; 404 for any other. */
-  async visibleRun(p: Principal, id: string) {
-    const got = await this.s.runs.get(id);
+  /** A run the principal may see, with its search attributes read (and its state unless `state: false`); 404 for any other. */
+  async visibleRun(p: Principal, id: string, read = { state: true }) {
+    const got = await this.s.runs.get(id, read);
     const sa = got?.description.searchAttributes as Record<string, unknown[] | undefined> | undefined;
     const tenant = sa?.TenantflowTenant?.[0] as string | undefined;
     if (!got || !this.canSeeTenant(p, tenant)) throw new HttpError(404, `run ${id} does not exist`);

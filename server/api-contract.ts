@@ -42,6 +42,29 @@ const Ok = <K extends string>(key: K) => z.object({ [key]: z.literal(true) } as 
 export const ErrorBody = z.object({ error: z.string(), problems: z.array(z.object({ field: z.string(), message: z.string(), nodeId: z.string().optional() })).optional() });
 const Problem = z.object({ nodeId: z.string().optional(), field: z.string(), message: z.string() });
 const Problems = z.array(Problem);
+const RuleFixSchema = z
+  .object({
+    kind: z.enum(['insertBefore', 'insertAfter']),
+    nodeId: z.string(),
+    action: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    label: z.string(),
+    description: z.string(),
+  })
+  .describe('A one-click fix: insert this action before/after the node, taking over its edges');
+/** The Microsoft 365 rules checker's findings (runbook/rules.ts): shown, never blocking. */
+const Warnings = z
+  .array(
+    z.object({
+      rule: z.string(),
+      nodeId: z.string(),
+      severity: z.enum(['high', 'medium', 'low']),
+      message: z.string(),
+      link: z.string().describe("Microsoft's page the rule rests on"),
+      fix: RuleFixSchema.optional(),
+    }),
+  )
+  .describe('Microsoft 365 rule warnings: publishing is still allowed');
 
 // ---- auth and people ----
 
@@ -134,7 +157,7 @@ const RunbookSummary = z.object({
 const RunbookWithDraft = RunbookSummary.extend({ draft: z.unknown().describe('The draft, or the latest version when there is none') });
 const VersionSummary = z.object({ runbookId: z.string(), version: z.number(), comment: z.string().optional(), publishedAt: Time, publishedBy: z.string() });
 const RunbookVersion = VersionSummary.extend({ definition: RunbookDefinition });
-const Validated = z.object({ ok: z.boolean(), problems: Problems });
+const Validated = z.object({ ok: z.boolean(), problems: Problems, warnings: Warnings });
 const DefinitionDiff = z.object({
   from: z.union([z.literal('draft'), z.literal('latest'), z.number()]),
   to: z.union([z.literal('draft'), z.literal('latest'), z.number()]),
@@ -148,8 +171,8 @@ const CustomAction = z.object({ id: z.string(), name: z.string(), description: z
 
 // ---- runs ----
 
-/** A run's status as the API shows it: the run's own, or how Temporal closed it. */
-export const RUN_VIEW_STATUSES = [...RUN_STATUSES, 'terminated', 'timed-out'] as const;
+/** A run's status as the API shows it: running, waiting, paused, or one of the outcomes (docs/runs.md). */
+export const RUN_VIEW_STATUSES = RUN_STATUSES;
 export type RunViewStatus = (typeof RUN_VIEW_STATUSES)[number];
 const RunStatus = z.enum(RUN_VIEW_STATUSES);
 
@@ -161,6 +184,7 @@ const StartRun = z
     inputs: z.record(z.string(), z.unknown()).default({}),
     tenant: z.string().min(1).optional().describe('Tenant connection; the default tenant when absent'),
     test: z.boolean().default(false).describe('Test run against the sandbox tenant'),
+    reason: z.string().max(2000).optional().describe('Why the run is asked for (a ticket, a request): kept in the run record and its evidence pack'),
   })
   .refine((b) => (b.runbookId === undefined) !== (b.definition === undefined), { message: 'give either runbookId or definition (not both)', path: ['runbookId'] });
 const BulkRun = z.strictObject({
@@ -183,6 +207,9 @@ const RunQuery = z.object({
   requester: z.string().optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('Started at or after'),
   to: z.iso.datetime({ offset: true }).optional().describe('Started before'),
+  q: z.string().max(200).optional().describe('Text in the run id, runbook, requester, tenant or reason'),
+  parent: z.string().optional().describe("A loop run's id: its item runs (otherwise item runs are left out)"),
+  batch: z.string().optional().describe('A bulk batch id (POST /api/runs/bulk): its runs'),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
   pageToken: z.string().optional(),
 });
@@ -228,6 +255,9 @@ const RunListItem = z.object({
   progress: z.object({ done: z.number(), total: z.number() }).optional().describe('Steps finished of all steps'),
   startedAt: Time.optional(),
   endedAt: Time.optional(),
+  parentId: z.string().optional().describe('The run whose loop this item run belongs to'),
+  warnings: z.number().optional().describe('How many warnings the run ended with'),
+  message: z.string().optional(),
 });
 const RunList = z.object({ runs: z.array(RunListItem), nextPageToken: z.string().optional() });
 const NODE_KINDS = ['action', 'approval', 'condition', 'delay', 'end', 'forEach'] as const satisfies readonly NodeKind[];
@@ -358,6 +388,10 @@ const NodeState = z.object({
   output: z.unknown().optional(),
   error: z.object({ message: z.string(), type: z.string().optional(), code: z.string().optional(), hint: z.string().optional() }).optional(),
   handle: z.string().optional(),
+  warnings: z.array(z.string()).optional().describe("What the step's action reported without failing"),
+  action: z.string().optional(),
+  title: z.string().optional(),
+  changes: z.array(Change).optional().describe('What the step changed, before -> after (from its output\'s __changes)'),
   approval: z
     .object({
       pendingApprovers: z.array(z.string()),
@@ -370,7 +404,7 @@ const NodeState = z.object({
       planError: z.string().optional(),
     })
     .optional(),
-  progress: z.object({ total: z.number(), done: z.number(), succeeded: z.number(), failed: z.number() }).optional(),
+  progress: z.object({ total: z.number(), done: z.number(), succeeded: z.number(), failed: z.number(), warned: z.number().optional() }).optional(),
 });
 const RunGraph = z.object({
   nodes: z.array(z.object({ id: z.string(), kind: z.string(), label: z.string().optional(), action: z.string().optional(), position: z.object({ x: z.number(), y: z.number() }).optional() })),
@@ -395,6 +429,18 @@ const RunDetail = z.object({
   decisions: z.array(ApprovalDecision.extend({ node: z.string() })),
   graph: RunGraph.optional().describe('The run\'s steps and edges, without parameters'),
   temporalUrl: z.string().optional(),
+  runId: z.string().describe("Temporal's run id"),
+  parentId: z.string().optional().describe('The run whose loop this item run belongs to'),
+  definitionHash: z.string().optional().describe('sha256 of the canonical JSON of the version that ran'),
+  reason: z.string().optional().describe('Why the run was asked for'),
+  warnings: z.array(z.string()).describe('Every warning of the run (docs/runs.md)'),
+  plan: z.unknown().optional().describe('The plan shown before the run, when one was made'),
+  pendingApprovers: z.array(z.string()),
+  progress: z.object({ done: z.number(), total: z.number() }).optional(),
+  temporal: z.object({ namespace: z.string(), workflowId: z.string(), runId: z.string() }),
+  record: z
+    .object({ recordedAt: Time, final: z.boolean(), source: z.enum(['temporal', 'record']), inTemporal: z.boolean().optional() })
+    .describe('Where this answer came from: Temporal now, or the run record (inTemporal false: Temporal no longer keeps the run)'),
 });
 const Accepted = z.object({ accepted: z.literal(true) });
 const RetryAnswer = z.union([
@@ -465,7 +511,8 @@ const Schedule = z.object({
     .optional(),
   overlap: z.string().optional(),
   upcoming: z.array(Time),
-  recentRuns: z.array(z.object({ scheduledAt: Time, takenAt: Time, runId: z.string().optional() })),
+  recentRuns: z.array(z.object({ scheduledAt: Time, takenAt: Time, runId: z.string().optional(), status: RunStatus.optional().describe('How that run ended (or running)') })),
+  lastRun: z.object({ runId: z.string(), status: RunStatus.optional(), at: Time }).optional().describe('The newest run the schedule started, and how it ended'),
 });
 
 // ---- tenants and audit ----
@@ -487,21 +534,23 @@ const OnPremises = z.strictObject({
   anchorAttribute: z.enum(ANCHOR_ATTRIBUTES).optional().describe('The sync anchor (sourceAnchor) attribute'),
   upnSuffix: z.string().optional().describe('UPN suffix for new users'),
 });
-const TenantBody = z
-  .strictObject({
-    displayName: z.string().max(200).optional(),
-    tenantId: z.string().min(1).describe('Entra tenant id (GUID) or verified domain'),
-    clientId: z.string().min(1).describe('Application (client) id of the app registration'),
-    clientSecret: z.string().min(1).optional().describe('Client secret; stored sealed, never returned. Leave out to keep the current one'),
-    certificate: z.string().includes('PRIVATE KEY', { message: 'a PEM with the certificate and its private key' }).optional().describe('PEM certificate + private key, instead of a secret'),
-    authorityHost: z.url().optional().describe('Sign-in authority; Microsoft\'s public cloud when absent'),
-    graphUrl: z.url().optional().describe('Graph root; https://graph.microsoft.com when absent'),
-    caPem: z.string().optional().describe('Extra CA certificate to trust (a private emulator)'),
-    mailFrom: z.string().optional().describe('Mailbox that sends notification mail in this tenant'),
-    onPremises: OnPremises.nullable().optional().describe("The on-premises Active Directory (hybrid): its ad steps run on this connection's on-premises worker. null removes it"),
-  })
-  .refine((b) => !(b.clientSecret && b.certificate), { message: 'give a client secret or a certificate, not both', path: ['certificate'] });
-const NewTenant = TenantBody.and(z.object({ name: z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _') }));
+// Every field bounded; unknown fields (__proto__, constructor, typos) are refused by name.
+const tenantFields = {
+  displayName: z.string().max(200).optional(),
+  tenantId: z.string().min(1).max(253).describe('Entra tenant id (GUID) or verified domain'),
+  clientId: z.string().min(1).max(100).describe('Application (client) id of the app registration'),
+  clientSecret: z.string().min(1).max(1000).optional().describe('Client secret; stored sealed, never returned. Leave out to keep the current one'),
+  certificate: z.string().max(50_000).includes('PRIVATE KEY', { message: 'a PEM with the certificate and its private key' }).optional().describe('PEM certificate + private key, instead of a secret'),
+  authorityHost: z.url().max(2000).optional().describe('Sign-in authority; Microsoft\'s public cloud when absent'),
+  graphUrl: z.url().max(2000).optional().describe('Graph root; https://graph.microsoft.com when absent'),
+  caPem: z.string().max(50_000).optional().describe('Extra CA certificate to trust (a private emulator)'),
+  mailFrom: z.string().max(320).optional().describe('Mailbox that sends notification mail in this tenant'),
+  onPremises: OnPremises.nullable().optional().describe("The on-premises Active Directory (hybrid): its ad steps run on this connection's on-premises worker. null removes it"),
+};
+const notBoth = (b: { clientSecret?: string; certificate?: string }) => !(b.clientSecret && b.certificate);
+const notBothError = { message: 'give a client secret or a certificate, not both', path: ['certificate'] };
+const TenantBody = z.strictObject(tenantFields).refine(notBoth, notBothError);
+const NewTenant = z.strictObject({ ...tenantFields, name: z.string().max(63).regex(TENANT_NAME, 'lower-case letters, digits, - and _') }).refine(notBoth, notBothError);
 const TenantInfo = z.object({
   name: z.string(),
   displayName: z.string().optional(),
@@ -547,6 +596,87 @@ const AuditEntry = z.object({
   detail: z.unknown().optional(),
   ip: z.string().optional(),
   userAgent: z.string().optional(),
+  prevHash: z.string().optional().describe('The hash of the entry before it (the hash chain)'),
+  hash: z.string().optional().describe('sha256 over prevHash and this entry (runbook/fingerprint.ts)'),
+});
+
+// ---- proving runs: evidence, the audit chain, retention, batches (docs/runs.md) ----
+
+const ChainCheck = z.union([
+  z.object({ ok: z.literal(true), entries: z.number(), head: z.string(), firstId: z.number().optional(), lastId: z.number().optional() }),
+  z.object({ ok: z.literal(false), entries: z.number(), brokenAt: z.number().describe('The first entry whose link is broken'), reason: z.string(), expected: z.string().optional(), found: z.string().nullable().optional() }),
+]);
+const ChainedEntry = z.object({
+  id: z.number(),
+  at: Time,
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullish(),
+  tenant: z.string().nullish(),
+  detail: z.unknown().optional(),
+  ip: z.string().nullish(),
+  userAgent: z.string().nullish(),
+  prevHash: z.string().nullish(),
+  hash: z.string().nullish(),
+});
+const EvidenceQuery = z.object({ format: z.enum(['html', 'json']).default('html').describe('html (prints well) or json') });
+const EvidencePack = z.object({
+  kind: z.literal('tenantflow.evidence'),
+  formatVersion: z.literal(1),
+  generatedAt: Time,
+  generatedBy: z.string(),
+  run: z.object({ id: z.string(), status: RunStatus, statusText: z.string(), message: z.string().optional(), tenant: z.string().optional(), test: z.boolean(), startedAt: Time, endedAt: Time.optional(), durationMs: z.number().optional(), finished: z.boolean() }),
+  request: z.object({ requestedBy: z.string().optional(), reason: z.string().optional(), origin: z.record(z.string(), z.unknown()).optional() }),
+  runbook: z.object({ id: z.string().optional(), name: z.string().optional(), version: z.number().optional(), definitionHash: z.string().optional() }),
+  temporal: z.object({ namespace: z.string(), workflowId: z.string(), runId: z.string(), url: z.string().optional() }),
+  inputs: z.unknown().optional(),
+  plan: z.unknown(),
+  approvals: z.array(z.object({ step: z.string(), decision: z.string(), by: z.string(), at: Time, comment: z.string().optional(), refused: z.string().optional() })),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      action: z.string().optional(),
+      title: z.string().optional(),
+      status: z.string(),
+      attempts: z.number(),
+      startedAt: Time.optional(),
+      endedAt: Time.optional(),
+      durationMs: z.number().optional(),
+      handle: z.string().optional(),
+      warnings: z.array(z.string()),
+      error: z.object({ message: z.string(), code: z.string().optional(), hint: z.string().optional(), type: z.string().optional() }).optional(),
+    }),
+  ),
+  changes: z.array(Change.extend({ step: z.string(), action: z.string().optional(), run: z.string().optional() })),
+  writes: z.array(z.object({ step: z.string(), action: z.string().optional(), title: z.string().optional(), input: z.unknown(), output: z.unknown(), run: z.string().optional() })),
+  warnings: z.array(z.string()),
+  errors: z.array(z.object({ step: z.string(), message: z.string(), code: z.string().optional(), hint: z.string().optional() })),
+  items: z.array(z.object({ id: z.string(), status: RunStatus, message: z.string().optional() })),
+  audit: z.object({
+    entries: z.array(z.object({ id: z.number(), at: Time, actor: z.string(), action: z.string(), target: z.string().optional(), detail: z.unknown().optional(), prevHash: z.string().optional(), hash: z.string().optional() })),
+    head: z.object({ id: z.number(), hash: z.string() }).optional(),
+    chain: ChainCheck,
+  }),
+  record: z.object({ recordedAt: Time, final: z.boolean(), source: z.string() }),
+  digest: z.string().describe('sha256 of the canonical JSON of everything else in the pack'),
+});
+const AuditProtection = z.object({ engine: z.enum(['pglite', 'postgres']), role: z.string().optional(), canRewrite: z.array(z.string()), summary: z.string() });
+const ChainQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0).describe('Entries with an id above this, oldest first'),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+const Retention = z.strictObject({
+  days: z.number().int().min(1).max(36_500).nullable().describe('Days a finished run is kept after it ended; null keeps every run forever'),
+});
+const Batch = z.object({
+  batch: z.string(),
+  tenant: z.string().optional(),
+  runbook: z.string().optional(),
+  runs: z.number(),
+  statuses: z.record(z.string(), z.number()).describe('How many runs ended how'),
+  status: RunStatus.describe('The batch: running while any run is; failed when all failed; partially failed when some did'),
+  runsUrl: z.string(),
 });
 
 const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
@@ -624,6 +754,12 @@ export const API = {
   'DELETE /api/users/:id/grants/:grantId': { tag: 'people', summary: 'Revoke a role grant', roles: 'admin of that tenant', response: Ok('revoked'), statuses: { 404: 'no such grant' } },
   // ---- runbooks ----
   'GET /api/actions': { tag: 'runbooks', summary: 'The action catalog with JSON Schemas of inputs and outputs', roles: 'any', response: z.array(Action) },
+  'GET /api/templates': {
+    tag: 'runbooks',
+    summary: 'The template gallery: runbook definitions with a description and documented inputs, to start a runbook from',
+    roles: 'any',
+    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings })),
+  },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
   'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken' } },
   'POST /api/runbooks/validate': {
@@ -640,12 +776,12 @@ export const API = {
     tag: 'runbooks',
     summary: 'A runbook: summary, its draft with problems, and the latest published definition',
     roles: 'any',
-    response: RunbookWithDraft.extend({ problems: Problems.describe('Problems of the draft'), version: z.number().optional(), definition: RunbookDefinition.optional().describe('The latest published definition') }),
+    response: RunbookWithDraft.extend({ problems: Problems.describe('Problems of the draft'), warnings: Warnings, version: z.number().optional(), definition: RunbookDefinition.optional().describe('The latest published definition') }),
     statuses: { 404: 'no such runbook' },
   },
-  'PUT /api/runbooks/:id/draft': { tag: 'runbooks', summary: 'Save the draft (problems are returned, not refused)', roles: 'designer', body: DraftBody, response: RunbookWithDraft.extend({ problems: Problems }), statuses: { 404: 'no such runbook', 409: 'archived' } },
+  'PUT /api/runbooks/:id/draft': { tag: 'runbooks', summary: 'Save the draft (problems are returned, not refused)', roles: 'designer', body: DraftBody, response: RunbookWithDraft.extend({ problems: Problems, warnings: Warnings }), statuses: { 404: 'no such runbook', 409: 'archived' } },
   'POST /api/runbooks/:id/validate': { tag: 'runbooks', summary: 'Validate the draft', roles: 'any', response: Validated, statuses: { 404: 'no such runbook' } },
-  'POST /api/runbooks/:id/publish': { tag: 'runbooks', summary: 'Publish the draft as the next immutable version', roles: 'designer', body: PublishBody, response: RunbookVersion, statuses: { 201: 'published', 422: 'the draft has problems', 409: 'archived' } },
+  'POST /api/runbooks/:id/publish': { tag: 'runbooks', summary: 'Publish the draft as the next immutable version', roles: 'designer', body: PublishBody, response: RunbookVersion.extend({ warnings: Warnings }), statuses: { 201: 'published', 422: 'the draft has problems', 409: 'archived' } },
   'GET /api/runbooks/:id/versions': { tag: 'runbooks', summary: 'Published versions, newest first', roles: 'any', response: z.array(VersionSummary), statuses: { 404: 'no such runbook' } },
   'GET /api/runbooks/:id/versions/:version': { tag: 'runbooks', summary: 'One published version', roles: 'any', response: RunbookVersion, statuses: { 404: 'no such version' } },
   'GET /api/runbooks/:id/diff': {
@@ -686,9 +822,21 @@ export const API = {
     response: z.union([RunPlan, CsvPlan]),
     statuses: { 404: 'no such runbook', 409: 'archived or unpublished', 502: 'the worker could not make the plan', 504: 'the plan took too long' },
   },
-  'GET /api/runs': { tag: 'runs', summary: 'Runs from Temporal visibility, newest first, with filters and paging', roles: 'viewer', query: RunQuery, response: RunList },
+  'GET /api/runs': { tag: 'runs', summary: 'Runs from the run records (kept after Temporal forgets them), newest first, with filters, search and paging', roles: 'viewer', query: RunQuery, response: RunList },
   'GET /api/runs/events': { tag: 'runs', summary: 'Server-Sent Events: "run" for each run whose status changed (same filters as the list)', roles: 'viewer', query: RunQuery, produces: 'text/event-stream' },
   'GET /api/runs/:id': { tag: 'runs', summary: 'A run: status, every node (attempts, input, output, error; secrets redacted), decisions, Temporal Web UI link', roles: 'viewer', response: RunDetail, statuses: { 404: 'no such run' } },
+  'GET /api/runs/:id/evidence': {
+    tag: 'runs',
+    summary: "The run's evidence pack: who asked and why, version and hash, inputs, plan, approvals, changes before/after, warnings, errors, timings, Temporal ids, audit-chain hashes (HTML, or JSON with format=json)",
+    roles: 'viewer',
+    query: EvidenceQuery,
+    response: EvidencePack,
+    produces: 'text/html, application/json',
+    statuses: { 404: 'no such run' },
+  },
+  'GET /api/batches/:id': { tag: 'runs', summary: 'A bulk batch (the runs of one CSV): how many runs ended how, and its outcome (partially failed when some runs failed)', roles: 'viewer', response: Batch, statuses: { 404: 'no such batch' } },
+  'GET /api/settings/run-retention': { tag: 'runs', summary: 'How long finished runs are kept in the run records (null: forever)', roles: 'admin of every tenant', response: z.object({ days: z.number().nullable() }) },
+  'PUT /api/settings/run-retention': { tag: 'runs', summary: 'Set how long finished runs are kept in the run records, independent of Temporal (null: forever)', roles: 'admin of every tenant', body: Retention, response: z.object({ days: z.number().nullable(), purged: z.number() }) },
   'GET /api/runs/:id/events': { tag: 'runs', summary: 'Server-Sent Events: "node" on every node change, "run" on status changes, "end" when it closes', roles: 'viewer', produces: 'text/event-stream', statuses: { 404: 'no such run' } },
   'POST /api/runs/:id/cancel': { tag: 'runs', summary: 'Cancel the run and the steps in flight', roles: 'operator of the tenant, or who started it', response: Accepted, statuses: { 202: 'accepted', 404: 'no such run', 409: 'already finished' } },
   'POST /api/runs/:id/resume': { tag: 'runs', summary: 'Resume a step paused on error: retry, skip or abort', roles: 'operator of the tenant, or who started it', body: Resume, response: Accepted.extend({ action: Resume.shape.action }), statuses: { 202: 'accepted', 404: 'no such run or step', 409: 'the step is not paused' } },
@@ -716,8 +864,8 @@ export const API = {
     summary: 'Approve or reject a waiting step, with a comment',
     roles: 'the step\'s approvers',
     body: Decision,
-    response: Accepted.extend({ decision: Decision.shape.decision, by: z.string() }),
-    statuses: { 202: 'recorded', 404: 'no such run or step', 409: 'not waiting, or already decided by you' },
+    response: Accepted.extend({ decision: Decision.shape.decision, by: z.string(), recorded: ApprovalDecision }),
+    statuses: { 202: 'recorded by the workflow (the decision as recorded)', 403: 'refused by the workflow: not an approver of the step, or the requester (self-approval); `reason` says which', 404: 'no such run', 409: 'refused by the workflow: the step is not waiting, or you already decided' },
   },
   // ---- schedules ----
   'GET /api/schedules': { tag: 'schedules', summary: 'Schedules with their upcoming times', roles: 'viewer', response: z.array(Schedule) },
@@ -739,6 +887,8 @@ export const API = {
   'GET /api/tenants/:name/licences': picker('licences'),
   // ---- audit ----
   'GET /api/audit': { tag: 'audit', summary: 'Search the audit log; format=csv exports it', roles: 'admin (entries of the tenants administered)', query: AuditQuery, response: z.array(AuditEntry), produces: 'application/json, text/csv' },
+  'GET /api/audit/verify': { tag: 'audit', summary: "Checks the audit log's hash chain end to end and names the first broken link; says what the database itself enforces", roles: 'admin of every tenant', response: z.intersection(ChainCheck, z.object({ protection: AuditProtection })) },
+  'GET /api/audit/chain': { tag: 'audit', summary: 'The audit log oldest first with every hashed field, for checking the chain outside the server', roles: 'admin of every tenant', query: ChainQuery, response: z.object({ entries: z.array(ChainedEntry), next: z.number().optional() }) },
 } as const satisfies Record<RouteKey, RouteSpec>;
 
 export type Api = typeof API;

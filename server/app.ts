@@ -2,15 +2,17 @@
 // Every route is registered through Api.route with the zod schemas that parse its body and
 // query; the same registry generates docs/openapi.json.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Api, HttpError } from './http.ts';
+import { Api, HttpError, undecodableParam } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
 import { approvalRoutes } from './routes-approvals.ts';
 import { planRoutes } from './routes-plan.ts';
+import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
 import { RunbookError } from './runbooks.ts';
+import { isTemporalDown, temporalDownError, TEMPORAL_CALL_DEADLINE_MS, TEMPORAL_RETRY_AFTER_S } from './temporal-deadline.ts';
 import { services, type AppDeps, type Services } from './services.ts';
 
 export { HttpError } from './http.ts';
@@ -33,7 +35,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.get('/api/health', async (_req, res) => {
     let temporal = 'ok';
     try {
-      await deps.runs.client.workflowService.getSystemInfo({});
+      await deps.runs.client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => deps.runs.client.workflowService.getSystemInfo({}));
     } catch (err) {
       temporal = `unreachable: ${(err as Error).message}`;
     }
@@ -44,6 +46,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
       database = `unreachable: ${(err as Error).message}`;
     }
     const ok = temporal === 'ok' && database === 'ok';
+    if (!ok) res.set('Retry-After', String(TEMPORAL_RETRY_AFTER_S));
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', temporal, database: `${database} (${deps.db.kind})` });
   });
   app.get('/api/openapi.json', (_req, res) => {
@@ -56,6 +59,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   planRoutes(api, s);
   runRoutes(api, s);
   approvalRoutes(api, s);
+  evidenceRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
   api.assertComplete();
@@ -67,7 +71,12 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
 
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no API endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isTemporalDown(err)) {
+      const down = temporalDownError();
+      res.status(503).set('Retry-After', String(TEMPORAL_RETRY_AFTER_S)).json(down.body);
+      return;
+    }
     if (err instanceof HttpError) {
       res.status(err.status).json(err.body);
       return;
@@ -84,6 +93,11 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
     }
     if (e.type === 'entity.too.large') {
       res.status(413).json({ error: 'the request body is too large' });
+      return;
+    }
+    if (e.status === 400 && /^Failed to decode param/.test(e.message ?? '')) {
+      const name = undecodableParam(req.method, req.originalUrl.split('?')[0]!) ?? 'path';
+      res.status(400).json({ error: `invalid path parameter ${name}: it is not valid percent-encoded UTF-8`, problems: [{ field: name, message: 'does not decode (percent-encode it as UTF-8)' }] });
       return;
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {

@@ -1,9 +1,11 @@
 // The append-only audit log: every change and every decision, with who, what, when and from
-// where. The database refuses updates and deletes of its rows (a trigger), so history cannot be
-// rewritten through the application.
+// where. The database refuses updates, deletes and truncation (triggers; on PostgreSQL with an
+// owner role, privileges too), and each entry carries the hash of the one before it, so a
+// rewrite shows (server/audit-chain.ts).
+import { appendEntry, verifyAuditChain } from './audit-chain.ts';
 import type { Db } from './db.ts';
-import { json } from './db.ts';
 import { iso } from './people.ts';
+import type { Queryable } from './sql.ts';
 
 export interface AuditEntry {
   id: number;
@@ -15,6 +17,9 @@ export interface AuditEntry {
   detail?: unknown;
   ip?: string;
   userAgent?: string;
+  /** The hash chain: the previous entry's hash, and this entry's. */
+  prevHash?: string;
+  hash?: string;
 }
 
 export interface AuditQuery {
@@ -44,15 +49,16 @@ export class Audit {
   }
 
   async record(origin: AuditOrigin, action: string, target?: string, detail?: unknown, tenant?: string): Promise<void> {
-    await this.db.query('insert into audit_log (actor, action, target, tenant, detail, ip, user_agent) values ($1, $2, $3, $4, $5::jsonb, $6, $7)', [
-      origin.actor,
-      action,
-      target ?? null,
-      tenant ?? null,
-      json(detail),
-      origin.ip ?? null,
-      origin.userAgent ?? null,
-    ]);
+    await this.db.tx((q) => this.recordIn(q, origin, action, target, detail, tenant));
+  }
+
+  /** Appends inside the caller's transaction (the entry commits with what it records). */
+  recordIn(q: Queryable, origin: AuditOrigin, action: string, target?: string, detail?: unknown, tenant?: string): Promise<{ id: number; hash: string }> {
+    return appendEntry(q, this.db.kind === 'postgres', { actor: origin.actor, action, target, tenant, detail, ip: origin.ip, userAgent: origin.userAgent });
+  }
+
+  verify() {
+    return verifyAuditChain(this.db);
   }
 
   async search(f: AuditQuery): Promise<AuditEntry[]> {
@@ -79,6 +85,8 @@ export class Audit {
       detail: r.detail ?? undefined,
       ip: r.ip ?? undefined,
       userAgent: r.user_agent ?? undefined,
+      prevHash: r.prev_hash ?? undefined,
+      hash: r.hash ?? undefined,
     }));
   }
 }
@@ -88,6 +96,6 @@ export function auditCsv(entries: AuditEntry[]): string {
     const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
     return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"` : s;
   };
-  const header = ['id', 'at', 'actor', 'action', 'target', 'tenant', 'ip', 'userAgent', 'detail'];
-  return [header.join(','), ...entries.map((e) => [e.id, e.at, e.actor, e.action, e.target, e.tenant, e.ip, e.userAgent, e.detail].map(cell).join(','))].join('\r\n') + '\r\n';
+  const header = ['id', 'at', 'actor', 'action', 'target', 'tenant', 'ip', 'userAgent', 'detail', 'prevHash', 'hash'];
+  return [header.join(','), ...entries.map((e) => [e.id, e.at, e.actor, e.action, e.target, e.tenant, e.ip, e.userAgent, e.detail, e.prevHash, e.hash].map(cell).join(','))].join('\r\n') + '\r\n';
 }

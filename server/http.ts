@@ -22,10 +22,40 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'b
   throw new HttpError(400, `invalid request ${where}`, {
     problems: r.error.issues.flatMap((i) =>
       i.code === 'unrecognized_keys'
-        ? i.keys.map((k) => ({ field: [...i.path, k].join('.'), message: `unknown field ${k}` }))
+        ? i.keys.map((k) => ({ field: [...i.path, k === '' ? '""' : k].join('.'), message: `unknown field ${k === '' ? '"" (an empty name)' : k}` }))
         : [{ field: i.path.join('.') || `(${where})`, message: i.message }],
     ),
   });
+}
+
+/** A NUL or another control character in an id or a query is a 400 naming it (Temporal and the database refuse them later with a 500). */
+function refuseControlCharacters(values: Record<string, unknown>, where: string): void {
+  for (const [name, v] of Object.entries(values ?? {}))
+    for (const one of Array.isArray(v) ? v : [v])
+      if (typeof one === 'string' && /[\u0000-\u001f\u007f]/.test(one))
+        throw new HttpError(400, `invalid ${where} ${name}: it holds a control character (such as NUL)`, { problems: [{ field: name, message: 'control characters (NUL, line breaks, ...) are not allowed here' }] });
+}
+
+/**
+ * The path parameter of a contract route whose raw value did not decode (Express answers
+ * "Failed to decode param"): its name, for a 400 that names it.
+ */
+export function undecodableParam(method: string, rawPath: string): string | undefined {
+  for (const key of Object.keys(API) as ApiRoute[]) {
+    if (methodOf(key) !== method.toLowerCase()) continue;
+    const names: string[] = [];
+    const re = new RegExp(`^${pathOf(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([A-Za-z_]+)/g, (_m, n: string) => (names.push(n), '([^/]+)'))}/?$`);
+    const m = re.exec(rawPath);
+    if (!m) continue;
+    for (let i = 1; i < m.length; i++) {
+      try {
+        decodeURIComponent(m[i]!);
+      } catch {
+        return names[i - 1];
+      }
+    }
+  }
+  return undefined;
 }
 
 export interface Ctx<B, Q> {
@@ -69,6 +99,8 @@ export class Api {
       if (spec.access !== 'public' && !me) throw new HttpError(401, 'sign in first: a session cookie or an API token (Authorization: Bearer ...)');
       if (me?.user.mustChangePassword && spec.access !== 'public' && !path.startsWith('/api/auth/'))
         throw new HttpError(403, 'change your one-time password first (POST /api/auth/password)', { code: 'password_change_required' });
+      refuseControlCharacters(req.params as Record<string, unknown>, 'path parameter');
+      refuseControlCharacters(req.query as Record<string, unknown>, 'query parameter');
       const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
       const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
       const out = await handler({ req, res, body: body as never, query: query as never, params: req.params as Record<string, string>, me: me as Principal });

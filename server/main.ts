@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, temporalSettingsFromEnv } from '../m365/temporal-connection.ts';
+import { controlPlaneInterceptors } from './temporal-deadline.ts';
 import { tenantsFromEnv } from '../m365/tenants.ts';
 import { buildApi } from './app.ts';
 import { firstAdmin, seedRunbooks } from './bootstrap.ts';
@@ -17,14 +18,15 @@ import { ensureSearchAttributes, Runs } from './temporal.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
 const settings = temporalSettingsFromEnv();
-const connection = await Connection.connect(connectionOptions(settings));
+// Short deadlines on every call: Temporal down answers 503 quickly instead of hanging (server/temporal-deadline.ts).
+const connection = await Connection.connect({ ...connectionOptions(settings), interceptors: controlPlaneInterceptors() });
 const client = new Client({ connection, namespace: settings.namespace });
 try {
   await ensureSearchAttributes(client);
 } catch (err) {
   console.warn(`server: could not register search attributes (${(err as Error).message}); register them with the cluster admin`);
 }
-const db = await openDatabase({ url: process.env.DATABASE_URL, dir: join(dataDir, 'db') });
+const db = await openDatabase({ url: process.env.DATABASE_URL, ownerUrl: process.env.DATABASE_OWNER_URL || undefined, dir: join(dataDir, 'db') });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const publicUrl = process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
@@ -55,9 +57,12 @@ server: created the first admin (shown only this once):
   sign in:  npx tenantflow login --url ${publicUrl} --email ${admin.email} --new-password '<a new password>'
 `);
 const notifier = startNotifier(services, { intervalMs: Number(process.env.TENANTFLOW_NOTIFY_INTERVAL_MS ?? 5000), publicUrl });
+// Run records are written as runs progress, whether or not anybody looks (docs/runs.md).
+services.records.start(Number(process.env.TENANTFLOW_RECORD_INTERVAL_MS ?? 2000));
 const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port} (database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'embedded, data/db'})`));
 const stop = () => {
   notifier.stop();
+  void services.records.stop();
   server.close();
   server.closeAllConnections();
   void db.close().finally(() => connection.close());

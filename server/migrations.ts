@@ -1,9 +1,14 @@
 // The control plane's one schema, as numbered migrations. A migration, once shipped, never
 // changes: add a new one. The same SQL runs on PGlite and PostgreSQL.
+import { sealUnchainedEntries } from './audit-chain.ts';
+import type { Queryable } from './sql.ts';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Work SQL alone cannot do, in the same transaction, after the SQL. */
+  after?: (q: Queryable) => Promise<void>;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -141,5 +146,66 @@ create trigger audit_log_append_only before update or delete on audit_log
 alter table tenants add column ad_json text;
 alter table tenants add column ad_secret_enc text;
 `,
+  },
+  {
+    version: 3,
+    name: 'run records, audit hash chain, settings',
+    sql: `
+-- One row per run (workflow id + run id): what it was asked, every step, every decision, every
+-- change, kept after Temporal's retention has dropped the run (docs/runs.md).
+create table run_records (
+  workflow_id text not null,
+  run_id text not null,
+  parent_id text,
+  runbook text,
+  runbook_name text,
+  version integer,
+  definition_hash text,
+  tenant text,
+  requested_by text,
+  reason text,
+  test boolean not null default false,
+  status text not null,
+  temporal_status text,
+  message text,
+  pending_approvers text[] not null default '{}',
+  progress text,
+  started_at timestamptz not null,
+  ended_at timestamptz,
+  final boolean not null default false,
+  record jsonb not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  primary key (workflow_id, run_id)
+);
+create index run_records_started on run_records (started_at desc);
+create index run_records_tenant on run_records (tenant, started_at desc);
+create index run_records_status on run_records (status, started_at desc);
+create index run_records_parent on run_records (parent_id);
+
+-- A run step's changes are written to the audit log once: the claim and the entry commit together.
+create table run_changes_audited (
+  workflow_id text not null,
+  run_id text not null,
+  node_id text not null,
+  audit_id bigint,
+  primary key (workflow_id, run_id, node_id)
+);
+
+create table settings (
+  key text primary key,
+  value jsonb not null,
+  updated_at timestamptz not null default now(),
+  updated_by text
+);
+
+-- The hash chain: each entry names the hash of the one before it (runbook/fingerprint.ts).
+alter table audit_log add column prev_hash text;
+alter table audit_log add column hash text;
+create trigger audit_log_no_truncate before truncate on audit_log
+  for each statement execute function audit_log_is_append_only();
+`,
+    // Entries written before the chain existed join it, oldest first (the owner runs migrations).
+    after: sealUnchainedEntries,
   },
 ];

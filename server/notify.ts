@@ -4,7 +4,7 @@
 // each event is claimed once in the database (notifications_sent), so several servers or a
 // restart never send it twice (delivery is at most once). Sending itself is m365/notify.ts, shared
 // with the worker's notification actions.
-import { durationMs, type RunbookDefinition } from '../runbook/definition.ts';
+import { durationMs, STATUS_WORDS, type RunbookDefinition, type RunStatus } from '../runbook/definition.ts';
 import { graphClientCache } from '../m365/graph.ts';
 import { callWebhook, sendMail } from '../m365/notify.ts';
 import type { Services } from './services.ts';
@@ -19,8 +19,20 @@ export interface NotifyEvent {
   startedBy?: string;
   node?: string;
   message?: string;
+  /** Every warning of a finished run (succeeded with warnings, partially failed, ...). */
+  warnings?: string[];
   approvers?: string[];
   url: string;
+}
+
+/**
+ * Which list a finished run notifies: onComplete when it went its way (succeeded, with warnings,
+ * or an approver said no), onFailure when it did not. The event's `status` says exactly how.
+ */
+export function finishedEvent(status: string): 'run.completed' | 'run.failed' | undefined {
+  if (status === 'succeeded' || status === 'succeeded-with-warnings' || status === 'rejected') return 'run.completed';
+  if (status === 'failed' || status === 'partially-failed' || status === 'timed-out') return 'run.failed';
+  return undefined;
 }
 
 export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl: string; log?: (m: string) => void }) {
@@ -47,8 +59,8 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
           }
           await sendMail(graphs(conn), from, {
             to: [target],
-            subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.replace('.', ' ')}`,
-            body: `${e.message ?? ''}\n\nRun ${e.runId} (${e.status})\n${e.url}`,
+            subject: `[Tenantflow] ${e.runbookName ?? e.runbook}: ${e.event.startsWith('run.') ? `run ${STATUS_WORDS[e.status as RunStatus] ?? e.status}` : e.event.replace('.', ' ')}`,
+            body: `${e.message ?? ''}${e.warnings?.length ? `\n\nWarnings:\n${e.warnings.map((w) => `- ${w}`).join('\n')}` : ''}\n\nRun ${e.runId} (${STATUS_WORDS[e.status as RunStatus] ?? e.status})\n${e.url}`,
             saveToSentItems: false,
           });
         } else log(`notification target "${target}" is neither a URL nor an email address`);
@@ -67,14 +79,15 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     running = true;
     const started = new Date();
     try {
-      const closed = await s.runs.list({ closedAfter: new Date(since.getTime() - 60_000).toISOString(), status: ['succeeded', 'failed'] }, { size: 200 });
+      const closed = await s.runs.list({ closedAfter: new Date(since.getTime() - 60_000).toISOString(), status: ['succeeded', 'succeeded-with-warnings', 'partially-failed', 'failed', 'rejected', 'timed-out'] }, { size: 200 });
       for (const r of closed.runs) {
-        const event = r.status === 'succeeded' ? 'run.completed' : r.status === 'failed' ? 'run.failed' : undefined;
+        const event = finishedEvent(r.status);
         if (!event) continue;
         const def = await definitionOf(r.id);
         const targets = (event === 'run.completed' ? def?.settings.notifications?.onComplete : def?.settings.notifications?.onFailure) ?? [];
         if (!targets.length || !(await claim(r.id, event))) continue;
-        await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, url: `${opts.publicUrl}/runs/${r.id}` });
+        const rec = await s.records.refresh(r.id).catch(() => undefined);
+        await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, message: rec?.message, warnings: rec?.warnings, url: `${opts.publicUrl}/runs/${r.id}` });
       }
       const waiting = await s.runs.list({ status: ['waiting-approval'] }, { size: 200 });
       for (const r of waiting.runs) {

@@ -155,6 +155,15 @@ export class People {
     await this.db.query('update users set password_hash = $2, must_change_password = false where id = $1', [id, await hashPassword(password)]);
   }
 
+  /**
+   * After a password change or reset: every session and API token of the person ends, except the
+   * credential the change was made with (keep: the session id or token of the request).
+   */
+  async endOtherCredentials(userId: string, keep: { sessionId?: string; token?: string } = {}): Promise<void> {
+    await this.db.query('delete from sessions where user_id = $1 and id_hash <> $2', [userId, keep.sessionId ? sha256(keep.sessionId) : '']);
+    await this.db.query('update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null and token_hash <> $2', [userId, keep.token ? sha256(keep.token) : '']);
+  }
+
   async checkPassword(email: string, password: string): Promise<User | undefined> {
     const r = await this.db.one('select * from users where email = $1', [email.toLowerCase()]);
     // Verify against a dummy hash when the user does not exist, so timing does not reveal it.

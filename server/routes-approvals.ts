@@ -1,8 +1,10 @@
 // Approvals: my inbox (steps waiting for me as a user, by role or by group, with the run's context)
-// and decisions, by an authenticated POST only. Who may decide follows runbook/approvals.ts, the
-// rules the workflow itself applies.
+// and decisions, by an authenticated POST only. The route establishes who the caller is (email,
+// Tenantflow roles on the run's tenant, groups) and sends the decision as the workflow's approval
+// Update; the workflow decides whether it counts (runbook/approvals.ts) and its refusal is passed
+// on as 403 / 409 with the reason.
 import { catalog } from '../catalog/index.ts';
-import { isPendingApprover, refusalOf } from '../runbook/approvals.ts';
+import { isPendingApprover, refusalOf, REFUSAL_STATUS } from '../runbook/approvals.ts';
 import { redactInputs } from '../runbook/secrets.ts';
 import { SA } from '../workflows/search-attributes.ts';
 import { RunAccess } from './access.ts';
@@ -71,22 +73,18 @@ export function approvalRoutes(api: Api, s: Services): void {
 
   api.route('POST /api/runs/:id/approvals/:nodeId',
     async ({ req, res, me: p, params, body }) => {
-      const run = await access.visibleRun(p, params.id!);
-      const node = run.state?.nodes[params.nodeId!];
-      if (!node) throw new HttpError(404, `run ${params.id} has no step "${params.nodeId}"`);
-      if (node.status !== 'waiting-approval' || !node.approval) throw new HttpError(409, `step "${params.nodeId}" is not waiting for approval (it is ${node.status})`);
-      // The workflow refuses the same decisions (runbook/approvals.ts); saying so here answers at once.
-      const refusal = refusalOf(node.approval, run.startedBy, p.user.email);
-      if (refusal === 'self-approval') {
-        await s.audit.record(originOf(req, p), 'approval.refused', params.id, { node: params.nodeId, reason: 'self-approval' }, run.tenant);
-        throw new HttpError(403, 'you started this run, so you cannot approve it: ask another approver');
+      const run = await access.visibleRun(p, params.id!, { state: false });
+      const who = access.approverOf(p, run.tenant);
+      const answer = await s.runs.decideApproval(params.id!, { nodeId: params.nodeId!, decision: body.decision, by: p.user.email, roles: [...who.roles], groups: [...who.groups], comment: body.comment });
+      if ('refusal' in answer) {
+        if (answer.refusal === 'self-approval') await s.audit.record(originOf(req, p), 'approval.refused', params.id, { node: params.nodeId, reason: answer.refusal }, run.tenant);
+        throw new HttpError(REFUSAL_STATUS[answer.refusal], answer.reason, { reason: answer.refusal });
       }
-      if (!isPendingApprover(access.approverOf(p, run.tenant), node.approval.pendingApprovers)) throw new HttpError(403, `you are not an approver of step "${params.nodeId}" (approvers: ${node.approval.pendingApprovers.join(', ')})`);
-      if (refusal === 'already-decided') throw new HttpError(409, 'you have already decided on this step');
-      await s.runs.signalApproval(params.id!, { nodeId: params.nodeId!, decision: body.decision, by: p.user.email, comment: body.comment });
+      // Refused by the step itself (another decision ended it in the same moment).
+      if (answer.recorded.refused) throw new HttpError(409, `your decision was not counted: ${answer.recorded.refused}`, { reason: 'not-waiting' });
       await s.audit.record(originOf(req, p), `approval.${body.decision}`, params.id, { node: params.nodeId, comment: body.comment }, run.tenant);
       res.status(202);
-      return { accepted: true, decision: body.decision, by: p.user.email };
+      return { accepted: true, decision: body.decision, by: p.user.email, recorded: answer.recorded };
     },
   );
 }

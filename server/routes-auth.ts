@@ -1,5 +1,6 @@
 // Sign-in: local accounts with cookie sessions (CSRF-protected), API tokens, OpenID Connect;
 // and the people admin pages: accounts and role grants per tenant.
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { NextFunction, Request, Response } from 'express';
 import { oneTimePassword } from './crypto.ts';
 import { HttpError, originOf, type Api } from './http.ts';
@@ -67,12 +68,17 @@ export function me(p: Principal) {
 
 
 export function authRoutes(api: Api, s: Services): void {
+  const throttle = loginThrottle();
   api.route('POST /api/auth/login', async ({ req, res, body }) => {
+    const keys = { account: body.email.toLowerCase(), ip: req.ip ?? 'unknown' };
+    await throttle.check(res, keys);
     const user = await s.people.checkPassword(body.email, body.password);
     if (!user) {
       await s.audit.record({ actor: body.email.toLowerCase(), ip: req.ip, userAgent: req.get('user-agent') }, 'auth.login.failed');
+      await throttle.failed(res, keys);
       throw new HttpError(401, 'wrong email or password');
     }
+    await throttle.succeeded(keys);
     const session = await s.people.createSession(user.id);
     setSessionCookies(s, res, session);
     await s.audit.record(originOf(req, { user } as Principal), 'auth.login');
@@ -92,6 +98,9 @@ export function authRoutes(api: Api, s: Services): void {
   api.route('POST /api/auth/password', async ({ req, me: p, body }) => {
     if (!(await s.people.checkPassword(p.user.email, body.currentPassword))) throw new HttpError(403, 'the current password is wrong');
     await s.people.setPassword(p.user.id, body.newPassword);
+    // Whoever knew the old password is signed out everywhere else: other sessions and API tokens end.
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    await s.people.endOtherCredentials(p.user.id, p.via === 'token' ? { token: bearer } : { sessionId: readCookies(req)[SESSION_COOKIE] });
     await s.audit.record(originOf(req, p), 'auth.password.changed', p.user.email);
     return { changed: true };
   });
@@ -214,6 +223,7 @@ export function authRoutes(api: Api, s: Services): void {
     const password = oneTimePassword();
     await s.people.setPassword(u.id, password);
     await s.db.query('update users set must_change_password = true where id = $1', [u.id]);
+    await s.people.endOtherCredentials(u.id);
     await s.db.query('delete from sessions where user_id = $1', [u.id]);
     await s.audit.record(originOf(req, p), 'user.password.reset', u.email);
     return { oneTimePassword: password };
@@ -243,4 +253,40 @@ export function authRoutes(api: Api, s: Services): void {
     await s.audit.record(originOf(req, p), 'user.revoked', u?.email, g, g.tenant);
     return { revoked: true };
   });
+}
+
+/**
+ * Sign-in throttling (rate-limiter-flexible, in memory): per account, 10 wrong passwords in 15
+ * minutes lock it for 15 minutes; per IP address, 50 wrong passwords in an hour block it for an
+ * hour. A success clears the account's count. Refusals are 429 with Retry-After.
+ */
+export function loginThrottle(opts: { perAccount?: number; perIp?: number } = {}) {
+  const account = new RateLimiterMemory({ keyPrefix: 'login-account', points: opts.perAccount ?? 10, duration: 15 * 60, blockDuration: 15 * 60 });
+  const ip = new RateLimiterMemory({ keyPrefix: 'login-ip', points: opts.perIp ?? 50, duration: 60 * 60, blockDuration: 60 * 60 });
+  const refuse = (res: Response, ms: number, what: string): never => {
+    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    res.set('Retry-After', String(seconds));
+    throw new HttpError(429, `too many wrong passwords for this ${what}: try again in ${seconds} s`, { problems: [{ field: what === 'account' ? 'email' : '(ip)', message: 'signing in is locked for a while after repeated wrong passwords' }], retryAfterSeconds: seconds });
+  };
+  return {
+    async check(res: Response, keys: { account: string; ip: string }) {
+      for (const [what, limiter, key] of [['account', account, keys.account], ['address', ip, keys.ip]] as const) {
+        const got = await limiter.get(key);
+        if (got && got.consumedPoints >= limiter.points) refuse(res, got.msBeforeNext, what);
+      }
+    },
+    async failed(res: Response, keys: { account: string; ip: string }) {
+      for (const [what, limiter, key] of [['account', account, keys.account], ['address', ip, keys.ip]] as const) {
+        try {
+          await limiter.consume(key);
+        } catch (r) {
+          if (r instanceof RateLimiterRes) refuse(res, r.msBeforeNext, what);
+          throw r;
+        }
+      }
+    },
+    async succeeded(keys: { account: string }) {
+      await account.delete(keys.account);
+    },
+  };
 }

@@ -1,12 +1,18 @@
 // Runbooks: drafts, validation, immutable published versions, diff, archive, clone, import /
 // export, custom actions offered to operators, and the action catalog.
-import { catalogJson } from '../catalog/index.ts';
+import { catalog, catalogJson } from '../catalog/index.ts';
+import { maskDefinitionSecrets, restoreMaskedSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
+import { templates } from './template-gallery.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
 import type { Services } from './services.ts';
 
+
+const secretFieldsOf = (a: string) => catalog.get(a)?.secretFields;
+/** Literal secrets in a definition are write-only: shown as "[secret]". */
+const mask = <T>(definition: T): T => maskDefinitionSecrets(definition, secretFieldsOf);
 
 export function requireDesigner(p: Principal): void {
   if (!hasRoleAnywhere(p, 'designer')) throw new HttpError(403, 'only designers (or admins) may change runbooks');
@@ -18,6 +24,10 @@ export function runbookRoutes(api: Api, s: Services): void {
   };
 
   api.route('GET /api/actions', () => catalogJson());
+  api.route('GET /api/templates', ({ me: p }) => {
+    anyone(p);
+    return templates();
+  });
 
   api.route('GET /api/runbooks',
     async ({ me: p, query }) => {
@@ -41,7 +51,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     // The body as sent (no body at all is a problem of its own).
     const result = validateRunbook(req.body);
     res.status(result.ok ? 200 : 422);
-    return { ok: result.ok, problems: result.problems };
+    return { ok: result.ok, problems: result.problems, warnings: result.warnings };
   });
 
   api.route('POST /api/runbooks/import', async ({ req, res, me: p, body }) => {
@@ -64,22 +74,26 @@ export function runbookRoutes(api: Api, s: Services): void {
     anyone(p);
     const rb = await s.runbooks.require(params.id!);
     const latest = await s.runbooks.version(rb.id);
-    const problems = validateRunbook(rb.draft).problems;
-    return { ...rb, problems, version: latest?.version, definition: latest?.definition };
+    const { problems, warnings } = validateRunbook(rb.draft);
+    return { ...rb, draft: mask(rb.draft), problems, warnings, version: latest?.version, definition: mask(latest?.definition) };
   });
 
   api.route('PUT /api/runbooks/:id/draft', async ({ req, me: p, params, body }) => {
     requireDesigner(p);
-    const rb = await s.runbooks.saveDraft(params.id!, body.definition, p.user.email);
+    // A draft saved back as it was shown keeps the stored secrets in place of "[secret]".
+    const current = await s.runbooks.get(params.id!);
+    const definition = current ? restoreMaskedSecrets(body.definition, current.draft, secretFieldsOf) : body.definition;
+    const rb = await s.runbooks.saveDraft(params.id!, definition, p.user.email);
     await s.audit.record(originOf(req, p), 'runbook.draft.saved', rb.id);
-    return { ...rb, problems: validateRunbook(body.definition).problems };
+    const { problems, warnings } = validateRunbook(definition);
+    return { ...rb, draft: mask(rb.draft), problems, warnings };
   });
 
   api.route('POST /api/runbooks/:id/validate', async ({ me: p, params }) => {
     anyone(p);
     const rb = await s.runbooks.require(params.id!);
     const r = validateRunbook(rb.draft);
-    return { ok: r.ok, problems: r.problems };
+    return { ok: r.ok, problems: r.problems, warnings: r.warnings };
   });
 
   api.route('POST /api/runbooks/:id/publish', async ({ req, res, me: p, params, body }) => {
@@ -87,7 +101,8 @@ export function runbookRoutes(api: Api, s: Services): void {
     const v = await s.runbooks.publish(params.id!, p.user.email, body.comment);
     await s.audit.record(originOf(req, p), 'runbook.published', v.runbookId, { version: v.version, comment: body.comment });
     res.status(201);
-    return v;
+    // Rule warnings never block publishing; the answer carries them so the publisher sees them.
+    return { ...v, warnings: validateRunbook(v.definition).warnings };
   });
 
   api.route('GET /api/runbooks/:id/versions', async ({ me: p, params }) => {
@@ -100,7 +115,7 @@ export function runbookRoutes(api: Api, s: Services): void {
     const n = Number(params.version);
     const v = Number.isInteger(n) ? await s.runbooks.version(params.id!, n) : undefined;
     if (!v) throw new HttpError(404, `runbook ${params.id} has no version ${params.version}`);
-    return v;
+    return { ...v, definition: mask(v.definition) };
   });
 
   api.route('GET /api/runbooks/:id/diff',
@@ -141,7 +156,7 @@ export function runbookRoutes(api: Api, s: Services): void {
       anyone(p);
       const file = await s.runbooks.export(params.id!, query.version);
       res.attachment(`${file.id}${file.version ? `.v${file.version}` : '.draft'}.json`);
-      return file;
+      return { ...file, definition: mask(file.definition) };
     },
   );
 

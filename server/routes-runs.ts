@@ -1,4 +1,4 @@
-// Runs: start (one, or a CSV in bulk), list from Temporal visibility, detail, cancel, retry,
+// Runs: start (one, or a CSV in bulk), list from the run records, detail, cancel, retry,
 // resume, re-run, and live streams. Who may do what is access.ts; approvals are routes-approvals.ts.
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
@@ -12,13 +12,10 @@ import { RunAccess, type Startable } from './access.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
+import { recordView } from './run-records.ts';
 import { stream } from './sse.ts';
 import { runStatusOf } from './temporal.ts';
 import { usesOnPremises } from './tenants.ts';
-
-
-
-
 
 function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState {
   const node = def?.nodes.find((x) => x.id === n.id);
@@ -32,34 +29,23 @@ export function runRoutes(api: Api, s: Services): void {
   const resolve = (_p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> => access.resolve(runbookId, version, inline);
   const tenantOf = (test: boolean, tenant: string | undefined) => access.tenantOf(test, tenant);
 
+  // The run as Temporal has it, written to its record on the way; the record alone once Temporal forgot it.
   const detail = async (p: Principal, id: string) => {
-    const run = await access.visibleRun(p, id);
-    const d = run.description;
-    const input = await s.runs.input(id).catch(() => undefined);
-    const def = input?.definition;
-    const temporalStatus = d.status.name;
-    const nodes = Object.fromEntries(Object.entries(run.state?.nodes ?? {}).map(([k, n]) => [k, redactNode(def, n)]));
-    const decisions = Object.values(run.state?.nodes ?? {}).flatMap((n) => (n.approval?.decisions ?? []).map((x) => ({ node: n.id, ...x })));
-    return {
-      id,
-      status: runStatusOf(run.state?.status ?? ((d.searchAttributes as Record<string, unknown[]>).TenantflowStatus?.[0] as string | undefined), temporalStatus),
-      temporalStatus,
-      runbook: run.runbook,
-      runbookName: def?.name,
-      version: run.version,
-      tenant: run.tenant,
-      startedBy: run.startedBy,
-      test: input?.run.test ?? false,
-      startedAt: run.state?.startedAt ?? d.startTime.toISOString(),
-      endedAt: run.state?.endedAt ?? d.closeTime?.toISOString(),
-      message: run.state?.message,
-      inputs: redactInputs(def, input?.inputs),
-      origin: (d.memo as Record<string, unknown> | undefined)?.origin,
-      nodes,
-      decisions,
-      graph: def ? { nodes: def.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label, action: n.kind === 'action' ? n.action : undefined, position: n.position })), edges: def.edges } : undefined,
-      temporalUrl: s.runs.webUiLink(id, d.runId),
-    };
+    const rec = await s.records.refresh(id);
+    if (!rec?.tenant || !access.canSeeTenant(p, rec.tenant)) throw new HttpError(404, `run ${id} does not exist`);
+    return { ...recordView(rec, s.runs.webUiLink(id, rec.runId)), tenant: rec.tenant };
+  };
+
+  /** 403 naming the inputs when the run's target lies outside the caller's operator scope. */
+  const assertInScope = async (p: Principal, tenant: string, def: RunbookDefinition, inputs: Record<string, unknown>) => {
+    const scope = await access.scopeProblems(p, tenant, def, inputs);
+    if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
+  };
+  /** The same for an existing run someone else started (resume, retry): its own inputs. */
+  const assertRunInScope = async (p: Principal, id: string, run: { tenant: string; startedBy?: string }) => {
+    if (run.startedBy === p.user.email) return;
+    const input = await s.runs.input(id);
+    if (input) await assertInScope(p, run.tenant, input.definition, input.inputs);
   };
 
   const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
@@ -68,6 +54,8 @@ export function runRoutes(api: Api, s: Services): void {
     const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
     const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry });
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
+    // Its record is written in the background now, and by the records loop should that fail.
+    s.records.started(id);
     return id;
   };
 
@@ -78,9 +66,8 @@ export function runRoutes(api: Api, s: Services): void {
       access.mayStart(p, r, tenant, body.test);
       const inputs = validateInputs(r.definition, body.inputs);
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
-      const scope = await access.scopeProblems(p, tenant, r.definition, inputs.values);
-      if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
-      const id = await startOne(p, req, r, tenant, inputs.values, body.test);
+      await assertInScope(p, tenant, r.definition, inputs.values);
+      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, temporalUrl: s.runs.webUiLink(id), runbook: r.runbookId, version: r.version, tenant };
     },
@@ -110,7 +97,7 @@ export function runRoutes(api: Api, s: Services): void {
         row.status = row.problems.length ? 'error' : 'ok';
       }
       const bad = check.rows.filter((x) => x.status === 'error').length;
-      const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.rows.length > 0);
+      const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.columns.duplicate.length === 0 && check.rows.length > 0);
       const summary = { rows: check.rows.length, ok: check.rows.length - bad, bad };
       const report = { runbook: r.runbookId, version: r.version, tenant, columns: check.columns, problems: check.problems, summary };
       if (body.dryRun || !fileOk || (bad > 0 && !body.skipBadRows) || summary.ok === 0) {
@@ -140,8 +127,9 @@ export function runRoutes(api: Api, s: Services): void {
       if (tenants && !tenants.includes(query.tenant)) return { runs: [], nextPageToken: undefined };
       tenants = [query.tenant];
     }
-    return s.runs.list(
-      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to },
+    await s.records.fresh(s.deps.pollMs ?? 1000);
+    return s.records.list(
+      { runbook: query.runbook, status: query.status?.split(',') as never, tenants, requester: query.requester, startedAfter: query.from, startedBefore: query.to, q: query.q, parent: query.parent, batch: query.batch },
       { size: query.pageSize, token: query.pageToken },
     );
   });
@@ -154,6 +142,7 @@ export function runRoutes(api: Api, s: Services): void {
     await stream(req, res, s.deps.pollMs ?? 1000, async (send) => {
       const { runs } = await s.runs.list({ runbook: query.runbook, tenants, requester: query.requester, startedAfter: query.from }, { size: query.pageSize });
       for (const r of runs.slice().reverse()) {
+        if (r.parentId) continue; // item runs are listed under their loop, as in GET /api/runs
         const key = `${r.status}|${r.pendingApprovers.join(',')}|${r.endedAt ?? ''}`;
         if (seen.get(r.id) !== key) {
           seen.set(r.id, key);
@@ -207,6 +196,7 @@ export function runRoutes(api: Api, s: Services): void {
   api.route('POST /api/runs/:id/resume', async ({ req, res, me: p, params, body }) => {
     const run = await access.visibleRun(p, params.id!);
     if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may resume this run`);
+    await assertRunInScope(p, params.id!, run);
     const node = run.state?.nodes[body.nodeId];
     if (!node) throw new HttpError(404, `run ${params.id} has no step "${body.nodeId}"`);
     if (node.status !== 'paused') throw new HttpError(409, `step "${body.nodeId}" is not paused (it is ${node.status})`);
@@ -220,6 +210,7 @@ export function runRoutes(api: Api, s: Services): void {
     async ({ req, res, me: p, params, body }) => {
       const run = await access.visibleRun(p, params.id!);
       if (!access.canOperate(p, run.tenant, run.startedBy)) throw new HttpError(403, `only operators of tenant ${run.tenant} may retry this run`);
+      await assertRunInScope(p, params.id!, run);
       const nodes = Object.values(run.state?.nodes ?? {});
       const open = run.description.status.name === 'RUNNING';
       if (open) {
@@ -237,7 +228,11 @@ export function runRoutes(api: Api, s: Services): void {
       if (!input) throw new HttpError(409, 'the run\'s input cannot be read');
       const carry: Record<string, CarriedStep> = {};
       for (const n of nodes) if (n.status === 'succeeded' && n.handle && n.kind !== 'end') carry[n.id] = { output: n.output, handle: n.handle, from: params.id! };
-      const r: Startable = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: true };
+      // A retry starts a run: the same rights and operator scope as starting it anew.
+      const rb = input.run.runbookId !== 'inline' ? await s.runbooks.get(input.run.runbookId) : undefined;
+      const r: Startable = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: rb?.customAction ?? false };
+      access.mayStart(p, r, input.run.tenant, input.run.test ?? false);
+      await assertInScope(p, input.run.tenant, r.definition, input.inputs);
       const id = await startOne(p, req, r, input.run.tenant, input.inputs, input.run.test ?? false, { retryOf: params.id }, carry);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, reused: Object.keys(carry) };
@@ -257,8 +252,7 @@ export function runRoutes(api: Api, s: Services): void {
     access.mayStart(p, r, run.tenant, input.run.test ?? false);
     const inputs = validateInputs(r.definition, input.inputs);
     if (!inputs.ok) throw new HttpError(400, `the inputs of run ${params.id} do not fit version ${r.version}`, { problems: inputs.problems });
-    const scope = await access.scopeProblems(p, run.tenant, r.definition, inputs.values);
-    if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
+    await assertInScope(p, run.tenant, r.definition, inputs.values);
     const id = await startOne(p, req, r, run.tenant, inputs.values, input.run.test ?? false, { rerunOf: params.id });
     res.status(201).location(`/api/runs/${id}`);
     return { id, url: `/api/runs/${id}`, version: r.version };

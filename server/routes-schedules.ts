@@ -2,6 +2,7 @@
 // end, overlap policy, pause / resume, trigger now, upcoming times) and one-off future runs.
 import { randomUUID } from 'node:crypto';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { RunbookDefinition } from '../runbook/definition.ts';
 import { catalog } from '../catalog/index.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
@@ -40,19 +41,41 @@ function view(id: string, row: Record<string, any> | undefined, d: ScheduleDescr
 export function scheduleRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
+  /** How each recent run ended, from the run records: the same word as everywhere else. */
+  const withLastRun = async (v: ReturnType<typeof view>) => {
+    await s.records.fresh(s.deps.pollMs ?? 1000);
+    const statuses = await s.records.statuses(v.recentRuns.flatMap((r) => (r.runId ? [r.runId] : [])));
+    const recentRuns = v.recentRuns.map((r) => ({ ...r, status: r.runId ? statuses.get(r.runId) : undefined }));
+    const last = recentRuns.at(-1);
+    return { ...v, recentRuns, lastRun: last?.runId ? { runId: last.runId, status: last.status, at: last.takenAt } : undefined };
+  };
+
   const load = async (p: Principal, id: string) => {
     const row = await s.db.one('select * from schedules where id = $1', [id]);
     if (!row || !access.canSeeTenant(p, row.tenant)) throw new HttpError(404, `schedule ${id} does not exist`);
     return row;
   };
-  const mayChange = (p: Principal, row: Record<string, any>) => {
+  type Starter = { definition: RunbookDefinition; inputs: Record<string, unknown>; run: { runbookId: string; version: number; tenant: string; startedBy: string; test?: boolean } };
+  const starterOf = (d: ScheduleDescription | undefined) => (d?.action as { args?: [Starter] } | undefined)?.args?.[0];
+  /**
+   * Who may change, trigger or delete a schedule: an operator of its tenant (or its creator, or a
+   * designer), within the caller's operator scope for the schedule's inputs, as if starting it.
+   */
+  const mayChange = async (p: Principal, row: Record<string, any>, d: ScheduleDescription | undefined) => {
     if (!access.canOperate(p, row.tenant, row.created_by) && !hasRole(p, 'designer', row.tenant)) throw new HttpError(403, `only operators of tenant ${row.tenant} may change this schedule`);
+    const starter = starterOf(d);
+    if (!starter || hasRole(p, 'designer', row.tenant)) return starter;
+    const rb = await s.runbooks.get(starter.run.runbookId);
+    if (!rb?.customAction && row.created_by !== p.user.email) throw new HttpError(403, `runbook ${starter.run.runbookId} is not offered to operators`);
+    const scope = await access.scopeProblems(p, row.tenant, starter.definition, starter.inputs ?? {});
+    if (scope.length) throw new HttpError(403, 'this schedule is outside your operator scope', { problems: scope.map(({ field, message }) => ({ field: `inputs.${field}`, message })) });
+    return starter;
   };
 
   api.route('GET /api/schedules', async ({ me: p }) => {
     const rows = await s.db.query('select * from schedules order by created_at');
     const out = [];
-    for (const row of rows.filter((r) => access.canSeeTenant(p, r.tenant))) out.push(view(row.id, row, await s.runs.describeSchedule(row.id)));
+    for (const row of rows.filter((r) => access.canSeeTenant(p, r.tenant))) out.push(await withLastRun(view(row.id, row, await s.runs.describeSchedule(row.id))));
     return out;
   });
 
@@ -73,45 +96,63 @@ export function scheduleRoutes(api: Api, s: Services): void {
       const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
       const sealed = sealRunSecrets(s.deps.secretBox, v.definition, inputs.values, (a) => catalog.get(a)?.secretFields);
       const onPremises = await onPremisesOrRefuse(s, tenant, v.definition);
-      await s.runs.createSchedule({
-        scheduleId: id,
-        starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version, ...(onPremises ? { onPremises } : {}) }, origin: { schedule: id } },
-        spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
-        overlap: OVERLAP[body.overlap]!,
-        paused: body.paused,
-        note: body.note,
-      });
+      try {
+        await s.runs.createSchedule({
+          scheduleId: id,
+          starter: { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: rb.id, version: v.version, ...(onPremises ? { onPremises } : {}) }, origin: { schedule: id } },
+          spec: { cron: body.cron, every: body.every, at: body.at, timezone: body.timezone, startAt: body.startAt, endAt: body.endAt },
+          overlap: OVERLAP[body.overlap]!,
+          paused: body.paused,
+          note: body.note,
+        });
+      } catch (err) {
+        // Temporal's refusal of the spec (an interval of 0s, a cron it cannot read) is the caller's to fix.
+        const e = err as { name?: string; code?: number; message?: string; cause?: { code?: number; details?: string; message?: string } };
+        if (e.name === 'TypeError' || e.code === 3 || e.cause?.code === 3) {
+          const field = body.at ? 'at' : body.cron?.length ? 'cron' : 'every';
+          const why = e.cause?.details ?? e.message ?? 'refused by Temporal';
+          throw new HttpError(400, `invalid schedule ${field}: ${why}`, { problems: [{ field, message: why }] });
+        }
+        throw err;
+      }
       await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4)', [id, rb.id, tenant, p.user.email]);
       await s.audit.record(originOf(req, p), 'schedule.created', id, { runbook: rb.id, version: v.version, cron: body.cron, every: body.every, at: body.at, timezone: body.timezone }, tenant);
       res.status(201).location(`/api/schedules/${id}`);
-      return view(id, { runbook_id: rb.id, tenant, created_by: p.user.email }, await s.runs.describeSchedule(id));
+      return withLastRun(view(id, { runbook_id: rb.id, tenant, created_by: p.user.email }, await s.runs.describeSchedule(id)));
     },
   );
 
   api.route('GET /api/schedules/:id', async ({ me: p, params }) => {
     const row = await load(p, params.id!);
-    return view(row.id, row, await s.runs.describeSchedule(row.id));
+    return withLastRun(view(row.id, row, await s.runs.describeSchedule(row.id)));
   });
 
   for (const op of ['pause', 'resume', 'trigger'] as const) {
     api.route(`POST /api/schedules/:id/${op}`,
       async ({ req, me: p, params, body }) => {
         const row = await load(p, params.id!);
-        mayChange(p, row);
+        const starter = await mayChange(p, row, await s.runs.describeSchedule(row.id));
         const h = s.runs.schedule(row.id);
+        let runId: string | undefined;
         if (op === 'pause') await h.pause(body.note ?? `paused by ${p.user.email}`);
         else if (op === 'resume') await h.unpause(body.note ?? `resumed by ${p.user.email}`);
-        else await h.trigger(OVERLAP.allow);
-        await s.audit.record(originOf(req, p), `schedule.${op}`, row.id, body.note ? { note: body.note } : undefined, row.tenant);
-        return view(row.id, row, await s.runs.describeSchedule(row.id));
+        else {
+          // A run now, started (and recorded) as the caller, not as the schedule's creator.
+          if (!starter) throw new HttpError(409, `schedule ${row.id} no longer exists in Temporal`);
+          runId = await s.runs.start({ definition: starter.definition, inputs: starter.inputs, run: { ...starter.run, startedBy: p.user.email }, origin: { schedule: row.id, triggeredBy: p.user.email } });
+          await s.audit.record(originOf(req, p), 'run.started', runId, { runbook: starter.run.runbookId, version: starter.run.version, schedule: row.id }, row.tenant);
+        }
+        await s.audit.record(originOf(req, p), `schedule.${op}`, row.id, { ...(body.note ? { note: body.note } : {}), ...(runId ? { run: runId } : {}) }, row.tenant);
+        return withLastRun(view(row.id, row, await s.runs.describeSchedule(row.id)));
       },
     );
   }
 
   api.route('DELETE /api/schedules/:id', async ({ req, me: p, params }) => {
     const row = await load(p, params.id!);
-    mayChange(p, row);
-    if (await s.runs.describeSchedule(row.id)) await s.runs.schedule(row.id).delete();
+    const d = await s.runs.describeSchedule(row.id);
+    await mayChange(p, row, d);
+    if (d) await s.runs.schedule(row.id).delete();
     await s.db.query('delete from schedules where id = $1', [row.id]);
     await s.audit.record(originOf(req, p), 'schedule.deleted', row.id, undefined, row.tenant);
     return { deleted: true };

@@ -6,6 +6,7 @@ import type { Db } from './db.ts';
 import type { OidcSettings } from './oidc.ts';
 import { People } from './people.ts';
 import { Runbooks } from './runbooks.ts';
+import { RunRecords } from './run-records.ts';
 import { Tenants } from './tenants.ts';
 import type { Runs } from './temporal.ts';
 
@@ -38,9 +39,12 @@ export interface Services {
   runbooks: Runbooks;
   tenants: Tenants;
   audit: Audit;
+  /** Durable run records (server/run-records.ts). */
+  records: RunRecords;
 }
 
 export function services(deps: AppDeps): Services {
+  const audit = new Audit(deps.db);
   return {
     deps,
     db: deps.db,
@@ -48,6 +52,7 @@ export function services(deps: AppDeps): Services {
     people: new People(deps.db),
     runbooks: new Runbooks(deps.db),
     tenants: new Tenants(deps.db, deps.secretBox, deps.builtinTenants ?? [], deps.tenantMirrorFile),
-    audit: new Audit(deps.db),
+    audit,
+    records: new RunRecords(deps.db, deps.runs, audit),
   };
 }

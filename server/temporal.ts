@@ -1,11 +1,13 @@
 // The server's side of Temporal: starting runs with their search attributes, listing them from
 // visibility, reading their state, signalling decisions, schedules, and registering search
 // attributes on an external cluster.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   Client,
   ScheduleNotFoundError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  ApplicationFailure,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
@@ -15,19 +17,23 @@ import {
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { RawWorkflowExecutionInfo } from '@temporalio/client/lib/types.js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import type { RunbookDefinition, RunContext, RunState, RunStatus } from '../runbook/definition.ts';
+import { REFUSAL_REASON, type Refusal } from '../runbook/approvals.ts';
+import { isOutcome, type ApprovalDecision, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
 import {
   approvalSignal,
+  approvalUpdate,
   resumeSignal,
   runStateQuery,
   WORKFLOW_TYPE,
   type ApprovalSignal,
+  type ApprovalUpdate,
   type CarriedStep,
   type ResumeSignal,
 } from '../workflows/messages.ts';
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 import type { RunViewStatus } from './api-contract.ts';
 import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
+import { HttpError } from './http.ts';
 
 export interface RunStarter {
   definition: RunbookDefinition;
@@ -68,17 +74,38 @@ export interface RunListItem {
   progress?: { done: number; total: number };
   startedAt?: string;
   endedAt?: string;
+  /** The loop run an item run belongs to. */
+  parentId?: string;
 }
 
 
-/** Our status from the search attribute, corrected by Temporal's own when the run closed abruptly. */
+/**
+ * Our status from the search attribute (the interpreter's own word), corrected by Temporal's when
+ * the run closed without the interpreter saying how: a terminated run was stopped by hand
+ * (cancelled), a workflow timeout timed it out.
+ */
 export function runStatusOf(sa: string | undefined, temporalStatus: string): RunViewStatus {
   if (temporalStatus === 'RUNNING') return sa === 'waiting-approval' || sa === 'paused' ? sa : 'running';
-  if (temporalStatus === 'COMPLETED') return sa === 'failed' ? 'failed' : 'succeeded';
-  if (temporalStatus === 'CANCELLED') return 'cancelled';
-  if (temporalStatus === 'TERMINATED') return 'terminated';
+  if (temporalStatus === 'COMPLETED') return isOutcome(sa) && sa !== 'failed' && sa !== 'cancelled' ? sa : 'succeeded';
+  if (temporalStatus === 'FAILED') return sa === 'timed-out' ? 'timed-out' : 'failed';
+  if (temporalStatus === 'CANCELLED' || temporalStatus === 'TERMINATED') return 'cancelled';
   if (temporalStatus === 'TIMED_OUT') return 'timed-out';
   return 'failed';
+}
+
+/**
+ * Temporal refuses a workflow input over its blob limit (2 MB by default) with a 500-like
+ * INVALID_ARGUMENT after the start was attempted; refuse it first, naming the biggest input.
+ */
+export const MAX_RUN_PAYLOAD = 1_000_000;
+function assertPayloadFits(parts: { definition: unknown; inputs: Record<string, unknown>; carry?: unknown }): void {
+  const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
+  if (size(parts) <= MAX_RUN_PAYLOAD) return;
+  const fields = Object.entries(parts.inputs ?? {}).map(([k, v]) => [k, size(v)] as const).sort((a, b) => b[1] - a[1]);
+  const field = size(parts.inputs) > MAX_RUN_PAYLOAD / 2 && fields[0] ? `inputs.${fields[0][0]}` : size(parts.definition) > MAX_RUN_PAYLOAD / 2 ? 'definition' : 'inputs';
+  throw new HttpError(413, `the run is too large for Temporal (over ${MAX_RUN_PAYLOAD / 1_000_000} MB of definition and inputs); ${field} is the largest part: pass a reference (a file in SharePoint, a group) instead`, {
+    problems: [{ field, message: `too large: the definition and inputs of one run may hold at most ${MAX_RUN_PAYLOAD} bytes` }],
+  });
 }
 
 export class Runs {
@@ -93,6 +120,7 @@ export class Runs {
 
   /** Start options shared by a run and a schedule's action. */
   startOptions({ definition, inputs, run, carry, origin }: RunStarter) {
+    assertPayloadFits({ definition, inputs, carry });
     return {
       taskQueue: this.taskQueue,
       args: [{ definition, inputs, run, ...(carry ? { carry } : {}) }] as [unknown],
@@ -118,8 +146,8 @@ export class Runs {
     return `${this.webUiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
   }
 
-  /** The run's node states, or undefined when no such run exists. */
-  async get(workflowId: string): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
+  /** The run's node states (unless `state: false`: its description only), or undefined when no such run exists. */
+  async get(workflowId: string, read = { state: true }): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
     const handle = this.client.workflow.getHandle(workflowId);
     let description: WorkflowExecutionDescription;
     try {
@@ -130,6 +158,7 @@ export class Runs {
     }
     if (description.taskQueue !== this.taskQueue) return undefined;
     let state: RunState | undefined;
+    if (!read.state) return { description };
     try {
       state = await handle.query(runStateQuery);
     } catch {
@@ -167,7 +196,7 @@ export class Runs {
       // Visibility returns newest first; the dev server's SQLite store refuses an ORDER BY clause.
       query,
       pageSize: page.size,
-      nextPageToken: page.token ? Buffer.from(page.token, 'base64url') : undefined,
+      nextPageToken: page.token ? this.openPageToken(page.token) : undefined,
     });
     const runs = await Promise.all(
       (res.executions ?? []).map(async (e): Promise<RunListItem> => {
@@ -188,15 +217,50 @@ export class Runs {
           progress: progressOf(sa.get(SA.progress)),
           startedAt: info.startTime.toISOString(),
           endedAt: info.closeTime?.toISOString(),
+          ...(info.parentExecution?.workflowId ? { parentId: info.parentExecution.workflowId } : {}),
         };
       }),
     );
-    const token = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
+    const token = res.nextPageToken?.length ? this.signPageToken(Buffer.from(res.nextPageToken)) : undefined;
     return { runs, nextPageToken: token };
+  }
+
+  /**
+   * Page tokens are Temporal's, signed with a key of this process: a token the server did not hand
+   * out is refused (400 naming pageToken) before it reaches Temporal, which answers a forged one
+   * with UNKNOWN after its retries. A token from before a server restart asks for the first page again.
+   */
+  private readonly pageKey = randomBytes(32);
+  private signPageToken(raw: Buffer): string {
+    return `${raw.toString('base64url')}.${createHmac('sha256', this.pageKey).update(raw).digest('base64url').slice(0, 22)}`;
+  }
+  private openPageToken(token: string): Buffer {
+    const [data, mac] = token.split('.');
+    const raw = Buffer.from(data ?? '', 'base64url');
+    const want = createHmac('sha256', this.pageKey).update(raw).digest('base64url').slice(0, 22);
+    if (!mac || mac.length !== want.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(want)))
+      throw new HttpError(400, 'invalid pageToken: use the nextPageToken of an earlier answer (tokens end when the server restarts; start from the first page)', { problems: [{ field: 'pageToken', message: 'not a page token this server handed out' }] });
+    return raw;
   }
 
   async signalApproval(workflowId: string, decision: ApprovalSignal): Promise<void> {
     await this.client.workflow.getHandle(workflowId).signal(approvalSignal, decision);
+  }
+
+  /**
+   * Decides an approval step through the workflow's approval Update: the decision as the workflow
+   * recorded it, or the workflow validator's refusal (its kind and reason).
+   */
+  async decideApproval(workflowId: string, decision: ApprovalUpdate): Promise<{ recorded: ApprovalDecision } | { refusal: Refusal; reason: string }> {
+    try {
+      return { recorded: await this.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [decision] }) };
+    } catch (err) {
+      // The run was seen a moment ago: not found now means it has ended.
+      if (err instanceof WorkflowNotFoundError) return { refusal: 'not-waiting', reason: `run ${workflowId} has ended: it no longer takes decisions` };
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type && Object.hasOwn(REFUSAL_REASON, cause.type)) return { refusal: cause.type as Refusal, reason: cause.message };
+      throw err;
+    }
   }
 
   async signalResume(workflowId: string, resume: ResumeSignal): Promise<void> {

@@ -159,8 +159,12 @@ describe('user actions', { concurrency: true }, () => {
     assert.equal(off.output.changed, true);
     assert.equal((await read(u.id, 'accountEnabled')).accountEnabled, false);
     assert.equal((await env.run('user.disableSignIn', { user: u.id })).output.changed, false);
-    ok(await env.run('user.revokeSessions', { user: u.id }));
-    assert.ok((await read(u.id, 'signInSessionsValidFromDateTime')).signInSessionsValidFromDateTime >= before);
+    // Entra keeps whole seconds: move the sandbox clock on, so a revocation is later than the creation.
+    env.sandbox.admin.advanceClock(2);
+    const revoked = await env.run('user.revokeSessions', { user: u.id });
+    ok(revoked);
+    assert.equal(revoked.output.revoked, true);
+    assert.ok((await read(u.id, 'signInSessionsValidFromDateTime')).signInSessionsValidFromDateTime > before, 'sessions are valid only from the revocation on');
     assert.equal((await env.run('user.enableSignIn', { user: u.id })).output.changed, true);
     assert.equal((await read(u.id, 'accountEnabled')).accountEnabled, true);
   });
@@ -479,6 +483,16 @@ describe('retries after an attempt whose answer was lost', () => {
     ok(r);
     assert.equal(r.attempts, 2);
     assert.equal((await read(u.id, 'userPrincipalName')).userPrincipalName, renamed);
+  });
+
+  it('user.revokeSessions recognises its own revocation and does not revoke again', async () => {
+    const u = await newUser('lostrevoke');
+    env.sandbox.admin.advanceClock(2);
+    env.sandbox.admin.failNext({ status: 504, match: `^POST /v1\\.0/users/${u.id}/revokeSignInSessions$`, afterEffect: true });
+    const r = await env.run('user.revokeSessions', { user: u.id });
+    ok(r);
+    assert.deepEqual([r.attempts, r.output.revoked], [2, false]);
+    assert.equal(ops(u.id)['user.revokeSignInSessions'], 1);
   });
 
   it('user.delete counts a user already in deleted items as done', async () => {

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { NativeConnection } from '@temporalio/worker';
 import type { StepError } from '../runbook/definition.ts';
+import type { Sealer } from '../runbook/secrets.ts';
 import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
+import type { SandboxOptions } from '../sandbox/index.ts';
 
 export interface StepResult {
   status: string;
@@ -33,6 +35,8 @@ export interface ActionsEnv extends TestEnv {
   domain: string;
   /** A connection to an app registration granted only these permissions. */
   limited: TenantConnection;
+  /** The demo app signing in with a certificate ("sandbox-cert"): SharePoint REST refuses secret-based tokens. */
+  certificate: TenantConnection;
   run(action: string, params: Record<string, unknown>, opts?: { tenant?: string; maximumAttempts?: number }): Promise<StepResult>;
   /** A fresh user principal name in the tenant's domain. */
   upn(tag: string): string;
@@ -44,17 +48,19 @@ export function ok(r: { status: string; error?: unknown }): void {
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 }
 
-export async function startActionsEnv(opts: { limitedPermissions?: string[] } = {}): Promise<ActionsEnv> {
-  const env = await startTestEnv({ worker: false });
+export async function startActionsEnv(opts: { limitedPermissions?: string[]; secrets?: Sealer; sandbox?: SandboxOptions } = {}): Promise<ActionsEnv> {
+  const env = await startTestEnv({ worker: false, sandbox: opts.sandbox });
   const app = env.sandbox.admin.createApp({ permissions: opts.limitedPermissions ?? ['User.Read.All'], displayName: 'Tenantflow (limited)' });
   const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
+  const certificate: TenantConnection = { ...env.tenant, name: 'sandbox-cert', clientSecret: '', certificatePem: env.sandbox.admin.createAppCertificate(env.tenant.clientId).pem };
   const connection = await NativeConnection.connect({ address: env.address });
   const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
   const worker = await createWorker({
     connection,
     namespace: env.namespace,
     taskQueue: env.taskQueue,
-    tenants: staticTenantDirectory([env.tenant, limited]),
+    tenants: staticTenantDirectory([env.tenant, limited, certificate]),
+    secrets: opts.secrets,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });
   const running = worker.run();
@@ -62,6 +68,7 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[] } = 
   return Object.assign(env, {
     domain: env.sandbox.tenant.domain,
     limited,
+    certificate,
     worker,
     async run(action: string, params: Record<string, unknown>, o: { tenant?: string; maximumAttempts?: number } = {}): Promise<StepResult> {
       const h = await env.start(

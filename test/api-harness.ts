@@ -47,7 +47,9 @@ export async function startApiServer(
   opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]>; /** Embedded database folder (kept across servers). */ dataDir?: string; /** The key the worker opens sealed secrets with (startTestEnv's `secrets`). */ secretBox?: SecretBox } = {},
 ): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
-  const db = await openDatabase({ url: pg?.url, dir: opts.dataDir });
+  // As in production: an owner role migrates, the application's own role has only what it needs.
+  const roles = pg ? await splitRoles(pg.url).catch(() => undefined) : undefined;
+  const db = await openDatabase({ url: roles?.appUrl ?? pg?.url, ownerUrl: roles?.ownerUrl, dir: opts.dataDir });
   const { app, services } = buildApi({
     db,
     runs: env.runs,
@@ -58,6 +60,7 @@ export async function startApiServer(
     checkResponses: true,
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
+  services.records.start(opts.pollMs ?? 200);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -102,9 +105,11 @@ export async function startApiServer(
     as,
     admin,
     async close() {
+      await services.records.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await db.close();
+      await roles?.stop();
       await pg?.stop();
     },
   };
@@ -124,6 +129,47 @@ export async function pollApi(caller: Caller, path: string, until: (body: any) =
 }
 
 // ---- PostgreSQL for tests ----
+
+/**
+ * Two roles on the test server, as docs/runs.md asks of production: an owner that runs the
+ * migrations and owns a fresh database, and the application's role that only gets grants.
+ */
+export async function splitRoles(url: string): Promise<{ ownerUrl: string; appUrl: string; stop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const tag = randomBytes(4).toString('hex');
+  const [owner, app, dbName] = [`tf_owner_${tag}`, `tf_app_${tag}`, `tf_roles_${tag}`];
+  const password = randomBytes(12).toString('hex');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`create role ${owner} login password '${password}'`);
+    await admin.query(`create role ${app} login password '${password}'`);
+    await admin.query(`create database ${dbName} owner ${owner}`);
+  } finally {
+    await admin.end();
+  }
+  const as = (user: string) => {
+    const u = new URL(url);
+    u.username = user;
+    u.password = password;
+    u.pathname = `/${dbName}`;
+    return u.toString();
+  };
+  return {
+    ownerUrl: as(owner),
+    appUrl: as(app),
+    async stop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      // Closed pools' sessions end a moment after their sockets: forcing them would error in the client.
+      for (let i = 0; i < 50 && Number((await c.query('select count(*) as n from pg_stat_activity where datname = $1', [dbName])).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await c.query(`drop database if exists ${dbName} with (force)`);
+      await c.query(`drop role if exists ${app}`);
+      await c.query(`drop role if exists ${owner}`);
+      await c.end();
+    },
+  };
+}
 
 function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';

@@ -74,7 +74,7 @@ describe('run notifications', () => {
     assert.equal(started.status, 201, JSON.stringify(started.body));
     const runId = started.body.id as string;
 
-    const events = () => env.sandbox.admin.webhooks(hook).map((d) => d.body as { event: string; runId: string; node?: string });
+    const events = () => env.sandbox.admin.webhooks(hook).map((d) => d.body as { event: string; runId: string; node?: string; status?: string });
     await waitFor('approval.waiting and a reminder', events, (xs) => xs.some((x) => x.event === 'approval.waiting') && xs.some((x) => x.event === 'approval.reminder'));
 
     const approver = await api.as(`approver.${hook}@tenantflow.test`, [{ tenant: '*', role: 'approver' }]);
@@ -92,7 +92,8 @@ describe('run notifications', () => {
     assert.equal(all.find((x) => x.event === 'approval.waiting')!.node, 'ask');
 
     const mail = await waitFor('the completion mail', () => env.sandbox.admin.sentMail({ from: mailFrom }), (xs) => xs.some((m) => m.subject.includes('Notified runbook')));
-    assert.match(mail.find((m) => m.subject.includes('Notified runbook'))!.subject, /run completed/);
+    assert.match(mail.find((m) => m.subject.includes('Notified runbook'))!.subject, /run succeeded$/);
+    assert.equal(all.find((x) => x.event === 'run.completed')!.status, 'succeeded');
   });
 
   it('tells a webhook that a run failed', async () => {
@@ -108,5 +109,28 @@ describe('run notifications', () => {
     const events = () => env.sandbox.admin.webhooks(hook).map((d) => d.body as { event: string; runId: string });
     const got = await waitFor('run.failed', events, (xs) => xs.some((x) => x.event === 'run.failed'));
     assert.equal(got[0]!.runId, started.body.id);
+  });
+
+  it('says how a run ended: succeeded with warnings, with every warning, in the event and the mail', async () => {
+    const hook = `warn-${randomUUID().slice(0, 6)}`;
+    const url = env.sandbox.admin.webhookUrl(hook);
+    await publish(`warning-${hook}`, {
+      name: `Warning runbook ${hook}`,
+      nodes: [
+        { id: 'add', kind: 'action', action: 'group.addMember', params: { group: 'No Such Group', user: 'nobody@contoso.com' }, onError: 'continue' },
+        { id: 'done', kind: 'end' },
+      ],
+      edges: [{ source: 'add', target: 'done' }],
+      settings: { notifications: { onComplete: [url, mailFrom], onFailure: [url] } },
+    });
+    const started = await api.admin.call('POST', '/api/runs', { runbookId: `warning-${hook}`, inputs: {} });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const events = () => env.sandbox.admin.webhooks(hook).map((d) => d.body as { event: string; status: string; warnings?: string[]; message?: string });
+    const [event] = await waitFor('run.completed', events, (xs) => xs.length > 0);
+    assert.equal(event!.event, 'run.completed');
+    assert.equal(event!.status, 'succeeded-with-warnings');
+    assert.match(event!.warnings![0]!, /^step add failed and the run went on: /);
+    const mail = await waitFor('the mail', () => env.sandbox.admin.sentMail({ from: mailFrom }), (xs) => xs.some((m) => m.subject.includes(hook)));
+    assert.match(mail.find((m) => m.subject.includes(hook))!.subject, /run succeeded with warnings$/);
   });
 });

@@ -20,7 +20,7 @@ describe('OpenAPI document', () => {
     assert.equal(doc.paths['/api/runs/{id}/approvals/{nodeId}']!.get.responses['405'].description, 'always');
     assert.deepEqual(doc.paths['/api/auth/login']!.post.security, []);
     const list = doc.paths['/api/runs']!.get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(list.sort(), ['from', 'pageSize', 'pageToken', 'requester', 'runbook', 'status', 'tenant', 'to']);
+    assert.deepEqual(list.sort(), ['batch', 'from', 'pageSize', 'pageToken', 'parent', 'q', 'requester', 'runbook', 'status', 'tenant', 'to']);
   });
 
   it('describes answers from the contract\'s response schemas, shared shapes once', () => {

@@ -48,7 +48,9 @@ describe('server restart', () => {
       body: JSON.stringify({ decision: 'reject', comment: 'not this week' }),
     });
     assert.equal(decided.status, 202);
-    const done = await pollApi(await second.as('manager@contoso.test'), `/api/runs/${id}`, (r) => r.status === 'succeeded');
+    // The approver said no and the run ended on that path: rejected, in those words.
+    const done = await pollApi(await second.as('manager@contoso.test'), `/api/runs/${id}`, (r) => r.status === 'rejected');
+    assert.equal(done.message, 'rejected at approve_request by manager@contoso.test: “not this week” (The request was rejected; nothing was created)');
     assert.equal(done.nodes.rejected.status, 'succeeded');
     assert.equal(done.nodes.create_user.status, 'skipped');
     const audit = await second.admin.call('GET', `/api/audit?target=${id}`);

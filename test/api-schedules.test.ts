@@ -52,6 +52,9 @@ describe('schedules on Temporal', () => {
 
     assert.equal((await operator.call('POST', `/api/schedules/${id}/trigger`, {})).status, 200);
     await pollApi(viewer, '/api/runs?runbook=tick&pageSize=200', (r) => r.runs.length === before + 1);
+    // The schedule says how its last run ended, in the same words as the run itself.
+    const shown = await pollApi(viewer, `/api/schedules/${id}`, (b) => b.lastRun?.status === 'succeeded');
+    assert.equal(shown.recentRuns.at(-1).status, 'succeeded');
     const resumed = await operator.call('POST', `/api/schedules/${id}/resume`, {});
     assert.equal(resumed.body.paused, false);
 

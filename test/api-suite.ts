@@ -246,6 +246,27 @@ export function apiSuite(kind: DbKind): void {
       assert.equal(seeded.body.version, 1);
       assert.equal(seeded.body.customAction, true);
     });
+
+    it('Microsoft 365 rule warnings: on save, validate and publish, without blocking publishing', async () => {
+      const def = {
+        name: 'Strip licences',
+        inputs: [{ name: 'user', type: 'user', required: true }],
+        nodes: [{ id: 'strip', kind: 'action', action: 'licence.removeAll', params: { user: '{{ inputs.user }}' } }],
+      };
+      assert.equal((await designer.call('POST', '/api/runbooks', { id: 'strip-licences', definition: def })).status, 201);
+      const checked = await viewer.call('POST', '/api/runbooks/strip-licences/validate');
+      assert.equal(checked.body.ok, true);
+      const w = checked.body.warnings.find((x: { rule: string }) => x.rule === 'licence-before-shared-mailbox');
+      assert.equal(w?.nodeId, 'strip', JSON.stringify(checked.body));
+      assert.match(w.link, /^https:\/\/learn\.microsoft\.com\//);
+      assert.equal(w.fix.action, 'mailbox.convertToShared');
+      const published = await designer.call('POST', '/api/runbooks/strip-licences/publish', {});
+      assert.equal(published.status, 201, JSON.stringify(published.body));
+      assert.ok(published.body.warnings.some((x: { rule: string }) => x.rule === 'licence-before-shared-mailbox'));
+      const inline = await viewer.call('POST', '/api/runbooks/validate', def);
+      assert.equal(inline.status, 200);
+      assert.ok(inline.body.warnings.length > 0);
+    });
   });
 
   describe(`bad requests (${kind})`, () => {
@@ -301,7 +322,11 @@ export function apiSuite(kind: DbKind): void {
       assert.equal(viaGet.status, 405);
       const anonymous = await fetch(`${server.base}/api/runs/${id}/approvals/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decision":"approve"}' });
       assert.equal(anonymous.status, 401);
-      assert.equal((await viewer.call('POST', `/api/runs/${id}/approvals/approve`, { decision: 'approve' })).status, 403);
+      // An outsider: the workflow's Update validator refuses, and the API says why.
+      const outsider = await viewer.call('POST', `/api/runs/${id}/approvals/approve`, { decision: 'approve' });
+      assert.equal(outsider.status, 403);
+      assert.equal(outsider.body.reason, 'not-approver');
+      assert.match(outsider.body.error, /viewer@contoso\.test is not an approver of step "approve" \(approvers: role:approver\)/);
 
       // The operator who started it holds admin-like rights nowhere: refused as the requester.
       const opAlsoApprover = await server.services.people.byEmail('operator@contoso.test');
@@ -313,6 +338,8 @@ export function apiSuite(kind: DbKind): void {
 
       const ok = await approver.call('POST', `/api/runs/${id}/approvals/approve`, { decision: 'approve', comment: 'looks right' });
       assert.equal(ok.status, 202);
+      assert.equal(ok.body.recorded.by, 'approver@contoso.test');
+      assert.equal(ok.body.recorded.refused, undefined);
       const done = await pollApi(viewer, `/api/runs/${id}`, (r) => r.status === 'succeeded');
       assert.equal(done.nodes.done.status, 'succeeded');
       assert.deepEqual(
@@ -496,10 +523,12 @@ export function apiSuite(kind: DbKind): void {
       assert.ok(all.body.some((e: { action: string; actor: string; ip?: string }) => e.action === 'runbook.published' && e.actor === 'designer@contoso.test' && e.ip));
       const text = await admin.call('GET', '/api/audit?q=offboard&format=csv');
       assert.match(text.headers.get('content-type') ?? '', /text\/csv/);
-      assert.match(text.body as string, /^id,at,actor,action,target,tenant,ip,userAgent,detail\r\n/);
+      assert.match(text.body as string, /^id,at,actor,action,target,tenant,ip,userAgent,detail,prevHash,hash\r\n/);
       assert.match(text.body as string, /runbook\.archived/);
-      await assert.rejects(server.db.query('delete from audit_log'), /append-only/);
-      await assert.rejects(server.db.query(`update audit_log set actor = 'someone else'`), /append-only/);
+      // PGlite: the trigger refuses; PostgreSQL: the application's role has no such privilege.
+      await assert.rejects(server.db.query('delete from audit_log'), /append-only|permission denied/);
+      await assert.rejects(server.db.query(`update audit_log set actor = 'someone else'`), /append-only|permission denied/);
+      await assert.rejects(server.db.query('truncate audit_log'), /append-only|permission denied/);
     });
   });
 }

@@ -15,29 +15,7 @@ import { UnknownTenantError } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
-
-interface TestCert {
-  certPem: string;
-  keyPem: string;
-  /** certificate + private key, as a tenant connection stores it */
-  pem: string;
-}
-
-function makeCert(cn: string, opts: { notAfter?: Date } = {}): TestCert {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = `01${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-  cert.validity.notAfter = opts.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
-  const attrs = [{ name: 'commonName', value: cn }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
-  const keyPem = forge.pki.privateKeyToPem(keys.privateKey);
-  return { certPem, keyPem, pem: `${certPem}${keyPem}` };
-}
+import { makeCert, type TestCert } from './certs.ts';
 
 let env: TestEnv;
 let api: ApiServer;

@@ -87,6 +87,49 @@ describe('tenantflow CLI', () => {
     assert.match(invalid.out, /a action: unknown action/);
   });
 
+  it('template gallery: list templates, create a runbook from one, which passes the rules checker', async () => {
+    const list = await cli('designer.json', 'runbooks', 'templates', '--json');
+    assert.equal(list.code, 0, list.err);
+    const ids = (JSON.parse(list.out) as { id: string; description: string }[]);
+    assert.ok(ids.some((t) => t.id === 'compromised-account' && t.description.length > 20), list.out);
+    const made = await cli('designer.json', 'runbooks', 'new', '--template', 'compromised-account', '--id', 'contain', '--name', 'Contain account');
+    assert.equal(made.code, 0, made.err);
+    assert.match(made.out, /created contain from template compromised-account/);
+    const rb = await approver.call('GET', '/api/runbooks/contain');
+    assert.equal(rb.body.draft.name, 'Contain account');
+    assert.deepEqual(rb.body.problems, []);
+    assert.deepEqual(rb.body.warnings, []);
+    const missing = await cli('designer.json', 'runbooks', 'new', '--template', 'nope');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /no template "nope"/);
+  });
+
+  it('runbooks lint: offline Microsoft 365 rule warnings, exit 1 unless --accept-warnings', async () => {
+    const U = '{{ inputs.user }}';
+    const bad = join(dir, 'strip.json');
+    const def = (nodes: unknown[], edges: unknown[] = []) => JSON.stringify({ name: 'Strip', inputs: [{ name: 'user', type: 'user' }], nodes, edges });
+    writeFileSync(bad, def([{ id: 'strip', kind: 'action', action: 'licence.removeAll', params: { user: U } }]));
+    const warned = await cli('nobody.json', 'runbooks', 'lint', bad);
+    assert.equal(warned.code, 1, warned.err);
+    assert.match(warned.out, /warning {2}strip \[licence-before-shared-mailbox, high\].*Fix: insert mailbox\.convertToShared before "strip"\..*learn\.microsoft\.com/);
+    assert.equal((await cli('nobody.json', 'runbooks', 'lint', bad, '--accept-warnings')).code, 0);
+    const json = JSON.parse((await cli('nobody.json', 'runbooks', 'lint', bad, '--json', '--accept-warnings')).out);
+    assert.equal(json.warnings[0].fix.action, 'mailbox.convertToShared');
+    const good = join(dir, 'secure.json');
+    writeFileSync(good, def(
+      [{ id: 'block', kind: 'action', action: 'user.disableSignIn', params: { user: U } }, { id: 'revoke', kind: 'action', action: 'user.revokeSessions', params: { user: U } }],
+      [{ source: 'block', target: 'revoke' }],
+    ));
+    const clean = await cli('nobody.json', 'runbooks', 'lint', good);
+    assert.equal(clean.code, 0, clean.out + clean.err);
+    assert.match(clean.out, /no problems, no warnings/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, def([{ id: 'x', kind: 'action', action: 'no.such', params: {} }]));
+    const failed = await cli('nobody.json', 'runbooks', 'lint', broken, '--accept-warnings');
+    assert.equal(failed.code, 1);
+    assert.match(failed.out, /problem {2}x action: unknown action "no\.such"/);
+  });
+
   it('runs and approvals: start, inbox, approve, show; bad input names the field', async () => {
     const bad = await cli('designer.json', 'runs', 'start', 'cli-review', '--input', 'user=nobody', '--input', 'days=x');
     assert.equal(bad.code, 2);

@@ -1,36 +1,19 @@
 // What the browser tests share: the designer's origin (designer/dist served as the server serves
 // it, /api piped to the API harness's server, so cookies, CSRF and event streams behave as in
 // production) and Debian's Chromium through playwright-core.
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildDesignerIfStale } from '../scripts/designer-build.ts';
 import type { Role } from '../server/people.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, designerOrigin } from './designer-origin.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const dist = fileURLToPath(new URL('../designer/dist', import.meta.url));
-
-export function designerOrigin(apiBase: string): Server {
-  const target = new URL(apiBase);
-  const statics = express();
-  statics.use(express.static(dist));
-  statics.get(/.*/, (_req, res) => res.sendFile('index.html', { root: dist }));
-  return createServer((req, res) => {
-    if (!req.url?.startsWith('/api/')) return void statics(req, res);
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-}
+export { CHROMIUM };
 
 /** Serves the designer in front of the API on a free port; its base URL. */
 export async function serveDesigner(apiBase: string): Promise<{ server: Server; base: string }> {
@@ -47,7 +30,7 @@ export async function closeDesigner(server: Server | undefined): Promise<void> {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
 }
 

@@ -450,4 +450,28 @@ describe('run form', () => {
     const def = { inputs: [{ name: 'userPrincipalName', type: 'string', required: true }, { name: 'password', type: 'string', required: true, secret: true }] } as never;
     assert.deepEqual(prefill(def, new URLSearchParams('userPrincipalName=a@b.c&password=hunter2')), { userPrincipalName: 'a@b.c', password: '' });
   });
+  it("applies a rule warning's fix as one undo step: Convert to shared inserted before Remove licences", () => {
+    const store = createEditorStore();
+    store.getState().load(RunbookDefinition.parse({
+      name: 'Offboard',
+      inputs: [{ name: 'user', type: 'user' }],
+      nodes: [
+        { id: 'block', kind: 'action', action: 'user.disableSignIn', params: { user: '{{ inputs.user }}' }, position: { x: 0, y: 0 } },
+        { id: 'strip', kind: 'action', action: 'licence.removeAll', params: { user: '{{ inputs.user }}' }, position: { x: 0, y: 200 } },
+      ],
+      edges: [{ source: 'block', target: 'strip' }],
+    }));
+    const before = validateRunbook(store.getState().definition());
+    const w = before.warnings.find((x) => x.rule === 'licence-before-shared-mailbox')!;
+    assert.ok(w.fix);
+    const id = store.getState().applyRuleFix(w.fix);
+    const def = store.getState().definition();
+    assert.deepEqual(def.edges.map((e) => `${e.source}->${e.target}`).sort(), [`block->${id}`, `${id}->strip`]);
+    assert.equal(def.nodes.find((n) => n.id === id)?.kind === 'action' && (def.nodes.find((n) => n.id === id) as { action: string }).action, 'mailbox.convertToShared');
+    const after = validateRunbook(def);
+    assert.equal(after.ok, true, JSON.stringify(after.problems));
+    assert.deepEqual(after.warnings.filter((x) => x.rule === 'licence-before-shared-mailbox'), []);
+    store.getState().undo();
+    assert.equal(store.getState().definition().nodes.length, 2);
+  });
 });

@@ -54,6 +54,7 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
     authorityHost: sandbox.url,
     graphUrl: sandbox.url,
     exchangeUrl: sandbox.url,
+    sharepointUrl: `${sandbox.url}/_sharepoint`,
     caPem: sandbox.caPem,
   };
 }

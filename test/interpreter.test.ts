@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RunbookDefinitionInput, RunState } from '../runbook/definition.ts';
-import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
+import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -37,13 +37,22 @@ const createUser = (id: string, userPrincipalName: string, extra: Record<string,
 const noop = (id: string) => ({ id, kind: 'delay' as const, duration: '0s' });
 const def = (nodes: unknown[], edges: unknown[], inputs: unknown[] = []): RunbookDefinitionInput =>
   ({ name: 'interpreter test', inputs, nodes, edges }) as RunbookDefinitionInput;
-const done = (s: RunState) => ['succeeded', 'failed', 'cancelled'].includes(s.status);
+const done = (s: RunState) => !['running', 'waiting-approval', 'paused'].includes(s.status);
 
 /** A search attribute as visibility shows it, once it has `length` values (visibility may lag a moment). */
 async function visible(h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }, name: string, length: number): Promise<unknown> {
   for (let i = 0; ; i++) {
     const v = (await h.describe()).searchAttributes[name] as unknown[] | undefined;
     if ((v?.length ?? 0) >= length || i > 50) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** TenantflowStatus as visibility shows it once the run has ended there. */
+async function finalStatus(h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }): Promise<unknown> {
+  for (let i = 0; ; i++) {
+    const v = (await h.describe()).searchAttributes.TenantflowStatus as string[] | undefined;
+    if ((v && !['running', 'waiting-approval', 'paused'].includes(v[0]!)) || i > 50) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -137,12 +146,13 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     );
 
   it('waits for approval, refuses self-approval, and continues on approve', async () => {
-    const h = await env.start(approvalGraph(), {}, { startedBy: 'requester@contoso.com' });
+    // The requester is one of the approvers: only the self-approval rule refuses them.
+    const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com', 'requester@contoso.com'] } }), {}, { startedBy: 'requester@contoso.com' });
     const waiting = await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
     assert.equal(waiting.status, 'waiting-approval');
-    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'requester@contoso.com']);
     const described = await h.describe();
-    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'deputy@contoso.com']);
+    assert.deepEqual(described.searchAttributes.TenantflowPendingApprovers, ['boss@contoso.com', 'requester@contoso.com']);
 
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'requester@contoso.com' });
     const refused = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
@@ -151,8 +161,54 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
 
     await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', comment: 'fine by me' });
     const final = await h.result();
+    assert.equal(final.status, 'succeeded');
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
     assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'boss@contoso.com', comment: 'fine by me', approvers: ['boss@contoso.com'] });
+  });
+
+  // Sent straight to Temporal, not through the API: the workflow itself enforces who may decide.
+  it('refuses an approval Update from an outsider, the requester or a repeat with the reason, and takes an approver\'s', async () => {
+    const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com'], groups: ['HR Leads'] }, quorum: { count: 2 } }), {}, { startedBy: 'requester@contoso.com' });
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    const refused = async (by: string, groups: string[], type: string, reason: RegExp) => {
+      const err = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by, roles: ['admin'], groups }] }).then(
+        () => assert.fail(`${by}'s decision was accepted`),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
+      assert.equal((err.cause as { type?: string }).type, type);
+      assert.match(err.cause!.message, reason);
+    };
+    await refused('mallory@contoso.com', ['Finance'], 'not-approver', /mallory@contoso\.com is not an approver of step "ask" \(approvers: boss@contoso\.com, group:HR Leads\)/);
+    await refused('requester@contoso.com', ['HR Leads'], 'self-approval', /you started this run/);
+    const nothing = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'nope', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }] }).catch((e: unknown) => e);
+    assert.equal(((nothing as WorkflowUpdateFailedError).cause as { type?: string }).type, 'not-waiting');
+    // Refused by the validator: nothing was written to the run.
+    assert.deepEqual((await env.state(h)).nodes.ask!.approval!.decisions, []);
+
+    const recorded = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', roles: [], groups: [], comment: 'ok' }] });
+    assert.equal(recorded.by, 'boss@contoso.com');
+    assert.equal(recorded.comment, 'ok');
+    assert.equal(recorded.refused, undefined);
+    await refused('boss@contoso.com', [], 'already-decided', /boss@contoso\.com has already decided on step "ask"/);
+    assert.equal((await env.state(h)).nodes.ask!.status, 'waiting-approval', 'one of two approvals is not enough');
+
+    const byGroup = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'hr.lead@contoso.com', roles: [], groups: ['HR Leads'] }] });
+    assert.equal(byGroup.refused, undefined);
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
+    assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'hr.lead@contoso.com', comment: null, approvers: ['boss@contoso.com', 'hr.lead@contoso.com'] });
+  });
+
+  it('records an approval signal from an outsider as refused, and it does not count', async () => {
+    const h = await env.start(approvalGraph());
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'mallory@contoso.com' });
+    const refused = await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 0);
+    assert.equal(refused.nodes.ask!.approval!.decisions[0]!.refused, 'not an approver of this step');
+    assert.equal(refused.nodes.ask!.status, 'waiting-approval');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'reject', by: 'deputy@contoso.com' });
+    assert.equal((await h.result()).nodes.no!.status, 'succeeded');
   });
 
   it('takes the rejected branch on reject', async () => {
@@ -162,6 +218,9 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const final = await h.result();
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'skipped', no: 'succeeded' });
     assert.equal(final.nodes.ask!.approval!.decisions[0]!.comment, 'not this week');
+    assert.equal(final.status, 'rejected', 'an approval said no and the run ended on that path');
+    assert.equal(final.message, 'rejected at ask by deputy@contoso.com: “not this week”');
+    assert.deepEqual(await finalStatus(h), ['rejected']);
   });
 
   it('needs every listed approver with quorum "all"', async () => {
@@ -179,7 +238,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const escalated = await env.waitFor(h, (s) => s.nodes.ask?.approval?.pendingApprovers.includes('group:IT Managers') ?? false);
     assert.deepEqual(escalated.nodes.ask!.approval!.pendingApprovers, ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
     assert.deepEqual(await visible(h, 'TenantflowPendingApprovers', 3), ['boss@contoso.com', 'deputy@contoso.com', 'group:IT Managers']);
-    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', comment: 'escalated and approved' });
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'it.manager@contoso.com', groups: ['IT Managers'], comment: 'escalated and approved' });
     assert.equal((await h.result()).nodes.yes!.status, 'succeeded');
   });
 
@@ -187,8 +246,10 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const rejected = await (await env.start(approvalGraph({ timeout: '1s' }))).result();
     assert.deepEqual(statuses(rejected), { ask: 'succeeded', yes: 'skipped', no: 'succeeded' });
     assert.equal(rejected.nodes.ask!.approval!.decisions[0]!.comment, 'timed out');
+    assert.equal(rejected.status, 'timed-out', 'nobody decided in time');
     const routed = await (await env.start(approvalGraph({ timeout: '1s', onTimeout: 'route' }))).result();
     assert.deepEqual(statuses(routed), { ask: 'succeeded', yes: 'skipped', no: 'skipped', late: 'succeeded' });
+    assert.equal(routed.status, 'timed-out');
   });
 
   it('fails the run on a non-retryable error without retrying', async () => {
@@ -221,9 +282,12 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const cont = await (
       await env.start(def([failing('add', 'continue'), noop('next')], [{ source: 'add', target: 'next' }]))
     ).result();
-    assert.equal(cont.status, 'succeeded');
+    // A failed step the run went past is not a success: the run says so, and names it.
+    assert.equal(cont.status, 'succeeded-with-warnings');
     assert.deepEqual(statuses(cont), { add: 'failed', next: 'succeeded' });
     assert.match(cont.nodes.add!.error!.message, /user ghost\.add@.* does not exist/);
+    assert.equal(cont.message, 'completed with 1 warning');
+    assert.match(cont.warnings![0]!, /^step add failed and the run went on: .*ghost\.add@.* does not exist/);
 
     const routed = await (
       await env.start(
@@ -237,6 +301,24 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
       )
     ).result();
     assert.deepEqual(statuses(routed), { add: 'failed', happy: 'skipped', handler: 'succeeded' });
+    assert.equal(routed.status, 'succeeded-with-warnings');
+    assert.match(routed.warnings![0]!, /^step add failed and the run went on \(error branch\)/);
+  });
+
+  it("shows an action's own warning and ends succeeded with warnings", async () => {
+    const who = upn('nolicence');
+    const h = await env.start(
+      def(
+        [createUser('create', who), { id: 'unassign', kind: 'action', action: 'licence.unassign', params: { user: who, licences: ['SPE_E5'] } }],
+        [{ source: 'create', target: 'unassign' }],
+      ),
+    );
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { create: 'succeeded', unassign: 'succeeded' });
+    assert.deepEqual(final.nodes.unassign!.warnings, [`no licence to remove: ${who} did not have SPE_E5`]);
+    assert.equal(final.status, 'succeeded-with-warnings');
+    assert.deepEqual(final.warnings, [`step unassign: no licence to remove: ${who} did not have SPE_E5`]);
+    assert.deepEqual(await finalStatus(h), ['succeeded-with-warnings']);
   });
 
   it('pauses a failed step for an operator, who can skip it', async () => {
@@ -249,7 +331,10 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const paused = await env.waitFor(h, (s) => s.nodes.add?.status === 'paused');
     assert.equal(paused.status, 'paused');
     await h.signal(resumeSignal, { nodeId: 'add', action: 'skip', by: 'operator@contoso.com' });
-    assert.deepEqual(statuses(await h.result()), { add: 'skipped', next: 'succeeded' });
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { add: 'skipped', next: 'succeeded' });
+    assert.equal(final.status, 'succeeded-with-warnings');
+    assert.match(final.warnings![0]!, /^step add failed and an operator skipped it/);
   });
 
   it('cancels a run waiting on a timer: nothing after it runs', async () => {
@@ -308,6 +393,20 @@ describe('interpreter under faults', () => {
     assert.equal(await userCount(who), 1);
   });
 
+
+  it('a step out of time on its last attempt times the run out', async () => {
+    env.sandbox.admin.setFaults({ latencyMs: 1500 });
+    try {
+      const h = await env.start(def([createUser('create', upn('slow'), { timeout: '300ms', retry: { maximumAttempts: 1 } })], []));
+      await assert.rejects(h.result(), WorkflowFailedError);
+      const s = await env.state(h);
+      assert.equal(s.nodes.create!.error!.type, 'Timeout');
+      assert.equal(s.status, 'timed-out');
+      assert.deepEqual(await finalStatus(h), ['timed-out']);
+    } finally {
+      env.sandbox.admin.setFaults({});
+    }
+  });
 
   it('cancelling a run stops the step in flight and runs nothing after it', async () => {
     const who = upn('inflight');

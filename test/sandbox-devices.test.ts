@@ -124,3 +124,82 @@ test('Intune throttling: a burst past the per-app limit gets 429 with Retry-Afte
   const log = sb.admin.requestLog({ path: '/deviceManagement' }).filter((e) => e.status === 429);
   assert.equal(log[0]!.injected, 'throttled');
 });
+
+test('a remote action is pending until the device checks in: then wipe is done (wipeIssued) and a retired device leaves Intune', async () => {
+  const d = await someDevice('Windows');
+  const other = (await graph.api('/deviceManagement/managedDevices').filter("operatingSystem eq 'iOS'").top(5).get()).value[0] as Device;
+  await graph.api(`/deviceManagement/managedDevices/${d.id}/wipe`).post({ keepEnrollmentData: true });
+  await graph.api(`/deviceManagement/managedDevices/${other.id}/retire`).post({});
+  let read: Device = await graph.api(`/deviceManagement/managedDevices/${d.id}`).get();
+  assert.equal(read.deviceActionResults.find((r) => r.actionName === 'wipe')!.actionState, 'pending');
+  sb.admin.advanceClock(180);
+  read = await graph.api(`/deviceManagement/managedDevices/${d.id}`).get();
+  assert.equal(read.deviceActionResults.find((r) => r.actionName === 'wipe')!.actionState, 'done');
+  assert.equal(read.managementState, 'wipeIssued');
+  assert.equal((await failure(graph.api(`/deviceManagement/managedDevices/${other.id}`).get())).statusCode, 404);
+  const mine = await graph.api(`/users/${other.userId}/managedDevices`).get();
+  assert.ok(!mine.value.some((x: Device) => x.id === other.id), 'the retired device is gone from the user\'s devices too');
+});
+
+test('setDeviceName is beta only, checks Windows name rules, and renames at check-in', async () => {
+  const d = await someDevice('Windows');
+  const v1 = await failure(graph.api(`/deviceManagement/managedDevices/${d.id}/setDeviceName`).post({ deviceName: 'PC-NEW-01' }));
+  assert.equal(v1.statusCode, 400);
+  const bad = await failure(graph.api(`/deviceManagement/managedDevices/${d.id}/setDeviceName`).version('beta').post({ deviceName: 'A NAME WITH SPACES' }));
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.message, /15 letters, digits and hyphens/);
+  const unknown = await failure(graph.api(`/deviceManagement/managedDevices/${d.id}/setDeviceName`).version('beta').post({ deviceName: 'PC-NEW-01', force: true }));
+  assert.equal(unknown.statusCode, 400);
+  await graph.api(`/deviceManagement/managedDevices/${d.id}/setDeviceName`).version('beta').post({ deviceName: 'PC-NEW-01' });
+  let read = await graph.api(`/deviceManagement/managedDevices/${d.id}`).select('deviceName,deviceActionResults').get();
+  assert.notEqual(read.deviceName, 'PC-NEW-01', 'the name changes when the device checks in');
+  sb.admin.advanceClock(180);
+  read = await graph.api(`/deviceManagement/managedDevices/${d.id}`).select('deviceName,deviceActionResults').get();
+  assert.equal(read.deviceName, 'PC-NEW-01');
+});
+
+test('device categories: list, set one on a device by reference, read it back; a bad reference is 400', async () => {
+  const d = await someDevice();
+  const cats = (await graph.api('/deviceManagement/deviceCategories').get()).value as { id: string; displayName: string }[];
+  assert.ok(cats.length >= 3);
+  assert.equal((await graph.api(`/deviceManagement/managedDevices/${d.id}`).select('deviceCategoryDisplayName').get()).deviceCategoryDisplayName, 'Unknown');
+  await graph.api(`/deviceManagement/managedDevices/${d.id}/deviceCategory/$ref`).put({ '@odata.id': `${sb.graphBaseUrl}/deviceManagement/deviceCategories/${cats[2]!.id}` });
+  assert.equal((await graph.api(`/deviceManagement/managedDevices/${d.id}`).get()).deviceCategoryDisplayName, cats[2]!.displayName);
+  assert.equal((await graph.api(`/deviceManagement/managedDevices/${d.id}/deviceCategory`).get()).id, cats[2]!.id);
+  assert.equal((await failure(graph.api(`/deviceManagement/managedDevices/${d.id}/deviceCategory/$ref`).put({ '@odata.id': 'not a reference' }))).statusCode, 400);
+  assert.equal((await failure(graph.api(`/deviceManagement/managedDevices/${d.id}/deviceCategory/$ref`).put({ '@odata.id': `${sb.graphBaseUrl}/deviceManagement/deviceCategories/00000000-0000-0000-0000-000000000000` }))).statusCode, 404);
+});
+
+test('Autopilot import is asynchronous: unknown, then complete (the identity exists) or error with the service\'s code', async () => {
+  const hash = Buffer.alloc(256, 7).toString('base64');
+  const existing = (await graph.api('/deviceManagement/windowsAutopilotDeviceIdentities').top(1).get()).value[0];
+  const res = await graph.api('/deviceManagement/importedWindowsAutopilotDeviceIdentities/import').post({
+    importedWindowsAutopilotDeviceIdentities: [
+      { '@odata.type': '#microsoft.graph.importedWindowsAutopilotDeviceIdentity', serialNumber: 'SB-NEW-0001', hardwareIdentifier: hash, groupTag: 'Sales', importId: 'batch-1' },
+      { serialNumber: existing.serialNumber, hardwareIdentifier: hash, importId: 'batch-1' },
+      { serialNumber: 'SB-NEW-0002', hardwareIdentifier: 'AAAA', importId: 'batch-1' },
+    ],
+  });
+  assert.equal(res.value.length, 3);
+  assert.ok(res.value.every((i: { state: { deviceImportStatus: string } }) => i.state.deviceImportStatus === 'unknown'));
+  const listed = await graph.api('/deviceManagement/importedWindowsAutopilotDeviceIdentities').filter("importId eq 'batch-1'").get();
+  assert.equal(listed.value.length, 3);
+  assert.equal((await graph.api('/deviceManagement/windowsAutopilotDeviceIdentities').filter("contains(serialNumber,'SB-NEW-0001')").get()).value.length, 0, 'not there before the service processed it');
+  sb.admin.advanceClock(10);
+  const states = await Promise.all(res.value.map((i: { id: string }) => graph.api(`/deviceManagement/importedWindowsAutopilotDeviceIdentities/${i.id}`).get()));
+  assert.deepEqual(states.map((s) => [s.state.deviceImportStatus, s.state.deviceErrorName]), [['complete', ''], ['error', 'ZtdDeviceAlreadyAssigned'], ['error', 'InvalidZtdHardwareHash']]);
+  const made = (await graph.api('/deviceManagement/windowsAutopilotDeviceIdentities').filter("contains(serialNumber,'SB-NEW-0001')").get()).value;
+  assert.equal(made.length, 1);
+  assert.equal(made[0].groupTag, 'Sales');
+  await graph.api(`/deviceManagement/importedWindowsAutopilotDeviceIdentities/${res.value[0].id}`).delete();
+  assert.equal((await failure(graph.api(`/deviceManagement/importedWindowsAutopilotDeviceIdentities/${res.value[0].id}`).get())).statusCode, 404);
+});
+
+test('Autopilot import refuses what Graph refuses: unknown properties, a hash that is not base64, an unknown user', async () => {
+  const post = (item: Record<string, unknown>) => failure(graph.api('/deviceManagement/importedWindowsAutopilotDeviceIdentities/import').post({ importedWindowsAutopilotDeviceIdentities: [item] }));
+  assert.equal((await post({ serialNumber: 'X1', hardwareIdentifier: 'AAAA', colour: 'red' })).statusCode, 400);
+  assert.equal((await post({ serialNumber: 'X1', hardwareIdentifier: 'not base64!' })).statusCode, 400);
+  assert.equal((await post({ serialNumber: 'X1', hardwareIdentifier: 'AAAA', assignedUserPrincipalName: 'nobody@nowhere.example' })).statusCode, 400);
+  assert.equal((await failure(graph.api('/deviceManagement/importedWindowsAutopilotDeviceIdentities/import').post({ importedWindowsAutopilotDeviceIdentities: [] }))).statusCode, 400);
+  assert.equal(sb.admin.mutationCount({ op: 'autopilot.import' }), 0, 'nothing was queued');
+});

@@ -164,6 +164,33 @@ test('mobile devices: list and wipe', async () => {
   assert.equal((await exo('Get-MobileDevice', { Mailbox: withDevice.userPrincipalName })).value[0]!['DeviceWipeStatus'], 'WipePending');
 });
 
+test('mobile devices: access state from the organisation (some quarantined) and the mailbox\'s allowed / blocked lists; unknown parameters refused', async () => {
+  const owners = [...sb.admin.store.users.values()].filter((u) => u.assignedLicenses.length && parseInt(u.id.slice(2, 4), 16) < 150);
+  let quarantined: { owner: string; device: Record<string, unknown> } | undefined;
+  for (const u of owners) {
+    const d = (await exo('Get-MobileDevice', { Mailbox: u.userPrincipalName })).value.find((x) => x['DeviceAccessState'] === 'Quarantined');
+    if (d) {
+      quarantined = { owner: u.userPrincipalName, device: d };
+      break;
+    }
+  }
+  assert.ok(quarantined, 'a seeded quarantined phone');
+  const id = quarantined.device['DeviceId'] as string;
+  assert.equal(quarantined.device['DeviceAccessStateReason'], 'Global');
+  await exo('Set-CASMailbox', { Identity: quarantined.owner, ActiveSyncAllowedDeviceIDs: { Add: [id] } });
+  const allowed = (await exo('Get-MobileDevice', { Mailbox: quarantined.owner })).value.find((x) => x['DeviceId'] === id)!;
+  assert.deepEqual([allowed['DeviceAccessState'], allowed['DeviceAccessStateReason']], ['Allowed', 'Individual']);
+  assert.deepEqual((await exo('Get-CASMailbox', { Identity: quarantined.owner })).value[0]!['ActiveSyncAllowedDeviceIDs'], [id]);
+  const both = await exoError(exo('Set-CASMailbox', { Identity: quarantined.owner, ActiveSyncBlockedDeviceIDs: { Add: [id] } }));
+  assert.match(both.message, /both allowed and blocked/);
+  await exo('Set-CASMailbox', { Identity: quarantined.owner, ActiveSyncAllowedDeviceIDs: { Remove: [id] }, ActiveSyncBlockedDeviceIDs: { Add: [id] } });
+  assert.equal((await exo('Get-MobileDevice', { Mailbox: quarantined.owner })).value.find((x) => x['DeviceId'] === id)!['DeviceAccessState'], 'Blocked');
+  const unknown = await exoError(exo('Clear-MobileDevice', { Identity: quarantined.device['Identity'], Everything: true }));
+  assert.match(unknown.message, /ParameterBindingException|parameter cannot be found/);
+  await exo('Remove-MobileDevice', { Identity: quarantined.device['Identity'], Confirm: false });
+  assert.ok(!(await exo('Get-MobileDevice', { Mailbox: quarantined.owner })).value.some((x) => x['DeviceId'] === id));
+});
+
 test('an app without Exchange.ManageAsApp is refused; an unknown cmdlet is CommandNotFoundException', async () => {
   const noRole = sandboxExchange(sb, sb.admin.createApp({ permissions: ['User.Read.All'] }));
   const denied = await exoError(noRole('Get-Mailbox', {}));

@@ -5,7 +5,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { expectGraphError, sandboxGraphClient, sandboxSharePoint } from '../sandbox/testing.ts';
+import { expectGraphError, sandboxGraphClient, sandboxSharePoint, withCertificate } from '../sandbox/testing.ts';
+import { ONEDRIVE_PROVISIONING_MS, SITE_PROVISIONING_MS } from '../sandbox/sharepoint/rest.ts';
 
 let sb: Sandbox;
 let graph: Client;
@@ -93,6 +94,8 @@ test('OneDrive: seeded licensed users have one; a new user has none until provis
   }
   const enqueue = await sp('POST', `${admin}/_api/SP.UserProfiles.ProfileLoader.GetProfileLoader/CreatePersonalSiteEnqueueBulk`, { emailIDs: [licensed.userPrincipalName, unlicensed.userPrincipalName] });
   assert.deepEqual([enqueue.status, enqueue.body], [200, { 'odata.null': true }]);
+  assert.equal((await expectGraphError(graph.api(`/users/${licensed.id}/drive`).get())).statusCode, 404, 'queued, not provisioned yet');
+  sb.admin.advanceClock(ONEDRIVE_PROVISIONING_MS / 1000);
   assert.equal((await graph.api(`/users/${licensed.id}/drive`).get()).owner.user.id, licensed.id);
   assert.equal((await expectGraphError(graph.api(`/users/${unlicensed.id}/drive`).get())).statusCode, 404, 'no licence, no OneDrive');
   assert.equal(sb.admin.mutationCount({ op: 'onedrive.provision' }), 1);
@@ -135,8 +138,13 @@ test('SPSiteManager create and status; SPO.Tenant site properties, quota, lock, 
   const owner = seededLicensed();
   const url = `${root}/sites/projects-apollo`;
   const created = await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Apollo', Url: url, Lcid: 1033, WebTemplate: 'SITEPAGEPUBLISHING#0', Owner: owner.userPrincipalName, Description: 'Launch' } });
-  assert.equal(created.body.SiteStatus, 2);
+  assert.equal(created.body.SiteStatus, 1, 'provisioning: a site is not ready the instant it is requested');
   assert.match(created.body.SiteId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual((await sp('GET', `${root}/_api/SPSiteManager/status?url='${encodeURIComponent(url)}'`)).body, { SiteId: created.body.SiteId, SiteStatus: 1, SiteUrl: url });
+  assert.equal((await expectGraphError(graph.api(`/sites/${new URL(root).host}:/sites/projects-apollo`).get())).statusCode, 404);
+  const unknownProperty = await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Y', Url: `${root}/sites/y`, Owner: owner.userPrincipalName, Colour: 'blue' } });
+  assert.match(unknownProperty.body['odata.error'].message.value, /The property 'Colour' does not exist/);
+  sb.admin.advanceClock(SITE_PROVISIONING_MS / 1000);
   assert.equal((await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Apollo', Url: url, WebTemplate: 'STS#3', Owner: owner.userPrincipalName } })).body.SiteStatus, 3, 'address in use');
   assert.deepEqual((await sp('GET', `${root}/_api/SPSiteManager/status?url='${encodeURIComponent(url)}'`)).body, { SiteId: created.body.SiteId, SiteStatus: 2, SiteUrl: url });
   assert.equal((await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'X', Url: `${root}/sites/x`, WebTemplate: 'GROUP#0', Owner: owner.userPrincipalName } })).status, 400);
@@ -175,7 +183,7 @@ test('SPSiteManager create and status; SPO.Tenant site properties, quota, lock, 
   assert.match((await sp('POST', `${admin}/_api/SPO.Tenant/RemoveSite`, { siteUrl: groupSite })).body['odata.error'].message.value, /belongs to a Microsoft 365 group/);
 });
 
-test('tokens and permissions: any of the tenant SharePoint hosts as resource, not Graph; roles checked; admin calls only on the admin host', async () => {
+test('tokens and permissions: certificate credentials only, any of the tenant SharePoint hosts as resource, not Graph; roles checked; admin calls only on the admin host', async () => {
   const byRootToken = await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url: root }, { resource: root });
   assert.equal(byRootToken.status, 200);
   const graphToken = await sp('GET', `${root}/_api/web`, undefined, { resource: 'https://graph.microsoft.com' });
@@ -185,11 +193,54 @@ test('tokens and permissions: any of the tenant SharePoint hosts as resource, no
   assert.equal(verbose.body.d.Url, root);
   assert.equal((await sp('POST', `${root}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url: root })).status, 404, 'tenant administration lives on the admin host');
 
-  const reader = sandboxSharePoint(sb, sb.admin.createApp({ permissions: ['SharePoint/Sites.Read.All'] }));
+  const readerApp = sb.admin.createApp({ permissions: ['SharePoint/Sites.Read.All'] });
+  // SharePoint refuses an app-only token obtained with a client secret, whatever its roles.
+  const bySecret = await sandboxSharePoint(sb, readerApp)('GET', `${root}/_api/web`);
+  assert.deepEqual([bySecret.status, bySecret.body.error_description], [401, 'Unsupported app only token.']);
+  const reader = sandboxSharePoint(sb, withCertificate(sb, readerApp));
   assert.equal((await reader('GET', `${root}/_api/web`)).status, 200);
   const refused = await reader('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url: root });
   assert.deepEqual([refused.status, refused.body['odata.error'].code], [403, '-2147024891, System.UnauthorizedAccessException']);
   const noFiles = sandboxGraphClient(sb, { creds: sb.admin.createApp({ permissions: ['User.Read.All'] }) });
   const denied = await expectGraphError(noFiles.api('/sites/root').get());
   assert.deepEqual([denied.statusCode, denied.code], [403, 'accessDenied']);
+});
+
+test('site Owners group, sharing defaults, and OneDrive shortcuts to a library folder', async () => {
+  const [owner, other] = [seededLicensed(), seededLicensed(1)];
+  const url = `${root}/sites/owners-${Math.random().toString(36).slice(2, 8)}`;
+  await sp('POST', `${root}/_api/SPSiteManager/create`, { request: { Title: 'Owners', Url: url, Owner: owner.userPrincipalName } });
+  sb.admin.advanceClock(SITE_PROVISIONING_MS / 1000);
+  const owners = async () => (await sp('GET', `${url}/_api/web/AssociatedOwnerGroup/Users`)).body.value.map((u: { UserPrincipalName: string }) => u.UserPrincipalName);
+  assert.deepEqual(await owners(), [owner.userPrincipalName], 'the creator is in the Owners group');
+  const added = await sp('POST', `${url}/_api/web/AssociatedOwnerGroup/Users`, { LoginName: `i:0#.f|membership|${other.userPrincipalName}` });
+  assert.equal(added.body.UserPrincipalName, other.userPrincipalName);
+  assert.deepEqual((await owners()).sort(), [owner.userPrincipalName, other.userPrincipalName].sort());
+  const login = encodeURIComponent(`i:0#.f|membership|${other.userPrincipalName}`);
+  assert.equal((await sp('POST', `${url}/_api/web/AssociatedOwnerGroup/Users/removeByLoginName(@v)?@v='${login}'`)).status, 200);
+  assert.deepEqual(await owners(), [owner.userPrincipalName]);
+  assert.equal((await sp('POST', `${url}/_api/web/AssociatedOwnerGroup/Users/removeByLoginName(@v)?@v='${login}'`)).status, 404, 'not an owner');
+  const groupSite = (await graph.api(`/groups/${unifiedGroup().id}/sites/root`).get()).webUrl;
+  assert.equal((await sp('POST', `${groupSite}/_api/web/AssociatedOwnerGroup/Users`, { LoginName: other.userPrincipalName })).status, 400, 'a group site\'s owners are the group\'s');
+
+  const id = (await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url })).body.SiteId;
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { DefaultSharingLinkType: 2, DefaultLinkPermission: 1, ExternalUserExpirationInDays: 60, OverrideTenantExternalUserExpirationPolicy: true })).status, 204);
+  const p = (await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url })).body;
+  assert.deepEqual([p.DefaultSharingLinkType, p.DefaultLinkPermission, p.ExternalUserExpirationInDays, p.OverrideTenantExternalUserExpirationPolicy], [2, 1, 60, true]);
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { DefaultSharingLinkType: 3 })).status, 400, 'anyone links need SharingCapability 2');
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { ExternalUserExpirationInDays: 1000 })).status, 400);
+  assert.equal((await sp('PATCH', `${admin}/_api/SPO.Tenant/sites('${id}')`, { Colour: 'blue' })).status, 400);
+
+  const library = await graph.api(`/groups/${unifiedGroup().id}/drive`).get();
+  const general = (await graph.api(`/drives/${library.id}/root/children`).get()).value[0];
+  const drive = await graph.api(`/users/${owner.id}/drive`).get();
+  const shortcut = await graph.api(`/drives/${drive.id}/root/children`).post({ name: 'Team files', remoteItem: { id: general.id, parentReference: { driveId: library.id } }, '@microsoft.graph.conflictBehavior': 'fail' });
+  assert.deepEqual([shortcut.name, shortcut.remoteItem.id, shortcut.remoteItem.parentReference.driveId, shortcut.remoteItem.name, shortcut.remoteItem.folder.childCount], ['Team files', general.id, library.id, 'General', 0]);
+  assert.equal(shortcut.folder, undefined, 'a shortcut has a remoteItem facet, not a folder of its own');
+  const listed = (await graph.api(`/drives/${drive.id}/root/children`).get()).value.find((c: { id: string }) => c.id === shortcut.id);
+  assert.equal(listed.remoteItem.id, general.id);
+  const dup = await expectGraphError(graph.api(`/drives/${drive.id}/root/children`).post({ name: 'Again', remoteItem: { id: general.id, parentReference: { driveId: library.id } }, '@microsoft.graph.conflictBehavior': 'fail' }));
+  assert.deepEqual([dup.statusCode, dup.code], [409, 'nameAlreadyExists']);
+  const missing = await expectGraphError(graph.api(`/drives/${drive.id}/root/children`).post({ name: 'X', remoteItem: { id: 'nope', parentReference: { driveId: library.id } } }));
+  assert.equal(missing.statusCode, 404);
 });

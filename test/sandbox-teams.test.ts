@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { expectGraphError as failure, sandboxCredential, sandboxGraphClient } from '../sandbox/testing.ts';
+import { TEAM_ARCHIVING_MS, TEAM_PROVISIONING_MS } from '../sandbox/graph/teams.ts';
 
 let sb: Sandbox;
 let graph: Client;
@@ -33,7 +34,7 @@ async function sandboxCredentialToken(): Promise<string> {
   return (await sandboxCredential(sb).getToken('https://graph.microsoft.com/.default'))!.token;
 }
 
-test('seeded department teams; POST /teams is 202 with a Location to a succeeded teamsAsyncOperation', async () => {
+test('seeded department teams; POST /teams is 202 with a Location to a teamsAsyncOperation that succeeds once Teams has provisioned the team', async () => {
   const teams = await graph.api('/teams').get();
   assert.ok(teams.value.some((t: { displayName: string }) => t.displayName === 'Sales'));
   const owner = people()[0]!;
@@ -43,6 +44,11 @@ test('seeded department teams; POST /teams is 202 with a Location to a succeeded
     description: 'Launch team',
     members: [{ '@odata.type': '#microsoft.graph.aadUserConversationMember', roles: ['owner'], 'user@odata.bind': bind(owner.id) }],
   });
+  const pending = await graph.api(location).get();
+  assert.equal(pending.status, 'inProgress', 'a team is not ready the instant it is requested');
+  assert.equal((await failure(graph.api(`/teams/${teamId}`).get())).statusCode, 404, 'the team is not there yet');
+  assert.equal((await graph.api(`/groups/${teamId}`).get()).id, teamId, 'its group already is');
+  sb.admin.advanceClock(TEAM_PROVISIONING_MS / 1000);
   const op = await graph.api(location).get();
   assert.equal(op.status, 'succeeded');
   assert.equal(op.targetResourceId, teamId);
@@ -98,10 +104,13 @@ test('members: add as owner, the group reflects it, remove; archived teams are r
   assert.ok(!sb.admin.store.isMember(team.id, newcomer.id));
 
   await graph.api(`/teams/${team.id}/archive`).post({ shouldSetSpoSiteReadOnlyForMembers: true });
+  assert.equal((await graph.api(`/teams/${team.id}`).get()).isArchived, false, 'archiving takes effect when its operation completes');
+  sb.admin.advanceClock(TEAM_ARCHIVING_MS / 1000);
   assert.equal((await graph.api(`/teams/${team.id}`).get()).isArchived, true);
   const locked = await failure(graph.api(`/teams/${team.id}/channels`).post({ displayName: 'Nope' }));
   assert.equal(locked.statusCode, 403);
   await graph.api(`/teams/${team.id}/unarchive`).post({});
+  sb.admin.advanceClock(TEAM_ARCHIVING_MS / 1000);
   assert.equal((await graph.api(`/teams/${team.id}`).get()).isArchived, false);
 });
 
@@ -116,6 +125,7 @@ test('channel messages: app-only posts are refused outside migration (401), with
   assert.equal(denied.statusCode, 403);
   assert.match(denied.message, /Teamwork.Migrate.All/);
   const { teamId } = await createTeam({ '@microsoft.graph.teamCreationMode': 'migration', displayName: 'Imported', members: [{ '@odata.type': '#microsoft.graph.aadUserConversationMember', roles: ['owner'], 'user@odata.bind': bind(people()[0]!.id) }] });
+  sb.admin.advanceClock(TEAM_PROVISIONING_MS / 1000);
   const channel = await graph.api(`/teams/${teamId}/primaryChannel`).get();
   const posted = await graph.api(`/teams/${teamId}/channels/${channel.id}/messages`).post({ createdDateTime: '2020-01-01T10:00:00Z', body: { content: 'Old message' } });
   assert.equal(posted.createdDateTime, '2020-01-01T10:00:00Z');

@@ -67,6 +67,27 @@ describe('secrets in runs', () => {
     }
   });
 
+  it('a secret field holding an expression is resolved, then sealed (finding 6b): the service gets the value, not the expression', async () => {
+    const definition = RunbookDefinition.parse({
+      name: 'call a system with a key from an input',
+      inputs: [{ name: 'apikey', type: 'string', secret: true }],
+      nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hookUrl, headers: { 'X-Api-Key': '{{ inputs.apikey }}', 'X-Tenant': 'contoso-7' } } }],
+    });
+    const sealed = sealRunSecrets(box, definition, { apikey: 'k-from-input-0815' }, (id) => catalog.get(id)?.secretFields);
+    const headers = (sealed.definition.nodes[0] as { params: { headers: Record<string, unknown> } }).params.headers;
+    assert.equal(headers['X-Api-Key'], '{{ inputs.apikey }}', 'the expression is left to resolve');
+    assert.ok(isSealed(headers['X-Tenant']), 'a literal beside it is sealed');
+    const before = received.length;
+    const h = await env.start(sealed.definition, sealed.inputs);
+    const state = await h.result();
+    assert.equal(state.nodes.call!.status, 'succeeded', JSON.stringify(state.nodes.call));
+    assert.equal(received.length, before + 1);
+    assert.equal(received.at(-1)!.headers['x-api-key'], 'k-from-input-0815');
+    assert.equal(received.at(-1)!.headers['x-tenant'], 'contoso-7');
+    const history = JSON.stringify(await h.fetchHistory());
+    for (const secret of ['k-from-input-0815', 'contoso-7']) assert.ok(!history.includes(secret) && !history.includes(Buffer.from(secret).toString('base64')), `${secret} is in the history`);
+  });
+
   it('a worker without the key refuses a sealed parameter with a clear error', async () => {
     const other = await startTestEnv();
     try {

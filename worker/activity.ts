@@ -19,6 +19,7 @@ import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
 import { changesBefore, settle, withChanges } from './planning.ts';
 import { planRunbook } from './plan-runbook.ts';
 import { PLAN_ACTIVITY, PLAN_BATCH_ACTIVITY, type PlanBatch, type PlanRequest, type RunPlan } from '../runbook/plan.ts';
+import { sharepointClientCache, type SharePointClient } from '../m365/sharepoint.ts';
 import { graphTagStore } from './tags.ts';
 import type { ActionContext, ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
@@ -32,6 +33,8 @@ export interface ActivityDeps {
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
   /** Default: one Exchange admin API client per connection. */
   exchangeFor?: (conn: TenantConnection) => ExchangeClient;
+  /** Default: one SharePoint REST client per connection. */
+  sharepointFor?: (conn: TenantConnection) => SharePointClient;
   actions: ActionImplementation[];
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
@@ -54,12 +57,13 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   const adFor = deps.adFor ?? adClientCache();
+  const sharepointFor = deps.sharepointFor ?? sharepointClientCache();
   /** The tenant's transports for the activity running now (cancelled with it). */
   const planContext = (tenant: TenantConnection, heartbeat: (d?: unknown) => void): PlanContext => {
     const signal = Context.current().cancellationSignal;
     const graph = deps.graphFor(tenant, signal);
     // Tags live in the tenant (an open extension per user), so every worker sees the same ones.
-    return { graph, exchange: exchangeFor(tenant), tags: graphTagStore(graph), tenant, signal, heartbeat };
+    return { graph, exchange: exchangeFor(tenant), sharepoint: sharepointFor(tenant), tags: graphTagStore(graph), tenant, signal, heartbeat };
   };
   const tenantOf = async (name: string, attempt: number): Promise<TenantConnection> => {
     try {
@@ -109,11 +113,12 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
       const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
       let timer: ReturnType<typeof setInterval> | undefined;
+      const warnings: string[] = [];
       try {
         const unavailable = (what: string) => () => {
           throw new Error(`${contract.id}: ${what} is not available ${onPremises ? 'on the on-premises worker' : 'to cloud actions'}`);
         };
-        const ids = { idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`, attempt, stepScheduledAt: scheduledTimestampMs };
+        const ids = { idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`, attempt, stepScheduledAt: scheduledTimestampMs, secrets: deps.secrets, warn: (message: string) => void warnings.push(message) };
         let context: ActionContext;
         // Cloud actions get the tenant's Graph and Exchange clients; on-premises ones the AD connection.
         if (onPremises) {
@@ -121,6 +126,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           Object.defineProperty(context, 'graph', { get: unavailable('Microsoft Graph') });
           Object.defineProperty(context, 'exchange', { get: unavailable('Exchange Online') });
           Object.defineProperty(context, 'tags', { get: unavailable('tags (kept in the tenant)') });
+          Object.defineProperty(context, 'sharepoint', { get: unavailable('SharePoint') });
           context.ad = adFor(deps.adConnection!);
         } else {
           const base = planContext(tenant, heartbeat);
@@ -135,7 +141,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
         const output = await handler(parsed.data, context);
         const checked = contract.output.parse(output);
-        return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt };
+        return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {

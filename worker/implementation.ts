@@ -6,7 +6,9 @@ import type { z } from 'zod';
 import type { ActionContract, Change } from '../catalog/contract.ts';
 import type { AdClient } from '../m365/ad.ts';
 import type { ExchangeClient } from '../m365/exchange.ts';
+import type { SharePointClient } from '../m365/sharepoint.ts';
 import type { TenantConnection } from '../m365/tenants.ts';
+import type { Sealer } from '../runbook/secrets.ts';
 import type { TagStore } from './tags.ts';
 
 /** What a plan may use: the tenant's transports, for reads only. */
@@ -14,6 +16,8 @@ export interface PlanContext {
   graph: Client;
   /** The Exchange Online admin API (InvokeCommand) on the same credential. */
   exchange: ExchangeClient;
+  /** SharePoint REST on the tenant's hosts (needs a certificate connection). */
+  sharepoint: SharePointClient;
   /** Tenantflow's user tags, kept in this tenant (an open extension on each user, worker/tags.ts). */
   tags: TagStore;
   tenant: TenantConnection;
@@ -31,6 +35,10 @@ export interface ActionContext extends PlanContext {
   attempt: number;
   /** When the step's first attempt was scheduled (ms): objects created since then may be this step's own. */
   stepScheduledAt: number;
+  /** The server's secret box, to return a secret the action creates sealed (runbook/secrets.ts); absent on a worker without the key. */
+  secrets?: Sealer;
+  /** Something the operator must know although the step succeeded (e.g. "E5 was not assigned"). */
+  warn(message: string): void;
 }
 
 export type ActionHandler<C extends ActionContract> = (

@@ -85,7 +85,7 @@ async function withReadRetries<T>(contract: ActionContract, fn: () => Promise<T>
 
 /** An ActionContext for running a read-only action during a plan. */
 export function readContext(ctx: PlanContext): ActionContext {
-  const read = { ...ctx, idempotencyKey: 'plan', attempt: 1, stepScheduledAt: Date.now() } as ActionContext;
+  const read = { ...ctx, idempotencyKey: 'plan', attempt: 1, stepScheduledAt: Date.now(), warn: () => {} } as unknown as ActionContext;
   return Object.defineProperty(read, 'ad', {
     get: () => {
       throw new Error('Active Directory is not available to plans');

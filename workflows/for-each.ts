@@ -64,7 +64,8 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     progress.done++;
     if (r.status === 'succeeded') progress.succeeded++;
     else progress.failed++;
-    if (results.length < KEEP_RESULTS || r.status !== 'succeeded') {
+    if (r.outcome) progress.warned = (progress.warned ?? 0) + 1;
+    if (results.length < KEEP_RESULTS || r.status !== 'succeeded' || r.outcome) {
       if (results.length >= KEEP_RESULTS * 2) return;
       results.push(r);
     }
@@ -87,7 +88,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     };
     running++;
     void executeChild<(i: RunbookWorkflowInput) => Promise<RunState>>('runbookWorkflow', { workflowId: runId, args: [child] })
-      .then((state) => record({ index, status: 'succeeded', runId, output: lastOutput(state) }))
+      .then((state) => record({ index, status: 'succeeded', runId, output: lastOutput(state), ...(state.status !== 'succeeded' ? { outcome: state.status } : {}) }))
       .catch((err: unknown) => {
         const message = causeMessage(err);
         record({ index, status: 'failed', runId, error: message });

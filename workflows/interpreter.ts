@@ -6,14 +6,15 @@ import type { NodeState, RunbookNode, RunbookWorkflowInput, RunState } from '../
 import type { ExpressionContext } from '../runbook/expressions.ts';
 import { SA } from './search-attributes.ts';
 import { loopProgressSignal } from './for-each.ts';
-import { approvalSignal, resumeSignal, runStateQuery, type ApprovalSignal, type CarriedStep, type ResumeSignal } from './messages.ts';
+import { approvalSignal, resumeSignal, runStateQuery, type CarriedStep, type ResumeSignal } from './messages.ts';
 import { runAction } from './nodes/action.ts';
-import { runApproval } from './nodes/approval.ts';
+import { registerApprovalUpdate, runApproval } from './nodes/approval.ts';
 import { runCondition } from './nodes/condition.ts';
 import { runDelay } from './nodes/delay.ts';
 import { runEnd } from './nodes/end.ts';
-import { errorMessage, RunEnded, type Execution } from './nodes/execution.ts';
+import { errorMessage, RunEnded, type Execution, type InboxDecision } from './nodes/execution.ts';
 import { runForEach } from './nodes/forEach.ts';
+import { outcomeOf } from './outcome.ts';
 import { Scheduler } from './scheduler.ts';
 
 export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Record<string, CarriedStep> }): Promise<RunState> {
@@ -30,7 +31,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     state.nodes[n.id] = { id: n.id, kind: n.kind, status: 'pending', attempts: 0 };
   }
   // ---- messages ----
-  const approvalInbox: ApprovalSignal[] = [];
+  const approvalInbox: InboxDecision[] = [];
   const resumeInbox: ResumeSignal[] = [];
   setHandler(runStateQuery, () => state);
   // A decision only counts for a step that is waiting for it; anything else is dropped.
@@ -125,6 +126,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
 
   // ---- node kinds ----
   const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now };
+  registerApprovalUpdate(execution);
   const execute = async (node: RunbookNode, ns: NodeState): Promise<string> => {
     switch (node.kind) {
       case 'action':
@@ -175,18 +177,16 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
 
   for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = 'skipped';
   state.endedAt = now();
-  if (unexpected) {
-    state.status = 'failed';
-    state.message = errorMessage(unexpected);
-  } else if (ended) {
-    state.status = ended.status;
-    state.message = ended.message;
-  } else {
-    const failed = Object.values(state.nodes).filter((n) => n.status === 'failed');
-    state.status = 'succeeded';
-    state.message = failed.length ? `completed; failed steps continued past: ${failed.map((n) => n.id).join(', ')}` : 'completed';
-  }
+  // The outcome only decides the words; whether the workflow fails or completes is as it always
+  // was (a failing step or an unexpected error), so histories of runs in flight still replay.
+  const outcome = outcomeOf(def, state.nodes, {
+    ended: ended && { status: ended.status, message: ended.message, nodeId: ended.nodeId },
+    unexpected: unexpected ? errorMessage(unexpected) : undefined,
+  });
+  state.status = outcome.status;
+  state.message = outcome.message;
+  if (outcome.warnings.length) state.warnings = outcome.warnings;
   publish();
-  if (state.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
+  if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }

@@ -1,11 +1,29 @@
 // Signals and queries of the runbook workflow, shared by the workflow, the server and tests.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunState } from '../runbook/definition.ts';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision, RunState } from '../runbook/definition.ts';
 
 export interface ApprovalSignal {
   nodeId: string;
   decision: 'approve' | 'reject';
   by: string;
+  comment?: string;
+  /** The decider's Tenantflow roles on the run's tenant and groups (matched against role:/group: approvers). */
+  roles?: string[];
+  groups?: string[];
+}
+
+/**
+ * An approve / reject decision sent as an Update. `roles` and `groups` are who the server says the
+ * decider is: the server authenticates the caller and resolves them, and the workflow trusts them.
+ * That is the trust boundary: anyone who can reach Temporal's frontend can send this Update naming
+ * anyone, so production reaches the frontend only over mTLS (or with API keys on Temporal Cloud).
+ */
+export interface ApprovalUpdate {
+  nodeId: string;
+  decision: 'approve' | 'reject';
+  by: string;
+  roles: string[];
+  groups: string[];
   comment?: string;
 }
 
@@ -25,6 +43,8 @@ export interface CarriedStep {
 }
 
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
+/** Decides an approval step; refused by its validator with the reason, or answered with the decision as recorded. */
+export const approvalUpdate = defineUpdate<ApprovalDecision, [ApprovalUpdate]>('decideApproval');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
 export const runStateQuery = defineQuery<RunState>('runState');
 

@@ -36,7 +36,7 @@ export const licenceUnassign = defineAction({
   id: 'licence.unassign',
   title: 'Unassign licences',
   category: 'licence',
-  description: 'Removes one or more licences from a user. Licences the user does not have count as done.',
+  description: 'Removes one or more licences from a user. Licences the user does not have count as done, with a warning on the run ("no licence to remove").',
   input: z.strictObject({ user: userRef, licences: z.array(skuRef).min(1).describe('Licences to remove') }),
   output: z.object({
     userId,

@@ -289,9 +289,11 @@ export const userRevokeSessions = defineAction({
   id: 'user.revokeSessions',
   title: 'Revoke sessions',
   category: 'user',
-  description: 'Invalidates the user\'s refresh tokens and session cookies, so every app and device must sign in again.',
+  description:
+    'Invalidates the user\'s refresh tokens and session cookies, so every app and device must sign in again. A retry after a ' +
+    'revocation whose answer was lost recognises it (sessions already valid only from after the step began) and does not revoke again.',
   input: z.strictObject({ user: userRef }),
-  output: z.object({ userId, revoked: z.boolean() }),
+  output: z.object({ userId, revoked: z.boolean().describe('false when an earlier attempt of this step had already revoked the sessions') }),
   permissions: ['User.RevokeSessions.All', 'User.Read.All'],
   bulk: true,
   irreversible: 'revoked sessions cannot be restored: the user signs in again',

@@ -19,17 +19,6 @@ export const client = createClient({
   headers: (method) => (method === 'GET' ? {} : { 'x-csrf-token': csrfToken() }),
 });
 
-/**
- * The endpoint is not there: the server answered 404 "no API endpoint" or 405. Every route exists
- * now; only the inspector's pickers (editor/Inspector.tsx) still ask, and can drop it.
- */
-export function isMissing(err: unknown): boolean {
-  return (
-    err instanceof ApiError &&
-    (err.status === 405 || err.status === 501 || (err.status === 404 && String(err.body.error ?? '').startsWith('no API endpoint')))
-  );
-}
-
 // ---- what the server answers ----
 
 /** JSON Schema as the catalog's action contracts come out of zod (forms and completions read it). */

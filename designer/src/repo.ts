@@ -39,14 +39,14 @@ export function latestPublished(rb: EditableRunbook): VersionInfo | undefined {
   return [...rb.versions].sort((a, b) => b.version - a.version)[0];
 }
 
-/** Starts a run of the runbook's latest published version. */
 /** The plan of a run with these inputs (docs/plan.md): what it would change, before it starts. */
 export async function planRun(runbookId: string, inputs: Record<string, unknown>, opts: { test?: boolean; tenant?: string } = {}): Promise<RunPlan> {
   return api.planRun({ runbookId, inputs, test: opts.test, tenant: opts.tenant });
 }
 
-export async function startRun(runbookId: string, inputs: Record<string, unknown>, opts: { test?: boolean; tenant?: string } = {}): Promise<string> {
-  return (await api.startRun({ runbookId, inputs, test: opts.test, tenant: opts.tenant })).id;
+/** Starts a run of the runbook's latest published version; `reason` says why (kept with the run). */
+export async function startRun(runbookId: string, inputs: Record<string, unknown>, opts: { test?: boolean; tenant?: string; reason?: string } = {}): Promise<string> {
+  return (await api.startRun({ runbookId, inputs, test: opts.test, tenant: opts.tenant, reason: opts.reason })).id;
 }
 
 const definitions = new Map<string, RunbookDefinition>();

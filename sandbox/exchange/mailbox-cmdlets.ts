@@ -8,6 +8,7 @@ import { createUnlicensedMailbox, formatSize, mailboxOf, type Mailbox, type Mail
 import { newUser } from '../seed.ts';
 import type { User } from '../store.ts';
 import { applyMulti, bool, ExoError, has, int, invalidParam, multi, notFoundExo, registerCmdlets, resultSize, str, type CmdletParams, type ExoCtx } from './invoke.ts';
+import { activeSyncListsView, setActiveSyncLists } from './mobile-device-cmdlets.ts';
 import { names, primarySmtp, resolveMailbox, resolveRecipient, resolveTrustee, recipientName } from './recipients.ts';
 import { addressBookPolicyNamed, retentionPolicyNamed } from './policy-cmdlets.ts';
 
@@ -381,11 +382,11 @@ registerCmdlets({
     run: (ctx, p) => {
       const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
       const c = mbx.cas;
-      return [{ Identity: user.mailNickname, Name: user.mailNickname, PrimarySmtpAddress: user.mail, OWAEnabled: c.owaEnabled, ActiveSyncEnabled: c.activeSyncEnabled, PopEnabled: c.popEnabled, ImapEnabled: c.imapEnabled, MAPIEnabled: c.mapiEnabled, EwsEnabled: c.ewsEnabled, SmtpClientAuthenticationDisabled: c.smtpClientAuthenticationDisabled, ExternalDirectoryObjectId: user.id }];
+      return [{ Identity: user.mailNickname, Name: user.mailNickname, PrimarySmtpAddress: user.mail, OWAEnabled: c.owaEnabled, ActiveSyncEnabled: c.activeSyncEnabled, PopEnabled: c.popEnabled, ImapEnabled: c.imapEnabled, MAPIEnabled: c.mapiEnabled, EwsEnabled: c.ewsEnabled, SmtpClientAuthenticationDisabled: c.smtpClientAuthenticationDisabled, ...activeSyncListsView(ctx, user), ExternalDirectoryObjectId: user.id }];
     },
   },
   'Set-CASMailbox': {
-    params: ['Identity', 'OWAEnabled', 'ActiveSyncEnabled', 'PopEnabled', 'ImapEnabled', 'MAPIEnabled', 'EwsEnabled', 'SmtpClientAuthenticationDisabled'],
+    params: ['Identity', 'OWAEnabled', 'ActiveSyncEnabled', 'PopEnabled', 'ImapEnabled', 'MAPIEnabled', 'EwsEnabled', 'SmtpClientAuthenticationDisabled', 'ActiveSyncAllowedDeviceIDs', 'ActiveSyncBlockedDeviceIDs'],
     run: (ctx, p) => {
       const { user, mbx } = resolveMailbox(ctx, str(p, 'Identity', true));
       const map = { OWAEnabled: 'owaEnabled', ActiveSyncEnabled: 'activeSyncEnabled', PopEnabled: 'popEnabled', ImapEnabled: 'imapEnabled', MAPIEnabled: 'mapiEnabled', EwsEnabled: 'ewsEnabled', SmtpClientAuthenticationDisabled: 'smtpClientAuthenticationDisabled' } as const;
@@ -394,6 +395,7 @@ registerCmdlets({
         const v = bool(p, param);
         if (v !== undefined) next[key] = v;
       }
+      setActiveSyncLists(ctx, user, p);
       mbx.cas = next;
       ctx.mutated('mailbox.setClientAccess', user.id);
     },
@@ -498,39 +500,4 @@ registerCmdlets({
         .map((f) => ({ Name: f, FolderPath: `/${f}`, FolderType: f, ItemsInFolder: 0, FolderSize: '0 B (0 bytes)' }));
     },
   },
-  'Get-MobileDevice': {
-    params: ['Mailbox', 'Identity'],
-    run: (ctx, p) => {
-      const { user, mbx } = resolveMailbox(ctx, str(p, 'Mailbox') ?? str(p, 'Identity', true));
-      return mbx.mobileDevices.map((d) => ({ Identity: `${user.mailNickname}\\ExchangeActiveSyncDevices\\${d.deviceType}§${d.id}`, Guid: d.id, FriendlyName: d.friendlyName, DeviceModel: d.deviceModel, DeviceOS: d.deviceOS, DeviceType: d.deviceType, FirstSyncTime: d.firstSyncTime, DeviceWipeStatus: d.wipeStatus, UserDisplayName: user.displayName }));
-    },
-  },
-  'Remove-MobileDevice': {
-    params: ['Identity'],
-    run: (ctx, p) => {
-      const { user, mbx, device } = findDevice(ctx, str(p, 'Identity', true)!);
-      mbx.mobileDevices = mbx.mobileDevices.filter((d) => d !== device);
-      ctx.mutated('mailbox.removeMobileDevice', user.id, device.id);
-    },
-  },
-  'Clear-MobileDevice': {
-    params: ['Identity', 'AccountOnly'],
-    run: (ctx, p) => {
-      const { user, device } = findDevice(ctx, str(p, 'Identity', true)!);
-      device.wipeStatus = bool(p, 'AccountOnly') ? 'AccountOnlyWipePending' : 'WipePending';
-      ctx.mutated('mailbox.wipeMobileDevice', user.id, device.id);
-    },
-  },
 });
-
-function findDevice(ctx: ExoCtx, identity: string): { user: User; mbx: Mailbox; device: Mailbox['mobileDevices'][number] } {
-  const guid = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(identity)?.[1]?.toLowerCase();
-  const owner = /^([^\\]+)\\/.exec(identity)?.[1];
-  const users = owner ? [resolveMailbox(ctx, owner).user] : ctx.store.users.values();
-  for (const user of users) {
-    const mbx = (ctx.store.perUser.get(user.id)?.['mailbox'] as Mailbox | undefined) ?? (owner ? mailboxOf(ctx.store, user) : undefined);
-    const device = mbx?.mobileDevices.find((d) => d.id === guid);
-    if (mbx && device) return { user, mbx, device };
-  }
-  throw notFoundExo(identity, ctx);
-}

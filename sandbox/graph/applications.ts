@@ -1,14 +1,15 @@
-// App registrations (/applications, with addPassword / removePassword: a secret added here really
-// signs in at the token endpoint), service principals (the tenant's own apps plus Microsoft and
-// third-party ones), and delegated permission grants (/oauth2PermissionGrants: user and admin consents).
-import { randomUUID } from 'node:crypto';
+// Service principals (the tenant's own apps plus Microsoft and third-party ones), their app role
+// assignments (users and groups assigned to an enterprise app: /servicePrincipals/{id}/appRoleAssignedTo,
+// read also as /users|groups/{id}/appRoleAssignments), and delegated permission grants
+// (/oauth2PermissionGrants: user and admin consents). App registrations are in app-registrations.ts.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, GraphError, notFound } from '../errors.ts';
 import { idByte, pinnedUserRef } from '../derive.ts';
 import type { TypeInfo } from '../odata.ts';
 import { P } from '../permissions.ts';
-import type { Ctx, Router } from '../runtime.ts';
-import { randomSecret, type AppRegistration, type AppSecret, type TenantStore, type User } from '../store.ts';
-import { bodyObject, collection, entity, odataContext, requireUser, stringProp } from './common.ts';
+import type { Ctx, RouteDef, Router } from '../runtime.ts';
+import type { AppRole, TenantStore, User } from '../store.ts';
+import { bodyObject, collection, entity, odataContext, requireGroup, requireUser, stringProp } from './common.ts';
 import { looksCompromised } from './audit-logs.ts';
 
 const READ = ['Application.Read.All', 'Application.ReadWrite.All', ...P.directoryRead];
@@ -111,36 +112,10 @@ function findGrant(ctx: Ctx, id: string): Grant {
 
 // ---- applications and service principals ----
 
-const APP_TYPE: TypeInfo = {
-  name: 'microsoft.graph.application',
-  properties: new Set(['id', 'appId', 'displayName', 'createdDateTime', 'deletedDateTime', 'description', 'notes', 'signInAudience', 'publisherDomain', 'passwordCredentials', 'keyCredentials', 'requiredResourceAccess', 'identifierUris', 'tags', 'web']),
-};
 const SP_TYPE: TypeInfo = {
   name: 'microsoft.graph.servicePrincipal',
-  properties: new Set(['id', 'appId', 'displayName', 'accountEnabled', 'servicePrincipalType', 'appOwnerOrganizationId', 'appRoleAssignmentRequired', 'servicePrincipalNames', 'tags', 'publisherName', 'signInAudience', 'passwordCredentials', 'keyCredentials', 'deletedDateTime']),
+  properties: new Set(['id', 'appId', 'displayName', 'accountEnabled', 'servicePrincipalType', 'appOwnerOrganizationId', 'appRoleAssignmentRequired', 'servicePrincipalNames', 'tags', 'publisherName', 'signInAudience', 'passwordCredentials', 'keyCredentials', 'deletedDateTime', 'appRoles']),
 };
-
-const passwordView = (s: AppSecret) => ({ customKeyIdentifier: null, displayName: s.displayName, endDateTime: s.endDateTime, hint: s.hint, keyId: s.keyId, secretText: null, startDateTime: s.startDateTime });
-
-function appView(store: TenantStore, app: AppRegistration): Record<string, unknown> {
-  return {
-    id: app.id,
-    appId: app.appId,
-    displayName: app.displayName,
-    createdDateTime: app.createdDateTime.replace(/\.\d{3}Z$/, 'Z'),
-    deletedDateTime: null,
-    description: null,
-    notes: null,
-    signInAudience: 'AzureADMyOrg',
-    publisherDomain: store.info.initialDomain,
-    passwordCredentials: app.secrets.map(passwordView),
-    keyCredentials: [],
-    requiredResourceAccess: [],
-    identifierUris: [],
-    tags: [],
-    web: { redirectUris: [], homePageUrl: null, logoutUrl: null },
-  };
-}
 
 interface SpView {
   id: string;
@@ -154,16 +129,9 @@ function spViews(store: TenantStore): SpView[] {
   const state = consentState(store);
   const own = [...store.apps.values()]
     .filter((a) => a.hasServicePrincipal !== false)
-    .map((a) => ({ id: a.servicePrincipalId, appId: a.appId, displayName: a.displayName, accountEnabled: a.accountEnabled !== false, servicePrincipalType: 'Application', appOwnerOrganizationId: store.info.id, publisherName: store.info.displayName, signInAudience: 'AzureADMyOrg' }));
-  const external = EXTERNAL.filter((e) => !state.externalRemoved.includes(e.id)).map((e) => ({ id: e.id, appId: e.appId, displayName: e.displayName, accountEnabled: e.accountEnabled && !state.externalDisabled.includes(e.id), servicePrincipalType: 'Application', appOwnerOrganizationId: e.appOwnerOrganizationId, publisherName: e.publisherName, signInAudience: 'AzureADMultipleOrgs' }));
-  return [...own, ...external].map((sp) => ({ ...sp, appRoleAssignmentRequired: false, servicePrincipalNames: [sp.appId], tags: ['WindowsAzureActiveDirectoryIntegratedApp'], passwordCredentials: [], keyCredentials: [], deletedDateTime: null }));
-}
-
-function requireApp(ctx: Ctx): AppRegistration {
-  const id = ctx.params['id']!.toLowerCase();
-  const app = [...ctx.store.apps.values()].find((a) => a.id === id);
-  if (!app) throw notFound(id);
-  return app;
+    .map((a) => ({ id: a.servicePrincipalId, appId: a.appId, displayName: a.displayName, accountEnabled: a.accountEnabled !== false, servicePrincipalType: 'Application', appOwnerOrganizationId: store.info.id, publisherName: store.info.displayName, signInAudience: a.signInAudience ?? 'AzureADMyOrg', appRoles: a.appRoles ?? [], appRoleAssignmentRequired: a.appRoleAssignmentRequired ?? false }));
+  const external = EXTERNAL.filter((e) => !state.externalRemoved.includes(e.id)).map((e) => ({ id: e.id, appId: e.appId, displayName: e.displayName, accountEnabled: e.accountEnabled && !state.externalDisabled.includes(e.id), servicePrincipalType: 'Application', appOwnerOrganizationId: e.appOwnerOrganizationId, publisherName: e.publisherName, signInAudience: 'AzureADMultipleOrgs', appRoles: [] as AppRole[], appRoleAssignmentRequired: false }));
+  return [...own, ...external].map((sp) => ({ ...sp, servicePrincipalNames: [sp.appId], tags: ['WindowsAzureActiveDirectoryIntegratedApp'], passwordCredentials: [], keyCredentials: [], deletedDateTime: null }));
 }
 
 function requireSp(ctx: Ctx): SpView {
@@ -173,88 +141,112 @@ function requireSp(ctx: Ctx): SpView {
   return sp;
 }
 
-const TWO_YEARS_MS = 2 * 365 * 24 * 3600 * 1000;
+// ---- app role assignments (users and groups assigned to an enterprise app) ----
 
-export function registerApplicationRoutes(router: Router): void {
-  router.add(
-    {
-      method: 'GET',
-      path: '/applications',
-      permissions: READ,
-      handler: (ctx) => collection(ctx, [...ctx.store.apps.values()], APP_TYPE, (a) => appView(ctx.store, a), 'applications'),
+const DEFAULT_ACCESS = '00000000-0000-0000-0000-000000000000';
+const ASSIGN_READ = [...READ, 'AppRoleAssignment.ReadWrite.All'];
+const ASSIGN_WRITE = ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All', ...P.directoryWrite];
+
+interface AppRoleAssignment {
+  id: string;
+  appRoleId: string;
+  principalId: string;
+  resourceId: string;
+  createdDateTime: string;
+}
+
+const ASSIGNMENT_TYPE: TypeInfo = {
+  name: 'microsoft.graph.appRoleAssignment',
+  properties: new Set(['id', 'appRoleId', 'createdDateTime', 'deletedDateTime', 'principalDisplayName', 'principalId', 'principalType', 'resourceDisplayName', 'resourceId']),
+};
+
+const assignments = (store: TenantStore): AppRoleAssignment[] => store.tenantState('appRoleAssignments', () => []);
+
+/** Assignments whose principal and resource still exist (a deleted user's assignments go with it). */
+function liveAssignments(ctx: Ctx): { a: AppRoleAssignment; view: Record<string, unknown> }[] {
+  const sps = new Map(spViews(ctx.store).map((s) => [s.id, s]));
+  const out: { a: AppRoleAssignment; view: Record<string, unknown> }[] = [];
+  for (const a of assignments(ctx.store)) {
+    const principal = ctx.store.directoryObject(a.principalId);
+    const resource = sps.get(a.resourceId);
+    if (!principal || !resource) continue;
+    out.push({ a, view: { ...a, deletedDateTime: null, principalDisplayName: principal.object.displayName, principalType: principal.kind === 'user' ? 'User' : 'Group', resourceDisplayName: resource.displayName } });
+  }
+  return out;
+}
+
+const assignmentId = (): string => randomBytes(32).toString('base64url').slice(0, 43);
+
+function createAssignment(ctx: Ctx, sp: SpView): Record<string, unknown> {
+  const body = bodyObject(ctx);
+  for (const k of Object.keys(body)) if (!['principalId', 'resourceId', 'appRoleId', '@odata.type'].includes(k)) throw badRequest(`Property '${k}' does not exist as a declared property or extension property on type 'microsoft.graph.appRoleAssignment'.`);
+  const principalId = stringProp(body, 'principalId', 'AppRoleAssignment', true)!.toLowerCase();
+  const resourceId = stringProp(body, 'resourceId', 'AppRoleAssignment', true)!.toLowerCase();
+  const appRoleId = stringProp(body, 'appRoleId', 'AppRoleAssignment', true)!.toLowerCase();
+  if (resourceId !== sp.id) throw badRequest(`The resourceId '${resourceId}' must be the service principal the assignment is made on ('${sp.id}').`);
+  const principal = ctx.store.directoryObject(principalId);
+  if (!principal) throw notFound(principalId);
+  if (appRoleId !== DEFAULT_ACCESS) {
+    const role = (sp['appRoles'] as AppRole[]).find((r) => r.id === appRoleId);
+    if (!role || !role.isEnabled) throw badRequest('Permission being assigned was not found on application');
+    if (!role.allowedMemberTypes.includes('User')) throw badRequest(`The app role '${role.displayName}' cannot be assigned to users or groups: its allowedMemberTypes are ${role.allowedMemberTypes.join(', ')}.`);
+  }
+  const list = assignments(ctx.store);
+  if (list.some((a) => a.principalId === principalId && a.resourceId === sp.id && a.appRoleId === appRoleId)) throw badRequest('Permission being assigned already exists on the object');
+  const a: AppRoleAssignment = { id: assignmentId(), appRoleId, principalId, resourceId: sp.id, createdDateTime: ctx.nowIso };
+  list.push(a);
+  ctx.mutated('appRoleAssignment.create', principalId, sp.id);
+  return liveAssignments(ctx).find((x) => x.a === a)!.view;
+}
+
+function assignmentRoutes(): RouteDef[] {
+  const ofPrincipal = (kind: 'users' | 'groups'): RouteDef => ({
+    method: 'GET',
+    path: `/${kind}/:id/appRoleAssignments`,
+    permissions: [...ASSIGN_READ, ...(kind === 'users' ? P.userRead : P.groupRead)],
+    handler: (ctx) => {
+      const obj = kind === 'users' ? requireUser(ctx, ctx.params['id']!) : requireGroup(ctx, ctx.params['id']!);
+      return collection(ctx, liveAssignments(ctx).filter((x) => x.a.principalId === obj.id), ASSIGNMENT_TYPE, (x) => x.view, `${kind}('${obj.id}')/appRoleAssignments`);
     },
+  });
+  return [
     {
       method: 'GET',
-      path: '/applications/:id',
-      permissions: READ,
-      handler: (ctx) => entity(ctx, appView(ctx.store, requireApp(ctx)), APP_TYPE, 'applications/$entity'),
+      path: '/servicePrincipals/:id/appRoleAssignedTo',
+      permissions: ASSIGN_READ,
+      handler: (ctx) => {
+        const sp = requireSp(ctx);
+        return collection(ctx, liveAssignments(ctx).filter((x) => x.a.resourceId === sp.id), ASSIGNMENT_TYPE, (x) => x.view, `servicePrincipals('${sp.id}')/appRoleAssignedTo`);
+      },
     },
     {
       method: 'POST',
-      path: '/applications',
-      permissions: WRITE,
-      handler: (ctx) => {
-        const body = bodyObject(ctx);
-        const displayName = stringProp(body, 'displayName', 'Application', true)!;
-        const app = ctx.store.createApp({ displayName, permissions: [], nowMs: ctx.nowMs, withSecret: false, withServicePrincipal: false });
-        ctx.mutated('application.create', app.id);
-        return { status: 201, body: { '@odata.context': odataContext(ctx, 'applications/$entity'), ...appView(ctx.store, app) } };
-      },
-    },
-    {
-      method: 'PATCH',
-      path: '/applications/:id',
-      permissions: WRITE,
-      handler: (ctx) => {
-        const app = requireApp(ctx);
-        const body = bodyObject(ctx);
-        for (const k of Object.keys(body)) if (!APP_TYPE.properties.has(k) || ['id', 'appId', 'createdDateTime', 'passwordCredentials', 'publisherDomain'].includes(k)) throw badRequest(`Property '${k}' is read-only or does not exist on type 'microsoft.graph.application'.`);
-        if ('displayName' in body) app.displayName = stringProp(body, 'displayName', 'Application', true)!;
-        ctx.mutated('application.update', app.id);
-        return { status: 204 };
-      },
+      path: '/servicePrincipals/:id/appRoleAssignedTo',
+      permissions: ASSIGN_WRITE,
+      handler: (ctx) => ({ status: 201, body: { '@odata.context': odataContext(ctx, `servicePrincipals('${ctx.params['id']}')/appRoleAssignedTo/$entity`), ...createAssignment(ctx, requireSp(ctx)) } }),
     },
     {
       method: 'DELETE',
-      path: '/applications/:id',
-      permissions: WRITE,
+      path: '/servicePrincipals/:id/appRoleAssignedTo/:assignmentId',
+      permissions: ASSIGN_WRITE,
       handler: (ctx) => {
-        const app = requireApp(ctx);
-        ctx.store.apps.delete(app.appId);
-        ctx.mutated('application.delete', app.id);
+        const sp = requireSp(ctx);
+        const list = assignments(ctx.store);
+        const i = list.findIndex((a) => a.id === ctx.params['assignmentId'] && a.resourceId === sp.id);
+        if (i < 0) throw notFound(ctx.params['assignmentId']!);
+        const [gone] = list.splice(i, 1);
+        ctx.mutated('appRoleAssignment.delete', gone!.principalId, sp.id);
         return { status: 204 };
       },
     },
-    {
-      method: 'POST',
-      path: '/applications/:id/addPassword',
-      permissions: WRITE,
-      handler: (ctx) => {
-        const app = requireApp(ctx);
-        const pc = (bodyObject(ctx)['passwordCredential'] ?? {}) as { displayName?: unknown; endDateTime?: unknown; startDateTime?: unknown };
-        const start = typeof pc.startDateTime === 'string' ? Date.parse(pc.startDateTime) : ctx.nowMs;
-        const end = typeof pc.endDateTime === 'string' ? Date.parse(pc.endDateTime) : ctx.nowMs + TWO_YEARS_MS;
-        if (Number.isNaN(start) || Number.isNaN(end) || end <= start) throw badRequest("Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.");
-        const secretText = randomSecret();
-        const secret: AppSecret = { keyId: randomUUID(), displayName: typeof pc.displayName === 'string' ? pc.displayName : '', secretText, hint: secretText.slice(0, 3), startDateTime: new Date(start).toISOString(), endDateTime: new Date(end).toISOString() };
-        app.secrets.push(secret);
-        ctx.mutated('application.addPassword', app.id);
-        return { status: 200, body: { '@odata.context': odataContext(ctx, 'microsoft.graph.passwordCredential'), ...passwordView(secret), secretText } };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/applications/:id/removePassword',
-      permissions: WRITE,
-      handler: (ctx) => {
-        const app = requireApp(ctx);
-        const keyId = String(bodyObject(ctx)['keyId'] ?? '').toLowerCase();
-        if (!app.secrets.some((s) => s.keyId === keyId)) throw new GraphError(404, 'Request_ResourceNotFound', `No password credential with keyId '${keyId}' exists on the application.`);
-        app.secrets = app.secrets.filter((s) => s.keyId !== keyId);
-        ctx.mutated('application.removePassword', app.id);
-        return { status: 204 };
-      },
-    },
+    ofPrincipal('users'),
+    ofPrincipal('groups'),
+  ];
+}
+
+export function registerApplicationRoutes(router: Router): void {
+  router.add(
+    ...assignmentRoutes(),
     {
       method: 'GET',
       path: '/servicePrincipals',
@@ -272,7 +264,9 @@ export function registerApplicationRoutes(router: Router): void {
       path: '/servicePrincipals',
       permissions: WRITE,
       handler: (ctx) => {
-        const appId = stringProp(bodyObject(ctx), 'appId', 'ServicePrincipal', true)!.toLowerCase();
+        const body = bodyObject(ctx);
+        for (const k of Object.keys(body)) if (!['appId', 'accountEnabled', 'appRoleAssignmentRequired'].includes(k)) throw badRequest(`Property '${k}' cannot be set on a new service principal (the sandbox takes appId, accountEnabled and appRoleAssignmentRequired).`);
+        const appId = stringProp(body, 'appId', 'ServicePrincipal', true)!.toLowerCase();
         const app = ctx.store.appByClientId(appId);
         if (!app) throw badRequest(`The appId '${appId}' of the service principal does not reference a valid application object.`);
         if (app.hasServicePrincipal !== false) {
@@ -280,6 +274,8 @@ export function registerApplicationRoutes(router: Router): void {
         }
         app.hasServicePrincipal = true;
         app.servicePrincipalId = randomUUID();
+        if (typeof body['accountEnabled'] === 'boolean') app.accountEnabled = body['accountEnabled'];
+        if (typeof body['appRoleAssignmentRequired'] === 'boolean') app.appRoleAssignmentRequired = body['appRoleAssignmentRequired'];
         ctx.mutated('servicePrincipal.create', app.servicePrincipalId);
         return { status: 201, body: { '@odata.context': odataContext(ctx, 'servicePrincipals/$entity'), ...spViews(ctx.store).find((s) => s.id === app.servicePrincipalId) } };
       },
@@ -291,10 +287,15 @@ export function registerApplicationRoutes(router: Router): void {
       handler: (ctx) => {
         const sp = requireSp(ctx);
         const body = bodyObject(ctx);
-        for (const k of Object.keys(body)) if (k !== 'accountEnabled' && k !== 'tags' && k !== 'appRoleAssignmentRequired') throw badRequest(`Property '${k}' is read-only or not supported by the sandbox on type 'microsoft.graph.servicePrincipal'.`);
+        for (const k of Object.keys(body)) if (k !== 'accountEnabled' && k !== 'appRoleAssignmentRequired') throw badRequest(`Property '${k}' is read-only or not supported by the sandbox on type 'microsoft.graph.servicePrincipal'.`);
+        const own = [...ctx.store.apps.values()].find((a) => a.servicePrincipalId === sp.id);
+        if ('appRoleAssignmentRequired' in body) {
+          if (typeof body['appRoleAssignmentRequired'] !== 'boolean') throw badRequest("Invalid value specified for property 'appRoleAssignmentRequired'.");
+          if (!own) throw badRequest('The sandbox keeps appRoleAssignmentRequired for the tenant\'s own apps only.');
+          own.appRoleAssignmentRequired = body['appRoleAssignmentRequired'];
+        }
         if ('accountEnabled' in body) {
           if (typeof body['accountEnabled'] !== 'boolean') throw badRequest("Invalid value specified for property 'accountEnabled'.");
-          const own = [...ctx.store.apps.values()].find((a) => a.servicePrincipalId === sp.id);
           if (own) own.accountEnabled = body['accountEnabled'];
           else {
             const state = consentState(ctx.store);

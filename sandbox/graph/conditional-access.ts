@@ -168,6 +168,10 @@ export function registerConditionalAccessRoutes(router: Router): void {
       permissions: WRITE,
       handler: (ctx) => {
         const loc = requireLocation(ctx);
+        // Policies live in conditional-access-policies.ts (which imports this file): read their state by key.
+        const policies = (ctx.store.extra['conditionalAccessPolicies'] ?? []) as { displayName: string; conditions: { locations?: { includeLocations?: string[]; excludeLocations?: string[] } | null } }[];
+        const user = policies.find((p) => [...(p.conditions.locations?.includeLocations ?? []), ...(p.conditions.locations?.excludeLocations ?? [])].includes(loc.id));
+        if (user) throw invalid(`The named location '${loc.displayName}' is used by the Conditional Access policy '${user.displayName}': remove it from the policy first.`);
         const list = namedLocations(ctx.store);
         list.splice(list.indexOf(loc), 1);
         ctx.mutated('namedLocation.delete', loc.id);

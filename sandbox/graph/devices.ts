@@ -1,7 +1,9 @@
-// Intune: /deviceManagement/managedDevices (list, get, filter, PATCH, DELETE, remote actions) and
-// /users/{id}/managedDevices; Windows Autopilot: /deviceManagement/windowsAutopilotDeviceIdentities.
-// Seeded devices are derived from their user (a laptop, and a phone for most people licensed for
-// Intune), so 100,000 users cost nothing until a device is touched; touched devices are stored.
+// Intune: /deviceManagement/managedDevices (list, get, filter, PATCH, DELETE, remote actions, device
+// category) and /users/{id}/managedDevices, /deviceManagement/deviceCategories. Windows Autopilot is
+// in autopilot.ts. Seeded devices are derived from their user (a laptop, and a phone for most people
+// licensed for Intune), so 100,000 users cost nothing until a device is touched; touched devices are
+// stored. A remote action stays pending until the device checks in (CHECK_IN_MS of sandbox clock
+// after it was sent): then it is done, a retired device leaves Intune and a renamed one takes its name.
 import { randomUUID } from 'node:crypto';
 import { GraphError } from '../errors.ts';
 import { idByte, isoSeconds, maskGuid, pinnedUserRef } from '../derive.ts';
@@ -10,7 +12,7 @@ import type { TypeInfo } from '../odata.ts';
 import { PLANS } from '../skus.ts';
 import type { Caller } from '../types.ts';
 import type { Ctx, RouteDef, Router } from '../runtime.ts';
-import type { TenantStore, User } from '../store.ts';
+import { publicView, type TenantStore, type User } from '../store.ts';
 import { bodyObject, collection, entity, requireUser } from './common.ts';
 
 export type DeviceOs = 'Windows' | 'macOS' | 'iOS' | 'Android';
@@ -47,6 +49,10 @@ export interface ManagedDevice {
   freeStorageSpaceInBytes: number;
   deviceActionResults: { actionName: string; actionState: string; startDateTime: string; lastUpdatedDateTime: string }[];
   notes: string | null;
+  /** Absent on devices stored before categories existed: 'Unknown', as Intune shows an uncategorised device. */
+  deviceCategoryDisplayName?: string;
+  /** The name a pending setDeviceName gives the device at its next check-in. */
+  _pendingName?: string;
 }
 
 export interface AutopilotDevice {
@@ -68,7 +74,7 @@ export interface AutopilotDevice {
   managedDeviceId: string;
 }
 
-interface IntuneState {
+export interface IntuneState {
   /** Devices that were changed or enrolled through the admin API, by id. */
   devices: Record<string, ManagedDevice>;
   deleted: string[];
@@ -76,12 +82,13 @@ interface IntuneState {
   autopilotDeleted: string[];
 }
 
-const intune = (store: TenantStore): IntuneState => store.tenantState('intune', () => ({ devices: {}, deleted: [], autopilot: {}, autopilotDeleted: [] }));
+export const intune = (store: TenantStore): IntuneState => store.tenantState('intune', () => ({ devices: {}, deleted: [], autopilot: {}, autopilotDeleted: [] }));
 
 const DEVICE_MASKS = ['d1d1d1d10d1d0d1d0d1dd1d1d1d1d1d1', 'e2e2e2e20e2e0e2e0e2ee2e2e2e2e2e2'];
 const AAD_MASK = 'a3a3a3a30a3a0a3a0a3aa3a3a3a3a3a3';
-const AUTOPILOT_MASK = 'b4b4b4b40b4b0b4b0b4bb4b4b4b4b4b4';
 const DAY = 86_400_000;
+/** A device checks in (and runs what was sent to it) this long after a remote action, on the sandbox clock. */
+export const CHECK_IN_MS = 120_000;
 const INTUNE_PLAN = PLANS.INTUNE_A.servicePlanId;
 
 const MODELS: Record<DeviceOs, { manufacturer: string; model: string; osVersion: string; storage: number }> = {
@@ -138,7 +145,7 @@ export function newDevice(user: User, os: DeviceOs, id: string, enrolledMs: numb
 }
 
 /** The devices a seeded user has by default (index = mask index). */
-function derivedDevices(user: User, nowMs: number): (ManagedDevice | undefined)[] {
+export function derivedDevices(user: User, nowMs: number): (ManagedDevice | undefined)[] {
   if (user._password !== null || user.userType !== 'Member' || !enabledPlanIds(user).has(INTUNE_PLAN)) return [];
   const enrolled = Date.parse(user.createdDateTime) + 7 * DAY;
   const sync = Math.floor(nowMs / DAY) * DAY - idByte(user.id, 8) * 300_000;
@@ -150,10 +157,42 @@ function derivedDevices(user: User, nowMs: number): (ManagedDevice | undefined)[
   ];
 }
 
+/**
+ * What the device did at its check-in: pending actions sent at least CHECK_IN_MS ago are done; a
+ * retired device leaves Intune, a wiped one reports wipeIssued, a renamed one carries its new name.
+ * undefined when the device is gone.
+ */
+function settled(state: IntuneState, d: ManagedDevice, nowMs: number): ManagedDevice | undefined {
+  const due = d.deviceActionResults.filter((r) => r.actionState === 'pending' && nowMs - Date.parse(r.startDateTime) >= CHECK_IN_MS);
+  if (due.length === 0) return d;
+  const at = isoSeconds(Math.max(...due.map((r) => Date.parse(r.startDateTime))) + CHECK_IN_MS);
+  for (const r of due) {
+    r.actionState = 'done';
+    r.lastUpdatedDateTime = at;
+    if (r.actionName === 'retire') {
+      delete state.devices[d.id];
+      state.deleted.push(d.id);
+      return undefined;
+    }
+    if (r.actionName === 'wipe') d.managementState = 'wipeIssued';
+    if (r.actionName === 'setDeviceName' && d._pendingName) {
+      d.deviceName = d._pendingName;
+      delete d._pendingName;
+    }
+  }
+  d.lastSyncDateTime = at;
+  return d;
+}
+
 function* devicesOf(store: TenantStore, user: User, nowMs: number): Generator<ManagedDevice> {
   const state = intune(store);
-  for (const d of derivedDevices(user, nowMs)) if (d && !state.deleted.includes(d.id)) yield state.devices[d.id] ?? d;
-  for (const d of Object.values(state.devices)) if (d.userId === user.id && !DEVICE_MASKS.some((m) => maskGuid(d.userId, m) === d.id)) yield d;
+  const out: ManagedDevice[] = [];
+  for (const d of derivedDevices(user, nowMs)) if (d && !state.deleted.includes(d.id)) out.push(state.devices[d.id] ?? d);
+  for (const d of Object.values(state.devices)) if (d.userId === user.id && !DEVICE_MASKS.some((m) => maskGuid(d.userId, m) === d.id)) out.push(d);
+  for (const d of out) {
+    const now = state.devices[d.id] ? settled(state, d, nowMs) : d;
+    if (now) yield now;
+  }
 }
 
 function* allDevices(ctx: Ctx): Generator<ManagedDevice> {
@@ -166,13 +205,13 @@ function* allDevices(ctx: Ctx): Generator<ManagedDevice> {
   for (const u of ctx.store.users.values()) yield* devicesOf(ctx.store, u, ctx.nowMs);
 }
 
-const intuneNotFound = (id: string): GraphError => new GraphError(404, 'ResourceNotFound', `{ "Message": "Resource not found: the managed device '${id}' does not exist." }`);
+export const intuneNotFound = (id: string): GraphError => new GraphError(404, 'ResourceNotFound', `{ "Message": "Resource not found: the managed device '${id}' does not exist." }`);
 
 export function findDevice(store: TenantStore, id: string, nowMs: number): ManagedDevice | undefined {
   const key = id.toLowerCase();
   const state = intune(store);
   if (state.deleted.includes(key)) return undefined;
-  if (state.devices[key]) return state.devices[key];
+  if (state.devices[key]) return settled(state, state.devices[key], nowMs);
   for (let k = 0; k < DEVICE_MASKS.length; k++) {
     const user = store.userById(maskGuid(key, DEVICE_MASKS[k]!));
     const d = user ? derivedDevices(user, nowMs)[k] : undefined;
@@ -197,13 +236,11 @@ function stored(store: TenantStore, d: ManagedDevice): ManagedDevice {
 const intuneDenied = (route: RouteDef, caller: Caller): GraphError =>
   new GraphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${route.permissions.join(', ')} - Operation ID (for customer support): ${randomUUID()} - Activity ID: ${randomUUID()} - Url: https://fef.msua01.manage.microsoft.com/DeviceFE/StatelessDeviceFEService/deviceManagement/ - AppId: ${caller.appId}`);
 
-const intuneRoute = (def: Omit<RouteDef, 'workload' | 'denied'>): RouteDef => ({ ...def, workload: 'intune', denied: intuneDenied });
+export const intuneRoute = (def: Omit<RouteDef, 'workload' | 'denied'>): RouteDef => ({ ...def, workload: 'intune', denied: intuneDenied });
 
 const DEVICE_READ = ['DeviceManagementManagedDevices.Read.All', 'DeviceManagementManagedDevices.ReadWrite.All'];
 const DEVICE_WRITE = ['DeviceManagementManagedDevices.ReadWrite.All'];
 const DEVICE_ACTION = ['DeviceManagementManagedDevices.PrivilegedOperations.All', 'DeviceManagementManagedDevices.ReadWrite.All'];
-const AUTOPILOT_READ = ['DeviceManagementServiceConfig.Read.All', 'DeviceManagementServiceConfig.ReadWrite.All'];
-const AUTOPILOT_WRITE = ['DeviceManagementServiceConfig.ReadWrite.All'];
 
 const DEVICE_TYPE: TypeInfo = {
   name: 'microsoft.graph.managedDevice',
@@ -211,13 +248,19 @@ const DEVICE_TYPE: TypeInfo = {
     'id', 'userId', 'deviceName', 'operatingSystem', 'osVersion', 'model', 'manufacturer', 'serialNumber', 'imei', 'phoneNumber', 'wiFiMacAddress', 'complianceState',
     'managedDeviceOwnerType', 'managementState', 'managementAgent', 'deviceEnrollmentType', 'deviceRegistrationState', 'enrolledDateTime', 'lastSyncDateTime', 'azureADDeviceId',
     'azureADRegistered', 'emailAddress', 'userPrincipalName', 'userDisplayName', 'isEncrypted', 'isSupervised', 'jailBroken', 'totalStorageSpaceInBytes', 'freeStorageSpaceInBytes',
-    'deviceActionResults', 'notes',
+    'deviceActionResults', 'notes', 'deviceCategoryDisplayName',
   ]),
   maxTop: 1000,
 };
 
-/** Remote actions: the platforms each supports (others are recorded as notSupported), and its effect. */
-const ACTIONS: Record<string, { platforms?: DeviceOs[]; state?: string; body?: (b: Record<string, unknown>) => void }> = {
+/** What a managed device looks like to Graph: internal fields dropped, an uncategorised device says Unknown. */
+const deviceView = (d: ManagedDevice): Record<string, unknown> => ({ ...publicView(d), deviceCategoryDisplayName: d.deviceCategoryDisplayName ?? 'Unknown' });
+
+/**
+ * Remote actions: the platforms each supports (others are recorded as notSupported), its effect when
+ * sent, and whether it exists only on beta.
+ */
+const ACTIONS: Record<string, { platforms?: DeviceOs[]; state?: string; body?: (b: Record<string, unknown>, d: ManagedDevice) => void; betaOnly?: boolean }> = {
   retire: { state: 'retirePending' },
   wipe: { state: 'wipePending', body: (b) => checkBool(b, ['keepEnrollmentData', 'keepUserData', 'persistEsimDataPlan'], ['macOsUnlockCode', 'obliterationBehavior']) },
   syncDevice: {},
@@ -235,7 +278,17 @@ const ACTIONS: Record<string, { platforms?: DeviceOs[]; state?: string; body?: (
   bypassActivationLock: { platforms: ['iOS', 'macOS'] },
   recoverPasscode: { platforms: ['iOS'] },
   requestRemoteAssistance: {},
+  setDeviceName: { platforms: ['Windows', 'macOS', 'iOS', 'Android'], betaOnly: true, body: (b, d) => checkDeviceName(b, d) },
 };
+
+/** Intune's rename rules: Windows names are NetBIOS names (15 characters, letters, digits and hyphens, not only digits). */
+function checkDeviceName(b: Record<string, unknown>, d: ManagedDevice): void {
+  checkBool(b, [], ['deviceName'], ['deviceName']);
+  const name = b['deviceName'] as string;
+  if (!name.trim() || name.length > 255) throw new GraphError(400, 'BadRequest', "Invalid value for parameter 'deviceName': 1 to 255 characters are expected.");
+  if (d.operatingSystem === 'Windows' && (name.length > 15 || !/^[A-Za-z0-9-]+$/.test(name) || /^\d+$/.test(name)))
+    throw new GraphError(400, 'BadRequest', "Invalid value for parameter 'deviceName': a Windows device name has at most 15 letters, digits and hyphens, and is not only digits.");
+}
 
 function checkBool(b: Record<string, unknown>, bools: string[], strings: string[], required: string[] = []): void {
   for (const [k, v] of Object.entries(b)) {
@@ -249,7 +302,7 @@ function checkBool(b: Record<string, unknown>, bools: string[], strings: string[
 function runAction(ctx: Ctx, device: ManagedDevice, name: string): void {
   const action = ACTIONS[name]!;
   const body = ctx.body && typeof ctx.body === 'object' ? (ctx.body as Record<string, unknown>) : {};
-  action.body?.(body);
+  action.body?.(body, device);
   const d = stored(ctx.store, device);
   const supported = !action.platforms || action.platforms.includes(d.operatingSystem);
   const actionState = !supported ? 'notSupported' : name === 'syncDevice' ? 'done' : 'pending';
@@ -257,98 +310,22 @@ function runAction(ctx: Ctx, device: ManagedDevice, name: string): void {
   d.deviceActionResults.push({ actionName: name, actionState, startDateTime: ctx.nowIso, lastUpdatedDateTime: ctx.nowIso });
   if (supported && action.state) d.managementState = action.state;
   if (supported && name === 'syncDevice') d.lastSyncDateTime = ctx.nowIso;
+  if (supported && name === 'setDeviceName') d._pendingName = body['deviceName'] as string;
   ctx.mutated(`device.${name}`, d.id, d.userId);
-}
-
-// ---- Autopilot ----
-
-function derivedAutopilot(store: TenantStore, user: User, nowMs: number): AutopilotDevice | undefined {
-  const laptop = derivedDevices(user, nowMs)[0];
-  if (!laptop || laptop.operatingSystem !== 'Windows') return undefined;
-  const device = findDevice(store, laptop.id, nowMs);
-  return {
-    id: maskGuid(user.id, AUTOPILOT_MASK),
-    serialNumber: laptop.serialNumber,
-    manufacturer: laptop.manufacturer,
-    model: laptop.model,
-    groupTag: 'Corp',
-    purchaseOrderIdentifier: 'PO-2024-0042',
-    productKey: '',
-    skuNumber: '',
-    systemFamily: 'Latitude',
-    displayName: laptop.deviceName,
-    enrollmentState: device ? 'enrolled' : 'notContacted',
-    lastContactedDateTime: device ? device.lastSyncDateTime : '0001-01-01T00:00:00Z',
-    userPrincipalName: user.userPrincipalName,
-    addressableUserName: user.displayName,
-    azureActiveDirectoryDeviceId: laptop.azureADDeviceId,
-    managedDeviceId: device ? laptop.id : '00000000-0000-0000-0000-000000000000',
-  };
-}
-
-function* allAutopilot(ctx: Ctx): Generator<AutopilotDevice> {
-  const state = intune(ctx.store);
-  for (const u of ctx.store.users.values()) {
-    const d = derivedAutopilot(ctx.store, u, ctx.nowMs);
-    if (d && !state.autopilotDeleted.includes(d.id)) yield state.autopilot[d.id] ?? d;
-  }
-  for (const d of Object.values(state.autopilot)) if (!ctx.store.userById(maskGuid(d.id, AUTOPILOT_MASK))) yield d;
-}
-
-function requireAutopilot(ctx: Ctx): AutopilotDevice {
-  const id = ctx.params['id']!.toLowerCase();
-  const state = intune(ctx.store);
-  if (state.autopilotDeleted.includes(id)) throw intuneNotFound(id);
-  if (state.autopilot[id]) return state.autopilot[id];
-  const user = ctx.store.userById(maskGuid(id, AUTOPILOT_MASK));
-  const d = user ? derivedAutopilot(ctx.store, user, ctx.nowMs) : undefined;
-  if (!d || d.id !== id) throw intuneNotFound(id);
-  return d;
-}
-
-const AUTOPILOT_TYPE: TypeInfo = {
-  name: 'microsoft.graph.windowsAutopilotDeviceIdentity',
-  properties: new Set(['id', 'serialNumber', 'manufacturer', 'model', 'groupTag', 'purchaseOrderIdentifier', 'productKey', 'skuNumber', 'systemFamily', 'displayName', 'enrollmentState', 'lastContactedDateTime', 'userPrincipalName', 'addressableUserName', 'azureActiveDirectoryDeviceId', 'managedDeviceId']),
-  maxTop: 1000,
-};
-
-function autopilotWrite(action: string, apply: (ctx: Ctx, d: AutopilotDevice, body: Record<string, unknown>) => void): RouteDef {
-  return intuneRoute({
-    method: 'POST',
-    path: `/deviceManagement/windowsAutopilotDeviceIdentities/:id/${action}`,
-    permissions: AUTOPILOT_WRITE,
-    handler: (ctx) => {
-      const current = requireAutopilot(ctx);
-      const state = intune(ctx.store);
-      const d = (state.autopilot[current.id] ??= structuredClone(current));
-      apply(ctx, d, ctx.body && typeof ctx.body === 'object' ? (ctx.body as Record<string, unknown>) : {});
-      ctx.mutated(`autopilot.${action}`, d.id);
-      return { status: 204 };
-    },
-  });
-}
-
-function autopilotUser(ctx: Ctx, d: AutopilotDevice, body: Record<string, unknown>): void {
-  const upn = body['userPrincipalName'];
-  if (typeof upn !== 'string' || !upn) throw new GraphError(400, 'BadRequest', "The parameter 'userPrincipalName' is required.");
-  const user = ctx.store.findUser(upn);
-  if (!user) throw new GraphError(400, 'BadRequest', `ZtdDeviceAssignmentFailed: the user '${upn}' was not found in the tenant.`);
-  d.userPrincipalName = user.userPrincipalName;
-  d.addressableUserName = typeof body['addressableUserName'] === 'string' ? body['addressableUserName'] : user.displayName;
 }
 
 export function registerDeviceRoutes(router: Router): void {
   const base = '/deviceManagement/managedDevices';
   router.add(
-    intuneRoute({ method: 'GET', path: base, permissions: DEVICE_READ, handler: (ctx) => collection(ctx, allDevices(ctx), DEVICE_TYPE, (d) => ({ ...d }), 'deviceManagement/managedDevices') }),
-    intuneRoute({ method: 'GET', path: `${base}/:id`, permissions: DEVICE_READ, handler: (ctx) => entity(ctx, { ...requireDevice(ctx) }, DEVICE_TYPE, 'deviceManagement/managedDevices/$entity') }),
+    intuneRoute({ method: 'GET', path: base, permissions: DEVICE_READ, handler: (ctx) => collection(ctx, allDevices(ctx), DEVICE_TYPE, deviceView, 'deviceManagement/managedDevices') }),
+    intuneRoute({ method: 'GET', path: `${base}/:id`, permissions: DEVICE_READ, handler: (ctx) => entity(ctx, deviceView(requireDevice(ctx)), DEVICE_TYPE, 'deviceManagement/managedDevices/$entity') }),
     intuneRoute({
       method: 'GET',
       path: '/users/:id/managedDevices',
       permissions: DEVICE_READ,
       handler: (ctx) => {
         const user = requireUser(ctx, ctx.params['id']!);
-        return collection(ctx, devicesOf(ctx.store, user, ctx.nowMs), DEVICE_TYPE, (d) => ({ ...d }), `users('${user.id}')/managedDevices`);
+        return collection(ctx, devicesOf(ctx.store, user, ctx.nowMs), DEVICE_TYPE, deviceView, `users('${user.id}')/managedDevices`);
       },
     }),
     intuneRoute({
@@ -387,6 +364,7 @@ export function registerDeviceRoutes(router: Router): void {
           method: 'POST',
           path,
           permissions: DEVICE_ACTION,
+          betaOnly: ACTIONS[name]!.betaOnly,
           handler: (ctx) => {
             const d = requireDevice(ctx);
             if (ctx.params['userId'] && requireUser(ctx, ctx.params['userId']).id !== d.userId) throw intuneNotFound(d.id);
@@ -396,34 +374,72 @@ export function registerDeviceRoutes(router: Router): void {
         }),
       ),
     ),
-    intuneRoute({ method: 'GET', path: '/deviceManagement/windowsAutopilotDeviceIdentities', permissions: AUTOPILOT_READ, handler: (ctx) => collection(ctx, allAutopilot(ctx), AUTOPILOT_TYPE, (d) => ({ ...d }), 'deviceManagement/windowsAutopilotDeviceIdentities') }),
-    intuneRoute({ method: 'GET', path: '/deviceManagement/windowsAutopilotDeviceIdentities/:id', permissions: AUTOPILOT_READ, handler: (ctx) => entity(ctx, { ...requireAutopilot(ctx) }, AUTOPILOT_TYPE, 'deviceManagement/windowsAutopilotDeviceIdentities/$entity') }),
     intuneRoute({
-      method: 'DELETE',
-      path: '/deviceManagement/windowsAutopilotDeviceIdentities/:id',
-      permissions: AUTOPILOT_WRITE,
+      method: 'GET',
+      path: '/deviceManagement/deviceCategories',
+      permissions: DEVICE_READ,
+      handler: (ctx) => collection(ctx, categories(ctx.store), CATEGORY_TYPE, (c) => ({ ...c }), 'deviceManagement/deviceCategories'),
+    }),
+    intuneRoute({
+      method: 'GET',
+      path: '/deviceManagement/deviceCategories/:id',
+      permissions: DEVICE_READ,
+      handler: (ctx) => entity(ctx, { ...requireCategory(ctx, ctx.params['id']!) }, CATEGORY_TYPE, 'deviceManagement/deviceCategories/$entity'),
+    }),
+    intuneRoute({
+      method: 'GET',
+      path: `${base}/:id/deviceCategory`,
+      permissions: DEVICE_READ,
       handler: (ctx) => {
-        const d = requireAutopilot(ctx);
-        const state = intune(ctx.store);
-        delete state.autopilot[d.id];
-        state.autopilotDeleted.push(d.id);
-        ctx.mutated('autopilot.delete', d.id);
+        const d = requireDevice(ctx);
+        const c = categories(ctx.store).find((x) => x.displayName === d.deviceCategoryDisplayName);
+        if (!c) throw new GraphError(404, 'ResourceNotFound', `{ "Message": "The managed device '${d.id}' has no device category." }`);
+        return entity(ctx, { ...c }, CATEGORY_TYPE, 'deviceManagement/managedDevices(\'' + d.id + '\')/deviceCategory/$entity');
+      },
+    }),
+    intuneRoute({
+      method: 'PUT',
+      path: `${base}/:id/deviceCategory/$ref`,
+      permissions: DEVICE_WRITE,
+      handler: (ctx) => {
+        const d = requireDevice(ctx);
+        const body = bodyObject(ctx);
+        for (const k of Object.keys(body)) if (k !== '@odata.id') throw new GraphError(400, 'BadRequest', `The property '${k}' is not valid in a reference update; only '@odata.id' is.`);
+        const ref = body['@odata.id'];
+        const m = typeof ref === 'string' ? /\/deviceManagement\/deviceCategories(?:\/|\(')([0-9a-f-]{36})'?\)?$/i.exec(ref) : null;
+        if (!m) throw new GraphError(400, 'BadRequest', "'@odata.id' must reference a device category: https://graph.microsoft.com/v1.0/deviceManagement/deviceCategories/{id}.");
+        const c = requireCategory(ctx, m[1]!);
+        stored(ctx.store, d).deviceCategoryDisplayName = c.displayName;
+        ctx.mutated('device.setCategory', d.id, d.userId);
         return { status: 204 };
       },
     }),
-    autopilotWrite('assignUserToDevice', autopilotUser),
-    autopilotWrite('unassignUserFromDevice', (_ctx, d) => {
-      d.userPrincipalName = '';
-      d.addressableUserName = '';
-    }),
-    autopilotWrite('updateDeviceProperties', (ctx, d, body) => {
-      for (const k of Object.keys(body)) if (!['userPrincipalName', 'addressableUserName', 'groupTag', 'displayName'].includes(k)) throw new GraphError(400, 'BadRequest', `The parameter '${k}' is not a valid parameter for updateDeviceProperties.`);
-      if ('userPrincipalName' in body) autopilotUser(ctx, d, body);
-      else if (typeof body['addressableUserName'] === 'string') d.addressableUserName = body['addressableUserName'];
-      if (typeof body['groupTag'] === 'string') d.groupTag = body['groupTag'];
-      if (typeof body['displayName'] === 'string') d.displayName = body['displayName'];
-    }),
   );
+}
+
+// ---- device categories ----
+
+interface DeviceCategory {
+  id: string;
+  displayName: string;
+  description: string;
+}
+
+const CATEGORY_TYPE: TypeInfo = { name: 'microsoft.graph.deviceCategory', properties: new Set(['id', 'displayName', 'description']) };
+
+/** The categories an Intune admin made for this tenant (users pick one at enrolment). */
+const categories = (store: TenantStore): DeviceCategory[] =>
+  store.tenantState('deviceCategories', () => [
+    { id: 'c0a7e1d2-5b3f-4e6a-9c8d-1f2e3a4b5c01', displayName: 'Corporate laptop', description: 'Company-owned Windows and Mac laptops' },
+    { id: 'c0a7e1d2-5b3f-4e6a-9c8d-1f2e3a4b5c02', displayName: 'Corporate phone', description: 'Company-owned phones' },
+    { id: 'c0a7e1d2-5b3f-4e6a-9c8d-1f2e3a4b5c03', displayName: 'Kiosk', description: 'Shared single-app devices' },
+    { id: 'c0a7e1d2-5b3f-4e6a-9c8d-1f2e3a4b5c04', displayName: 'BYOD', description: 'Personal devices with work apps' },
+  ]);
+
+function requireCategory(ctx: Ctx, id: string): DeviceCategory {
+  const c = categories(ctx.store).find((x) => x.id === id.toLowerCase());
+  if (!c) throw new GraphError(404, 'ResourceNotFound', `{ "Message": "Resource not found: the device category '${id}' does not exist." }`);
+  return c;
 }
 
 /** Admin API: enrols a device for a user (a new hire's laptop), returning it. */

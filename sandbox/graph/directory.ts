@@ -1,9 +1,10 @@
-// Directory-wide endpoints: directoryObjects, memberOf for any object, organization and domains,
-// and deleted items (restore, permanent delete).
+// Directory-wide endpoints: directoryObjects, memberOf for any object, organization, and deleted
+// items (users, groups, applications: restore, permanent delete). Domains are in domains.ts.
 import { badRequest, notFound, objectConflict } from '../errors.ts';
 import { P } from '../permissions.ts';
 import type { Ctx, RouteDef, Router } from '../runtime.ts';
-import type { DeletedEntry, Group, User } from '../store.ts';
+import type { AppRegistration, DeletedEntry, Group, User } from '../store.ts';
+import { APP_TYPE, appView } from './app-registrations.ts';
 import { bodyObject, collection, entity, odataContext, requireDirectoryObject } from './common.ts';
 import { directoryObjectView, DIRECTORY_OBJECT_TYPE, GROUP_TYPE, groupView, USER_TYPE, userView } from './views.ts';
 import type { TypeInfo } from '../odata.ts';
@@ -26,11 +27,6 @@ export function memberOfRoutes(collectionName: 'users' | 'groups', resolve: (ctx
 const ORG_TYPE: TypeInfo = {
   name: 'microsoft.graph.organization',
   properties: new Set(['id', 'displayName', 'verifiedDomains', 'assignedPlans', 'countryLetterCode', 'createdDateTime', 'tenantType', 'preferredLanguage', 'technicalNotificationMails', 'onPremisesSyncEnabled']),
-};
-
-const DOMAIN_TYPE: TypeInfo = {
-  name: 'microsoft.graph.domain',
-  properties: new Set(['id', 'authenticationType', 'isDefault', 'isInitial', 'isRoot', 'isVerified', 'supportedServices', 'isAdminManaged']),
 };
 
 function organizationView(ctx: Ctx): Record<string, unknown> {
@@ -62,6 +58,8 @@ function purgeExpired(ctx: Ctx): void {
 }
 
 function deletedView(ctx: Ctx, entry: DeletedEntry): Record<string, unknown> {
+  if (entry.kind === 'application')
+    return { '@odata.type': '#microsoft.graph.application', ...appView(ctx.store, entry.object as AppRegistration, { deletedDateTime: new Date(entry.deletedMs).toISOString().replace(/\.\d{3}Z$/, 'Z') }) };
   return entry.kind === 'user'
     ? { '@odata.type': '#microsoft.graph.user', ...userView(ctx.store, entry.object as User) }
     : { '@odata.type': '#microsoft.graph.group', ...groupView(ctx.store, entry.object as Group) };
@@ -75,9 +73,11 @@ function requireDeleted(ctx: Ctx): DeletedEntry {
 }
 
 function deletedItemRoutes(): RouteDef[] {
-  const kinds: ['user' | 'group', TypeInfo, readonly string[], readonly string[]][] = [
+  const appRead = ['Application.Read.All', 'Application.ReadWrite.All', ...P.directoryRead];
+  const kinds: ['user' | 'group' | 'application', TypeInfo, readonly string[], readonly string[]][] = [
     ['user', { ...USER_TYPE, defaults: [...USER_TYPE.defaults!, 'deletedDateTime'] }, P.userRead, P.userWrite],
     ['group', GROUP_TYPE, P.groupRead, P.groupWrite],
+    ['application', APP_TYPE, appRead, ['Application.ReadWrite.All']],
   ];
   const routes: RouteDef[] = [];
   for (const [kind, type, read] of kinds) {
@@ -92,8 +92,8 @@ function deletedItemRoutes(): RouteDef[] {
       },
     });
   }
-  const anyRead = [...P.userRead, ...P.groupRead];
-  const anyWrite = [...P.userWrite, ...P.groupWrite];
+  const anyRead = [...P.userRead, ...P.groupRead, ...appRead];
+  const anyWrite = [...P.userWrite, ...P.groupWrite, 'Application.ReadWrite.All'];
   routes.push(
     {
       method: 'GET',
@@ -110,7 +110,7 @@ function deletedItemRoutes(): RouteDef[] {
         if (entry.kind === 'user') {
           const user = entry.object as User;
           if (ctx.store.upnTaken(user.userPrincipalName)) throw objectConflict('userPrincipalName');
-        } else {
+        } else if (entry.kind === 'group') {
           const group = entry.object as Group;
           if (group.mail && ctx.store.addressOwner(group.mail)) throw objectConflict('proxyAddresses');
         }
@@ -172,25 +172,6 @@ export function registerDirectoryRoutes(router: Router): void {
       handler: (ctx) => {
         if (ctx.params['id']!.toLowerCase() !== ctx.store.info.id) throw notFound(ctx.params['id']!);
         return entity(ctx, organizationView(ctx), ORG_TYPE, 'organization/$entity');
-      },
-    },
-    {
-      method: 'GET',
-      path: '/domains',
-      permissions: ['Domain.Read.All', ...P.directoryRead],
-      handler: (ctx) => {
-        const info = ctx.store.info;
-        const domains = info.verifiedDomains.map((name) => ({
-          id: name,
-          authenticationType: 'Managed',
-          isAdminManaged: true,
-          isDefault: name === info.defaultDomain,
-          isInitial: name === info.initialDomain,
-          isRoot: true,
-          isVerified: true,
-          supportedServices: ['Email', 'OfficeCommunicationsOnline'],
-        }));
-        return collection(ctx, domains, DOMAIN_TYPE, (d) => d, 'domains');
       },
     },
     ...deletedItemRoutes(),

@@ -10,6 +10,7 @@ import type { Caller, Reply } from '../types.ts';
 import type { Ctx } from '../runtime.ts';
 import type { Runtime } from '../runtime.ts';
 import type { GraphCall } from '../types.ts';
+import { settleSharePoint } from '../sharepoint/model.ts';
 
 export interface GraphOutcome {
   reply: Reply;
@@ -57,6 +58,8 @@ export async function dispatchGraph(rt: Runtime, call: GraphCall, opts: { caller
   try {
     if (!caller) caller = verifyBearer(call.headers['authorization'], rt.signing, [RESOURCES.graph, '00000003-0000-0000-c000-000000000000'], nowMs).caller;
     const store = rt.tenants.get(caller.tenantId);
+    // Sites and OneDrives whose provisioning has finished by now exist from this request on.
+    if (store) settleSharePoint(store, nowMs);
     if (!store) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid tenant.');
 
     const fault = rt.faults.decide(target);

@@ -36,7 +36,7 @@ const SITE_TYPE: TypeInfo = { name: 'microsoft.graph.site', properties: new Set(
 const DRIVE_TYPE: TypeInfo = { name: 'microsoft.graph.drive', properties: new Set(['id', 'name', 'description', 'driveType', 'webUrl', 'createdDateTime', 'lastModifiedDateTime', 'owner', 'quota']) };
 const ITEM_TYPE: TypeInfo = {
   name: 'microsoft.graph.driveItem',
-  properties: new Set(['id', 'name', 'webUrl', 'size', 'createdDateTime', 'lastModifiedDateTime', 'parentReference', 'folder', 'file', 'root', 'eTag', 'cTag']),
+  properties: new Set(['id', 'name', 'webUrl', 'size', 'createdDateTime', 'lastModifiedDateTime', 'parentReference', 'folder', 'file', 'root', 'eTag', 'cTag', 'remoteItem']),
 };
 const PERMISSION_TYPE: TypeInfo = { name: 'microsoft.graph.permission', properties: new Set(['id', 'roles', 'grantedToV2', 'grantedTo', 'invitation', 'inheritedFrom', 'link']) };
 
@@ -124,7 +124,25 @@ function driveView(store: TenantStore, site: Site): Record<string, unknown> {
   };
 }
 
-function itemView(site: Site, item: DriveItem): Record<string, unknown> {
+function itemView(site: Site, item: DriveItem, store?: TenantStore): Record<string, unknown> {
+  const remoteSite = item.remote && store ? siteByDriveId(store, item.remote.driveId) : undefined;
+  const remote = remoteSite && item.remote ? remoteSite.items[item.remote.id] : undefined;
+  if (item.remote) {
+    const parent = item.parentId ? site.items[item.parentId] : undefined;
+    return {
+      id: item.id,
+      name: item.name,
+      createdDateTime: item.createdDateTime,
+      lastModifiedDateTime: item.lastModifiedDateTime,
+      eTag: `"{${item.id}},1"`,
+      ...(parent ? { parentReference: { driveId: site.driveId, driveType: site.personalOwnerId ? 'business' : 'documentLibrary', id: parent.id, path: `/drive/root:${parent.parentId ? `/${itemPath(site, parent)}` : ''}` } } : {}),
+      remoteItem: {
+        id: item.remote.id,
+        parentReference: { driveId: item.remote.driveId, driveType: remoteSite?.personalOwnerId ? 'business' : 'documentLibrary' },
+        ...(remote && remoteSite ? { name: remote.name, webUrl: itemView(remoteSite, remote).webUrl, ...(remote.folder ? { folder: { childCount: Object.values(remoteSite.items).filter((x) => x.parentId === remote.id).length } } : { file: { mimeType: mimeOf(remote.name) } }) } : {}),
+      },
+    };
+  }
   const path = itemPath(site, item);
   const parent = item.parentId ? site.items[item.parentId] : undefined;
   const children = item.folder ? Object.values(site.items).filter((x) => x.parentId === item.id).length : 0;
@@ -193,12 +211,30 @@ function createChild(ctx: Ctx, site: Site, parentRef: string): Reply {
   const body = bodyObject(ctx);
   const parent = requireItem(site, parentRef);
   const name = checkName(body['name']);
-  if (!('folder' in body)) throw invalid('Only folders can be created this way; upload files with PUT …/content.');
-  const conflict = String(body['@microsoft.graph.conflictBehavior'] ?? 'fail');
+  const conflict = String(ctx.query.get('@microsoft.graph.conflictBehavior') ?? body['@microsoft.graph.conflictBehavior'] ?? 'fail');
   if (!['fail', 'replace', 'rename'].includes(conflict)) throw invalid(`Invalid conflict behavior '${conflict}'.`);
+  if ('remoteItem' in body) return createShortcut(ctx, site, parent, name, body['remoteItem'], conflict);
+  if (!('folder' in body)) throw invalid('Only folders can be created this way; upload files with PUT …/content.');
   const item = addChild(ctx, site, parent, name, true, 0, conflict);
   ctx.mutated('drive.createFolder', site.driveId, item.id);
   return { status: 201, body: { '@odata.context': `${ctx.serviceRoot}/$metadata#drives('${site.driveId}')/items/$entity`, ...itemView(site, item) } };
+}
+
+/** "Add shortcut to My files": a child whose remoteItem points at a folder (or file) of another drive. */
+function createShortcut(ctx: Ctx, site: Site, parent: DriveItem, name: string, raw: unknown, conflict: string): Reply {
+  const r = (raw ?? {}) as { id?: unknown; parentReference?: { driveId?: unknown } };
+  if (typeof r.id !== 'string' || typeof r.parentReference?.driveId !== 'string') throw invalid("remoteItem needs 'id' and 'parentReference.driveId' of the item to add a shortcut to.");
+  const target = siteByDriveId(ctx.store, r.parentReference.driveId);
+  const targetItem = target?.items[r.id];
+  if (!target || !targetItem) throw itemNotFound();
+  if (target === site) throw invalid('A shortcut must point to an item in another drive.');
+  if (conflict === 'replace') throw invalid("conflictBehavior 'replace' is not supported for shortcuts.");
+  const existing = Object.values(site.items).find((x) => x.parentId === parent.id && x.remote?.id === targetItem.id && x.remote.driveId === target.driveId);
+  if (existing && conflict === 'fail') throw new GraphError(409, 'nameAlreadyExists', 'A shortcut to this item already exists.');
+  const item = addChild(ctx, site, parent, name, targetItem.folder, 0, conflict);
+  item.remote = { driveId: target.driveId, id: targetItem.id };
+  ctx.mutated('drive.addShortcut', site.driveId, item.id);
+  return { status: 201, body: { '@odata.context': `${ctx.serviceRoot}/$metadata#drives('${site.driveId}')/items/$entity`, ...itemView(site, item, ctx.store) } };
 }
 
 function recipientsOf(ctx: Ctx, raw: unknown): { user?: User; email: string }[] {
@@ -270,7 +306,7 @@ const siteRoutes = (base: string, find: (ctx: Ctx) => Site): RouteDef[] => [
 /** Drive routes under a drive base (/drives/{id}, /users/{id}/drive, /sites/{id}/drive, /groups/{id}/drive). */
 const driveRoutes = (base: string, find: (ctx: Ctx) => Site): RouteDef[] => {
   const children = (ctx: Ctx, site: Site, parent: DriveItem): Reply =>
-    collection(ctx, Object.values(site.items).filter((x) => x.parentId === parent.id).sort((a, b) => a.name.localeCompare(b.name)), ITEM_TYPE, (x) => itemView(site, x), `drives('${site.driveId}')/items`);
+    collection(ctx, Object.values(site.items).filter((x) => x.parentId === parent.id).sort((a, b) => a.name.localeCompare(b.name)), ITEM_TYPE, (x) => itemView(site, x, ctx.store), `drives('${site.driveId}')/items`);
   const at = (ctx: Ctx): { site: Site; item: DriveItem } => {
     const site = find(ctx);
     return { site, item: requireItem(site, ctx.params['itemId'] ?? 'root') };
@@ -278,7 +314,7 @@ const driveRoutes = (base: string, find: (ctx: Ctx) => Site): RouteDef[] => {
   const routes: RouteDef[] = [];
   for (const itemBase of [`${base}/root`, `${base}/items/:itemId`]) {
     routes.push(
-      route({ method: 'GET', path: itemBase, permissions: FILES_READ, handler: (ctx) => { const { site, item } = at(ctx); return entity(ctx, itemView(site, item), ITEM_TYPE, `drives('${site.driveId}')/items/$entity`); } }),
+      route({ method: 'GET', path: itemBase, permissions: FILES_READ, handler: (ctx) => { const { site, item } = at(ctx); return entity(ctx, itemView(site, item, ctx.store), ITEM_TYPE, `drives('${site.driveId}')/items/$entity`); } }),
       route({ method: 'GET', path: `${itemBase}/children`, permissions: FILES_READ, handler: (ctx) => { const { site, item } = at(ctx); return children(ctx, site, item); } }),
       route({ method: 'POST', path: `${itemBase}/children`, permissions: FILES_WRITE, handler: (ctx) => { const { site, item } = at(ctx); return createChild(ctx, site, item.id); } }),
       route({

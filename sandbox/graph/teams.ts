@@ -25,6 +25,10 @@ interface Channel {
 
 interface TeamRecord {
   isArchived: boolean;
+  /** A team requested through POST /teams exists (GET, writes) only from this time on (Microsoft: seconds to minutes). */
+  readyAtMs?: number;
+  /** An archive / unarchive order that takes effect at atMs. */
+  pendingArchive?: { value: boolean; atMs: number };
   createdDateTime: string;
   creationMode: 'standard' | 'migration';
   settings: Record<string, Record<string, unknown>>;
@@ -36,7 +40,13 @@ interface AsyncOperation {
   teamId: string;
   operationType: 'createTeam' | 'archiveTeam' | 'unarchiveTeam';
   createdDateTime: string;
+  /** When the operation completes (sandbox clock). */
+  doneAtMs?: number;
 }
+
+/** How long Microsoft takes, at time scale 1 (divided by the sandbox's time scale). */
+export const TEAM_PROVISIONING_MS = 15_000;
+export const TEAM_ARCHIVING_MS = 5_000;
 
 interface TeamsState {
   teams: Record<string, TeamRecord>;
@@ -71,12 +81,25 @@ function teamOf(store: TenantStore, group: Group): TeamRecord {
 
 const teamsNotFound = (id: string): GraphError => new GraphError(404, 'NotFound', `No team found with Group Id ${id}`);
 
+/** A team is visible once provisioned; a pending archive / unarchive takes effect when its time has come. */
+function settled(team: TeamRecord, nowMs: number): boolean {
+  if (team.pendingArchive && nowMs >= team.pendingArchive.atMs) {
+    team.isArchived = team.pendingArchive.value;
+    delete team.pendingArchive;
+  }
+  return team.readyAtMs === undefined || nowMs >= team.readyAtMs;
+}
+
 function requireTeam(ctx: Ctx): { group: Group; team: TeamRecord } {
   const id = ctx.params['id']!;
   const group = ctx.store.groupById(id);
   if (!group || !isTeam(group)) throw teamsNotFound(id);
-  return { group, team: teamOf(ctx.store, group) };
+  const team = teamOf(ctx.store, group);
+  if (!settled(team, ctx.nowMs)) throw teamsNotFound(id);
+  return { group, team };
 }
+
+const scaled = (ctx: Ctx, ms: number): number => ms / ctx.rt.opts.timeScale;
 
 const archived = (): GraphError => new GraphError(403, 'Forbidden', 'The team is archived; it is read-only until it is unarchived.');
 
@@ -171,8 +194,8 @@ function memberBody(ctx: Ctx, raw: unknown): { user: User; owner: boolean } {
   return { user, owner: roles.includes('owner') };
 }
 
-function asyncOperation(ctx: Ctx, teamId: string, operationType: AsyncOperation['operationType']): Reply {
-  const op: AsyncOperation = { id: randomUUID(), teamId, operationType, createdDateTime: ctx.nowIso };
+function asyncOperation(ctx: Ctx, teamId: string, operationType: AsyncOperation['operationType'], doneAtMs?: number): Reply {
+  const op: AsyncOperation = { id: randomUUID(), teamId, operationType, createdDateTime: ctx.nowIso, doneAtMs };
   teamsState(ctx.store).operations[op.id] = op;
   return { status: 202, headers: { location: `/teams('${teamId}')/operations('${op.id}')`, 'content-location': `/teams('${teamId}')` } };
 }
@@ -239,8 +262,10 @@ function createTeam(ctx: Ctx): Reply {
   team.createdDateTime = ctx.nowIso;
   team.creationMode = body['@microsoft.graph.teamCreationMode'] === 'migration' ? 'migration' : 'standard';
   for (const key of Object.keys(DEFAULT_SETTINGS())) if (body[key] && typeof body[key] === 'object') Object.assign(team.settings[key]!, body[key]);
+  // The group exists at once; the team behind it only once Teams has provisioned it.
+  team.readyAtMs = ctx.nowMs + scaled(ctx, TEAM_PROVISIONING_MS);
   ctx.mutated('team.create', group.id);
-  return asyncOperation(ctx, group.id, 'createTeam');
+  return asyncOperation(ctx, group.id, 'createTeam', team.readyAtMs);
 }
 
 function teamRoutes(): RouteDef[] {
@@ -250,7 +275,7 @@ function teamRoutes(): RouteDef[] {
       path: '/teams',
       permissions: TEAM_READ,
       handler: (ctx) => {
-        const groups = [...ctx.store.groups.values()].filter(isTeam);
+        const groups = [...ctx.store.groups.values()].filter((g) => isTeam(g) && settled(teamOf(ctx.store, g), ctx.nowMs));
         return collection(ctx, groups, TEAM_TYPE, (g) => teamView(ctx, g, teamOf(ctx.store, g)), 'teams');
       },
     }),
@@ -271,9 +296,20 @@ function teamRoutes(): RouteDef[] {
       handler: (ctx) => {
         const { group, team } = writableTeam(ctx);
         const body = bodyObject(ctx);
+        // Check everything first: a refused PATCH changes nothing.
         for (const [k, v] of Object.entries(body)) {
-          if (!(k in team.settings) || !v || typeof v !== 'object') throw new GraphError(400, 'BadRequest', `Property '${k}' cannot be updated on a team.`);
-          Object.assign(team.settings[k]!, v);
+          if (k === 'displayName' || k === 'description') {
+            if (typeof v !== 'string' || (k === 'displayName' && !v.trim()) || v.length > (k === 'displayName' ? 256 : 1024)) throw new GraphError(400, 'BadRequest', `Invalid value for property '${k}'.`);
+          } else if (k === 'visibility') {
+            if (v !== 'public' && v !== 'private') throw new GraphError(400, 'BadRequest', "Invalid value for property 'visibility': use 'public' or 'private'.");
+          } else if (!(k in team.settings) || !v || typeof v !== 'object') throw new GraphError(400, 'BadRequest', `Property '${k}' cannot be updated on a team.`);
+          else for (const sk of Object.keys(v)) if (!(sk in team.settings[k]!)) throw new GraphError(400, 'BadRequest', `Property '${sk}' does not exist on ${k}.`);
+        }
+        for (const [k, v] of Object.entries(body)) {
+          if (k === 'displayName') group.displayName = v as string;
+          else if (k === 'description') group.description = v as string;
+          else if (k === 'visibility') group.visibility = v === 'public' ? 'Public' : 'Private';
+          else Object.assign(team.settings[k]!, v);
         }
         ctx.mutated('team.update', group.id);
         return { status: 204 };
@@ -303,9 +339,21 @@ function teamRoutes(): RouteDef[] {
       handler: (ctx) => {
         const op = teamsState(ctx.store).operations[ctx.params['operationId']!];
         if (!op || op.teamId !== ctx.params['id']!.toLowerCase()) throw new GraphError(404, 'NotFound', 'Operation not found.');
+        const done = op.doneAtMs === undefined || ctx.nowMs >= op.doneAtMs;
         return {
           status: 200,
-          body: { '@odata.context': odataContext(ctx, `teams('${op.teamId}')/operations/$entity`), id: op.id, operationType: op.operationType, createdDateTime: op.createdDateTime, status: 'succeeded', lastActionDateTime: op.createdDateTime, attemptsCount: 1, targetResourceId: op.teamId, targetResourceLocation: `/teams('${op.teamId}')`, error: null },
+          body: {
+            '@odata.context': odataContext(ctx, `teams('${op.teamId}')/operations/$entity`),
+            id: op.id,
+            operationType: op.operationType,
+            createdDateTime: op.createdDateTime,
+            status: done ? 'succeeded' : 'inProgress',
+            lastActionDateTime: done && op.doneAtMs ? new Date(op.doneAtMs).toISOString() : op.createdDateTime,
+            attemptsCount: 1,
+            targetResourceId: op.teamId,
+            targetResourceLocation: `/teams('${op.teamId}')`,
+            error: null,
+          },
         };
       },
     }),
@@ -316,9 +364,11 @@ function teamRoutes(): RouteDef[] {
         permissions: ['TeamSettings.ReadWrite.All', 'Directory.ReadWrite.All'],
         handler: (ctx) => {
           const { group, team } = requireTeam(ctx);
-          team.isArchived = action === 'archive';
+          // The change takes effect when the operation completes.
+          const atMs = ctx.nowMs + scaled(ctx, TEAM_ARCHIVING_MS);
+          team.pendingArchive = { value: action === 'archive', atMs };
           ctx.mutated(`team.${action}`, group.id);
-          return asyncOperation(ctx, group.id, action === 'archive' ? 'archiveTeam' : 'unarchiveTeam');
+          return asyncOperation(ctx, group.id, action === 'archive' ? 'archiveTeam' : 'unarchiveTeam', atMs);
         },
       }),
     ),
@@ -329,7 +379,7 @@ function teamRoutes(): RouteDef[] {
       handler: (ctx) => {
         const user = requireUser(ctx, ctx.params['id']!);
         const ids = new Set([...ctx.store.memberOf(user.id), ...ctx.store.ownedGroups(user.id)]);
-        const groups = [...ids].map((id) => ctx.store.groupById(id)).filter((g): g is Group => !!g && isTeam(g));
+        const groups = [...ids].map((id) => ctx.store.groupById(id)).filter((g): g is Group => !!g && isTeam(g) && settled(teamOf(ctx.store, g), ctx.nowMs));
         return collection(ctx, groups, TEAM_TYPE, (g) => teamView(ctx, g, teamOf(ctx.store, g)), 'teams');
       },
     }),
@@ -434,6 +484,7 @@ function channelRoutes(): RouteDef[] {
         return collection(ctx, list, MEMBER_TYPE, (m) => memberView(ctx, channel.id, m.user, m.roles), `teams('${group.id}')/channels('${channel.id}')/members`);
       },
     }),
+    ...channelMemberWrites(base),
     teamsRoute({
       method: 'GET',
       path: `${base}/:channelId/messages`,
@@ -463,6 +514,71 @@ function channelRoutes(): RouteDef[] {
         channel.messages.push(message);
         ctx.mutated('team.importMessage', group.id);
         return { status: 201, body: { '@odata.context': odataContext(ctx, `teams('${group.id}')/channels('${channel.id}')/messages/$entity`), ...message } };
+      },
+    }),
+  ];
+}
+
+/** Members of private and shared channels: add (team members only), change roles, remove. */
+function channelMemberWrites(base: string): RouteDef[] {
+  const privateChannel = (ctx: Ctx): { group: Group; channel: Channel; members: Record<string, string[]> } => {
+    const { group, team } = writableTeam(ctx);
+    const channel = requireChannel(ctx, team);
+    if (!channel.members) throw new GraphError(400, 'BadRequest', 'Members can only be managed on private and shared channels; a standard channel has the team\'s members.');
+    return { group, channel, members: channel.members };
+  };
+  const reply = (ctx: Ctx, group: Group, channel: Channel, user: User, roles: string[], status: number): Reply => ({
+    status,
+    body: { '@odata.context': odataContext(ctx, `teams('${group.id}')/channels('${channel.id}')/members/$entity`), ...memberView(ctx, channel.id, user, roles) },
+  });
+  const findIn = (ctx: Ctx, channel: Channel, members: Record<string, string[]>): User => {
+    const id = Object.keys(members).find((u) => membershipId(channel.id, u) === ctx.params['memberId']);
+    const user = id ? ctx.store.userById(id) : undefined;
+    if (!user) throw new GraphError(404, 'NotFound', `Member '${ctx.params['memberId']}' was not found in the channel.`);
+    return user;
+  };
+  const owners = (members: Record<string, string[]>) => Object.values(members).filter((r) => r.includes('owner')).length;
+  return [
+    teamsRoute({
+      method: 'POST',
+      path: `${base}/:channelId/members`,
+      permissions: ['ChannelMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+      handler: (ctx) => {
+        const { group, channel, members } = privateChannel(ctx);
+        const { user, owner } = memberBody(ctx, ctx.body);
+        if (!ctx.store.isMember(group.id, user.id) && !ctx.store.ownersOf(group.id).has(user.id))
+          throw new GraphError(400, 'BadRequest', `User '${user.id}' must be a member of the team before being added to a private channel.`);
+        members[user.id] = owner ? ['owner'] : (members[user.id] ?? []);
+        ctx.mutated('team.addChannelMember', group.id, user.id);
+        return reply(ctx, group, channel, user, members[user.id]!, 201);
+      },
+    }),
+    teamsRoute({
+      method: 'PATCH',
+      path: `${base}/:channelId/members/:memberId`,
+      permissions: ['ChannelMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+      handler: (ctx) => {
+        const { group, channel, members } = privateChannel(ctx);
+        const user = findIn(ctx, channel, members);
+        const roles = bodyObject(ctx)['roles'];
+        if (!Array.isArray(roles)) throw new GraphError(400, 'BadRequest', "A value is required for property 'roles'.");
+        if (!roles.includes('owner') && members[user.id]!.includes('owner') && owners(members) === 1) throw new GraphError(400, 'BadRequest', 'The last owner of a channel cannot be demoted.');
+        members[user.id] = roles.includes('owner') ? ['owner'] : [];
+        ctx.mutated('team.updateChannelMember', group.id, user.id);
+        return reply(ctx, group, channel, user, members[user.id]!, 200);
+      },
+    }),
+    teamsRoute({
+      method: 'DELETE',
+      path: `${base}/:channelId/members/:memberId`,
+      permissions: ['ChannelMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+      handler: (ctx) => {
+        const { group, channel, members } = privateChannel(ctx);
+        const user = findIn(ctx, channel, members);
+        if (members[user.id]!.includes('owner') && owners(members) === 1) throw new GraphError(400, 'BadRequest', 'The last owner of a channel cannot be removed.');
+        delete members[user.id];
+        ctx.mutated('team.removeChannelMember', group.id, user.id);
+        return { status: 204 };
       },
     }),
   ];

@@ -30,6 +30,8 @@ export interface DriveItem {
   name: string;
   parentId: string | null;
   folder: boolean;
+  /** A shortcut ("Add shortcut to My files"): the item it points at, in another drive. */
+  remote?: { driveId: string; id: string };
   size: number;
   createdDateTime: string;
   lastModifiedDateTime: string;
@@ -61,12 +63,16 @@ export interface Site {
   lastModifiedDateTime: string;
   ownerId: string | null;
   admins: string[];
+  /** Members of the site's Owners group (not group-connected sites: their owners are the group's). */
+  owners?: string[];
   groupId: string | null;
   personalOwnerId: string | null;
   storageMaximumLevelMB: number;
   storageWarningLevelMB: number;
   sharingCapability: SharingCapability;
   lockState: 'Unlock' | 'ReadOnly' | 'NoAccess';
+  /** Sharing defaults (SiteProperties DefaultSharingLinkType, DefaultLinkPermission, guest expiration). */
+  sharing?: { defaultLinkType: number; defaultLinkPermission: number; guestExpirationDays: number; overrideGuestExpiration: boolean };
   driveId: string;
   rootItemId: string;
   items: Record<string, DriveItem>;
@@ -75,8 +81,24 @@ export interface Site {
   deletedDateTime: string | null;
 }
 
+interface PendingSite {
+  readyAtMs: number;
+  url: string;
+  siteCollectionId: string;
+  title: string;
+  template: string;
+  ownerId: string;
+  lcid: number;
+  description: string;
+  createdDateTime: string;
+}
+
 interface SharePointState {
   sites: Record<string, Site>;
+  /** Sites requested through SPSiteManager/create that SharePoint is still provisioning. */
+  pendingSites?: PendingSite[];
+  /** user id -> when the OneDrive requested through CreatePersonalSiteEnqueueBulk exists. */
+  pendingPersonal?: Record<string, number>;
   /** user id -> personal site id, for OneDrives provisioned after the seed. */
   personal: Record<string, string>;
   /** user ids whose seeded OneDrive has been materialised or deliberately removed. */
@@ -111,10 +133,10 @@ function state(store: TenantStore): SharePointState {
 function addSite(
   store: TenantStore,
   s: SharePointState,
-  f: { url: string; title: string; template: string; ownerId: string | null; createdDateTime: string; description?: string; lcid?: number; groupId?: string; personalOwnerId?: string },
+  f: { url: string; title: string; template: string; ownerId: string | null; createdDateTime: string; description?: string; lcid?: number; groupId?: string; personalOwnerId?: string; siteCollectionId?: string },
 ): Site {
   const host = new URL(f.url).host;
-  const siteCollectionId = randomUUID();
+  const siteCollectionId = f.siteCollectionId ?? randomUUID();
   const webId = randomUUID();
   const root: DriveItem = { id: itemId(), name: 'root', parentId: null, folder: true, size: 0, createdDateTime: f.createdDateTime, lastModifiedDateTime: f.createdDateTime, permissions: [] };
   const personal = !!f.personalOwnerId;
@@ -131,6 +153,7 @@ function addSite(
     lastModifiedDateTime: f.createdDateTime,
     ownerId: f.ownerId,
     admins: f.ownerId ? [f.ownerId] : [],
+    ...(f.groupId || f.personalOwnerId ? {} : { owners: f.ownerId ? [f.ownerId] : [] }),
     groupId: f.groupId ?? null,
     personalOwnerId: f.personalOwnerId ?? null,
     storageMaximumLevelMB: personal ? 1_048_576 : 26_214_400,
@@ -196,12 +219,39 @@ function provision(store: TenantStore, s: SharePointState, user: User): Site {
   return site;
 }
 
-/** CreatePersonalSiteEnqueueBulk: a licensed user gets a OneDrive; others are skipped, as SharePoint does. */
-export function provisionPersonalSite(store: TenantStore, user: User): Site | undefined {
-  const existing = personalSite(store, user);
-  if (existing) return existing;
-  if (!hasSharePointPlan(user)) return undefined;
-  return provision(store, state(store), user);
+/**
+ * CreatePersonalSiteEnqueueBulk: a licensed user's OneDrive is queued and exists from readyAtMs on
+ * (settleSharePoint); unlicensed users are skipped, as SharePoint does. true when newly queued.
+ */
+export function enqueuePersonalSite(store: TenantStore, user: User, readyAtMs: number): boolean {
+  if (personalSite(store, user) || !hasSharePointPlan(user)) return false;
+  const s = state(store);
+  if (s.pendingPersonal?.[user.id] !== undefined) return false;
+  (s.pendingPersonal ??= {})[user.id] = readyAtMs;
+  return true;
+}
+
+/** Provisioning that has finished by nowMs takes effect (called before every Graph and SharePoint request). */
+export function settleSharePoint(store: TenantStore, nowMs: number): void {
+  const s = store.tenantState<SharePointState>('sharepoint', () => ({ sites: {}, personal: {}, seededPersonal: {} }));
+  if (s.pendingSites?.length) {
+    for (const p of s.pendingSites.filter((x) => x.readyAtMs <= nowMs)) {
+      addSite(store, s, { url: p.url, title: p.title, template: p.template, ownerId: p.ownerId, lcid: p.lcid, description: p.description, createdDateTime: p.createdDateTime, siteCollectionId: p.siteCollectionId });
+    }
+    s.pendingSites = s.pendingSites.filter((x) => x.readyAtMs > nowMs);
+  }
+  for (const [userId, at] of Object.entries(s.pendingPersonal ?? {})) {
+    if (at > nowMs) continue;
+    delete s.pendingPersonal![userId];
+    const user = store.userById(userId);
+    if (user && !s.personal[userId]) provision(store, s, user);
+  }
+}
+
+/** A site SharePoint is still provisioning at this URL, if any. */
+export function pendingSiteAt(store: TenantStore, url: string): PendingSite | undefined {
+  const want = url.replace(/\/+$/, '').toLowerCase();
+  return state(store).pendingSites?.find((p) => p.url.toLowerCase() === want);
 }
 
 /** Finds a site by its absolute URL (case-insensitive, trailing slash ignored). */
@@ -222,11 +272,14 @@ export function siteByDriveId(store: TenantStore, id: string): Site | undefined 
   return Object.values(state(store).sites).find((x) => x.driveId === id && !x.deletedDateTime);
 }
 
-export function createSite(
+/** SPSiteManager/create: the site is provisioned in the background and exists from readyAtMs on. */
+export function requestSite(
   store: TenantStore,
-  f: { url: string; title: string; template: string; ownerId: string; lcid: number; description: string; nowIso: string },
-): Site {
-  return addSite(store, state(store), { ...f, createdDateTime: f.nowIso });
+  f: { url: string; title: string; template: string; ownerId: string; lcid: number; description: string; nowIso: string; readyAtMs: number },
+): PendingSite {
+  const p: PendingSite = { readyAtMs: f.readyAtMs, url: f.url, siteCollectionId: randomUUID(), title: f.title, template: f.template, ownerId: f.ownerId, lcid: f.lcid, description: f.description, createdDateTime: f.nowIso };
+  (state(store).pendingSites ??= []).push(p);
+  return p;
 }
 
 export function purgeSite(store: TenantStore, site: Site): void {

@@ -15,9 +15,11 @@ import type { TenantStore, User } from '../store.ts';
 import {
   adminHost,
   allSites,
-  createSite,
+  enqueuePersonalSite,
+  pendingSiteAt,
+  requestSite,
+  settleSharePoint,
   myHost,
-  provisionPersonalSite,
   purgeSite,
   rootHost,
   SHARING_CAPABILITIES,
@@ -93,6 +95,8 @@ function sharingOf(v: unknown): SharingCapability {
   return byIndex;
 }
 
+const sharingOfSite = (site: Site): NonNullable<Site['sharing']> => site.sharing ?? { defaultLinkType: 0, defaultLinkPermission: 0, guestExpirationDays: 0, overrideGuestExpiration: false };
+
 /** SPO.Tenant SiteProperties, the fields the admin center and Get-SPOSite show. */
 function siteProperties(ctx: SpCtx, site: Site): Record<string, unknown> {
   const owner = site.ownerId ? ctx.store.userById(site.ownerId) : undefined;
@@ -111,16 +115,29 @@ function siteProperties(ctx: SpCtx, site: Site): Record<string, unknown> {
     StorageUsage: storageUsedMB(site),
     SharingCapability: SHARING_CAPABILITIES.indexOf(site.sharingCapability),
     LockState: site.lockState,
+    DefaultSharingLinkType: sharingOfSite(site).defaultLinkType,
+    DefaultLinkPermission: sharingOfSite(site).defaultLinkPermission,
+    ExternalUserExpirationInDays: sharingOfSite(site).guestExpirationDays,
+    OverrideTenantExternalUserExpirationPolicy: sharingOfSite(site).overrideGuestExpiration,
     Status: 'Active',
     LastContentModifiedDate: site.lastModifiedDateTime,
     IsHubSite: false,
   };
 }
 
+/** SiteStatus: 0 not found, 1 provisioning, 2 ready, 3 error. */
 function spSiteStatus(ctx: SpCtx, url: string): Record<string, unknown> {
+  const pending = pendingSiteAt(ctx.store, url);
+  if (pending) return { SiteId: pending.siteCollectionId, SiteStatus: 1, SiteUrl: pending.url };
   const site = siteByUrl(ctx.store, url);
   return site ? { SiteId: site.siteCollectionId, SiteStatus: 2, SiteUrl: site.url } : { SiteId: '00000000-0000-0000-0000-000000000000', SiteStatus: 0, SiteUrl: '' };
 }
+
+/** How long SharePoint takes, at time scale 1 (divided by the sandbox's time scale). */
+export const SITE_PROVISIONING_MS = 30_000;
+export const ONEDRIVE_PROVISIONING_MS = 30_000;
+
+const SITE_REQUEST_PROPERTIES = new Set(['Title', 'Url', 'Lcid', 'ShareByEmailEnabled', 'Classification', 'Description', 'WebTemplate', 'SiteDesignId', 'Owner', 'WebTemplateExtensionId', 'HubSiteId', 'SensitivityLabel', 'TimeZoneId', '__metadata']);
 
 const TEMPLATES = new Set(['SITEPAGEPUBLISHING#0', 'STS#3']);
 
@@ -133,12 +150,19 @@ function createModernSite(ctx: SpCtx): Record<string, unknown> {
   const template = String(req['WebTemplate'] ?? 'SITEPAGEPUBLISHING#0');
   if (!TEMPLATES.has(template)) throw badArg(`WebTemplate ${template} is not supported: use SITEPAGEPUBLISHING#0 (communication site) or STS#3 (team site without a group).`);
   if (typeof req['Title'] !== 'string' || !req['Title']) throw badArg('Title is required.');
+  for (const k of Object.keys(req)) if (!SITE_REQUEST_PROPERTIES.has(k)) throw badArg(`The property '${k}' does not exist on type 'Microsoft.SharePoint.Portal.SPSiteCreationRequest'. Make sure to only use property names that are defined by the type.`);
+  const lcid = Number(req['Lcid'] ?? 1033);
+  if (!Number.isInteger(lcid) || lcid <= 0) throw badArg('Lcid must be a language code identifier such as 1033.');
+  // A site already being provisioned at this address answers its own status again.
+  const pending = pendingSiteAt(ctx.store, url);
+  if (pending) return { SiteId: pending.siteCollectionId, SiteStatus: 1, SiteUrl: pending.url };
   // Sandbox choice: an address in use (a live or a deleted site) answers SiteStatus 3 and no site id.
   if (siteByUrl(ctx.store, url) || siteByUrl(ctx.store, url, { deleted: true })) return { SiteId: '00000000-0000-0000-0000-000000000000', SiteStatus: 3, SiteUrl: url };
   const owner = userOf(ctx, req['Owner']);
-  const site = createSite(ctx.store, { url: url.replace(/\/$/, ''), title: req['Title'], template, ownerId: owner.id, lcid: Number(req['Lcid'] ?? 1033), description: String(req['Description'] ?? ''), nowIso: ctx.nowIso });
-  ctx.mutated('site.create', site.siteCollectionId);
-  return { SiteId: site.siteCollectionId, SiteStatus: 2, SiteUrl: site.url };
+  // SharePoint answers at once with SiteStatus 1 (provisioning); the site exists some seconds later.
+  const p = requestSite(ctx.store, { url: url.replace(/\/$/, ''), title: req['Title'], template, ownerId: owner.id, lcid, description: String(req['Description'] ?? ''), nowIso: ctx.nowIso, readyAtMs: Date.parse(ctx.nowIso) + SITE_PROVISIONING_MS / ctx.rt.opts.timeScale });
+  ctx.mutated('site.create', p.siteCollectionId);
+  return { SiteId: p.siteCollectionId, SiteStatus: 1, SiteUrl: p.url };
 }
 
 function setSiteAdmin(ctx: SpCtx): void {
@@ -155,7 +179,7 @@ function setSiteAdmin(ctx: SpCtx): void {
 
 function patchSiteProperties(ctx: SpCtx, site: Site): void {
   const b = ctx.body;
-  const known = new Set(['Title', 'StorageMaximumLevel', 'StorageWarningLevel', 'SharingCapability', 'LockState', 'Owner', 'SetOwnerWithoutUpdatingSecondaryAdmin', '__metadata']);
+  const known = new Set(['Title', 'StorageMaximumLevel', 'StorageWarningLevel', 'SharingCapability', 'LockState', 'Owner', 'SetOwnerWithoutUpdatingSecondaryAdmin', 'DefaultSharingLinkType', 'DefaultLinkPermission', 'ExternalUserExpirationInDays', 'OverrideTenantExternalUserExpirationPolicy', '__metadata']);
   for (const k of Object.keys(b)) if (!known.has(k)) throw badArg(`The property '${k}' does not exist on type 'Microsoft.Online.SharePoint.TenantAdministration.SiteProperties' or cannot be set by the sandbox.`);
   const next = { ...site };
   if (typeof b['Title'] === 'string') next.title = b['Title'];
@@ -165,6 +189,23 @@ function patchSiteProperties(ctx: SpCtx, site: Site): void {
   if (next.storageWarningLevelMB > next.storageMaximumLevelMB) throw badArg('The storage warning level must not exceed the storage maximum level.');
   if (next.storageMaximumLevelMB > 26_214_400) throw badArg('The storage maximum level cannot exceed 25 TB (26214400 MB).');
   if (b['SharingCapability'] !== undefined) next.sharingCapability = sharingOf(b['SharingCapability']);
+  const sharing = { ...sharingOfSite(site) };
+  const intIn = (key: string, lo: number, hi: number, what: string): number => {
+    const v = b[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw badArg(`${key} must be ${what}.`);
+    return v;
+  };
+  // DefaultSharingLinkType 0 none (tenant default), 1 specific people, 2 organization, 3 anyone; DefaultLinkPermission 0 none, 1 view, 2 edit.
+  if (b['DefaultSharingLinkType'] !== undefined) sharing.defaultLinkType = intIn('DefaultSharingLinkType', 0, 3, '0 (None), 1 (Direct), 2 (Internal) or 3 (AnonymousAccess)');
+  if (b['DefaultLinkPermission'] !== undefined) sharing.defaultLinkPermission = intIn('DefaultLinkPermission', 0, 2, '0 (None), 1 (View) or 2 (Edit)');
+  if (b['ExternalUserExpirationInDays'] !== undefined) sharing.guestExpirationDays = intIn('ExternalUserExpirationInDays', 0, 730, 'a number of days from 0 to 730');
+  if (b['OverrideTenantExternalUserExpirationPolicy'] !== undefined) {
+    if (typeof b['OverrideTenantExternalUserExpirationPolicy'] !== 'boolean') throw badArg('OverrideTenantExternalUserExpirationPolicy must be true or false.');
+    sharing.overrideGuestExpiration = b['OverrideTenantExternalUserExpirationPolicy'];
+  }
+  if (sharing.defaultLinkType === 3 && (next.sharingCapability === 'Disabled' || next.sharingCapability === 'ExistingExternalUserSharingOnly' || next.sharingCapability === 'ExternalUserSharingOnly'))
+    throw badArg('Anyone links cannot be the default on a site whose sharing setting does not allow anyone links (SharingCapability 2).');
+  next.sharing = sharing;
   if (b['LockState'] !== undefined) {
     if (!['Unlock', 'ReadOnly', 'NoAccess'].includes(String(b['LockState']))) throw badArg('LockState must be Unlock, ReadOnly or NoAccess.');
     next.lockState = b['LockState'] as Site['lockState'];
@@ -205,6 +246,38 @@ function recycleBinRoute(ctx: SpCtx, site: Site, rest: string): unknown {
   site.recycleBin = site.recycleBin.filter((r) => r !== entry);
   ctx.mutated(m[2]!.toLowerCase() === 'restore' ? 'site.restoreItem' : 'site.purgeItem', site.siteCollectionId, entry.itemId);
   return null;
+}
+
+const userRow = (u: User, i: number, site: Site) => ({ Id: i + 7, LoginName: loginName(u), Title: u.displayName, Email: u.mail ?? '', UserPrincipalName: u.userPrincipalName, IsSiteAdmin: site.admins.includes(u.id), PrincipalType: 1 });
+
+/** The site's Owners group (web/AssociatedOwnerGroup/Users): list, add ({LoginName}), removeByLoginName. */
+function ownersRoute(ctx: SpCtx, site: Site, rest: string): unknown {
+  const ownerIds = site.groupId ? [...ctx.store.ownersOf(site.groupId)] : (site.owners ?? []);
+  if (!rest && ctx.method === 'GET') {
+    need(ctx, READ_ROLES);
+    return ownerIds.map((id) => ctx.store.userById(id)).filter((u): u is User => !!u).map((u, i) => userRow(u, i, site));
+  }
+  need(ctx, ADMIN_ROLES);
+  // Sandbox choice of message: a group-connected site's owners are the group's owners.
+  if (site.groupId) throw new SpError(400, '-2146232832, Microsoft.SharePoint.SPException', 'This site belongs to a Microsoft 365 group. Add or remove owners in the group.');
+  if (!rest && ctx.method === 'POST') {
+    const user = userOf(ctx, ctx.body['LoginName']);
+    if (!ownerIds.includes(user.id)) {
+      site.owners = [...ownerIds, user.id];
+      ctx.mutated('site.addOwner', site.siteCollectionId, user.id);
+    }
+    return userRow(user, ownerIds.length, site);
+  }
+  const rm = /^\/removeByLoginName\((?:'([^']*)'|@v)\)$/i.exec(rest);
+  if (rm && ctx.method === 'POST') {
+    const login = rm[1] ?? (ctx.query.get('@v') ?? '').replace(/^'|'$/g, '');
+    const user = userOf(ctx, login);
+    if (!ownerIds.includes(user.id)) throw new SpError(404, '-2146232832, Microsoft.SharePoint.SPException', 'User cannot be found.');
+    site.owners = ownerIds.filter((x) => x !== user.id);
+    ctx.mutated('site.removeOwner', site.siteCollectionId, user.id);
+    return null;
+  }
+  throw notFound();
 }
 
 /** Routes of one request; returns the body (null = the method returned nothing). */
@@ -276,13 +349,12 @@ function route(ctx: SpCtx): unknown {
     const emails = ctx.body['emailIDs'];
     if (!Array.isArray(emails) || !emails.length) throw badArg('emailIDs is required.');
     if (emails.length > 200) throw badArg('At most 200 users can be enqueued in one request.');
-    // Unknown or unlicensed users are skipped without an error, as SharePoint's queue does.
+    // Unknown or unlicensed users are skipped without an error, as SharePoint's queue does; the others'
+    // OneDrives exist once the queue has processed them.
+    const readyAtMs = Date.parse(ctx.nowIso) + ONEDRIVE_PROVISIONING_MS / ctx.rt.opts.timeScale;
     for (const e of emails) {
       const user = ctx.store.findUser(String(e)) ?? [...ctx.store.users.values()].find((u) => u.mail?.toLowerCase() === String(e).toLowerCase());
-      if (!user) continue;
-      const had = !!siteByUrl(ctx.store, `https://${myHost(ctx.store)}/personal/${user.userPrincipalName.toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
-      const site = provisionPersonalSite(ctx.store, user);
-      if (site && !had) ctx.mutated('onedrive.provision', user.id);
+      if (user && enqueuePersonalSite(ctx.store, user, readyAtMs)) ctx.mutated('onedrive.provision', user.id);
     }
     return null;
   }
@@ -306,6 +378,7 @@ function route(ctx: SpCtx): unknown {
     return /IsSiteAdmin eq true/i.test(ctx.query.get('$filter') ?? '') ? rows.filter((r) => r.IsSiteAdmin) : rows;
   }
   if ((m = /^(?:site|web)\/RecycleBin(.*)$/i.exec(api))) return recycleBinRoute(ctx, site, m[1]!);
+  if ((m = /^web\/AssociatedOwnerGroup\/Users(.*)$/i.exec(decodeURIComponent(api)))) return ownersRoute(ctx, site, m[1]!);
   throw new SpError(404, '-1, Microsoft.SharePoint.Client.InvalidClientQueryException', `The sandbox does not serve ${ctx.method} _api/${api}.`);
 }
 
@@ -342,12 +415,16 @@ export function sharepointSurface(): Surface {
       const store = [...rt.tenants.values()].find((s) => s.info.initialDomain.split('.')[0]!.toLowerCase() === tenant);
       if (!store) return finish(404, errorJson(notFound(), verbose));
       const audiences = [`https://${rootHost(store)}`, `https://${adminHost(store)}`, `https://${myHost(store)}`, '00000003-0000-0ff1-ce00-000000000000'];
+      const challenge = { 'www-authenticate': `Bearer realm="${store.info.id}",client_id="00000003-0000-0ff1-ce00-000000000000",trusted_issuers="00000001-0000-0000-c000-000000000000@*",authorization_uri="https://login.windows.net/common/oauth2/authorize"` };
       try {
-        caller = verifyBearer(req.headers['authorization'], rt.signing, audiences, nowMs).caller;
+        const verified = verifyBearer(req.headers['authorization'], rt.signing, audiences, nowMs);
+        caller = verified.caller;
         if (caller.tenantId !== store.info.id) throw new Error('Invalid issuer or signature.');
+        // SharePoint accepts app-only tokens only from a certificate credential (appidacr 2).
+        if (verified.appAuthentication === '1') return finish(401, { error_description: 'Unsupported app only token.' }, challenge);
       } catch (err) {
         caller = undefined;
-        return finish(401, { error_description: (err as Error).message }, { 'www-authenticate': `Bearer realm="${store.info.id}",client_id="00000003-0000-0ff1-ce00-000000000000",trusted_issuers="00000001-0000-0000-c000-000000000000@*",authorization_uri="https://login.windows.net/common/oauth2/authorize"` });
+        return finish(401, { error_description: (err as Error).message }, challenge);
       }
       const body = req.body && typeof req.body === 'object' && !(req.body instanceof URLSearchParams) ? (req.body as Record<string, unknown>) : {};
       const method = (req.headers['x-http-method'] ?? req.method).toUpperCase();
@@ -364,6 +441,7 @@ export function sharepointSurface(): Surface {
         nowIso: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         mutated: (op, ...ids) => pending.push({ op, ids: ids.map((i) => i.toLowerCase()) }),
       };
+      settleSharePoint(store, nowMs);
       try {
         const value = route(ctx);
         for (const p of pending) rt.log.recordMutation({ time: ctx.nowIso, tenantId: store.info.id, appId: caller.appId, op: p.op, objectIds: p.ids, method, path: req.url.pathname, requestId });

@@ -401,14 +401,15 @@ export const adSetExpiry = implement(c.adSetExpiry, (input, ctx) =>
   }),
 );
 
-export const adDeleteUser = implement(c.adDeleteUser, (input, ctx) =>
-  ctx.ad.session(async (s) => {
-    const user = await lookup(s, input.user, 'user', ['cn']);
-    if (!user) return { deleted: false, dn: null };
-    await s.del(user.dn);
-    return { deleted: true, dn: user.dn };
-  }),
-);
+/** Deletes the object if it is there; a retry that finds it gone reports deleted: false. */
+async function deleteIfPresent(s: AdSession, ref: string, kind: 'user' | 'group') {
+  const found = await lookup(s, ref, kind, ['cn']);
+  if (!found) return { deleted: false, dn: null };
+  await s.del(found.dn);
+  return { deleted: true, dn: found.dn };
+}
+
+export const adDeleteUser = implement(c.adDeleteUser, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, input.user, 'user')));
 
 export const adGetUser = implement(c.adGetUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
@@ -552,14 +553,7 @@ export const adUpdateGroup = implement(c.adUpdateGroup, (input, ctx) =>
   }),
 );
 
-export const adDeleteGroup = implement(c.adDeleteGroup, (input, ctx) =>
-  ctx.ad.session(async (s) => {
-    const g = await lookup(s, input.group, 'group', ['cn']);
-    if (!g) return { deleted: false, dn: null };
-    await s.del(g.dn);
-    return { deleted: true, dn: g.dn };
-  }),
-);
+export const adDeleteGroup = implement(c.adDeleteGroup, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, input.group, 'group')));
 
 export const adAddGroupMember = implement(c.adAddGroupMember, (input, ctx) =>
   ctx.ad.session(async (s) => {

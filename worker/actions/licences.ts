@@ -25,24 +25,24 @@ async function removeLicences(graph: Parameters<typeof subscribedSkus>[0], userI
   if (skus.length) await graph.api(`/users/${userId}/assignLicense`).post({ addLicenses: [], removeLicenses: skus.map((s) => s.skuId) });
 }
 
-export const licenceUnassign = implement(c.licenceUnassign, async (input, { graph }) => {
+export const licenceUnassign = implement(c.licenceUnassign, async (input, { graph, attempt, warn }) => {
   const user = await getUser(graph, input.user, LICENSED);
   const skus = await subscribedSkus(graph);
   const has = new Set((user.assignedLicenses ?? []).map((l) => l.skuId));
   const wanted = input.licences.map((ref) => findSku(skus, ref));
   const toRemove = wanted.filter((s) => has.has(s.skuId));
   await removeLicences(graph, user.id, toRemove);
-  return {
-    userId: user.id,
-    removed: toRemove.map((s) => s.skuPartNumber),
-    notAssigned: wanted.filter((s) => !has.has(s.skuId)).map((s) => s.skuPartNumber),
-  };
+  const notAssigned = wanted.filter((s) => !has.has(s.skuId)).map((s) => s.skuPartNumber);
+  // On a retry the licence may be missing because the first attempt removed it: no warning then.
+  if (notAssigned.length && attempt === 1) warn(`no licence to remove: ${user.userPrincipalName} did not have ${notAssigned.join(', ')}`);
+  return { userId: user.id, removed: toRemove.map((s) => s.skuPartNumber), notAssigned };
 }, planLicenceUnassign);
 
-export const licenceRemoveAll = implement(c.licenceRemoveAll, async (input, { graph }) => {
+export const licenceRemoveAll = implement(c.licenceRemoveAll, async (input, { graph, attempt, warn }) => {
   const user = await getUser(graph, input.user, LICENSED);
   const skus = await subscribedSkus(graph);
   const toRemove = (user.assignedLicenses ?? []).map((l) => skus.find((s) => s.skuId === l.skuId) ?? { skuId: l.skuId, skuPartNumber: l.skuId } as SubscribedSku);
+  if (!toRemove.length && attempt === 1) warn(`no licence to remove: ${user.userPrincipalName} had no directly assigned licence`);
   await removeLicences(graph, user.id, toRemove);
   return { userId: user.id, removed: toRemove.map((s) => s.skuPartNumber) };
 }, planLicenceRemoveAll);

@@ -297,9 +297,14 @@ const setSignIn = (enabled: boolean) => async (input: { user: string }, { graph 
 export const userDisableSignIn = implement(c.userDisableSignIn, setSignIn(false), planSignIn(false));
 export const userEnableSignIn = implement(c.userEnableSignIn, setSignIn(true), planSignIn(true));
 
-export const userRevokeSessions = implement(c.userRevokeSessions, async (input, { graph }) => {
-  const user = await getUser(graph, input.user);
-  await graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
+export const userRevokeSessions = implement(c.userRevokeSessions, async (input, ctx) => {
+  const user = await getUser(ctx.graph, input.user, 'id,userPrincipalName,createdDateTime,signInSessionsValidFromDateTime');
+  // A retry after a revocation whose answer was lost finds sessions valid only from after this
+  // step began (Entra sets signInSessionsValidFromDateTime to the time of the revocation); a user
+  // created moments ago has it at its creation time, which is not a revocation.
+  const validFrom = user['signInSessionsValidFromDateTime'] as string | undefined;
+  if (createdByThisStep(ctx, validFrom) && Date.parse(validFrom!) > Date.parse(String(user['createdDateTime'] ?? 0))) return { userId: user.id, revoked: false };
+  await ctx.graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
   return { userId: user.id, revoked: true };
 }, planUserRevokeSessions);
 

@@ -1,6 +1,6 @@
 // An action step: one activity of the catalog, with the step's retry policy and error handling
 // (fail the run, continue, route to the error branch, or pause for an operator's decision).
-import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import { isOnPremisesAction, onPremisesTaskQueue, type ActionActivityInput, type ActionActivityResult, type ActionFailureDetails } from '../../catalog/contract.ts';
 import type { ActionNode, NodeState } from '../../runbook/definition.ts';
 import { resolveTemplate } from '../../runbook/expressions.ts';
@@ -39,6 +39,7 @@ export async function runAction(x: Execution, node: ActionNode, ns: NodeState): 
       const result = await activities[node.action]!({ tenant: x.input.run.tenant, params });
       ns.attempts += result.attempt;
       ns.output = result.output;
+      if (result.warnings?.length) ns.warnings = result.warnings;
       ns.status = 'succeeded';
       ns.error = undefined;
       return 'out';
@@ -56,7 +57,7 @@ export async function runAction(x: Execution, node: ActionNode, ns: NodeState): 
         case 'route':
           return 'error';
         case 'fail':
-          throw new RunEnded('failed', `Step ${node.id} failed: ${failure.error.message}`);
+          throw new RunEnded('failed', `Step ${node.id} failed: ${failure.error.message}`, node.id);
         case 'pause': {
           ns.status = 'paused';
           x.publish();
@@ -68,7 +69,7 @@ export async function runAction(x: Execution, node: ActionNode, ns: NodeState): 
             return 'out';
           }
           ns.status = 'failed';
-          throw new RunEnded('failed', `Step ${node.id} was aborted by ${decision.by} after failing: ${failure.error.message}`);
+          throw new RunEnded('failed', `Step ${node.id} was aborted by ${decision.by} after failing: ${failure.error.message}`, node.id);
         }
       }
     }
@@ -85,5 +86,7 @@ function describeFailure(err: unknown): { error: NodeState['error'] & {}; attemp
       attempt: d.attempt,
     };
   }
+  // Out of time on its last attempt: the run says "timed out" rather than "failed".
+  if (cause instanceof TimeoutFailure) return { error: { message: errorMessage(cause), type: 'Timeout' } };
   return { error: { message: errorMessage(cause) } };
 }

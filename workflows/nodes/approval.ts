@@ -1,18 +1,57 @@
 // An approval step: waits for decisions from the eligible approvers (quorum any / all / N, no
 // self-approval unless allowed), escalates after a while, and times out to a chosen outcome.
-import { condition, patched, proxyActivities } from '@temporalio/workflow';
-import { durationMs, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
+// Decisions arrive as the approval Update (its validator refuses an ineligible one at once, with
+// the reason) or, for runs in flight and older callers, as the approval signal (an ineligible one
+// is recorded as refused).
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, type Refusal } from '../../runbook/approvals.ts';
+import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
 import { resolveTemplate } from '../../runbook/expressions.ts';
 import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
+import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
 import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
 import { errorMessage, type Execution } from './execution.ts';
 
+/** The message an Update's caller gets for a refused decision. */
+function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): string {
+  const ns = x.state.nodes[u.nodeId];
+  switch (refusal) {
+    case 'not-waiting':
+      return ns ? `step "${u.nodeId}" is not waiting for approval (it is ${ns.status})` : `the run has no step "${u.nodeId}"`;
+    case 'not-approver':
+      return `${u.by} is not an approver of step "${u.nodeId}" (approvers: ${ns?.approval?.pendingApprovers.join(', ')})`;
+    case 'self-approval':
+      return `you started this run (${u.by}), so you cannot approve it: ask another approver`;
+    case 'already-decided':
+      return `${u.by} has already decided on step "${u.nodeId}"`;
+  }
+}
+
+/**
+ * The approval Update: the validator refuses (ApplicationFailure of type = the refusal, e.g.
+ * "not-approver", with the reason) before anything is written to history; the handler waits until
+ * the step has taken the decision and returns it as recorded.
+ */
+export function registerApprovalUpdate(x: Execution): void {
+  setHandler(
+    approvalUpdate,
+    (u) => new Promise<ApprovalDecision>((recorded) => x.approvalInbox.push({ ...u, recorded })),
+    {
+      validator: (u) => {
+        const ns = x.state.nodes[u.nodeId];
+        const who = { email: u.by, roles: u.roles ?? [], groups: u.groups ?? [] };
+        let refusal = ns ? decisionRefusal(ns, x.input.run.startedBy, who) : 'not-waiting';
+        // A decision by the same person already on its way to the step.
+        if (!refusal && x.approvalInbox.some((s) => s.nodeId === u.nodeId && s.by.toLowerCase() === u.by.toLowerCase())) refusal = 'already-decided';
+        if (refusal) throw ApplicationFailure.nonRetryable(refusalMessage(x, u, refusal), refusal);
+      },
+    },
+  );
+}
+
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
-  const approvers = (a: ApprovalNode['approvers']) => [
-    ...a.users.map((u) => u.toLowerCase()),
-    ...a.roles.map((r) => `role:${r}`),
-    ...a.groups.map((g) => `group:${g}`),
-  ];
+  // Runs started before this refused only self-approval and repeats in the workflow itself.
+  const checkEligibility = patched('approval-eligibility');
   const message = node.message ? String(await resolveTemplate(node.message, x.expressions())) : undefined;
   // The approver sees what approving lets run: the plan of the steps after "approved", made
   // before the wait starts, with what the run knows so far (runs started before this existed
@@ -24,7 +63,7 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
   const needed =
     node.quorum === 'any' ? 1 : node.quorum === 'all' ? Math.max(1, node.approvers.users.length) : node.quorum.count;
   ns.approval = {
-    pendingApprovers: approvers(node.approvers),
+    pendingApprovers: approverKeys(node.approvers),
     decisions: [],
     message,
     deadline: timeoutMs !== undefined ? new Date(started + timeoutMs).toISOString() : undefined,
@@ -45,18 +84,31 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
         continue;
       }
       x.approvalInbox.splice(i, 1);
-      if (outcome) continue;
       const by = s.by.toLowerCase();
-      const record = { by, decision: s.decision, comment: s.comment, at: x.now() };
+      const record: ApprovalDecision = { by, decision: s.decision, comment: s.comment, at: x.now() };
+      if (outcome) {
+        s.recorded?.({ ...record, refused: REFUSAL_REASON['not-waiting'] });
+        continue;
+      }
+      const refuse = (refusal: Refusal) => {
+        const refused = { ...record, refused: REFUSAL_REASON[refusal] };
+        ns.approval!.decisions.push(refused);
+        s.recorded?.(refused);
+      };
       if (!allowSelf && by === x.input.run.startedBy.toLowerCase()) {
-        ns.approval!.decisions.push({ ...record, refused: 'the person who started the run cannot approve it' });
+        refuse('self-approval');
+        continue;
+      }
+      if (checkEligibility && !isPendingApprover({ email: by, roles: s.roles ?? [], groups: s.groups ?? [] }, ns.approval!.pendingApprovers)) {
+        refuse('not-approver');
         continue;
       }
       if (approvals.has(by)) {
-        ns.approval!.decisions.push({ ...record, refused: 'already decided' });
+        refuse('already-decided');
         continue;
       }
       ns.approval!.decisions.push(record);
+      s.recorded?.(record);
       if (s.decision === 'reject') outcome = 'rejected';
       else {
         approvals.add(by);
@@ -75,7 +127,7 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
   if (node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs)) {
     decided = await waitUntil(durationMs(node.escalation.after));
     if (!decided) {
-      ns.approval.pendingApprovers = [...new Set([...ns.approval.pendingApprovers, ...approvers(node.escalation.approvers)])];
+      ns.approval.pendingApprovers = [...new Set([...ns.approval.pendingApprovers, ...approverKeys(node.escalation.approvers)])];
       x.publish();
       decided = await waitUntil(timeoutMs === undefined ? undefined : timeoutMs - (Date.now() - started));
     }
@@ -84,6 +136,13 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
   }
   ns.approval.pendingApprovers = [];
   ns.status = 'succeeded';
+  // Updates that arrived as the step ended are told it no longer takes decisions.
+  for (let i = x.approvalInbox.length - 1; i >= 0; i--) {
+    const s = x.approvalInbox[i]!;
+    if (s.nodeId !== node.id || !s.recorded) continue;
+    x.approvalInbox.splice(i, 1);
+    s.recorded({ by: s.by.toLowerCase(), decision: s.decision, comment: s.comment, at: x.now(), refused: REFUSAL_REASON['not-waiting'] });
+  }
   if (!decided) {
     const handle = node.onTimeout === 'route' ? 'timeout' : node.onTimeout === 'approve' ? 'approved' : 'rejected';
     ns.approval.decisions.push({

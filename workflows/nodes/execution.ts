@@ -1,7 +1,7 @@
 // What every node kind's executor gets from the run it belongs to. The interpreter owns the state
 // and the scheduling; an executor does one step and returns the handle it took.
 import { condition } from '@temporalio/workflow';
-import type { RunbookWorkflowInput, RunState } from '../../runbook/definition.ts';
+import type { ApprovalDecision, RunbookWorkflowInput, RunState } from '../../runbook/definition.ts';
 import type { ExpressionContext } from '../../runbook/expressions.ts';
 import type { ApprovalSignal, ResumeSignal } from '../messages.ts';
 
@@ -9,8 +9,8 @@ export interface Execution {
   input: RunbookWorkflowInput;
   workflowId: string;
   state: RunState;
-  /** Decisions that arrived for steps waiting for them, in arrival order. */
-  approvalInbox: ApprovalSignal[];
+  /** Decisions that arrived for steps waiting for them, in arrival order (an Update's waits to hear how it was recorded). */
+  approvalInbox: InboxDecision[];
   resumeInbox: ResumeSignal[];
   /** The expression context as of now (inputs, run, item, steps so far). */
   expressions(): ExpressionContext;
@@ -19,12 +19,18 @@ export interface Execution {
   now(): string;
 }
 
+/** A decision waiting in the inbox; one sent as an Update is told how it was recorded. */
+export type InboxDecision = ApprovalSignal & { recorded?: (d: ApprovalDecision) => void };
+
 /** Raised inside node execution to end the whole run (onError=fail, abort, an end node). */
 export class RunEnded extends Error {
   readonly status: 'succeeded' | 'failed';
-  constructor(status: 'succeeded' | 'failed', message: string) {
+  /** The step whose failure ended the run, when one did. */
+  readonly nodeId?: string;
+  constructor(status: 'succeeded' | 'failed', message: string, nodeId?: string) {
     super(message);
     this.status = status;
+    this.nodeId = nodeId;
   }
 }
 

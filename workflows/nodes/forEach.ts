@@ -29,7 +29,7 @@ export async function runForEach(x: Execution, node: ForEachNode, ns: NodeState)
       workflowId: `${x.workflowId}.${node.id}`,
       args: [loop],
     });
-    ns.progress = { total: result.total, done: result.done, succeeded: result.succeeded, failed: result.failed };
+    ns.progress = { total: result.total, done: result.done, succeeded: result.succeeded, failed: result.failed, ...(result.warned ? { warned: result.warned } : {}) };
     ns.output = result;
     ns.status = 'succeeded';
     return 'out';
@@ -43,6 +43,6 @@ export async function runForEach(x: Execution, node: ForEachNode, ns: NodeState)
     }
     ns.status = 'failed';
     ns.error = { message: errorMessage(cause) };
-    throw new RunEnded('failed', `Step ${node.id} failed: ${errorMessage(cause)}`);
+    throw new RunEnded('failed', `Step ${node.id} failed: ${errorMessage(cause)}`, node.id);
   }
 }

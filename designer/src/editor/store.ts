@@ -15,6 +15,7 @@ import {
   type RunbookSettings,
 } from '../../../runbook/definition.ts';
 import type { Problem } from '../../../runbook/validate.ts';
+import { applyFix, type RuleFix, type RuleWarning } from '../../../runbook/rules.ts';
 import { layoutGraph } from './layout.ts';
 
 export type NodeData = { def: RunbookNode };
@@ -56,6 +57,8 @@ export interface EditorState {
   /** Bumped by every change to the runbook (not by selection): autosave and validation watch it. */
   revision: number;
   problems: Problem[];
+  /** The Microsoft 365 rules checker's warnings: shown, never blocking. */
+  warnings: RuleWarning[];
   readOnly: boolean;
 
   load(def: RunbookDefinition, opts?: { layout?: boolean }): void;
@@ -77,7 +80,9 @@ export interface EditorState {
   copy(): Clipboard | undefined;
   paste(clip: Clipboard, offset?: { x: number; y: number }): string[];
   autoLayout(): void;
-  setProblems(p: Problem[]): void;
+  setProblems(p: Problem[], warnings?: RuleWarning[]): void;
+  /** Applies a rule's one-click fix (one undo step); answers the new node's id. */
+  applyRuleFix(fix: RuleFix): string;
 }
 
 const HISTORY = 100;
@@ -168,6 +173,7 @@ export function createEditorStore(opts: { readOnly?: boolean } = {}) {
       future: [],
       revision: 0,
       problems: [],
+      warnings: [],
       readOnly: opts.readOnly ?? false,
 
       load(raw, o = {}) {
@@ -367,8 +373,28 @@ export function createEditorStore(opts: { readOnly?: boolean } = {}) {
         });
       },
 
-      setProblems(problems) {
-        set({ problems });
+      setProblems(problems, warnings = []) {
+        set({ problems, warnings });
+      },
+
+      applyRuleFix(fix) {
+        const before = get().definition();
+        const next = applyFix(before, fix);
+        const loop = fix.nodeId.includes('.') ? fix.nodeId.split('.')[0] : undefined;
+        const known = new Set(before.nodes.map((n) => n.id));
+        const added = next.nodes.filter((n) => !known.has(n.id));
+        commit((s) => ({
+          nodes: [
+            ...s.nodes.map((n) => {
+              if (n.id !== loop) return n;
+              const { position: _p, ...def } = next.nodes.find((x) => x.id === loop)!;
+              return { ...n, data: { ...n.data, def: def as RunbookNode } };
+            }),
+            ...added.map((n) => toFlowNode(n)),
+          ],
+          edges: next.edges.map(toFlowEdge),
+        }));
+        return loop ? fix.nodeId : added[0]!.id;
       },
 
     };

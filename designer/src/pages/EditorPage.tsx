@@ -64,7 +64,10 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
 
   // Validation as you type, with the same validator the server runs.
   useEffect(() => {
-    const t = setTimeout(() => store.getState().setProblems(validateRunbook(store.getState().definition()).problems), revision === 0 ? 0 : 150);
+    const t = setTimeout(() => {
+      const r = validateRunbook(store.getState().definition());
+      store.getState().setProblems(r.problems, r.warnings);
+    }, revision === 0 ? 0 : 150);
     return () => clearTimeout(t);
   }, [revision, store]);
 
@@ -104,7 +107,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
     const def = store.getState().definition();
     const result = validateRunbook(def);
     if (!result.ok) {
-      store.getState().setProblems(result.problems);
+      store.getState().setProblems(result.problems, result.warnings);
       setError(new Error('Fix the problems before publishing'));
       return;
     }
@@ -112,7 +115,8 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
       await api.saveDraft(rb.id, result.definition);
       const published = await api.publish(rb.id);
       setVersions((v) => [...v, published]);
-      setNotice(`Published version ${published.version}`);
+      const warned = published.warnings?.length ?? 0;
+      setNotice(`Published version ${published.version}${warned ? ` with ${warned} Microsoft 365 rule warning${warned > 1 ? 's' : ''} (see Problems)` : ''}`);
     } catch (err) {
       setError(err);
     }

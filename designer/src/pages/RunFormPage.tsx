@@ -141,6 +141,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
   const [tenant, setTenant] = useState(query.get('tenant') ?? '');
+  const [reason, setReason] = useState(query.get('reason') ?? '');
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -158,7 +159,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
     setProblems({});
     setBusy(true);
     try {
-      const id = await startRun(rb.id, given, { test, tenant: tenant || undefined });
+      const id = await startRun(rb.id, given, { test, tenant: tenant || undefined, reason: reason.trim() || undefined });
       navigate(`/runs/${encodeURIComponent(id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.problems.length) setProblems(Object.fromEntries(err.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
@@ -175,6 +176,10 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
         <InputField key={i.name} input={i} value={values[i.name] ?? ''} problem={problems[i.name]} onChange={(v) => setValues((s) => ({ ...s, [i.name]: v }))} />
       ))}
       <TargetChoice test={test} setTest={setTest} tenant={tenant} setTenant={setTenant} />
+      <label className="field">
+        <span className="field-label">Why (kept with the run and its evidence pack)</span>
+        <input type="text" value={reason} maxLength={2000} placeholder="e.g. ticket HR-1234: new starter in Finance" onChange={(e) => setReason(e.target.value)} data-field="reason" />
+      </label>
       <PlanPanel state={plan} />
       <ErrorBanner error={error} />
       <div className="form-actions">

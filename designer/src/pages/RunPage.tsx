@@ -4,7 +4,8 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
-import { changesIn } from '../../../catalog/contract.ts';
+import { OUTCOMES } from '../../../runbook/definition.ts';
+import { changesIn, type Change } from '../../../catalog/contract.ts';
 import type { RunPlan } from '../../../runbook/plan.ts';
 import { api, client, type UndoAnswer } from '../api.ts';
 import { useSession } from '../context.tsx';
@@ -20,7 +21,17 @@ import { ChangesTable, PlanView } from '../ui/PlanView.tsx';
 type NodeState = RunView['nodes'][string];
 
 /** How a run ends: it no longer changes. */
-const DONE: RunView['status'][] = ['succeeded', 'failed', 'cancelled', 'terminated', 'timed-out'];
+const DONE: readonly RunView['status'][] = OUTCOMES;
+/** The outcome banner's tone: green only for a plain success, never for a run with failures or warnings. */
+const OUTCOME_TONE: Record<string, string> = {
+  succeeded: 'banner-ok',
+  'succeeded-with-warnings': 'banner-warn',
+  'partially-failed': 'banner-error',
+  failed: 'banner-error',
+  'timed-out': 'banner-error',
+  rejected: 'banner-neutral',
+  cancelled: 'banner-neutral',
+};
 const EMPTY = editorStoreFor({ schemaVersion: 1, name: '-', inputs: [], nodes: [], edges: [], settings: { allowSelfApproval: false } }, { readOnly: true });
 
 export function RunPage({ id }: { id: string }) {
@@ -111,6 +122,9 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
           {done}/{total} steps · started {ago(run.startedAt)} by {run.startedBy ?? '—'} · tenant {run.tenant ?? '—'}
         </span>
         <div className="grow" />
+        <a className="btn btn-small" href={`/api/runs/${encodeURIComponent(run.id)}/evidence`} target="_blank" rel="noreferrer" data-action="evidence">
+          Evidence pack
+        </a>
         {run.temporalUrl && (
           <a className="btn btn-small btn-ghost" href={run.temporalUrl} target="_blank" rel="noreferrer">
             Temporal history
@@ -133,9 +147,26 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
         )}
       </header>
       {undo && <UndoResult undo={undo} />}
-      {(error || notice || run.message) && (
+      {(error || notice || run.message || run.reason || run.record?.inTemporal === false) && (
         <div className="editor-notices">
-          {run.message && <div className={`banner ${run.status === 'failed' ? 'banner-error' : 'banner-ok'}`}>{run.message}</div>}
+          {run.message && (
+            <div className={`banner run-outcome ${finished ? (OUTCOME_TONE[run.status] ?? 'banner-neutral') : 'banner-neutral'}`} data-outcome={run.status}>
+              <strong>{run.message}</strong>
+              {(run.warnings?.length ?? 0) > 0 && (
+                <ul className="warnings" aria-label="Warnings">
+                  {run.warnings!.map((w, i) => (
+                    <li key={i}>{w}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          {run.reason && <div className="banner banner-neutral small">Why: {run.reason}</div>}
+          {run.record?.inTemporal === false && (
+            <div className="banner banner-neutral small" data-source="record">
+              Shown from the run record: Temporal no longer keeps this run.
+            </div>
+          )}
           {notice && <div className="banner banner-ok" role="status">{notice}</div>}
           <ErrorBanner error={error} />
         </div>
@@ -185,6 +216,8 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
 function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
   const [comment, setComment] = useState('');
   const a = node.approval;
+  // The run view lifts a step's changes out of its output; the live stream sends the output as the workflow has it.
+  const stepChanges = ((node as { changes?: Change[] }).changes ?? changesIn(node.output)) as Change[] | undefined;
   return (
     <div className="step-panel" data-step={node.id}>
       <h2>
@@ -206,6 +239,13 @@ function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: 
           </>
         )}
       </dl>
+      {(node.warnings?.length ?? 0) > 0 && (
+        <ul className="step-warnings" aria-label="Step warnings">
+          {node.warnings!.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
       {node.error && (
         <div className="banner banner-error">
           <div>
@@ -283,10 +323,10 @@ function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: 
       {node.kind === 'forEach' && <LoopItems node={node} />}
       {a?.plan && <PlanView plan={a.plan as RunPlan} title="What approving lets run" />}
       {a?.planError && <p className="banner banner-warn">{a.planError}</p>}
-      {changesIn(node.output) && (
+      {stepChanges && (
         <>
           <h3>Changes</h3>
-          {changesIn(node.output)!.length ? <ChangesTable changes={changesIn(node.output)!} caption="Changes this step made" /> : <p className="muted small">No change: everything already was as asked.</p>}
+          {stepChanges.length ? <ChangesTable changes={stepChanges} caption="Changes this step made" /> : <p className="muted small">No change: everything already was as asked.</p>}
         </>
       )}
       <h3>Input</h3>

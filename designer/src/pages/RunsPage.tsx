@@ -76,6 +76,7 @@ export function RunsPage() {
                 </td>
                 <td>
                   <StatusBadge status={r.status} />
+                  {(r.warnings ?? 0) > 0 && <span className="muted small"> {r.warnings} warning{r.warnings === 1 ? '' : 's'}</span>}
                 </td>
                 <td>
                   {r.progress ? (

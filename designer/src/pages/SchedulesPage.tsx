@@ -6,7 +6,7 @@ import { api, type NewSchedule, type Schedule } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { latestPublished, listRunbooks, loadRunbook } from '../repo.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
+import { Empty, ErrorBanner, PageHeader, Spinner, StatusBadge, useAction, useAsync } from '../ui/kit.tsx';
 
 /** "every 1h", "0 7 * * 1-5 (Europe/Stockholm)", "once" — what a schedule's spec says. */
 export function describeSpec(s: Schedule): string {
@@ -54,6 +54,7 @@ export function SchedulesPage() {
               <th>Runbook</th>
               <th>When</th>
               <th>Next times</th>
+              <th>Last run</th>
               <th>Tenant</th>
               <th>State</th>
               <th />
@@ -70,6 +71,15 @@ export function SchedulesPage() {
                 <td>{describeSpec(s)}</td>
                 <td className="upcoming">
                   {s.upcoming.length ? s.upcoming.slice(0, 3).map((t) => <div key={t} className="small">{new Date(t).toLocaleString()}</div>) : <span className="muted">—</span>}
+                </td>
+                <td className="last-run">
+                  {s.lastRun ? (
+                    <Link to={`/runs/${encodeURIComponent(s.lastRun.runId)}`} title={new Date(s.lastRun.at).toLocaleString()}>
+                      <StatusBadge status={s.lastRun.status ?? 'running'} />
+                    </Link>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
                 </td>
                 <td>{s.tenant ?? '—'}</td>
                 <td>

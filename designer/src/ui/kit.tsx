@@ -57,7 +57,11 @@ const STATUS_LABEL: Record<string, string> = {
   'waiting-approval': 'Waiting for approval',
   paused: 'Paused',
   succeeded: 'Succeeded',
+  'succeeded-with-warnings': 'Succeeded with warnings',
+  'partially-failed': 'Partially failed',
   failed: 'Failed',
+  rejected: 'Rejected',
+  'timed-out': 'Timed out',
   skipped: 'Skipped',
   cancelled: 'Cancelled',
 };

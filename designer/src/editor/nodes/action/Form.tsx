@@ -3,7 +3,7 @@
 // handling, retries and timeout.
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { ON_ERROR, type RunbookNode } from '../../../../../runbook/definition.ts';
-import { api, isMissing } from '../../../api.ts';
+import { api } from '../../../api.ts';
 import { useCatalog } from '../../../context.tsx';
 import { useEditorStore } from '../../context.ts';
 import { ExpressionInput } from '../../ExpressionInput.tsx';
@@ -14,21 +14,21 @@ import type { KindFormProps } from '../kind.ts';
 
 function usePicker(kind: PickerKind | undefined, search: string) {
   const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
-  const [missing, setMissing] = useState(false);
   useEffect(() => {
-    if (!kind || missing || search.includes('{{')) return;
+    if (!kind || search.includes('{{')) return;
     let live = true;
     const t = setTimeout(() => {
       api.pick(kind, search).then(
         (o) => live && setOptions(o),
-        (err) => live && isMissing(err) && setMissing(true),
+        // A search that fails (the tenant cannot be reached) offers nothing; the field stays free text.
+        () => live && setOptions([]),
       );
     }, 250);
     return () => {
       live = false;
       clearTimeout(t);
     };
-  }, [kind, search, missing]);
+  }, [kind, search]);
   return options;
 }
 

@@ -1,0 +1,347 @@
+// The worker's request budgets, one per Microsoft service and resource, shared by every step that
+// calls the same tenant with the same app (Microsoft budgets "per app per tenant"). Each budget has
+// the documented quotas of its service (Microsoft Graph service-specific throttling limits, and
+// SharePoint's resource units) and an adaptive rate on top: halved on a throttled answer (429, or 503
+// with Retry-After), which also holds that budget -- and only that one -- until the Retry-After has
+// passed, and grown by 5% with each success. So bulk Intune work that is throttled does not hold
+// Entra writes, a SharePoint site creation does not wait behind mailbox cmdlets, and bulk work settles
+// near each service's ceiling instead of storming it with 429s. The gate never retries anything
+// itself: the throttled step fails retryably and Temporal retries it.
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { retryAfterMs } from './errors.ts';
+
+export type Service = 'directory' | 'intune' | 'teams' | 'outlook' | 'sharepoint' | 'exchange';
+
+/** At most `units` cost units per `perMs` milliseconds (a token bucket that starts full). */
+export interface Quota {
+  units: number;
+  perMs: number;
+  /** Where the number comes from, for docs and failure messages. */
+  source: string;
+}
+
+/** Which budget a request draws from, and what it costs there. */
+export interface BudgetSpec {
+  service: Service;
+  /** Budget key within the gate, e.g. "directory:write" or "outlook:anna@contoso.com". */
+  key: string;
+  cost: number;
+  quotas: readonly Quota[];
+  /** Requests in flight at once (Outlook: 4 per mailbox). */
+  concurrency?: number;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** The documented numbers, per app per tenant (the smallest tenant tier where the number depends on size). */
+export const QUOTAS = {
+  directoryRead: { units: 3500, perMs: 10 * SECOND, source: 'Entra ID resource units, S tenant: 3,500 per 10 s per app+tenant' },
+  directoryWrite: { units: 3000, perMs: 150 * SECOND, source: 'Entra ID writes: 3,000 per 150 s per app+tenant' },
+  intuneWrite: { units: 100, perMs: 20 * SECOND, source: 'Intune writes: 100 per 20 s per app+tenant' },
+  intuneAny: { units: 1000, perMs: 20 * SECOND, source: 'Intune requests: 1,000 per 20 s per app+tenant' },
+  teamsCreate: { units: 10, perMs: SECOND, source: 'Teams POST /teams: 10 rps per app+tenant' },
+  teamsFromGroup: { units: 6, perMs: SECOND, source: 'Teams PUT /groups/{id}/team: 6 rps per app+tenant' },
+  teamsDelete: { units: 15, perMs: SECOND, source: 'Teams DELETE channel: 15 rps per app+tenant' },
+  teamsList: { units: 60, perMs: SECOND, source: 'Teams GET members / channels: 60 rps per app+tenant' },
+  teamsOther: { units: 30, perMs: SECOND, source: 'Teams other calls: 30 rps per app+tenant' },
+  outlookMailbox: { units: 10_000, perMs: 10 * MINUTE, source: 'Outlook: 10,000 requests per 10 min per app and mailbox' },
+  sharepointMinute: { units: 1250, perMs: MINUTE, source: 'SharePoint: 1,250 resource units per minute per app+tenant (up to 1,000 licences)' },
+  sharepointDay: { units: 1_200_000, perMs: 24 * 60 * MINUTE, source: 'SharePoint: 1,200,000 resource units per 24 h per app+tenant' },
+} satisfies Record<string, Quota>;
+
+/** Documented Entra ID resource-unit base costs; anything not listed costs 1. */
+const DIRECTORY_RU: [RegExp, number][] = [
+  [/^\/users$/i, 2],
+  [/^\/applications$/i, 2],
+  [/^\/applications\/[^/]+\/extensionProperties$/i, 2],
+  [/^\/contracts$/i, 3],
+  [/^\/groups\/[^/]+\/members$/i, 3],
+  [/^\/groups\/[^/]+\/transitiveMembers$/i, 5],
+  [/^\/users\/[^/]+\/(licenseDetails|memberOf|ownedObjects|transitiveMemberOf)$/i, 2],
+  [/^\/oauth2PermissionGrants(\/[^/]+)?$/i, 2],
+  [/^\/servicePrincipals\/[^/]+\/appRoleAssignments$/i, 2],
+  [/^\/subscribedSkus$/i, 3],
+  [/^\/domains\/[^/]+\/domainNameReferences$/i, 4],
+];
+
+const MAILBOX = /^\/users\/([^/]+)\/(messages|mailFolders|sendMail|mailboxSettings|events|calendars?|calendarView|contacts|contactFolders|inferenceClassification|outlook)(\/|$)/i;
+const INTUNE = /^\/(deviceManagement|deviceAppManagement)(\/|$)|^\/users\/[^/]+\/managedDevices(\/|$)/i;
+const TEAMS = /^\/(teams|teamwork|chats|appCatalogs|admin\/teams)(\/|$)|^\/groups\/[^/]+\/team(\/|$)|^\/users\/[^/]+\/(joinedTeams|teamwork|chats)(\/|$)/i;
+const FILES = /^\/(sites|drives|shares)(\/|$)|^\/(users|groups)\/[^/]+\/(drive|drives|sites)(\/|$)/i;
+
+/** The Graph path without its version segment and query, for classification. */
+function graphPath(url: string): { path: string; query: URLSearchParams } {
+  const u = new URL(url, 'https://graph.microsoft.com');
+  return { path: u.pathname.replace(/^\/(v1\.0|beta)(?=\/)/i, '').replace(/\/$/, '') || '/', query: u.searchParams };
+}
+
+/** Which of Microsoft's budgets a Graph request draws from. */
+export function graphBudget(method: string, url: string): BudgetSpec {
+  const { path, query } = graphPath(url);
+  const m = method.toUpperCase();
+  const write = m !== 'GET' && m !== 'HEAD';
+  if (INTUNE.test(path)) {
+    return write
+      ? { service: 'intune', key: 'intune:write', cost: 1, quotas: [QUOTAS.intuneWrite, QUOTAS.intuneAny] }
+      : { service: 'intune', key: 'intune:read', cost: 1, quotas: [QUOTAS.intuneAny] };
+  }
+  if (TEAMS.test(path)) {
+    if (m === 'POST' && /^\/teams$/i.test(path)) return { service: 'teams', key: 'teams:create', cost: 1, quotas: [QUOTAS.teamsCreate] };
+    if (m === 'PUT' && /^\/groups\/[^/]+\/team$/i.test(path)) return { service: 'teams', key: 'teams:fromGroup', cost: 1, quotas: [QUOTAS.teamsFromGroup] };
+    if (m === 'DELETE') return { service: 'teams', key: 'teams:delete', cost: 1, quotas: [QUOTAS.teamsDelete] };
+    if (m === 'GET' && /^\/teams\/[^/]+\/(members|channels|channels\/[^/]+\/members)$/i.test(path)) return { service: 'teams', key: 'teams:list', cost: 1, quotas: [QUOTAS.teamsList] };
+    return { service: 'teams', key: write ? 'teams:write' : 'teams:read', cost: 1, quotas: [QUOTAS.teamsOther] };
+  }
+  if (FILES.test(path)) return sharepointBudget(write ? 2 : /\/(children|items|drives|sites|permissions)$/i.test(path) || query.has('search') ? 2 : 1);
+  const mailbox = MAILBOX.exec(path);
+  if (mailbox) {
+    const who = decodeURIComponent(mailbox[1]!).toLowerCase();
+    return { service: 'outlook', key: `outlook:${who}`, cost: 1, quotas: [QUOTAS.outlookMailbox], concurrency: 4 };
+  }
+  if (write && !/^\/directoryObjects\/getByIds$/i.test(path)) return { service: 'directory', key: 'directory:write', cost: 1, quotas: [QUOTAS.directoryWrite] };
+  let ru = DIRECTORY_RU.find(([re]) => re.test(path))?.[1] ?? (/^\/directoryObjects\/getByIds$/i.test(path) ? 3 : 1);
+  if (query.has('$select')) ru -= 1;
+  if (query.has('$expand')) ru += 1;
+  const top = Number(query.get('$top') ?? NaN);
+  if (!Number.isNaN(top) && top < 20) ru -= 1;
+  return { service: 'directory', key: 'directory:read', cost: Math.max(1, ru), quotas: [QUOTAS.directoryRead] };
+}
+
+/** SharePoint and OneDrive (Graph files routes and SharePoint REST) share the tenant's resource units. */
+export function sharepointBudget(cost = 2): BudgetSpec {
+  return { service: 'sharepoint', key: 'sharepoint', cost, quotas: [QUOTAS.sharepointMinute, QUOTAS.sharepointDay] };
+}
+
+/**
+ * The Exchange Online admin API (InvokeCommand). Microsoft publishes no request quota for it, so its
+ * budget has no ceiling of its own: it is adaptive only, and apart from Graph's.
+ */
+export function exchangeBudget(): BudgetSpec {
+  return { service: 'exchange', key: 'exchange', cost: 1, quotas: [] };
+}
+
+class Bucket {
+  private tokens: number;
+  private last: number;
+  private readonly capacity: number;
+  private readonly perMs: number;
+  constructor(capacity: number, perMs: number) {
+    this.capacity = capacity;
+    this.perMs = perMs;
+    this.tokens = capacity;
+    this.last = Date.now();
+  }
+  private refill(now: number): void {
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.capacity) / this.perMs);
+    this.last = now;
+  }
+  /** ms until `cost` fits (0 = now). */
+  waitFor(cost: number, now: number): number {
+    this.refill(now);
+    const need = Math.min(cost, this.capacity);
+    return this.tokens >= need ? 0 : ((need - this.tokens) * this.perMs) / this.capacity;
+  }
+  take(cost: number): void {
+    this.tokens -= cost;
+  }
+  level(now: number): number {
+    this.refill(now);
+    return this.tokens / this.capacity;
+  }
+}
+
+export interface BudgetOptions {
+  /** Initial requests per second (adaptive). */
+  rate?: number;
+  minRate?: number;
+  maxRate?: number;
+}
+
+/** One budget: quotas, an adaptive rate, Microsoft's Retry-After hold, and an optional concurrency cap. */
+class Budget {
+  rate: number;
+  private nextSlot = 0;
+  until = 0;
+  private lastCut = 0;
+  private inFlight = 0;
+  private readonly buckets: Bucket[];
+  private readonly queue: { cost: number; go: () => void; signal?: AbortSignal }[] = [];
+  private pumping = false;
+  private wake?: () => void;
+  readonly spec: BudgetSpec;
+  private readonly opts: Required<BudgetOptions>;
+
+  constructor(spec: BudgetSpec, opts: Required<BudgetOptions>) {
+    this.spec = spec;
+    this.opts = opts;
+    this.rate = opts.rate;
+    this.buckets = spec.quotas.map((q) => new Bucket(q.units, q.perMs));
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length) {
+        const head = this.queue[0]!;
+        if (head.signal?.aborted) {
+          this.queue.shift();
+          continue;
+        }
+        if (this.spec.concurrency !== undefined && this.inFlight >= this.spec.concurrency) {
+          await new Promise<void>((r) => (this.wake = r));
+          continue;
+        }
+        const now = Date.now();
+        const wait = Math.max(this.nextSlot - now, this.until - now, ...this.buckets.map((b) => b.waitFor(head.cost, now)));
+        if (wait > 0) {
+          // Sleep until the slot, or until a waiter is cancelled or a request comes back.
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, wait);
+            this.wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          this.wake = undefined;
+          continue;
+        }
+        this.queue.shift();
+        for (const b of this.buckets) b.take(head.cost);
+        this.nextSlot = Date.now() + 1000 / this.rate;
+        this.inFlight++;
+        head.go();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Waits for this request's turn (rejects if the signal aborts first). */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(signal!.reason);
+        this.wake?.();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push({
+        cost: this.spec.cost,
+        signal,
+        go: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      });
+      void this.pump();
+    });
+  }
+
+  /** What Microsoft answered: adapts the rate and honours Retry-After. */
+  release(sentAt: number, status: number | undefined, headers: Headers | undefined): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+    if (status === 429 || status === 503) {
+      // Requests already on their way when the rate was cut say nothing new: cut once per event.
+      if (sentAt >= this.lastCut) {
+        this.rate = Math.max(this.opts.minRate, this.rate / 2);
+        this.lastCut = Date.now();
+      }
+      const ms = headers ? retryAfterMs({ statusCode: status, headers }) : undefined;
+      if (ms !== undefined) this.until = Math.max(this.until, Date.now() + ms);
+    } else if (status !== undefined && status < 400) {
+      this.rate = Math.min(this.opts.maxRate, this.rate * 1.05);
+    }
+  }
+
+  snapshot(): BudgetState {
+    const now = Date.now();
+    return {
+      service: this.spec.service,
+      rate: Math.round(this.rate * 100) / 100,
+      heldForMs: Math.max(0, this.until - now),
+      queued: this.queue.length,
+      quotaLeft: this.buckets.map((b) => Math.round(b.level(now) * 1000) / 1000),
+    };
+  }
+}
+
+export interface BudgetState {
+  service: Service;
+  rate: number;
+  /** How long Microsoft's Retry-After still holds this budget. */
+  heldForMs: number;
+  queued: number;
+  /** Share of each quota left (0..1), in the order of the spec's quotas. */
+  quotaLeft: number[];
+}
+
+/**
+ * A tenant's request budgets in this worker: one per Microsoft service and resource. The Graph
+ * client uses it as middleware; the Exchange and SharePoint transports call send().
+ */
+export class ThrottleGate implements Middleware {
+  private next?: Middleware;
+  private readonly budgets = new Map<string, Budget>();
+  private readonly opts: Required<BudgetOptions>;
+
+  constructor(opts: BudgetOptions = {}) {
+    this.opts = { rate: opts.rate ?? 50, minRate: opts.minRate ?? 2, maxRate: opts.maxRate ?? 1000 };
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  private budget(spec: BudgetSpec): Budget {
+    let b = this.budgets.get(spec.key);
+    if (!b) this.budgets.set(spec.key, (b = new Budget(spec, this.opts)));
+    return b;
+  }
+
+  /** Sends one request through its budget: waits for a slot, then reports the answer back. */
+  async send<T extends { status: number; headers: Headers } | undefined>(spec: BudgetSpec, signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+    const b = this.budget(spec);
+    await b.acquire(signal);
+    const sentAt = Date.now();
+    let res: T | undefined;
+    try {
+      res = await request();
+      return res;
+    } finally {
+      b.release(sentAt, res?.status, res?.headers);
+    }
+  }
+
+  /** Graph middleware: `next` is the rest of the calling client's chain (a gate serves several). */
+  async execute(context: Context, next: Middleware | undefined = this.next): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const method = context.options?.method ?? (typeof context.request === 'string' ? 'GET' : context.request.method);
+    await this.send(graphBudget(method, url), context.options?.signal ?? undefined, async () => {
+      await next!.execute(context);
+      return context.response;
+    });
+  }
+
+  /** Every budget used so far, by key (for tests and diagnostics). */
+  state(): Record<string, BudgetState> {
+    return Object.fromEntries([...this.budgets].map(([k, b]) => [k, b.snapshot()]));
+  }
+}
+
+const gates = new Map<string, ThrottleGate>();
+
+/**
+ * The gate of one app in one tenant, shared by the Graph, Exchange and SharePoint transports of this
+ * process (Microsoft counts per app per tenant, whichever client sends).
+ */
+export function gateFor(conn: { tenantId: string; clientId: string; authorityHost?: string }): ThrottleGate {
+  const key = `${conn.authorityHost ?? 'microsoft'}|${conn.tenantId.toLowerCase()}|${conn.clientId.toLowerCase()}`;
+  let g = gates.get(key);
+  if (!g) gates.set(key, (g = new ThrottleGate()));
+  return g;
+}

@@ -1,0 +1,137 @@
+// The worker's throttle gate: one budget per Microsoft service and resource, with the documented quotas.
+// Classification of Graph requests, separation of budgets (a throttled service holds only itself), and
+// the Exchange and SharePoint transports drawing from their own budgets of the same app-and-tenant gate
+// (against the sandbox, through the real transports).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { graphBudget, QUOTAS, ThrottleGate, gateFor, sharepointBudget, exchangeBudget } from '../m365/throttle.ts';
+import { createSharePointClient } from '../m365/sharepoint.ts';
+import { createExchangeClient } from '../m365/exchange.ts';
+import { graphClientCache } from '../m365/graph.ts';
+import { sandboxTenant } from './harness.ts';
+import type { TenantConnection } from '../m365/tenants.ts';
+
+describe('which budget a Graph request draws from', () => {
+  const g = 'https://graph.microsoft.com/v1.0';
+  it('Entra ID: writes apart from reads, reads costed in resource units with the documented modifiers', () => {
+    assert.equal(graphBudget('POST', `${g}/users`).key, 'directory:write');
+    assert.deepEqual(graphBudget('POST', `${g}/users`).quotas, [QUOTAS.directoryWrite]);
+    assert.equal(graphBudget('PATCH', `${g}/groups/abc`).key, 'directory:write');
+    const list = graphBudget('GET', `${g}/users`);
+    assert.deepEqual([list.key, list.cost], ['directory:read', 2]);
+    assert.equal(graphBudget('GET', `${g}/users?$select=id`).cost, 1, '$select lowers the cost by 1');
+    assert.equal(graphBudget('GET', `${g}/groups/abc/transitiveMembers?$expand=x`).cost, 6, '$expand raises it by 1');
+    assert.equal(graphBudget('GET', `${g}/users/abc?$select=id&$top=5`).cost, 1, 'never below 1');
+    assert.equal(graphBudget('POST', `${g}/directoryObjects/getByIds`).key, 'directory:read', 'getByIds costs no write');
+  });
+
+  it('Intune: writes 100 per 20 s', () => {
+    const w = graphBudget('POST', `${g}/deviceManagement/managedDevices/1/retire`);
+    assert.equal(w.key, 'intune:write');
+    assert.deepEqual([w.quotas[0]!.units, w.quotas[0]!.perMs], [100, 20_000]);
+    assert.equal(graphBudget('GET', `${g}/users/abc/managedDevices`).key, 'intune:read');
+  });
+
+  it('Teams: creating teams, teaming up groups, deletes, lists and the rest have their own rates', () => {
+    assert.equal(graphBudget('POST', `${g}/teams`).key, 'teams:create');
+    assert.equal(graphBudget('PUT', `${g}/groups/abc/team`).key, 'teams:fromGroup');
+    assert.equal(graphBudget('DELETE', `${g}/teams/abc/channels/x`).key, 'teams:delete');
+    assert.equal(graphBudget('GET', `${g}/teams/abc/members`).key, 'teams:list');
+    assert.equal(graphBudget('POST', `${g}/admin/teams/policy/userAssignments/assign`).service, 'teams');
+    assert.equal(graphBudget('GET', `${g}/users/abc/joinedTeams`).service, 'teams');
+  });
+
+  it('Outlook per mailbox, SharePoint and OneDrive in resource units', () => {
+    assert.equal(graphBudget('POST', `${g}/users/anna@contoso.com/sendMail`).key, 'outlook:anna@contoso.com');
+    assert.equal(graphBudget('GET', `${g}/users/bob@contoso.com/mailboxSettings`).key, 'outlook:bob@contoso.com');
+    const sites = graphBudget('GET', `${g}/sites/root`);
+    assert.deepEqual([sites.service, sites.cost], ['sharepoint', 1]);
+    assert.equal(graphBudget('GET', `${g}/drives/b!x/root/children`).cost, 2, 'a multi-item query costs 2');
+    assert.equal(graphBudget('POST', `${g}/users/abc/drive/root/children`).cost, 2, 'a write costs 2');
+    assert.equal(graphBudget('GET', `${g}/users/abc/drive`).service, 'sharepoint');
+  });
+});
+
+/** A fake request answering with `status` (and Retry-After seconds). */
+const answer = (status: number, retryAfter?: number) => async () => ({ status, headers: new Headers(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }) });
+
+describe('budgets are separate', () => {
+  it('a throttled service holds its own budget, not the others', async () => {
+    const gate = new ThrottleGate();
+    const intune = graphBudget('POST', '/deviceManagement/managedDevices/1/syncDevice');
+    const directory = graphBudget('POST', '/users');
+    await gate.send(intune, undefined, answer(429, 120));
+    assert.ok(gate.state()['intune:write']!.heldForMs > 60_000, 'Intune is held for its Retry-After');
+    // Entra writes go on at once while Intune waits.
+    const held = new AbortController();
+    let intuneSent = false;
+    const waiting = gate.send(intune, held.signal, async () => {
+      intuneSent = true;
+      return { status: 204, headers: new Headers() };
+    });
+    await gate.send(directory, undefined, answer(201));
+    await gate.send(sharepointBudget(), undefined, answer(200));
+    await gate.send(exchangeBudget(), undefined, answer(200));
+    assert.equal(intuneSent, false, 'the held Intune request has not been sent');
+    assert.equal(gate.state()['directory:write']!.heldForMs, 0);
+    held.abort(new Error('step cancelled'));
+    await assert.rejects(waiting, /step cancelled/);
+    assert.equal(intuneSent, false);
+  });
+
+  it('a throttled answer halves only that budget\'s rate; successes grow it back', async () => {
+    const gate = new ThrottleGate({ rate: 40 });
+    const teams = graphBudget('POST', '/teams/abc/channels');
+    await gate.send(teams, undefined, answer(429));
+    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
+    assert.equal(gate.state()['teams:write']!.rate, 20);
+    assert.equal(gate.state()['directory:read']!.rate, 42);
+    await gate.send(teams, undefined, answer(200));
+    assert.equal(gate.state()['teams:write']!.rate, 21);
+  });
+
+  it('a quota is spent per request: once it is used up the next request waits, while other budgets go on', async () => {
+    const gate = new ThrottleGate({ rate: 1000, maxRate: 1000 });
+    // Intune's 100 writes per 20 s, on an hour's window so the test does not depend on the clock.
+    const writes = { ...graphBudget('POST', '/deviceManagement/managedDevices/1/syncDevice'), quotas: [{ units: 100, perMs: 3_600_000, source: 'test' }] };
+    for (let i = 0; i < 100; i++) await gate.send(writes, undefined, answer(204));
+    const next = new AbortController();
+    let sent = false;
+    const waiting = gate.send(writes, next.signal, async () => {
+      sent = true;
+      return { status: 204, headers: new Headers() };
+    });
+    // Intune reads draw from their own quota: not blocked by the write quota.
+    await gate.send(graphBudget('GET', '/deviceManagement/managedDevices'), undefined, answer(200));
+    assert.equal(sent, false, 'the 101st write waits for the quota');
+    assert.equal(gate.state()['intune:write']!.queued, 1);
+    next.abort(new Error('cancelled'));
+    await assert.rejects(waiting, /cancelled/);
+  });
+});
+
+describe('the transports share one gate per app and tenant, each service in its own budget', () => {
+  let sb: Sandbox;
+  let conn: TenantConnection;
+  before(async () => {
+    sb = await startSandbox({ seed: 5, users: 30 });
+    const base = sandboxTenant(sb);
+    conn = { ...base, name: 'gate-test', clientSecret: '', certificatePem: sb.admin.createAppCertificate(base.clientId).pem };
+  });
+  after(() => sb.close());
+
+  it('Graph, SharePoint REST and the Exchange admin API draw from their own budgets of gateFor(connection)', async () => {
+    const graph = graphClientCache()(conn);
+    await graph.api('/users').top(1).get();
+    const sp = createSharePointClient(conn);
+    const hosts = await sp.hosts();
+    const props = await sp.admin<{ Url: string }>('POST', 'SPO.Tenant/GetSitePropertiesByUrl', { url: hosts.root });
+    assert.equal(props.Url, hosts.root);
+    await createExchangeClient(conn).invoke('Get-Mailbox', { ResultSize: 1 });
+    const state = gateFor(conn).state();
+    assert.deepEqual(Object.keys(state).sort(), ['directory:read', 'exchange', 'sharepoint']);
+    assert.deepEqual([state['directory:read']!.service, state['sharepoint']!.service, state['exchange']!.service], ['directory', 'sharepoint', 'exchange']);
+    assert.equal(state['sharepoint']!.quotaLeft.length, 2, 'per-minute and per-day resource units');
+  });
+});
