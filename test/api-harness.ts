@@ -44,7 +44,15 @@ export type DbKind = 'pglite' | 'postgres';
 
 export async function startApiServer(
   env: TestEnv,
-  opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]>; /** Embedded database folder (kept across servers). */ dataDir?: string; /** The key the worker opens sealed secrets with (startTestEnv's `secrets`). */ secretBox?: SecretBox } = {},
+  opts: {
+    db?: DbKind;
+    pollMs?: number;
+    roles?: Record<string, GrantSpec[]>;
+    /** Embedded database folder (kept across servers). */
+    dataDir?: string;
+    /** The key that seals run secrets: the same the worker opens them with (startTestEnv's `secrets`). */
+    secretBox?: ReturnType<typeof secretBox>;
+  } = {},
 ): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
   // As in production: an owner role migrates, the application's own role has only what it needs.

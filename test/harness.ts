@@ -2,6 +2,8 @@
 // or here when a file runs alone), a sandbox tenant in process, and a real worker on its own
 // task queue. Nothing here stands in for Temporal or Graph.
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -145,4 +147,19 @@ export function statuses(s: RunState): Record<string, string> {
 
 export async function stopOwnDevServer(): Promise<void> {
   if (ownServer) await (await ownServer).stop();
+}
+
+/** An HTTP endpoint on loopback that answers 200 {"ok":true} and keeps every request (webhook tests). */
+export async function recordingEndpoint(): Promise<{ url: string; received: { headers: IncomingHttpHeaders; body: string }[]; close(): void }> {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => server.close() };
 }
