@@ -99,28 +99,35 @@ describe('undo runbooks', () => {
     assert.deepEqual(await snapshot([upn], [allCompany]), before);
   });
 
-  it('mover: the undo runbook puts department, title, manager and both memberships back', async () => {
+  it('mover: the undo runbook puts department, title, manager, the licences and both memberships back', async () => {
     const seeded = (await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName').top(30).get()).value as { id: string; userPrincipalName: string }[];
     const [mover, newManager] = [seeded[5]!, seeded[6]!];
     const group = async (name: string) => (await env.graph.api('/groups').post({ displayName: name, mailEnabled: false, mailNickname: name.replace(/\W/g, ''), securityEnabled: true })).id as string;
     const from = { id: await group(`Undo source ${randomUUID().slice(0, 6)}`) };
     const to = await group(`Undo target ${randomUUID().slice(0, 6)}`);
     await env.graph.api(`/groups/${from.id}/members/$ref`).post({ '@odata.id': `${env.sandbox.url}/v1.0/directoryObjects/${mover.id}` });
+    // The old team's licence (Office 365 E1), which the move swaps for Microsoft 365 E3.
+    const skus = (await env.graph.api('/subscribedSkus').get()).value as { skuId: string; skuPartNumber: string }[];
+    const e1 = skus.find((x) => x.skuPartNumber === 'STANDARDPACK')!.skuId;
+    await env.graph.api(`/users/${mover.id}`).patch({ usageLocation: 'SE' });
+    await env.graph.api(`/users/${mover.id}/assignLicense`).post({ addLicenses: [{ skuId: e1, disabledPlans: [] }], removeLicenses: [] });
     const before = await snapshot([mover.userPrincipalName], [from.id, to]);
 
     const run = await runApproved(
       operator,
-      { runbookId: 'mover', inputs: { user: mover.userPrincipalName, department: 'Undo Department', jobTitle: 'Undo Title', manager: newManager.userPrincipalName, fromGroup: from.id, toGroup: to } },
+      { runbookId: 'mover', inputs: { user: mover.userPrincipalName, department: 'Undo Department', jobTitle: 'Undo Title', manager: newManager.userPrincipalName, fromLicence: 'STANDARDPACK', toLicence: 'SPE_E3', fromGroup: from.id, toGroup: to } },
       'approve_move',
     );
     const moved = await snapshot([mover.userPrincipalName], [from.id, to]);
     assert.equal((moved.users[mover.userPrincipalName] as { department: string }).department, 'Undo Department');
     assert.ok(moved.members[to]!.includes(mover.id) && !moved.members[from.id]!.includes(mover.id));
+    const licensed = (moved.users[mover.userPrincipalName] as { assignedLicenses: { skuId: string }[] }).assignedLicenses.map((l) => l.skuId);
+    assert.ok(!licensed.includes(e1) && licensed.includes(skus.find((x) => x.skuPartNumber === 'SPE_E3')!.skuId), 'the licences were swapped');
 
     const { generated, plan, run: undone } = await undo(run.id);
     assert.deepEqual(
       generated.entries.map((e: { nodeId: string; outcome: string }) => `${e.nodeId}: ${e.outcome}`).sort(),
-      ['join_group: undone', 'leave_group: undone', 'set_manager: undone', 'update_job: undone'],
+      ['add_licence: undone', 'drop_licence: undone', 'join_group: undone', 'leave_group: undone', 'set_manager: undone', 'update_job: undone'],
     );
     const back = plan.steps.find((s: { action?: string }) => s.action === 'user.update');
     assert.deepEqual(back.plan.changes.map((c: { property: string; before: unknown; after: unknown }) => [c.property, c.before, c.after]).sort(), [
