@@ -41,7 +41,7 @@ async function plan(def: RunbookDefinitionInput, extra: Partial<PlanRequest> = {
 const step = (p: RunPlan, id: string) => p.steps.find((s) => s.nodeId === id)!;
 
 describe('the plan walk', () => {
-  it('plans an action without a plan as "changes not predicted", and an action this worker does not know the same way', async () => {
+  it('plans an action without a plan as "plan not available" (saying what it will change), and an action this worker does not know the same way', async () => {
     const p = await plan({
       name: 'x',
       nodes: [
@@ -49,10 +49,10 @@ describe('the plan walk', () => {
         { id: 'b', kind: 'action', action: 'mailbox.unknownToThisWorker', params: {} },
       ],
     });
-    assert.deepEqual(step(p, 'a').plan, { outcome: 'not-predicted', reason: 'changes not predicted for test.noPlan: the action has no plan' });
+    assert.deepEqual(step(p, 'a').plan, { outcome: 'not-predicted', reason: `plan not available: it will ${noPlan.title.charAt(0).toLowerCase()}${noPlan.title.slice(1)} (test.noPlan has no plan yet, so what it changes is not predicted or recorded)` });
     assert.deepEqual(step(p, 'b').plan, { outcome: 'not-predicted', reason: 'changes not predicted for mailbox.unknownToThisWorker: this worker does not know the action' });
     assert.equal(p.summary.notPredicted, 2);
-    assert.match(planText(p), /changes not predicted for test\.noPlan/);
+    assert.match(planText(p), /plan not available: .*test\.noPlan has no plan yet/);
   });
 
   it('joins after an undecided condition: each branch, and the join, under the conditions it runs under', async () => {

@@ -81,7 +81,7 @@ describe('undo runbooks', () => {
     const allCompany = await groupId('All Company');
     const before = await snapshot([upn], [allCompany]);
     const run = await runApproved(operator, { runbookId: 'onboarding', inputs: { userPrincipalName: upn, givenName: 'Undo', surname: 'Hire', jobTitle: 'Analyst', department: 'Finance' } }, 'approve_request');
-    assert.deepEqual(run.nodes.create_user.output.__changes[0], { object: `user ${upn}`, objectId: run.nodes.create_user.output.id, property: 'exists', before: false, after: true });
+    assert.deepEqual(run.nodes.create_user.changes[0], { object: `user ${upn}`, objectId: run.nodes.create_user.output.id, property: 'exists', before: false, after: true });
     assert.notDeepEqual(await snapshot([upn], [allCompany]), before, 'the run changed the tenant');
 
     const { generated, plan, run: undone } = await undo(run.id);
@@ -100,29 +100,28 @@ describe('undo runbooks', () => {
   });
 
   it('mover: the undo runbook puts department, title, manager, the licences and both memberships back', async () => {
-    const seeded = (await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName').top(30).get()).value as { id: string; userPrincipalName: string }[];
-    const [mover, newManager] = [seeded[5]!, seeded[6]!];
+    const skus = (await env.graph.api('/subscribedSkus').get()).value as { skuId: string; skuPartNumber: string }[];
+    const [e3, e5] = ['SPE_E3', 'SPE_E5'].map((part) => skus.find((x) => x.skuPartNumber === part)!.skuId);
+    const seeded = (await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName,assignedLicenses').top(60).get()).value as { id: string; userPrincipalName: string; assignedLicenses: { skuId: string }[] }[];
+    // Someone with Microsoft 365 E3 only: the move swaps it for E5.
+    const mover = seeded.slice(5).find((u) => u.assignedLicenses.length === 1 && u.assignedLicenses[0]!.skuId === e3)!;
+    const newManager = seeded.find((u) => u.id !== mover.id && u !== seeded[0])!;
     const group = async (name: string) => (await env.graph.api('/groups').post({ displayName: name, mailEnabled: false, mailNickname: name.replace(/\W/g, ''), securityEnabled: true })).id as string;
     const from = { id: await group(`Undo source ${randomUUID().slice(0, 6)}`) };
     const to = await group(`Undo target ${randomUUID().slice(0, 6)}`);
     await env.graph.api(`/groups/${from.id}/members/$ref`).post({ '@odata.id': `${env.sandbox.url}/v1.0/directoryObjects/${mover.id}` });
-    // The old team's licence (Office 365 E1), which the move swaps for Microsoft 365 E3.
-    const skus = (await env.graph.api('/subscribedSkus').get()).value as { skuId: string; skuPartNumber: string }[];
-    const e1 = skus.find((x) => x.skuPartNumber === 'STANDARDPACK')!.skuId;
-    await env.graph.api(`/users/${mover.id}`).patch({ usageLocation: 'SE' });
-    await env.graph.api(`/users/${mover.id}/assignLicense`).post({ addLicenses: [{ skuId: e1, disabledPlans: [] }], removeLicenses: [] });
     const before = await snapshot([mover.userPrincipalName], [from.id, to]);
 
     const run = await runApproved(
       operator,
-      { runbookId: 'mover', inputs: { user: mover.userPrincipalName, department: 'Undo Department', jobTitle: 'Undo Title', manager: newManager.userPrincipalName, fromLicence: 'STANDARDPACK', toLicence: 'SPE_E3', fromGroup: from.id, toGroup: to } },
+      { runbookId: 'mover', inputs: { user: mover.userPrincipalName, department: 'Undo Department', jobTitle: 'Undo Title', manager: newManager.userPrincipalName, fromLicence: 'SPE_E3', toLicence: 'SPE_E5', fromGroup: from.id, toGroup: to } },
       'approve_move',
     );
     const moved = await snapshot([mover.userPrincipalName], [from.id, to]);
     assert.equal((moved.users[mover.userPrincipalName] as { department: string }).department, 'Undo Department');
     assert.ok(moved.members[to]!.includes(mover.id) && !moved.members[from.id]!.includes(mover.id));
     const licensed = (moved.users[mover.userPrincipalName] as { assignedLicenses: { skuId: string }[] }).assignedLicenses.map((l) => l.skuId);
-    assert.ok(!licensed.includes(e1) && licensed.includes(skus.find((x) => x.skuPartNumber === 'SPE_E3')!.skuId), 'the licences were swapped');
+    assert.deepEqual(licensed, [e5], 'the licences were swapped');
 
     const { generated, plan, run: undone } = await undo(run.id);
     assert.deepEqual(

@@ -94,6 +94,19 @@ export function readContext(ctx: PlanContext): ActionContext {
 }
 
 /**
+ * Why a write action has no plan, and what it will change all the same (docs/plan.md lists them):
+ * on-premises AD is reached only by the on-premises worker, and plans run on a cloud worker; a
+ * remote action on a device (wipe, lock, restart, sync ...) changes the device, not a property
+ * Graph can read before; every other one simply has no plan written yet.
+ */
+export function noPlanReason(contract: ActionContract): string {
+  const will = `it will ${contract.title.charAt(0).toLowerCase()}${contract.title.slice(1)}`;
+  if (contract.id.startsWith('ad.')) return `plan not available: ${will} (on-premises Active Directory is read only by the on-premises worker, and plans run on a cloud worker)`;
+  if (/^(device|mobileDevice)\./.test(contract.id)) return `plan not available: ${will} (a remote action on a device has no state Microsoft Graph can read before it)`;
+  return `plan not available: ${will} (${contract.id} has no plan yet, so what it changes is not predicted or recorded)`;
+}
+
+/**
  * What one action step would do with these parameters (secrets already opened; values known
  * only after the run as KnownAfterRun). Read-only actions run for real and answer with their
  * output. Never throws for the tenant's answers: they become "would fail" or "plan failed".
@@ -101,7 +114,7 @@ export function readContext(ctx: PlanContext): ActionContext {
 export async function planAction(impl: ActionImplementation, params: unknown, ctx: PlanContext): Promise<ActionPlan> {
   const { contract } = impl;
   const unknown = unknownFields(params);
-  if (!contract.readOnly && !impl.plan) return { outcome: 'not-predicted', reason: `changes not predicted for ${contract.id}: the action has no plan` };
+  if (!contract.readOnly && !impl.plan) return { outcome: 'not-predicted', reason: noPlanReason(contract) };
   if (unknown.length && ((contract.readOnly && !impl.plan) || unknown.some((k) => !impl.acceptsUnknown?.includes(k))))
     return {
       outcome: 'unknown',

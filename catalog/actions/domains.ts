@@ -30,6 +30,7 @@ const domainOutput = z.object({
 
 export const domainList = defineAction({
   id: 'domain.list',
+  readOnly: true,
   title: 'List domains',
   category: 'directory',
   description: 'Lists the tenant\'s domains: verified or not, which is the default, and the services each is used for.',
@@ -58,6 +59,7 @@ export const domainAdd = defineAction({
 
 export const domainVerificationRecords = defineAction({
   id: 'domain.verificationRecords',
+  readOnly: true,
   title: 'Get domain verification records',
   category: 'directory',
   description: 'Reads the DNS records (TXT, or MX) that prove ownership of a domain, to hand to whoever manages its DNS.',

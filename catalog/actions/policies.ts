@@ -56,6 +56,7 @@ const PERMS = ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All', 'User.Re
 
 export const policyListConditionalAccess = defineAction({
   id: 'policy.listConditionalAccess',
+  readOnly: true,
   title: 'List Conditional Access policies',
   category: 'directory',
   description: 'Lists the tenant\'s Conditional Access policies with their state and what they require.',
