@@ -11,6 +11,8 @@ import { sealRunSecrets } from '../runbook/secrets.ts';
 import { buildUndo, type UndoDraft, type UndoSourceStep } from '../runbook/undo.ts';
 import type { PlanJob, PlanJobResult } from '../workflows/plan.ts';
 import { HttpError } from './http.ts';
+import { CHANGES_KEY } from '../catalog/contract.ts';
+import type { RunRecord } from './run-records.ts';
 import type { Services } from './services.ts';
 
 /** How long a plan may take before the API gives up waiting (the reads respect the tenant's throttle budget). */
@@ -85,13 +87,29 @@ export async function undoOf(s: Services, runId: string, definition: RunbookDefi
     if (total > UNDO_MAX_ITEMS || items.length < total)
       unreadItems.push({ loop: state.id, reason: `only ${Math.min(items.length, UNDO_MAX_ITEMS)} of the loop's ${total} items are read back for an undo runbook; undo the others with a runbook of their own` });
     for (const item of items.slice(0, UNDO_MAX_ITEMS)) {
+      // Temporal first; the item run's record once Temporal has forgotten it.
       const child = await s.runs.get(item.runId).catch(() => undefined);
-      if (!child?.state) {
-        unreadItems.push({ loop: state.id, reason: `item ${item.index + 1} (${item.runId}) can no longer be read from Temporal` });
+      const childNodes = child?.state?.nodes ?? recordedNodes(await s.records.get(item.runId).catch(() => undefined));
+      if (!childNodes) {
+        unreadItems.push({ loop: state.id, reason: `item ${item.index + 1} (${item.runId}) can no longer be read, from Temporal or the run records` });
         continue;
       }
-      for (const cs of Object.values(child.state.nodes)) steps.push({ state: cs, action: actionOf(node.body.nodes as RunbookDefinition['nodes'], cs.id), item: { loop: state.id, index: item.index } });
+      for (const cs of Object.values(childNodes)) steps.push({ state: cs, action: actionOf(node.body.nodes as RunbookDefinition['nodes'], cs.id), item: { loop: state.id, index: item.index } });
     }
   }
   return buildUndo({ runId, definition, steps, unreadItems }, (id) => catalog.get(id));
+}
+
+/**
+ * A run record's steps as the workflow had them: the record lifts a step's changes out of its
+ * output (server/run-records.ts), the undo builder reads them under __changes.
+ */
+export function recordedNodes(rec: RunRecord | undefined): Record<string, NodeState> | undefined {
+  if (!rec) return undefined;
+  return Object.fromEntries(
+    Object.entries(rec.nodes).map(([id, { changes, action: _a, title: _t, ...n }]) => [
+      id,
+      changes && n.output && typeof n.output === 'object' && !Array.isArray(n.output) ? { ...n, output: { ...(n.output as object), [CHANGES_KEY]: changes } } : changes ? { ...n, output: { [CHANGES_KEY]: changes } } : n,
+    ]),
+  );
 }

@@ -6,7 +6,7 @@ import { validateInputs } from '../runbook/inputs.ts';
 import { RunAccess, SANDBOX } from './access.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, hasRoleAnywhere } from './people.ts';
-import { planRows, planRun, undoOf } from './plans.ts';
+import { planRows, planRun, recordedNodes, undoOf } from './plans.ts';
 import type { Services } from './services.ts';
 
 export function planRoutes(api: Api, s: Services): void {
@@ -44,16 +44,23 @@ export function planRoutes(api: Api, s: Services): void {
   });
 
   api.route('POST /api/runs/:id/undo', async ({ req, res, me: p, params }) => {
-    const run = await access.visibleRun(p, params.id!);
+    // From the run record (kept after Temporal forgets the run), brought up to date from Temporal while it still has it.
+    const rec = await s.records.refresh(params.id!);
+    if (!rec?.tenant || !access.canSeeTenant(p, rec.tenant)) throw new HttpError(404, `run ${params.id} does not exist`);
+    const run = { tenant: rec.tenant };
     if (!(hasRole(p, 'designer', run.tenant) || (run.tenant === SANDBOX && hasRoleAnywhere(p, 'designer')))) throw new HttpError(403, 'only designers may create the undo runbook');
-    if (run.description.status.name === 'RUNNING') throw new HttpError(409, `run ${params.id} has not finished: cancel it or wait for it first`);
-    const input = await s.runs.input(params.id!);
-    if (!input || !run.state) throw new HttpError(409, `the steps of run ${params.id} can no longer be read from Temporal`);
-    const draft = await undoOf(s, params.id!, input.definition, run.state.nodes);
+    if (rec.temporalStatus === 'RUNNING') throw new HttpError(409, `run ${params.id} has not finished: cancel it or wait for it first`);
+    // Temporal's input has the definition as it ran (sealed values sealed); the record's masks them.
+    const input = await s.runs.input(params.id!).catch(() => undefined);
+    const definition = input?.definition ?? rec.definition;
+    const nodes = recordedNodes(rec);
+    if (!definition || !nodes) throw new HttpError(409, `the steps of run ${params.id} can no longer be read`);
+    const runbookId = input?.run.runbookId ?? rec.runbook ?? 'run';
+    const draft = await undoOf(s, params.id!, definition, nodes);
     const notUndone = draft.entries.filter((e) => ['irreversible', 'not-recorded', 'failed-step'].includes(e.outcome));
     if (!draft.definition) return { runbookId: null, message: 'nothing to undo: the run changed nothing that can be put back', entries: draft.entries, notUndone };
-    let id = undoId(input.run.runbookId, params.id!);
-    for (let n = 2; await s.runbooks.get(id); n++) id = `${undoId(input.run.runbookId, params.id!)}-${n}`;
+    let id = undoId(runbookId, params.id!);
+    for (let n = 2; await s.runbooks.get(id); n++) id = `${undoId(runbookId, params.id!)}-${n}`;
     const rb = await s.runbooks.create({ id, definition: draft.definition, by: p.user.email });
     await s.audit.record(originOf(req, p), 'run.undo.generated', params.id, { runbook: rb.id, steps: draft.definition.nodes?.length, notUndone: notUndone.length }, run.tenant);
     res.status(201).location(`/api/runbooks/${rb.id}`);

@@ -213,7 +213,17 @@ describe('plans against what the step then did', () => {
     ['directory.assignRole', async () => ['directory.assignRole', { user: (await env.newUser('role')).id, role: 'Helpdesk Administrator' }]],
     ['auth.setMfaState', async () => ['auth.setMfaState', { user: (await env.newUser('mfa')).id, state: 'enforced' }]],
     ['user.setAuthenticationContact', async () => ['user.setAuthenticationContact', { user: (await env.newUser('contact')).id, mobilePhone: '+1 2065550100' }]],
+    ['domain.add', async () => ['domain.add', { domain: `plan-${randomUUID().slice(0, 8)}.example.com` }]],
+    ['policy.setConditionalAccessState', async () => ['policy.setConditionalAccessState', { policy: await newPolicy('state'), state: 'enabledForReportingButNotEnforced' }]],
+    ['policy.updateConditionalAccess', async () => ['policy.updateConditionalAccess', { policy: await newPolicy('update'), excludeGroups: [SEC], grant: ['mfa', 'compliantDevice'], grantOperator: 'AND', signInFrequencyHours: 48 }]],
   ];
+  /** A disabled Conditional Access policy, made by the action itself; its id. */
+  async function newPolicy(tag: string): Promise<string> {
+    const displayName = `Plan ${tag} ${randomUUID().slice(0, 6)}`;
+    const created = await record('policy.createConditionalAccess', { displayName, includeUsers: ['None'], includeApplications: ['All'], grant: ['mfa'], state: 'disabled' });
+    assert.deepEqual(rows(created), [`Conditional Access policy "${displayName}" | exists | false -> true`, `Conditional Access policy "${displayName}" | state | null -> "disabled"`]);
+    return ((await env.graph.api('/identity/conditionalAccess/policies').filter(`displayName eq '${displayName}'`).get()).value[0] as { id: string }).id;
+  }
   for (const [name, make] of cases) {
     it(`${name}: the recorded before -> after is what the plan said, and a second plan says no change`, async () => {
       const [action, params] = await make();
