@@ -137,6 +137,31 @@ describe('undo runbooks', () => {
     assert.deepEqual(await snapshot([mover.userPrincipalName], [from.id, to]), before);
   });
 
+  it('undoes a run Temporal no longer keeps, from its run record', async () => {
+    const u = ((await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName').top(15).get()).value as { id: string; userPrincipalName: string }[])[14]!;
+    const before = await snapshot([u.userPrincipalName], []);
+    const started = await designer.call('POST', '/api/runs', {
+      test: true,
+      definition: { name: 'forgotten', nodes: [{ id: 'move', kind: 'action', action: 'user.update', params: { user: u.id, department: 'Forgotten', jobTitle: 'Forgotten title' } }] },
+      inputs: {},
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id = started.body.id as string;
+    assert.equal((await pollApi(designer, `/api/runs/${id}`, FINISHED)).status, 'succeeded');
+    // Temporal forgets the run (as its retention would); the run record keeps it.
+    const handle = env.client.workflow.getHandle(id);
+    await env.client.workflowService.deleteWorkflowExecution({ namespace: env.namespace, workflowExecution: { workflowId: id, runId: (await handle.describe()).runId } });
+    await pollApi(designer, `/api/runs/${id}`, (r) => r.record?.inTemporal === false, 90_000);
+    const generated = await designer.call('POST', `/api/runs/${id}/undo`);
+    assert.equal(generated.status, 201, JSON.stringify(generated.body));
+    assert.deepEqual(generated.body.entries.map((e: { nodeId: string; outcome: string }) => `${e.nodeId}: ${e.outcome}`), ['move: undone']);
+    const undoId = generated.body.runbookId as string;
+    assert.equal((await designer.call('POST', `/api/runbooks/${undoId}/publish`, {})).status, 201);
+    const undone = await designer.call('POST', '/api/runs', { runbookId: undoId, inputs: {}, test: true });
+    assert.equal((await pollApi(designer, `/api/runs/${undone.body.id}`, FINISHED)).status, 'succeeded');
+    assert.deepEqual(await snapshot([u.userPrincipalName], []), before);
+  });
+
   it('undoes each item of a loop', async () => {
     const users = ((await env.graph.api('/users').filter("userType eq 'Member'").select('id,userPrincipalName').top(12).get()).value as { id: string; userPrincipalName: string }[]).slice(10, 12);
     const before = await snapshot(users.map((u) => u.userPrincipalName), []);
