@@ -314,7 +314,8 @@ export class RunRecords {
       definition,
       nodes,
       decisions,
-      plan: stored?.plan,
+      // The plan stored for the run, else the plan its first approval carried (what the approver saw).
+      plan: stored?.plan ?? Object.values(nodes).find((n) => n.approval?.plan)?.approval?.plan,
       pendingApprovers: (sa.TenantflowPendingApprovers as string[] | undefined) ?? [],
       progress: progress ?? (state ? { done: Object.values(state.nodes).filter((n) => !['pending', 'running', 'waiting-approval', 'paused'].includes(n.status)).length, total: Object.keys(state.nodes).length } : undefined),
       temporal: { namespace: this.runs.client.options.namespace, workflowId: id, runId: d.runId },

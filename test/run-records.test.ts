@@ -253,7 +253,9 @@ describe('run records', () => {
     assert.equal(pack.runbook.id, 'approved');
     assert.match(pack.runbook.definitionHash, /^sha256:[0-9a-f]{64}$/);
     assert.equal(pack.inputs.upn, approvedUpn);
-    assert.equal(pack.plan, null);
+    // The plan the approver saw: what approving "ask" lets run (docs/plan.md).
+    assert.equal(pack.plan.gate, 'ask');
+    assert.equal(pack.plan.steps.find((s: { nodeId: string }) => s.nodeId === 'create').plan.outcome, 'changes');
     assert.deepEqual(pack.approvals.map((a: { step: string; by: string; comment: string }) => [a.step, a.by, a.comment]), [['ask', 'approver@contoso.test', 'welcome aboard']]);
     assert.deepEqual(pack.steps.map((s: { id: string; status: string }) => [s.id, s.status]), [['ask', 'succeeded'], ['create', 'succeeded']]);
     assert.ok(pack.steps.every((s: { durationMs?: number }) => typeof s.durationMs === 'number'));
