@@ -425,7 +425,8 @@ export class RunRecords {
           status: n.status,
           at: n.endedAt,
           input: capped(n.input),
-          ...(n.changes ? { changes: capped(n.changes) } : { output: capped(n.output) }),
+          output: capped(n.output),
+          ...(n.changes ? { changes: capped(n.changes) } : {}),
         };
         const entry = await this.audit.recordIn(q, { actor: rec.startedBy ?? this.opts.system ?? 'tenantflow' }, 'm365.change', rec.id, detail, rec.tenant);
         await q.query('update run_changes_audited set audit_id = $4 where workflow_id = $1 and run_id = $2 and node_id = $3', [rec.id, rec.runId, n.id, entry.id]);
