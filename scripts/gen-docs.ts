@@ -4,7 +4,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CATEGORIES } from '../catalog/contract.ts';
-import { catalogJson, permissionManifest, type CatalogEntry } from '../catalog/index.ts';
+import { catalog, catalogJson, permissionManifest, type CatalogEntry } from '../catalog/index.ts';
+import { noPlanReason } from '../worker/planning.ts';
+import { implementations } from '../worker/actions/index.ts';
 import { CATEGORY_TITLES } from '../catalog/contract.ts';
 import { loadCoverage, REFERENCE_DOCUMENTS, type CoverageEntry } from '../catalog/coverage.ts';
 import { ACCESS, CALLERS, type CallerKind } from '../server/access-matrix.ts';
@@ -55,12 +57,29 @@ function fieldTable(schema: Schema, withRequired: boolean): string {
   return `${head}\n${rows.join('\n')}\n`;
 }
 
+const planned = new Set(implementations.filter((i) => i.plan).map((i) => i.contract.id));
+
+/** What docs/plan.md says of the action: whether a plan predicts it, and how an undo runbook reverses it. */
+function planFacts(a: CatalogEntry): string[] {
+  if (a.readOnly) return [planned.has(a.id) ? '**Plan:** reads only (a plan asks it without waiting)' : '**Plan:** reads only (a plan runs it)'];
+  const plan = planned.has(a.id) ? '**Plan:** predicts its changes' : `**Plan:** not available: ${noPlanReason(catalog.get(a.id)!).replace(/^plan not available: /, '')}`;
+  const recorded = !!catalog.get(a.id)?.reverse;
+  const undo = a.irreversible
+    ? `**Undo:** cannot be undone (${a.irreversible})`
+    : recorded
+      ? `**Undo:** reversed from the recorded before-values${a.undo ? ` (\`${a.undo}\`)` : ''}`
+      : a.undo
+        ? `**Undo:** \`${a.undo}\` with the step's own parameters (the draft says to review them)`
+        : '**Undo:** none declared';
+  return [plan, undo];
+}
+
 function actionSection(a: CatalogEntry): string {
   const perms = [...a.permissions, ...a.otherPermissions];
   const facts = [
     a.adRights.length ? `**AD rights (the AD connection's bind account):** ${a.adRights.join(', ')}` : `**Permissions:** ${perms.length ? perms.map((p) => `\`${p}\``).join(', ') : 'none'}`,
     `**Bulk:** ${a.bulk ? 'yes' : 'no'}`,
-    ...(a.undo ? [`**Undo:** \`${a.undo}\``] : []),
+    ...planFacts(a),
     ...(a.secretFields.length ? [`**Secret fields (redacted in the run view):** ${a.secretFields.map((f) => `\`${f}\``).join(', ')}`] : []),
   ];
   return [

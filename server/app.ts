@@ -6,6 +6,7 @@ import { Api, HttpError, undecodableParam } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
 import { approvalRoutes } from './routes-approvals.ts';
+import { planRoutes } from './routes-plan.ts';
 import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
@@ -55,6 +56,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use('/api', authenticate(s));
   authRoutes(api, s);
   runbookRoutes(api, s);
+  planRoutes(api, s);
   runRoutes(api, s);
   approvalRoutes(api, s);
   evidenceRoutes(api, s);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApi } from '../server/app.ts';
 import { seedRunbooks } from '../server/bootstrap.ts';
-import { secretBox } from '../m365/secret-box.ts';
+import { secretBox, type SecretBox } from '../m365/secret-box.ts';
 import { openDatabase, type Db } from '../server/db.ts';
 import type { Role, Scope } from '../server/people.ts';
 import type { Services } from '../server/services.ts';

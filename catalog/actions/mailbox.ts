@@ -42,6 +42,7 @@ export const mailboxSummary = z.object({
 
 export const mailboxList = defineAction({
   id: 'mailbox.list',
+  readOnly: true,
   title: 'List mailboxes',
   category: 'mailbox',
   description: 'Lists mailboxes, optionally only shared, room, equipment or user mailboxes (Get-Mailbox). Feeds pickers and for-each loops.',
@@ -57,6 +58,7 @@ export const mailboxList = defineAction({
 
 export const mailboxGet = defineAction({
   id: 'mailbox.get',
+  readOnly: true,
   title: 'Get mailbox settings',
   category: 'mailbox',
   description:
@@ -89,6 +91,7 @@ export const mailboxGet = defineAction({
 
 export const mailboxListDelegates = defineAction({
   id: 'mailbox.listDelegates',
+  readOnly: true,
   title: 'List mailbox delegates',
   category: 'mailbox',
   description: 'Lists who has access to a mailbox: mailbox permissions (Full Access, ...), Send As and Send on Behalf (Get-MailboxPermission, Get-RecipientPermission, Get-Mailbox). Changes nothing.',
@@ -675,6 +678,7 @@ const ruleSummary = z.object({
 
 export const mailboxListInboxRules = defineAction({
   id: 'mailbox.listInboxRules',
+  readOnly: true,
   title: 'List inbox rules',
   category: 'mailbox',
   description: 'Lists the inbox rules of a mailbox, marking those that forward, redirect or delete mail (Microsoft Graph messageRules). Changes nothing.',
@@ -817,6 +821,7 @@ export const mailboxDelete = defineAction({
 
 export const mailboxWaitForMailbox = defineAction({
   id: 'mailbox.waitForMailbox',
+  readOnly: true,
   title: 'Wait for mailbox',
   category: 'mailbox',
   description:
@@ -849,6 +854,7 @@ const quarantineIdentity = z.string().regex(/^[0-9a-fA-F-]{36}\\[0-9a-fA-F-]{36}
 
 export const quarantineList = defineAction({
   id: 'quarantine.list',
+  readOnly: true,
   title: 'List quarantined messages',
   category: 'mailbox',
   description: 'Lists messages Exchange Online Protection holds in quarantine, newest first, filtered by recipient, sender, type or release status (Get-QuarantineMessage). Changes nothing.',

@@ -3,6 +3,8 @@
 // effect and reports changed: false.
 import * as c from '../../catalog/actions/mailbox.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanDraft } from '../implementation.ts';
+import { isKnownAfterRun } from '../../catalog/contract.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { createdByThisStep, getUser, listAll, orNotFound, resolveUsers, type GraphUser } from './shared.ts';
@@ -750,7 +752,13 @@ export const mailboxWaitForMailbox = implement(c.mailboxWaitForMailbox, async (i
     ctx.heartbeat({ waiting: input.mailbox });
     await pause(wait, ctx.signal);
   }
-});
+}, { plan: planWaitForMailbox, acceptsUnknown: ['mailbox'] });
+
+/** It changes nothing, and a plan must not wait: it says what the step will wait for. */
+async function planWaitForMailbox(input: InputOf<typeof c.mailboxWaitForMailbox>): Promise<PlanDraft> {
+  const who = isKnownAfterRun(input.mailbox) ? 'the mailbox an earlier step names' : `the mailbox of ${String(input.mailbox)}`;
+  return { changes: [], notes: [`waits up to ${input.timeoutMinutes} minutes for Exchange Online to provision ${who} (checks Get-Mailbox every 15 seconds)`] };
+}
 
 // ---- quarantine ----
 
