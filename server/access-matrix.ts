@@ -78,6 +78,8 @@ export const ACCESS: Record<RouteKey, AccessRow> = {
   'GET /api/custom-actions': { allow: withRole, tenant: 'any' },
   'POST /api/runs': { allow: operators, tenant: 'bound', scoped: true },
   'POST /api/runs/bulk': { allow: operators, tenant: 'bound', scoped: true },
+  'POST /api/runs/plan': { allow: operators, tenant: 'bound', scoped: true },
+  'POST /api/runs/:id/undo': { allow: designers, tenant: 'bound', note: 'a draft runbook, run like any other' },
   'GET /api/runs': { allow: signedIn, tenant: 'any', note: 'lists only the runs of tenants the caller may see' },
   'GET /api/runs/events': { allow: signedIn, tenant: 'any', note: 'streams only the runs of tenants the caller may see' },
   'GET /api/runs/:id': { allow: withRole, tenant: 'bound' },

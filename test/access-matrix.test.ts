@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { API, type RouteKey } from '../server/api-contract.ts';
 import { ACCESS, CALLERS, type CallerKind } from '../server/access-matrix.ts';
-import { startApiServer, type ApiServer, type Caller } from './api-harness.ts';
+import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { reviewRunbook } from './api-suite.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
@@ -23,7 +23,7 @@ let finance: string, sales: string;
 const uniq = () => randomUUID().slice(0, 8);
 
 before(async () => {
-  env = await startTestEnv();
+  env = await startTestEnv({ aliases: [OWN, OTHER] });
   api = await startApiServer(env);
   for (const name of [OWN, OTHER]) {
     const t = env.tenant;
@@ -142,6 +142,8 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   'GET /api/custom-actions': () => ({ path: '/api/custom-actions' }),
   'POST /api/runs': (c) => ({ path: '/api/runs', body: { runbookId: 'mx-review', tenant: c.tenant, inputs: { user: c.user } } }),
   'POST /api/runs/bulk': (c) => ({ path: '/api/runs/bulk', body: { runbookId: 'mx-review', tenant: c.tenant, csv: `user\n${c.user}\n`, dryRun: true } }),
+  'POST /api/runs/plan': (c) => ({ path: '/api/runs/plan', body: { runbookId: 'mx-review', tenant: c.tenant, inputs: { user: c.user } } }),
+  'POST /api/runs/:id/undo': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}/undo`, body: {} }),
   'GET /api/runs': (c) => ({ path: `/api/runs?tenant=${c.tenant}` }),
   'GET /api/runs/events': () => ({ path: '/api/runs/events' }),
   'GET /api/runs/:id': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}` }),
@@ -162,7 +164,11 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   'POST /api/runs/:id/rerun': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}/rerun`, body: {} }),
   'GET /api/approvals': () => ({ path: '/api/approvals' }),
   'GET /api/runs/:id/approvals/:nodeId': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}/approvals/approve` }),
-  'POST /api/runs/:id/approvals/:nodeId': async (c) => ({ path: `/api/runs/${await run(c.tenant)}/approvals/approve`, body: { decision: 'reject', comment: 'matrix' } }),
+  'POST /api/runs/:id/approvals/:nodeId': async (c) => {
+    const id = await run(c.tenant);
+    await pollApi(admin(), `/api/runs/${id}`, (r) => r.status === 'waiting-approval', 120_000);
+    return { path: `/api/runs/${id}/approvals/approve`, body: { decision: 'reject', comment: 'matrix' } };
+  },
   'GET /api/schedules': () => ({ path: '/api/schedules' }),
   'POST /api/schedules': (c) => ({ path: '/api/schedules', body: { runbookId: 'mx-review', tenant: c.tenant, inputs: { user: c.user }, every: ['1d'], paused: true } }),
   'GET /api/schedules/:id': async (c) => ({ path: `/api/schedules/${await once(`schedule:${c.tenant}`, () => schedule(c.tenant))}` }),

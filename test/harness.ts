@@ -61,7 +61,17 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
   };
 }
 
-export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions; secrets?: Sealer; /** For client and worker alike. */ dataConverter?: DataConverter } = {}): Promise<TestEnv> {
+export async function startTestEnv(
+  opts: {
+    worker?: boolean;
+    sandbox?: SandboxOptions;
+    secrets?: Sealer;
+    /** For client and worker alike. */
+    dataConverter?: DataConverter;
+    /** More tenant connection names the worker knows, each a connection to the same sandbox tenant. */
+    aliases?: string[];
+  } = {},
+): Promise<TestEnv> {
   const address = await temporalAddress();
   const namespace = 'default';
   const taskQueue = `test-${randomUUID()}`;
@@ -81,7 +91,7 @@ export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOp
       connection: nativeConnection,
       namespace,
       taskQueue,
-      tenants: staticTenantDirectory([tenant]),
+      tenants: staticTenantDirectory([tenant, ...(opts.aliases ?? []).map((name) => ({ ...tenant, name }))]),
       secrets: opts.secrets,
       dataConverter: opts.dataConverter,
       workflowBundle: bundle ? { codePath: bundle } : undefined,
