@@ -374,6 +374,13 @@ export const mailboxCopyPermissions = defineAction({
 
 // ---- limits, services, holds, archive ----
 
+/** A quota as Get-Mailbox shows it ("49 GB (52,613,349,376 bytes)") as Set-Mailbox takes it, exactly: "52613349376B". */
+function quotaValue(shown: unknown): string {
+  if (typeof shown !== 'string' || !shown) return 'Unlimited';
+  const bytes = /\(([\d,]+) bytes\)/.exec(shown);
+  return bytes ? `${bytes[1]!.replace(/,/g, '')}B` : shown;
+}
+
 const quota = z
   .string()
   .regex(/^(unlimited|\d+(\.\d+)?\s*(B|KB|MB|GB|TB))$/i, 'a size such as 49GB or 500 MB, or Unlimited')
@@ -394,7 +401,7 @@ export const mailboxSetQuota = defineAction({
   otherPermissions: EXO,
   bulk: true,
   reverse: ({ input, changes }) =>
-    undoWith(changes.length > 0 && step('mailbox.setQuota', { mailbox: input.mailbox, ...Object.fromEntries(changes.map((c) => [c.property, c.before ?? 'Unlimited'])) }, `quotas of ${input.mailbox} back`)),
+    undoWith(changes.length > 0 && step('mailbox.setQuota', { mailbox: input.mailbox, ...Object.fromEntries(changes.map((c) => [c.property, quotaValue(c.before)])) }, `quotas of ${input.mailbox} back`)),
 });
 
 export const mailboxSetCasServices = defineAction({
