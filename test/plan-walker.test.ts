@@ -231,6 +231,52 @@ describe('the undo builder', () => {
   });
 });
 
+describe('reverses of the domain, Conditional Access and mailbox actions', () => {
+  /** The inverse steps of one finished step; each one's parameters parse as its action's input. */
+  const inverse = (action: string, input: unknown, output: unknown, changes: Change[]) => {
+    const c = catalog.get(action)!;
+    const r = c.reverse!({ input: c.input.parse(input), output, changes });
+    if ('irreversible' in r) return r;
+    for (const st of r.steps) assert.ok(catalog.get(st.action)!.input.safeParse(st.params).success, `${st.action} ${JSON.stringify(st.params)}`);
+    return r;
+  };
+  const ch = (property: string, before: unknown, after: unknown, objectId?: string): Change => ({ object: 'x', ...(objectId ? { objectId } : {}), property, before, after });
+
+  it('a Conditional Access update goes back field by field, and says what an update cannot empty', () => {
+    const r = inverse('policy.updateConditionalAccess', { policy: 'P' }, { id: 'pid', displayName: 'P', state: 'enabled', changed: [] }, [
+      ch('excludeGroups', [], ['g1']),
+      ch('grant', ['mfa'], ['mfa', 'compliantDevice']),
+      ch('signInFrequencyHours', null, 48),
+    ]);
+    assert.ok('steps' in r);
+    assert.deepEqual(r.steps[0]!.params, { policy: 'pid', excludeGroups: [], grant: ['mfa'] });
+    assert.match(r.note!, /signInFrequencyHours cannot be set back to empty/);
+    const created = inverse('policy.createConditionalAccess', { displayName: 'P' }, { id: 'pid', displayName: 'P', state: 'disabled', created: false }, [ch('exists', false, true)]);
+    assert.deepEqual('steps' in created && created.steps.map((x) => [x.action, x.params]), [['policy.deleteConditionalAccess', { policy: 'pid' }]], 'created on an earlier attempt: still deleted');
+    const state = inverse('policy.setConditionalAccessState', { policy: 'P', state: 'enabled' }, { id: 'pid', displayName: 'P', state: 'enabled', previousState: 'disabled', changed: true }, [ch('state', 'disabled', 'enabled')]);
+    assert.deepEqual('steps' in state && state.steps[0]!.params, { policy: 'pid', state: 'disabled' });
+  });
+
+  it('a domain update puts the previous default and the services back', () => {
+    const r = inverse('domain.update', { domain: 'new.example.com', makeDefault: true, supportedServices: ['Email'] }, { id: 'new.example.com', isVerified: true, isDefault: true, supportedServices: ['Email'], changed: [], previousDefault: 'old.example.com' }, [
+      ch('isDefault', true, false, 'old.example.com'),
+      ch('isDefault', false, true, 'new.example.com'),
+      ch('supportedServices', [], ['Email'], 'new.example.com'),
+    ]);
+    assert.deepEqual('steps' in r && r.steps.map((x) => x.params), [{ domain: 'old.example.com', makeDefault: true }, { domain: 'new.example.com', supportedServices: [] }]);
+  });
+
+  it('mailbox properties go back to their recorded values', () => {
+    const quota = inverse('mailbox.setQuota', { mailbox: 'm@x.y', issueWarningQuota: '40GB' }, { identity: 'm@x.y', changed: ['issueWarningQuota'] }, [ch('issueWarningQuota', '49 GB (52,613,349,376 bytes)', '40GB')]);
+    assert.deepEqual('steps' in quota && quota.steps[0]!.params, { mailbox: 'm@x.y', issueWarningQuota: '52613349376B' });
+    const hold = inverse('mailbox.setLitigationHold', { mailbox: 'm@x.y', durationDays: 2555 }, { identity: 'm@x.y', changed: true, duration: '2555.00:00:00' }, [ch('litigationHold', false, true), ch('litigationHoldDuration', 'Unlimited', '2555.00:00:00')]);
+    assert.deepEqual('steps' in hold && hold.steps[0]!.params, { mailbox: 'm@x.y', enabled: false });
+    const hidden = inverse('mailbox.hideFromAddressList', { mailbox: 'm@x.y', hidden: true }, { identity: 'm@x.y', changed: true }, [ch('hiddenFromAddressLists', false, true)]);
+    assert.deepEqual('steps' in hidden && hidden.steps[0]!.params, { mailbox: 'm@x.y', hidden: false });
+    assert.deepEqual(inverse('mailbox.setClutter', { mailbox: 'm@x.y', enabled: true }, { identity: 'm@x.y', changed: false }, []), { steps: [] });
+  });
+});
+
 describe('the identity actions', () => {
   it('every write action has a plan, and a reverse or the reason it cannot be undone', async () => {
     const { implementations } = await import('../worker/actions/index.ts');

@@ -11,6 +11,7 @@ import { changesIn, isKnownAfterRun, type Change } from '../catalog/contract.ts'
 import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
 import { PLAN_WORKFLOW, type RunPlan, type StepPlan } from '../runbook/plan.ts';
 import type { PlanJobResult } from '../workflows/plan.ts';
+import { sandboxExchange } from '../sandbox/testing.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -215,8 +216,17 @@ describe('plans against what the step then did', () => {
     ['user.setAuthenticationContact', async () => ['user.setAuthenticationContact', { user: (await env.newUser('contact')).id, mobilePhone: '+1 2065550100' }]],
     ['domain.add', async () => ['domain.add', { domain: `plan-${randomUUID().slice(0, 8)}.example.com` }]],
     ['policy.setConditionalAccessState', async () => ['policy.setConditionalAccessState', { policy: await newPolicy('state'), state: 'enabledForReportingButNotEnforced' }]],
+    ['mailbox.hideFromAddressList', async () => ['mailbox.hideFromAddressList', { mailbox: await sharedMailbox('hide'), hidden: true }]],
+    ['mailbox.setClutter', async () => ['mailbox.setClutter', { mailbox: await sharedMailbox('clutter'), enabled: true }]],
+    ['mailbox.setQuota', async () => ['mailbox.setQuota', { mailbox: await sharedMailbox('quota'), issueWarningQuota: '40GB', prohibitSendQuota: '45GB' }]],
+    ['mailbox.setLitigationHold', async () => ['mailbox.setLitigationHold', { mailbox: await sharedMailbox('hold'), durationDays: 2555 }]],
     ['policy.updateConditionalAccess', async () => ['policy.updateConditionalAccess', { policy: await newPolicy('update'), excludeGroups: [SEC], grant: ['mfa', 'compliantDevice'], grantOperator: 'AND', signInFrequencyHours: 48 }]],
   ];
+  /** A new shared mailbox (Exchange's New-Mailbox); its user principal name. */
+  async function sharedMailbox(tag: string): Promise<string> {
+    const alias = `plan${tag}${randomUUID().slice(0, 6)}`;
+    return String((await sandboxExchange(env.sandbox)('New-Mailbox', { Shared: true, Name: alias, Alias: alias })).value[0]!['UserPrincipalName']);
+  }
   /** A disabled Conditional Access policy, made by the action itself; its id. */
   async function newPolicy(tag: string): Promise<string> {
     const displayName = `Plan ${tag} ${randomUUID().slice(0, 6)}`;

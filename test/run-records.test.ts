@@ -214,7 +214,7 @@ describe('run records', () => {
     const pack = (await viewer.call('GET', `/api/runs/${id}/evidence?format=json`)).body;
     assert.deepEqual(pack.items.map((i: { id: string }) => i.id).sort(), [`${id}.each.0`, `${id}.each.1`]);
     assert.deepEqual(
-      pack.changes.filter((c: { run?: string }) => c.run === `${id}.each.0`).map((c: { object: string; property: string; after: unknown }) => [c.object, c.property, c.after]),
+      pack.changes.filter((c: { run?: string; property: string }) => c.run === `${id}.each.0` && c.property === 'exists').map((c: { object: string; property: string; after: unknown }) => [c.object, c.property, c.after]),
       [[`user loop.a.${tag}@${domain}`, 'exists', true]],
       'the item run recorded the user it created',
     );
@@ -263,7 +263,8 @@ describe('run records', () => {
     assert.deepEqual(pack.approvals.map((a: { step: string; by: string; comment: string }) => [a.step, a.by, a.comment]), [['ask', 'approver@contoso.test', 'welcome aboard']]);
     assert.deepEqual(pack.steps.map((s: { id: string; status: string }) => [s.id, s.status]), [['ask', 'succeeded'], ['create', 'succeeded']]);
     assert.ok(pack.steps.every((s: { durationMs?: number }) => typeof s.durationMs === 'number'));
-    assert.deepEqual(pack.changes.map((c: { step: string; object: string; property: string; before: unknown; after: unknown }) => [c.step, c.object, c.property, c.before, c.after]), [['create', `user ${approvedUpn}`, 'exists', false, true]]);
+    assert.deepEqual(pack.changes.filter((c: { property: string }) => c.property === 'exists').map((c: { step: string; object: string; property: string; before: unknown; after: unknown }) => [c.step, c.object, c.property, c.before, c.after]), [['create', `user ${approvedUpn}`, 'exists', false, true]]);
+    assert.ok(pack.changes.some((c: { property: string; after: unknown }) => c.property === 'userPrincipalName' && c.after === approvedUpn), 'with the properties it was created with');
     assert.deepEqual(pack.writes, [], 'every write recorded its before / after');
     assert.equal(pack.temporal.workflowId, approvedId);
     assert.match(pack.temporal.runId, /^[0-9a-f-]{36}$/);
