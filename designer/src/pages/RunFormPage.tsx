@@ -134,7 +134,10 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
   );
 }
 
-function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+/** What a run form needs: the runbook's id, and its published definition's name and inputs. */
+export type Runnable = { rb: Pick<EditableRunbook, 'id'>; def: Pick<RunbookDefinition, 'name' | 'inputs'> };
+
+export function RunForm({ rb, def }: Runnable) {
   const { query } = useLocation();
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
@@ -188,7 +191,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   );
 }
 
-function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+export function BulkForm({ rb, def }: Runnable) {
   const [csv, setCsv] = useState<{ name: string; text: string }>();
   const [report, setReport] = useState<BulkReport>();
   const [skipBad, setSkipBad] = useState(false);
