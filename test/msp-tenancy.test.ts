@@ -84,6 +84,21 @@ describe('operator scope beyond department and country', () => {
     assert.equal((await env.graph.api(`/users/${outside.id}`).select('jobTitle').get()).jobTitle ?? null, null, 'nothing changed');
   });
 
+  it('administrative unit: a member of the unit passes, anyone else is refused (read through memberOf/microsoft.graph.administrativeUnit)', async () => {
+    const unit = await env.graph.api('/directory/administrativeUnits').post({ displayName: `Helpdesk EMEA ${randomUUID().slice(0, 6)}`, description: 'Users the EMEA help desk serves' });
+    await env.graph.api(`/directory/administrativeUnits/${unit.id}/members/$ref`).post({ '@odata.id': `${env.sandbox.url}/v1.0/directoryObjects/${inside.id}` });
+    await assert.rejects(
+      env.graph.api(`/directory/administrativeUnits/${unit.id}/members/$ref`).post({ '@odata.id': `${env.sandbox.url}/v1.0/directoryObjects/${inside.id}` }),
+      /already exist/, 'the sandbox refuses a member twice, as Entra does',
+    );
+    const units = (await env.graph.api(`/users/${inside.id}/memberOf/microsoft.graph.administrativeUnit`).get()).value as { id: string }[];
+    assert.deepEqual(units.map((u) => u.id), [unit.id]);
+    const op = await api.as(`unit.${randomUUID().slice(0, 6)}@tenantflow.test`, [{ tenant: 'sandbox', role: 'operator', scope: { administrativeUnit: [unit.id] } }]);
+    const [ok, refused] = await scopeCheck(op, [inside.userPrincipalName, outside.userPrincipalName]);
+    assert.deepEqual(ok, []);
+    assert.match(refused![0]!, /outside your operator scope \(members of the administrative units /);
+  });
+
   it('kinds combine: department and group must both match', async () => {
     const op = await api.as(`both.${randomUUID().slice(0, 6)}@tenantflow.test`, [{ tenant: 'sandbox', role: 'operator', scope: { department: ['Sales'], group: [group.id] } }]);
     const [a, b] = await scopeCheck(op, [inside.userPrincipalName, outside.userPrincipalName]);
