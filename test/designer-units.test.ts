@@ -436,6 +436,8 @@ describe('pages by role', () => {
     assert.deepEqual([...visiblePages(approver)].sort(), ['approvals', 'runbooks', 'runs', 'schedules', 'tenants']);
     assert.ok(visiblePages(admin).has('people') && visiblePages(admin).has('audit'));
     assert.ok(visiblePages(tenantAdmin).has('people'));
+    assert.ok(visiblePages([{ tenant: 'sandbox', role: 'operator' }]).has('helpdesk'), 'operators get the help desk');
+    assert.ok(visiblePages(admin).has('helpdesk'));
     assert.equal(abilities(approver).schedule, false);
     assert.equal(abilities([{ tenant: 'sandbox', role: 'operator' }]).schedule, true);
     assert.equal(abilities(tenantAdmin).addTenants, false, 'only an admin of every tenant adds tenants');

@@ -6,6 +6,7 @@ import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
+import { HelpDeskPage, HelpDeskRunPage } from './pages/HelpDeskPage.tsx';
 import { PeoplePage, TokensPanel } from './pages/PeoplePage.tsx';
 import { ResourcePage } from './pages/ResourcePage.tsx';
 import { RunbooksPage } from './pages/RunbooksPage.tsx';
@@ -18,6 +19,7 @@ import { TenantsPage } from './pages/TenantsPage.tsx';
 
 const NAV: { to: string; label: string; icon: string; page: PageKey }[] = [
   { to: '/', label: 'Runbooks', icon: '▦', page: 'runbooks' },
+  { to: '/helpdesk', label: 'Help desk', icon: '☎', page: 'helpdesk' },
   { to: '/runs', label: 'Runs', icon: '▶', page: 'runs' },
   { to: '/approvals', label: 'Approvals', icon: '✓', page: 'approvals' },
   { to: '/schedules', label: 'Schedules', icon: '◷', page: 'schedules' },
@@ -31,6 +33,8 @@ function route(path: string): ReactNode {
   if (path === '/' || path === '/runbooks') return <RunbooksPage />;
   if ((p = match('/runbooks/:id/run', path))) return <RunFormPage id={p.id!} />;
   if ((p = match('/runbooks/:id', path))) return <EditorPage id={p.id!} />;
+  if (path === '/helpdesk') return <HelpDeskPage />;
+  if ((p = match('/helpdesk/:id', path))) return <HelpDeskRunPage id={p.id!} />;
   if (path === '/runs') return <RunsPage />;
   if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
   if (path === '/approvals') return <ApprovalsPage />;

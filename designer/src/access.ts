@@ -24,12 +24,13 @@ export function isGlobalAdmin(grants: Grant[]): boolean {
   return grants.some((g) => g.tenant === '*' && g.role === 'admin');
 }
 
-export type PageKey = 'runbooks' | 'runs' | 'approvals' | 'schedules' | 'tenants' | 'people' | 'audit';
+export type PageKey = 'runbooks' | 'helpdesk' | 'runs' | 'approvals' | 'schedules' | 'tenants' | 'people' | 'audit';
 
 /** Pages in the navigation for these grants. */
 export function visiblePages(grants: Grant[]): Set<PageKey> {
   const pages = new Set<PageKey>(['runbooks', 'approvals', 'tenants']);
   if (grants.length) pages.add('runs').add('schedules');
+  if (hasRoleAnywhere(grants, 'operator') || hasRoleAnywhere(grants, 'designer')) pages.add('helpdesk');
   if (hasRoleAnywhere(grants, 'admin')) pages.add('people').add('audit');
   return pages;
 }

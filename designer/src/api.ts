@@ -94,6 +94,9 @@ export const api = {
   /** Archived runbooks are left out unless asked for (`all`: both, `true`: only the archived). */
   runbooks: (archived?: 'all' | 'true') => client.call('GET /api/runbooks', { query: { archived } }),
   setArchived: (id: string, archived: boolean) => client.call('PATCH /api/runbooks/:id', { params: { id }, body: { archived } }),
+  /** Offers a published runbook on the help desk (a custom action operators may run), or withdraws it. */
+  setOffered: (id: string, customAction: boolean) => client.call('PATCH /api/runbooks/:id', { params: { id }, body: { customAction } }),
+  customActions: () => client.call('GET /api/custom-actions'),
   cloneRunbook: (id: string, body: { id?: string; name?: string } = {}) => client.call('POST /api/runbooks/:id/clone', { params: { id }, body }),
   runbook: (id: string) => client.call('GET /api/runbooks/:id', { params: { id } }),
   createRunbook: (definition: RunbookDefinition) => client.call('POST /api/runbooks', { body: { definition } }),

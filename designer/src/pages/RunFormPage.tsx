@@ -136,7 +136,10 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
   );
 }
 
-function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+/** What a run form needs: the runbook's id, and its published definition's name and inputs. */
+export type Runnable = { rb: Pick<EditableRunbook, 'id'>; def: Pick<RunbookDefinition, 'name' | 'inputs'> };
+
+export function RunForm({ rb, def }: Runnable) {
   const { query } = useLocation();
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
@@ -202,7 +205,7 @@ interface PlanState {
 }
 
 /** The plan of the run the form describes, made again (after a pause in typing) whenever valid inputs change. */
-function useRunPlan(rb: EditableRunbook, def: RunbookDefinition, given: Record<string, unknown>, test: boolean, tenant: string): PlanState & { current: string } {
+function useRunPlan(rb: Runnable['rb'], def: Runnable['def'], given: Record<string, unknown>, test: boolean, tenant: string): PlanState & { current: string } {
   const current = JSON.stringify([given, test, tenant]);
   const [nonce, setNonce] = useState(0);
   const [state, setState] = useState<Omit<PlanState, 'refresh'>>({ key: '' });
@@ -247,7 +250,7 @@ function PlanPanel({ state }: { state: PlanState & { current: string } }) {
   );
 }
 
-function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+export function BulkForm({ rb, def }: Runnable) {
   const [csv, setCsv] = useState<{ name: string; text: string }>();
   const [report, setReport] = useState<BulkReport>();
   const [skipBad, setSkipBad] = useState(false);

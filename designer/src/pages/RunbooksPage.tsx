@@ -5,6 +5,8 @@ import { filterRunbooks, listRunbooks } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { TEMPLATES } from '../templates.ts';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { abilities } from '../access.ts';
+import { useSession } from '../context.tsx';
 
 export function RunbooksPage() {
   const [showArchived, setShowArchived] = useState(false);
@@ -13,6 +15,8 @@ export function RunbooksPage() {
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
   const fileInput = useRef<HTMLInputElement>(null);
+  const { grants } = useSession();
+  const canDesign = abilities(grants).design;
 
   const rows = useMemo(() => filterRunbooks(list.data ?? [], search, showArchived), [list.data, search, showArchived]);
 
@@ -47,6 +51,16 @@ export function RunbooksPage() {
     setError(undefined);
     try {
       await api.setArchived(r.id, archived);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const setOffered = async (r: RunbookSummary, offered: boolean) => {
+    setError(undefined);
+    try {
+      await api.setOffered(r.id, offered);
       list.reload();
     } catch (err) {
       setError(err);
@@ -143,6 +157,7 @@ export function RunbooksPage() {
                     {r.name}
                   </Link>
                   {r.archived && <span className="tag">archived</span>}
+                  {r.customAction && !r.archived && <span className="tag" data-offered={r.id}>on the help desk</span>}
                   {r.description && <div className="muted small">{r.description}</div>}
                 </td>
                 <td>{r.latestVersion ? `v${r.latestVersion}` : <span className="muted">draft</span>}</td>
@@ -155,6 +170,16 @@ export function RunbooksPage() {
                     <Link className="btn btn-small" to={`/runbooks/${encodeURIComponent(r.id)}/run`}>
                       Run
                     </Link>
+                  )}
+                  {canDesign && !r.archived && r.latestVersion !== undefined && (
+                    <button
+                      className="btn btn-small"
+                      data-action={r.customAction ? 'withdraw' : 'offer'}
+                      onClick={() => setOffered(r, !r.customAction)}
+                      title={r.customAction ? 'Take it off the help desk: operators can no longer run it' : 'Offer it on the help desk: operators may run its published version within their scope'}
+                    >
+                      {r.customAction ? 'Withdraw' : 'Offer'}
+                    </button>
                   )}
                   <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
                     Clone
