@@ -6,7 +6,7 @@
 import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
 import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, type Refusal } from '../../runbook/approvals.ts';
 import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
-import { resolveTemplate } from '../../runbook/expressions.ts';
+import { resolveMessage } from '../../runbook/expressions.ts';
 import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
 import type { Execution } from './execution.ts';
 
@@ -50,7 +50,7 @@ export function registerApprovalUpdate(x: Execution): void {
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
   // Runs started before this refused only self-approval and repeats in the workflow itself.
   const checkEligibility = patched('approval-eligibility');
-  const message = node.message ? String(await resolveTemplate(node.message, x.expressions())) : undefined;
+  const message = node.message ? await resolveMessage(node.message, x.expressions()) : undefined;
   const timeoutMs = node.timeout !== undefined ? durationMs(node.timeout) : undefined;
   const started = Date.now();
   const allowSelf = node.allowSelfApproval ?? x.input.definition.settings.allowSelfApproval;

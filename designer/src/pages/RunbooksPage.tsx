@@ -1,12 +1,15 @@
 import { useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { RunbookDefinition } from '../../../runbook/definition.ts';
+import { abilities } from '../access.ts';
 import { api, type RunbookSummary } from '../api.ts';
+import { useSession } from '../context.tsx';
 import { filterRunbooks, listRunbooks } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { TEMPLATES } from '../templates.ts';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
 
 export function RunbooksPage() {
+  const can = abilities(useSession().grants);
   const [showArchived, setShowArchived] = useState(false);
   const list = useAsync(() => listRunbooks({ archived: showArchived }), [showArchived]);
   const [search, setSearch] = useState('');
@@ -156,12 +159,16 @@ export function RunbooksPage() {
                       Run
                     </Link>
                   )}
-                  <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
-                    Clone
-                  </button>
-                  <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
-                    {r.archived ? 'Restore' : 'Archive'}
-                  </button>
+                  {can.clone && (
+                    <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
+                      Clone
+                    </button>
+                  )}
+                  {can.archive && (
+                    <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
+                      {r.archived ? 'Restore' : 'Archive'}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

@@ -25,7 +25,7 @@ export function NodeShell({ id, data, selected, title, children }: NodeProps<Flo
       <Handle type="target" position={Position.Top} className="handle-in" />
       <div className="flow-node-head">
         <span className="flow-node-icon" aria-hidden>
-          {kind.icon}
+          <kind.icon size={14} strokeWidth={2.25} />
         </span>
         <span className="flow-node-title">{def.label || title}</span>
         {problems.length > 0 && (
