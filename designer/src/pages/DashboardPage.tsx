@@ -6,6 +6,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { OUTCOMES, RUN_STATUSES } from '../../../runbook/definition.ts';
 import { api, type DashboardData, type Schedule } from '../api.ts';
+import { runsLink } from '../dashboard-links.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { duration, Empty, ErrorBanner, PageHeader, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
 
@@ -35,15 +36,6 @@ const STATUS_LABEL: Record<string, string> = {
   cancelled: 'Cancelled',
   'timed-out': 'Timed out',
 };
-
-/** The run list behind a chart: /runs with the filters the chart counted. */
-export function runsLink(f: { status?: string[]; tenant?: string; runbook?: string; from?: string; to?: string; batch?: string }): string {
-  const q = new URLSearchParams();
-  if (f.status?.length) q.set('status', f.status.join(','));
-  for (const k of ['tenant', 'runbook', 'from', 'to', 'batch'] as const) if (f[k]) q.set(k, f[k]!);
-  const s = q.toString();
-  return s ? `/runs?${s}` : '/runs';
-}
 
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString();
 
