@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -60,7 +61,21 @@ after(async () => {
   await env?.close();
 });
 
-const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+/** axe-core in the page: no serious or critical accessibility violation (WCAG 2 A/AA rules). */
+async function a11y(name: string) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `accessibility problems on ${name}`);
+}
+const shot = async (name: string) => {
+  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+  await a11y(name);
+};
 
 async function signIn(email: string) {
   await page.goto(`${base}/`);
@@ -148,6 +163,8 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
 
   it('builds the onboarding runbook by drag and drop, validates as you type, and publishes it', async () => {
     await signIn(DESIGNER);
+    await page.waitForSelector('[data-page="dashboard"] .dash-grid');
+    await page.click('nav a:has-text("Runbooks")');
     await page.waitForSelector('[data-runbook="onboarding"]');
     await shot('runbooks');
 
@@ -314,6 +331,34 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('runs');
   });
 
+  it('shows the dashboard with charts drawn from the real runs, each linking to its runs', async () => {
+    await page.click('nav a:has-text("Dashboard")');
+    const perDay = page.locator('[data-chart="runs-per-day"]');
+    // Bars drawn by recharts from GET /api/dashboard: the runs above (approved, bulk) are counted.
+    await perDay.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle').first().waitFor();
+    const dash = await api.admin.call('GET', '/api/dashboard');
+    const today = dash.body.days.at(-1);
+    assert.ok(today.total >= 3, `today counts the runs started above: ${JSON.stringify(today)}`);
+    assert.ok((today.counts.succeeded ?? 0) >= 1, 'the approved run succeeded');
+    assert.ok(dash.body.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
+    await page.locator('[data-chart="batches"] [data-batch]').first().waitFor();
+    await page.locator('[data-chart="throttling"] [data-throttle="sandbox"]').waitFor();
+    await shot('dashboard');
+    // The outcome legend links to the run list filtered by that outcome.
+    await perDay.locator('a[data-status="succeeded"]').click();
+    await page.waitForURL(/\/runs\?status=succeeded/);
+    await page.waitForSelector('.filter-note');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 1);
+    const shown = await page.locator('tr[data-run] .badge').allInnerTexts();
+    assert.ok(shown.every((t) => t === 'Succeeded'), `only succeeded runs: ${shown.join(', ')}`);
+    // A batch links to its runs.
+    await page.click('nav a:has-text("Dashboard")');
+    await page.locator('[data-chart="batches"] [data-batch] a').first().click();
+    await page.waitForURL(/\/runs\?batch=/);
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length === 2);
+    await shot('batch');
+  });
+
   it('schedules a runbook, pauses and resumes it', async () => {
     await page.click('nav a:has-text("Schedules")');
     await page.click('button:has-text("New schedule")');
@@ -422,5 +467,37 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.waitForSelector('nav a:has-text("Approvals")');
     await page.waitForSelector('nav a:has-text("People")', { state: 'detached' });
     assert.equal(await page.locator('nav a:has-text("Audit log")').count(), 0);
+    // Nor clone or archive buttons, which the server would refuse them.
+    await page.click('nav a:has-text("Runbooks")');
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    assert.equal(await page.locator('[data-runbook] button:has-text("Clone"), [data-runbook] button:has-text("Archive")').count(), 0);
+    await page.goto(`${base}${runbookUrl}`);
+    await page.waitForSelector('.editor-bar');
+    assert.equal(await page.locator('.editor-bar button:has-text("Clone"), .editor-bar button:has-text("Archive")').count(), 0);
+    await a11y('runbooks-approver');
+  });
+
+  it('clears the catalog error once the one-time password is changed', async () => {
+    await signOut();
+    const email = `first.login.${randomUUID().slice(0, 6)}@tenantflow.test`;
+    const first = await api.services.people.create({ email, name: 'First Login', password: PASSWORD, mustChangePassword: true });
+    await api.services.people.grant(first.id, 'sandbox', 'designer');
+    await page.fill('input[name="email"]', email);
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button:has-text("Sign in")');
+    await page.waitForSelector('input[type="password"] >> nth=1');
+    await a11y('change-password');
+    const pw = page.locator('input[type="password"]');
+    const n = await pw.count();
+    const fresh = `${PASSWORD}-new-Xy9`;
+    for (let i = 0; i < n; i++) await pw.nth(i).fill(i === 0 ? PASSWORD : fresh);
+    await page.click('button:has-text("Change password")');
+    await page.waitForSelector('nav.sidebar');
+    await page.click('nav a:has-text("Runbooks")');
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    assert.equal(await page.locator('[data-banner="catalog"]').count(), 0, 'no catalog error after the password change');
+    await page.goto(`${base}${runbookUrl}`);
+    await page.waitForSelector('[data-palette="user.create"]'); // the catalog loaded
+    assert.equal(await page.locator('[data-banner="catalog"]').count(), 0);
   });
 });
