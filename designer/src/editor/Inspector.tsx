@@ -35,7 +35,7 @@ export function NodeInspector({ nodeId }: { nodeId: string }) {
   if (!def) return null;
   const update: Update = (field, patch) => store.getState().updateNode(nodeId, patch, field);
   return (
-    <div className="inspector" aria-label={`Step ${nodeId}`}>
+    <div className="inspector" role="region" aria-label={`Step ${nodeId}`}>
       <div className="inspector-kind">
         <KindIcon kind={def.kind} /> {KINDS[def.kind].title}
       </div>

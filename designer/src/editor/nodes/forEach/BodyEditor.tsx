@@ -108,7 +108,7 @@ export function BodyEditor({ nodeId, body, update, StepForm }: { nodeId: string;
 function BodyStepProblems({ nodeId }: { nodeId: string }) {
   const n = useEditor((s) => s.problems.filter((p) => p.nodeId === nodeId).length);
   return n ? (
-    <span className="flow-node-problems" aria-label={`${n} problems`}>
+    <span className="flow-node-problems" role="img" aria-label={`${n} problems`}>
       {n}
     </span>
   ) : null;
