@@ -158,6 +158,30 @@ async function nodeTurns(runId: string, nodeId: string, status: string) {
 
 const problems = () => page.locator('.problems h2').innerText();
 
+/** Presses Tab (Shift+Tab with `back`) until the focused element matches `selector`: how a keyboard user gets there. */
+async function tabTo(selector: string, back = false) {
+  const target = page.locator(selector).first();
+  await target.waitFor();
+  for (let i = 0; i < 300; i++) {
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+let hired = '';
+
+/** Signs in with Tab, typing and Enter. */
+async function signInByKeyboard(email: string) {
+  await page.waitForSelector('input[name="email"]');
+  await tabTo('input[name="email"]');
+  await page.keyboard.type(email);
+  await tabTo('input[name="password"]');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('nav.sidebar');
+}
+
 describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
   let runbookUrl = '';
 
@@ -264,6 +288,7 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
 
   it('runs it, is approved from the inbox by someone else, and every node turns green', async () => {
     const upn = `new.hire.${randomUUID().slice(0, 8)}@${env.sandbox.tenant.domain}`;
+    hired = upn;
     await page.goto(`${base}${runbookUrl}/run?givenName=Nia&surname=Okafor`);
     await page.waitForSelector('[data-input="userPrincipalName"] input');
     assert.equal(await page.locator('[data-input="givenName"] input').inputValue(), 'Nia', 'the query string prefills the form');
@@ -499,5 +524,74 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.goto(`${base}${runbookUrl}`);
     await page.waitForSelector('[data-palette="user.create"]'); // the catalog loaded
     assert.equal(await page.locator('[data-banner="catalog"]').count(), 0);
+  });
+  it('builds, publishes, runs and approves a runbook with the keyboard only', async () => {
+    await signOut();
+    const type = async (text: string) => page.keyboard.type(text);
+    // Sign in as the designer: Tab between fields, Enter submits.
+    await page.goto(`${base}/`);
+    await signInByKeyboard(DESIGNER);
+    await tabTo('nav a[href="/runbooks"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    // Build it from the approval template, name it, publish it.
+    await tabTo('button:has-text("New runbook")');
+    await page.keyboard.press('Enter');
+    await tabTo('[data-template="licence-request"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.editor .react-flow__node[data-id="approve"]');
+    await tabTo('input[aria-label="Runbook name"]');
+    await page.keyboard.press('Control+A');
+    await type('Licence by keyboard');
+    // A step added from the palette with Enter lands on the canvas.
+    const before = await page.locator('.react-flow__node').count();
+    await tabTo('[data-palette="delay"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n + 1, before);
+    // It is not connected yet: undo it (the Undo button, by keyboard), and the runbook is valid again.
+    await tabTo('.editor-bar button:has-text("Undo")', true);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n, before);
+    await page.waitForFunction(() => document.querySelector('.problems h2')?.textContent === 'No problems');
+    await tabTo('[data-action="publish"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.banner-ok:has-text("Published version 1")');
+    await a11y('keyboard-editor');
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    // Run it.
+    await tabTo('button:has-text("Run v1")');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-input="user"] input');
+    await tabTo('[data-input="user"] input');
+    await type(hired);
+    await tabTo('[data-action="start-run"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/runs\/run-/);
+    const runId = new URL(page.url()).pathname.split('/').pop()!;
+    await page.waitForSelector('.flow-node[data-node-id="approve"][data-status="waiting-approval"]', { timeout: 30_000 });
+    // The approver signs in and approves, keyboard only.
+    await tabTo('button:has-text("Sign out")');
+    await page.keyboard.press('Enter');
+    await signInByKeyboard(APPROVER);
+    await tabTo('nav a[href="/approvals"]');
+    await page.keyboard.press('Enter');
+    const task = page.locator(`[data-task]:has-text("${runId}"), [data-task]:has-text("Licence by keyboard")`).first();
+    await task.waitFor({ timeout: 30_000 });
+    await a11y('keyboard-approvals');
+    await tabTo(`[data-task]:has-text("Licence by keyboard") textarea`);
+    await type('ok by keyboard');
+    await tabTo(`[data-task]:has-text("Licence by keyboard") button:has-text("Approve")`);
+    await page.keyboard.press('Enter');
+    await task.locator('.banner-ok:has-text("Approved")').waitFor();
+    const run = await api.admin.call('GET', `/api/runs/${runId}`);
+    assert.equal(run.body.runbook, id);
+    for (let i = 0; i < 150; i++) {
+      const r = await api.admin.call('GET', `/api/runs/${runId}`);
+      if (r.body.status !== 'running' && r.body.status !== 'waiting-approval') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const done = await api.admin.call('GET', `/api/runs/${runId}`);
+    assert.equal(done.body.nodes.approve.status, 'succeeded');
+    assert.equal(done.body.decisions[0]?.comment, 'ok by keyboard');
   });
 });
