@@ -39,9 +39,14 @@ export const SHOTS: Shot[] = [
 if (import.meta.url === `file://${process.argv[1]}`) {
   const tests = [...new Set(SHOTS.map((s) => s.test))].filter((t) => existsSync(join(root, 'test', `${t}.test.ts`)));
   const results = join(root, 'test-results');
-  for (const s of SHOTS) rmSync(join(results, `${s.from}.png`), { force: true });
-  console.log(`screenshots: running ${tests.join(', ')} (real stack, Chromium)...`);
-  const run = spawnSync(process.execPath, [join(root, 'scripts', 'test.ts'), ...tests], { cwd: root, stdio: 'inherit', env: { ...process.env, TEST_CONCURRENCY: '1' } });
+  // --no-run: copy what the last browser test run saved (test-results/) without running them again.
+  const rerun = !process.argv.includes('--no-run');
+  let status = 0;
+  if (rerun) {
+    for (const s of SHOTS) rmSync(join(results, `${s.from}.png`), { force: true });
+    console.log(`screenshots: running ${tests.join(', ')} (real stack, Chromium)...`);
+    status = spawnSync(process.execPath, [join(root, 'scripts', 'test.ts'), ...tests], { cwd: root, stdio: 'inherit', env: { ...process.env, TEST_CONCURRENCY: '1' } }).status ?? 1;
+  }
   mkdirSync(out, { recursive: true });
   const missing: string[] = [];
   for (const s of SHOTS) {
@@ -54,5 +59,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`screenshots: docs/screenshots/${s.name}.png`);
   }
   if (missing.length) console.log(`screenshots: not taken (their tests are not in this tree or did not get there): ${missing.join(', ')}`);
-  process.exit(run.status ?? 1);
+  process.exit(status);
 }
