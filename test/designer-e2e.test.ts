@@ -356,34 +356,6 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('runs');
   });
 
-  it('shows the dashboard with charts drawn from the real runs, each linking to its runs', async () => {
-    await page.click('nav a:has-text("Dashboard")');
-    const perDay = page.locator('[data-chart="runs-per-day"]');
-    // Bars drawn by recharts from GET /api/dashboard: the runs above (approved, bulk) are counted.
-    await perDay.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle').first().waitFor();
-    const dash = await api.admin.call('GET', '/api/dashboard');
-    const today = dash.body.days.at(-1);
-    assert.ok(today.total >= 3, `today counts the runs started above: ${JSON.stringify(today)}`);
-    assert.ok((today.counts.succeeded ?? 0) >= 1, 'the approved run succeeded');
-    assert.ok(dash.body.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
-    await page.locator('[data-chart="batches"] [data-batch]').first().waitFor();
-    await page.locator('[data-chart="throttling"] [data-throttle="sandbox"]').waitFor();
-    await shot('dashboard');
-    // The outcome legend links to the run list filtered by that outcome.
-    await perDay.locator('a[data-status="succeeded"]').click();
-    await page.waitForURL(/\/runs\?status=succeeded/);
-    await page.waitForSelector('.filter-note');
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 1);
-    const shown = await page.locator('tr[data-run] .badge').allInnerTexts();
-    assert.ok(shown.every((t) => t === 'Succeeded'), `only succeeded runs: ${shown.join(', ')}`);
-    // A batch links to its runs.
-    await page.click('nav a:has-text("Dashboard")');
-    await page.locator('[data-chart="batches"] [data-batch] a').first().click();
-    await page.waitForURL(/\/runs\?batch=/);
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length === 2);
-    await shot('batch');
-  });
-
   it('schedules a runbook, pauses and resumes it', async () => {
     await page.click('nav a:has-text("Schedules")');
     await page.click('button:has-text("New schedule")');
@@ -403,6 +375,35 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('schedules');
     await row.locator('button:has-text("Resume")').click();
     await row.locator('[data-state="active"]').waitFor();
+  });
+
+  it('shows the dashboard with charts drawn from the real runs, each linking to its runs', async () => {
+    await page.click('nav a:has-text("Dashboard")');
+    const perDay = page.locator('[data-chart="runs-per-day"]');
+    // Bars drawn by recharts from GET /api/dashboard: the runs above (approved, bulk) are counted.
+    await perDay.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle').first().waitFor();
+    const dash = await api.admin.call('GET', '/api/dashboard');
+    const today = dash.body.days.at(-1);
+    assert.ok(today.total >= 3, `today counts the runs started above: ${JSON.stringify(today)}`);
+    assert.ok((today.counts.succeeded ?? 0) >= 1, 'the approved run succeeded');
+    assert.ok(dash.body.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
+    await page.locator('[data-chart="batches"] [data-batch]').first().waitFor();
+    await page.locator('[data-chart="throttling"] [data-throttle="sandbox"]').waitFor();
+    await page.locator('[data-chart="schedules"] [data-next]').first().waitFor(); // the schedule made above
+    await shot('dashboard');
+    // The outcome legend links to the run list filtered by that outcome.
+    await perDay.locator('a[data-status="succeeded"]').click();
+    await page.waitForURL(/\/runs\?status=succeeded/);
+    await page.waitForSelector('.filter-note');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 1);
+    const shown = await page.locator('tr[data-run] .badge').allInnerTexts();
+    assert.ok(shown.every((t) => t === 'Succeeded'), `only succeeded runs: ${shown.join(', ')}`);
+    // A batch links to its runs.
+    await page.click('nav a:has-text("Dashboard")');
+    await page.locator('[data-chart="batches"] [data-batch] a').first().click();
+    await page.waitForURL(/\/runs\?batch=/);
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length === 2);
+    await shot('batch');
   });
 
   it('tests the tenant connection and lists missing permissions', async () => {

@@ -163,7 +163,10 @@ export function FailingSteps({ data, tenant }: { data: DashboardData; tenant?: s
 }
 
 export function ApprovalsWaiting({ data }: { data: DashboardData }) {
-  const rows = data.approvals.map((a) => ({ ...a, label: `${a.runbookName ?? a.runbook ?? a.run} · ${a.step}`, hours: Math.round((a.waitingMs / 3_600_000) * 10) / 10 }));
+  // Minutes while nothing has waited two hours, hours after.
+  const longest = Math.max(0, ...data.approvals.map((a) => a.waitingMs));
+  const unit = longest < 7_200_000 ? { name: 'min', ms: 60_000 } : { name: 'h', ms: 3_600_000 };
+  const rows = data.approvals.map((a, i) => ({ ...a, label: `${a.runbookName ?? a.runbook ?? a.run} · ${a.step}`, short: `${i + 1}. ${a.step}`, waited: Math.round((a.waitingMs / unit.ms) * 10) / 10 }));
   return (
     <Card id="approvals" title="Approvals waiting" icon={<Hourglass size={16} />} link={{ to: '/approvals', label: 'Approval inbox' }}>
       {rows.length === 0 ? (
@@ -171,19 +174,19 @@ export function ApprovalsWaiting({ data }: { data: DashboardData }) {
       ) : (
         <>
           <div className="chart" role="img" aria-label={`Approvals waiting: ${rows.length}; longest ${duration(rows[0]!.waitingMs)}`}>
-            <ResponsiveContainer width="100%" height={Math.max(80, Math.min(rows.length, 8) * 30 + 20)}>
+            <ResponsiveContainer width="100%" height={Math.max(90, Math.min(rows.length, 8) * 34 + 40)}>
               <BarChart data={rows.slice(0, 8)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }}>
-                <XAxis type="number" unit=" h" tick={{ fontSize: 11 }} />
-                <YAxis type="category" dataKey="label" width={150} tick={{ fontSize: 11 }} />
+                <XAxis type="number" unit={` ${unit.name}`} tick={{ fontSize: 11 }} />
+                <YAxis type="category" dataKey="short" width={150} tick={{ fontSize: 11 }} />
                 <Tooltip />
-                <Bar dataKey="hours" name="Waiting (hours)" fill={STATUS_COLOUR['waiting-approval']} isAnimationActive={false} cursor="pointer" onClick={(d: { payload?: { run?: string } }) => d.payload?.run && navigate(`/runs/${encodeURIComponent(d.payload.run)}`)} />
+                <Bar dataKey="waited" name={`Waiting (${unit.name})`} fill={STATUS_COLOUR['waiting-approval']} isAnimationActive={false} cursor="pointer" onClick={(d: { payload?: { run?: string } }) => d.payload?.run && navigate(`/runs/${encodeURIComponent(d.payload.run)}`)} />
               </BarChart>
             </ResponsiveContainer>
           </div>
           <ul className="dash-list">
             {rows.map((a) => (
               <li key={`${a.run}/${a.step}`} data-waiting={a.run}>
-                <Link to={`/runs/${encodeURIComponent(a.run)}`}>{a.label}</Link> <span className="muted small">waiting {duration(a.waitingMs)} · {a.approvers.join(', ') || 'no approver named'}</span>
+                <Link to={`/runs/${encodeURIComponent(a.run)}`}>{a.short.split('.')[0]}. {a.label}</Link> <span className="muted small">waiting {duration(a.waitingMs)} · {a.approvers.join(', ') || 'no approver named'}</span>
               </li>
             ))}
           </ul>
@@ -196,7 +199,7 @@ export function ApprovalsWaiting({ data }: { data: DashboardData }) {
 /** Bulk batches: one stacked bar per batch. Its rows could come from a batches API as well. */
 export function BatchesCard({ batches, tenant }: { batches: DashboardData['batches']; tenant?: string }) {
   const present = RUN_STATUSES.filter((s) => batches.some((b) => (b.statuses[s] ?? 0) > 0));
-  const rows = batches.map((b) => ({ ...b.statuses, batch: b.batch, label: `${b.runbook ?? 'bulk'} · ${b.batch.slice(0, 8)}` }));
+  const rows = batches.map((b) => ({ ...b.statuses, batch: b.batch, label: b.batch.slice(0, 12) }));
   return (
     <Card id="batches" title="Bulk batches" icon={<Layers size={16} />} link={{ to: runsLink({ tenant }), label: 'All runs' }}>
       {batches.length === 0 ? (
