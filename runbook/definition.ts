@@ -2,6 +2,7 @@
 // designer (forms), the worker and the interpreter workflow. A runbook is a graph of nodes and
 // edges plus typed inputs and settings; see docs/runbooks.md for the language.
 import { z } from 'zod';
+import type { RunPlan } from './plan-document.ts';
 
 /** The longest duration or wait a runbook may ask for: ten years (a delay, a timeout, an escalation). */
 export const MAX_DURATION_MS = 3650 * 86_400_000;
@@ -308,6 +309,10 @@ export interface NodeState {
     message?: string;
     allowSelfApproval: boolean;
     quorum: number;
+    /** What approving lets run: the plan of the steps after the "approved" handle, made when the step started waiting. */
+    plan?: RunPlan;
+    /** Why there is no plan (the tenant could not be read). */
+    planError?: string;
   };
   progress?: LoopProgress;
 }

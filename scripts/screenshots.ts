@@ -31,9 +31,10 @@ export const SHOTS: Shot[] = [
   { name: 'batch', caption: 'The runs of a bulk batch', test: 'designer-e2e', from: 'designer/batch' },
   { name: 'runbooks', caption: 'Runbooks', test: 'designer-e2e', from: 'designer/runbooks' },
   { name: 'evidence-pack', caption: "A run's evidence pack", test: 'evidence-e2e', from: 'evidence/evidence-pack' },
-  // Pages other branches add: their test saves the shot, and this list names it.
-  { name: 'plan-view', caption: 'The plan of what a run will change', test: 'plan-e2e', from: 'plan/plan' },
-  { name: 'undo-draft', caption: 'An undo draft', test: 'undo-e2e', from: 'undo/undo-draft' },
+  { name: 'plan-view', caption: 'What approving lets run: the plan in the approval inbox', test: 'designer-plan', from: 'designer/plan-approval' },
+  { name: 'run-changes', caption: 'What a step changed', test: 'designer-plan', from: 'designer/run-changes' },
+  { name: 'undo-draft', caption: 'The generated undo runbook', test: 'designer-plan', from: 'designer/undo-runbook' },
+  // Pages other branches add: their test saves the shot, and a line here names it.
 ];
 
 if (import.meta.url === `file://${process.argv[1]}`) {

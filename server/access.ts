@@ -8,6 +8,7 @@ import { statusOf } from '../m365/errors.ts';
 import type { Approver } from '../runbook/approvals.ts';
 import type { RowProblem } from '../runbook/csv.ts';
 import type { RunbookDefinition } from '../runbook/definition.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
 import type { Services } from './services.ts';
@@ -28,6 +29,29 @@ export class RunAccess {
   private readonly graphs = graphClientCache();
   constructor(s: Services) {
     this.s = s;
+  }
+
+  /** A published runbook (its version, or the latest) or an inline definition, checked. */
+  async resolve(runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
+    const s = this.s;
+    if (runbookId) {
+      const rb = await s.runbooks.get(runbookId);
+      if (!rb) throw new HttpError(404, `runbook ${runbookId} does not exist`);
+      if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);
+      const v = await s.runbooks.version(runbookId, version);
+      if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
+      return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
+    }
+    const checked = validateRunbook(inline);
+    if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
+    return { definition: checked.definition, runbookId: 'inline', version: 0, customAction: false };
+  }
+
+  /** The tenant a run goes to: the sandbox for a test run, else the one named or the default; 400 when unknown. */
+  async tenantOf(test: boolean, tenant: string | undefined): Promise<string> {
+    const t = test ? SANDBOX : (tenant ?? this.s.deps.defaultTenant);
+    if (!(await this.s.tenants.exists(t))) throw new HttpError(400, `tenant ${t} does not exist`, { problems: [{ field: 'tenant', message: `unknown tenant ${t}` }] });
+    return t;
   }
 
   canSeeTenant(p: Principal, tenant: string | undefined): boolean {

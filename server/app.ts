@@ -7,6 +7,7 @@ import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
 import { approvalRoutes } from './routes-approvals.ts';
 import { dashboardRoutes } from './routes-dashboard.ts';
+import { planRoutes } from './routes-plan.ts';
 import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
@@ -56,6 +57,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use('/api', authenticate(s));
   authRoutes(api, s);
   runbookRoutes(api, s);
+  planRoutes(api, s);
   runRoutes(api, s);
   approvalRoutes(api, s);
   evidenceRoutes(api, s);

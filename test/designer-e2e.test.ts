@@ -5,61 +5,38 @@
 // with one bad row. Screenshots of each main page go to test-results/designer/.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildDesignerIfStale } from '../scripts/designer-build.ts';
-import { startApiServer, type ApiServer } from './api-harness.ts';
-import { designerOrigin } from './designer-origin.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import type { Page } from 'playwright-core';
+import type { ApiServer } from './api-harness.ts';
+import { ARTIFACTS, CHROMIUM, canvasSettled as settled, signIn as signInAs, signOut as signOutOf, startDesignerSession, type DesignerSession } from './designer-kit.ts';
+import type { TestEnv } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
+const artifacts = ARTIFACTS;
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'dana.designer@tenantflow.test';
 const APPROVER = 'aaron.approver@tenantflow.test';
 
+let session: DesignerSession;
 let env: TestEnv;
 let api: ApiServer;
-let front: Server;
 let base: string;
-let browser: Browser;
 let page: Page;
 
 before(async () => {
-  await buildDesignerIfStale();
-  env = await startTestEnv();
-  api = await startApiServer(env);
-  const designer = await api.services.people.create({ email: DESIGNER, name: 'Dana Designer', password: PASSWORD });
-  await api.services.people.grant(designer.id, '*', 'admin');
-  const approver = await api.services.people.create({ email: APPROVER, name: 'Aaron Approver', password: PASSWORD });
-  await api.services.people.grant(approver.id, 'sandbox', 'approver');
-  await api.services.people.grant(approver.id, 'sandbox', 'viewer');
-  front = designerOrigin(api.base).listen(0, '127.0.0.1');
-  await new Promise((r) => front.once('listening', r));
-  base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => console.error('browser error:', err.message));
+  session = await startDesignerSession(
+    [
+      { email: DESIGNER, name: 'Dana Designer', grants: [['*', 'admin']] },
+      { email: APPROVER, name: 'Aaron Approver', grants: [['sandbox', 'approver'], ['sandbox', 'viewer']] },
+    ],
+    PASSWORD,
+  );
+  ({ env, api, base, page } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  front?.closeAllConnections();
-  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
-  await api?.close();
-  await env?.close();
-});
+after(async () => session?.close());
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 /** axe-core in the page: no serious or critical accessibility violation (WCAG 2 A/AA rules). */
@@ -77,33 +54,10 @@ const shot = async (name: string) => {
   await a11y(name);
 };
 
-async function signIn(email: string) {
-  await page.goto(`${base}/`);
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button:has-text("Sign in")');
-  await page.waitForSelector('nav.sidebar');
-}
+const signIn = (email: string) => signInAs(page, base, email, PASSWORD);
+const signOut = () => signOutOf(page);
 
-async function signOut() {
-  await page.click('button:has-text("Sign out")');
-  await page.waitForSelector('input[name="email"]');
-}
-
-/** Waits until the canvas stops moving (fitView animates for 200 ms). */
-async function canvasSettled() {
-  await page.waitForFunction(
-    () => {
-      const w = window as unknown as { __lastViewport?: string };
-      const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform;
-      const same = t !== undefined && w.__lastViewport === t;
-      w.__lastViewport = t;
-      return same;
-    },
-    undefined,
-    { polling: 120 },
-  );
-}
+const canvasSettled = () => settled(page);
 
 async function dropOnCanvas(paletteKey: string, at: { x: number; y: number }) {
   const canvas = page.locator('[data-testid="canvas"] .react-flow__pane');

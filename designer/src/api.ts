@@ -2,6 +2,7 @@
 // contract server/api-contract.ts) with the session's cookie and CSRF token, and the names the
 // pages use. What each route answers is the contract's type.
 import type { RunbookDefinition } from '../../runbook/definition.ts';
+import type { RunPlan } from '../../runbook/plan.ts';
 import { ApiError, createClient, type Answer, type Body } from '../../api-client/index.ts';
 
 export { ApiError };
@@ -58,6 +59,12 @@ export type RunSummary = Answer<'GET /api/runs'>['runs'][number];
 export type DashboardData = Answer<'GET /api/dashboard'>;
 export type ApprovalTask = Answer<'GET /api/approvals'>[number];
 export type BulkReport = Answer<'POST /api/runs/bulk'>;
+/** The plans of a page of a CSV's rows (POST /api/runs/plan with csv). */
+export type CsvPlan = Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknown }>, 'rows'> & {
+  rows: (Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknown }>['rows'][number], 'plan'> & { plan?: RunPlan })[];
+};
+/** POST /api/runs/:id/undo: the draft undo runbook (runbookId null when nothing can be undone). */
+export type UndoAnswer = Answer<'POST /api/runs/:id/undo'>;
 export type Schedule = Answer<'GET /api/schedules/:id'>;
 export type NewSchedule = Body<'POST /api/schedules'>;
 export type TenantInfo = Answer<'GET /api/tenants/:name'>;
@@ -101,6 +108,11 @@ export const api = {
   startRun: (body: Body<'POST /api/runs'>) => client.call('POST /api/runs', { body }),
   /** Checks a CSV (dryRun) or starts its rows; a file with problems answers its report too (422). */
   startBulk: (body: Body<'POST /api/runs/bulk'>) => client.call('POST /api/runs/bulk', { body, accept: [422] }),
+  /** What a run would change (docs/plan.md), before it starts. */
+  planRun: async (body: Body<'POST /api/runs'> & { page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as RunPlan,
+  planCsv: async (body: { runbookId: string; csv: string; test?: boolean; tenant?: string; page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as CsvPlan,
+  /** The draft undo runbook of a finished run. */
+  undoRun: (id: string) => client.call('POST /api/runs/:id/undo', { params: { id } }),
   run: (id: string) => client.call('GET /api/runs/:id', { params: { id } }),
   runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; from?: string; to?: string; batch?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
   decide: (runId: string, nodeId: string, decision: 'approve' | 'reject', comment?: string) =>
