@@ -85,6 +85,7 @@ export const ACCESS: Record<RouteKey, AccessRow> = {
   'GET /api/runs/:id': { allow: withRole, tenant: 'bound' },
   'GET /api/runs/:id/evidence': { allow: withRole, tenant: 'bound' },
   'GET /api/batches/:id': { allow: withRole, tenant: 'bound' },
+  'GET /api/dashboard': { allow: signedIn, tenant: 'any', note: 'counts only the runs of tenants the caller may see' },
   'GET /api/settings/run-retention': { allow: globalAdmin, tenant: 'any' },
   'PUT /api/settings/run-retention': { allow: globalAdmin, tenant: 'any' },
   'GET /api/runs/:id/events': { allow: withRole, tenant: 'bound' },

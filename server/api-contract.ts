@@ -679,6 +679,39 @@ const Batch = z.object({
   runsUrl: z.string(),
 });
 
+// ---- the home dashboard (server/dashboard.ts, docs/dashboard.md) ----
+const DashboardQuery = z.object({
+  tenant: z.string().optional().describe('One tenant (otherwise every tenant the caller sees)'),
+  days: z.coerce.number().int().min(1).max(90).default(14).describe('Days of history, today included'),
+});
+const Dashboard = z.object({
+  from: Time.describe('Start of the first day counted (UTC)'),
+  tenants: z.array(z.string()).describe('The tenants counted'),
+  days: z.array(z.object({ day: z.string().describe('YYYY-MM-DD (UTC)'), counts: z.record(z.string(), z.number()).describe('Runs started that day, by status'), total: z.number() })),
+  failingSteps: z.array(
+    z.object({
+      runbook: z.string().optional(),
+      runbookName: z.string().optional(),
+      step: z.string(),
+      action: z.string().optional(),
+      failures: z.number(),
+      lastError: z.string(),
+      code: z.string().optional(),
+      lastRun: Time,
+      tenant: z.string().optional(),
+    }),
+  ).describe('Action steps that failed most in the period, with their latest error'),
+  approvals: z.array(
+    z.object({ run: z.string(), runbook: z.string().optional(), runbookName: z.string().optional(), tenant: z.string().optional(), step: z.string(), message: z.string().optional(), approvers: z.array(z.string()), since: Time, waitingMs: z.number() }),
+  ).describe('Approval steps waiting now, longest waiting first'),
+  batches: z.array(
+    z.object({ batch: z.string(), runbook: z.string().optional(), tenant: z.string().optional(), runs: z.number(), open: z.number().describe('Runs not ended yet'), statuses: z.record(z.string(), z.number()), startedAt: Time }),
+  ).describe('Bulk batches with open runs or started in the period'),
+  throttling: z.array(
+    z.object({ tenant: z.string(), throttled: z.number().describe('Steps whose recorded error is a 429 (throttled) answer'), steps: z.number().describe('Action steps recorded'), lastAt: Time.optional() }),
+  ).describe('Microsoft 365 throttling per tenant, from the recorded step errors'),
+});
+
 const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
   ({
     tag: 'schedules',
@@ -834,6 +867,7 @@ export const API = {
     produces: 'text/html, application/json',
     statuses: { 404: 'no such run' },
   },
+  'GET /api/dashboard': { tag: 'runs', summary: 'The home dashboard: runs per day by outcome, most-failing steps, approvals waiting, bulk batches, throttling per tenant (from the run records)', roles: 'viewer', query: DashboardQuery, response: Dashboard },
   'GET /api/batches/:id': { tag: 'runs', summary: 'A bulk batch (the runs of one CSV): how many runs ended how, and its outcome (partially failed when some runs failed)', roles: 'viewer', response: Batch, statuses: { 404: 'no such batch' } },
   'GET /api/settings/run-retention': { tag: 'runs', summary: 'How long finished runs are kept in the run records (null: forever)', roles: 'admin of every tenant', response: z.object({ days: z.number().nullable() }) },
   'PUT /api/settings/run-retention': { tag: 'runs', summary: 'Set how long finished runs are kept in the run records, independent of Temporal (null: forever)', roles: 'admin of every tenant', body: Retention, response: z.object({ days: z.number().nullable(), purged: z.number() }) },

@@ -6,6 +6,7 @@ import { Api, HttpError, undecodableParam } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
 import { runbookRoutes } from './routes-runbooks.ts';
 import { approvalRoutes } from './routes-approvals.ts';
+import { dashboardRoutes } from './routes-dashboard.ts';
 import { planRoutes } from './routes-plan.ts';
 import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
@@ -60,6 +61,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   runRoutes(api, s);
   approvalRoutes(api, s);
   evidenceRoutes(api, s);
+  dashboardRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
   api.assertComplete();

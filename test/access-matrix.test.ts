@@ -155,6 +155,7 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
     for (let i = 0; i < 100 && (await admin().call('GET', `/api/batches/${r.body.batch}`)).status === 404; i++) await new Promise((res) => setTimeout(res, 100));
     return { path: `/api/batches/${r.body.batch}` };
   },
+  'GET /api/dashboard': (c) => ({ path: `/api/dashboard?tenant=${c.tenant}` }),
   'GET /api/settings/run-retention': () => ({ path: '/api/settings/run-retention' }),
   'PUT /api/settings/run-retention': () => ({ path: '/api/settings/run-retention', body: { days: null } }),
   'GET /api/runs/:id/events': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}/events` }),

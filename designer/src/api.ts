@@ -56,6 +56,7 @@ export type RunbookSummary = Answer<'GET /api/runbooks'>[number];
 export type VersionInfo = Answer<'GET /api/runbooks/:id/versions'>[number] & { definition?: RunbookDefinition };
 export type RunDetail = Answer<'GET /api/runs/:id'>;
 export type RunSummary = Answer<'GET /api/runs'>['runs'][number];
+export type DashboardData = Answer<'GET /api/dashboard'>;
 export type ApprovalTask = Answer<'GET /api/approvals'>[number];
 export type BulkReport = Answer<'POST /api/runs/bulk'>;
 /** The plans of a page of a CSV's rows (POST /api/runs/plan with csv). */
@@ -116,7 +117,7 @@ export const api = {
   /** The draft undo runbook of a finished run. */
   undoRun: (id: string) => client.call('POST /api/runs/:id/undo', { params: { id } }),
   run: (id: string) => client.call('GET /api/runs/:id', { params: { id } }),
-  runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
+  runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; from?: string; to?: string; batch?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
   decide: (runId: string, nodeId: string, decision: 'approve' | 'reject', comment?: string) =>
     client.call('POST /api/runs/:id/approvals/:nodeId', { params: { id: runId, nodeId }, body: { decision, comment } }),
   cancel: (runId: string) => client.call('POST /api/runs/:id/cancel', { params: { id: runId } }),
@@ -125,6 +126,8 @@ export const api = {
   retry: (runId: string, nodeId?: string) => client.call('POST /api/runs/:id/retry', { params: { id: runId }, body: nodeId ? { nodeId } : {} }),
   rerun: (runId: string, version: 'pinned' | 'latest' = 'pinned') => client.call('POST /api/runs/:id/rerun', { params: { id: runId }, body: { version } }),
   approvals: () => client.call('GET /api/approvals'),
+  /** The home dashboard's aggregates (runs per day, failing steps, approvals waiting, batches, throttling). */
+  dashboard: (tenant?: string, days = 14) => client.call('GET /api/dashboard', { query: { tenant, days } }),
 
   schedules: () => client.call('GET /api/schedules'),
   createSchedule: (body: NewSchedule) => client.call('POST /api/schedules', { body }),

@@ -6,7 +6,7 @@
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, type Refusal } from '../../runbook/approvals.ts';
 import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
-import { resolveTemplate } from '../../runbook/expressions.ts';
+import { resolveMessage } from '../../runbook/expressions.ts';
 import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
 import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
 import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
@@ -52,7 +52,7 @@ export function registerApprovalUpdate(x: Execution): void {
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
   // Runs started before this refused only self-approval and repeats in the workflow itself.
   const checkEligibility = patched('approval-eligibility');
-  const message = node.message ? String(await resolveTemplate(node.message, x.expressions())) : undefined;
+  const message = node.message ? await resolveMessage(node.message, x.expressions()) : undefined;
   // The approver sees what approving lets run: the plan of the steps after "approved", made
   // before the wait starts, with what the run knows so far (runs started before this existed
   // replay without it).

@@ -1,22 +1,22 @@
 import { useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { RunbookDefinition } from '../../../runbook/definition.ts';
+import { abilities } from '../access.ts';
 import { api, type RunbookSummary } from '../api.ts';
+import { useSession } from '../context.tsx';
 import { filterRunbooks, listRunbooks } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { TEMPLATES } from '../templates.ts';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
-import { abilities } from '../access.ts';
-import { useSession } from '../context.tsx';
 
 export function RunbooksPage() {
+  const can = abilities(useSession().grants);
   const [showArchived, setShowArchived] = useState(false);
   const list = useAsync(() => listRunbooks({ archived: showArchived }), [showArchived]);
   const [search, setSearch] = useState('');
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
   const fileInput = useRef<HTMLInputElement>(null);
-  const { grants } = useSession();
-  const canDesign = abilities(grants).design;
+  const canDesign = can.design;
 
   const rows = useMemo(() => filterRunbooks(list.data ?? [], search, showArchived), [list.data, search, showArchived]);
 
@@ -181,12 +181,16 @@ export function RunbooksPage() {
                       {r.customAction ? 'Withdraw' : 'Offer'}
                     </button>
                   )}
-                  <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
-                    Clone
-                  </button>
-                  <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
-                    {r.archived ? 'Restore' : 'Archive'}
-                  </button>
+                  {can.clone && (
+                    <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
+                      Clone
+                    </button>
+                  )}
+                  {can.archive && (
+                    <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
+                      {r.archived ? 'Restore' : 'Archive'}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

@@ -23,7 +23,7 @@ export function ChangesTable({ changes, caption }: { changes: Change[]; caption?
   return (
     <>
       {single && <p className="changes-object">{objectCell(changes[0]!.object)}</p>}
-      <table className="table compact changes" aria-label={caption ?? 'Changes'}>
+      <table className="table compact changes" aria-label={caption ?? 'Changes'} tabIndex={0}>
         <thead>
           <tr>
             {!single && <th>Object</th>}
