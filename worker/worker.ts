@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
+import { createApproverActivities } from './approvers.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
 import type { Sealer } from '../runbook/secrets.ts';
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   dataConverter?: DataConverter;
   /** How this worker names itself in Temporal history (default: the SDK's pid@host). */
   identity?: string;
+  /** Links in approval messages (default PUBLIC_URL) and their sender when a tenant names none (default TENANTFLOW_MAIL_FROM). */
+  approvals?: { publicUrl?: string; mailFrom?: string };
 }
 
 export interface OnPremisesWorkerOptions {
@@ -71,6 +74,7 @@ export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Pro
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  const graphs = graphClientCache(opts.graph);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -78,7 +82,15 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     dataConverter: opts.dataConverter,
     ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), secrets: opts.secrets, actions: implementations }),
+    activities: {
+      ...createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations }),
+      ...createApproverActivities({
+        tenants: opts.tenants,
+        graphFor: graphs,
+        publicUrl: opts.approvals?.publicUrl ?? process.env.PUBLIC_URL,
+        mailFrom: opts.approvals?.mailFrom ?? process.env.TENANTFLOW_MAIL_FROM,
+      }),
+    },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',

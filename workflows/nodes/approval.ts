@@ -8,6 +8,7 @@ import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, type 
 import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
 import { resolveTemplate } from '../../runbook/expressions.ts';
 import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
+import { addEntraApprovers, waitNotifying } from './approval-people.ts';
 import type { Execution } from './execution.ts';
 
 /** The message an Update's caller gets for a refused decision. */
@@ -64,6 +65,8 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     allowSelfApproval: allowSelf,
     quorum: needed,
   };
+  // Members of the Entra groups the step names, read from the tenant now (none before this patch).
+  if (node.approvers.entraGroups?.length && patched('approval-entra-groups')) await addEntraApprovers(x, node.approvers, ns);
   ns.status = 'waiting-approval';
   x.publish();
   let outcome: 'approved' | 'rejected' | undefined;
@@ -117,7 +120,9 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     return true;
   };
   let decided: boolean;
-  if (node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs)) {
+  // Reminders, escalation and timeout as the workflow's own timers, notifying the approvers.
+  if (patched('approval-notify')) decided = await waitNotifying(x, node, ns, drain, started, timeoutMs);
+  else if (node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs)) {
     decided = await waitUntil(durationMs(node.escalation.after));
     if (!decided) {
       ns.approval.pendingApprovers = [...new Set([...ns.approval.pendingApprovers, ...approverKeys(node.escalation.approvers)])];
