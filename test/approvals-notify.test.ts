@@ -94,3 +94,56 @@ describe('approvals by Entra group, enforced by the workflow', () => {
     assert.match(final.nodes.ask!.error!.message, /group "No such group .*" does not exist/);
   });
 });
+
+describe('approval requests and reminders reach the approvers', () => {
+  async function inbox(upn: string, runId: string): Promise<Message[]> {
+    const res = (await env.graph.api(`/users/${upn}/messages`).top(50).get()) as { value: Message[] };
+    return res.value.filter((m) => m.body.content.includes(encodeURIComponent(runId)));
+  }
+
+  it('mails each approver the request and a reminder (what, by whom, for whom, a link to the page), and posts a Teams card that mentions them', async () => {
+    const [, approver, , , requester] = people;
+    const cards = env.sandbox.admin.webhookUrl(`cards-${randomUUID()}`);
+    const h = await env.start(approval({ users: [approver!.upn] }, { reminders: { every: '3s' } }, { notifications: { approvalCards: [cards] } }), { who: 'Ada Lovelace', password: 'not-in-any-mail' }, { startedBy: requester!.upn });
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    const link = `${PUBLIC_URL}/approvals/${encodeURIComponent(h.workflowId)}/ask`;
+    // The request, then at least one reminder: read back from the approver's own mailbox.
+    let mails: Message[] = [];
+    for (let i = 0; i < 300 && !mails.some((m) => /Reminder/.test(m.subject)); i++) {
+      mails = await inbox(approver!.upn, h.workflowId);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const request = mails.find((m) => /Approval requested/.test(m.subject));
+    const reminder = mails.find((m) => /Reminder/.test(m.subject));
+    assert.ok(request, `the request reached ${approver!.upn}: ${mails.map((m) => m.subject).join(', ')}`);
+    assert.ok(reminder, 'a reminder reached the approver');
+    for (const m of [request, reminder]) {
+      assert.deepEqual(m.toRecipients.map((r) => r.emailAddress.address.toLowerCase()), [approver!.upn]);
+      assert.match(m.subject, /Offboard a leaver/);
+      assert.match(m.body.content, /Offboard Ada Lovelace\?/, 'what is asked');
+      assert.ok(m.body.content.includes(requester!.upn), 'by whom');
+      assert.match(m.body.content, /who<\/th><td>Ada Lovelace/, 'for whom');
+      assert.ok(m.body.content.includes(`href="${link}"`), 'the link to the approval page');
+      assert.ok(!m.body.content.includes('not-in-any-mail'), 'secret inputs are left out');
+    }
+    const posted = env.sandbox.admin.webhooks(cards.split('/').pop()!);
+    assert.ok(posted.length >= 1, 'the Teams card was posted');
+    const card = (posted[0]!.body as { attachments: { contentType: string; content: Record<string, unknown> }[] }).attachments[0]!;
+    assert.equal(card.contentType, 'application/vnd.microsoft.card.adaptive');
+    const text = JSON.stringify(card.content);
+    assert.ok(text.includes(`<at>${approver!.upn}</at>`), 'the approver is mentioned');
+    assert.ok(text.includes('Offboard Ada Lovelace?'));
+    assert.deepEqual(card.content.actions, [{ type: 'Action.OpenUrl', title: 'Open the approval', url: link }], 'a button that opens the page, never one that decides');
+
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'reject', by: approver!.upn, roles: [], groups: [] }] });
+    assert.equal((await h.result()).status, 'rejected');
+    // The requester hears how the run ended, in their own mailbox.
+    let ended: Message[] = [];
+    for (let i = 0; i < 300 && !ended.length; i++) {
+      ended = (await inbox(requester!.upn, h.workflowId)).filter((m) => /run rejected/.test(m.subject));
+      if (!ended.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ended.length, 1, 'the requester was told the run ended');
+    assert.ok(ended[0]!.body.content.includes(`${PUBLIC_URL}/runs/${encodeURIComponent(h.workflowId)}`));
+  });
+});

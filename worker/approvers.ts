@@ -17,9 +17,9 @@ export const MAX_GROUP_MEMBERS = 500;
 export interface ApproverDeps {
   tenants: TenantDirectory;
   graphFor: (conn: TenantConnection, signal?: AbortSignal) => Client;
-  /** Tenantflow's address as people reach it (links in messages), e.g. https://tenantflow.contoso.com. */
+  /** Tenantflow's address as people reach it (links in messages), e.g. https://tenantflow.contoso.com (default PUBLIC_URL). */
   publicUrl?: string;
-  /** The mailbox notifications are sent from when the tenant connection names none. */
+  /** The mailbox notifications are sent from when the tenant connection names none (default TENANTFLOW_MAIL_FROM). */
   mailFrom?: string;
 }
 
@@ -97,7 +97,7 @@ export function createApproverActivities(deps: ApproverDeps): ApproverActivities
       throw ApplicationFailure.nonRetryable((err as Error).message, 'UnknownTenant');
     }
   };
-  const senderOf = (conn: TenantConnection) => (conn as { mailFrom?: string }).mailFrom ?? deps.mailFrom;
+  const senderOf = (conn: TenantConnection) => (conn as { mailFrom?: string }).mailFrom ?? deps.mailFrom ?? process.env.TENANTFLOW_MAIL_FROM;
   const baseUrl = () => deps.publicUrl ?? process.env.PUBLIC_URL ?? 'http://127.0.0.1:8080';
 
   return {

@@ -87,8 +87,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       ...createApproverActivities({
         tenants: opts.tenants,
         graphFor: graphs,
-        publicUrl: opts.approvals?.publicUrl ?? process.env.PUBLIC_URL,
-        mailFrom: opts.approvals?.mailFrom ?? process.env.TENANTFLOW_MAIL_FROM,
+        publicUrl: opts.approvals?.publicUrl,
+        mailFrom: opts.approvals?.mailFrom,
       }),
     },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,

@@ -111,3 +111,20 @@ export async function waitNotifying(x: Execution, node: ApprovalNode, ns: NodeSt
     }
   }
 }
+
+/** Tells the person who started a run with an approval step how it ended (never fails the run). */
+export async function notifyRequester(x: Execution): Promise<void> {
+  try {
+    await notices.notifyRequester({
+      tenant: x.input.run.tenant,
+      runId: x.workflowId,
+      requester: x.input.run.startedBy,
+      runbookName: x.input.definition.name,
+      status: x.state.status,
+      message: x.state.message,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('run-end notice not sent', { error: (err as Error).message });
+  }
+}
