@@ -71,6 +71,8 @@ export interface ActivityDeps {
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
   heartbeatEveryMs?: number;
+  /** Called when an attempt of a step ends (metrics: step durations). */
+  onStep?: (action: string, outcome: 'succeeded' | 'failed', seconds: number) => void;
   /** Set on an on-premises worker: the AD connection its `ad` actions use. */
   adConnection?: AdConnection;
   /** Default: one AD client per connection. */
@@ -141,6 +143,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         }
       }
       actx.heartbeat();
+      const attemptStarted = Date.now();
       const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
       const warnings: string[] = [];
       try {
@@ -173,8 +176,11 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
           Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });
         }
         const output = await handler(parsed.data, context);
-        return { output: contract.output.parse(output), attempt, ...(warnings.length ? { warnings } : {}) };
+        const result = { output: contract.output.parse(output), attempt, ...(warnings.length ? { warnings } : {}) };
+        deps.onStep?.(contract.id, 'succeeded', (Date.now() - attemptStarted) / 1000);
+        return result;
       } catch (err) {
+        deps.onStep?.(contract.id, 'failed', (Date.now() - attemptStarted) / 1000);
         throw toFailure(err, contract, attempt);
       } finally {
         clearInterval(timer);

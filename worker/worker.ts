@@ -4,6 +4,7 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
 import { createApproverActivities } from './approvers.ts';
+import { observeStep, watchWorker } from './metrics.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
 import type { Sealer } from '../runbook/secrets.ts';
@@ -75,7 +76,8 @@ export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Pro
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const graphs = graphClientCache(opts.graph);
-  return Worker.create({
+  const maxActivities = opts.maxConcurrentActivities ?? 50;
+  const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -83,7 +85,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
     activities: {
-      ...createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations }),
+      ...createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations, onStep: observeStep }),
       ...createApproverActivities({
         tenants: opts.tenants,
         graphFor: graphs,
@@ -91,8 +93,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
         mailFrom: opts.approvals?.mailFrom,
       }),
     },
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
+    maxConcurrentActivityTaskExecutions: maxActivities,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',
   });
+  watchWorker(worker, opts.taskQueue, maxActivities);
+  return worker;
 }
