@@ -4,13 +4,23 @@
 // gate's rate (m365/metrics.ts). Set TENANTFLOW_METRICS_TOKEN to require `Authorization: Bearer`.
 import { timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { Gauge, Registry, serviceMetrics } from '../m365/metrics.ts';
+import { Gauge, Histogram, Registry, serviceMetrics } from '../m365/metrics.ts';
 import { OUTCOMES } from '../runbook/definition.ts';
 import type { Db } from './db.ts';
+
+/** How long an approval step waited for the decision that counted (observed by the approvals route). */
+export const approvalWait = new Histogram({
+  name: 'tenantflow_approval_wait_seconds',
+  help: 'Time from an approval step starting to a decision on it through the API, by runbook and decision',
+  labelNames: ['runbook', 'decision'] as const,
+  buckets: [60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400],
+  registers: [],
+});
 
 export function serverMetrics(db: Db): { registry: Registry; handler: (req: Request, res: Response) => Promise<void> } {
   const registry = new Registry();
   serviceMetrics(registry);
+  registry.registerMetric(approvalWait);
   const counts = async () =>
     (await db.query('select runbook, status, count(*) as n from run_records group by runbook, status')) as { runbook: string | null; status: string; n: string | number }[];
   new Gauge({

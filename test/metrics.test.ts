@@ -4,6 +4,7 @@
 // gate's rate for the tenant and the worker's activity slots.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -62,5 +63,25 @@ describe('metrics', () => {
     assert.ok((sample(w, 'tenantflow_service_requests_total', { tenant, service: 'directory', status: '200' }) ?? 0) >= 1, 'the Graph read, by service and status');
     assert.ok((sample(w, 'tenantflow_throttle_rate', { tenant, service: 'directory' }) ?? 0) > 0, 'the gate\'s current rate for the tenant');
     assert.equal(sample(w, 'tenantflow_worker_activity_slots', { task_queue: env.taskQueue, state: 'available' }), 50);
+
+    // The Grafana dashboard only asks for metrics that exist.
+    const dashboard = readFileSync(new URL('../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/tenantflow_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')));
+    assert.ok(used.size >= 5);
+    for (const name of used) assert.ok(s.includes(`# TYPE ${name} `) || w.includes(`# TYPE ${name} `), `the dashboard's ${name} is served`);
+  });
+
+  it('observes how long an approval waited for its decision', async () => {
+    const id = `wait-${randomUUID().slice(0, 6)}`;
+    const approverEmail = `approver.${id}@tenantflow.test`;
+    const definition = { name: 'Ask first', nodes: [{ id: 'ask', kind: 'approval', approvers: { users: [approverEmail] } }, { id: 'done', kind: 'end' }], edges: [{ source: 'ask', sourceHandle: 'approved', target: 'done' }] };
+    assert.equal((await api.admin.call('POST', '/api/runbooks', { id, definition })).status, 201);
+    assert.equal((await api.admin.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
+    const started = await api.admin.call('POST', '/api/runs', { runbookId: id, inputs: {} });
+    await pollApi(api.admin, `/api/runs/${started.body.id}`, (r) => r.status === 'waiting-approval');
+    const approver = await api.as(approverEmail, [{ tenant: '*', role: 'viewer' }]);
+    assert.equal((await approver.call('POST', `/api/runs/${started.body.id}/approvals/ask`, { decision: 'approve' })).status, 202);
+    const s = await (await fetch(`${api.base}/metrics`)).text();
+    assert.equal(sample(s, 'tenantflow_approval_wait_seconds_count', { runbook: id, decision: 'approve' }), 1);
   });
 });

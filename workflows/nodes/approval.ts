@@ -11,6 +11,11 @@ import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
 import { addEntraApprovers, waitNotifying } from './approval-people.ts';
 import type { Execution } from './execution.ts';
 
+/** At most ten approvers by name (an Entra group's members can be hundreds). */
+function listApprovers(keys: readonly string[]): string {
+  return keys.length <= 10 ? keys.join(', ') : `${keys.slice(0, 10).join(', ')} and ${keys.length - 10} more`;
+}
+
 /** The message an Update's caller gets for a refused decision. */
 function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): string {
   const ns = x.state.nodes[u.nodeId];
@@ -18,7 +23,7 @@ function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): stri
     case 'not-waiting':
       return ns ? `step "${u.nodeId}" is not waiting for approval (it is ${ns.status})` : `the run has no step "${u.nodeId}"`;
     case 'not-approver':
-      return `${u.by} is not an approver of step "${u.nodeId}" (approvers: ${ns?.approval?.pendingApprovers.join(', ')})`;
+      return `${u.by} is not an approver of step "${u.nodeId}" (approvers: ${listApprovers(ns?.approval?.pendingApprovers ?? [])})`;
     case 'self-approval':
       return `you started this run (${u.by}), so you cannot approve it: ask another approver`;
     case 'already-decided':
