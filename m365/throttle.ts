@@ -288,9 +288,12 @@ export class ThrottleGate implements Middleware {
   private next?: Middleware;
   private readonly budgets = new Map<string, Budget>();
   private readonly opts: Required<BudgetOptions>;
+  /** The tenant this gate paces (for metrics). */
+  readonly tenant: string;
 
-  constructor(opts: BudgetOptions = {}) {
+  constructor(opts: BudgetOptions = {}, tenant = '') {
     this.opts = { rate: opts.rate ?? 50, minRate: opts.minRate ?? 2, maxRate: opts.maxRate ?? 1000 };
+    this.tenant = tenant;
   }
 
   setNext(next: Middleware): void {
@@ -314,6 +317,7 @@ export class ThrottleGate implements Middleware {
       return res;
     } finally {
       b.release(sentAt, res?.status, res?.headers);
+      for (const fn of answerListeners) fn({ tenant: this.tenant, service: spec.service, status: res?.status, ms: Date.now() - sentAt });
     }
   }
 
@@ -335,6 +339,27 @@ export class ThrottleGate implements Middleware {
 
 const gates = new Map<string, ThrottleGate>();
 
+/** One answer (or none: a network error) from a Microsoft service, as the gate saw it. */
+export interface ServiceAnswer {
+  tenant: string;
+  service: Service;
+  /** undefined when no answer came (network error, aborted). */
+  status: number | undefined;
+  ms: number;
+}
+const answerListeners = new Set<(a: ServiceAnswer) => void>();
+
+/** Calls `fn` for every request any gate of this process sends (metrics); returns the unsubscribe. */
+export function onServiceAnswer(fn: (a: ServiceAnswer) => void): () => void {
+  answerListeners.add(fn);
+  return () => answerListeners.delete(fn);
+}
+
+/** Every gate of this process (metrics: the current rate per tenant and budget). */
+export function allGates(): ThrottleGate[] {
+  return [...gates.values()];
+}
+
 /**
  * The gate of one app in one tenant, shared by the Graph, Exchange and SharePoint transports of this
  * process (Microsoft counts per app per tenant, whichever client sends).
@@ -342,6 +367,6 @@ const gates = new Map<string, ThrottleGate>();
 export function gateFor(conn: { tenantId: string; clientId: string; authorityHost?: string }): ThrottleGate {
   const key = `${conn.authorityHost ?? 'microsoft'}|${conn.tenantId.toLowerCase()}|${conn.clientId.toLowerCase()}`;
   let g = gates.get(key);
-  if (!g) gates.set(key, (g = new ThrottleGate()));
+  if (!g) gates.set(key, (g = new ThrottleGate({}, conn.tenantId.toLowerCase())));
   return g;
 }

@@ -84,7 +84,11 @@ export const ActionNode = z.strictObject({
 export const Approvers = z.strictObject({
   users: z.array(z.string()).default([]).describe('User principal names'),
   roles: z.array(z.string()).default([]).describe('Tenantflow roles, e.g. approver'),
-  groups: z.array(z.string()).default([]).describe('Group names or ids'),
+  groups: z.array(z.string()).default([]).describe('Tenantflow group names'),
+  entraGroups: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Entra ID groups (object id or display name): their members, nested groups included, are read from the tenant when the step starts'),
 });
 
 export const ApprovalNode = z.strictObject({
@@ -186,6 +190,10 @@ export const RunbookSettings = z.strictObject({
       onComplete: z.array(z.string()).default([]),
       onFailure: z.array(z.string()).default([]),
       onApproval: z.array(z.string()).default([]),
+      approvalCards: z
+        .array(z.url({ protocol: /^https$/ }))
+        .optional()
+        .describe('Teams Workflows (or incoming webhook) URLs: approval requests and reminders are posted there as an Adaptive Card that mentions the approvers'),
     })
     .optional(),
 });
@@ -313,6 +321,10 @@ export interface NodeState {
     plan?: RunPlan;
     /** Why there is no plan (the tenant could not be read). */
     planError?: string;
+    /** Entra groups resolved when the step started (their members are among pendingApprovers). */
+    entraGroups?: { ref: string; id: string; displayName: string; members: number }[];
+    /** The workflow itself sends this step's requests and reminders to the approvers (patch approval-notify). */
+    notifies?: boolean;
   };
   progress?: LoopProgress;
 }

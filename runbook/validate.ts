@@ -228,11 +228,11 @@ export function validateRunbook(raw: unknown): ValidationResult {
       }
       case 'approval': {
         const a = node.approvers;
-        if (!a.users.length && !a.roles.length && !a.groups.length)
-          add(node.id, 'approvers', 'name at least one approver (a user, a role or a group)');
+        if (!a.users.length && !a.roles.length && !a.groups.length && !a.entraGroups?.length)
+          add(node.id, 'approvers', 'name at least one approver (a user, a role, a group or an Entra group)');
         if (node.quorum === 'all' && !a.users.length)
           add(node.id, 'quorum', 'quorum "all" counts the listed users: list them, or use "any" or a count');
-        if (typeof node.quorum === 'object' && a.users.length && node.quorum.count > a.users.length && !a.roles.length && !a.groups.length)
+        if (typeof node.quorum === 'object' && a.users.length && node.quorum.count > a.users.length && !a.roles.length && !a.groups.length && !a.entraGroups?.length)
           add(node.id, 'quorum.count', `needs ${node.quorum.count} approvals but only ${a.users.length} approvers are listed`);
         if (node.message) for (const { expr } of templateExpressions(node.message)) checkExpression(node, 'message', expr);
         break;

@@ -88,6 +88,31 @@ const RECORDERS: Record<string, Recorder> = {
     await env.waitFor(h, (s) => (s.nodes.ask?.approval?.decisions.length ?? 0) > 1);
     return [h];
   },
+  // Entra-group approvers read when the step starts, a reminder timer that fired, an outsider's
+  // Update refused, a member's taken, and the requester told at the end (since v0.5-approvals-notify-).
+  'approval-entra-reminders': async (env) => {
+    const users = (await env.graph.api('/users').select('id,userPrincipalName').top(2).get()) as { value: { id: string; userPrincipalName: string }[] };
+    const member = users.value[0]!;
+    const group = (await env.graph.api('/groups').post({ displayName: `Replay approvers ${Date.now()}`, mailEnabled: false, mailNickname: `replay${Date.now()}`, securityEnabled: true })) as { id: string };
+    await env.graph.api(`/groups/${group.id}/members/$ref`).post({ '@odata.id': `${env.tenant.graphUrl}/v1.0/directoryObjects/${member.id}` });
+    const h = await env.start(
+      def(
+        [
+          { id: 'ask', kind: 'approval', approvers: { entraGroups: [group.id] }, reminders: { every: '1s' }, escalation: { after: '1h', approvers: { users: ['deputy@contoso.com'] } } },
+          { id: 'done', kind: 'end' },
+        ],
+        [{ source: 'ask', target: 'done', sourceHandle: 'approved' }],
+      ),
+      {},
+      run,
+    );
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    await new Promise((r) => setTimeout(r, 2500)); // a reminder or two
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'mallory@contoso.com', roles: ['admin'], groups: [] }] }).catch(() => undefined);
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: member.userPrincipalName, roles: [], groups: [] }] });
+    await h.result();
+    return [h];
+  },
   // Failure handling: onError continue, route to an error branch, pause then resume with skip.
   'error-handling': async (env, upn) => {
     const bad = { id: 'bad', kind: 'action', action: 'group.addMember', params: { user: 'nobody-here@contoso.com', group: 'No such group' }, retry: { maximumAttempts: 1 } };

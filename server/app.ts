@@ -1,6 +1,7 @@
 // The HTTP API. createApp builds the Express app without listening, so tests drive it directly.
 // Every route is registered through Api.route with the zod schemas that parse its body and
 // query; the same registry generates docs/openapi.json.
+import { serverMetrics } from './metrics.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Api, HttpError, undecodableParam } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
@@ -32,6 +33,10 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.use(express.json({ limit: '6mb' }));
   const s = services(deps);
   const api = new Api(app, { checkResponses: deps.checkResponses });
+
+  // Prometheus: runs by runbook and outcome, Microsoft 365 requests, the throttle gate (server/metrics.ts).
+  const metrics = serverMetrics(deps.db);
+  app.get('/metrics', (req, res) => metrics.handler(req, res));
 
   app.get('/api/health', async (_req, res) => {
     let temporal = 'ok';

@@ -1,5 +1,6 @@
-// Notifications: when a run completes, fails or waits for approval, and approval reminders,
-// to the targets in the runbook's settings.notifications (webhook URLs or email addresses; mail
+// Notifications: when a run completes, fails or waits for approval, and (for runs started before
+// the workflow sent its own, workflows/nodes/approval-people.ts) approval reminders, to the targets
+// in the runbook's settings.notifications (webhook URLs or email addresses; mail
 // is sent through the run's tenant with Graph sendMail). The server watches Temporal visibility;
 // each event is claimed once in the database (notifications_sent), so several servers or a
 // restart never send it twice (delivery is at most once). Sending itself is m365/notify.ts, shared
@@ -100,7 +101,9 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
           const base = { runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, node: n.id, message: n.approval.message, approvers: n.approval.pendingApprovers, url: `${opts.publicUrl}/approvals` };
           if (await claim(r.id, `approval:${n.id}`)) await deliver(targets, { event: 'approval.waiting', ...base });
           const node = def?.nodes.find((x) => x.id === n.id);
-          if (node?.kind === 'approval' && node.reminders && n.startedAt) {
+          // Steps of runs started since patch approval-notify remind their approvers themselves
+          // (durable timers in the workflow); the server keeps reminding for older runs only.
+          if (node?.kind === 'approval' && node.reminders && n.startedAt && !n.approval.notifies) {
             const k = Math.floor((Date.now() - Date.parse(n.startedAt)) / durationMs(node.reminders.every));
             if (k >= 1 && (await claim(r.id, `reminder:${n.id}:${k}`))) await deliver(targets, { event: 'approval.reminder', ...base });
           }

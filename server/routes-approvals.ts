@@ -8,6 +8,7 @@ import { isPendingApprover, refusalOf, REFUSAL_STATUS } from '../runbook/approva
 import { redactInputs } from '../runbook/secrets.ts';
 import { SA } from '../workflows/search-attributes.ts';
 import { RunAccess } from './access.ts';
+import { approvalWait } from './metrics.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { ALL_TENANTS, ROLES } from './people.ts';
 import type { Services } from './services.ts';
@@ -83,6 +84,8 @@ export function approvalRoutes(api: Api, s: Services): void {
       // Refused by the step itself (another decision ended it in the same moment).
       if (answer.recorded.refused) throw new HttpError(409, `your decision was not counted: ${answer.recorded.refused}`, { reason: 'not-waiting' });
       await s.audit.record(originOf(req, p), `approval.${body.decision}`, params.id, { node: params.nodeId, comment: body.comment }, run.tenant);
+      const startedAt = (await s.runs.get(params.id!).catch(() => undefined))?.state?.nodes[params.nodeId!]?.startedAt;
+      if (startedAt) approvalWait.observe({ runbook: run.runbook ?? '', decision: body.decision }, Math.max(0, Date.parse(answer.recorded.at) - Date.parse(startedAt)) / 1000);
       res.status(202);
       return { accepted: true, decision: body.decision, by: p.user.email, recorded: answer.recorded };
     },

@@ -39,6 +39,8 @@ export interface ActivityDeps {
   /** Opens sealed secrets in parameters (see workflows/secrets.ts); without it they stay sealed. */
   secrets?: Sealer;
   heartbeatEveryMs?: number;
+  /** Called when an attempt of a step ends (metrics: step durations). */
+  onStep?: (action: string, outcome: 'succeeded' | 'failed', seconds: number) => void;
   /** Set on an on-premises worker: the AD connection its `ad` actions use. */
   adConnection?: AdConnection;
   /** Default: one AD client per connection. */
@@ -113,6 +115,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
       const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
       let timer: ReturnType<typeof setInterval> | undefined;
+      const attemptStarted = Date.now();
       const warnings: string[] = [];
       try {
         const unavailable = (what: string) => () => {
@@ -141,8 +144,10 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
         const output = await handler(parsed.data, context);
         const checked = contract.output.parse(output);
+        deps.onStep?.(contract.id, 'succeeded', (Date.now() - attemptStarted) / 1000);
         return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
+        deps.onStep?.(contract.id, 'failed', (Date.now() - attemptStarted) / 1000);
         throw toFailure(err, contract, attempt);
       } finally {
         if (timer) clearInterval(timer);

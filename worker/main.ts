@@ -8,8 +8,16 @@ import { tenantDirectory } from '../m365/tenant-directory.ts';
 import { adConnectionsOf, tenantsFromEnv } from '../m365/tenants.ts';
 import { onPremisesTaskQueue } from '../catalog/contract.ts';
 import { createOnPremisesWorker, createWorker } from './worker.ts';
+import { serveMetrics, workerRegistry } from './metrics.ts';
 
-Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN') });
+// The Temporal SDK's own metrics (task slots, pollers, latencies) from its Core runtime, in Prometheus form.
+const sdkMetrics = process.env.TENANTFLOW_SDK_METRICS_ADDRESS;
+Runtime.install({
+  logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN'),
+  ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}),
+});
+// Tenantflow's worker metrics (steps, Microsoft 365 requests, the throttle gate, slots) on /metrics.
+if (process.env.TENANTFLOW_METRICS_PORT) await serveMetrics(workerRegistry, Number(process.env.TENANTFLOW_METRICS_PORT));
 const settings = temporalSettingsFromEnv();
 const tenants = await tenantsFromEnv();
 const connection = await NativeConnection.connect(connectionOptions(settings));

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activity.ts';
+import { createApproverActivities } from './approvers.ts';
+import { observeStep, watchWorker } from './metrics.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
 import type { Sealer } from '../runbook/secrets.ts';
@@ -35,6 +37,8 @@ export interface WorkerOptions {
   dataConverter?: DataConverter;
   /** How this worker names itself in Temporal history (default: the SDK's pid@host). */
   identity?: string;
+  /** Links in approval messages (default PUBLIC_URL) and their sender when a tenant names none (default TENANTFLOW_MAIL_FROM). */
+  approvals?: { publicUrl?: string; mailFrom?: string };
 }
 
 export interface OnPremisesWorkerOptions {
@@ -71,16 +75,28 @@ export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Pro
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
-  return Worker.create({
+  const graphs = graphClientCache(opts.graph);
+  const maxActivities = opts.maxConcurrentActivities ?? 50;
+  const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     dataConverter: opts.dataConverter,
     ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tenants: opts.tenants, graphFor: graphClientCache(opts.graph), secrets: opts.secrets, actions: implementations }),
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
+    activities: {
+      ...createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations, onStep: observeStep }),
+      ...createApproverActivities({
+        tenants: opts.tenants,
+        graphFor: graphs,
+        publicUrl: opts.approvals?.publicUrl,
+        mailFrom: opts.approvals?.mailFrom,
+      }),
+    },
+    maxConcurrentActivityTaskExecutions: maxActivities,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',
   });
+  watchWorker(worker, opts.taskQueue, maxActivities);
+  return worker;
 }

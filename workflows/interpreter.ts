@@ -1,7 +1,7 @@
 // The one generic workflow: it interprets a pinned runbook definition. Ready nodes run in
 // parallel; when a node may run is the scheduler's business (scheduler.ts), what it does is its
 // kind's (nodes/<kind>.ts). The interpreter holds the run's state, its messages and visibility.
-import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NodeState, RunbookNode, RunbookWorkflowInput, RunState } from '../runbook/definition.ts';
 import type { ExpressionContext } from '../runbook/expressions.ts';
 import { SA } from './search-attributes.ts';
@@ -9,6 +9,7 @@ import { loopProgressSignal } from './for-each.ts';
 import { approvalSignal, resumeSignal, runStateQuery, type CarriedStep, type ResumeSignal } from './messages.ts';
 import { runAction } from './nodes/action.ts';
 import { registerApprovalUpdate, runApproval } from './nodes/approval.ts';
+import { notifyRequester } from './nodes/approval-people.ts';
 import { runCondition } from './nodes/condition.ts';
 import { runDelay } from './nodes/delay.ts';
 import { runEnd } from './nodes/end.ts';
@@ -187,6 +188,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   state.message = outcome.message;
   if (outcome.warnings.length) state.warnings = outcome.warnings;
   publish();
+  // Whoever asked for a run that waited for approval hears how it ended.
+  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester')) await notifyRequester(execution);
   if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }

@@ -5,7 +5,7 @@ import { visiblePages, type Grant, type PageKey } from './access.ts';
 import { api, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
-import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
+import { ApprovalPage, ApprovalsPage } from './pages/ApprovalsPage.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
 import { HelpDeskPage, HelpDeskRunPage } from './pages/HelpDeskPage.tsx';
@@ -42,6 +42,7 @@ function route(path: string, home: 'dashboard' | 'runbooks'): ReactNode {
   if (path === '/runs') return <RunsPage />;
   if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
   if (path === '/approvals') return <ApprovalsPage />;
+  if ((p = match('/approvals/:runId/:nodeId', path))) return <ApprovalPage runId={p.runId!} nodeId={p.nodeId!} />;
   if (path === '/schedules') return <SchedulesPage />;
   if (path === '/tenants') return <TenantsPage />;
   if (path === '/people') return <PeoplePage />;

@@ -10,7 +10,13 @@ import { resolveMessage } from '../../runbook/expressions.ts';
 import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
 import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
 import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
+import { addEntraApprovers, waitNotifying } from './approval-people.ts';
 import { errorMessage, type Execution } from './execution.ts';
+
+/** At most ten approvers by name (an Entra group's members can be hundreds). */
+function listApprovers(keys: readonly string[]): string {
+  return keys.length <= 10 ? keys.join(', ') : `${keys.slice(0, 10).join(', ')} and ${keys.length - 10} more`;
+}
 
 /** The message an Update's caller gets for a refused decision. */
 function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): string {
@@ -19,7 +25,7 @@ function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): stri
     case 'not-waiting':
       return ns ? `step "${u.nodeId}" is not waiting for approval (it is ${ns.status})` : `the run has no step "${u.nodeId}"`;
     case 'not-approver':
-      return `${u.by} is not an approver of step "${u.nodeId}" (approvers: ${ns?.approval?.pendingApprovers.join(', ')})`;
+      return `${u.by} is not an approver of step "${u.nodeId}" (approvers: ${listApprovers(ns?.approval?.pendingApprovers ?? [])})`;
     case 'self-approval':
       return `you started this run (${u.by}), so you cannot approve it: ask another approver`;
     case 'already-decided':
@@ -71,6 +77,8 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     quorum: needed,
     ...plan,
   };
+  // Members of the Entra groups the step names, read from the tenant now (none before this patch).
+  if (node.approvers.entraGroups?.length && patched('approval-entra-groups')) await addEntraApprovers(x, node.approvers, ns);
   ns.status = 'waiting-approval';
   x.publish();
   let outcome: 'approved' | 'rejected' | undefined;
@@ -124,7 +132,9 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     return true;
   };
   let decided: boolean;
-  if (node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs)) {
+  // Reminders, escalation and timeout as the workflow's own timers, notifying the approvers.
+  if (patched('approval-notify')) decided = await waitNotifying(x, node, ns, drain, started, timeoutMs);
+  else if (node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs)) {
     decided = await waitUntil(durationMs(node.escalation.after));
     if (!decided) {
       ns.approval.pendingApprovers = [...new Set([...ns.approval.pendingApprovers, ...approverKeys(node.escalation.approvers)])];

@@ -107,3 +107,32 @@ function Task({ task, onDone }: { task: ApprovalTask; onDone: () => void }) {
     </li>
   );
 }
+
+/**
+ * One approval, where a link in a mail or a Teams card lands (/approvals/:runId/:nodeId): the
+ * request and its approve / reject buttons, readable on a phone. Opening it decides nothing: the
+ * buttons POST, after sign-in, like the inbox.
+ */
+export function ApprovalPage({ runId, nodeId }: { runId: string; nodeId: string }) {
+  const { user } = useSession();
+  const inbox = useAsync(() => listApprovals(), [user]);
+  const task = inbox.data?.find((t) => t.runId === runId && t.nodeId === nodeId);
+  return (
+    <div className="page narrow approval-page" data-page="approval">
+      <PageHeader title="Approval" subtitle={`Step ${nodeId} of run ${runId}`} />
+      <ErrorBanner error={inbox.error} onRetry={inbox.reload} />
+      {!inbox.data ? (
+        <Spinner />
+      ) : task ? (
+        <ul className="inbox">
+          <Task task={task} onDone={inbox.reload} />
+        </ul>
+      ) : (
+        <Empty title="This approval is not waiting for you">
+          It was decided already, it timed out, or you are not one of its approvers. <Link to={`/runs/${encodeURIComponent(runId)}`}>Open the run</Link> or{' '}
+          <Link to="/approvals">see everything waiting for you</Link>.
+        </Empty>
+      )}
+    </div>
+  );
+}
