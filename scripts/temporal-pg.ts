@@ -172,7 +172,7 @@ system.forceSearchAttributesCacheRefreshOnRead:
     }
     // The namespace with a set retention, then the project's search attributes on it.
     try {
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 3 * 24 * 3600 } });
+      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: (3 * 24 * 3600) as never } });
     } catch (err) {
       if ((err as { code?: number }).code !== 6) throw err;
     }
