@@ -3,6 +3,8 @@
 // and a non-matching filter start none; the same event starts no second run even when the
 // trigger's own record of it is lost (the workflow id is derived from the event).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -151,5 +153,28 @@ describe('webhook triggers', () => {
     assert.deepEqual(fields, ['inputs.nope', 'inputs.upn']);
     assert.equal((await operator.call('POST', '/api/triggers', { kind: 'webhook', runbookId: 'greet' })).status, 403);
     assert.equal((await designer.call('POST', '/api/triggers', { kind: 'webhook', runbookId: 'missing' })).status, 404);
+  });
+
+  it('the CLI creates a webhook, lists, pauses and deletes it; the secret it prints starts a run', async () => {
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) =>
+        execFile(process.execPath, [fileURLToPath(new URL('../cli/main.ts', import.meta.url)), ...args], { env: { ...process.env, TENANTFLOW_URL: server.base, TENANTFLOW_TOKEN: designer.token, TENANTFLOW_CONFIG: '/nonexistent' } }, (err, out, errOut) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
+        ),
+      );
+    const created = await cli('triggers', 'create-webhook', 'greet', '--input', 'upn=body.upn', '--json');
+    assert.equal(created.code, 0, created.err);
+    const t = JSON.parse(created.out);
+    const sent = await send(t.url, t.secret, { upn: 'cli@contoso.test' });
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const listed = await cli('triggers', 'list');
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, new RegExp(t.id));
+    assert.equal((await cli('triggers', 'pause', t.id)).code, 0);
+    assert.equal((await viewer.call('GET', `/api/triggers/${t.id}`)).body.paused, true);
+    const firings = await cli('triggers', 'firings', t.id, '--json');
+    assert.equal(JSON.parse(firings.out)[0].runId, sent.body.runId);
+    assert.equal((await cli('triggers', 'delete', t.id)).code, 0);
+    assert.equal((await viewer.call('GET', `/api/triggers/${t.id}`)).status, 404);
   });
 });
