@@ -46,6 +46,9 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
   tenantflow schedules create RUNBOOK (--cron EXPR | --every 1h | --at ISO-TIME) [--timezone TZ]
                      [--input name=value]... [--tenant T] [--overlap skip|buffer|allow] [--start ISO] [--end ISO]
+  tenantflow triggers list | show ID | firings ID | pause ID | resume ID | rotate-secret ID | delete ID
+  tenantflow triggers create-webhook RUNBOOK [--input name=JSONATA]... [--filter JSONATA] [--tenant T]
+                     (prints the URL and the signing secret, once; docs/triggers.md)
   tenantflow tenants list | show NAME | test NAME | remove NAME
   tenantflow tenants add NAME --tenant-id ID --client-id ID (--secret S | --secret-stdin | --certificate FILE.pem)
   tenantflow users list | add EMAIL [--grant TENANT:ROLE]... | grant EMAIL TENANT ROLE
@@ -89,6 +92,7 @@ const { values: opt, positionals } = parseArgs({
     latest: { type: 'boolean' },
     comment: { type: 'string' },
     cron: { type: 'string', multiple: true },
+    filter: { type: 'string' },
     every: { type: 'string', multiple: true },
     at: { type: 'string' },
     timezone: { type: 'string' },
@@ -522,6 +526,39 @@ async function main(): Promise<void> {
     }
     case 'schedules delete':
       await call('DELETE /api/schedules/:id', { params: { id: need(2, 'schedule id') } });
+      return console.log(`deleted ${positionals[2]}`);
+
+    // ---- triggers ----
+    case 'triggers list': {
+      const r = await call('GET /api/triggers');
+      return print(r, () => table(r, ['id', 'kind', 'runbookId', 'tenant', 'paused', 'fired', 'lastFiredAt', 'createdBy']));
+    }
+    case 'triggers show':
+      return print(await call('GET /api/triggers/:id', { params: { id: need(2, 'trigger id') } }));
+    case 'triggers firings': {
+      const r = await call('GET /api/triggers/:id/firings', { params: { id: need(2, 'trigger id') } });
+      return print(r, () => table(r, ['at', 'outcome', 'runId', 'eventKey']));
+    }
+    case 'triggers create-webhook': {
+      const mapping: Record<string, string> = {};
+      for (const [k, v] of Object.entries(inputsFromArgs())) mapping[k] = String(v);
+      const r = await call('POST /api/triggers', {
+        body: { kind: 'webhook', runbookId: need(2, 'runbook id'), inputs: mapping, ...(str('filter') ? { filter: str('filter') } : {}), ...(str('tenant') ? { tenant: str('tenant') } : {}) },
+      });
+      return print(r, () => `created ${r.id}\nPOST ${r.url}\nsecret (shown once): ${r.secret}`);
+    }
+    case 'triggers pause':
+    case 'triggers resume': {
+      const op = cmd as 'pause' | 'resume';
+      const r = await call(`POST /api/triggers/:id/${op}`, { params: { id: need(2, 'trigger id') }, body: {} });
+      return print(r, () => `${op === 'pause' ? 'paused' : 'resumed'} ${r.id}`);
+    }
+    case 'triggers rotate-secret': {
+      const r = await call('POST /api/triggers/:id/rotate-secret', { params: { id: need(2, 'trigger id') } });
+      return print(r, () => `new secret for ${r.id} (shown once; the old one no longer works): ${r.secret}`);
+    }
+    case 'triggers delete':
+      await call('DELETE /api/triggers/:id', { params: { id: need(2, 'trigger id') } });
       return console.log(`deleted ${positionals[2]}`);
 
     // ---- tenants ----

@@ -15,7 +15,13 @@ const scratch = mkdtempSync(join(tmpdir(), 'tenantflow-test-'));
 
 let server: DevServer | undefined;
 let address = process.env.TEMPORAL_ADDRESS;
-if (!address) {
+if (!address && process.env.TENANTFLOW_TEST_TEMPORAL === 'postgres') {
+  // `npm run test:temporal-pg`: the Temporal server itself on PostgreSQL (scripts/temporal-pg.ts).
+  console.log('test: starting the Temporal server on a throwaway PostgreSQL...');
+  const { startTemporalOnPostgres } = await import('./temporal-pg.ts');
+  server = await startTemporalOnPostgres();
+  address = server.address;
+} else if (!address) {
   console.log('test: starting a throwaway Temporal dev server...');
   server = await startDevServer({ headless: true });
   address = server.address;

@@ -712,6 +712,44 @@ const Dashboard = z.object({
   ).describe('Microsoft 365 throttling per tenant, from the recorded step errors'),
 });
 
+// ---- triggers ----
+
+export const TRIGGER_KINDS = ['webhook'] as const;
+/** Input name -> JSONata expression over the event (`body` for a webhook). */
+const InputMapping = z.record(z.string().min(1), z.string().min(1).max(2000)).describe('Runbook input name -> JSONata expression over the event: `body` is the webhook\'s JSON body, e.g. "body.user.upn"');
+const NewTrigger = z.strictObject({
+  kind: z.enum(TRIGGER_KINDS).describe('webhook: a URL with its own secret (HMAC-SHA256 over timestamp and body)'),
+  name: z.string().max(200).default(''),
+  runbookId: z.string().min(1),
+  version: z.number().int().min(1).optional().describe('Pinned version; the latest at creation when absent'),
+  tenant: z.string().min(1).optional(),
+  filter: z.string().max(2000).optional().describe('JSONata over the event; a run starts only when it is true'),
+  inputs: InputMapping.default({}),
+  paused: z.boolean().default(false),
+});
+const Trigger = z.object({
+  id: z.string(),
+  kind: z.enum(TRIGGER_KINDS),
+  name: z.string(),
+  runbookId: z.string(),
+  version: z.number(),
+  tenant: z.string(),
+  filter: z.string().optional(),
+  inputs: z.record(z.string(), z.string()),
+  paused: z.boolean(),
+  createdBy: z.string(),
+  createdAt: Time,
+  url: z.string().optional().describe('Webhook: the path to POST to'),
+  fired: z.number().describe('Runs this trigger has started'),
+  lastFiredAt: Time.optional(),
+});
+const TriggerCreated = Trigger.extend({ secret: z.string().optional().describe('Webhook: the signing secret, shown only now (and on rotate)') });
+const TriggerNote = z.strictObject({ note: z.string().max(500).optional() });
+const TriggerFiring = z.object({ eventKey: z.string(), runId: z.string().optional(), outcome: z.string(), at: Time });
+const HookAnswer = z.object({ triggerId: z.string(), started: z.boolean(), runId: z.string().optional(), reason: z.string().optional() });
+const triggerOp = (op: 'pause' | 'resume') =>
+  ({ tag: 'triggers', summary: `${op[0]!.toUpperCase()}${op.slice(1)} the trigger`, roles: 'designer of the tenant, or who created it', body: TriggerNote, response: Trigger, statuses: { 404: 'no such trigger' } }) as const;
+
 const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
   ({
     tag: 'schedules',
@@ -750,6 +788,7 @@ export const SHAPES: Record<string, z.ZodType> = {
   StepPlan,
   Change,
   Schedule,
+  Trigger,
   TenantInfo,
 };
 
@@ -909,6 +948,23 @@ export const API = {
   'POST /api/schedules/:id/resume': scheduleOp('resume'),
   'POST /api/schedules/:id/trigger': scheduleOp('trigger'),
   'DELETE /api/schedules/:id': { tag: 'schedules', summary: 'Delete the schedule (runs already started go on)', roles: 'operator of the tenant, or who created it', response: Ok('deleted'), statuses: { 404: 'no such schedule' } },
+  // ---- triggers ----
+  'GET /api/triggers': { tag: 'triggers', summary: 'Triggers (webhooks) of the tenants I can see', roles: 'viewer', response: z.array(Trigger) },
+  'POST /api/triggers': { tag: 'triggers', summary: 'Create a trigger; a webhook answers its secret once', roles: 'designer of the tenant', body: NewTrigger, response: TriggerCreated, statuses: { 201: 'created', 404: 'no such runbook', 409: 'the runbook has no published version' } },
+  'GET /api/triggers/:id': { tag: 'triggers', summary: 'One trigger', roles: 'viewer', response: Trigger, statuses: { 404: 'no such trigger' } },
+  'GET /api/triggers/:id/firings': { tag: 'triggers', summary: 'What the trigger received and which run each started, newest first', roles: 'viewer', response: z.array(TriggerFiring), statuses: { 404: 'no such trigger' } },
+  'POST /api/triggers/:id/pause': triggerOp('pause'),
+  'POST /api/triggers/:id/resume': triggerOp('resume'),
+  'POST /api/triggers/:id/rotate-secret': { tag: 'triggers', summary: 'A new webhook secret (the old one stops working at once)', roles: 'designer of the tenant, or who created it', response: TriggerCreated, statuses: { 404: 'no such trigger', 409: 'not a webhook' } },
+  'DELETE /api/triggers/:id': { tag: 'triggers', summary: 'Delete the trigger (runs it started go on)', roles: 'designer of the tenant, or who created it', response: Ok('deleted'), statuses: { 404: 'no such trigger' } },
+  'POST /api/hooks/:id': {
+    tag: 'triggers',
+    summary: 'A webhook trigger: starts its runbook. Signed with X-Tenantflow-Timestamp (Unix seconds, within 5 minutes) and X-Tenantflow-Signature: v1=hex(HMAC-SHA256(secret, timestamp + "." + raw body)); a replayed signature is refused',
+    access: 'public',
+    body: z.unknown(),
+    response: HookAnswer,
+    statuses: { 201: 'a run started (runId)', 401: 'missing, stale or wrong signature', 404: 'no such webhook', 409: 'replayed request, or the trigger is paused', 415: 'the body is not application/json' },
+  },
   // ---- tenants ----
   'GET /api/tenants': { tag: 'tenants', summary: 'Tenant connections I can see (never their secrets)', roles: 'any', response: z.array(TenantInfo) },
   'POST /api/tenants': { tag: 'tenants', summary: 'Add a tenant connection', roles: 'admin (every tenant)', body: NewTenant, response: TenantInfo, statuses: { 201: 'created', 409: 'the name is taken' } },

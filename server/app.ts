@@ -13,6 +13,7 @@ import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
+import { triggerRoutes } from './routes-triggers.ts';
 import { RunbookError } from './runbooks.ts';
 import { isTemporalDown, temporalDownError, TEMPORAL_CALL_DEADLINE_MS, TEMPORAL_RETRY_AFTER_S } from './temporal-deadline.ts';
 import { services, type AppDeps, type Services } from './services.ts';
@@ -30,7 +31,15 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(express.json({ limit: '6mb' }));
+  app.use(
+    express.json({
+      limit: '6mb',
+      // A webhook's signature is over the bytes sent: keep them for POST /api/hooks/:id alone.
+      verify: (req, _res, buf) => {
+        if ((req as { url?: string }).url?.startsWith('/api/hooks/')) (req as { rawBody?: Buffer }).rawBody = Buffer.from(buf);
+      },
+    }),
+  );
   const s = services(deps);
   const api = new Api(app, { checkResponses: deps.checkResponses });
 
@@ -69,6 +78,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   dashboardRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
+  triggerRoutes(api, s);
   api.assertComplete();
 
   if (deps.staticDir) {

@@ -208,4 +208,37 @@ create trigger audit_log_no_truncate before truncate on audit_log
     // Entries written before the chain existed join it, oldest first (the owner runs migrations).
     after: sealUnchainedEntries,
   },
+  {
+    version: 4,
+    name: 'triggers (webhooks) and what they fired',
+    sql: `
+create table triggers (
+  id text primary key,
+  kind text not null,
+  name text not null default '',
+  runbook_id text not null,
+  version integer not null,
+  tenant text not null,
+  filter text,
+  inputs jsonb not null default '{}',
+  config jsonb not null default '{}',
+  secret_enc text,
+  paused boolean not null default false,
+  created_by text not null,
+  created_at timestamptz not null default now()
+);
+
+-- One row per event a trigger accepted (a webhook's signature, later a Graph event id): the
+-- primary key is the deduplication that survives restarts; run_id is the run it started.
+create table trigger_firings (
+  trigger_id text not null,
+  event_key text not null,
+  run_id text,
+  outcome text not null,
+  at timestamptz not null default now(),
+  primary key (trigger_id, event_key)
+);
+create index trigger_firings_at on trigger_firings (trigger_id, at desc);
+`,
+  },
 ];

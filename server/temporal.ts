@@ -6,6 +6,7 @@ import {
   Client,
   ScheduleNotFoundError,
   WorkflowNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   ApplicationFailure,
   type ScheduleDescription,
@@ -43,6 +44,15 @@ export interface RunStarter {
   carry?: Record<string, CarriedStep>;
   /** Memo: where the run came from (bulk file, schedule, re-run of ...). */
   origin?: Record<string, unknown>;
+}
+
+/** Runs.start with `once`: that workflow id was started before (the event was already handled). */
+export class AlreadyStarted extends Error {
+  readonly workflowId: string;
+  constructor(workflowId: string) {
+    super(`run ${workflowId} was already started for this event`);
+    this.workflowId = workflowId;
+  }
 }
 
 export interface RunListFilter {
@@ -135,8 +145,17 @@ export class Runs {
     };
   }
 
-  async start(starter: RunStarter, workflowId = `run-${randomUUID()}`): Promise<string> {
-    await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId } as never);
+  /**
+   * Starts a run. With `once`, the workflow id is the deduplication key (a trigger's event): an id
+   * Temporal has seen, running or closed, is never started again, and the answer says so.
+   */
+  async start(starter: RunStarter, workflowId = `run-${randomUUID()}`, opts: { once?: boolean } = {}): Promise<string> {
+    try {
+      await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId, ...(opts.once ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
+    } catch (err) {
+      if (opts.once && err instanceof WorkflowExecutionAlreadyStartedError) throw new AlreadyStarted(workflowId);
+      throw err;
+    }
     return workflowId;
   }
 

@@ -82,6 +82,11 @@ async function schedule(tenant: string): Promise<string> {
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.id;
 }
+async function trigger(tenant: string): Promise<string> {
+  const r = await admin().call('POST', '/api/triggers', { kind: 'webhook', runbookId: 'mx-review', tenant, inputs: { user: 'body.user' } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
 async function account(): Promise<{ id: string; grant: number }> {
   const r = await admin().call('POST', '/api/users', { email: `mx-${uniq()}@tenantflow.test` });
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -177,6 +182,15 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   'POST /api/schedules/:id/resume': async (c) => ({ path: `/api/schedules/${await schedule(c.tenant)}/resume`, body: {} }),
   'POST /api/schedules/:id/trigger': async (c) => ({ path: `/api/schedules/${await schedule(c.tenant)}/trigger` }),
   'DELETE /api/schedules/:id': async (c) => ({ path: `/api/schedules/${await schedule(c.tenant)}` }),
+  'GET /api/triggers': () => ({ path: '/api/triggers' }),
+  'POST /api/triggers': (c) => ({ path: '/api/triggers', body: { kind: 'webhook', runbookId: 'mx-review', tenant: c.tenant, inputs: { user: 'body.user' } } }),
+  'GET /api/triggers/:id': async (c) => ({ path: `/api/triggers/${await once(`trigger:${c.tenant}`, () => trigger(c.tenant))}` }),
+  'GET /api/triggers/:id/firings': async (c) => ({ path: `/api/triggers/${await once(`trigger:${c.tenant}`, () => trigger(c.tenant))}/firings` }),
+  'POST /api/triggers/:id/pause': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}/pause`, body: {} }),
+  'POST /api/triggers/:id/resume': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}/resume`, body: {} }),
+  'POST /api/triggers/:id/rotate-secret': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}/rotate-secret` }),
+  'DELETE /api/triggers/:id': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}` }),
+  'POST /api/hooks/:id': async (c) => ({ path: `/api/hooks/${await once(`trigger:${c.tenant}`, () => trigger(c.tenant))}`, body: { user: finance } }),
   'GET /api/tenants': () => ({ path: '/api/tenants' }),
   'POST /api/tenants': () => ({ path: '/api/tenants', body: { name: `mx-${uniq()}`, tenantId: 'contoso.onmicrosoft.com', clientId: 'abc', clientSecret: 'shh' } }),
   'GET /api/tenants/:name': (c) => ({ path: `/api/tenants/${c.tenant}` }),
@@ -210,6 +224,8 @@ const REACHED: Partial<Record<RouteKey, (status: number, body: any) => boolean>>
   'POST /api/auth/password': (status, body) => status === 403 && /current password/i.test(body?.error ?? ''),
   // Sign-in through OpenID Connect is not configured on this server: everyone hears that.
   'GET /api/auth/oidc/login': (status, body) => status === 404 && /not configured|OpenID/i.test(body?.error ?? ''),
+  // The request is not signed: a trigger's URL answers that to everyone (test/triggers.test.ts signs).
+  'POST /api/hooks/:id': (status, body) => status === 401 && /signature/i.test(body?.error ?? ''),
   'GET /api/auth/oidc/callback': (status, body) => status === 404 && /not configured|OpenID/i.test(body?.error ?? ''),
 };
 
