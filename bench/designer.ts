@@ -1,6 +1,10 @@
 // Designer benchmark: opening a 300-node runbook (load into the editor store, auto layout, validate
-// as the editor does on open) against a 10-node one, in the same run. Prints the per-node cost
-// ratio; a ratio near 1 means opening scales linearly with the runbook's size.
+// as the editor does on open, and React Flow's render of the result, server-side so it runs without
+// a browser) against bare @xyflow/react rendering the same 300 nodes at fixed positions, and against
+// a 10-node runbook, interleaved in the same run.
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { ReactFlow } from '@xyflow/react';
 import { editorStoreFor } from '../designer/src/editor/store.ts';
 import type { RunbookDefinition, RunbookNode } from '../runbook/definition.ts';
 import { validateRunbook } from '../runbook/validate.ts';
@@ -39,10 +43,31 @@ export function syntheticRunbook(n: number): RunbookDefinition {
   return { schemaVersion: 1, name: `bench ${n}`, inputs: [{ name: 'upn', type: 'string', required: true }], nodes, edges, settings: { allowSelfApproval: false } };
 }
 
+/** The same 300 nodes as React Flow draws them: fixed positions and sizes, default node type. */
+function flowElement(nodes: { id: string; position: { x: number; y: number } }[], edges: { source: string; target: string; sourceHandle?: string | null }[]) {
+  return createElement(ReactFlow, {
+    nodes: nodes.map((n) => ({ id: n.id, position: n.position, data: { label: n.id }, width: 240, height: 80 })),
+    edges: edges.map((e, i) => ({ id: `e${i}`, source: e.source, target: e.target })),
+    width: 1600,
+    height: 1000,
+    fitView: true,
+  });
+}
+
+/** Bare @xyflow/react: the runbook's nodes at positions already known, rendered once. */
+function bare(def: RunbookDefinition, positions: Record<string, { x: number; y: number }>): number {
+  const t0 = performance.now();
+  renderToString(flowElement(def.nodes.map((n) => ({ id: n.id, position: positions[n.id]! })), def.edges));
+  return performance.now() - t0;
+}
+
+/** The designer's open: load into the editor store, auto layout, validate, then the same render. */
 function open(def: RunbookDefinition): number {
   const t0 = performance.now();
   const store = editorStoreFor(def, { layout: true });
   validateRunbook(store.getState().definition());
+  const { nodes, edges } = store.getState();
+  renderToString(flowElement(nodes, edges));
   return performance.now() - t0;
 }
 
@@ -51,23 +76,29 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export function runDesignerBench(): { small: number; large: number; ratio: number; perNodeRatio: number } {
+export function runDesignerBench(rounds = 9): { small: number; large: number; bare: number; ratio: number; vsBare: number } {
   const small = syntheticRunbook(10);
   const large = syntheticRunbook(300);
+  const positions = Object.fromEntries(large.nodes.map((n, i) => [n.id, { x: (i % 3) * 288, y: i * 144 }]));
   for (let i = 0; i < 3; i++) {
     open(small);
     open(large);
+    bare(large, positions);
   }
   const s: number[] = [];
   const l: number[] = [];
-  for (let i = 0; i < 9; i++) {
+  const b: number[] = [];
+  // Interleaved rounds: the three measures see the same machine load.
+  for (let i = 0; i < rounds; i++) {
     s.push(open(small));
     l.push(open(large));
+    b.push(bare(large, positions));
   }
-  const result = { small: median(s), large: median(l), ratio: median(l) / median(s), perNodeRatio: median(l) / 300 / (median(s) / 10) };
+  const result = { small: median(s), large: median(l), bare: median(b), ratio: median(l) / median(s), vsBare: median(l) / median(b) };
   console.log(
-    `designer: open (load + auto layout + validate) 10 nodes ${result.small.toFixed(2)} ms, 300 nodes ${result.large.toFixed(2)} ms; ` +
-      `ratio ${result.ratio.toFixed(1)}x for 30x the nodes (per-node cost ratio ${result.perNodeRatio.toFixed(2)})`,
+    `designer: open (load + auto layout + validate + render) 10 nodes ${result.small.toFixed(1)} ms, 300 nodes ${result.large.toFixed(1)} ms ` +
+      `(${result.ratio.toFixed(1)}x for 30x the nodes); bare @xyflow/react 300 nodes at fixed positions ${result.bare.toFixed(1)} ms; ` +
+      `open 300 / bare 300 = ${result.vsBare.toFixed(2)} (target <= 1.5; median of ${rounds})`,
   );
   return result;
 }

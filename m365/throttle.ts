@@ -1,12 +1,14 @@
 // The worker's request budgets, one per Microsoft service and resource, shared by every step that
 // calls the same tenant with the same app (Microsoft budgets "per app per tenant"). Each budget has
 // the documented quotas of its service (Microsoft Graph service-specific throttling limits, and
-// SharePoint's resource units) and an adaptive rate on top: halved on a throttled answer (429, or 503
-// with Retry-After), which also holds that budget -- and only that one -- until the Retry-After has
-// passed, and grown by 5% with each success. So bulk Intune work that is throttled does not hold
-// Entra writes, a SharePoint site creation does not wait behind mailbox cmdlets, and bulk work settles
-// near each service's ceiling instead of storming it with 429s. The gate never retries anything
-// itself: the throttled step fails retryably and Temporal retries it.
+// SharePoint's resource units) and a rate that learns the limit: it starts below the documented ceiling
+// (85%), climbs towards it with each success, steps down to 80% of the rate that drew a 429 (which
+// also holds that budget -- and only that one -- for exactly the Retry-After) and then approaches that
+// learned limit from below. A 503, 504 or lost answer is a transient service error, not throttling:
+// it changes nothing (SharePoint's 503 with Retry-After is its documented throttled answer and counts).
+// So bulk Intune work that is throttled does not hold Entra writes, a SharePoint site creation does not
+// wait behind mailbox cmdlets, and bulk work runs just under each service's ceiling instead of storming
+// it with 429s. The gate never retries anything itself.
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { retryAfterMs } from './errors.ts';
 
@@ -156,6 +158,8 @@ export interface BudgetOptions {
   rate?: number;
   minRate?: number;
   maxRate?: number;
+  /** Where a budget with a documented ceiling starts, as a share of it (default 0.85). */
+  startShare?: number;
 }
 
 /** One budget: quotas, an adaptive rate, Microsoft's Retry-After hold, and an optional concurrency cap. */
@@ -172,10 +176,19 @@ class Budget {
   readonly spec: BudgetSpec;
   private readonly opts: Required<BudgetOptions>;
 
+  /** Requests per second the documented quotas allow at this budget's cost (none: no published number). */
+  readonly ceiling?: number;
+  /** The rate at the last throttled answer (the documented ceiling until then). */
+  private learned: number;
+
   constructor(spec: BudgetSpec, opts: Required<BudgetOptions>) {
     this.spec = spec;
     this.opts = opts;
-    this.rate = opts.rate;
+    const rates = spec.quotas.map((q) => (q.units * 1000) / q.perMs / Math.max(1, spec.cost));
+    this.ceiling = rates.length ? Math.min(...rates) : undefined;
+    // Start below the documented ceiling: other apps, workers or earlier runs may share it.
+    this.rate = this.ceiling !== undefined ? Math.min(opts.rate, opts.startShare * this.ceiling) : opts.rate;
+    this.learned = this.ceiling ?? opts.maxRate;
     this.buckets = spec.quotas.map((q) => new Bucket(q.units, q.perMs));
   }
 
@@ -239,22 +252,33 @@ class Budget {
     });
   }
 
-  /** What Microsoft answered: adapts the rate and honours Retry-After. */
+  /**
+   * What Microsoft answered. A 429 (and, for SharePoint, a 503 with Retry-After: its documented
+   * throttled answer) is a throttling signal: the rate it was sent at is remembered as the limit
+   * learned, the rate steps down to 80% of it, and the budget is held for exactly the Retry-After.
+   * Any other 503, 504 or lost answer is a transient service error, not a signal: the rate stays.
+   * Each success climbs back towards the limit: in steps of 1% of the documented ceiling up to 95% of
+   * the limit learned, then in steps of 0.1% (approaching it from below), never above the ceiling.
+   */
   release(sentAt: number, status: number | undefined, headers: Headers | undefined): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     const w = this.wake;
     this.wake = undefined;
     w?.();
-    if (status === 429 || status === 503) {
+    const ms = headers && status !== undefined && status >= 400 ? retryAfterMs({ statusCode: status, headers }) : undefined;
+    const throttled = status === 429 || (status === 503 && this.spec.service === 'sharepoint' && ms !== undefined);
+    if (throttled) {
       // Requests already on their way when the rate was cut say nothing new: cut once per event.
       if (sentAt >= this.lastCut) {
-        this.rate = Math.max(this.opts.minRate, this.rate / 2);
+        this.learned = this.rate;
+        this.rate = Math.max(this.opts.minRate, this.rate * 0.8);
         this.lastCut = Date.now();
       }
-      const ms = headers ? retryAfterMs({ statusCode: status, headers }) : undefined;
       if (ms !== undefined) this.until = Math.max(this.until, Date.now() + ms);
     } else if (status !== undefined && status < 400) {
-      this.rate = Math.min(this.opts.maxRate, this.rate * 1.05);
+      const top = this.ceiling ?? this.opts.maxRate;
+      const step = this.ceiling !== undefined ? this.ceiling * (this.rate < 0.95 * this.learned ? 0.01 : 0.001) : this.rate * 0.05;
+      this.rate = Math.min(top, this.opts.maxRate, this.rate + step);
     }
   }
 
@@ -292,7 +316,7 @@ export class ThrottleGate implements Middleware {
   readonly tenant: string;
 
   constructor(opts: BudgetOptions = {}, tenant = '') {
-    this.opts = { rate: opts.rate ?? 50, minRate: opts.minRate ?? 2, maxRate: opts.maxRate ?? 1000 };
+    this.opts = { rate: opts.rate ?? 50, minRate: opts.minRate ?? 1, maxRate: opts.maxRate ?? 1000, startShare: opts.startShare ?? 0.85 };
     this.tenant = tenant;
   }
 

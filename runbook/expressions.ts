@@ -191,7 +191,19 @@ export interface ExpressionInfo {
 }
 
 /** Parses an expression and lists the steps and inputs it reads (for the validator). */
+const inspected = new Map<string, ExpressionInfo>();
+
+/** What an expression reads (cached by its text: the editor re-validates the same expressions on every change). */
 export function inspectExpression(expr: string): ExpressionInfo {
+  const known = inspected.get(expr);
+  if (known) return { steps: [...known.steps], inputs: [...known.inputs], ...(known.error !== undefined ? { error: known.error } : {}) };
+  const info = inspectUncached(expr);
+  if (inspected.size >= 5000) inspected.delete(inspected.keys().next().value!);
+  inspected.set(expr, info);
+  return { steps: [...info.steps], inputs: [...info.inputs], ...(info.error !== undefined ? { error: info.error } : {}) };
+}
+
+function inspectUncached(expr: string): ExpressionInfo {
   let ast: unknown;
   try {
     ast = jsonata(expr).ast();

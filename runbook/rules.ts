@@ -104,8 +104,14 @@ const isOwnerAdd = (n: ActionNode) =>
 
 const norm = (v: unknown) => (typeof v === 'string' ? v.replace(/\s+/g, '').toLowerCase() : undefined);
 
+const usersOf = new WeakMap<ActionNode, { user: string | undefined }>();
 /** The user (or mailbox) a step is about, as written; expressions compare textually. */
 function userOf(n: ActionNode): string | undefined {
+  let known = usersOf.get(n);
+  if (!known) usersOf.set(n, (known = { user: userOfUncached(n) }));
+  return known.user;
+}
+function userOfUncached(n: ActionNode): string | undefined {
   if (n.action === 'user.create' || n.action === 'user.clone') return norm(n.params.userPrincipalName);
   if (n.action.startsWith('mailbox.') && n.action !== 'mailbox.removeUserAccess') return norm(n.params.mailbox);
   return norm(n.params.user ?? n.params.userPrincipalName);
@@ -123,20 +129,45 @@ class Graph {
     for (const n of nodes) this.nodes.set(n.id, n);
     for (const e of edges) {
       if (!this.nodes.has(e.source) || !this.nodes.has(e.target)) continue;
-      this.outgoing.set(e.source, [...(this.outgoing.get(e.source) ?? []), e.target]);
-      this.incoming.set(e.target, [...(this.incoming.get(e.target) ?? []), e.source]);
+      (this.outgoing.get(e.source) ?? this.outgoing.set(e.source, []).get(e.source)!).push(e.target);
+      (this.incoming.get(e.target) ?? this.incoming.set(e.target, []).get(e.target)!).push(e.source);
     }
   }
-  private walk(id: string, next: Map<string, string[]>): RunbookNode[] {
+  private acyclic?: boolean;
+  private readonly reached = new Map<Map<string, string[]>, Map<string, Set<string>>>();
+  private readonly walks = new Map<string, RunbookNode[]>();
+  /** Every node reachable from id along `next` (ids, memoised: on a DAG each set is its neighbours' sets joined). */
+  private reach(id: string, next: Map<string, string[]>): Set<string> {
+    let memo = this.reached.get(next);
+    if (!memo) this.reached.set(next, (memo = new Map()));
+    const known = memo.get(id);
+    if (known) return known;
+    this.acyclic ??= isAcyclic([...this.nodes.keys()], this.outgoing);
     const seen = new Set<string>();
-    const stack = [...(next.get(id) ?? [])];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      stack.push(...(next.get(n) ?? []));
+    if (this.acyclic) {
+      for (const n of next.get(id) ?? []) {
+        seen.add(n);
+        for (const m of this.reach(n, next)) seen.add(m);
+      }
+    } else {
+      const stack = [...(next.get(id) ?? [])];
+      while (stack.length) {
+        const n = stack.pop()!;
+        if (seen.has(n)) continue;
+        seen.add(n);
+        stack.push(...(next.get(n) ?? []));
+      }
     }
-    return [...seen].map((s) => this.nodes.get(s)!);
+    memo.set(id, seen);
+    return seen;
+  }
+  private walk(id: string, next: Map<string, string[]>): RunbookNode[] {
+    const key = `${next === this.incoming ? '<' : '>'}${id}`;
+    const known = this.walks.get(key);
+    if (known) return known;
+    const found = [...this.reach(id, next)].map((s) => this.nodes.get(s)!);
+    this.walks.set(key, found);
+    return found;
   }
   before(id: string): RunbookNode[] {
     return this.walk(id, this.incoming);
@@ -147,6 +178,23 @@ class Graph {
   actions(): ActionNode[] {
     return [...this.nodes.values()].filter((n): n is ActionNode => n.kind === 'action');
   }
+}
+/** Kahn's algorithm: true when every node can be ordered (no cycle). */
+function isAcyclic(ids: string[], outgoing: Map<string, string[]>): boolean {
+  const indegree = new Map(ids.map((id) => [id, 0]));
+  for (const targets of outgoing.values()) for (const t of targets) indegree.set(t, indegree.get(t)! + 1);
+  const ready = ids.filter((id) => indegree.get(id) === 0);
+  let done = 0;
+  while (ready.length) {
+    const id = ready.pop()!;
+    done++;
+    for (const t of outgoing.get(id) ?? []) {
+      const d = indegree.get(t)! - 1;
+      indegree.set(t, d);
+      if (d === 0) ready.push(t);
+    }
+  }
+  return done === ids.length;
 }
 const actionsIn = (ns: RunbookNode[]) => ns.filter((n): n is ActionNode => n.kind === 'action');
 
@@ -168,28 +216,32 @@ export function checkRules(def: Pick<RunbookDefinition, 'nodes' | 'edges'>, opti
 function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
   const out: RuleWarning[] = [];
   const hasOneDrive = [...actions].some((a) => a.startsWith('onedrive.'));
+  const deletesUsers = g.actions().some((m) => USER_DELETE.has(m.action));
   for (const n of g.actions()) {
     const user = userOf(n);
-    const before = actionsIn(g.before(n.id));
-    const after = actionsIn(g.after(n.id));
+    // Ancestors and descendants only when a rule asks (most steps need neither).
+    let up: ActionNode[] | undefined;
+    let down: ActionNode[] | undefined;
+    const before = () => (up ??= actionsIn(g.before(n.id)));
+    const after = () => (down ??= actionsIn(g.after(n.id)));
     const sameUser = (m: ActionNode) => user !== undefined && userOf(m) === user;
 
     // 1 and 2: licence removal vs. the shared mailbox
     // A swap (a licence assigned to the same user upstream, e.g. a mover) leaves the mailbox licensed.
-    const swap = n.action === 'licence.unassign' && before.some((m) => sameUser(m) && m.action === 'licence.assign');
+    const swap = n.action === 'licence.unassign' && before().some((m) => sameUser(m) && m.action === 'licence.assign');
     if (LICENCE_REMOVAL.has(n.action) && !swap) {
-      const converted = before.find((m) => sameUser(m) && (m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared')));
+      const converted = before().find((m) => sameUser(m) && (m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared')));
       if (!converted) {
         out.push(warn('licence-before-shared-mailbox', n.id, undefined, {
           kind: 'insertBefore', nodeId: n.id, action: 'mailbox.convertToShared', params: { mailbox: n.params.user }, label: 'Convert to shared',
           description: `insert mailbox.convertToShared before "${n.id}"`,
         }));
       } else {
-        const needsLicence = [...before, ...after].some(
+        const needsLicence = [...before(), ...after()].some(
           (m) => sameUser(m) && (m.action === 'mailbox.enableArchive' || (m.action === 'mailbox.setLitigationHold' && m.params.enabled !== false)),
         );
         // Size, archive and hold are only known at run time: a condition that reads mailbox.get must guard the removal.
-        const gets = before.filter((m) => sameUser(m) && m.action === 'mailbox.get').map((m) => m.id);
+        const gets = before().filter((m) => sameUser(m) && m.action === 'mailbox.get').map((m) => m.id);
         const guarded = g.before(n.id).some(
           (m) => m.kind === 'condition' && gets.some((id) => [m.expression ?? '', ...(m.cases ?? []).map((c) => c.expression)].join(' ').includes(`steps.${id}.`)),
         );
@@ -204,26 +256,26 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 3: delete before the handover
     if (USER_DELETE.has(n.action)) {
-      if (!before.some((m) => sameUser(m) && MAILBOX_HANDOVER.has(m.action)))
+      if (!before().some((m) => sameUser(m) && MAILBOX_HANDOVER.has(m.action)))
         out.push(warn('delete-before-handover', n.id, 'Nothing hands over the mailbox before this step.', {
           kind: 'insertBefore', nodeId: n.id, action: 'mailbox.convertToShared', params: { mailbox: n.params.user }, label: 'Convert to shared',
           description: `insert mailbox.convertToShared before "${n.id}"`,
         }));
-      if (hasOneDrive && !before.some((m) => sameUser(m) && m.action.startsWith('onedrive.')))
+      if (hasOneDrive && !before().some((m) => sameUser(m) && m.action.startsWith('onedrive.')))
         out.push(warn('delete-before-handover', n.id, 'Nothing hands over the OneDrive before this step.'));
     }
 
     // 4: licence without usage location
     const assigns = n.action === 'licence.assign' || (n.action === 'user.create' && Array.isArray(n.params.licences) && n.params.licences.length > 0);
     if (assigns && !(n.action === 'user.create' && n.params.usageLocation)) {
-      const created = before.find((m) => sameUser(m) && (m.action === 'user.create' || m.action === 'user.inviteGuest'));
-      const located = before.some((m) => sameUser(m) && (m.action === 'user.update' || m.action === 'user.create' || m.action === 'user.clone') && (m.action === 'user.clone' || m.params.usageLocation));
+      const created = before().find((m) => sameUser(m) && (m.action === 'user.create' || m.action === 'user.inviteGuest'));
+      const located = before().some((m) => sameUser(m) && (m.action === 'user.update' || m.action === 'user.create' || m.action === 'user.clone') && (m.action === 'user.clone' || m.params.usageLocation));
       if ((n.action === 'user.create' || created) && !located) out.push(warn('licence-without-usage-location', n.id, 'Set usageLocation on user.create or in a user.update before this step.'));
     }
 
     // 5: revoke before block
     if (n.action === 'user.revokeSessions') {
-      const blocks = after.filter((m) => sameUser(m) && (m.action === 'user.disableSignIn' || m.action === 'user.resetPassword'));
+      const blocks = after().filter((m) => sameUser(m) && (m.action === 'user.disableSignIn' || m.action === 'user.resetPassword'));
       const revokedAgain = (b: ActionNode) => actionsIn(g.after(b.id)).some((m) => sameUser(m) && m.action === 'user.revokeSessions');
       const last = blocks.find((b) => !revokedAgain(b) && !actionsIn(g.after(b.id)).some((m) => blocks.includes(m)));
       if (last)
@@ -234,21 +286,21 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
     }
 
     // 6: steps after delete
-    if (user !== undefined && n.action !== 'user.restore' && !USER_DELETE.has(n.action)) {
-      const deleted = before.find((m) => USER_DELETE.has(m.action) && userOf(m) === user);
-      if (deleted && !before.some((m) => m.action === 'user.restore' && userOf(m) === user && g.before(m.id).some((x) => x.id === deleted.id)))
+    if (deletesUsers && user !== undefined && n.action !== 'user.restore' && !USER_DELETE.has(n.action)) {
+      const deleted = before().find((m) => USER_DELETE.has(m.action) && userOf(m) === user);
+      if (deleted && !before().some((m) => m.action === 'user.restore' && userOf(m) === user && g.before(m.id).some((x) => x.id === deleted.id)))
         out.push(warn('step-after-delete', n.id, `"${deleted.id}" deletes the user before this step.`));
     }
 
     // 7: last owner
     if (isOwnerRemoval(n)) {
       const group = groupOf(n);
-      if (!before.some((m) => isOwnerAdd(m) && groupOf(m) === group)) out.push(warn('last-owner-removed', n.id, 'Add another owner before this step.'));
+      if (!before().some((m) => isOwnerAdd(m) && groupOf(m) === group)) out.push(warn('last-owner-removed', n.id, 'Add another owner before this step.'));
     }
 
     // 8: on-premises synced user changed in the cloud
     if (SYNCED_PROPERTY_WRITES.has(n.action) && user !== undefined) {
-      const cloudOnly = before.some((m) => sameUser(m) && (m.action === 'user.create' || m.action === 'user.clone' || m.action === 'user.inviteGuest' || m.action === 'user.clearImmutableId'));
+      const cloudOnly = before().some((m) => sameUser(m) && (m.action === 'user.create' || m.action === 'user.clone' || m.action === 'user.inviteGuest' || m.action === 'user.clearImmutableId'));
       const checked = g.before(n.id).some((m) => m.kind === 'condition' && /onPremisesSyncEnabled/.test([m.expression ?? '', ...(m.cases ?? []).map((c) => c.expression)].join(' ')));
       if (!cloudOnly && !checked)
         out.push(warn('synced-object-changed-in-cloud', n.id, 'Route on the user\'s onPremisesSyncEnabled (user.get) before this step, or change it on-premises.'));
@@ -256,7 +308,7 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 9: wipe after licence removal
     if (isDeviceWipe(n.action)) {
-      const removal = before.find((m) => LICENCE_REMOVAL.has(m.action) && (user === undefined || userOf(m) === user));
+      const removal = before().find((m) => LICENCE_REMOVAL.has(m.action) && (user === undefined || userOf(m) === user));
       if (removal) out.push(warn('wipe-after-licence-removal', n.id, `"${removal.id}" removes the licence before this step.`));
     }
   }

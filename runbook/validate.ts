@@ -169,8 +169,12 @@ export function validateRunbook(raw: unknown): ValidationResult {
   }
 
   // ---- upstream sets for expressions ----
+  const upstreamOf = new Map<string, Set<string>>();
   const upstream = (id: string): Set<string> => {
+    const known = upstreamOf.get(id);
+    if (known) return known;
     const seen = new Set<string>();
+    upstreamOf.set(id, seen);
     const s = [...(incoming.get(id) ?? [])];
     while (s.length) {
       const n = s.pop()!;
@@ -187,7 +191,7 @@ export function validateRunbook(raw: unknown): ValidationResult {
       add(node.id, field, `expression "${expr}" does not parse: ${info.error}`);
       return;
     }
-    const up = upstream(node.id);
+    const up = info.steps.length ? upstream(node.id) : new Set<string>();
     for (const s of info.steps) {
       if (!nodes.has(s)) add(node.id, field, `expression reads steps.${s}, but there is no node "${s}"`);
       else if (!up.has(s))

@@ -80,15 +80,34 @@ describe('budgets are separate', () => {
     assert.equal(intuneSent, false);
   });
 
-  it('a throttled answer halves only that budget\'s rate; successes grow it back', async () => {
+  it('starts below the documented ceiling, steps down on a 429 and approaches the limit it learned from below', async () => {
     const gate = new ThrottleGate({ rate: 40 });
-    const teams = graphBudget('POST', '/teams/abc/channels');
+    const teams = graphBudget('POST', '/teams/abc/channels'); // Teams' other calls: 30 rps
+    await gate.send(teams, undefined, answer(200));
+    assert.equal(gate.state()['teams:write']!.rate, 25.8, 'starts at 85% of 30 rps, +1% of the ceiling per success');
     await gate.send(teams, undefined, answer(429));
     await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
-    assert.equal(gate.state()['teams:write']!.rate, 20);
-    assert.equal(gate.state()['directory:read']!.rate, 42);
-    await gate.send(teams, undefined, answer(200));
-    assert.equal(gate.state()['teams:write']!.rate, 21);
+    assert.equal(gate.state()['teams:write']!.rate, 20.64, '80% of the rate that drew the 429');
+    assert.equal(gate.state()['directory:read']!.rate, 41.75, 'the other budget is untouched (40 + 1% of its 175 rps ceiling)');
+    for (let i = 0; i < 100; i++) await gate.send(teams, undefined, answer(200));
+    const rate = gate.state()['teams:write']!.rate;
+    // Fast (0.3 rps a step) up to 95% of the learned 25.8, then 0.03 rps a step: 100 successes climb
+    // well under 30 (the ceiling) -- at 1% steps throughout it would be there.
+    assert.ok(rate > 0.95 * 25.8 && rate < 25.8 + 100 * 0.03, `climbs back fast, then slowly near the learned limit (${rate})`);
+    assert.ok(rate < 30);
+  });
+
+  it('a 503, a 504 or a lost answer is not throttling: the rate stays and nothing is held', async () => {
+    const gate = new ThrottleGate();
+    const writes = graphBudget('POST', '/users'); // 20 writes per second
+    await gate.send(writes, undefined, answer(503, 5));
+    await gate.send(writes, undefined, answer(504));
+    await gate.send(writes, undefined, async () => undefined);
+    assert.equal(gate.state()['directory:write']!.rate, 17);
+    assert.equal(gate.state()['directory:write']!.heldForMs, 0);
+    // SharePoint documents 503 with Retry-After as its throttled answer.
+    await gate.send(sharepointBudget(), undefined, answer(503, 5));
+    assert.ok(gate.state()['sharepoint']!.heldForMs > 4000);
   });
 
   it('a quota is spent per request: once it is used up the next request waits, while other budgets go on', async () => {
