@@ -110,21 +110,23 @@ describe('budgets are separate', () => {
     assert.ok(gate.state()['sharepoint']!.heldForMs > 4000);
   });
 
-  it('a quota is spent per request: once it is used up the next request waits, while other budgets go on', async () => {
+  it('a quota sets its budget\'s pace: below it, the next write waits while other budgets go on', async () => {
     const gate = new ThrottleGate({ rate: 1000, maxRate: 1000 });
-    // Intune's 100 writes per 20 s, on an hour's window so the test does not depend on the clock.
+    // Intune's writes, on a quota of 100 per hour so the test does not depend on the clock: the
+    // budget starts at 85% of that ceiling, so after one write the next waits (about 42 s).
     const writes = { ...graphBudget('POST', '/deviceManagement/managedDevices/1/syncDevice'), quotas: [{ units: 100, perMs: 3_600_000, source: 'test' }] };
-    for (let i = 0; i < 100; i++) await gate.send(writes, undefined, answer(204));
+    await gate.send(writes, undefined, answer(204));
     const next = new AbortController();
     let sent = false;
     const waiting = gate.send(writes, next.signal, async () => {
       sent = true;
       return { status: 204, headers: new Headers() };
     });
-    // Intune reads draw from their own quota: not blocked by the write quota.
+    // Intune reads draw from their own budget: not held back by the writes' pace.
     await gate.send(graphBudget('GET', '/deviceManagement/managedDevices'), undefined, answer(200));
-    assert.equal(sent, false, 'the 101st write waits for the quota');
+    assert.equal(sent, false, 'the second write waits for its pace');
     assert.equal(gate.state()['intune:write']!.queued, 1);
+    assert.ok(gate.state()['intune:write']!.rate < (100 / 3600) * 0.9, 'the pace starts below the documented ceiling');
     next.abort(new Error('cancelled'));
     await assert.rejects(waiting, /cancelled/);
   });
