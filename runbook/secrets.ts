@@ -87,11 +87,20 @@ export function sealRunSecrets<D extends { inputs: { name: string; secret?: bool
   const sealNode = (node: unknown): unknown => {
     const n = node as { kind?: string; action?: string; params?: Record<string, unknown>; body?: { nodes: unknown[] } };
     if (n.kind === 'forEach' && n.body) return { ...n, body: { ...n.body, nodes: n.body.nodes.map(sealNode) } };
+    if (n.kind === 'subRunbook') return sealChild(n as never);
     if (n.kind !== 'action' || !n.action || !n.params) return node;
     const fields = secretFieldsOf(n.action) ?? [];
     const params = { ...n.params };
     for (const f of fields) if (params[f] !== undefined) params[f] = sealLiterals(box, params[f]);
     return { ...n, params };
+  };
+  // A sub-runbook: its pinned definition sealed the same way, and literals given for its secret inputs.
+  const sealChild = (n: { inputs?: Record<string, unknown>; pinned?: { version: number; definition: { inputs?: { name: string; secret?: boolean }[]; nodes?: unknown[] } } }) => {
+    const child = n.pinned?.definition;
+    if (!child || !Array.isArray(child.nodes)) return n;
+    const inputs = { ...n.inputs };
+    for (const i of child.inputs ?? []) if (i.secret && inputs[i.name] !== undefined) inputs[i.name] = sealLiterals(box, inputs[i.name]);
+    return { ...n, inputs, pinned: { ...n.pinned!, definition: { ...child, nodes: child.nodes.map(sealNode) } } };
   };
   return { definition: { ...definition, nodes: definition.nodes.map(sealNode) }, inputs: sealedInputs };
 }
@@ -124,6 +133,8 @@ function mapActionNodes(definition: unknown, map: (node: { id?: string; action: 
     const n = node as { kind?: string; action?: string; params?: Record<string, unknown>; body?: { nodes?: unknown[] } };
     if (!n || typeof n !== 'object') return node;
     if (n.kind === 'forEach' && n.body && Array.isArray(n.body.nodes)) return { ...n, body: { ...n.body, nodes: n.body.nodes.map(mapNode) } };
+    const pinned = (n as { pinned?: { definition?: unknown } }).pinned;
+    if (n.kind === 'subRunbook' && pinned?.definition) return { ...n, pinned: { ...pinned, definition: mapActionNodes(pinned.definition, map) } };
     if (n.kind !== 'action' || typeof n.action !== 'string' || !n.params || typeof n.params !== 'object') return node;
     return { ...n, params: map(n as never) };
   };

@@ -74,7 +74,7 @@ describe('secrets in runs', () => {
       nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hookUrl, headers: { 'X-Api-Key': '{{ inputs.apikey }}', 'X-Tenant': 'contoso-7' } } }],
     });
     const sealed = sealRunSecrets(box, definition, { apikey: 'k-from-input-0815' }, (id) => catalog.get(id)?.secretFields);
-    const headers = (sealed.definition.nodes[0] as { params: { headers: Record<string, unknown> } }).params.headers;
+    const headers = (sealed.definition.nodes[0] as unknown as { params: { headers: Record<string, unknown> } }).params.headers;
     assert.equal(headers['X-Api-Key'], '{{ inputs.apikey }}', 'the expression is left to resolve');
     assert.ok(isSealed(headers['X-Tenant']), 'a literal beside it is sealed');
     const before = received.length;
