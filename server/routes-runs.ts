@@ -7,6 +7,7 @@ import { checkCsv } from '../runbook/csv.ts';
 import type { NodeState, RunbookDefinition } from '../runbook/definition.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
+import { pinSubRunbooks } from '../runbook/subrunbooks.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import type { CarriedStep } from '../workflows/messages.ts';
 import { RunAccess, SANDBOX, type Startable } from './access.ts';
@@ -36,9 +37,12 @@ export function runRoutes(api: Api, s: Services): void {
       if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
       return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
     }
-    const checked = validateRunbook(inline);
+    const parsed = validateRunbook(inline);
+    // Its sub-runbooks are checked and pinned as a publish would (a test run of a draft).
+    const children = parsed.definition ? await s.runbooks.childResolver(parsed.definition) : undefined;
+    const checked = validateRunbook(inline, { resolve: children });
     if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
-    return { definition: checked.definition, runbookId: 'inline', version: 0, customAction: false };
+    return { definition: children ? pinSubRunbooks(checked.definition, children) : checked.definition, runbookId: 'inline', version: 0, customAction: false };
   };
 
   const tenantOf = async (test: boolean, tenant: string | undefined) => {
