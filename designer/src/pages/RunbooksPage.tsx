@@ -9,6 +9,7 @@ import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/ki
 export function RunbooksPage() {
   const [showArchived, setShowArchived] = useState(false);
   const list = useAsync(() => listRunbooks({ archived: showArchived }), [showArchived]);
+  const gallery = useAsync(() => api.templates(), []);
   const [search, setSearch] = useState('');
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -91,6 +92,12 @@ export function RunbooksPage() {
             {TEMPLATES.map((t) => (
               <button key={t.id} className="template" onClick={() => create(t.definition)} data-template={t.id}>
                 <strong>{t.title}</strong>
+                <span className="muted">{t.description}</span>
+              </button>
+            ))}
+            {(gallery.data ?? []).map((t) => (
+              <button key={`gallery-${t.id}`} className="template" onClick={() => create(t.definition as RunbookDefinition)} data-template={t.id} data-gallery>
+                <strong>{t.name}</strong>
                 <span className="muted">{t.description}</span>
               </button>
             ))}
