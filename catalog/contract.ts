@@ -72,6 +72,20 @@ export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.Zod
   bulk: boolean;
   /** The action that reverses this one, if any. */
   undo?: string;
+  /**
+   * How to reverse one finished run of this action, from its input, output and the changes it
+   * recorded (with their before-values): the steps of the undo runbook, or why it cannot be
+   * undone. Without it, a step of an action with `undo` is reversed by `undo` with the same
+   * parameters (see runbook/undo.ts). Pure: no I/O.
+   */
+  reverse?(done: DoneStep<z.output<I>, z.output<O>>): Reversal;
+  /** Why this action can never be undone (permanent delete, wipe, a sent mail), for plans and undo runbooks. */
+  irreversible?: string;
+  /**
+   * Reads only: changes nothing, so it is never undone, and a plan runs it for real to decide later
+   * conditions (unless its implementation has a plan of its own: a read that waits).
+   */
+  readOnly?: boolean;
   /** Input fields that hold secrets: redacted wherever inputs are shown. */
   secretFields?: string[];
 }
@@ -91,6 +105,7 @@ export interface ActionActivityInput {
 }
 
 export interface ActionActivityResult {
+  /** The action's output; a write step's output also carries `__changes` (CHANGES_KEY). */
   output: unknown;
   attempt: number;
   /** What the action noticed without failing ("E5 was not assigned to ..."); the run ends "succeeded with warnings". */
@@ -104,4 +119,95 @@ export interface ActionFailureDetails {
   hint?: string;
   status?: number;
   field?: string;
+}
+
+// ---- plans and recorded changes (docs/plan.md) ----
+
+/**
+ * A value a plan cannot know before the run: it comes from an earlier step's output (or from this
+ * step's own, e.g. the id of an object it creates). Shown as "known after the run".
+ */
+export interface KnownAfterRun {
+  $knownAfterRun: string;
+}
+
+export function knownAfterRun(from: string): KnownAfterRun {
+  return { $knownAfterRun: from };
+}
+
+export function isKnownAfterRun(v: unknown): v is KnownAfterRun {
+  return !!v && typeof v === 'object' && typeof (v as KnownAfterRun).$knownAfterRun === 'string';
+}
+
+/** True when the value holds a KnownAfterRun anywhere inside it. */
+export function containsKnownAfterRun(v: unknown): boolean {
+  if (isKnownAfterRun(v)) return true;
+  if (Array.isArray(v)) return v.some(containsKnownAfterRun);
+  if (v && typeof v === 'object') return Object.values(v).some(containsKnownAfterRun);
+  return false;
+}
+
+/**
+ * One change to the tenant: a property of an object, before -> after. `null` means absent or
+ * empty; membership-like properties ("member anna@contoso.com", "licence SPE_E3") go false -> true.
+ * Plans predict them; a write step records them (before read at execution time) in its output
+ * under CHANGES_KEY.
+ */
+export interface Change {
+  /** The object in the operator's words: "user anna@contoso.com", "group All Company". */
+  object: string;
+  /** Its object id, when known (a new object's: known after the run). */
+  objectId?: string | KnownAfterRun;
+  property: string;
+  before: unknown;
+  after: unknown;
+  /** What else to know: "restorable for 30 days", "cannot be undone", ... */
+  note?: string;
+}
+
+/** The reserved output key under which a write step records its changes. */
+export const CHANGES_KEY = '__changes';
+
+/** Recorded changes are capped per step (payload size); past the cap the output says how many were left out. */
+export const MAX_RECORDED_CHANGES = 2000;
+export const CHANGES_TRUNCATED_KEY = '__changesTruncated';
+
+/** What one action step would do, as its plan answers. */
+export type ActionPlan =
+  /** It changes these (values may be KnownAfterRun). `notes` are warnings such as skipped groups. */
+  | { outcome: 'changes'; changes: Change[]; notes?: string[] }
+  | { outcome: 'no-change'; notes?: string[] }
+  /** It would fail, with the reason; `changes` lists what it would change before failing. */
+  | { outcome: 'would-fail'; reason: string; code?: string; hint?: string; changes?: Change[] }
+  /** The action declares no plan: its changes are not predicted (never "no change"). */
+  | { outcome: 'not-predicted'; reason: string }
+  /** Its parameters are known only after the run (they come from earlier steps' outputs). */
+  | { outcome: 'unknown'; reason: string; dependsOn: string[] }
+  /** A read: it ran during the plan, and its output decides later conditions. */
+  | { outcome: 'read'; output?: unknown }
+  /** The plan itself could not be made (throttled, unreachable, a bug): it says nothing about the step. */
+  | { outcome: 'plan-failed'; reason: string };
+
+/** One finished step of an action, as the undo generator sees it. */
+export interface DoneStep<I = unknown, O = unknown> {
+  input: I;
+  output: O;
+  /** What the step recorded (empty: it changed nothing). */
+  changes: Change[];
+}
+
+/** One step of an undo runbook. */
+export interface InverseStep {
+  action: string;
+  params: Record<string, unknown>;
+  /** What it puts back, in words. */
+  label?: string;
+}
+
+export type Reversal = { steps: InverseStep[]; note?: string } | { irreversible: string };
+
+/** The recorded changes in a step's output (empty when it recorded none). */
+export function changesIn(output: unknown): Change[] | undefined {
+  const v = output && typeof output === 'object' ? (output as Record<string, unknown>)[CHANGES_KEY] : undefined;
+  return Array.isArray(v) ? (v as Change[]) : undefined;
 }

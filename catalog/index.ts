@@ -95,6 +95,12 @@ export interface CatalogEntry {
   otherPermissions: string[];
   bulk: boolean;
   undo: string | null;
+  /** The action reads only: it needs no plan, and a plan runs it for real. */
+  readOnly: boolean;
+  /** An undo runbook can reverse it (from its `reverse`, or its `undo` action). */
+  reversible: boolean;
+  /** Why it can never be undone, if so. */
+  irreversible: string | null;
   secretFields: string[];
   /** Rights the AD connection's bind account needs (on-premises actions). */
   adRights: string[];
@@ -115,6 +121,9 @@ export function catalogJson(): CatalogEntry[] {
     otherPermissions: a.otherPermissions ?? [],
     bulk: a.bulk,
     undo: a.undo ?? null,
+    readOnly: a.readOnly ?? false,
+    reversible: !a.irreversible && !!(a.reverse ?? a.undo),
+    irreversible: a.irreversible ?? null,
     secretFields: a.secretFields ?? [],
     adRights: a.adRights ?? [],
     input: z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
 import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
+import { planText, type RunPlan } from '../runbook/plan.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
@@ -33,6 +34,9 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--reason WHY]
                      [--wait [--accept-warnings]]
   tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
+  tenantflow runs plan RUNBOOK [FILE.csv] [--input name=value]... [--inputs FILE.json] [--tenant T] [--test]
+                     [--offset N] [--limit N]       what a run would change, before it starts (exit 1 if a step would fail)
+  tenantflow runs undo ID                           the draft undo runbook of a finished run (publish it, then run it)
   tenantflow runs show ID | watch ID [--accept-warnings] | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
   tenantflow runs evidence ID [--json] [--out FILE]       (the evidence pack: HTML that prints, or JSON)
@@ -108,6 +112,7 @@ const { values: opt, positionals } = parseArgs({
     q: { type: 'string' },
     limit: { type: 'string' },
     csv: { type: 'boolean' },
+    offset: { type: 'string' },
     reason: { type: 'string' },
   },
 });
@@ -388,6 +393,44 @@ async function main(): Promise<void> {
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
       return;
+    }
+    case 'runs plan': {
+      const page = str('offset') || str('limit') ? { page: { offset: Number(str('offset') ?? 0), limit: Number(str('limit') ?? 20) } } : {};
+      const r = await call('POST /api/runs/plan', {
+        body: {
+          runbookId: need(2, 'runbook id'),
+          ...(positionals[3] ? { csv: readFileSync(positionals[3], 'utf8') } : { inputs: inputsFromArgs() }),
+          ...(str('tenant') ? { tenant: str('tenant') } : {}),
+          ...(opt.test ? { test: true } : {}),
+          ...page,
+        },
+      });
+      if (!('rows' in r)) {
+        print(r, () => planText(r as RunPlan));
+        if (r.summary.wouldFail > 0 || r.summary.planFailed > 0) process.exitCode = 1;
+        return;
+      }
+      print(r, () =>
+        [
+          ...r.problems.map((p) => `file: ${p}`),
+          ...r.rows.map((row) => (row.plan ? `line ${row.line}:\n${planText(row.plan as RunPlan)}` : `line ${row.line}: not planned: ${row.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`)),
+          r.more ? `(${r.more} more row(s): --offset ${r.offset + r.rows.length})` : '',
+        ]
+          .filter(Boolean)
+          .join('\n\n'),
+      );
+      if (r.rows.some((row) => !row.plan || row.plan.summary.wouldFail > 0 || row.plan.summary.planFailed > 0)) process.exitCode = 1;
+      return;
+    }
+    case 'runs undo': {
+      const r = await call('POST /api/runs/:id/undo', { params: { id: need(2, 'run id') } });
+      const notUndone = r.notUndone.map((e) => `  - ${e.nodeId} (${e.action}): ${e.reason}`);
+      return print(r, () =>
+        [
+          r.runbookId ? `created the draft runbook ${r.runbookId} (${(r.definition as { nodes?: unknown[] } | undefined)?.nodes?.length ?? 0} step(s)); review it, then: tenantflow runbooks publish ${r.runbookId}` : (r.message ?? 'nothing to undo'),
+          ...(notUndone.length ? ['not undone:', ...notUndone] : []),
+        ].join('\n'),
+      );
     }
     case 'runs show': {
       const r = await call('GET /api/runs/:id', { params: { id: need(2, 'run id') } });

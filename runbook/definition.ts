@@ -3,6 +3,7 @@
 // edges plus typed inputs and settings; see docs/runbooks.md for the language.
 import { z } from 'zod';
 import { RUNBOOK_ID } from './runbook-id.ts';
+import type { RunPlan } from './plan-document.ts';
 
 /** The longest duration or wait a runbook may ask for: ten years (a delay, a timeout, an escalation). */
 export const MAX_DURATION_MS = 3650 * 86_400_000;
@@ -340,6 +341,10 @@ export interface NodeState {
     message?: string;
     allowSelfApproval: boolean;
     quorum: number;
+    /** What approving lets run: the plan of the steps after the "approved" handle, made when the step started waiting. */
+    plan?: RunPlan;
+    /** Why there is no plan (the tenant could not be read). */
+    planError?: string;
   };
   progress?: LoopProgress;
   /** A sub-runbook step: the child run's id and how it ended (its own words: succeeded with warnings, partially failed, rejected...). */

@@ -120,6 +120,57 @@ export async function resolveTemplate(value: unknown, ctx: ExpressionContext): P
   return value;
 }
 
+/** Marks where an expression of a message came out empty (a private-use character: never typed). */
+const EMPTY = '\uE000';
+const SEPARATOR = '[,;/|·–—-]';
+
+/**
+ * A message with "{{ }}" parts (an approval's question): as resolveTemplate, but a part that comes
+ * out empty (null, undefined, "" or only spaces) is dropped cleanly with the separator, brackets and
+ * spaces it leaves behind: "Create an account for Ada Lovelace ({{ jobTitle }}, {{ department }})?"
+ * with no job title reads "... Ada Lovelace (Engineering)?", never "(, Engineering)". When no part is
+ * empty the text is exactly resolveTemplate's (so runs replay the same). Pure and deterministic.
+ */
+export async function resolveMessage(template: string, ctx: ExpressionContext): Promise<string> {
+  if (!template.includes('{{')) return template;
+  let out = '';
+  let last = 0;
+  let empties = 0;
+  for (const m of template.matchAll(PART)) {
+    out += template.slice(last, m.index);
+    const v = await evaluate(m[1]!, ctx);
+    const text = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    if (text.trim() === '') {
+      out += EMPTY;
+      empties++;
+    } else out += text;
+    last = m.index! + m[0].length;
+  }
+  out += template.slice(last);
+  return empties ? tidyEmptyParts(out) : out;
+}
+
+/** Removes the EMPTY marks of resolveMessage with what only made sense around them. */
+export function tidyEmptyParts(text: string): string {
+  let s = text;
+  // "A, ∅" -> "A∅" (a separator before an empty part goes with it) ...
+  s = s.replace(new RegExp(`\\s*${SEPARATOR}\\s*${EMPTY}`, 'g'), EMPTY);
+  // ... and "(∅, B" -> "(∅B" where the empty part opens a list.
+  s = s.replace(new RegExp(`([(\\[]\\s*${EMPTY}+)\\s*${SEPARATOR}\\s*`, 'g'), '$1');
+  s = s.replace(new RegExp(`^(\\s*${EMPTY}+)\\s*${SEPARATOR}\\s*`), '$1');
+  // Brackets that held only empty parts go, with the space before them.
+  s = s.replace(new RegExp(`\\s*[(\\[]\\s*${EMPTY}+\\s*[)\\]]`, 'g'), '');
+  // What is left of an empty part: one space between words, none before punctuation or a closing bracket.
+  s = s.replace(new RegExp(`[ \\t]*${EMPTY}+[ \\t]*`, 'g'), (match, offset: number, all: string) => {
+    const before = all[offset - 1];
+    const after = all[offset + match.length];
+    const spaced = /[ \t]/.test(match);
+    if (!spaced || before === undefined || after === undefined || /[(\[\n]/.test(before) || /[,.;:?!)\]\n]/.test(after)) return '';
+    return ' ';
+  });
+  return s.trim() === '' ? '' : s;
+}
+
 export function isExpression(value: unknown): boolean {
   return typeof value === 'string' && value.includes('{{');
 }

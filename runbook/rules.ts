@@ -175,7 +175,9 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
     const sameUser = (m: ActionNode) => user !== undefined && userOf(m) === user;
 
     // 1 and 2: licence removal vs. the shared mailbox
-    if (LICENCE_REMOVAL.has(n.action)) {
+    // A swap (a licence assigned to the same user upstream, e.g. a mover) leaves the mailbox licensed.
+    const swap = n.action === 'licence.unassign' && before.some((m) => sameUser(m) && m.action === 'licence.assign');
+    if (LICENCE_REMOVAL.has(n.action) && !swap) {
       const converted = before.find((m) => sameUser(m) && (m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared')));
       if (!converted) {
         out.push(warn('licence-before-shared-mailbox', n.id, undefined, {

@@ -84,25 +84,20 @@ export function sealRunSecrets<D extends { inputs: { name: string; secret?: bool
   const sealedInputs = { ...inputs };
   for (const i of definition.inputs)
     if (i.secret && sealedInputs[i.name] !== undefined && !isSealed(sealedInputs[i.name])) sealedInputs[i.name] = seal(box, sealedInputs[i.name]);
-  const sealNode = (node: unknown): unknown => {
-    const n = node as { kind?: string; action?: string; params?: Record<string, unknown>; body?: { nodes: unknown[] } };
-    if (n.kind === 'forEach' && n.body) return { ...n, body: { ...n.body, nodes: n.body.nodes.map(sealNode) } };
-    if (n.kind === 'subRunbook') return sealChild(n as never);
-    if (n.kind !== 'action' || !n.action || !n.params) return node;
-    const fields = secretFieldsOf(n.action) ?? [];
+  return { definition: sealDefinitionSecrets(box, definition, secretFieldsOf), inputs: sealedInputs };
+}
+
+/**
+ * Every literal given for a field an action declares secret, sealed (forEach bodies included); a
+ * field holding an expression is sealed where its value comes from (a secret input). The server
+ * stores definitions this way, and seals again what a run brings inline before it starts.
+ */
+export function sealDefinitionSecrets<D>(box: Sealer, definition: D, secretFieldsOf: (actionId: string) => readonly string[] | undefined): D {
+  return mapActionNodes(definition, (n) => {
     const params = { ...n.params };
-    for (const f of fields) if (params[f] !== undefined) params[f] = sealLiterals(box, params[f]);
-    return { ...n, params };
-  };
-  // A sub-runbook: its pinned definition sealed the same way, and literals given for its secret inputs.
-  const sealChild = (n: { inputs?: Record<string, unknown>; pinned?: { version: number; definition: { inputs?: { name: string; secret?: boolean }[]; nodes?: unknown[] } } }) => {
-    const child = n.pinned?.definition;
-    if (!child || !Array.isArray(child.nodes)) return n;
-    const inputs = { ...n.inputs };
-    for (const i of child.inputs ?? []) if (i.secret && inputs[i.name] !== undefined) inputs[i.name] = sealLiterals(box, inputs[i.name]);
-    return { ...n, inputs, pinned: { ...n.pinned!, definition: { ...child, nodes: child.nodes.map(sealNode) } } };
-  };
-  return { definition: { ...definition, nodes: definition.nodes.map(sealNode) }, inputs: sealedInputs };
+    for (const f of secretFieldsOf(n.action) ?? []) if (params[f] !== undefined) params[f] = sealLiterals(box, params[f]);
+    return params;
+  }) as D;
 }
 
 /**

@@ -8,6 +8,7 @@ import { inspectExpression, isExpression, templateExpressions } from './expressi
 import { userPattern } from './patterns.ts';
 import { checkRules, type RuleWarning } from './rules.ts';
 import { checkSubRunbooks, type ChildResolver } from './subrunbooks.ts';
+import { isSealed } from './secrets.ts';
 
 export interface Problem {
   /** The node the problem belongs to, when it belongs to one. */
@@ -214,6 +215,8 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
             for (const issue of result.error.issues) {
               // A field given as an expression is only known at run time; its type is checked then.
               if (issue.path.length && isExpression(getPath(node.params, issue.path.slice(0, 1)))) continue;
+              // A secret stored sealed (server/runbooks.ts) is only opened by the worker, which checks it then.
+              if (issue.path.some((_, i) => isSealed(getPath(node.params, issue.path.slice(0, i + 1))))) continue;
               if (issue.code === 'unrecognized_keys') {
                 for (const k of issue.keys)
                   add(node.id, `params.${k}`, `"${contract.id}" has no parameter "${k}": remove it`);

@@ -72,8 +72,13 @@ export interface SandboxAdmin {
   mutations(filter?: MutationFilter): MutationRecord[];
   mutationCount(filter?: MutationFilter): number;
   mutationSummary(filter?: MutationFilter): Record<string, number>;
-  /** Moves the sandbox clock forward (token expiry, deleted-item retention, delays). */
+  /** Moves the sandbox clock forward (token expiry, deleted-item retention, delays; held throttle time too). */
   advanceClock(seconds: number): void;
+  /**
+   * Holds the throttle buckets' time still (true) until released (false) or reset: quotas then
+   * refill only by advanceClock, so a test of a burst does not depend on how fast the machine is.
+   */
+  holdThrottleTime(hold: boolean): void;
   exportState(): unknown;
   importState(state: unknown): void;
   /** Writes the state file now (no-op without statePath). */
@@ -186,6 +191,10 @@ export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
     mutationSummary: (filter) => rt.log.mutationSummary(filter),
     advanceClock: (seconds) => {
       rt.clockOffsetMs += seconds * 1000;
+      if (rt.heldThrottleMs !== undefined) rt.heldThrottleMs += seconds * 1000;
+    },
+    holdThrottleTime: (hold) => {
+      rt.heldThrottleMs = hold ? performance.now() : undefined;
     },
     exportState: () => rt.exportState(),
     importState: (state) => rt.importState(state as ReturnType<Runtime['exportState']>),

@@ -11,6 +11,7 @@ import { createSandboxServer, type Surface } from './server.ts';
 import { registerUserRoutes } from './graph/users.ts';
 import { registerExtensionRoutes } from './graph/extensions.ts';
 import { registerGroupRoutes } from './graph/groups.ts';
+import { registerAdministrativeUnitRoutes } from './graph/administrative-units.ts';
 import { registerLicenseRoutes } from './graph/licenses.ts';
 import { registerDirectoryRoutes } from './graph/directory.ts';
 import { registerDomainRoutes } from './graph/domains.ts';
@@ -113,6 +114,7 @@ function registerGraph(rt: Runtime): void {
   registerUserRoutes(rt.graph);
   registerExtensionRoutes(rt.graph);
   registerGroupRoutes(rt.graph);
+  registerAdministrativeUnitRoutes(rt.graph);
   registerLicenseRoutes(rt.graph);
   registerDirectoryRoutes(rt.graph);
   registerDomainRoutes(rt.graph);

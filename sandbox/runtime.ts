@@ -67,6 +67,13 @@ export class Runtime {
     return Date.now() + this.clockOffsetMs;
   }
 
+  /** Set while tests hold the throttle buckets' time still (admin.holdThrottleTime). */
+  heldThrottleMs: number | undefined;
+  /** The throttle buckets' monotonic time: real time, or held still and moved only by advanceClock. */
+  throttleNow(): number {
+    return this.heldThrottleMs ?? performance.now();
+  }
+
   get store(): TenantStore {
     return this.tenants.get(this.defaultTenantId)!;
   }

@@ -137,6 +137,7 @@ export function createThrottler(rt: Runtime): Throttler {
   let buckets = new Map<string, Bucket>();
   rt.onReset.push(() => {
     buckets = new Map();
+    rt.heldThrottleMs = undefined;
   });
   const bucket = (l: Limit, now: number): Bucket => {
     const scale = rt.opts.timeScale;
@@ -152,7 +153,7 @@ export function createThrottler(rt: Runtime): Throttler {
   return {
     check(caller, store, route, call) {
       if (!rt.opts.throttling) return undefined;
-      const now = performance.now();
+      const now = rt.throttleNow();
       const limits = limitsFor(caller, store, route, call);
       let worst: { wait: number; limit: Limit } | undefined;
       for (const l of limits) {

@@ -8,6 +8,8 @@ import { statusOf } from '../m365/errors.ts';
 import type { Approver } from '../runbook/approvals.ts';
 import type { RowProblem } from '../runbook/csv.ts';
 import type { RunbookDefinition } from '../runbook/definition.ts';
+import { pinSubRunbooks } from '../runbook/subrunbooks.ts';
+import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
 import type { Services } from './services.ts';
@@ -28,6 +30,32 @@ export class RunAccess {
   private readonly graphs = graphClientCache();
   constructor(s: Services) {
     this.s = s;
+  }
+
+  /** A published runbook (its version, or the latest) or an inline definition, checked. */
+  async resolve(runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
+    const s = this.s;
+    if (runbookId) {
+      const rb = await s.runbooks.get(runbookId);
+      if (!rb) throw new HttpError(404, `runbook ${runbookId} does not exist`);
+      if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);
+      const v = await s.runbooks.version(runbookId, version);
+      if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
+      return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
+    }
+    const parsed = validateRunbook(inline);
+    // Its sub-runbooks are checked and pinned as a publish would (a test run of a draft).
+    const children = parsed.definition ? await s.runbooks.childResolver(parsed.definition) : undefined;
+    const checked = validateRunbook(inline, { resolve: children });
+    if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
+    return { definition: children ? pinSubRunbooks(checked.definition, children) : checked.definition, runbookId: 'inline', version: 0, customAction: false };
+  }
+
+  /** The tenant a run goes to: the sandbox for a test run, else the one named or the default; 400 when unknown. */
+  async tenantOf(test: boolean, tenant: string | undefined): Promise<string> {
+    const t = test ? SANDBOX : (tenant ?? this.s.deps.defaultTenant);
+    if (!(await this.s.tenants.exists(t))) throw new HttpError(400, `tenant ${t} does not exist`, { problems: [{ field: 'tenant', message: `unknown tenant ${t}` }] });
+    return t;
   }
 
   canSeeTenant(p: Principal, tenant: string | undefined): boolean {
@@ -69,12 +97,16 @@ export class RunAccess {
     const direct: Record<'department' | 'country', string[]> = { department: ['department'], country: ['country', 'usageLocation'] };
     for (const key of ['department', 'country'] as const)
       for (const name of direct[key]) if (typeof inputs[name] === 'string' && inputs[name]) attributes[key].push(inputs[name] as string);
+    const once = <T>(k: string, load: () => Promise<T>): Promise<T> => {
+      if (!cache.has(k)) cache.set(k, load());
+      return cache.get(k) as Promise<T>;
+    };
+    const users: { field: string; ref: string; id: string }[] = [];
     for (const input of def.inputs.filter((i) => i.type === 'user')) {
       const ref = inputs[input.name];
       if (typeof ref !== 'string' || !ref) continue;
-      const k = `${tenant}|${ref.toLowerCase()}`;
-      if (!cache.has(k)) cache.set(k, this.lookupUser(tenant, ref));
-      const u = (await cache.get(k)) as Awaited<ReturnType<RunAccess['lookupUser']>>;
+      const u = await once(`${tenant}|${ref.toLowerCase()}`, () => this.lookupUser(tenant, ref));
+      if (u) users.push({ field: input.name, ref, id: u.id });
       if (u?.department) attributes.department.push(u.department);
       if (u?.country) attributes.country.push(u.country);
       if (u?.usageLocation) attributes.country.push(u.usageLocation);
@@ -88,7 +120,56 @@ export class RunAccess {
       for (const v of attributes[key])
         if (!lower.includes(v.toLowerCase())) problems.push({ field: direct[key][0]!, kind: 'scope', message: `${key} ${v} is outside your operator scope (${allowed.join(', ')})` });
     }
+    // Membership kinds: every user the run names must be inside each kind given.
+    const membership = ([
+      ['group', 'members of the groups', scope.group, (id: string) => once(`${tenant}|groups|${id}`, () => this.groupsOf(tenant, id)).then((gs) => gs.some((g) => scope.group!.some((x) => x.toLowerCase() === g.id.toLowerCase() || x.toLowerCase() === g.displayName.toLowerCase())))],
+      ['administrativeUnit', 'members of the administrative units', scope.administrativeUnit, (id: string) => once(`${tenant}|units|${id}`, () => this.unitsOf(tenant, id)).then((us) => us.some((u) => scope.administrativeUnit!.some((x) => x.toLowerCase() === u.toLowerCase())))],
+      ['filter', 'users matching', scope.filter, async (id: string) => { for (const f of scope.filter!) if (await once(`${tenant}|filter|${id}|${f}`, () => this.matchesFilter(tenant, id, f))) return true; return false; }],
+    ] as const).filter(([, , allowed]) => allowed !== undefined);
+    for (const [kind, what, allowed, inside] of membership) {
+      const list = (allowed as readonly string[]).join(kind === 'filter' ? ' | ' : ', ');
+      if (users.length === 0) problems.push({ field: def.inputs.find((i) => i.type === 'user')?.name ?? 'user', kind: 'scope', message: `your operator scope is limited to ${what} ${list}, and this run names no existing user` });
+      for (const u of users) if (!(await inside(u.id))) problems.push({ field: u.field, kind: 'scope', message: `${u.ref} is outside your operator scope (${what} ${list})` });
+    }
     return problems;
+  }
+
+  /** The groups a user belongs to, directly or through nested groups (GET /users/{id}/transitiveMemberOf). */
+  private async groupsOf(tenant: string, userId: string): Promise<{ id: string; displayName: string }[]> {
+    const g = await this.graph(tenant);
+    const out: { id: string; displayName: string }[] = [];
+    try {
+      let page = await g!.api(`/users/${encodeURIComponent(userId)}/transitiveMemberOf`).select('id,displayName').top(999).get();
+      for (;;) {
+        out.push(...(page.value as { id: string; displayName: string }[]));
+        if (!page['@odata.nextLink']) return out;
+        page = await g!.api(page['@odata.nextLink']).get();
+      }
+    } catch (err) {
+      throw new HttpError(502, `could not read the groups of ${userId} in tenant ${tenant}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The administrative units a user is a member of (GET /users/{id}/memberOf/microsoft.graph.administrativeUnit). */
+  private async unitsOf(tenant: string, userId: string): Promise<string[]> {
+    const g = await this.graph(tenant);
+    try {
+      const page = await g!.api(`/users/${encodeURIComponent(userId)}/memberOf/microsoft.graph.administrativeUnit`).select('id').top(999).get();
+      return (page.value as { id: string }[]).map((u) => u.id);
+    } catch (err) {
+      throw new HttpError(502, `could not read the administrative units of ${userId} in tenant ${tenant}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Whether the user matches an OData filter (GET /users?$filter=id eq '{id}' and ({filter})). */
+  private async matchesFilter(tenant: string, userId: string, filter: string): Promise<boolean> {
+    const g = await this.graph(tenant);
+    try {
+      const page = await g!.api('/users').filter(`id eq '${userId.replace(/'/g, "''")}' and (${filter})`).select('id').get();
+      return (page.value as unknown[]).length > 0;
+    } catch (err) {
+      throw new HttpError(502, `could not check the scope filter "${filter}" in tenant ${tenant}: ${(err as Error).message}`);
+    }
   }
 
   /** Tenants whose runs the principal sees (everyone with a role sees the sandbox); undefined = every tenant. */

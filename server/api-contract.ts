@@ -266,7 +266,117 @@ const allKinds: Record<NodeKind, true> = Object.fromEntries(NODE_KINDS.map((k) =
 void allKinds;
 const Kind = z.enum(NODE_KINDS);
 const ApprovalDecision = z.object({ by: z.string(), decision: z.enum(['approve', 'reject']), comment: z.string().optional(), at: Time, refused: z.string().optional() });
-const Change = z.looseObject({ object: z.string(), property: z.string(), before: z.unknown(), after: z.unknown() });
+
+// ---- plans and undo (docs/plan.md; the types are catalog/contract.ts and runbook/plan-document.ts) ----
+
+const KnownAfterRun = z.object({ $knownAfterRun: z.string().describe('Where the value comes from, e.g. steps.create_user.output.id') }).describe('A value known only after the run');
+const Change = z
+  .object({
+    object: z.string().describe('The object in words, e.g. user anna@contoso.com'),
+    objectId: z.union([z.string(), KnownAfterRun]).optional(),
+    property: z.string().describe('A property (department) or a relation (member anna@contoso.com, licence SPE_E3)'),
+    before: z.unknown().describe('null: absent or empty'),
+    after: z.unknown(),
+    note: z.string().optional(),
+  })
+  .describe('One change: an object\'s property, before -> after');
+const Notes = z.array(z.string()).optional();
+const ActionPlan = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('changes'), changes: z.array(Change), notes: Notes }),
+  z.object({ outcome: z.literal('no-change'), notes: Notes }),
+  z.object({ outcome: z.literal('would-fail'), reason: z.string(), code: z.string().optional(), hint: z.string().optional(), changes: z.array(Change).optional() }),
+  z.object({ outcome: z.literal('not-predicted'), reason: z.string() }),
+  z.object({ outcome: z.literal('unknown'), reason: z.string(), dependsOn: z.array(z.string()) }),
+  z.object({ outcome: z.literal('read'), output: z.unknown().optional() }),
+  z.object({ outcome: z.literal('plan-failed'), reason: z.string() }),
+]);
+const StepPlan = z.object({
+  nodeId: z.string(),
+  kind: z.enum(['action', 'approval', 'condition', 'delay', 'end', 'forEach', 'subRunbook']),
+  label: z.string().optional(),
+  action: z.string().optional(),
+  title: z.string().optional(),
+  runs: z.enum(['yes', 'if', 'no', 'done']).describe('Whether the step runs: for sure, under the conditions in `when`, not (see `why`), or already ran'),
+  when: z.array(z.string()).optional(),
+  why: z.string().optional(),
+  params: z.record(z.string(), z.unknown()).optional().describe('The parameters as they resolve now; secrets [secret]'),
+  plan: ActionPlan.optional(),
+  irreversible: z.string().optional().describe('Why the action can never be undone'),
+  decided: z.string().optional().describe('A condition\'s branch, when it can be decided now'),
+  detail: z.string().optional(),
+  get loop() {
+    return LoopPlan.optional();
+  },
+});
+const LoopPlan = z.object({
+  total: z.number().nullable().describe('How many items; null when the list is known only after the run'),
+  offset: z.number(),
+  items: z.array(z.object({ index: z.number(), item: z.unknown(), steps: z.array(StepPlan) })),
+  more: z.number().describe('Items after this page, not planned here'),
+  reason: z.string().optional(),
+});
+const RunPlan = z
+  .object({
+    planVersion: z.literal(1),
+    plannedAt: Time,
+    tenant: z.string(),
+    runbook: z.object({ id: z.string(), version: z.number(), name: z.string() }),
+    gate: z.string().optional().describe('Set on the plan an approval carries: the approval step'),
+    steps: z.array(StepPlan),
+    summary: z.object({
+      changes: z.number(),
+      changeRows: z.number(),
+      noChange: z.number(),
+      wouldFail: z.number(),
+      notPredicted: z.number(),
+      unknown: z.number(),
+      planFailed: z.number(),
+      irreversible: z.number(),
+    }),
+  })
+  .describe('What a run would change (docs/plan.md)');
+const PlanPage = z.strictObject({
+  offset: z.number().int().min(0).default(0).describe('First loop item (or CSV row) to plan'),
+  limit: z.number().int().min(1).max(200).default(20).describe('How many loop items (or CSV rows) to plan, at most 200'),
+});
+const PlanRun = z
+  .strictObject({
+    runbookId: z.string().min(1).optional().describe('A published runbook'),
+    version: z.number().int().min(1).optional().describe('Version to plan; the latest when absent'),
+    definition: z.unknown().optional().describe('An inline definition (designers only)'),
+    inputs: z.record(z.string(), z.unknown()).optional().describe('The run\'s inputs, as POST /api/runs takes them'),
+    csv: z.string().min(1).max(5_000_000).optional().describe('Or a bulk CSV: one plan per row, a page of rows at a time'),
+    tenant: z.string().min(1).optional().describe('Tenant connection; the default tenant when absent'),
+    test: z.boolean().default(false).describe('Plan a test run against the sandbox tenant'),
+    page: PlanPage.optional().describe('Which page of each loop\'s items (and of a CSV\'s rows) to plan'),
+  })
+  .refine((b) => (b.runbookId === undefined) !== (b.definition === undefined), { message: 'give either runbookId or definition (not both)', path: ['runbookId'] })
+  .refine((b) => !(b.csv !== undefined && b.inputs !== undefined), { message: 'give either inputs or csv (not both)', path: ['csv'] });
+const CsvPlan = z.object({
+  runbook: z.object({ id: z.string(), version: z.number(), name: z.string() }),
+  tenant: z.string(),
+  problems: z.array(z.string()).describe('Problems of the whole file'),
+  total: z.number().describe('Rows in the file'),
+  offset: z.number(),
+  more: z.number().describe('Rows after this page'),
+  rows: z.array(z.object({ line: z.number(), inputs: z.record(z.string(), z.unknown()), problems: z.array(RowProblem), plan: RunPlan.optional().describe('Absent for a row with problems') })),
+});
+const UndoEntry = z.object({
+  nodeId: z.string(),
+  item: z.number().optional().describe('The loop item, for a step inside a forEach'),
+  action: z.string(),
+  outcome: z.enum(['undone', 'nothing-to-undo', 'irreversible', 'not-recorded', 'failed-step', 'review']),
+  reason: z.string().optional(),
+  undoSteps: z.array(z.string()).describe('The undo runbook\'s steps that reverse it'),
+});
+const UndoAnswer = z.object({
+  runbookId: z.string().nullable().describe('The draft undo runbook; null when nothing can be undone'),
+  url: z.string().optional(),
+  message: z.string().optional(),
+  definition: z.unknown().optional().describe('The draft\'s definition'),
+  entries: z.array(UndoEntry).describe('Each write step of the run, newest first, and what the undo does with it'),
+  notUndone: z.array(UndoEntry).describe('What the undo runbook does not put back, with the reason'),
+});
 const NodeState = z.object({
   id: z.string(),
   kind: Kind,
@@ -290,6 +400,8 @@ const NodeState = z.object({
       message: z.string().optional(),
       allowSelfApproval: z.boolean(),
       quorum: z.number(),
+      plan: RunPlan.optional().describe('What approving lets run, planned when the step started waiting'),
+      planError: z.string().optional(),
     })
     .optional(),
   progress: z.object({ total: z.number(), done: z.number(), succeeded: z.number(), failed: z.number(), warned: z.number().optional() }).optional(),
@@ -356,6 +468,8 @@ const ApprovalItem = z.object({
   canDecide: z.boolean().describe('False when I started the run and the step does not allow self-approval'),
   inputs: z.unknown().optional(),
   onApproval: z.array(z.object({ id: z.string(), kind: z.string(), label: z.string().optional(), action: z.string().optional(), title: z.string().optional() })).describe('The steps that run once approved'),
+  plan: RunPlan.optional().describe('What approving lets run (docs/plan.md)'),
+  planError: z.string().optional().describe('Why there is no plan'),
   decideUrl: z.string(),
 });
 
@@ -569,6 +683,39 @@ const Batch = z.object({
   runsUrl: z.string(),
 });
 
+// ---- the home dashboard (server/dashboard.ts, docs/dashboard.md) ----
+const DashboardQuery = z.object({
+  tenant: z.string().optional().describe('One tenant (otherwise every tenant the caller sees)'),
+  days: z.coerce.number().int().min(1).max(90).default(14).describe('Days of history, today included'),
+});
+const Dashboard = z.object({
+  from: Time.describe('Start of the first day counted (UTC)'),
+  tenants: z.array(z.string()).describe('The tenants counted'),
+  days: z.array(z.object({ day: z.string().describe('YYYY-MM-DD (UTC)'), counts: z.record(z.string(), z.number()).describe('Runs started that day, by status'), total: z.number() })),
+  failingSteps: z.array(
+    z.object({
+      runbook: z.string().optional(),
+      runbookName: z.string().optional(),
+      step: z.string(),
+      action: z.string().optional(),
+      failures: z.number(),
+      lastError: z.string(),
+      code: z.string().optional(),
+      lastRun: Time,
+      tenant: z.string().optional(),
+    }),
+  ).describe('Action steps that failed most in the period, with their latest error'),
+  approvals: z.array(
+    z.object({ run: z.string(), runbook: z.string().optional(), runbookName: z.string().optional(), tenant: z.string().optional(), step: z.string(), message: z.string().optional(), approvers: z.array(z.string()), since: Time, waitingMs: z.number() }),
+  ).describe('Approval steps waiting now, longest waiting first'),
+  batches: z.array(
+    z.object({ batch: z.string(), runbook: z.string().optional(), tenant: z.string().optional(), runs: z.number(), open: z.number().describe('Runs not ended yet'), statuses: z.record(z.string(), z.number()), startedAt: Time }),
+  ).describe('Bulk batches with open runs or started in the period'),
+  throttling: z.array(
+    z.object({ tenant: z.string(), throttled: z.number().describe('Steps whose recorded error is a 429 (throttled) answer'), steps: z.number().describe('Action steps recorded'), lastAt: Time.optional() }),
+  ).describe('Microsoft 365 throttling per tenant, from the recorded step errors'),
+});
+
 const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
   ({
     tag: 'schedules',
@@ -603,6 +750,9 @@ export const SHAPES: Record<string, z.ZodType> = {
   RunListItem,
   NodeState,
   ApprovalDecision,
+  RunPlan,
+  StepPlan,
+  Change,
   Schedule,
   TenantInfo,
 };
@@ -701,6 +851,14 @@ export const API = {
     statuses: { 201: 'runs started', 422: 'the file has problems; nothing started' },
     reports: [422],
   },
+  'POST /api/runs/plan': {
+    tag: 'runs',
+    summary: 'What a run would change, read from the tenant before anything changes (docs/plan.md): each step\'s changes before -> after, "no change", or why it would fail; with a CSV, one plan per row (a page at a time)',
+    roles: 'operator (custom actions), designer',
+    body: PlanRun,
+    response: z.union([RunPlan, CsvPlan]),
+    statuses: { 404: 'no such runbook', 409: 'archived or unpublished', 502: 'the worker could not make the plan', 504: 'the plan took too long' },
+  },
   'GET /api/runs': { tag: 'runs', summary: 'Runs from the run records (kept after Temporal forgets them), newest first, with filters, search and paging', roles: 'viewer', query: RunQuery, response: RunList },
   'GET /api/runs/events': { tag: 'runs', summary: 'Server-Sent Events: "run" for each run whose status changed (same filters as the list)', roles: 'viewer', query: RunQuery, produces: 'text/event-stream' },
   'GET /api/runs/:id': { tag: 'runs', summary: 'A run: status, every node (attempts, input, output, error; secrets redacted), decisions, Temporal Web UI link', roles: 'viewer', response: RunDetail, statuses: { 404: 'no such run' } },
@@ -713,6 +871,7 @@ export const API = {
     produces: 'text/html, application/json',
     statuses: { 404: 'no such run' },
   },
+  'GET /api/dashboard': { tag: 'runs', summary: 'The home dashboard: runs per day by outcome, most-failing steps, approvals waiting, bulk batches, throttling per tenant (from the run records)', roles: 'viewer', query: DashboardQuery, response: Dashboard },
   'GET /api/batches/:id': { tag: 'runs', summary: 'A bulk batch (the runs of one CSV): how many runs ended how, and its outcome (partially failed when some runs failed)', roles: 'viewer', response: Batch, statuses: { 404: 'no such batch' } },
   'GET /api/settings/run-retention': { tag: 'runs', summary: 'How long finished runs are kept in the run records (null: forever)', roles: 'admin of every tenant', response: z.object({ days: z.number().nullable() }) },
   'PUT /api/settings/run-retention': { tag: 'runs', summary: 'Set how long finished runs are kept in the run records, independent of Temporal (null: forever)', roles: 'admin of every tenant', body: Retention, response: z.object({ days: z.number().nullable(), purged: z.number() }) },
@@ -726,6 +885,13 @@ export const API = {
     body: Retry,
     response: RetryAnswer,
     statuses: { 201: 'a new run started', 202: 'the paused step is retried', 409: 'nothing to retry' },
+  },
+  'POST /api/runs/:id/undo': {
+    tag: 'runs',
+    summary: 'Generate the undo runbook of a finished run: a draft with the inverse of each change, newest first, from the before-values the steps recorded; what cannot be undone is listed',
+    roles: 'designer',
+    response: UndoAnswer,
+    statuses: { 201: 'the draft undo runbook was created', 404: 'no such run', 409: 'the run has not finished' },
   },
   'POST /api/runs/:id/rerun': { tag: 'runs', summary: 'Start the run again with the same inputs, on its pinned version or the latest', roles: 'operator (custom actions), designer', body: Rerun, response: z.object({ id: z.string(), url: z.string(), version: z.number() }), statuses: { 201: 'started', 404: 'no such run' } },
   // ---- approvals ----

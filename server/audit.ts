@@ -61,7 +61,8 @@ export class Audit {
     return verifyAuditChain(this.db);
   }
 
-  async search(f: AuditQuery): Promise<AuditEntry[]> {
+  /** Newest first; `tenants` limits the entries to those tenants in the query itself, so the row limit counts only what the caller may see. */
+  async search(f: AuditQuery, tenants?: readonly string[]): Promise<AuditEntry[]> {
     const rows = await this.db.query(
       `select * from audit_log where
          ($1::text is null or actor = $1) and
@@ -71,9 +72,10 @@ export class Audit {
          ($5::text is null or position(lower($5) in lower(actor || ' ' || action || ' ' || coalesce(target, '') || ' ' || coalesce(detail::text, ''))) > 0) and
          ($6::timestamptz is null or at >= $6) and
          ($7::timestamptz is null or at < $7) and
-         ($8::bigint is null or id < $8)
+         ($8::bigint is null or id < $8) and
+         ($10::jsonb is null or tenant in (select jsonb_array_elements_text($10::jsonb)))
        order by id desc limit $9`,
-      [f.actor ?? null, f.action ?? null, f.target ?? null, f.tenant ?? null, f.q ?? null, f.from ?? null, f.to ?? null, f.before ?? null, Math.min(f.limit ?? 100, 10_000)],
+      [f.actor ?? null, f.action ?? null, f.target ?? null, f.tenant ?? null, f.q ?? null, f.from ?? null, f.to ?? null, f.before ?? null, Math.min(f.limit ?? 100, 10_000), tenants ? JSON.stringify(tenants) : null],
     );
     return rows.map((r) => ({
       id: Number(r.id),

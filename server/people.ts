@@ -12,12 +12,37 @@ export type Role = (typeof ROLES)[number];
 /** Tenant value of a grant that covers every tenant. */
 export const ALL_TENANTS = '*';
 
+/** Parentheses balance outside quoted strings, and quotes close: a filter cannot break out of the "and (...)" it is put in. */
+function balanced(filter: string): boolean {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < filter.length; i++) {
+    const c = filter[i];
+    if (c === "'") {
+      if (quoted && filter[i + 1] === "'") i++;
+      else quoted = !quoted;
+    } else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')' && --depth < 0) return false;
+  }
+  return depth === 0 && !quoted;
+}
+
+/** The kinds of operator scope; each kind given must match the run's target. */
+export const SCOPE_KINDS = ['department', 'country', 'group', 'administrativeUnit', 'filter'] as const;
+
 export const Scope = z
   .strictObject({
     department: z.array(z.string().min(1)).optional().describe('Departments the operator may act on'),
     country: z.array(z.string().min(1)).optional().describe('Countries (usage location or country) the operator may act on'),
+    group: z.array(z.string().min(1).max(256)).max(50).optional().describe('Groups (object id or display name): the user must belong to one, directly or through nested groups'),
+    administrativeUnit: z.array(z.string().uuid()).max(50).optional().describe('Entra administrative units (object ids): the user must be a member of one'),
+    filter: z
+      .array(z.string().min(1).max(1000).refine(balanced, 'parentheses and quotes must be balanced (the filter is combined with "and")'))
+      .max(10)
+      .optional()
+      .describe("OData filters on users, e.g. \"companyName eq 'Contoso Retail'\": the user must match one"),
   })
-  .describe('Limits an operator to users of these departments / countries inside the tenant');
+  .describe('Limits an operator to users inside the tenant: each kind given (department, country, group, administrative unit, filter) must match');
 export type Scope = z.infer<typeof Scope>;
 
 export interface Grant {
@@ -100,7 +125,7 @@ export function operatorScope(p: Principal, tenant: string): Scope | undefined {
   const scoped = gs.filter((g) => g.role === 'operator' && g.scope);
   const merged: Scope = {};
   for (const g of scoped)
-    for (const key of ['department', 'country'] as const)
+    for (const key of SCOPE_KINDS)
       if (g.scope![key]) merged[key] = [...new Set([...(merged[key] ?? []), ...g.scope![key]!])];
   return merged;
 }

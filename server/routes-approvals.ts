@@ -55,6 +55,9 @@ export function approvalRoutes(api: Api, s: Services): void {
           canDecide: refusalOf(n.approval, r.startedBy, p.user.email) !== 'self-approval',
           inputs: redactInputs(input?.definition, input?.inputs),
           onApproval: next.filter(Boolean).map((x) => ({ id: x!.id, kind: x!.kind, label: x!.label, action: x!.kind === 'action' ? x!.action : undefined, title: x!.kind === 'action' ? catalog.get(x!.action)?.title : undefined })),
+          // What approving lets run (docs/plan.md), planned when the step started waiting.
+          ...(n.approval.plan ? { plan: n.approval.plan } : {}),
+          ...(n.approval.planError ? { planError: n.approval.planError } : {}),
           decideUrl: `/api/runs/${r.id}/approvals/${n.id}`,
         });
       }

@@ -7,10 +7,8 @@ import { checkCsv } from '../runbook/csv.ts';
 import type { NodeState, RunbookDefinition } from '../runbook/definition.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
-import { pinSubRunbooks } from '../runbook/subrunbooks.ts';
-import { validateRunbook } from '../runbook/validate.ts';
 import type { CarriedStep } from '../workflows/messages.ts';
-import { RunAccess, SANDBOX, type Startable } from './access.ts';
+import { RunAccess, type Startable } from './access.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
@@ -29,28 +27,8 @@ function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState
 export function runRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
-  const resolve = async (p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> => {
-    if (runbookId) {
-      const rb = await s.runbooks.get(runbookId);
-      if (!rb) throw new HttpError(404, `runbook ${runbookId} does not exist`);
-      if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);
-      const v = await s.runbooks.version(runbookId, version);
-      if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
-      return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
-    }
-    const parsed = validateRunbook(inline);
-    // Its sub-runbooks are checked and pinned as a publish would (a test run of a draft).
-    const children = parsed.definition ? await s.runbooks.childResolver(parsed.definition) : undefined;
-    const checked = validateRunbook(inline, { resolve: children });
-    if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
-    return { definition: children ? pinSubRunbooks(checked.definition, children) : checked.definition, runbookId: 'inline', version: 0, customAction: false };
-  };
-
-  const tenantOf = async (test: boolean, tenant: string | undefined) => {
-    const t = test ? SANDBOX : (tenant ?? s.deps.defaultTenant);
-    if (!(await s.tenants.exists(t))) throw new HttpError(400, `tenant ${t} does not exist`, { problems: [{ field: 'tenant', message: `unknown tenant ${t}` }] });
-    return t;
-  };
+  const resolve = (_p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> => access.resolve(runbookId, version, inline);
+  const tenantOf = (test: boolean, tenant: string | undefined) => access.tenantOf(test, tenant);
 
   // The run as Temporal has it, written to its record on the way; the record alone once Temporal forgot it.
   const detail = async (p: Principal, id: string) => {

@@ -19,9 +19,10 @@ import type { Row } from './sql.ts';
 import { runStatusOf, type RunListFilter, type RunListItem, type Runs } from './temporal.ts';
 import { eq } from './visibility.ts';
 import { HttpError } from './http.ts';
+import { CHANGES_KEY } from '../catalog/contract.ts';
 
-/** The reserved output key under which a write step reports its changes (the plan / undo work fills it). */
-export const CHANGES_KEY = '__changes';
+/** The reserved output key under which a write step reports its changes (worker/planning.ts fills it: docs/plan.md). */
+export { CHANGES_KEY };
 
 /** One property of one object a step changed, before -> after. */
 export interface RecordedChange {
@@ -313,7 +314,8 @@ export class RunRecords {
       definition,
       nodes,
       decisions,
-      plan: stored?.plan,
+      // The plan stored for the run, else the plan its first approval carried (what the approver saw).
+      plan: stored?.plan ?? Object.values(nodes).find((n) => n.approval?.plan)?.approval?.plan,
       pendingApprovers: (sa.TenantflowPendingApprovers as string[] | undefined) ?? [],
       progress: progress ?? (state ? { done: Object.values(state.nodes).filter((n) => !['pending', 'running', 'waiting-approval', 'paused'].includes(n.status)).length, total: Object.keys(state.nodes).length } : undefined),
       temporal: { namespace: this.runs.client.options.namespace, workflowId: id, runId: d.runId },
@@ -424,7 +426,8 @@ export class RunRecords {
           status: n.status,
           at: n.endedAt,
           input: capped(n.input),
-          ...(n.changes ? { changes: capped(n.changes) } : { output: capped(n.output) }),
+          output: capped(n.output),
+          ...(n.changes ? { changes: capped(n.changes) } : {}),
         };
         const entry = await this.audit.recordIn(q, { actor: rec.startedBy ?? this.opts.system ?? 'tenantflow' }, 'm365.change', rec.id, detail, rec.tenant);
         await q.query('update run_changes_audited set audit_id = $4 where workflow_id = $1 and run_id = $2 and node_id = $3', [rec.id, rec.runId, n.id, entry.id]);

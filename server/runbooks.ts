@@ -49,8 +49,11 @@ export class RunbookError extends Error {
 
 export class Runbooks {
   readonly db: Db;
-  constructor(db: Db) {
+  /** What a definition becomes before it is stored (its literal secrets sealed at rest). */
+  private readonly atRest: (definition: unknown) => unknown;
+  constructor(db: Db, atRest: (definition: unknown) => unknown = (d) => d) {
     this.db = db;
+    this.atRest = atRest;
   }
 
   private summary(r: Record<string, any>): RunbookSummary {
@@ -101,7 +104,7 @@ export class Runbooks {
     await this.db.query(
       `insert into runbooks (id, name, description, draft, draft_updated_at, draft_updated_by, custom_action, created_by)
        values ($1, $2, $3, $4::jsonb, now(), $5, $6, $5)`,
-      [id, name, typeof def.description === 'string' ? def.description : null, json(opts.definition), opts.by, opts.customAction ?? false],
+      [id, name, typeof def.description === 'string' ? def.description : null, json(this.atRest(opts.definition)), opts.by, opts.customAction ?? false],
     );
     return (await this.get(id))!;
   }
@@ -113,7 +116,7 @@ export class Runbooks {
     await this.db.query(
       `update runbooks set draft = $2::jsonb, draft_updated_at = now(), draft_updated_by = $3,
          name = coalesce($4, name), description = $5 where id = $1`,
-      [id, json(definition), by, typeof def.name === 'string' && def.name ? def.name : null, typeof def.description === 'string' ? def.description : null],
+      [id, json(this.atRest(definition)), by, typeof def.name === 'string' && def.name ? def.name : null, typeof def.description === 'string' ? def.description : null],
     );
     return (await this.get(id))!;
   }

@@ -9,6 +9,8 @@ import { Runbooks } from './runbooks.ts';
 import { RunRecords } from './run-records.ts';
 import { Tenants } from './tenants.ts';
 import type { Runs } from './temporal.ts';
+import { catalog } from '../catalog/index.ts';
+import { sealDefinitionSecrets } from '../runbook/secrets.ts';
 
 export interface AppDeps {
   db: Db;
@@ -50,7 +52,7 @@ export function services(deps: AppDeps): Services {
     db: deps.db,
     runs: deps.runs,
     people: new People(deps.db),
-    runbooks: new Runbooks(deps.db),
+    runbooks: new Runbooks(deps.db, (d) => sealDefinitionSecrets(deps.secretBox, d, (id) => catalog.get(id)?.secretFields)),
     tenants: new Tenants(deps.db, deps.secretBox, deps.builtinTenants ?? [], deps.tenantMirrorFile),
     audit,
     records: new RunRecords(deps.db, deps.runs, audit),

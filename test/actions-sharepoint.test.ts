@@ -35,7 +35,7 @@ const cert = { tenant: 'sandbox-cert' };
 const run = (action: string, params: Record<string, unknown>) => env.run(action, params, cert);
 const props = async (url: string) => sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url, includeDetail: true });
 const siteAdmins = async (url: string): Promise<string[]> => (await sp('GET', `${url}/_api/web/siteusers?$filter=IsSiteAdmin eq true`)).body.value.map((u: { UserPrincipalName: string }) => u.UserPrincipalName.toLowerCase()).sort();
-const deleted = async (): Promise<string[]> => (await sp('GET', `${admin}/_api/SPO.Tenant/GetDeletedSitesProperties`)).body.value.map((s: { Url: string }) => s.Url);
+const deleted = async (): Promise<string[]> => (await sp('POST', `${admin}/_api/SPO.Tenant/GetDeletedSitePropertiesFromSharePoint`, { startIndex: '0' })).body.value.map((s: { Url: string }) => s.Url);
 
 /** A new communication site made through site.create, owned by people[0]. */
 async function newSite(): Promise<string> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApi } from '../server/app.ts';
 import { seedRunbooks } from '../server/bootstrap.ts';
-import { secretBox } from '../m365/secret-box.ts';
+import { secretBox, type SecretBox } from '../m365/secret-box.ts';
 import { openDatabase, type Db } from '../server/db.ts';
 import type { Role, Scope } from '../server/people.ts';
 import type { Services } from '../server/services.ts';
@@ -44,7 +44,15 @@ export type DbKind = 'pglite' | 'postgres';
 
 export async function startApiServer(
   env: TestEnv,
-  opts: { db?: DbKind; pollMs?: number; roles?: Record<string, GrantSpec[]>; /** Embedded database folder (kept across servers). */ dataDir?: string } = {},
+  opts: {
+    db?: DbKind;
+    pollMs?: number;
+    roles?: Record<string, GrantSpec[]>;
+    /** Embedded database folder (kept across servers). */
+    dataDir?: string;
+    /** The key that seals run secrets: the same the worker opens them with (startTestEnv's `secrets`). */
+    secretBox?: ReturnType<typeof secretBox>;
+  } = {},
 ): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
   // As in production: an owner role migrates, the application's own role has only what it needs.
@@ -53,7 +61,7 @@ export async function startApiServer(
   const { app, services } = buildApi({
     db,
     runs: env.runs,
-    secretBox: secretBox(randomBytes(32)),
+    secretBox: opts.secretBox ?? secretBox(randomBytes(32)),
     defaultTenant: 'sandbox',
     builtinTenants: [env.tenant],
     pollMs: opts.pollMs ?? 200,

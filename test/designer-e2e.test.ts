@@ -5,90 +5,59 @@
 // with one bad row. Screenshots of each main page go to test-results/designer/.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildDesignerIfStale } from '../scripts/designer-build.ts';
-import { startApiServer, type ApiServer } from './api-harness.ts';
-import { designerOrigin } from './designer-origin.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import type { Page } from 'playwright-core';
+import type { ApiServer } from './api-harness.ts';
+import { ARTIFACTS, CHROMIUM, canvasSettled as settled, signIn as signInAs, signOut as signOutOf, startDesignerSession, type DesignerSession } from './designer-kit.ts';
+import type { TestEnv } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
+const artifacts = ARTIFACTS;
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'dana.designer@tenantflow.test';
 const APPROVER = 'aaron.approver@tenantflow.test';
 
+let session: DesignerSession;
 let env: TestEnv;
 let api: ApiServer;
-let front: Server;
 let base: string;
-let browser: Browser;
 let page: Page;
 
 before(async () => {
-  await buildDesignerIfStale();
-  env = await startTestEnv();
-  api = await startApiServer(env);
-  const designer = await api.services.people.create({ email: DESIGNER, name: 'Dana Designer', password: PASSWORD });
-  await api.services.people.grant(designer.id, '*', 'admin');
-  const approver = await api.services.people.create({ email: APPROVER, name: 'Aaron Approver', password: PASSWORD });
-  await api.services.people.grant(approver.id, 'sandbox', 'approver');
-  await api.services.people.grant(approver.id, 'sandbox', 'viewer');
-  front = designerOrigin(api.base).listen(0, '127.0.0.1');
-  await new Promise((r) => front.once('listening', r));
-  base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => console.error('browser error:', err.message));
-});
-
-after(async () => {
-  await browser?.close();
-  front?.closeAllConnections();
-  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
-  await api?.close();
-  await env?.close();
-});
-
-const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
-
-async function signIn(email: string) {
-  await page.goto(`${base}/`);
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button:has-text("Sign in")');
-  await page.waitForSelector('nav.sidebar');
-}
-
-async function signOut() {
-  await page.click('button:has-text("Sign out")');
-  await page.waitForSelector('input[name="email"]');
-}
-
-/** Waits until the canvas stops moving (fitView animates for 200 ms). */
-async function canvasSettled() {
-  await page.waitForFunction(
-    () => {
-      const w = window as unknown as { __lastViewport?: string };
-      const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform;
-      const same = t !== undefined && w.__lastViewport === t;
-      w.__lastViewport = t;
-      return same;
-    },
-    undefined,
-    { polling: 120 },
+  session = await startDesignerSession(
+    [
+      { email: DESIGNER, name: 'Dana Designer', grants: [['*', 'admin']] },
+      { email: APPROVER, name: 'Aaron Approver', grants: [['sandbox', 'approver'], ['sandbox', 'viewer']] },
+    ],
+    PASSWORD,
   );
+  ({ env, api, base, page } = session);
+});
+
+after(async () => session?.close());
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+/** axe-core in the page: no serious or critical accessibility violation (WCAG 2 A/AA rules). */
+async function a11y(name: string) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `accessibility problems on ${name}`);
 }
+const shot = async (name: string) => {
+  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+  await a11y(name);
+};
+
+const signIn = (email: string) => signInAs(page, base, email, PASSWORD);
+const signOut = () => signOutOf(page);
+
+const canvasSettled = () => settled(page);
 
 async function dropOnCanvas(paletteKey: string, at: { x: number; y: number }) {
   const canvas = page.locator('[data-testid="canvas"] .react-flow__pane');
@@ -143,11 +112,37 @@ async function nodeTurns(runId: string, nodeId: string, status: string) {
 
 const problems = () => page.locator('.problems h2').innerText();
 
+/** Presses Tab (Shift+Tab with `back`) until the focused element matches `selector`: how a keyboard user gets there. */
+async function tabTo(selector: string, back = false) {
+  const target = page.locator(selector).first();
+  await target.waitFor();
+  for (let i = 0; i < 300; i++) {
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+let hired = '';
+
+/** Signs in with Tab, typing and Enter. */
+async function signInByKeyboard(email: string) {
+  await page.waitForSelector('input[name="email"]');
+  await tabTo('input[name="email"]');
+  await page.keyboard.type(email);
+  await tabTo('input[name="password"]');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('nav.sidebar');
+}
+
 describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
   let runbookUrl = '';
 
   it('builds the onboarding runbook by drag and drop, validates as you type, and publishes it', async () => {
     await signIn(DESIGNER);
+    await page.waitForSelector('[data-page="dashboard"] .dash-grid');
+    await page.click('nav a:has-text("Runbooks")');
     await page.waitForSelector('[data-runbook="onboarding"]');
     await shot('runbooks');
 
@@ -247,6 +242,7 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
 
   it('runs it, is approved from the inbox by someone else, and every node turns green', async () => {
     const upn = `new.hire.${randomUUID().slice(0, 8)}@${env.sandbox.tenant.domain}`;
+    hired = upn;
     await page.goto(`${base}${runbookUrl}/run?givenName=Nia&surname=Okafor`);
     await page.waitForSelector('[data-input="userPrincipalName"] input');
     assert.equal(await page.locator('[data-input="givenName"] input').inputValue(), 'Nia', 'the query string prefills the form');
@@ -333,6 +329,35 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('schedules');
     await row.locator('button:has-text("Resume")').click();
     await row.locator('[data-state="active"]').waitFor();
+  });
+
+  it('shows the dashboard with charts drawn from the real runs, each linking to its runs', async () => {
+    await page.click('nav a:has-text("Dashboard")');
+    const perDay = page.locator('[data-chart="runs-per-day"]');
+    // Bars drawn by recharts from GET /api/dashboard: the runs above (approved, bulk) are counted.
+    await perDay.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle').first().waitFor();
+    const dash = await api.admin.call('GET', '/api/dashboard');
+    const today = dash.body.days.at(-1);
+    assert.ok(today.total >= 3, `today counts the runs started above: ${JSON.stringify(today)}`);
+    assert.ok((today.counts.succeeded ?? 0) >= 1, 'the approved run succeeded');
+    assert.ok(dash.body.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
+    await page.locator('[data-chart="batches"] [data-batch]').first().waitFor();
+    await page.locator('[data-chart="throttling"] [data-throttle="sandbox"]').waitFor();
+    await page.locator('[data-chart="schedules"] [data-next]').first().waitFor(); // the schedule made above
+    await shot('dashboard');
+    // The outcome legend links to the run list filtered by that outcome.
+    await perDay.locator('a[data-status="succeeded"]').click();
+    await page.waitForURL(/\/runs\?status=succeeded/);
+    await page.waitForSelector('.filter-note');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 1);
+    const shown = await page.locator('tr[data-run] .badge').allInnerTexts();
+    assert.ok(shown.every((t) => t === 'Succeeded'), `only succeeded runs: ${shown.join(', ')}`);
+    // A batch links to its runs.
+    await page.click('nav a:has-text("Dashboard")');
+    await page.locator('[data-chart="batches"] [data-batch] a').first().click();
+    await page.waitForURL(/\/runs\?batch=/);
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length === 2);
+    await shot('batch');
   });
 
   it('tests the tenant connection and lists missing permissions', async () => {
@@ -422,5 +447,106 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.waitForSelector('nav a:has-text("Approvals")');
     await page.waitForSelector('nav a:has-text("People")', { state: 'detached' });
     assert.equal(await page.locator('nav a:has-text("Audit log")').count(), 0);
+    // Nor clone or archive buttons, which the server would refuse them.
+    await page.click('nav a:has-text("Runbooks")');
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    assert.equal(await page.locator('[data-runbook] button:has-text("Clone"), [data-runbook] button:has-text("Archive")').count(), 0);
+    await page.goto(`${base}${runbookUrl}`);
+    await page.waitForSelector('.editor-bar');
+    assert.equal(await page.locator('.editor-bar button:has-text("Clone"), .editor-bar button:has-text("Archive")').count(), 0);
+    await a11y('runbooks-approver');
+  });
+
+  it('clears the catalog error once the one-time password is changed', async () => {
+    await signOut();
+    const email = `first.login.${randomUUID().slice(0, 6)}@tenantflow.test`;
+    const first = await api.services.people.create({ email, name: 'First Login', password: PASSWORD, mustChangePassword: true });
+    await api.services.people.grant(first.id, 'sandbox', 'designer');
+    await page.fill('input[name="email"]', email);
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button:has-text("Sign in")');
+    await page.waitForSelector('input[type="password"] >> nth=1');
+    await a11y('change-password');
+    const pw = page.locator('input[type="password"]');
+    const n = await pw.count();
+    const fresh = `${PASSWORD}-new-Xy9`;
+    for (let i = 0; i < n; i++) await pw.nth(i).fill(i === 0 ? PASSWORD : fresh);
+    await page.click('button:has-text("Change password")');
+    await page.waitForSelector('nav.sidebar');
+    await page.click('nav a:has-text("Runbooks")');
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    assert.equal(await page.locator('[data-banner="catalog"]').count(), 0, 'no catalog error after the password change');
+    await page.goto(`${base}${runbookUrl}`);
+    await page.waitForSelector('[data-palette="user.create"]'); // the catalog loaded
+    assert.equal(await page.locator('[data-banner="catalog"]').count(), 0);
+  });
+  it('builds, publishes, runs and approves a runbook with the keyboard only', async () => {
+    await signOut();
+    const type = async (text: string) => page.keyboard.type(text);
+    // Sign in as the designer: Tab between fields, Enter submits.
+    await page.goto(`${base}/`);
+    await signInByKeyboard(DESIGNER);
+    await tabTo('nav a[href="/runbooks"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-runbook="onboarding"]');
+    // Build it from the approval template, name it, publish it.
+    await tabTo('button:has-text("New runbook")');
+    await page.keyboard.press('Enter');
+    await tabTo('[data-template="licence-request"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.editor .react-flow__node[data-id="approve"]');
+    await tabTo('input[aria-label="Runbook name"]');
+    await page.keyboard.press('Control+A');
+    await type('Licence by keyboard');
+    // A step added from the palette with Enter lands on the canvas.
+    const before = await page.locator('.react-flow__node').count();
+    await tabTo('[data-palette="delay"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n + 1, before);
+    // It is not connected yet: undo it (the Undo button, by keyboard), and the runbook is valid again.
+    await tabTo('.editor-bar button:has-text("Undo")', true);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n, before);
+    await page.waitForFunction(() => document.querySelector('.problems h2')?.textContent === 'No problems');
+    await tabTo('[data-action="publish"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.banner-ok:has-text("Published version 1")');
+    await a11y('keyboard-editor');
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    // Run it.
+    await tabTo('button:has-text("Run v1")');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-input="user"] input');
+    await tabTo('[data-input="user"] input');
+    await type(hired);
+    await tabTo('[data-action="start-run"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/runs\/run-/);
+    const runId = new URL(page.url()).pathname.split('/').pop()!;
+    await page.waitForSelector('.flow-node[data-node-id="approve"][data-status="waiting-approval"]', { timeout: 30_000 });
+    // The approver signs in and approves, keyboard only.
+    await tabTo('button:has-text("Sign out")');
+    await page.keyboard.press('Enter');
+    await signInByKeyboard(APPROVER);
+    await tabTo('nav a[href="/approvals"]');
+    await page.keyboard.press('Enter');
+    const task = page.locator(`[data-task]:has-text("${runId}"), [data-task]:has-text("Licence by keyboard")`).first();
+    await task.waitFor({ timeout: 30_000 });
+    await a11y('keyboard-approvals');
+    await tabTo(`[data-task]:has-text("Licence by keyboard") textarea`);
+    await type('ok by keyboard');
+    await tabTo(`[data-task]:has-text("Licence by keyboard") button:has-text("Approve")`);
+    await page.keyboard.press('Enter');
+    await task.locator('.banner-ok:has-text("Approved")').waitFor();
+    const run = await api.admin.call('GET', `/api/runs/${runId}`);
+    assert.equal(run.body.runbook, id);
+    for (let i = 0; i < 150; i++) {
+      const r = await api.admin.call('GET', `/api/runs/${runId}`);
+      if (r.body.status !== 'running' && r.body.status !== 'waiting-approval') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const done = await api.admin.call('GET', `/api/runs/${runId}`);
+    assert.equal(done.body.nodes.approve.status, 'succeeded');
+    assert.equal(done.body.decisions[0]?.comment, 'ok by keyboard');
   });
 });

@@ -21,7 +21,8 @@ import { abilities, visiblePages } from '../designer/src/access.ts';
 import { applyRunEvent, upsertRun } from '../designer/src/live.ts';
 import { filterRunbooks } from '../designer/src/repo.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
-import { resolveTemplate } from '../runbook/expressions.ts';
+import { resolveMessage, resolveTemplate } from '../runbook/expressions.ts';
+import { runsLink } from '../designer/src/dashboard-links.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 
 
@@ -433,9 +434,11 @@ describe('pages by role', () => {
     const admin = [{ tenant: '*', role: 'admin' }];
     const approver = [{ tenant: 'sandbox', role: 'approver' }];
     const tenantAdmin = [{ tenant: 'contoso', role: 'admin' }];
-    assert.deepEqual([...visiblePages(approver)].sort(), ['approvals', 'runbooks', 'runs', 'schedules', 'tenants']);
+    assert.deepEqual([...visiblePages(approver)].sort(), ['approvals', 'dashboard', 'runbooks', 'runs', 'schedules', 'tenants']);
     assert.ok(visiblePages(admin).has('people') && visiblePages(admin).has('audit'));
     assert.ok(visiblePages(tenantAdmin).has('people'));
+    assert.ok(visiblePages([{ tenant: 'sandbox', role: 'operator' }]).has('helpdesk'), 'operators get the help desk');
+    assert.ok(visiblePages(admin).has('helpdesk'));
     assert.equal(abilities(approver).schedule, false);
     assert.equal(abilities([{ tenant: 'sandbox', role: 'operator' }]).schedule, true);
     assert.equal(abilities(tenantAdmin).addTenants, false, 'only an admin of every tenant adds tenants');
@@ -473,5 +476,56 @@ describe('run form', () => {
     assert.deepEqual(after.warnings.filter((x) => x.rule === 'licence-before-shared-mailbox'), []);
     store.getState().undo();
     assert.equal(store.getState().definition().nodes.length, 2);
+  });
+});
+
+describe('rough edges (issue 17)', () => {
+  const ctx = (inputs: Record<string, unknown>) => ({ inputs, steps: {}, run: {} });
+  const ask = "Create an account for {{ inputs.givenName & ' ' & inputs.surname }} ({{ inputs.jobTitle }}, {{ inputs.department }})?";
+
+  it('an approval message drops its empty parts cleanly, and is unchanged when none is empty', async () => {
+    const full = { givenName: 'Ada', surname: 'Lovelace', jobTitle: 'Analyst', department: 'Engineering' };
+    assert.equal(await resolveMessage(ask, ctx(full)), 'Create an account for Ada Lovelace (Analyst, Engineering)?');
+    assert.equal(await resolveMessage(ask, ctx(full)), await resolveTemplate(ask, ctx(full)), 'identical to the old text when nothing is empty (replay)');
+    assert.equal(await resolveMessage(ask, ctx({ ...full, jobTitle: '' })), 'Create an account for Ada Lovelace (Engineering)?');
+    assert.equal(await resolveMessage(ask, ctx({ ...full, department: null })), 'Create an account for Ada Lovelace (Analyst)?');
+    assert.equal(await resolveMessage(ask, ctx({ givenName: 'Ada', surname: 'Lovelace' })), 'Create an account for Ada Lovelace?');
+    assert.equal(await resolveMessage('Remove {{ inputs.who }} from {{ inputs.group }} now', ctx({ group: 'Sales' })), 'Remove from Sales now');
+    assert.equal(await resolveMessage('Plain text, no parts', ctx({})), 'Plain text, no parts');
+  });
+
+  it('inside a forEach body, completion offers item (and its fields) besides inputs and run', () => {
+    const def = RunbookDefinition.parse({
+      name: 'loop',
+      inputs: [{ name: 'users', type: 'list' }],
+      nodes: [
+        {
+          id: 'each',
+          kind: 'forEach',
+          items: '{{ inputs.users }}',
+          body: { nodes: [{ id: 'disable', kind: 'action', action: 'user.disableSignIn', params: {} }, { id: 'done', kind: 'end', status: 'succeeded' }], edges: [{ source: 'disable', target: 'done' }] },
+        },
+        { id: 'end', kind: 'end', status: 'succeeded' },
+      ],
+      edges: [{ source: 'each', sourceHandle: 'out', target: 'end' }],
+    });
+    const texts = completionsFor(def, 'each.disable', byId).map((c) => c.text);
+    assert.ok(texts.includes('item'), `item offered: ${texts.join(', ')}`);
+    assert.ok(texts.includes('inputs.users') && texts.includes('run.startedBy'));
+    assert.deepEqual(filterCompletions(completionsFor(def, 'each.disable', byId), 'it').map((c) => c.text), ['item']);
+    assert.ok(!completionsFor(def, 'end', byId).some((c) => c.text === 'item'), 'no item outside the loop');
+  });
+
+  it('clone and archive are offered only to roles that may use them', () => {
+    assert.equal(abilities([{ tenant: 'sandbox', role: 'approver' }]).clone, false);
+    assert.equal(abilities([{ tenant: 'sandbox', role: 'operator' }]).archive, false);
+    assert.equal(abilities([{ tenant: 'sandbox', role: 'designer' }]).clone, true);
+    assert.equal(abilities([{ tenant: '*', role: 'admin' }]).archive, true);
+  });
+
+  it('dashboard charts link to the filtered run list', () => {
+    assert.equal(runsLink({}), '/runs');
+    assert.equal(runsLink({ status: ['failed', 'partially-failed'], tenant: 'contoso', from: '2026-01-01T00:00:00.000Z' }), '/runs?status=failed%2Cpartially-failed&tenant=contoso&from=2026-01-01T00%3A00%3A00.000Z');
+    assert.equal(runsLink({ batch: 'b-1' }), '/runs?batch=b-1');
   });
 });

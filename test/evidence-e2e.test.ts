@@ -131,7 +131,8 @@ describe('outcomes and evidence in the browser', { skip: !existsSync(CHROMIUM) &
     const steps = await pack.locator('#steps-table tbody tr').allInnerTexts();
     assert.deepEqual(steps.map((s) => s.split('\t')[0]), ['ask', 'create', 'group']);
     assert.match(steps[2]!, /failed/);
-    assert.match(await pack.locator('#writes-table').innerText(), new RegExp(upn.replace(/\./g, '\\.')), 'the user the run created, as asked and as answered');
+    // user.create records its change (docs/plan.md): the user the run created, before -> after.
+    assert.match(await pack.locator('#changes-table').innerText(), new RegExp(`user ${upn.replace(/\./g, '\\.')}\\s+exists\\s+false\\s+true`), 'the user the run created, as recorded');
     assert.match(await pack.locator('#warnings').innerText(), /step group failed and the run went on/);
     assert.match(await pack.locator('#chain-check').innerText(), /^intact \(\d+ entries\)$/);
     const audit = await pack.locator('#audit-table tbody tr').allInnerTexts();

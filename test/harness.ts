@@ -2,6 +2,8 @@
 // or here when a file runs alone), a sandbox tenant in process, and a real worker on its own
 // task queue. Nothing here stands in for Temporal or Graph.
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -59,7 +61,17 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
   };
 }
 
-export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOptions; secrets?: Sealer; /** For client and worker alike. */ dataConverter?: DataConverter } = {}): Promise<TestEnv> {
+export async function startTestEnv(
+  opts: {
+    worker?: boolean;
+    sandbox?: SandboxOptions;
+    secrets?: Sealer;
+    /** For client and worker alike. */
+    dataConverter?: DataConverter;
+    /** More tenant connection names the worker knows, each a connection to the same sandbox tenant. */
+    aliases?: string[];
+  } = {},
+): Promise<TestEnv> {
   const address = await temporalAddress();
   const namespace = 'default';
   const taskQueue = `test-${randomUUID()}`;
@@ -79,7 +91,7 @@ export async function startTestEnv(opts: { worker?: boolean; sandbox?: SandboxOp
       connection: nativeConnection,
       namespace,
       taskQueue,
-      tenants: staticTenantDirectory([tenant]),
+      tenants: staticTenantDirectory([tenant, ...(opts.aliases ?? []).map((name) => ({ ...tenant, name }))]),
       secrets: opts.secrets,
       dataConverter: opts.dataConverter,
       workflowBundle: bundle ? { codePath: bundle } : undefined,
@@ -145,4 +157,19 @@ export function statuses(s: RunState): Record<string, string> {
 
 export async function stopOwnDevServer(): Promise<void> {
   if (ownServer) await (await ownServer).stop();
+}
+
+/** An HTTP endpoint on loopback that answers 200 {"ok":true} and keeps every request (webhook tests). */
+export async function recordingEndpoint(): Promise<{ url: string; received: { headers: IncomingHttpHeaders; body: string }[]; close(): void }> {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => server.close() };
 }

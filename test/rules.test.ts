@@ -42,6 +42,12 @@ describe('rules checker', () => {
     assert.deepEqual(fired(chain(['mailbox.convertToShared', { mailbox: U }], ['licence.unassign', { user: U, licences: ['ENTERPRISEPACK'] }]), 'licence-before-shared-mailbox'), []);
     // converted after the removal is still wrong
     assert.equal(fired(chain(['licence.removeAll', { user: U }], ['mailbox.convertToShared', { mailbox: U }]), 'licence-before-shared-mailbox').length, 1);
+    // a swap (a mover): a new licence assigned to the same user first keeps the mailbox licensed
+    assert.deepEqual(fired(chain(['licence.assign', { user: U, licences: ['SPE_E3'] }], ['licence.unassign', { user: U, licences: ['SPE_F1'] }]), 'licence-before-shared-mailbox'), []);
+    // ... but not a licence assigned to someone else, nor one assigned after the removal, nor removing them all
+    assert.equal(fired(chain(['licence.assign', { user: '{{ inputs.other }}', licences: ['SPE_E3'] }], ['licence.unassign', { user: U, licences: ['SPE_F1'] }]), 'licence-before-shared-mailbox').length, 1);
+    assert.equal(fired(chain(['licence.unassign', { user: U, licences: ['SPE_F1'] }], ['licence.assign', { user: U, licences: ['SPE_E3'] }]), 'licence-before-shared-mailbox').length, 1);
+    assert.equal(fired(chain(['licence.assign', { user: U, licences: ['SPE_E3'] }], ['licence.removeAll', { user: U }]), 'licence-before-shared-mailbox').length, 1);
   });
 
   it('shared-mailbox-needs-licence: fires without a size/archive/hold check or with an archive; silent when a condition reads mailbox.get', () => {

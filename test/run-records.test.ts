@@ -213,7 +213,11 @@ describe('run records', () => {
     assert.equal((await viewer.call('GET', '/api/runs?q=' + id)).body.runs.length, 1, 'item runs are not listed among runs');
     const pack = (await viewer.call('GET', `/api/runs/${id}/evidence?format=json`)).body;
     assert.deepEqual(pack.items.map((i: { id: string }) => i.id).sort(), [`${id}.each.0`, `${id}.each.1`]);
-    assert.equal(pack.writes.find((w: { run?: string }) => w.run === `${id}.each.0`).input.userPrincipalName, `loop.a.${tag}@${domain}`);
+    assert.deepEqual(
+      pack.changes.filter((c: { run?: string; property: string }) => c.run === `${id}.each.0` && c.property === 'exists').map((c: { object: string; property: string; after: unknown }) => [c.object, c.property, c.after]),
+      [[`user loop.a.${tag}@${domain}`, 'exists', true]],
+      'the item run recorded the user it created',
+    );
     assert.ok(pack.audit.entries.some((e: { action: string; target: string }) => e.action === 'm365.change' && e.target === `${id}.each.0`));
   });
 
@@ -253,11 +257,15 @@ describe('run records', () => {
     assert.equal(pack.runbook.id, 'approved');
     assert.match(pack.runbook.definitionHash, /^sha256:[0-9a-f]{64}$/);
     assert.equal(pack.inputs.upn, approvedUpn);
-    assert.equal(pack.plan, null);
+    // The plan the approver saw: what approving "ask" lets run (docs/plan.md).
+    assert.equal(pack.plan.gate, 'ask');
+    assert.equal(pack.plan.steps.find((s: { nodeId: string }) => s.nodeId === 'create').plan.outcome, 'changes');
     assert.deepEqual(pack.approvals.map((a: { step: string; by: string; comment: string }) => [a.step, a.by, a.comment]), [['ask', 'approver@contoso.test', 'welcome aboard']]);
     assert.deepEqual(pack.steps.map((s: { id: string; status: string }) => [s.id, s.status]), [['ask', 'succeeded'], ['create', 'succeeded']]);
     assert.ok(pack.steps.every((s: { durationMs?: number }) => typeof s.durationMs === 'number'));
-    assert.equal(pack.writes[0].input.userPrincipalName, approvedUpn);
+    assert.deepEqual(pack.changes.filter((c: { property: string }) => c.property === 'exists').map((c: { step: string; object: string; property: string; before: unknown; after: unknown }) => [c.step, c.object, c.property, c.before, c.after]), [['create', `user ${approvedUpn}`, 'exists', false, true]]);
+    assert.ok(pack.changes.some((c: { property: string; after: unknown }) => c.property === 'userPrincipalName' && c.after === approvedUpn), 'with the properties it was created with');
+    assert.deepEqual(pack.writes, [], 'every write recorded its before / after');
     assert.equal(pack.temporal.workflowId, approvedId);
     assert.match(pack.temporal.runId, /^[0-9a-f-]{36}$/);
     assert.deepEqual(pack.audit.entries.map((e: { action: string }) => e.action).slice(0, 3), ['run.started', 'approval.approve', 'm365.change']);

@@ -172,7 +172,10 @@ test('SPSiteManager create and status; SPO.Tenant site properties, quota, lock, 
 
   assert.equal((await sp('POST', `${admin}/_api/SPO.Tenant/RemoveSite`, { siteUrl: url })).status, 200);
   assert.equal((await sp('POST', `${admin}/_api/SPO.Tenant/GetSitePropertiesByUrl`, { url })).status, 404);
-  assert.ok((await sp('GET', `${admin}/_api/SPO.Tenant/GetDeletedSitesProperties`)).body.value.some((s: { Url: string }) => s.Url === url));
+  assert.ok((await sp('POST', `${admin}/_api/SPO.Tenant/GetDeletedSitePropertiesFromSharePoint`, { startIndex: '0' })).body.value.some((s: { Url: string }) => s.Url === url));
+  assert.equal((await sp('POST', `${admin}/_api/SPO.Tenant/GetDeletedSitePropertiesByUrl`, { siteUrl: url })).body.Url, url);
+  assert.equal((await sp('POST', `${admin}/_api/SPO.Tenant/GetDeletedSitePropertiesFromSharePoint`, { startIndex: '0', top: 5 })).status, 400, 'a parameter the method does not have');
+  assert.equal((await sp('GET', `${admin}/_api/SPO.Tenant/GetDeletedSitePropertiesFromSharePoint`)).status, 404, 'a method, not a property: POST only');
   await sp('POST', `${admin}/_api/SPO.Tenant/RestoreDeletedSite`, { siteUrl: url });
   assert.equal((await props()).Title, 'Apollo');
   await sp('POST', `${admin}/_api/SPO.Tenant/RemoveSite`, { siteUrl: url });

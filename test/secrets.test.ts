@@ -3,35 +3,23 @@
 // shows of values inside a run (redact).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { catalog } from '../catalog/index.ts';
 import { secretBox } from '../m365/secret-box.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
 import { isSealed, redact, redactInputs, seal, sealRunSecrets } from '../runbook/secrets.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import { recordingEndpoint, startTestEnv, type TestEnv } from './harness.ts';
 
 const box = secretBox(randomBytes(32));
 let env: TestEnv;
-let hookUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-const hook = createServer((req, res) => {
-  let body = '';
-  req.on('data', (d) => (body += d));
-  req.on('end', () => {
-    received.push({ headers: req.headers, body });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-});
+let hook: Awaited<ReturnType<typeof recordingEndpoint>>;
 
 before(async () => {
   env = await startTestEnv({ secrets: box });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  hook = await recordingEndpoint();
 });
 after(async () => {
-  hook.close();
+  hook?.close();
   await env?.close();
 });
 
@@ -45,7 +33,7 @@ describe('secrets in runs', () => {
           id: 'call',
           kind: 'action',
           action: 'notify.webhook',
-          params: { url: hookUrl, headers: { 'X-Api-Key': 'literal-key-4711' }, body: { token: '{{ inputs.token }}', who: 'anna' } },
+          params: { url: hook.url, headers: { 'X-Api-Key': 'literal-key-4711' }, body: { token: '{{ inputs.token }}', who: 'anna' } },
         },
       ],
     });
@@ -55,9 +43,9 @@ describe('secrets in runs', () => {
     const state = await h.result();
     assert.equal(state.nodes.call!.status, 'succeeded', JSON.stringify(state.nodes.call));
 
-    assert.equal(received.length, 1);
-    assert.equal(received[0]!.headers['x-api-key'], 'literal-key-4711');
-    assert.deepEqual(JSON.parse(received[0]!.body), { token: 'hunter2-secret', who: 'anna' });
+    assert.equal(hook.received.length, 1);
+    assert.equal(hook.received[0]!.headers['x-api-key'], 'literal-key-4711');
+    assert.deepEqual(JSON.parse(hook.received[0]!.body), { token: 'hunter2-secret', who: 'anna' });
 
     const history = JSON.stringify(await h.fetchHistory());
     const stateJson = JSON.stringify(state);
@@ -71,19 +59,19 @@ describe('secrets in runs', () => {
     const definition = RunbookDefinition.parse({
       name: 'call a system with a key from an input',
       inputs: [{ name: 'apikey', type: 'string', secret: true }],
-      nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hookUrl, headers: { 'X-Api-Key': '{{ inputs.apikey }}', 'X-Tenant': 'contoso-7' } } }],
+      nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hook.url, headers: { 'X-Api-Key': '{{ inputs.apikey }}', 'X-Tenant': 'contoso-7' } } }],
     });
     const sealed = sealRunSecrets(box, definition, { apikey: 'k-from-input-0815' }, (id) => catalog.get(id)?.secretFields);
     const headers = (sealed.definition.nodes[0] as unknown as { params: { headers: Record<string, unknown> } }).params.headers;
     assert.equal(headers['X-Api-Key'], '{{ inputs.apikey }}', 'the expression is left to resolve');
     assert.ok(isSealed(headers['X-Tenant']), 'a literal beside it is sealed');
-    const before = received.length;
+    const before = hook.received.length;
     const h = await env.start(sealed.definition, sealed.inputs);
     const state = await h.result();
     assert.equal(state.nodes.call!.status, 'succeeded', JSON.stringify(state.nodes.call));
-    assert.equal(received.length, before + 1);
-    assert.equal(received.at(-1)!.headers['x-api-key'], 'k-from-input-0815');
-    assert.equal(received.at(-1)!.headers['x-tenant'], 'contoso-7');
+    assert.equal(hook.received.length, before + 1);
+    assert.equal(hook.received.at(-1)!.headers['x-api-key'], 'k-from-input-0815');
+    assert.equal(hook.received.at(-1)!.headers['x-tenant'], 'contoso-7');
     const history = JSON.stringify(await h.fetchHistory());
     for (const secret of ['k-from-input-0815', 'contoso-7']) assert.ok(!history.includes(secret) && !history.includes(Buffer.from(secret).toString('base64')), `${secret} is in the history`);
   });
@@ -93,7 +81,7 @@ describe('secrets in runs', () => {
     try {
       const definition = RunbookDefinition.parse({
         name: 'no key',
-        nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hookUrl, headers: { 'X-Api-Key': 'k' } } }],
+        nodes: [{ id: 'call', kind: 'action', action: 'notify.webhook', params: { url: hook.url, headers: { 'X-Api-Key': 'k' } } }],
       });
       const sealed = sealRunSecrets(box, definition, {}, (id) => catalog.get(id)?.secretFields);
       const h = await other.start(sealed.definition, {});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
+import { isSealed, openSealed } from '../runbook/secrets.ts';
 
 let env: TestEnv;
 let api: ApiServer;
@@ -206,7 +207,11 @@ describe('finding 6c: a literal secret in a runbook definition is write-only', (
     assert.equal(saved.status, 200, JSON.stringify(saved.body));
     assert.ok(!JSON.stringify(saved.body).includes(literal));
     const stored = await api.services.runbooks.get('sec-literal');
-    assert.equal((stored!.draft as { nodes: { params: { password: string } }[] }).nodes[0]!.params.password, literal, 'the stored secret is kept');
+    const kept = (stored!.draft as { nodes: { params: { password: unknown } }[] }).nodes[0]!.params.password;
+    assert.ok(isSealed(kept), 'the stored secret is sealed at rest');
+    assert.equal(openSealed(api.services.deps.secretBox, kept), literal, 'the stored secret is kept');
+    const row = await api.db.one<{ draft: string }>('SELECT draft::text AS draft FROM runbooks WHERE id = $1', ['sec-literal']);
+    assert.ok(!row!.draft.includes(literal), 'no plaintext in the database');
   });
 });
 

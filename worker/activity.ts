@@ -1,64 +1,32 @@
 // The one activity wrapper every action runs through: zod-validated input, the tenant's Graph
-// client, an idempotency key stable across attempts, heartbeats, and error mapping.
+// client, an idempotency key stable across attempts, heartbeats, error mapping, and for a write
+// action the changes it made (its plan read just before it runs: docs/plan.md).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { z } from 'zod';
-import type {
-  ActionActivityInput,
-  ActionActivityResult,
-  ActionContract,
-  ActionFailureDetails,
+import {
+  CHANGES_KEY,
+  isOnPremisesAction,
+  onPremisesTaskQueue,
+  type ActionActivityInput,
+  type ActionActivityResult,
+  type ActionFailureDetails,
+  type Change,
 } from '../catalog/contract.ts';
 import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
-import { toFailure } from './failure.ts';
+import { invalidInput, toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
+import { changesBefore, settle, withChanges } from './planning.ts';
+import { planRunbook } from './plan-runbook.ts';
+import { PLAN_ACTIVITY, PLAN_BATCH_ACTIVITY, type PlanBatch, type PlanRequest, type RunPlan } from '../runbook/plan.ts';
 import { sharepointClientCache, type SharePointClient } from '../m365/sharepoint.ts';
-import { graphTagStore, type TagStore } from './tags.ts';
+import { graphTagStore } from './tags.ts';
+import type { ActionContext, ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
-import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
 import type { AdConnection } from '../m365/ad-connection.ts';
 import { adClientCache, type AdClient } from '../m365/ad.ts';
 
-export interface ActionContext {
-  graph: Client;
-  /** The Exchange Online admin API (InvokeCommand) on the same credential. */
-  exchange: ExchangeClient;
-  /** SharePoint REST on the tenant's hosts (needs a certificate connection). */
-  sharepoint: SharePointClient;
-  /** Tenantflow's user tags, kept in this tenant (an open extension on each user, worker/tags.ts). */
-  tags: TagStore;
-  tenant: TenantConnection;
-  /** On-premises Active Directory (LDAPS): only on an on-premises worker, only for `ad` actions. */
-  ad: AdClient;
-  /** Same value on every attempt of one step of one run: use it to recognise your own earlier effect. */
-  idempotencyKey: string;
-  /** 1 on the first attempt. */
-  attempt: number;
-  /** When the step's first attempt was scheduled (ms): objects created since then may be this step's own. */
-  stepScheduledAt: number;
-  /** Aborted when the run (or the step) is cancelled. */
-  signal: AbortSignal;
-  heartbeat(details?: unknown): void;
-  /** The server's secret box, to return a secret the action creates sealed (runbook/secrets.ts); absent on a worker without the key. */
-  secrets?: Sealer;
-  /** Something the operator must know although the step succeeded (e.g. "E5 was not assigned"). */
-  warn(message: string): void;
-}
-
-export type ActionHandler<C extends ActionContract> = (
-  input: z.output<C['input']>,
-  ctx: ActionContext,
-) => Promise<z.input<C['output']>>;
-
-export interface ActionImplementation {
-  contract: ActionContract;
-  handler: ActionHandler<ActionContract>;
-}
-
-export function implement<C extends ActionContract>(contract: C, handler: ActionHandler<C>): ActionImplementation {
-  return { contract, handler: handler as unknown as ActionHandler<ActionContract> };
-}
+export { implement, type ActionContext, type ActionHandler, type ActionImplementation, type ActionPlanner, type PlanContext } from './implementation.ts';
 
 export interface ActivityDeps {
   tenants: TenantDirectory;
@@ -78,30 +46,39 @@ export interface ActivityDeps {
 }
 
 export type ActionActivity = (input: ActionActivityInput) => Promise<ActionActivityResult>;
+export type PlanActivity = (input: PlanRequest) => Promise<RunPlan>;
+export type PlanBatchActivity = (input: PlanBatch) => Promise<{ rows: { line: number; plan: RunPlan }[] }>;
 
-function invalidInput(contract: ActionContract, error: z.ZodError, attempt: number): ApplicationFailure {
-  const lines = error.issues.map((i) => {
-    const field = i.path.join('.') || '(parameters)';
-    if (i.code === 'unrecognized_keys') return `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
-    return `parameter "${field}": ${i.message}`;
-  });
-  const first = error.issues[0];
-  const details: ActionFailureDetails = { attempt, code: 'InvalidInput', field: first?.path.join('.') };
-  return ApplicationFailure.create({
-    message: `${contract.id}: ${lines.join('; ')}`,
-    type: 'InvalidInput',
-    nonRetryable: true,
-    details: [details],
-  });
-}
-
-/** Builds the activities (one per action, named by its id) from their dependencies. */
-export function createActivities(deps: ActivityDeps): Record<string, ActionActivity> {
+/**
+ * Builds the activities from their dependencies: one per action, named by its id, and the plan
+ * activities (docs/plan.md), which read the tenant through the same transports and throttle gate.
+ */
+export function createActivities(deps: ActivityDeps): Record<string, ActionActivity | PlanActivity | PlanBatchActivity> {
   const activities: Record<string, ActionActivity> = {};
   const exchangeFor = deps.exchangeFor ?? exchangeClientCache();
   const adFor = deps.adFor ?? adClientCache();
   const sharepointFor = deps.sharepointFor ?? sharepointClientCache();
-  for (const { contract, handler } of deps.actions) {
+  /** The tenant's transports for the activity running now (cancelled with it). */
+  const planContext = (tenant: TenantConnection, heartbeat: (d?: unknown) => void): PlanContext => {
+    const signal = Context.current().cancellationSignal;
+    const graph = deps.graphFor(tenant, signal);
+    // Tags live in the tenant (an open extension per user), so every worker sees the same ones.
+    return { graph, exchange: exchangeFor(tenant), sharepoint: sharepointFor(tenant), tags: graphTagStore(graph), tenant, signal, heartbeat };
+  };
+  const tenantOf = async (name: string, attempt: number): Promise<TenantConnection> => {
+    try {
+      return await deps.tenants.get(name);
+    } catch (err) {
+      throw ApplicationFailure.create({
+        message: (err as Error).message,
+        type: 'UnknownTenant',
+        nonRetryable: true,
+        details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
+      });
+    }
+  };
+  for (const impl of deps.actions) {
+    const { contract, handler } = impl;
     if (activities[contract.id]) throw new Error(`two implementations of ${contract.id}`);
     activities[contract.id] = async (envelope) => {
       const actx = Context.current();
@@ -128,58 +105,67 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
             details: [{ attempt, code: 'NoAdConnection', hint: `give tenant ${envelope.tenant} an AD connection (onPremises) and run an on-premises worker for it: TENANTFLOW_AD_CONNECTION=<name> npm run worker, which polls ${onPremisesTaskQueue('<name>')} (docs/hybrid.md)` } satisfies ActionFailureDetails],
           });
         tenant = { name: envelope.tenant, tenantId: '', clientId: '', clientSecret: '' };
-      } else {
-        try {
-          tenant = await deps.tenants.get(envelope.tenant);
-        } catch (err) {
-          throw ApplicationFailure.create({
-            message: (err as Error).message,
-            type: 'UnknownTenant',
-            nonRetryable: true,
-            details: [{ attempt, code: 'UnknownTenant', hint: 'connect the tenant first' } satisfies ActionFailureDetails],
-          });
-        }
-      }
-      actx.heartbeat();
-      const timer = setInterval(() => actx.heartbeat(), deps.heartbeatEveryMs ?? 2000);
+      } else tenant = await tenantOf(envelope.tenant, attempt);
+      // The before-state an earlier attempt read travels in its heartbeat details: a retry after a
+      // write whose answer was lost must not take the changed state for the state before. The
+      // first heartbeat leaves at once (later ones are throttled), so for a write it carries it.
+      let before = earlierBefore(actx.info.heartbeatDetails);
+      let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
+      const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
+      let timer: ReturnType<typeof setInterval> | undefined;
       const warnings: string[] = [];
       try {
         const unavailable = (what: string) => () => {
           throw new Error(`${contract.id}: ${what} is not available ${onPremises ? 'on the on-premises worker' : 'to cloud actions'}`);
         };
-        const context = {
-          tenant,
-          idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`,
-          attempt,
-          stepScheduledAt: scheduledTimestampMs,
-          signal: actx.cancellationSignal,
-          heartbeat: (d: unknown) => actx.heartbeat(d),
-          secrets: deps.secrets,
-          warn: (message: string) => void warnings.push(message),
-        } as ActionContext;
+        const ids = { idempotencyKey: `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`, attempt, stepScheduledAt: scheduledTimestampMs, secrets: deps.secrets, warn: (message: string) => void warnings.push(message) };
+        let context: ActionContext;
         // Cloud actions get the tenant's Graph and Exchange clients; on-premises ones the AD connection.
         if (onPremises) {
+          context = { tenant, signal: actx.cancellationSignal, heartbeat, ...ids } as ActionContext;
           Object.defineProperty(context, 'graph', { get: unavailable('Microsoft Graph') });
           Object.defineProperty(context, 'exchange', { get: unavailable('Exchange Online') });
           Object.defineProperty(context, 'tags', { get: unavailable('tags (kept in the tenant)') });
           Object.defineProperty(context, 'sharepoint', { get: unavailable('SharePoint') });
           context.ad = adFor(deps.adConnection!);
         } else {
-          context.graph = deps.graphFor(tenant, actx.cancellationSignal);
-          context.exchange = exchangeFor(tenant);
-          context.sharepoint = sharepointFor(tenant);
-          // Tags live in the tenant (an open extension per user), so every worker sees the same ones.
-          context.tags = graphTagStore(context.graph);
+          const base = planContext(tenant, heartbeat);
+          context = { ...base, ...ids } as ActionContext;
           Object.defineProperty(context, 'ad', { get: unavailable('Active Directory') });
+          if (!before && impl.plan) {
+            before = await changesBefore(impl, parsed.data, base);
+            if (before) beat = { [CHANGES_KEY]: before };
+          }
         }
+        heartbeat();
+        timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
         const output = await handler(parsed.data, context);
-        return { output: contract.output.parse(output), attempt, ...(warnings.length ? { warnings } : {}) };
+        const checked = contract.output.parse(output);
+        return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
         throw toFailure(err, contract, attempt);
       } finally {
-        clearInterval(timer);
+        if (timer) clearInterval(timer);
       }
     };
   }
-  return activities;
+  const byId = new Map(deps.actions.map((a) => [a.contract.id, a]));
+  const planner = async (tenantName: string) => {
+    const actx = Context.current();
+    const tenant = await tenantOf(tenantName, actx.info.attempt);
+    return { actions: byId, ctx: planContext(tenant, (d) => actx.heartbeat(d)), secrets: deps.secrets };
+  };
+  const plan: PlanActivity = async (req) => planRunbook(req, await planner(req.run.tenant));
+  const planRows: PlanBatchActivity = async (batch) => {
+    const p = await planner(batch.request.run.tenant);
+    const rows: { line: number; plan: RunPlan }[] = [];
+    for (const row of batch.rows) rows.push({ line: row.line, plan: await planRunbook({ ...batch.request, inputs: row.inputs }, p) });
+    return { rows };
+  };
+  return { ...activities, [PLAN_ACTIVITY]: plan, [PLAN_BATCH_ACTIVITY]: planRows };
+}
+
+function earlierBefore(details: unknown): Change[] | undefined {
+  const v = details && typeof details === 'object' ? (details as Record<string, unknown>)[CHANGES_KEY] : undefined;
+  return Array.isArray(v) ? (v as Change[]) : undefined;
 }

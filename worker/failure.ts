@@ -1,6 +1,7 @@
 // One place that turns what Graph, Exchange and our own checks throw into Temporal failures an
 // operator can act on: a message in their words, the service's code, and a hint with the fix.
 import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
 import type { ActionContract, ActionFailureDetails } from '../catalog/contract.ts';
 import { ActionError, isServiceError, retryAfterMs } from '../m365/errors.ts';
 
@@ -64,4 +65,21 @@ export function toFailure(err: unknown, contract: ActionContract, attempt: numbe
   }
   const message = err instanceof Error ? err.message : String(err);
   return ApplicationFailure.create({ message, type: 'ActionFailed', nonRetryable: false, details: details({}) });
+}
+
+/** A non-retryable failure naming each invalid parameter: what the wrapper and the plan report for bad input. */
+export function invalidInput(contract: ActionContract, error: z.ZodError, attempt: number): ApplicationFailure {
+  const lines = error.issues.map((i) => {
+    const field = i.path.join('.') || '(parameters)';
+    if (i.code === 'unrecognized_keys') return `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+    return `parameter "${field}": ${i.message}`;
+  });
+  const first = error.issues[0];
+  const details: ActionFailureDetails = { attempt, code: 'InvalidInput', field: first?.path.join('.') };
+  return ApplicationFailure.create({
+    message: `${contract.id}: ${lines.join('; ')}`,
+    type: 'InvalidInput',
+    nonRetryable: true,
+    details: [details],
+  });
 }

@@ -274,6 +274,7 @@ export const adDeleteUser = defineAction({
 
 export const adGetUser = defineAction({
   id: 'ad.getUser',
+  readOnly: true,
   title: 'Get AD user',
   category: 'ad',
   description: 'Reads an AD account: names, user principal name, OU, state (enabled, locked out, expiry), manager, mail attributes and the sync anchor.',
@@ -299,6 +300,7 @@ export const adGetUser = defineAction({
 
 export const adListUserGroups = defineAction({
   id: 'ad.listUserGroups',
+  readOnly: true,
   title: 'List AD user\'s groups',
   category: 'ad',
   description: 'Lists the AD groups an account is a member of: directly, or also through nested groups (transitive).',

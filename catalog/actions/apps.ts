@@ -37,6 +37,7 @@ const appSummary = z.object({
 
 export const appFind = defineAction({
   id: 'app.find',
+  readOnly: true,
   title: 'Find app registrations',
   category: 'application',
   description: 'Lists app registrations whose display name starts with the given text (all of them without one).',
@@ -209,6 +210,7 @@ const credentialEntry = z.object({
 
 export const appExpiringCredentials = defineAction({
   id: 'app.expiringCredentials',
+  readOnly: true,
   title: 'Report expiring app credentials',
   category: 'application',
   description:

@@ -2,6 +2,7 @@
 // pass, preferred method, and the authentication contact info (phone, alternate email).
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { deliverTo, mailFrom, userRef } from '../fields.ts';
 
 const userId = z.string().describe('Object id of the user');
@@ -38,6 +39,7 @@ export const authSetMfaState = defineAction({
   permissions: ['Policy.ReadWrite.AuthenticationMethod', 'User.Read.All'],
   bulk: true,
   undo: 'auth.setMfaState',
+  reverse: ({ output }) => undoWith(step('auth.setMfaState', { user: output.userId, state: output.previousState ?? 'disabled' }, `per-user MFA back to ${output.previousState ?? 'disabled'}`)),
 });
 
 export const authListMethods = defineAction({
@@ -53,6 +55,7 @@ export const authListMethods = defineAction({
   }),
   permissions: ['UserAuthenticationMethod.Read.All', 'User.Read.All'],
   bulk: true,
+  readOnly: true,
 });
 
 export const authRemoveMethods = defineAction({
@@ -70,6 +73,7 @@ export const authRemoveMethods = defineAction({
   output: z.object({ userId, removed: z.array(method), kept: z.array(method).describe('Methods left, e.g. the password') }),
   permissions: ['UserAuthenticationMethod.ReadWrite.All', 'User.RevokeSessions.All', 'User.Read.All'],
   bulk: true,
+  irreversible: 'removed authentication methods cannot be put back: the user registers them again',
 });
 
 export const authCreateTemporaryAccessPass = defineAction({
@@ -97,6 +101,7 @@ export const authCreateTemporaryAccessPass = defineAction({
   }),
   permissions: ['UserAuthenticationMethod.ReadWrite.All', 'User.Read.All', 'Mail.Send'],
   bulk: true,
+  irreversible: 'the pass was emailed; it expires by itself',
 });
 
 export const authSetPreferredMethod = defineAction({
@@ -117,6 +122,11 @@ export const authSetPreferredMethod = defineAction({
   output: z.object({ userId, method: z.string().nullable(), systemPreferred: z.boolean().nullable() }),
   permissions: ['UserAuthenticationMethod.ReadWrite.All', 'User.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const before = Object.fromEntries(changes.map((c) => [c.property, c.before]));
+    if (before['method'] === null) return { irreversible: 'the user had no default method before, and a default cannot be unset' };
+    return undoWith(step('auth.setPreferredMethod', { user: output.userId, ...before }, `default method back: ${changes.map((c) => `${c.property} ${String(c.before)}`).join(', ')}`));
+  },
 });
 
 const phone = z
@@ -141,4 +151,6 @@ export const userSetAuthenticationContact = defineAction({
   output: z.object({ userId, changed: z.array(z.string()) }),
   permissions: ['UserAuthenticationMethod.ReadWrite.All', 'User.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) =>
+    undoWith(step('user.setAuthenticationContact', { user: output.userId, ...Object.fromEntries(changes.map((c) => [c.property, c.before ?? null])) }, `authentication contact back: ${changes.map((c) => c.property).join(', ')}`)),
 });

@@ -38,6 +38,7 @@ const contactOut = z.object({ id: z.string().describe('Object id'), name: z.stri
 
 export const contactList = defineAction({
   id: 'contact.list',
+  readOnly: true,
   title: 'List mail contacts',
   category: 'mailbox',
   description: 'Lists the organisation\'s mail contacts (Get-MailContact). Feeds pickers and for-each loops.',

@@ -67,6 +67,7 @@ function remoteAction(opts: { id: string; title: string; description: string; in
 
 export const deviceFind = defineAction({
   id: 'device.find',
+  readOnly: true,
   title: 'Find managed devices',
   category: 'device',
   description:
@@ -269,6 +270,7 @@ export const autopilotImport = defineAction({
 
 export const autopilotFind = defineAction({
   id: 'autopilot.find',
+  readOnly: true,
   title: 'Find Autopilot devices',
   category: 'device',
   description: 'Lists Windows Autopilot devices, by serial number (part of it), group tag or assigned user.',
@@ -351,6 +353,7 @@ const EXCHANGE = ['Exchange.ManageAsApp'];
 
 export const mobileDeviceFind = defineAction({
   id: 'mobileDevice.find',
+  readOnly: true,
   title: 'List mobile devices of a mailbox',
   category: 'device',
   description: 'Lists the phones and tablets that sync with a mailbox over Exchange ActiveSync, with their access state (allowed, blocked, quarantined).',

@@ -1,6 +1,7 @@
 // Directory actions: admin role assignments and trusted networks (Conditional Access named locations).
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { userRef } from '../fields.ts';
 
 const roleRef = z
@@ -31,6 +32,7 @@ export const directoryAssignRole = defineAction({
   permissions: ['RoleManagement.ReadWrite.Directory', 'User.Read.All'],
   bulk: true,
   undo: 'directory.removeRole',
+  reverse: ({ output }) => undoWith(step('directory.removeRole', { user: output.userId, role: output.roleDefinitionId }, `take ${output.role} back`)),
 });
 
 export const directoryRemoveRole = defineAction({
@@ -43,6 +45,7 @@ export const directoryRemoveRole = defineAction({
   permissions: ['RoleManagement.ReadWrite.Directory', 'User.Read.All'],
   bulk: true,
   undo: 'directory.assignRole',
+  reverse: ({ output }) => undoWith(step('directory.assignRole', { user: output.userId, role: output.roleDefinitionId }, 'give the role back')),
 });
 
 const locationOutput = z.object({
@@ -68,6 +71,7 @@ export const directoryCreateNamedLocation = defineAction({
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: false,
   undo: 'directory.deleteNamedLocation',
+  reverse: ({ output }) => undoWith(step('directory.deleteNamedLocation', { location: output.id }, `delete ${output.displayName}, created by the run`)),
 });
 
 export const directoryUpdateNamedLocation = defineAction({
@@ -85,6 +89,10 @@ export const directoryUpdateNamedLocation = defineAction({
   output: locationOutput.extend({ changed: z.boolean() }),
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: false,
+  reverse: ({ output, changes }) => {
+    const before = Object.fromEntries(changes.map((c) => [c.property, c.before]));
+    return undoWith(step('directory.updateNamedLocation', { location: output.id, ...before, ...(before['ipRanges'] ? { rangesMode: 'replace' } : {}) }, `${changes.map((c) => c.property).join(', ')} back`));
+  },
 });
 
 export const directoryDeleteNamedLocation = defineAction({
@@ -96,4 +104,12 @@ export const directoryDeleteNamedLocation = defineAction({
   output: z.object({ deleted: z.boolean().describe('false when a retried attempt found the location already gone (a name that never existed fails the step)') }),
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: false,
+  reverse: ({ changes }) => {
+    const before = Object.fromEntries(changes.map((c) => [c.property, c.before]));
+    if (typeof before['displayName'] !== 'string') return { irreversible: 'the location\'s settings were not recorded' };
+    return {
+      steps: [step('directory.createNamedLocation', { displayName: before['displayName'], ipRanges: before['ipRanges'], isTrusted: before['isTrusted'] }, `create ${before['displayName']} again`)],
+      note: 'the location comes back under a new id',
+    };
+  },
 });

@@ -2,6 +2,7 @@
 // through the Exchange Online admin API (InvokeCommand).
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { recipientRef, userRef } from '../fields.ts';
 
 const EXO = ['Exchange.ManageAsApp'];
@@ -35,6 +36,7 @@ export const distributionGroupCreate = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'distributionGroup.delete',
+  reverse: ({ output }) => undoWith(step('distributionGroup.delete', { group: output.identity }, `delete ${output.primarySmtpAddress}, created by the run`)),
 });
 
 export const distributionGroupUpdate = defineAction({
@@ -55,6 +57,10 @@ export const distributionGroupUpdate = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const before = Object.fromEntries(changes.map((c) => [c.property, c.before]));
+    return undoWith(step('distributionGroup.update', { group: output.identity, ...before }, `${changes.map((c) => c.property).join(', ')} back`));
+  },
 });
 
 export const distributionGroupDelete = defineAction({
@@ -67,6 +73,7 @@ export const distributionGroupDelete = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  irreversible: 'distribution groups are deleted for good',
 });
 
 const memberResults = z.array(z.object({ member: z.string(), changed: z.boolean() })).describe('One entry per member; changed is false when there was nothing to do');
@@ -82,6 +89,10 @@ export const distributionGroupAddMembers = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'distributionGroup.removeMembers',
+  reverse: ({ output }) => {
+    const members = output.results.filter((r) => r.changed).map((r) => r.member);
+    return undoWith(members.length > 0 && step('distributionGroup.removeMembers', { group: output.identity, members }, 'take the members out again'));
+  },
 });
 
 export const distributionGroupRemoveMembers = defineAction({
@@ -95,6 +106,10 @@ export const distributionGroupRemoveMembers = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'distributionGroup.addMembers',
+  reverse: ({ output }) => {
+    const members = output.results.filter((r) => r.changed).map((r) => r.member);
+    return undoWith(members.length > 0 && step('distributionGroup.addMembers', { group: output.identity, members }, 'put the members back'));
+  },
 });
 
 const sendPermission = z
@@ -112,6 +127,10 @@ export const distributionGroupGrantSendPermission = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'distributionGroup.removeSendPermission',
+  reverse: ({ input, output }) => {
+    const users = output.results.filter((r) => r.changed).map((r) => r.user);
+    return undoWith(users.length > 0 && step('distributionGroup.removeSendPermission', { group: output.identity, users, permission: input.permission }, `take ${input.permission} back`));
+  },
 });
 
 export const distributionGroupRemoveSendPermission = defineAction({
@@ -125,4 +144,8 @@ export const distributionGroupRemoveSendPermission = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'distributionGroup.grantSendPermission',
+  reverse: ({ input, output }) => {
+    const users = output.results.filter((r) => r.changed).map((r) => r.user);
+    return undoWith(users.length > 0 && step('distributionGroup.grantSendPermission', { group: output.identity, users, permission: input.permission }, `give ${input.permission} back`));
+  },
 });

@@ -2,6 +2,7 @@
 // default or change its services, and remove it.
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 
 const domainName = z
   .string()
@@ -30,6 +31,7 @@ const domainOutput = z.object({
 
 export const domainList = defineAction({
   id: 'domain.list',
+  readOnly: true,
   title: 'List domains',
   category: 'directory',
   description: 'Lists the tenant\'s domains: verified or not, which is the default, and the services each is used for.',
@@ -54,10 +56,12 @@ export const domainAdd = defineAction({
   permissions: ['Domain.ReadWrite.All'],
   bulk: true,
   undo: 'domain.remove',
+  reverse: ({ output, changes }) => undoWith((output.created || changes.some((c) => c.property === 'exists' && c.after === true)) && step('domain.remove', { domain: output.id }, `remove ${output.id}, added by the run`)),
 });
 
 export const domainVerificationRecords = defineAction({
   id: 'domain.verificationRecords',
+  readOnly: true,
   title: 'Get domain verification records',
   category: 'directory',
   description: 'Reads the DNS records (TXT, or MX) that prove ownership of a domain, to hand to whoever manages its DNS.',
@@ -81,6 +85,7 @@ export const domainVerify = defineAction({
   output: domainOutput.extend({ verified: z.boolean().describe('false when the domain was already verified') }),
   permissions: ['Domain.ReadWrite.All'],
   bulk: true,
+  irreversible: 'a verified domain stays verified: remove it to take it away',
 });
 
 export const domainUpdate = defineAction({
@@ -96,6 +101,16 @@ export const domainUpdate = defineAction({
   output: domainOutput.extend({ changed: z.array(z.string()), previousDefault: z.string().nullable().describe('The default domain before this step, when it changed') }),
   permissions: ['Domain.ReadWrite.All'],
   bulk: false,
+  reverse: ({ input, changes }) =>
+    undoWith(
+      ...changes.map((c) =>
+        c.property === 'isDefault' && c.before === true
+          ? step('domain.update', { domain: c.objectId, makeDefault: true }, `make ${String(c.objectId)} the default domain again`)
+          : c.property === 'supportedServices'
+            ? step('domain.update', { domain: input.domain, supportedServices: c.before ?? [] }, `services of ${input.domain} back to ${JSON.stringify(c.before)}`)
+            : undefined,
+      ),
+    ),
 });
 
 export const domainRemove = defineAction({
@@ -119,4 +134,5 @@ export const domainRemove = defineAction({
   }),
   permissions: ['Domain.ReadWrite.All'],
   bulk: false,
+  irreversible: 'a removed domain must be added and verified again at its DNS host (a forced removal also renamed its users and groups)',
 });

@@ -1,6 +1,7 @@
 // Security and Microsoft 365 group actions (Graph): create, edit, remove, restore, members, owners.
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { GONE_NOTE, restoreProperties, step, undoWith } from '../reversal.ts';
 import { groupRef, groupRefs, userRef, userRefs } from '../fields.ts';
 
 const groupId = z.string().describe('Object id of the group');
@@ -32,6 +33,7 @@ export const groupCreateSecurity = defineAction({
   permissions: ['Group.Create', 'GroupMember.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'group.delete',
+  reverse: ({ output }) => undoWith(step('group.delete', { group: output.id }, `delete ${output.displayName}, created by the run`)),
 });
 
 export const groupCreateM365 = defineAction({
@@ -53,6 +55,7 @@ export const groupCreateM365 = defineAction({
   permissions: ['Group.Create', 'GroupMember.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'group.delete',
+  reverse: ({ output }) => undoWith(step('group.delete', { group: output.id }, `delete ${output.displayName}, created by the run`)),
 });
 
 export const groupUpdate = defineAction({
@@ -69,6 +72,13 @@ export const groupUpdate = defineAction({
   output: z.object({ id: groupId, changed: z.array(z.string()) }),
   permissions: ['Group.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const { set } = restoreProperties(changes);
+    const emptied = changes.filter((c) => c.before === null || c.before === undefined).map((c) => c.property);
+    return emptied.some((p) => p !== 'description')
+      ? { irreversible: `${emptied.join(', ')} had no value before, and a group's name or visibility cannot be emptied` }
+      : undoWith(step('group.update', { group: output.id, ...set, ...(emptied.includes('description') ? { description: '' } : {}) }, `${changes.map((c) => c.property).join(', ')} back`));
+  },
 });
 
 export const groupDelete = defineAction({
@@ -81,6 +91,10 @@ export const groupDelete = defineAction({
   permissions: ['Group.ReadWrite.All'],
   bulk: true,
   undo: 'group.restore',
+  reverse: ({ output, changes }) =>
+    changes.some((c) => c.note === GONE_NOTE)
+      ? { irreversible: 'security groups are deleted for good (only Microsoft 365 groups can be restored)' }
+      : undoWith(step('group.restore', { group: output.id }, 'restore the group from deleted items')),
 });
 
 export const groupRestore = defineAction({
@@ -93,6 +107,7 @@ export const groupRestore = defineAction({
   permissions: ['Group.ReadWrite.All'],
   bulk: true,
   undo: 'group.delete',
+  reverse: ({ output }) => undoWith(step('group.delete', { group: output.id }, `delete ${output.displayName} again`)),
 });
 
 export const groupAddMember = defineAction({
@@ -111,6 +126,7 @@ export const groupAddMember = defineAction({
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
   undo: 'group.removeMember',
+  reverse: ({ output }) => undoWith(step('group.removeMember', { group: output.groupId, user: output.userId }, 'take the user out of the group again')),
 });
 
 export const groupRemoveMember = defineAction({
@@ -124,6 +140,7 @@ export const groupRemoveMember = defineAction({
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
   undo: 'group.addMember',
+  reverse: ({ output }) => undoWith(step('group.addMember', { group: output.groupId, user: output.userId }, 'put the user back into the group')),
 });
 
 export const groupAddMembers = defineAction({
@@ -137,6 +154,7 @@ export const groupAddMembers = defineAction({
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
   undo: 'group.removeMembers',
+  reverse: ({ output }) => undoWith(...output.results.filter((r) => r.changed).map((r) => step('group.removeMember', { group: r.group, user: r.user }))),
 });
 
 export const groupRemoveMembers = defineAction({
@@ -150,6 +168,7 @@ export const groupRemoveMembers = defineAction({
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
   undo: 'group.addMembers',
+  reverse: ({ output }) => undoWith(...output.results.filter((r) => r.changed).map((r) => step('group.addMember', { group: r.group, user: r.user }))),
 });
 
 export const groupAddOwner = defineAction({
@@ -162,6 +181,7 @@ export const groupAddOwner = defineAction({
   permissions: ['Group.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'group.removeOwner',
+  reverse: ({ output }) => undoWith(step('group.removeOwner', { group: output.groupId, user: output.userId }, 'remove the owner again')),
 });
 
 export const groupRemoveOwner = defineAction({
@@ -174,6 +194,7 @@ export const groupRemoveOwner = defineAction({
   permissions: ['Group.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'group.addOwner',
+  reverse: ({ output }) => undoWith(step('group.addOwner', { group: output.groupId, user: output.userId }, 'make the user an owner again')),
 });
 
 export const groupManageM365Members = defineAction({
@@ -199,4 +220,10 @@ export const groupManageM365Members = defineAction({
   permissions: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'User.Read.All'],
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: false,
+  reverse: ({ output }) => {
+    const inverse: Record<string, string> = { addMembers: 'removeMembers', removeMembers: 'addMembers', addOwners: 'removeOwners', removeOwners: 'addOwners', addSubscribers: 'removeSubscribers', removeSubscribers: 'addSubscribers' };
+    const params: Record<string, string[]> = {};
+    for (const c of output.changes.filter((x) => x.changed)) (params[inverse[c.change]!] ??= []).push(c.user);
+    return undoWith(Object.keys(params).length > 0 && step('group.manageM365Members', { group: output.groupId, ...params }, 'members, owners and subscribers back'));
+  },
 });

@@ -31,4 +31,6 @@ export const userWaitUntilExists = defineAction({
   }),
   permissions: ['User.Read.All'],
   bulk: true,
+  // It changes nothing; its plan says whether it would wait, instead of waiting.
+  readOnly: true,
 });

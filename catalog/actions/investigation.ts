@@ -50,4 +50,5 @@ export const investigateCompromisedAccount = defineAction({
   permissions: ['User.Read.All', 'AuditLog.Read.All', 'MailboxSettings.Read', 'Directory.Read.All'],
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
+  readOnly: true,
 });

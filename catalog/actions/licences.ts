@@ -1,6 +1,7 @@
 // Licence actions: assign, unassign, remove all, service plans, and free-seat counts to branch on.
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { related, step, undoWith } from '../reversal.ts';
 import { skuRef, userRef } from '../fields.ts';
 
 const userId = z.string().describe('Object id of the user');
@@ -28,6 +29,7 @@ export const licenceAssign = defineAction({
   permissions: ['LicenseAssignment.ReadWrite.All', 'User.Read.All', 'Organization.Read.All'],
   bulk: true,
   undo: 'licence.unassign',
+  reverse: ({ output }) => undoWith(output.assigned.length > 0 && step('licence.unassign', { user: output.userId, licences: output.assigned }, `take back ${output.assigned.join(', ')}`)),
 });
 
 export const licenceUnassign = defineAction({
@@ -44,6 +46,7 @@ export const licenceUnassign = defineAction({
   permissions: ['LicenseAssignment.ReadWrite.All', 'User.Read.All', 'Organization.Read.All'],
   bulk: true,
   undo: 'licence.assign',
+  reverse: ({ output, changes }) => licencesBack(output.userId, changes),
 });
 
 export const licenceRemoveAll = defineAction({
@@ -55,6 +58,7 @@ export const licenceRemoveAll = defineAction({
   output: z.object({ userId, removed: z.array(z.string()).describe('SKU part numbers removed') }),
   permissions: ['LicenseAssignment.ReadWrite.All', 'User.Read.All', 'Organization.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) => licencesBack(output.userId, changes),
 });
 
 export const licenceSetServicePlans = defineAction({
@@ -78,6 +82,15 @@ export const licenceSetServicePlans = defineAction({
   }),
   permissions: ['LicenseAssignment.ReadWrite.All', 'User.Read.All', 'Organization.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const c = changes[0];
+    if (!c) return undoWith();
+    const before = (c.before as string[] | null) ?? [];
+    const after = (c.after as string[] | null) ?? [];
+    const enable = after.filter((p) => !before.includes(p));
+    const disable = before.filter((p) => !after.includes(p));
+    return undoWith(step('licence.setServicePlans', { user: output.userId, licence: output.licence, enable, disable }, `service plans of ${output.licence} back`));
+  },
 });
 
 export const licenceGetAvailable = defineAction({
@@ -104,4 +117,12 @@ export const licenceGetAvailable = defineAction({
   }),
   permissions: ['Organization.Read.All'],
   bulk: false,
+  readOnly: true,
 });
+
+/** Assigns the removed licences again, each with the service plans that were switched off in it. */
+function licencesBack(userId: string, changes: Change[]): Reversal {
+  const disabled = new Map(related(changes, 'licence ').filter((r) => r.name.endsWith(' disabled plans')).map((r) => [r.name.replace(/ disabled plans$/, ''), r.change.before as string[]]));
+  const removed = related(changes, 'licence ').filter((r) => !r.name.endsWith(' disabled plans') && r.change.before === true).map((r) => r.name);
+  return undoWith(...removed.map((sku) => step('licence.assign', { user: userId, licences: [sku], disabledPlans: disabled.get(sku) ?? [] }, `give back ${sku}`)));
+}

@@ -4,6 +4,7 @@
 // and resource mailboxes. Most go through the Exchange Online admin API (the cmdlets named in each
 // description); automatic replies and inbox rules through Microsoft Graph.
 import { z } from 'zod';
+import { step, undoWith } from '../reversal.ts';
 import { defineAction } from '../contract.ts';
 
 const EXO = ['Exchange.ManageAsApp'];
@@ -42,6 +43,7 @@ export const mailboxSummary = z.object({
 
 export const mailboxList = defineAction({
   id: 'mailbox.list',
+  readOnly: true,
   title: 'List mailboxes',
   category: 'mailbox',
   description: 'Lists mailboxes, optionally only shared, room, equipment or user mailboxes (Get-Mailbox). Feeds pickers and for-each loops.',
@@ -57,6 +59,7 @@ export const mailboxList = defineAction({
 
 export const mailboxGet = defineAction({
   id: 'mailbox.get',
+  readOnly: true,
   title: 'Get mailbox settings',
   category: 'mailbox',
   description:
@@ -89,6 +92,7 @@ export const mailboxGet = defineAction({
 
 export const mailboxListDelegates = defineAction({
   id: 'mailbox.listDelegates',
+  readOnly: true,
   title: 'List mailbox delegates',
   category: 'mailbox',
   description: 'Lists who has access to a mailbox: mailbox permissions (Full Access, ...), Send As and Send on Behalf (Get-MailboxPermission, Get-RecipientPermission, Get-Mailbox). Changes nothing.',
@@ -370,6 +374,13 @@ export const mailboxCopyPermissions = defineAction({
 
 // ---- limits, services, holds, archive ----
 
+/** A quota as Get-Mailbox shows it ("49 GB (52,613,349,376 bytes)") as Set-Mailbox takes it, exactly: "52613349376B". */
+function quotaValue(shown: unknown): string {
+  if (typeof shown !== 'string' || !shown) return 'Unlimited';
+  const bytes = /\(([\d,]+) bytes\)/.exec(shown);
+  return bytes ? `${bytes[1]!.replace(/,/g, '')}B` : shown;
+}
+
 const quota = z
   .string()
   .regex(/^(unlimited|\d+(\.\d+)?\s*(B|KB|MB|GB|TB))$/i, 'a size such as 49GB or 500 MB, or Unlimited')
@@ -389,6 +400,8 @@ export const mailboxSetQuota = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ input, changes }) =>
+    undoWith(changes.length > 0 && step('mailbox.setQuota', { mailbox: input.mailbox, ...Object.fromEntries(changes.map((c) => [c.property, quotaValue(c.before)])) }, `quotas of ${input.mailbox} back`)),
 });
 
 export const mailboxSetCasServices = defineAction({
@@ -429,6 +442,16 @@ export const mailboxSetLitigationHold = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ input, changes }) => {
+    const hold = changes.find((c) => c.property === 'litigationHold');
+    const duration = changes.find((c) => c.property === 'litigationHoldDuration');
+    if (hold && hold.before === false) return undoWith(step('mailbox.setLitigationHold', { mailbox: input.mailbox, enabled: false }, `lift the hold on ${input.mailbox}`));
+    if (hold || duration) {
+      const days = /^(\d+)\./.exec(String(duration?.before ?? ''))?.[1];
+      return undoWith(step('mailbox.setLitigationHold', { mailbox: input.mailbox, enabled: true, ...(days ? { durationDays: Number(days) } : {}) }, `hold on ${input.mailbox} as it was`));
+    }
+    return undoWith();
+  },
 });
 
 export const mailboxEnableArchive = defineAction({
@@ -467,6 +490,11 @@ export const mailboxSetArchiveName = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ input, changes }) => {
+    const c = changes.find((x) => x.property === 'archiveName');
+    if (!c) return undoWith();
+    return typeof c.before === 'string' ? undoWith(step('mailbox.setArchiveName', { mailbox: input.mailbox, archiveName: c.before }, `archive name back to ${c.before}`)) : { irreversible: 'the archive had no name before, and Set-Mailbox cannot clear it' };
+  },
 });
 
 export const mailboxHideFromAddressList = defineAction({
@@ -479,6 +507,7 @@ export const mailboxHideFromAddressList = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ input, changes }) => undoWith(...changes.map((c) => step('mailbox.hideFromAddressList', { mailbox: input.mailbox, hidden: c.before === true }, c.before ? `hide ${input.mailbox} again` : `show ${input.mailbox} again`))),
 });
 
 export const mailboxSetClutter = defineAction({
@@ -491,6 +520,7 @@ export const mailboxSetClutter = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ input, changes }) => undoWith(...changes.map((c) => step('mailbox.setClutter', { mailbox: input.mailbox, enabled: c.before === true }, `Clutter back ${c.before ? 'on' : 'off'}`))),
 });
 
 // ---- addresses and properties ----
@@ -675,6 +705,7 @@ const ruleSummary = z.object({
 
 export const mailboxListInboxRules = defineAction({
   id: 'mailbox.listInboxRules',
+  readOnly: true,
   title: 'List inbox rules',
   category: 'mailbox',
   description: 'Lists the inbox rules of a mailbox, marking those that forward, redirect or delete mail (Microsoft Graph messageRules). Changes nothing.',
@@ -817,6 +848,7 @@ export const mailboxDelete = defineAction({
 
 export const mailboxWaitForMailbox = defineAction({
   id: 'mailbox.waitForMailbox',
+  readOnly: true,
   title: 'Wait for mailbox',
   category: 'mailbox',
   description:
@@ -849,6 +881,7 @@ const quarantineIdentity = z.string().regex(/^[0-9a-fA-F-]{36}\\[0-9a-fA-F-]{36}
 
 export const quarantineList = defineAction({
   id: 'quarantine.list',
+  readOnly: true,
   title: 'List quarantined messages',
   category: 'mailbox',
   description: 'Lists messages Exchange Online Protection holds in quarantine, newest first, filtered by recipient, sender, type or release status (Get-QuarantineMessage). Changes nothing.',

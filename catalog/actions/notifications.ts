@@ -25,6 +25,7 @@ export const notifyEmail = defineAction({
   output: z.object({ from: z.string(), to: z.array(z.string()), sent: z.boolean() }),
   permissions: ['Mail.Send'],
   bulk: true,
+  irreversible: 'a sent email cannot be recalled',
 });
 
 const webhookUrl = z.url({ protocol: /^https?$/ });
@@ -46,6 +47,7 @@ export const notifyTeams = defineAction({
   permissions: [],
   bulk: true,
   secretFields: ['webhookUrl'],
+  irreversible: 'a posted message is not taken back',
 });
 
 export const notifyWebhook = defineAction({
@@ -70,4 +72,5 @@ export const notifyWebhook = defineAction({
   permissions: [],
   bulk: true,
   secretFields: ['headers'],
+  irreversible: 'what the endpoint did with the call is not known to Tenantflow',
 });

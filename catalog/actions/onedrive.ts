@@ -12,6 +12,7 @@ const url = z.string().describe('The OneDrive\'s address (https://{tenant}-my.sh
 
 export const onedriveGet = defineAction({
   id: 'onedrive.get',
+  readOnly: true,
   title: 'Get OneDrive',
   category: 'sharepoint',
   description: 'Reads whether a user has a OneDrive, its address and how much of its storage is used.',

@@ -3,6 +3,10 @@
 // apps are given by name and resolved to the ids Entra stores.
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
+
+/** Fields an update may set to an empty list (the others need at least one value, or cannot be cleared). */
+const REVERSIBLE_TO_EMPTY = new Set(['excludeUsers', 'includeGroups', 'excludeGroups', 'includeRoles', 'excludeRoles', 'excludeApplications', 'excludePlatforms', 'signInRiskLevels', 'userRiskLevels']);
 
 const policyRef = z
   .string()
@@ -56,6 +60,7 @@ const PERMS = ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All', 'User.Re
 
 export const policyListConditionalAccess = defineAction({
   id: 'policy.listConditionalAccess',
+  readOnly: true,
   title: 'List Conditional Access policies',
   category: 'directory',
   description: 'Lists the tenant\'s Conditional Access policies with their state and what they require.',
@@ -90,6 +95,7 @@ export const policyCreateConditionalAccess = defineAction({
   permissions: PERMS,
   bulk: false,
   undo: 'policy.deleteConditionalAccess',
+  reverse: ({ output, changes }) => undoWith((output.created || changes.some((c) => c.property === 'exists' && c.after === true)) && step('policy.deleteConditionalAccess', { policy: output.id }, `delete ${output.displayName}, created by the run`)),
 });
 
 export const policyUpdateConditionalAccess = defineAction({
@@ -101,6 +107,18 @@ export const policyUpdateConditionalAccess = defineAction({
   output: policyOutput.extend({ changed: z.array(z.string()).describe('Parts that changed') }),
   permissions: PERMS,
   bulk: false,
+  reverse: ({ output, changes }) => {
+    // Each recorded property is an input field of this action, its before-value in the ids Entra keeps (accepted as input).
+    const params: Record<string, unknown> = { policy: output.id };
+    const cannot: string[] = [];
+    for (const c of changes) {
+      const empty = c.before === null || (Array.isArray(c.before) && c.before.length === 0);
+      if (empty && !REVERSIBLE_TO_EMPTY.has(c.property)) cannot.push(c.property);
+      else params[c.property] = c.before;
+    }
+    if (Object.keys(params).length === 1) return cannot.length ? { irreversible: `${cannot.join(', ')} cannot be set back to empty by an update` } : undoWith();
+    return { steps: [step('policy.updateConditionalAccess', params, `${output.displayName} back as it was`)], ...(cannot.length ? { note: `${cannot.join(', ')} cannot be set back to empty by an update: check by hand` } : {}) };
+  },
 });
 
 export const policySetConditionalAccessState = defineAction({
@@ -113,6 +131,7 @@ export const policySetConditionalAccessState = defineAction({
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: true,
   undo: 'policy.setConditionalAccessState',
+  reverse: ({ output, changes }) => undoWith(...changes.filter((c) => c.property === 'state').map((c) => step('policy.setConditionalAccessState', { policy: output.id, state: c.before }, `state of ${output.displayName} back to ${String(c.before)}`))),
 });
 
 export const policyDeleteConditionalAccess = defineAction({
@@ -124,4 +143,5 @@ export const policyDeleteConditionalAccess = defineAction({
   output: z.object({ id: z.string().nullable(), deleted: z.boolean().describe('false when a retried attempt found it already gone') }),
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: true,
+  irreversible: 'Graph cannot restore a deleted Conditional Access policy for Tenantflow: recreate it (the step\'s plan recorded its name and state)',
 });

@@ -36,6 +36,7 @@ export const userGet = defineAction({
   }),
   permissions: ['User.Read.All'],
   bulk: true,
+  readOnly: true,
 });
 
 export const userFind = defineAction({
@@ -62,6 +63,7 @@ export const userFind = defineAction({
   }),
   permissions: ['User.Read.All'],
   bulk: false,
+  readOnly: true,
 });
 
 export const userListGroups = defineAction({
@@ -76,6 +78,7 @@ export const userListGroups = defineAction({
   output: z.object({ userId: z.string(), groups: z.array(groupSummary), count: z.number() }),
   permissions: ['GroupMember.Read.All', 'User.Read.All'],
   bulk: true,
+  readOnly: true,
 });
 
 export const groupListMembers = defineAction({
@@ -103,6 +106,7 @@ export const groupListMembers = defineAction({
   }),
   permissions: ['GroupMember.Read.All'],
   bulk: true,
+  readOnly: true,
 });
 
 export const userGetLicences = defineAction({
@@ -125,6 +129,7 @@ export const userGetLicences = defineAction({
   }),
   permissions: ['User.Read.All'],
   bulk: true,
+  readOnly: true,
 });
 
 export const userGetManager = defineAction({
@@ -136,4 +141,5 @@ export const userGetManager = defineAction({
   output: z.object({ userId: z.string(), found: z.boolean(), manager: userSummary.nullable() }),
   permissions: ['User.Read.All'],
   bulk: true,
+  readOnly: true,
 });

@@ -53,6 +53,7 @@ export const siteCreate = defineAction({
 
 export const siteGet = defineAction({
   id: 'site.get',
+  readOnly: true,
   title: 'Get SharePoint site',
   category: 'sharepoint',
   description: 'Reads a site\'s properties as the SharePoint admin center shows them: owner, storage, sharing, lock state.',

@@ -1,6 +1,7 @@
 // Tenantflow tags on users: kept in the tenant, in an open extension on each user (com.tenantflow.tags).
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { userRef } from '../fields.ts';
 
 const tag = z.string().trim().min(1).max(64).describe('A tag, e.g. pilot');
@@ -19,6 +20,10 @@ export const tagsAdd = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'tags.remove',
+  reverse: ({ output, changes }) => {
+    const added = changes.filter((c) => c.after === true).map((c) => c.property.replace(/^tag /, ''));
+    return undoWith(added.length > 0 && step('tags.remove', { user: output.userId, tags: added }, `remove ${added.join(', ')} again`));
+  },
 });
 
 export const tagsRemove = defineAction({
@@ -31,6 +36,10 @@ export const tagsRemove = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'tags.add',
+  reverse: ({ output, changes }) => {
+    const removed = changes.filter((c) => c.before === true).map((c) => c.property.replace(/^tag /, ''));
+    return undoWith(removed.length > 0 && step('tags.add', { user: output.userId, tags: removed }, `add ${removed.join(', ')} back`));
+  },
 });
 
 export const tagsFlush = defineAction({
@@ -42,6 +51,7 @@ export const tagsFlush = defineAction({
   output: output.extend({ removed: z.array(z.string()).describe('The tags removed') }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output }) => undoWith(output.removed.length > 0 && step('tags.add', { user: output.userId, tags: output.removed }, `add ${output.removed.join(', ')} back`)),
 });
 
 export const tagsManage = defineAction({
@@ -57,6 +67,10 @@ export const tagsManage = defineAction({
   output,
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const tag = (c: { property: string }) => c.property.replace(/^tag /, '');
+    return undoWith(step('tags.manage', { user: output.userId, add: changes.filter((c) => c.before === true).map(tag), remove: changes.filter((c) => c.after === true).map(tag) }, 'tags back'));
+  },
 });
 
 export const tagsFindUsers = defineAction({
@@ -68,4 +82,5 @@ export const tagsFindUsers = defineAction({
   output: z.object({ userIds: z.array(z.string()).describe('Object ids of the users'), count: z.number() }),
   permissions: ['User.Read.All'],
   bulk: false,
+  readOnly: true,
 });

@@ -67,6 +67,7 @@ export const teamsCreateFromGroup = defineAction({
 
 export const teamsGet = defineAction({
   id: 'teams.get',
+  readOnly: true,
   title: 'Get team',
   category: 'teams',
   description: 'Reads a team: name, visibility, archived or not, its channels and its owners.',

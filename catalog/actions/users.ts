@@ -1,6 +1,7 @@
 // User lifecycle actions: create, clone, edit, rename, sign-in, passwords, delete and restore, guests.
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change } from '../contract.ts';
+import { byObject, restoreProperties, step, undoWith } from '../reversal.ts';
 import { contactShape, deliverTo, groupRef, mailFrom, skuRef, userProfileShape, userRef, userRefs } from '../fields.ts';
 
 const upn = z.email().describe('Sign-in name, e.g. anna.lindqvist@contoso.com');
@@ -47,6 +48,10 @@ export const userCreate = defineAction({
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
   undo: 'user.delete',
+  reverse: ({ output }) => ({
+    steps: [step('user.delete', { user: output.id }, `delete ${output.userPrincipalName}, created by the run`)],
+    ...(output.passwordSentTo ? { note: `the email with the temporary password (to ${output.passwordSentTo}) cannot be recalled` } : {}),
+  }),
 });
 
 export const userClone = defineAction({
@@ -86,6 +91,7 @@ export const userClone = defineAction({
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
   undo: 'user.delete',
+  reverse: ({ output }) => undoWith(step('user.delete', { user: output.id }, `delete ${output.userPrincipalName}, created by the run`)),
 });
 
 const profileOutput = z.object({
@@ -107,6 +113,7 @@ export const userUpdate = defineAction({
   output: profileOutput,
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ changes }) => undoWith(...[...byObject(changes)].map(([id, cs]) => profileBack(id, cs))),
 });
 
 export const userUpdateBulk = defineAction({
@@ -122,6 +129,7 @@ export const userUpdateBulk = defineAction({
   }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ changes }) => undoWith(...[...byObject(changes)].map(([id, cs]) => profileBack(id, cs))),
 });
 
 export const userSetContactInfo = defineAction({
@@ -133,6 +141,7 @@ export const userSetContactInfo = defineAction({
   output: profileOutput,
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ changes }) => undoWith(...[...byObject(changes)].map(([id, cs]) => profileBack(id, cs))),
 });
 
 export const userRename = defineAction({
@@ -158,6 +167,13 @@ export const userRename = defineAction({
   }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const { set, clear } = restoreProperties(changes);
+    return undoWith(
+      Object.keys(set).length > 0 && step('user.rename', { user: output.userId, ...set }, `rename back to ${String(set['userPrincipalName'] ?? output.previousUserPrincipalName)}`),
+      clear.length > 0 && step('user.update', { user: output.userId, clear }, `empty ${clear.join(', ')} again`),
+    );
+  },
 });
 
 export const userChangeUpnDomain = defineAction({
@@ -175,6 +191,7 @@ export const userChangeUpnDomain = defineAction({
   output: z.object({ userId, previousUserPrincipalName: z.string(), userPrincipalName: z.string(), changed: z.array(z.string()) }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output }) => undoWith(step('user.rename', { user: output.userId, userPrincipalName: output.previousUserPrincipalName }, `sign-in name back to ${output.previousUserPrincipalName}`)),
 });
 
 export const userSetManager = defineAction({
@@ -191,6 +208,14 @@ export const userSetManager = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'user.removeManager',
+  reverse: ({ output, changes }) => {
+    const before = changes.find((c) => c.property === 'manager')?.before;
+    return undoWith(
+      before === null || before === undefined
+        ? step('user.removeManager', { user: output.userId }, 'remove the manager again (there was none)')
+        : step('user.setManager', { user: output.userId, manager: output.previousManagerId ?? before }, `manager back to ${String(before)}`),
+    );
+  },
 });
 
 export const userRemoveManager = defineAction({
@@ -202,6 +227,10 @@ export const userRemoveManager = defineAction({
   output: z.object({ userId, removed: z.boolean().describe('false when the user had no manager') }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const before = changes.find((c) => c.property === 'manager')?.before;
+    return typeof before === 'string' ? undoWith(step('user.setManager', { user: output.userId, manager: before }, `manager back to ${before}`)) : undoWith();
+  },
 });
 
 const extensionAttributeKeys = Array.from({ length: 15 }, (_, i) => `extensionAttribute${i + 1}`) as [string, ...string[]];
@@ -224,6 +253,8 @@ export const userSetAttributes = defineAction({
   output: z.object({ userId, changed: z.array(z.string()) }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  reverse: ({ output, changes }) =>
+    undoWith(step('user.setAttributes', { user: output.userId, attributes: Object.fromEntries(changes.map((c) => [c.property, c.before ?? null])) }, `attributes back: ${changes.map((c) => c.property).join(', ')}`)),
 });
 
 const signInOutput = z.object({ userId, changed: z.boolean().describe('false when the user was already in that state') });
@@ -238,6 +269,7 @@ export const userDisableSignIn = defineAction({
   permissions: ['User.EnableDisableAccount.All', 'User.Read.All'],
   bulk: true,
   undo: 'user.enableSignIn',
+  reverse: ({ output }) => undoWith(step('user.enableSignIn', { user: output.userId }, 'unblock sign-in again')),
 });
 
 export const userEnableSignIn = defineAction({
@@ -250,6 +282,7 @@ export const userEnableSignIn = defineAction({
   permissions: ['User.EnableDisableAccount.All', 'User.Read.All'],
   bulk: true,
   undo: 'user.disableSignIn',
+  reverse: ({ output }) => undoWith(step('user.disableSignIn', { user: output.userId }, 'block sign-in again')),
 });
 
 export const userRevokeSessions = defineAction({
@@ -263,6 +296,7 @@ export const userRevokeSessions = defineAction({
   output: z.object({ userId, revoked: z.boolean().describe('false when an earlier attempt of this step had already revoked the sessions') }),
   permissions: ['User.RevokeSessions.All', 'User.Read.All'],
   bulk: true,
+  irreversible: 'revoked sessions cannot be restored: the user signs in again',
 });
 
 export const userResetPassword = defineAction({
@@ -294,6 +328,7 @@ export const userResetPassword = defineAction({
   permissions: ['User-PasswordProfile.ReadWrite.All', 'User.Read.All', 'Mail.Send'],
   bulk: true,
   secretFields: ['password'],
+  irreversible: 'the old password cannot be restored',
 });
 
 export const userSetPasswordNeverExpires = defineAction({
@@ -309,6 +344,7 @@ export const userSetPasswordNeverExpires = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'user.setPasswordNeverExpires',
+  reverse: ({ output, input }) => undoWith(step('user.setPasswordNeverExpires', { user: output.userId, neverExpires: !input.neverExpires }, `password never expires: back to ${!input.neverExpires}`)),
 });
 
 export const userDelete = defineAction({
@@ -321,6 +357,7 @@ export const userDelete = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'user.restore',
+  reverse: ({ output }) => undoWith(step('user.restore', { user: output.userId }, `restore ${output.userPrincipalName} from deleted items`)),
 });
 
 const deletedUserRef = z
@@ -338,6 +375,7 @@ export const userRestore = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'user.delete',
+  reverse: ({ output }) => undoWith(step('user.delete', { user: output.userId }, `delete ${output.userPrincipalName} again`)),
 });
 
 export const userPermanentDelete = defineAction({
@@ -349,6 +387,7 @@ export const userPermanentDelete = defineAction({
   output: z.object({ userId, purged: z.boolean() }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  irreversible: 'a permanently deleted user is gone for good',
 });
 
 export const userRemoveFromAllGroups = defineAction({
@@ -371,6 +410,7 @@ export const userRemoveFromAllGroups = defineAction({
   permissions: ['GroupMember.ReadWrite.All', 'User.Read.All'],
   otherPermissions: ['Exchange.ManageAsApp'],
   bulk: true,
+  reverse: ({ output }) => undoWith(...output.removed.map((g) => step('group.addMember', { group: g.id, user: output.userId }, `back into ${g.displayName}`))),
 });
 
 export const userInviteGuest = defineAction({
@@ -396,6 +436,10 @@ export const userInviteGuest = defineAction({
   permissions: ['User.Invite.All', 'User.Read.All'],
   bulk: true,
   undo: 'user.removeGuest',
+  reverse: ({ input, output }) => ({
+    steps: [step('user.removeGuest', { user: output.userId }, `remove the guest ${input.email}`)],
+    ...(input.sendInvitation ? { note: 'the invitation email cannot be recalled' } : {}),
+  }),
 });
 
 export const userRemoveGuest = defineAction({
@@ -408,6 +452,7 @@ export const userRemoveGuest = defineAction({
   permissions: ['User.ReadWrite.All'],
   bulk: true,
   undo: 'user.restore',
+  reverse: ({ output }) => undoWith(step('user.restore', { user: output.userId }, 'restore the guest from deleted items')),
 });
 
 export const userClearImmutableId = defineAction({
@@ -421,4 +466,11 @@ export const userClearImmutableId = defineAction({
   output: z.object({ userId, previousImmutableId: z.string().nullable(), cleared: z.boolean() }),
   permissions: ['User.ReadWrite.All'],
   bulk: true,
+  irreversible: 'no action sets an on-premises immutable id back (the recorded before-value shows what it was)',
 });
+
+/** user.update back to the recorded before-values of one user's properties. */
+function profileBack(userId: string, changes: Change[]) {
+  const { set, clear } = restoreProperties(changes);
+  return step('user.update', { user: userId, ...set, ...(clear.length ? { clear } : {}) }, `${changes[0]!.object}: ${changes.map((c) => c.property).join(', ')} back`);
+}

@@ -1,11 +1,14 @@
 // The app shell: sign-in gate, side navigation and the routes.
+import { CalendarClock, Cloud, Headset, Inbox, LayoutDashboard, PlayCircle, ScrollText, Users, Workflow, type LucideIcon } from 'lucide-react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { visiblePages, type Grant, type PageKey } from './access.ts';
 import { api, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
+import { DashboardPage } from './pages/DashboardPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
+import { HelpDeskPage, HelpDeskRunPage } from './pages/HelpDeskPage.tsx';
 import { PeoplePage, TokensPanel } from './pages/PeoplePage.tsx';
 import { ResourcePage } from './pages/ResourcePage.tsx';
 import { RunbooksPage } from './pages/RunbooksPage.tsx';
@@ -16,21 +19,26 @@ import { SchedulesPage } from './pages/SchedulesPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { TenantsPage } from './pages/TenantsPage.tsx';
 
-const NAV: { to: string; label: string; icon: string; page: PageKey }[] = [
-  { to: '/', label: 'Runbooks', icon: '▦', page: 'runbooks' },
-  { to: '/runs', label: 'Runs', icon: '▶', page: 'runs' },
-  { to: '/approvals', label: 'Approvals', icon: '✓', page: 'approvals' },
-  { to: '/schedules', label: 'Schedules', icon: '◷', page: 'schedules' },
-  { to: '/tenants', label: 'Tenants', icon: '☁', page: 'tenants' },
-  { to: '/people', label: 'People', icon: '☺', page: 'people' },
-  { to: '/audit', label: 'Audit log', icon: '≡', page: 'audit' },
+const NAV: { to: string; label: string; icon: LucideIcon; page: PageKey }[] = [
+  { to: '/', label: 'Dashboard', icon: LayoutDashboard, page: 'dashboard' },
+  { to: '/runbooks', label: 'Runbooks', icon: Workflow, page: 'runbooks' },
+  { to: '/helpdesk', label: 'Help desk', icon: Headset, page: 'helpdesk' },
+  { to: '/runs', label: 'Runs', icon: PlayCircle, page: 'runs' },
+  { to: '/approvals', label: 'Approvals', icon: Inbox, page: 'approvals' },
+  { to: '/schedules', label: 'Schedules', icon: CalendarClock, page: 'schedules' },
+  { to: '/tenants', label: 'Tenants', icon: Cloud, page: 'tenants' },
+  { to: '/people', label: 'People', icon: Users, page: 'people' },
+  { to: '/audit', label: 'Audit log', icon: ScrollText, page: 'audit' },
 ];
 
-function route(path: string): ReactNode {
+function route(path: string, home: 'dashboard' | 'runbooks'): ReactNode {
   let p: Record<string, string> | undefined;
-  if (path === '/' || path === '/runbooks') return <RunbooksPage />;
+  if (path === '/') return home === 'dashboard' ? <DashboardPage /> : <RunbooksPage />;
+  if (path === '/runbooks') return <RunbooksPage />;
   if ((p = match('/runbooks/:id/run', path))) return <RunFormPage id={p.id!} />;
   if ((p = match('/runbooks/:id', path))) return <EditorPage id={p.id!} />;
+  if (path === '/helpdesk') return <HelpDeskPage />;
+  if ((p = match('/helpdesk/:id', path))) return <HelpDeskRunPage id={p.id!} />;
   if (path === '/runs') return <RunsPage />;
   if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
   if (path === '/approvals') return <ApprovalsPage />;
@@ -49,7 +57,7 @@ function route(path: string): ReactNode {
     <div className="page">
       <h1>Page not found</h1>
       <p>
-        Nothing lives at <code>{path}</code>. <Link to="/">Back to the runbooks</Link>
+        Nothing lives at <code>{path}</code>. <Link to="/runbooks">Back to the runbooks</Link>
       </p>
     </div>
   );
@@ -81,7 +89,10 @@ export function App() {
   }, [user]);
 
   useEffect(() => {
-    if (!user) return;
+    // Not before the password is changed: the server refuses everything else until then, and the
+    // catalog loads (and its error clears) once it is.
+    if (!user || mustChange) return;
+    setCatalog((c) => (c.error ? { ...c, error: undefined } : c));
     api.tenantList().then(
       (ts) => {
         const names = ts.map((t) => t.name);
@@ -93,7 +104,7 @@ export function App() {
       (actions: ActionInfo[]) => setCatalog({ actions, byId: new Map(actions.map((a) => [a.id, a])) }),
       (error) => setCatalog((c) => ({ ...c, error })),
     );
-  }, [user]);
+  }, [user, mustChange]);
 
   const session = useMemo(
     () => ({
@@ -136,13 +147,11 @@ export function App() {
             </Link>
             <ul>
               {NAV.filter((n) => pages.has(n.page)).map((n) => {
-                const active = n.to === '/' ? path === '/' || path.startsWith('/runbooks') : path.startsWith(n.to);
+                const active = n.to === '/' ? path === '/' : path.startsWith(n.to);
                 return (
                   <li key={n.to}>
                     <Link to={n.to} className={active ? 'active' : undefined} aria-current={active ? 'page' : undefined}>
-                      <span className="nav-icon" aria-hidden>
-                        {n.icon}
-                      </span>
+                      <n.icon className="nav-icon" size={16} aria-hidden />
                       {n.label}
                     </Link>
                   </li>
@@ -159,8 +168,8 @@ export function App() {
             </div>
           </nav>
           <main id="main" className={fullBleed ? 'main full-bleed' : 'main'} tabIndex={-1}>
-            {catalog.error ? <div className="banner banner-error">The action catalog did not load: {String((catalog.error as Error).message)}</div> : null}
-            {route(path)}
+            {catalog.error ? <div className="banner banner-error" role="alert" data-banner="catalog">The action catalog did not load: {String((catalog.error as Error).message)}</div> : null}
+            {route(path, pages.has('dashboard') ? 'dashboard' : 'runbooks')}
           </main>
         </div>
       </CatalogContext.Provider>

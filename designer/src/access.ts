@@ -24,12 +24,13 @@ export function isGlobalAdmin(grants: Grant[]): boolean {
   return grants.some((g) => g.tenant === '*' && g.role === 'admin');
 }
 
-export type PageKey = 'runbooks' | 'runs' | 'approvals' | 'schedules' | 'tenants' | 'people' | 'audit';
+export type PageKey = 'dashboard' | 'runbooks' | 'helpdesk' | 'runs' | 'approvals' | 'schedules' | 'tenants' | 'people' | 'audit';
 
 /** Pages in the navigation for these grants. */
 export function visiblePages(grants: Grant[]): Set<PageKey> {
   const pages = new Set<PageKey>(['runbooks', 'approvals', 'tenants']);
-  if (grants.length) pages.add('runs').add('schedules');
+  if (grants.length) pages.add('dashboard').add('runs').add('schedules');
+  if (hasRoleAnywhere(grants, 'operator') || hasRoleAnywhere(grants, 'designer')) pages.add('helpdesk');
   if (hasRoleAnywhere(grants, 'admin')) pages.add('people').add('audit');
   return pages;
 }
@@ -38,6 +39,9 @@ export function visiblePages(grants: Grant[]): Set<PageKey> {
 export function abilities(grants: Grant[]) {
   return {
     design: hasRoleAnywhere(grants, 'designer'),
+    /** Clone and archive / restore runbooks (the server lets designers and admins: requireDesigner). */
+    clone: hasRoleAnywhere(grants, 'designer'),
+    archive: hasRoleAnywhere(grants, 'designer'),
     schedule: hasRoleAnywhere(grants, 'designer') || hasRoleAnywhere(grants, 'operator'),
     addTenants: isGlobalAdmin(grants),
     adminOf: (tenant: string) => hasRole(grants, 'admin', tenant),

@@ -2,6 +2,7 @@
 // contract server/api-contract.ts) with the session's cookie and CSRF token, and the names the
 // pages use. What each route answers is the contract's type.
 import type { RunbookDefinition } from '../../runbook/definition.ts';
+import type { RunPlan } from '../../runbook/plan.ts';
 import { ApiError, createClient, type Answer, type Body } from '../../api-client/index.ts';
 
 export { ApiError };
@@ -55,8 +56,15 @@ export type RunbookSummary = Answer<'GET /api/runbooks'>[number];
 export type VersionInfo = Answer<'GET /api/runbooks/:id/versions'>[number] & { definition?: RunbookDefinition };
 export type RunDetail = Answer<'GET /api/runs/:id'>;
 export type RunSummary = Answer<'GET /api/runs'>['runs'][number];
+export type DashboardData = Answer<'GET /api/dashboard'>;
 export type ApprovalTask = Answer<'GET /api/approvals'>[number];
 export type BulkReport = Answer<'POST /api/runs/bulk'>;
+/** The plans of a page of a CSV's rows (POST /api/runs/plan with csv). */
+export type CsvPlan = Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknown }>, 'rows'> & {
+  rows: (Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknown }>['rows'][number], 'plan'> & { plan?: RunPlan })[];
+};
+/** POST /api/runs/:id/undo: the draft undo runbook (runbookId null when nothing can be undone). */
+export type UndoAnswer = Answer<'POST /api/runs/:id/undo'>;
 export type Schedule = Answer<'GET /api/schedules/:id'>;
 export type NewSchedule = Body<'POST /api/schedules'>;
 export type TenantInfo = Answer<'GET /api/tenants/:name'>;
@@ -87,6 +95,9 @@ export const api = {
   /** Archived runbooks are left out unless asked for (`all`: both, `true`: only the archived). */
   runbooks: (archived?: 'all' | 'true') => client.call('GET /api/runbooks', { query: { archived } }),
   setArchived: (id: string, archived: boolean) => client.call('PATCH /api/runbooks/:id', { params: { id }, body: { archived } }),
+  /** Offers a published runbook on the help desk (a custom action operators may run), or withdraws it. */
+  setOffered: (id: string, customAction: boolean) => client.call('PATCH /api/runbooks/:id', { params: { id }, body: { customAction } }),
+  customActions: () => client.call('GET /api/custom-actions'),
   cloneRunbook: (id: string, body: { id?: string; name?: string } = {}) => client.call('POST /api/runbooks/:id/clone', { params: { id }, body }),
   runbook: (id: string) => client.call('GET /api/runbooks/:id', { params: { id } }),
   /** The server's template gallery (server/templates/). */
@@ -102,8 +113,13 @@ export const api = {
   startRun: (body: Body<'POST /api/runs'>) => client.call('POST /api/runs', { body }),
   /** Checks a CSV (dryRun) or starts its rows; a file with problems answers its report too (422). */
   startBulk: (body: Body<'POST /api/runs/bulk'>) => client.call('POST /api/runs/bulk', { body, accept: [422] }),
+  /** What a run would change (docs/plan.md), before it starts. */
+  planRun: async (body: Body<'POST /api/runs'> & { page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as RunPlan,
+  planCsv: async (body: { runbookId: string; csv: string; test?: boolean; tenant?: string; page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as CsvPlan,
+  /** The draft undo runbook of a finished run. */
+  undoRun: (id: string) => client.call('POST /api/runs/:id/undo', { params: { id } }),
   run: (id: string) => client.call('GET /api/runs/:id', { params: { id } }),
-  runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
+  runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; from?: string; to?: string; batch?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
   decide: (runId: string, nodeId: string, decision: 'approve' | 'reject', comment?: string) =>
     client.call('POST /api/runs/:id/approvals/:nodeId', { params: { id: runId, nodeId }, body: { decision, comment } }),
   cancel: (runId: string) => client.call('POST /api/runs/:id/cancel', { params: { id: runId } }),
@@ -112,6 +128,8 @@ export const api = {
   retry: (runId: string, nodeId?: string) => client.call('POST /api/runs/:id/retry', { params: { id: runId }, body: nodeId ? { nodeId } : {} }),
   rerun: (runId: string, version: 'pinned' | 'latest' = 'pinned') => client.call('POST /api/runs/:id/rerun', { params: { id: runId }, body: { version } }),
   approvals: () => client.call('GET /api/approvals'),
+  /** The home dashboard's aggregates (runs per day, failing steps, approvals waiting, batches, throttling). */
+  dashboard: (tenant?: string, days = 14) => client.call('GET /api/dashboard', { query: { tenant, days } }),
 
   schedules: () => client.call('GET /api/schedules'),
   createSchedule: (body: NewSchedule) => client.call('POST /api/schedules', { body }),

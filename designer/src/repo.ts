@@ -1,6 +1,7 @@
 // Runbooks and runs as the pages use them, from the control plane: a runbook with its versions
 // for the editor and the run form, a run with the definition to draw it, and the lists.
 import type { RunbookDefinition } from '../../runbook/definition.ts';
+import type { RunPlan } from '../../runbook/plan.ts';
 import { api, type ApprovalTask, type RunbookSummary, type RunDetail, type RunSummary, type VersionInfo } from './api.ts';
 
 export interface EditableRunbook {
@@ -36,6 +37,11 @@ export async function loadRunbook(id: string): Promise<EditableRunbook> {
 /** The definition a run of this runbook uses: its latest published version. */
 export function latestPublished(rb: EditableRunbook): VersionInfo | undefined {
   return [...rb.versions].sort((a, b) => b.version - a.version)[0];
+}
+
+/** The plan of a run with these inputs (docs/plan.md): what it would change, before it starts. */
+export async function planRun(runbookId: string, inputs: Record<string, unknown>, opts: { test?: boolean; tenant?: string } = {}): Promise<RunPlan> {
+  return api.planRun({ runbookId, inputs, test: opts.test, tenant: opts.tenant });
 }
 
 /** Starts a run of the runbook's latest published version; `reason` says why (kept with the run). */

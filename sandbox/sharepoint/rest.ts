@@ -340,9 +340,17 @@ function route(ctx: SpCtx): unknown {
     }
     return { IsComplete: true, PollingInterval: 15000 };
   }
-  if (/^SPO\.Tenant\/GetDeletedSitesProperties$/i.test(api)) {
+  // The tenant's deleted sites (CSOM Tenant.GetDeletedSitePropertiesFromSharePoint(startIndex)), and
+  // one of them by URL: POST, as the Tenant methods are on the admin site's REST endpoint.
+  if ((m = /^SPO\.Tenant\/(GetDeletedSitePropertiesFromSharePoint|GetDeletedSitePropertiesByUrl)$/i.exec(api)) && post) {
     adminOnly(ctx);
-    return allSites(ctx.store, { deleted: true }).map((s) => ({ SiteId: s.siteCollectionId, Url: s.url, DeletionTime: s.deletedDateTime, DaysRemaining: 93 - Math.floor((Date.parse(ctx.nowIso) - Date.parse(s.deletedDateTime!)) / 86_400_000), Status: 'Recycled' }));
+    const byUrl = m[1]!.toLowerCase() === 'getdeletedsitepropertiesbyurl';
+    const allowed = byUrl ? ['siteUrl'] : ['startIndex'];
+    const unknown = Object.keys(ctx.body).filter((k) => !allowed.includes(k));
+    if (unknown.length) throw badArg(`The parameter ${unknown[0]} does not exist in method ${m[1]}.`);
+    const props = (s: ReturnType<typeof allSites>[number]) => ({ SiteId: s.siteCollectionId, Url: s.url, DeletionTime: s.deletedDateTime, DaysRemaining: 93 - Math.floor((Date.parse(ctx.nowIso) - Date.parse(s.deletedDateTime!)) / 86_400_000), Status: 'Recycled' });
+    if (byUrl) return props(requireSiteByUrl(ctx, ctx.body['siteUrl'], { deleted: true }));
+    return allSites(ctx.store, { deleted: true }).map(props);
   }
   if (/^SP\.UserProfiles\.ProfileLoader\.GetProfileLoader\/CreatePersonalSiteEnqueueBulk$/i.test(api) && post) {
     adminOnly(ctx);

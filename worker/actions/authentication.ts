@@ -1,7 +1,10 @@
 // Handlers of the authentication and MFA actions (catalog/actions/authentication.ts).
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/authentication.ts';
+import type { Change } from '../../catalog/contract.ts';
 import { implement } from '../activity.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import { change, propertyChanges, userObject } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { deliverSecret, getUser, unless404 } from './shared.ts';
 
@@ -39,7 +42,7 @@ export const authSetMfaState = implement(c.authSetMfaState, async (input, { grap
   const done = current === input.state || (input.state === 'enabled' && current === 'enforced');
   if (!done) await beta(graph, path).patch({ perUserMfaState: input.state });
   return { userId: user.id, previousState: current, state: done ? current! : input.state, changed: !done };
-});
+}, planAuthSetMfaState);
 
 export const authListMethods = implement(c.authListMethods, async (input, { graph }) => {
   const user = await getUser(graph, input.user);
@@ -61,7 +64,7 @@ export const authRemoveMethods = implement(c.authRemoveMethods, async (input, { 
   }
   if (input.revokeSessions) await graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
   return { userId: user.id, removed, kept: all.filter((m) => !wanted(m)).map(view) };
-});
+}, planAuthRemoveMethods);
 
 export const authCreateTemporaryAccessPass = implement(c.authCreateTemporaryAccessPass, async (input, ctx) => {
   const { graph } = ctx;
@@ -96,7 +99,7 @@ export const authCreateTemporaryAccessPass = implement(c.authCreateTemporaryAcce
     lifetimeMinutes: pass.lifetimeInMinutes ?? input.lifetimeMinutes,
     usableOnce: pass.isUsableOnce ?? input.usableOnce,
   };
-});
+}, planAuthCreateTemporaryAccessPass);
 
 export const authSetPreferredMethod = implement(c.authSetPreferredMethod, async (input, { graph }) => {
   if (input.method === undefined && input.systemPreferred === undefined) throw new ActionError('give a method or "system preferred"', { code: 'InvalidInput' });
@@ -117,7 +120,7 @@ export const authSetPreferredMethod = implement(c.authSetPreferredMethod, async 
     throw err;
   }
   return { userId: user.id, method: input.method ?? null, systemPreferred: input.systemPreferred ?? null };
-});
+}, planAuthSetPreferredMethod);
 
 /** Entra's fixed ids of the three phone slots and the email method. */
 const PHONE_SLOTS = {
@@ -159,4 +162,70 @@ export const userSetAuthenticationContact = implement(c.userSetAuthenticationCon
     }
   }
   return { userId: user.id, changed };
-});
+}, planUserSetAuthenticationContact);
+
+// ---- plans ----
+
+async function mfaState(graph: Client, userId: string): Promise<string | null> {
+  return ((await beta(graph, `/users/${userId}/authentication/requirements`).get()) as { perUserMfaState?: string }).perUserMfaState ?? null;
+}
+
+async function planAuthSetMfaState(input: InputOf<typeof c.authSetMfaState>, { graph }: PlanContext): Promise<Change[]> {
+  const user = await getUser(graph, input.user);
+  const current = await mfaState(graph, user.id);
+  const done = current === input.state || (input.state === 'enabled' && current === 'enforced');
+  return done ? [] : [change(userObject(user), 'perUserMfaState', current, input.state, { objectId: user.id })];
+}
+
+async function planAuthRemoveMethods(input: InputOf<typeof c.authRemoveMethods>, { graph }: PlanContext): Promise<Change[]> {
+  const user = await getUser(graph, input.user);
+  const wanted = (m: RawMethod) => typeOf(m) !== 'password' && (!input.types?.length || (input.types as readonly string[]).includes(typeOf(m)));
+  const targets = (await methodsOf(graph, user.id)).filter(wanted).map(view);
+  const object = userObject(user);
+  return [
+    ...targets.map((m) => change(object, `method ${m.type}${m.detail ? ` ${m.detail}` : ''}`, true, false, { objectId: user.id, note: 'the user must register it again' })),
+    ...(input.revokeSessions && targets.length ? [change(object, 'sign-in sessions', 'valid', 'revoked', { objectId: user.id })] : []),
+  ];
+}
+
+async function planAuthCreateTemporaryAccessPass(input: InputOf<typeof c.authCreateTemporaryAccessPass>, { graph }: PlanContext): Promise<Change[]> {
+  const user = await getUser(graph, input.user);
+  const existing = ((await graph.api(`/users/${user.id}/authentication/temporaryAccessPassMethods`).get()) as { value: unknown[] }).value.length;
+  return [
+    change(userObject(user), 'temporary access pass', existing ? 'an existing pass (replaced)' : null, `valid ${input.lifetimeMinutes} minutes${input.usableOnce ? ', once' : ''}, sent to ${input.sendTo}`, {
+      objectId: user.id,
+      note: 'the pass is emailed, never shown',
+    }),
+  ];
+}
+
+async function planAuthSetPreferredMethod(input: InputOf<typeof c.authSetPreferredMethod>, { graph }: PlanContext): Promise<Change[]> {
+  if (input.method === undefined && input.systemPreferred === undefined) throw new ActionError('give a method or "system preferred"', { code: 'InvalidInput' });
+  const user = await getUser(graph, input.user);
+  const prefs = (await beta(graph, `/users/${user.id}/authentication/signInPreferences`).get()) as { userPreferredMethodForSecondaryAuthentication?: string | null; isSystemPreferredAuthenticationMethodEnabled?: boolean | null };
+  return propertyChanges(userObject(user), user.id, { method: prefs.userPreferredMethodForSecondaryAuthentication ?? null, systemPreferred: prefs.isSystemPreferredAuthenticationMethodEnabled ?? null }, {
+    ...(input.method !== undefined ? { method: input.method } : {}),
+    ...(input.systemPreferred !== undefined ? { systemPreferred: input.systemPreferred } : {}),
+  });
+}
+
+async function planUserSetAuthenticationContact(input: InputOf<typeof c.userSetAuthenticationContact>, { graph }: PlanContext): Promise<Change[]> {
+  const user = await getUser(graph, input.user);
+  const base = `/users/${user.id}/authentication`;
+  const current: Record<string, string | null> = {};
+  const phones = ((await graph.api(`${base}/phoneMethods`).get()) as { value: RawMethod[] }).value;
+  const digits = (s: string | null | undefined) => s?.replace(/\s/g, '') ?? null;
+  const desired: Record<string, unknown> = {};
+  for (const [key, slot] of Object.entries(PHONE_SLOTS) as [keyof typeof PHONE_SLOTS, (typeof PHONE_SLOTS)[keyof typeof PHONE_SLOTS]][]) {
+    if (input[key] === undefined) continue;
+    const have = phones.find((p) => p.id === slot.id || p.phoneType === slot.phoneType)?.phoneNumber ?? null;
+    current[key] = have;
+    if (digits(have) !== digits(input[key])) desired[key] = input[key];
+  }
+  if (input.email !== undefined) {
+    const have = ((await graph.api(`${base}/emailMethods`).get()) as { value: RawMethod[] }).value[0]?.emailAddress ?? null;
+    current['email'] = have;
+    if (have?.toLowerCase() !== input.email?.toLowerCase()) desired['email'] = input.email;
+  }
+  return Object.entries(desired).map(([k, v]) => change(userObject(user), k, current[k], v, { objectId: user.id }));
+}

@@ -1,7 +1,10 @@
 // Handlers of the directory actions (catalog/actions/directory.ts): role assignments, named locations.
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/directory.ts';
+import type { Change } from '../../catalog/contract.ts';
 import { implement } from '../activity.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import { change, creation, propertyChanges, userObject } from './changes.ts';
 import { ActionError } from '../../m365/errors.ts';
 import { getUser, GUID, odataString, orNotFound, unless404 } from './shared.ts';
 
@@ -45,14 +48,14 @@ export const directoryAssignRole = implement(c.directoryAssignRole, async (input
       directoryScopeId: '/',
     })) as { id: string });
   return { userId: user.id, roleDefinitionId: role.id, role: role.displayName, assignmentId: assignment.id, assigned: !existing };
-});
+}, planDirectoryAssignRole);
 
 export const directoryRemoveRole = implement(c.directoryRemoveRole, async (input, { graph }) => {
   const [user, role] = [await getUser(graph, input.user), await findRole(graph, input.role)];
   const existing = await tenantWideAssignment(graph, user.id, role.id);
   const removed = existing ? await unless404(graph.api(`/roleManagement/directory/roleAssignments/${existing.id}`).delete()) : false;
   return { userId: user.id, roleDefinitionId: role.id, removed };
-});
+}, planDirectoryRemoveRole);
 
 interface NamedLocation {
   id: string;
@@ -81,6 +84,15 @@ async function findLocation(graph: Client, ref: string): Promise<NamedLocation |
   return res.value[0];
 }
 
+/** The ranges after an update: replaced, extended or cut; never none. */
+function nextRanges(current: string[], input: { ipRanges?: string[]; rangesMode: 'replace' | 'add' | 'remove' }): string[] {
+  if (!input.ipRanges) return current;
+  const ranges =
+    input.rangesMode === 'replace' ? input.ipRanges : input.rangesMode === 'add' ? [...new Set([...current, ...input.ipRanges])] : current.filter((r) => !input.ipRanges!.includes(r));
+  if (ranges.length === 0) throw new ActionError('a named location needs at least one IP range', { code: 'InvalidInput', hint: 'delete the location instead' });
+  return ranges;
+}
+
 const locationMissing = (ref: string) =>
   new ActionError(`named location "${ref}" does not exist`, { code: 'Request_ResourceNotFound', hint: 'use the location\'s exact name or id', status: 404 });
 
@@ -101,25 +113,19 @@ export const directoryCreateNamedLocation = implement(c.directoryCreateNamedLoca
     ipRanges: rangeBody(input.ipRanges),
   })) as NamedLocation;
   return { ...locationView(made), created: true };
-});
+}, planDirectoryCreateNamedLocation);
 
 export const directoryUpdateNamedLocation = implement(c.directoryUpdateNamedLocation, async (input, { graph }) => {
   const loc = await findLocation(graph, input.location);
   if (!loc) throw locationMissing(input.location);
   const current = locationView(loc);
-  let ranges = current.ipRanges;
-  if (input.ipRanges) {
-    if (input.rangesMode === 'replace') ranges = input.ipRanges;
-    else if (input.rangesMode === 'add') ranges = [...new Set([...ranges, ...input.ipRanges])];
-    else ranges = ranges.filter((r) => !input.ipRanges!.includes(r));
-    if (ranges.length === 0) throw new ActionError('a named location needs at least one IP range', { code: 'InvalidInput', hint: 'delete the location instead' });
-  }
+  const ranges = nextRanges(current.ipRanges, input);
   const next = { displayName: input.displayName ?? current.displayName, ipRanges: ranges, isTrusted: input.isTrusted ?? current.isTrusted };
   const changed = next.displayName !== current.displayName || next.isTrusted !== current.isTrusted || !sameRanges(next.ipRanges, current.ipRanges);
   if (changed)
     await graph.api(`${LOCATIONS}/${loc.id}`).patch({ '@odata.type': '#microsoft.graph.ipNamedLocation', displayName: next.displayName, isTrusted: next.isTrusted, ipRanges: rangeBody(next.ipRanges) });
   return { id: loc.id, ...next, changed };
-});
+}, planDirectoryUpdateNamedLocation);
 
 export const directoryDeleteNamedLocation = implement(c.directoryDeleteNamedLocation, async (input, { graph, attempt }) => {
   const loc = await findLocation(graph, input.location);
@@ -128,4 +134,57 @@ export const directoryDeleteNamedLocation = implement(c.directoryDeleteNamedLoca
     throw locationMissing(input.location);
   }
   return { deleted: await unless404(graph.api(`${LOCATIONS}/${loc.id}`).delete()) };
-});
+}, planDirectoryDeleteNamedLocation);
+
+// ---- plans ----
+
+async function planRole(input: { user: string; role: string }, graph: Client, assign: boolean): Promise<Change[]> {
+  const [user, role] = [await getUser(graph, input.user), await findRole(graph, input.role)];
+  const has = !!(await tenantWideAssignment(graph, user.id, role.id));
+  return has === assign ? [] : [change(userObject(user), `role ${role.displayName}`, has, assign, { objectId: user.id })];
+}
+
+async function planDirectoryAssignRole(input: InputOf<typeof c.directoryAssignRole>, { graph }: PlanContext): Promise<Change[]> {
+  return planRole(input, graph, true);
+}
+
+async function planDirectoryRemoveRole(input: InputOf<typeof c.directoryRemoveRole>, { graph }: PlanContext): Promise<Change[]> {
+  return planRole(input, graph, false);
+}
+
+const locationObject = (name: string) => `named location ${name}`;
+
+async function planDirectoryCreateNamedLocation(input: InputOf<typeof c.directoryCreateNamedLocation>, { graph }: PlanContext): Promise<Change[]> {
+  const existing = await findLocation(graph, input.displayName);
+  if (existing) {
+    const v = locationView(existing);
+    if (sameRanges(v.ipRanges, input.ipRanges) && v.isTrusted === input.isTrusted) return [];
+    throw new ActionError(`a named location called "${input.displayName}" already exists with other settings`, { code: 'ObjectConflict', hint: 'use "Update trusted network" to change it, or pick another name' });
+  }
+  return creation(locationObject(input.displayName), { displayName: input.displayName, ipRanges: input.ipRanges, isTrusted: input.isTrusted });
+}
+
+async function planDirectoryUpdateNamedLocation(input: InputOf<typeof c.directoryUpdateNamedLocation>, { graph }: PlanContext): Promise<Change[]> {
+  const loc = await findLocation(graph, input.location);
+  if (!loc) throw locationMissing(input.location);
+  const current = locationView(loc);
+  const ranges = nextRanges(current.ipRanges, input);
+  const object = locationObject(current.displayName);
+  return [
+    ...propertyChanges(object, loc.id, current, { displayName: input.displayName ?? current.displayName, isTrusted: input.isTrusted ?? current.isTrusted }),
+    ...(sameRanges(ranges, current.ipRanges) ? [] : [change(object, 'ipRanges', current.ipRanges, ranges, { objectId: loc.id })]),
+  ];
+}
+
+async function planDirectoryDeleteNamedLocation(input: InputOf<typeof c.directoryDeleteNamedLocation>, { graph }: PlanContext): Promise<Change[]> {
+  const loc = await findLocation(graph, input.location);
+  if (!loc) throw locationMissing(input.location);
+  const v = locationView(loc);
+  const object = locationObject(v.displayName);
+  return [
+    change(object, 'exists', true, false, { objectId: loc.id, note: 'an undo creates it again under a new id' }),
+    change(object, 'displayName', v.displayName, null, { objectId: loc.id }),
+    change(object, 'ipRanges', v.ipRanges, null, { objectId: loc.id }),
+    change(object, 'isTrusted', v.isTrusted, null, { objectId: loc.id }),
+  ];
+}

@@ -2,7 +2,11 @@
 // Exchange Online admin API. Users are resolved through Graph first, so a typo reads
 // "user x does not exist" rather than an Exchange exception.
 import * as c from '../../catalog/actions/distributionGroups.ts';
+import type { Change } from '../../catalog/contract.ts';
+import { GONE_NOTE } from '../../catalog/reversal.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import { change, creation, knownAfterRun } from './changes.ts';
 import { ActionError } from '../../m365/errors.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { createdByThisStep, getUser, resolveUsers, type GraphUser } from './shared.ts';
@@ -24,7 +28,7 @@ interface ExoGroup {
   WhenCreated?: string;
 }
 
-async function findExoGroup(ctx: ActionContext, ref: string): Promise<ExoGroup | undefined> {
+async function findExoGroup(ctx: PlanContext, ref: string): Promise<ExoGroup | undefined> {
   try {
     return (await ctx.exchange.invoke<ExoGroup>('Get-DistributionGroup', { Identity: ref }, ctx.signal))[0];
   } catch (err) {
@@ -40,7 +44,7 @@ const groupNotFound = (ref: string) =>
     status: 404,
   });
 
-async function getExoGroup(ctx: ActionContext, ref: string): Promise<ExoGroup> {
+async function getExoGroup(ctx: PlanContext, ref: string): Promise<ExoGroup> {
   const g = await findExoGroup(ctx, ref);
   if (!g) throw groupNotFound(ref);
   return g;
@@ -92,7 +96,7 @@ export const distributionGroupCreate = implement(c.distributionGroupCreate, asyn
   )[0]!;
   for (const m of members) await changeMember(ctx, group, m, true);
   return { identity: group.PrimarySmtpAddress, name: group.Name, primarySmtpAddress: group.PrimarySmtpAddress, created };
-});
+}, planDistributionGroupCreate);
 
 export const distributionGroupUpdate = implement(c.distributionGroupUpdate, async (input, ctx) => {
   const g = await getExoGroup(ctx, input.group);
@@ -112,12 +116,15 @@ export const distributionGroupUpdate = implement(c.distributionGroupUpdate, asyn
   set('hiddenFromAddressLists', 'HiddenFromAddressListsEnabled', input.hiddenFromAddressLists, input.hiddenFromAddressLists === g.HiddenFromAddressListsEnabled);
   if (changed.length) await ctx.exchange.invoke('Set-DistributionGroup', { Identity: g.PrimarySmtpAddress, BypassSecurityGroupManagerCheck: true, ...desired }, ctx.signal);
   return { identity: input.primarySmtpAddress ?? g.PrimarySmtpAddress, changed };
-});
+}, planDistributionGroupUpdate);
 
-export const distributionGroupDelete = implement(c.distributionGroupDelete, async (input, ctx) =>
-  removeOnce(ctx, await findExoGroup(ctx, input.group), () => groupNotFound(input.group), (g) =>
-    ctx.exchange.invoke('Remove-DistributionGroup', { Identity: g.PrimarySmtpAddress, BypassSecurityGroupManagerCheck: true, Confirm: false }, ctx.signal),
-  ),
+export const distributionGroupDelete = implement(
+  c.distributionGroupDelete,
+  async (input, ctx) =>
+    removeOnce(ctx, await findExoGroup(ctx, input.group), () => groupNotFound(input.group), (g) =>
+      ctx.exchange.invoke('Remove-DistributionGroup', { Identity: g.PrimarySmtpAddress, BypassSecurityGroupManagerCheck: true, Confirm: false }, ctx.signal),
+    ),
+  planDistributionGroupDelete,
 );
 
 const members = (add: boolean) => async (input: { group: string; members: string[] }, ctx: ActionContext) => {
@@ -130,8 +137,8 @@ const members = (add: boolean) => async (input: { group: string; members: string
   }
   return { identity: g.PrimarySmtpAddress, results };
 };
-export const distributionGroupAddMembers = implement(c.distributionGroupAddMembers, members(true));
-export const distributionGroupRemoveMembers = implement(c.distributionGroupRemoveMembers, members(false));
+export const distributionGroupAddMembers = implement(c.distributionGroupAddMembers, members(true), planMembers(true));
+export const distributionGroupRemoveMembers = implement(c.distributionGroupRemoveMembers, members(false), planMembers(false));
 
 const sendPermission = (grant: boolean) => async (input: { group: string; users: string[]; permission: 'SendAs' | 'SendOnBehalf' }, ctx: ActionContext) => {
   const g = await getExoGroup(ctx, input.group);
@@ -157,5 +164,86 @@ const sendPermission = (grant: boolean) => async (input: { group: string; users:
   }
   return { identity, results };
 };
-export const distributionGroupGrantSendPermission = implement(c.distributionGroupGrantSendPermission, sendPermission(true));
-export const distributionGroupRemoveSendPermission = implement(c.distributionGroupRemoveSendPermission, sendPermission(false));
+export const distributionGroupGrantSendPermission = implement(c.distributionGroupGrantSendPermission, sendPermission(true), planSendPermission(true));
+export const distributionGroupRemoveSendPermission = implement(c.distributionGroupRemoveSendPermission, sendPermission(false), planSendPermission(false));
+
+// ---- plans ----
+
+const dlObject = (g: Pick<ExoGroup, 'PrimarySmtpAddress'>) => `distribution group ${g.PrimarySmtpAddress}`;
+
+interface ExoRecipient {
+  ExternalDirectoryObjectId?: string;
+  PrimarySmtpAddress?: string;
+  Name?: string;
+  Alias?: string;
+}
+
+async function membersOf(ctx: PlanContext, g: ExoGroup): Promise<ExoRecipient[]> {
+  return ctx.exchange.invoke<ExoRecipient>('Get-DistributionGroupMember', { Identity: g.PrimarySmtpAddress }, ctx.signal);
+}
+
+const isMember = (members: ExoRecipient[], u: GraphUser) =>
+  members.some((m) => [m.ExternalDirectoryObjectId, m.PrimarySmtpAddress, m.Name, m.Alias].some((v) => !!v && namesOf(u).includes(v.toLowerCase())));
+
+async function planDistributionGroupCreate(input: InputOf<typeof c.distributionGroupCreate>, ctx: PlanContext): Promise<Change[]> {
+  const owners = await resolveUsers(ctx.graph, input.owners);
+  const members = await resolveUsers(ctx.graph, input.members);
+  const existing = await findExoGroup(ctx, input.alias);
+  if (existing) throw new ActionError(`a group with the alias ${input.alias} already exists (${existing.PrimarySmtpAddress})`, { code: 'ObjectConflict', hint: 'pick another alias, or use "Edit distribution group"' });
+  const object = `distribution group ${input.primarySmtpAddress ?? input.alias}`;
+  return [
+    ...creation(object, { name: input.name, displayName: input.displayName ?? input.name, alias: input.alias, type: input.type, owners: owners.map((o) => o.userPrincipalName), requireSenderAuthentication: input.requireSenderAuthentication, memberJoinRestriction: input.memberJoinRestriction }, knownAfterRun('output.identity')),
+    ...members.map((m) => change(object, `member ${m.userPrincipalName}`, false, true)),
+  ];
+}
+
+async function planDistributionGroupUpdate(input: InputOf<typeof c.distributionGroupUpdate>, ctx: PlanContext): Promise<Change[]> {
+  const g = await getExoGroup(ctx, input.group);
+  const owners = input.owners ? await resolveUsers(ctx.graph, input.owners) : undefined;
+  const object = dlObject(g);
+  const rows: Change[] = [];
+  const row = (property: string, before: unknown, after: unknown, same: boolean) => {
+    if (after !== undefined && !same) rows.push(change(object, property, before, after, { objectId: g.ExternalDirectoryObjectId }));
+  };
+  row('displayName', g.DisplayName, input.displayName, input.displayName === g.DisplayName);
+  row('primarySmtpAddress', g.PrimarySmtpAddress, input.primarySmtpAddress, input.primarySmtpAddress?.toLowerCase() === g.PrimarySmtpAddress.toLowerCase());
+  row('owners', g.ManagedBy ?? [], owners?.map((o) => o.userPrincipalName), !!owners && owners.length === (g.ManagedBy ?? []).length && owners.every((o) => listed(g.ManagedBy, o)));
+  row('requireSenderAuthentication', g.RequireSenderAuthenticationEnabled, input.requireSenderAuthentication, input.requireSenderAuthentication === g.RequireSenderAuthenticationEnabled);
+  row('memberJoinRestriction', g.MemberJoinRestriction, input.memberJoinRestriction, input.memberJoinRestriction === g.MemberJoinRestriction);
+  row('hiddenFromAddressLists', g.HiddenFromAddressListsEnabled, input.hiddenFromAddressLists, input.hiddenFromAddressLists === g.HiddenFromAddressListsEnabled);
+  return rows;
+}
+
+async function planDistributionGroupDelete(input: InputOf<typeof c.distributionGroupDelete>, ctx: PlanContext): Promise<Change[]> {
+  const g = await getExoGroup(ctx, input.group);
+  return [change(dlObject(g), 'exists', true, false, { objectId: g.ExternalDirectoryObjectId, note: GONE_NOTE })];
+}
+
+function planMembers(add: boolean) {
+  return async (input: { group: string; members: string[] }, ctx: PlanContext): Promise<Change[]> => {
+    const g = await getExoGroup(ctx, input.group);
+    const current = await membersOf(ctx, g);
+    const changes: Change[] = [];
+    for (const ref of input.members) {
+      const u = await getUser(ctx.graph, ref);
+      if (isMember(current, u) !== add) changes.push(change(dlObject(g), `member ${u.userPrincipalName}`, !add, add, { objectId: g.ExternalDirectoryObjectId }));
+    }
+    return changes;
+  };
+}
+
+function planSendPermission(grant: boolean) {
+  return async (input: { group: string; users: string[]; permission: 'SendAs' | 'SendOnBehalf' }, ctx: PlanContext): Promise<Change[]> => {
+    const g = await getExoGroup(ctx, input.group);
+    const users = await resolveUsers(ctx.graph, input.users, 'id,userPrincipalName,mail,displayName');
+    const changes: Change[] = [];
+    for (const u of users) {
+      const has =
+        input.permission === 'SendAs'
+          ? (await ctx.exchange.invoke<{ AccessRights?: string[] }>('Get-RecipientPermission', { Identity: g.PrimarySmtpAddress, Trustee: u.userPrincipalName }, ctx.signal)).some((p) => (p.AccessRights ?? []).includes('SendAs'))
+          : listed(g.GrantSendOnBehalfTo, u);
+      if (has !== grant) changes.push(change(dlObject(g), `${input.permission} ${u.userPrincipalName}`, has, grant, { objectId: g.ExternalDirectoryObjectId }));
+    }
+    return changes;
+  };
+}

@@ -4,6 +4,9 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/domains.ts';
 import { implement } from '../activity.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import type { Change } from '../../catalog/contract.ts';
+import { change } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { orNotFound } from './shared.ts';
 import { pollUntil } from './waiting.ts';
@@ -61,7 +64,14 @@ export const domainAdd = implement(c.domainAdd, async (input, { graph }) => {
     }
   }
   return { ...view(d), created, verificationRecords: d.isVerified ? [] : await records(graph, d.id) };
-});
+}, planDomainAdd);
+
+async function planDomainAdd(input: InputOf<typeof c.domainAdd>, { graph }: PlanContext): Promise<Change[]> {
+  const name = input.domain.toLowerCase();
+  if (await getDomain(graph, name)) return [];
+  if (/\.onmicrosoft\.com$/i.test(name)) throw new ActionError(`${input.domain} cannot be added: onmicrosoft.com domains are Microsoft's`, { code: 'InvalidInput', status: 400 });
+  return [change(`domain ${name}`, 'exists', false, true, { objectId: name, note: 'unverified until its DNS record is in place' })];
+}
 
 export const domainVerificationRecords = implement(c.domainVerificationRecords, async (input, { graph }) => {
   const d = await requireDomain(graph, input.domain);
@@ -92,7 +102,13 @@ export const domainVerify = implement(c.domainVerify, async (input, ctx) => {
     });
   }
   return { ...view(done), verified: true };
-});
+}, planDomainVerify);
+
+async function planDomainVerify(input: InputOf<typeof c.domainVerify>, { graph }: PlanContext) {
+  const d = await requireDomain(graph, input.domain);
+  if (d.isVerified) return [];
+  return { changes: [change(`domain ${d.id}`, 'isVerified', false, true, { objectId: d.id })], notes: [`verification succeeds only once the TXT (or MX) record is visible in DNS${input.waitMinutes ? `; the step keeps checking for ${input.waitMinutes} minutes` : ''}`] };
+}
 
 export const domainUpdate = implement(c.domainUpdate, async (input, { graph }) => {
   const d = await requireDomain(graph, input.domain);
@@ -110,7 +126,24 @@ export const domainUpdate = implement(c.domainUpdate, async (input, { graph }) =
   if (Object.keys(patch).length) await graph.api(`/domains/${encodeURIComponent(d.id)}`).patch(patch);
   const after = Object.keys(patch).length ? await requireDomain(graph, d.id) : d;
   return { ...view(after), changed: Object.keys(patch).map((k) => (k === 'isDefault' ? 'default' : k)), previousDefault };
-});
+}, planDomainUpdate);
+
+async function planDomainUpdate(input: InputOf<typeof c.domainUpdate>, { graph }: PlanContext): Promise<Change[]> {
+  const d = await requireDomain(graph, input.domain);
+  const out: Change[] = [];
+  if (input.makeDefault && !d.isDefault) {
+    if (!d.isVerified) throw new ActionError(`${d.id} is not verified, so it cannot be the default domain`, { code: 'DomainNotVerified', hint: 'verify it first ("Verify domain")' });
+    const previous = ((await graph.api('/domains').get()) as { value: Domain[] }).value.find((x) => x.isDefault)?.id;
+    if (previous) out.push(change(`domain ${previous}`, 'isDefault', true, false, { objectId: previous }));
+    out.push(change(`domain ${d.id}`, 'isDefault', false, true, { objectId: d.id }));
+  }
+  const current = [...(d.supportedServices ?? [])].sort();
+  if (input.supportedServices && JSON.stringify([...input.supportedServices].sort()) !== JSON.stringify(current)) {
+    if (!d.isVerified) throw new ActionError(`${d.id} is not verified, so services cannot use it yet`, { code: 'DomainNotVerified', hint: 'verify it first ("Verify domain")' });
+    out.push(change(`domain ${d.id}`, 'supportedServices', current, [...input.supportedServices].sort(), { objectId: d.id }));
+  }
+  return out;
+}
 
 export const domainRemove = implement(c.domainRemove, async (input, ctx) => {
   const name = input.domain.toLowerCase();
@@ -144,4 +177,14 @@ export const domainRemove = implement(c.domainRemove, async (input, ctx) => {
   if (!forcing) await ctx.graph.api(`/domains/${encodeURIComponent(name)}/forceDelete`).post({ disableUserAccounts: input.disableRenamedUsers });
   const gone = await pollUntil(ctx, async () => ((await getDomain(ctx.graph, name)) ? undefined : true), { maxWaitMs: input.waitMinutes * 60_000, firstMs: 1_000, maxMs: 15_000 });
   return { domain: name, removed: gone === true, pending: gone !== true };
-});
+}, planDomainRemove);
+
+async function planDomainRemove(input: InputOf<typeof c.domainRemove>, { graph }: PlanContext) {
+  const d = await requireDomain(graph, input.domain.toLowerCase());
+  if (d.isDefault || d.isInitial)
+    throw new ActionError(`${d.id} is the ${d.isInitial ? 'initial' : 'default'} domain and cannot be removed`, { code: 'DomainProtected', hint: d.isInitial ? 'the onmicrosoft.com domain stays with the tenant' : 'make another verified domain the default first ("Update domain")' });
+  return {
+    changes: [change(`domain ${d.id}`, 'exists', true, false, { objectId: d.id })],
+    notes: input.force ? [`users and groups with addresses in ${d.id} are renamed to the onmicrosoft.com domain${input.disableRenamedUsers ? ', and the renamed users cannot sign in' : ''}`] : [`fails if users or groups still use ${d.id} (run with force to rename them)`],
+  };
+}

@@ -1,7 +1,11 @@
 // Handlers of the security and Microsoft 365 group actions (catalog/actions/groups.ts).
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/groups.ts';
+import type { Change } from '../../catalog/contract.ts';
+import { GONE_NOTE, RESTORABLE_NOTE } from '../../catalog/reversal.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import { change, creation, groupObject, isKnownAfterRun, knownAfterRun, memberProperty, ownerIds, propertyChanges, relations, userOrLater } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import {
   addToGroup,
@@ -18,6 +22,7 @@ import {
   listAll,
   odataString,
   orNotFound,
+  refuseUnchangeable,
   removeFromGroup,
   resolveUsers,
   type GraphUser,
@@ -58,7 +63,7 @@ export const groupCreateSecurity = implement(c.groupCreateSecurity, async (input
   })) as GroupInfo;
   await fillGroup(ctx, group, owners, members);
   return { id: group.id, displayName: group.displayName, created };
-});
+}, planGroupCreateSecurity);
 
 export const groupCreateM365 = implement(c.groupCreateM365, async (input, ctx) => {
   const owners = await resolveUsers(ctx.graph, input.owners);
@@ -78,7 +83,7 @@ export const groupCreateM365 = implement(c.groupCreateM365, async (input, ctx) =
   })) as GroupInfo;
   await fillGroup(ctx, group, created ? owners.slice(20) : owners, members);
   return { id: group.id, displayName: group.displayName, mail: group.mail ?? null, created };
-});
+}, planGroupCreateM365);
 
 export const groupUpdate = implement(c.groupUpdate, async ({ group, ...fields }, { graph }) => {
   const g = await getGroup(graph, group);
@@ -87,7 +92,7 @@ export const groupUpdate = implement(c.groupUpdate, async ({ group, ...fields },
   const changes = diff(g as unknown as Record<string, unknown>, desired);
   if (Object.keys(changes).length) await graph.api(`/groups/${g.id}`).patch(changes);
   return { id: g.id, changed: Object.keys(changes) };
-});
+}, planGroupUpdate);
 
 interface DeletedGroup {
   id: string;
@@ -114,7 +119,7 @@ export const groupDelete = implement(c.groupDelete, async (input, { graph, attem
   }
   await graph.api(`/groups/${g!.id}`).delete();
   return { id: g!.id, deleted: true };
-});
+}, planGroupDelete);
 
 export const groupRestore = implement(c.groupRestore, async (input, { graph }) => {
   const deleted = await findDeletedGroup(graph, input.group);
@@ -135,7 +140,7 @@ export const groupRestore = implement(c.groupRestore, async (input, { graph }) =
     throw err;
   }
   return { id: deleted.id, displayName: deleted.displayName, restored: true };
-});
+}, planGroupRestore);
 
 const one = (rel: 'members' | 'owners', add: boolean) => async (input: { group: string; user: string }, ctx: ActionContext) => {
   const [g, user] = [await getGroup(ctx.graph, input.group), await getUser(ctx.graph, input.user)];
@@ -146,19 +151,19 @@ const one = (rel: 'members' | 'owners', add: boolean) => async (input: { group: 
 export const groupAddMember = implement(c.groupAddMember, async (input, ctx) => {
   const { changed, ...ids } = await one('members', true)(input, ctx);
   return { ...ids, added: changed };
-});
+}, { plan: planOne('members', true), acceptsUnknown: ['user'] });
 export const groupRemoveMember = implement(c.groupRemoveMember, async (input, ctx) => {
   const { changed, ...ids } = await one('members', false)(input, ctx);
   return { ...ids, removed: changed };
-});
+}, { plan: planOne('members', false), acceptsUnknown: ['user'] });
 export const groupAddOwner = implement(c.groupAddOwner, async (input, ctx) => {
   const { changed, ...ids } = await one('owners', true)(input, ctx);
   return { ...ids, added: changed };
-});
+}, { plan: planOne('owners', true), acceptsUnknown: ['user'] });
 export const groupRemoveOwner = implement(c.groupRemoveOwner, async (input, ctx) => {
   const { changed, ...ids } = await one('owners', false)(input, ctx);
   return { ...ids, removed: changed };
-});
+}, { plan: planOne('owners', false), acceptsUnknown: ['user'] });
 
 const many = (add: boolean) => async (input: { users: string[]; groups: string[] }, ctx: ActionContext) => {
   const users = await resolveUsers(ctx.graph, input.users);
@@ -173,20 +178,27 @@ const many = (add: boolean) => async (input: { users: string[]; groups: string[]
   }
   return { results };
 };
-export const groupAddMembers = implement(c.groupAddMembers, many(true));
-export const groupRemoveMembers = implement(c.groupRemoveMembers, many(false));
+export const groupAddMembers = implement(c.groupAddMembers, many(true), planMany(true));
+export const groupRemoveMembers = implement(c.groupRemoveMembers, many(false), planMany(false));
+
+/** The order manageM365Members changes things in: owners first in, last out. */
+const M365_STEPS = [
+  ['addOwners', 'owners', true],
+  ['addMembers', 'members', true],
+  ['removeMembers', 'members', false],
+  ['removeOwners', 'owners', false],
+] as const;
+
+async function m365Group(graph: Client, ref: string): Promise<GroupInfo> {
+  const g = await getGroup(graph, ref);
+  if (groupKind(g) !== 'microsoft365') throw new ActionError(`"${g.displayName}" is not a Microsoft 365 group`, { code: 'InvalidInput', hint: 'use "Add users to groups" for other groups' });
+  return g;
+}
 
 export const groupManageM365Members = implement(c.groupManageM365Members, async (input, ctx) => {
-  const g = await getGroup(ctx.graph, input.group);
-  if (groupKind(g) !== 'microsoft365') throw new ActionError(`"${g.displayName}" is not a Microsoft 365 group`, { code: 'InvalidInput', hint: 'use "Add users to groups" for other groups' });
+  const g = await m365Group(ctx.graph, input.group);
   const changes: { change: string; user: string; changed: boolean }[] = [];
-  const steps = [
-    ['addOwners', 'owners', true],
-    ['addMembers', 'members', true],
-    ['removeMembers', 'members', false],
-    ['removeOwners', 'owners', false],
-  ] as const;
-  for (const [key, rel, add] of steps) {
+  for (const [key, rel, add] of M365_STEPS) {
     for (const u of await resolveUsers(ctx.graph, input[key])) {
       changes.push({ change: key, user: u.id, changed: add ? await addToGroup(ctx, g, u, rel) : await removeFromGroup(ctx, g, u, rel) });
     }
@@ -207,4 +219,104 @@ export const groupManageM365Members = implement(c.groupManageM365Members, async 
     }
   }
   return { groupId: g.id, changes };
-});
+}, planGroupManageM365Members);
+
+// ---- plans ----
+
+/** A group that may not exist yet: a conflict when one of that name does. */
+async function planNewGroup(graph: Client, filter: string, what: string, object: string, properties: Record<string, unknown>, ownerRefs: string[], memberRefs: string[]): Promise<Change[]> {
+  const found = ((await graph.api('/groups').filter(filter).select('id').top(1).get()) as { value: { id: string }[] }).value[0];
+  if (found) throw new ActionError(`a group with ${what} already exists (${found.id})`, { code: 'ObjectConflict', hint: 'pick another name, or use "Edit group" to change the existing one', status: 400 });
+  const owners = await resolveUsers(graph, ownerRefs);
+  const members = await resolveUsers(graph, memberRefs);
+  const id = knownAfterRun('output.id');
+  return [
+    ...creation(object, properties),
+    ...owners.map((u) => change(object, memberProperty('owner', u), false, true, { objectId: id })),
+    ...members.map((u) => change(object, memberProperty('member', u), false, true, { objectId: id })),
+  ];
+}
+
+async function planGroupCreateSecurity(input: InputOf<typeof c.groupCreateSecurity>, { graph }: PlanContext): Promise<Change[]> {
+  const properties = { displayName: input.displayName, description: input.description, mailNickname: input.mailNickname ?? nickname(input.displayName), securityEnabled: true, isAssignableToRole: input.isAssignableToRole || undefined };
+  return planNewGroup(graph, `displayName eq ${odataString(input.displayName)}`, `the name "${input.displayName}"`, groupObject(input), properties, input.owners, input.members);
+}
+
+async function planGroupCreateM365(input: InputOf<typeof c.groupCreateM365>, { graph }: PlanContext): Promise<Change[]> {
+  const properties = { displayName: input.displayName, description: input.description, mailNickname: input.mailNickname, groupTypes: ['Unified'], visibility: input.visibility };
+  return planNewGroup(graph, `mailNickname eq ${odataString(input.mailNickname)}`, `the alias "${input.mailNickname}"`, groupObject(input), properties, input.owners, input.members);
+}
+
+async function planGroupUpdate({ group, ...fields }: InputOf<typeof c.groupUpdate>, { graph }: PlanContext): Promise<Change[]> {
+  const g = await getGroup(graph, group);
+  const desired = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  if (desired['visibility'] && groupKind(g) !== 'microsoft365') throw new ActionError(`"${g.displayName}" is not a Microsoft 365 group, so it has no visibility`, { code: 'InvalidInput' });
+  return propertyChanges(groupObject(g), g.id, g as unknown as Record<string, unknown>, diff(g as unknown as Record<string, unknown>, desired));
+}
+
+async function planGroupDelete(input: InputOf<typeof c.groupDelete>, { graph }: PlanContext): Promise<Change[]> {
+  const found = await orNotFound(findGroup(graph, input.group));
+  if (!found) {
+    if (await findDeletedGroup(graph, input.group)) return [];
+    await findGroup(graph, input.group); // the operator-grade "does not exist"
+  }
+  const g = await getGroup(graph, found!.id);
+  return [change(groupObject(g), 'exists', true, false, { objectId: g.id, note: groupKind(g) === 'microsoft365' ? RESTORABLE_NOTE : GONE_NOTE })];
+}
+
+async function planGroupRestore(input: InputOf<typeof c.groupRestore>, { graph }: PlanContext): Promise<Change[]> {
+  const deleted = await findDeletedGroup(graph, input.group);
+  if (deleted) return [change(groupObject(deleted), 'exists', false, true, { objectId: deleted.id, note: 'restored from deleted items with its members, owners, mailbox and files' })];
+  if (await orNotFound(findGroup(graph, input.group))) return [];
+  throw new ActionError(`there is no deleted group "${input.group}" in deleted items`, { code: 'Request_ResourceNotFound', hint: 'only Microsoft 365 groups can be restored, for 30 days after deletion', status: 404 });
+}
+
+function planOne(rel: 'members' | 'owners', add: boolean) {
+  return async (input: { group: string; user: string }, { graph }: PlanContext): Promise<Change[]> => {
+    const g = await getGroup(graph, input.group);
+    refuseUnchangeable(g);
+    const user = await userOrLater(graph, input.user);
+    const property = memberProperty(rel === 'members' ? 'member' : 'owner', user);
+    if (isKnownAfterRun(user)) return [change(groupObject(g), property, user, add, { objectId: g.id })];
+    const has = await relations(graph).has(rel, g.id, user.id);
+    if (has === add) return [];
+    if (rel === 'owners' && !add && groupKind(g) === 'microsoft365' && (await ownerIds(graph, g.id)).size === 1) {
+      const members = (await graph.api(`/groups/${g.id}/members`).select('id').top(1).get()) as { value: unknown[] };
+      if (members.value.length) throw new ActionError(`${user.userPrincipalName} is the last owner of "${g.displayName}", which has members`, { code: 'LastOwner', hint: 'add another owner first' });
+    }
+    return [change(groupObject(g), property, has, add, { objectId: g.id })];
+  };
+}
+
+function planMany(add: boolean) {
+  return async (input: { users: string[]; groups: string[] }, { graph }: PlanContext): Promise<Change[]> => {
+    const users = await resolveUsers(graph, input.users);
+    const rel = relations(graph);
+    const changes: Change[] = [];
+    for (const ref of input.groups) {
+      const g = await getGroup(graph, ref);
+      refuseUnchangeable(g);
+      for (const u of users) if ((await rel.has('members', g.id, u.id)) !== add) changes.push(change(groupObject(g), memberProperty('member', u), !add, add, { objectId: g.id }));
+    }
+    return changes;
+  };
+}
+
+async function planGroupManageM365Members(input: InputOf<typeof c.groupManageM365Members>, ctx: PlanContext): Promise<Change[]> {
+  const { graph } = ctx;
+  const g = await m365Group(graph, input.group);
+  const rel = relations(graph);
+  const changes: Change[] = [];
+  for (const [key, r, add] of M365_STEPS)
+    for (const u of await resolveUsers(graph, input[key]))
+      if ((await rel.has(r, g.id, u.id)) !== add) changes.push(change(groupObject(g), memberProperty(r === 'members' ? 'member' : 'owner', u), !add, add, { objectId: g.id }));
+  if (input.addSubscribers.length || input.removeSubscribers.length) {
+    const subscribers = new Set(
+      (await ctx.exchange.invoke<{ ExternalDirectoryObjectId?: string }>('Get-UnifiedGroupLinks', { Identity: g.mail ?? g.id, LinkType: 'Subscribers' }, ctx.signal)).map((s) => (s.ExternalDirectoryObjectId ?? '').toLowerCase()),
+    );
+    for (const [key, add] of [['addSubscribers', true], ['removeSubscribers', false]] as const)
+      for (const u of await resolveUsers(graph, input[key]))
+        if (subscribers.has(u.id.toLowerCase()) !== add) changes.push(change(groupObject(g), memberProperty('subscriber', u), !add, add, { objectId: g.id }));
+  }
+  return changes;
+}

@@ -2,6 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as c from '../../catalog/actions/hybrid.ts';
 import { implement } from '../activity.ts';
+import type { InputOf, PlanContext, PlanDraft } from '../implementation.ts';
+import { isKnownAfterRun } from './changes.ts';
 import { ActionError } from '../../m365/errors.ts';
 import { orNotFound } from './shared.ts';
 
@@ -45,4 +47,13 @@ export const userWaitUntilExists = implement(c.userWaitUntilExists, async (input
       });
     await sleep(wait, undefined, { signal: ctx.signal });
   }
-});
+}, { plan: planWaitUntilExists, acceptsUnknown: ['user', 'immutableId'] });
+
+/** It changes nothing, and a plan must not wait: it says whether the user is there already. */
+async function planWaitUntilExists(input: InputOf<typeof c.userWaitUntilExists>, { graph }: PlanContext): Promise<PlanDraft> {
+  const waits = `waits up to ${input.timeoutMinutes} minutes for the user to appear in Entra ID${input.requireSynced ? ', synchronised from on-premises' : ''}`;
+  if (isKnownAfterRun(input.user) || isKnownAfterRun(input.immutableId)) return { changes: [], notes: [`${waits} (an earlier step names it)`] };
+  const u = (await orNotFound(graph.api(`/users/${encodeURIComponent(input.user)}`).select('id,onPremisesSyncEnabled,onPremisesImmutableId').get())) as SyncedUser | undefined;
+  const there = !!u && (!input.requireSynced || u.onPremisesSyncEnabled === true) && (!input.immutableId || u.onPremisesImmutableId === input.immutableId);
+  return { changes: [], notes: [there ? `${input.user} is there already: no wait` : `${waits}: ${input.user} is not there yet`] };
+}

@@ -1,6 +1,6 @@
 // Every action implementation the worker registers: whatever the modules of this folder export
 // through implement(), so adding an action is adding one export.
-import type { ActionImplementation } from '../activity.ts';
+import type { ActionImplementation } from '../implementation.ts';
 import * as ad from './ad.ts';
 import * as apps from './apps.ts';
 import * as authentication from './authentication.ts';

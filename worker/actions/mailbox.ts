@@ -3,6 +3,10 @@
 // effect and reports changed: false.
 import * as c from '../../catalog/actions/mailbox.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanContext, PlanDraft } from '../implementation.ts';
+import { change } from './changes.ts';
+import type { Change } from '../../catalog/contract.ts';
+import { isKnownAfterRun } from '../../catalog/contract.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { createdByThisStep, getUser, listAll, orNotFound, resolveUsers, type GraphUser } from './shared.ts';
@@ -336,7 +340,7 @@ export const mailboxSetQuota = implement(c.mailboxSetQuota, async (input, ctx) =
   }
   if (changed.length) await set(ctx, m, desired);
   return { identity: m.PrimarySmtpAddress, changed };
-});
+}, planMailboxQuota);
 
 const CAS = [['owa', 'OWAEnabled'], ['activeSync', 'ActiveSyncEnabled'], ['pop', 'PopEnabled'], ['imap', 'ImapEnabled'], ['mapi', 'MAPIEnabled'], ['ews', 'EwsEnabled']] as const;
 
@@ -362,7 +366,7 @@ export const mailboxSetLitigationHold = implement(c.mailboxSetLitigationHold, as
   const changed = (m.LitigationHoldEnabled ?? false) !== input.enabled || !sameDuration;
   if (changed) await set(ctx, m, { LitigationHoldEnabled: input.enabled, ...(input.enabled ? { LitigationHoldDuration: input.durationDays ?? 'Unlimited' } : {}) });
   return { identity: m.PrimarySmtpAddress, changed, duration };
-});
+}, planLitigationHold);
 
 export const mailboxEnableArchive = implement(c.mailboxEnableArchive, async (input, ctx) => {
   const m = await getMailbox(ctx, input.mailbox);
@@ -388,14 +392,14 @@ export const mailboxSetArchiveName = implement(c.mailboxSetArchiveName, async (i
   const changed = previousName !== input.archiveName;
   if (changed) await set(ctx, m, { ArchiveName: [input.archiveName] });
   return { identity: m.PrimarySmtpAddress, changed, previousName };
-});
+}, planArchiveName);
 
 export const mailboxHideFromAddressList = implement(c.mailboxHideFromAddressList, async (input, ctx) => {
   const m = await getMailbox(ctx, input.mailbox);
   const changed = (m.HiddenFromAddressListsEnabled ?? false) !== input.hidden;
   if (changed) await set(ctx, m, { HiddenFromAddressListsEnabled: input.hidden });
   return { identity: m.PrimarySmtpAddress, changed };
-});
+}, planHideFromAddressList);
 
 export const mailboxSetClutter = implement(c.mailboxSetClutter, async (input, ctx) => {
   const m = await getMailbox(ctx, input.mailbox);
@@ -403,7 +407,7 @@ export const mailboxSetClutter = implement(c.mailboxSetClutter, async (input, ct
   const changed = (current?.IsEnabled ?? false) !== input.enabled;
   if (changed) await ctx.exchange.invoke('Set-Clutter', { Identity: m.PrimarySmtpAddress, Enable: input.enabled }, ctx.signal);
   return { identity: m.PrimarySmtpAddress, changed };
-});
+}, planClutter);
 
 // ---- addresses and properties ----
 
@@ -750,7 +754,13 @@ export const mailboxWaitForMailbox = implement(c.mailboxWaitForMailbox, async (i
     ctx.heartbeat({ waiting: input.mailbox });
     await pause(wait, ctx.signal);
   }
-});
+}, { plan: planWaitForMailbox, acceptsUnknown: ['mailbox'] });
+
+/** It changes nothing, and a plan must not wait: it says what the step will wait for. */
+async function planWaitForMailbox(input: InputOf<typeof c.mailboxWaitForMailbox>): Promise<PlanDraft> {
+  const who = isKnownAfterRun(input.mailbox) ? 'the mailbox an earlier step names' : `the mailbox of ${String(input.mailbox)}`;
+  return { changes: [], notes: [`waits up to ${input.timeoutMinutes} minutes for Exchange Online to provision ${who} (checks Get-Mailbox every 15 seconds)`] };
+}
 
 // ---- quarantine ----
 
@@ -819,3 +829,50 @@ export const quarantineRelease = implement(c.quarantineRelease, async (input, ct
 export const quarantineDelete = implement(c.quarantineDelete, async (input, ctx) =>
   removeOnce(ctx, await quarantined(ctx, input.identity), () => notQuarantined(input.identity), (row) => ctx.exchange.invoke('Delete-QuarantineMessage', { Identity: row.Identity, Confirm: false }, ctx.signal)),
 );
+
+// ---- plans of the mailbox property actions (docs/plan.md): Get-Mailbox / Get-Clutter, never Set-* ----
+
+/** Plans read with the same transports an action uses. */
+const readCtx = (ctx: PlanContext) => ctx as unknown as ActionContext;
+const mailboxObject = (m: { PrimarySmtpAddress: string }) => `mailbox ${m.PrimarySmtpAddress}`;
+
+async function planMailboxQuota(input: InputOf<typeof c.mailboxSetQuota>, ctx: PlanContext): Promise<Change[]> {
+  const m = await getMailbox(readCtx(ctx), input.mailbox);
+  const out: Change[] = [];
+  for (const [field, param] of [['issueWarningQuota', 'IssueWarningQuota'], ['prohibitSendQuota', 'ProhibitSendQuota'], ['prohibitSendReceiveQuota', 'ProhibitSendReceiveQuota']] as const) {
+    const v = input[field];
+    if (v === undefined || sizeBytes(v) === sizeBytes(m[param])) continue;
+    out.push(change(mailboxObject(m), field, m[param] ?? null, v.replace(/\s+/g, '')));
+  }
+  return out;
+}
+
+async function planLitigationHold(input: InputOf<typeof c.mailboxSetLitigationHold>, ctx: PlanContext): Promise<Change[]> {
+  const m = await getMailbox(readCtx(ctx), input.mailbox);
+  const out: Change[] = [];
+  if ((m.LitigationHoldEnabled ?? false) !== input.enabled) out.push(change(mailboxObject(m), 'litigationHold', m.LitigationHoldEnabled ?? false, input.enabled));
+  if (input.enabled) {
+    const duration = input.durationDays ? `${input.durationDays}.00:00:00` : 'Unlimited';
+    if ((m.LitigationHoldDuration ?? 'Unlimited').toLowerCase() !== duration.toLowerCase()) out.push(change(mailboxObject(m), 'litigationHoldDuration', m.LitigationHoldDuration ?? 'Unlimited', duration));
+  }
+  return out;
+}
+
+async function planArchiveName(input: InputOf<typeof c.mailboxSetArchiveName>, ctx: PlanContext): Promise<Change[]> {
+  const m = await getMailbox(readCtx(ctx), input.mailbox);
+  const previous = m.ArchiveName?.[0] ?? null;
+  return previous === input.archiveName ? [] : [change(mailboxObject(m), 'archiveName', previous, input.archiveName)];
+}
+
+async function planHideFromAddressList(input: InputOf<typeof c.mailboxHideFromAddressList>, ctx: PlanContext): Promise<Change[]> {
+  const m = await getMailbox(readCtx(ctx), input.mailbox);
+  const hidden = m.HiddenFromAddressListsEnabled ?? false;
+  return hidden === input.hidden ? [] : [change(mailboxObject(m), 'hiddenFromAddressLists', hidden, input.hidden)];
+}
+
+async function planClutter(input: InputOf<typeof c.mailboxSetClutter>, ctx: PlanContext): Promise<Change[]> {
+  const m = await getMailbox(readCtx(ctx), input.mailbox);
+  const current = (await ctx.exchange.invoke<{ IsEnabled: boolean }>('Get-Clutter', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0];
+  const enabled = current?.IsEnabled ?? false;
+  return enabled === input.enabled ? [] : [change(mailboxObject(m), 'clutter', enabled, input.enabled)];
+}

@@ -1,8 +1,11 @@
 // Handlers of the notification actions (catalog/actions/notifications.ts).
 import * as c from '../../catalog/actions/notifications.ts';
+import type { Change } from '../../catalog/contract.ts';
 import { callWebhook } from '../../m365/notify.ts';
 import { implement } from '../activity.ts';
-import { sendMail } from './shared.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import { change } from './changes.ts';
+import { senderOf, sendMail } from './shared.ts';
 
 export const notifyEmail = implement(c.notifyEmail, async (input, ctx) => {
   const from = await sendMail(ctx, input.from, {
@@ -15,7 +18,7 @@ export const notifyEmail = implement(c.notifyEmail, async (input, ctx) => {
     saveToSentItems: input.saveToSentItems,
   });
   return { from, to: input.to, sent: true };
-});
+}, planNotifyEmail);
 
 export const notifyTeams = implement(c.notifyTeams, async (input, ctx) => {
   const card = {
@@ -35,7 +38,7 @@ export const notifyTeams = implement(c.notifyTeams, async (input, ctx) => {
     body: JSON.stringify({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card }] }),
   });
   return { status };
-});
+}, planNotifyTeams);
 
 export const notifyWebhook = implement(c.notifyWebhook, async (input, ctx) => {
   const hasBody = input.body !== undefined && input.method !== 'GET';
@@ -51,4 +54,21 @@ export const notifyWebhook = implement(c.notifyWebhook, async (input, ctx) => {
     body: hasBody ? JSON.stringify(input.body) : undefined,
     timeoutSeconds: input.timeoutSeconds,
   });
-});
+}, planNotifyWebhook);
+
+// ---- plans: a message is a change nobody can take back ----
+
+async function planNotifyEmail(input: InputOf<typeof c.notifyEmail>, ctx: PlanContext): Promise<Change[]> {
+  const from = senderOf(ctx, input.from);
+  return [change(`mailbox ${from}`, 'email', null, `"${input.subject}" to ${[...input.to, ...input.cc].join(', ')}`, { note: 'a sent email cannot be recalled' })];
+}
+
+async function planNotifyTeams(input: InputOf<typeof c.notifyTeams>): Promise<Change[]> {
+  // The webhook URL is a secret: only its host is named.
+  return [change(`Teams channel (webhook at ${new URL(input.webhookUrl).host})`, 'message', null, input.title ?? input.text.slice(0, 80), { note: 'a posted message is not taken back' })];
+}
+
+async function planNotifyWebhook(input: InputOf<typeof c.notifyWebhook>): Promise<Change[]> {
+  const url = new URL(input.url);
+  return [change(`endpoint ${url.host}${url.pathname}`, 'request', null, `${input.method} sent`, { note: 'what the endpoint does with it is not predicted' })];
+}

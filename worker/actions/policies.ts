@@ -3,6 +3,9 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/policies.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanContext, PlanDraft } from '../implementation.ts';
+import type { Change } from '../../catalog/contract.ts';
+import { change } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { createdByThisStep, findGroup, getUser, GUID, odataString, orNotFound, unless404 } from './shared.ts';
 
@@ -220,7 +223,75 @@ export const policyCreateConditionalAccess = implement(c.policyCreateConditional
   refuseLockout(body);
   const made = (await ctx.graph.api(BASE).post(body).catch(refused)) as Policy;
   return { ...view(made), created: true };
-});
+}, planPolicyCreate);
+
+/** desiredChanges reads only: it resolves names through Graph. */
+const readsOnly = (ctx: PlanContext) => ({ graph: ctx.graph }) as ActionContext;
+
+async function planPolicyCreate(input: InputOf<typeof c.policyCreateConditionalAccess>, ctx: PlanContext): Promise<Change[]> {
+  const existing = await findPolicy(ctx.graph, input.displayName).catch((err) => {
+    if (err instanceof ActionError && err.code === 'AmbiguousName') throw new ActionError(`policies called "${input.displayName}" already exist`, { code: 'ObjectConflict', hint: 'pick another name' });
+    throw err;
+  });
+  if (existing) throw new ActionError(`a Conditional Access policy called "${input.displayName}" already exists`, { code: 'ObjectConflict', hint: 'pick another name, or use "Update Conditional Access policy"' });
+  const { patch } = await desiredChanges(readsOnly(ctx), input);
+  refuseLockout({ state: input.state, conditions: patch['conditions'], grantControls: patch['grantControls'] });
+  const object = `Conditional Access policy "${input.displayName}"`;
+  return [change(object, 'exists', false, true), change(object, 'state', null, input.state)];
+}
+
+/** The policy's value of each input field an update can set (ids as Entra keeps them). */
+function policyFields(p: Policy | undefined, patch: Json = {}): Record<string, unknown> {
+  const cond = { ...(p?.conditions ?? {}), ...((patch['conditions'] as Json | undefined) ?? {}) } as Partial<Policy['conditions']> & Json;
+  const users = (cond.users ?? {}) as Record<string, string[] | null>;
+  const apps = (cond.applications ?? {}) as Record<string, string[]>;
+  const grant = ('grantControls' in patch ? patch['grantControls'] : p?.grantControls) as Policy['grantControls'];
+  const freq = ('sessionControls' in patch ? (patch['sessionControls'] as Policy['sessionControls']) : p?.sessionControls)?.signInFrequency;
+  const platforms = cond.platforms as Policy['conditions']['platforms'];
+  const locations = cond.locations as Policy['conditions']['locations'];
+  return {
+    displayName: (patch['displayName'] as string | undefined) ?? p?.displayName ?? null,
+    ...Object.fromEntries(['includeUsers', 'excludeUsers', 'includeGroups', 'excludeGroups', 'includeRoles', 'excludeRoles'].map((k) => [k, users[k] ?? []])),
+    includeApplications: apps['includeApplications'] ?? [],
+    excludeApplications: apps['excludeApplications'] ?? [],
+    clientAppTypes: cond.clientAppTypes ?? [],
+    signInRiskLevels: cond.signInRiskLevels ?? [],
+    userRiskLevels: cond.userRiskLevels ?? [],
+    includePlatforms: platforms?.includePlatforms ?? null,
+    excludePlatforms: platforms?.excludePlatforms ?? null,
+    includeLocations: locations?.includeLocations ?? null,
+    excludeLocations: locations?.excludeLocations ?? null,
+    grant: grant?.builtInControls ?? null,
+    grantOperator: grant?.operator ?? null,
+    signInFrequencyHours: freq?.value ? freq.value * (freq.type === 'days' ? 24 : 1) : null,
+  };
+}
+
+async function planPolicyUpdate(input: InputOf<typeof c.policyUpdateConditionalAccess>, ctx: PlanContext): Promise<Change[]> {
+  const current = await requirePolicy(ctx.graph, input.policy);
+  const { policy: _ref, ...parts } = input;
+  const { patch, changed } = await desiredChanges(readsOnly(ctx), parts, current);
+  if (changed.length === 0) return [];
+  refuseLockout({ state: current.state, conditions: { ...current.conditions, ...(patch['conditions'] as Json | undefined) }, grantControls: patch['grantControls'] ?? current.grantControls });
+  const before = policyFields(current);
+  const after = policyFields(current, patch);
+  const object = `Conditional Access policy "${current.displayName}"`;
+  return Object.keys(after)
+    .filter((k) => !same(before[k], after[k]))
+    .map((k) => change(object, k, before[k], after[k], { objectId: current.id }));
+}
+
+async function planPolicyState(input: InputOf<typeof c.policySetConditionalAccessState>, { graph }: PlanContext): Promise<Change[]> {
+  const p = await requirePolicy(graph, input.policy);
+  if (p.state === input.state) return [];
+  refuseLockout({ ...p, state: input.state });
+  return [change(`Conditional Access policy "${p.displayName}"`, 'state', p.state, input.state, { objectId: p.id })];
+}
+
+async function planPolicyDelete(input: InputOf<typeof c.policyDeleteConditionalAccess>, { graph }: PlanContext): Promise<PlanDraft> {
+  const p = await requirePolicy(graph, input.policy);
+  return { changes: [change(`Conditional Access policy "${p.displayName}"`, 'exists', true, false, { objectId: p.id })], notes: [`its state was ${p.state}`] };
+}
 
 export const policyUpdateConditionalAccess = implement(c.policyUpdateConditionalAccess, async (input, ctx) => {
   const current = await requirePolicy(ctx.graph, input.policy);
@@ -230,7 +301,7 @@ export const policyUpdateConditionalAccess = implement(c.policyUpdateConditional
   refuseLockout({ state: current.state, conditions: { ...current.conditions, ...(patch['conditions'] as Json | undefined) }, grantControls: patch['grantControls'] ?? current.grantControls });
   await ctx.graph.api(`${BASE}/${current.id}`).patch(patch).catch(refused);
   return { ...view({ ...current, displayName: input.displayName ?? current.displayName }), changed };
-});
+}, planPolicyUpdate);
 
 export const policySetConditionalAccessState = implement(c.policySetConditionalAccessState, async (input, { graph }) => {
   const p = await requirePolicy(graph, input.policy);
@@ -240,7 +311,7 @@ export const policySetConditionalAccessState = implement(c.policySetConditionalA
     await graph.api(`${BASE}/${p.id}`).patch({ state: input.state }).catch(refused);
   }
   return { ...view({ ...p, state: input.state }), previousState: p.state, changed };
-});
+}, planPolicyState);
 
 export const policyDeleteConditionalAccess = implement(c.policyDeleteConditionalAccess, async (input, ctx) => {
   const p = await findPolicy(ctx.graph, input.policy);
@@ -249,4 +320,4 @@ export const policyDeleteConditionalAccess = implement(c.policyDeleteConditional
     throw new ActionError(`Conditional Access policy "${input.policy}" does not exist`, { code: 'ResourceNotFound', status: 404 });
   }
   return { id: p.id, deleted: await unless404(ctx.graph.api(`${BASE}/${p.id}`).delete()) };
-});
+}, planPolicyDelete);

@@ -126,7 +126,7 @@ export async function getGroup(graph: Client, ref: string): Promise<GroupInfo> {
 const alreadyThere = (err: unknown): boolean => statusOf(err) === 400 && /already exist/i.test((err as Error).message);
 const notThere = (err: unknown): boolean => statusOf(err) === 404;
 
-function refuseUnchangeable(g: GroupInfo): void {
+export function refuseUnchangeable(g: GroupInfo): void {
   const reason = unchangeableReason(g);
   if (reason)
     throw new ActionError(`the members of group "${g.displayName}" cannot be changed: ${reason}`, {
@@ -218,6 +218,28 @@ export function planNames(sku: SubscribedSku | undefined, ids: readonly string[]
   return ids.map((id) => sku?.servicePlans.find((p) => p.servicePlanId === id)?.servicePlanName ?? id);
 }
 
+/** Throws what assigning these licences would fail with: no usage location, or no free seat. */
+export function requireSeats(who: string, usageLocation: string | null | undefined, skus: SubscribedSku[]): void {
+  if (skus.length === 0) return;
+  if (!usageLocation)
+    throw new ActionError(`user ${who} has no usage location, so no licence can be assigned`, {
+      code: 'UsageLocationMissing',
+      hint: 'set the user\'s usage location (a two-letter country code) first',
+    });
+  requireFreeSeats(skus);
+}
+
+/** Throws when a licence has no free seat. */
+export function requireFreeSeats(skus: SubscribedSku[]): void {
+  for (const sku of skus) {
+    if (sku.prepaidUnits.enabled - sku.consumedUnits <= 0)
+      throw new ActionError(`no ${sku.skuPartNumber} licence is free (${sku.consumedUnits} of ${sku.prepaidUnits.enabled} in use)`, {
+        code: 'LicenceUnavailable',
+        hint: 'buy more seats or free one up, then retry the step',
+      });
+  }
+}
+
 /** Assigns licences a user does not have yet, checking usage location and free seats first. */
 export async function assignLicences(
   graph: Client,
@@ -228,18 +250,7 @@ export async function assignLicences(
   const toAssign = wanted.filter((w) => !has.has(w.sku.skuId));
   const already = wanted.filter((w) => has.has(w.sku.skuId)).map((w) => w.sku.skuPartNumber);
   if (toAssign.length === 0) return { assigned: [], already };
-  if (!user.usageLocation)
-    throw new ActionError(`user ${user.userPrincipalName} has no usage location, so no licence can be assigned`, {
-      code: 'UsageLocationMissing',
-      hint: 'set the user\'s usage location (a two-letter country code) first',
-    });
-  for (const { sku } of toAssign) {
-    if (sku.prepaidUnits.enabled - sku.consumedUnits <= 0)
-      throw new ActionError(`no ${sku.skuPartNumber} licence is free (${sku.consumedUnits} of ${sku.prepaidUnits.enabled} in use)`, {
-        code: 'LicenceUnavailable',
-        hint: 'buy more seats or free one up, then retry the step',
-      });
-  }
+  requireSeats(user.userPrincipalName, user.usageLocation, toAssign.map((w) => w.sku));
   await graph.api(`/users/${user.id}/assignLicense`).post({
     addLicenses: toAssign.map((w) => ({ skuId: w.sku.skuId, disabledPlans: w.disabledPlans })),
     removeLicenses: [],

@@ -53,7 +53,7 @@ export async function patchSite(ctx: ActionContext, p: SiteProperties, changes: 
 }
 
 async function deletedSites(ctx: ActionContext): Promise<{ Url: string }[]> {
-  const r = await ctx.sharepoint.admin<{ value?: { Url: string }[] } | { Url: string }[]>('GET', 'SPO.Tenant/GetDeletedSitesProperties', undefined, ctx.signal);
+  const r = await ctx.sharepoint.admin<{ value?: { Url: string }[] } | { Url: string }[]>('POST', 'SPO.Tenant/GetDeletedSitePropertiesFromSharePoint', { startIndex: '0' }, ctx.signal);
   return Array.isArray(r) ? r : (r?.value ?? []);
 }
 

@@ -3,12 +3,14 @@
 // Decisions arrive as the approval Update (its validator refuses an ineligible one at once, with
 // the reason) or, for runs in flight and older callers, as the approval signal (an ineligible one
 // is recorded as refused).
-import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, type Refusal } from '../../runbook/approvals.ts';
 import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
-import { resolveTemplate } from '../../runbook/expressions.ts';
+import { resolveMessage } from '../../runbook/expressions.ts';
+import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
 import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
-import type { Execution } from './execution.ts';
+import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
+import { errorMessage, type Execution } from './execution.ts';
 
 /** The message an Update's caller gets for a refused decision. */
 function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): string {
@@ -50,7 +52,11 @@ export function registerApprovalUpdate(x: Execution): void {
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
   // Runs started before this refused only self-approval and repeats in the workflow itself.
   const checkEligibility = patched('approval-eligibility');
-  const message = node.message ? String(await resolveTemplate(node.message, x.expressions())) : undefined;
+  const message = node.message ? await resolveMessage(node.message, x.expressions()) : undefined;
+  // The approver sees what approving lets run: the plan of the steps after "approved", made
+  // before the wait starts, with what the run knows so far (runs started before this existed
+  // replay without it).
+  const plan = patched('approval-plan') ? await planGated(x, node) : undefined;
   const timeoutMs = node.timeout !== undefined ? durationMs(node.timeout) : undefined;
   const started = Date.now();
   const allowSelf = node.allowSelfApproval ?? x.input.definition.settings.allowSelfApproval;
@@ -63,6 +69,7 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     deadline: timeoutMs !== undefined ? new Date(started + timeoutMs).toISOString() : undefined,
     allowSelfApproval: allowSelf,
     quorum: needed,
+    ...plan,
   };
   ns.status = 'waiting-approval';
   x.publish();
@@ -155,4 +162,14 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     approvers: [...approvals],
   };
   return outcome!;
+}
+
+async function planGated(x: Execution, node: ApprovalNode): Promise<{ plan: RunPlan } | { planError: string }> {
+  const { definition, inputs, run, item } = x.input;
+  const request: PlanRequest = { definition, inputs, run, ...(item ? { item } : {}), done: pastSteps(definition, x.state.nodes), gate: node.id };
+  try {
+    return { plan: await proxyActivities<{ [PLAN_ACTIVITY]: (r: PlanRequest) => Promise<RunPlan> }>(PLAN_ACTIVITY_OPTIONS)[PLAN_ACTIVITY](request) };
+  } catch (err) {
+    return { planError: `the plan of what this approval lets run could not be made: ${errorMessage(err)}` };
+  }
 }

@@ -6,6 +6,7 @@ import type { NodeKind, RunbookNode } from '../../../runbook/definition.ts';
 import { useEditor, useEditorStore } from './context.ts';
 import { Field, TextField } from './fields.tsx';
 import { KINDS } from './nodes/config.ts';
+import { KindIcon } from './nodes/KindIcon.tsx';
 import { FORMS } from './nodes/index.tsx';
 import type { KindFormProps, Setter, Update } from './nodes/kind.ts';
 
@@ -34,9 +35,9 @@ export function NodeInspector({ nodeId }: { nodeId: string }) {
   if (!def) return null;
   const update: Update = (field, patch) => store.getState().updateNode(nodeId, patch, field);
   return (
-    <div className="inspector" aria-label={`Step ${nodeId}`}>
+    <div className="inspector" role="region" aria-label={`Step ${nodeId}`}>
       <div className="inspector-kind">
-        <span aria-hidden>{KINDS[def.kind].icon}</span> {KINDS[def.kind].title}
+        <KindIcon kind={def.kind} /> {KINDS[def.kind].title}
       </div>
       <IdField nodeId={nodeId} />
       <StepForm nodeId={nodeId} def={def} update={update} />

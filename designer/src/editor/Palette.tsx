@@ -1,5 +1,6 @@
 // The palette: flow steps and every catalog action grouped by category, searchable. Items are
 // dragged onto the canvas, or added with Enter / click (keyboard users never need to drag).
+import { ChevronDown, ChevronRight } from 'lucide-react';
 import { useEffect, useMemo, useState, type DragEvent } from 'react';
 import type { NodeKind } from '../../../runbook/definition.ts';
 import { useCatalog } from '../context.tsx';
@@ -66,7 +67,7 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
                 aria-expanded={!isClosed(g.title)}
                 onClick={() => setClosed((c) => (c.includes(g.title) ? c.filter((t) => t !== g.title) : [...c, g.title]))}
               >
-                <span aria-hidden>{isClosed(g.title) ? '▸' : '▾'}</span> {g.title} <span className="muted">{g.items.length}</span>
+                {isClosed(g.title) ? <ChevronRight size={14} aria-hidden /> : <ChevronDown size={14} aria-hidden />} {g.title} <span className="muted">{g.items.length}</span>
               </button>
             </h3>
             {!isClosed(g.title) && (
@@ -82,7 +83,7 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
                     title={`${it.detail} — drag onto the canvas, or press Enter to add`}
                   >
                     <span className="palette-icon" aria-hidden>
-                      {it.icon}
+                      <it.icon size={14} />
                     </span>
                     <span className="palette-text">
                       <span className="palette-title">{it.title}</span>

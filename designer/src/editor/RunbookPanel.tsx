@@ -1,5 +1,6 @@
 // The runbook's own settings: name, description, the inputs (which are the run form and the CSV
 // columns), and defaults for retries, timeouts and notifications.
+import { ArrowDown, ArrowUp } from 'lucide-react';
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { INPUT_TYPES, type RunbookInput, type RunbookSettings } from '../../../runbook/definition.ts';
@@ -87,10 +88,10 @@ export function InputsEditor() {
           </details>
           <div className="row-actions">
             <button className="btn btn-small btn-ghost" onClick={() => move(i, -1)} disabled={i === 0} aria-label={`Move ${input.name} up`}>
-              ↑
+              <ArrowUp size={14} aria-hidden />
             </button>
             <button className="btn btn-small btn-ghost" onClick={() => move(i, 1)} disabled={i === inputs.length - 1} aria-label={`Move ${input.name} down`}>
-              ↓
+              <ArrowDown size={14} aria-hidden />
             </button>
             <button className="btn btn-small btn-danger-ghost" onClick={() => remove(i)}>
               Remove

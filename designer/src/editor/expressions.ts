@@ -39,8 +39,29 @@ function outputFields(node: RunbookNode, actions: Map<string, ActionInfo>): { na
   return [];
 }
 
-/** All completions for a field of node `nodeId`. */
+/** The fields of one item of a forEach's list, where the list's schema says (steps.x.output.users -> item.id, ...). */
+function itemFields(def: RunbookDefinition, items: string, actions: Map<string, ActionInfo>): { name: string; description?: string }[] {
+  const m = /^\s*(?:\{\{)?\s*steps\.([A-Za-z_]\w*)\.output\.([A-Za-z_]\w*)\s*(?:\}\})?\s*$/.exec(items);
+  const node = m && def.nodes.find((n) => n.id === m[1]);
+  if (!m || node?.kind !== 'action') return [];
+  const list = actions.get(node.action)?.output?.properties?.[m[2]!];
+  return Object.entries(list?.items?.properties ?? {}).map(([name, s]) => ({ name, description: s.description }));
+}
+
+/** All completions for a field of node `nodeId`; "loop.step" names a step of a forEach body. */
 export function completionsFor(def: RunbookDefinition, nodeId: string, actions: Map<string, ActionInfo>): Completion[] {
+  const dot = nodeId.indexOf('.');
+  const loop = dot > 0 ? def.nodes.find((n) => n.id === nodeId.slice(0, dot)) : undefined;
+  if (loop?.kind === 'forEach') {
+    // A body step sees the item, the runbook's inputs and run context, and the body steps before it.
+    const body = { ...def, nodes: loop.body.nodes as RunbookNode[], edges: loop.body.edges.map((e) => ({ ...e, sourceHandle: e.sourceHandle ?? 'out' })) } as RunbookDefinition;
+    const inner = completionsFor(body, nodeId.slice(dot + 1), actions);
+    const item: Completion[] = [
+      { text: 'item', detail: `the current item of ${loop.label ?? loop.id}'s list`, kind: 'item' },
+      ...itemFields(def, loop.items, actions).map((f) => ({ text: `item.${f.name}`, detail: f.description ?? 'a field of the item', kind: 'item' as const })),
+    ];
+    return [...item, ...inner];
+  }
   const byId = new Map(def.nodes.map((n) => [n.id, n]));
   const out: Completion[] = def.inputs.map((i) => ({
     text: `inputs.${i.name}`,

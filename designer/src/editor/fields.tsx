@@ -39,7 +39,7 @@ export function Field({
     <div className={`field${problems.length ? ' field-invalid' : ''}`} data-field={field}>
       <label className="field-label" htmlFor={htmlFor}>
         {label}
-        {required && <span className="req" aria-label="required"> *</span>}
+        {required && <span className="req" role="img" aria-label="required"> *</span>}
       </label>
       {children}
       {help && <div className="help">{help}</div>}

@@ -6,6 +6,7 @@ import { useSession } from '../context.tsx';
 import { listApprovals } from '../repo.ts';
 import { Link } from '../router.tsx';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { PlanView } from '../ui/PlanView.tsx';
 
 export function ApprovalsPage() {
   const { user } = useSession();
@@ -76,6 +77,11 @@ function Task({ task, onDone }: { task: ApprovalTask; onDone: () => void }) {
           <span className="muted">When approved: </span>
           {task.onApproval.map((n) => n.title ?? n.label ?? n.id).join(', ')}
         </p>
+      )}
+      {task.plan ? (
+        <PlanView plan={task.plan} title="What approving lets run" />
+      ) : (
+        task.planError && <p className="banner banner-warn">{task.planError}</p>
       )}
       {task.deadline && <p className="muted small">Decides itself {new Date(task.deadline).toLocaleString()}</p>}
       {decided ? (

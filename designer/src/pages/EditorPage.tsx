@@ -5,7 +5,9 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { RunbookDefinition } from '../../../runbook/definition.ts';
 import { validateRunbook } from '../../../runbook/validate.ts';
+import { abilities } from '../access.ts';
 import { api, type VersionInfo } from '../api.ts';
+import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, useEditor, useEditorStore } from '../editor/context.ts';
 import { diffDefinitions, type DefinitionDiff } from '../../../runbook/diff.ts';
@@ -33,7 +35,7 @@ export function EditorPage({ id }: { id: string }) {
     return (
       <div className="page">
         <ErrorBanner error={rb.error} onRetry={rb.reload} />
-        <Link to="/">Back to the runbooks</Link>
+        <Link to="/runbooks">Back to the runbooks</Link>
       </div>
     );
   if (!loaded || loaded.rb.id !== id) return <Spinner label="Opening the runbook" />;
@@ -61,6 +63,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
   const [error, setError] = useState<unknown>();
   const [compare, setCompare] = useState<VersionInfo>();
   const [archived, setArchived] = useState(!!rb.archived);
+  const can = abilities(useSession().grants);
 
   // Validation as you type, with the same validator the server runs.
   useEffect(() => {
@@ -171,7 +174,7 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
   return (
     <div className="editor">
       <header className="editor-bar">
-        <Link to="/" className="btn btn-ghost btn-small" aria-label="Back to runbooks">
+        <Link to="/runbooks" className="btn btn-ghost btn-small" aria-label="Back to runbooks">
           ←
         </Link>
         <input className="title-input" value={name} onChange={(e) => store.getState().updateMeta((m) => ({ ...m, name: e.target.value }), 'name')} aria-label="Runbook name" />
@@ -199,12 +202,16 @@ function Editor({ rb, store }: { rb: EditableRunbook; store: EditorStore }) {
           <button className="btn btn-small" onClick={exportJson} title="Download the definition as JSON">
             Export
           </button>
-          <button className="btn btn-small" onClick={clone} title="Copy this runbook into a new one">
-            Clone
-          </button>
-          <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
-            {archived ? 'Restore' : 'Archive'}
-          </button>
+          {can.clone && (
+            <button className="btn btn-small" onClick={clone} title="Copy this runbook into a new one">
+              Clone
+            </button>
+          )}
+          {can.archive && (
+            <button className="btn btn-small" onClick={() => archive(!archived)} title={archived ? 'Restore: edit, publish and run it again' : 'Archive: hide it from the list; runs keep their history'}>
+              {archived ? 'Restore' : 'Archive'}
+            </button>
+          )}
         </div>
         <button className="btn btn-primary" onClick={publish} disabled={problems.length > 0 || archived} title={archived ? 'Restore the runbook to publish it' : problems.length ? `${problems.length} problems block publishing` : 'Publish a new version'} data-action="publish">
           Publish

@@ -1,5 +1,6 @@
 // People and roles: accounts, their role grants per tenant (admin, designer, operator, approver,
 // viewer; "*" is every tenant), adding people with a one-time password; and my API tokens.
+import { X } from 'lucide-react';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { abilities, ROLES, type Role } from '../access.ts';
 import { api } from '../api.ts';
@@ -59,7 +60,7 @@ export function PeoplePage() {
                         {g.scope && <span className="muted small"> ({[...(g.scope.department ?? []), ...(g.scope.country ?? [])].join(', ')})</span>}
                         {can.adminOf(g.tenant) && g.id !== undefined && (
                           <button className="chip-x" aria-label={`Revoke ${g.role} on ${g.tenant} from ${a.email}`} onClick={() => act(() => api.revoke(a.id, g.id!), `Revoked ${g.role} on ${g.tenant}`)}>
-                            ×
+                            <X size={12} aria-hidden />
                           </button>
                         )}
                       </li>

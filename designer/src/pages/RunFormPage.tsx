@@ -2,12 +2,14 @@
 // CSV with a per-row report before anything starts. "Test run" targets the sandbox tenant.
 import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
 import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
+import type { RunPlan } from '../../../runbook/plan.ts';
 import { validateInputs } from '../../../runbook/inputs.ts';
-import { api, ApiError, type BulkReport } from '../api.ts';
+import { api, ApiError, type BulkReport, type CsvPlan } from '../api.ts';
 import { prefill } from '../bulk.ts';
-import { latestPublished, loadRunbook, startRun, type EditableRunbook } from '../repo.ts';
+import { latestPublished, loadRunbook, planRun, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { PlanView } from '../ui/PlanView.tsx';
 
 export function RunFormPage({ id }: { id: string }) {
   const rb = useAsync(() => loadRunbook(id), [id]);
@@ -134,7 +136,10 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
   );
 }
 
-function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+/** What a run form needs: the runbook's id, and its published definition's name and inputs. */
+export type Runnable = { rb: Pick<EditableRunbook, 'id'>; def: Pick<RunbookDefinition, 'name' | 'inputs'> };
+
+export function RunForm({ rb, def }: Runnable) {
   const { query } = useLocation();
   const [values, setValues] = useState<Record<string, string>>(() => prefill(def, query));
   const [test, setTest] = useState(query.get('test') === 'true');
@@ -143,11 +148,12 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const given = useMemo(() => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')), [values]);
+  const plan = useRunPlan(rb, def, given, test, tenant);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(undefined);
-    const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
     const checked = validateInputs(def, given);
     if (!checked.ok) {
       setProblems(Object.fromEntries(checked.problems.map((p) => [p.field.replace(/^inputs\./, ''), p.message])));
@@ -177,6 +183,7 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
         <span className="field-label">Why (kept with the run and its evidence pack)</span>
         <input type="text" value={reason} maxLength={2000} placeholder="e.g. ticket HR-1234: new starter in Finance" onChange={(e) => setReason(e.target.value)} data-field="reason" />
       </label>
+      <PlanPanel state={plan} />
       <ErrorBanner error={error} />
       <div className="form-actions">
         <button className="btn btn-primary" disabled={busy} data-action="start-run">
@@ -188,7 +195,62 @@ function RunForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
   );
 }
 
-function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) {
+interface PlanState {
+  /** The inputs the plan (or its error) is for. */
+  key: string;
+  plan?: RunPlan;
+  error?: unknown;
+  busy?: boolean;
+  refresh(): void;
+}
+
+/** The plan of the run the form describes, made again (after a pause in typing) whenever valid inputs change. */
+function useRunPlan(rb: Runnable['rb'], def: Runnable['def'], given: Record<string, unknown>, test: boolean, tenant: string): PlanState & { current: string } {
+  const current = JSON.stringify([given, test, tenant]);
+  const [nonce, setNonce] = useState(0);
+  const [state, setState] = useState<Omit<PlanState, 'refresh'>>({ key: '' });
+  const valid = useMemo(() => validateInputs(def, given).ok, [def, current]);
+  useEffect(() => {
+    if (!valid) return;
+    let live = true;
+    const t = setTimeout(async () => {
+      setState((s) => ({ ...s, busy: true }));
+      try {
+        const plan = await planRun(rb.id, given, { test, tenant: tenant || undefined });
+        if (live) setState({ key: current, plan });
+      } catch (error) {
+        if (live) setState({ key: current, error });
+      }
+    }, 600);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [current, valid, nonce]);
+  return { ...state, busy: valid && (state.busy || state.key !== current), current: valid ? current : '', refresh: () => setNonce((n) => n + 1) };
+}
+
+function PlanPanel({ state }: { state: PlanState & { current: string } }) {
+  if (!state.current) return <p className="muted small plan-hint">Fill in the form to see what the run would change.</p>;
+  return (
+    <div className="plan-panel" aria-busy={state.busy || undefined}>
+      {state.error && state.key === state.current ? (
+        <ErrorBanner error={state.error} onRetry={state.refresh} />
+      ) : state.plan ? (
+        <div className={state.key === state.current ? undefined : 'stale'}>
+          <PlanView plan={state.plan} title="What this run would change" />
+        </div>
+      ) : (
+        <Spinner label="Planning: reading the tenant" />
+      )}
+      <button type="button" className="btn btn-small btn-ghost" onClick={state.refresh} data-action="plan-run" disabled={state.busy}>
+        {state.busy ? 'Planning…' : 'Plan again'}
+      </button>
+    </div>
+  );
+}
+
+export function BulkForm({ rb, def }: Runnable) {
   const [csv, setCsv] = useState<{ name: string; text: string }>();
   const [report, setReport] = useState<BulkReport>();
   const [skipBad, setSkipBad] = useState(false);
@@ -214,6 +276,16 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
 
   // A row is bad while it has problems (after a start, bad rows that were skipped say so).
   const ok = (r: BulkReport['rows'][number]) => r.status !== 'error';
+  const [rowPlans, setRowPlans] = useState<CsvPlan>();
+  const previewRows = async (offset = 0) => {
+    if (!csv) return;
+    setError(undefined);
+    try {
+      setRowPlans(await api.planCsv({ runbookId: rb.id, csv: csv.text, test, tenant: tenant || undefined, page: { offset, limit: 10 } }));
+    } catch (err) {
+      setError(err);
+    }
+  };
   const good = report?.rows.filter(ok) ?? [];
   const bad = report?.rows.filter((r) => !ok(r)) ?? [];
   const fileProblems = report?.problems ?? [];
@@ -285,7 +357,26 @@ function BulkForm({ rb, def }: { rb: EditableRunbook; def: RunbookDefinition }) 
           <button className="btn btn-primary" disabled={!canStart || busy || !!started} onClick={start} data-action="start-bulk">
             {busy ? 'Starting…' : `Start ${good.length} run${good.length === 1 ? '' : 's'}`}
           </button>
+          {good.length > 0 && (
+            <button className="btn" onClick={() => previewRows(0)} data-action="plan-rows">
+              Preview changes
+            </button>
+          )}
           {!canStart && bad.length > 0 && !skipBad && <span className="muted small"> Fix the file, or choose to skip the bad rows.</span>}
+          {rowPlans && (
+            <section className="row-plans" aria-label="Plans of the rows">
+              {rowPlans.rows.map((r) => (
+                <div key={r.line} data-row-plan={r.line}>
+                  {r.plan ? <PlanView plan={r.plan} title={`Line ${r.line}`} /> : <p className="field-problem">Line {r.line}: {r.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}</p>}
+                </div>
+              ))}
+              {rowPlans.more > 0 && (
+                <button className="btn btn-small" onClick={() => previewRows(rowPlans.offset + rowPlans.rows.length)}>
+                  Next rows ({rowPlans.more} more)
+                </button>
+              )}
+            </section>
+          )}
         </section>
       )}
       {started && (

@@ -5,7 +5,9 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { OUTCOMES } from '../../../runbook/definition.ts';
-import { api, client } from '../api.ts';
+import { changesIn, type Change } from '../../../catalog/contract.ts';
+import type { RunPlan } from '../../../runbook/plan.ts';
+import { api, client, type UndoAnswer } from '../api.ts';
 import { useSession } from '../context.tsx';
 import { Canvas } from '../editor/Canvas.tsx';
 import { EditorContext, RunStateContext } from '../editor/context.ts';
@@ -14,6 +16,7 @@ import { applyRunEvent, useEventStream, type LiveMode } from '../live.ts';
 import { loadRun, type RunView } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { ago, duration, ErrorBanner, Json, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
+import { ChangesTable, PlanView } from '../ui/PlanView.tsx';
 
 type NodeState = RunView['nodes'][string];
 
@@ -61,6 +64,15 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
   const selectedId = useStore(store ?? EMPTY, (s) => s.nodes.find((n) => n.selected)?.id);
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  const [undo, setUndo] = useState<UndoAnswer>();
+  const generateUndo = async () => {
+    setError(undefined);
+    try {
+      setUndo(await api.undoRun(run.id));
+    } catch (err) {
+      setError(err);
+    }
+  };
   const waiting = Object.values(run.nodes).filter((n) => n.status === 'waiting-approval');
   const focus = selectedId ?? waiting[0]?.id ?? Object.values(run.nodes).find((n) => n.status === 'failed' || n.status === 'paused')?.id;
   const node = focus ? run.nodes[focus] : undefined;
@@ -124,11 +136,17 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
           </button>
         )}
         {finished && (
+          <button className="btn btn-small" onClick={generateUndo} data-action="generate-undo" title="A draft runbook that puts back what this run changed">
+            Generate undo
+          </button>
+        )}
+        {finished && (
           <button className="btn btn-small" onClick={rerun}>
             Re-run
           </button>
         )}
       </header>
+      {undo && <UndoResult undo={undo} />}
       {(error || notice || run.message || run.reason || run.record?.inTemporal === false) && (
         <div className="editor-notices">
           {run.message && (
@@ -198,6 +216,8 @@ function RunScreen({ run, reload, live }: { run: RunView; reload: () => void; li
 function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: string; act: (f: () => Promise<unknown>, ok: string) => void }) {
   const [comment, setComment] = useState('');
   const a = node.approval;
+  // The run view lifts a step's changes out of its output; the live stream sends the output as the workflow has it.
+  const stepChanges = ((node as { changes?: Change[] }).changes ?? changesIn(node.output)) as Change[] | undefined;
   return (
     <div className="step-panel" data-step={node.id}>
       <h2>
@@ -302,6 +322,14 @@ function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: 
       )}
       {node.kind === 'forEach' && <LoopItems node={node} />}
       {node.kind === 'subRunbook' && node.child && <ChildRun child={node.child} />}
+      {a?.plan && <PlanView plan={a.plan as RunPlan} title="What approving lets run" />}
+      {a?.planError && <p className="banner banner-warn">{a.planError}</p>}
+      {stepChanges && (
+        <>
+          <h3>Changes</h3>
+          {stepChanges.length ? <ChangesTable changes={stepChanges} caption="Changes this step made" /> : <p className="muted small">No change: everything already was as asked.</p>}
+        </>
+      )}
       <h3>Input</h3>
       <Json value={node.input} />
       <h3>Output</h3>
@@ -440,5 +468,39 @@ function Timeline({ run }: { run: RunView }) {
           })}
       </ul>
     </section>
+  );
+}
+
+/** The answer of "Generate undo": the draft to review, and what it does not undo. */
+function UndoResult({ undo }: { undo: UndoAnswer }) {
+  const draft = undo.definition as { name?: string; nodes?: unknown[] } | undefined;
+  const steps = draft?.nodes?.length ?? 0;
+  return (
+    <div className="editor-notices">
+      <div className={`banner ${undo.runbookId ? 'banner-ok' : 'banner-warn'}`} role="status" data-undo={undo.runbookId ?? 'none'}>
+        <div>
+          {undo.runbookId ? (
+            <>
+              Created the draft undo runbook <Link to={`/runbooks/${encodeURIComponent(undo.runbookId)}`}>{draft?.name ?? undo.runbookId}</Link> ({steps} step
+              {steps === 1 ? '' : 's'}). Review it, publish it, then run it.
+            </>
+          ) : (
+            undo.message
+          )}
+          {undo.notUndone.length > 0 && (
+            <>
+              <div>Not undone:</div>
+              <ul className="not-undone">
+                {undo.notUndone.map((e, i) => (
+                  <li key={i}>
+                    <span className="mono">{e.nodeId}</span> ({e.action}): {e.reason}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      </div>
+    </div>
   );
 }

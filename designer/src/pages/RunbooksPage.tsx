@@ -1,12 +1,15 @@
 import { useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { RunbookDefinition } from '../../../runbook/definition.ts';
+import { abilities } from '../access.ts';
 import { api, type RunbookSummary } from '../api.ts';
+import { useSession } from '../context.tsx';
 import { filterRunbooks, listRunbooks } from '../repo.ts';
 import { Link, navigate } from '../router.tsx';
 import { TEMPLATES } from '../templates.ts';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
 
 export function RunbooksPage() {
+  const can = abilities(useSession().grants);
   const [showArchived, setShowArchived] = useState(false);
   const list = useAsync(() => listRunbooks({ archived: showArchived }), [showArchived]);
   const gallery = useAsync(() => api.templates(), []);
@@ -14,6 +17,7 @@ export function RunbooksPage() {
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
   const fileInput = useRef<HTMLInputElement>(null);
+  const canDesign = can.design;
 
   const rows = useMemo(() => filterRunbooks(list.data ?? [], search, showArchived), [list.data, search, showArchived]);
 
@@ -48,6 +52,16 @@ export function RunbooksPage() {
     setError(undefined);
     try {
       await api.setArchived(r.id, archived);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const setOffered = async (r: RunbookSummary, offered: boolean) => {
+    setError(undefined);
+    try {
+      await api.setOffered(r.id, offered);
       list.reload();
     } catch (err) {
       setError(err);
@@ -150,6 +164,7 @@ export function RunbooksPage() {
                     {r.name}
                   </Link>
                   {r.archived && <span className="tag">archived</span>}
+                  {r.customAction && !r.archived && <span className="tag" data-offered={r.id}>on the help desk</span>}
                   {r.description && <div className="muted small">{r.description}</div>}
                 </td>
                 <td>{r.latestVersion ? `v${r.latestVersion}` : <span className="muted">draft</span>}</td>
@@ -163,12 +178,26 @@ export function RunbooksPage() {
                       Run
                     </Link>
                   )}
-                  <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
-                    Clone
-                  </button>
-                  <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
-                    {r.archived ? 'Restore' : 'Archive'}
-                  </button>
+                  {canDesign && !r.archived && r.latestVersion !== undefined && (
+                    <button
+                      className="btn btn-small"
+                      data-action={r.customAction ? 'withdraw' : 'offer'}
+                      onClick={() => setOffered(r, !r.customAction)}
+                      title={r.customAction ? 'Take it off the help desk: operators can no longer run it' : 'Offer it on the help desk: operators may run its published version within their scope'}
+                    >
+                      {r.customAction ? 'Withdraw' : 'Offer'}
+                    </button>
+                  )}
+                  {can.clone && (
+                    <button className="btn btn-small" onClick={() => clone(r)} title="Copy into a new runbook">
+                      Clone
+                    </button>
+                  )}
+                  {can.archive && (
+                    <button className="btn btn-small" onClick={() => setArchived(r, !r.archived)} title={r.archived ? 'Bring it back to the list' : 'Hide it from the list; runs keep their history'}>
+                      {r.archived ? 'Restore' : 'Archive'}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

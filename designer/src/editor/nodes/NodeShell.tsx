@@ -25,15 +25,15 @@ export function NodeShell({ id, data, selected, title, children }: NodeProps<Flo
       <Handle type="target" position={Position.Top} className="handle-in" />
       <div className="flow-node-head">
         <span className="flow-node-icon" aria-hidden>
-          {kind.icon}
+          <kind.icon size={14} strokeWidth={2.25} />
         </span>
         <span className="flow-node-title">{def.label || title}</span>
         {problems.length > 0 && (
-          <span className="flow-node-problems" aria-label={`${problems.length} problems`}>
+          <span className="flow-node-problems" role="img" aria-label={`${problems.length} problems`}>
             {problems.length}
           </span>
         )}
-        {state && <span className={`dot status-${state}`} aria-label={state} />}
+        {state && <span className={`dot status-${state}`} role="img" aria-label={state} />}
       </div>
       <div className="flow-node-body">
         <div className="flow-node-id">{id}</div>

@@ -1,13 +1,15 @@
 // What every node kind provides, as types: its palette facts, its inspector form's props, and the
 // draft a new node of the kind starts as. Each kind lives in nodes/<kind>/: Node.tsx (the canvas
 // component), Form.tsx (the inspector form) and defaults.ts (palette facts and the new node).
+import type { LucideIcon } from 'lucide-react';
 import type { ComponentType } from 'react';
 import type { NodeKind, RunbookNode } from '../../../../runbook/definition.ts';
 import type { NodeDraft } from '../store.ts';
 
 export interface KindConfig {
   title: string;
-  icon: string;
+  /** An icon of lucide-react (SVG: renders whatever fonts the machine has). */
+  icon: LucideIcon;
   description: string;
 }
 

@@ -1,9 +1,11 @@
 // The loop's steps as the inspector edits them (a forEach node's "Steps per item").
+import { ArrowDown, ArrowUp, X } from 'lucide-react';
 import { useEffect, useId, useState } from 'react';
 import type { ForEachNode, RunbookNode } from '../../../../../runbook/definition.ts';
 import { useEditor } from '../../context.ts';
 import { Field } from '../../fields.tsx';
 import { KINDS } from '../config.ts';
+import { KindIcon } from '../KindIcon.tsx';
 import { newNode } from '../defaults.ts';
 import type { StepFormComponent, Update } from '../kind.ts';
 import { addBodyStep, bodySteps, isChain, moveBodyStep, removeBodyStep, renameBodyStep, updateBodyStep, type Body, type BodyStep, type NewBodyStep } from './body.ts';
@@ -36,20 +38,20 @@ export function BodyEditor({ nodeId, body, update, StepForm }: { nodeId: string;
               <li key={step.id} className="body-step" data-body-step={step.id}>
                 <div className="body-step-head">
                   <button className="btn btn-ghost btn-small grow" aria-expanded={open === step.id} onClick={() => setOpen(open === step.id ? undefined : step.id)}>
-                    <span aria-hidden>{KINDS[step.kind].icon}</span> {step.label || step.id}
+                    <KindIcon kind={step.kind} /> {step.label || step.id}
                     <span className="muted small"> {step.kind === 'action' ? step.action || 'choose an action' : KINDS[step.kind].title}</span>
                     <BodyStepProblems nodeId={`${nodeId}.${step.id}`} />
                   </button>
                   {chained && (
                     <>
                       <button className="btn btn-small btn-ghost" onClick={() => setBody('body', (b) => moveBodyStep(b, i, -1))} disabled={i === 0} aria-label={`Move ${step.id} up`}>
-                        ↑
+                        <ArrowUp size={14} aria-hidden />
                       </button>
                       <button className="btn btn-small btn-ghost" onClick={() => setBody('body', (b) => moveBodyStep(b, i, 1))} disabled={i === steps.length - 1} aria-label={`Move ${step.id} down`}>
-                        ↓
+                        <ArrowDown size={14} aria-hidden />
                       </button>
                       <button className="btn btn-small btn-danger-ghost" onClick={() => setBody('body', (b) => removeBodyStep(b, i))} disabled={steps.length === 1} aria-label={`Remove ${step.id}`}>
-                        ✕
+                        <X size={14} aria-hidden />
                       </button>
                     </>
                   )}
@@ -106,7 +108,7 @@ export function BodyEditor({ nodeId, body, update, StepForm }: { nodeId: string;
 function BodyStepProblems({ nodeId }: { nodeId: string }) {
   const n = useEditor((s) => s.problems.filter((p) => p.nodeId === nodeId).length);
   return n ? (
-    <span className="flow-node-problems" aria-label={`${n} problems`}>
+    <span className="flow-node-problems" role="img" aria-label={`${n} problems`}>
       {n}
     </span>
   ) : null;
