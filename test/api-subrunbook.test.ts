@@ -38,8 +38,8 @@ describe('sub-runbooks through the API', () => {
       inputs: [{ name: 'who', type: 'user', required: true }],
       nodes: [{ id: 'move', kind: 'subRunbook', runbook: 'set-dept', inputs: { upn: '{{ inputs.who }}' } }],
     };
-    ok(await designer.call('POST', '/api/runbooks', { id: 'mover', definition: parentDef, customAction: true }), 201);
-    const published = await designer.call('POST', '/api/runbooks/mover/publish', {});
+    ok(await designer.call('POST', '/api/runbooks', { id: 'sub-mover', definition: parentDef, customAction: true }), 201);
+    const published = await designer.call('POST', '/api/runbooks/sub-mover/publish', {});
     ok(published, 201);
     assert.equal(published.body.definition.nodes[0].pinned.version, 1);
     // A later version of the child does not change the published parent.
@@ -49,7 +49,7 @@ describe('sub-runbooks through the API', () => {
     // The operator runs the parent (a custom action); the child (not one) runs as part of it.
     const users = (await env.graph.api('/users').select('userPrincipalName').top(5).get()).value as { userPrincipalName: string }[];
     const who = users[0]!.userPrincipalName;
-    const started = await operator.call('POST', '/api/runs', { runbookId: 'mover', inputs: { who }, test: true });
+    const started = await operator.call('POST', '/api/runs', { runbookId: 'sub-mover', inputs: { who }, test: true });
     ok(started, 201);
     const done = await pollApi(operator, `/api/runs/${started.body.id}`, (b) => b.status !== 'running');
     assert.equal(done.status, 'succeeded', done.message);
@@ -64,11 +64,11 @@ describe('sub-runbooks through the API', () => {
     ok(await operator.call('POST', '/api/runs', { runbookId: 'set-dept', inputs: { upn: who }, test: true }), 403);
 
     // A call back to the parent through the child is refused, naming the node and the field.
-    ok(await designer.call('PUT', '/api/runbooks/set-dept/draft', { definition: { name: 'Loops', nodes: [{ id: 'back', kind: 'subRunbook', runbook: 'mover', inputs: { who } }] } }), 200);
+    ok(await designer.call('PUT', '/api/runbooks/set-dept/draft', { definition: { name: 'Loops', nodes: [{ id: 'back', kind: 'subRunbook', runbook: 'sub-mover', inputs: { who } }] } }), 200);
     const cycle = await designer.call('POST', '/api/runbooks/set-dept/publish', {});
     ok(cycle, 422);
     assert.deepEqual(cycle.body.problems.map((p: { nodeId: string; field: string }) => [p.nodeId, p.field]), [['back', 'runbook']]);
-    assert.match(cycle.body.problems[0].message, /set-dept → mover → set-dept/);
+    assert.match(cycle.body.problems[0].message, /set-dept → sub-mover → set-dept/);
 
     // An archived child is refused.
     ok(await designer.call('POST', '/api/runbooks', { id: 'old-child', definition: child('Old') }), 201);
