@@ -2,6 +2,7 @@
 // designer (forms), the worker and the interpreter workflow. A runbook is a graph of nodes and
 // edges plus typed inputs and settings; see docs/runbooks.md for the language.
 import { z } from 'zod';
+import { RUNBOOK_ID } from './runbook-id.ts';
 import type { RunPlan } from './plan-document.ts';
 
 /** The longest duration or wait a runbook may ask for: ten years (a delay, a timeout, an escalation). */
@@ -134,8 +135,36 @@ export const EndNode = z.strictObject({
   message: z.string().optional(),
 });
 
+/** What the server fixes at publish: the child's version and its definition, as published then. */
+export const PinnedChild = z
+  .strictObject({
+    version: z.number().int().min(1),
+    /** The child's published definition (its own sub-runbooks pinned in turn); checked when it was published. */
+    definition: z.record(z.string(), z.unknown()),
+  })
+  .describe('Set by the server when the runbook is published (or test-run): never written by hand');
+
+export const SubRunbookNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('subRunbook'),
+  runbook: z.string().regex(RUNBOOK_ID, 'a runbook id: lower-case letters, digits, - and _').describe('Id of the published runbook to run'),
+  version: z
+    .union([z.number().int().min(1), z.literal('latest')])
+    .default('latest')
+    .describe('A published version, or "latest": the latest published when this runbook is published (pinned then)'),
+  inputs: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe("The child's inputs: literals, or \"{{ expression }}\" strings evaluated in this run"),
+  onError: z
+    .enum(['fail', 'continue', 'route'])
+    .default('fail')
+    .describe('When the child fails: fail this run, continue past the step, or route to the "error" handle'),
+  pinned: PinnedChild.optional(),
+});
+
 /** The kinds a forEach body may use (a body does not nest another forEach). */
-export const BodyNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode]);
+export const BodyNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode, SubRunbookNode]);
 
 export const ForEachNode = z.strictObject({
   ...nodeBase,
@@ -163,7 +192,7 @@ export const ForEachNode = z.strictObject({
     .describe('continue: record the failed item and go on; fail: stop the loop and fail the step'),
 });
 
-export const RunbookNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode, ForEachNode]);
+export const RunbookNode = z.discriminatedUnion('kind', [ActionNode, ApprovalNode, ConditionNode, DelayNode, EndNode, ForEachNode, SubRunbookNode]);
 export type RunbookNode = z.infer<typeof RunbookNode>;
 export type ForEachNode = z.infer<typeof ForEachNode>;
 export type ActionNode = z.infer<typeof ActionNode>;
@@ -171,6 +200,7 @@ export type ApprovalNode = z.infer<typeof ApprovalNode>;
 export type ConditionNode = z.infer<typeof ConditionNode>;
 export type DelayNode = z.infer<typeof DelayNode>;
 export type EndNode = z.infer<typeof EndNode>;
+export type SubRunbookNode = z.infer<typeof SubRunbookNode>;
 export type NodeKind = RunbookNode['kind'];
 
 export const RunbookEdge = z.strictObject({
@@ -226,6 +256,8 @@ export function handlesOf(node: RunbookNode): string[] {
       return [];
     case 'forEach':
       return ['out'];
+    case 'subRunbook':
+      return node.onError === 'route' ? ['out', 'error'] : ['out'];
   }
 }
 
@@ -327,6 +359,8 @@ export interface NodeState {
     notifies?: boolean;
   };
   progress?: LoopProgress;
+  /** A sub-runbook step: the child run's id and how it ended (its own words: succeeded with warnings, partially failed, rejected...). */
+  child?: { runId: string; runbook: string; version: number; status?: RunStatus; message?: string };
 }
 
 export interface RunContext {

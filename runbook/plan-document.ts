@@ -13,7 +13,7 @@ export type StepRuns = 'yes' | 'if' | 'no' | 'done';
 
 export interface StepPlan {
   nodeId: string;
-  kind: 'action' | 'approval' | 'condition' | 'delay' | 'end' | 'forEach';
+  kind: 'action' | 'approval' | 'condition' | 'delay' | 'end' | 'forEach' | 'subRunbook';
   label?: string;
   /** Action steps: the action id and title. */
   action?: string;

@@ -128,6 +128,8 @@ function mapActionNodes(definition: unknown, map: (node: { id?: string; action: 
     const n = node as { kind?: string; action?: string; params?: Record<string, unknown>; body?: { nodes?: unknown[] } };
     if (!n || typeof n !== 'object') return node;
     if (n.kind === 'forEach' && n.body && Array.isArray(n.body.nodes)) return { ...n, body: { ...n.body, nodes: n.body.nodes.map(mapNode) } };
+    const pinned = (n as { pinned?: { definition?: unknown } }).pinned;
+    if (n.kind === 'subRunbook' && pinned?.definition) return { ...n, pinned: { ...pinned, definition: mapActionNodes(pinned.definition, map) } };
     if (n.kind !== 'action' || typeof n.action !== 'string' || !n.params || typeof n.params !== 'object') return node;
     return { ...n, params: map(n as never) };
   };

@@ -7,6 +7,7 @@ import { handlesOf, RunbookDefinition, type RunbookNode } from './definition.ts'
 import { inspectExpression, isExpression, templateExpressions } from './expressions.ts';
 import { userPattern } from './patterns.ts';
 import { checkRules, type RuleWarning } from './rules.ts';
+import { checkSubRunbooks, type ChildResolver } from './subrunbooks.ts';
 import { isSealed } from './secrets.ts';
 
 export interface Problem {
@@ -57,7 +58,11 @@ function schemaProblems(raw: unknown, error: z.ZodError): Problem[] {
   });
 }
 
-export function validateRunbook(raw: unknown): ValidationResult {
+/**
+ * `self` is the runbook's own id and `resolve` looks its sub-runbooks up (the server gives both at
+ * publish): a call back to itself, a missing or archived child and inputs that do not fit it are problems.
+ */
+export function validateRunbook(raw: unknown, children: { self?: string; resolve?: ChildResolver } = {}): ValidationResult {
   const parsed = RunbookDefinition.safeParse(raw);
   if (!parsed.success) return { ok: false, problems: schemaProblems(raw, parsed.error), warnings: [] };
   const def = parsed.data;
@@ -268,6 +273,8 @@ export function validateRunbook(raw: unknown): ValidationResult {
       }
     }
   }
+
+  for (const p of checkSubRunbooks(def, children)) add(p.nodeId, p.field, p.message);
 
   const warnings = checkRules(def);
   return problems.length ? { ok: false, definition: def, problems, warnings } : { ok: true, definition: def, problems: [], warnings };

@@ -178,6 +178,21 @@ const RECORDERS: Record<string, Recorder> = {
     await h.result().catch(() => undefined);
     return [h];
   },
+  // A sub-runbook step (patched 'sub-runbook'): the parent and its child run, the child's output read downstream.
+  subrunbook: async (env, upn) => {
+    const child = RunbookDefinition.parse({ name: 'replay child', inputs: [{ name: 'upn', type: 'user', required: true }], nodes: [createUser('create', '{{ inputs.upn }}')] });
+    const parent = def(
+      [
+        { id: 'inner', kind: 'subRunbook', runbook: 'replay-child', inputs: { upn: '{{ inputs.who }}' }, pinned: { version: 1, definition: child } },
+        { id: 'check', kind: 'condition', expression: "steps.inner.output.steps.create.output.id != ''" },
+      ],
+      [{ source: 'inner', target: 'check' }],
+      [{ name: 'who', type: 'user' }],
+    );
+    const h = await env.start(parent, { who: upn('sub') }, run);
+    await h.result();
+    return [h, env.client.workflow.getHandle(`${h.workflowId}.inner`)];
+  },
 };
 
 /**

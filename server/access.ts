@@ -8,6 +8,7 @@ import { statusOf } from '../m365/errors.ts';
 import type { Approver } from '../runbook/approvals.ts';
 import type { RowProblem } from '../runbook/csv.ts';
 import type { RunbookDefinition } from '../runbook/definition.ts';
+import { pinSubRunbooks } from '../runbook/subrunbooks.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
@@ -42,9 +43,12 @@ export class RunAccess {
       if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
       return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
     }
-    const checked = validateRunbook(inline);
+    const parsed = validateRunbook(inline);
+    // Its sub-runbooks are checked and pinned as a publish would (a test run of a draft).
+    const children = parsed.definition ? await s.runbooks.childResolver(parsed.definition) : undefined;
+    const checked = validateRunbook(inline, { resolve: children });
     if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
-    return { definition: checked.definition, runbookId: 'inline', version: 0, customAction: false };
+    return { definition: children ? pinSubRunbooks(checked.definition, children) : checked.definition, runbookId: 'inline', version: 0, customAction: false };
   }
 
   /** The tenant a run goes to: the sandbox for a test run, else the one named or the default; 400 when unknown. */

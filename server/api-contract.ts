@@ -260,7 +260,7 @@ const RunListItem = z.object({
   message: z.string().optional(),
 });
 const RunList = z.object({ runs: z.array(RunListItem), nextPageToken: z.string().optional() });
-const NODE_KINDS = ['action', 'approval', 'condition', 'delay', 'end', 'forEach'] as const satisfies readonly NodeKind[];
+const NODE_KINDS = ['action', 'approval', 'condition', 'delay', 'end', 'forEach', 'subRunbook'] as const satisfies readonly NodeKind[];
 // Every kind of runbook node is listed (a new kind fails to compile here until it is).
 const allKinds: Record<NodeKind, true> = Object.fromEntries(NODE_KINDS.map((k) => [k, true])) as Record<(typeof NODE_KINDS)[number], true>;
 void allKinds;
@@ -292,7 +292,7 @@ const ActionPlan = z.discriminatedUnion('outcome', [
 ]);
 const StepPlan = z.object({
   nodeId: z.string(),
-  kind: z.enum(['action', 'approval', 'condition', 'delay', 'end', 'forEach']),
+  kind: z.enum(['action', 'approval', 'condition', 'delay', 'end', 'forEach', 'subRunbook']),
   label: z.string().optional(),
   action: z.string().optional(),
   title: z.string().optional(),
@@ -405,6 +405,10 @@ const NodeState = z.object({
     })
     .optional(),
   progress: z.object({ total: z.number(), done: z.number(), succeeded: z.number(), failed: z.number(), warned: z.number().optional() }).optional(),
+  child: z
+    .object({ runId: z.string(), runbook: z.string(), version: z.number(), status: z.enum(RUN_STATUSES).optional(), message: z.string().optional() })
+    .optional()
+    .describe('A sub-runbook step: its child run (GET /api/runs/{runId}) and how it ended'),
 });
 const RunGraph = z.object({
   nodes: z.array(z.object({ id: z.string(), kind: z.string(), label: z.string().optional(), action: z.string().optional(), position: z.object({ x: z.number(), y: z.number() }).optional() })),

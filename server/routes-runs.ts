@@ -12,7 +12,7 @@ import { RunAccess, type Startable } from './access.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
-import { recordView } from './run-records.ts';
+import { recordView, redactChildOutput } from './run-records.ts';
 import { stream } from './sse.ts';
 import { runStatusOf } from './temporal.ts';
 import { usesOnPremises } from './tenants.ts';
@@ -20,6 +20,7 @@ import { usesOnPremises } from './tenants.ts';
 function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState {
   const node = def?.nodes.find((x) => x.id === n.id);
   const fields = node?.kind === 'action' ? (catalog.get(node.action)?.secretFields ?? []) : [];
+  if (node?.kind === 'subRunbook') return { ...n, output: redactChildOutput(node.pinned?.definition as RunbookDefinition | undefined, n.output) };
   return { ...n, input: redact(n.input, fields), output: redact(n.output, fields) };
 }
 

@@ -338,7 +338,7 @@ export class RunRecords {
       out[nodeId] = {
         ...n,
         input: redact(n.input, fields),
-        output: redact(output, fields),
+        output: def?.kind === 'subRunbook' ? redactChildOutput(def.pinned?.definition as RunbookDefinition | undefined, output) : redact(output, fields),
         ...(def?.kind === 'action' ? { action: def.action, title: contract?.title } : {}),
         ...(changes ? { changes: redact(changes, fields) as RecordedChange[] } : {}),
       };
@@ -346,6 +346,7 @@ export class RunRecords {
     return out;
   }
 
+  // (redactChildOutput below: a sub-runbook step's output carries its child's step outputs.)
   private async finalState(id: string): Promise<RunState | undefined> {
     const handle = this.runs.client.workflow.getHandle(id);
     try {
@@ -590,3 +591,26 @@ function pageTokenOf(token: string): [string, string] {
   return [parsed[0], parsed[1]];
 }
 
+
+/** A sub-runbook step's output: each child step's output redacted as the child's own run record redacts it (nested children too). */
+export function redactChildOutput(child: RunbookDefinition | undefined, output: unknown): unknown {
+  const o = output as { steps?: Record<string, { status: string; output?: unknown }> } | undefined;
+  if (!o?.steps || typeof o.steps !== 'object') return output;
+  const nodes = new Map((child?.nodes ?? []).map((n) => [n.id, n]));
+  const steps = Object.fromEntries(
+    Object.entries(o.steps).map(([id, st]) => {
+      const n = nodes.get(id);
+      const out =
+        n?.kind === 'subRunbook'
+          ? redactChildOutput(n.pinned?.definition as RunbookDefinition | undefined, st.output)
+          : n?.kind === 'action'
+            ? redact(st.output, catalog.get(n.action)?.secretFields ?? [])
+            : // A step of a child not known here: nothing of it is shown.
+              n
+              ? st.output
+              : undefined;
+      return [id, { ...st, output: out }];
+    }),
+  );
+  return { ...o, steps };
+}

@@ -3,6 +3,7 @@
 import type { RunbookDefinition } from '../runbook/definition.ts';
 import { sameDefinition } from '../runbook/diff.ts';
 import { RUNBOOK_ID, slugify } from '../runbook/runbook-id.ts';
+import { pinSubRunbooks, subRunbookNodes, type ChildLookup, type ChildResolver } from '../runbook/subrunbooks.ts';
 import { validateRunbook, type Problem } from '../runbook/validate.ts';
 import type { Db } from './db.ts';
 import { json } from './db.ts';
@@ -131,17 +132,37 @@ export class Runbooks {
   async publish(id: string, by: string, comment?: string): Promise<RunbookVersion> {
     const rb = await this.require(id);
     if (rb.archived) throw new RunbookError(409, `runbook ${id} is archived: restore it before publishing`);
-    const checked = validateRunbook(rb.draft);
+    const draft = validateRunbook(rb.draft);
+    const resolve = draft.definition ? await this.childResolver(draft.definition) : undefined;
+    const checked = validateRunbook(rb.draft, { self: id, resolve });
     if (!checked.ok) throw new RunbookError(422, 'the draft has problems; fix them before publishing', checked.problems);
+    // Each sub-runbook is pinned now: the version chosen, or the latest published at this moment.
+    const definition = resolve ? pinSubRunbooks(checked.definition, resolve) : checked.definition;
     return this.db.tx(async (q) => {
       const last = (await q.query('select max(version) as v from runbook_versions where runbook_id = $1', [id]))[0]?.v as number | null;
       const version = (last ?? 0) + 1;
       await q.query(
         'insert into runbook_versions (runbook_id, version, definition, comment, published_by) values ($1, $2, $3::jsonb, $4, $5)',
-        [id, version, json(checked.definition), comment ?? null, by],
+        [id, version, json(definition), comment ?? null, by],
       );
-      return { runbookId: id, version, definition: checked.definition, comment, publishedAt: new Date().toISOString(), publishedBy: by };
+      return { runbookId: id, version, definition, comment, publishedAt: new Date().toISOString(), publishedBy: by };
     });
+  }
+
+  /** What the validator needs to check and pin a definition's sub-runbooks: each child looked up once. */
+  async childResolver(def: RunbookDefinition): Promise<ChildResolver> {
+    const known = new Map<string, ChildLookup>();
+    for (const { node } of subRunbookNodes(def)) {
+      const key = `${node.runbook}@${node.version}`;
+      if (known.has(key)) continue;
+      const rb = await this.get(node.runbook);
+      if (!rb) known.set(key, { found: false });
+      else {
+        const v = await this.version(node.runbook, node.version === 'latest' ? undefined : node.version);
+        known.set(key, { found: true, archived: rb.archived, version: v && { version: v.version, definition: v.definition } });
+      }
+    }
+    return (runbook, version) => known.get(`${runbook}@${version}`) ?? { found: false };
   }
 
   async versions(id: string): Promise<Omit<RunbookVersion, 'definition'>[]> {

@@ -16,6 +16,7 @@ import { runEnd } from './nodes/end.ts';
 import { errorMessage, RunEnded, type Execution, type InboxDecision } from './nodes/execution.ts';
 import { runForEach } from './nodes/forEach.ts';
 import { outcomeOf } from './outcome.ts';
+import { runSubRunbook } from './nodes/subRunbook.ts';
 import { Scheduler } from './scheduler.ts';
 
 export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Record<string, CarriedStep> }): Promise<RunState> {
@@ -142,6 +143,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
         return runForEach(execution, node, ns);
       case 'end':
         return runEnd(execution, node, ns);
+      case 'subRunbook':
+        return runSubRunbook(execution, node, ns);
     }
   };
 

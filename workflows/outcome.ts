@@ -37,9 +37,21 @@ export function outcomeOf(graph: { nodes: RunbookNode[]; edges: RunbookEdge[] },
     return { status: out?.timedOut ? 'timed-out' : 'rejected', message: base && base !== 'completed' ? `${head} (${base})` : head, warnings };
   }
 
+  // A sub-runbook refused (its approval said no, or nobody decided in time) refuses this run too.
+  const refusedChild = Object.values(states).find((n) => n.kind === 'subRunbook' && n.status === 'succeeded' && (n.child?.status === 'rejected' || n.child?.status === 'timed-out'));
+  if (refusedChild) {
+    const head = `sub-runbook ${refusedChild.child!.runbook} at ${refusedChild.id}: ${refusedChild.child!.message ?? refusedChild.child!.status}`;
+    return { status: refusedChild.child!.status as 'rejected' | 'timed-out', message: head, warnings };
+  }
+
   const loops = Object.values(states).filter((n) => n.kind === 'forEach' && (n.progress?.failed ?? 0) > 0);
-  if (loops.length) {
-    const head = loops.map((n) => `${n.progress!.failed} of ${n.progress!.total} items of ${n.id} failed`).join('; ');
+  // A sub-runbook that partially failed leaves this run partially failed.
+  const partial = Object.values(states).filter((n) => n.kind === 'subRunbook' && n.status === 'succeeded' && n.child?.status === 'partially-failed');
+  if (loops.length || partial.length) {
+    const head = [
+      ...loops.map((n) => `${n.progress!.failed} of ${n.progress!.total} items of ${n.id} failed`),
+      ...partial.map((n) => `sub-runbook ${n.child!.runbook} at ${n.id} partially failed: ${n.child!.message ?? ''}`.trimEnd()),
+    ].join('; ');
     return { status: 'partially-failed', message: base && base !== 'completed' ? `${head} (${base})` : head, warnings };
   }
   if (warnings.length) {

@@ -100,6 +100,8 @@ export const api = {
   customActions: () => client.call('GET /api/custom-actions'),
   cloneRunbook: (id: string, body: { id?: string; name?: string } = {}) => client.call('POST /api/runbooks/:id/clone', { params: { id }, body }),
   runbook: (id: string) => client.call('GET /api/runbooks/:id', { params: { id } }),
+  /** The server's template gallery (server/templates/). */
+  templates: () => client.call('GET /api/templates'),
   createRunbook: (definition: RunbookDefinition) => client.call('POST /api/runbooks', { body: { definition } }),
   saveDraft: (id: string, definition: RunbookDefinition) => client.call('PUT /api/runbooks/:id/draft', { params: { id }, body: { definition } }),
   publish: (id: string) => client.call('POST /api/runbooks/:id/publish', { params: { id }, body: {} }),

@@ -321,6 +321,7 @@ function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: 
         </div>
       )}
       {node.kind === 'forEach' && <LoopItems node={node} />}
+      {node.kind === 'subRunbook' && node.child && <ChildRun child={node.child} />}
       {a?.plan && <PlanView plan={a.plan as RunPlan} title="What approving lets run" />}
       {a?.planError && <p className="banner banner-warn">{a.planError}</p>}
       {stepChanges && (
@@ -333,6 +334,50 @@ function StepPanel({ run, node, me, act }: { run: RunView; node: NodeState; me: 
       <Json value={node.input} />
       <h3>Output</h3>
       <Json value={node.kind === 'forEach' ? undefined : node.output} />
+    </div>
+  );
+}
+
+/** A sub-runbook step's child run, inline: its runbook and outcome, a link to its own page, and its graph on demand. */
+function ChildRun({ child }: { child: NonNullable<NodeState['child']> }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="child-run" data-child-run={child.runId}>
+      <h3>Sub-runbook</h3>
+      <dl className="facts">
+        <dt>Runbook</dt>
+        <dd>
+          {child.runbook} v{child.version}
+        </dd>
+        <dt>Outcome</dt>
+        <dd>{child.status ? <StatusBadge status={child.status} /> : 'running'}</dd>
+      </dl>
+      {child.message && <p>{child.message}</p>}
+      <div className="row">
+        <Link to={`/runs/${encodeURIComponent(child.runId)}`}>Open the child run</Link>
+        <button className="btn btn-small btn-ghost" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? 'Hide its steps' : 'Show its steps'}
+        </button>
+      </div>
+      {open && <ChildGraph id={child.runId} />}
+    </div>
+  );
+}
+
+function ChildGraph({ id }: { id: string }) {
+  const run = useAsync(() => loadRun(id), [id], 2000);
+  const store = useMemo(() => (run.data?.definition ? editorStoreFor(run.data.definition, { readOnly: true }) : undefined), [run.data?.definition]);
+  if (run.error) return <ErrorBanner error={run.error} onRetry={run.reload} />;
+  if (!run.data || !store) return <Spinner label="Loading the child run" />;
+  return (
+    <div className="child-graph" style={{ height: 260 }}>
+      <EditorContext.Provider value={store}>
+        <RunStateContext.Provider value={run.data.nodes}>
+          <ReactFlowProvider>
+            <Canvas readOnly />
+          </ReactFlowProvider>
+        </RunStateContext.Provider>
+      </EditorContext.Provider>
     </div>
   );
 }

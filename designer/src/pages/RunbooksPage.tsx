@@ -12,6 +12,7 @@ export function RunbooksPage() {
   const can = abilities(useSession().grants);
   const [showArchived, setShowArchived] = useState(false);
   const list = useAsync(() => listRunbooks({ archived: showArchived }), [showArchived]);
+  const gallery = useAsync(() => api.templates(), []);
   const [search, setSearch] = useState('');
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -105,6 +106,12 @@ export function RunbooksPage() {
             {TEMPLATES.map((t) => (
               <button key={t.id} className="template" onClick={() => create(t.definition)} data-template={t.id}>
                 <strong>{t.title}</strong>
+                <span className="muted">{t.description}</span>
+              </button>
+            ))}
+            {(gallery.data ?? []).map((t) => (
+              <button key={`gallery-${t.id}`} className="template" onClick={() => create(t.definition as RunbookDefinition)} data-template={t.id} data-gallery>
+                <strong>{t.name}</strong>
                 <span className="muted">{t.description}</span>
               </button>
             ))}

@@ -7,9 +7,10 @@ import { config as condition } from './condition/defaults.ts';
 import { config as delay } from './delay/defaults.ts';
 import { config as end } from './end/defaults.ts';
 import { config as forEach } from './forEach/defaults.ts';
+import { config as subRunbook } from './subRunbook/defaults.ts';
 import type { KindConfig } from './kind.ts';
 
-export const KINDS: Record<NodeKind, KindConfig> = { action, approval, condition, delay, end, forEach };
+export const KINDS: Record<NodeKind, KindConfig> = { action, approval, condition, delay, end, forEach, subRunbook };
 
 export const HANDLE_LABELS: Record<string, string> = {
   out: 'next',

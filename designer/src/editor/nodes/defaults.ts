@@ -8,8 +8,9 @@ import { draft as condition } from './condition/defaults.ts';
 import { draft as delay } from './delay/defaults.ts';
 import { draft as end } from './end/defaults.ts';
 import { draft as forEach } from './forEach/defaults.ts';
+import { draft as subRunbook } from './subRunbook/defaults.ts';
 
-const DRAFTS: Record<NodeKind, (action?: string) => NodeDraft> = { action, approval, condition, delay, end, forEach };
+const DRAFTS: Record<NodeKind, (action?: string) => NodeDraft> = { action, approval, condition, delay, end, forEach, subRunbook };
 
 export function newNode(kind: NodeKind, action?: string): NodeDraft {
   return DRAFTS[kind](action);

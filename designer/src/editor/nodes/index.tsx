@@ -16,6 +16,8 @@ import { EndNode } from './end/Node.tsx';
 import { ForEachForm } from './forEach/Form.tsx';
 import { ForEachNode } from './forEach/Node.tsx';
 import type { KindFormProps } from './kind.ts';
+import { SubRunbookForm } from './subRunbook/Form.tsx';
+import { SubRunbookNode } from './subRunbook/Node.tsx';
 
 export const nodeTypes: NodeTypes = {
   forEach: ForEachNode,
@@ -24,6 +26,7 @@ export const nodeTypes: NodeTypes = {
   condition: ConditionNode,
   delay: DelayNode,
   end: EndNode,
+  subRunbook: SubRunbookNode,
 };
 
 type Forms = { [K in NodeKind]: { Form: ComponentType<KindFormProps<K>>; After?: ComponentType<KindFormProps<K>> } };
@@ -35,4 +38,5 @@ export const FORMS: Forms = {
   delay: { Form: DelayForm },
   end: { Form: EndForm },
   forEach: { Form: ForEachForm },
+  subRunbook: { Form: SubRunbookForm },
 };
