@@ -11,6 +11,8 @@ import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
 import { RunbookError } from './runbooks.ts';
+import { IdempotencyKeys, idempotencyHook } from './idempotency.ts';
+import { batchRoutes } from './routes-batches.ts';
 import { isTemporalDown, temporalDownError, TEMPORAL_CALL_DEADLINE_MS, TEMPORAL_RETRY_AFTER_S } from './temporal-deadline.ts';
 import { services, type AppDeps, type Services } from './services.ts';
 
@@ -29,7 +31,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '6mb' }));
   const s = services(deps);
-  const api = new Api(app, { checkResponses: deps.checkResponses });
+  const api = new Api(app, { checkResponses: deps.checkResponses, idempotency: idempotencyHook(new IdempotencyKeys(deps.db)) });
 
   app.get('/api/health', async (_req, res) => {
     let temporal = 'ok';
@@ -56,6 +58,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   authRoutes(api, s);
   runbookRoutes(api, s);
   runRoutes(api, s);
+  batchRoutes(api, s);
   approvalRoutes(api, s);
   evidenceRoutes(api, s);
   scheduleRoutes(api, s);
