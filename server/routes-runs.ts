@@ -88,11 +88,11 @@ export function runRoutes(api: Api, s: Services): void {
     }
   };
 
-  const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
+  const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>, fixedId?: string) => {
     // Secret inputs and secret action fields travel sealed; only the worker opens them.
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
     const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
-    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry });
+    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry }, fixedId);
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
     // Its record is written in the background now, and by the records loop should that fail.
     s.records.started(id);
@@ -100,14 +100,16 @@ export function runRoutes(api: Api, s: Services): void {
   };
 
   api.route('POST /api/runs',
-    async ({ req, res, me: p, body }) => {
+    async ({ req, res, me: p, body, idempotencyKey }) => {
       const r = await resolve(p, body.runbookId, body.version, body.definition);
       const tenant = await tenantOf(body.test, body.tenant);
       access.mayStart(p, r, tenant, body.test);
       const inputs = validateInputs(r.definition, body.inputs);
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
       await assertInScope(p, tenant, r.definition, inputs.values);
-      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined);
+      // With an Idempotency-Key the run's id comes from it: a repeat after a crash cannot start a second run.
+      const fixedId = idempotencyKey ? idempotentId('run-', p.user.email, 'POST /api/runs', idempotencyKey, 32) : undefined;
+      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined, undefined, fixedId);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, temporalUrl: s.runs.webUiLink(id), runbook: r.runbookId, version: r.version, tenant };
     },

@@ -8,6 +8,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
@@ -135,9 +136,18 @@ export class Runs {
     };
   }
 
-  async start(starter: RunStarter, workflowId = `run-${randomUUID()}`): Promise<string> {
-    await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId } as never);
-    return workflowId;
+  /**
+   * Starts a run; with a fixed `workflowId` (derived from an Idempotency-Key) a run of that id that
+   * exists already, open or closed, is the run: Temporal refuses a second start of the id.
+   */
+  async start(starter: RunStarter, workflowId?: string): Promise<string> {
+    const id = workflowId ?? `run-${randomUUID()}`;
+    try {
+      await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId: id, ...(workflowId ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
+    } catch (err) {
+      if (!(workflowId && err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    return id;
   }
 
   webUiLink(workflowId: string, runId?: string): string | undefined {
