@@ -15,7 +15,7 @@ import { openDatabase } from './db.ts';
 import { startNotifier } from './notify.ts';
 import { oidcFromEnv } from './oidc.ts';
 import { ensureSearchAttributes, Runs } from './temporal.ts';
-import { startBatchWorker } from './batches.ts';
+import { startBatchWorker } from './batch-worker.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');

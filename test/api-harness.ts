@@ -13,7 +13,7 @@ import { buildApi } from '../server/app.ts';
 import { seedRunbooks } from '../server/bootstrap.ts';
 import { secretBox } from '../m365/secret-box.ts';
 import { openDatabase, type Db } from '../server/db.ts';
-import { startBatchWorker } from '../server/batches.ts';
+import { startBatchWorker } from '../server/batch-worker.ts';
 import { NativeConnection } from '@temporalio/worker';
 import type { Role, Scope } from '../server/people.ts';
 import type { Services } from '../server/services.ts';
