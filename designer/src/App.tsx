@@ -5,6 +5,7 @@ import { api, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalsPage } from './pages/ApprovalsPage.tsx';
+import { BatchPage } from './pages/BatchPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
 import { PeoplePage, TokensPanel } from './pages/PeoplePage.tsx';
 import { ResourcePage } from './pages/ResourcePage.tsx';
@@ -33,6 +34,7 @@ function route(path: string): ReactNode {
   if ((p = match('/runbooks/:id', path))) return <EditorPage id={p.id!} />;
   if (path === '/runs') return <RunsPage />;
   if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
+  if ((p = match('/batches/:id', path))) return <BatchPage id={p.id!} />;
   if (path === '/approvals') return <ApprovalsPage />;
   if (path === '/schedules') return <SchedulesPage />;
   if (path === '/tenants') return <TenantsPage />;

@@ -57,6 +57,8 @@ export type RunDetail = Answer<'GET /api/runs/:id'>;
 export type RunSummary = Answer<'GET /api/runs'>['runs'][number];
 export type ApprovalTask = Answer<'GET /api/approvals'>[number];
 export type BulkReport = Answer<'POST /api/runs/bulk'>;
+export type BatchView = Answer<'GET /api/batches/:id'>;
+export type BatchRow = Answer<'GET /api/batches/:id/rows'>['rows'][number];
 export type Schedule = Answer<'GET /api/schedules/:id'>;
 export type NewSchedule = Body<'POST /api/schedules'>;
 export type TenantInfo = Answer<'GET /api/tenants/:name'>;
@@ -100,6 +102,9 @@ export const api = {
   startRun: (body: Body<'POST /api/runs'>) => client.call('POST /api/runs', { body }),
   /** Checks a CSV (dryRun) or starts its rows; a file with problems answers its report too (422). */
   startBulk: (body: Body<'POST /api/runs/bulk'>) => client.call('POST /api/runs/bulk', { body, accept: [422] }),
+  batch: (id: string) => client.call('GET /api/batches/:id', { params: { id } }),
+  batchRows: (id: string, q: { status?: string; after?: number } = {}) => client.call('GET /api/batches/:id/rows', { params: { id }, query: q as never }),
+  retryBatch: (id: string) => client.call('POST /api/batches/:id/retry', { params: { id } }),
   run: (id: string) => client.call('GET /api/runs/:id', { params: { id } }),
   runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
   decide: (runId: string, nodeId: string, decision: 'approve' | 'reject', comment?: string) =>
