@@ -109,18 +109,16 @@ export function scheduleRoutes(api: Api, s: Services): void {
           note: body.note,
         });
       } catch (err) {
-        if (idempotencyKey && err instanceof ScheduleAlreadyRunning) {
-          // made by the first attempt of this request
-        } else {
+        // Made by the first attempt of this request (the id comes from its Idempotency-Key).
+        const madeBefore = idempotencyKey && err instanceof ScheduleAlreadyRunning;
         // Temporal's refusal of the spec (an interval of 0s, a cron it cannot read) is the caller's to fix.
         const e = err as { name?: string; code?: number; message?: string; cause?: { code?: number; details?: string; message?: string } };
-        if (e.name === 'TypeError' || e.code === 3 || e.cause?.code === 3) {
+        if (!madeBefore && (e.name === 'TypeError' || e.code === 3 || e.cause?.code === 3)) {
           const field = body.at ? 'at' : body.cron?.length ? 'cron' : 'every';
           const why = e.cause?.details ?? e.message ?? 'refused by Temporal';
           throw new HttpError(400, `invalid schedule ${field}: ${why}`, { problems: [{ field, message: why }] });
         }
-        throw err;
-        }
+        if (!madeBefore) throw err;
       }
       await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4) on conflict (id) do nothing', [id, rb.id, tenant, p.user.email]);
       await s.audit.record(originOf(req, p), 'schedule.created', id, { runbook: rb.id, version: v.version, cron: body.cron, every: body.every, at: body.at, timezone: body.timezone }, tenant);
