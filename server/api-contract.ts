@@ -727,7 +727,7 @@ export const API = {
     body: BulkRun,
     response: BulkReport,
     statuses: { 200: 'dry run: the file checked, nothing stored', 202: 'the batch is stored and its rows run in the background', 422: 'the file has problems, or the Idempotency-Key was used with a different body; nothing started' },
-    reports: [422],
+    reports: [200, 422],
     idempotent: true,
   },
   'GET /api/runs': { tag: 'runs', summary: 'Runs from the run records (kept after Temporal forgets them), newest first, with filters, search and paging', roles: 'viewer', query: RunQuery, response: RunList },

@@ -151,8 +151,10 @@ export class Api {
       }
       const content: Record<string, unknown> = {};
       for (const type of r.produces?.split(/,\s*/) ?? (r.response ? ['application/json'] : [])) Object.assign(content, type === 'application/json' && r.response ? json(r.response) : { [type]: {} });
+      // The success answer: 201 (created) or 202 (accepted) when the route names one, else 200.
+      const okCode = (method === 'post' && (['201', '202'] as const).find((c) => r.statuses?.[Number(c)])) || '200';
       const responses: Record<string, unknown> = {
-        [method === 'post' && r.statuses?.[201] ? '201' : '200']: { description: r.statuses?.[201] ?? 'OK', ...(Object.keys(content).length ? { content } : {}) },
+        [okCode]: { description: r.statuses?.[Number(okCode)] ?? 'OK', ...(Object.keys(content).length ? { content } : {}) },
       };
       if (r.body || r.query) responses['400'] = { description: 'invalid request: { error, problems: [{ field, message }] }' };
       if (r.access !== 'public') {
@@ -160,7 +162,7 @@ export class Api {
         responses['403'] = { description: 'signed in without the role this needs' };
       }
       for (const [code, text] of Object.entries(r.statuses ?? {}))
-        if (code !== '201') responses[code] = { description: text, ...(r.reports?.includes(Number(code)) && r.response ? { content: json(r.response) } : {}) };
+        if (code !== okCode) responses[code] = { description: text, ...(r.reports?.includes(Number(code)) && r.response ? { content: json(r.response) } : {}) };
       paths[path] ??= {};
       paths[path]![method] = {
         summary: r.summary,

@@ -412,7 +412,7 @@ export function apiSuite(kind: DbKind): void {
       assert.equal(skip.body.started, 3);
       assert.deepEqual(skip.body.rows.map((x: { line: number }) => x.line), [3, 4, 5, 7]);
       // The unknown user is the tenant's to say: that row is skipped as the batch runs.
-      const running = await pollApi(viewer, `/api/batches/${skip.body.batch}/rows?status=running,skipped`, (b) => b.rows.length === 6 && b.rows.filter((x: { status: string }) => x.status === 'running').length === 2);
+      const running = await pollApi(viewer, `/api/batches/${skip.body.batch}/rows?status=running,skipped`, (b) => b.rows.length === 7 && b.rows.filter((x: { status: string }) => x.status === 'running').length === 2);
       const byStatus = Object.fromEntries(running.rows.map((x: { line: number; status: string; problems?: { kind: string }[] }) => [x.line, `${x.status}${x.problems ? `:${x.problems.map((p) => p.kind).join(',')}` : ''}`]));
       assert.deepEqual(byStatus, { 2: 'running', 3: 'skipped:type', 4: 'skipped:type', 5: 'skipped:duplicate', 6: 'skipped:unknown-user', 7: 'skipped:type', 8: 'running' });
       const line8 = running.rows.find((x: { line: number }) => x.line === 8);
