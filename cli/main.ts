@@ -33,14 +33,16 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--q TEXT] [--page-size N]
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--reason WHY]
                      [--wait [--accept-warnings]]
-  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
+  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run] [--concurrency N] [--watch]
+                     (one batch: answers its id at once; --watch follows it to the end)
   tenantflow runs plan RUNBOOK [FILE.csv] [--input name=value]... [--inputs FILE.json] [--tenant T] [--test]
                      [--offset N] [--limit N]       what a run would change, before it starts (exit 1 if a step would fail)
   tenantflow runs undo ID                           the draft undo runbook of a finished run (publish it, then run it)
   tenantflow runs show ID | watch ID [--accept-warnings] | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
   tenantflow runs evidence ID [--json] [--out FILE]       (the evidence pack: HTML that prints, or JSON)
-  tenantflow runs batch BATCH                             (a bulk batch's outcome: how many runs ended how)
+  tenantflow runs batch BATCH [--watch] [--rows STATUS,...] (a bulk batch: rows by status, its outcome; its rows)
+  tenantflow runs batch-retry BATCH                       (run the batch's failed rows again, only those)
   tenantflow runs retention [DAYS | forever]              (how long run records are kept; admins)
   tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
   tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
@@ -150,6 +152,28 @@ function failure(err: unknown, url: string): never {
   }
   if (err instanceof TypeError) throw new CliError(`cannot reach ${url}: ${err.message}`);
   throw err;
+}
+
+/** A batch in one line: its status and its rows by status. */
+function batchLine(b: Answer<'GET /api/batches/:id'>): string {
+  const counts = b.counts ?? b.statuses;
+  return `${b.batch}  ${STATUS_WORDS[b.status as RunStatus] ?? b.status}  ${b.rows ?? b.runs} row(s): ${Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${STATUS_WORDS[k as RunStatus] ?? k}`).join(', ')}`;
+}
+
+/** Follows a batch until it ends, a line whenever its counts change; exits as the batch ended. */
+async function watchBatch(id: string): Promise<void> {
+  let last = '';
+  for (;;) {
+    const b = await call('GET /api/batches/:id', { params: { id } });
+    const line = batchLine(b);
+    if (line !== last) console.log(line);
+    last = line;
+    if (b.status !== 'running') {
+      process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 async function call<K extends ApiRoute>(route: K, ...args: ArgList<K>): Promise<Answer<K>> {
@@ -385,6 +409,7 @@ async function main(): Promise<void> {
           ...(str('tenant') ? { tenant: str('tenant') } : {}),
           skipBadRows: Boolean(opt['skip-bad-rows']),
           dryRun: Boolean(opt['dry-run']),
+          ...(str('concurrency') ? { concurrency: Number(str('concurrency')) } : {}),
         },
         accept: [422],
       });
@@ -392,10 +417,11 @@ async function main(): Promise<void> {
         [
           ...r.problems.map((p) => `file: ${p}`),
           ...r.rows.map((row) => `line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.problems.map((p) => `\n    ${p.field}: ${p.message}`).join('')}`),
-          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.started} run(s) started${r.batch ? ` (batch ${r.batch}: tenantflow runs batch ${r.batch})` : ''}`,
+          `${r.summary.ok} good row(s), ${r.summary.bad} bad; ${r.batch ? `${r.started} row(s) queued in batch ${r.batch} (tenantflow runs batch ${r.batch} --watch)` : `${r.started} run(s) started`}`,
         ].join('\n'),
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
+      if (r.batch && opt.watch) return watchBatch(r.batch);
       return;
     }
     case 'runs plan': {
@@ -467,10 +493,24 @@ async function main(): Promise<void> {
       return console.error(`wrote the evidence pack of ${id} to ${str('out')}`);
     }
     case 'runs batch': {
-      const b = await call('GET /api/batches/:id', { params: { id: need(2, 'batch id') } });
-      print(b, () => `${b.batch}  ${STATUS_WORDS[b.status as RunStatus] ?? b.status}  ${b.runs} run(s): ${Object.entries(b.statuses).map(([k, n]) => `${n} ${STATUS_WORDS[k as RunStatus] ?? k}`).join(', ')}`);
+      const id = need(2, 'batch id');
+      if (opt.watch) return watchBatch(id);
+      const b = await call('GET /api/batches/:id', { params: { id } });
+      print(b, () => batchLine(b));
+      if (str('rows')) {
+        let after: number | undefined;
+        do {
+          const page = await call('GET /api/batches/:id/rows', { params: { id }, query: { status: str('rows'), pageSize: '1000', ...(after !== undefined ? { after: String(after) } : {}) } as never });
+          for (const row of page.rows) console.log(`line ${row.line}: ${row.status}${row.runId ? ` ${row.runId}` : ''}${row.error ? `  ${row.error}` : ''}`);
+          after = page.next;
+        } while (after !== undefined);
+      }
       if (!['running', 'waiting-approval', 'paused'].includes(b.status)) process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
       return;
+    }
+    case 'runs batch-retry': {
+      const r = await call('POST /api/batches/:id/retry', { params: { id: need(2, 'batch id') } });
+      return print(r, () => `retrying ${r.retried} failed row(s) of ${r.batch} (round ${r.round}): tenantflow runs batch ${r.batch} --watch`);
     }
     case 'runs retention': {
       const arg = positionals[2];

@@ -29,6 +29,8 @@ export interface RouteSpec {
   statuses?: Record<number, string>;
   /** Statuses other than 2xx whose body is still `response` (a report: 422 of a bulk check). */
   reports?: readonly number[];
+  /** Takes an Idempotency-Key header: a repeat with the same key and body gets the first answer (server/idempotency.ts). */
+  idempotent?: boolean;
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -194,7 +196,8 @@ const BulkRun = z.strictObject({
   test: z.boolean().default(false),
   csv: z.string().min(1).max(5_000_000).describe('The CSV file: a header of input names, one run per row'),
   skipBadRows: z.boolean().default(false).describe('Start the good rows even when some rows have problems'),
-  dryRun: z.boolean().default(false).describe('Only check the file'),
+  dryRun: z.boolean().default(false).describe('Only check the file (with the tenant: unknown users, operator scope)'),
+  concurrency: z.number().int().min(1).max(200).optional().describe('Row runs at a time (20 when absent)'),
 });
 const RunQuery = z.object({
   runbook: z.string().optional(),
@@ -235,9 +238,10 @@ const BulkReport = z.object({
       status: z.enum(['ok', 'error', 'started', 'skipped']),
       runId: z.string().optional(),
     }),
-  ),
-  started: z.number().describe('Runs started'),
-  batch: z.string().optional().describe('The bulk batch the runs were started in'),
+  ).describe('A dry run or a refused file: every row; a stored batch: only the rows skipped for their problems'),
+  started: z.number().describe('Rows queued to run (they start in the background)'),
+  batch: z.string().optional().describe('The batch the rows run in (GET /api/batches/:id)'),
+  batchUrl: z.string().optional(),
   dryRun: z.boolean().optional(),
   error: z.string().optional(),
 });
@@ -673,14 +677,42 @@ const ChainQuery = z.object({
 const Retention = z.strictObject({
   days: z.number().int().min(1).max(36_500).nullable().describe('Days a finished run is kept after it ended; null keeps every run forever'),
 });
+const BatchRowStatus = z.enum(['pending', 'running', 'succeeded', 'succeeded-with-warnings', 'failed', 'skipped']);
 const Batch = z.object({
   batch: z.string(),
   tenant: z.string().optional(),
   runbook: z.string().optional(),
+  version: z.number().optional(),
+  startedBy: z.string().optional(),
+  rows: z.number().optional().describe('Rows in the file'),
+  round: z.number().optional().describe('1, and one more per "retry failed rows"'),
+  counts: z.record(z.string(), z.number()).optional().describe('Rows by status: pending, running, succeeded, succeeded-with-warnings, failed, skipped'),
   runs: z.number(),
   statuses: z.record(z.string(), z.number()).describe('How many runs ended how'),
-  status: RunStatus.describe('The batch: running while any run is; failed when all failed; partially failed when some did'),
+  status: RunStatus.describe('The batch: running while any row is; failed when all failed; partially failed when some did'),
+  createdAt: Time.optional(),
+  endedAt: Time.optional(),
   runsUrl: z.string(),
+  rowsUrl: z.string().optional(),
+});
+const BatchRow = z.object({
+  line: z.number().describe('Line in the file (the header is line 1)'),
+  status: BatchRowStatus,
+  inputs: z.unknown().describe('The row (secret inputs redacted)'),
+  problems: z.array(RowProblem).optional(),
+  error: z.string().optional().describe('Why it failed or was skipped; the warnings when it succeeded with warnings'),
+  runId: z.string().optional().describe("The row's run (its latest attempt)"),
+  attempt: z.number(),
+});
+const BatchRowQuery = z.object({
+  status: z
+    .string()
+    .optional()
+    .describe(`Comma-separated: ${BatchRowStatus.options.join(', ')}`)
+    .refine((s) => !s || s.split(',').every((x) => (BatchRowStatus.options as readonly string[]).includes(x)), `one or more of ${BatchRowStatus.options.join(', ')}`),
+  after: z.coerce.number().int().min(0).optional().describe('Rows after this line (the `next` of the page before)'),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+  format: z.enum(['json', 'csv']).default('json').describe('csv: the whole per-row report as a file (the filter applies)'),
 });
 
 // ---- the home dashboard (server/dashboard.ts, docs/dashboard.md) ----
@@ -837,7 +869,7 @@ export const API = {
     response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings })),
   },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
-  'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken' } },
+  'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken', 422: 'the Idempotency-Key was used before with a different body' }, idempotent: true },
   'POST /api/runbooks/validate': {
     tag: 'runbooks',
     summary: 'Every problem of a definition, with node id and field (422 when there are problems)',
@@ -880,15 +912,16 @@ export const API = {
   },
   'GET /api/custom-actions': { tag: 'runbooks', summary: 'Published runbooks offered to operators, with their run forms', roles: 'any', response: z.array(CustomAction) },
   // ---- runs ----
-  'POST /api/runs': { tag: 'runs', summary: 'Start a run of a published runbook (or an inline definition)', roles: 'operator (custom actions), designer', body: StartRun, response: RunStarted, statuses: { 201: 'started', 404: 'no such runbook', 409: 'archived or unpublished' } },
+  'POST /api/runs': { tag: 'runs', summary: 'Start a run of a published runbook (or an inline definition)', roles: 'operator (custom actions), designer', body: StartRun, response: RunStarted, statuses: { 201: 'started', 404: 'no such runbook', 409: 'archived or unpublished', 422: 'the Idempotency-Key was used before with a different body' }, idempotent: true },
   'POST /api/runs/bulk': {
     tag: 'runs',
-    summary: 'Check a CSV (one run per row) and start it: a per-row report; nothing starts while rows have problems unless skipBadRows',
+    summary: 'Check a CSV (one run per row) and store it as one batch: 202 with the batch id at once; its rows run in the background (GET /api/batches/:id). Nothing is stored while rows have problems unless skipBadRows',
     roles: 'operator (custom actions), designer',
     body: BulkRun,
     response: BulkReport,
-    statuses: { 201: 'runs started', 422: 'the file has problems; nothing started' },
-    reports: [422],
+    statuses: { 200: 'dry run: the file checked, nothing stored', 202: 'the batch is stored and its rows run in the background', 422: 'the file has problems, or the Idempotency-Key was used with a different body; nothing started' },
+    reports: [200, 422],
+    idempotent: true,
   },
   'POST /api/runs/plan': {
     tag: 'runs',
@@ -911,7 +944,24 @@ export const API = {
     statuses: { 404: 'no such run' },
   },
   'GET /api/dashboard': { tag: 'runs', summary: 'The home dashboard: runs per day by outcome, most-failing steps, approvals waiting, bulk batches, throttling per tenant (from the run records)', roles: 'viewer', query: DashboardQuery, response: Dashboard },
-  'GET /api/batches/:id': { tag: 'runs', summary: 'A bulk batch (the runs of one CSV): how many runs ended how, and its outcome (partially failed when some runs failed)', roles: 'viewer', response: Batch, statuses: { 404: 'no such batch' } },
+  'GET /api/batches/:id': { tag: 'runs', summary: 'A bulk batch (the rows of one CSV): rows by status, and its outcome (partially failed when some rows failed)', roles: 'viewer', response: Batch, statuses: { 404: 'no such batch' } },
+  'GET /api/batches/:id/rows': {
+    tag: 'runs',
+    summary: "A batch's rows in line order, filtered by status and paged; format=csv exports the per-row report",
+    roles: 'viewer',
+    query: BatchRowQuery,
+    response: z.object({ rows: z.array(BatchRow), next: z.number().optional().describe('Pass as `after` for the next page') }),
+    produces: 'application/json, text/csv',
+    statuses: { 404: 'no such batch' },
+  },
+  'GET /api/batches/:id/events': { tag: 'runs', summary: 'Server-Sent Events: "batch" with the row counts and status whenever they change, "end" once the batch has ended', roles: 'viewer', produces: 'text/event-stream', statuses: { 404: 'no such batch' } },
+  'POST /api/batches/:id/retry': {
+    tag: 'runs',
+    summary: 'Retry the failed rows (only those): each gets a new run, in the batch\'s next round',
+    roles: 'who started the batch, or operators of its tenant',
+    response: z.object({ batch: z.string(), round: z.number(), retried: z.number() }),
+    statuses: { 202: 'the failed rows run again in the background', 404: 'no such batch', 409: 'the batch is still running, or has no failed row' },
+  },
   'GET /api/settings/run-retention': { tag: 'runs', summary: 'How long finished runs are kept in the run records (null: forever)', roles: 'admin of every tenant', response: z.object({ days: z.number().nullable() }) },
   'PUT /api/settings/run-retention': { tag: 'runs', summary: 'Set how long finished runs are kept in the run records, independent of Temporal (null: forever)', roles: 'admin of every tenant', body: Retention, response: z.object({ days: z.number().nullable(), purged: z.number() }) },
   'GET /api/runs/:id/events': { tag: 'runs', summary: 'Server-Sent Events: "node" on every node change, "run" on status changes, "end" when it closes', roles: 'viewer', produces: 'text/event-stream', statuses: { 404: 'no such run' } },
@@ -946,7 +996,7 @@ export const API = {
   },
   // ---- schedules ----
   'GET /api/schedules': { tag: 'schedules', summary: 'Schedules with their upcoming times', roles: 'viewer', response: z.array(Schedule) },
-  'POST /api/schedules': { tag: 'schedules', summary: 'Create a recurring schedule (cron or interval) or a one-off future run (at)', roles: 'operator (custom actions), designer', body: NewSchedule, response: Schedule, statuses: { 201: 'created' } },
+  'POST /api/schedules': { tag: 'schedules', summary: 'Create a recurring schedule (cron or interval) or a one-off future run (at)', roles: 'operator (custom actions), designer', body: NewSchedule, response: Schedule, statuses: { 201: 'created', 422: 'the Idempotency-Key was used before with a different body' }, idempotent: true },
   'GET /api/schedules/:id': { tag: 'schedules', summary: 'A schedule: spec, state, upcoming times, recent runs', roles: 'viewer', response: Schedule, statuses: { 404: 'no such schedule' } },
   'POST /api/schedules/:id/pause': scheduleOp('pause'),
   'POST /api/schedules/:id/resume': scheduleOp('resume'),

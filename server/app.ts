@@ -15,6 +15,8 @@ import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
 import { triggerRoutes } from './routes-triggers.ts';
 import { RunbookError } from './runbooks.ts';
+import { IdempotencyKeys, idempotencyHook } from './idempotency.ts';
+import { batchRoutes } from './routes-batches.ts';
 import { isTemporalDown, temporalDownError, TEMPORAL_CALL_DEADLINE_MS, TEMPORAL_RETRY_AFTER_S } from './temporal-deadline.ts';
 import { services, type AppDeps, type Services } from './services.ts';
 
@@ -41,7 +43,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
     }),
   );
   const s = services(deps);
-  const api = new Api(app, { checkResponses: deps.checkResponses });
+  const api = new Api(app, { checkResponses: deps.checkResponses, idempotency: idempotencyHook(new IdempotencyKeys(deps.db)) });
 
   // Prometheus: runs by runbook and outcome, Microsoft 365 requests, the throttle gate (server/metrics.ts).
   const metrics = serverMetrics(deps.db);
@@ -73,6 +75,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   runbookRoutes(api, s);
   planRoutes(api, s);
   runRoutes(api, s);
+  batchRoutes(api, s);
   approvalRoutes(api, s);
   evidenceRoutes(api, s);
   dashboardRoutes(api, s);

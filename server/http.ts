@@ -65,7 +65,12 @@ export interface Ctx<B, Q> {
   query: Q;
   params: Record<string, string>;
   me: Principal;
+  /** The request's Idempotency-Key (routes marked idempotent): derive created ids from it. */
+  idempotencyKey?: string;
 }
+
+/** Runs an idempotent route's handler, or replays the first answer to its Idempotency-Key (server/idempotency.ts). */
+export type IdempotencyHook = (ctx: { req: Request; res: Response; me: Principal | undefined; route: ApiRoute }, run: (key: string | undefined) => Promise<unknown>) => Promise<unknown>;
 
 type Part<S, F extends 'body' | 'query'> = S extends { [P in F]: infer T extends z.ZodType } ? z.output<T> : undefined;
 /** What a route's handler may return: its response's JSON, or nothing when it answered itself. */
@@ -84,9 +89,11 @@ export class Api {
   readonly app: Express;
   readonly checkResponses: boolean;
   private readonly registered = new Set<ApiRoute>();
-  constructor(app: Express, opts: { checkResponses?: boolean } = {}) {
+  private readonly idempotency?: IdempotencyHook;
+  constructor(app: Express, opts: { checkResponses?: boolean; idempotency?: IdempotencyHook } = {}) {
     this.app = app;
     this.checkResponses = opts.checkResponses ?? false;
+    this.idempotency = opts.idempotency;
   }
 
   route<K extends ApiRoute>(key: K, handler: Handler<K>): void {
@@ -103,7 +110,8 @@ export class Api {
       refuseControlCharacters(req.query as Record<string, unknown>, 'query parameter');
       const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
       const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
-      const out = await handler({ req, res, body: body as never, query: query as never, params: req.params as Record<string, string>, me: me as Principal });
+      const call = (idempotencyKey: string | undefined) => Promise.resolve(handler({ req, res, body: body as never, query: query as never, params: req.params as Record<string, string>, me: me as Principal, idempotencyKey }));
+      const out = spec.idempotent && this.idempotency ? await this.idempotency({ req, res, me, route: key }, call) : await call(undefined);
       if (out !== undefined && !res.headersSent) {
         if (this.checkResponses && spec.response) {
           const checked = spec.response.safeParse(out);
@@ -143,8 +151,10 @@ export class Api {
       }
       const content: Record<string, unknown> = {};
       for (const type of r.produces?.split(/,\s*/) ?? (r.response ? ['application/json'] : [])) Object.assign(content, type === 'application/json' && r.response ? json(r.response) : { [type]: {} });
+      // The success answer: 201 (created) or 202 (accepted) when the route names one, else 200.
+      const okCode = (method === 'post' && (['201', '202'] as const).find((c) => r.statuses?.[Number(c)])) || '200';
       const responses: Record<string, unknown> = {
-        [method === 'post' && r.statuses?.[201] ? '201' : '200']: { description: r.statuses?.[201] ?? 'OK', ...(Object.keys(content).length ? { content } : {}) },
+        [okCode]: { description: r.statuses?.[Number(okCode)] ?? 'OK', ...(Object.keys(content).length ? { content } : {}) },
       };
       if (r.body || r.query) responses['400'] = { description: 'invalid request: { error, problems: [{ field, message }] }' };
       if (r.access !== 'public') {
@@ -152,14 +162,18 @@ export class Api {
         responses['403'] = { description: 'signed in without the role this needs' };
       }
       for (const [code, text] of Object.entries(r.statuses ?? {}))
-        if (code !== '201') responses[code] = { description: text, ...(r.reports?.includes(Number(code)) && r.response ? { content: json(r.response) } : {}) };
+        if (code !== okCode) responses[code] = { description: text, ...(r.reports?.includes(Number(code)) && r.response ? { content: json(r.response) } : {}) };
       paths[path] ??= {};
       paths[path]![method] = {
         summary: r.summary,
         tags: [r.tag],
         ...(r.roles ? { description: `Roles: ${r.roles}` } : {}),
         ...(r.access === 'public' ? { security: [] } : {}),
-        parameters: [...params, ...query],
+        parameters: [
+          ...params,
+          ...query,
+          ...(r.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'A repeat with the same key and body gets the first answer; with another body, a 422' }] : []),
+        ],
         ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
         responses,
       };

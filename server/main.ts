@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { connectionOptions, temporalSettingsFromEnv } from '../m365/temporal-connection.ts';
 import { controlPlaneInterceptors } from './temporal-deadline.ts';
 import { tenantsFromEnv } from '../m365/tenants.ts';
@@ -14,6 +15,7 @@ import { openDatabase } from './db.ts';
 import { startNotifier } from './notify.ts';
 import { oidcFromEnv } from './oidc.ts';
 import { ensureSearchAttributes, Runs } from './temporal.ts';
+import { startBatchWorker } from './batch-worker.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
@@ -59,10 +61,19 @@ server: created the first admin (shown only this once):
 const notifier = startNotifier(services, { intervalMs: Number(process.env.TENANTFLOW_NOTIFY_INTERVAL_MS ?? 5000), publicUrl });
 // Run records are written as runs progress, whether or not anybody looks (docs/runs.md).
 services.records.start(Number(process.env.TENANTFLOW_RECORD_INTERVAL_MS ?? 2000));
+// Bulk batches: this process serves their activities (they read and write the rows in its database)
+// on a connection of its own without the API's short call deadlines (a slice waits for its runs).
+const batchConnection = await Connection.connect(connectionOptions(settings));
+const batchWorker = await startBatchWorker(services, {
+  connection: await NativeConnection.connect(connectionOptions(settings)),
+  namespace: settings.namespace,
+  client: new Client({ connection: batchConnection, namespace: settings.namespace }),
+});
 const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port} (database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'embedded, data/db'})`));
 const stop = () => {
   notifier.stop();
   void services.records.stop();
+  void batchWorker.stop().finally(() => batchConnection.close());
   server.close();
   server.closeAllConnections();
   void db.close().finally(() => connection.close());

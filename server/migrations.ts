@@ -241,4 +241,62 @@ create table trigger_firings (
 create index trigger_firings_at on trigger_firings (trigger_id, at desc);
 `,
   },
+  {
+    version: 5,
+    name: 'bulk batches, their rows, idempotency keys',
+    sql: `
+-- A CSV bulk run is one batch (docs/runs.md "Bulk runs"): the file's rows are stored here before
+-- anything starts, and one batch workflow works through them, writing each row's outcome back.
+create table batches (
+  id text primary key,
+  tenant text not null,
+  runbook text not null,
+  version integer not null,
+  test boolean not null default false,
+  started_by text not null,
+  -- Who started it as the row checks need it (grants, operator scope), at the time of the upload.
+  principal jsonb not null,
+  -- The definition as it runs (secret fields sealed), and the run context of every row's run.
+  definition jsonb not null,
+  run jsonb not null,
+  concurrency integer not null,
+  status text not null,
+  rows_total integer not null,
+  round integer not null default 1,
+  workflow_id text not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  ended_at timestamptz
+);
+create index batches_created on batches (created_at desc);
+
+create table batch_rows (
+  batch_id text not null references batches(id) on delete cascade,
+  line integer not null,
+  -- The row's inputs (secret inputs sealed).
+  inputs jsonb not null,
+  -- pending, running, succeeded, succeeded-with-warnings, failed, skipped
+  status text not null,
+  problems jsonb,
+  error text,
+  run_id text,
+  attempt integer not null default 0,
+  updated_at timestamptz not null default now(),
+  primary key (batch_id, line)
+);
+create index batch_rows_status on batch_rows (batch_id, status, line);
+
+-- Idempotency-Key: the first answer to a creating request, replayed for a repeat with the same body.
+create table idempotency_keys (
+  actor text not null,
+  route text not null,
+  key text not null,
+  body_hash text not null,
+  status integer,
+  response jsonb,
+  claimed_at timestamptz not null default now(),
+  primary key (actor, route, key)
+);
+`,
+  },
 ];

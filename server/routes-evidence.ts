@@ -44,13 +44,6 @@ export function evidenceRoutes(api: Api, s: Services): void {
     res.type('html').set('content-disposition', `inline; filename="${name}.html"`).set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(evidenceHtml(pack));
   });
 
-  api.route('GET /api/batches/:id', async ({ me: p, params }) => {
-    await s.records.fresh(s.deps.pollMs ?? 1000);
-    const b = await s.records.batch(params.id!);
-    if (!b || !access.canSeeTenant(p, b.tenant)) throw new HttpError(404, `batch ${params.id} does not exist`);
-    return { ...b, runsUrl: `/api/runs?batch=${encodeURIComponent(b.batch)}&pageSize=200` };
-  });
-
   api.route('GET /api/audit/verify', async ({ me: p }) => {
     globalAdmin(p, 'check the audit log');
     return { ...(await s.audit.verify()), protection: await auditProtection(s.db) };

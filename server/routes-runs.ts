@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { catalog } from '../catalog/index.ts';
-import { checkCsv } from '../runbook/csv.ts';
+import { checkCsv, type RowReport } from '../runbook/csv.ts';
 import type { NodeState, RunbookDefinition } from '../runbook/definition.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import { redact, redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
@@ -14,6 +14,8 @@ import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
 import { recordView, redactChildOutput } from './run-records.ts';
 import { stream } from './sse.ts';
+import { DEFAULT_CONCURRENCY, startBatchWorkflow } from './batches.ts';
+import { idempotentId } from './idempotency.ts';
 import { runStatusOf } from './temporal.ts';
 import { usesOnPremises } from './tenants.ts';
 
@@ -49,11 +51,31 @@ export function runRoutes(api: Api, s: Services): void {
     if (input) await assertInScope(p, run.tenant, input.definition, input.inputs);
   };
 
-  const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>) => {
+  /** Unknown users and operator scope, row by row (lookups shared across rows). */
+  const tenantChecks = async (p: Principal, tenant: string, def: RunbookDefinition, rows: RowReport[]) => {
+    const userInputs = def.inputs.filter((i) => i.type === 'user').map((i) => i.name);
+    const lookups = new Map<string, Promise<unknown>>();
+    const lookup = (ref: string) => {
+      const k = `${tenant}|${ref.toLowerCase()}`;
+      if (!lookups.has(k)) lookups.set(k, access.lookupUser(tenant, ref));
+      return lookups.get(k) as ReturnType<RunAccess['lookupUser']>;
+    };
+    for (const row of rows) {
+      for (const name of userInputs) {
+        const ref = row.inputs[name];
+        if (typeof ref === 'string' && ref && !row.problems.some((x) => x.field === name) && (await lookup(ref)) === null)
+          row.problems.push({ field: name, kind: 'unknown-user', message: `${ref} is not a user of tenant ${tenant}` });
+      }
+      if (!row.problems.length) row.problems.push(...(await access.scopeProblems(p, tenant, def, row.inputs, lookups)));
+      row.status = row.problems.length ? 'error' : 'ok';
+    }
+  };
+
+  const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>, fixedId?: string) => {
     // Secret inputs and secret action fields travel sealed; only the worker opens them.
     const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
     const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
-    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry });
+    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry }, fixedId);
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
     // Its record is written in the background now, and by the records loop should that fail.
     s.records.started(id);
@@ -61,42 +83,31 @@ export function runRoutes(api: Api, s: Services): void {
   };
 
   api.route('POST /api/runs',
-    async ({ req, res, me: p, body }) => {
+    async ({ req, res, me: p, body, idempotencyKey }) => {
       const r = await resolve(p, body.runbookId, body.version, body.definition);
       const tenant = await tenantOf(body.test, body.tenant);
       access.mayStart(p, r, tenant, body.test);
       const inputs = validateInputs(r.definition, body.inputs);
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
       await assertInScope(p, tenant, r.definition, inputs.values);
-      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined);
+      // With an Idempotency-Key the run's id comes from it: a repeat after a crash cannot start a second run.
+      const fixedId = idempotencyKey ? idempotentId('run-', p.user.email, 'POST /api/runs', idempotencyKey, 32) : undefined;
+      const id = await startOne(p, req, r, tenant, inputs.values, body.test, body.reason ? { reason: body.reason } : undefined, undefined, fixedId);
       res.status(201).location(`/api/runs/${id}`);
       return { id, url: `/api/runs/${id}`, temporalUrl: s.runs.webUiLink(id), runbook: r.runbookId, version: r.version, tenant };
     },
   );
 
   api.route('POST /api/runs/bulk',
-    async ({ req, res, me: p, body }) => {
+    async ({ req, res, me: p, body, idempotencyKey }) => {
       const r = await resolve(p, body.runbookId, body.version, undefined);
       const tenant = await tenantOf(body.test, body.tenant);
       access.mayStart(p, r, tenant, body.test);
       const check = checkCsv(r.definition, body.csv);
-      // Users named in user-typed columns must exist in the tenant, and be inside the caller's scope.
-      const userInputs = r.definition.inputs.filter((i) => i.type === 'user').map((i) => i.name);
-      const lookups = new Map<string, Promise<unknown>>();
-      const lookup = (ref: string) => {
-        const k = `${tenant}|${ref.toLowerCase()}`;
-        if (!lookups.has(k)) lookups.set(k, access.lookupUser(tenant, ref));
-        return lookups.get(k) as ReturnType<RunAccess['lookupUser']>;
-      };
-      for (const row of check.rows) {
-        for (const name of userInputs) {
-          const ref = row.inputs[name];
-          if (typeof ref === 'string' && ref && !row.problems.some((x) => x.field === name) && (await lookup(ref)) === null)
-            row.problems.push({ field: name, kind: 'unknown-user', message: `${ref} is not a user of tenant ${tenant}` });
-        }
-        if (!row.problems.length) row.problems.push(...(await access.scopeProblems(p, tenant, r.definition, row.inputs, lookups)));
-        row.status = row.problems.length ? 'error' : 'ok';
-      }
+      // A dry run also asks the tenant: users named in user-typed columns must exist, and be inside
+      // the caller's scope. A real start does that per row as the batch runs (a file of 100,000
+      // rows is answered at once): a row that fails it is skipped with the problem.
+      if (body.dryRun) await tenantChecks(p, tenant, r.definition, check.rows);
       const bad = check.rows.filter((x) => x.status === 'error').length;
       const fileOk = check.problems.length === 0 || (check.columns.missing.length === 0 && check.columns.unknown.length === 0 && check.columns.duplicate.length === 0 && check.rows.length > 0);
       const summary = { rows: check.rows.length, ok: check.rows.length - bad, bad };
@@ -105,20 +116,38 @@ export function runRoutes(api: Api, s: Services): void {
         res.status(body.dryRun && fileOk && (bad === 0 || body.skipBadRows) ? 200 : 422);
         return { ...report, started: 0, rows: check.rows, error: body.dryRun ? undefined : 'the file has problems; nothing was started', dryRun: body.dryRun };
       }
-      const batch = `bulk-${randomUUID().slice(0, 8)}`;
-      let started = 0;
-      for (const row of check.rows) {
-        if (row.status !== 'ok') {
-          row.status = 'skipped';
-          continue;
-        }
-        row.runId = await startOne(p, req, r, tenant, row.inputs, body.test, { bulk: batch, line: row.line });
-        row.status = 'started';
-        started++;
-      }
-      await s.audit.record(originOf(req, p), 'run.bulk', batch, { runbook: r.runbookId, ...summary, started }, tenant);
-      res.status(201);
-      return { ...report, batch, started, rows: check.rows };
+      // The batch and every row are stored before any run starts (all or tracked); its id comes
+      // from the Idempotency-Key when there is one, so a repeat after a crash finds it again.
+      const batch = idempotencyKey ? idempotentId('bulk-', p.user.email, 'POST /api/runs/bulk', idempotencyKey, 12) : `bulk-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+      const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
+      const secretFields = (a: string) => catalog.get(a)?.secretFields;
+      const definition = sealRunSecrets(s.deps.secretBox, r.definition, {}, secretFields).definition;
+      const rows = check.rows.map((row) => ({
+        line: row.line,
+        inputs: sealRunSecrets(s.deps.secretBox, r.definition, row.inputs, secretFields).inputs,
+        ...(row.status === 'error' ? { problems: row.problems } : {}),
+      }));
+      const created = await s.batches.create(
+        {
+          id: batch,
+          tenant,
+          runbook: r.runbookId,
+          version: r.version,
+          test: body.test,
+          startedBy: p.user.email,
+          principal: { user: p.user, grants: p.grants },
+          definition,
+          run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test: body.test, ...(onPremises ? { onPremises } : {}) },
+          concurrency: body.concurrency ?? DEFAULT_CONCURRENCY,
+        },
+        rows,
+      );
+      if (created) await s.audit.record(originOf(req, p), 'run.bulk', batch, { runbook: r.runbookId, version: r.version, ...summary }, tenant);
+      // Should Temporal not take the start now, the batch is stored: the batch worker starts it.
+      await startBatchWorkflow(s.runs.client, s.runs.taskQueue, { id: batch, round: 1 }).catch((err) => console.warn(`batch ${batch}: its workflow starts later (${(err as Error).message})`));
+      res.status(202).location(`/api/batches/${batch}`);
+      const skipped = check.rows.filter((x) => x.status === 'error').map((x) => ({ ...x, status: 'skipped' as const }));
+      return { ...report, batch, batchUrl: `/api/batches/${batch}`, started: summary.ok, rows: skipped };
     },
   );
 

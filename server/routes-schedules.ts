@@ -1,6 +1,8 @@
 // Schedules: recurring runs through Temporal Schedules (cron or interval, time zone, start and
 // end, overlap policy, pause / resume, trigger now, upcoming times) and one-off future runs.
 import { randomUUID } from 'node:crypto';
+import { ScheduleAlreadyRunning } from '@temporalio/client';
+import { idempotentId } from './idempotency.ts';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { RunbookDefinition } from '../runbook/definition.ts';
 import { catalog } from '../catalog/index.ts';
@@ -80,7 +82,7 @@ export function scheduleRoutes(api: Api, s: Services): void {
   });
 
   api.route('POST /api/schedules',
-    async ({ req, res, me: p, body }) => {
+    async ({ req, res, me: p, body, idempotencyKey }) => {
       const rb = await s.runbooks.get(body.runbookId);
       if (!rb || rb.archived) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
       const v = await s.runbooks.version(body.runbookId, body.version);
@@ -93,7 +95,8 @@ export function scheduleRoutes(api: Api, s: Services): void {
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });
       const scope = await access.scopeProblems(p, tenant, v.definition, inputs.values);
       if (scope.length) throw new HttpError(403, 'this run is outside your operator scope', { problems: scope });
-      const id = `sched-${body.at ? 'once-' : ''}${randomUUID().slice(0, 8)}`;
+      // With an Idempotency-Key the id comes from it: a repeat after a crash finds the schedule made.
+      const id = `sched-${body.at ? 'once-' : ''}${idempotencyKey ? idempotentId('', p.user.email, 'POST /api/schedules', idempotencyKey, 12) : randomUUID().slice(0, 8)}`;
       const sealed = sealRunSecrets(s.deps.secretBox, v.definition, inputs.values, (a) => catalog.get(a)?.secretFields);
       const onPremises = await onPremisesOrRefuse(s, tenant, v.definition);
       try {
@@ -106,16 +109,18 @@ export function scheduleRoutes(api: Api, s: Services): void {
           note: body.note,
         });
       } catch (err) {
+        // Made by the first attempt of this request (the id comes from its Idempotency-Key).
+        const madeBefore = idempotencyKey && err instanceof ScheduleAlreadyRunning;
         // Temporal's refusal of the spec (an interval of 0s, a cron it cannot read) is the caller's to fix.
         const e = err as { name?: string; code?: number; message?: string; cause?: { code?: number; details?: string; message?: string } };
-        if (e.name === 'TypeError' || e.code === 3 || e.cause?.code === 3) {
+        if (!madeBefore && (e.name === 'TypeError' || e.code === 3 || e.cause?.code === 3)) {
           const field = body.at ? 'at' : body.cron?.length ? 'cron' : 'every';
           const why = e.cause?.details ?? e.message ?? 'refused by Temporal';
           throw new HttpError(400, `invalid schedule ${field}: ${why}`, { problems: [{ field, message: why }] });
         }
-        throw err;
+        if (!madeBefore) throw err;
       }
-      await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4)', [id, rb.id, tenant, p.user.email]);
+      await s.db.query('insert into schedules (id, runbook_id, tenant, created_by) values ($1, $2, $3, $4) on conflict (id) do nothing', [id, rb.id, tenant, p.user.email]);
       await s.audit.record(originOf(req, p), 'schedule.created', id, { runbook: rb.id, version: v.version, cron: body.cron, every: body.every, at: body.at, timezone: body.timezone }, tenant);
       res.status(201).location(`/api/schedules/${id}`);
       return withLastRun(view(id, { runbook_id: rb.id, tenant, created_by: p.user.email }, await s.runs.describeSchedule(id)));

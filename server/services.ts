@@ -1,6 +1,7 @@
 // What every route needs, built once per app from its dependencies.
 import type { TenantConnection } from '../m365/tenants.ts';
 import { Audit } from './audit.ts';
+import { Batches } from './batches.ts';
 import type { SecretBox } from '../m365/secret-box.ts';
 import type { Db } from './db.ts';
 import type { OidcSettings } from './oidc.ts';
@@ -43,6 +44,8 @@ export interface Services {
   audit: Audit;
   /** Durable run records (server/run-records.ts). */
   records: RunRecords;
+  /** CSV bulk runs and their rows (server/batches.ts). */
+  batches: Batches;
 }
 
 export function services(deps: AppDeps): Services {
@@ -56,5 +59,6 @@ export function services(deps: AppDeps): Services {
     tenants: new Tenants(deps.db, deps.secretBox, deps.builtinTenants ?? [], deps.tenantMirrorFile),
     audit,
     records: new RunRecords(deps.db, deps.runs, audit),
+    batches: new Batches(deps.db),
   };
 }

@@ -146,17 +146,19 @@ export class Runs {
   }
 
   /**
-   * Starts a run. With `once`, the workflow id is the deduplication key (a trigger's event): an id
-   * Temporal has seen, running or closed, is never started again, and the answer says so.
+   * Starts a run. With a fixed `workflowId` (derived from an Idempotency-Key, or a trigger's event)
+   * Temporal refuses a second start of that id, open or closed: by default the run of that id is
+   * the answer (a repeated request gets the first run); with `once` the repeat is an AlreadyStarted.
    */
-  async start(starter: RunStarter, workflowId = `run-${randomUUID()}`, opts: { once?: boolean } = {}): Promise<string> {
+  async start(starter: RunStarter, workflowId?: string, opts: { once?: boolean } = {}): Promise<string> {
+    const id = workflowId ?? `run-${randomUUID()}`;
     try {
-      await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId, ...(opts.once ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
+      await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId: id, ...(workflowId ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
     } catch (err) {
-      if (opts.once && err instanceof WorkflowExecutionAlreadyStartedError) throw new AlreadyStarted(workflowId);
-      throw err;
+      if (!(workflowId && err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (opts.once) throw new AlreadyStarted(id);
     }
-    return workflowId;
+    return id;
   }
 
   webUiLink(workflowId: string, runId?: string): string | undefined {

@@ -87,6 +87,11 @@ async function trigger(tenant: string): Promise<string> {
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.id;
 }
+async function batch(tenant: string): Promise<string> {
+  const r = await starter.call('POST', '/api/runs/bulk', { runbookId: 'mx-review', tenant, csv: `user\n${finance}\n` });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  return r.body.batch;
+}
 async function account(): Promise<{ id: string; grant: number }> {
   const r = await admin().call('POST', '/api/users', { email: `mx-${uniq()}@tenantflow.test` });
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -153,14 +158,10 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   'GET /api/runs/events': () => ({ path: '/api/runs/events' }),
   'GET /api/runs/:id': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}` }),
   'GET /api/runs/:id/evidence': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}/evidence` }),
-  'GET /api/batches/:id': async (c) => {
-    const r = await admin().call('POST', '/api/runs/bulk', { runbookId: 'mx-review', tenant: c.tenant, csv: `user\n${finance}\n` });
-    assert.ok(r.body.batch, JSON.stringify(r.body));
-    // The batch is known once the run records have seen its run.
-    for (let i = 0; i < 100 && (await admin().call('GET', `/api/batches/${r.body.batch}`)).status === 404; i++) await new Promise((res) => setTimeout(res, 100));
-    return { path: `/api/batches/${r.body.batch}` };
-  },
-  'GET /api/dashboard': (c) => ({ path: `/api/dashboard?tenant=${c.tenant}` }),
+  'GET /api/batches/:id': async (c) => ({ path: `/api/batches/${await once(`batch:${c.tenant}`, () => batch(c.tenant))}` }),
+  'GET /api/batches/:id/rows': async (c) => ({ path: `/api/batches/${await once(`batch:${c.tenant}`, () => batch(c.tenant))}/rows` }),
+  'GET /api/batches/:id/events': async (c) => ({ path: `/api/batches/${await once(`batch:${c.tenant}`, () => batch(c.tenant))}/events` }),
+  'POST /api/batches/:id/retry': async (c) => ({ path: `/api/batches/${await once(`batch:${c.tenant}`, () => batch(c.tenant))}/retry` }),
   'GET /api/settings/run-retention': () => ({ path: '/api/settings/run-retention' }),
   'PUT /api/settings/run-retention': () => ({ path: '/api/settings/run-retention', body: { days: null } }),
   'GET /api/runs/:id/events': async (c) => ({ path: `/api/runs/${await once(`run:${c.tenant}`, () => run(c.tenant))}/events` }),

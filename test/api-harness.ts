@@ -13,6 +13,8 @@ import { buildApi } from '../server/app.ts';
 import { seedRunbooks } from '../server/bootstrap.ts';
 import { secretBox, type SecretBox } from '../m365/secret-box.ts';
 import { openDatabase, type Db } from '../server/db.ts';
+import { startBatchWorker } from '../server/batch-worker.ts';
+import { NativeConnection } from '@temporalio/worker';
 import type { Role, Scope } from '../server/people.ts';
 import type { Services } from '../server/services.ts';
 import { freePort } from '../scripts/temporal.ts';
@@ -69,6 +71,9 @@ export async function startApiServer(
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
   services.records.start(opts.pollMs ?? 200);
+  // The control plane's batch activities, as server/main.ts runs them.
+  const native = await NativeConnection.connect({ address: env.address });
+  const batchWorker = await startBatchWorker(services, { connection: native, namespace: env.namespace, client: env.client });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -114,6 +119,8 @@ export async function startApiServer(
     admin,
     async close() {
       await services.records.stop();
+      await batchWorker.stop();
+      await native.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await db.close();

@@ -30,7 +30,7 @@ describe('OpenAPI document', () => {
     assert.ok(run.properties.nodes && run.properties.status.enum.includes('waiting-approval'));
     assert.deepEqual(run.properties.nodes.additionalProperties, { $ref: '#/components/schemas/NodeState' });
     const bulk = doc.paths['/api/runs/bulk']!.post.responses;
-    assert.deepEqual(bulk['422'].content, bulk['201'].content, 'the 422 of a bulk check carries the same report');
+    assert.deepEqual(bulk['422'].content, bulk['202'].content, 'the 422 of a bulk check carries the same report');
     assert.equal(schemaOf(doc.paths['/api/runbooks/{id}/versions/{version}']!.get.responses['200'].content['application/json'].schema.$ref).$ref, undefined);
     assert.equal(JSON.stringify(doc).split('"#/components/schemas/RunbookDefinition"').length > 2, true, 'versions refer to one definition schema');
     // Every JSON answer has a schema; streams, files and redirects say what they are.

@@ -381,7 +381,11 @@ export function apiSuite(kind: DbKind): void {
         `${finance.userPrincipalName},bad number,many`,
         `"${sales.userPrincipalName}","quoted, with comma",4`,
       ].join('\r\n');
-      const r = await operator.call('POST', '/api/runs/bulk', { runbookId: 'access-review', csv });
+      // A real start checks the file at once and refuses it; the dry run also asks the tenant (unknown users).
+      const refused = await operator.call('POST', '/api/runs/bulk', { runbookId: 'access-review', csv });
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.equal(refused.body.started, 0);
+      const r = await operator.call('POST', '/api/runs/bulk', { runbookId: 'access-review', csv, dryRun: true });
       assert.equal(r.status, 422, JSON.stringify(r.body));
       assert.equal(r.body.started, 0);
       const byLine = Object.fromEntries(r.body.rows.map((row: { line: number; problems: { kind: string; field: string }[] }) => [row.line, row.problems.map((p) => `${p.kind}:${p.field}`)]));
@@ -404,13 +408,22 @@ export function apiSuite(kind: DbKind): void {
       assert.deepEqual(scopedRun.body.rows.map((x: { problems: { kind: string }[] }) => x.problems.map((p) => p.kind)), [[], ['scope']]);
 
       const skip = await operator.call('POST', '/api/runs/bulk', { runbookId: 'access-review', csv, skipBadRows: true });
-      assert.equal(skip.status, 201, JSON.stringify(skip.body));
-      assert.equal(skip.body.started, 2);
-      assert.deepEqual(skip.body.rows.map((x: { status: string }) => x.status), ['started', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'started']);
-      const run = await pollApi(viewer, `/api/runs/${skip.body.rows[6].runId}`, (x) => x.status === 'waiting-approval');
+      assert.equal(skip.status, 202, JSON.stringify(skip.body));
+      assert.equal(skip.body.started, 3);
+      assert.deepEqual(skip.body.rows.map((x: { line: number }) => x.line), [3, 4, 5, 7]);
+      // The unknown user is the tenant's to say: that row is skipped as the batch runs.
+      const running = await pollApi(viewer, `/api/batches/${skip.body.batch}/rows?status=running,skipped`, (b) => b.rows.length === 7 && b.rows.filter((x: { status: string }) => x.status === 'running').length === 2);
+      const byStatus = Object.fromEntries(running.rows.map((x: { line: number; status: string; problems?: { kind: string }[] }) => [x.line, `${x.status}${x.problems ? `:${x.problems.map((p) => p.kind).join(',')}` : ''}`]));
+      assert.deepEqual(byStatus, { 2: 'running', 3: 'skipped:type', 4: 'skipped:type', 5: 'skipped:duplicate', 6: 'skipped:unknown-user', 7: 'skipped:type', 8: 'running' });
+      const line8 = running.rows.find((x: { line: number }) => x.line === 8);
+      const run = await pollApi(viewer, `/api/runs/${line8.runId}`, (x) => x.status === 'waiting-approval');
       assert.equal(run.inputs.reason, 'quoted, with comma');
       assert.equal(run.origin.bulk, skip.body.batch);
-      for (const row of skip.body.rows.filter((x: { runId?: string }) => x.runId)) await operator.call('POST', `/api/runs/${row.runId}/cancel`);
+      for (const row of running.rows.filter((x: { runId?: string }) => x.runId)) await operator.call('POST', `/api/runs/${row.runId}/cancel`);
+      // Cancelled runs are failed rows; nothing succeeded, so the batch failed.
+      const ended = await pollApi(viewer, `/api/batches/${skip.body.batch}`, (b) => b.status !== 'running');
+      assert.equal(ended.status, 'failed');
+      assert.deepEqual(ended.counts, { pending: 0, running: 0, succeeded: 0, 'succeeded-with-warnings': 0, failed: 2, skipped: 5 });
     });
   });
 

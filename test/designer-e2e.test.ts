@@ -303,7 +303,9 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await shot('bulk-report');
     await page.locator('label:has-text("Skip the 1 bad row") input').check();
     await page.click('[data-action="start-bulk"]');
-    await page.waitForSelector('.banner-ok:has-text("Started 2 runs")', { timeout: 30_000 });
+    await page.waitForSelector('.banner-ok:has-text("2 rows queued")', { timeout: 30_000 });
+    await page.click('.banner-ok a:has-text("Follow the batch")');
+    await page.waitForSelector('[data-page="batch"] [data-count="pending"], [data-page="batch"]');
     await page.click('nav a:has-text("Runs")');
     await page.waitForSelector('[data-page="runs"][data-live="live"]');
     await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 3);

@@ -224,7 +224,7 @@ describe('run records', () => {
   it('names a bulk batch partially failed when some of its runs failed', async () => {
     const good = `bulk.${randomUUID().slice(0, 6)}@${domain}`;
     const bulk = await designer.call('POST', '/api/runs/bulk', { runbookId: 'warned', csv: `upn\n${good}\nnot-an-email\n` });
-    assert.equal(bulk.status, 201, JSON.stringify(bulk.body));
+    assert.equal(bulk.status, 202, JSON.stringify(bulk.body));
     const batch = await pollApi(viewer, `/api/batches/${bulk.body.batch}`, (b) => b.status !== 'running' && b.runs === 2);
     assert.deepEqual(batch.statuses, { 'succeeded-with-warnings': 1, failed: 1 });
     assert.equal(batch.status, 'partially-failed');
@@ -232,7 +232,7 @@ describe('run records', () => {
     assert.equal(runs.body.runs.length, 2);
     const shown = await cli('runs', 'batch', bulk.body.batch);
     assert.equal(shown.code, 1, shown.out + shown.err);
-    assert.match(shown.out, /partially failed {2}2 run\(s\): /);
+    assert.match(shown.out, /partially failed {2}2 row\(s\): /);
   });
 
   it('keeps a step\'s recorded before / after as its changes, in the evidence pack and the audit log', async () => {

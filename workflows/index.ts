@@ -2,3 +2,4 @@
 export { runbookWorkflow } from './interpreter.ts';
 export { forEachWorkflow } from './for-each.ts';
 export { planWorkflow } from './plan.ts';
+export { batchWorkflow } from './batch.ts';

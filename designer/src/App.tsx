@@ -6,6 +6,7 @@ import { api, setPickerTenant, type ActionInfo } from './api.ts';
 import { CatalogContext, SessionContext, type Catalog } from './context.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { ApprovalPage, ApprovalsPage } from './pages/ApprovalsPage.tsx';
+import { BatchPage } from './pages/BatchPage.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
 import { HelpDeskPage, HelpDeskRunPage } from './pages/HelpDeskPage.tsx';
@@ -41,6 +42,7 @@ function route(path: string, home: 'dashboard' | 'runbooks'): ReactNode {
   if ((p = match('/helpdesk/:id', path))) return <HelpDeskRunPage id={p.id!} />;
   if (path === '/runs') return <RunsPage />;
   if ((p = match('/runs/:id', path))) return <RunPage id={p.id!} />;
+  if ((p = match('/batches/:id', path))) return <BatchPage id={p.id!} />;
   if (path === '/approvals') return <ApprovalsPage />;
   if ((p = match('/approvals/:runId/:nodeId', path))) return <ApprovalPage runId={p.runId!} nodeId={p.nodeId!} />;
   if (path === '/schedules') return <SchedulesPage />;

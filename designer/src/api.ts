@@ -65,6 +65,8 @@ export type CsvPlan = Omit<Extract<Answer<'POST /api/runs/plan'>, { rows: unknow
 };
 /** POST /api/runs/:id/undo: the draft undo runbook (runbookId null when nothing can be undone). */
 export type UndoAnswer = Answer<'POST /api/runs/:id/undo'>;
+export type BatchView = Answer<'GET /api/batches/:id'>;
+export type BatchRow = Answer<'GET /api/batches/:id/rows'>['rows'][number];
 export type Schedule = Answer<'GET /api/schedules/:id'>;
 export type NewSchedule = Body<'POST /api/schedules'>;
 export type TenantInfo = Answer<'GET /api/tenants/:name'>;
@@ -118,6 +120,9 @@ export const api = {
   planCsv: async (body: { runbookId: string; csv: string; test?: boolean; tenant?: string; page?: { offset: number; limit: number } }) => (await client.call('POST /api/runs/plan', { body })) as CsvPlan,
   /** The draft undo runbook of a finished run. */
   undoRun: (id: string) => client.call('POST /api/runs/:id/undo', { params: { id } }),
+  batch: (id: string) => client.call('GET /api/batches/:id', { params: { id } }),
+  batchRows: (id: string, q: { status?: string; after?: number } = {}) => client.call('GET /api/batches/:id/rows', { params: { id }, query: q as never }),
+  retryBatch: (id: string) => client.call('POST /api/batches/:id/retry', { params: { id } }),
   run: (id: string) => client.call('GET /api/runs/:id', { params: { id } }),
   runs: (filter: { status?: string; runbook?: string; tenant?: string; requester?: string; from?: string; to?: string; batch?: string; pageToken?: string } = {}) => client.call('GET /api/runs', { query: filter }),
   decide: (runId: string, nodeId: string, decision: 'approve' | 'reject', comment?: string) =>

@@ -257,7 +257,7 @@ export function BulkForm({ rb, def }: Runnable) {
   const [test, setTest] = useState(false);
   const [tenant, setTenant] = useState('');
   const [error, setError] = useState<unknown>();
-  const [started, setStarted] = useState<string[]>();
+  const [started, setStarted] = useState<{ batch: string; rows: number }>();
   const [busy, setBusy] = useState(false);
 
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
@@ -301,7 +301,7 @@ export function BulkForm({ rb, def }: Runnable) {
         setReport(r);
         throw new Error('The server started nothing: see the report');
       }
-      setStarted(r.rows.flatMap((x) => (x.runId ? [x.runId] : [])));
+      setStarted({ batch: r.batch!, rows: r.started });
     } catch (err) {
       setError(err);
     } finally {
@@ -381,14 +381,7 @@ export function BulkForm({ rb, def }: Runnable) {
       )}
       {started && (
         <div className="banner banner-ok" role="status">
-          Started {started.length} run{started.length === 1 ? '' : 's'}. <Link to="/runs">Watch them on the task board</Link>
-          <ul className="started">
-            {started.map((id) => (
-              <li key={id}>
-                <Link to={`/runs/${encodeURIComponent(id)}`}>{id}</Link>
-              </li>
-            ))}
-          </ul>
+          Batch {started.batch}: {started.rows} row{started.rows === 1 ? '' : 's'} queued. <Link to={`/batches/${encodeURIComponent(started.batch)}`}>Follow the batch</Link>
         </div>
       )}
     </div>
