@@ -41,7 +41,9 @@ export function batchActivities(s: Services, client: Client): BatchActivities {
   const outcome = async (runId: string): Promise<{ status: RowStatus; error?: string }> => {
     for (;;) {
       try {
-        const state = (await client.workflow.getHandle(runId).result()) as RunState;
+        // A slice waits for its rows' runs; when the server stops, the wait ends (the activity is
+        // cancelled after the worker's grace time) and the slice runs again after the restart.
+        const state = (await Promise.race([client.workflow.getHandle(runId).result(), Context.current().cancelled])) as RunState;
         if (state.status === 'succeeded') return state.warnings?.length ? { status: 'succeeded-with-warnings', error: state.warnings.join('; ') } : { status: 'succeeded' };
         if (state.status === 'succeeded-with-warnings') return { status: 'succeeded-with-warnings', error: state.warnings?.join('; ') || state.message };
         return { status: 'failed', error: state.message ?? state.status };
@@ -129,6 +131,8 @@ export async function startBatchWorker(s: Services, opts: { connection: NativeCo
     dataConverter: opts.client.options.dataConverter,
     activities: batchActivities(s, opts.client),
     maxConcurrentActivityTaskExecutions: 20,
+    // A slice can wait for rows that wait for people: stopping cancels it after this long.
+    shutdownGraceTime: '3s',
   });
   const running = worker.run();
   // Batches stored but not started (the server stopped in between, or Temporal was down): started
