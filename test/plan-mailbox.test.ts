@@ -71,7 +71,7 @@ async function sharedMailbox(tag: string): Promise<{ id: string; userPrincipalNa
 }
 const mailbox = async (id: string) => (await exo('Get-Mailbox', { Identity: id })).value[0]!;
 
-describe('plans and undo of the offboarding mailbox actions', { concurrency: true }, () => {
+describe('plans and undo of the offboarding mailbox actions (one at a time: the mutation log is the whole sandbox)', () => {
   it('mailbox.convertToShared: UserMailbox -> SharedMailbox, undone by Edit mailbox type', async () => {
     const u = await env.newUser('conv', { licences: ['EXCHANGESTANDARD'] });
     await roundTrip('mailbox.convertToShared', { mailbox: u.userPrincipalName }, [`mailbox ${u.userPrincipalName} | type | "UserMailbox" -> "SharedMailbox"`], async () => (await mailbox(u.id))['RecipientTypeDetails']);
@@ -100,9 +100,10 @@ describe('plans and undo of the offboarding mailbox actions', { concurrency: tru
     await roundTrip('mailbox.disableForwarding', { mailbox: m.id }, [`mailbox ${m.userPrincipalName} | forwarding | {"toRecipient":${JSON.stringify(was)},"keepCopy":false} -> null`], forwarding(m.id));
   });
 
+  /** Out of office as Exchange shows it; the external audience only while replies are on (turning them off leaves it, inert). */
   const autoReply = (upn: string) => async () => {
     const a = (await exo('Get-MailboxAutoReplyConfiguration', { Identity: upn })).value[0]!;
-    return [a['AutoReplyState'], a['InternalMessage'], a['ExternalMessage'], a['ExternalAudience'], a['StartTime'] ?? null, a['EndTime'] ?? null];
+    return [a['AutoReplyState'], a['InternalMessage'], a['ExternalMessage'], a['AutoReplyState'] === 'Disabled' ? null : a['ExternalAudience'], a['StartTime'] ?? null, a['EndTime'] ?? null];
   };
 
   it('mailbox.setAutoReply: off -> on with the messages, undone by turning it off', async () => {
@@ -114,6 +115,12 @@ describe('plans and undo of the offboarding mailbox actions', { concurrency: tru
       [`mailbox ${m.userPrincipalName} | autoReply | ${off} -> {"status":"alwaysEnabled","externalAudience":"contactsOnly","internalMessage":"I have left the company.","externalMessage":"I have left the company."}`],
       autoReply(m.userPrincipalName),
     );
+    const reversal = catalog.get('mailbox.setAutoReply')!.reverse!({
+      input: catalog.get('mailbox.setAutoReply')!.input.parse({ mailbox: m.userPrincipalName, internalMessage: 'x', externalAudience: 'contactsOnly' }),
+      output: {},
+      changes: [{ object: 'm', property: 'autoReply', before: JSON.parse(off), after: { status: 'alwaysEnabled', externalAudience: 'contactsOnly', internalMessage: 'x', externalMessage: 'x' } }],
+    });
+    assert.match('note' in reversal ? String(reversal.note) : '', /external audience stays contactsOnly/, 'the undo says what it leaves');
   });
 
   it('mailbox.clearAutoReply: a scheduled reply -> off, undone by scheduling it again', async () => {

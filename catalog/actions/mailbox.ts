@@ -136,8 +136,12 @@ const reverseAutoReply = ({ input, changes }: { input: { mailbox: string }; chan
   if (!c) return undoWith();
   const b = c.before as { status: string; externalAudience?: string; internalMessage?: string; externalMessage?: string; start?: string; end?: string } | null;
   if (!b || b.status === 'disabled') {
-    const note = b && (b.internalMessage || b.externalMessage) ? 'the messages it kept while turned off are not put back (Graph keeps them only with replies on)' : undefined;
-    return { ...undoWith(step('mailbox.clearAutoReply', { mailbox: input.mailbox }, `out of office of ${input.mailbox} off again`)), ...(note ? { note } : {}) };
+    const after = c.after as { externalAudience?: string } | null;
+    const notes = [
+      b && (b.internalMessage || b.externalMessage) ? 'the messages it kept while turned off are not put back ("Disable out of office" clears them)' : '',
+      b?.externalAudience && after?.externalAudience && b.externalAudience !== after.externalAudience ? `the external audience stays ${after.externalAudience} (it was ${b.externalAudience}; it matters only while replies are on)` : '',
+    ].filter(Boolean);
+    return { ...undoWith(step('mailbox.clearAutoReply', { mailbox: input.mailbox }, `out of office of ${input.mailbox} off again`)), ...(notes.length ? { note: notes.join('; ') } : {}) };
   }
   if (!b.internalMessage) return { irreversible: 'the automatic replies had no internal message, which "Set out of office" needs' };
   return undoWith(
