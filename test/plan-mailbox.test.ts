@@ -1,5 +1,6 @@
 // Plans, recorded changes and undo of the mailbox actions an offboarding uses (docs/plan.md): convert
-// to shared, forwarding, out of office, full access, send as, send on behalf. For each: the plan
+// to shared, forwarding, out of office, full access, send as, send on behalf, calendar and contacts
+// folder permissions. For each: the plan
 // against the sandbox shows before -> after and writes nothing (the sandbox's mutation log is
 // unchanged), the step records the same before -> after, a second plan says "no change", and the
 // inverse steps built from the record put the mailbox back as it was, read back with Get-* cmdlets.
@@ -161,6 +162,34 @@ describe('plans and undo of the offboarding mailbox actions (one at a time: the 
     const m = await sharedMailbox('behalf');
     const u = await env.newUser('behalf');
     await roundTrip('mailbox.addSendOnBehalf', { mailbox: m.userPrincipalName, users: [u.userPrincipalName] }, [`mailbox ${m.userPrincipalName} | SendOnBehalf ${u.userPrincipalName} | false -> true`], rights(m.userPrincipalName));
+  });
+
+  const folder = (upn: string, scope: 'Calendar' | 'Contacts') => async () =>
+    (await exo('Get-MailboxFolderPermission', { Identity: `${upn}:\\${scope}` })).value
+      .map((p) => `${String(p['User'])}: ${(p['AccessRights'] as string[]).join(',')} ${String(p['SharingPermissionFlags'] ?? '')}`)
+      .sort();
+
+  it('mailbox.setCalendarPermission: a reviewer becomes a delegate and a new user is added, undone per user', async () => {
+    const m = await sharedMailbox('cal');
+    const [had, fresh] = [await env.newUser('calhad'), await env.newUser('calnew')];
+    ok(await env.run('mailbox.setCalendarPermission', { mailbox: m.userPrincipalName, users: [had.id], accessRights: 'Reviewer' }));
+    const delegate = '{"accessRights":"Editor","flags":["CanViewPrivateItems","Delegate"]}';
+    await roundTrip(
+      'mailbox.setCalendarPermission',
+      { mailbox: m.userPrincipalName, users: [had.userPrincipalName, fresh.userPrincipalName], accessRights: 'Editor', delegate: true, canViewPrivateItems: true },
+      [
+        `mailbox ${m.userPrincipalName} | calendar permission ${had.userPrincipalName} | {"accessRights":"Reviewer","flags":[]} -> ${delegate}`,
+        `mailbox ${m.userPrincipalName} | calendar permission ${fresh.userPrincipalName} | null -> ${delegate}`,
+      ],
+      folder(m.userPrincipalName, 'Calendar'),
+    );
+  });
+
+  it('mailbox.removeContactsDelegate: taken away, undone by giving the same level again', async () => {
+    const m = await sharedMailbox('cts');
+    const u = await env.newUser('cts');
+    ok(await env.run('mailbox.addContactsDelegate', { mailbox: m.userPrincipalName, users: [u.id], accessRights: 'Reviewer' }));
+    await roundTrip('mailbox.removeContactsDelegate', { mailbox: m.userPrincipalName, users: [u.userPrincipalName] }, [`mailbox ${m.userPrincipalName} | contacts permission ${u.userPrincipalName} | {"accessRights":"Reviewer","flags":[]} -> null`], folder(m.userPrincipalName, 'Contacts'));
   });
 
   it('a plan of a mailbox that does not exist would fail, naming it', async () => {

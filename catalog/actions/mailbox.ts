@@ -153,6 +153,45 @@ const reverseAutoReply = ({ input, changes }: { input: { mailbox: string }; chan
   );
 };
 
+const CONTACTS_LEVELS = ['Owner', 'PublishingEditor', 'Editor', 'PublishingAuthor', 'Author', 'NonEditingAuthor', 'Reviewer', 'Contributor'];
+const CALENDAR_LEVELS = [...CONTACTS_LEVELS, 'AvailabilityOnly', 'LimitedDetails', 'None'];
+
+/**
+ * A folder permission goes back per user to its recorded level and flags (one step per level), or is
+ * removed where the user had none. A level the action cannot set (several rights) is named in the note.
+ */
+const reverseFolder =
+  (scope: 'calendar' | 'contacts') =>
+  ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+    const prefix = `${scope} permission `;
+    const removeIds = scope === 'calendar' ? 'mailbox.removeCalendarPermission' : 'mailbox.removeContactsDelegate';
+    const setId = scope === 'calendar' ? 'mailbox.setCalendarPermission' : 'mailbox.addContactsDelegate';
+    const levels = scope === 'calendar' ? CALENDAR_LEVELS : CONTACTS_LEVELS;
+    const remove: string[] = [];
+    const back = new Map<string, { params: Record<string, unknown>; users: string[] }>();
+    const skipped: string[] = [];
+    for (const c of changes.filter((x) => x.property.startsWith(prefix))) {
+      const user = c.property.slice(prefix.length);
+      const b = c.before as { accessRights: string; flags: string[] } | null;
+      if (!b) {
+        remove.push(user);
+        continue;
+      }
+      if (!levels.includes(b.accessRights)) {
+        skipped.push(`${user} (${b.accessRights})`);
+        continue;
+      }
+      const params = scope === 'calendar' ? { accessRights: b.accessRights, delegate: b.flags.includes('Delegate'), canViewPrivateItems: b.flags.includes('CanViewPrivateItems') } : { accessRights: b.accessRights };
+      const key = JSON.stringify(params);
+      back.set(key, { params, users: [...(back.get(key)?.users ?? []), user] });
+    }
+    const r = undoWith(
+      ...[...back.values()].map((g) => step(setId, { mailbox: input.mailbox, users: g.users, ...g.params }, `${scope} of ${input.mailbox}: ${String(g.params['accessRights'])} again for ${g.users.join(', ')}`)),
+      remove.length > 0 && step(removeIds, { mailbox: input.mailbox, users: remove }, `${scope} of ${input.mailbox}: remove ${remove.join(', ')}`),
+    );
+    return skipped.length ? { ...r, note: `not put back, the action cannot set these levels: ${skipped.join(', ')}` } : r;
+  };
+
 /** A right given (or taken) per user goes back with the opposite action, for the users it changed. */
 const reverseRight =
   (opposite: string, grantedBefore: boolean) =>
@@ -697,6 +736,7 @@ export const mailboxSetCalendarPermission = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeCalendarPermission',
+  reverse: reverseFolder('calendar'),
 });
 
 export const mailboxRemoveCalendarPermission = forUsers({
@@ -704,6 +744,7 @@ export const mailboxRemoveCalendarPermission = forUsers({
   title: 'Remove calendar permissions',
   description: 'Removes users\' permissions on a mailbox\'s calendar (Remove-MailboxFolderPermission). Users without one count as done.',
   undo: 'mailbox.setCalendarPermission',
+  reverse: reverseFolder('calendar'),
 });
 
 export const mailboxAddContactsDelegate = defineAction({
@@ -721,6 +762,7 @@ export const mailboxAddContactsDelegate = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeContactsDelegate',
+  reverse: reverseFolder('contacts'),
 });
 
 export const mailboxRemoveContactsDelegate = forUsers({
@@ -728,6 +770,7 @@ export const mailboxRemoveContactsDelegate = forUsers({
   title: 'Remove contacts folder delegate',
   description: 'Removes users\' access to a mailbox\'s Contacts folder (Remove-MailboxFolderPermission).',
   undo: 'mailbox.addContactsDelegate',
+  reverse: reverseFolder('contacts'),
 });
 
 export const bookingShape = {

@@ -611,15 +611,29 @@ async function folderEntry(ctx: ActionContext, path: string, user: GraphUser): P
 
 const flagsOf = (e: FolderEntry | undefined) => new Set((e?.SharingPermissionFlags ?? '').split(',').map((f) => f.trim()).filter((f) => f && f !== 'None'));
 
-async function setFolderPermission(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights: string, flags: string[]) {
+/** A folder permission as a plan shows it: the level and its sharing flags; null when the user has none. */
+export type FolderGrant = { accessRights: string; flags: string[] } | null;
+const grantOf = (e: FolderEntry | undefined): FolderGrant => (e ? { accessRights: e.AccessRights.join(','), flags: [...flagsOf(e)].sort() } : null);
+
+/** Each user's entry on a mailbox folder, and whether it already is what is asked (shared by the handlers and their plans). */
+async function folderEntries(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights?: string, flags: string[] = []) {
   const m = await getMailbox(ctx, mailboxRef);
   const path = await folderPath(ctx, m, scope);
   const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
-  const results: { user: string; changed: boolean }[] = [];
+  const entries = [];
   for (const u of users) {
     const entry = await folderEntry(ctx, path, u);
     const have = flagsOf(entry);
-    const same = !!entry && entry.AccessRights.length === 1 && entry.AccessRights[0] === rights && have.size === flags.length && flags.every((f) => have.has(f));
+    const same = rights === undefined ? !entry : !!entry && entry.AccessRights.length === 1 && entry.AccessRights[0] === rights && have.size === flags.length && flags.every((f) => have.has(f));
+    entries.push({ u, entry, have, same });
+  }
+  return { m, path, entries };
+}
+
+async function setFolderPermission(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights: string, flags: string[]) {
+  const { m, path, entries } = await folderEntries(ctx, mailboxRef, scope, userRefs, rights, flags);
+  const results: { user: string; changed: boolean }[] = [];
+  for (const { u, entry, have, same } of entries) {
     const params = { Identity: path, User: u.userPrincipalName, AccessRights: [rights], ...(flags.length || have.size ? { SharingPermissionFlags: flags.length ? flags.join(',') : 'None' } : {}) };
     if (!same) await ctx.exchange.invoke(entry ? 'Set-MailboxFolderPermission' : 'Add-MailboxFolderPermission', params, ctx.signal);
     results.push({ user: u.userPrincipalName, changed: !same });
@@ -645,12 +659,35 @@ async function removeFolderPermission(ctx: ActionContext, mailboxRef: string, sc
   return { identity: m.PrimarySmtpAddress, results };
 }
 
-export const mailboxSetCalendarPermission = implement(c.mailboxSetCalendarPermission, (input, ctx) =>
-  setFolderPermission(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, input.delegate ? ['Delegate', ...(input.canViewPrivateItems ? ['CanViewPrivateItems'] : [])] : []),
+/** Plan of a folder permission: "calendar permission anna@contoso.com" {level, flags} before -> after (Get-MailboxFolderPermission). */
+async function planFolder(ctx: PlanContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights?: string, flags: string[] = []): Promise<Change[]> {
+  const { m, entries } = await folderEntries(readCtx(ctx), mailboxRef, scope, userRefs, rights, flags);
+  const after: FolderGrant = rights === undefined ? null : { accessRights: rights, flags: [...flags].sort() };
+  return entries.filter((x) => !x.same).map(({ u, entry }) => change(mailboxObject(m), `${scope.toLowerCase()} permission ${u.userPrincipalName}`, grantOf(entry), after, { objectId: m.ExternalDirectoryObjectId }));
+}
+
+const calendarFlags = (input: { delegate: boolean; canViewPrivateItems: boolean }) => (input.delegate ? ['Delegate', ...(input.canViewPrivateItems ? ['CanViewPrivateItems'] : [])] : []);
+
+export const mailboxSetCalendarPermission = implement(
+  c.mailboxSetCalendarPermission,
+  (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, calendarFlags(input)),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, calendarFlags(input)),
 );
-export const mailboxRemoveCalendarPermission = implement(c.mailboxRemoveCalendarPermission, (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Calendar', input.users));
-export const mailboxAddContactsDelegate = implement(c.mailboxAddContactsDelegate, (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []));
-export const mailboxRemoveContactsDelegate = implement(c.mailboxRemoveContactsDelegate, (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Contacts', input.users));
+export const mailboxRemoveCalendarPermission = implement(
+  c.mailboxRemoveCalendarPermission,
+  (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Calendar', input.users),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Calendar', input.users),
+);
+export const mailboxAddContactsDelegate = implement(
+  c.mailboxAddContactsDelegate,
+  (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []),
+);
+export const mailboxRemoveContactsDelegate = implement(
+  c.mailboxRemoveContactsDelegate,
+  (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Contacts', input.users),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Contacts', input.users),
+);
 
 type Booking = Partial<Record<keyof typeof c.bookingShape, unknown>>;
 const BOOKING_PARAMS: Record<keyof typeof c.bookingShape, string> = {
