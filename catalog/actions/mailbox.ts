@@ -5,7 +5,7 @@
 // description); automatic replies and inbox rules through Microsoft Graph.
 import { z } from 'zod';
 import { step, undoWith } from '../reversal.ts';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change, type Reversal } from '../contract.ts';
 
 const EXO = ['Exchange.ManageAsApp'];
 
@@ -108,6 +108,98 @@ export const mailboxListDelegates = defineAction({
 
 // ---- type ----
 
+// ---- reverses from recorded changes (docs/plan.md) ----
+
+const BACK_TO_TYPE: Record<string, 'Regular' | 'Shared' | 'Room' | 'Equipment'> = { UserMailbox: 'Regular', SharedMailbox: 'Shared', RoomMailbox: 'Room', EquipmentMailbox: 'Equipment' };
+
+/** A type change goes back to the recorded type with "Edit mailbox type". */
+const reverseType = ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+  const c = changes.find((x) => x.property === 'type');
+  if (!c) return undoWith();
+  const back = BACK_TO_TYPE[String(c.before)];
+  return back ? undoWith(step('mailbox.setMailboxType', { mailbox: input.mailbox, type: back }, `${input.mailbox} back to ${String(c.before)}`)) : { irreversible: `the mailbox was a ${String(c.before)}, which "Edit mailbox type" cannot set` };
+};
+
+/** Forwarding goes back to the recorded target (an address or a recipient, with or without a copy), or off. */
+const reverseForwarding = ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+  const c = changes.find((x) => x.property === 'forwarding');
+  if (!c) return undoWith();
+  const b = c.before as { toAddress?: string; toRecipient?: string; keepCopy?: boolean } | null;
+  if (!b || (!b.toAddress && !b.toRecipient)) return undoWith(step('mailbox.disableForwarding', { mailbox: input.mailbox }, `stop forwarding ${input.mailbox}`));
+  const to = b.toAddress ? { toAddress: b.toAddress } : { toRecipient: b.toRecipient };
+  return undoWith(step('mailbox.setForwarding', { mailbox: input.mailbox, ...to, keepCopy: b.keepCopy ?? false }, `forward ${input.mailbox} to ${b.toAddress ?? b.toRecipient} again`));
+};
+
+/** Automatic replies go back to the recorded messages and schedule, or off. */
+const reverseAutoReply = ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+  const c = changes.find((x) => x.property === 'autoReply');
+  if (!c) return undoWith();
+  const b = c.before as { status: string; externalAudience?: string; internalMessage?: string; externalMessage?: string; start?: string; end?: string } | null;
+  if (!b || b.status === 'disabled') {
+    const after = c.after as { externalAudience?: string } | null;
+    const notes = [
+      b && (b.internalMessage || b.externalMessage) ? 'the messages it kept while turned off are not put back ("Disable out of office" clears them)' : '',
+      b?.externalAudience && after?.externalAudience && b.externalAudience !== after.externalAudience ? `the external audience stays ${after.externalAudience} (it was ${b.externalAudience}; it matters only while replies are on)` : '',
+    ].filter(Boolean);
+    return { ...undoWith(step('mailbox.clearAutoReply', { mailbox: input.mailbox }, `out of office of ${input.mailbox} off again`)), ...(notes.length ? { note: notes.join('; ') } : {}) };
+  }
+  if (!b.internalMessage) return { irreversible: 'the automatic replies had no internal message, which "Set out of office" needs' };
+  return undoWith(
+    step(
+      'mailbox.setAutoReply',
+      { mailbox: input.mailbox, internalMessage: b.internalMessage, externalMessage: b.externalMessage ?? '', externalAudience: b.externalAudience ?? 'all', ...(b.start && b.end ? { start: b.start, end: b.end } : {}) },
+      `out of office of ${input.mailbox} as it was`,
+    ),
+  );
+};
+
+const CONTACTS_LEVELS = ['Owner', 'PublishingEditor', 'Editor', 'PublishingAuthor', 'Author', 'NonEditingAuthor', 'Reviewer', 'Contributor'];
+const CALENDAR_LEVELS = [...CONTACTS_LEVELS, 'AvailabilityOnly', 'LimitedDetails', 'None'];
+
+/**
+ * A folder permission goes back per user to its recorded level and flags (one step per level), or is
+ * removed where the user had none. A level the action cannot set (several rights) is named in the note.
+ */
+const reverseFolder =
+  (scope: 'calendar' | 'contacts') =>
+  ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+    const prefix = `${scope} permission `;
+    const removeIds = scope === 'calendar' ? 'mailbox.removeCalendarPermission' : 'mailbox.removeContactsDelegate';
+    const setId = scope === 'calendar' ? 'mailbox.setCalendarPermission' : 'mailbox.addContactsDelegate';
+    const levels = scope === 'calendar' ? CALENDAR_LEVELS : CONTACTS_LEVELS;
+    const remove: string[] = [];
+    const back = new Map<string, { params: Record<string, unknown>; users: string[] }>();
+    const skipped: string[] = [];
+    for (const c of changes.filter((x) => x.property.startsWith(prefix))) {
+      const user = c.property.slice(prefix.length);
+      const b = c.before as { accessRights: string; flags: string[] } | null;
+      if (!b) {
+        remove.push(user);
+        continue;
+      }
+      if (!levels.includes(b.accessRights)) {
+        skipped.push(`${user} (${b.accessRights})`);
+        continue;
+      }
+      const params = scope === 'calendar' ? { accessRights: b.accessRights, delegate: b.flags.includes('Delegate'), canViewPrivateItems: b.flags.includes('CanViewPrivateItems') } : { accessRights: b.accessRights };
+      const key = JSON.stringify(params);
+      back.set(key, { params, users: [...(back.get(key)?.users ?? []), user] });
+    }
+    const r = undoWith(
+      ...[...back.values()].map((g) => step(setId, { mailbox: input.mailbox, users: g.users, ...g.params }, `${scope} of ${input.mailbox}: ${String(g.params['accessRights'])} again for ${g.users.join(', ')}`)),
+      remove.length > 0 && step(removeIds, { mailbox: input.mailbox, users: remove }, `${scope} of ${input.mailbox}: remove ${remove.join(', ')}`),
+    );
+    return skipped.length ? { ...r, note: `not put back, the action cannot set these levels: ${skipped.join(', ')}` } : r;
+  };
+
+/** A right given (or taken) per user goes back with the opposite action, for the users it changed. */
+const reverseRight =
+  (opposite: string, grantedBefore: boolean) =>
+  ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+    const users = changes.filter((c) => c.before === grantedBefore && / /.test(c.property)).map((c) => c.property.slice(c.property.indexOf(' ') + 1));
+    return undoWith(users.length > 0 && step(opposite, { mailbox: input.mailbox, users }, `${opposite.replace('mailbox.', '')} on ${input.mailbox} for ${users.join(', ')}`));
+  };
+
 export const mailboxConvertToShared = defineAction({
   id: 'mailbox.convertToShared',
   title: 'Convert to shared mailbox',
@@ -121,6 +213,7 @@ export const mailboxConvertToShared = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.convertToRegular',
+  reverse: reverseType,
 });
 
 export const mailboxConvertToRegular = defineAction({
@@ -134,6 +227,7 @@ export const mailboxConvertToRegular = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.convertToShared',
+  reverse: reverseType,
 });
 
 export const mailboxSetType = defineAction({
@@ -146,6 +240,7 @@ export const mailboxSetType = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: reverseType,
 });
 
 // ---- forwarding and automatic replies ----
@@ -171,6 +266,7 @@ export const mailboxSetForwarding = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.disableForwarding',
+  reverse: reverseForwarding,
 });
 
 export const mailboxDisableForwarding = defineAction({
@@ -183,6 +279,7 @@ export const mailboxDisableForwarding = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: reverseForwarding,
 });
 
 export const mailboxSetAutoReply = defineAction({
@@ -207,6 +304,7 @@ export const mailboxSetAutoReply = defineAction({
   permissions: ['MailboxSettings.ReadWrite'],
   bulk: true,
   undo: 'mailbox.clearAutoReply',
+  reverse: reverseAutoReply,
 });
 
 export const mailboxClearAutoReply = defineAction({
@@ -218,6 +316,7 @@ export const mailboxClearAutoReply = defineAction({
   output: z.object({ mailbox: z.string(), changed }),
   permissions: ['MailboxSettings.ReadWrite'],
   bulk: true,
+  reverse: reverseAutoReply,
 });
 
 // ---- delegates and permissions ----
@@ -229,7 +328,7 @@ const rightResults = z
   .describe('One entry per mailbox, user and right; changed is false when there was nothing to do');
 
 /** An action that changes one thing for some users on one mailbox (grant or take away a right). */
-const forUsers = (o: { id: string; title: string; description: string; undo: string }) =>
+const forUsers = (o: { id: string; title: string; description: string; undo: string; reverse?: (done: { input: { mailbox: string }; changes: readonly Change[] }) => Reversal }) =>
   defineAction({
     ...o,
     category: 'mailbox',
@@ -253,6 +352,7 @@ export const mailboxAddFullAccess = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeFullAccess',
+  reverse: reverseRight('mailbox.removeFullAccess', false),
 });
 
 export const mailboxRemoveFullAccess = forUsers({
@@ -260,6 +360,7 @@ export const mailboxRemoveFullAccess = forUsers({
   title: 'Remove full access',
   description: 'Takes Full Access to a mailbox away from users (Remove-MailboxPermission). Users without it count as done.',
   undo: 'mailbox.addFullAccess',
+  reverse: reverseRight('mailbox.addFullAccess', true),
 });
 
 export const mailboxAddSendAs = forUsers({
@@ -267,6 +368,7 @@ export const mailboxAddSendAs = forUsers({
   title: 'Grant send as',
   description: 'Lets users send mail that looks as if the mailbox sent it (Add-RecipientPermission -AccessRights SendAs).',
   undo: 'mailbox.removeSendAs',
+  reverse: reverseRight('mailbox.removeSendAs', false),
 });
 
 export const mailboxRemoveSendAs = forUsers({
@@ -274,6 +376,7 @@ export const mailboxRemoveSendAs = forUsers({
   title: 'Remove send as',
   description: 'Takes Send As on a mailbox away from users (Remove-RecipientPermission).',
   undo: 'mailbox.addSendAs',
+  reverse: reverseRight('mailbox.addSendAs', true),
 });
 
 export const mailboxAddSendOnBehalf = forUsers({
@@ -281,6 +384,7 @@ export const mailboxAddSendOnBehalf = forUsers({
   title: 'Grant send on behalf',
   description: 'Lets users send "on behalf of" the mailbox (Set-Mailbox -GrantSendOnBehalfTo @{Add=...}).',
   undo: 'mailbox.removeSendOnBehalf',
+  reverse: reverseRight('mailbox.removeSendOnBehalf', false),
 });
 
 export const mailboxRemoveSendOnBehalf = forUsers({
@@ -288,6 +392,7 @@ export const mailboxRemoveSendOnBehalf = forUsers({
   title: 'Remove send on behalf',
   description: 'Takes Send on Behalf of a mailbox away from users (Set-Mailbox -GrantSendOnBehalfTo @{Remove=...}).',
   undo: 'mailbox.addSendOnBehalf',
+  reverse: reverseRight('mailbox.addSendOnBehalf', true),
 });
 
 export const mailboxAddDelegate = defineAction({
@@ -631,6 +736,7 @@ export const mailboxSetCalendarPermission = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeCalendarPermission',
+  reverse: reverseFolder('calendar'),
 });
 
 export const mailboxRemoveCalendarPermission = forUsers({
@@ -638,6 +744,7 @@ export const mailboxRemoveCalendarPermission = forUsers({
   title: 'Remove calendar permissions',
   description: 'Removes users\' permissions on a mailbox\'s calendar (Remove-MailboxFolderPermission). Users without one count as done.',
   undo: 'mailbox.setCalendarPermission',
+  reverse: reverseFolder('calendar'),
 });
 
 export const mailboxAddContactsDelegate = defineAction({
@@ -655,6 +762,7 @@ export const mailboxAddContactsDelegate = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeContactsDelegate',
+  reverse: reverseFolder('contacts'),
 });
 
 export const mailboxRemoveContactsDelegate = forUsers({
@@ -662,6 +770,7 @@ export const mailboxRemoveContactsDelegate = forUsers({
   title: 'Remove contacts folder delegate',
   description: 'Removes users\' access to a mailbox\'s Contacts folder (Remove-MailboxFolderPermission).',
   undo: 'mailbox.addContactsDelegate',
+  reverse: reverseFolder('contacts'),
 });
 
 export const bookingShape = {

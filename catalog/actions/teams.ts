@@ -3,7 +3,8 @@
 // Call queues, auto attendants, holidays, resource accounts and direct-routing number uploads have no
 // documented REST API (Teams PowerShell only), so they are not here (see catalog/coverage/).
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { userRef } from '../fields.ts';
 
 export const teamRef = z
@@ -138,6 +139,26 @@ export const teamsSetSettings = defineAction({
   bulk: true,
 });
 
+// ---- reverses from recorded changes (docs/plan.md) ----
+
+/** Archiving goes back with its opposite when the step changed it. */
+const reverseArchived = ({ input, changes }: { input: { team: string }; changes: readonly Change[] }): Reversal => {
+  const c = changes.find((x) => x.property === 'archived');
+  if (!c) return undoWith();
+  return undoWith(step(c.before ? 'teams.archive' : 'teams.unarchive', { team: c.objectId ?? input.team }, `${c.before ? 'archive' : 'unarchive'} ${c.object} again`));
+};
+
+/** A user's role goes back to the recorded one: owner, member, or out of the team. */
+const reverseRole = ({ input, changes }: { input: { team: string; user: string }; changes: readonly Change[] }): Reversal => {
+  const c = changes.find((x) => x.property.startsWith('role '));
+  if (!c) return undoWith();
+  const team = typeof c.objectId === 'string' ? c.objectId : input.team;
+  const user = c.property.slice('role '.length);
+  if (c.before === 'owner') return undoWith(step('teams.addOwner', { team, user }, `${user} owner of ${c.object} again`));
+  if (c.before === 'member') return undoWith(c.after === 'owner' ? step('teams.removeOwner', { team, user, keepAsMember: true }, `${user} member of ${c.object} again`) : step('teams.addMember', { team, user }, `${user} back in ${c.object}`));
+  return undoWith(step('teams.removeMember', { team, user }, `${user} out of ${c.object} again`));
+};
+
 export const teamsArchive = defineAction({
   id: 'teams.archive',
   title: 'Archive team',
@@ -152,6 +173,7 @@ export const teamsArchive = defineAction({
   permissions: ['TeamSettings.ReadWrite.All', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
   undo: 'teams.unarchive',
+  reverse: reverseArchived,
 });
 
 export const teamsUnarchive = defineAction({
@@ -164,6 +186,7 @@ export const teamsUnarchive = defineAction({
   permissions: ['TeamSettings.ReadWrite.All', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
   undo: 'teams.archive',
+  reverse: reverseArchived,
 });
 
 export const teamsDelete = defineAction({
@@ -233,6 +256,7 @@ export const teamsAddMember = defineAction({
   permissions: ['TeamMember.ReadWrite.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
   undo: 'teams.removeMember',
+  reverse: reverseRole,
 });
 
 export const teamsRemoveMember = defineAction({
@@ -245,6 +269,7 @@ export const teamsRemoveMember = defineAction({
   permissions: ['TeamMember.ReadWrite.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
   undo: 'teams.addMember',
+  reverse: reverseRole,
 });
 
 export const teamsAddOwner = defineAction({
@@ -257,6 +282,7 @@ export const teamsAddOwner = defineAction({
   permissions: ['TeamMember.ReadWrite.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
   undo: 'teams.removeOwner',
+  reverse: reverseRole,
 });
 
 export const teamsRemoveOwner = defineAction({
@@ -269,6 +295,7 @@ export const teamsRemoveOwner = defineAction({
   permissions: ['TeamMember.ReadWrite.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
   undo: 'teams.addOwner',
+  reverse: reverseRole,
 });
 
 export const teamsTransferOwnership = defineAction({

@@ -98,17 +98,31 @@ async function convert(ctx: ActionContext, ref: string, type: keyof typeof TYPE_
   return { identity: m.PrimarySmtpAddress, changed, previousType: m.RecipientTypeDetails, type: TYPE_OF[type] };
 }
 
-export const mailboxConvertToShared = implement(c.mailboxConvertToShared, async (input, ctx) => {
-  const { identity, changed, previousType } = await convert(ctx, input.mailbox, 'Shared');
-  return { identity, changed, previousType };
-});
+/** Plan of a type change: the mailbox's RecipientTypeDetails before -> after (Get-Mailbox). */
+async function planType(ctx: PlanContext, ref: string, type: keyof typeof TYPE_OF): Promise<Change[]> {
+  const m = await getMailbox(readCtx(ctx), ref);
+  return m.RecipientTypeDetails === TYPE_OF[type] ? [] : [change(mailboxObject(m), 'type', m.RecipientTypeDetails, TYPE_OF[type], { objectId: m.ExternalDirectoryObjectId })];
+}
 
-export const mailboxConvertToRegular = implement(c.mailboxConvertToRegular, async (input, ctx) => {
-  const { identity, changed, previousType } = await convert(ctx, input.mailbox, 'Regular');
-  return { identity, changed, previousType };
-});
+export const mailboxConvertToShared = implement(
+  c.mailboxConvertToShared,
+  async (input, ctx) => {
+    const { identity, changed, previousType } = await convert(ctx, input.mailbox, 'Shared');
+    return { identity, changed, previousType };
+  },
+  (input, ctx) => planType(ctx, input.mailbox, 'Shared'),
+);
 
-export const mailboxSetType = implement(c.mailboxSetType, async (input, ctx) => convert(ctx, input.mailbox, input.type));
+export const mailboxConvertToRegular = implement(
+  c.mailboxConvertToRegular,
+  async (input, ctx) => {
+    const { identity, changed, previousType } = await convert(ctx, input.mailbox, 'Regular');
+    return { identity, changed, previousType };
+  },
+  (input, ctx) => planType(ctx, input.mailbox, 'Regular'),
+);
+
+export const mailboxSetType = implement(c.mailboxSetType, async (input, ctx) => convert(ctx, input.mailbox, input.type), (input, ctx) => planType(ctx, input.mailbox, input.type));
 
 // ---- forwarding and automatic replies ----
 
@@ -129,35 +143,70 @@ async function getRecipient(ctx: ActionContext, ref: string): Promise<ExoRecipie
   }
 }
 
-export const mailboxSetForwarding = implement(c.mailboxSetForwarding, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
+/** Forwarding as a plan shows it: where mail goes and whether the mailbox keeps a copy; null when it does not forward. */
+type Forwarding = { toAddress: string; keepCopy: boolean } | { toRecipient: string; keepCopy: boolean } | null;
+const forwardingOf = (m: ExoMailbox): Forwarding => {
+  const keepCopy = m.DeliverToMailboxAndForward ?? false;
+  const smtp = bareSmtp(m.ForwardingSmtpAddress);
+  if (smtp) return { toAddress: smtp, keepCopy };
+  if (m.ForwardingAddress) return { toRecipient: m.ForwardingAddress, keepCopy };
+  return keepCopy ? { toAddress: '', keepCopy } : null;
+};
+
+/** What "Forward email" would set on a mailbox (shared by the handler and its plan). */
+async function desiredForwarding(ctx: ActionContext, m: ExoMailbox, input: InputOf<typeof c.mailboxSetForwarding>) {
   const desired: Record<string, unknown> = { DeliverToMailboxAndForward: input.keepCopy };
   let forwardingTo: string;
   let same: boolean;
+  let after: Forwarding;
   if (input.toAddress) {
     forwardingTo = input.toAddress;
     desired['ForwardingSmtpAddress'] = `smtp:${input.toAddress}`;
     desired['ForwardingAddress'] = null;
     same = bareSmtp(m.ForwardingSmtpAddress)?.toLowerCase() === input.toAddress.toLowerCase() && !m.ForwardingAddress;
+    after = { toAddress: input.toAddress, keepCopy: input.keepCopy };
   } else {
     const r = await getRecipient(ctx, input.toRecipient!);
     forwardingTo = r.PrimarySmtpAddress ?? r.Name;
     desired['ForwardingAddress'] = r.PrimarySmtpAddress ?? input.toRecipient;
     desired['ForwardingSmtpAddress'] = null;
     same = !!m.ForwardingAddress && [r.Name, r.Identity, r.PrimarySmtpAddress].some((n) => n?.toLowerCase() === m.ForwardingAddress!.toLowerCase()) && !m.ForwardingSmtpAddress;
+    after = { toRecipient: forwardingTo, keepCopy: input.keepCopy };
   }
   const changed = !same || (m.DeliverToMailboxAndForward ?? false) !== input.keepCopy;
-  if (changed) await set(ctx, m, desired);
-  return { identity: m.PrimarySmtpAddress, changed, forwardingTo, keepCopy: input.keepCopy };
-});
+  return { desired, forwardingTo, changed, after };
+}
 
-export const mailboxDisableForwarding = implement(c.mailboxDisableForwarding, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  const previous = bareSmtp(m.ForwardingSmtpAddress) ?? m.ForwardingAddress ?? null;
-  const changed = !!previous || !!m.DeliverToMailboxAndForward;
-  if (changed) await set(ctx, m, { ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false });
-  return { identity: m.PrimarySmtpAddress, changed, previousForwardingTo: previous };
-});
+export const mailboxSetForwarding = implement(
+  c.mailboxSetForwarding,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const { desired, forwardingTo, changed } = await desiredForwarding(ctx, m, input);
+    if (changed) await set(ctx, m, desired);
+    return { identity: m.PrimarySmtpAddress, changed, forwardingTo, keepCopy: input.keepCopy };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    const { changed, after } = await desiredForwarding(readCtx(ctx), m, input);
+    return changed ? [change(mailboxObject(m), 'forwarding', forwardingOf(m), after, { objectId: m.ExternalDirectoryObjectId })] : [];
+  },
+);
+
+export const mailboxDisableForwarding = implement(
+  c.mailboxDisableForwarding,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const previous = bareSmtp(m.ForwardingSmtpAddress) ?? m.ForwardingAddress ?? null;
+    const changed = !!previous || !!m.DeliverToMailboxAndForward;
+    if (changed) await set(ctx, m, { ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false });
+    return { identity: m.PrimarySmtpAddress, changed, previousForwardingTo: previous };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    const before = forwardingOf(m);
+    return before ? [change(mailboxObject(m), 'forwarding', before, null, { objectId: m.ExternalDirectoryObjectId })] : [];
+  },
+);
 
 interface AutoReplies {
   status: 'disabled' | 'alwaysEnabled' | 'scheduled';
@@ -187,8 +236,21 @@ async function autoReplies(ctx: ActionContext, ref: string): Promise<{ user: Gra
   }
 }
 
-export const mailboxSetAutoReply = implement(c.mailboxSetAutoReply, async (input, ctx) => {
-  const { user, current } = await autoReplies(ctx, input.mailbox);
+/** Automatic replies as a plan shows them (messages included: they are the user's own text, not secrets). */
+function autoReplyState(v: AutoReplies) {
+  return {
+    status: v.status,
+    externalAudience: v.externalAudience,
+    internalMessage: v.internalReplyMessage ?? '',
+    externalMessage: v.externalReplyMessage ?? '',
+    ...(v.status === 'scheduled' && v.scheduledStartDateTime && v.scheduledEndDateTime
+      ? { start: new Date(utcMs(v.scheduledStartDateTime)!).toISOString(), end: new Date(utcMs(v.scheduledEndDateTime)!).toISOString() }
+      : {}),
+  };
+}
+
+/** What "Set out of office" would set (shared by the handler and its plan). */
+function desiredAutoReply(input: InputOf<typeof c.mailboxSetAutoReply>, current: AutoReplies) {
   const status = input.start ? ('scheduled' as const) : ('alwaysEnabled' as const);
   const external = input.externalMessage ?? input.internalMessage;
   const desired: Record<string, unknown> = { status, externalAudience: input.externalAudience, internalReplyMessage: input.internalMessage, externalReplyMessage: external };
@@ -198,39 +260,89 @@ export const mailboxSetAutoReply = implement(c.mailboxSetAutoReply, async (input
   }
   const sameSchedule = !input.start || (utcMs(current.scheduledStartDateTime) === Date.parse(input.start) && utcMs(current.scheduledEndDateTime) === Date.parse(input.end!));
   const changed = !(current.status === status && current.externalAudience === input.externalAudience && current.internalReplyMessage === input.internalMessage && current.externalReplyMessage === external && sameSchedule);
-  if (changed) await ctx.graph.api(`/users/${user.id}/mailboxSettings`).patch({ automaticRepliesSetting: desired });
-  return { mailbox: user.userPrincipalName, changed, status };
-});
+  const after = {
+    status,
+    externalAudience: input.externalAudience,
+    internalMessage: input.internalMessage,
+    externalMessage: external,
+    ...(input.start && input.end ? { start: new Date(input.start).toISOString(), end: new Date(input.end).toISOString() } : {}),
+  };
+  return { status, desired, changed, after };
+}
 
-export const mailboxClearAutoReply = implement(c.mailboxClearAutoReply, async (input, ctx) => {
-  const { user, current } = await autoReplies(ctx, input.mailbox);
-  const changed = current.status !== 'disabled' || !!current.internalReplyMessage || !!current.externalReplyMessage;
-  if (changed) await ctx.graph.api(`/users/${user.id}/mailboxSettings`).patch({ automaticRepliesSetting: { status: 'disabled', internalReplyMessage: '', externalReplyMessage: '' } });
-  return { mailbox: user.userPrincipalName, changed };
-});
+const autoReplyClear = (current: AutoReplies) => current.status !== 'disabled' || !!current.internalReplyMessage || !!current.externalReplyMessage;
+
+export const mailboxSetAutoReply = implement(
+  c.mailboxSetAutoReply,
+  async (input, ctx) => {
+    const { user, current } = await autoReplies(ctx, input.mailbox);
+    const { status, desired, changed } = desiredAutoReply(input, current);
+    if (changed) await ctx.graph.api(`/users/${user.id}/mailboxSettings`).patch({ automaticRepliesSetting: desired });
+    return { mailbox: user.userPrincipalName, changed, status };
+  },
+  async (input, ctx) => {
+    const { user, current } = await autoReplies(readCtx(ctx), input.mailbox);
+    const { changed, after } = desiredAutoReply(input, current);
+    return changed ? [change(`mailbox ${user.userPrincipalName}`, 'autoReply', autoReplyState(current), after, { objectId: user.id })] : [];
+  },
+);
+
+export const mailboxClearAutoReply = implement(
+  c.mailboxClearAutoReply,
+  async (input, ctx) => {
+    const { user, current } = await autoReplies(ctx, input.mailbox);
+    const changed = autoReplyClear(current);
+    if (changed) await ctx.graph.api(`/users/${user.id}/mailboxSettings`).patch({ automaticRepliesSetting: { status: 'disabled', internalReplyMessage: '', externalReplyMessage: '' } });
+    return { mailbox: user.userPrincipalName, changed };
+  },
+  async (input, ctx) => {
+    const { user, current } = await autoReplies(readCtx(ctx), input.mailbox);
+    return autoReplyClear(current)
+      ? [change(`mailbox ${user.userPrincipalName}`, 'autoReply', autoReplyState(current), { status: 'disabled', externalAudience: current.externalAudience, internalMessage: '', externalMessage: '' }, { objectId: user.id })]
+      : [];
+  },
+);
 
 // ---- delegates and permissions ----
 
-/** Grants (or revokes) one right to each user on one mailbox, reading the mailbox's delegations once. */
-async function changeRight(ctx: ActionContext, mailboxRef: string, userRefs: readonly string[], right: Right, grant: boolean, autoMapping = true) {
+/** Which users' right would change on one mailbox (shared by the handler and its plan). */
+async function rightChanges(ctx: ActionContext, mailboxRef: string, userRefs: readonly string[], right: Right, grant: boolean) {
   const m = await getMailbox(ctx, mailboxRef);
   const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
   const current = await delegationsOf(ctx, m);
+  return { m, users: users.map((u) => ({ u, needed: holds(current, u, right) !== grant })) };
+}
+
+/** Grants (or revokes) one right to each user on one mailbox, reading the mailbox's delegations once. */
+async function changeRight(ctx: ActionContext, mailboxRef: string, userRefs: readonly string[], right: Right, grant: boolean, autoMapping = true) {
+  const { m, users } = await rightChanges(ctx, mailboxRef, userRefs, right, grant);
   const results: { user: string; changed: boolean }[] = [];
-  for (const u of users) {
-    const needed = holds(current, u, right) !== grant;
+  for (const { u, needed } of users) {
     if (needed) await (grant ? grantRight(ctx, m, u.userPrincipalName, right, autoMapping) : revokeRight(ctx, m, u.userPrincipalName, right));
     results.push({ user: u.userPrincipalName, changed: needed });
   }
   return { identity: m.PrimarySmtpAddress, results };
 }
 
-export const mailboxAddFullAccess = implement(c.mailboxAddFullAccess, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'FullAccess', true, input.autoMapping));
-export const mailboxRemoveFullAccess = implement(c.mailboxRemoveFullAccess, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'FullAccess', false));
-export const mailboxAddSendAs = implement(c.mailboxAddSendAs, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendAs', true));
-export const mailboxRemoveSendAs = implement(c.mailboxRemoveSendAs, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendAs', false));
-export const mailboxAddSendOnBehalf = implement(c.mailboxAddSendOnBehalf, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendOnBehalf', true));
-export const mailboxRemoveSendOnBehalf = implement(c.mailboxRemoveSendOnBehalf, (input, ctx) => changeRight(ctx, input.mailbox, input.users, 'SendOnBehalf', false));
+/** Plan of a right: "FullAccess anna@contoso.com" false -> true (granted) or true -> false (taken away). */
+async function planRight(ctx: PlanContext, mailboxRef: string, userRefs: readonly string[], right: Right, grant: boolean): Promise<Change[]> {
+  const { m, users } = await rightChanges(readCtx(ctx), mailboxRef, userRefs, right, grant);
+  return users.filter((x) => x.needed).map(({ u }) => change(mailboxObject(m), `${right} ${u.userPrincipalName}`, !grant, grant, { objectId: m.ExternalDirectoryObjectId }));
+}
+
+const rightAction = (right: Right, grant: boolean) =>
+  implement(
+    { FullAccess: grant ? c.mailboxAddFullAccess : c.mailboxRemoveFullAccess, SendAs: grant ? c.mailboxAddSendAs : c.mailboxRemoveSendAs, SendOnBehalf: grant ? c.mailboxAddSendOnBehalf : c.mailboxRemoveSendOnBehalf }[right as 'FullAccess'] as typeof c.mailboxRemoveFullAccess,
+    (input, ctx) => changeRight(ctx, input.mailbox, input.users, right, grant, 'autoMapping' in input ? (input.autoMapping as boolean) : true),
+    (input, ctx) => planRight(ctx, input.mailbox, input.users, right, grant),
+  );
+
+export const mailboxAddFullAccess = rightAction('FullAccess', true);
+export const mailboxRemoveFullAccess = rightAction('FullAccess', false);
+export const mailboxAddSendAs = rightAction('SendAs', true);
+export const mailboxRemoveSendAs = rightAction('SendAs', false);
+export const mailboxAddSendOnBehalf = rightAction('SendOnBehalf', true);
+export const mailboxRemoveSendOnBehalf = rightAction('SendOnBehalf', false);
 
 type RightResult = { mailbox: string; user: string; right: Right; changed: boolean };
 
@@ -499,15 +611,29 @@ async function folderEntry(ctx: ActionContext, path: string, user: GraphUser): P
 
 const flagsOf = (e: FolderEntry | undefined) => new Set((e?.SharingPermissionFlags ?? '').split(',').map((f) => f.trim()).filter((f) => f && f !== 'None'));
 
-async function setFolderPermission(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights: string, flags: string[]) {
+/** A folder permission as a plan shows it: the level and its sharing flags; null when the user has none. */
+export type FolderGrant = { accessRights: string; flags: string[] } | null;
+const grantOf = (e: FolderEntry | undefined): FolderGrant => (e ? { accessRights: e.AccessRights.join(','), flags: [...flagsOf(e)].sort() } : null);
+
+/** Each user's entry on a mailbox folder, and whether it already is what is asked (shared by the handlers and their plans). */
+async function folderEntries(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights?: string, flags: string[] = []) {
   const m = await getMailbox(ctx, mailboxRef);
   const path = await folderPath(ctx, m, scope);
   const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
-  const results: { user: string; changed: boolean }[] = [];
+  const entries = [];
   for (const u of users) {
     const entry = await folderEntry(ctx, path, u);
     const have = flagsOf(entry);
-    const same = !!entry && entry.AccessRights.length === 1 && entry.AccessRights[0] === rights && have.size === flags.length && flags.every((f) => have.has(f));
+    const same = rights === undefined ? !entry : !!entry && entry.AccessRights.length === 1 && entry.AccessRights[0] === rights && have.size === flags.length && flags.every((f) => have.has(f));
+    entries.push({ u, entry, have, same });
+  }
+  return { m, path, entries };
+}
+
+async function setFolderPermission(ctx: ActionContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights: string, flags: string[]) {
+  const { m, path, entries } = await folderEntries(ctx, mailboxRef, scope, userRefs, rights, flags);
+  const results: { user: string; changed: boolean }[] = [];
+  for (const { u, entry, have, same } of entries) {
     const params = { Identity: path, User: u.userPrincipalName, AccessRights: [rights], ...(flags.length || have.size ? { SharingPermissionFlags: flags.length ? flags.join(',') : 'None' } : {}) };
     if (!same) await ctx.exchange.invoke(entry ? 'Set-MailboxFolderPermission' : 'Add-MailboxFolderPermission', params, ctx.signal);
     results.push({ user: u.userPrincipalName, changed: !same });
@@ -533,12 +659,35 @@ async function removeFolderPermission(ctx: ActionContext, mailboxRef: string, sc
   return { identity: m.PrimarySmtpAddress, results };
 }
 
-export const mailboxSetCalendarPermission = implement(c.mailboxSetCalendarPermission, (input, ctx) =>
-  setFolderPermission(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, input.delegate ? ['Delegate', ...(input.canViewPrivateItems ? ['CanViewPrivateItems'] : [])] : []),
+/** Plan of a folder permission: "calendar permission anna@contoso.com" {level, flags} before -> after (Get-MailboxFolderPermission). */
+async function planFolder(ctx: PlanContext, mailboxRef: string, scope: 'Calendar' | 'Contacts', userRefs: readonly string[], rights?: string, flags: string[] = []): Promise<Change[]> {
+  const { m, entries } = await folderEntries(readCtx(ctx), mailboxRef, scope, userRefs, rights, flags);
+  const after: FolderGrant = rights === undefined ? null : { accessRights: rights, flags: [...flags].sort() };
+  return entries.filter((x) => !x.same).map(({ u, entry }) => change(mailboxObject(m), `${scope.toLowerCase()} permission ${u.userPrincipalName}`, grantOf(entry), after, { objectId: m.ExternalDirectoryObjectId }));
+}
+
+const calendarFlags = (input: { delegate: boolean; canViewPrivateItems: boolean }) => (input.delegate ? ['Delegate', ...(input.canViewPrivateItems ? ['CanViewPrivateItems'] : [])] : []);
+
+export const mailboxSetCalendarPermission = implement(
+  c.mailboxSetCalendarPermission,
+  (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, calendarFlags(input)),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Calendar', input.users, input.accessRights, calendarFlags(input)),
 );
-export const mailboxRemoveCalendarPermission = implement(c.mailboxRemoveCalendarPermission, (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Calendar', input.users));
-export const mailboxAddContactsDelegate = implement(c.mailboxAddContactsDelegate, (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []));
-export const mailboxRemoveContactsDelegate = implement(c.mailboxRemoveContactsDelegate, (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Contacts', input.users));
+export const mailboxRemoveCalendarPermission = implement(
+  c.mailboxRemoveCalendarPermission,
+  (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Calendar', input.users),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Calendar', input.users),
+);
+export const mailboxAddContactsDelegate = implement(
+  c.mailboxAddContactsDelegate,
+  (input, ctx) => setFolderPermission(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Contacts', input.users, input.accessRights, []),
+);
+export const mailboxRemoveContactsDelegate = implement(
+  c.mailboxRemoveContactsDelegate,
+  (input, ctx) => removeFolderPermission(ctx, input.mailbox, 'Contacts', input.users),
+  (input, ctx) => planFolder(ctx, input.mailbox, 'Contacts', input.users),
+);
 
 type Booking = Partial<Record<keyof typeof c.bookingShape, unknown>>;
 const BOOKING_PARAMS: Record<keyof typeof c.bookingShape, string> = {

@@ -3,6 +3,9 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/teams.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { PlanContext } from '../implementation.ts';
+import type { Change } from '../../catalog/contract.ts';
+import { change } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { createdByThisStep, findGroup, getUser, graphRoot, GUID, listAll, odataString, orNotFound, type GraphUser } from './shared.ts';
 import { pollUntil, postForLocation, waitForGraphOperation } from './operations.ts';
@@ -192,15 +195,29 @@ async function setArchived(ctx: ActionContext, ref: string, archived: boolean, b
   return { id: team.id, changed: true };
 }
 
-export const teamsArchive = implement(c.teamsArchive, async (input, ctx) => {
-  const r = await setArchived(ctx, input.team, true, input.siteReadOnlyForMembers ? { shouldSetSpoSiteReadOnlyForMembers: true } : {});
-  return { id: r.id, archived: r.changed };
-});
+/** Plan of archiving or unarchiving: "archived" before -> after (GET /teams/{id}). */
+async function planArchived(ctx: PlanContext, ref: string, archived: boolean): Promise<Change[]> {
+  const team = await resolveTeam(ctx.graph, ref);
+  return team.isArchived === archived ? [] : [change(teamObject(team), 'archived', team.isArchived, archived, { objectId: team.id })];
+}
 
-export const teamsUnarchive = implement(c.teamsUnarchive, async (input, ctx) => {
-  const r = await setArchived(ctx, input.team, false, {});
-  return { id: r.id, unarchived: r.changed };
-});
+export const teamsArchive = implement(
+  c.teamsArchive,
+  async (input, ctx) => {
+    const r = await setArchived(ctx, input.team, true, input.siteReadOnlyForMembers ? { shouldSetSpoSiteReadOnlyForMembers: true } : {});
+    return { id: r.id, archived: r.changed };
+  },
+  (input, ctx) => planArchived(ctx, input.team, true),
+);
+
+export const teamsUnarchive = implement(
+  c.teamsUnarchive,
+  async (input, ctx) => {
+    const r = await setArchived(ctx, input.team, false, {});
+    return { id: r.id, unarchived: r.changed };
+  },
+  (input, ctx) => planArchived(ctx, input.team, false),
+);
 
 export const teamsDelete = implement(c.teamsDelete, async (input, { graph, attempt }) => {
   let team: Team;
@@ -300,29 +317,65 @@ async function dropUser(ctx: ActionContext, team: Team, user: GraphUser, mode: '
   return true;
 }
 
-export const teamsAddMember = implement(c.teamsAddMember, async (input, ctx) => {
-  const team = await resolveTeam(ctx.graph, input.team);
-  const user = await getUser(ctx.graph, input.user);
-  return { teamId: team.id, userId: user.id, changed: await ensureMember(ctx, team.id, user, false) };
-});
+/** A user's role in a team as a plan shows it: "owner", "member", or null (not in the team). */
+type TeamRole = 'owner' | 'member' | null;
+const roleOf = (m: Member | undefined): TeamRole => (m ? (m.roles.includes('owner') ? 'owner' : 'member') : null);
+const teamObject = (t: Team) => `team ${t.displayName}`;
 
-export const teamsRemoveMember = implement(c.teamsRemoveMember, async (input, ctx) => {
-  const team = await resolveTeam(ctx.graph, input.team);
-  const user = await getUser(ctx.graph, input.user);
-  return { teamId: team.id, userId: user.id, changed: await dropUser(ctx, team, user, 'remove') };
-});
+/**
+ * Plan of a membership change: "role anna@contoso.com" before -> after, read from the team's members
+ * (GET /teams/{id}/members); removing the last owner would fail as the handler does.
+ */
+async function planRole(ctx: PlanContext, teamRef: string, userRef: string, next: (current: TeamRole) => TeamRole): Promise<Change[]> {
+  const team = await resolveTeam(ctx.graph, teamRef);
+  const user = await getUser(ctx.graph, userRef);
+  const all = await members(ctx.graph, team.id);
+  const current = roleOf(all.find((x) => x.userId === user.id));
+  const after = next(current);
+  if (after === current) return [];
+  if (current === 'owner' && all.filter((x) => x.roles.includes('owner')).length === 1) throw lastOwner(team);
+  return [change(teamObject(team), `role ${user.userPrincipalName}`, current, after, { objectId: team.id })];
+}
 
-export const teamsAddOwner = implement(c.teamsAddOwner, async (input, ctx) => {
-  const team = await resolveTeam(ctx.graph, input.team);
-  const user = await getUser(ctx.graph, input.user);
-  return { teamId: team.id, userId: user.id, changed: await ensureMember(ctx, team.id, user, true) };
-});
+export const teamsAddMember = implement(
+  c.teamsAddMember,
+  async (input, ctx) => {
+    const team = await resolveTeam(ctx.graph, input.team);
+    const user = await getUser(ctx.graph, input.user);
+    return { teamId: team.id, userId: user.id, changed: await ensureMember(ctx, team.id, user, false) };
+  },
+  (input, ctx) => planRole(ctx, input.team, input.user, (r) => r ?? 'member'),
+);
 
-export const teamsRemoveOwner = implement(c.teamsRemoveOwner, async (input, ctx) => {
-  const team = await resolveTeam(ctx.graph, input.team);
-  const user = await getUser(ctx.graph, input.user);
-  return { teamId: team.id, userId: user.id, changed: await dropUser(ctx, team, user, input.keepAsMember ? 'member' : 'remove') };
-});
+export const teamsRemoveMember = implement(
+  c.teamsRemoveMember,
+  async (input, ctx) => {
+    const team = await resolveTeam(ctx.graph, input.team);
+    const user = await getUser(ctx.graph, input.user);
+    return { teamId: team.id, userId: user.id, changed: await dropUser(ctx, team, user, 'remove') };
+  },
+  (input, ctx) => planRole(ctx, input.team, input.user, () => null),
+);
+
+export const teamsAddOwner = implement(
+  c.teamsAddOwner,
+  async (input, ctx) => {
+    const team = await resolveTeam(ctx.graph, input.team);
+    const user = await getUser(ctx.graph, input.user);
+    return { teamId: team.id, userId: user.id, changed: await ensureMember(ctx, team.id, user, true) };
+  },
+  (input, ctx) => planRole(ctx, input.team, input.user, () => 'owner'),
+);
+
+export const teamsRemoveOwner = implement(
+  c.teamsRemoveOwner,
+  async (input, ctx) => {
+    const team = await resolveTeam(ctx.graph, input.team);
+    const user = await getUser(ctx.graph, input.user);
+    return { teamId: team.id, userId: user.id, changed: await dropUser(ctx, team, user, input.keepAsMember ? 'member' : 'remove') };
+  },
+  (input, ctx) => planRole(ctx, input.team, input.user, (r) => (input.keepAsMember ? (r === 'owner' ? 'member' : r) : null)),
+);
 
 export const teamsTransferOwnership = implement(c.teamsTransferOwnership, async (input, ctx) => {
   const from = await getUser(ctx.graph, input.from);
