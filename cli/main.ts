@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import pc from 'picocolors';
 import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
 import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
@@ -52,11 +53,13 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow tokens list | create NAME | revoke ID
   tenantflow audit [--action A] [--actor U] [--target T] [--q TEXT] [--limit N] [--csv]
   tenantflow audit verify                                 (checks the hash chain here; names the first broken link)
+  tenantflow completion bash|zsh                          (shell completion: eval "$(tenantflow completion bash)")
 
 Waiting for a run (runs start --wait, runs watch) exits 0 only when it succeeded: 3 succeeded with
 warnings (0 with --accept-warnings), 4 rejected, 5 cancelled, 1 failed, partially failed or timed
 out; 2 is a usage or server error. audit verify exits 1 when the chain is broken.
-Every command takes --json for machine-readable output. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
+Every command takes --json (or --output json) for machine-readable output, nothing else on stdout.
+Colours follow NO_COLOR and are off when the output is not a terminal. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
 override the saved login (${'$'}TENANTFLOW_CONFIG or ~/.config/tenantflow/config.json).`;
 
 class CliError extends Error {}
@@ -71,6 +74,7 @@ const { values: opt, positionals } = parseArgs({
     password: { type: 'string' },
     'new-password': { type: 'string' },
     json: { type: 'boolean' },
+    output: { type: 'string', short: 'o' },
     help: { type: 'boolean', short: 'h' },
     'accept-warnings': { type: 'boolean' },
     template: { type: 'string' },
@@ -117,6 +121,20 @@ const { values: opt, positionals } = parseArgs({
   },
 });
 const str = (k: string) => opt[k] as string | undefined;
+// `--output json` is the scripts' spelling of `--json`: machine-readable, nothing else on stdout.
+if (opt.output !== undefined && opt.output !== 'json' && opt.output !== 'text') {
+  console.error(`tenantflow: --output takes json or text, got "${String(opt.output)}"`);
+  process.exit(2);
+}
+if (opt.output === 'json') opt.json = true;
+
+/** A run or step status in its colour (picocolors: plain text under NO_COLOR or when not a terminal). */
+function paint(status: string, shown: string = status): string {
+  if (/^succeeded$|^completed$|^skipped$/.test(status)) return pc.green(shown);
+  if (/warning|waiting|paused|running|pending/.test(status)) return pc.yellow(shown);
+  if (/failed|rejected|cancelled|timed|error/.test(status)) return pc.red(shown);
+  return shown;
+}
 const list = (k: string) => (opt[k] as string[] | undefined) ?? [];
 
 function settings(): CliConfig {
@@ -325,8 +343,8 @@ async function main(): Promise<void> {
       const { problems, warnings } = r;
       print({ ok: r.ok, problems, warnings }, () =>
         [
-          ...problems.map((p) => `problem  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
-          ...warnings.map((w) => `warning  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
+          ...problems.map((p) => `${pc.red('problem')}  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
+          ...warnings.map((w) => `${pc.yellow('warning')}  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
           problems.length || warnings.length ? `${problems.length} problem(s), ${warnings.length} warning(s)` : 'no problems, no warnings',
         ].join('\n'),
       );
@@ -588,6 +606,12 @@ async function main(): Promise<void> {
       await call('DELETE /api/auth/tokens/:id', { params: { id: need(2, 'token id') } });
       return console.log(`revoked ${positionals[2]}`);
 
+    case 'completion bash':
+    case 'completion zsh':
+      return void console.log(completion(cmd!));
+    case 'completion':
+      throw new CliError('completion takes bash or zsh (tenantflow completion bash)');
+
     default:
       if (group === 'audit') {
         const query = { action: str('action'), actor: str('actor'), target: str('target'), q: str('q'), limit: str('limit'), tenant: str('tenant') };
@@ -599,13 +623,55 @@ async function main(): Promise<void> {
   }
 }
 
+const FINISHED_STEP = /^(succeeded|completed|skipped|failed|rejected|cancelled)/;
+
+/** Words `tenantflow completion` offers after each command group. */
+const COMMANDS: Record<string, string[]> = {
+  login: [], logout: [], whoami: [], help: [],
+  actions: ['list'],
+  runbooks: ['list', 'show', 'versions', 'diff', 'create', 'push', 'validate', 'publish', 'archive', 'restore', 'clone', 'export', 'import', 'offer', 'withdraw', 'templates', 'new', 'lint'],
+  runs: ['list', 'start', 'bulk', 'plan', 'undo', 'show', 'watch', 'cancel', 'retry', 'rerun', 'resume', 'evidence', 'batch', 'retention'],
+  approvals: ['list', 'approve', 'reject'],
+  schedules: ['list', 'show', 'pause', 'resume', 'trigger', 'delete', 'create'],
+  tenants: ['list', 'show', 'test', 'remove', 'add'],
+  users: ['list', 'add', 'grant'],
+  tokens: ['list', 'create', 'revoke'],
+  audit: ['verify'],
+  completion: ['bash', 'zsh'],
+};
+
+/** A small completion script for bash or zsh (zsh through bashcompinit): groups, then their commands, then options. */
+function completion(shell: string): string {
+  if (shell !== 'bash' && shell !== 'zsh') throw new CliError(`completion takes bash or zsh, got "${shell}"`);
+  const flags = ['--help', '--json', '--output', '--accept-warnings', '--input', '--inputs', '--tenant', '--test', '--wait', '--comment', '--id', '--name', '--out', '--url', '--token', '--email'].join(' ');
+  const cases = Object.entries(COMMANDS).filter(([, subs]) => subs.length).map(([g, subs]) => `    ${g}) words="${subs.join(' ')}" ;;`).join('\n');
+  const script = [
+    '# tenantflow completion: eval "$(tenantflow completion ' + shell + ')" in your shell\'s rc file',
+    ...(shell === 'zsh' ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
+    '_tenantflow() {',
+    '  local cur="${COMP_WORDS[COMP_CWORD]}" words',
+    '  if [ "$COMP_CWORD" -eq 1 ]; then words="' + Object.keys(COMMANDS).join(' ') + '"',
+    '  elif [[ "$cur" == -* ]]; then words="' + flags + '"',
+    '  elif [ "$COMP_CWORD" -eq 2 ]; then',
+    '    case "${COMP_WORDS[1]}" in',
+    cases,
+    '    esac',
+    '  fi',
+    '  COMPREPLY=($(compgen -W "$words" -- "$cur"))',
+    '}',
+    'complete -F _tenantflow tenantflow',
+  ];
+  return script.join('\n');
+}
+
 function describeRun(r: Answer<'GET /api/runs/:id'>): string {
   const nodes = Object.values(r.nodes);
   return [
-    `${r.id}  ${STATUS_WORDS[r.status as RunStatus] ?? r.status}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
+    `${r.id}  ${paint(r.status, STATUS_WORDS[r.status as RunStatus] ?? r.status)}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
     r.message ? `  ${r.message}` : '',
     ...(r.warnings ?? []).map((w: string) => `  warning: ${w}`),
-    ...nodes.map((n) => `  ${n.id.padEnd(24)} ${n.status}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
+    nodes.length ? `  steps ${nodes.filter((n) => FINISHED_STEP.test(n.status)).length}/${nodes.length} done` : '',
+    ...nodes.map((n) => `  ${n.id.padEnd(24)} ${paint(n.status)}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
     ...r.decisions.map((d) => `  decision on ${d.node}: ${d.decision} by ${d.by} at ${d.at}${d.comment ? ` "${d.comment}"` : ''}${d.refused ? ` (refused: ${d.refused})` : ''}`),
     r.temporalUrl ? `  ${r.temporalUrl}` : '',
   ]
