@@ -289,7 +289,7 @@ async function main(): Promise<void> {
       return login();
     case 'logout':
       saveConfig(undefined);
-      return console.log('signed out (the saved token was forgotten; revoke it with `tenantflow tokens revoke` first if needed)');
+      return print({ signedOut: true }, () => 'signed out (the saved token was forgotten; revoke it with `tenantflow tokens revoke` first if needed)');
     case 'whoami': {
       const me = await call('GET /api/auth/me');
       return print(me, () => `${me.user.email}\n${table(me.grants, ['tenant', 'role', 'scope'].map((c) => c)).replace(/\[object Object\]/g, (m) => m)}`);
@@ -458,7 +458,7 @@ async function main(): Promise<void> {
       return watch(need(2, 'run id'));
     case 'runs cancel':
       await call('POST /api/runs/:id/cancel', { params: { id: need(2, 'run id') } });
-      return console.log(`cancelling ${positionals[2]}`);
+      return print({ cancelling: positionals[2] }, () => `cancelling ${positionals[2]}`);
     case 'runs retry': {
       const r = await call('POST /api/runs/:id/retry', { params: { id: need(2, 'run id') }, body: str('node') ? { nodeId: str('node') } : {} });
       return print(r, () => ('id' in r ? `started ${r.id} (reusing ${r.reused.join(', ') || 'nothing'})` : `retrying step ${r.nodeId}`));
@@ -540,7 +540,7 @@ async function main(): Promise<void> {
     }
     case 'schedules delete':
       await call('DELETE /api/schedules/:id', { params: { id: need(2, 'schedule id') } });
-      return console.log(`deleted ${positionals[2]}`);
+      return print({ deleted: positionals[2] }, () => `deleted ${positionals[2]}`);
 
     // ---- tenants ----
     case 'tenants list': {
@@ -570,7 +570,7 @@ async function main(): Promise<void> {
     }
     case 'tenants remove':
       await call('DELETE /api/tenants/:name', { params: { name: need(2, 'tenant name') } });
-      return console.log(`removed ${positionals[2]}`);
+      return print({ removed: positionals[2] }, () => `removed ${positionals[2]}`);
 
     // ---- people ----
     case 'users list': {
@@ -604,7 +604,7 @@ async function main(): Promise<void> {
     }
     case 'tokens revoke':
       await call('DELETE /api/auth/tokens/:id', { params: { id: need(2, 'token id') } });
-      return console.log(`revoked ${positionals[2]}`);
+      return print({ revoked: positionals[2] }, () => `revoked ${positionals[2]}`);
 
     case 'completion bash':
     case 'completion zsh':
