@@ -606,13 +606,8 @@ async function main(): Promise<void> {
       await call('DELETE /api/auth/tokens/:id', { params: { id: need(2, 'token id') } });
       return print({ revoked: positionals[2] }, () => `revoked ${positionals[2]}`);
 
-    case 'completion bash':
-    case 'completion zsh':
-      return void console.log(completion(cmd!));
-    case 'completion':
-      throw new CliError('completion takes bash or zsh (tenantflow completion bash)');
-
     default:
+      if (group === 'completion') return void console.log(completion(cmd ?? ''));
       if (group === 'audit') {
         const query = { action: str('action'), actor: str('actor'), target: str('target'), q: str('q'), limit: str('limit'), tenant: str('tenant') };
         if (opt.csv) return void process.stdout.write(await text('GET /api/audit', { query: { ...query, format: 'csv' } }));
