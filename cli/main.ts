@@ -34,14 +34,15 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--q TEXT] [--page-size N]
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--reason WHY]
                      [--wait [--accept-warnings]]
-  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run]
+  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run] [--wait [--accept-warnings]]
   tenantflow runs plan RUNBOOK [FILE.csv] [--input name=value]... [--inputs FILE.json] [--tenant T] [--test]
                      [--offset N] [--limit N]       what a run would change, before it starts (exit 1 if a step would fail)
   tenantflow runs undo ID                           the draft undo runbook of a finished run (publish it, then run it)
   tenantflow runs show ID | watch ID [--accept-warnings] | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
   tenantflow runs evidence ID [--json] [--out FILE]       (the evidence pack: HTML that prints, or JSON)
-  tenantflow runs batch BATCH                             (a bulk batch's outcome: how many runs ended how)
+  tenantflow runs batch BATCH [--wait]                    (a bulk batch's outcome: how many runs ended how;
+                     --wait shows runs done of total and the rate until it ends, exit code as for a run)
   tenantflow runs retention [DAYS | forever]              (how long run records are kept; admins)
   tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
   tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
@@ -410,6 +411,7 @@ async function main(): Promise<void> {
         ].join('\n'),
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
+      else if (opt.wait && r.batch) return watchBatch(r.batch);
       return;
     }
     case 'runs plan': {
@@ -481,6 +483,7 @@ async function main(): Promise<void> {
       return console.error(`wrote the evidence pack of ${id} to ${str('out')}`);
     }
     case 'runs batch': {
+      if (opt.wait) return watchBatch(need(2, 'batch id'));
       const b = await call('GET /api/batches/:id', { params: { id: need(2, 'batch id') } });
       print(b, () => `${b.batch}  ${STATUS_WORDS[b.status as RunStatus] ?? b.status}  ${b.runs} run(s): ${Object.entries(b.statuses).map(([k, n]) => `${n} ${STATUS_WORDS[k as RunStatus] ?? k}`).join(', ')}`);
       if (!['running', 'waiting-approval', 'paused'].includes(b.status)) process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
@@ -684,6 +687,30 @@ async function watch(id: string): Promise<void> {
     if (!['running', 'waiting-approval', 'paused'].includes(r.status)) {
       if (opt.json) print(r);
       process.exitCode = exitCodeOf(r.status, Boolean(opt['accept-warnings']));
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+/** Follows a bulk batch to its end: a progress bar of runs done of total and the rate (on stderr, so
+ * stdout stays the batch's answer), then the outcome and its exit code. */
+async function watchBatch(batch: string): Promise<void> {
+  const began = Date.now();
+  let last = '';
+  for (;;) {
+    const b = await call('GET /api/batches/:id', { params: { id: batch } });
+    const open = ['running', 'waiting-approval', 'paused'].reduce((n, k) => n + (b.statuses[k] ?? 0), 0);
+    const done = b.runs - open;
+    const width = 24;
+    const filled = b.runs ? Math.round((done / b.runs) * width) : width;
+    const rate = done / Math.max(1, (Date.now() - began) / 1000);
+    const line = `${pc.green('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ${done}/${b.runs} run(s) done, ${rate.toFixed(1)}/s  ${Object.entries(b.statuses).map(([k, n]) => `${n} ${paint(k, STATUS_WORDS[k as RunStatus] ?? k)}`).join(', ')}`;
+    if (line !== last && !opt.json) process.stderr.write(line + '\n');
+    last = line;
+    if (!open && !['running', 'waiting-approval', 'paused'].includes(b.status)) {
+      print(b, () => `${b.batch}  ${paint(b.status, STATUS_WORDS[b.status as RunStatus] ?? b.status)}  ${b.runs} run(s)`);
+      process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
       return;
     }
     await new Promise((res) => setTimeout(res, 1000));

@@ -207,6 +207,25 @@ describe('tenantflow CLI', () => {
     assert.match(wrong.err, /--output takes json or text, got "xml"/);
   });
 
+  it('runs batch --wait: a progress bar of runs done of total on stderr, then the outcome and its exit code', async () => {
+    const csv = join(dir, 'good.csv');
+    writeFileSync(csv, `user,days\n${upn},1\n`);
+    const started = await cli('designer.json', 'runs', 'bulk', 'cli-review', csv, '--output', 'json');
+    assert.equal(started.code, 0, started.err);
+    const bulk = JSON.parse(started.out) as { batch: string; rows: { runId?: string }[] };
+    const runId = bulk.rows[0]!.runId!;
+    await pollApi(approver, `/api/runs/${runId}`, (r) => r.status === 'waiting-approval');
+    assert.equal((await approver.call('POST', `/api/runs/${runId}/approvals/approve`, { decision: 'approve' })).status, 200);
+    const w = await cli('designer.json', 'runs', 'batch', bulk.batch, '--wait');
+    assert.equal(w.code, 0, w.err);
+    assert.match(w.err, /1\/1 run\(s\) done, [\d.]+\/s {2}1 succeeded/);
+    assert.match(w.out, new RegExp(`${bulk.batch} +succeeded +1 run`));
+    const j = await cli('designer.json', 'runs', 'batch', bulk.batch, '--wait', '--output', 'json');
+    assert.equal(j.code, 0, j.err);
+    assert.equal(JSON.parse(j.out).status, 'succeeded');
+    assert.equal(j.err, '');
+  });
+
   it('colours: on when forced, none at all under NO_COLOR', async () => {
     const ESC = String.fromCharCode(27) + '[';
     const forced = await cliWith({ FORCE_COLOR: '1' }, 'designer.json', 'runs', 'show', finishedRun);
