@@ -215,7 +215,7 @@ describe('tenantflow CLI', () => {
     const bulk = JSON.parse(started.out) as { batch: string; rows: { runId?: string }[] };
     const runId = bulk.rows[0]!.runId!;
     await pollApi(approver, `/api/runs/${runId}`, (r) => r.status === 'waiting-approval');
-    assert.equal((await approver.call('POST', `/api/runs/${runId}/approvals/approve`, { decision: 'approve' })).status, 200);
+    assert.equal((await approver.call('POST', `/api/runs/${runId}/approvals/approve`, { decision: 'approve' })).status, 202);
     const w = await cli('designer.json', 'runs', 'batch', bulk.batch, '--wait');
     assert.equal(w.code, 0, w.err);
     assert.match(w.err, /1\/1 run\(s\) done, [\d.]+\/s {2}1 succeeded/);
