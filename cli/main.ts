@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import pc from 'picocolors';
 import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
 import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
@@ -33,15 +34,16 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--q TEXT] [--page-size N]
   tenantflow runs start RUNBOOK [--input name=value]... [--inputs FILE.json] [--tenant T] [--test] [--reason WHY]
                      [--wait [--accept-warnings]]
-  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run] [--concurrency N] [--watch]
-                     (one batch: answers its id at once; --watch follows it to the end)
+  tenantflow runs bulk RUNBOOK FILE.csv [--tenant T] [--skip-bad-rows] [--dry-run] [--concurrency N] [--wait [--accept-warnings]]
+                     (one batch: answers its id at once; --wait (or --watch) follows it to the end)
   tenantflow runs plan RUNBOOK [FILE.csv] [--input name=value]... [--inputs FILE.json] [--tenant T] [--test]
                      [--offset N] [--limit N]       what a run would change, before it starts (exit 1 if a step would fail)
   tenantflow runs undo ID                           the draft undo runbook of a finished run (publish it, then run it)
   tenantflow runs show ID | watch ID [--accept-warnings] | cancel ID | retry ID [--node N] | rerun ID [--latest]
   tenantflow runs resume ID NODE retry|skip|abort
   tenantflow runs evidence ID [--json] [--out FILE]       (the evidence pack: HTML that prints, or JSON)
-  tenantflow runs batch BATCH [--watch] [--rows STATUS,...] (a bulk batch: rows by status, its outcome; its rows)
+  tenantflow runs batch BATCH [--wait] [--rows STATUS,...] (a bulk batch: rows by status, its outcome, its rows;
+                     --wait shows rows done of total and the rate until it ends, exit code as for a run)
   tenantflow runs batch-retry BATCH                       (run the batch's failed rows again, only those)
   tenantflow runs retention [DAYS | forever]              (how long run records are kept; admins)
   tenantflow approvals list | approve RUN NODE [--comment C] | reject RUN NODE [--comment C]
@@ -57,11 +59,13 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow tokens list | create NAME | revoke ID
   tenantflow audit [--action A] [--actor U] [--target T] [--q TEXT] [--limit N] [--csv]
   tenantflow audit verify                                 (checks the hash chain here; names the first broken link)
+  tenantflow completion bash|zsh                          (shell completion: eval "$(tenantflow completion bash)")
 
 Waiting for a run (runs start --wait, runs watch) exits 0 only when it succeeded: 3 succeeded with
 warnings (0 with --accept-warnings), 4 rejected, 5 cancelled, 1 failed, partially failed or timed
 out; 2 is a usage or server error. audit verify exits 1 when the chain is broken.
-Every command takes --json for machine-readable output. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
+Every command takes --json (or --output json) for machine-readable output, nothing else on stdout.
+Colours follow NO_COLOR and are off when the output is not a terminal. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
 override the saved login (${'$'}TENANTFLOW_CONFIG or ~/.config/tenantflow/config.json).`;
 
 class CliError extends Error {}
@@ -76,6 +80,7 @@ const { values: opt, positionals } = parseArgs({
     password: { type: 'string' },
     'new-password': { type: 'string' },
     json: { type: 'boolean' },
+    output: { type: 'string', short: 'o' },
     help: { type: 'boolean', short: 'h' },
     'accept-warnings': { type: 'boolean' },
     template: { type: 'string' },
@@ -84,6 +89,9 @@ const { values: opt, positionals } = parseArgs({
     tenant: { type: 'string' },
     test: { type: 'boolean' },
     wait: { type: 'boolean' },
+    watch: { type: 'boolean' },
+    rows: { type: 'string' },
+    concurrency: { type: 'string' },
     'skip-bad-rows': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     runbook: { type: 'string' },
@@ -123,6 +131,20 @@ const { values: opt, positionals } = parseArgs({
   },
 });
 const str = (k: string) => opt[k] as string | undefined;
+// `--output json` is the scripts' spelling of `--json`: machine-readable, nothing else on stdout.
+if (opt.output !== undefined && opt.output !== 'json' && opt.output !== 'text') {
+  console.error(`tenantflow: --output takes json or text, got "${String(opt.output)}"`);
+  process.exit(2);
+}
+if (opt.output === 'json') opt.json = true;
+
+/** A run or step status in its colour (picocolors: plain text under NO_COLOR or when not a terminal). */
+function paint(status: string, shown: string = status): string {
+  if (/^succeeded$|^completed$|^skipped$/.test(status)) return pc.green(shown);
+  if (/warning|waiting|paused|running|pending/.test(status)) return pc.yellow(shown);
+  if (/failed|rejected|cancelled|timed|error/.test(status)) return pc.red(shown);
+  return shown;
+}
 const list = (k: string) => (opt[k] as string[] | undefined) ?? [];
 
 function settings(): CliConfig {
@@ -158,22 +180,6 @@ function failure(err: unknown, url: string): never {
 function batchLine(b: Answer<'GET /api/batches/:id'>): string {
   const counts = b.counts ?? b.statuses;
   return `${b.batch}  ${STATUS_WORDS[b.status as RunStatus] ?? b.status}  ${b.rows ?? b.runs} row(s): ${Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${STATUS_WORDS[k as RunStatus] ?? k}`).join(', ')}`;
-}
-
-/** Follows a batch until it ends, a line whenever its counts change; exits as the batch ended. */
-async function watchBatch(id: string): Promise<void> {
-  let last = '';
-  for (;;) {
-    const b = await call('GET /api/batches/:id', { params: { id } });
-    const line = batchLine(b);
-    if (line !== last) console.log(line);
-    last = line;
-    if (b.status !== 'running') {
-      process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
 
 async function call<K extends ApiRoute>(route: K, ...args: ArgList<K>): Promise<Answer<K>> {
@@ -299,7 +305,7 @@ async function main(): Promise<void> {
       return login();
     case 'logout':
       saveConfig(undefined);
-      return console.log('signed out (the saved token was forgotten; revoke it with `tenantflow tokens revoke` first if needed)');
+      return print({ signedOut: true }, () => 'signed out (the saved token was forgotten; revoke it with `tenantflow tokens revoke` first if needed)');
     case 'whoami': {
       const me = await call('GET /api/auth/me');
       return print(me, () => `${me.user.email}\n${table(me.grants, ['tenant', 'role', 'scope'].map((c) => c)).replace(/\[object Object\]/g, (m) => m)}`);
@@ -353,8 +359,8 @@ async function main(): Promise<void> {
       const { problems, warnings } = r;
       print({ ok: r.ok, problems, warnings }, () =>
         [
-          ...problems.map((p) => `problem  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
-          ...warnings.map((w) => `warning  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
+          ...problems.map((p) => `${pc.red('problem')}  ${p.nodeId ?? '(runbook)'} ${p.field}: ${p.message}`),
+          ...warnings.map((w) => `${pc.yellow('warning')}  ${w.nodeId} [${w.rule}, ${w.severity}]: ${w.message}${w.fix ? ` Fix: ${w.fix.description}.` : ''} (${w.link})`),
           problems.length || warnings.length ? `${problems.length} problem(s), ${warnings.length} warning(s)` : 'no problems, no warnings',
         ].join('\n'),
       );
@@ -421,7 +427,7 @@ async function main(): Promise<void> {
         ].join('\n'),
       );
       if (r.started === 0 && !opt['dry-run']) process.exitCode = 1;
-      if (r.batch && opt.watch) return watchBatch(r.batch);
+      if (r.batch && (opt.watch || opt.wait)) return watchBatch(r.batch);
       return;
     }
     case 'runs plan': {
@@ -470,7 +476,7 @@ async function main(): Promise<void> {
       return watch(need(2, 'run id'));
     case 'runs cancel':
       await call('POST /api/runs/:id/cancel', { params: { id: need(2, 'run id') } });
-      return console.log(`cancelling ${positionals[2]}`);
+      return print({ cancelling: positionals[2] }, () => `cancelling ${positionals[2]}`);
     case 'runs retry': {
       const r = await call('POST /api/runs/:id/retry', { params: { id: need(2, 'run id') }, body: str('node') ? { nodeId: str('node') } : {} });
       return print(r, () => ('id' in r ? `started ${r.id} (reusing ${r.reused.join(', ') || 'nothing'})` : `retrying step ${r.nodeId}`));
@@ -494,7 +500,7 @@ async function main(): Promise<void> {
     }
     case 'runs batch': {
       const id = need(2, 'batch id');
-      if (opt.watch) return watchBatch(id);
+      if (opt.watch || opt.wait) return watchBatch(id);
       const b = await call('GET /api/batches/:id', { params: { id } });
       print(b, () => batchLine(b));
       if (str('rows')) {
@@ -566,7 +572,7 @@ async function main(): Promise<void> {
     }
     case 'schedules delete':
       await call('DELETE /api/schedules/:id', { params: { id: need(2, 'schedule id') } });
-      return console.log(`deleted ${positionals[2]}`);
+      return print({ deleted: positionals[2] }, () => `deleted ${positionals[2]}`);
 
     // ---- triggers ----
     case 'triggers list': {
@@ -629,7 +635,7 @@ async function main(): Promise<void> {
     }
     case 'tenants remove':
       await call('DELETE /api/tenants/:name', { params: { name: need(2, 'tenant name') } });
-      return console.log(`removed ${positionals[2]}`);
+      return print({ removed: positionals[2] }, () => `removed ${positionals[2]}`);
 
     // ---- people ----
     case 'users list': {
@@ -663,9 +669,10 @@ async function main(): Promise<void> {
     }
     case 'tokens revoke':
       await call('DELETE /api/auth/tokens/:id', { params: { id: need(2, 'token id') } });
-      return console.log(`revoked ${positionals[2]}`);
+      return print({ revoked: positionals[2] }, () => `revoked ${positionals[2]}`);
 
     default:
+      if (group === 'completion') return void console.log(completion(cmd ?? ''));
       if (group === 'audit') {
         const query = { action: str('action'), actor: str('actor'), target: str('target'), q: str('q'), limit: str('limit'), tenant: str('tenant') };
         if (opt.csv) return void process.stdout.write(await text('GET /api/audit', { query: { ...query, format: 'csv' } }));
@@ -676,13 +683,55 @@ async function main(): Promise<void> {
   }
 }
 
+const FINISHED_STEP = /^(succeeded|completed|skipped|failed|rejected|cancelled)/;
+
+/** Words `tenantflow completion` offers after each command group. */
+const COMMANDS: Record<string, string[]> = {
+  login: [], logout: [], whoami: [], help: [],
+  actions: ['list'],
+  runbooks: ['list', 'show', 'versions', 'diff', 'create', 'push', 'validate', 'publish', 'archive', 'restore', 'clone', 'export', 'import', 'offer', 'withdraw', 'templates', 'new', 'lint'],
+  runs: ['list', 'start', 'bulk', 'plan', 'undo', 'show', 'watch', 'cancel', 'retry', 'rerun', 'resume', 'evidence', 'batch', 'retention'],
+  approvals: ['list', 'approve', 'reject'],
+  schedules: ['list', 'show', 'pause', 'resume', 'trigger', 'delete', 'create'],
+  tenants: ['list', 'show', 'test', 'remove', 'add'],
+  users: ['list', 'add', 'grant'],
+  tokens: ['list', 'create', 'revoke'],
+  audit: ['verify'],
+  completion: ['bash', 'zsh'],
+};
+
+/** A small completion script for bash or zsh (zsh through bashcompinit): groups, then their commands, then options. */
+function completion(shell: string): string {
+  if (shell !== 'bash' && shell !== 'zsh') throw new CliError(`completion takes bash or zsh, got "${shell}"`);
+  const flags = ['--help', '--json', '--output', '--accept-warnings', '--input', '--inputs', '--tenant', '--test', '--wait', '--comment', '--id', '--name', '--out', '--url', '--token', '--email'].join(' ');
+  const cases = Object.entries(COMMANDS).filter(([, subs]) => subs.length).map(([g, subs]) => `    ${g}) words="${subs.join(' ')}" ;;`).join('\n');
+  const script = [
+    '# tenantflow completion: eval "$(tenantflow completion ' + shell + ')" in your shell\'s rc file',
+    ...(shell === 'zsh' ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
+    '_tenantflow() {',
+    '  local cur="${COMP_WORDS[COMP_CWORD]}" words',
+    '  if [ "$COMP_CWORD" -eq 1 ]; then words="' + Object.keys(COMMANDS).join(' ') + '"',
+    '  elif [[ "$cur" == -* ]]; then words="' + flags + '"',
+    '  elif [ "$COMP_CWORD" -eq 2 ]; then',
+    '    case "${COMP_WORDS[1]}" in',
+    cases,
+    '    esac',
+    '  fi',
+    '  COMPREPLY=($(compgen -W "$words" -- "$cur"))',
+    '}',
+    'complete -F _tenantflow tenantflow',
+  ];
+  return script.join('\n');
+}
+
 function describeRun(r: Answer<'GET /api/runs/:id'>): string {
   const nodes = Object.values(r.nodes);
   return [
-    `${r.id}  ${STATUS_WORDS[r.status as RunStatus] ?? r.status}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
+    `${r.id}  ${paint(r.status, STATUS_WORDS[r.status as RunStatus] ?? r.status)}  ${r.runbookName ?? r.runbook} v${r.version}  tenant ${r.tenant}  by ${r.startedBy}`,
     r.message ? `  ${r.message}` : '',
     ...(r.warnings ?? []).map((w: string) => `  warning: ${w}`),
-    ...nodes.map((n) => `  ${n.id.padEnd(24)} ${n.status}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
+    nodes.length ? `  steps ${nodes.filter((n) => FINISHED_STEP.test(n.status)).length}/${nodes.length} done` : '',
+    ...nodes.map((n) => `  ${n.id.padEnd(24)} ${paint(n.status)}${n.attempts ? ` (${n.attempts} attempt${n.attempts > 1 ? 's' : ''})` : ''}${n.error ? `  ${n.error.message}` : ''}`),
     ...r.decisions.map((d) => `  decision on ${d.node}: ${d.decision} by ${d.by} at ${d.at}${d.comment ? ` "${d.comment}"` : ''}${d.refused ? ` (refused: ${d.refused})` : ''}`),
     r.temporalUrl ? `  ${r.temporalUrl}` : '',
   ]
@@ -700,6 +749,33 @@ async function watch(id: string): Promise<void> {
     if (!['running', 'waiting-approval', 'paused'].includes(r.status)) {
       if (opt.json) print(r);
       process.exitCode = exitCodeOf(r.status, Boolean(opt['accept-warnings']));
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+/** Follows a bulk batch to its end: a progress bar of rows done of total and the rate (on stderr, so
+ * stdout stays the batch's answer), then the outcome and its exit code. */
+async function watchBatch(batch: string): Promise<void> {
+  const began = Date.now();
+  let last = '';
+  for (;;) {
+    const b = await call('GET /api/batches/:id', { params: { id: batch } });
+    const counts: Record<string, number> = b.counts ?? b.statuses;
+    const total = b.rows ?? b.runs;
+    const open = ['pending', 'running', 'waiting-approval', 'paused'].reduce((n, k) => n + (counts[k] ?? 0), 0);
+    const done = total - open;
+    const width = 24;
+    const filled = total ? Math.round((done / total) * width) : width;
+    const rate = done / Math.max(1, (Date.now() - began) / 1000);
+    const shown = Object.entries(counts).filter(([, n]) => n > 0);
+    const line = `${pc.green('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ${done}/${total} row(s) done, ${rate.toFixed(1)}/s  ${shown.map(([k, n]) => `${n} ${paint(k, STATUS_WORDS[k as RunStatus] ?? k)}`).join(', ')}`;
+    if (line !== last && !opt.json) process.stderr.write(line + '\n');
+    last = line;
+    if (!open && !['running', 'waiting-approval', 'paused'].includes(b.status)) {
+      print(b, () => `${b.batch}  ${paint(b.status, STATUS_WORDS[b.status as RunStatus] ?? b.status)}  ${total} row(s)`);
+      process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
       return;
     }
     await new Promise((res) => setTimeout(res, 1000));

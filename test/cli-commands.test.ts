@@ -18,9 +18,15 @@ let dir: string;
 let approver: Caller;
 let upn: string;
 
+let finishedRun: string;
+
 function cli(config: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cliWith({}, config, ...args);
+}
+
+function cliWith(extra: Record<string, string>, config: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'cli', 'main.ts'), ...args], { env: { ...process.env, TENANTFLOW_CONFIG: join(dir, config), TENANTFLOW_URL: '', TENANTFLOW_TOKEN: '' }, cwd: dir }, (err, out, errOut) =>
+    execFile(process.execPath, [join(root, 'cli', 'main.ts'), ...args], { env: { ...process.env, ...extra, TENANTFLOW_CONFIG: join(dir, config), TENANTFLOW_URL: '', TENANTFLOW_TOKEN: '' }, cwd: dir }, (err, out, errOut) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
     );
   });
@@ -146,6 +152,7 @@ describe('tenantflow CLI', () => {
     const ok = await cli('approver.json', 'approvals', 'approve', id, 'approve', '--comment', 'fine by me');
     assert.equal(ok.code, 0, ok.err);
     await pollApi(approver, `/api/runs/${id}`, (r) => r.status === 'succeeded');
+    finishedRun = id;
     const show = await cli('designer.json', 'runs', 'show', id);
     assert.match(show.out, /succeeded/);
     assert.match(show.out, /decision on approve: approve by approver@contoso\.test .* "fine by me"/);
@@ -172,6 +179,81 @@ describe('tenantflow CLI', () => {
     assert.match(csv.out, /^id,at,actor,action/);
     assert.match(csv.out, /designer@contoso\.test,runbook\.published,cli-review/);
     assert.equal((await cli('designer.json', 'audit')).code, 2);
+  });
+
+  it('runs watch shows the steps done and ends with the run\'s status and exit code', async () => {
+    const w = await cli('designer.json', 'runs', 'watch', finishedRun);
+    assert.equal(w.code, 0, w.err);
+    assert.match(w.out, /steps (\d+)\/\1 done/);
+    assert.match(w.out, new RegExp(`${finishedRun} +succeeded`));
+    const j = await cli('designer.json', 'runs', 'watch', finishedRun, '--output', 'json');
+    assert.equal(j.code, 0, j.err);
+    assert.equal(JSON.parse(j.out).status, 'succeeded');
+  });
+
+  it('--output json parses for every command group; a wrong --output is named', async () => {
+    assert.equal((await cli('admin.json', 'login', '--url', server.base, '--token', server.admin.token)).code, 0);
+    const groups = [
+      ['whoami'], ['actions', 'list'], ['runbooks', 'list'], ['runs', 'list'], ['runs', 'show', finishedRun], ['approvals', 'list'],
+      ['schedules', 'list'], ['tenants', 'list'], ['users', 'list'], ['tokens', 'list'], ['audit', '--limit', '5'], ['audit', 'verify'],
+    ];
+    for (const args of groups) {
+      const r = await cli('admin.json', ...args, '--output', 'json');
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+      assert.doesNotThrow(() => JSON.parse(r.out), `${args.join(' ')} printed: ${r.out.slice(0, 200)}`);
+    }
+    const wrong = await cli('admin.json', 'runs', 'list', '--output', 'xml');
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.err, /--output takes json or text, got "xml"/);
+  });
+
+  it('runs batch --wait: a progress bar of rows done of total on stderr, then the outcome and its exit code', async () => {
+    const csv = join(dir, 'good.csv');
+    writeFileSync(csv, `user,days\n${upn},1\n`);
+    const started = await cli('designer.json', 'runs', 'bulk', 'cli-review', csv, '--output', 'json');
+    assert.equal(started.code, 0, started.err);
+    const bulk = JSON.parse(started.out) as { batch: string };
+    // The batch runs its rows in the background: the row's run, once it waits for its approver.
+    const row = await pollApi(approver, `/api/batches/${bulk.batch}/rows`, (r) => Boolean(r.rows?.[0]?.runId));
+    const runId: string = row.rows[0].runId;
+    await pollApi(approver, `/api/runs/${runId}`, (r) => r.status === 'waiting-approval');
+    assert.equal((await approver.call('POST', `/api/runs/${runId}/approvals/approve`, { decision: 'approve' })).status, 202);
+    const w = await cli('designer.json', 'runs', 'batch', bulk.batch, '--wait');
+    assert.equal(w.code, 0, w.err);
+    assert.match(w.err, /1\/1 row\(s\) done, [\d.]+\/s {2}1 succeeded/);
+    assert.match(w.out, new RegExp(`${bulk.batch} +succeeded +1 row`));
+    const j = await cli('designer.json', 'runs', 'batch', bulk.batch, '--wait', '--output', 'json');
+    assert.equal(j.code, 0, j.err);
+    assert.equal(JSON.parse(j.out).status, 'succeeded');
+    assert.equal(j.err, '');
+  });
+
+  it('colours: on when forced, none at all under NO_COLOR', async () => {
+    const ESC = String.fromCharCode(27) + '[';
+    const forced = await cliWith({ FORCE_COLOR: '1' }, 'designer.json', 'runs', 'show', finishedRun);
+    assert.equal(forced.code, 0, forced.err);
+    assert.ok(forced.out.includes(ESC), 'FORCE_COLOR paints the statuses');
+    const plain = await cliWith({ FORCE_COLOR: '1', NO_COLOR: '1' }, 'designer.json', 'runs', 'show', finishedRun);
+    assert.equal(plain.code, 0, plain.err);
+    assert.ok(!plain.out.includes(ESC) && !plain.err.includes(ESC), plain.out);
+    assert.match(plain.out, /succeeded/);
+  });
+
+  it('completion prints a bash and a zsh script', async () => {
+    const bash = await cli('nobody.json', 'completion', 'bash');
+    assert.equal(bash.code, 0, bash.err);
+    assert.match(bash.out, /complete -F _tenantflow tenantflow/);
+    assert.match(bash.out, /runs\) words="list start bulk/);
+    const check = await new Promise<number>((resolve) => {
+      const p = execFile('bash', ['-n'], (err) => resolve(err ? 1 : 0));
+      p.stdin!.end(bash.out);
+    });
+    assert.equal(check, 0, 'bash -n accepts the script');
+    const zsh = await cli('nobody.json', 'completion', 'zsh');
+    assert.match(zsh.out, /bashcompinit/);
+    const bad = await cli('nobody.json', 'completion', 'fish');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /completion takes bash or zsh/);
   });
 
   it('npx tenantflow runs the command from the project', async () => {
