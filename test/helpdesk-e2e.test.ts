@@ -113,6 +113,7 @@ async function signOut() {
 describe('help desk in the browser', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
   it('a designer offers a published runbook on the help desk from the runbook list', async () => {
     await signIn(DESIGNER);
+    await page.goto(`${base}/runbooks`);
     const row = page.locator('[data-runbook="change-title"]');
     await row.waitFor();
     assert.equal(await page.locator('[data-offered="change-title"]').count(), 0, 'not offered yet');
@@ -156,6 +157,7 @@ describe('help desk in the browser', { skip: !existsSync(CHROMIUM) && `no Chromi
 
   it('withdrawn, the runbook leaves the help desk and the server refuses to run it', async () => {
     await signIn(DESIGNER);
+    await page.goto(`${base}/runbooks`);
     await page.locator('[data-runbook="change-title"] [data-action="withdraw"]').click();
     await page.locator('[data-runbook="change-title"] [data-action="offer"]').waitFor();
     await signOut();
