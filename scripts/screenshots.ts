@@ -34,7 +34,12 @@ export const SHOTS: Shot[] = [
   { name: 'plan-view', caption: 'What approving lets run: the plan in the approval inbox', test: 'designer-plan', from: 'designer/plan-approval' },
   { name: 'run-changes', caption: 'What a step changed', test: 'designer-plan', from: 'designer/run-changes' },
   { name: 'undo-draft', caption: 'The generated undo runbook', test: 'designer-plan', from: 'designer/undo-runbook' },
-  // Pages other branches add: their test saves the shot, and a line here names it.
+  { name: 'plan-run-form', caption: 'What this run would change: the plan on the run form, before Start', test: 'designer-plan', from: 'designer/plan-run-form' },
+  { name: 'undo-generated', caption: 'Generate undo: what the draft undoes, and what it cannot', test: 'designer-plan', from: 'designer/undo-generated' },
+  { name: 'run-with-warnings', caption: 'A run that succeeded with warnings: amber, every warning listed', test: 'evidence-e2e', from: 'evidence/run-with-warnings' },
+  { name: 'approval-phone', caption: 'One approval on a phone (390 px wide), where mail and Teams links land', test: 'approval-page-e2e', from: 'designer/approval-phone' },
+  { name: 'helpdesk', caption: 'The help desk: the runbooks offered to an operator, as forms', test: 'helpdesk-e2e', from: 'helpdesk/helpdesk' },
+  // Pages added later: their test saves the shot, and a line here names it.
 ];
 
 if (import.meta.url === `file://${process.argv[1]}`) {
