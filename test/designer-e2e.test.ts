@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { ApiServer } from './api-harness.ts';
+import { pollApi, type ApiServer } from './api-harness.ts';
 import { ARTIFACTS, CHROMIUM, canvasSettled as settled, signIn as signInAs, signOut as signOutOf, startDesignerSession, type DesignerSession } from './designer-kit.ts';
 import type { TestEnv } from './harness.ts';
 
@@ -308,7 +308,8 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.waitForSelector('[data-page="batch"] [data-count="pending"], [data-page="batch"]');
     await page.click('nav a:has-text("Runs")');
     await page.waitForSelector('[data-page="runs"][data-live="live"]');
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 3);
+    // The batch starts its rows' runs in the background: wait for them (a slow machine takes a while).
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 3, undefined, { timeout: 120_000 });
     await shot('runs');
   });
 
@@ -338,11 +339,12 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     const perDay = page.locator('[data-chart="runs-per-day"]');
     // Bars drawn by recharts from GET /api/dashboard: the runs above (approved, bulk) are counted.
     await perDay.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle').first().waitFor();
-    const dash = await api.admin.call('GET', '/api/dashboard');
-    const today = dash.body.days.at(-1);
+    // The dashboard reads the run records, which follow Temporal a moment behind.
+    const dash = await pollApi(api.admin, '/api/dashboard', (d) => d.days.at(-1).total >= 3 && d.batches.some((b: { runs: number }) => b.runs === 2), 120_000);
+    const today = dash.days.at(-1);
     assert.ok(today.total >= 3, `today counts the runs started above: ${JSON.stringify(today)}`);
     assert.ok((today.counts.succeeded ?? 0) >= 1, 'the approved run succeeded');
-    assert.ok(dash.body.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
+    assert.ok(dash.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
     await page.locator('[data-chart="batches"] [data-batch]').first().waitFor();
     await page.locator('[data-chart="throttling"] [data-throttle="sandbox"]').waitFor();
     await page.locator('[data-chart="schedules"] [data-next]').first().waitFor(); // the schedule made above
