@@ -6,17 +6,15 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildDesignerIfStale } from '../scripts/designer-build.ts';
 import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
-import { designerOrigin } from './designer-origin.ts';
+import { closeDesigner, launchChromium, serveDesigner } from './designer-kit.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'designer');
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const APPROVER = 'phoebe.phone@tenantflow.test';
@@ -34,11 +32,9 @@ before(async () => {
   api = await startApiServer(env);
   const approver = await api.services.people.create({ email: APPROVER, name: 'Phoebe Phone', password: PASSWORD });
   await api.services.people.grant(approver.id, 'sandbox', 'viewer');
-  front = designerOrigin(api.base).listen(0, '127.0.0.1');
-  await new Promise((r) => front.once('listening', r));
-  base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  ({ server: front, base } = await serveDesigner(api.base));
   mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (err) => console.error('browser error:', err.message));
@@ -46,8 +42,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  front?.closeAllConnections();
-  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
+  await closeDesigner(front);
   await api?.close();
   await env?.close();
 });

@@ -7,17 +7,15 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildDesignerIfStale } from '../scripts/designer-build.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
-import { designerOrigin } from './designer-origin.ts';
+import { CHROMIUM, closeDesigner, launchChromium, serveDesigner, signIn, signOut } from './designer-kit.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = join(process.env.TENANTFLOW_TEST_ARTIFACTS ?? fileURLToPath(new URL('../test-results', import.meta.url)), 'helpdesk');
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'dina.designer@tenantflow.test';
@@ -74,14 +72,9 @@ before(async () => {
   await publish('not-offered', HIDDEN_RUNBOOK);
   finance = await userIn('Finance');
   sales = await userIn('Sales');
-  front = designerOrigin(api.base).listen(0, '127.0.0.1');
-  await new Promise((r) => front.once('listening', r));
-  base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  ({ server: front, base } = await serveDesigner(api.base));
   mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (err) => console.error('browser error:', err.message));
@@ -89,30 +82,16 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  front?.closeAllConnections();
-  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
+  await closeDesigner(front);
   await api?.close();
   await env?.close();
 });
 
 const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 
-async function signIn(email: string) {
-  await page.goto(`${base}/`);
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button:has-text("Sign in")');
-  await page.waitForSelector('nav.sidebar');
-}
-
-async function signOut() {
-  await page.click('button:has-text("Sign out")');
-  await page.waitForSelector('input[name="email"]');
-}
-
 describe('help desk in the browser', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
   it('a designer offers a published runbook on the help desk from the runbook list', async () => {
-    await signIn(DESIGNER);
+    await signIn(page, base, DESIGNER, PASSWORD);
     await page.goto(`${base}/runbooks`);
     const row = page.locator('[data-runbook="change-title"]');
     await row.waitFor();
@@ -123,11 +102,11 @@ describe('help desk in the browser', { skip: !existsSync(CHROMIUM) && `no Chromi
     await shot('offered');
     const stored = await api.admin.call('GET', '/api/runbooks/change-title');
     assert.equal(stored.body.customAction, true, 'the server stored the offer');
-    await signOut();
+    await signOut(page);
   });
 
   it('an operator limited to Finance sees only what is offered, is refused a Sales user, and runs it on a Finance user', async () => {
-    await signIn(OPERATOR);
+    await signIn(page, base, OPERATOR, PASSWORD);
     await page.click('nav a:has-text("Help desk")');
     await page.waitForSelector('[data-offered-runbook="change-title"]');
     assert.equal(await page.locator('[data-offered-runbook="not-offered"]').count(), 0, 'a runbook not offered is not listed');
@@ -152,16 +131,16 @@ describe('help desk in the browser', { skip: !existsSync(CHROMIUM) && `no Chromi
     assert.equal((await env.graph.api(`/users/${finance.id}`).select('jobTitle').get()).jobTitle, 'Controller');
     const runs = await api.admin.call('GET', '/api/runs?runbook=change-title');
     assert.equal(runs.body.runs[0]?.startedBy, OPERATOR, 'the run is recorded as the operator\'s');
-    await signOut();
+    await signOut(page);
   });
 
   it('withdrawn, the runbook leaves the help desk and the server refuses to run it', async () => {
-    await signIn(DESIGNER);
+    await signIn(page, base, DESIGNER, PASSWORD);
     await page.goto(`${base}/runbooks`);
     await page.locator('[data-runbook="change-title"] [data-action="withdraw"]').click();
     await page.locator('[data-runbook="change-title"] [data-action="offer"]').waitFor();
-    await signOut();
-    await signIn(OPERATOR);
+    await signOut(page);
+    await signIn(page, base, OPERATOR, PASSWORD);
     await page.goto(`${base}/helpdesk`);
     await page.waitForSelector('[data-offered-runbook="onboarding"]'); // the seeded example stays offered
     assert.equal(await page.locator('[data-offered-runbook="change-title"]').count(), 0);
