@@ -65,6 +65,13 @@ const userOut = z.object({
 
 const changed = z.boolean().describe('false when the account already was that way (nothing written)');
 
+/** What creating an account answers ("Create AD user", "Clone AD user"), and the rights it needs. */
+const newUserOut = userOut.extend({
+  created: z.boolean().describe('false when an earlier attempt of this step had already created the account'),
+  groups: z.array(z.string()).describe('Distinguished names of the groups the account was added to'),
+});
+const NEW_USER_RIGHTS = ['Create User objects (OU)', 'Reset password', 'Write all properties', 'Write members (groups)'];
+
 export const adCreateUser = defineAction({
   id: 'ad.createUser',
   title: 'Create AD user',
@@ -87,12 +94,9 @@ export const adCreateUser = defineAction({
     enabled: z.boolean().default(true).describe('Whether the account can sign in right away'),
     accountExpires: z.iso.datetime({ offset: true }).optional().describe('When the account expires (ISO 8601); never when absent'),
   }),
-  output: userOut.extend({
-    created: z.boolean().describe('false when an earlier attempt of this step had already created the account'),
-    groups: z.array(z.string()).describe('Distinguished names of the groups the account was added to'),
-  }),
+  output: newUserOut,
   permissions: [],
-  adRights: ['Create User objects (OU)', 'Reset password', 'Write all properties', 'Write members (groups)'],
+  adRights: NEW_USER_RIGHTS,
   bulk: true,
   undo: 'ad.deleteUser',
   secretFields: ['password'],
@@ -121,13 +125,9 @@ export const adCloneUser = defineAction({
     password: secretPassword.optional().describe('Initial password (a secret input); a random one nobody sees when absent'),
     mustChangePassword: z.boolean().default(true).describe('User must change the password at next logon'),
   }),
-  output: userOut.extend({
-    created: z.boolean().describe('false when an earlier attempt of this step had already created the account'),
-    copied: z.array(z.string()).describe('Attributes copied from the source'),
-    groups: z.array(z.string()).describe('Distinguished names of the groups the account was added to'),
-  }),
+  output: newUserOut.extend({ copied: z.array(z.string()).describe('Attributes copied from the source') }),
   permissions: [],
-  adRights: ['Create User objects (OU)', 'Reset password', 'Write all properties', 'Write members (groups)'],
+  adRights: NEW_USER_RIGHTS,
   bulk: true,
   undo: 'ad.deleteUser',
   secretFields: ['password'],
