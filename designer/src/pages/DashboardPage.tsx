@@ -8,7 +8,7 @@ import { OUTCOMES, RUN_STATUSES } from '../../../runbook/definition.ts';
 import { api, type DashboardData, type Schedule } from '../api.ts';
 import { runsLink } from '../dashboard-links.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { duration, Empty, ErrorBanner, PageHeader, Spinner, StatusBadge, useAsync } from '../ui/kit.tsx';
+import { duration, Empty, ErrorBanner, PageHeader, Spinner, STATUS_LABEL, StatusBadge, useAsync } from '../ui/kit.tsx';
 
 /** One colour per run status (outcomes per workflows/outcome.ts), matching the badges. */
 export const STATUS_COLOUR: Record<string, string> = {
@@ -22,19 +22,6 @@ export const STATUS_COLOUR: Record<string, string> = {
   rejected: '#6d7584',
   cancelled: '#a3aab6',
   'timed-out': '#8a1f4a',
-};
-
-const STATUS_LABEL: Record<string, string> = {
-  running: 'Running',
-  'waiting-approval': 'Waiting for approval',
-  paused: 'Paused',
-  succeeded: 'Succeeded',
-  'succeeded-with-warnings': 'Succeeded with warnings',
-  'partially-failed': 'Partially failed',
-  failed: 'Failed',
-  rejected: 'Rejected',
-  cancelled: 'Cancelled',
-  'timed-out': 'Timed out',
 };
 
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString();

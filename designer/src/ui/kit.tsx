@@ -51,7 +51,8 @@ export function ErrorBanner({ error, onRetry }: { error: unknown; onRetry?: () =
   );
 }
 
-const STATUS_LABEL: Record<string, string> = {
+/** How each run and row status reads, wherever one is shown. */
+export const STATUS_LABEL: Record<string, string> = {
   pending: 'Pending',
   running: 'Running',
   'waiting-approval': 'Waiting for approval',
