@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
 import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
 import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
@@ -138,7 +138,12 @@ if (opt.output !== undefined && opt.output !== 'json' && opt.output !== 'text') 
 }
 if (opt.output === 'json') opt.json = true;
 
-/** A run or step status in its colour (picocolors: plain text under NO_COLOR or when not a terminal). */
+/** Colour only on a terminal (or under FORCE_COLOR), never under NO_COLOR. picocolors' own default also
+ *  colours whenever a CI variable is set, which would put escape codes into logs and piped output. */
+const pc = createColors(!process.env.NO_COLOR && !process.argv.includes('--no-color')
+  && (Boolean(process.env.FORCE_COLOR) || process.argv.includes('--color') || Boolean(process.stdout.isTTY)));
+
+/** A run or step status in its colour. */
 function paint(status: string, shown: string = status): string {
   if (/^succeeded$|^completed$|^skipped$/.test(status)) return pc.green(shown);
   if (/warning|waiting|paused|running|pending/.test(status)) return pc.yellow(shown);

@@ -237,6 +237,10 @@ describe('tenantflow CLI', () => {
     assert.equal(plain.code, 0, plain.err);
     assert.ok(!plain.out.includes(ESC) && !plain.err.includes(ESC), plain.out);
     assert.match(plain.out, /succeeded/);
+    // A CI variable alone (no terminal) leaves the output plain: logs and pipes get no escape codes.
+    const piped = await cliWith({ CI: 'true', FORCE_COLOR: '', NO_COLOR: '' }, 'designer.json', 'runs', 'show', finishedRun);
+    assert.equal(piped.code, 0, piped.err);
+    assert.ok(!piped.out.includes(ESC), piped.out);
   });
 
   it('completion prints a bash and a zsh script', async () => {
