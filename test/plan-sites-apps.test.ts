@@ -109,6 +109,18 @@ describe('plans and undo of SharePoint sites (one at a time: the mutation log is
     await trip('site.addOwner', { site: url, user: u.userPrincipalName }, [`site ${url} | owner ${u.userPrincipalName} | false -> true`], owners(url));
     ok(await run('site.addOwner', { site: url, user: u.id }));
     await trip('site.removeOwner', { site: url, user: u.id }, [`site ${url} | owner ${u.userPrincipalName} | true -> false`], owners(url));
+ 
+    // A group-connected site: its owners are the group's, and a new owner joins as a member too.
+    const nick = `plansite${tag()}`;
+    const g = await env.run('group.createM365', { displayName: `Plan group ${nick}`, mailNickname: nick, owners: [owner.userPrincipalName] });
+    ok(g);
+    const groupUrl = `${root}/sites/${nick}`;
+    const roles = async () => {
+      const ids = async (rel: string) => (await env.graph.api(`/groups/${g.output.id}/${rel}`).get()).value.map((x: { id: string }) => x.id).sort();
+      return [await ids('owners'), await ids('members')];
+    };
+    const grp = `group Plan group ${nick}`;
+    await trip('site.addOwner', { site: groupUrl, user: u.id }, [`${grp} | owner ${u.userPrincipalName} | false -> true`, `${grp} | member ${u.userPrincipalName} | false -> true`], roles);
   });
 
   it('site.setQuota, setSharing, lock, unlock, setOwner: properties before -> after, undone to the recorded values', async () => {

@@ -229,7 +229,8 @@ export const siteSetSharing = implement(c.siteSetSharing, async (input, ctx) => 
   if (input.sharing !== undefined) want['SharingCapability'] = SHARING.indexOf(input.sharing);
   if (input.defaultLinkType !== undefined) want['DefaultSharingLinkType'] = LINK_TYPES.indexOf(input.defaultLinkType);
   if (input.defaultLinkPermission !== undefined) want['DefaultLinkPermission'] = LINK_PERMISSIONS.indexOf(input.defaultLinkPermission);
-  if (input.guestAccessExpiresAfterDays !== undefined) {
+  // Compared as the catalog says it (0: the organisation's setting applies, whatever the site's own days).
+  if (input.guestAccessExpiresAfterDays !== undefined && input.guestAccessExpiresAfterDays !== sharingOf(p).guestAccessExpiresAfterDays) {
     want['ExternalUserExpirationInDays'] = input.guestAccessExpiresAfterDays;
     want['OverrideTenantExternalUserExpirationPolicy'] = input.guestAccessExpiresAfterDays > 0;
   }
