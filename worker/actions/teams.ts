@@ -525,7 +525,7 @@ async function planTransferOwnership(input: InputOf<typeof c.teamsTransferOwners
 }
 
 export const teamsTransferOwnership = implement(c.teamsTransferOwnership, async (input, ctx) => {
-  // After a retry, teams handed over already are not among those `from` owns: they were done.
+  // After a retry, a team handed over already is no longer among those `from` owns, or (kept owner) changes nothing again.
   const { from, to, teams } = await handOver(ctx.graph, input);
   const out: { teamId: string; displayName: string; newOwnerAdded: boolean; previousOwnerChanged: boolean }[] = [];
   for (const team of teams) {
