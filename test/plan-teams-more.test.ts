@@ -145,12 +145,17 @@ describe('plans and undo of the other Teams, OneDrive and Autopilot actions (one
     assert.ok(catalog.get('teams.removeChannel')!.irreversible);
   });
 
-  it('teams.addChannelMember, as member then promoted to owner, and teams.removeChannelMember, each undone', async () => {
+  it('a private channel with its owner; teams.addChannelMember, as member then promoted to owner, and teams.removeChannelMember, each undone', async () => {
     const m = await env.newUser('tchm');
     const t = await newTeam('chm', { members: [m.id] });
-    const ch = await env.run('teams.addChannel', { team: t.id, displayName: 'Board', membershipType: 'private', owner: owner.id });
-    ok(ch);
     const o = `channel Board of team ${t.name}`;
+    const ch = await planRunAgain(
+      env,
+      'teams.addChannel',
+      { team: t.id, displayName: 'Board', membershipType: 'private', owner: owner.id },
+      [`${o} | exists | false -> true`, `${o} | displayName | null -> "Board"`, `${o} | membershipType | null -> "private"`, `${o} | role ${owner.userPrincipalName} | null -> "owner"`],
+      { again: 'would-fail' },
+    );
     const state = channelRoster(t.id, ch.output.channelId);
     await roundTrip(env, 'teams.addChannelMember', { team: t.id, channel: 'Board', user: m.userPrincipalName }, [`${o} | role ${m.userPrincipalName} | null -> "member"`], state);
     ok(await env.run('teams.addChannelMember', { team: t.id, channel: 'Board', user: m.id }));
