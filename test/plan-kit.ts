@@ -1,4 +1,4 @@
-// What the plan tests of single actions share (test/plan-mailbox.test.ts, test/plan-teams.test.ts):
+// What the plan tests of single actions share (test/plan-mailbox, plan-teams, plan-teams-more, plan-sites-apps):
 // plan one action (the sandbox must see no write), and the round trip plan -> run -> record -> plan
 // again (no change) -> run the inverse steps built from the record -> the state is as before.
 import assert from 'node:assert/strict';
