@@ -2,7 +2,8 @@
 // Windows Autopilot (import, group tag, assigned user, delete) and Exchange ActiveSync mobile devices
 // (remove, wipe, allow or block a quarantined device).
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
 import { userRef } from '../fields.ts';
 
 const deviceRef = z
@@ -214,6 +215,17 @@ export const deviceSetCategory = defineAction({
 
 // ---- Windows Autopilot ----
 
+/** The recorded assigned user ("assignedUser": a UPN or null) goes back; the name shown at setup becomes the user's display name. */
+function reverseAssignedUser({ output, changes }: { output: { autopilotDeviceId: string; serialNumber: string }; changes: readonly Change[] }): Reversal {
+  const c = changes.find((x) => x.property === 'assignedUser');
+  if (!c) return undoWith();
+  return undoWith(
+    typeof c.before === 'string' && c.before
+      ? step('autopilot.assignUser', { device: output.autopilotDeviceId, user: c.before }, `${c.before} assigned to ${output.serialNumber} again`)
+      : step('autopilot.unassignUser', { device: output.autopilotDeviceId }, `no user assigned to ${output.serialNumber} again`),
+  );
+}
+
 const autopilotSummary = z.object({
   id: z.string().describe('Autopilot device identity id'),
   serialNumber: z.string(),
@@ -266,6 +278,9 @@ export const autopilotImport = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: false,
   undo: 'autopilot.delete',
+  // Devices still pending when the step ended are deregistered by serial number too (once their import completes).
+  reverse: ({ output }) =>
+    undoWith(...output.devices.filter((d) => d.status !== 'failed').map((d) => step('autopilot.delete', { device: d.autopilotDeviceId ?? d.serialNumber }, `deregister ${d.serialNumber}, imported by the run`))),
 });
 
 export const autopilotFind = defineAction({
@@ -295,6 +310,8 @@ export const autopilotSetGroupTag = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: true,
   undo: 'autopilot.setGroupTag',
+  reverse: ({ output, changes }) =>
+    undoWith(...changes.filter((c) => c.property === 'groupTag').map((c) => step('autopilot.setGroupTag', { device: output.autopilotDeviceId, groupTag: String(c.before ?? '') }, `group tag of ${output.serialNumber} back to "${String(c.before ?? '')}"`))),
 });
 
 export const autopilotAssignUser = defineAction({
@@ -311,6 +328,7 @@ export const autopilotAssignUser = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'autopilot.unassignUser',
+  reverse: (done) => reverseAssignedUser(done),
 });
 
 export const autopilotUnassignUser = defineAction({
@@ -323,6 +341,7 @@ export const autopilotUnassignUser = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: true,
   undo: 'autopilot.assignUser',
+  reverse: (done) => reverseAssignedUser(done),
 });
 
 export const autopilotDelete = defineAction({
@@ -334,6 +353,7 @@ export const autopilotDelete = defineAction({
   output: z.object({ autopilotDeviceId: z.string().nullable(), deleted: z.boolean().describe('false when a retried attempt found it already gone') }),
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: true,
+  irreversible: 'a deregistered device must be imported again with its hardware hash (Get-WindowsAutopilotInfo on the device)',
 });
 
 // ---- Exchange ActiveSync mobile devices ----
