@@ -618,7 +618,11 @@ export const mailboxEnableArchive = defineAction({
   bulk: true,
   undo: 'mailbox.disableArchive',
   reverse: ({ input, changes }) => {
-    if (changes.some((c) => c.property === 'archive')) return undoWith(step('mailbox.disableArchive', { mailbox: input.mailbox }, `disconnect the archive of ${input.mailbox} again`));
+    if (changes.some((c) => c.property === 'archive')) {
+      const named = changes.find((c) => c.property === 'archiveName');
+      const r = undoWith(step('mailbox.disableArchive', { mailbox: input.mailbox }, `disconnect the archive of ${input.mailbox} again`));
+      return named ? { ...r, note: `the archive name stays ${String(named.after)} (Set-Mailbox cannot clear it)` } : r;
+    }
     const name = changes.find((c) => c.property === 'archiveName');
     if (!name) return undoWith();
     return typeof name.before === 'string' ? undoWith(step('mailbox.setArchiveName', { mailbox: input.mailbox, archiveName: name.before }, `archive name back to ${name.before}`)) : { irreversible: 'the archive had no name before, and Set-Mailbox cannot clear it' };
