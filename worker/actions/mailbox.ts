@@ -703,9 +703,14 @@ async function regionalEdits(ctx: ActionContext, input: InputOf<typeof c.mailbox
   if (input.timeZone && input.timeZone !== current.TimeZone) (desired['TimeZone'] = input.timeZone), row('timeZone', current.TimeZone ?? null, input.timeZone);
   for (const [field, param] of [['dateFormat', 'DateFormat'], ['timeFormat', 'TimeFormat']] as const) {
     const v = input[field];
-    if (v && v !== current[param]) (desired[param] = v), row(field, current[param] ?? null, v);
-    // The old formats may not be valid for the new language: $null makes Exchange use the language's defaults.
-    else if (!v && languageChanges) (desired[param] = null), current[param] && row(field, current[param], null, `the default of ${input.language}`);
+    if (v && v !== current[param]) {
+      desired[param] = v;
+      row(field, current[param] ?? null, v);
+    } else if (!v && languageChanges) {
+      // The old formats may not be valid for the new language: $null makes Exchange use the language's defaults.
+      desired[param] = null;
+      if (current[param]) row(field, current[param], null, `the default of ${input.language}`);
+    }
   }
   // `changed` names what the operator asked for; formats reset with a new language are rows only.
   return { m, desired, changed: rows.filter((r) => !r.note).map((r) => r.property), rows };
