@@ -106,6 +106,19 @@ describe('plans and undo of the remaining mail actions (one at a time: the mutat
     );
   });
 
+  it('mailbox.removeDelegate of every delegate: Send on Behalf (shown by alias) is recorded by user principal name, so the undo gives it back', async () => {
+    const m = await sharedMailbox('rmall');
+    const u = await env.newUser('rmall');
+    ok(await env.run('mailbox.addDelegate', { mailboxes: [m.id], users: [u.id], rights: ['FullAccess', 'SendOnBehalf'] }));
+    assert.ok(!((await mailbox(m.id))['GrantSendOnBehalfTo'] as string[])[0]!.includes('@'), 'Exchange names the delegate by alias');
+    await roundTrip(
+      'mailbox.removeDelegate',
+      { mailboxes: [m.userPrincipalName] },
+      [`mailbox ${m.userPrincipalName} | FullAccess ${u.userPrincipalName} | true -> false`, `mailbox ${m.userPrincipalName} | SendOnBehalf ${u.userPrincipalName} | true -> false`],
+      rightsOn.bind(null, m.userPrincipalName),
+    );
+  });
+
   it('mailbox.removeUserAccess: every right of the user on the mailboxes, undone by giving each back', async () => {
     const [m1, m2] = [await sharedMailbox('rua1'), await sharedMailbox('rua2')];
     const u = await env.newUser('leaver');

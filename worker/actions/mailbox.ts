@@ -22,6 +22,7 @@ import {
   removeOnce,
   holds,
   mailboxesIn,
+  orExoNotFound,
   pause,
   requireResource,
   revokeRight,
@@ -388,7 +389,7 @@ async function removeDelegateDeltas(ctx: ActionContext, input: InputOf<typeof c.
           out.push({ m, who: held?.who ?? u.userPrincipalName, user: u.userPrincipalName, right, grant: false, needed: !!held });
         }
     } else {
-      for (const d of current.filter((x) => input.rights.includes(x.right))) out.push({ m, who: d.who, user: d.who, right: d.right, grant: false, needed: true });
+      for (const d of current.filter((x) => input.rights.includes(x.right))) out.push({ m, who: d.who, user: await asUserRef(ctx, d.who), right: d.right, grant: false, needed: true });
     }
     ctx.heartbeat({ mailboxes: out.length });
   }
@@ -424,6 +425,18 @@ async function copyPermissionsDeltas(ctx: ActionContext, input: InputOf<typeof c
     ctx.heartbeat({ scanned: i + 1 });
   }
   return { deltas, scanned: mailboxes.length };
+}
+
+/**
+ * A trustee as a user reference an undo can pass back: Exchange shows some by name or alias
+ * (GrantSendOnBehalfTo, ResourceDelegates); those are looked up (Get-Recipient, then Graph) for their
+ * user principal name. Names with an @ are taken as they are; a name that resolves to no user stays.
+ */
+async function asUserRef(ctx: ActionContext, name: string): Promise<string> {
+  if (name.includes('@')) return name;
+  const r = await orExoNotFound(ctx.exchange.invoke<ExoRecipient>('Get-Recipient', { Identity: name }, ctx.signal));
+  if (!r?.ExternalDirectoryObjectId) return name;
+  return (await orNotFound(ctx.graph.api(`/users/${r.ExternalDirectoryObjectId}`).select('userPrincipalName').get() as Promise<GraphUser>))?.userPrincipalName ?? name;
 }
 
 /** Makes the needed grants and revokes; one result per delta. */
@@ -857,7 +870,8 @@ async function bookingEdits(ctx: ActionContext, m: ExoMailbox, booking: Booking)
       const have = (current[param] as string[] | undefined) ?? [];
       if (have.length === users.length && users.every((u) => have.some((h) => sameUser(h, u)))) continue;
       desired[param] = after = users.map((u) => u.userPrincipalName);
-      before = have;
+      before = [];
+      for (const h of have) (before as string[]).push(await asUserRef(ctx, h));
     } else if (field === 'additionalResponse') {
       if ((current[param] ?? '') === v && current['AddAdditionalResponse'] === !!v) continue;
       before = current['AddAdditionalResponse'] ? (current[param] ?? '') : '';
