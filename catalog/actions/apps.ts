@@ -2,13 +2,7 @@
 // certificates, expiring credentials, owners) and enterprise apps (the users and groups assigned).
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
-import { deliverTo, groupRef, mailFrom, userRef } from '../fields.ts';
-
-const appRef = z
-  .string()
-  .min(1)
-  .describe('The app registration: display name, application (client) id or object id')
-  .meta({ 'x-picker': 'application' });
+import { applicationRef as appRef, deliverTo, groupRef, mailFrom, userRef } from '../fields.ts';
 
 const enterpriseAppRef = z
   .string()

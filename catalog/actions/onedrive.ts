@@ -4,10 +4,8 @@
 // connection with a certificate.
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
-import { userRef } from '../fields.ts';
-import { SHAREPOINT_ADMIN, siteRef } from './sites.ts';
-
-const oneDriveOf = userRef.describe('Whose OneDrive: user principal name or object id');
+import { oneDriveRef as oneDriveOf, siteRef, userRef } from '../fields.ts';
+import { SHAREPOINT_ADMIN } from './sites.ts';
 const url = z.string().describe('The OneDrive\'s address (https://{tenant}-my.sharepoint.com/personal/…)');
 
 export const onedriveGet = defineAction({

@@ -4,13 +4,7 @@
 // tenant connection with a certificate.
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
-import { userRef } from '../fields.ts';
-
-export const siteRef = z
-  .string()
-  .regex(/^https:\/\/[^/]+\.sharepoint\.[a-z.]+(\/.*)?$/i, 'the site\'s address, e.g. https://contoso.sharepoint.com/sites/projects')
-  .describe('The site: its full address, e.g. https://contoso.sharepoint.com/sites/projects')
-  .meta({ 'x-picker': 'site' });
+import { siteRef, userRef } from '../fields.ts';
 
 /** What SharePoint administration needs besides Graph: the SharePoint application permission (certificate connection). */
 export const SHAREPOINT_ADMIN = 'SharePoint/Sites.FullControl.All';
