@@ -135,6 +135,12 @@ describe('form pickers', () => {
     const found = await pick(`onedrives?search=${encodeURIComponent(u.displayName)}`);
     assert.ok(found.some((o) => o.value === page[0]!.value));
     assert.ok(found.length < page.length || found.length === 1);
+    // A new user without a licence has no OneDrive: a user, but not a OneDrive to pick.
+    const domain = page[0]!.value.split('@')[1]!;
+    await env.graph.api('/users').post({ accountEnabled: true, displayName: 'Pick Nodrive', mailNickname: 'pick.nodrive', userPrincipalName: `pick.nodrive@${domain}`, passwordProfile: { password: 'Xy!23456789abc' } });
+    await assert.rejects(env.graph.api(`/users/pick.nodrive@${domain}/drive`).get(), (e: { statusCode?: number }) => e.statusCode === 404);
+    assert.deepEqual((await pick('users?search=Pick%20Nodrive')).map((o) => o.value), [`pick.nodrive@${domain}`]);
+    assert.deepEqual(await pick('onedrives?search=Pick%20Nodrive'), []);
   });
 
   it('app registrations and domains: as Graph lists them, narrowed by the term', async () => {
