@@ -84,4 +84,41 @@ describe('designer pickers', () => {
     assert.deepEqual(params['device.sync'], { device: device.id });
     assert.deepEqual(params['site.get'], { site: site.webUrl });
   });
+
+  it("the run form's team and channel inputs: the channel picker lists the chosen team's channels", { timeout: 300_000 }, async () => {
+    const { env, api } = session;
+    const teams = (await env.graph.api('/groups').filter("resourceProvisioningOptions/Any(x:x eq 'Team')").select('id,displayName').top(2).get()).value as { id: string; displayName: string }[];
+    const [team, other] = teams as [{ id: string; displayName: string }, { id: string; displayName: string }];
+    const channel = (await env.graph.api(`/teams/${team.id}/channels`).post({ displayName: 'Run Form Desk', membershipType: 'standard' })) as { id: string };
+    await env.graph.api(`/teams/${other.id}/channels`).post({ displayName: 'Run Form Elsewhere', membershipType: 'standard' });
+    const definition = {
+      name: 'Rename a channel',
+      inputs: [
+        { name: 'team', type: 'team', required: true, title: 'Team' },
+        { name: 'channel', type: 'channel', required: true, title: 'Channel' },
+      ],
+      nodes: [
+        { id: 'rename', kind: 'action', action: 'teams.updateChannel', params: { team: '{{ inputs.team }}', channel: '{{ inputs.channel }}', description: 'Renamed by a runbook' } },
+        { id: 'done', kind: 'end', status: 'succeeded', message: 'done' },
+      ],
+      edges: [{ source: 'rename', sourceHandle: 'out', target: 'done' }],
+    };
+    const created = await api.admin.call('POST', '/api/runbooks', { id: 'pick-channel', definition });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await api.admin.call('POST', '/api/runbooks/pick-channel/publish', {})).status, 201);
+
+    await page.goto(`${session.base}/runbooks/pick-channel/run?test=true`);
+    const field = (name: string) => page.locator(`[data-input="${name}"]`);
+    await field('channel').locator('.muted', { hasText: 'Choose the team first' }).waitFor();
+    await field('team').locator('input').fill(team.displayName.slice(0, 3));
+    await field('team').locator('[role="listbox"][aria-label="team choices"] [role="option"]', { hasText: team.displayName }).first().click();
+    assert.equal(await field('team').locator('input').inputValue(), team.id);
+    await field('channel').locator('input').fill('Run Form');
+    const options = field('channel').locator('[role="listbox"][aria-label="channel choices"] [role="option"]');
+    await options.first().waitFor();
+    assert.deepEqual(await options.allInnerTexts().then((t) => t.map((x) => x.split('\n')[0])), ['Run Form Desk'], "only the chosen team's channels");
+    await options.first().click();
+    assert.equal(await field('channel').locator('input').inputValue(), channel.id);
+    await field('channel').locator('.picked', { hasText: 'Run Form Desk' }).waitFor();
+  });
 });
