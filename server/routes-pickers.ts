@@ -148,7 +148,9 @@ export function pickerRoutes(api: Api, s: Services): void {
       try {
         return await LOOKUPS[kind]({ graph, exchange: () => exchanges(conn), term, top: query.top, params });
       } catch (err) {
-        throw new HttpError(502, `tenant ${params.name} did not answer: ${(err as Error).message}`);
+        // Exchange's refusals carry what to grant (the permission, the Entra role): say it.
+        const hint = (err as { hint?: string }).hint;
+        throw new HttpError(502, `tenant ${params.name} did not answer: ${(err as Error).message}${hint ? ` (${hint})` : ''}`);
       }
     });
 }

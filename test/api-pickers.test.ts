@@ -157,6 +157,19 @@ describe('form pickers', () => {
     assert.ok(onms);
   });
 
+  it('an app without the permission hears 502 (the tenant refused) with what to grant', async () => {
+    const app = env.sandbox.admin.createApp({ permissions: ['User.Read.All'], displayName: 'Pickers without Exchange' });
+    const t = env.tenant;
+    assert.equal((await api.admin.call('POST', '/api/tenants', { name: 'bare', tenantId: app.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: t.authorityHost, graphUrl: t.graphUrl, caPem: t.caPem })).status, 201);
+    const mail = await api.admin.call('GET', '/api/tenants/bare/mailboxes');
+    assert.equal(mail.status, 502);
+    assert.match(mail.body.error, /Exchange\.ManageAsApp/);
+    const devices = await api.admin.call('GET', '/api/tenants/bare/devices');
+    assert.equal(devices.status, 502);
+    assert.match(devices.body.error, /did not answer/);
+    assert.equal((await api.admin.call('GET', '/api/tenants/bare/users?top=1')).status, 200);
+  });
+
   it("another tenant's people are refused every picker", async () => {
     const team = (await pick('teams?top=1'))[0]!;
     for (const path of ['mailboxes', 'shared-mailboxes', 'devices', 'teams', `teams/${team.value}/channels`, 'sites', 'onedrives', 'applications', 'domains']) {
