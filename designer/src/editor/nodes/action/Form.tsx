@@ -4,7 +4,7 @@
 // retries and timeout.
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { ON_ERROR, type RunbookNode } from '../../../../../runbook/definition.ts';
-import { PickerBox } from '../../../ui/Picker.tsx';
+import { PICKER_NOUN, PickerBox } from '../../../ui/Picker.tsx';
 import { useCatalog } from '../../../context.tsx';
 import { useEditorStore } from '../../context.ts';
 import { ExpressionInput } from '../../ExpressionInput.tsx';
@@ -28,7 +28,7 @@ function ParamField({ nodeId, field, value, onChange, team }: { nodeId: string; 
   const help = (
     <>
       {field.description}
-      {field.picker && <span className="muted"> · {field.picker} picker</span>}
+      {field.picker && <span className="muted"> · {PICKER_NOUN[field.picker]} picker</span>}
     </>
   );
   let control: ReactNode;
