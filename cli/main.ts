@@ -6,13 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
 import { createColors } from 'picocolors';
 import { STATUS_WORDS, type RunStatus } from '../runbook/definition.ts';
 import { GENESIS_HASH, verifyChain } from '../runbook/fingerprint.ts';
 import { ApiError, createClient, type Answer, type ApiRoute, type ArgList, type Body, type Client } from '../api-client/index.ts';
 import { planText, type RunPlan } from '../runbook/plan.ts';
 import { validateRunbook } from '../runbook/validate.ts';
+import { buildProgram, completionScript, runProgram, type Parsed } from './commands.ts';
 import { configPath, loadConfig, saveConfig, type CliConfig } from './config.ts';
 
 const HELP = `tenantflow: Tenantflow from the command line
@@ -64,80 +65,17 @@ const HELP = `tenantflow: Tenantflow from the command line
 Waiting for a run (runs start --wait, runs watch) exits 0 only when it succeeded: 3 succeeded with
 warnings (0 with --accept-warnings), 4 rejected, 5 cancelled, 1 failed, partially failed or timed
 out; 2 is a usage or server error. audit verify exits 1 when the chain is broken.
-Every command takes --json (or --output json) for machine-readable output, nothing else on stdout.
+Every command takes --json (or --output json) for machine-readable output, nothing else on stdout;
+"tenantflow <group> <command> --help" lists a command's arguments and options.
 Colours follow NO_COLOR and are off when the output is not a terminal. Settings: ${'$'}TENANTFLOW_URL and ${'$'}TENANTFLOW_TOKEN
 override the saved login (${'$'}TENANTFLOW_CONFIG or ~/.config/tenantflow/config.json).`;
 
 class CliError extends Error {}
 
-const { values: opt, positionals } = parseArgs({
-  allowPositionals: true,
-  strict: false,
-  options: {
-    url: { type: 'string' },
-    token: { type: 'string' },
-    email: { type: 'string' },
-    password: { type: 'string' },
-    'new-password': { type: 'string' },
-    json: { type: 'boolean' },
-    output: { type: 'string', short: 'o' },
-    help: { type: 'boolean', short: 'h' },
-    'accept-warnings': { type: 'boolean' },
-    template: { type: 'string' },
-    input: { type: 'string', multiple: true },
-    inputs: { type: 'string' },
-    tenant: { type: 'string' },
-    test: { type: 'boolean' },
-    wait: { type: 'boolean' },
-    watch: { type: 'boolean' },
-    rows: { type: 'string' },
-    concurrency: { type: 'string' },
-    'skip-bad-rows': { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
-    runbook: { type: 'string' },
-    status: { type: 'string' },
-    requester: { type: 'string' },
-    'page-size': { type: 'string' },
-    node: { type: 'string' },
-    latest: { type: 'boolean' },
-    comment: { type: 'string' },
-    cron: { type: 'string', multiple: true },
-    filter: { type: 'string' },
-    every: { type: 'string', multiple: true },
-    at: { type: 'string' },
-    timezone: { type: 'string' },
-    overlap: { type: 'string' },
-    start: { type: 'string' },
-    end: { type: 'string' },
-    id: { type: 'string' },
-    name: { type: 'string' },
-    version: { type: 'string' },
-    out: { type: 'string' },
-    'no-publish': { type: 'boolean' },
-    'tenant-id': { type: 'string' },
-    'client-id': { type: 'string' },
-    secret: { type: 'string' },
-    'secret-stdin': { type: 'boolean' },
-    certificate: { type: 'string' },
-    grant: { type: 'string', multiple: true },
-    action: { type: 'string' },
-    actor: { type: 'string' },
-    target: { type: 'string' },
-    q: { type: 'string' },
-    limit: { type: 'string' },
-    csv: { type: 'boolean' },
-    offset: { type: 'string' },
-    reason: { type: 'string' },
-  },
-});
+// Set from the command line by commander (cli/commands.ts) before a command runs.
+let opt: Record<string, unknown> = {};
+let positionals: string[] = [];
 const str = (k: string) => opt[k] as string | undefined;
-// `--output json` is the scripts' spelling of `--json`: machine-readable, nothing else on stdout.
-if (opt.output !== undefined && opt.output !== 'json' && opt.output !== 'text') {
-  console.error(`tenantflow: --output takes json or text, got "${String(opt.output)}"`);
-  process.exit(2);
-}
-if (opt.output === 'json') opt.json = true;
-
 /** Colour only on a terminal (or under FORCE_COLOR), never under NO_COLOR. picocolors' own default also
  *  colours whenever a CI variable is set, which would put escape codes into logs and piped output. */
 const pc = createColors(!process.env.NO_COLOR && !process.argv.includes('--no-color')
@@ -299,13 +237,13 @@ const required = (k: string) => {
   return v;
 };
 
-async function main(): Promise<void> {
+async function main(parsed: Parsed): Promise<void> {
+  ({ opt, positionals } = parsed);
+  // `--output json` is the scripts' spelling of `--json`: machine-readable, nothing else on stdout.
+  if (opt.output !== undefined && opt.output !== 'json' && opt.output !== 'text') throw new CliError(`--output takes json or text, got "${String(opt.output)}"`);
+  if (opt.output === 'json') opt.json = true;
   const [group, cmd] = positionals;
-  if (opt.help || !group || group === 'help') {
-    console.log(HELP);
-    return;
-  }
-  switch (`${group} ${cmd ?? ''}`.trim()) {
+  switch (parsed.name) {
     case 'login':
       return login();
     case 'logout':
@@ -677,7 +615,11 @@ async function main(): Promise<void> {
       return print({ revoked: positionals[2] }, () => `revoked ${positionals[2]}`);
 
     default:
-      if (group === 'completion') return void console.log(completion(cmd ?? ''));
+      if (group === 'completion') {
+        const script = completionScript(program, cmd ?? '');
+        if (!script) throw new CliError(`completion takes bash or zsh, got "${cmd}"`);
+        return void console.log(script);
+      }
       if (group === 'audit') {
         const query = { action: str('action'), actor: str('actor'), target: str('target'), q: str('q'), limit: str('limit'), tenant: str('tenant') };
         if (opt.csv) return void process.stdout.write(await text('GET /api/audit', { query: { ...query, format: 'csv' } }));
@@ -689,45 +631,6 @@ async function main(): Promise<void> {
 }
 
 const FINISHED_STEP = /^(succeeded|completed|skipped|failed|rejected|cancelled)/;
-
-/** Words `tenantflow completion` offers after each command group. */
-const COMMANDS: Record<string, string[]> = {
-  login: [], logout: [], whoami: [], help: [],
-  actions: ['list'],
-  runbooks: ['list', 'show', 'versions', 'diff', 'create', 'push', 'validate', 'publish', 'archive', 'restore', 'clone', 'export', 'import', 'offer', 'withdraw', 'templates', 'new', 'lint'],
-  runs: ['list', 'start', 'bulk', 'plan', 'undo', 'show', 'watch', 'cancel', 'retry', 'rerun', 'resume', 'evidence', 'batch', 'retention'],
-  approvals: ['list', 'approve', 'reject'],
-  schedules: ['list', 'show', 'pause', 'resume', 'trigger', 'delete', 'create'],
-  tenants: ['list', 'show', 'test', 'remove', 'add'],
-  users: ['list', 'add', 'grant'],
-  tokens: ['list', 'create', 'revoke'],
-  audit: ['verify'],
-  completion: ['bash', 'zsh'],
-};
-
-/** A small completion script for bash or zsh (zsh through bashcompinit): groups, then their commands, then options. */
-function completion(shell: string): string {
-  if (shell !== 'bash' && shell !== 'zsh') throw new CliError(`completion takes bash or zsh, got "${shell}"`);
-  const flags = ['--help', '--json', '--output', '--accept-warnings', '--input', '--inputs', '--tenant', '--test', '--wait', '--comment', '--id', '--name', '--out', '--url', '--token', '--email'].join(' ');
-  const cases = Object.entries(COMMANDS).filter(([, subs]) => subs.length).map(([g, subs]) => `    ${g}) words="${subs.join(' ')}" ;;`).join('\n');
-  const script = [
-    '# tenantflow completion: eval "$(tenantflow completion ' + shell + ')" in your shell\'s rc file',
-    ...(shell === 'zsh' ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
-    '_tenantflow() {',
-    '  local cur="${COMP_WORDS[COMP_CWORD]}" words',
-    '  if [ "$COMP_CWORD" -eq 1 ]; then words="' + Object.keys(COMMANDS).join(' ') + '"',
-    '  elif [[ "$cur" == -* ]]; then words="' + flags + '"',
-    '  elif [ "$COMP_CWORD" -eq 2 ]; then',
-    '    case "${COMP_WORDS[1]}" in',
-    cases,
-    '    esac',
-    '  fi',
-    '  COMPREPLY=($(compgen -W "$words" -- "$cur"))',
-    '}',
-    'complete -F _tenantflow tenantflow',
-  ];
-  return script.join('\n');
-}
 
 function describeRun(r: Answer<'GET /api/runs/:id'>): string {
   const nodes = Object.values(r.nodes);
@@ -760,25 +663,40 @@ async function watch(id: string): Promise<void> {
   }
 }
 
-/** Follows a bulk batch to its end: a progress bar of rows done of total and the rate (on stderr, so
- * stdout stays the batch's answer), then the outcome and its exit code. */
+/** Follows a bulk batch to its end: a progress bar of rows done of total and the rate (cli-progress,
+ * on stderr so stdout stays the batch's answer: redrawn in place on a terminal, one line a second
+ * otherwise), then the outcome and its exit code. */
 async function watchBatch(batch: string): Promise<void> {
   const began = Date.now();
-  let last = '';
+  const width = 24;
+  const bar = new SingleBar({
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 1000,
+    hideCursor: true,
+    format: (_options, params, payload: { rate: string; counts: string }) => {
+      const filled = Math.round(params.progress * width);
+      return `${pc.green('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ${params.value}/${params.total} row(s) done, ${payload.rate}/s  ${payload.counts}`;
+    },
+  });
+  let started = false;
   for (;;) {
     const b = await call('GET /api/batches/:id', { params: { id: batch } });
     const counts: Record<string, number> = b.counts ?? b.statuses;
     const total = b.rows ?? b.runs;
     const open = ['pending', 'running', 'waiting-approval', 'paused'].reduce((n, k) => n + (counts[k] ?? 0), 0);
     const done = total - open;
-    const width = 24;
-    const filled = total ? Math.round((done / total) * width) : width;
-    const rate = done / Math.max(1, (Date.now() - began) / 1000);
-    const shown = Object.entries(counts).filter(([, n]) => n > 0);
-    const line = `${pc.green('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ${done}/${total} row(s) done, ${rate.toFixed(1)}/s  ${shown.map(([k, n]) => `${n} ${paint(k, STATUS_WORDS[k as RunStatus] ?? k)}`).join(', ')}`;
-    if (line !== last && !opt.json) process.stderr.write(line + '\n');
-    last = line;
+    const payload = {
+      rate: (done / Math.max(1, (Date.now() - began) / 1000)).toFixed(1),
+      counts: Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${paint(k, STATUS_WORDS[k as RunStatus] ?? k)}`).join(', '),
+    };
+    if (!opt.json) {
+      if (!started) bar.start(total, done, payload);
+      else bar.update(done, payload);
+      started = true;
+    }
     if (!open && !['running', 'waiting-approval', 'paused'].includes(b.status)) {
+      if (started) bar.stop();
       print(b, () => `${b.batch}  ${paint(b.status, STATUS_WORDS[b.status as RunStatus] ?? b.status)}  ${total} row(s)`);
       process.exitCode = exitCodeOf(b.status, Boolean(opt['accept-warnings']));
       return;
@@ -829,11 +747,15 @@ async function verifyAudit(): Promise<void> {
   if (!result.ok) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (err) {
-  if (err instanceof CliError) {
+const program = buildProgram(HELP, async (parsed) => {
+  try {
+    await main(parsed);
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
     console.error(`tenantflow: ${err.message}`);
     process.exitCode = 2;
-  } else throw err;
-}
+  }
+});
+const argv = process.argv.slice(2);
+if (!argv.length) console.log(HELP);
+else await runProgram(program, argv);

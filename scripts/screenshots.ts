@@ -28,7 +28,7 @@ export const SHOTS: Shot[] = [
   { name: 'run-waiting', caption: 'A run waiting for approval', test: 'designer-e2e', from: 'designer/run-waiting' },
   { name: 'approvals', caption: 'The approval inbox', test: 'designer-e2e', from: 'designer/approvals' },
   { name: 'bulk-check', caption: 'A bulk CSV checked row by row', test: 'designer-e2e', from: 'designer/bulk-report' },
-  { name: 'batch', caption: 'The runs of a bulk batch', test: 'designer-e2e', from: 'designer/batch' },
+  { name: 'batch', caption: 'A bulk batch: progress, rows by status with their runs, retry failed rows, the CSV report', test: 'designer-e2e', from: 'designer/batch' },
   { name: 'runbooks', caption: 'Runbooks', test: 'designer-e2e', from: 'designer/runbooks' },
   { name: 'evidence-pack', caption: "A run's evidence pack", test: 'evidence-e2e', from: 'evidence/evidence-pack' },
   { name: 'plan-view', caption: 'What approving lets run: the plan in the approval inbox', test: 'designer-plan', from: 'designer/plan-approval' },

@@ -156,9 +156,12 @@ function run(name: string, script: string, extraEnv: Record<string, string> = {}
   return child;
 }
 
-run('worker', 'worker/main.ts');
-if (dc) run('onprem-worker', 'worker/main.ts', { TENANTFLOW_AD_CONNECTION: dc.connection.name });
-run('server', 'server/main.ts');
+// Each worker serves its Prometheus metrics on a port of its own; the server reads them for the
+// dashboard's live throttle gates (TENANTFLOW_WORKER_METRICS).
+const metricsPorts = [await freePort(), ...(dc ? [await freePort()] : [])];
+run('worker', 'worker/main.ts', { TENANTFLOW_METRICS_PORT: String(metricsPorts[0]), TENANTFLOW_METRICS_HOST: '127.0.0.1' });
+if (dc) run('onprem-worker', 'worker/main.ts', { TENANTFLOW_AD_CONNECTION: dc.connection.name, TENANTFLOW_METRICS_PORT: String(metricsPorts[1]), TENANTFLOW_METRICS_HOST: '127.0.0.1' });
+run('server', 'server/main.ts', { TENANTFLOW_WORKER_METRICS: metricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`).join(',') });
 
 // Wait until the API answers before printing where things are.
 for (let i = 0; i < 100; i++) {

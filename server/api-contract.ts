@@ -747,6 +747,14 @@ const Dashboard = z.object({
   throttling: z.array(
     z.object({ tenant: z.string(), throttled: z.number().describe('Steps whose recorded error is a 429 (throttled) answer'), steps: z.number().describe('Action steps recorded'), lastAt: Time.optional() }),
   ).describe('Microsoft 365 throttling per tenant, from the recorded step errors'),
+  live: z
+    .object({
+      configured: z.boolean().describe('Whether worker metrics URLs are set (TENANTFLOW_WORKER_METRICS)'),
+      gates: z.array(z.object({ worker: z.string(), tenant: z.string(), service: z.string(), budget: z.string(), rate: z.number().describe('Requests per second the gate allows now') })),
+      answers: z.array(z.object({ tenant: z.string(), service: z.string(), total: z.number(), throttled: z.number().describe('Answered 429') })).describe('Microsoft 365 answers since each worker started'),
+      unreachable: z.array(z.object({ worker: z.string(), reason: z.string() })),
+    })
+    .describe("The throttle gates now, read from the workers' own /metrics"),
 });
 
 // ---- triggers ----

@@ -46,6 +46,7 @@ const { app, services } = buildApi({
   staticDir: existsSync(staticDir) ? staticDir : undefined,
   secureCookies: publicUrl.startsWith('https://'),
   oidc: oidcFromEnv(process.env, publicUrl),
+  workerMetrics: (process.env.TENANTFLOW_WORKER_METRICS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
 });
 await services.tenants.writeMirror();
 const seeded = await seedRunbooks(services, join(root, 'server', 'examples'));

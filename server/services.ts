@@ -32,6 +32,8 @@ export interface AppDeps {
   pollMs?: number;
   /** Check every JSON answer against its response schema (tests): one that does not fit is a 500. */
   checkResponses?: boolean;
+  /** The workers' Prometheus /metrics URLs, for the throttle gates' live rates on the dashboard. */
+  workerMetrics?: string[];
 }
 
 export interface Services {

@@ -54,6 +54,8 @@ export async function startApiServer(
     dataDir?: string;
     /** The key that seals run secrets: the same the worker opens them with (startTestEnv's `secrets`). */
     secretBox?: ReturnType<typeof secretBox>;
+    /** The workers' /metrics URLs (the dashboard's live throttle gates). */
+    workerMetrics?: string[];
   } = {},
 ): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
@@ -68,6 +70,7 @@ export async function startApiServer(
     builtinTenants: [env.tenant],
     pollMs: opts.pollMs ?? 200,
     checkResponses: true,
+    workerMetrics: opts.workerMetrics,
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
   services.records.start(opts.pollMs ?? 200);

@@ -258,6 +258,20 @@ describe('tenantflow CLI', () => {
     const bad = await cli('nobody.json', 'completion', 'fish');
     assert.equal(bad.code, 2);
     assert.match(bad.err, /completion takes bash or zsh/);
+    assert.match(bash.out, /"runs start"\) words="[^"]*--accept-warnings/, 'each command completes its own options');
+  });
+
+  it('refuses an unknown option or a missing argument by name (exit 2), and explains one command with --help', async () => {
+    const typo = await cli('designer.json', 'runs', 'start', 'onboarding', '--tennant', 'sandbox');
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /unknown option '--tennant'[\s\S]*Did you mean --tenant\?/);
+    const missing = await cli('designer.json', 'runs', 'show');
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /missing required argument 'run'/);
+    const help = await cli('nobody.json', 'runs', 'start', '--help');
+    assert.equal(help.code, 0, help.err);
+    assert.match(help.out, /Usage: tenantflow runs start \[options\] <runbook>/);
+    assert.match(help.out, /--input <name=value> +an input value \(repeatable\)/);
   });
 
   it('npx tenantflow runs the command from the project', async () => {

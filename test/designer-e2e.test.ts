@@ -347,6 +347,10 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     assert.ok(dash.batches.some((b: { runs: number }) => b.runs === 2), 'the bulk batch of 2 runs');
     await page.locator('[data-chart="batches"] [data-batch]').first().waitFor();
     await page.locator('[data-chart="throttling"] [data-throttle="sandbox"]').waitFor();
+    // The gate's rate now, read from the worker's own /metrics: the runs above called Graph.
+    const gate = page.locator('[data-chart="throttling"] [data-gate="sandbox"]');
+    await gate.waitFor();
+    assert.match(await gate.innerText(), /directory:\w+ \d+\.\d\/s.* of \d+ answers 429/);
     await page.locator('[data-chart="schedules"] [data-next]').first().waitFor(); // the schedule made above
     await shot('dashboard');
     // The outcome legend links to the run list filtered by that outcome.
@@ -356,11 +360,13 @@ describe('designer in the browser', { skip: !existsSync(CHROMIUM) && `no Chromiu
     await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length >= 1);
     const shown = await page.locator('tr[data-run] .badge').allInnerTexts();
     assert.ok(shown.every((t) => t === 'Succeeded'), `only succeeded runs: ${shown.join(', ')}`);
-    // A batch links to its runs.
+    // A batch links to its page: progress, its rows with their runs, retry and the CSV report.
     await page.click('nav a:has-text("Dashboard")');
     await page.locator('[data-chart="batches"] [data-batch] a').first().click();
-    await page.waitForURL(/\/runs\?batch=/);
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length === 2);
+    await page.waitForURL(/\/batches\//);
+    // The CSV's three rows: two ran (each links to its run), the bad one was skipped.
+    await page.waitForFunction(() => document.querySelectorAll('[data-page="batch"] tr[data-row]').length === 3 && document.querySelectorAll('[data-page="batch"] tr[data-row] a').length === 2);
+    assert.equal(await page.locator('[data-page="batch"] tr[data-row][data-status="skipped"]').count(), 1);
     await shot('batch');
   });
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildDesignerIfStale } from '../scripts/designer-build.ts';
 import type { Role } from '../server/people.ts';
+import { serveMetrics, workerRegistry } from '../worker/metrics.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
 import { CHROMIUM, CHROMIUM_ARGS, designerOrigin } from './designer-origin.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -80,7 +81,9 @@ export interface DesignerSession {
 export async function startDesignerSession(people: { email: string; name: string; grants: [tenant: string, role: Role][] }[], password: string, viewport = { width: 1280, height: 800 }): Promise<DesignerSession> {
   await buildDesignerIfStale();
   const env = await startTestEnv();
-  const api = await startApiServer(env);
+  // The worker runs in this process: its metrics (the throttle gates) are served as worker/main.ts does.
+  const metrics = await serveMetrics(workerRegistry, 0, '127.0.0.1');
+  const api = await startApiServer(env, { workerMetrics: [`http://127.0.0.1:${(metrics.address() as AddressInfo).port}/metrics`] });
   for (const person of people) {
     const account = await api.services.people.create({ email: person.email, name: person.name, password });
     for (const [tenant, role] of person.grants) await api.services.people.grant(account.id, tenant, role);
@@ -101,6 +104,7 @@ export async function startDesignerSession(people: { email: string; name: string
       await browser.close();
       await closeDesigner(server);
       await api.close();
+      metrics.close();
       await env.close();
     },
   };

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { samples } from '../server/worker-gates.ts';
 import { serveMetrics, workerRegistry } from '../worker/metrics.ts';
 import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -18,8 +19,9 @@ let workerMetrics: Server;
 
 before(async () => {
   env = await startTestEnv();
-  api = await startApiServer(env);
   workerMetrics = await serveMetrics(workerRegistry, 0, '127.0.0.1');
+  // A second worker URL that answers nothing: the dashboard names it instead of hiding it.
+  api = await startApiServer(env, { workerMetrics: [`http://127.0.0.1:${(workerMetrics.address() as AddressInfo).port}/metrics`, 'http://127.0.0.1:9/metrics'] });
 });
 after(async () => {
   workerMetrics?.close();
@@ -29,14 +31,7 @@ after(async () => {
 
 /** The value of one sample of a Prometheus text exposition, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const got = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[2]);
-  }
-  return undefined;
+  return samples(text, name).find((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value;
 }
 
 describe('metrics', () => {
@@ -63,6 +58,16 @@ describe('metrics', () => {
     assert.ok((sample(w, 'tenantflow_service_requests_total', { tenant, service: 'directory', status: '200' }) ?? 0) >= 1, 'the Graph read, by service and status');
     assert.ok((sample(w, 'tenantflow_throttle_rate', { tenant, service: 'directory' }) ?? 0) > 0, 'the gate\'s current rate for the tenant');
     assert.equal(sample(w, 'tenantflow_worker_activity_slots', { task_queue: env.taskQueue, state: 'available' }), 50);
+
+    // The dashboard shows the same gate under the tenant's name, read from the worker's /metrics.
+    const dash = await api.admin.call('GET', '/api/dashboard');
+    assert.equal(dash.status, 200, JSON.stringify(dash.body));
+    const live = dash.body.live as { configured: boolean; gates: { tenant: string; budget: string; rate: number }[]; answers: { tenant: string; service: string; total: number }[]; unreachable: { worker: string }[] };
+    assert.equal(live.configured, true);
+    const rate = sample(w, 'tenantflow_throttle_rate', { tenant, service: 'directory' });
+    assert.ok(live.gates.some((g) => g.tenant === 'sandbox' && g.budget.startsWith('directory') && g.rate > 0 && rate !== undefined), JSON.stringify(live.gates));
+    assert.ok(live.answers.some((a) => a.tenant === 'sandbox' && a.service === 'directory' && a.total >= 1), JSON.stringify(live.answers));
+    assert.deepEqual(live.unreachable.map((u) => u.worker), ['127.0.0.1:9']);
 
     // The Grafana dashboard only asks for metrics that exist.
     const dashboard = readFileSync(new URL('../docs/grafana-dashboard.json', import.meta.url), 'utf8');

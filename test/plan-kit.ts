@@ -11,13 +11,13 @@ import type { PlanJobResult } from '../workflows/plan.ts';
 import { ok, type ActionsEnv } from './actions-kit.ts';
 
 /** The plan of one action as the single step of a runbook; the sandbox must see no write. */
-export async function planOf(env: ActionsEnv, action: string, params: Record<string, unknown>): Promise<StepPlan['plan']> {
+export async function planOf(env: ActionsEnv, action: string, params: Record<string, unknown>, opts: { tenant?: string } = {}): Promise<StepPlan['plan']> {
   const writes = env.sandbox.admin.mutationCount();
   const definition = RunbookDefinition.parse({ name: `plan ${action}`, nodes: [{ id: 'step', kind: 'action', action, params }] });
   const res = (await env.client.workflow.execute(PLAN_WORKFLOW, {
     taskQueue: env.taskQueue,
     workflowId: `plan-${randomUUID()}`,
-    args: [{ request: { definition, inputs: {}, run: { startedBy: 'operator@tenantflow.test', tenant: 'sandbox', runbookId: 'test', version: 1 } } }],
+    args: [{ request: { definition, inputs: {}, run: { startedBy: 'operator@tenantflow.test', tenant: opts.tenant ?? 'sandbox', runbookId: 'test', version: 1 } } }],
   })) as PlanJobResult;
   assert.ok('plan' in res);
   assert.equal(env.sandbox.admin.mutationCount(), writes, `planning ${action} wrote nothing`);
@@ -30,24 +30,24 @@ export const rows = (cs: Change[]) => cs.map((c) => `${c.object} | ${c.property}
  * Plans the action (expecting these rows), runs it (it records the same rows), plans it again (no
  * change), runs the inverse steps built from the record, and compares the state before with after.
  */
-export async function roundTrip(env: ActionsEnv, action: string, params: Record<string, unknown>, expected: string[], state: () => Promise<unknown>): Promise<void> {
+export async function roundTrip(env: ActionsEnv, action: string, params: Record<string, unknown>, expected: string[], state: () => Promise<unknown>, opts: { tenant?: string } = {}): Promise<void> {
   const original = await state();
-  const planned = await planOf(env, action, params);
+  const planned = await planOf(env, action, params, opts);
   assert.equal(planned?.outcome, 'changes', JSON.stringify(planned));
   const plannedRows = planned?.outcome === 'changes' ? rows(planned.changes) : [];
   assert.deepEqual(plannedRows, expected);
-  const r = await env.run(action, params);
+  const r = await env.run(action, params, opts);
   ok(r);
   const recorded = changesIn(r.output);
   assert.ok(recorded, `${action} recorded no changes`);
   assert.deepEqual(rows(recorded), plannedRows, 'the record is what the plan said');
   assert.notDeepEqual(await state(), original, 'the step changed the mailbox');
-  assert.equal((await planOf(env, action, params))?.outcome, 'no-change');
+  assert.equal((await planOf(env, action, params, opts))?.outcome, 'no-change');
   const contract = catalog.get(action)!;
   const reversal = contract.reverse!({ input: contract.input.parse(params), output: r.output, changes: recorded });
   assert.ok('steps' in reversal, JSON.stringify(reversal));
   assert.ok(reversal.steps.length > 0);
-  for (const s of reversal.steps) ok(await env.run(s.action, s.params));
+  for (const s of reversal.steps) ok(await env.run(s.action, s.params, opts));
   assert.deepEqual(await state(), original, 'the undo put the mailbox back');
 }
 

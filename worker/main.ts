@@ -17,7 +17,7 @@ Runtime.install({
   ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}),
 });
 // Tenantflow's worker metrics (steps, Microsoft 365 requests, the throttle gate, slots) on /metrics.
-if (process.env.TENANTFLOW_METRICS_PORT) await serveMetrics(workerRegistry, Number(process.env.TENANTFLOW_METRICS_PORT));
+if (process.env.TENANTFLOW_METRICS_PORT) await serveMetrics(workerRegistry, Number(process.env.TENANTFLOW_METRICS_PORT), process.env.TENANTFLOW_METRICS_HOST || undefined);
 const settings = temporalSettingsFromEnv();
 const tenants = await tenantsFromEnv();
 const connection = await NativeConnection.connect(connectionOptions(settings));

@@ -151,6 +151,8 @@ export function settle(changes: Change[], output: unknown): Change[] {
   const fill = (v: unknown): unknown => {
     if (isKnownAfterRun(v) && v.$knownAfterRun.startsWith('output.')) return valueAt(output, v.$knownAfterRun.split('.').slice(1)) ?? null;
     if (Array.isArray(v)) return v.map(fill);
+    // A new credential's {keyId, displayName, endDateTime}, each known only after the run.
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
     return v;
   };
   return changes.map((c) => {

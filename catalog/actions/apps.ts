@@ -1,8 +1,30 @@
 // Application actions: app registrations (create, update, delete and restore, secrets and
 // certificates, expiring credentials, owners) and enterprise apps (the users and groups assigned).
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change } from '../contract.ts';
 import { applicationRef as appRef, deliverTo, groupRef, mailFrom, userRef } from '../fields.ts';
+import { step, undoWith } from '../reversal.ts';
+
+/** Notes of the plans' changes (worker/actions/apps.ts). */
+export const APP_RESTORABLE_NOTE = 'kept in deleted applications for 30 days with its enterprise app, restorable';
+export const SECRET_GONE = 'a removed client secret cannot come back: add a new one and give its value to the app';
+export const CERTIFICATE_GONE = 'a removed certificate comes back only by uploading its .cer file again ("Add certificate")';
+/** How a plan names the default access of an enterprise app without app roles. */
+export const DEFAULT_ACCESS_ROLE = 'Default Access';
+
+const existed = (changes: readonly Change[], before: boolean) => changes.some((c) => c.property === 'exists' && c.before === before);
+
+/** "assignment anna@contoso.com as Reader" rows back: assigned again, or unassigned. */
+function reverseAssignments(kind: 'User' | 'Group', output: { servicePrincipalId: string; principalId: string }, changes: readonly Change[]) {
+  const field = kind === 'User' ? 'user' : 'group';
+  return undoWith(
+    ...changes.map((c) => {
+      const role = c.property.slice(c.property.lastIndexOf(' as ') + 4);
+      const appRole = role === DEFAULT_ACCESS_ROLE ? {} : { appRole: role };
+      return step(c.before ? `app.assign${kind}` : `app.unassign${kind}`, { app: output.servicePrincipalId, [field]: output.principalId, ...appRole }, `${c.before ? 'assign' : 'unassign'} ${c.property.slice('assignment '.length)} again`);
+    }),
+  );
+}
 
 const enterpriseAppRef = z
   .string()
@@ -70,6 +92,7 @@ export const appCreate = defineAction({
   permissions: [...APP_WRITE, 'User.Read.All'],
   bulk: true,
   undo: 'app.delete',
+  reverse: ({ output, changes }) => undoWith(existed(changes, false) && step('app.delete', { app: output.id }, `delete ${output.displayName}, created by the run (with its enterprise app)`)),
 });
 
 export const appUpdate = defineAction({
@@ -88,18 +111,27 @@ export const appUpdate = defineAction({
   output: appSummary.extend({ changed: z.array(z.string()).describe('Properties that changed') }),
   permissions: APP_WRITE,
   bulk: true,
+  // An empty description or notes comes back as an empty text (Graph stores it so).
+  reverse: ({ output, changes }) =>
+    undoWith(
+      changes.length > 0 &&
+        step('app.update', { app: output.id, ...Object.fromEntries(changes.map((c) => [c.property, c.before ?? (c.property === 'redirectUris' ? [] : '')])) }, `${changes.map((c) => c.property).join(', ')} of ${output.displayName} back`),
+    ),
 });
 
 export const appDelete = defineAction({
   id: 'app.delete',
   title: 'Delete app registration',
   category: 'application',
-  description: 'Deletes an app registration and its enterprise app. It stays restorable for 30 days (deleted applications), then is gone for good.',
+  description:
+    'Deletes an app registration and its enterprise app. It stays restorable for 30 days (deleted applications), then is gone for good. ' +
+    'An app already in deleted applications counts as done.',
   input: z.strictObject({ app: appRef }),
-  output: z.object({ id: z.string(), appId: z.string(), deleted: z.boolean().describe('false when a retried attempt found it already in deleted applications') }),
+  output: z.object({ id: z.string(), appId: z.string(), deleted: z.boolean().describe('false when it was already in deleted applications') }),
   permissions: APP_WRITE,
   bulk: true,
   undo: 'app.restore',
+  reverse: ({ output, changes }) => undoWith(existed(changes, true) && step('app.restore', { app: output.id }, 'restore the app registration from deleted applications')),
 });
 
 export const appRestore = defineAction({
@@ -112,6 +144,7 @@ export const appRestore = defineAction({
   permissions: APP_WRITE,
   bulk: true,
   undo: 'app.delete',
+  reverse: ({ output, changes }) => undoWith(existed(changes, false) && step('app.delete', { app: output.id }, `delete ${output.displayName} again`)),
 });
 
 export const appAddSecret = defineAction({
@@ -142,6 +175,7 @@ export const appAddSecret = defineAction({
   permissions: [...APP_WRITE, 'Mail.Send'],
   bulk: false,
   undo: 'app.removeSecret',
+  reverse: ({ output }) => undoWith(step('app.removeSecret', { app: output.appId, keyId: output.keyId }, `remove the secret ${output.displayName} added by the run`)),
 });
 
 export const appRemoveSecret = defineAction({
@@ -159,6 +193,7 @@ export const appRemoveSecret = defineAction({
   output: z.object({ appId: z.string(), removed: z.array(z.string()).describe('Key ids removed') }),
   permissions: APP_WRITE,
   bulk: true,
+  irreversible: SECRET_GONE,
 });
 
 export const appAddCertificate = defineAction({
@@ -177,6 +212,7 @@ export const appAddCertificate = defineAction({
   permissions: APP_WRITE,
   bulk: false,
   undo: 'app.removeCertificate',
+  reverse: ({ output, changes }) => undoWith(changes.length > 0 && step('app.removeCertificate', { app: output.appId, certificate: output.thumbprint }, `remove the certificate ${output.thumbprint} added by the run`)),
 });
 
 export const appRemoveCertificate = defineAction({
@@ -188,6 +224,7 @@ export const appRemoveCertificate = defineAction({
   output: z.object({ appId: z.string(), removed: z.boolean() }),
   permissions: APP_WRITE,
   bulk: true,
+  irreversible: CERTIFICATE_GONE,
 });
 
 const credentialEntry = z.object({
@@ -237,6 +274,7 @@ export const appRemoveExpiredCredentials = defineAction({
   }),
   permissions: APP_WRITE,
   bulk: true,
+  irreversible: `${SECRET_GONE}; ${CERTIFICATE_GONE.replace(/^a /, 'and a ')}`,
 });
 
 export const appAddOwner = defineAction({
@@ -249,6 +287,7 @@ export const appAddOwner = defineAction({
   permissions: [...APP_WRITE, 'User.Read.All'],
   bulk: true,
   undo: 'app.removeOwner',
+  reverse: ({ output, changes }) => undoWith(changes.length > 0 && step('app.removeOwner', { app: output.appId, user: output.userId }, 'remove the owner again')),
 });
 
 export const appRemoveOwner = defineAction({
@@ -261,6 +300,7 @@ export const appRemoveOwner = defineAction({
   permissions: [...APP_WRITE, 'User.Read.All'],
   bulk: true,
   undo: 'app.addOwner',
+  reverse: ({ output, changes }) => undoWith(changes.length > 0 && step('app.addOwner', { app: output.appId, user: output.userId }, 'make the user an owner again')),
 });
 
 const assignmentOutput = z.object({
@@ -282,6 +322,7 @@ export const appAssignUser = defineAction({
   permissions: [...ASSIGN, 'User.Read.All'],
   bulk: true,
   undo: 'app.unassignUser',
+  reverse: ({ output, changes }) => reverseAssignments('User', output, changes),
 });
 
 export const appUnassignUser = defineAction({
@@ -294,6 +335,7 @@ export const appUnassignUser = defineAction({
   permissions: [...ASSIGN, 'User.Read.All'],
   bulk: true,
   undo: 'app.assignUser',
+  reverse: ({ output, changes }) => reverseAssignments('User', output, changes),
 });
 
 export const appAssignGroup = defineAction({
@@ -306,6 +348,7 @@ export const appAssignGroup = defineAction({
   permissions: [...ASSIGN, 'Group.Read.All'],
   bulk: true,
   undo: 'app.unassignGroup',
+  reverse: ({ output, changes }) => reverseAssignments('Group', output, changes),
 });
 
 export const appUnassignGroup = defineAction({
@@ -318,4 +361,5 @@ export const appUnassignGroup = defineAction({
   permissions: [...ASSIGN, 'Group.Read.All'],
   bulk: true,
   undo: 'app.assignGroup',
+  reverse: ({ output, changes }) => reverseAssignments('Group', output, changes),
 });

@@ -3,8 +3,12 @@
 // -admin host). SharePoint REST accepts app-only tokens only from a certificate: these actions need a
 // tenant connection with a certificate.
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change, type Reversal } from '../contract.ts';
 import { siteRef, userRef } from '../fields.ts';
+import { step, undoWith } from '../reversal.ts';
+
+/** Note of a site deletion's change: the deleted sites keep it (an undo restores it). */
+export const SITE_RESTORABLE_NOTE = 'kept in the deleted sites for 93 days, restorable';
 
 /** What SharePoint administration needs besides Graph: the SharePoint application permission (certificate connection). */
 export const SHAREPOINT_ADMIN = 'SharePoint/Sites.FullControl.All';
@@ -15,6 +19,26 @@ const siteUrl = z.string().describe('The site\'s address');
 const sharing = z
   .enum(['Disabled', 'ExistingExternalUserSharingOnly', 'ExternalUserSharingOnly', 'ExternalUserAndGuestSharing'])
   .describe('Who content can be shared with: Disabled (only people in the organisation), ExistingExternalUserSharingOnly (guests already in the directory), ExternalUserSharingOnly (new and existing guests, signed in), ExternalUserAndGuestSharing (anyone, including anonymous links)');
+
+// ---- reverses from recorded changes (docs/plan.md) ----
+
+type Done = { input: { site: string }; output: { url: string }; changes: readonly Change[] };
+
+/** "admin anna@contoso.com" and "owner anna@contoso.com" rows back to what they were. */
+function reverseRelations({ input, changes }: Done): Reversal {
+  const steps = changes.flatMap((c) => {
+    const [rel, ...rest] = c.property.split(' ');
+    const user = rest.join(' ');
+    if (rel === 'admin') return [step(c.before ? 'site.addAdmin' : 'site.removeAdmin', { site: input.site, user }, `${user} ${c.before ? 'back as' : 'no longer'} administrator of ${c.object}`)];
+    if (rel === 'owner') return [step(c.before ? 'site.addOwner' : 'site.removeOwner', { site: input.site, user }, `${user} ${c.before ? 'back as' : 'no longer'} owner of ${c.object}`)];
+    // A group-connected site's new owner also joined the group as a member.
+    if (rel === 'member' && c.before === false && typeof c.objectId === 'string') return [step('group.removeMember', { group: c.objectId, user }, `${user} out of ${c.object} again`)];
+    return [];
+  });
+  return undoWith(...steps);
+}
+
+const existed = (changes: readonly Change[], before: boolean) => changes.some((c) => c.property === 'exists' && c.before === before);
 
 export const siteCreate = defineAction({
   id: 'site.create',
@@ -43,6 +67,8 @@ export const siteCreate = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.delete',
+  reverse: ({ output, changes }) =>
+    undoWith(existed(changes, false) && step('site.delete', { site: output.url }, `delete ${output.url}, created by the run (kept in the deleted sites for 93 days)`)),
 });
 
 export const siteGet = defineAction({
@@ -88,6 +114,7 @@ export const siteAddAdmin = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.removeAdmin',
+  reverse: reverseRelations,
 });
 
 export const siteRemoveAdmin = defineAction({
@@ -101,6 +128,7 @@ export const siteRemoveAdmin = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.addAdmin',
+  reverse: reverseRelations,
 });
 
 export const siteAddOwner = defineAction({
@@ -116,6 +144,7 @@ export const siteAddOwner = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.removeOwner',
+  reverse: reverseRelations,
 });
 
 export const siteRemoveOwner = defineAction({
@@ -129,6 +158,7 @@ export const siteRemoveOwner = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.addOwner',
+  reverse: reverseRelations,
 });
 
 const megabytes = z.number().int().positive().max(26_214_400).describe('Megabytes (at most 25 TB = 26214400 MB)');
@@ -149,6 +179,12 @@ export const siteSetQuota = defineAction({
   permissions: [FIND_HOSTS],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    if (!changes.length) return undoWith();
+    const before = (k: 'storageMaximumMB' | 'storageWarningMB') => (changes.find((c) => c.property === k)?.before as number | undefined) ?? output[k];
+    const [max, warn] = [before('storageMaximumMB'), before('storageWarningMB')];
+    return undoWith(step('site.setQuota', { site: output.url, storageMaximumMB: max, storageWarningMB: warn }, `storage of ${output.url} back to ${max} MB (warning at ${warn} MB)`));
+  },
 });
 
 export const siteSetSharing = defineAction({
@@ -169,7 +205,16 @@ export const siteSetSharing = defineAction({
   permissions: [FIND_HOSTS],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  reverse: ({ output, changes }) =>
+    undoWith(changes.length > 0 && step('site.setSharing', { site: output.url, ...Object.fromEntries(changes.map((c) => [c.property, c.before])) }, `sharing of ${output.url} back (${changes.map((c) => c.property).join(', ')})`)),
 });
+
+/** The lock state back to the recorded one. */
+function reverseLock({ output, changes }: { output: { url: string }; changes: readonly Change[] }): Reversal {
+  const c = changes.find((x) => x.property === 'lockState');
+  if (!c) return undoWith();
+  return undoWith(c.before === 'Unlock' ? step('site.unlock', { site: output.url }, `unlock ${output.url} again`) : step('site.lock', { site: output.url, lockState: c.before }, `lock ${output.url} again (${String(c.before)})`));
+}
 
 export const siteLock = defineAction({
   id: 'site.lock',
@@ -182,6 +227,7 @@ export const siteLock = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.unlock',
+  reverse: reverseLock,
 });
 
 export const siteUnlock = defineAction({
@@ -194,6 +240,8 @@ export const siteUnlock = defineAction({
   permissions: [FIND_HOSTS],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  undo: 'site.lock',
+  reverse: reverseLock,
 });
 
 export const siteSetOwner = defineAction({
@@ -206,6 +254,17 @@ export const siteSetOwner = defineAction({
   permissions: [FIND_HOSTS, 'User.Read.All'],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  // The previous owner first (the new one is then no longer the primary admin), then the admin right the new owner gained.
+  reverse: ({ output, changes }) =>
+    undoWith(
+      ...changes.map((c) =>
+        c.property === 'owner'
+          ? step('site.setOwner', { site: output.url, user: c.before }, `${String(c.before)} owner of ${output.url} again`)
+          : c.property.startsWith('admin ') && c.before === false
+            ? step('site.removeAdmin', { site: output.url, user: c.property.slice('admin '.length) }, `${c.property.slice('admin '.length)} no longer administrator of ${output.url}`)
+            : undefined,
+      ),
+    ),
 });
 
 export const siteDelete = defineAction({
@@ -221,6 +280,7 @@ export const siteDelete = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.restore',
+  reverse: ({ output, changes }) => undoWith(existed(changes, true) && step('site.restore', { site: output.url }, `restore ${output.url} from the deleted sites`)),
 });
 
 export const siteRestore = defineAction({
@@ -234,6 +294,7 @@ export const siteRestore = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'site.delete',
+  reverse: ({ output, changes }) => undoWith(existed(changes, false) && step('site.delete', { site: output.url }, `delete ${output.url} again`)),
 });
 
 export const sitePurge = defineAction({
@@ -246,4 +307,5 @@ export const sitePurge = defineAction({
   permissions: [FIND_HOSTS],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  irreversible: 'a site removed from the deleted sites is gone for good: it cannot be restored',
 });

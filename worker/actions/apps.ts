@@ -8,7 +8,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/apps.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanContext } from '../implementation.ts';
+import type { Change } from '../../catalog/contract.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
+import { change, creation, knownAfterRun, memberProperty, propertyChanges } from './changes.ts';
 import { seal } from '../../runbook/secrets.ts';
 import { afterCreate, createdByThisStep, deliverSecret, directoryObjectRef, findGroup, getUser, GUID, listAll, odataString, orNotFound, senderOf, unless404 } from './shared.ts';
 
@@ -107,18 +110,25 @@ async function addAppOwner(ctx: Pick<ActionContext, 'graph' | 'tenant'>, app: Ap
   }
 }
 
+/** The app registration of that name, if any (several of them: the name is taken). */
+function appNamed(graph: Client, name: string): Promise<App | undefined> {
+  return findAppOrNone(graph, name).catch((err) => {
+    if (err instanceof ActionError && err.code === 'AmbiguousName') throw new ActionError(`app registrations called "${name}" already exist`, { code: 'ObjectConflict', hint: 'pick another name' });
+    throw err;
+  });
+}
+
+const nameTaken = (app: App) =>
+  new ActionError(`an app registration called "${app.displayName}" already exists (application id ${app.appId})`, {
+    code: 'ObjectConflict',
+    hint: 'pick another name, or use "Update app registration" to change the existing one',
+  });
+
 export const appCreate = implement(c.appCreate, async (input, ctx) => {
   const owners = [];
   for (const ref of input.owners) owners.push(await getUser(ctx.graph, ref));
-  const existing = await findAppOrNone(ctx.graph, input.displayName).catch((err) => {
-    if (err instanceof ActionError && err.code === 'AmbiguousName') throw new ActionError(`app registrations called "${input.displayName}" already exist`, { code: 'ObjectConflict', hint: 'pick another name' });
-    throw err;
-  });
-  if (existing && !createdByThisStep(ctx, existing.createdDateTime))
-    throw new ActionError(`an app registration called "${input.displayName}" already exists (application id ${existing.appId})`, {
-      code: 'ObjectConflict',
-      hint: 'pick another name, or use "Update app registration" to change the existing one',
-    });
+  const existing = await appNamed(ctx.graph, input.displayName);
+  if (existing && !createdByThisStep(ctx, existing.createdDateTime)) throw nameTaken(existing);
   const app =
     existing ??
     ((await ctx.graph.api('/applications').post({
@@ -131,7 +141,7 @@ export const appCreate = implement(c.appCreate, async (input, ctx) => {
   const servicePrincipalId = input.createServicePrincipal ? await ensureServicePrincipal(ctx.graph, app.appId) : null;
   for (const u of owners) await afterCreate('the app registration', addAppOwner(ctx, app, u.id));
   return { id: app.id, appId: app.appId, displayName: app.displayName, servicePrincipalId, created: !existing };
-});
+}, planAppCreate);
 
 export const appUpdate = implement(c.appUpdate, async (input, { graph }) => {
   const app = await findApp(graph, input.app);
@@ -140,29 +150,32 @@ export const appUpdate = implement(c.appUpdate, async (input, { graph }) => {
   if (input.redirectUris && JSON.stringify([...input.redirectUris].sort()) !== JSON.stringify([...(app.web?.redirectUris ?? [])].sort())) patch['web'] = { redirectUris: input.redirectUris };
   if (Object.keys(patch).length) await graph.api(`/applications/${app.id}`).patch(patch);
   return { id: app.id, appId: app.appId, displayName: (patch['displayName'] as string | undefined) ?? app.displayName, changed: Object.keys(patch).map((k) => (k === 'web' ? 'redirectUris' : k)) };
-});
+}, planAppUpdate);
 
 export const appDelete = implement(c.appDelete, async (input, ctx) => {
   const app = await findAppOrNone(ctx.graph, input.app);
   if (!app) {
-    // A retry after a delete whose answer was lost finds the app among the deleted ones.
-    const gone = ctx.attempt > 1 ? await findDeletedApp(ctx.graph, input.app) : undefined;
+    // Already among the deleted ones (an earlier run, or a retry after a delete whose answer was lost).
+    const gone = await findDeletedApp(ctx.graph, input.app);
     if (gone) return { id: gone.id, appId: gone.appId, deleted: false };
     throw appMissing(input.app);
   }
   return { id: app.id, appId: app.appId, deleted: await unless404(ctx.graph.api(`/applications/${app.id}`).delete()) };
-});
+}, planAppDelete);
 
 export const appRestore = implement(c.appRestore, async (input, { graph }) => {
   const deleted = await findDeletedApp(graph, input.app);
   if (!deleted) {
     const live = await findAppOrNone(graph, input.app);
     if (live) return { id: live.id, appId: live.appId, displayName: live.displayName, restored: false };
-    throw new ActionError(`"${input.app}" is not among the applications deleted in the last 30 days`, { code: 'ResourceNotFound', hint: 'after 30 days a deleted app registration is gone for good', status: 404 });
+    throw notDeleted(input.app);
   }
   await graph.api(`/directory/deletedItems/${deleted.id}/restore`).post({});
   return { id: deleted.id, appId: deleted.appId, displayName: deleted.displayName, restored: true };
-});
+}, planAppRestore);
+
+const notDeleted = (ref: string) =>
+  new ActionError(`"${ref}" is not among the applications deleted in the last 30 days`, { code: 'ResourceNotFound', hint: 'after 30 days a deleted app registration is gone for good', status: 404 });
 
 // ---- secrets ----
 
@@ -204,16 +217,20 @@ export const appAddSecret = implement(c.appAddSecret, async (input, ctx) => {
     sealedSecret: ctx.secrets ? seal(ctx.secrets, made.secretText) : null,
     sentTo,
   };
-});
+}, planAppAddSecret);
+
+/** The secrets "Remove client secret" removes: by key id, or every one with that description. */
+const secretsMatching = (app: App, input: { keyId?: string; displayName?: string }) =>
+  (app.passwordCredentials ?? []).filter((p) => (input.keyId ? p.keyId === input.keyId.toLowerCase() : p.displayName === input.displayName || p.displayName?.replace(TAGGED, '') === input.displayName));
 
 export const appRemoveSecret = implement(c.appRemoveSecret, async (input, { graph }) => {
   const app = await findApp(graph, input.app);
-  const matches = (app.passwordCredentials ?? []).filter((p) =>
-    input.keyId ? p.keyId === input.keyId.toLowerCase() : p.displayName === input.displayName || p.displayName?.replace(TAGGED, '') === input.displayName,
-  );
   const removed: string[] = [];
-  for (const p of matches) if (await removePassword(graph, app, p.keyId)) removed.push(p.keyId);
+  for (const p of secretsMatching(app, input)) if (await removePassword(graph, app, p.keyId)) removed.push(p.keyId);
   return { appId: app.appId, removed };
+}, async (input, { graph }) => {
+  const app = await findApp(graph, input.app);
+  return secretsMatching(app, input).map((p) => credentialGone(app, 'client secret', p));
 });
 
 // ---- certificates ----
@@ -239,10 +256,18 @@ function parseCertificate(text: string): X509Certificate {
   }
 }
 
-export const appAddCertificate = implement(c.appAddCertificate, async (input, { graph }) => {
-  const cert = parseCertificate(input.certificate);
+/** The certificate to upload: parsed, and not expired. */
+function validCertificate(text: string): X509Certificate {
+  const cert = parseCertificate(text);
   if (Date.parse(cert.validTo) <= Date.now())
     throw new ActionError(`the certificate expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}`, { code: 'InvalidInput', hint: 'create or renew the certificate first' });
+  return cert;
+}
+
+const certificateName = (cert: X509Certificate, displayName: string | undefined) => displayName ?? cert.subject.split('\n').find((l) => l.startsWith('CN='))?.trim() ?? 'certificate';
+
+export const appAddCertificate = implement(c.appAddCertificate, async (input, { graph }) => {
+  const cert = validCertificate(input.certificate);
   const app = await findApp(graph, input.app);
   const thumbprint = thumbprintOf(cert.raw);
   const current = await certificatesOf(graph, app);
@@ -252,13 +277,13 @@ export const appAddCertificate = implement(c.appAddCertificate, async (input, { 
   await graph.api(`/applications/${app.id}`).patch({
     keyCredentials: [
       ...current.map(keyBody),
-      { type: 'AsymmetricX509Cert', usage: 'Verify', key: cert.raw.toString('base64'), displayName: input.displayName ?? cert.subject.split('\n').find((l) => l.startsWith('CN='))?.trim() ?? 'certificate' },
+      { type: 'AsymmetricX509Cert', usage: 'Verify', key: cert.raw.toString('base64'), displayName: certificateName(cert, input.displayName) },
     ],
   });
   const added = (await certificatesOf(graph, app)).find((k) => k.thumbprint === thumbprint);
   if (!added) throw new ActionError('the certificate was sent but is not on the app registration', { code: 'CertificateNotAdded', retryable: true });
   return view(added, true);
-});
+}, planAppAddCertificate);
 
 async function removeCertificates(graph: Client, app: App, drop: (k: KeyCredential & { thumbprint: string | null }) => boolean): Promise<string[]> {
   const current = await certificatesOf(graph, app);
@@ -267,11 +292,19 @@ async function removeCertificates(graph: Client, app: App, drop: (k: KeyCredenti
   return gone.map((k) => k.keyId);
 }
 
+/** The certificate given by thumbprint or key id. */
+const certificateIs = (given: string) => {
+  const ref = given.replace(/[\s:]/g, '').toUpperCase();
+  return (k: KeyCredential & { thumbprint: string | null }) => k.thumbprint === ref || k.keyId.toUpperCase() === ref;
+};
+
 export const appRemoveCertificate = implement(c.appRemoveCertificate, async (input, { graph }) => {
   const app = await findApp(graph, input.app);
-  const ref = input.certificate.replace(/[\s:]/g, '').toUpperCase();
-  const removed = await removeCertificates(graph, app, (k) => k.thumbprint === ref || k.keyId.toUpperCase() === ref);
+  const removed = await removeCertificates(graph, app, certificateIs(input.certificate));
   return { appId: app.appId, removed: removed.length > 0 };
+}, async (input, { graph }) => {
+  const app = await findApp(graph, input.app);
+  return (await certificatesOf(graph, app)).filter(certificateIs(input.certificate)).map((k) => credentialGone(app, 'certificate', k));
 });
 
 // ---- expiring credentials ----
@@ -304,13 +337,20 @@ export const appExpiringCredentials = implement(c.appExpiringCredentials, async 
   return { credentials, count: credentials.length, apps: [...new Set(credentials.map((x) => x.appObjectId))] };
 });
 
+const expired = (end: string) => Date.parse(end) <= Date.now();
+
 export const appRemoveExpiredCredentials = implement(c.appRemoveExpiredCredentials, async (input, { graph }) => {
   const app = await findApp(graph, input.app);
-  const expired = (end: string) => Date.parse(end) <= Date.now();
   const removedSecrets: string[] = [];
   for (const p of (app.passwordCredentials ?? []).filter((x) => expired(x.endDateTime))) if (await removePassword(graph, app, p.keyId)) removedSecrets.push(p.keyId);
   const removedCertificates = await removeCertificates(graph, app, (k) => expired(k.endDateTime));
   return { appId: app.appId, removedSecrets, removedCertificates };
+}, async (input, { graph }) => {
+  const app = await findApp(graph, input.app);
+  return [
+    ...(app.passwordCredentials ?? []).filter((p) => expired(p.endDateTime)).map((p) => credentialGone(app, 'client secret', p)),
+    ...(await certificatesOf(graph, app)).filter((k) => expired(k.endDateTime)).map((k) => credentialGone(app, 'certificate', k)),
+  ];
 });
 
 // ---- owners ----
@@ -318,12 +358,12 @@ export const appRemoveExpiredCredentials = implement(c.appRemoveExpiredCredentia
 export const appAddOwner = implement(c.appAddOwner, async (input, ctx) => {
   const [app, user] = [await findApp(ctx.graph, input.app), await getUser(ctx.graph, input.user)];
   return { appId: app.appId, userId: user.id, added: await addAppOwner(ctx, app, user.id) };
-});
+}, planAppOwner(true));
 
 export const appRemoveOwner = implement(c.appRemoveOwner, async (input, { graph }) => {
   const [app, user] = [await findApp(graph, input.app), await getUser(graph, input.user)];
   return { appId: app.appId, userId: user.id, removed: await unless404(graph.api(`/applications/${app.id}/owners/${user.id}/$ref`).delete()) };
-});
+}, planAppOwner(false));
 
 // ---- enterprise app assignments ----
 
@@ -408,7 +448,129 @@ async function unassign(ctx: ActionContext, kind: 'users' | 'groups', principalI
   return { servicePrincipalId: sp.id, principalId, removed };
 }
 
-export const appAssignUser = implement(c.appAssignUser, async (input, ctx) => assign(ctx, 'users', (await getUser(ctx.graph, input.user)).id, input.app, input.appRole));
-export const appUnassignUser = implement(c.appUnassignUser, async (input, ctx) => unassign(ctx, 'users', (await getUser(ctx.graph, input.user)).id, input.app, input.appRole));
-export const appAssignGroup = implement(c.appAssignGroup, async (input, ctx) => assign(ctx, 'groups', (await findGroup(ctx.graph, input.group)).id, input.app, input.appRole));
-export const appUnassignGroup = implement(c.appUnassignGroup, async (input, ctx) => unassign(ctx, 'groups', (await findGroup(ctx.graph, input.group)).id, input.app, input.appRole));
+const userPrincipal = async (graph: Client, ref: string): Promise<Principal> => {
+  const u = await getUser(graph, ref);
+  return { kind: 'users', id: u.id, name: u.userPrincipalName };
+};
+const groupPrincipal = async (graph: Client, ref: string): Promise<Principal> => {
+  const g = await findGroup(graph, ref);
+  return { kind: 'groups', id: g.id, name: g.displayName };
+};
+
+export const appAssignUser = implement(
+  c.appAssignUser,
+  async (input, ctx) => assign(ctx, 'users', (await getUser(ctx.graph, input.user)).id, input.app, input.appRole),
+  async (input, { graph }) => planAssignment(graph, await userPrincipal(graph, input.user), input.app, input.appRole, true),
+);
+export const appUnassignUser = implement(
+  c.appUnassignUser,
+  async (input, ctx) => unassign(ctx, 'users', (await getUser(ctx.graph, input.user)).id, input.app, input.appRole),
+  async (input, { graph }) => planAssignment(graph, await userPrincipal(graph, input.user), input.app, input.appRole, false),
+);
+export const appAssignGroup = implement(
+  c.appAssignGroup,
+  async (input, ctx) => assign(ctx, 'groups', (await findGroup(ctx.graph, input.group)).id, input.app, input.appRole),
+  async (input, { graph }) => planAssignment(graph, await groupPrincipal(graph, input.group), input.app, input.appRole, true),
+);
+export const appUnassignGroup = implement(
+  c.appUnassignGroup,
+  async (input, ctx) => unassign(ctx, 'groups', (await findGroup(ctx.graph, input.group)).id, input.app, input.appRole),
+  async (input, { graph }) => planAssignment(graph, await groupPrincipal(graph, input.group), input.app, input.appRole, false),
+);
+
+// ---- plans (docs/plan.md): read through the same Graph calls as the handlers ----
+
+const appObject = (a: { displayName: string }): string => `app registration ${a.displayName}`;
+
+async function planAppCreate(input: InputOf<typeof c.appCreate>, { graph }: PlanContext): Promise<Change[]> {
+  const owners = [];
+  for (const ref of input.owners) owners.push(await getUser(graph, ref));
+  const existing = await appNamed(graph, input.displayName);
+  if (existing) throw nameTaken(existing);
+  const object = appObject(input);
+  const { displayName, signInAudience, redirectUris, description, notes } = input;
+  return [
+    ...creation(object, { displayName, signInAudience, redirectUris, description, notes }),
+    ...owners.map((u) => change(object, memberProperty('owner', u), false, true, { objectId: knownAfterRun('output.id') })),
+    ...(input.createServicePrincipal ? [change(`enterprise app ${input.displayName}`, 'exists', false, true, { objectId: knownAfterRun('output.servicePrincipalId') })] : []),
+  ];
+}
+
+async function planAppUpdate({ app: ref, ...fields }: InputOf<typeof c.appUpdate>, { graph }: PlanContext): Promise<Change[]> {
+  const app = await findApp(graph, ref);
+  const current = { displayName: app.displayName, description: app.description ?? null, notes: app.notes ?? null, signInAudience: app.signInAudience ?? null, redirectUris: [...(app.web?.redirectUris ?? [])].sort() };
+  const desired: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  if (fields.redirectUris) desired['redirectUris'] = [...fields.redirectUris].sort();
+  return propertyChanges(appObject(app), app.id, current, desired);
+}
+
+async function planAppDelete(input: InputOf<typeof c.appDelete>, { graph }: PlanContext): Promise<Change[]> {
+  const app = await findAppOrNone(graph, input.app);
+  if (!app) {
+    if (await findDeletedApp(graph, input.app)) return [];
+    throw appMissing(input.app);
+  }
+  return [change(appObject(app), 'exists', true, false, { objectId: app.id, note: c.APP_RESTORABLE_NOTE })];
+}
+
+async function planAppRestore(input: InputOf<typeof c.appRestore>, { graph }: PlanContext): Promise<Change[]> {
+  const deleted = await findDeletedApp(graph, input.app);
+  if (deleted) return [change(appObject(deleted), 'exists', false, true, { objectId: deleted.id, note: 'restored from deleted applications with its secrets, certificates and enterprise app' })];
+  if (await findAppOrNone(graph, input.app)) return [];
+  throw notDeleted(input.app);
+}
+
+/**
+ * A new secret: its key id, description and expiry once it exists, never its value (which
+ * Microsoft shows only to the step, and the step only seals).
+ */
+async function planAppAddSecret(input: InputOf<typeof c.appAddSecret>, ctx: PlanContext): Promise<Change[]> {
+  if (input.sendSecretTo) senderOf(ctx, input.mailFrom);
+  const app = await findApp(ctx.graph, input.app);
+  const after = { keyId: knownAfterRun('output.keyId'), displayName: knownAfterRun('output.displayName'), endDateTime: knownAfterRun('output.endDateTime') };
+  return [change(appObject(app), `client secret ${input.displayName}`, null, after, { objectId: app.id, note: `expires after ${input.expiresInDays} days; its value is never in a plan or a record` })];
+}
+
+/** A credential that goes: what identifies it (never a secret's value, which Graph never returns again). */
+function credentialGone(app: App, kind: 'client secret' | 'certificate', k: (PasswordCredential | KeyCredential) & { thumbprint?: string | null }): Change {
+  const before = { keyId: k.keyId, displayName: k.displayName ?? null, endDateTime: k.endDateTime, ...(k.thumbprint ? { thumbprint: k.thumbprint } : {}) };
+  const note = kind === 'client secret' ? c.SECRET_GONE : c.CERTIFICATE_GONE;
+  return change(appObject(app), `${kind} ${k.thumbprint ?? k.displayName ?? k.keyId}`, before, null, { objectId: app.id, note });
+}
+
+async function planAppAddCertificate(input: InputOf<typeof c.appAddCertificate>, { graph }: PlanContext): Promise<Change[]> {
+  const cert = validCertificate(input.certificate);
+  const app = await findApp(graph, input.app);
+  const thumbprint = thumbprintOf(cert.raw);
+  if ((await certificatesOf(graph, app)).some((k) => k.thumbprint === thumbprint)) return [];
+  const after = { keyId: knownAfterRun('output.keyId'), displayName: certificateName(cert, input.displayName), startDateTime: new Date(cert.validFrom).toISOString(), endDateTime: new Date(cert.validTo).toISOString() };
+  return [change(appObject(app), `certificate ${thumbprint}`, null, after, { objectId: app.id })];
+}
+
+function planAppOwner(add: boolean) {
+  return async (input: { app: string; user: string }, { graph }: PlanContext): Promise<Change[]> => {
+    const [app, user] = [await findApp(graph, input.app), await getUser(graph, input.user)];
+    const { items } = await listAll<{ id: string }>(graph, `/applications/${app.id}/owners`, { select: 'id' });
+    const has = items.some((o) => o.id.toLowerCase() === user.id.toLowerCase());
+    return has === add ? [] : [change(appObject(app), memberProperty('owner', user), has, add, { objectId: app.id })];
+  };
+}
+
+interface Principal {
+  kind: 'users' | 'groups';
+  id: string;
+  name: string;
+}
+
+const roleName = (sp: ServicePrincipal, roleId: string): string => (roleId === DEFAULT_ACCESS ? c.DEFAULT_ACCESS_ROLE : (sp.appRoles ?? []).find((r) => r.id === roleId)?.displayName ?? roleId);
+
+/** "assignment anna@contoso.com as Reader" on the enterprise app, read from the principal's appRoleAssignments. */
+async function planAssignment(graph: Client, who: Principal, appRef: string, roleRef: string | undefined, add: boolean): Promise<Change[]> {
+  const sp = await findServicePrincipal(graph, appRef);
+  const roleId = add || roleRef ? roleFor(sp, roleRef) : undefined;
+  const current = await assignmentsOf(graph, who.kind, who.id, sp.id);
+  const object = `enterprise app ${sp.displayName}`;
+  const row = (appRoleId: string) => change(object, `assignment ${who.name} as ${roleName(sp, appRoleId)}`, !add, add, { objectId: sp.id });
+  if (add) return current.some((a) => a.appRoleId === roleId) ? [] : [row(roleId!)];
+  return current.filter((a) => !roleId || a.appRoleId === roleId).map((a) => row(a.appRoleId));
+}

@@ -208,7 +208,7 @@ export function BatchesCard({ batches, tenant }: { batches: DashboardData['batch
           <ul className="dash-list">
             {batches.map((b) => (
               <li key={b.batch} data-batch={b.batch}>
-                <Link to={runsLink({ batch: b.batch })}>
+                <Link to={`/batches/${encodeURIComponent(b.batch)}`}>
                   {b.runbook ?? 'bulk'} · {b.batch.slice(0, 8)}
                 </Link>{' '}
                 <span className="muted small">
@@ -248,10 +248,47 @@ export function NextScheduled({ schedules, tenant }: { schedules: Schedule[] | u
   );
 }
 
+/** The throttle gates now, from the workers' own metrics: each tenant's rate per budget and the 429s answered. */
+function LiveGates({ live }: { live: DashboardData['live'] }) {
+  if (!live.configured) return <p className="muted small" data-gates="off">Live gate rates: no worker metrics configured (TENANTFLOW_WORKER_METRICS).</p>;
+  const byTenant = new Map<string, DashboardData['live']['gates']>();
+  for (const g of live.gates) byTenant.set(g.tenant, [...(byTenant.get(g.tenant) ?? []), g]);
+  return (
+    <div className="dash-gates" data-gates="live">
+      <h4 className="small">Throttle gates now</h4>
+      {live.unreachable.map((u) => (
+        <p key={u.worker} className="muted small" role="status">
+          Worker {u.worker} did not answer: {u.reason}
+        </p>
+      ))}
+      {byTenant.size === 0 ? (
+        <p className="muted small">No worker has called Microsoft 365 since it started.</p>
+      ) : (
+        <ul className="dash-list">
+          {[...byTenant].map(([tenant, gates]) => {
+            const answered = live.answers.filter((a) => a.tenant === tenant);
+            const total = answered.reduce((n, a) => n + a.total, 0);
+            const throttled = answered.reduce((n, a) => n + a.throttled, 0);
+            return (
+              <li key={tenant} data-gate={tenant}>
+                <strong>{tenant}</strong>{' '}
+                <span className="muted small">
+                  {gates.map((g) => `${g.budget} ${g.rate.toFixed(1)}/s`).join(', ')} · {throttled} of {total} answers 429
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 export function Throttling({ data }: { data: DashboardData }) {
   const rows = data.throttling;
   return (
     <Card id="throttling" title="Microsoft 365 throttling" icon={<Gauge size={16} />}>
+      <LiveGates live={data.live} />
       {rows.length === 0 ? (
         <Empty title="No step called Microsoft 365 in this period" />
       ) : (

@@ -11,7 +11,8 @@ function Value({ v }: { v: unknown }) {
   if (v === null || v === undefined) return <span className="muted">—</span>;
   if (typeof v === 'boolean') return <span className="mono">{v ? 'yes' : 'no'}</span>;
   if (Array.isArray(v)) return <span className="mono">{v.length ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') : '(none)'}</span>;
-  if (typeof v === 'object') return <span className="mono">{JSON.stringify(v)}</span>;
+  // A new credential's {keyId, displayName, endDateTime} holds values known only after the run.
+  if (typeof v === 'object') return <span className="mono">{JSON.stringify(v, (_k, x: unknown) => (isKnownAfterRun(x) ? '(known after the run)' : x))}</span>;
   return <span className="mono">{String(v)}</span>;
 }
 
