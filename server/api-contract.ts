@@ -581,6 +581,7 @@ const Pick = z.object({
   department: z.string().nullish(),
   mail: z.string().nullish(),
   available: z.number().optional().describe('Licences: units left'),
+  detail: z.string().optional().describe('More to tell choices apart: the address and kind of a mailbox, the system and user of a device, the address of a site or OneDrive'),
 });
 const AuditQuery = z.object({
   actor: z.string().optional(),
@@ -803,10 +804,10 @@ const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
     response: Schedule,
     statuses: { 404: 'no such schedule' },
   }) as const;
-const picker = (kind: 'users' | 'groups' | 'licences') =>
+const picker = (what: string, how: string) =>
   ({
     tag: 'tenants',
-    summary: `Pick ${kind} of the tenant (run form pickers)`,
+    summary: `Pick ${what} of the tenant (form pickers): ${how}`,
     roles: 'any with a role on it',
     query: PickQuery,
     response: z.array(Pick),
@@ -1034,9 +1035,18 @@ export const API = {
   'PUT /api/tenants/:name': { tag: 'tenants', summary: 'Update a tenant connection (the secret is kept when left out)', roles: 'admin of the tenant', body: TenantBody, response: TenantInfo, statuses: { 404: 'no such tenant', 409: 'built in' } },
   'DELETE /api/tenants/:name': { tag: 'tenants', summary: 'Remove a tenant connection', roles: 'admin of the tenant', response: Ok('deleted'), statuses: { 404: 'no such tenant', 409: 'built in' } },
   'POST /api/tenants/:name/test': { tag: 'tenants', summary: 'Get a token and list the permissions the catalog needs that the app lacks', roles: 'admin of the tenant', response: ConnectionTest, statuses: { 404: 'no such tenant' } },
-  'GET /api/tenants/:name/users': picker('users'),
-  'GET /api/tenants/:name/groups': picker('groups'),
-  'GET /api/tenants/:name/licences': picker('licences'),
+  'GET /api/tenants/:name/users': picker('users', 'Graph /users, $search on the display name; value is the user principal name'),
+  'GET /api/tenants/:name/groups': picker('groups', 'Graph /groups, $search on the display name; value is the display name'),
+  'GET /api/tenants/:name/licences': picker('licences', 'Graph /subscribedSkus, the term narrows the part numbers; value is the SKU part number'),
+  'GET /api/tenants/:name/mailboxes': picker('mailboxes', 'Exchange Get-Mailbox -Anr; value is the user principal name'),
+  'GET /api/tenants/:name/shared-mailboxes': picker('shared mailboxes', 'Exchange Get-Mailbox -RecipientTypeDetails SharedMailbox -Anr; value is the user principal name'),
+  'GET /api/tenants/:name/devices': picker('Intune managed devices', 'Graph /deviceManagement/managedDevices, device names starting with the term; value is the Intune device id'),
+  'GET /api/tenants/:name/teams': picker('teams', "Graph /groups provisioned as a team, $search on the display name; value is the team's group id"),
+  'GET /api/tenants/:name/teams/:team/channels': picker("a team's channels", 'Graph /teams/{id}/channels of the team (its id or exact name); value is the channel id'),
+  'GET /api/tenants/:name/sites': picker('SharePoint sites', "Graph /sites?search=; value is the site's address"),
+  'GET /api/tenants/:name/onedrives': picker('OneDrives', "Graph /users ($search on the display name) and each one's /drive; only users who have a OneDrive; value is the user principal name"),
+  'GET /api/tenants/:name/applications': picker('app registrations', 'Graph /applications, $search on the display name; value is the application (client) id'),
+  'GET /api/tenants/:name/domains': picker('domains', 'Graph /domains, the term narrows the names; value is the domain name'),
   // ---- audit ----
   'GET /api/audit': { tag: 'audit', summary: 'Search the audit log; format=csv exports it', roles: 'admin (entries of the tenants administered)', query: AuditQuery, response: z.array(AuditEntry), produces: 'application/json, text/csv' },
   'GET /api/audit/verify': { tag: 'audit', summary: "Checks the audit log's hash chain end to end and names the first broken link; says what the database itself enforces", roles: 'admin of every tenant', response: z.intersection(ChainCheck, z.object({ protection: AuditProtection })) },

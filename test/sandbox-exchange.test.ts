@@ -38,6 +38,24 @@ test('Get-Mailbox by UPN, alias or SMTP address; unknown identity is ManagementO
   assert.match(err.message, /ManagementObjectNotFoundException/);
 });
 
+test('Get-Mailbox -Anr finds mailboxes whose name, display name, first or last name or alias starts with the text; not with -Identity', async () => {
+  const u = licensed();
+  const names = (r: { value: Record<string, unknown>[] }) => r.value.map((m) => m['UserPrincipalName']);
+  assert.ok(names(await exo('Get-Mailbox', { Anr: u.surname!.slice(0, 4) })).includes(u.userPrincipalName));
+  assert.ok(names(await exo('Get-Mailbox', { Anr: `${u.givenName} ${u.surname}` })).includes(u.userPrincipalName));
+  assert.ok(names(await exo('Get-Mailbox', { Anr: u.mailNickname })).includes(u.userPrincipalName));
+  const some = names(await exo('Get-Mailbox', { Anr: u.givenName! }));
+  const all = names(await exo('Get-Mailbox', { ResultSize: 'Unlimited' }));
+  assert.ok(some.length < all.length);
+  for (const upn of some) {
+    const other = sb.admin.findUser(upn as string)!;
+    assert.ok([other.displayName, other.givenName, other.surname, other.mailNickname].some((v) => v?.toLowerCase().startsWith(u.givenName!.toLowerCase())), `${upn} matches`);
+  }
+  assert.deepEqual(names(await exo('Get-Mailbox', { Anr: u.givenName!.slice(0, 2), RecipientTypeDetails: 'SharedMailbox' })), []);
+  const err = await exoError(exo('Get-Mailbox', { Identity: u.userPrincipalName, Anr: u.givenName! }));
+  assert.match(err.message, /ParameterBindingException.*Parameter set cannot be resolved/s);
+});
+
 test('Set-Mailbox -Type Shared converts; forwarding, hidden from address lists, send on behalf, litigation hold, quotas', async () => {
   const u = licensed();
   const delegate = licensed(1);

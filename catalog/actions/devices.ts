@@ -4,13 +4,7 @@
 import { z } from 'zod';
 import { defineAction, type Change, type Reversal } from '../contract.ts';
 import { step, undoWith } from '../reversal.ts';
-import { userRef } from '../fields.ts';
-
-const deviceRef = z
-  .string()
-  .min(1)
-  .describe('The managed device: Intune device id, device name (e.g. CONTOSO-ANNA-1A2B) or serial number')
-  .meta({ 'x-picker': 'device' });
+import { deviceRef, mailboxRef as anyMailbox, userRef } from '../fields.ts';
 
 const autopilotRef = z
   .string()
@@ -23,7 +17,7 @@ const mobileDeviceRef = z
   .min(1)
   .describe('The mobile device: its device id (as Get-MobileDevice shows it), its identity, or its GUID');
 
-const mailboxRef = z.string().min(1).describe('The mailbox the phone syncs with: user principal name, SMTP address or alias');
+const mailboxRef = anyMailbox.describe('The mailbox the phone syncs with: user principal name, SMTP address or alias');
 
 const PLATFORMS = ['Windows', 'macOS', 'iOS', 'Android'] as const;
 

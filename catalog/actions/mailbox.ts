@@ -6,14 +6,9 @@
 import { z } from 'zod';
 import { related, step, undoWith } from '../reversal.ts';
 import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { mailboxRef, sharedMailboxRef } from '../fields.ts';
 
 const EXO = ['Exchange.ManageAsApp'];
-
-export const mailboxRef = z
-  .string()
-  .min(1)
-  .describe('The mailbox: primary SMTP address, user principal name, alias or object id')
-  .meta({ 'x-picker': 'mailbox' });
 
 const mailboxRefs = z.array(mailboxRef).min(1).describe('The mailboxes: primary SMTP addresses, user principal names, aliases or object ids');
 
@@ -262,7 +257,7 @@ export const mailboxConvertToRegular = defineAction({
   title: 'Convert to user mailbox',
   category: 'mailbox',
   description: 'Converts a shared mailbox back to a user mailbox (Set-Mailbox -Type Regular). It needs an Exchange licence within 30 days.',
-  input: z.strictObject({ mailbox: mailboxRef }),
+  input: z.strictObject({ mailbox: sharedMailboxRef }),
   output: z.object({ ...simple, previousType: mailboxType }),
   permissions: [],
   otherPermissions: EXO,

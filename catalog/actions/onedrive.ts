@@ -5,10 +5,8 @@
 import { z } from 'zod';
 import { defineAction, type Change, type Reversal } from '../contract.ts';
 import { step, undoWith } from '../reversal.ts';
-import { userRef } from '../fields.ts';
-import { SHAREPOINT_ADMIN, siteRef } from './sites.ts';
-
-const oneDriveOf = userRef.describe('Whose OneDrive: user principal name or object id');
+import { oneDriveRef as oneDriveOf, siteRef, userRef } from '../fields.ts';
+import { SHAREPOINT_ADMIN } from './sites.ts';
 const url = z.string().describe('The OneDrive\'s address (https://{tenant}-my.sharepoint.com/personal/…)');
 
 export const onedriveGet = defineAction({

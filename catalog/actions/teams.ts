@@ -5,19 +5,7 @@
 import { z } from 'zod';
 import { defineAction, type Change, type InverseStep, type Reversal } from '../contract.ts';
 import { byObject, step, undoWith } from '../reversal.ts';
-import { userRef } from '../fields.ts';
-
-export const teamRef = z
-  .string()
-  .min(1)
-  .describe('The team: its group object id or its exact display name')
-  .meta({ 'x-picker': 'team' });
-
-export const channelRef = z
-  .string()
-  .min(1)
-  .describe('The channel: its id (19:…@thread.tacv2) or its display name')
-  .meta({ 'x-picker': 'channel' });
+import { channelRef, teamRef, userRef } from '../fields.ts';
 
 const teamId = z.string().describe('Object id of the team (and of its Microsoft 365 group)');
 const visibility = z.enum(['private', 'public']).describe('private: owners add people; public: anyone in the organisation can join');
