@@ -184,7 +184,7 @@ describe('offboarding and onboarding templates', () => {
     assert.ok(env.sandbox.admin.sentMail({ to: manager.userPrincipalName }).length >= 1, 'the new password went to the manager');
 
     // The approver says yes; the account is deleted after the (short) delay.
-    ok(await approver.call('POST', `/api/runs/${runId}/approvals/approve_delete`, { decision: 'approve' }), 200);
+    ok(await approver.call('POST', `/api/runs/${runId}/approvals/approve_delete`, { decision: 'approve' }), 202);
     const done = await pollApi(designer, `/api/runs/${runId}`, (b) => !['running', 'waiting-approval'].includes(b.status), 120_000);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.nodes, null, 1));
     await assert.rejects(env.graph.api(`/users/${leaver.id}`).get(), (e: { statusCode?: number }) => e.statusCode === 404);
