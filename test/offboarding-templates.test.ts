@@ -137,6 +137,10 @@ describe('offboarding and onboarding templates', () => {
     await step('mailbox.addFullAccess', { mailbox: shared.userPrincipalName, users: [leaver.userPrincipalName], autoMapping: false });
     await env.graph.api(`/users/${leaver.id}/mailFolders/inbox/messageRules`).post({ displayName: 'Forward all', sequence: 1, isEnabled: true, conditions: {}, actions: { forwardTo: [{ emailAddress: { address: 'out@example.org' } }] } });
     const device = env.sandbox.admin.enrollDevice({ user: leaver.id, operatingSystem: 'Windows' });
+    const inTwoDays = (h: number) => ({ dateTime: new Date(Date.now() + 2 * 86_400_000 + h * 3_600_000).toISOString().slice(0, 19), timeZone: 'UTC' });
+    await env.graph.api(`/users/${leaver.id}/events`).post({ subject: `Leaver's weekly ${tag}`, start: inTwoDays(0), end: inTwoDays(1), attendees: [{ type: 'required', emailAddress: { address: manager.userPrincipalName } }] });
+    const managerEvents = async () => ((await env.graph.api(`/users/${manager.id}/events`).get()).value as { subject: string }[]).map((e) => e.subject);
+    assert.ok((await managerEvents()).includes(`Leaver's weekly ${tag}`), 'the manager was invited');
     const before = await env.graph.api(`/users/${leaver.id}`).select('signInSessionsValidFromDateTime').get();
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(before.signInSessionsValidFromDateTime) + 1100 - Date.now())));
 
@@ -169,6 +173,7 @@ describe('offboarding and onboarding templates', () => {
     const onOthers = (await exo('Get-MailboxPermission', { Identity: shared.userPrincipalName })).value;
     assert.ok(!onOthers.some((r) => String(r['User']).toLowerCase() === leaver.userPrincipalName.toLowerCase()), 'no rights left on the colleague\'s mailbox');
     assert.deepEqual((await env.graph.api(`/users/${leaver.id}/mailFolders/inbox/messageRules`).get()).value, []);
+    assert.ok(!(await managerEvents()).includes(`Leaver's weekly ${tag}`), "the leaver's meeting was cancelled for the attendees");
     const drive = (await env.graph.api(`/users/${leaver.id}/drive`).get()).webUrl.replace(/\/Documents$/, '');
     const admins = (await sp('GET', `${drive}/_api/web/siteusers?$filter=IsSiteAdmin eq true`)).body.value.map((x: { UserPrincipalName: string }) => x.UserPrincipalName.toLowerCase());
     assert.ok(admins.includes(manager.userPrincipalName.toLowerCase()), `manager is an admin of the OneDrive: ${admins}`);

@@ -790,6 +790,14 @@ export const mailboxRemoveInboxRules = implement(c.mailboxRemoveInboxRules, asyn
   return { mailbox: user.userPrincipalName, removed };
 });
 
+export const mailboxCancelMeetings = implement(c.mailboxCancelMeetings, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const from = input.startDate ?? new Date().toISOString().slice(0, 10);
+  // Retry-safe: a cancelled meeting is gone, so a repeat cancels nothing more.
+  await ctx.exchange.invoke('Remove-CalendarEvents', { Identity: m.PrimarySmtpAddress, CancelOrganizedMeetings: true, QueryStartDate: from, QueryWindowInDays: input.days, Confirm: false }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, from, days: input.days };
+});
+
 // ---- policies and auditing ----
 
 async function setPolicy(ctx: ActionContext, ref: string, policy: string | null, kind: 'RetentionPolicy' | 'AddressBookPolicy') {
