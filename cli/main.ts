@@ -293,9 +293,9 @@ async function main(parsed: Parsed): Promise<void> {
       const id = required('template');
       const t = (await call('GET /api/templates')).find((x) => x.id === id);
       if (!t) throw new CliError(`no template "${id}" (tenantflow runbooks templates lists them)`);
-      const definition = { ...t.definition, ...(str('name') ? { name: str('name') } : {}) };
-      const rb = await call('POST /api/runbooks', { body: { definition, ...(str('id') ? { id: str('id') } : {}) } });
-      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})`);
+      const rb = await call('POST /api/templates/:id/runbooks', { params: { id }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) } });
+      const kids = rb.children.map((c) => `${c.id} v${c.version}${c.created ? ' (created and published)' : ' (already published)'}`);
+      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})${kids.length ? `\nsub-runbooks: ${kids.join(', ')}` : ''}`);
     }
     case 'runbooks lint': {
       const r = validateRunbook(readJson(need(2, 'definition file')));

@@ -61,6 +61,7 @@ export const ACCESS: Record<RouteKey, AccessRow> = {
   'DELETE /api/users/:id/grants/:grantId': { allow: admins, tenant: 'bound' },
   'GET /api/actions': { allow: signedIn, tenant: 'any' },
   'GET /api/templates': { allow: withRole, tenant: 'any' },
+  'POST /api/templates/:id/runbooks': { allow: designers, tenant: 'any' },
   'GET /api/runbooks': { allow: withRole, tenant: 'any' },
   'POST /api/runbooks': { allow: designers, tenant: 'any' },
   'POST /api/runbooks/validate': { allow: withRole, tenant: 'any' },

@@ -875,7 +875,17 @@ export const API = {
     tag: 'runbooks',
     summary: 'The template gallery: runbook definitions with a description and documented inputs, to start a runbook from',
     roles: 'any',
-    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings })),
+    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings, children: z.array(z.string()).describe('Templates this one runs as sub-runbooks') })),
+  },
+  'POST /api/templates/:id/runbooks': {
+    tag: 'runbooks',
+    summary: "Create a runbook (a draft) from a template; the template's sub-runbooks are created and published first, or reused when published runbooks of their ids exist",
+    roles: 'designer',
+    body: CloneBody,
+    response: RunbookWithDraft.extend({
+      children: z.array(z.object({ id: z.string(), version: z.number(), created: z.boolean().describe('false: an already published runbook of that id is used') })).describe('The sub-runbooks the new runbook runs'),
+    }),
+    statuses: { 201: 'created', 404: 'no such template', 409: 'the id is taken, or a sub-runbook of that id is archived or was never published' },
   },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
   'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken', 422: 'the Idempotency-Key was used before with a different body' }, idempotent: true },

@@ -3,7 +3,7 @@
 import { catalog, catalogJson } from '../catalog/index.ts';
 import { maskDefinitionSecrets, restoreMaskedSecrets } from '../runbook/secrets.ts';
 import { validateRunbook } from '../runbook/validate.ts';
-import { templates } from './template-gallery.ts';
+import { createFromTemplate, templates } from './template-gallery.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRoleAnywhere, type Principal } from './people.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
@@ -27,6 +27,17 @@ export function runbookRoutes(api: Api, s: Services): void {
   api.route('GET /api/templates', ({ me: p }) => {
     anyone(p);
     return templates();
+  });
+  api.route('POST /api/templates/:id/runbooks', async ({ req, res, me: p, params, body }) => {
+    requireDesigner(p);
+    const rb = await createFromTemplate(s.runbooks, params.id!, { id: body.id, name: body.name, by: p.user.email });
+    for (const c of rb.children.filter((x) => x.created)) {
+      await s.audit.record(originOf(req, p), 'runbook.created', c.id, { template: c.id });
+      await s.audit.record(originOf(req, p), 'runbook.published', c.id, { version: c.version, comment: `sub-runbook of template ${params.id}` });
+    }
+    await s.audit.record(originOf(req, p), 'runbook.created', rb.id, { template: params.id });
+    res.status(201).location(`/api/runbooks/${rb.id}`);
+    return rb;
   });
 
   api.route('GET /api/runbooks',

@@ -135,6 +135,7 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   },
   'GET /api/actions': () => ({ path: '/api/actions' }),
   'GET /api/templates': () => ({ path: '/api/templates' }),
+  'POST /api/templates/:id/runbooks': () => ({ path: '/api/templates/compromised-account/runbooks', body: { id: `mx-${uniq()}` } }),
   'GET /api/runbooks': () => ({ path: '/api/runbooks' }),
   'POST /api/runbooks': () => ({ path: '/api/runbooks', body: { id: `mx-${uniq()}`, definition: runbook } }),
   'POST /api/runbooks/validate': () => ({ path: '/api/runbooks/validate', body: { definition: runbook } }),

@@ -412,3 +412,28 @@ test('Exchange RBAC: a role hides the cmdlets and parameters it does not grant',
   const exchangeAdmin = await assign('29232cdf-9323-42fd-ade2-1d097af3e4de');
   await exchangeAdmin('Set-Mailbox', { Identity: u.userPrincipalName, LitigationHoldEnabled: true });
 });
+
+test('Remove-CalendarEvents -CancelOrganizedMeetings: meetings in the window leave the organizer\'s and attendees\' calendars; appointments and later meetings stay', async () => {
+  const graph = sandboxGraphClient(sb);
+  const [organizer, attendee] = [licensed(0), licensed(1)];
+  const at = (days: number) => ({ dateTime: new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 19), timeZone: 'UTC' });
+  const invite = [{ type: 'required', emailAddress: { address: attendee.userPrincipalName } }];
+  const soon = await graph.api(`/users/${organizer.id}/events`).post({ subject: 'Weekly sync', start: at(2), end: at(2.05), attendees: invite });
+  await graph.api(`/users/${organizer.id}/events`).post({ subject: 'Next year', start: at(400), end: at(400.05), attendees: invite });
+  await graph.api(`/users/${organizer.id}/events`).post({ subject: 'Dentist', start: at(3), end: at(3.05) });
+  const subjects = async (u: { id: string }) => ((await graph.api(`/users/${u.id}/events`).get()).value as { subject: string }[]).map((e) => e.subject).sort();
+  assert.deepEqual(await subjects(attendee), ['Next year', 'Weekly sync'], 'the attendees got the invitations');
+  assert.equal(soon.isOrganizer, true);
+
+  const missing = await exoError(exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true }));
+  assert.match(missing.message, /QueryWindowInDays/);
+  const tooLong = await exoError(exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true, QueryWindowInDays: 1826 }));
+  assert.match(tooLong.message, /1825/);
+  await exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true, QueryWindowInDays: 30, PreviewOnly: true });
+  assert.deepEqual(await subjects(organizer), ['Dentist', 'Next year', 'Weekly sync'], 'a preview changes nothing');
+
+  const done = await exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true, QueryWindowInDays: 30 });
+  assert.deepEqual(done.value, []);
+  assert.deepEqual(await subjects(organizer), ['Dentist', 'Next year']);
+  assert.deepEqual(await subjects(attendee), ['Next year']);
+});

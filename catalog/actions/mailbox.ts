@@ -922,6 +922,26 @@ export const mailboxRemoveInboxRules = defineAction({
   irreversible: 'deleted inbox rules are gone; the plan and the record list what each one did, to recreate it in Outlook',
 });
 
+export const mailboxCancelMeetings = defineAction({
+  id: 'mailbox.cancelMeetings',
+  title: 'Cancel meetings the user organises',
+  category: 'mailbox',
+  description:
+    'Cancels the meetings a mailbox organises that start within the next `days` days (from `startDate`, today by default): the ' +
+    'attendees get the cancellation and the meetings leave their calendars (Remove-CalendarEvents -CancelOrganizedMeetings). ' +
+    'Appointments without attendees stay. The mailbox must still be able to send mail, so run it before the account loses its licence. ' +
+    'A repeat finds nothing left to cancel.',
+  input: z.strictObject({
+    mailbox: mailboxRef,
+    days: z.number().int().min(1).max(1825).default(365).describe('How many days ahead to cancel meetings (1 to 1825)'),
+    startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date: YYYY-MM-DD').optional().describe('First day (YYYY-MM-DD); today when empty'),
+  }),
+  output: z.object({ identity, from: z.string().describe('First day searched'), days: z.number() }),
+  permissions: [],
+  otherPermissions: EXO,
+  bulk: true,
+});
+
 // ---- policies and auditing ----
 
 export const mailboxSetRetentionPolicy = defineAction({

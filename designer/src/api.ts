@@ -122,6 +122,8 @@ export const api = {
   runbook: (id: string) => client.call('GET /api/runbooks/:id', { params: { id } }),
   /** The server's template gallery (server/templates/). */
   templates: () => client.call('GET /api/templates'),
+  /** A draft from a gallery template; its sub-runbooks are created and published (or reused) first. */
+  createFromTemplate: (id: string, body: { id?: string; name?: string } = {}) => client.call('POST /api/templates/:id/runbooks', { params: { id }, body }),
   createRunbook: (definition: RunbookDefinition) => client.call('POST /api/runbooks', { body: { definition } }),
   saveDraft: (id: string, definition: RunbookDefinition) => client.call('PUT /api/runbooks/:id/draft', { params: { id }, body: { definition } }),
   publish: (id: string) => client.call('POST /api/runbooks/:id/publish', { params: { id }, body: {} }),

@@ -967,6 +967,14 @@ export const mailboxRemoveInboxRules = implement(
   },
 );
 
+export const mailboxCancelMeetings = implement(c.mailboxCancelMeetings, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const from = input.startDate ?? new Date().toISOString().slice(0, 10);
+  // Retry-safe: a cancelled meeting is gone, so a repeat cancels nothing more.
+  await ctx.exchange.invoke('Remove-CalendarEvents', { Identity: m.PrimarySmtpAddress, CancelOrganizedMeetings: true, QueryStartDate: from, QueryWindowInDays: input.days, Confirm: false }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, from, days: input.days };
+});
+
 // ---- policies and auditing ----
 
 /** What assigning a policy would change (shared by the handlers and the plans): the policy must exist. */
