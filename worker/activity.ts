@@ -21,6 +21,7 @@ import { planRunbook } from './plan-runbook.ts';
 import { PLAN_ACTIVITY, PLAN_BATCH_ACTIVITY, type PlanBatch, type PlanRequest, type RunPlan } from '../runbook/plan.ts';
 import { sharepointClientCache, type SharePointClient } from '../m365/sharepoint.ts';
 import { graphTagStore } from './tags.ts';
+import { waitingOutReplication } from './replication.ts';
 import type { ActionContext, ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 import type { AdConnection } from '../m365/ad-connection.ts';
@@ -142,7 +143,8 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         }
         heartbeat();
         timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
-        const output = await handler(parsed.data, context);
+        // Objects a recent step wrote may not have replicated yet: lookups wait that out (finding 11).
+        const output = await waitingOutReplication(() => handler(parsed.data, context));
         const checked = contract.output.parse(output);
         deps.onStep?.(contract.id, 'succeeded', (Date.now() - attemptStarted) / 1000);
         return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt, ...(warnings.length ? { warnings } : {}) };
