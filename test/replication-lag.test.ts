@@ -51,7 +51,9 @@ describe('replication lag', () => {
     process.env.TENANTFLOW_REPLICATION_WAIT_SECONDS = '1';
     env.sandbox.admin.setFaults({ replicationLagSeconds: 20 });
     try {
-      const final = await (await env.start(onboarding(upn))).result();
+      const h = await env.start(onboarding(upn));
+      await assert.rejects(h.result(), /failed/i, 'the run fails at the licence step');
+      const final = await env.state(h);
       assert.equal(final.nodes.create?.status, 'succeeded');
       assert.equal(final.nodes.licence?.status, 'failed');
       assert.match(JSON.stringify(final.nodes.licence), /does not exist \(still not found after waiting \d+ s for directory replication\)/);
