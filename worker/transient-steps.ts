@@ -4,7 +4,7 @@
 //   - rerunTransient: a handler that fails with a retryable failure (429, 5xx, a lost answer, a
 //     network error, replication lag) runs again inside the same Temporal attempt, counted as the
 //     next attempt (ctx.attempt), so it recognises its own earlier write exactly as after a
-//     Temporal retry. At most RERUNS more runs within RERUN_WINDOW_MS, each after the answer's
+//     Temporal retry. At most reruns() more runs within RERUN_WINDOW_MS, each after the answer's
 //     Retry-After (else 1 s doubling); then the failure goes to Temporal's retry policy.
 //   - withTenantReread: the failure of a write step whose effect is uncertain (a retryable failure)
 //     carries a fresh read of the tenant through the step's plan: every change in place ("the
@@ -16,7 +16,11 @@ import { toFailure } from './failure.ts';
 import type { ActionImplementation, PlanContext } from './implementation.ts';
 import { changesBefore } from './planning.ts';
 
-export const RERUNS = 4;
+/** Runs after the first inside one attempt (TENANTFLOW_STEP_RERUNS, default 4; 0 turns them off). */
+export function reruns(): number {
+  const v = Number(process.env.TENANTFLOW_STEP_RERUNS);
+  return process.env.TENANTFLOW_STEP_RERUNS && Number.isInteger(v) && v >= 0 ? v : 4;
+}
 export const RERUN_WINDOW_MS = 120_000;
 
 /** Whether a failure is worth running the handler again for inside the attempt. */
@@ -39,6 +43,7 @@ function parseMs(v: string): number | undefined {
 /** Runs `run(attemptNumber)`, again after a transient failure, within bounds (see above). */
 export async function rerunTransient<T>(contract: ActionContract, attempt: number, run: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const deadline = Date.now() + RERUN_WINDOW_MS;
+  const most = reruns();
   let backoff = 1000;
   for (let n = 0; ; n++) {
     try {
@@ -46,7 +51,7 @@ export async function rerunTransient<T>(contract: ActionContract, attempt: numbe
     } catch (err) {
       const t = transient(err, contract);
       const wait = Math.min(t.delayMs ?? backoff, 30_000);
-      if (!t.again || n >= RERUNS || signal?.aborted || Date.now() + wait > deadline) throw err;
+      if (!t.again || n >= most || signal?.aborted || Date.now() + wait > deadline) throw err;
       await sleep(wait, undefined, { signal });
       backoff = Math.min(backoff * 2, 16_000);
     }
