@@ -28,8 +28,8 @@ export function waitingOutReplication<T>(fn: () => Promise<T>, windowMs = replic
 /**
  * Reads an object a step needs, treating 404 as directory replication lag for a bounded time
  * (inside waitingOutReplication): retried inside the attempt with backoff (0.5 s doubling to 5 s;
- * the activity heartbeats meanwhile), then the not-found error, non-retryable, saying how long it
- * waited. Issue 16, finding 11.
+ * the activity heartbeats meanwhile), then the not-found error, non-retryable, its hint saying how
+ * long it waited. Issue 16, finding 11.
  */
 export async function waitOutReplication<T>(read: () => Promise<T>, windowMs = replication.getStore()?.windowMs ?? 0): Promise<T> {
   const started = Date.now();
@@ -48,7 +48,7 @@ export async function waitOutReplication<T>(read: () => Promise<T>, windowMs = r
       const waited = Date.now() - started;
       if (waited + delay > windowMs) {
         if (waited > 0 && err instanceof ActionError)
-          throw new ActionError(`${err.message} (still not found after waiting ${Math.round(waited / 1000)} s for directory replication)`, { code: err.code, hint: err.hint, status: 404, retryable: false });
+          throw new ActionError(err.message, { code: err.code, hint: `still not found after waiting ${Math.round(waited / 1000)} s for directory replication${err.hint ? `; ${err.hint}` : ''}`, status: 404, retryable: false });
         throw err;
       }
       await sleep(delay, undefined, { signal });
