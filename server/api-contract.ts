@@ -104,16 +104,32 @@ const ApiToken = z.object({ id: z.string(), name: z.string(), createdAt: Time.op
 
 // ---- runbooks ----
 
+const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name: lower-case letters, digits, - and _');
+const SharedWith = z
+  .array(z.union([TenantName, z.literal('*')]))
+  .max(200)
+  .describe('Other tenants whose people may see and run the runbook (never edit it); "*" = every tenant. Set by an admin of every tenant added or removed (a global admin for "*")');
 const Definition = z.record(z.string(), z.unknown()).describe('A runbook definition (schema: runbook/definition.ts); drafts may still have problems');
 const NewRunbook = z.strictObject({
   id: z.string().regex(RUNBOOK_ID, 'lower-case letters, digits, - and _').optional().describe('Defaults to a slug of the name'),
   definition: Definition,
   customAction: z.boolean().optional().describe('Offer the published runbook to operators as a custom action'),
+  tenant: TenantName.optional().describe("The owning tenant, whose designers edit it; defaults to the caller's one designer tenant (a designer of every tenant makes a global runbook shared with every tenant)"),
+  sharedWith: SharedWith.optional(),
 });
 const DraftBody = z.strictObject({ definition: Definition });
 const PublishBody = z.strictObject({ comment: z.string().max(2000).optional() });
-const RunbookPatch = z.strictObject({ customAction: z.boolean().optional(), archived: z.boolean().optional() });
-const CloneBody = z.strictObject({ id: z.string().regex(RUNBOOK_ID).optional(), name: z.string().min(1).optional() });
+const RunbookPatch = z.strictObject({
+  customAction: z.boolean().optional(),
+  archived: z.boolean().optional(),
+  tenant: TenantName.nullable().optional().describe('Move the runbook to another owning tenant (null: make it global); an admin of both (a global admin for global)'),
+  sharedWith: SharedWith.optional(),
+});
+const CloneBody = z.strictObject({
+  id: z.string().regex(RUNBOOK_ID).optional(),
+  name: z.string().min(1).optional(),
+  tenant: TenantName.optional().describe("The copy's owning tenant (as for a new runbook)"),
+});
 const ExportFile = z.strictObject({
   tenantflowRunbook: z.literal(1),
   id: z.string().regex(RUNBOOK_ID),
@@ -125,6 +141,7 @@ const ImportBody = z.strictObject({
   file: ExportFile.describe('A file from GET /api/runbooks/:id/export'),
   id: z.string().regex(RUNBOOK_ID).optional().describe('Import under this id instead of the file\'s'),
   publish: z.boolean().default(true).describe('Publish a new version right away (the definition must be valid)'),
+  tenant: TenantName.optional().describe('The owning tenant of a new runbook (as for POST /api/runbooks); an existing one keeps its owner'),
 });
 export const VersionRef = z.union([z.literal('draft'), z.literal('latest'), z.coerce.number().int().min(1)]);
 
@@ -154,6 +171,8 @@ const RunbookSummary = z.object({
   hasUnpublishedChanges: z.boolean().describe('The draft differs from the latest version (or nothing is published yet)'),
   createdAt: Time,
   createdBy: z.string(),
+  tenant: z.string().optional().describe('The owning tenant, whose designers edit it; absent: a global runbook'),
+  sharedWith: z.array(z.string()).describe('Other tenants whose people may see and run it; "*" = every tenant'),
 });
 /** A runbook with its draft (which may still have problems). */
 const RunbookWithDraft = RunbookSummary.extend({ draft: z.unknown().describe('The draft, or the latest version when there is none') });

@@ -10,6 +10,8 @@ import { formatProblem, validateRunbook } from '../runbook/validate.ts';
 import { subRunbookNodes } from '../runbook/subrunbooks.ts';
 import type { RuleWarning } from '../runbook/rules.ts';
 import { RunbookError, type Runbooks, type StoredRunbook } from './runbooks.ts';
+import { ALL_TENANTS } from './people.ts';
+import { childUsable, type Placement } from './runbook-access.ts';
 
 export interface RunbookTemplate {
   id: string;
@@ -59,7 +61,7 @@ export interface CreatedChild {
 export async function createFromTemplate(
   runbooks: Runbooks,
   templateId: string,
-  opts: { id?: string; name?: string; by: string },
+  opts: { id?: string; name?: string; by: string; placement: Placement },
 ): Promise<StoredRunbook & { children: CreatedChild[] }> {
   const all = templates();
   const t = all.find((x) => x.id === templateId);
@@ -70,6 +72,8 @@ export async function createFromTemplate(
     const child = all.find((x) => x.id === id)!;
     for (const c of child.children) if (!path.includes(c)) await ensure(c, [...path, c]);
     const existing = await runbooks.get(id);
+    if (existing && !childUsable(opts.placement, existing))
+      throw new RunbookError(409, `runbook ${id} (the sub-runbook "${child.name}" of template ${templateId}) belongs to tenant ${existing.tenant ?? '(global)'} and is not shared where the new runbook runs: ask an admin to share it, then try again`);
     if (existing?.archived) throw new RunbookError(409, `runbook ${id} (the sub-runbook "${child.name}" of template ${templateId}) is archived: restore it, then try again`);
     const published = existing && (await runbooks.version(id));
     if (published) {
@@ -77,12 +81,15 @@ export async function createFromTemplate(
       return;
     }
     if (existing) throw new RunbookError(409, `runbook ${id} (the sub-runbook "${child.name}" of template ${templateId}) exists but was never published: publish it, then try again`);
-    await runbooks.create({ id, definition: child.definition, by: opts.by });
+    // A template's sub-runbooks are the gallery's shared building blocks, the same for every tenant:
+    // global and shared with every tenant (changed only by designers of every tenant), so one
+    // tenant's designers never change what another tenant's offboarding runs.
+    await runbooks.create({ id, definition: child.definition, by: opts.by, sharedWith: [ALL_TENANTS] });
     const v = await runbooks.publish(id, opts.by, `created from the template gallery (sub-runbook of ${templateId})`);
     children.push({ id, version: v.version, created: true });
   };
   for (const c of t.children) await ensure(c, [templateId, c]);
   const definition = opts.name ? { ...t.definition, name: opts.name } : t.definition;
-  const rb = await runbooks.create({ id: opts.id, definition, by: opts.by });
+  const rb = await runbooks.create({ id: opts.id, definition, by: opts.by, ...opts.placement });
   return { ...rb, children };
 }
