@@ -4,7 +4,7 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 
 /** Every option some command takes, in the words `--help` shows. */
-const OPTIONS = {
+export const OPTIONS = {
   url: { flags: '--url <url>', about: 'the Tenantflow server, e.g. http://127.0.0.1:3000' },
   token: { flags: '--token <token>', about: 'an API token (from the designer or `tokens create`)' },
   email: { flags: '--email <email>', about: 'sign in with this account' },
@@ -15,6 +15,7 @@ const OPTIONS = {
   input: { flags: '--input <name=value>', about: 'an input value (repeatable)', many: true },
   inputs: { flags: '--inputs <file>', about: 'a JSON file of input values' },
   tenant: { flags: '--tenant <name>', about: 'the tenant (default: your only one)' },
+  owner: { flags: '--tenant <name>', about: 'the tenant that owns the runbook (default: your only one)' },
   test: { flags: '--test', about: 'a test run (marked as such everywhere)' },
   wait: { flags: '--wait', about: 'follow it to the end; the exit code tells the outcome' },
   watch: { flags: '--watch', about: 'follow it to the end with a progress bar' },
@@ -73,20 +74,20 @@ export const COMMANDS: Record<string, Spec> = {
   'runbooks show': { about: 'a runbook with its draft', args: ['<id>'] },
   'runbooks versions': { about: 'its published versions', args: ['<id>'] },
   'runbooks diff': { about: 'what changed between two versions', args: ['<id>', '<from>', '[to]'] },
-  'runbooks create': { about: 'a new runbook from a definition file', args: ['<file>'], options: ['id'] },
+  'runbooks create': { about: 'a new runbook from a definition file', args: ['<file>'], options: ['id', 'owner'] },
   'runbooks push': { about: 'save a definition file as the draft', args: ['<id>', '<file>'] },
   'runbooks validate': { about: 'check a definition on the server', args: ['<file>'] },
   'runbooks templates': { about: 'the template gallery' },
-  'runbooks new': { about: 'a new runbook from a template', options: ['template', 'name', 'id'] },
+  'runbooks new': { about: 'a new runbook from a template (its sub-runbooks too)', options: ['template', 'name', 'id', 'owner'] },
   'runbooks lint': { about: 'problems and Microsoft 365 rule warnings, offline', args: ['<file>'], options: ['accept-warnings'] },
   'runbooks publish': { about: 'publish the draft as a new version', args: ['<id>'], options: ['comment'] },
   'runbooks archive': { about: 'archive a runbook', args: ['<id>'] },
   'runbooks restore': { about: 'restore an archived runbook', args: ['<id>'] },
   'runbooks offer': { about: 'offer it to operators on the help desk', args: ['<id>'] },
   'runbooks withdraw': { about: 'withdraw it from the help desk', args: ['<id>'] },
-  'runbooks clone': { about: 'copy a runbook', args: ['<id>'], options: ['name', 'id'] },
+  'runbooks clone': { about: 'copy a runbook', args: ['<id>'], options: ['name', 'id', 'owner'] },
   'runbooks export': { about: 'a version as a file', args: ['<id>'], options: ['version', 'out'] },
-  'runbooks import': { about: 'a runbook from an exported file', args: ['<file>'], options: ['no-publish', 'id'] },
+  'runbooks import': { about: 'a runbook from an exported file', args: ['<file>'], options: ['no-publish', 'id', 'owner'] },
 
   'runs list': { about: 'runs, newest first', options: ['runbook', 'status', 'tenant', 'requester', 'q', 'page-size'] },
   'runs start': { about: 'start a run', args: ['<runbook>'], options: [...run, 'reason', 'wait', 'accept-warnings'] },
@@ -200,7 +201,10 @@ export function buildProgram(overview: string, handle: (parsed: Parsed) => Promi
       const opt: Record<string, unknown> = { json: given.json, output: given.output };
       for (const o of spec.options ?? []) {
         if (o === 'no-publish') opt[o] = given.publish === false;
-        else opt[o] = given[optionOf(o).attributeName()];
+        else {
+          const option = optionOf(o);
+          opt[option.long!.replace(/^--/, '')] = given[option.attributeName()];
+        }
       }
       const words = (received.slice(0, spec.args?.length ?? 0) as (string | undefined)[]).filter((w): w is string => w !== undefined);
       await handle({ name, positionals: [...name.split(' '), ...words], opt });

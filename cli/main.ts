@@ -25,11 +25,11 @@ const HELP = `tenantflow: Tenantflow from the command line
 
   tenantflow actions list [--json]
   tenantflow runbooks list | show ID | versions ID | diff ID FROM [TO]
-  tenantflow runbooks create FILE [--id ID] | push ID FILE | validate FILE | publish ID [--comment C]
-  tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW]
-  tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--no-publish]
+  tenantflow runbooks create FILE [--id ID] [--tenant T] | push ID FILE | validate FILE | publish ID [--comment C]
+  tenantflow runbooks archive ID | restore ID | clone ID [--name N] [--id NEW] [--tenant T]
+  tenantflow runbooks export ID [--version N|draft] [--out FILE] | import FILE [--id ID] [--tenant T] [--no-publish]
   tenantflow runbooks offer ID | withdraw ID              (custom action for operators)
-  tenantflow runbooks templates | new --template ID [--id ID] [--name N]   (the template gallery)
+  tenantflow runbooks templates | new --template ID [--id ID] [--name N] [--tenant T]   (the template gallery)
   tenantflow runbooks lint FILE [--accept-warnings]       offline: problems and Microsoft 365 rule warnings;
                      exits 1 on problems, and on warnings unless --accept-warnings
   tenantflow runs list [--runbook R] [--status S] [--tenant T] [--requester U] [--q TEXT] [--page-size N]
@@ -272,7 +272,7 @@ async function main(parsed: Parsed): Promise<void> {
     case 'runbooks diff':
       return print(await call('GET /api/runbooks/:id/diff', { params: { id: need(2, 'runbook id') }, query: { from: need(3, 'from version'), to: positionals[4] ?? 'draft' } }));
     case 'runbooks create': {
-      const rb = await call('POST /api/runbooks', { body: { definition: readJson(need(2, 'definition file')) as Record<string, unknown>, ...(str('id') ? { id: str('id') } : {}) } });
+      const rb = await call('POST /api/runbooks', { body: { definition: readJson(need(2, 'definition file')) as Record<string, unknown>, ...(str('id') ? { id: str('id') } : {}), ...(str('tenant') ? { tenant: str('tenant') } : {}) } });
       return print(rb, () => `created runbook ${rb.id} (draft)`);
     }
     case 'runbooks push': {
@@ -293,7 +293,7 @@ async function main(parsed: Parsed): Promise<void> {
       const id = required('template');
       const t = (await call('GET /api/templates')).find((x) => x.id === id);
       if (!t) throw new CliError(`no template "${id}" (tenantflow runbooks templates lists them)`);
-      const rb = await call('POST /api/templates/:id/runbooks', { params: { id }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) } });
+      const rb = await call('POST /api/templates/:id/runbooks', { params: { id }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}), ...(str('tenant') ? { tenant: str('tenant') } : {}) } });
       const kids = rb.children.map((c) => `${c.id} v${c.version}${c.created ? ' (created and published)' : ' (already published)'}`);
       return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})${kids.length ? `\nsub-runbooks: ${kids.join(', ')}` : ''}`);
     }
@@ -321,7 +321,7 @@ async function main(parsed: Parsed): Promise<void> {
     case 'runbooks withdraw':
       return print(await call('PATCH /api/runbooks/:id', { params: { id: need(2, 'runbook id') }, body: { customAction: cmd === 'offer' } }), () => `${positionals[2]} is ${cmd === 'offer' ? 'now' : 'no longer'} offered to operators`);
     case 'runbooks clone': {
-      const rb = await call('POST /api/runbooks/:id/clone', { params: { id: need(2, 'runbook id') }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) } });
+      const rb = await call('POST /api/runbooks/:id/clone', { params: { id: need(2, 'runbook id') }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}), ...(str('tenant') ? { tenant: str('tenant') } : {}) } });
       return print(rb, () => `cloned into ${rb.id}`);
     }
     case 'runbooks export': {
@@ -335,7 +335,7 @@ async function main(parsed: Parsed): Promise<void> {
     }
     case 'runbooks import': {
       const file = readJson(need(2, 'runbook file')) as Body<'POST /api/runbooks/import'>['file'];
-      const r = await call('POST /api/runbooks/import', { body: { file, publish: !opt['no-publish'], ...(str('id') ? { id: str('id') } : {}) } });
+      const r = await call('POST /api/runbooks/import', { body: { file, publish: !opt['no-publish'], ...(str('id') ? { id: str('id') } : {}), ...(str('tenant') ? { tenant: str('tenant') } : {}) } });
       return print(r, () => `imported ${r.id}${r.publishedVersion ? ` as version ${r.publishedVersion}` : ' (draft)'}`);
     }
 
