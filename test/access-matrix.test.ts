@@ -264,7 +264,10 @@ async function attempt(route: RouteKey, caller: CallerKind, tenant: string, user
     const res = await fetch(`${api.base}${req.path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: abort.signal });
     r = { status: res.status, body: res.status === 200 ? '(stream)' : await res.text() };
     abort.abort();
-  } else r = await callers[caller].call(method, req.path, req.body);
+  } else
+    r = await callers[caller].call(method, req.path, req.body).catch((err: Error) => {
+      throw new Error(`${route} as ${caller} on ${tenant}: ${err.message} (${(err.cause as Error | undefined)?.message ?? ''})`, { cause: err });
+    });
   assert.ok(r.status < 500, `${route} as ${caller} on ${tenant}: ${r.status} ${JSON.stringify(r.body)}`);
   const reached = REACHED[route]?.(r.status, r.body) ?? !DENIED.has(r.status);
   return { outcome: reached ? 'allow' : 'deny', status: r.status, body: r.body };
