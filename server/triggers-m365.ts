@@ -51,7 +51,8 @@ export interface WatchState {
   nextPollAt?: string;
   evaluatedAt?: string;
   lastError?: string;
-  notificationsFrom?: string;
+  /** When subscribing failed: not before this time again (wall clock). */
+  subscribeRetryAt?: string;
 }
 
 const watchOf = (t: TriggerRow) => (t.state ?? {}) as WatchState;
@@ -195,13 +196,22 @@ export class TriggerWatcher {
 
   private async maintainUnlocked(t: TriggerRow, force: boolean): Promise<void> {
     const w = watchOf(t);
+    let subscribeError: string | undefined;
     try {
-      if (this.notificationsOn) await this.keepSubscription(t);
-      else if (w.mode !== 'delta') await this.saveState(t.id, { mode: 'delta' });
+      if (this.notificationsOn && (force || !w.subscribeRetryAt || Date.parse(w.subscribeRetryAt) <= Date.now())) {
+        try {
+          await this.keepSubscription(t);
+        } catch (err) {
+          // Microsoft cannot reach this server (the handshake failed) or refused the subscription:
+          // delta queries on the schedule carry on alone; subscribing is tried again in 15 minutes.
+          subscribeError = `change notifications unavailable, using delta queries: ${(err as Error).message}`;
+          await this.saveState(t.id, { mode: 'delta', subscribeRetryAt: new Date(Date.now() + 15 * 60_000).toISOString() });
+        }
+      } else if (!this.notificationsOn && w.mode !== 'delta') await this.saveState(t.id, { mode: 'delta' });
       const fresh = (await this.load(t.id))!;
       const due = !watchOf(fresh).nextPollAt || Date.parse(watchOf(fresh).nextPollAt!) <= this.now();
       if (force || due) await this.runOnce(fresh);
-      await this.saveState(t.id, { lastError: undefined });
+      await this.saveState(t.id, { lastError: subscribeError?.slice(0, 500), ...(subscribeError ? {} : { subscribeRetryAt: undefined }) });
     } catch (err) {
       await this.saveState(t.id, { lastError: (err as Error).message.slice(0, 500) });
       throw err;
