@@ -88,6 +88,11 @@ export async function startApiServer(
   const native = await NativeConnection.connect({ address: env.address });
   const batchWorker = await startBatchWorker(services, { connection: native, namespace: env.namespace, client: env.client });
   const server = app.listen(0, '127.0.0.1');
+  // The test's fetch and this server share one event loop: when it stalls for over a second (the
+  // embedded database runs on it), the server's 5 s idle timeout and fetch's 4 s one (the server's
+  // hint minus 1 s) both expire and the server may close a socket fetch is about to reuse
+  // (ECONNRESET). Without a server-side idle timeout only the client ends idle connections.
+  server.keepAliveTimeout = 0;
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
