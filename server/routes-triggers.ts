@@ -187,7 +187,7 @@ export function triggerRoutes(api: Api, s: Services, watcher: TriggerWatcher): v
       if (!good.length) throw new HttpError(401, 'the notification\'s subscriptionId or clientState is not this trigger\'s: ignored');
       res.status(202);
       // Answered at once (Graph wants an answer within 3 seconds); the work goes on behind.
-      if (lifecycle) for (const i of good) void watcher.lifecycle(t, String(i['lifecycleEvent'] ?? 'missed')).catch(() => undefined);
+      if (lifecycle) for (const i of good) void watcher.lifecycle(t, String(i['lifecycleEvent'] ?? 'missed')).catch((err: Error) => console.warn(`triggers: ${t.id}: lifecycle ${String(i['lifecycleEvent'])}: ${err.message}`));
       else if (!t.paused) void watcher.notified(t);
       return { triggerId: t.id, accepted: good.length };
     });

@@ -97,8 +97,9 @@ export interface WatcherOptions {
 export class TriggerWatcher {
   readonly now: () => number;
   private readonly graphs = graphClientCache();
-  private readonly busy = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  private readonly chain = new Map<string, Promise<void>>();
+  /** Triggers with a notified delta round queued and not yet started: more notifications join it. */
+  private readonly notifyQueued = new Set<string>();
   private timer?: NodeJS.Timeout;
   private readonly s: Services;
   private readonly opts: WatcherOptions;
@@ -146,24 +147,15 @@ export class TriggerWatcher {
     return this.s.db.one<TriggerRow>('select * from triggers where id = $1', [id]);
   }
 
-  /** Runs work for one trigger at a time; a request while busy runs once more afterwards. */
+  /** Runs work for one trigger at a time, in the order asked (a per-trigger queue). */
   private serial(id: string, work: () => Promise<void>): Promise<void> {
-    const running = this.busy.get(id);
-    if (running) {
-      this.again.add(id);
-      return running;
-    }
-    const p = (async () => {
-      try {
-        do {
-          this.again.delete(id);
-          await work();
-        } while (this.again.has(id));
-      } finally {
-        this.busy.delete(id);
-      }
-    })();
-    this.busy.set(id, p);
+    const prev = this.chain.get(id) ?? Promise.resolve();
+    const p = prev.then(work);
+    const tail = p.catch(() => undefined);
+    this.chain.set(id, tail);
+    void tail.then(() => {
+      if (this.chain.get(id) === tail) this.chain.delete(id);
+    });
     return p;
   }
 
@@ -293,7 +285,10 @@ export class TriggerWatcher {
 
   /** A change notification arrived (checked): run the trigger's delta round / evaluation now. */
   notified(t: TriggerRow): Promise<void> {
+    if (this.notifyQueued.has(t.id)) return Promise.resolve();
+    this.notifyQueued.add(t.id);
     return this.serial(t.id, async () => {
+      this.notifyQueued.delete(t.id);
       const fresh = await this.load(t.id);
       if (fresh && !fresh.paused) await this.runOnce(fresh);
     }).catch((err) => this.log(`${t.id}: ${(err as Error).message}`));
