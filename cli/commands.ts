@@ -123,6 +123,7 @@ export const COMMANDS: Record<string, Spec> = {
   'triggers list': { about: 'triggers and how often they fired' },
   'triggers show': { about: 'a trigger', args: ['<id>'] },
   'triggers firings': { about: 'what a trigger received and started', args: ['<id>'] },
+  'triggers plans': { about: "a date trigger's plan per user (due day, status, run)", args: ['<id>'] },
   'triggers create-webhook': { about: 'a signed webhook that starts a runbook', args: ['<runbook>'], options: ['input', 'inputs', 'filter', 'tenant'] },
   'triggers pause': { about: 'pause a trigger', args: ['<id>'] },
   'triggers resume': { about: 'resume a trigger', args: ['<id>'] },

@@ -51,7 +51,7 @@ const HELP = `tenantflow: Tenantflow from the command line
   tenantflow schedules list | show ID | pause ID | resume ID | trigger ID | delete ID
   tenantflow schedules create RUNBOOK (--cron EXPR | --every 1h | --at ISO-TIME) [--timezone TZ]
                      [--input name=value]... [--tenant T] [--overlap skip|buffer|allow] [--start ISO] [--end ISO]
-  tenantflow triggers list | show ID | firings ID | pause ID | resume ID | rotate-secret ID | delete ID
+  tenantflow triggers list | show ID | firings ID | plans ID | pause ID | resume ID | rotate-secret ID | delete ID
   tenantflow triggers create-webhook RUNBOOK [--input name=JSONATA]... [--filter JSONATA] [--tenant T]
                      (prints the URL and the signing secret, once; docs/triggers.md)
   tenantflow tenants list | show NAME | test NAME | remove NAME
@@ -527,6 +527,10 @@ async function main(parsed: Parsed): Promise<void> {
     case 'triggers firings': {
       const r = await call('GET /api/triggers/:id/firings', { params: { id: need(2, 'trigger id') } });
       return print(r, () => table(r, ['at', 'outcome', 'runId', 'eventKey']));
+    }
+    case 'triggers plans': {
+      const r = await call('GET /api/triggers/:id/plans', { params: { id: need(2, 'trigger id') } });
+      return print(r, () => table(r, ['due', 'status', 'upn', 'date', 'runId']));
     }
     case 'triggers create-webhook': {
       const mapping: Record<string, string> = {};

@@ -13,6 +13,7 @@ import { publishDnsRecord, type DnsRecord } from './graph/domains.ts';
 import { QUARANTINE_TYPES, quarantineMessage, type QuarantinedMessage, type QuarantineType } from './exchange/quarantine.ts';
 import type { DirectorySync, DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
 import { generateCertificate } from './certificates.ts';
+import { subscriptionAdmin } from './graph/subscriptions.ts';
 import { addCertificate, certificatesOf, overrideNextIdToken, removeCertificate, setRedirectUris, type AppCertificate } from './oidc.ts';
 
 export interface AppCredentials {
@@ -89,6 +90,12 @@ export interface SandboxAdmin {
   /** The next request(s) to a webhook get this answer (e.g. { status: 429, headers: { 'retry-after': '1' } }). */
   scriptWebhook(name: string, response: WebhookResponse): void;
   clearWebhooks(): void;
+  /**
+   * Graph change notifications (graph/subscriptions.ts): the subscriptions, the notifications sent
+   * (newest last), pause(true) to stop delivering (the receiver is unreachable; /users/delta still
+   * has the changes), and lifecycle(id, event) to send a lifecycle notification.
+   */
+  notifications: ReturnType<typeof subscriptionAdmin>;
   /** Mail sent through Graph sendMail in a tenant (default: the demo tenant), oldest first. */
   sentMail(filter?: { from?: string; to?: string; tenantId?: string }): SentMail[];
   /** The directory sync agent (Entra Connect's part in a hybrid tenant): configure, run a cycle, status. */
@@ -209,6 +216,7 @@ export function createAdmin(rt: Runtime, sync: DirectorySync): SandboxAdmin {
       }
     },
     clearWebhooks: () => rt.webhooks.clear(),
+    notifications: subscriptionAdmin(rt),
     enrollDevice: (opts) => {
       const store = tenantOf(opts.tenantId);
       const user = store.findUser(opts.user);
@@ -334,6 +342,19 @@ export function handleAdmin(admin: SandboxAdmin, rt: Runtime, method: string, pa
     case 'DELETE /_admin/webhooks':
       admin.clearWebhooks();
       return { status: 204 };
+    case 'GET /_admin/subscriptions':
+      return { status: 200, body: { value: admin.notifications.subscriptions(), deliveries: admin.notifications.deliveries() } };
+    case 'PUT /_admin/notifications':
+      admin.notifications.pause(b['paused'] === true);
+      return { status: 204 };
+    case 'POST /_admin/lifecycle': {
+      const event = b['lifecycleEvent'];
+      if (typeof b['subscriptionId'] !== 'string' || (event !== 'reauthorizationRequired' && event !== 'subscriptionRemoved' && event !== 'missed')) throw new AdminError(400, 'subscriptionId and lifecycleEvent (reauthorizationRequired, subscriptionRemoved, missed) are required');
+      return admin.notifications.lifecycle(b['subscriptionId'], event).then(
+        (delivery) => ({ status: 200, body: delivery }),
+        (err: Error) => ({ status: 404, body: { error: err.message } }),
+      );
+    }
     case 'POST /_admin/devices':
       return { status: 201, body: admin.enrollDevice(b as unknown as Parameters<SandboxAdmin['enrollDevice']>[0]) };
     case 'POST /_admin/dns':

@@ -17,6 +17,7 @@ import { registerDirectoryRoutes } from './graph/directory.ts';
 import { registerDomainRoutes } from './graph/domains.ts';
 import { registerAuthenticationRoutes } from './graph/authentication.ts';
 import { registerInvitationRoutes } from './graph/invitations.ts';
+import { registerSubscriptionRoutes, startNotifications } from './graph/subscriptions.ts';
 import { registerMailboxSettingsRoutes } from './graph/mailbox-settings.ts';
 import { registerRoleRoutes } from './graph/roles.ts';
 import { registerConditionalAccessRoutes } from './graph/conditional-access.ts';
@@ -95,6 +96,11 @@ export interface Sandbox {
   sharepointUrl(url: string): string;
   /** The CA that signed the sandbox's certificate: pass it to trustSandboxCa. */
   caPem: string;
+  /**
+   * The sandbox's own server certificate and key (127.0.0.1 / localhost, signed by caPem): a test
+   * serves its change-notification endpoint over HTTPS with it, as Graph requires.
+   */
+  serverTls: { certPem: string; keyPem: string };
   /** The demo tenant and its app registration, granted every permission the catalog needs. */
   readonly tenant: SandboxTenant;
   admin: SandboxAdmin;
@@ -122,6 +128,7 @@ function registerGraph(rt: Runtime): void {
   registerDomainRoutes(rt.graph);
   registerAuthenticationRoutes(rt.graph);
   registerInvitationRoutes(rt.graph);
+  registerSubscriptionRoutes(rt.graph);
   registerMailboxSettingsRoutes(rt.graph);
   registerRoleRoutes(rt.graph);
   registerConditionalAccessRoutes(rt.graph);
@@ -154,6 +161,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     loadOrCreateSigningKey(opts.statePath),
   );
   registerGraph(rt);
+  startNotifications(rt);
   rt.throttler = createThrottler(rt);
   const surfaces: Surface[] = [batchSurface(), exchangeSurface(), sharepointSurface()];
   const sync = new DirectorySync(rt);
@@ -191,6 +199,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return `${rt.baseUrl}/_sharepoint/${u.host}${u.pathname.replace(/\/$/, '')}`;
     },
     caPem: certs.caPem,
+    serverTls: { certPem: certs.certPem, keyPem: certs.keyPem },
     get tenant() {
       return { ...rt.demo };
     },

@@ -1,5 +1,6 @@
 // Everything one running sandbox holds: its tenants, signing key, request log, faults, clock and
 // routes. The HTTP server and the in-process admin API both work on a Runtime.
+import { ChangeFeed } from './changes.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RequestLog } from './requestlog.ts';
@@ -46,6 +47,8 @@ export class Runtime {
   readonly tenants = new Map<string, TenantStore>();
   /** What arrived at ${url}/_webhooks/{name} (notification tests). */
   readonly webhooks = new WebhookSink();
+  /** User changes: /users/delta and change notifications (changes.ts, graph/subscriptions.ts). */
+  readonly changes = new ChangeFeed();
   demo!: DemoCredentials;
   defaultTenantId = '';
   baseUrl = '';

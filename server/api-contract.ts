@@ -778,11 +778,31 @@ const Dashboard = z.object({
 
 // ---- triggers ----
 
-export const TRIGGER_KINDS = ['webhook'] as const;
+export const TRIGGER_KINDS = ['webhook', 'graph', 'date'] as const;
 /** Input name -> JSONata expression over the event (`body` for a webhook). */
-const InputMapping = z.record(z.string().min(1), z.string().min(1).max(2000)).describe('Runbook input name -> JSONata expression over the event: `body` is the webhook\'s JSON body, e.g. "body.user.upn"');
+const InputMapping = z.record(z.string().min(1), z.string().min(1).max(2000)).describe('Runbook input name -> JSONata expression over the event: a webhook\'s is { body }, e.g. "body.user.upn"; a graph trigger\'s { changeType, user, before, changed }, e.g. "user.userPrincipalName"; a date trigger\'s { user, date, due, attribute, offsetDays }');
+const GraphSettings = z.strictObject({
+  changeType: z.string().max(40).optional().describe('created, updated, deleted (comma-separated; default all three)'),
+  select: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a user property name')).max(40).optional().describe('User properties read and compared (before / after); a default set when absent'),
+  pollMinutes: z.number().int().min(1).max(1440).optional().describe('Minutes between delta queries when notifications are off (default 15; four times that with notifications, as a safety net)'),
+});
+const DateSettings = z.strictObject({
+  attribute: z.string().min(1).max(40).describe('employeeHireDate, employeeLeaveDateTime, createdDateTime or extensionAttribute1..15'),
+  offsetDays: z.number().int().min(-3650).max(3650).describe('Days from the date to the run: -7 a week before, 30 a month after'),
+  scope: z.string().max(1000).optional().describe("OData $filter on users, e.g. department eq 'Sales'"),
+  catchUpDays: z.number().int().min(0).max(90).optional().describe('A day missed (server down) still starts within this many days (default 7)'),
+  everyMinutes: z.number().int().min(1).max(1440).optional().describe('Minutes between evaluations (default 60; a change notification evaluates at once)'),
+});
+const Watch = z.object({
+  mode: z.enum(['notifications', 'delta']).describe('notifications: a Graph subscription (PUBLIC_URL is https); delta: delta queries on a schedule'),
+  subscriptionId: z.string().optional(),
+  subscriptionExpiresAt: z.string().optional(),
+  syncedAt: z.string().optional().describe('Last delta round or evaluation'),
+  nextCheckAt: z.string().optional(),
+  lastError: z.string().optional(),
+});
 const NewTrigger = z.strictObject({
-  kind: z.enum(TRIGGER_KINDS).describe('webhook: a URL with its own secret (HMAC-SHA256 over timestamp and body)'),
+  kind: z.enum(TRIGGER_KINDS).describe('webhook: a URL with its own secret (HMAC-SHA256 over timestamp and body); graph: changes to users in the tenant (change notifications, delta queries); date: a date attribute of users plus an offset in days'),
   name: z.string().max(200).default(''),
   runbookId: z.string().min(1),
   version: z.number().int().min(1).optional().describe('Pinned version; the latest at creation when absent'),
@@ -790,6 +810,8 @@ const NewTrigger = z.strictObject({
   filter: z.string().max(2000).optional().describe('JSONata over the event; a run starts only when it is true'),
   inputs: InputMapping.default({}),
   paused: z.boolean().default(false),
+  graph: GraphSettings.optional().describe('kind graph'),
+  date: DateSettings.optional().describe('kind date (required)'),
 });
 const Trigger = z.object({
   id: z.string(),
@@ -804,12 +826,18 @@ const Trigger = z.object({
   createdBy: z.string(),
   createdAt: Time,
   url: z.string().optional().describe('Webhook: the path to POST to'),
+  graph: z.object({ resource: z.literal('users'), changeType: z.string(), select: z.array(z.string()), pollMinutes: z.number() }).optional(),
+  date: z.object({ attribute: z.string(), offsetDays: z.number(), scope: z.string().optional(), catchUpDays: z.number(), everyMinutes: z.number() }).optional(),
+  watch: Watch.optional().describe('Graph and date triggers: how they watch the tenant'),
   fired: z.number().describe('Runs this trigger has started'),
   lastFiredAt: Time.optional(),
 });
 const TriggerCreated = Trigger.extend({ secret: z.string().optional().describe('Webhook: the signing secret, shown only now (and on rotate)') });
 const TriggerNote = z.strictObject({ note: z.string().max(500).optional() });
 const TriggerFiring = z.object({ eventKey: z.string(), runId: z.string().optional(), outcome: z.string(), at: Time });
+const DatePlan = z.object({ userId: z.string(), upn: z.string().optional(), date: z.string(), due: z.string(), status: z.string().describe('planned, started, cancelled (date cleared or user out of scope), past, filtered, refused'), runId: z.string().optional(), updatedAt: Time });
+const NotificationQuery = z.object({ validationToken: z.string().optional().describe("Graph's validation handshake: answered as text/plain") });
+const NotificationAnswer = z.object({ triggerId: z.string(), accepted: z.number() });
 const HookAnswer = z.object({ triggerId: z.string(), started: z.boolean(), runId: z.string().optional(), reason: z.string().optional() });
 const triggerOp = (op: 'pause' | 'resume') =>
   ({ tag: 'triggers', summary: `${op[0]!.toUpperCase()}${op.slice(1)} the trigger`, roles: 'designer of the tenant, or who created it', body: TriggerNote, response: Trigger, statuses: { 404: 'no such trigger' } }) as const;
@@ -1045,6 +1073,7 @@ export const API = {
   'POST /api/triggers': { tag: 'triggers', summary: 'Create a trigger; a webhook answers its secret once', roles: 'designer of the tenant', body: NewTrigger, response: TriggerCreated, statuses: { 201: 'created', 404: 'no such runbook', 409: 'the runbook has no published version' } },
   'GET /api/triggers/:id': { tag: 'triggers', summary: 'One trigger', roles: 'viewer', response: Trigger, statuses: { 404: 'no such trigger' } },
   'GET /api/triggers/:id/firings': { tag: 'triggers', summary: 'What the trigger received and which run each started, newest first', roles: 'viewer', response: z.array(TriggerFiring), statuses: { 404: 'no such trigger' } },
+  'GET /api/triggers/:id/plans': { tag: 'triggers', summary: "A date trigger's plan per user: date, due day, status and the run it started", roles: 'viewer', response: z.array(DatePlan), statuses: { 404: 'no such trigger', 409: 'not a date trigger' } },
   'POST /api/triggers/:id/pause': triggerOp('pause'),
   'POST /api/triggers/:id/resume': triggerOp('resume'),
   'POST /api/triggers/:id/rotate-secret': { tag: 'triggers', summary: 'A new webhook secret (the old one stops working at once)', roles: 'designer of the tenant, or who created it', response: TriggerCreated, statuses: { 404: 'no such trigger', 409: 'not a webhook' } },
@@ -1056,6 +1085,24 @@ export const API = {
     body: z.unknown(),
     response: HookAnswer,
     statuses: { 201: 'a run started (runId)', 401: 'missing, stale or wrong signature', 404: 'no such webhook', 409: 'replayed request, or the trigger is paused', 415: 'the body is not application/json' },
+  },
+  'POST /api/graph-notifications/:id': {
+    tag: 'triggers',
+    summary: "Microsoft Graph change notifications for a graph or date trigger (Graph calls this): answers the validation handshake (validationToken, text/plain); a notification counts only with the trigger's subscription id and clientState, and starts the trigger's delta query",
+    access: 'public',
+    query: NotificationQuery,
+    body: z.unknown(),
+    response: NotificationAnswer,
+    statuses: { 202: 'accepted', 400: 'not a change notification collection', 401: "subscription id or clientState is not the trigger's", 404: 'no such graph or date trigger' },
+  },
+  'POST /api/graph-notifications/:id/lifecycle': {
+    tag: 'triggers',
+    summary: 'Microsoft Graph lifecycle notifications (reauthorizationRequired: reauthorize and renew; subscriptionRemoved: subscribe again; missed: catch up with delta)',
+    access: 'public',
+    query: NotificationQuery,
+    body: z.unknown(),
+    response: NotificationAnswer,
+    statuses: { 202: 'accepted', 400: 'not a notification collection', 401: "subscription id or clientState is not the trigger's", 404: 'no such graph or date trigger' },
   },
   // ---- tenants ----
   'GET /api/tenants': { tag: 'tenants', summary: 'Tenant connections I can see (never their secrets)', roles: 'any', response: z.array(TenantInfo) },

@@ -15,6 +15,7 @@ import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
 import { pickerRoutes } from './routes-pickers.ts';
 import { triggerRoutes } from './routes-triggers.ts';
+import { TriggerWatcher } from './triggers-m365.ts';
 import { RunbookError } from './runbooks.ts';
 import { IdempotencyKeys, idempotencyHook } from './idempotency.ts';
 import { batchRoutes } from './routes-batches.ts';
@@ -30,7 +31,7 @@ export const API_INFO = {
   description: 'Runbooks, runs, approvals, schedules, tenants, people and audit. Authenticate with an API token (Authorization: Bearer tf_...) or a session cookie plus X-CSRF-Token on writes.',
 };
 
-export function buildApi(deps: AppDeps): { app: express.Express; api: Api; services: Services } {
+export function buildApi(deps: AppDeps): { app: express.Express; api: Api; services: Services; triggers: TriggerWatcher } {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -83,7 +84,9 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
   pickerRoutes(api, s);
-  triggerRoutes(api, s);
+  // Graph and date triggers' subscriptions, delta rounds and evaluations; main.ts starts its loop.
+  const triggers = new TriggerWatcher(s, { publicUrl: deps.publicUrl, now: deps.triggerClock });
+  triggerRoutes(api, s, triggers);
   api.assertComplete();
 
   if (deps.staticDir) {
@@ -129,7 +132,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
     console.error('server error:', err);
     res.status(500).json({ error: 'internal error; see the server log' });
   });
-  return { app, api, services: s };
+  return { app, api, services: s, triggers };
 }
 
 export function createApp(deps: AppDeps): express.Express {

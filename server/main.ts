@@ -34,7 +34,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 const publicUrl = process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
 const staticDir = join(root, 'designer', 'dist');
 const builtinTenants = await tenantsFromEnv();
-const { app, services } = buildApi({
+const { app, services, triggers } = buildApi({
   db,
   runs: new Runs(client, settings.taskQueue, process.env.TEMPORAL_UI_URL || undefined),
   secretBox: secretBox(loadSecretKey(process.env, join(dataDir, 'secret.key'))),
@@ -47,6 +47,9 @@ const { app, services } = buildApi({
   secureCookies: publicUrl.startsWith('https://'),
   oidc: oidcFromEnv(process.env, publicUrl),
   workerMetrics: (process.env.TENANTFLOW_WORKER_METRICS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+  // Graph triggers subscribe to change notifications only where Microsoft can reach this server
+  // (https); TENANTFLOW_GRAPH_NOTIFICATIONS=off keeps them on delta queries alone.
+  publicUrl: process.env.TENANTFLOW_GRAPH_NOTIFICATIONS === 'off' ? undefined : publicUrl,
 });
 await services.tenants.writeMirror();
 const seeded = await seedRunbooks(services, join(root, 'server', 'examples'));
@@ -59,6 +62,8 @@ server: created the first admin (shown only this once):
   password  ${admin.password}   (one-time: change it at first sign-in)
   sign in:  npx tenantflow login --url ${publicUrl} --email ${admin.email} --new-password '<a new password>'
 `);
+// Graph and date triggers: subscriptions renewed, delta queries and date evaluations on schedule.
+triggers.start();
 const notifier = startNotifier(services, { intervalMs: Number(process.env.TENANTFLOW_NOTIFY_INTERVAL_MS ?? 5000), publicUrl });
 // Run records are written as runs progress, whether or not anybody looks (docs/runs.md).
 services.records.start(Number(process.env.TENANTFLOW_RECORD_INTERVAL_MS ?? 2000));
@@ -73,6 +78,7 @@ const batchWorker = await startBatchWorker(services, {
 const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port} (database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'embedded, data/db'})`));
 const stop = () => {
   notifier.stop();
+  triggers.stop();
   void services.records.stop();
   void batchWorker.stop().finally(() => batchConnection.close());
   server.close();

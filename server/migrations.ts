@@ -300,7 +300,37 @@ create table idempotency_keys (
 `,
   },
   {
-    // 7, not 6: another change took 6; each migration is applied once by its number, in this order.
+    version: 6,
+    name: 'Microsoft 365 event and date triggers: watch state, what each user looked like, date plans',
+    sql: `
+-- Graph and date triggers (docs/triggers.md): the subscription, its sealed clientState, the delta
+-- link and the schedule, kept with the trigger so a restart carries on where it stopped.
+alter table triggers add column state jsonb not null default '{}';
+
+-- A graph trigger's last view of each user (the selected properties): "before" of the next change.
+create table trigger_objects (
+  trigger_id text not null,
+  object_id text not null,
+  props jsonb not null,
+  primary key (trigger_id, object_id)
+);
+
+-- A date trigger's plan per user: the date read, the day the run is due (date + offset), and
+-- planned / started / cancelled / past (the day was before the trigger could act) / filtered / refused.
+create table trigger_date_plans (
+  trigger_id text not null,
+  user_id text not null,
+  upn text,
+  date text not null,
+  due text not null,
+  status text not null,
+  run_id text,
+  updated_at timestamptz not null default now(),
+  primary key (trigger_id, user_id)
+);
+`,
+    },
+    {
     version: 7,
     name: 'runbooks owned by a tenant, shared with others',
     sql: `

@@ -34,6 +34,10 @@ export interface AppDeps {
   checkResponses?: boolean;
   /** The workers' Prometheus /metrics URLs, for the throttle gates' live rates on the dashboard. */
   workerMetrics?: string[];
+  /** https://... where Microsoft reaches this server: Graph triggers subscribe to change notifications (docs/triggers.md). */
+  publicUrl?: string;
+  /** The clock date triggers and trigger schedules run on (tests move it; default Date.now). */
+  triggerClock?: () => number;
 }
 
 export interface Services {

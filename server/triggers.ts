@@ -30,6 +30,8 @@ export interface TriggerRow extends Row {
   filter: string | null;
   inputs: Record<string, string>;
   config: Record<string, unknown>;
+  /** Graph and date triggers: subscription, delta link, schedule (server/triggers-m365.ts WatchState). */
+  state?: Record<string, unknown>;
   secret_enc: string | null;
   paused: boolean;
   created_by: string;

@@ -87,6 +87,12 @@ async function trigger(tenant: string): Promise<string> {
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.id;
 }
+/** A paused date trigger (it never reaches the tenant): its plans, and a target for Graph's notifications. */
+async function dateTrigger(tenant: string): Promise<string> {
+  const r = await admin().call('POST', '/api/triggers', { kind: 'date', runbookId: 'mx-review', tenant, paused: true, date: { attribute: 'employeeHireDate', offsetDays: -7 }, inputs: { user: 'user.userPrincipalName' } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
 async function batch(tenant: string): Promise<string> {
   const r = await starter.call('POST', '/api/runs/bulk', { runbookId: 'mx-review', tenant, csv: `user\n${finance}\n` });
   assert.equal(r.status, 202, JSON.stringify(r.body));
@@ -199,10 +205,13 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   'POST /api/triggers': (c) => ({ path: '/api/triggers', body: { kind: 'webhook', runbookId: 'mx-review', tenant: c.tenant, inputs: { user: 'body.user' } } }),
   'GET /api/triggers/:id': async (c) => ({ path: `/api/triggers/${await once(`trigger:${c.tenant}`, () => trigger(c.tenant))}` }),
   'GET /api/triggers/:id/firings': async (c) => ({ path: `/api/triggers/${await once(`trigger:${c.tenant}`, () => trigger(c.tenant))}/firings` }),
+  'GET /api/triggers/:id/plans': async (c) => ({ path: `/api/triggers/${await once(`date-trigger:${c.tenant}`, () => dateTrigger(c.tenant))}/plans` }),
   'POST /api/triggers/:id/pause': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}/pause`, body: {} }),
   'POST /api/triggers/:id/resume': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}/resume`, body: {} }),
   'POST /api/triggers/:id/rotate-secret': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}/rotate-secret` }),
   'DELETE /api/triggers/:id': async (c) => ({ path: `/api/triggers/${await trigger(c.tenant)}` }),
+  'POST /api/graph-notifications/:id': async (c) => ({ path: `/api/graph-notifications/${await once(`date-trigger:${c.tenant}`, () => dateTrigger(c.tenant))}`, body: { value: [{ subscriptionId: 'not-it', clientState: 'not-the-secret', changeType: 'updated' }] } }),
+  'POST /api/graph-notifications/:id/lifecycle': async (c) => ({ path: `/api/graph-notifications/${await once(`date-trigger:${c.tenant}`, () => dateTrigger(c.tenant))}/lifecycle`, body: { value: [{ subscriptionId: 'not-it', clientState: 'not-the-secret', lifecycleEvent: 'missed' }] } }),
   'POST /api/hooks/:id': async (c) => ({ path: `/api/hooks/${await once(`trigger:${c.tenant}`, () => trigger(c.tenant))}`, body: { user: finance } }),
   'GET /api/tenants': () => ({ path: '/api/tenants' }),
   'POST /api/tenants': () => ({ path: '/api/tenants', body: { name: `mx-${uniq()}`, tenantId: 'contoso.onmicrosoft.com', clientId: 'abc', clientSecret: 'shh' } }),
@@ -248,6 +257,9 @@ const REACHED: Partial<Record<RouteKey, (status: number, body: any) => boolean>>
   'GET /api/auth/oidc/login': (status, body) => status === 404 && /not configured|OpenID/i.test(body?.error ?? ''),
   // The request is not signed: a trigger's URL answers that to everyone (test/triggers.test.ts signs).
   'POST /api/hooks/:id': (status, body) => status === 401 && /signature/i.test(body?.error ?? ''),
+  // A notification without the trigger's clientState: Graph's receivers answer that to everyone.
+  'POST /api/graph-notifications/:id': (status, body) => status === 401 && /clientState/.test(body?.error ?? ''),
+  'POST /api/graph-notifications/:id/lifecycle': (status, body) => status === 401 && /clientState/.test(body?.error ?? ''),
   'GET /api/auth/oidc/callback': (status, body) => status === 404 && /not configured|OpenID/i.test(body?.error ?? ''),
 };
 
@@ -262,7 +274,10 @@ async function attempt(route: RouteKey, caller: CallerKind, tenant: string, user
     const res = await fetch(`${api.base}${req.path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: abort.signal });
     r = { status: res.status, body: res.status === 200 ? '(stream)' : await res.text() };
     abort.abort();
-  } else r = await callers[caller].call(method, req.path, req.body);
+  } else
+    r = await callers[caller].call(method, req.path, req.body).catch((err: Error) => {
+      throw new Error(`${route} as ${caller} on ${tenant}: ${err.message} (${(err.cause as Error | undefined)?.message ?? ''})`, { cause: err });
+    });
   assert.ok(r.status < 500, `${route} as ${caller} on ${tenant}: ${r.status} ${JSON.stringify(r.body)}`);
   const reached = REACHED[route]?.(r.status, r.body) ?? !DENIED.has(r.status);
   return { outcome: reached ? 'allow' : 'deny', status: r.status, body: r.body };

@@ -34,6 +34,10 @@ export interface Caller {
 
 export interface ApiServer {
   base: string;
+  /** The Express app (a test may serve it over HTTPS too, e.g. for Graph change notifications). */
+  app: import('express').Express;
+  /** The graph and date triggers' watcher (tests call tick() with their own clock). */
+  triggers: import('../server/triggers-m365.ts').TriggerWatcher;
   db: Db;
   services: Services;
   /** An account with these grants and an API token (created once per email). */
@@ -52,6 +56,10 @@ export async function startApiServer(
     roles?: Record<string, GrantSpec[]>;
     /** Embedded database folder (kept across servers). */
     dataDir?: string;
+    /** Where Microsoft reaches the server (Graph triggers subscribe when it is https). */
+    publicUrl?: string;
+    /** The clock of date triggers and trigger schedules. */
+    triggerClock?: () => number;
     /** The key that seals run secrets: the same the worker opens them with (startTestEnv's `secrets`). */
     secretBox?: ReturnType<typeof secretBox>;
     /** The workers' /metrics URLs (the dashboard's live throttle gates). */
@@ -62,7 +70,7 @@ export async function startApiServer(
   // As in production: an owner role migrates, the application's own role has only what it needs.
   const roles = pg ? await splitRoles(pg.url).catch(() => undefined) : undefined;
   const db = await openDatabase({ url: roles?.appUrl ?? pg?.url, ownerUrl: roles?.ownerUrl, dir: opts.dataDir });
-  const { app, services } = buildApi({
+  const { app, services, triggers } = buildApi({
     db,
     runs: env.runs,
     secretBox: opts.secretBox ?? secretBox(randomBytes(32)),
@@ -71,6 +79,8 @@ export async function startApiServer(
     pollMs: opts.pollMs ?? 200,
     checkResponses: true,
     workerMetrics: opts.workerMetrics,
+    publicUrl: opts.publicUrl,
+    triggerClock: opts.triggerClock,
   });
   await seedRunbooks(services, fileURLToPath(new URL('../server/examples', import.meta.url)));
   services.records.start(opts.pollMs ?? 200);
@@ -78,6 +88,11 @@ export async function startApiServer(
   const native = await NativeConnection.connect({ address: env.address });
   const batchWorker = await startBatchWorker(services, { connection: native, namespace: env.namespace, client: env.client });
   const server = app.listen(0, '127.0.0.1');
+  // The test's fetch and this server share one event loop: when it stalls for over a second (the
+  // embedded database runs on it), the server's 5 s idle timeout and fetch's 4 s one (the server's
+  // hint minus 1 s) both expire and the server may close a socket fetch is about to reuse
+  // (ECONNRESET). Without a server-side idle timeout only the client ends idle connections.
+  server.keepAliveTimeout = 0;
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -116,6 +131,8 @@ export async function startApiServer(
   const admin = await as('admin@tenantflow.test', [{ tenant: '*', role: 'admin' }]);
   return {
     base,
+    app,
+    triggers,
     db,
     services,
     as,

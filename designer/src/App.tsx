@@ -1,5 +1,5 @@
 // The app shell: sign-in gate, side navigation and the routes.
-import { CalendarClock, Cloud, Headset, Inbox, LayoutDashboard, PlayCircle, ScrollText, Users, Workflow, type LucideIcon } from 'lucide-react';
+import { CalendarClock, Cloud, Headset, Inbox, LayoutDashboard, PlayCircle, ScrollText, Users, Workflow, Zap, type LucideIcon } from 'lucide-react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { visiblePages, type Grant, type PageKey } from './access.ts';
 import { api, setPickerTenant, type ActionInfo } from './api.ts';
@@ -17,6 +17,7 @@ import { RunFormPage } from './pages/RunFormPage.tsx';
 import { RunPage } from './pages/RunPage.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
 import { SchedulesPage } from './pages/SchedulesPage.tsx';
+import { TriggersPage } from './pages/TriggersPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { TenantsPage } from './pages/TenantsPage.tsx';
 
@@ -27,6 +28,7 @@ const NAV: { to: string; label: string; icon: LucideIcon; page: PageKey }[] = [
   { to: '/runs', label: 'Runs', icon: PlayCircle, page: 'runs' },
   { to: '/approvals', label: 'Approvals', icon: Inbox, page: 'approvals' },
   { to: '/schedules', label: 'Schedules', icon: CalendarClock, page: 'schedules' },
+  { to: '/triggers', label: 'Triggers', icon: Zap, page: 'triggers' },
   { to: '/tenants', label: 'Tenants', icon: Cloud, page: 'tenants' },
   { to: '/people', label: 'People', icon: Users, page: 'people' },
   { to: '/audit', label: 'Audit log', icon: ScrollText, page: 'audit' },
@@ -46,6 +48,7 @@ function route(path: string, home: 'dashboard' | 'runbooks'): ReactNode {
   if (path === '/approvals') return <ApprovalsPage />;
   if ((p = match('/approvals/:runId/:nodeId', path))) return <ApprovalPage runId={p.runId!} nodeId={p.nodeId!} />;
   if (path === '/schedules') return <SchedulesPage />;
+  if (path === '/triggers') return <TriggersPage />;
   if (path === '/tenants') return <TenantsPage />;
   if (path === '/people') return <PeoplePage />;
   if (path === '/audit') return <ResourcePage kind="audit" />;

@@ -24,12 +24,12 @@ export function isGlobalAdmin(grants: Grant[]): boolean {
   return grants.some((g) => g.tenant === '*' && g.role === 'admin');
 }
 
-export type PageKey = 'dashboard' | 'runbooks' | 'helpdesk' | 'runs' | 'approvals' | 'schedules' | 'tenants' | 'people' | 'audit';
+export type PageKey = 'dashboard' | 'runbooks' | 'helpdesk' | 'runs' | 'approvals' | 'schedules' | 'triggers' | 'tenants' | 'people' | 'audit';
 
 /** Pages in the navigation for these grants. */
 export function visiblePages(grants: Grant[]): Set<PageKey> {
   const pages = new Set<PageKey>(['runbooks', 'approvals', 'tenants']);
-  if (grants.length) pages.add('dashboard').add('runs').add('schedules');
+  if (grants.length) pages.add('dashboard').add('runs').add('schedules').add('triggers');
   if (hasRoleAnywhere(grants, 'operator') || hasRoleAnywhere(grants, 'designer')) pages.add('helpdesk');
   if (hasRoleAnywhere(grants, 'admin')) pages.add('people').add('audit');
   return pages;
@@ -43,6 +43,8 @@ export function abilities(grants: Grant[]) {
     clone: hasRoleAnywhere(grants, 'designer'),
     archive: hasRoleAnywhere(grants, 'designer'),
     schedule: hasRoleAnywhere(grants, 'designer') || hasRoleAnywhere(grants, 'operator'),
+    /** Create, pause, resume and delete triggers (the server lets designers of the tenant). */
+    trigger: hasRoleAnywhere(grants, 'designer'),
     addTenants: isGlobalAdmin(grants),
     adminOf: (tenant: string) => hasRole(grants, 'admin', tenant),
     manageAccounts: isGlobalAdmin(grants),

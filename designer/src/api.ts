@@ -70,6 +70,8 @@ export type BatchView = Answer<'GET /api/batches/:id'>;
 export type BatchRow = Answer<'GET /api/batches/:id/rows'>['rows'][number];
 export type Schedule = Answer<'GET /api/schedules/:id'>;
 export type NewSchedule = Body<'POST /api/schedules'>;
+export type Trigger = Answer<'GET /api/triggers'>[number];
+export type NewTrigger = Body<'POST /api/triggers'>;
 export type TenantInfo = Answer<'GET /api/tenants/:name'>;
 /** What connecting a tenant sends. */
 export type NewTenant = Body<'POST /api/tenants'>;
@@ -160,6 +162,12 @@ export const api = {
   createSchedule: (body: NewSchedule) => client.call('POST /api/schedules', { body }),
   scheduleOp: (id: string, op: 'pause' | 'resume' | 'trigger', note?: string) => client.call(`POST /api/schedules/:id/${op}`, { params: { id }, body: note ? { note } : {} }),
   deleteSchedule: (id: string) => client.call('DELETE /api/schedules/:id', { params: { id } }),
+
+  triggers: () => client.call('GET /api/triggers'),
+  createTrigger: (body: NewTrigger) => client.call('POST /api/triggers', { body }),
+  triggerOp: (id: string, op: 'pause' | 'resume') => client.call(`POST /api/triggers/:id/${op}`, { params: { id }, body: {} }),
+  deleteTrigger: (id: string) => client.call('DELETE /api/triggers/:id', { params: { id } }),
+  triggerFirings: (id: string) => client.call('GET /api/triggers/:id/firings', { params: { id } }),
 
   tenantList: () => client.call('GET /api/tenants'),
   createTenant: (body: NewTenant) => client.call('POST /api/tenants', { body }),

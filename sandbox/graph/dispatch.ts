@@ -120,6 +120,7 @@ export async function dispatchGraph(rt: Runtime, call: GraphCall, opts: { caller
   if (reply.status < 400 || injected?.endsWith('after-effect')) {
     for (const m of pending) {
       rt.log.recordMutation({ time: new Date(nowMs).toISOString(), tenantId: caller!.tenantId, appId: caller!.appId, op: m.op, objectIds: m.objectIds, method: call.method, path: `/${call.version}${call.path}`, requestId });
+      rt.changes.record(caller!.tenantId, m.op, m.objectIds, nowMs);
     }
     const store = pending.length ? rt.tenants.get(caller!.tenantId) : undefined;
     if (store) recordAudits(store, caller!, pending, new Date(nowMs).toISOString(), clientRequestId);
