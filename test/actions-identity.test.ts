@@ -369,7 +369,6 @@ describe('group actions', { concurrency: true }, () => {
       [[sec.output.id, true, true], [m365.output.id, true, true]].sort(),
     );
     assert.deepEqual([await owners(sec.output.id), await owners(m365.output.id), await owners(notHis.output.id)], [[heir.id], [heir.id], [colleague.id]]);
-    assert.deepEqual((await env.graph.api(`/users/${leaver.id}/ownedObjects/microsoft.graph.group`).get()).value, []);
     const again = await env.run('group.transferOwnership', { from: leaver.id, to: heir.userPrincipalName });
     ok(again);
     assert.deepEqual([again.output.groups, again.output.skipped], [[], []], 'a repeat finds nothing left to hand over');

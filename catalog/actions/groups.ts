@@ -202,7 +202,8 @@ export const groupTransferOwnership = defineAction({
   title: 'Hand over group ownership',
   category: 'group',
   description:
-    'Makes `to` an owner of every security and Microsoft 365 group `from` owns (GET /users/{id}/ownedObjects/microsoft.graph.group), ' +
+    'Makes `to` an owner of every security and Microsoft 365 group `from` owns (every group of the tenant is read with its owners: ' +
+    'slow in large tenants, as GET /users/{id}/ownedObjects takes delegated permissions only), ' +
     'then removes `from` as owner: the new owner always comes first, so a group whose last owner is `from` is never left without one. ' +
     'Groups Graph cannot change (distribution lists and mail-enabled security groups, which Exchange keeps; groups synchronised from ' +
     'on-premises) are listed under "skipped" with the reason. Groups already handed over count as done. For teams, run "Hand over team ' +

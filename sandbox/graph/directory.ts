@@ -24,28 +24,6 @@ export function memberOfRoutes(collectionName: 'users' | 'groups', resolve: (ctx
   }));
 }
 
-/**
- * GET /users/{id}/ownedObjects (directory objects) and its type cast /ownedObjects/microsoft.graph.group
- * (groups with the group properties): the groups a user owns.
- */
-export function ownedObjectsRoutes(resolve: (ctx: Ctx, id: string) => User): RouteDef[] {
-  const owned = (ctx: Ctx) => ctx.store.ownedGroups(resolve(ctx, ctx.params['id']!).id).map((id) => ctx.store.groupById(id)).filter((g) => g !== undefined);
-  return [
-    {
-      method: 'GET',
-      path: '/users/:id/ownedObjects',
-      permissions: P.userRead,
-      handler: (ctx: Ctx) => collection(ctx, owned(ctx), DIRECTORY_OBJECT_TYPE, (g) => directoryObjectView(ctx.store, { kind: 'group', object: g }), 'directoryObjects'),
-    },
-    {
-      method: 'GET',
-      path: '/users/:id/ownedObjects/microsoft.graph.group',
-      permissions: P.userRead,
-      handler: (ctx: Ctx) => collection(ctx, owned(ctx), GROUP_TYPE, (g) => groupView(ctx.store, g), 'directoryObjects/microsoft.graph.group'),
-    },
-  ];
-}
-
 const ORG_TYPE: TypeInfo = {
   name: 'microsoft.graph.organization',
   properties: new Set(['id', 'displayName', 'verifiedDomains', 'assignedPlans', 'countryLetterCode', 'createdDateTime', 'tenantType', 'preferredLanguage', 'technicalNotificationMails', 'onPremisesSyncEnabled']),

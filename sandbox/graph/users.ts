@@ -7,7 +7,7 @@ import { P } from '../permissions.ts';
 import type { Ctx, Router } from '../runtime.ts';
 import type { User } from '../store.ts';
 import { newUser } from '../seed.ts';
-import { memberOfRoutes, ownedObjectsRoutes } from './directory.ts';
+import { memberOfRoutes } from './directory.ts';
 import { bodyObject, checkWritable, collection, countReply, entity, odataContext, refId, replicated, requireDirectoryObject, requireUser, stringProp, boolProp } from './common.ts';
 import { directoryObjectView, DIRECTORY_OBJECT_TYPE, EXTENSION_ATTRIBUTES, USER_READ_ONLY, USER_TYPE, USER_WRITABLE, userExpanders, userView } from './views.ts';
 
@@ -256,7 +256,6 @@ export function registerUserRoutes(router: Router): void {
       },
     },
     ...memberOfRoutes('users', requireUser),
-    ...ownedObjectsRoutes(requireUser),
     {
       method: 'GET',
       path: '/users/:id/manager',

@@ -167,18 +167,41 @@ export const groupRemoveOwner = implement(c.groupRemoveOwner, async (input, ctx)
   return { ...ids, removed: changed };
 }, { plan: planOne('owners', false), acceptsUnknown: ['user'] });
 
+/** Graph returns at most 20 related objects of an expanded collection: a group with 20 has its owners read in full. */
+const EXPAND_LIMIT = 20;
+
+/**
+ * The groups a user owns. GET /users/{id}/ownedObjects takes delegated permissions only, so an app reads
+ * every group with its owners expanded (GET /groups?$expand=owners($select=id)), and a group showing 20
+ * owners (the expand limit) has them listed in full.
+ */
+async function groupsOwnedBy(ctx: Pick<ActionContext, 'graph' | 'heartbeat'>, userId: string): Promise<GroupInfo[]> {
+  const out: GroupInfo[] = [];
+  const me = userId.toLowerCase();
+  let page = (await ctx.graph.api('/groups').select(GROUP_SELECT).expand('owners($select=id)').top(100).get()) as { value: (GroupInfo & { owners?: { id: string }[] })[]; '@odata.nextLink'?: string };
+  for (;;) {
+    for (const { owners = [], ...g } of page.value) {
+      const ids = owners.length >= EXPAND_LIMIT ? await ownerIds(ctx.graph, g.id) : new Set(owners.map((o) => o.id.toLowerCase()));
+      if (ids.has(me)) out.push(g);
+    }
+    ctx.heartbeat({ owned: out.length });
+    const next = page['@odata.nextLink'];
+    if (!next) return out;
+    page = (await ctx.graph.api(next).get()) as typeof page;
+  }
+}
+
 /**
  * The groups of a group hand-over: every group `from` owns, split into those Graph can change and the
  * skipped ones with the reason. After a retry, a group already handed over is no longer among those `from`
  * owns (or, kept owner, already has `to`), so nothing is done twice.
  */
-async function groupHandOver(graph: Client, input: InputOf<typeof c.groupTransferOwnership>) {
-  const from = await getUser(graph, input.from);
-  const to = await getUser(graph, input.to);
-  const owned = (await listAll<GroupInfo>(graph, `/users/${from.id}/ownedObjects/microsoft.graph.group`, { select: GROUP_SELECT })).items;
+async function groupHandOver(ctx: Pick<ActionContext, 'graph' | 'heartbeat'>, input: InputOf<typeof c.groupTransferOwnership>) {
+  const from = await getUser(ctx.graph, input.from);
+  const to = await getUser(ctx.graph, input.to);
   const groups: GroupInfo[] = [];
   const skipped: { groupId: string; displayName: string; reason: string }[] = [];
-  for (const g of owned) {
+  for (const g of await groupsOwnedBy(ctx, from.id)) {
     const reason = managedByExchange(g) ? 'a distribution list or mail-enabled security group: its owners (ManagedBy) are kept by Exchange' : unchangeableReason(g);
     if (reason) skipped.push({ groupId: g.id, displayName: g.displayName, reason });
     else groups.push(g);
@@ -189,7 +212,7 @@ async function groupHandOver(graph: Client, input: InputOf<typeof c.groupTransfe
 export const groupTransferOwnership = implement(
   c.groupTransferOwnership,
   async (input, ctx) => {
-    const { from, to, groups, skipped, removeFrom } = await groupHandOver(ctx.graph, input);
+    const { from, to, groups, skipped, removeFrom } = await groupHandOver(ctx, input);
     const out: { groupId: string; displayName: string; newOwnerAdded: boolean; previousOwnerRemoved: boolean }[] = [];
     for (const g of groups) {
       ctx.heartbeat({ group: g.id, done: out.length, of: groups.length });
@@ -200,8 +223,9 @@ export const groupTransferOwnership = implement(
     }
     return { groups: out, skipped };
   },
-  async (input, { graph }) => {
-    const { from, to, groups, removeFrom } = await groupHandOver(graph, input);
+  async (input, ctx) => {
+    const { graph } = ctx;
+    const { from, to, groups, removeFrom } = await groupHandOver(ctx, input);
     const out: Change[] = [];
     for (const g of groups) {
       const owners = await ownerIds(graph, g.id);
