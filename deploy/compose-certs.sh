@@ -6,6 +6,7 @@
 # the CA is already there, so restarts keep the same certificates. To use your own CA instead, put
 # the same file names into the volume before the first `docker compose up` (see docs/production.md).
 #   usage: compose-certs.sh <dir>     (needs openssl; run as root to set the owners below)
+# Keys are ECDSA P-256; certificates last CERT_DAYS (825) days: renew by emptying the volume.
 set -eu
 dir=${1:?usage: compose-certs.sh <dir>}
 days=${CERT_DAYS:-825}
@@ -16,13 +17,13 @@ if [ -s ca.pem ] && [ -s temporal.pem ] && [ -s postgresql.pem ] && [ -s client.
   exit 0
 fi
 umask 077
-openssl req -x509 -newkey rsa:3072 -nodes -sha256 -days "$days" -subj "/CN=Tenantflow compose CA" \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days "$days" -subj "/CN=Tenantflow compose CA" \
   -keyout ca.key -out ca.pem \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 issue() { # name CN extendedKeyUsage [dnsName]
-  openssl req -newkey rsa:3072 -nodes -sha256 -subj "/CN=$2" -keyout "$1.key" -out "$1.csr"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -subj "/CN=$2" -keyout "$1.key" -out "$1.csr"
   ext="basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
+keyUsage=critical,digitalSignature
 extendedKeyUsage=$3"
   if [ -n "${4:-}" ]; then ext="$ext
 subjectAltName=DNS:$4"; fi
