@@ -198,7 +198,7 @@ describe('docker-compose.yml', () => {
       await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
       try {
         const port = (server.address() as { port: number }).port;
-        const client = connect({ host: '127.0.0.1', port, servername: 'temporal', ca: tls.serverRootCACertificate, cert: tls.clientCertPair.crt, key: tls.clientCertPair.key });
+        const client = connect({ host: '127.0.0.1', port, servername: 'temporal', ca: Buffer.from(tls.serverRootCACertificate), cert: Buffer.from(tls.clientCertPair.crt), key: Buffer.from(tls.clientCertPair.key) });
         await new Promise<void>((res, rej) => client.on('secureConnect', res).on('error', rej));
         assert.equal(client.authorized, true, String(client.authorizationError));
         assert.equal(await seen, 'tenantflow');
