@@ -155,6 +155,14 @@ describe('docker-compose.yml', () => {
       assert.equal(e.TEMPORAL_TLS_KEY, '/certs/client.key', name);
       assert.equal(e.TEMPORAL_TLS_CA, '/certs/ca.pem', name);
     }
+    for (const name of ['temporal', 'temporal-setup']) {
+      // The `temporal` CLI of the health check and the setup job.
+      const e = env(name);
+      assert.equal(e.TEMPORAL_TLS_CLIENT_CERT_PATH, '/certs/client.pem', name);
+      assert.equal(e.TEMPORAL_TLS_CLIENT_KEY_PATH, '/certs/client.key', name);
+      assert.equal(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH, '/certs/ca.pem', name);
+      assert.equal(e.TEMPORAL_TLS_SERVER_NAME, 'temporal', name);
+    }
     for (const name of ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'server', 'worker']) {
       assert.ok(mounts(service(name)).some((m) => m.source.endsWith('certs') && m.target === '/certs' && m.readOnly), `${name} mounts the certs volume read-only`);
     }
