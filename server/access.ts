@@ -5,17 +5,16 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { graphClientCache } from '../m365/graph.ts';
 import { statusOf } from '../m365/errors.ts';
-import type { Approver } from '../runbook/approvals.ts';
+import { rolesOn, SANDBOX, seesTenant, type Approver } from '../runbook/approvals.ts';
 import type { RowProblem } from '../runbook/csv.ts';
 import type { RunbookDefinition } from '../runbook/definition.ts';
 import { pinSubRunbooks } from '../runbook/subrunbooks.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError } from './http.ts';
-import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
+import { hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, type Principal } from './people.ts';
 import type { Services } from './services.ts';
 
-/** The emulated tenant of test runs: everyone with a role sees it. */
-export const SANDBOX = 'sandbox';
+export { SANDBOX } from '../runbook/approvals.ts';
 
 /** A runbook about to run: a published version, or an inline definition. */
 export interface Startable {
@@ -59,8 +58,7 @@ export class RunAccess {
   }
 
   canSeeTenant(p: Principal, tenant: string | undefined): boolean {
-    if (!tenant) return false;
-    return canSee(p, tenant) || (tenant === SANDBOX && p.grants.length > 0);
+    return seesTenant(p.grants, tenant);
   }
 
   /** Operators of the tenant (designers too for the sandbox), or the person who started it. */
@@ -200,6 +198,6 @@ export class RunAccess {
 
   /** The principal as approval steps name people, with the roles it holds on the run's tenant. */
   approverOf(p: Principal, tenant: string): Approver {
-    return { email: p.user.email, groups: p.user.groups, roles: ROLES.filter((r) => hasRole(p, r, tenant)) };
+    return { email: p.user.email, groups: p.user.groups, roles: rolesOn(p.grants, tenant) };
   }
 }
