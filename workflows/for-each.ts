@@ -9,8 +9,10 @@ import {
   defineSignal,
   executeChild,
   getExternalWorkflowHandle,
+  proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
+import type { BatchActivities, StoredListRef } from './batch.ts';
 import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from '../runbook/definition.ts';
 
 /** Items started per workflow run before it continues as new (keeps history far below 10,240 events). */
@@ -26,6 +28,11 @@ export interface ForEachInput {
   run: RunContext;
   /** The items not yet started, and the index of the first of them in the whole list. */
   items: unknown[];
+  /**
+   * A list the control plane stores (then `items` is empty): each workflow run reads its batch of
+   * items, from `offset`, through an activity instead of carrying the list.
+   */
+  list?: StoredListRef;
   offset: number;
   total: number;
   concurrency: number;
@@ -74,7 +81,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
   let running = 0;
   let stop: string | undefined;
   const size = input.batch ?? BATCH;
-  const batch = input.items.slice(0, size);
+  const batch = input.list ? await readPage(input.list, input.offset, Math.min(size, input.total - input.offset)) : input.items.slice(0, size);
   for (let i = 0; i < batch.length && !stop; i++) {
     await condition(() => running < input.concurrency || stop !== undefined);
     if (stop) break;
@@ -106,7 +113,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     await report(true);
     throw ApplicationFailure.nonRetryable(stop, 'ItemFailed', { ...progress, items: results, truncated: progress.done > results.length });
   }
-  if (input.items.length > size) {
+  if (input.list ? input.offset + size < input.total : input.items.length > size) {
     await report(true);
     await continueAsNew<typeof forEachWorkflow>({
       ...input,
@@ -117,6 +124,19 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
   }
   await report(true);
   return { ...progress, items: results, truncated: progress.done > results.length };
+}
+
+/** One batch of a stored list, read by the control plane (retried while it is away). */
+async function readPage(list: StoredListRef, offset: number, limit: number): Promise<unknown[]> {
+  if (limit <= 0) return [];
+  const { readListPage } = proxyActivities<BatchActivities>({
+    taskQueue: list.queue,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1s', maximumInterval: '30s' },
+  });
+  const page = await readListPage({ list: list.$storedList, offset, limit });
+  if (page.length !== limit) throw ApplicationFailure.nonRetryable(`stored list ${list.$storedList} has ${offset + page.length} items, not ${list.count}`, 'StoredListChanged');
+  return page;
 }
 
 /** The output of the body's last succeeded step, as the item's result. */
