@@ -35,10 +35,10 @@ export class RunAccess {
   async resolve(runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
     const s = this.s;
     if (runbookId) {
-      const rb = await s.runbooks.get(runbookId);
+      // Both read at once: one wait for the database instead of two.
+      const [rb, v] = await Promise.all([s.runbooks.get(runbookId), s.runbooks.version(runbookId, version)]);
       if (!rb) throw new HttpError(404, `runbook ${runbookId} does not exist`);
       if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);
-      const v = await s.runbooks.version(runbookId, version);
       if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
       return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
     }
