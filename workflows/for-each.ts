@@ -72,8 +72,12 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     if (r.status === 'succeeded') progress.succeeded++;
     else progress.failed++;
     if (r.outcome) progress.warned = (progress.warned ?? 0) + 1;
+    // A loop over a stored list keeps only the failed and warned items (their count bounded): the
+    // results travel in each continue-as-new input and the step's output, so they must not grow
+    // with the list (a thousand user objects are a megabyte).
+    if (input.list && r.status === 'succeeded' && !r.outcome) return;
     if (results.length < KEEP_RESULTS || r.status !== 'succeeded' || r.outcome) {
-      if (results.length >= KEEP_RESULTS * 2) return;
+      if (results.length >= KEEP_RESULTS * (input.list ? 1 : 2)) return;
       results.push(r);
     }
   };
