@@ -44,7 +44,6 @@ try {
   } as RunbookDefinitionInput);
 
   const approver = await server.as('approver@contoso.test', [{ tenant: 'sandbox', role: 'approver' }]);
-  const operator = await server.as('operator@tenantflow.test', [{ tenant: 'sandbox', role: 'operator' }]);
   const designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
   await designer.call('POST', '/api/runbooks', { id: 'bench-start', definition: { name: 'start', nodes: [{ id: 'check', kind: 'condition', expression: 'true' }] } });
   await designer.call('POST', '/api/runbooks/bench-start/publish', {});
@@ -98,7 +97,7 @@ try {
   };
   const post = async () =>
     timed(async () => {
-      const res = await operator.call('POST', '/api/runs', { runbookId: 'bench-start', test: true });
+      const res = await designer.call('POST', '/api/runs', { runbookId: 'bench-start', test: true });
       if (res.status !== 201) throw new Error(`POST /api/runs answered ${res.status}: ${JSON.stringify(res.body)}`);
     });
   const bareStart = async () =>
