@@ -1,4 +1,5 @@
-// `npm run bench`: runs every bench/*.ts file (except this one) in its own process. Each compares
+// `npm run bench`: runs every bench/*.ts file (except this one and workflows.ts, the hand-written
+// baselines bench/api.ts loads) in its own process. Each compares
 // against a baseline measured in the same run and prints ratios, never absolute verdicts.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -10,7 +11,7 @@ const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 /** Flags (--large) go to every bench file. */
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 let failed = 0;
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'run.ts').sort()) {
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'workflows.ts').sort()) {
   if (only.length && !only.some((o) => file.includes(o))) continue;
   console.log(`bench: ${file}`);
   const res = spawnSync(process.execPath, [join(dir, file), ...flags], { stdio: 'inherit' });

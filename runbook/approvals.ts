@@ -26,7 +26,29 @@ export function isPendingApprover(who: Approver, pending: readonly string[]): bo
   return pending.some((k) => keys.has(k) || (admin && k.startsWith('role:')));
 }
 
-export type Refusal = 'self-approval' | 'already-decided' | 'not-approver' | 'not-waiting';
+/** Tenant value of a grant that covers every tenant. */
+export const ALL_TENANTS = '*';
+/** The emulated tenant of test runs: everyone with a role sees it. */
+export const SANDBOX = 'sandbox';
+
+/** A Tenantflow role granted on a tenant (ALL_TENANTS: on every tenant), as the server holds it. */
+export interface Grant {
+  tenant: string;
+  role: string;
+}
+
+/** The grants let their holder see runs of the tenant (the sandbox: anyone with a role). */
+export function seesTenant(grants: readonly Grant[], tenant: string | undefined): boolean {
+  if (!tenant) return false;
+  return grants.some((g) => g.tenant === tenant || g.tenant === ALL_TENANTS) || (tenant === SANDBOX && grants.length > 0);
+}
+
+/** The roles the grants hold on the tenant ("admin" covers every role a step may name). */
+export function rolesOn(grants: readonly Grant[], tenant: string): string[] {
+  return [...new Set(grants.filter((g) => g.tenant === tenant || g.tenant === ALL_TENANTS).map((g) => g.role))];
+}
+
+export type Refusal = 'self-approval' | 'already-decided' | 'not-approver' | 'not-waiting' | 'not-visible';
 
 /** The reason a refused decision carries in the run's state. */
 export const REFUSAL_REASON: Record<Refusal, string> = {
@@ -34,14 +56,17 @@ export const REFUSAL_REASON: Record<Refusal, string> = {
   'already-decided': 'already decided',
   'not-approver': 'not an approver of this step',
   'not-waiting': 'the step is not waiting for approval',
+  'not-visible': 'the run is not on a tenant the decider sees',
 };
 
 /** The HTTP status a refusal answers with: 403 for who the person is, 409 for the step's state. */
-export const REFUSAL_STATUS: Record<Refusal, 403 | 409> = {
+export const REFUSAL_STATUS: Record<Refusal, 403 | 404 | 409> = {
   'self-approval': 403,
   'not-approver': 403,
   'already-decided': 409,
   'not-waiting': 409,
+  // As for any run the caller cannot see: it does not exist for them.
+  'not-visible': 404,
 };
 
 /** Why a decision by `by` on this step does not count, or undefined when it counts. */

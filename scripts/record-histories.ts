@@ -12,6 +12,8 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 type IHistory = import('@temporalio/proto').temporal.api.history.v1.IHistory;
 import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { StoredListRef } from '../workflows/batch.ts';
 import type { ForEachInput } from '../workflows/for-each.ts';
 import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
@@ -169,6 +171,44 @@ const RECORDERS: Record<string, Recorder> = {
     // The first run of the loop: the one that continued as new.
     const first = env.client.workflow.getHandle(workflowId, loop.firstExecutionRunId);
     return [h, first];
+  },
+  // A loop over a stored list (patched 'foreach-stored-list'): the run carries a reference, each
+  // loop run reads its batch through the control plane's readListPage (served here from memory).
+  'foreach-stored': async (env, upn) => {
+    const people = [upn('stored-a'), upn('stored-b'), upn('stored-c')];
+    const lists: Record<string, unknown[]> = { people, numbers: [0, 1, 2, 3, 4] };
+    const queue = `${env.taskQueue}-control`;
+    const connection = await NativeConnection.connect({ address: env.address });
+    const worker = await Worker.create({
+      connection,
+      namespace: env.namespace,
+      taskQueue: queue,
+      activities: { readListPage: async ({ list, offset, limit }: { list: string; offset: number; limit: number }) => lists[list]!.slice(offset, offset + limit) },
+    });
+    const running = worker.run();
+    try {
+      const ref = (list: string): StoredListRef => ({ $storedList: list, count: lists[list]!.length, queue });
+      const h = await env.start(
+        def(
+          [{ id: 'each', kind: 'forEach', items: 'inputs.people', concurrency: 2, body: { nodes: [createUser('create', '{{ item }}')], edges: [] } }],
+          [],
+          [{ name: 'people', type: 'list' }],
+        ),
+        { people: ref('people') },
+        run,
+      );
+      await h.result();
+      const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
+      const workflowId = `replay-stored-loop-${randomUUID()}`;
+      const input: ForEachInput = { parentWorkflowId: `${workflowId}-parent`, nodeId: 'each', body, inputs: {}, run, items: [], list: ref('numbers'), offset: 0, total: 5, concurrency: 2, onItemError: 'continue', batch: 2 };
+      const loop = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
+      await loop.result();
+      return [h, env.client.workflow.getHandle(`${h.workflowId}.each`), env.client.workflow.getHandle(workflowId, loop.firstExecutionRunId)];
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    }
   },
   // A run cancelled while a step waits.
   cancelled: async (env) => {

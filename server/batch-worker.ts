@@ -105,6 +105,9 @@ export function batchActivities(s: Services, client: Client): BatchActivities {
     async finishBatch({ batchId }) {
       return batches.settle(batchId);
     },
+    async readListPage({ list, offset, limit }) {
+      return s.lists.page(list, offset, limit);
+    },
   };
 }
 

@@ -10,7 +10,9 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { RowProblem } from '../runbook/csv.ts';
 import type { RunbookDefinition, RunContext, RunStatus } from '../runbook/definition.ts';
 import { redactInputs } from '../runbook/secrets.ts';
-import { BATCH_WORKFLOW_TYPE, type BatchWorkflowInput } from '../workflows/batch.ts';
+import { randomUUID } from 'node:crypto';
+import type { RunbookDefinition as Definition } from '../runbook/definition.ts';
+import { BATCH_WORKFLOW_TYPE, STORED_LIST_MIN, type BatchWorkflowInput, type StoredListRef } from '../workflows/batch.ts';
 import type { Db } from './db.ts';
 import type { Principal } from './people.ts';
 import type { Queryable } from './sql.ts';
@@ -221,3 +223,42 @@ export function rowView(b: Pick<BatchRecord, 'definition'>, r: BatchRow): BatchR
   return { ...r, inputs: redactInputs(b.definition, r.inputs) };
 }
 
+
+/**
+ * Long lists (workflows/batch.ts StoredListRef): a list input of more than STORED_LIST_MIN items
+ * is stored here before its run starts and the run carries a reference; its forEach reads the
+ * items a page at a time through the control plane's `readListPage` activity.
+ */
+export class StoredLists {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** The list-typed inputs longer than STORED_LIST_MIN, stored, replaced by their references. */
+  async storeLongLists(def: Pick<Definition, 'inputs'>, inputs: Record<string, unknown>, opts: { tenant: string; by: string; taskQueue: string }): Promise<Record<string, unknown>> {
+    const long = def.inputs.filter((i) => i.type === 'list' && Array.isArray(inputs[i.name]) && (inputs[i.name] as unknown[]).length > STORED_LIST_MIN);
+    if (!long.length) return inputs;
+    const out = { ...inputs };
+    for (const input of long) out[input.name] = await this.store(inputs[input.name] as unknown[], opts);
+    return out;
+  }
+
+  async store(items: unknown[], opts: { tenant: string; by: string; taskQueue: string }): Promise<StoredListRef> {
+    const id = `list-${randomUUID().replace(/-/g, '')}`;
+    await this.db.tx(async (q) => {
+      await q.query('insert into stored_lists (id, tenant, created_by, total) values ($1, $2, $3, $4)', [id, opts.tenant, opts.by, items.length]);
+      const CHUNK = 5000;
+      for (let i = 0; i < items.length; i += CHUNK)
+        await q.query(
+          `insert into stored_list_items (list_id, idx, item) select $1, (r.ordinality - 1 + $3)::int, r.value from jsonb_array_elements($2::jsonb) with ordinality as r(value, ordinality)`,
+          [id, JSON.stringify(items.slice(i, i + CHUNK)), i],
+        );
+    });
+    return { $storedList: id, count: items.length, queue: controlQueueOf(opts.taskQueue) };
+  }
+
+  async page(id: string, offset: number, limit: number): Promise<unknown[]> {
+    return (await this.db.query('select item from stored_list_items where list_id = $1 and idx >= $2 order by idx limit $3', [id, offset, limit])).map((r) => r.item);
+  }
+}

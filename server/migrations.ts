@@ -342,5 +342,26 @@ alter table runbooks add column shared_with text[] not null default '{}';
 -- designers of every tenant may change them until an admin gives them an owner (docs/runbooks.md).
 update runbooks set shared_with = '{*}';
 `,
+    },
+    {
+    version: 8,
+    name: 'stored lists (long list inputs a forEach pages)',
+    sql: `
+-- A list input longer than STORED_LIST_MIN items (workflows/batch.ts) is stored here and the run
+-- carries only a reference; its forEach reads one page per loop batch (docs/runs.md "Long lists").
+create table stored_lists (
+  id text primary key,
+  tenant text not null,
+  created_by text not null,
+  total integer not null,
+  created_at timestamptz not null default now()
+);
+create table stored_list_items (
+  list_id text not null references stored_lists(id) on delete cascade,
+  idx integer not null,
+  item jsonb not null,
+  primary key (list_id, idx)
+);
+`,
   },
 ];

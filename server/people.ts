@@ -9,8 +9,8 @@ import { json } from './db.ts';
 
 export const ROLES = ['admin', 'designer', 'operator', 'approver', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
-/** Tenant value of a grant that covers every tenant. */
-export const ALL_TENANTS = '*';
+export { ALL_TENANTS } from '../runbook/approvals.ts';
+import { ALL_TENANTS } from '../runbook/approvals.ts';
 
 /** Parentheses balance outside quoted strings, and quotes close: a filter cannot break out of the "and (...)" it is put in. */
 function balanced(filter: string): boolean {

@@ -72,23 +72,29 @@ export function approvalRoutes(api: Api, s: Services): void {
     return { error: 'approvals are decided only with an authenticated POST (from the inbox or the CLI), never by opening a link' };
   });
 
+  // The decision goes straight to the run as its approval Update, with who the caller is (email,
+  // groups, grants): the workflow sees its own tenant, refuses a caller who cannot see it as a run
+  // that does not exist, and decides whether the decision counts. Nothing is read first; only a
+  // run that is gone is read, to tell "does not exist" (404) from "has ended" (409).
   api.route('POST /api/runs/:id/approvals/:nodeId',
     async ({ req, res, me: p, params, body }) => {
-      const run = await access.visibleRun(p, params.id!, { state: false });
-      const who = access.approverOf(p, run.tenant);
-      const answer = await s.runs.decideApproval(params.id!, { nodeId: params.nodeId!, decision: body.decision, by: p.user.email, roles: [...who.roles], groups: [...who.groups], comment: body.comment });
+      const grants = p.grants.map((g) => ({ tenant: g.tenant, role: g.role }));
+      const answer = await s.runs.decideApproval(params.id!, { nodeId: params.nodeId!, decision: body.decision, by: p.user.email, roles: [], groups: [...p.user.groups], grants, comment: body.comment });
+      if ('gone' in answer) {
+        await access.visibleRun(p, params.id!, { state: false });
+        throw new HttpError(409, `run ${params.id} has ended: it no longer takes decisions`, { reason: 'not-waiting' });
+      }
       if ('refusal' in answer) {
-        if (answer.refusal === 'self-approval') await s.audit.record(originOf(req, p), 'approval.refused', params.id, { node: params.nodeId, reason: answer.refusal }, run.tenant);
+        if (answer.refusal === 'self-approval') await s.audit.record(originOf(req, p), 'approval.refused', params.id, { node: params.nodeId, reason: answer.refusal }, answer.tenant);
         throw new HttpError(REFUSAL_STATUS[answer.refusal], answer.reason, { reason: answer.refusal });
       }
       // Refused by the step itself (another decision ended it in the same moment).
-      if (answer.recorded.refused) throw new HttpError(409, `your decision was not counted: ${answer.recorded.refused}`, { reason: 'not-waiting' });
-      await s.audit.record(originOf(req, p), `approval.${body.decision}`, params.id, { node: params.nodeId, comment: body.comment }, run.tenant);
-      const startedAt = (await s.runs.get(params.id!).catch(() => undefined))?.state?.nodes[params.nodeId!]?.startedAt;
-      if (startedAt) approvalWait.observe({ runbook: run.runbook ?? '', decision: body.decision }, Math.max(0, Date.parse(answer.recorded.at) - Date.parse(startedAt)) / 1000);
+      const { tenant, runbook, waitedMs, ...recorded } = answer.recorded;
+      if (recorded.refused) throw new HttpError(409, `your decision was not counted: ${recorded.refused}`, { reason: 'not-waiting' });
+      await s.audit.record(originOf(req, p), `approval.${body.decision}`, params.id, { node: params.nodeId, comment: body.comment }, tenant);
+      if (waitedMs !== undefined) approvalWait.observe({ runbook: runbook ?? '', decision: body.decision }, waitedMs / 1000);
       res.status(202);
-      return { accepted: true, decision: body.decision, by: p.user.email, recorded: answer.recorded };
+      return { accepted: true, decision: body.decision, by: p.user.email, recorded };
     },
   );
 }
-

@@ -72,9 +72,12 @@ export function runRoutes(api: Api, s: Services): void {
   };
 
   const startOne = async (p: Principal, req: Request, r: Startable, tenant: string, inputs: Record<string, unknown>, test: boolean, origin?: Record<string, unknown>, carry?: Record<string, CarriedStep>, fixedId?: string) => {
-    // Secret inputs and secret action fields travel sealed; only the worker opens them.
-    const sealed = sealRunSecrets(s.deps.secretBox, r.definition, inputs, (a) => catalog.get(a)?.secretFields);
-    const onPremises = await onPremisesOrRefuse(s, tenant, r.definition);
+    // Secret inputs and secret action fields travel sealed; only the worker opens them. Long
+    // lists are stored here and travel as references (a forEach pages them).
+    const [sealed, onPremises] = await Promise.all([
+      s.lists.storeLongLists(r.definition, inputs, { tenant, by: p.user.email, taskQueue: s.runs.taskQueue }).then((ins) => sealRunSecrets(s.deps.secretBox, r.definition, ins, (a) => catalog.get(a)?.secretFields)),
+      onPremisesOrRefuse(s, tenant, r.definition),
+    ]);
     const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry }, fixedId);
     await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
     // Its record is written in the background now, and by the records loop should that fail.
@@ -84,8 +87,8 @@ export function runRoutes(api: Api, s: Services): void {
 
   api.route('POST /api/runs',
     async ({ req, res, me: p, body, idempotencyKey }) => {
-      const r = await resolve(p, body.runbookId, body.version, body.definition);
-      const tenant = await tenantOf(body.test, body.tenant);
+      // The runbook and the tenant are read at once (two lookups, one wait before the start).
+      const [r, tenant] = await Promise.all([resolve(p, body.runbookId, body.version, body.definition), tenantOf(body.test, body.tenant)]);
       access.mayStart(p, r, tenant, body.test);
       const inputs = validateInputs(r.definition, body.inputs);
       if (!inputs.ok) throw new HttpError(400, 'the run inputs have problems', { problems: inputs.problems });

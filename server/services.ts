@@ -1,7 +1,7 @@
 // What every route needs, built once per app from its dependencies.
 import type { TenantConnection } from '../m365/tenants.ts';
 import { Audit } from './audit.ts';
-import { Batches } from './batches.ts';
+import { Batches, StoredLists } from './batches.ts';
 import type { SecretBox } from '../m365/secret-box.ts';
 import type { Db } from './db.ts';
 import type { OidcSettings } from './oidc.ts';
@@ -52,6 +52,8 @@ export interface Services {
   records: RunRecords;
   /** CSV bulk runs and their rows (server/batches.ts). */
   batches: Batches;
+  /** Long list inputs a forEach pages instead of carrying them (server/batches.ts). */
+  lists: StoredLists;
 }
 
 export function services(deps: AppDeps): Services {
@@ -66,5 +68,6 @@ export function services(deps: AppDeps): Services {
     audit,
     records: new RunRecords(deps.db, deps.runs, audit),
     batches: new Batches(deps.db),
+    lists: new StoredLists(deps.db),
   };
 }

@@ -26,6 +26,7 @@ import {
   resumeSignal,
   runStateQuery,
   WORKFLOW_TYPE,
+  type ApprovalAnswer,
   type ApprovalSignal,
   type ApprovalUpdate,
   type CarriedStep,
@@ -272,14 +273,21 @@ export class Runs {
    * Decides an approval step through the workflow's approval Update: the decision as the workflow
    * recorded it, or the workflow validator's refusal (its kind and reason).
    */
-  async decideApproval(workflowId: string, decision: ApprovalUpdate): Promise<{ recorded: ApprovalDecision } | { refusal: Refusal; reason: string }> {
+  /**
+   * Sends the decision straight to the run as its approval Update (nothing is read first). A run
+   * that is gone (never existed, ended, or is not a runbook run) answers `gone`: the caller then
+   * reads it to tell "does not exist" from "has ended".
+   */
+  async decideApproval(workflowId: string, decision: ApprovalUpdate): Promise<{ recorded: ApprovalAnswer } | { refusal: Refusal; reason: string; tenant?: string } | { gone: string }> {
     try {
       return { recorded: await this.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [decision] }) };
     } catch (err) {
-      // The run was seen a moment ago: not found now means it has ended.
-      if (err instanceof WorkflowNotFoundError) return { refusal: 'not-waiting', reason: `run ${workflowId} has ended: it no longer takes decisions` };
+      if (err instanceof WorkflowNotFoundError) return { gone: err.message };
       const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type && Object.hasOwn(REFUSAL_REASON, cause.type)) return { refusal: cause.type as Refusal, reason: cause.message };
+      if (cause instanceof ApplicationFailure && cause.type && Object.hasOwn(REFUSAL_REASON, cause.type))
+        return { refusal: cause.type as Refusal, reason: cause.message, tenant: (cause.details?.[0] as { tenant?: string } | undefined)?.tenant };
+      // A workflow without the approval Update (a batch, a loop): no run takes decisions here.
+      if (cause instanceof ApplicationFailure || (err instanceof Error && /update handler|not.?found/i.test(err.message))) return { gone: err instanceof Error ? err.message : String(err) };
       throw err;
     }
   }

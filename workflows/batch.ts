@@ -28,7 +28,27 @@ export interface BatchSliceResult {
   lastLine: number | null;
 }
 
+/**
+ * A list the control plane stores instead of carrying it in a run's input (a list input of more
+ * than STORED_LIST_MIN items): a forEach over it pages the items through `readListPage` on `queue`
+ * (the control plane's task queue), one page per loop batch, so neither the list nor any large
+ * part of it is ever in a workflow input or history.
+ */
+export interface StoredListRef {
+  $storedList: string;
+  count: number;
+  queue: string;
+}
+/** List inputs longer than this are stored by the control plane and passed by reference. */
+export const STORED_LIST_MIN = 1000;
+
+export function isStoredList(v: unknown): v is StoredListRef {
+  return typeof v === 'object' && v !== null && typeof (v as StoredListRef).$storedList === 'string' && typeof (v as StoredListRef).count === 'number';
+}
+
 export interface BatchActivities {
+  /** Items [offset, offset + limit) of a stored list. */
+  readListPage(input: { list: string; offset: number; limit: number }): Promise<unknown[]>;
   /** Runs the next rows after `afterLine` that are still to do (pending, or running when a crash interrupted them). */
   runBatchSlice(input: { batchId: string; afterLine: number; limit: number }): Promise<BatchSliceResult>;
   /** Sets the batch's final status from its rows (partially failed when some failed). */

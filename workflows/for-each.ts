@@ -9,8 +9,10 @@ import {
   defineSignal,
   executeChild,
   getExternalWorkflowHandle,
+  proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
+import type { BatchActivities, StoredListRef } from './batch.ts';
 import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from '../runbook/definition.ts';
 
 /** Items started per workflow run before it continues as new (keeps history far below 10,240 events). */
@@ -26,6 +28,11 @@ export interface ForEachInput {
   run: RunContext;
   /** The items not yet started, and the index of the first of them in the whole list. */
   items: unknown[];
+  /**
+   * A list the control plane stores (then `items` is empty): each workflow run reads its batch of
+   * items, from `offset`, through an activity instead of carrying the list.
+   */
+  list?: StoredListRef;
   offset: number;
   total: number;
   concurrency: number;
@@ -65,8 +72,12 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     if (r.status === 'succeeded') progress.succeeded++;
     else progress.failed++;
     if (r.outcome) progress.warned = (progress.warned ?? 0) + 1;
+    // A loop over a stored list keeps only the failed and warned items (their count bounded): the
+    // results travel in each continue-as-new input and the step's output, so they must not grow
+    // with the list (a thousand user objects are a megabyte).
+    if (input.list && r.status === 'succeeded' && !r.outcome) return;
     if (results.length < KEEP_RESULTS || r.status !== 'succeeded' || r.outcome) {
-      if (results.length >= KEEP_RESULTS * 2) return;
+      if (results.length >= KEEP_RESULTS * (input.list ? 1 : 2)) return;
       results.push(r);
     }
   };
@@ -74,7 +85,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
   let running = 0;
   let stop: string | undefined;
   const size = input.batch ?? BATCH;
-  const batch = input.items.slice(0, size);
+  const batch = input.list ? await readPage(input.list, input.offset, Math.min(size, input.total - input.offset)) : input.items.slice(0, size);
   for (let i = 0; i < batch.length && !stop; i++) {
     await condition(() => running < input.concurrency || stop !== undefined);
     if (stop) break;
@@ -106,7 +117,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     await report(true);
     throw ApplicationFailure.nonRetryable(stop, 'ItemFailed', { ...progress, items: results, truncated: progress.done > results.length });
   }
-  if (input.items.length > size) {
+  if (input.list ? input.offset + size < input.total : input.items.length > size) {
     await report(true);
     await continueAsNew<typeof forEachWorkflow>({
       ...input,
@@ -117,6 +128,19 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
   }
   await report(true);
   return { ...progress, items: results, truncated: progress.done > results.length };
+}
+
+/** One batch of a stored list, read by the control plane (retried while it is away). */
+async function readPage(list: StoredListRef, offset: number, limit: number): Promise<unknown[]> {
+  if (limit <= 0) return [];
+  const { readListPage } = proxyActivities<BatchActivities>({
+    taskQueue: list.queue,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1s', maximumInterval: '30s' },
+  });
+  const page = await readListPage({ list: list.$storedList, offset, limit });
+  if (page.length !== limit) throw ApplicationFailure.nonRetryable(`stored list ${list.$storedList} has ${offset + page.length} items, not ${list.count}`, 'StoredListChanged');
+  return page;
 }
 
 /** The output of the body's last succeeded step, as the item's result. */

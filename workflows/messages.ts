@@ -1,5 +1,6 @@
 // Signals and queries of the runbook workflow, shared by the workflow, the server and tests.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Grant } from '../runbook/approvals.ts';
 import type { ApprovalDecision, RunState } from '../runbook/definition.ts';
 
 export interface ApprovalSignal {
@@ -25,6 +26,20 @@ export interface ApprovalUpdate {
   roles: string[];
   groups: string[];
   comment?: string;
+  /**
+   * The decider's Tenantflow grants (tenant, role). When given, the workflow works out the roles
+   * on its own tenant from them and refuses ("not-visible") a decider who cannot see the tenant,
+   * so the server sends the decision without reading the run first.
+   */
+  grants?: Grant[];
+}
+
+/** What the approval Update answers: the decision as recorded, and what the server's audit and metrics need. */
+export interface ApprovalAnswer extends ApprovalDecision {
+  tenant?: string;
+  runbook?: string;
+  /** How long the step had waited when the decision was recorded. */
+  waitedMs?: number;
 }
 
 export interface ResumeSignal {
@@ -44,7 +59,7 @@ export interface CarriedStep {
 
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
 /** Decides an approval step; refused by its validator with the reason, or answered with the decision as recorded. */
-export const approvalUpdate = defineUpdate<ApprovalDecision, [ApprovalUpdate]>('decideApproval');
+export const approvalUpdate = defineUpdate<ApprovalAnswer, [ApprovalUpdate]>('decideApproval');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
 export const runStateQuery = defineQuery<RunState>('runState');
 

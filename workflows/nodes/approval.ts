@@ -4,11 +4,11 @@
 // the reason) or, for runs in flight and older callers, as the approval signal (an ineligible one
 // is recorded as refused).
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
-import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, type Refusal } from '../../runbook/approvals.ts';
+import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, rolesOn, seesTenant, type Refusal } from '../../runbook/approvals.ts';
 import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
 import { resolveMessage } from '../../runbook/expressions.ts';
 import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
-import { approvalUpdate, type ApprovalUpdate } from '../messages.ts';
+import { approvalUpdate, type ApprovalAnswer, type ApprovalUpdate } from '../messages.ts';
 import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
 import { addEntraApprovers, waitNotifying } from './approval-people.ts';
 import { errorMessage, type Execution } from './execution.ts';
@@ -30,7 +30,14 @@ function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): stri
       return `you started this run (${u.by}), so you cannot approve it: ask another approver`;
     case 'already-decided':
       return `${u.by} has already decided on step "${u.nodeId}"`;
+    case 'not-visible':
+      return `run ${x.workflowId} does not exist`;
   }
+}
+
+/** The decider's roles on this run's tenant: from their grants when the server sent them, else as sent. */
+function rolesOf(x: Execution, u: ApprovalUpdate): string[] {
+  return u.grants ? rolesOn(u.grants, x.input.run.tenant) : (u.roles ?? []);
 }
 
 /**
@@ -41,15 +48,27 @@ function refusalMessage(x: Execution, u: ApprovalUpdate, refusal: Refusal): stri
 export function registerApprovalUpdate(x: Execution): void {
   setHandler(
     approvalUpdate,
-    (u) => new Promise<ApprovalDecision>((recorded) => x.approvalInbox.push({ ...u, recorded })),
+    (u) =>
+      new Promise<ApprovalAnswer>((answer) =>
+        x.approvalInbox.push({
+          ...u,
+          roles: rolesOf(x, u),
+          recorded: (d) => {
+            const startedAt = x.state.nodes[u.nodeId]?.startedAt;
+            answer({ ...d, tenant: x.input.run.tenant, runbook: x.input.run.runbookId, ...(startedAt ? { waitedMs: Math.max(0, Date.parse(d.at) - Date.parse(startedAt)) } : {}) });
+          },
+        }),
+      ),
     {
       validator: (u) => {
         const ns = x.state.nodes[u.nodeId];
-        const who = { email: u.by, roles: u.roles ?? [], groups: u.groups ?? [] };
-        let refusal = ns ? decisionRefusal(ns, x.input.run.startedBy, who) : 'not-waiting';
+        const who = { email: u.by, roles: rolesOf(x, u), groups: u.groups ?? [] };
+        // Sent without the server reading the run first: a decider who cannot see the tenant is told it does not exist.
+        let refusal: Refusal | undefined = u.grants && !seesTenant(u.grants, x.input.run.tenant) ? 'not-visible' : undefined;
+        refusal ??= ns ? decisionRefusal(ns, x.input.run.startedBy, who) : 'not-waiting';
         // A decision by the same person already on its way to the step.
         if (!refusal && x.approvalInbox.some((s) => s.nodeId === u.nodeId && s.by.toLowerCase() === u.by.toLowerCase())) refusal = 'already-decided';
-        if (refusal) throw ApplicationFailure.nonRetryable(refusalMessage(x, u, refusal), refusal);
+        if (refusal) throw ApplicationFailure.create({ message: refusalMessage(x, u, refusal), type: refusal, nonRetryable: true, details: refusal === 'not-visible' ? [] : [{ tenant: x.input.run.tenant }] });
       },
     },
   );

@@ -1,26 +1,31 @@
 // A forEach step: the loop runs as a child workflow (workflows/for-each.ts) so no history grows
 // with the list; its progress comes back by signal.
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation, patched } from '@temporalio/workflow';
 import type { ForEachNode, NodeState } from '../../runbook/definition.ts';
 import { evaluate } from '../../runbook/expressions.ts';
+import { isStoredList } from '../batch.ts';
 import type { ForEachInput, ForEachResult } from '../for-each.ts';
 import { errorMessage, RunEnded, type Execution } from './execution.ts';
 
 export async function runForEach(x: Execution, node: ForEachNode, ns: NodeState): Promise<string> {
   const items = await evaluate(node.items, x.expressions());
-  if (!Array.isArray(items))
+  // A list the control plane stores (a long list input): the loop pages it, the list never travels.
+  const stored = isStoredList(items) && patched('foreach-stored-list') ? items : undefined;
+  if (!stored && !Array.isArray(items))
     throw new RunEnded('failed', `Step ${node.id}: "items" gave ${JSON.stringify(items)?.slice(0, 100)}, not a list`);
-  ns.input = { count: items.length };
-  ns.progress = { total: items.length, done: 0, succeeded: 0, failed: 0 };
+  const total = stored ? stored.count : (items as unknown[]).length;
+  ns.input = { count: total };
+  ns.progress = { total, done: 0, succeeded: 0, failed: 0 };
   const loop: ForEachInput = {
     parentWorkflowId: x.workflowId,
     nodeId: node.id,
     body: { ...x.input.definition, name: `${x.input.definition.name} / ${node.id}`, nodes: node.body.nodes, edges: node.body.edges },
     inputs: x.input.inputs,
     run: x.input.run,
-    items,
+    items: stored ? [] : (items as unknown[]),
+    ...(stored ? { list: stored } : {}),
     offset: 0,
-    total: items.length,
+    total,
     concurrency: node.concurrency,
     onItemError: node.onItemError,
   };

@@ -1,0 +1,26 @@
+// Hand-written Temporal workflows, the baselines of bench/api.ts: what a developer would write by
+// hand for the same work, calling the same activity as the interpreter's steps (on its task queue).
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+
+type Read = (input: { tenant: string; params: unknown }) => Promise<unknown>;
+/** Same name as the interpreter's approval signal: the same message reaches either workflow. */
+const approval = defineSignal<[unknown]>('approval');
+
+const acts = (taskQueue: string) =>
+  proxyActivities<Record<string, Read>>({ taskQueue, startToCloseTimeout: '5m', heartbeatTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } });
+
+/** `steps` sequential calls of the activity, as a chain of action steps makes them. */
+export async function handSequence(steps: number, taskQueue: string, action: string, input: { tenant: string; params: unknown }): Promise<void> {
+  const a = acts(taskQueue);
+  for (let i = 0; i < steps; i++) await a[action]!(input);
+}
+
+/** Waits for one signal, then calls the activity once: an approval step followed by one action. */
+export async function handApproval(taskQueue: string, action: string, input: { tenant: string; params: unknown }): Promise<void> {
+  let go = false;
+  setHandler(approval, () => {
+    go = true;
+  });
+  await condition(() => go);
+  await acts(taskQueue)[action]!(input);
+}
