@@ -17,6 +17,7 @@ import { RunbookDefinition } from '../runbook/definition.ts';
 import { runStateQuery } from '../workflows/messages.ts';
 import type { Sealer } from '../runbook/secrets.ts';
 import { Runs } from '../server/temporal.ts';
+import { temporalClientTracing } from '../server/tracing.ts';
 
 export interface TestEnv {
   address: string;
@@ -78,7 +79,7 @@ export async function startTestEnv(
   const sandbox = await startSandbox({ seed: 1, users: 40, ...opts.sandbox });
   const tenant = sandboxTenant(sandbox);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace, dataConverter: opts.dataConverter });
+  const client = new Client({ connection, namespace, dataConverter: opts.dataConverter, interceptors: temporalClientTracing() });
   const runs = new Runs(client, taskQueue);
 
   let worker: Worker | undefined;

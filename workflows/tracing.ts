@@ -6,7 +6,7 @@
 // before. The decision follows from the run's own start event, so a replay takes it again the same way.
 import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { trace } from '@opentelemetry/api';
-import type { WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import type { RunbookWorkflowInput } from '../runbook/definition.ts';
 
 /** The header Temporal's OpenTelemetry interceptors carry the trace context in. */
@@ -38,7 +38,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
           traced = true;
           internals = new OpenTelemetryInternalsInterceptor();
           return inb().execute(input, (i) => {
-            trace.getActiveSpan()?.setAttributes(runAttributes(i.args[0]));
+            trace.getActiveSpan()?.setAttributes({ temporalWorkflowId: workflowInfo().workflowId, ...runAttributes(i.args[0]) });
             return next(i);
           });
         },
