@@ -2,7 +2,8 @@
 // API server, Temporal dev server, worker and sandbox. A run started through POST /api/runs leaves
 // ONE trace: the HTTP request's SERVER span -> the Temporal client's StartWorkflow span -> the
 // workflow's RunWorkflow span -> StartActivity -> the activity's RunActivity span -> a CLIENT span
-// per Graph request to the sandbox. No span holds the run's secret input.
+// per Graph request to the sandbox (a throttled one with its 429 and Retry-After, and the retry).
+// No span holds the run's secret input.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -97,6 +98,8 @@ describe('traces', () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal((await api.admin.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
 
+    // Microsoft throttles the first password write: its span says so, and the retry's span follows.
+    env.sandbox.admin.failNext({ status: 429, match: '^PATCH /v1\\.0/users/', retryAfterSeconds: 1 });
     const started = await api.admin.call('POST', '/api/runs', { runbookId: id, inputs: { user: target, password: SECRET } });
     assert.equal(started.status, 201, JSON.stringify(started.body));
     const runId = started.body.id as string;
@@ -112,9 +115,11 @@ describe('traces', () => {
       const start = child(http, (s) => s.name === 'StartWorkflow:runbookWorkflow');
       const workflow = child(start, (s) => s.name === 'RunWorkflow:runbookWorkflow');
       const schedule = child(workflow, (s) => s.name === 'StartActivity:user.resetPassword');
-      const activity = child(schedule, (s) => s.name === 'RunActivity:user.resetPassword');
-      const graph = activity ? trace.filter((s) => s.parentSpanId === activity.spanId && s.kind === 3) : [];
-      return activity && graph.length ? { http, start, workflow: workflow!, activity, graph } : undefined;
+      // One RunActivity span per attempt, each a child of the one StartActivity span.
+      const attempts = schedule ? trace.filter((s) => s.parentSpanId === schedule.spanId && s.name === 'RunActivity:user.resetPassword') : [];
+      const graph = trace.filter((s) => attempts.some((a) => a.spanId === s.parentSpanId) && s.kind === 3);
+      const writes = graph.filter((s) => attr(s, 'http.request.method') === 'PATCH');
+      return attempts.length >= 2 && writes.length >= 2 ? { http, start, workflow: workflow!, activity: attempts[0]!, graph, writes } : undefined;
     };
     let found = find();
     for (let i = 0; !found && i < 100; i++) {
@@ -123,7 +128,7 @@ describe('traces', () => {
       found = find();
     }
     assert.ok(found, `no connected trace; spans received:\n${spans.map((s) => `${s.traceId.slice(0, 8)} ${s.spanId} <- ${s.parentSpanId ?? '-'} ${s.name}`).join('\n')}`);
-    const { http, start, workflow, activity, graph } = found;
+    const { http, start, workflow, activity, graph, writes } = found;
 
     assert.equal(attr(http, 'http.route'), '/api/runs');
     assert.equal(attr(http, 'http.response.status_code'), 201);
@@ -134,10 +139,14 @@ describe('traces', () => {
     assert.equal(attr(activity, 'tenantflow.action'), 'user.resetPassword');
     assert.equal(attr(activity, 'tenantflow.tenant'), 'sandbox');
     // The reset reads the user, then PATCHes its password profile: each request is a span.
-    const write = graph.find((s) => attr(s, 'http.request.method') === 'PATCH');
-    assert.ok(write, `a PATCH span among ${graph.map((s) => s.name).join(', ')}`);
+    const throttled = writes.find((s) => attr(s, 'http.response.status_code') === 429);
+    assert.ok(throttled, `a throttled PATCH among ${writes.map((s) => attr(s, 'http.response.status_code')).join(', ')}`);
+    assert.equal(attr(throttled, 'tenantflow.throttled'), true);
+    assert.deepEqual(attr(throttled, 'http.response.header.retry-after'), ['1']);
+    const write = writes.find((s) => attr(s, 'http.response.status_code') === 204);
+    assert.ok(write, 'the retried PATCH succeeded');
     assert.equal(attr(write, 'tenantflow.service'), 'directory');
-    assert.equal(attr(write, 'http.response.status_code'), 204);
+    assert.equal(attr(write, 'http.request.method'), 'PATCH');
     assert.match(String(attr(write, 'url.path')), /^\/v1\.0\/users\/[^?]+$/);
     for (const s of graph) assert.ok(!String(attr(s, 'url.path')).includes('?'), 'no query string in a span');
 
