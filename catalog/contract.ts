@@ -119,6 +119,8 @@ export interface ActionFailureDetails {
   hint?: string;
   status?: number;
   field?: string;
+  /** For a failed write whose effect was uncertain: what a fresh read of the tenant shows (worker/transient-steps.ts). */
+  tenantNow?: string;
 }
 
 // ---- plans and recorded changes (docs/plan.md) ----

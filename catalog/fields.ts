@@ -24,6 +24,38 @@ export const skuRef = z
   .describe('A licence: SKU part number (e.g. SPE_E3) or SKU id')
   .meta({ 'x-picker': 'licence' });
 
+/**
+ * The pickers the designer offers, each fed by one tenant lookup route (GET /api/tenants/:name/...).
+ * A field names its kind with `x-picker`; `channel` depends on the `team` field beside it.
+ */
+export const PICKER_KINDS = ['user', 'group', 'licence', 'mailbox', 'sharedMailbox', 'device', 'team', 'channel', 'site', 'oneDrive', 'application', 'domain'] as const;
+export type PickerKind = (typeof PICKER_KINDS)[number];
+
+const picked = (kind: PickerKind, what: string) => z.string().min(1).describe(what).meta({ 'x-picker': kind });
+
+export const mailboxRef = picked('mailbox', 'The mailbox: primary SMTP address, user principal name, alias or object id');
+export const sharedMailboxRef = picked('sharedMailbox', 'The shared mailbox: primary SMTP address, user principal name, alias or object id');
+export const deviceRef = picked('device', 'The managed device: Intune device id, device name (e.g. CONTOSO-ANNA-1A2B) or serial number');
+export const teamRef = picked('team', 'The team: its group object id or its exact display name');
+/** Picked among the channels of the team named by the `team` field of the same step. */
+export const channelRef = picked('channel', 'The channel: its id (19:…@thread.tacv2) or its display name');
+export const siteRef = z
+  .string()
+  .regex(/^https:\/\/[^/]+\.sharepoint\.[a-z.]+(\/.*)?$/i, 'the site\'s address, e.g. https://contoso.sharepoint.com/sites/projects')
+  .describe('The site: its full address, e.g. https://contoso.sharepoint.com/sites/projects')
+  .meta({ 'x-picker': 'site' });
+export const oneDriveRef = picked('oneDrive', 'Whose OneDrive: user principal name or object id');
+export const applicationRef = picked('application', 'The app registration: display name, application (client) id or object id');
+/** A domain name (a new one, for adding). */
+export const domainName = z
+  .string()
+  .min(3)
+  .max(253)
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as fabrikam.com')
+  .describe('The domain name, e.g. fabrikam.com');
+/** An existing domain of the tenant. */
+export const domainRef = domainName.meta({ 'x-picker': 'domain' });
+
 export const usageLocation = z
   .string()
   .regex(/^[A-Z]{2}$/, 'a two-letter country code such as US or GB')

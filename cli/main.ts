@@ -293,9 +293,9 @@ async function main(parsed: Parsed): Promise<void> {
       const id = required('template');
       const t = (await call('GET /api/templates')).find((x) => x.id === id);
       if (!t) throw new CliError(`no template "${id}" (tenantflow runbooks templates lists them)`);
-      const definition = { ...t.definition, ...(str('name') ? { name: str('name') } : {}) };
-      const rb = await call('POST /api/runbooks', { body: { definition, ...(str('id') ? { id: str('id') } : {}) } });
-      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})`);
+      const rb = await call('POST /api/templates/:id/runbooks', { params: { id }, body: { ...(str('name') ? { name: str('name') } : {}), ...(str('id') ? { id: str('id') } : {}) } });
+      const kids = rb.children.map((c) => `${c.id} v${c.version}${c.created ? ' (created and published)' : ' (already published)'}`);
+      return print(rb, () => `created ${rb.id} from template ${id} (a draft: review it, then tenantflow runbooks publish ${rb.id})${kids.length ? `\nsub-runbooks: ${kids.join(', ')}` : ''}`);
     }
     case 'runbooks lint': {
       const r = validateRunbook(readJson(need(2, 'definition file')));
@@ -647,15 +647,54 @@ function describeRun(r: Answer<'GET /api/runs/:id'>): string {
     .join('\n');
 }
 
+/** Follows a run to its end. On a terminal: a progress bar on stderr (cli-progress) of the steps done and,
+ * for loops, their items done of total and the rate, then the run as `runs show` prints it. Otherwise
+ * (logs, pipes): the run printed each time it changes. */
 async function watch(id: string): Promise<void> {
+  const live = Boolean(process.stderr.isTTY) && !opt.json;
+  const began = Date.now();
+  const width = 24;
+  const bar = live
+    ? new SingleBar({
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+        format: (_options, params, payload: { status: string; items: string }) => {
+          const filled = Math.round(params.progress * width);
+          return `${pc.green('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} steps ${params.value}/${params.total} done  ${payload.status}${payload.items}`;
+        },
+      })
+    : undefined;
   let last = '';
+  let started = false;
   for (;;) {
     const r = await call('GET /api/runs/:id', { params: { id } });
-    const shown = describeRun(r);
-    if (shown !== last && !opt.json) console.log(shown + '\n');
-    last = shown;
-    if (!['running', 'waiting-approval', 'paused'].includes(r.status)) {
+    const ended = !['running', 'waiting-approval', 'paused'].includes(r.status);
+    if (bar) {
+      const nodes = Object.values(r.nodes);
+      const loops = nodes.map((n) => n.progress).filter((p): p is NonNullable<typeof p> => Boolean(p));
+      const done = loops.reduce((n, p) => n + p.done, 0);
+      const total = loops.reduce((n, p) => n + p.total, 0);
+      const payload = {
+        status: paint(r.status, STATUS_WORDS[r.status as RunStatus] ?? r.status),
+        items: loops.length ? `  items ${done}/${total}, ${(done / Math.max(1, (Date.now() - began) / 1000)).toFixed(1)}/s` : '',
+      };
+      const finished = nodes.filter((n) => FINISHED_STEP.test(n.status)).length;
+      if (!started) bar.start(nodes.length, finished, payload);
+      else {
+        bar.setTotal(nodes.length);
+        bar.update(finished, payload);
+      }
+      started = true;
+      if (ended) bar.stop();
+    } else {
+      const shown = describeRun(r);
+      if (shown !== last && !opt.json) console.log(shown + '\n');
+      last = shown;
+    }
+    if (ended) {
       if (opt.json) print(r);
+      else if (bar) console.log(describeRun(r));
       process.exitCode = exitCodeOf(r.status, Boolean(opt['accept-warnings']));
       return;
     }

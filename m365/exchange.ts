@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import { ActionError, type ServiceError } from './errors.ts';
 import { credentialFor } from './graph.ts';
 import { exchangeBudget, gateFor } from './throttle.ts';
+import { sendRetrying } from './transient.ts';
 import type { TenantConnection } from './tenants.ts';
 
 export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
@@ -94,7 +95,8 @@ export function createExchangeClient(conn: TenantConnection, credential: TokenCr
       let url: string | undefined = endpoint;
       while (url) {
         const target: string = url;
-        const res: Response = await gate.send(exchangeBudget(), signal, () =>
+        // 429 / 503 are sent again in place (m365/transient.ts); InvokeCommand is a POST, so a lost answer is not.
+        const res: Response = await sendRetrying('POST', signal, () => gate.send(exchangeBudget(), signal, () =>
           fetch(target, {
             method: 'POST',
             signal,
@@ -107,7 +109,7 @@ export function createExchangeClient(conn: TenantConnection, credential: TokenCr
             body,
           }),
           { method: 'POST', url: target, operation: cmdlet },
-        );
+        ));
         const text = await res.text();
         let parsed: unknown = text;
         try {

@@ -1,13 +1,15 @@
 // The Graph transport: one Microsoft Graph client per tenant connection, over an
 // @azure/identity credential (client secret or certificate). The same code path serves a real tenant and the
 // sandbox (only the authority and base URLs differ). The client's own retry middleware is left
-// out on purpose: Temporal retries activities, and two retry layers would multiply attempts.
+// out on purpose: throttled and transient answers are sent again in place by m365/transient.ts
+// (bounded, Retry-After honoured), and anything else fails the attempt for Temporal to retry.
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { ActionError, statusOf } from './errors.ts';
 import { gateFor, ThrottleGate } from './throttle.ts';
+import { sendRetrying } from './transient.ts';
 
 export { ThrottleGate, gateFor } from './throttle.ts';
 import type { TenantConnection } from './tenants.ts';
@@ -57,12 +59,22 @@ function transportFor(conn: TenantConnection, opts: GraphOptions = {}): Transpor
   const http = new HTTPMessageHandler();
   // One gate per app and tenant, shared with the Exchange and SharePoint transports.
   const gate = opts.throttleGate === false ? undefined : gateFor(conn);
-  if (!gate) middleware.setNext(http);
-  else {
-    // A gate is shared by several chains: each chain gets a thin adapter with its own next.
-    const link = { execute: (ctx: Parameters<ThrottleGate['execute']>[0]) => gate.execute(ctx, http), setNext() {} };
-    middleware.setNext(link);
-  }
+  // Throttled and transient answers are sent again in place, within bounds (m365/transient.ts);
+  // through the gate, so each send waits for its budget (and a 429's Retry-After).
+  const send = (ctx: Parameters<ThrottleGate['execute']>[0]) => (gate ? gate.execute(ctx, http) : http.execute(ctx));
+  const link = {
+    execute: (ctx: Parameters<ThrottleGate['execute']>[0]) => {
+      const method = ctx.options?.method ?? (typeof ctx.request === 'string' ? 'GET' : ctx.request.method);
+      const body = ctx.options?.body;
+      const resendable = body == null || typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+      return sendRetrying(method, ctx.options?.signal ?? undefined, async () => {
+        await send(ctx);
+        return ctx.response;
+      }, resendable ? {} : { tries: 1 }).then((res) => void (ctx.response = res));
+    },
+    setNext() {},
+  };
+  middleware.setNext(link);
   const baseUrl = (conn.graphUrl ?? 'https://graph.microsoft.com').replace(/\/$/, '');
   return { middleware, gate, baseUrl, host: new URL(baseUrl).hostname };
 }

@@ -11,6 +11,7 @@ import type { TokenCredential } from '@azure/identity';
 import { ActionError, type ServiceError } from './errors.ts';
 import { credentialFor } from './graph.ts';
 import { gateFor, sharepointBudget } from './throttle.ts';
+import { sendRetrying } from './transient.ts';
 import type { TenantConnection } from './tenants.ts';
 
 /** The application permission (API "Office 365 SharePoint Online") SharePoint administration needs. */
@@ -109,7 +110,8 @@ export function createSharePointClient(conn: TenantConnection, credential: Token
     const token = await credential.getToken(`${host}/.default`, { abortSignal: signal });
     if (!token) throw new ActionError('could not get a token for SharePoint', { code: 'InvalidAuthenticationToken', retryable: true });
     const target = sharepointRequestUrl(conn, url);
-    const res = await gate.send(sharepointBudget(2), signal, () =>
+    // Throttled and transient answers are sent again in place (m365/transient.ts).
+    const res = await sendRetrying(method, signal, () => gate.send(sharepointBudget(2), signal, () =>
       fetch(target, {
         method,
         signal,
@@ -121,7 +123,7 @@ export function createSharePointClient(conn: TenantConnection, credential: Token
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
       { method, url: target },
-    );
+    ));
     const text = await res.text();
     let parsed: unknown = text;
     try {

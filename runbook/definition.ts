@@ -30,12 +30,15 @@ const identifier = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and _ only, starting with a letter (it is used in expressions)');
 
-export const INPUT_TYPES = ['string', 'number', 'boolean', 'date', 'user', 'group', 'licence', 'list'] as const;
+/** Input types; those that name a tenant's object (user ... domain, catalog/fields.ts PICKER_KINDS) get a picker on the run form. */
+export const INPUT_TYPES = ['string', 'number', 'boolean', 'date', 'user', 'group', 'licence', 'list', 'mailbox', 'sharedMailbox', 'device', 'team', 'channel', 'site', 'oneDrive', 'application', 'domain'] as const;
 
 export const RunbookInput = z
   .strictObject({
     name: identifier.describe('Name used in expressions as inputs.<name> and as the CSV column of bulk runs'),
-    type: z.enum(INPUT_TYPES).describe('Value type; user, group and licence get pickers fed by the tenant'),
+    type: z
+      .enum(INPUT_TYPES)
+      .describe('Value type; user, group, licence, mailbox, sharedMailbox, device, team, channel (of the form\'s team input), site, oneDrive, application and domain get pickers fed by the tenant'),
     title: z.string().optional().describe('Label on the run form'),
     description: z.string().optional().describe('Help text on the run form'),
     required: z.boolean().default(false),

@@ -41,6 +41,15 @@ function coerce(input: RunbookInput, raw: unknown): { value?: unknown; error?: s
     case 'string':
     case 'group':
     case 'licence':
+    case 'mailbox':
+    case 'sharedMailbox':
+    case 'device':
+    case 'team':
+    case 'channel':
+    case 'site':
+    case 'oneDrive':
+    case 'application':
+    case 'domain':
       if (!fromText) return { error: `must be text, got ${JSON.stringify(raw)}` };
       return { value: raw };
   }

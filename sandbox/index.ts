@@ -22,6 +22,7 @@ import { registerRoleRoutes } from './graph/roles.ts';
 import { registerConditionalAccessRoutes } from './graph/conditional-access.ts';
 import { registerConditionalAccessPolicyRoutes } from './graph/conditional-access-policies.ts';
 import { registerMailRoutes } from './graph/mail.ts';
+import { registerEventRoutes } from './graph/events.ts';
 import { registerAuditLogRoutes } from './graph/audit-logs.ts';
 import { registerApplicationRoutes } from './graph/applications.ts';
 import { registerAppRegistrationRoutes } from './graph/app-registrations.ts';
@@ -42,6 +43,7 @@ import './exchange/quarantine-cmdlets.ts';
 import './exchange/recipient-cmdlets.ts';
 import './exchange/unified-group-cmdlets.ts';
 import './exchange/mobile-device-cmdlets.ts';
+import './exchange/calendar-cmdlets.ts';
 
 export type { FaultConfig, ScriptedFault } from './faults.ts';
 export type { DirectorySyncConfig, DirectorySyncStatus, SyncReport } from './directory-sync.ts';
@@ -125,6 +127,7 @@ function registerGraph(rt: Runtime): void {
   registerConditionalAccessRoutes(rt.graph);
   registerConditionalAccessPolicyRoutes(rt.graph);
   registerMailRoutes(rt.graph);
+  registerEventRoutes(rt.graph);
   registerAuditLogRoutes(rt.graph);
   registerAppRegistrationRoutes(rt.graph);
   registerApplicationRoutes(rt.graph);

@@ -111,7 +111,9 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
       const version = graph[1]!.toLowerCase() === 'beta' ? 'beta' : 'v1.0';
       const call = { method, version: version as 'v1.0' | 'beta', path: graph[2] ?? '/', query: url.searchParams, headers, body };
       const batch = /^\/\$batch\/?$/i.test(call.path) ? surfaces.find((s) => s.matches('$batch')) : undefined;
-      const out = batch ? await batch.handle(rt, { method, url, headers, rawBody, body }) : { ...(await dispatchGraph(rt, call)).reply, drop: undefined as boolean | undefined };
+      // A dropped answer closes the connection without a word (it used to be lost here, and a
+      // 'drop' fault answered 500 or, after its effect, the real answer).
+      const out = batch ? await batch.handle(rt, { method, url, headers, rawBody, body }) : await dispatchGraph(rt, call).then((d) => ({ ...d.reply, drop: d.drop }));
       const dropped = 'drop' in out && out.drop;
       if (dropped) {
         req.socket.destroy();

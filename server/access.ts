@@ -12,6 +12,7 @@ import { pinSubRunbooks } from '../runbook/subrunbooks.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { HttpError } from './http.ts';
 import { canSee, hasRole, hasRoleAnywhere, operatorScope, tenantsWith, ALL_TENANTS, ROLES, type Principal } from './people.ts';
+import { runbookRunsOn, runbookVisible, type Placement } from './runbook-access.ts';
 import type { Services } from './services.ts';
 
 /** The emulated tenant of test runs: everyone with a role sees it. */
@@ -23,6 +24,8 @@ export interface Startable {
   runbookId: string;
   version: number;
   customAction: boolean;
+  /** Where the runbook belongs (absent for an inline definition): which tenants it may run on. */
+  placement?: Placement;
 }
 
 export class RunAccess {
@@ -33,19 +36,21 @@ export class RunAccess {
   }
 
   /** A published runbook (its version, or the latest) or an inline definition, checked. */
-  async resolve(runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
+  async resolve(p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
     const s = this.s;
     if (runbookId) {
       const rb = await s.runbooks.get(runbookId);
-      if (!rb) throw new HttpError(404, `runbook ${runbookId} does not exist`);
+      // Another tenant's runbook is not told to exist.
+      if (!rb || !runbookVisible(p, rb)) throw new HttpError(404, `runbook ${runbookId} does not exist`);
       if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);
       const v = await s.runbooks.version(runbookId, version);
       if (!v) throw new HttpError(version ? 404 : 409, version ? `runbook ${runbookId} has no version ${version}` : `runbook ${runbookId} has no published version yet`);
-      return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction };
+      return { definition: v.definition, runbookId, version: v.version, customAction: rb.customAction, placement: { tenant: rb.tenant, sharedWith: rb.sharedWith } };
     }
     const parsed = validateRunbook(inline);
     // Its sub-runbooks are checked and pinned as a publish would (a test run of a draft).
-    const children = parsed.definition ? await s.runbooks.childResolver(parsed.definition) : undefined;
+    // Only runbooks the caller may see can be called from a draft.
+    const children = parsed.definition ? await s.runbooks.childResolver(parsed.definition, (child) => runbookVisible(p, child)) : undefined;
     const checked = validateRunbook(inline, { resolve: children });
     if (!checked.ok) throw new HttpError(400, 'the runbook definition has problems', { problems: checked.problems });
     return { definition: children ? pinSubRunbooks(checked.definition, children) : checked.definition, runbookId: 'inline', version: 0, customAction: false };
@@ -190,6 +195,11 @@ export class RunAccess {
 
   /** Who may start what: designers any runbook (and inline definitions), operators the custom actions. */
   mayStart(p: Principal, r: Startable, tenant: string, test: boolean): void {
+    // A runbook runs on its owner's tenant and those it is shared with; a test run needs only sight of it.
+    if (r.placement && !(test ? runbookVisible(p, r.placement) : runbookRunsOn(r.placement, tenant))) {
+      if (!runbookVisible(p, r.placement)) throw new HttpError(404, `runbook ${r.runbookId} does not exist`);
+      throw new HttpError(403, `runbook ${r.runbookId} belongs to ${r.placement.tenant ? `tenant ${r.placement.tenant}` : 'no tenant'} and is not shared with tenant ${tenant}`);
+    }
     const designer = test ? hasRoleAnywhere(p, 'designer') : hasRole(p, 'designer', tenant);
     if (designer) return;
     if (r.runbookId === 'inline') throw new HttpError(403, 'only designers may run an unpublished definition');

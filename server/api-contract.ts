@@ -104,16 +104,32 @@ const ApiToken = z.object({ id: z.string(), name: z.string(), createdAt: Time.op
 
 // ---- runbooks ----
 
+const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name: lower-case letters, digits, - and _');
+const SharedWith = z
+  .array(z.union([TenantName, z.literal('*')]))
+  .max(200)
+  .describe('Other tenants whose people may see and run the runbook (never edit it); "*" = every tenant. Set by an admin of every tenant added or removed (a global admin for "*")');
 const Definition = z.record(z.string(), z.unknown()).describe('A runbook definition (schema: runbook/definition.ts); drafts may still have problems');
 const NewRunbook = z.strictObject({
   id: z.string().regex(RUNBOOK_ID, 'lower-case letters, digits, - and _').optional().describe('Defaults to a slug of the name'),
   definition: Definition,
   customAction: z.boolean().optional().describe('Offer the published runbook to operators as a custom action'),
+  tenant: TenantName.optional().describe("The owning tenant, whose designers edit it; defaults to the caller's one designer tenant (a designer of every tenant makes a global runbook shared with every tenant)"),
+  sharedWith: SharedWith.optional(),
 });
 const DraftBody = z.strictObject({ definition: Definition });
 const PublishBody = z.strictObject({ comment: z.string().max(2000).optional() });
-const RunbookPatch = z.strictObject({ customAction: z.boolean().optional(), archived: z.boolean().optional() });
-const CloneBody = z.strictObject({ id: z.string().regex(RUNBOOK_ID).optional(), name: z.string().min(1).optional() });
+const RunbookPatch = z.strictObject({
+  customAction: z.boolean().optional(),
+  archived: z.boolean().optional(),
+  tenant: TenantName.nullable().optional().describe('Move the runbook to another owning tenant (null: make it global); an admin of both (a global admin for global)'),
+  sharedWith: SharedWith.optional(),
+});
+const CloneBody = z.strictObject({
+  id: z.string().regex(RUNBOOK_ID).optional(),
+  name: z.string().min(1).optional(),
+  tenant: TenantName.optional().describe("The copy's owning tenant (as for a new runbook)"),
+});
 const ExportFile = z.strictObject({
   tenantflowRunbook: z.literal(1),
   id: z.string().regex(RUNBOOK_ID),
@@ -125,6 +141,7 @@ const ImportBody = z.strictObject({
   file: ExportFile.describe('A file from GET /api/runbooks/:id/export'),
   id: z.string().regex(RUNBOOK_ID).optional().describe('Import under this id instead of the file\'s'),
   publish: z.boolean().default(true).describe('Publish a new version right away (the definition must be valid)'),
+  tenant: TenantName.optional().describe('The owning tenant of a new runbook (as for POST /api/runbooks); an existing one keeps its owner'),
 });
 export const VersionRef = z.union([z.literal('draft'), z.literal('latest'), z.coerce.number().int().min(1)]);
 
@@ -154,6 +171,8 @@ const RunbookSummary = z.object({
   hasUnpublishedChanges: z.boolean().describe('The draft differs from the latest version (or nothing is published yet)'),
   createdAt: Time,
   createdBy: z.string(),
+  tenant: z.string().optional().describe('The owning tenant, whose designers edit it; absent: a global runbook'),
+  sharedWith: z.array(z.string()).describe('Other tenants whose people may see and run it; "*" = every tenant'),
 });
 /** A runbook with its draft (which may still have problems). */
 const RunbookWithDraft = RunbookSummary.extend({ draft: z.unknown().describe('The draft, or the latest version when there is none') });
@@ -581,6 +600,7 @@ const Pick = z.object({
   department: z.string().nullish(),
   mail: z.string().nullish(),
   available: z.number().optional().describe('Licences: units left'),
+  detail: z.string().optional().describe('More to tell choices apart: the address and kind of a mailbox, the system and user of a device, the address of a site or OneDrive'),
 });
 const AuditQuery = z.object({
   actor: z.string().optional(),
@@ -803,10 +823,10 @@ const scheduleOp = (op: 'pause' | 'resume' | 'trigger') =>
     response: Schedule,
     statuses: { 404: 'no such schedule' },
   }) as const;
-const picker = (kind: 'users' | 'groups' | 'licences') =>
+const picker = (what: string, how: string) =>
   ({
     tag: 'tenants',
-    summary: `Pick ${kind} of the tenant (run form pickers)`,
+    summary: `Pick ${what} of the tenant (form pickers): ${how}`,
     roles: 'any with a role on it',
     query: PickQuery,
     response: z.array(Pick),
@@ -874,7 +894,17 @@ export const API = {
     tag: 'runbooks',
     summary: 'The template gallery: runbook definitions with a description and documented inputs, to start a runbook from',
     roles: 'any',
-    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings })),
+    response: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), definition: RunbookDefinition, warnings: Warnings, children: z.array(z.string()).describe('Templates this one runs as sub-runbooks') })),
+  },
+  'POST /api/templates/:id/runbooks': {
+    tag: 'runbooks',
+    summary: "Create a runbook (a draft) from a template; the template's sub-runbooks are created and published first, or reused when published runbooks of their ids exist",
+    roles: 'designer',
+    body: CloneBody,
+    response: RunbookWithDraft.extend({
+      children: z.array(z.object({ id: z.string(), version: z.number(), created: z.boolean().describe('false: an already published runbook of that id is used') })).describe('The sub-runbooks the new runbook runs'),
+    }),
+    statuses: { 201: 'created', 404: 'no such template', 409: 'the id is taken, or a sub-runbook of that id is archived or was never published' },
   },
   'GET /api/runbooks': { tag: 'runbooks', summary: 'Runbooks (latest version, draft state)', roles: 'any', query: z.object({ archived: z.enum(['true', 'false', 'all']).default('false') }), response: z.array(RunbookSummary) },
   'POST /api/runbooks': { tag: 'runbooks', summary: 'Create a runbook with a draft', roles: 'designer', body: NewRunbook, response: RunbookWithDraft, statuses: { 201: 'created', 409: 'the id is taken', 422: 'the Idempotency-Key was used before with a different body' }, idempotent: true },
@@ -1034,9 +1064,18 @@ export const API = {
   'PUT /api/tenants/:name': { tag: 'tenants', summary: 'Update a tenant connection (the secret is kept when left out)', roles: 'admin of the tenant', body: TenantBody, response: TenantInfo, statuses: { 404: 'no such tenant', 409: 'built in' } },
   'DELETE /api/tenants/:name': { tag: 'tenants', summary: 'Remove a tenant connection', roles: 'admin of the tenant', response: Ok('deleted'), statuses: { 404: 'no such tenant', 409: 'built in' } },
   'POST /api/tenants/:name/test': { tag: 'tenants', summary: 'Get a token and list the permissions the catalog needs that the app lacks', roles: 'admin of the tenant', response: ConnectionTest, statuses: { 404: 'no such tenant' } },
-  'GET /api/tenants/:name/users': picker('users'),
-  'GET /api/tenants/:name/groups': picker('groups'),
-  'GET /api/tenants/:name/licences': picker('licences'),
+  'GET /api/tenants/:name/users': picker('users', 'Graph /users, $search on the display name; value is the user principal name'),
+  'GET /api/tenants/:name/groups': picker('groups', 'Graph /groups, $search on the display name; value is the display name'),
+  'GET /api/tenants/:name/licences': picker('licences', 'Graph /subscribedSkus, the term narrows the part numbers; value is the SKU part number'),
+  'GET /api/tenants/:name/mailboxes': picker('mailboxes', 'Exchange Get-Mailbox -Anr; value is the user principal name'),
+  'GET /api/tenants/:name/shared-mailboxes': picker('shared mailboxes', 'Exchange Get-Mailbox -RecipientTypeDetails SharedMailbox -Anr; value is the user principal name'),
+  'GET /api/tenants/:name/devices': picker('Intune managed devices', 'Graph /deviceManagement/managedDevices, device names starting with the term; value is the Intune device id'),
+  'GET /api/tenants/:name/teams': picker('teams', "Graph /groups provisioned as a team, $search on the display name; value is the team's group id"),
+  'GET /api/tenants/:name/teams/:team/channels': picker("a team's channels", 'Graph /teams/{id}/channels of the team (its id or exact name); value is the channel id'),
+  'GET /api/tenants/:name/sites': picker('SharePoint sites', "Graph /sites?search=; value is the site's address"),
+  'GET /api/tenants/:name/onedrives': picker('OneDrives', "Graph /users ($search on the display name) and each one's /drive; only users who have a OneDrive; value is the user principal name"),
+  'GET /api/tenants/:name/applications': picker('app registrations', 'Graph /applications, $search on the display name; value is the application (client) id'),
+  'GET /api/tenants/:name/domains': picker('domains', 'Graph /domains, the term narrows the names; value is the domain name'),
   // ---- audit ----
   'GET /api/audit': { tag: 'audit', summary: 'Search the audit log; format=csv exports it', roles: 'admin (entries of the tenants administered)', query: AuditQuery, response: z.array(AuditEntry), produces: 'application/json, text/csv' },
   'GET /api/audit/verify': { tag: 'audit', summary: "Checks the audit log's hash chain end to end and names the first broken link; says what the database itself enforces", roles: 'admin of every tenant', response: z.intersection(ChainCheck, z.object({ protection: AuditProtection })) },

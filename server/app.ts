@@ -14,6 +14,7 @@ import { evidenceRoutes } from './routes-evidence.ts';
 import { runRoutes } from './routes-runs.ts';
 import { scheduleRoutes } from './routes-schedules.ts';
 import { tenantRoutes } from './routes-tenants.ts';
+import { pickerRoutes } from './routes-pickers.ts';
 import { triggerRoutes } from './routes-triggers.ts';
 import { RunbookError } from './runbooks.ts';
 import { IdempotencyKeys, idempotencyHook } from './idempotency.ts';
@@ -84,6 +85,7 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
   dashboardRoutes(api, s);
   scheduleRoutes(api, s);
   tenantRoutes(api, s);
+  pickerRoutes(api, s);
   triggerRoutes(api, s);
   api.assertComplete();
 

@@ -299,4 +299,18 @@ create table idempotency_keys (
 );
 `,
   },
+  {
+    // 7, not 6: another change took 6; each migration is applied once by its number, in this order.
+    version: 7,
+    name: 'runbooks owned by a tenant, shared with others',
+    sql: `
+-- The tenant whose designers edit the runbook; null: a global runbook (designers of every tenant).
+alter table runbooks add column owner_tenant text;
+-- Other tenants that may see and run it; '*' = every tenant.
+alter table runbooks add column shared_with text[] not null default '{}';
+-- Runbooks made before owners existed ran on every tenant: they stay runnable everywhere, and only
+-- designers of every tenant may change them until an admin gives them an owner (docs/runbooks.md).
+update runbooks set shared_with = '{*}';
+`,
+  },
 ];

@@ -107,7 +107,7 @@ export function batchRoutes(api: Api, s: Services): void {
     if (!access.canOperate(p, b.tenant, b.startedBy)) throw new HttpError(403, `only operators of tenant ${b.tenant} may retry this batch`);
     // Retrying starts runs: the same rights as starting the batch.
     const rb = await s.runbooks.get(b.runbook);
-    access.mayStart(p, { definition: b.definition, runbookId: b.runbook, version: b.version, customAction: rb?.customAction ?? false }, b.tenant, b.test);
+    access.mayStart(p, { definition: b.definition, runbookId: b.runbook, version: b.version, customAction: rb?.customAction ?? false, placement: rb && { tenant: rb.tenant, sharedWith: rb.sharedWith } }, b.tenant, b.test);
     if (b.status === 'running') throw new HttpError(409, `batch ${b.id} is still running: retry its failed rows once it has ended`);
     const counts = await s.batches.counts(b.id);
     if (!counts.failed) throw new HttpError(409, `batch ${b.id} has no failed row to retry`);

@@ -7,13 +7,14 @@ import { RunAccess, SANDBOX } from './access.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, hasRoleAnywhere } from './people.ts';
 import { planRows, planRun, recordedNodes, undoOf } from './plans.ts';
+import { defaultPlacement, type Placement } from './runbook-access.ts';
 import type { Services } from './services.ts';
 
 export function planRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
   api.route('POST /api/runs/plan', async ({ req, me: p, body }) => {
-    const r = await access.resolve(body.runbookId, body.version, body.definition);
+    const r = await access.resolve(p, body.runbookId, body.version, body.definition);
     const tenant = await access.tenantOf(body.test, body.tenant);
     // Planning reads the tenant: whoever may start the run may plan it.
     access.mayStart(p, r, tenant, body.test);
@@ -61,7 +62,9 @@ export function planRoutes(api: Api, s: Services): void {
     if (!draft.definition) return { runbookId: null, message: 'nothing to undo: the run changed nothing that can be put back', entries: draft.entries, notUndone };
     let id = undoId(runbookId, params.id!);
     for (let n = 2; await s.runbooks.get(id); n++) id = `${undoId(runbookId, params.id!)}-${n}`;
-    const rb = await s.runbooks.create({ id, definition: draft.definition, by: p.user.email });
+    // The undo runbook belongs to the run's tenant (for a test run: where the caller designs runbooks).
+    const place: Placement = run.tenant !== SANDBOX || hasRole(p, 'designer', SANDBOX) ? { tenant: run.tenant, sharedWith: [] } : (() => { try { return defaultPlacement(p); } catch { return { tenant: SANDBOX, sharedWith: [] }; } })();
+    const rb = await s.runbooks.create({ id, definition: draft.definition, by: p.user.email, ...place });
     await s.audit.record(originOf(req, p), 'run.undo.generated', params.id, { runbook: rb.id, steps: draft.definition.nodes?.length, notUndone: notUndone.length }, run.tenant);
     res.status(201).location(`/api/runbooks/${rb.id}`);
     return { runbookId: rb.id, url: `/api/runbooks/${rb.id}`, definition: draft.definition, entries: draft.entries, notUndone };

@@ -29,7 +29,7 @@ function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState
 export function runRoutes(api: Api, s: Services): void {
   const access = new RunAccess(s);
 
-  const resolve = (_p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> => access.resolve(runbookId, version, inline);
+  const resolve = (_p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> => access.resolve(_p, runbookId, version, inline);
   const tenantOf = (test: boolean, tenant: string | undefined) => access.tenantOf(test, tenant);
 
   // The run as Temporal has it, written to its record on the way; the record alone once Temporal forgot it.
@@ -260,7 +260,7 @@ export function runRoutes(api: Api, s: Services): void {
       for (const n of nodes) if (n.status === 'succeeded' && n.handle && n.kind !== 'end') carry[n.id] = { output: n.output, handle: n.handle, from: params.id! };
       // A retry starts a run: the same rights and operator scope as starting it anew.
       const rb = input.run.runbookId !== 'inline' ? await s.runbooks.get(input.run.runbookId) : undefined;
-      const r: Startable = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: rb?.customAction ?? false };
+      const r: Startable = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: rb?.customAction ?? false, placement: rb && { tenant: rb.tenant, sharedWith: rb.sharedWith } };
       access.mayStart(p, r, input.run.tenant, input.run.test ?? false);
       await assertInScope(p, input.run.tenant, r.definition, input.inputs);
       const id = await startOne(p, req, r, input.run.tenant, input.inputs, input.run.test ?? false, { retryOf: params.id }, carry);
@@ -277,7 +277,7 @@ export function runRoutes(api: Api, s: Services): void {
     if (body.version === 'latest' && input.run.runbookId !== 'inline') r = await resolve(p, input.run.runbookId, undefined, undefined);
     else {
       const rb = input.run.runbookId !== 'inline' ? await s.runbooks.get(input.run.runbookId) : undefined;
-      r = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: rb?.customAction ?? false };
+      r = { definition: input.definition, runbookId: input.run.runbookId, version: input.run.version, customAction: rb?.customAction ?? false, placement: rb && { tenant: rb.tenant, sharedWith: rb.sharedWith } };
     }
     access.mayStart(p, r, run.tenant, input.run.test ?? false);
     const inputs = validateInputs(r.definition, input.inputs);

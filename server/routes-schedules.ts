@@ -10,6 +10,7 @@ import { validateInputs } from '../runbook/inputs.ts';
 import { redactInputs, sealRunSecrets } from '../runbook/secrets.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
+import { runbookRunsOn, runbookVisible } from './runbook-access.ts';
 import type { Services } from './services.ts';
 import { RunAccess } from './access.ts';
 import { onPremisesOrRefuse } from './routes-runs.ts';
@@ -84,11 +85,12 @@ export function scheduleRoutes(api: Api, s: Services): void {
   api.route('POST /api/schedules',
     async ({ req, res, me: p, body, idempotencyKey }) => {
       const rb = await s.runbooks.get(body.runbookId);
-      if (!rb || rb.archived) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
+      if (!rb || rb.archived || !runbookVisible(p, rb)) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
       const v = await s.runbooks.version(body.runbookId, body.version);
       if (!v) throw new HttpError(409, `runbook ${body.runbookId} has no published version${body.version ? ` ${body.version}` : ''}`);
       const tenant = body.tenant ?? s.deps.defaultTenant;
       if (!(await s.tenants.exists(tenant))) throw new HttpError(400, `tenant ${tenant} does not exist`, { problems: [{ field: 'tenant', message: 'unknown tenant' }] });
+      if (!runbookRunsOn(rb, tenant)) throw new HttpError(403, `runbook ${rb.id} is not shared with tenant ${tenant}`, { problems: [{ field: 'tenant', message: `runbook ${rb.id} runs on ${[rb.tenant, ...rb.sharedWith].filter(Boolean).join(', ')}` }] });
       if (!hasRole(p, 'designer', tenant) && !(hasRole(p, 'operator', tenant) && rb.customAction))
         throw new HttpError(403, hasRole(p, 'operator', tenant) ? `runbook ${rb.id} is not offered to operators` : `you are not an operator of tenant ${tenant}`);
       const inputs = validateInputs(v.definition, body.inputs);

@@ -1,5 +1,5 @@
-// Tenant connections (secrets sealed, never returned), test connection, pickers for run forms;
-// and the audit log.
+// Tenant connections (secrets sealed, never returned), test connection, and the audit log. The
+// pickers that read a tenant's objects are in routes-pickers.ts.
 import { auditCsv } from './audit.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { ALL_TENANTS, canSee, hasRole, isGlobalAdmin, tenantsWith, type Principal } from './people.ts';
@@ -58,31 +58,6 @@ export function tenantRoutes(api: Api, s: Services): void {
     await s.audit.record(originOf(req, p), 'tenant.tested', params.name, { ok: result.ok, missing: result.missing }, params.name);
     return result;
   });
-
-  // Pickers of the run form (user, group, licence inputs).
-  const picker = (kind: 'users' | 'groups' | 'licences') =>
-    api.route(`GET /api/tenants/:name/${kind}`, async ({ me: p, params, query }) => {
-      if (!access.canSeeTenant(p, params.name!) || !(await s.tenants.exists(params.name!))) throw new HttpError(404, `tenant ${params.name} does not exist`);
-      const g = (await access.graph(params.name!))!;
-      const term = query.search?.replace(/"/g, '');
-      try {
-        if (kind === 'licences') {
-          const skus = (await g.api('/subscribedSkus').get()) as { value: { skuId: string; skuPartNumber: string; consumedUnits: number; prepaidUnits?: { enabled: number } }[] };
-          return skus.value
-            .filter((x) => !term || x.skuPartNumber.toLowerCase().includes(term.toLowerCase()))
-            .map((x) => ({ id: x.skuId, value: x.skuPartNumber, label: x.skuPartNumber, available: (x.prepaidUnits?.enabled ?? 0) - x.consumedUnits }));
-        }
-        let req = g.api(`/${kind}`).top(query.top).select(kind === 'users' ? 'id,displayName,userPrincipalName,department' : 'id,displayName,mail');
-        if (term) req = req.header('ConsistencyLevel', 'eventual').search(`"displayName:${term}"`);
-        const res = (await req.get()) as { value: Record<string, string>[] };
-        return res.value.map((x) => (kind === 'users' ? { id: x.id, value: x.userPrincipalName, label: x.displayName, department: x.department } : { id: x.id, value: x.displayName, label: x.displayName, mail: x.mail }));
-      } catch (err) {
-        throw new HttpError(502, `tenant ${params.name} did not answer: ${(err as Error).message}`);
-      }
-    });
-  picker('users');
-  picker('groups');
-  picker('licences');
 
   // ---- audit ----
   api.route('GET /api/audit', async ({ res, me: p, query }) => {

@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import { inspectExpression } from '../runbook/expressions.ts';
 import { HttpError, originOf, type Api } from './http.ts';
 import { hasRole, type Principal } from './people.ts';
+import { runbookRunsOn, runbookVisible } from './runbook-access.ts';
 import type { Services } from './services.ts';
 import { RunAccess } from './access.ts';
 import { checkWebhookSignature, fireTrigger, SIGNATURE_HEADER, TIMESTAMP_HEADER, type TriggerRow } from './triggers.ts';
@@ -53,13 +54,14 @@ export function triggerRoutes(api: Api, s: Services): void {
 
   api.route('POST /api/triggers', async ({ req, res, me: p, body }) => {
     const rb = await s.runbooks.get(body.runbookId);
-    if (!rb || rb.archived) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
+    if (!rb || rb.archived || !runbookVisible(p, rb)) throw new HttpError(404, `runbook ${body.runbookId} does not exist`);
     const v = await s.runbooks.version(body.runbookId, body.version);
     if (!v) throw new HttpError(409, `runbook ${body.runbookId} has no published version${body.version ? ` ${body.version}` : ''}`);
     const tenant = body.tenant ?? s.deps.defaultTenant;
     if (!(await s.tenants.exists(tenant))) throw new HttpError(400, `tenant ${tenant} does not exist`, { problems: [{ field: 'tenant', message: 'unknown tenant' }] });
     // A trigger starts runs with nobody at the keyboard: only a designer of the tenant sets one up.
     if (!hasRole(p, 'designer', tenant)) throw new HttpError(403, `only designers of tenant ${tenant} may create triggers`);
+    if (!runbookRunsOn(rb, tenant)) throw new HttpError(403, `runbook ${rb.id} is not shared with tenant ${tenant}`, { problems: [{ field: 'tenant', message: `runbook ${rb.id} runs on ${[rb.tenant, ...rb.sharedWith].filter(Boolean).join(', ')}` }] });
     const problems: { field: string; message: string }[] = [];
     const names = new Set(v.definition.inputs.map((i) => i.name));
     for (const [name, expr] of Object.entries(body.inputs)) {

@@ -8,6 +8,7 @@ import { validateRunbook, type Problem } from '../runbook/validate.ts';
 import type { Db } from './db.ts';
 import { json } from './db.ts';
 import { iso } from './people.ts';
+import { childUsable } from './runbook-access.ts';
 
 export interface RunbookSummary {
   id: string;
@@ -22,6 +23,10 @@ export interface RunbookSummary {
   hasUnpublishedChanges: boolean;
   createdAt: string;
   createdBy: string;
+  /** The owning tenant, whose designers edit it; absent: a global runbook (designers of every tenant). */
+  tenant?: string;
+  /** Other tenants that may see and run it; "*" = every tenant. */
+  sharedWith: string[];
 }
 
 /** A runbook with its draft (the latest version when there is no draft). */
@@ -69,6 +74,8 @@ export class Runbooks {
       hasUnpublishedChanges: r.latest_definition == null || (r.draft != null && !sameDefinition(r.draft, r.latest_definition)),
       createdAt: iso(r.created_at)!,
       createdBy: r.created_by,
+      tenant: r.owner_tenant ?? undefined,
+      sharedWith: r.shared_with ?? [],
     };
   }
 
@@ -94,7 +101,8 @@ export class Runbooks {
     return rb;
   }
 
-  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean }): Promise<StoredRunbook> {
+  /** A new runbook; with no tenant given it is global and shared with every tenant (examples, the system's own). */
+  async create(opts: { id?: string; definition: unknown; by: string; customAction?: boolean; tenant?: string; sharedWith?: string[] }): Promise<StoredRunbook> {
     const def = (opts.definition ?? {}) as { name?: unknown; description?: unknown };
     const name = typeof def.name === 'string' && def.name ? def.name : 'Untitled runbook';
     let id = opts.id ?? slugify(name);
@@ -102,9 +110,9 @@ export class Runbooks {
     if (!opts.id) for (let n = 2; await this.get(id); n++) id = `${slugify(name)}-${n}`;
     else if (await this.get(id)) throw new RunbookError(409, `runbook ${id} already exists`);
     await this.db.query(
-      `insert into runbooks (id, name, description, draft, draft_updated_at, draft_updated_by, custom_action, created_by)
-       values ($1, $2, $3, $4::jsonb, now(), $5, $6, $5)`,
-      [id, name, typeof def.description === 'string' ? def.description : null, json(this.atRest(opts.definition)), opts.by, opts.customAction ?? false],
+      `insert into runbooks (id, name, description, draft, draft_updated_at, draft_updated_by, custom_action, created_by, owner_tenant, shared_with)
+       values ($1, $2, $3, $4::jsonb, now(), $5, $6, $5, $7, $8::text[])`,
+      [id, name, typeof def.description === 'string' ? def.description : null, json(this.atRest(opts.definition)), opts.by, opts.customAction ?? false, opts.tenant ?? null, opts.sharedWith ?? (opts.tenant ? [] : ['*'])],
     );
     return (await this.get(id))!;
   }
@@ -121,8 +129,10 @@ export class Runbooks {
     return (await this.get(id))!;
   }
 
-  async update(id: string, patch: { customAction?: boolean; archived?: boolean }): Promise<StoredRunbook> {
+  async update(id: string, patch: { customAction?: boolean; archived?: boolean; tenant?: string | null; sharedWith?: string[] }): Promise<StoredRunbook> {
     await this.require(id);
+    if (patch.tenant !== undefined) await this.db.query('update runbooks set owner_tenant = $2 where id = $1', [id, patch.tenant]);
+    if (patch.sharedWith !== undefined) await this.db.query('update runbooks set shared_with = $2::text[] where id = $1', [id, [...new Set(patch.sharedWith)]]);
     if (patch.customAction !== undefined) await this.db.query('update runbooks set custom_action = $2 where id = $1', [id, patch.customAction]);
     if (patch.archived !== undefined)
       await this.db.query(`update runbooks set archived_at = case when $2 then coalesce(archived_at, now()) else null end where id = $1`, [id, patch.archived]);
@@ -133,7 +143,7 @@ export class Runbooks {
     const rb = await this.require(id);
     if (rb.archived) throw new RunbookError(409, `runbook ${id} is archived: restore it before publishing`);
     const draft = validateRunbook(rb.draft);
-    const resolve = draft.definition ? await this.childResolver(draft.definition) : undefined;
+    const resolve = draft.definition ? await this.childResolver(draft.definition, (child) => childUsable(rb, child)) : undefined;
     const checked = validateRunbook(rb.draft, { self: id, resolve });
     if (!checked.ok) throw new RunbookError(422, 'the draft has problems; fix them before publishing', checked.problems);
     // Each sub-runbook is pinned now: the version chosen, or the latest published at this moment.
@@ -149,14 +159,17 @@ export class Runbooks {
     });
   }
 
-  /** What the validator needs to check and pin a definition's sub-runbooks: each child looked up once. */
-  async childResolver(def: RunbookDefinition): Promise<ChildResolver> {
+  /**
+   * What the validator needs to check and pin a definition's sub-runbooks: each child looked up
+   * once; a child that usable refuses (another tenant's runbook) is as good as missing.
+   */
+  async childResolver(def: RunbookDefinition, usable: (child: StoredRunbook) => boolean = () => true): Promise<ChildResolver> {
     const known = new Map<string, ChildLookup>();
     for (const { node } of subRunbookNodes(def)) {
       const key = `${node.runbook}@${node.version}`;
       if (known.has(key)) continue;
       const rb = await this.get(node.runbook);
-      if (!rb) known.set(key, { found: false });
+      if (!rb || !usable(rb)) known.set(key, { found: false });
       else {
         const v = await this.version(node.runbook, node.version === 'latest' ? undefined : node.version);
         known.set(key, { found: true, archived: rb.archived, version: v && { version: v.version, definition: v.definition } });
@@ -181,10 +194,10 @@ export class Runbooks {
     return { runbookId: r.runbook_id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by };
   }
 
-  async clone(id: string, opts: { newId?: string; name?: string; by: string }): Promise<StoredRunbook> {
+  async clone(id: string, opts: { newId?: string; name?: string; by: string; tenant?: string; sharedWith?: string[] }): Promise<StoredRunbook> {
     const rb = await this.require(id);
     const definition = { ...(rb.draft as object), name: opts.name ?? `${rb.name} (copy)` };
-    return this.create({ id: opts.newId, definition, by: opts.by });
+    return this.create({ id: opts.newId, definition, by: opts.by, tenant: opts.tenant, sharedWith: opts.sharedWith });
   }
 
   /** The "runbook as code" file: the latest version (or the draft) and the runbook's settings. */

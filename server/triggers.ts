@@ -11,6 +11,7 @@ import { sealRunSecrets } from '../runbook/secrets.ts';
 import type { AuditOrigin } from './audit.ts';
 import type { Row } from './db.ts';
 import { onPremisesOrRefuse } from './routes-runs.ts';
+import { runbookRunsOn } from './runbook-access.ts';
 import type { Services } from './services.ts';
 import { AlreadyStarted } from './temporal.ts';
 
@@ -107,6 +108,8 @@ export async function fireTrigger(s: Services, t: TriggerRow, eventKey: string, 
     }
   }
   if (problems.length) return refuse('the event could not be mapped to the runbook inputs', problems);
+  const owner = await s.runbooks.get(t.runbook_id);
+  if (owner && !runbookRunsOn(owner, t.tenant)) return refuse(`runbook ${t.runbook_id} is no longer shared with tenant ${t.tenant}`, [{ field: 'runbookId', message: 'share the runbook with the tenant again or re-create the trigger' }]);
   const v = await s.runbooks.version(t.runbook_id, t.version);
   if (!v) return refuse(`runbook ${t.runbook_id} version ${t.version} no longer exists`, [{ field: 'runbookId', message: 'publish the runbook again or re-create the trigger' }]);
   const inputs = validateInputs(v.definition, raw);

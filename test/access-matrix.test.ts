@@ -101,11 +101,21 @@ async function account(): Promise<{ id: string; grant: number }> {
 const shared = new Map<string, Promise<string>>();
 const once = (key: string, make: () => Promise<string>) => (shared.has(key) ? shared.get(key)! : (shared.set(key, make()), shared.get(key)!));
 const runbook = { name: 'Matrix scratch', nodes: [{ id: 'end', kind: 'end' }], edges: [] };
-async function scratchRunbook(): Promise<string> {
+/** A runbook owned by the tenant (finding 10: a role on another tenant gives nothing on it). */
+async function scratchRunbook(tenant: string): Promise<string> {
   const id = `mx-${uniq()}`;
-  assert.equal((await admin().call('POST', '/api/runbooks', { id, definition: runbook })).status, 201);
+  const r = await admin().call('POST', '/api/runbooks', { id, definition: runbook, tenant });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
   return id;
 }
+/** A published runbook owned by the tenant, offered to its operators. */
+async function tenantRunbook(tenant: string): Promise<string> {
+  const id = `mx-${tenant}-${uniq()}`;
+  assert.equal((await admin().call('POST', '/api/runbooks', { id, definition: reviewRunbook('Matrix review'), customAction: true, tenant })).status, 201);
+  assert.equal((await admin().call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
+  return id;
+}
+const owned = (tenant: string) => once(`runbook:${tenant}`, () => tenantRunbook(tenant));
 
 /** One representative request per route (fixtures made by the global admin). */
 const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
@@ -135,20 +145,21 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   },
   'GET /api/actions': () => ({ path: '/api/actions' }),
   'GET /api/templates': () => ({ path: '/api/templates' }),
+  'POST /api/templates/:id/runbooks': () => ({ path: '/api/templates/compromised-account/runbooks', body: { id: `mx-${uniq()}` } }),
   'GET /api/runbooks': () => ({ path: '/api/runbooks' }),
-  'POST /api/runbooks': () => ({ path: '/api/runbooks', body: { id: `mx-${uniq()}`, definition: runbook } }),
+  'POST /api/runbooks': (c) => ({ path: '/api/runbooks', body: { id: `mx-${uniq()}`, definition: runbook, tenant: c.tenant } }),
   'POST /api/runbooks/validate': () => ({ path: '/api/runbooks/validate', body: { definition: runbook } }),
-  'POST /api/runbooks/import': () => ({ path: '/api/runbooks/import', body: { file: { tenantflowRunbook: 1, id: `mx-${uniq()}`, definition: runbook }, publish: false } }),
-  'GET /api/runbooks/:id': () => ({ path: '/api/runbooks/mx-review' }),
-  'PUT /api/runbooks/:id/draft': async () => ({ path: `/api/runbooks/${await scratchRunbook()}/draft`, body: { definition: runbook } }),
-  'POST /api/runbooks/:id/validate': () => ({ path: '/api/runbooks/mx-review/validate' }),
-  'POST /api/runbooks/:id/publish': async () => ({ path: `/api/runbooks/${await scratchRunbook()}/publish`, body: {} }),
-  'GET /api/runbooks/:id/versions': () => ({ path: '/api/runbooks/mx-review/versions' }),
-  'GET /api/runbooks/:id/versions/:version': () => ({ path: '/api/runbooks/mx-review/versions/1' }),
-  'GET /api/runbooks/:id/diff': () => ({ path: '/api/runbooks/mx-review/diff?from=1&to=draft' }),
-  'PATCH /api/runbooks/:id': async () => ({ path: `/api/runbooks/${await scratchRunbook()}`, body: { archived: true } }),
-  'POST /api/runbooks/:id/clone': () => ({ path: '/api/runbooks/mx-review/clone', body: { name: `Matrix clone ${uniq()}` } }),
-  'GET /api/runbooks/:id/export': () => ({ path: '/api/runbooks/mx-review/export' }),
+  'POST /api/runbooks/import': (c) => ({ path: '/api/runbooks/import', body: { file: { tenantflowRunbook: 1, id: `mx-${uniq()}`, definition: runbook }, publish: false, tenant: c.tenant } }),
+  'GET /api/runbooks/:id': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}` }),
+  'PUT /api/runbooks/:id/draft': async (c) => ({ path: `/api/runbooks/${await scratchRunbook(c.tenant)}/draft`, body: { definition: runbook } }),
+  'POST /api/runbooks/:id/validate': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}/validate` }),
+  'POST /api/runbooks/:id/publish': async (c) => ({ path: `/api/runbooks/${await scratchRunbook(c.tenant)}/publish`, body: {} }),
+  'GET /api/runbooks/:id/versions': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}/versions` }),
+  'GET /api/runbooks/:id/versions/:version': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}/versions/1` }),
+  'GET /api/runbooks/:id/diff': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}/diff?from=1&to=draft` }),
+  'PATCH /api/runbooks/:id': async (c) => ({ path: `/api/runbooks/${await scratchRunbook(c.tenant)}`, body: { archived: true } }),
+  'POST /api/runbooks/:id/clone': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}/clone`, body: { name: `Matrix clone ${uniq()}`, tenant: c.tenant } }),
+  'GET /api/runbooks/:id/export': async (c) => ({ path: `/api/runbooks/${await owned(c.tenant)}/export` }),
   'GET /api/custom-actions': () => ({ path: '/api/custom-actions' }),
   'POST /api/runs': (c) => ({ path: '/api/runs', body: { runbookId: 'mx-review', tenant: c.tenant, inputs: { user: c.user } } }),
   'POST /api/runs/bulk': (c) => ({ path: '/api/runs/bulk', body: { runbookId: 'mx-review', tenant: c.tenant, csv: `user\n${c.user}\n`, dryRun: true } }),
@@ -211,6 +222,15 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   'GET /api/tenants/:name/users': (c) => ({ path: `/api/tenants/${c.tenant}/users?search=a` }),
   'GET /api/tenants/:name/groups': (c) => ({ path: `/api/tenants/${c.tenant}/groups?search=a` }),
   'GET /api/tenants/:name/licences': (c) => ({ path: `/api/tenants/${c.tenant}/licences` }),
+  'GET /api/tenants/:name/mailboxes': (c) => ({ path: `/api/tenants/${c.tenant}/mailboxes?search=a` }),
+  'GET /api/tenants/:name/shared-mailboxes': (c) => ({ path: `/api/tenants/${c.tenant}/shared-mailboxes` }),
+  'GET /api/tenants/:name/devices': (c) => ({ path: `/api/tenants/${c.tenant}/devices?search=C` }),
+  'GET /api/tenants/:name/teams': (c) => ({ path: `/api/tenants/${c.tenant}/teams` }),
+  'GET /api/tenants/:name/teams/:team/channels': (c) => ({ path: `/api/tenants/${c.tenant}/teams/Sales/channels` }),
+  'GET /api/tenants/:name/sites': (c) => ({ path: `/api/tenants/${c.tenant}/sites?search=a` }),
+  'GET /api/tenants/:name/onedrives': (c) => ({ path: `/api/tenants/${c.tenant}/onedrives?search=a&top=3` }),
+  'GET /api/tenants/:name/applications': (c) => ({ path: `/api/tenants/${c.tenant}/applications` }),
+  'GET /api/tenants/:name/domains': (c) => ({ path: `/api/tenants/${c.tenant}/domains` }),
   'GET /api/audit': () => ({ path: '/api/audit' }),
   'GET /api/audit/verify': () => ({ path: '/api/audit/verify' }),
   'GET /api/audit/chain': () => ({ path: '/api/audit/chain' }),

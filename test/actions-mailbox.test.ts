@@ -312,4 +312,23 @@ describe('provisioning', () => {
     const never = await env.run('mailbox.waitForMailbox', { mailbox: `ghost.${randomUUID().slice(0, 6)}@${env.domain}`, timeoutMinutes: 0.1 }, { maximumAttempts: 1 });
     assert.equal(never.error?.code, 'MailboxNotProvisioned');
   });
+  it('mailbox.cancelMeetings cancels the meetings the mailbox organises in the window, for the attendees too; a repeat is harmless', async () => {
+    const organizer = await env.newUser('organizer', { licences: ['EXCHANGESTANDARD'] });
+    const attendee = await env.newUser('attendee', { licences: ['EXCHANGESTANDARD'] });
+    for (const u of [organizer, attendee]) ok(await env.run('mailbox.waitForMailbox', { mailbox: u.userPrincipalName, timeoutMinutes: 2 }));
+    const at = (days: number) => ({ dateTime: new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 19), timeZone: 'UTC' });
+    const invite = [{ type: 'required', emailAddress: { address: attendee.userPrincipalName } }];
+    await env.graph.api(`/users/${organizer.id}/events`).post({ subject: 'Team meeting', start: at(1), end: at(1.05), attendees: invite });
+    await env.graph.api(`/users/${organizer.id}/events`).post({ subject: 'Far away', start: at(200), end: at(200.05), attendees: invite });
+    await env.graph.api(`/users/${organizer.id}/events`).post({ subject: 'Focus time', start: at(2), end: at(2.05) });
+    const subjects = async (u: { id: string }) => ((await env.graph.api(`/users/${u.id}/events`).get()).value as { subject: string }[]).map((e) => e.subject).sort();
+
+    const r = await env.run('mailbox.cancelMeetings', { mailbox: organizer.userPrincipalName, days: 90 });
+    ok(r);
+    assert.equal(r.output.days, 90);
+    assert.deepEqual(await subjects(organizer), ['Far away', 'Focus time']);
+    assert.deepEqual(await subjects(attendee), ['Far away']);
+    ok(await env.run('mailbox.cancelMeetings', { mailbox: organizer.id, days: 90 }));
+    assert.deepEqual(await subjects(attendee), ['Far away']);
+  });
 });

@@ -191,6 +191,19 @@ describe('tenantflow CLI', () => {
     assert.equal(JSON.parse(j.out).status, 'succeeded');
   });
 
+  it('runs watch on a terminal draws a progress bar of the steps, then the run', async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal, as a person at a terminal has.
+    const command = [process.execPath, join(root, 'cli', 'main.ts'), 'runs', 'watch', finishedRun].map((a) => `'${a}'`).join(' ');
+    const tty = await new Promise<{ code: number; out: string }>((resolve) =>
+      execFile('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', TENANTFLOW_CONFIG: join(dir, 'designer.json'), TENANTFLOW_URL: '', TENANTFLOW_TOKEN: '' }, cwd: dir }, (err, out) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out }),
+      ),
+    );
+    assert.equal(tty.code, 0, tty.out);
+    assert.match(tty.out, /█+ steps (\d+)\/\1 done {2}succeeded/, 'the bar, full, with the status');
+    assert.match(tty.out, new RegExp(`${finishedRun} +succeeded`), 'then the run as runs show prints it');
+  });
+
   it('--output json parses for every command group; a wrong --output is named', async () => {
     assert.equal((await cli('admin.json', 'login', '--url', server.base, '--token', server.admin.token)).code, 0);
     const groups = [

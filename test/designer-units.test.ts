@@ -13,7 +13,7 @@ import { diffLines } from '../designer/src/editor/diff.ts';
 import { diffDefinitions } from '../runbook/diff.ts';
 import { editedOnboarding, onboarding } from './runbook-fixtures.ts';
 import { applyCompletion, completionsFor, expressionShape, filterCompletions, sampleContext, tokenAt, upstreamOf } from '../designer/src/editor/expressions.ts';
-import { coerceField, fieldText, formFields, labelOf, parseList } from '../designer/src/editor/forms.ts';
+import { coerceField, fieldText, formFields, labelOf, parseList, pickerTerm, withPicked } from '../designer/src/editor/forms.ts';
 import { layoutGraph } from '../designer/src/editor/layout.ts';
 import { newNode } from '../designer/src/editor/nodes/defaults.ts';
 import { createEditorStore, editorStoreFor, freshId } from '../designer/src/editor/store.ts';
@@ -307,6 +307,31 @@ describe('forms from JSON Schema', () => {
     assert.deepEqual(fields.map((f) => [f.name, f.kind]), [['mode', 'enum'], ['days', 'integer'], ['owner', 'text']]);
     assert.deepEqual(fields[0]!.options, ['soft', 'hard']);
     assert.equal(fields[2]!.picker, 'user');
+  });
+
+  it("gives the new workloads' object fields their pickers, from the catalog's x-picker", () => {
+    const picker = (action: string, field: string) => formFields(byId.get(action)!.input).find((f) => f.name === field)!.picker;
+    assert.equal(picker('mailbox.setForwarding', 'mailbox'), 'mailbox');
+    assert.equal(picker('mailbox.convertToRegular', 'mailbox'), 'sharedMailbox');
+    assert.equal(picker('mailbox.addDelegate', 'mailboxes'), 'mailbox');
+    assert.equal(picker('device.wipe', 'device'), 'device');
+    assert.equal(picker('teams.addChannelMember', 'team'), 'team');
+    assert.equal(picker('teams.addChannelMember', 'channel'), 'channel');
+    assert.equal(picker('site.lock', 'site'), 'site');
+    assert.equal(picker('onedrive.addOwner', 'user'), 'oneDrive');
+    assert.equal(picker('onedrive.addOwner', 'owner'), 'user');
+    assert.equal(picker('app.addSecret', 'app'), 'application');
+    assert.equal(picker('domain.verify', 'domain'), 'domain');
+    assert.equal(picker('domain.add', 'domain'), undefined, 'a new domain is not picked among the existing ones');
+    assert.equal(formFields({ type: 'object', properties: { x: { type: 'string', 'x-picker': 'nonsense' } } })[0]!.picker, undefined);
+  });
+
+  it('searches for the item being typed in a list field and puts the picked value in its place', () => {
+    assert.equal(pickerTerm('anna', false), 'anna');
+    assert.equal(pickerTerm('a@contoso.com, bo', true), 'bo');
+    assert.equal(withPicked('a@contoso.com, bo', 'bo@contoso.com', true), 'a@contoso.com, bo@contoso.com');
+    assert.equal(withPicked('bo', 'bo@contoso.com', true), 'bo@contoso.com');
+    assert.equal(withPicked('anything', 'x', false), 'x');
   });
 
   it('coerces typed text into parameter values and back, keeping expressions', () => {

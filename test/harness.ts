@@ -15,6 +15,10 @@ import { createWorker } from '../worker/worker.ts';
 import type { RunbookDefinitionInput, RunContext, RunState } from '../runbook/definition.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
 import { runStateQuery } from '../workflows/messages.ts';
+
+// Lookups wait out directory replication lag for 30 s in production (worker/replication.ts); a test
+// asserting "user ... does not exist" should not wait that long. A test of the lag sets its own.
+process.env.TENANTFLOW_REPLICATION_WAIT_SECONDS ??= '3';
 import type { Sealer } from '../runbook/secrets.ts';
 import { Runs } from '../server/temporal.ts';
 import { temporalClientTracing } from '../server/tracing.ts';

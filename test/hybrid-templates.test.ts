@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { adSkip, startAdEnv, stopOwnDc, type AdEnv } from './ad-kit.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { statuses } from './harness.ts';
+import { sandboxExchange } from '../sandbox/testing.ts';
 
 const template = (name: string) => JSON.parse(readFileSync(new URL(`../server/templates/${name}.json`, import.meta.url), 'utf8'));
 const onboarding = template('hybrid-onboarding');
@@ -88,7 +89,9 @@ describe('hybrid templates', { skip: adSkip }, () => {
     assert.equal(created.status, 'succeeded', JSON.stringify(created.error));
     await env.sync();
     const cloud = await env.graph.api(`/users/${upn}`).select('id,signInSessionsValidFromDateTime').get();
-    await env.graph.api(`/users/${cloud.id}/assignLicense`).post({ addLicenses: [{ skuId: (await env.graph.api('/subscribedSkus').get()).value.find((s: { skuPartNumber: string }) => s.skuPartNumber === 'FLOW_FREE').skuId, disabledPlans: [] }], removeLicenses: [] });
+    await env.graph.api(`/users/${cloud.id}/assignLicense`).post({ addLicenses: [{ skuId: (await env.graph.api('/subscribedSkus').get()).value.find((s: { skuPartNumber: string }) => s.skuPartNumber === 'EXCHANGESTANDARD').skuId, disabledPlans: [] }], removeLicenses: [] });
+    const mailbox = await env.run('mailbox.waitForMailbox', { mailbox: upn, timeoutMinutes: 2 });
+    assert.equal(mailbox.status, 'succeeded', JSON.stringify(mailbox.error));
 
     // Graph keeps signInSessionsValidFromDateTime to the second: start the run in a later second than the
     // account's creation, so a revocation shows as a later time and a missing one as the same time.
@@ -106,6 +109,10 @@ describe('hybrid templates', { skip: adSkip }, () => {
 
     const after = await env.graph.api(`/users/${cloud.id}`).select('assignedLicenses,signInSessionsValidFromDateTime').get();
     assert.equal(after.assignedLicenses.length, 0);
+    // The Exchange Online mailbox was converted to shared before the licence went (it is kept).
+    assert.deepEqual(statuses(state), { ...statuses(state), read_mailbox: 'succeeded', convert_shared: 'succeeded', remove_licences: 'succeeded' });
+    const mbx = (await sandboxExchange(env.sandbox)('Get-Mailbox', { Identity: upn })).value[0]!;
+    assert.equal(mbx['RecipientTypeDetails'], 'SharedMailbox');
     assert.ok(after.signInSessionsValidFromDateTime > cloud.signInSessionsValidFromDateTime, 'sessions revoked');
 
     // Entra Connect's next cycle carries the on-premises changes to the cloud.

@@ -1,10 +1,13 @@
 // MSP tenancy through the HTTP API (issue 16, finding 10): operator scope by group membership, by an
 // OData filter on users and by Entra administrative unit (besides department and country), checked
 // against the sandbox tenant through Graph when a run starts; and the audit list filtered by the
-// caller's tenants before the row limit, so a page is full.
+// caller's tenants before the row limit, so a page is full; and runbooks that belong to a tenant
+// (seen, edited, published and run only there, unless an admin of both tenants shares them).
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { migrate, type Db } from '../server/db.ts';
+import { MIGRATIONS } from '../server/migrations.ts';
 import { startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
@@ -41,8 +44,13 @@ async function scopeCheck(caller: Caller, users: string[]): Promise<string[][]> 
 }
 
 before(async () => {
-  env = await startTestEnv({ worker: false });
+  env = await startTestEnv({ worker: false, aliases: ['acme', 'globex'] });
   api = await startApiServer(env);
+  for (const name of ['acme', 'globex']) {
+    const t = env.tenant;
+    const r = await api.admin.call('POST', '/api/tenants', { name, tenantId: t.tenantId, clientId: t.clientId, clientSecret: t.clientSecret, authorityHost: t.authorityHost, graphUrl: t.graphUrl, caPem: t.caPem });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
   const created = await api.admin.call('POST', '/api/runbooks', { id: 'set-title', definition: RUNBOOK, customAction: true });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.ok((await api.admin.call('POST', '/api/runbooks/set-title/publish', {})).status < 300);
@@ -136,5 +144,126 @@ describe('audit list by tenant', () => {
     assert.ok(two.body.every((e: { tenant: string }) => e.tenant === 'contoso'));
     const all = await api.admin.call('GET', `/api/audit?limit=50&q=${tag}`);
     assert.equal(all.body.length, 50, 'an admin of every tenant still sees every tenant');
+  });
+});
+
+describe('runbooks belong to a tenant (finding 10)', () => {
+  const tag = () => randomUUID().slice(0, 6);
+  it("a designer of another tenant cannot see, edit, publish or run it until an admin of both shares it; sharing never lets them edit", async () => {
+    const t = tag();
+    const designerA = await api.as(`da.${t}@tenantflow.test`, [{ tenant: 'acme', role: 'designer' }]);
+    const designerB = await api.as(`db.${t}@tenantflow.test`, [{ tenant: 'globex', role: 'designer' }]);
+    const designerAB = await api.as(`dab.${t}@tenantflow.test`, [{ tenant: 'acme', role: 'designer' }, { tenant: 'globex', role: 'designer' }]);
+    const operatorB = await api.as(`ob.${t}@tenantflow.test`, [{ tenant: 'globex', role: 'operator' }]);
+    const adminA = await api.as(`aa.${t}@tenantflow.test`, [{ tenant: 'acme', role: 'admin' }]);
+    const adminAB = await api.as(`aab.${t}@tenantflow.test`, [{ tenant: 'acme', role: 'admin' }, { tenant: 'globex', role: 'admin' }]);
+    const id = `acme-title-${t}`;
+
+    const made = await designerA.call('POST', '/api/runbooks', { id, definition: RUNBOOK, customAction: true });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.body.tenant, 'acme', 'owned by the one tenant the designer designs for');
+    assert.deepEqual(made.body.sharedWith, []);
+    assert.equal((await designerA.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
+    const several = await designerAB.call('POST', '/api/runbooks', { definition: RUNBOOK });
+    assert.equal(several.status, 400, 'a designer of two tenants names the owner');
+    assert.match(JSON.stringify(several.body), /"field":"tenant"/);
+    assert.equal((await designerB.call('POST', '/api/runbooks', { definition: RUNBOOK, tenant: 'acme' })).status, 403, 'not a designer of acme');
+
+    // Not shared: globex's designer gets 404 everywhere (its existence is not told), and its people never see it listed.
+    const inputs = { user: inside.userPrincipalName, jobTitle: 'Analyst' };
+    const hidden = {
+      read: await designerB.call('GET', `/api/runbooks/${id}`),
+      export: await designerB.call('GET', `/api/runbooks/${id}/export`),
+      versions: await designerB.call('GET', `/api/runbooks/${id}/versions`),
+      draft: await designerB.call('PUT', `/api/runbooks/${id}/draft`, { definition: { ...RUNBOOK, name: 'Hijacked' } }),
+      publish: await designerB.call('POST', `/api/runbooks/${id}/publish`, {}),
+      archive: await designerB.call('PATCH', `/api/runbooks/${id}`, { archived: true }),
+      clone: await designerB.call('POST', `/api/runbooks/${id}/clone`, {}),
+      run: await designerB.call('POST', '/api/runs', { runbookId: id, tenant: 'globex', inputs }),
+      testRun: await designerB.call('POST', '/api/runs', { runbookId: id, test: true, inputs }),
+      schedule: await designerB.call('POST', '/api/schedules', { runbookId: id, tenant: 'globex', inputs, every: ['1d'], paused: true }),
+    };
+    for (const [what, r] of Object.entries(hidden)) assert.equal(r.status, 404, `${what}: ${r.status} ${JSON.stringify(r.body)}`);
+    assert.ok(!(await designerB.call('GET', '/api/runbooks')).body.some((r: { id: string }) => r.id === id));
+    assert.ok(!(await operatorB.call('GET', '/api/custom-actions')).body.some((r: { id: string }) => r.id === id));
+    assert.equal((await designerA.call('GET', `/api/runbooks/${id}`)).body.draft.name, RUNBOOK.name, 'the draft is untouched');
+    // A designer of both tenants sees it, but it runs only on its own tenant until shared.
+    const crossRun = await designerAB.call('POST', '/api/runs/bulk', { runbookId: id, tenant: 'globex', csv: `user,jobTitle\n${inside.userPrincipalName},Analyst\n`, dryRun: true });
+    assert.equal(crossRun.status, 403, JSON.stringify(crossRun.body));
+    assert.match(crossRun.body.error, /not shared with tenant globex/);
+
+    // Sharing needs an admin of every tenant it touches.
+    assert.equal((await designerA.call('PATCH', `/api/runbooks/${id}`, { sharedWith: ['globex'] })).status, 403, 'a designer cannot share');
+    const half = await adminA.call('PATCH', `/api/runbooks/${id}`, { sharedWith: ['globex'] });
+    assert.equal(half.status, 403, 'an admin of acme alone cannot share into globex');
+    assert.match(half.body.error, /not an admin of globex/);
+    assert.equal((await adminAB.call('PATCH', `/api/runbooks/${id}`, { sharedWith: ['*'] })).status, 403, 'every tenant: a global admin only');
+    const shared = await adminAB.call('PATCH', `/api/runbooks/${id}`, { sharedWith: ['globex'] });
+    assert.equal(shared.status, 200, JSON.stringify(shared.body));
+    assert.deepEqual(shared.body.sharedWith, ['globex']);
+
+    // Shared: globex's people see and run it; its designers still cannot change it.
+    assert.equal((await designerB.call('GET', `/api/runbooks/${id}`)).status, 200);
+    assert.ok((await operatorB.call('GET', '/api/custom-actions')).body.some((r: { id: string }) => r.id === id));
+    assert.equal((await designerB.call('PUT', `/api/runbooks/${id}/draft`, { definition: { ...RUNBOOK, name: 'Hijacked' } })).status, 403);
+    assert.equal((await designerB.call('POST', `/api/runbooks/${id}/publish`, {})).status, 403);
+    assert.equal((await designerB.call('PATCH', `/api/runbooks/${id}`, { customAction: false })).status, 403);
+    const ran = await designerB.call('POST', '/api/runs', { runbookId: id, tenant: 'globex', inputs });
+    assert.equal(ran.status, 201, JSON.stringify(ran.body));
+    assert.equal((await designerAB.call('POST', '/api/runs/bulk', { runbookId: id, tenant: 'globex', csv: `user,jobTitle\n${inside.userPrincipalName},Analyst\n`, dryRun: true })).status, 200);
+    // Unshared again: runs on globex are refused again.
+    assert.equal((await adminAB.call('PATCH', `/api/runbooks/${id}`, { sharedWith: [] })).status, 200);
+    assert.equal((await designerB.call('POST', '/api/runs', { runbookId: id, tenant: 'globex', inputs })).status, 404);
+  });
+
+  it("a sub-runbook of another tenant is as good as missing when publishing", async () => {
+    const t = tag();
+    const designerA = await api.as(`sa.${t}@tenantflow.test`, [{ tenant: 'acme', role: 'designer' }]);
+    const child = await api.admin.call('POST', '/api/runbooks', { id: `globex-child-${t}`, definition: RUNBOOK, tenant: 'globex' });
+    assert.equal(child.status, 201, JSON.stringify(child.body));
+    assert.equal((await api.admin.call('POST', `/api/runbooks/globex-child-${t}/publish`, {})).status, 201);
+    const parent = {
+      name: 'Calls globex',
+      inputs: RUNBOOK.inputs,
+      nodes: [{ id: 'child', kind: 'subRunbook', runbook: `globex-child-${t}`, version: 'latest', inputs: { user: '{{ inputs.user }}', jobTitle: '{{ inputs.jobTitle }}' } }],
+      edges: [],
+    };
+    assert.equal((await designerA.call('POST', '/api/runbooks', { id: `acme-parent-${t}`, definition: parent })).status, 201);
+    const refused = await designerA.call('POST', `/api/runbooks/acme-parent-${t}/publish`, {});
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), new RegExp(`globex-child-${t}`));
+  });
+
+  it('a global runbook (no owner, shared with every tenant) is seen and run by everyone, changed only by designers of every tenant', async () => {
+    const designerA = await api.as(`ga.${tag()}@tenantflow.test`, [{ tenant: 'acme', role: 'designer' }]);
+    const rb = await designerA.call('GET', '/api/runbooks/set-title');
+    assert.equal(rb.status, 200);
+    assert.equal(rb.body.tenant, undefined);
+    assert.deepEqual(rb.body.sharedWith, ['*']);
+    const edit = await designerA.call('PUT', '/api/runbooks/set-title/draft', { definition: RUNBOOK });
+    assert.equal(edit.status, 403);
+    assert.match(edit.body.error, /global runbook/);
+  });
+
+  it('migration 7: runbooks made before owners existed become global runbooks shared with every tenant', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pg = new PGlite();
+    await pg.exec('create table schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+    for (const m of MIGRATIONS.filter((m) => m.version < 7)) {
+      await pg.exec(m.sql);
+      await pg.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+    }
+    await pg.query("insert into runbooks (id, name, created_by) values ('old-one', 'Old one', 'someone@contoso.test')");
+    const db: Db = {
+      kind: 'pglite',
+      query: async (sql, params) => (await pg.query<never>(sql, params)).rows,
+      exec: async (sql) => void (await pg.exec(sql)),
+      one: async (sql, params) => (await pg.query<never>(sql, params)).rows[0],
+      tx: (fn) => pg.transaction((t) => fn({ query: async (sql, params) => (await t.query<never>(sql, params)).rows, exec: async (sql) => void (await t.exec(sql)) })),
+      close: () => pg.close(),
+    };
+    assert.deepEqual(await migrate(db), [7]);
+    assert.deepEqual((await pg.query('select owner_tenant, shared_with from runbooks')).rows, [{ owner_tenant: null, shared_with: ['*'] }]);
+    await pg.close();
   });
 });

@@ -38,6 +38,24 @@ test('Get-Mailbox by UPN, alias or SMTP address; unknown identity is ManagementO
   assert.match(err.message, /ManagementObjectNotFoundException/);
 });
 
+test('Get-Mailbox -Anr finds mailboxes whose name, display name, first or last name or alias starts with the text; not with -Identity', async () => {
+  const u = licensed();
+  const names = (r: { value: Record<string, unknown>[] }) => r.value.map((m) => m['UserPrincipalName']);
+  assert.ok(names(await exo('Get-Mailbox', { Anr: u.surname!.slice(0, 4) })).includes(u.userPrincipalName));
+  assert.ok(names(await exo('Get-Mailbox', { Anr: `${u.givenName} ${u.surname}` })).includes(u.userPrincipalName));
+  assert.ok(names(await exo('Get-Mailbox', { Anr: u.mailNickname })).includes(u.userPrincipalName));
+  const some = names(await exo('Get-Mailbox', { Anr: u.givenName! }));
+  const all = names(await exo('Get-Mailbox', { ResultSize: 'Unlimited' }));
+  assert.ok(some.length < all.length);
+  for (const upn of some) {
+    const other = sb.admin.findUser(upn as string)!;
+    assert.ok([other.displayName, other.givenName, other.surname, other.mailNickname].some((v) => v?.toLowerCase().startsWith(u.givenName!.toLowerCase())), `${upn} matches`);
+  }
+  assert.deepEqual(names(await exo('Get-Mailbox', { Anr: u.givenName!.slice(0, 2), RecipientTypeDetails: 'SharedMailbox' })), []);
+  const err = await exoError(exo('Get-Mailbox', { Identity: u.userPrincipalName, Anr: u.givenName! }));
+  assert.match(err.message, /ParameterBindingException.*Parameter set cannot be resolved/s);
+});
+
 test('Set-Mailbox -Type Shared converts; forwarding, hidden from address lists, send on behalf, litigation hold, quotas', async () => {
   const u = licensed();
   const delegate = licensed(1);
@@ -393,4 +411,29 @@ test('Exchange RBAC: a role hides the cmdlets and parameters it does not grant',
   assert.match((await exoError(security('Set-Mailbox', { Identity: u.userPrincipalName, HiddenFromAddressListsEnabled: false }))).message, /CommandNotFoundException/);
   const exchangeAdmin = await assign('29232cdf-9323-42fd-ade2-1d097af3e4de');
   await exchangeAdmin('Set-Mailbox', { Identity: u.userPrincipalName, LitigationHoldEnabled: true });
+});
+
+test('Remove-CalendarEvents -CancelOrganizedMeetings: meetings in the window leave the organizer\'s and attendees\' calendars; appointments and later meetings stay', async () => {
+  const graph = sandboxGraphClient(sb);
+  const [organizer, attendee] = [licensed(0), licensed(1)];
+  const at = (days: number) => ({ dateTime: new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 19), timeZone: 'UTC' });
+  const invite = [{ type: 'required', emailAddress: { address: attendee.userPrincipalName } }];
+  const soon = await graph.api(`/users/${organizer.id}/events`).post({ subject: 'Weekly sync', start: at(2), end: at(2.05), attendees: invite });
+  await graph.api(`/users/${organizer.id}/events`).post({ subject: 'Next year', start: at(400), end: at(400.05), attendees: invite });
+  await graph.api(`/users/${organizer.id}/events`).post({ subject: 'Dentist', start: at(3), end: at(3.05) });
+  const subjects = async (u: { id: string }) => ((await graph.api(`/users/${u.id}/events`).get()).value as { subject: string }[]).map((e) => e.subject).sort();
+  assert.deepEqual(await subjects(attendee), ['Next year', 'Weekly sync'], 'the attendees got the invitations');
+  assert.equal(soon.isOrganizer, true);
+
+  const missing = await exoError(exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true }));
+  assert.match(missing.message, /QueryWindowInDays/);
+  const tooLong = await exoError(exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true, QueryWindowInDays: 1826 }));
+  assert.match(tooLong.message, /1825/);
+  await exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true, QueryWindowInDays: 30, PreviewOnly: true });
+  assert.deepEqual(await subjects(organizer), ['Dentist', 'Next year', 'Weekly sync'], 'a preview changes nothing');
+
+  const done = await exo('Remove-CalendarEvents', { Identity: organizer.userPrincipalName, CancelOrganizedMeetings: true, QueryWindowInDays: 30 });
+  assert.deepEqual(done.value, []);
+  assert.deepEqual(await subjects(organizer), ['Dentist', 'Next year']);
+  assert.deepEqual(await subjects(attendee), ['Next year']);
 });

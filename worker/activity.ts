@@ -17,10 +17,12 @@ import { containsSealed, openSealed, type Sealer } from '../runbook/secrets.ts';
 import { invalidInput, toFailure } from './failure.ts';
 import { exchangeClientCache, type ExchangeClient } from '../m365/exchange.ts';
 import { changesBefore, settle, withChanges } from './planning.ts';
+import { rerunTransient, withTenantReread } from './transient-steps.ts';
 import { planRunbook } from './plan-runbook.ts';
 import { PLAN_ACTIVITY, PLAN_BATCH_ACTIVITY, type PlanBatch, type PlanRequest, type RunPlan } from '../runbook/plan.ts';
 import { sharepointClientCache, type SharePointClient } from '../m365/sharepoint.ts';
 import { graphTagStore } from './tags.ts';
+import { waitingOutReplication } from './replication.ts';
 import type { ActionContext, ActionImplementation, PlanContext } from './implementation.ts';
 import type { TenantConnection, TenantDirectory } from '../m365/tenants.ts';
 import type { AdConnection } from '../m365/ad-connection.ts';
@@ -115,6 +117,7 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
       let beat: Record<string, unknown> = before ? { [CHANGES_KEY]: before } : {};
       const heartbeat = (d?: unknown) => actx.heartbeat({ ...beat, ...(d === undefined ? {} : { progress: d }) });
       let timer: ReturnType<typeof setInterval> | undefined;
+      let ran = attempt;
       const attemptStarted = Date.now();
       const warnings: string[] = [];
       try {
@@ -142,13 +145,25 @@ export function createActivities(deps: ActivityDeps): Record<string, ActionActiv
         }
         heartbeat();
         timer = setInterval(() => heartbeat(), deps.heartbeatEveryMs ?? 2000);
-        const output = await handler(parsed.data, context);
+        // Transient failures (throttling, 5xx, a lost answer) run the handler again inside this
+        // attempt, as a retry would (ctx.attempt counts up, so it recognises its own earlier
+        // write), within bounds: they do not use up the step's attempts (finding 12). Objects a
+        // recent step wrote may not have replicated yet: lookups wait that out (finding 11).
+        const output = await rerunTransient(contract, attempt, (run) => {
+          ran = run;
+          context.attempt = run;
+          return waitingOutReplication(() => handler(parsed.data, context));
+        }, actx.cancellationSignal);
         const checked = contract.output.parse(output);
         deps.onStep?.(contract.id, 'succeeded', (Date.now() - attemptStarted) / 1000);
-        return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt, ...(warnings.length ? { warnings } : {}) };
+        return { output: before ? withChanges(checked, settle(before, checked)) : checked, attempt: ran, ...(warnings.length ? { warnings } : {}) };
       } catch (err) {
         deps.onStep?.(contract.id, 'failed', (Date.now() - attemptStarted) / 1000);
-        throw toFailure(err, contract, attempt);
+        const failure = toFailure(err, contract, ran);
+        // A step that fails where its write may have happened re-reads the tenant and says what is there.
+        if (!failure.nonRetryable && before?.length && !onPremises && !actx.cancellationSignal.aborted)
+          throw await withTenantReread(failure, impl, parsed.data, planContext(tenant, heartbeat), before);
+        throw failure;
       } finally {
         if (timer) clearInterval(timer);
       }

@@ -2,7 +2,7 @@
 // certificates, expiring credentials, owners) and enterprise apps (the users and groups assigned).
 import { z } from 'zod';
 import { defineAction, type Change } from '../contract.ts';
-import { deliverTo, groupRef, mailFrom, userRef } from '../fields.ts';
+import { applicationRef as appRef, deliverTo, groupRef, mailFrom, userRef } from '../fields.ts';
 import { step, undoWith } from '../reversal.ts';
 
 /** Notes of the plans' changes (worker/actions/apps.ts). */
@@ -25,12 +25,6 @@ function reverseAssignments(kind: 'User' | 'Group', output: { servicePrincipalId
     }),
   );
 }
-
-const appRef = z
-  .string()
-  .min(1)
-  .describe('The app registration: display name, application (client) id or object id')
-  .meta({ 'x-picker': 'application' });
 
 const enterpriseAppRef = z
   .string()

@@ -2,10 +2,21 @@
 // organisation whose mail goes to an outside address), through the Exchange Online admin API; a mail
 // user's account is created and edited through Microsoft Graph, as for any user.
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
+import { defineAction, type Change } from '../contract.ts';
+import { related, step, undoWith } from '../reversal.ts';
 import { deliverTo, mailFrom, userProfileShape } from '../fields.ts';
 
 const EXO = ['Exchange.ManageAsApp'];
+
+/** The parameters of "Edit mail contact" / "Edit mail user" that put the recorded before-values back: addresses added are removed and removed ones added; an empty detail is cleared (''). */
+function recipientBack(changes: readonly Change[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of changes) if (!c.property.startsWith('address ')) out[c.property] = c.before ?? '';
+  const addresses = related(changes, 'address ');
+  const add = addresses.filter((x) => x.change.before === true).map((x) => x.name);
+  const remove = addresses.filter((x) => x.change.before === false).map((x) => x.name);
+  return { ...out, ...(add.length ? { addEmailAddresses: add } : {}), ...(remove.length ? { removeEmailAddresses: remove } : {}) };
+}
 
 export const contactRef = z
   .string()
@@ -70,6 +81,7 @@ export const contactCreate = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'contact.delete',
+  reverse: ({ output }) => undoWith(step('contact.delete', { contact: output.id }, `remove ${output.externalEmailAddress}, created by the run`)),
 });
 
 export const contactUpdate = defineAction({
@@ -92,6 +104,7 @@ export const contactUpdate = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ output, changes }) => undoWith(changes.length > 0 && step('contact.update', { contact: output.id, ...recipientBack(changes) }, 'the contact as it was')),
 });
 
 export const contactDelete = defineAction({
@@ -104,6 +117,7 @@ export const contactDelete = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  irreversible: 'a removed mail contact is gone for good, also from its distribution groups',
 });
 
 // ---- mail users ----
@@ -134,6 +148,7 @@ export const mailUserCreate = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailUser.delete',
+  reverse: ({ output }) => undoWith(step('mailUser.delete', { mailUser: output.id }, `remove ${output.userPrincipalName}, created by the run`)),
 });
 
 export const mailUserUpdate = defineAction({
@@ -162,6 +177,7 @@ export const mailUserUpdate = defineAction({
   permissions: ['User.ReadWrite.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ output, changes }) => undoWith(changes.length > 0 && step('mailUser.update', { mailUser: output.id, ...recipientBack(changes) }, 'the mail user as it was')),
 });
 
 export const mailUserDelete = defineAction({
@@ -174,4 +190,9 @@ export const mailUserDelete = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  undo: 'user.restore',
+  reverse: ({ changes }) => {
+    const gone = changes.find((c) => c.property === 'exists' && typeof c.objectId === 'string');
+    return gone ? undoWith(step('user.restore', { user: gone.objectId }, `restore ${gone.object} with its account`)) : undoWith();
+  },
 });

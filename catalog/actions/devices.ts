@@ -2,14 +2,9 @@
 // Windows Autopilot (import, group tag, assigned user, delete) and Exchange ActiveSync mobile devices
 // (remove, wipe, allow or block a quarantined device).
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
-import { userRef } from '../fields.ts';
-
-const deviceRef = z
-  .string()
-  .min(1)
-  .describe('The managed device: Intune device id, device name (e.g. CONTOSO-ANNA-1A2B) or serial number')
-  .meta({ 'x-picker': 'device' });
+import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
+import { deviceRef, mailboxRef as anyMailbox, userRef } from '../fields.ts';
 
 const autopilotRef = z
   .string()
@@ -22,7 +17,7 @@ const mobileDeviceRef = z
   .min(1)
   .describe('The mobile device: its device id (as Get-MobileDevice shows it), its identity, or its GUID');
 
-const mailboxRef = z.string().min(1).describe('The mailbox the phone syncs with: user principal name, SMTP address or alias');
+const mailboxRef = anyMailbox.describe('The mailbox the phone syncs with: user principal name, SMTP address or alias');
 
 const PLATFORMS = ['Windows', 'macOS', 'iOS', 'Android'] as const;
 
@@ -214,6 +209,17 @@ export const deviceSetCategory = defineAction({
 
 // ---- Windows Autopilot ----
 
+/** The recorded assigned user ("assignedUser": a UPN or null) goes back; the name shown at setup becomes the user's display name. */
+function reverseAssignedUser({ output, changes }: { output: { autopilotDeviceId: string; serialNumber: string }; changes: readonly Change[] }): Reversal {
+  const c = changes.find((x) => x.property === 'assignedUser');
+  if (!c) return undoWith();
+  return undoWith(
+    typeof c.before === 'string' && c.before
+      ? step('autopilot.assignUser', { device: output.autopilotDeviceId, user: c.before }, `${c.before} assigned to ${output.serialNumber} again`)
+      : step('autopilot.unassignUser', { device: output.autopilotDeviceId }, `no user assigned to ${output.serialNumber} again`),
+  );
+}
+
 const autopilotSummary = z.object({
   id: z.string().describe('Autopilot device identity id'),
   serialNumber: z.string(),
@@ -266,6 +272,9 @@ export const autopilotImport = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: false,
   undo: 'autopilot.delete',
+  // Devices still pending when the step ended are deregistered by serial number too (once their import completes).
+  reverse: ({ output }) =>
+    undoWith(...output.devices.filter((d) => d.status !== 'failed').map((d) => step('autopilot.delete', { device: d.autopilotDeviceId ?? d.serialNumber }, `deregister ${d.serialNumber}, imported by the run`))),
 });
 
 export const autopilotFind = defineAction({
@@ -295,6 +304,8 @@ export const autopilotSetGroupTag = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: true,
   undo: 'autopilot.setGroupTag',
+  reverse: ({ output, changes }) =>
+    undoWith(...changes.filter((c) => c.property === 'groupTag').map((c) => step('autopilot.setGroupTag', { device: output.autopilotDeviceId, groupTag: String(c.before ?? '') }, `group tag of ${output.serialNumber} back to "${String(c.before ?? '')}"`))),
 });
 
 export const autopilotAssignUser = defineAction({
@@ -311,6 +322,7 @@ export const autopilotAssignUser = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'autopilot.unassignUser',
+  reverse: (done) => reverseAssignedUser(done),
 });
 
 export const autopilotUnassignUser = defineAction({
@@ -323,6 +335,7 @@ export const autopilotUnassignUser = defineAction({
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: true,
   undo: 'autopilot.assignUser',
+  reverse: (done) => reverseAssignedUser(done),
 });
 
 export const autopilotDelete = defineAction({
@@ -334,6 +347,7 @@ export const autopilotDelete = defineAction({
   output: z.object({ autopilotDeviceId: z.string().nullable(), deleted: z.boolean().describe('false when a retried attempt found it already gone') }),
   permissions: ['DeviceManagementServiceConfig.ReadWrite.All'],
   bulk: true,
+  irreversible: 'a deregistered device must be imported again with its hardware hash (Get-WindowsAutopilotInfo on the device)',
 });
 
 // ---- Exchange ActiveSync mobile devices ----

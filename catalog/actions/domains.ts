@@ -3,14 +3,7 @@
 import { z } from 'zod';
 import { defineAction } from '../contract.ts';
 import { step, undoWith } from '../reversal.ts';
-
-const domainName = z
-  .string()
-  .min(3)
-  .max(253)
-  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as fabrikam.com')
-  .describe('The domain name, e.g. fabrikam.com')
-  .meta({ 'x-picker': 'domain' });
+import { domainName, domainRef } from '../fields.ts';
 
 const record = z.object({
   type: z.enum(['TXT', 'MX']),
@@ -65,7 +58,7 @@ export const domainVerificationRecords = defineAction({
   title: 'Get domain verification records',
   category: 'directory',
   description: 'Reads the DNS records (TXT, or MX) that prove ownership of a domain, to hand to whoever manages its DNS.',
-  input: z.strictObject({ domain: domainName }),
+  input: z.strictObject({ domain: domainRef }),
   output: z.object({ domain: z.string(), isVerified: z.boolean(), verificationRecords: z.array(record) }),
   permissions: ['Domain.Read.All'],
   bulk: true,
@@ -79,7 +72,7 @@ export const domainVerify = defineAction({
     'Asks Microsoft to check the domain\'s verification record in DNS. DNS changes take time to propagate: with "wait minutes" the ' +
     'step keeps checking (with heartbeats) until it succeeds or the time is up; then it fails naming the record to add.',
   input: z.strictObject({
-    domain: domainName,
+    domain: domainRef,
     waitMinutes: z.number().int().min(0).max(240).default(0).describe('Keep checking this long while the record is not found yet'),
   }),
   output: domainOutput.extend({ verified: z.boolean().describe('false when the domain was already verified') }),
@@ -94,7 +87,7 @@ export const domainUpdate = defineAction({
   category: 'directory',
   description: 'Makes a verified domain the tenant\'s default (new users and groups get addresses in it), or sets the services that use it.',
   input: z.strictObject({
-    domain: domainName,
+    domain: domainRef,
     makeDefault: z.boolean().default(false).describe('Make it the default domain (it must be verified)'),
     supportedServices: z.array(z.enum(SERVICES)).optional().describe('The services that use the domain (replace the current ones), e.g. Email, Intune'),
   }),
@@ -122,7 +115,7 @@ export const domainRemove = defineAction({
     'renames them to the initial onmicrosoft.com domain (at most 1,000 objects; optionally disabling the renamed users) in a ' +
     'background operation that the step waits for. The default and initial domains cannot be removed. Cannot be undone.',
   input: z.strictObject({
-    domain: domainName,
+    domain: domainRef,
     force: z.boolean().default(false).describe('Rename the users and groups that use it to the onmicrosoft.com domain, then remove it'),
     disableRenamedUsers: z.boolean().default(true).describe('With force: block sign-in for the renamed users'),
     waitMinutes: z.number().int().min(1).max(120).default(15).describe('With force: how long to wait for Microsoft to finish'),

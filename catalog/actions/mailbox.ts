@@ -4,16 +4,11 @@
 // and resource mailboxes. Most go through the Exchange Online admin API (the cmdlets named in each
 // description); automatic replies and inbox rules through Microsoft Graph.
 import { z } from 'zod';
-import { step, undoWith } from '../reversal.ts';
+import { related, step, undoWith } from '../reversal.ts';
 import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { mailboxRef, sharedMailboxRef } from '../fields.ts';
 
 const EXO = ['Exchange.ManageAsApp'];
-
-export const mailboxRef = z
-  .string()
-  .min(1)
-  .describe('The mailbox: primary SMTP address, user principal name, alias or object id')
-  .meta({ 'x-picker': 'mailbox' });
 
 const mailboxRefs = z.array(mailboxRef).min(1).describe('The mailboxes: primary SMTP addresses, user principal names, aliases or object ids');
 
@@ -200,6 +195,47 @@ const reverseRight =
     return undoWith(users.length > 0 && step(opposite, { mailbox: input.mailbox, users }, `${opposite.replace('mailbox.', '')} on ${input.mailbox} for ${users.join(', ')}`));
   };
 
+/** The mailbox a recorded change is about: its object id, else the address in "mailbox x@y". */
+const mailboxOf = (c: Change): string => (typeof c.objectId === 'string' ? c.objectId : c.object.replace(/^mailbox /, ''));
+
+/**
+ * Rights on several mailboxes ("FullAccess anna@contoso.com" per mailbox) go back per mailbox and
+ * right: those granted are removed, those taken away are given again (Full Access with automapping).
+ */
+const reverseDelegations = ({ changes }: { changes: readonly Change[] }): Reversal => {
+  const groups = new Map<string, { action: string; mailbox: string; label: string; right: string; users: string[] }>();
+  for (const c of changes) {
+    const space = c.property.indexOf(' ');
+    const right = c.property.slice(0, space);
+    if (space < 0 || !(MAILBOX_RIGHTS as readonly string[]).includes(right)) continue;
+    const action = c.before === true ? 'mailbox.addDelegate' : 'mailbox.removeDelegate';
+    const key = `${action}|${mailboxOf(c)}|${right}`;
+    const g = groups.get(key) ?? { action, mailbox: mailboxOf(c), label: c.object, right, users: [] };
+    g.users.push(c.property.slice(space + 1));
+    groups.set(key, g);
+  }
+  return undoWith(
+    ...[...groups.values()].map((g) =>
+      step(g.action, { mailboxes: [g.mailbox], users: g.users, rights: [g.right] }, `${g.action === 'mailbox.addDelegate' ? 'give back' : 'take away'} ${g.right} on ${g.label} ${g.action === 'mailbox.addDelegate' ? 'to' : 'from'} ${g.users.join(', ')}`),
+    ),
+  );
+};
+
+/** Changed properties set back with the same action: `params` maps each recorded change to the parameters that restore it. */
+const setBack =
+  (action: string, params: (c: Change) => Record<string, unknown> | undefined, what: string) =>
+  ({ input, changes }: { input: { mailbox: string }; changes: readonly Change[] }): Reversal => {
+    const back: Record<string, unknown> = {};
+    const cannot: string[] = [];
+    for (const c of changes) {
+      const p = params(c);
+      if (p) Object.assign(back, ...Object.entries(p).map(([k, v]) => (k === 'customAttributes' ? { customAttributes: { ...(back['customAttributes'] as object), ...(v as object) } } : { [k]: v })));
+      else cannot.push(c.property);
+    }
+    const r = undoWith(Object.keys(back).length > 0 && step(action, { mailbox: changes[0] ? mailboxOf(changes[0]) : input.mailbox, ...back }, `${what} of ${input.mailbox} back`));
+    return cannot.length ? { ...r, note: `not put back (it had no value, which the action cannot set): ${cannot.join(', ')}` } : r;
+  };
+
 export const mailboxConvertToShared = defineAction({
   id: 'mailbox.convertToShared',
   title: 'Convert to shared mailbox',
@@ -221,7 +257,7 @@ export const mailboxConvertToRegular = defineAction({
   title: 'Convert to user mailbox',
   category: 'mailbox',
   description: 'Converts a shared mailbox back to a user mailbox (Set-Mailbox -Type Regular). It needs an Exchange licence within 30 days.',
-  input: z.strictObject({ mailbox: mailboxRef }),
+  input: z.strictObject({ mailbox: sharedMailboxRef }),
   output: z.object({ ...simple, previousType: mailboxType }),
   permissions: [],
   otherPermissions: EXO,
@@ -413,6 +449,7 @@ export const mailboxAddDelegate = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeDelegate',
+  reverse: reverseDelegations,
 });
 
 export const mailboxRemoveDelegate = defineAction({
@@ -429,6 +466,7 @@ export const mailboxRemoveDelegate = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: reverseDelegations,
 });
 
 const scope = z.array(mailboxRef).optional().describe('Only these mailboxes; leave out to look through every mailbox of the tenant (slow in large tenants)');
@@ -443,6 +481,7 @@ export const mailboxRemoveUserAccess = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: reverseDelegations,
 });
 
 export const mailboxGrantManagerFullAccess = defineAction({
@@ -455,6 +494,7 @@ export const mailboxGrantManagerFullAccess = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: reverseDelegations,
 });
 
 export const mailboxCopyPermissions = defineAction({
@@ -475,6 +515,7 @@ export const mailboxCopyPermissions = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: reverseDelegations,
 });
 
 // ---- limits, services, holds, archive ----
@@ -529,6 +570,7 @@ export const mailboxSetCasServices = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: setBack('mailbox.setCasServices', (c) => ({ [c.property]: c.before }), 'services'),
 });
 
 export const mailboxSetLitigationHold = defineAction({
@@ -570,6 +612,16 @@ export const mailboxEnableArchive = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.disableArchive',
+  reverse: ({ input, changes }) => {
+    if (changes.some((c) => c.property === 'archive')) {
+      const named = changes.find((c) => c.property === 'archiveName');
+      const r = undoWith(step('mailbox.disableArchive', { mailbox: input.mailbox }, `disconnect the archive of ${input.mailbox} again`));
+      return named ? { ...r, note: `the archive name stays ${String(named.after)} (Set-Mailbox cannot clear it)` } : r;
+    }
+    const name = changes.find((c) => c.property === 'archiveName');
+    if (!name) return undoWith();
+    return typeof name.before === 'string' ? undoWith(step('mailbox.setArchiveName', { mailbox: input.mailbox, archiveName: name.before }, `archive name back to ${name.before}`)) : { irreversible: 'the archive had no name before, and Set-Mailbox cannot clear it' };
+  },
 });
 
 export const mailboxDisableArchive = defineAction({
@@ -583,6 +635,10 @@ export const mailboxDisableArchive = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.enableArchive',
+  reverse: ({ input, changes }) =>
+    changes.some((c) => c.property === 'archive')
+      ? { ...undoWith(step('mailbox.enableArchive', { mailbox: input.mailbox }, `reconnect the archive of ${input.mailbox}`)), note: 'Exchange reconnects the old archive with its content only within 30 days of disabling it' }
+      : undoWith(),
 });
 
 export const mailboxSetArchiveName = defineAction({
@@ -647,6 +703,16 @@ export const mailboxAddEmailAddress = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.removeEmailAddress',
+  reverse: ({ changes }) => {
+    if (!changes.length) return undoWith();
+    const mailbox = mailboxOf(changes[0]!);
+    const primary = changes.find((c) => c.property === 'primarySmtpAddress');
+    const added = related(changes, 'address ').filter((x) => x.change.before === false).map((x) => x.name);
+    return undoWith(
+      typeof primary?.before === 'string' && step('mailbox.addEmailAddress', { mailbox, addresses: [primary.before], makePrimary: true }, `${primary.before} primary again`),
+      added.length > 0 && step('mailbox.removeEmailAddress', { mailbox, addresses: added }, `remove ${added.join(', ')}`),
+    );
+  },
 });
 
 export const mailboxRemoveEmailAddress = defineAction({
@@ -660,6 +726,10 @@ export const mailboxRemoveEmailAddress = defineAction({
   otherPermissions: EXO,
   bulk: true,
   undo: 'mailbox.addEmailAddress',
+  reverse: ({ changes }) => {
+    const removed = related(changes, 'address ').filter((x) => x.change.before === true).map((x) => x.name);
+    return undoWith(removed.length > 0 && step('mailbox.addEmailAddress', { mailbox: mailboxOf(changes[0]!), addresses: removed }, `add ${removed.join(', ')} again`));
+  },
 });
 
 export const mailboxUpdate = defineAction({
@@ -684,6 +754,16 @@ export const mailboxUpdate = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: setBack(
+    'mailbox.update',
+    (c) => {
+      if (c.property === 'mailTip') return { mailTip: c.before ?? '' };
+      const n = /^customAttribute(\d+)$/.exec(c.property)?.[1];
+      if (n) return { customAttributes: { [n]: c.before ?? '' } };
+      return c.before === null ? undefined : { [c.property]: c.before };
+    },
+    'properties',
+  ),
 });
 
 export const mailboxSetRegionalSettings = defineAction({
@@ -706,6 +786,7 @@ export const mailboxSetRegionalSettings = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: setBack('mailbox.setRegionalSettings', (c) => (typeof c.before === 'string' ? { [c.property]: c.before } : undefined), 'regional settings'),
 });
 
 // ---- folder sharing and booking ----
@@ -800,6 +881,7 @@ export const mailboxSetCalendarProcessing = defineAction({
   permissions: ['User.Read.All'],
   otherPermissions: EXO,
   bulk: true,
+  reverse: setBack('mailbox.setCalendarProcessing', (c) => ({ [c.property]: c.before ?? (c.property === 'additionalResponse' ? '' : null) }), 'booking settings'),
 });
 
 // ---- inbox rules ----
@@ -837,6 +919,27 @@ export const mailboxRemoveInboxRules = defineAction({
   output: z.object({ mailbox: z.string(), removed: z.array(ruleSummary) }),
   permissions: ['MailboxSettings.ReadWrite'],
   bulk: true,
+  irreversible: 'deleted inbox rules are gone; the plan and the record list what each one did, to recreate it in Outlook',
+});
+
+export const mailboxCancelMeetings = defineAction({
+  id: 'mailbox.cancelMeetings',
+  title: 'Cancel meetings the user organises',
+  category: 'mailbox',
+  description:
+    'Cancels the meetings a mailbox organises that start within the next `days` days (from `startDate`, today by default): the ' +
+    'attendees get the cancellation and the meetings leave their calendars (Remove-CalendarEvents -CancelOrganizedMeetings). ' +
+    'Appointments without attendees stay. The mailbox must still be able to send mail, so run it before the account loses its licence. ' +
+    'A repeat finds nothing left to cancel.',
+  input: z.strictObject({
+    mailbox: mailboxRef,
+    days: z.number().int().min(1).max(1825).default(365).describe('How many days ahead to cancel meetings (1 to 1825)'),
+    startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date: YYYY-MM-DD').optional().describe('First day (YYYY-MM-DD); today when empty'),
+  }),
+  output: z.object({ identity, from: z.string().describe('First day searched'), days: z.number() }),
+  permissions: [],
+  otherPermissions: EXO,
+  bulk: true,
 });
 
 // ---- policies and auditing ----
@@ -851,6 +954,7 @@ export const mailboxSetRetentionPolicy = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: setBack('mailbox.setRetentionPolicy', (c) => ({ policy: c.before ?? null }), 'retention policy'),
 });
 
 export const mailboxSetAddressBookPolicy = defineAction({
@@ -863,6 +967,7 @@ export const mailboxSetAddressBookPolicy = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: setBack('mailbox.setAddressBookPolicy', (c) => ({ policy: c.before ?? null }), 'address book policy'),
 });
 
 export const mailboxEnableAuditing = defineAction({
@@ -881,6 +986,13 @@ export const mailboxEnableAuditing = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  reverse: ({ input, changes }) => {
+    const enabled = changes.find((c) => c.property === 'auditEnabled');
+    const age = changes.find((c) => c.property === 'auditAgeLimitDays');
+    if (!enabled && !age) return undoWith();
+    const params = { mailbox: input.mailbox, enabled: enabled ? enabled.before === true : input.enabled, ...(typeof age?.before === 'number' ? { ageLimitDays: age.before } : {}) };
+    return undoWith(step('mailbox.enableAuditing', params, `audit settings of ${input.mailbox} back`));
+  },
 });
 
 // ---- create, remove, provisioning ----
@@ -913,6 +1025,7 @@ export const mailboxCreateShared = defineAction({
   otherPermissions: EXO,
   bulk: false,
   undo: 'mailbox.delete',
+  reverse: ({ output }) => undoWith(step('mailbox.delete', { mailbox: output.id }, `remove ${output.identity}, created by the run`)),
 });
 
 export const mailboxCreateResource = defineAction({
@@ -939,6 +1052,7 @@ export const mailboxCreateResource = defineAction({
   otherPermissions: EXO,
   bulk: false,
   undo: 'mailbox.delete',
+  reverse: ({ output }) => undoWith(step('mailbox.delete', { mailbox: output.id }, `remove ${output.identity}, created by the run`)),
 });
 
 export const mailboxDelete = defineAction({
@@ -953,6 +1067,11 @@ export const mailboxDelete = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  undo: 'user.restore',
+  reverse: ({ changes }) => {
+    const gone = changes.find((c) => c.property === 'exists' && typeof c.objectId === 'string');
+    return gone ? undoWith(step('user.restore', { user: gone.objectId }, `restore ${gone.object} with its user account`)) : undoWith();
+  },
 });
 
 export const mailboxWaitForMailbox = defineAction({
@@ -1022,6 +1141,7 @@ export const quarantineRelease = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  irreversible: 'a released message is delivered to the inboxes; it cannot be taken back into quarantine',
 });
 
 export const quarantineDelete = defineAction({
@@ -1036,4 +1156,5 @@ export const quarantineDelete = defineAction({
   permissions: [],
   otherPermissions: EXO,
   bulk: true,
+  irreversible: 'a message deleted from quarantine is gone for good',
 });

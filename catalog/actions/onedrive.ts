@@ -3,11 +3,10 @@
 // SharePoint folders (Graph). The administration calls use SharePoint REST and need a tenant
 // connection with a certificate.
 import { z } from 'zod';
-import { defineAction } from '../contract.ts';
-import { userRef } from '../fields.ts';
-import { SHAREPOINT_ADMIN, siteRef } from './sites.ts';
-
-const oneDriveOf = userRef.describe('Whose OneDrive: user principal name or object id');
+import { defineAction, type Change, type Reversal } from '../contract.ts';
+import { step, undoWith } from '../reversal.ts';
+import { oneDriveRef as oneDriveOf, siteRef, userRef } from '../fields.ts';
+import { SHAREPOINT_ADMIN } from './sites.ts';
 const url = z.string().describe('The OneDrive\'s address (https://{tenant}-my.sharepoint.com/personal/…)');
 
 export const onedriveGet = defineAction({
@@ -44,9 +43,21 @@ export const onedriveProvision = defineAction({
   permissions: ['Sites.Read.All', 'Files.Read.All', 'User.Read.All'],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  irreversible: 'a OneDrive is not deleted on its own: it goes with its user (after the retention set for deleted users\' OneDrives)',
 });
 
 const ownerOutput = z.object({ url, owner: z.string().describe('User principal name of the additional owner'), changed: z.boolean() });
+
+/** An additional owner recorded as given (false -> true) is taken back, one recorded as taken is given back. */
+const reverseOwner = ({ input, changes }: { input: { user: string }; changes: readonly Change[] }): Reversal =>
+  undoWith(
+    ...changes
+      .filter((c) => c.property.startsWith('owner '))
+      .map((c) => {
+        const owner = c.property.slice('owner '.length);
+        return c.before ? step('onedrive.addOwner', { user: input.user, owner }, `${owner} owner of ${c.object} again`) : step('onedrive.removeOwner', { user: input.user, owner }, `${owner} no longer owner of ${c.object}`);
+      }),
+  );
 
 export const onedriveAddOwner = defineAction({
   id: 'onedrive.addOwner',
@@ -61,6 +72,7 @@ export const onedriveAddOwner = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'onedrive.removeOwner',
+  reverse: reverseOwner,
 });
 
 export const onedriveRemoveOwner = defineAction({
@@ -74,6 +86,7 @@ export const onedriveRemoveOwner = defineAction({
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
   undo: 'onedrive.addOwner',
+  reverse: reverseOwner,
 });
 
 export const onedriveSetQuota = defineAction({
@@ -90,6 +103,14 @@ export const onedriveSetQuota = defineAction({
   permissions: ['Files.Read.All', 'User.Read.All', 'Sites.Read.All'],
   otherPermissions: [SHAREPOINT_ADMIN],
   bulk: true,
+  // A level the step did not change stays as the step set it.
+  reverse: ({ input, output, changes }) => {
+    const before = (p: string, now: number) => (changes.find((c) => c.property === p)?.before as number | undefined) ?? now;
+    return undoWith(
+      changes.length > 0 &&
+        step('onedrive.setQuota', { user: input.user, storageMaximumMB: before('storageMaximumMB', output.storageMaximumMB), storageWarningMB: before('storageWarningMB', output.storageWarningMB) }, 'storage quota back'),
+    );
+  },
 });
 
 export const onedriveShareWith = defineAction({

@@ -4,17 +4,11 @@
 // tenant connection with a certificate.
 import { z } from 'zod';
 import { defineAction, type Change, type Reversal } from '../contract.ts';
-import { userRef } from '../fields.ts';
+import { siteRef, userRef } from '../fields.ts';
 import { step, undoWith } from '../reversal.ts';
 
 /** Note of a site deletion's change: the deleted sites keep it (an undo restores it). */
 export const SITE_RESTORABLE_NOTE = 'kept in the deleted sites for 93 days, restorable';
-
-export const siteRef = z
-  .string()
-  .regex(/^https:\/\/[^/]+\.sharepoint\.[a-z.]+(\/.*)?$/i, 'the site\'s address, e.g. https://contoso.sharepoint.com/sites/projects')
-  .describe('The site: its full address, e.g. https://contoso.sharepoint.com/sites/projects')
-  .meta({ 'x-picker': 'site' });
 
 /** What SharePoint administration needs besides Graph: the SharePoint application permission (certificate connection). */
 export const SHAREPOINT_ADMIN = 'SharePoint/Sites.FullControl.All';

@@ -3,21 +3,9 @@
 // Call queues, auto attendants, holidays, resource accounts and direct-routing number uploads have no
 // documented REST API (Teams PowerShell only), so they are not here (see catalog/coverage/).
 import { z } from 'zod';
-import { defineAction, type Change, type Reversal } from '../contract.ts';
-import { step, undoWith } from '../reversal.ts';
-import { userRef } from '../fields.ts';
-
-export const teamRef = z
-  .string()
-  .min(1)
-  .describe('The team: its group object id or its exact display name')
-  .meta({ 'x-picker': 'team' });
-
-export const channelRef = z
-  .string()
-  .min(1)
-  .describe('The channel: its id (19:…@thread.tacv2) or its display name')
-  .meta({ 'x-picker': 'channel' });
+import { defineAction, type Change, type InverseStep, type Reversal } from '../contract.ts';
+import { byObject, step, undoWith } from '../reversal.ts';
+import { channelRef, teamRef, userRef } from '../fields.ts';
 
 const teamId = z.string().describe('Object id of the team (and of its Microsoft 365 group)');
 const visibility = z.enum(['private', 'public']).describe('private: owners add people; public: anyone in the organisation can join');
@@ -51,6 +39,7 @@ export const teamsCreate = defineAction({
   permissions: ['Team.Create', 'Team.ReadBasic.All', 'Group.Read.All', 'User.Read.All'],
   bulk: true,
   undo: 'teams.delete',
+  reverse: ({ output }) => undoWith(step('teams.delete', { team: output.id }, `delete ${output.displayName}, created by the run (its group stays restorable for 30 days)`)),
 });
 
 export const teamsCreateFromGroup = defineAction({
@@ -64,6 +53,7 @@ export const teamsCreateFromGroup = defineAction({
   output: z.object({ id: teamId, created: z.boolean().describe('false when the group already had a team') }),
   permissions: ['Team.Create', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
+  irreversible: 'a team cannot be taken off its Microsoft 365 group ("Remove team" deletes the group with it)',
 });
 
 export const teamsGet = defineAction({
@@ -97,6 +87,11 @@ export const teamsUpdate = defineAction({
   output: z.object({ id: teamId, changed: z.array(z.string()).describe('Properties that changed (empty when all were already so)') }),
   permissions: ['TeamSettings.ReadWrite.All', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    // Name and visibility always have a value; an empty description is set back as an empty string.
+    const params = Object.fromEntries(changes.map((c) => [c.property, c.before ?? '']));
+    return undoWith(changes.length > 0 && step('teams.update', { team: output.id, ...params }, `${changes.map((c) => c.property).join(', ')} of the team back`));
+  },
 });
 
 const memberSettings = z.strictObject({
@@ -137,6 +132,17 @@ export const teamsSetSettings = defineAction({
   output: z.object({ id: teamId, changed: z.array(z.string()).describe('Settings that changed, as group.setting') }),
   permissions: ['TeamSettings.ReadWrite.All', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
+  reverse: ({ output, changes }) => {
+    const params: Record<string, Record<string, unknown>> = {};
+    const unknown: string[] = [];
+    for (const c of changes) {
+      const [group, key] = c.property.split('.') as [string, string];
+      if (c.before === null) unknown.push(c.property);
+      else (params[group] ??= {})[key] = c.before;
+    }
+    const steps = Object.keys(params).length ? [step('teams.setSettings', { team: output.id, ...params }, `${Object.keys(params).join(', ')} of the team back`)] : [];
+    return { steps, ...(unknown.length ? { note: `${unknown.join(', ')} had no value before: check by hand` } : {}) };
+  },
 });
 
 // ---- reverses from recorded changes (docs/plan.md) ----
@@ -148,15 +154,30 @@ const reverseArchived = ({ input, changes }: { input: { team: string }; changes:
   return undoWith(step(c.before ? 'teams.archive' : 'teams.unarchive', { team: c.objectId ?? input.team }, `${c.before ? 'archive' : 'unarchive'} ${c.object} again`));
 };
 
-/** A user's role goes back to the recorded one: owner, member, or out of the team. */
+/** The step that puts a user's recorded role in a team back: owner, member, or out of the team. */
+function roleBack(team: string, c: Change): InverseStep {
+  const user = c.property.slice('role '.length);
+  if (c.before === 'owner') return step('teams.addOwner', { team, user }, `${user} owner of ${c.object} again`);
+  if (c.before === 'member') return c.after === 'owner' ? step('teams.removeOwner', { team, user, keepAsMember: true }, `${user} member of ${c.object} again`) : step('teams.addMember', { team, user }, `${user} back in ${c.object}`);
+  return step('teams.removeMember', { team, user }, `${user} out of ${c.object} again`);
+}
+
+/** A user's role goes back to the recorded one. */
 const reverseRole = ({ input, changes }: { input: { team: string; user: string }; changes: readonly Change[] }): Reversal => {
   const c = changes.find((x) => x.property.startsWith('role '));
+  return c ? undoWith(roleBack(typeof c.objectId === 'string' ? c.objectId : input.team, c)) : undoWith();
+};
+
+/** A user's recorded role in a private or shared channel goes back (a channel owner made one is removed and added back as member). */
+const reverseChannelRole = ({ output, changes }: { output: { teamId: string; channelId: string }; changes: readonly Change[] }): Reversal => {
+  const c = changes.find((x) => x.property.startsWith('role '));
   if (!c) return undoWith();
-  const team = typeof c.objectId === 'string' ? c.objectId : input.team;
+  const at = { team: output.teamId, channel: output.channelId };
   const user = c.property.slice('role '.length);
-  if (c.before === 'owner') return undoWith(step('teams.addOwner', { team, user }, `${user} owner of ${c.object} again`));
-  if (c.before === 'member') return undoWith(c.after === 'owner' ? step('teams.removeOwner', { team, user, keepAsMember: true }, `${user} member of ${c.object} again`) : step('teams.addMember', { team, user }, `${user} back in ${c.object}`));
-  return undoWith(step('teams.removeMember', { team, user }, `${user} out of ${c.object} again`));
+  if (c.before === null) return undoWith(step('teams.removeChannelMember', { ...at, user }, `${user} out of ${c.object} again`));
+  if (c.before === 'member' && c.after === 'owner')
+    return undoWith(step('teams.removeChannelMember', { ...at, user }, `${user} out of ${c.object}, to come back as member`), step('teams.addChannelMember', { ...at, user, owner: false }, `${user} member of ${c.object} again`));
+  return undoWith(step('teams.addChannelMember', { ...at, user, owner: c.before === 'owner' }, `${user} back in ${c.object} as ${String(c.before)}`));
 };
 
 export const teamsArchive = defineAction({
@@ -200,6 +221,7 @@ export const teamsDelete = defineAction({
   permissions: ['Group.ReadWrite.All'],
   bulk: true,
   undo: 'group.restore',
+  reverse: ({ output, changes }) => undoWith(changes.some((c) => c.property === 'exists') && step('group.restore', { group: output.id }, 'restore the team\'s group (and the team) from deleted items')),
 });
 
 export const teamsAddChannel = defineAction({
@@ -220,6 +242,7 @@ export const teamsAddChannel = defineAction({
   permissions: ['Channel.Create', 'Channel.ReadBasic.All', 'Team.ReadBasic.All', 'Group.Read.All', 'User.Read.All'],
   bulk: true,
   undo: 'teams.removeChannel',
+  reverse: ({ output }) => undoWith(step('teams.removeChannel', { team: output.teamId, channel: output.channelId }, `remove the channel ${output.displayName}, created by the run`)),
 });
 
 export const teamsUpdateChannel = defineAction({
@@ -231,6 +254,9 @@ export const teamsUpdateChannel = defineAction({
   output: z.object({ teamId, channelId: z.string(), changed: z.array(z.string()) }),
   permissions: ['ChannelSettings.ReadWrite.All', 'Channel.ReadBasic.All', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
+  // The recorded description is '' when it had none: "Edit channel" clears it with that.
+  reverse: ({ output, changes }) =>
+    undoWith(changes.length > 0 && step('teams.updateChannel', { team: output.teamId, channel: output.channelId, ...Object.fromEntries(changes.map((c) => [c.property, c.before ?? ''])) }, `${changes.map((c) => c.property).join(', ')} of the channel back`)),
 });
 
 export const teamsRemoveChannel = defineAction({
@@ -242,6 +268,7 @@ export const teamsRemoveChannel = defineAction({
   output: z.object({ teamId, channelId: z.string().nullable(), removed: z.boolean().describe('false when there was no such channel any more') }),
   permissions: ['Channel.Delete.All', 'Channel.ReadBasic.All', 'Team.ReadBasic.All', 'Group.Read.All'],
   bulk: true,
+  irreversible: 'Microsoft Graph cannot restore a deleted channel: a team owner can, in Teams, for 30 days (Manage team > Channels > Deleted)',
 });
 
 const teamMemberOutput = z.object({ teamId, userId: z.string(), changed: z.boolean().describe('false when there was nothing to do') });
@@ -316,6 +343,11 @@ export const teamsTransferOwnership = defineAction({
   }),
   permissions: ['TeamMember.ReadWrite.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
+  // Per team, the previous owner's role first (so the team never lacks an owner), then the new owner's.
+  reverse: ({ changes }) =>
+    undoWith(
+      ...[...byObject(changes)].flatMap(([team, cs]) => [...cs].sort((a, b) => Number(b.before === 'owner') - Number(a.before === 'owner')).map((c) => roleBack(team, c))),
+    ),
 });
 
 export const teamsAddChannelMember = defineAction({
@@ -328,6 +360,7 @@ export const teamsAddChannelMember = defineAction({
   permissions: ['ChannelMember.ReadWrite.All', 'Channel.ReadBasic.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
   undo: 'teams.removeChannelMember',
+  reverse: reverseChannelRole,
 });
 
 export const teamsRemoveChannelMember = defineAction({
@@ -340,6 +373,7 @@ export const teamsRemoveChannelMember = defineAction({
   permissions: ['ChannelMember.ReadWrite.All', 'Channel.ReadBasic.All', ...TEAMS_READ, 'Group.Read.All'],
   bulk: true,
   undo: 'teams.addChannelMember',
+  reverse: reverseChannelRole,
 });
 
 // ---- Teams administration (Graph teamsAdministration) ----
@@ -359,6 +393,17 @@ export const TEAMS_POLICY_TYPES = [
 ] as const;
 const policyType = z.enum(TEAMS_POLICY_TYPES).describe('The kind of Teams policy');
 
+/** A user's recorded direct assignment ("Teams policy <type>": its name, or null for none) goes back. */
+const reversePolicy = ({ input, changes }: { input: { user: string; policyType: string }; changes: readonly Change[] }): Reversal =>
+  undoWith(
+    ...changes.map((c) => {
+      const user = typeof c.objectId === 'string' ? c.objectId : input.user;
+      return typeof c.before === 'string'
+        ? step('teams.assignPolicy', { user, policyType: input.policyType, policyName: c.before }, `${input.policyType} ${c.before} again`)
+        : step('teams.unassignPolicy', { user, policyType: input.policyType }, `no direct ${input.policyType} again`);
+    }),
+  );
+
 export const teamsAssignPolicy = defineAction({
   id: 'teams.assignPolicy',
   title: 'Assign Teams policy',
@@ -371,6 +416,7 @@ export const teamsAssignPolicy = defineAction({
   permissions: ['TeamsPolicyUserAssign.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All'],
   bulk: true,
   undo: 'teams.unassignPolicy',
+  reverse: reversePolicy,
 });
 
 export const teamsUnassignPolicy = defineAction({
@@ -382,6 +428,8 @@ export const teamsUnassignPolicy = defineAction({
   output: z.object({ userId: z.string(), policyType: z.string(), changed: z.boolean().describe('false when the user had no direct assignment of that type') }),
   permissions: ['TeamsPolicyUserAssign.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All'],
   bulk: true,
+  undo: 'teams.assignPolicy',
+  reverse: reversePolicy,
 });
 
 const e164 = z
@@ -389,6 +437,25 @@ const e164 = z
   .regex(/^\+?[1-9]\d{3,14}$/, 'an E.164 number such as +14255550100')
   .describe('The phone number in E.164 form, e.g. +14255550100');
 const numberType = z.enum(['callingPlan', 'directRouting', 'operatorConnect']).describe('Calling Plan, Direct Routing or Operator Connect number');
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A user's recorded numbers ("phone number +1…": {numberType, category, locationId?} or null) go
+ * back: numbers the step gave are taken back first, then numbers it took (or replaced) are given back.
+ */
+const reverseNumbers = ({ input, changes }: { input: { user: string }; changes: readonly Change[] }): Reversal => {
+  const number = (c: Change) => c.property.slice('phone number '.length);
+  const user = (c: Change) => (typeof c.objectId === 'string' ? c.objectId : input.user);
+  const given = changes.filter((c) => c.before === null).map((c) => step('teams.unassignPhoneNumber', { user: user(c), phoneNumber: number(c) }, `take ${number(c)} back`));
+  const taken = changes
+    .filter((c) => c.before && typeof c.before === 'object')
+    .map((c) => {
+      const b = c.before as { numberType: string; category: string; locationId?: string };
+      const location = b.locationId && GUID.test(b.locationId) ? { locationId: b.locationId } : {};
+      return step('teams.assignPhoneNumber', { user: user(c), phoneNumber: number(c), numberType: b.numberType, category: b.category, ...location }, `${number(c)} back as ${b.category}`);
+    });
+  return undoWith(...given, ...taken);
+};
 
 export const teamsAssignPhoneNumber = defineAction({
   id: 'teams.assignPhoneNumber',
@@ -409,6 +476,7 @@ export const teamsAssignPhoneNumber = defineAction({
   permissions: ['TeamsTelephoneNumber.ReadWrite.All', 'User.Read.All'],
   bulk: true,
   undo: 'teams.unassignPhoneNumber',
+  reverse: reverseNumbers,
 });
 
 export const teamsUnassignPhoneNumber = defineAction({
@@ -422,6 +490,7 @@ export const teamsUnassignPhoneNumber = defineAction({
   output: z.object({ userId: z.string(), unassigned: z.array(z.string()).describe('Numbers taken from the user (empty when there were none)') }),
   permissions: ['TeamsTelephoneNumber.ReadWrite.All', 'User.Read.All'],
   bulk: true,
+  reverse: reverseNumbers,
 });
 
 export const teamsUpdatePhoneNumber = defineAction({
@@ -440,4 +509,7 @@ export const teamsUpdatePhoneNumber = defineAction({
   output: z.object({ phoneNumber: z.string(), changed: z.array(z.string()) }),
   permissions: ['TeamsTelephoneNumber.ReadWrite.All'],
   bulk: true,
+  // Recorded before-values are the action's own parameters ('' for a value that was absent, which clears it).
+  reverse: ({ output, changes }) =>
+    undoWith(changes.length > 0 && step('teams.updatePhoneNumber', { phoneNumber: output.phoneNumber, ...Object.fromEntries(changes.map((c) => [c.property, c.before])) }, `${changes.map((c) => c.property).join(', ')} of ${output.phoneNumber} back`)),
 });

@@ -186,7 +186,8 @@ export const userChangeUpnDomain = defineAction({
     domain: z
       .string()
       .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'a domain such as contoso.com')
-      .describe('A verified domain of the tenant, e.g. contoso.com'),
+      .describe('A verified domain of the tenant, e.g. contoso.com')
+      .meta({ 'x-picker': 'domain' }),
   }),
   output: z.object({ userId, previousUserPrincipalName: z.string(), userPrincipalName: z.string(), changed: z.array(z.string()) }),
   permissions: ['User.ReadWrite.All'],

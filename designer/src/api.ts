@@ -1,6 +1,7 @@
 // The control plane's API as the pages call it: the typed client (api-client/, typed from the API
 // contract server/api-contract.ts) with the session's cookie and CSRF token, and the names the
 // pages use. What each route answers is the contract's type.
+import type { PickerKind } from '../../catalog/fields.ts';
 import type { RunbookDefinition } from '../../runbook/definition.ts';
 import type { RunPlan } from '../../runbook/plan.ts';
 import { ApiError, createClient, type Answer, type Body } from '../../api-client/index.ts';
@@ -76,6 +77,23 @@ export type TenantTest = Answer<'POST /api/tenants/:name/test'>;
 export type Account = Answer<'GET /api/users'>[number];
 export type ApiToken = Answer<'GET /api/auth/tokens'>[number];
 export type Me = Answer<'GET /api/auth/me'>;
+/** One choice of a picker: `value` goes into the field, `label` and `detail` are what people read. */
+export type PickOption = Answer<'GET /api/tenants/:name/users'>[number];
+
+/** The lookup route of each picker kind (GET /api/tenants/:name/<route>); channels are under their team. */
+const PICK_ROUTES = {
+  user: 'users',
+  group: 'groups',
+  licence: 'licences',
+  mailbox: 'mailboxes',
+  sharedMailbox: 'shared-mailboxes',
+  device: 'devices',
+  team: 'teams',
+  site: 'sites',
+  oneDrive: 'onedrives',
+  application: 'applications',
+  domain: 'domains',
+} as const satisfies Record<Exclude<PickerKind, 'channel'>, string>;
 
 /** Tenant used for pickers when the page names none (the app sets it from GET /api/tenants). */
 let pickerTenant = 'sandbox';
@@ -104,6 +122,8 @@ export const api = {
   runbook: (id: string) => client.call('GET /api/runbooks/:id', { params: { id } }),
   /** The server's template gallery (server/templates/). */
   templates: () => client.call('GET /api/templates'),
+  /** A draft from a gallery template; its sub-runbooks are created and published (or reused) first. */
+  createFromTemplate: (id: string, body: { id?: string; name?: string } = {}) => client.call('POST /api/templates/:id/runbooks', { params: { id }, body }),
   createRunbook: (definition: RunbookDefinition) => client.call('POST /api/runbooks', { body: { definition } }),
   saveDraft: (id: string, definition: RunbookDefinition) => client.call('PUT /api/runbooks/:id/draft', { params: { id }, body: { definition } }),
   publish: (id: string) => client.call('POST /api/runbooks/:id/publish', { params: { id }, body: {} }),
@@ -156,8 +176,12 @@ export const api = {
   revokeToken: (id: string) => client.call('DELETE /api/auth/tokens/:id', { params: { id } }),
   audit: (action?: string) => client.call('GET /api/audit', { query: { action } }),
 
-  /** Picker options fed by the tenant (users, groups, licences). */
-  pick: (kind: 'user' | 'group' | 'licence', search: string, tenant?: string) =>
-    client.call(`GET /api/tenants/:name/${kind}s`, { params: { name: tenant ?? pickerTenant }, query: { search: search.trim() || undefined, top: 20 } }),
+  /** Picker options fed by the tenant; a channel picker needs its team (id or exact name). */
+  pick: async (kind: PickerKind, search: string, opts: { tenant?: string; team?: string } = {}): Promise<PickOption[]> => {
+    const name = opts.tenant || pickerTenant;
+    const query = { search: search.trim() || undefined, top: 20 };
+    if (kind === 'channel') return opts.team ? client.call('GET /api/tenants/:name/teams/:team/channels', { params: { name, team: opts.team }, query }) : [];
+    return client.call(`GET /api/tenants/:name/${PICK_ROUTES[kind]}`, { params: { name }, query });
+  },
 };
 

@@ -295,15 +295,33 @@ function languageFormats(language: string): { dateFormat: string; timeFormat: st
   return { dateFormat: 'dd/MM/yyyy', timeFormat: 'HH:mm' };
 }
 
+/**
+ * -Anr: ambiguous name resolution, as Active Directory does it: the text starts the common name,
+ * display name, first name, last name or alias (case-insensitive); "first last" (either order)
+ * matches the first and last names.
+ */
+function anrMatches(user: User, anr: string): boolean {
+  const term = anr.trim().toLowerCase();
+  const starts = (v: string | null | undefined, t: string) => !!v && v.toLowerCase().startsWith(t);
+  if ([user.mailNickname, user.displayName, user.givenName, user.surname].some((v) => starts(v, term))) return true;
+  const parts = term.split(/\s+/);
+  if (parts.length !== 2) return false;
+  const [a, b] = parts as [string, string];
+  return (starts(user.givenName, a) && starts(user.surname, b)) || (starts(user.surname, a) && starts(user.givenName, b));
+}
+
 function regionalView(user: User, mbx: Mailbox): Record<string, unknown> {
   return { Identity: user.mailNickname, Language: mbx.settings.language, TimeZone: mbx.settings.timeZone, DateFormat: mbx.settings.dateFormat, TimeFormat: mbx.settings.timeFormat };
 }
 
 registerCmdlets({
   'Get-Mailbox': {
-    params: ['Identity', 'RecipientTypeDetails', 'ResultSize'],
+    params: ['Identity', 'Anr', 'RecipientTypeDetails', 'ResultSize'],
     run: (ctx, p) => {
       const identity = str(p, 'Identity');
+      const anr = str(p, 'Anr');
+      // Identity and Anr belong to different parameter sets.
+      if (identity && anr) throw new ExoError(400, 'System.Management.Automation.ParameterBindingException', 'Parameter set cannot be resolved using the specified named parameters.');
       if (identity) {
         const { user, mbx } = resolveMailbox(ctx, identity);
         return [mailboxView(ctx, user, mbx)];
@@ -315,7 +333,7 @@ registerCmdlets({
       let more = false;
       for (const user of ctx.store.users.values()) {
         const mbx = mailboxOf(ctx.store, user, false);
-        if (!mbx || (wanted && !wanted.includes(mbx.type.toLowerCase()))) continue;
+        if (!mbx || (wanted && !wanted.includes(mbx.type.toLowerCase())) || (anr && !anrMatches(user, anr))) continue;
         if (out.length >= limit) {
           more = true;
           break;

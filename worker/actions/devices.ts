@@ -8,7 +8,11 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import * as c from '../../catalog/actions/devices.ts';
 import { implement, type ActionContext } from '../activity.ts';
+import type { InputOf, PlanContext, PlanDraft } from '../implementation.ts';
+import { knownAfterRun, type Change } from '../../catalog/contract.ts';
+import { GONE_NOTE } from '../../catalog/reversal.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
+import { change, creation } from './changes.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
 import { getUser, graphRoot, GUID, listAll, odataString, orNotFound, unless404 } from './shared.ts';
 import { pollUntil } from './waiting.ts';
@@ -251,35 +255,70 @@ export const autopilotFind = implement(c.autopilotFind, async (input, { graph })
 
 const autopilotProps = (ctx: ActionContext, d: AutopilotDevice, body: Record<string, unknown>) => ctx.graph.api(`${AUTOPILOT}/${d.id}/updateDeviceProperties`).post(body);
 
-export const autopilotSetGroupTag = implement(c.autopilotSetGroupTag, async (input, ctx) => {
-  const d = (await findAutopilot(ctx.graph, input.device))!;
-  const previous = d.groupTag ?? '';
-  const changed = previous !== input.groupTag;
-  if (changed) await autopilotProps(ctx, d, { groupTag: input.groupTag });
-  return { autopilotDeviceId: d.id, serialNumber: d.serialNumber, groupTag: input.groupTag, previousGroupTag: previous, changed };
-});
+/** Plans of the Autopilot actions name a device by its serial number; its assigned user is "assignedUser" (a UPN, or null). */
+const autopilotObject = (serial: string) => `Autopilot device ${serial}`;
 
-export const autopilotAssignUser = implement(c.autopilotAssignUser, async (input, ctx) => {
-  const [d, user] = [(await findAutopilot(ctx.graph, input.device))!, await getUser(ctx.graph, input.user)];
+export const autopilotSetGroupTag = implement(
+  c.autopilotSetGroupTag,
+  async (input, ctx) => {
+    const d = (await findAutopilot(ctx.graph, input.device))!;
+    const previous = d.groupTag ?? '';
+    const changed = previous !== input.groupTag;
+    if (changed) await autopilotProps(ctx, d, { groupTag: input.groupTag });
+    return { autopilotDeviceId: d.id, serialNumber: d.serialNumber, groupTag: input.groupTag, previousGroupTag: previous, changed };
+  },
+  async (input, { graph }) => {
+    const d = (await findAutopilot(graph, input.device))!;
+    // An absent tag is '' here, as the action's parameter clears it.
+    const previous = d.groupTag ?? '';
+    return previous === input.groupTag ? [] : [change(autopilotObject(d.serialNumber), 'groupTag', previous, input.groupTag, { objectId: d.id })];
+  },
+);
+
+/** Plan of an assigned-user change: "assignedUser" before -> after. */
+async function planAssignedUser(graph: Client, ref: string, next: () => Promise<string | null>): Promise<Change[]> {
+  const d = (await findAutopilot(graph, ref))!;
   const previous = d.userPrincipalName || null;
-  const changed = previous?.toLowerCase() !== user.userPrincipalName.toLowerCase();
-  if (changed)
-    await ctx.graph.api(`${AUTOPILOT}/${d.id}/assignUserToDevice`).post({ userPrincipalName: user.userPrincipalName, addressableUserName: input.displayName ?? user.displayName ?? user.userPrincipalName });
-  return { autopilotDeviceId: d.id, serialNumber: d.serialNumber, userPrincipalName: user.userPrincipalName, previousUser: previous, changed };
-});
+  const after = await next();
+  return previous?.toLowerCase() === after?.toLowerCase() ? [] : [change(autopilotObject(d.serialNumber), 'assignedUser', previous, after, { objectId: d.id })];
+}
 
-export const autopilotUnassignUser = implement(c.autopilotUnassignUser, async (input, ctx) => {
-  const d = (await findAutopilot(ctx.graph, input.device))!;
-  const previous = d.userPrincipalName || null;
-  if (previous) await ctx.graph.api(`${AUTOPILOT}/${d.id}/unassignUserFromDevice`).post({});
-  return { autopilotDeviceId: d.id, serialNumber: d.serialNumber, previousUser: previous, changed: !!previous };
-});
+export const autopilotAssignUser = implement(
+  c.autopilotAssignUser,
+  async (input, ctx) => {
+    const [d, user] = [(await findAutopilot(ctx.graph, input.device))!, await getUser(ctx.graph, input.user)];
+    const previous = d.userPrincipalName || null;
+    const changed = previous?.toLowerCase() !== user.userPrincipalName.toLowerCase();
+    if (changed)
+      await ctx.graph.api(`${AUTOPILOT}/${d.id}/assignUserToDevice`).post({ userPrincipalName: user.userPrincipalName, addressableUserName: input.displayName ?? user.displayName ?? user.userPrincipalName });
+    return { autopilotDeviceId: d.id, serialNumber: d.serialNumber, userPrincipalName: user.userPrincipalName, previousUser: previous, changed };
+  },
+  (input, { graph }) => planAssignedUser(graph, input.device, async () => (await getUser(graph, input.user)).userPrincipalName),
+);
 
-export const autopilotDelete = implement(c.autopilotDelete, async (input, ctx) => {
-  const d = await findAutopilot(ctx.graph, input.device, { missingOk: ctx.attempt > 1 });
-  if (!d) return { autopilotDeviceId: null, deleted: false };
-  return { autopilotDeviceId: d.id, deleted: await unless404(ctx.graph.api(`${AUTOPILOT}/${d.id}`).delete()) };
-});
+export const autopilotUnassignUser = implement(
+  c.autopilotUnassignUser,
+  async (input, ctx) => {
+    const d = (await findAutopilot(ctx.graph, input.device))!;
+    const previous = d.userPrincipalName || null;
+    if (previous) await ctx.graph.api(`${AUTOPILOT}/${d.id}/unassignUserFromDevice`).post({});
+    return { autopilotDeviceId: d.id, serialNumber: d.serialNumber, previousUser: previous, changed: !!previous };
+  },
+  (input, { graph }) => planAssignedUser(graph, input.device, async () => null),
+);
+
+export const autopilotDelete = implement(
+  c.autopilotDelete,
+  async (input, ctx) => {
+    const d = await findAutopilot(ctx.graph, input.device, { missingOk: ctx.attempt > 1 });
+    if (!d) return { autopilotDeviceId: null, deleted: false };
+    return { autopilotDeviceId: d.id, deleted: await unless404(ctx.graph.api(`${AUTOPILOT}/${d.id}`).delete()) };
+  },
+  async (input, { graph }) => {
+    const d = (await findAutopilot(graph, input.device))!;
+    return [change(autopilotObject(d.serialNumber), 'exists', true, false, { objectId: d.id, note: `${GONE_NOTE}: registering it again needs its hardware hash` })];
+  },
+);
 
 interface ImportedIdentity {
   id: string;
@@ -290,10 +329,34 @@ interface ImportedIdentity {
 
 const importDone = (i: ImportedIdentity) => ['complete', 'error'].includes(i.state.deviceImportStatus);
 
-export const autopilotImport = implement(c.autopilotImport, async (input, ctx) => {
-  const serials = input.devices.map((d) => d.serialNumber.toLowerCase());
+function refuseDuplicates(devices: InputOf<typeof c.autopilotImport>['devices']): void {
+  const serials = devices.map((d) => d.serialNumber.toLowerCase());
   const dup = serials.find((s, i) => serials.indexOf(s) !== i);
   if (dup) throw new ActionError(`serial number ${dup} is listed twice`, { code: 'InvalidInput', hint: 'list each device once' });
+}
+
+/**
+ * Plan of an import: each device comes to exist in Autopilot with its group tag and assigned user
+ * (its id known after the run); a serial number Autopilot has already would fail (806
+ * ZtdDeviceAlreadyAssigned), and so would the step.
+ */
+async function planAutopilotImport(input: InputOf<typeof c.autopilotImport>, { graph }: PlanContext): Promise<PlanDraft> {
+  refuseDuplicates(input.devices);
+  const changes: Change[] = [];
+  const registered: string[] = [];
+  for (const [i, d] of input.devices.entries()) {
+    if ((await autopilotBySerial(graph, d.serialNumber)).some((x) => x.serialNumber.toLowerCase() === d.serialNumber.toLowerCase())) registered.push(d.serialNumber);
+    else changes.push(...creation(autopilotObject(d.serialNumber), { serialNumber: d.serialNumber, groupTag: d.groupTag, assignedUser: d.assignedUser }, knownAfterRun(`output.devices.${i}.autopilotDeviceId`)));
+  }
+  if (!registered.length) return { changes };
+  return {
+    changes,
+    fails: { reason: `${registered.length} of ${input.devices.length} devices are registered with Autopilot already: ${registered.join(', ')}`, code: 'AutopilotImportFailed', hint: '806 ZtdDeviceAlreadyAssigned: leave them out, or deregister them first' },
+  };
+}
+
+export const autopilotImport = implement(c.autopilotImport, async (input, ctx) => {
+  refuseDuplicates(input.devices);
   // The same id on every attempt of this step: a retry recognises the rows it already posted.
   const importId = `tenantflow-${createHash('sha256').update(ctx.idempotencyKey).digest('hex').slice(0, 16)}`;
   const rows = new Map<string, ImportedIdentity>();
@@ -343,7 +406,7 @@ export const autopilotImport = implement(c.autopilotImport, async (input, ctx) =
     });
   const count = (s: string) => devices.filter((d) => d.status === s).length;
   return { importId, complete, imported: count('imported'), failed: 0, pending: count('pending'), devices };
-});
+}, planAutopilotImport);
 
 // ---- Exchange ActiveSync mobile devices ----
 

@@ -4,7 +4,8 @@
 import * as c from '../../catalog/actions/mailbox.ts';
 import { implement, type ActionContext } from '../activity.ts';
 import type { InputOf, PlanContext, PlanDraft } from '../implementation.ts';
-import { change } from './changes.ts';
+import { change, creation } from './changes.ts';
+import { GONE_NOTE, RESTORABLE_NOTE } from '../../catalog/reversal.ts';
 import type { Change } from '../../catalog/contract.ts';
 import { isKnownAfterRun } from '../../catalog/contract.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
@@ -21,6 +22,7 @@ import {
   removeOnce,
   holds,
   mailboxesIn,
+  orExoNotFound,
   pause,
   requireResource,
   revokeRight,
@@ -346,26 +348,37 @@ export const mailboxRemoveSendOnBehalf = rightAction('SendOnBehalf', false);
 
 type RightResult = { mailbox: string; user: string; right: Right; changed: boolean };
 
-export const mailboxAddDelegate = implement(c.mailboxAddDelegate, async (input, ctx) => {
+/**
+ * One right of one user on one mailbox that an action over several mailboxes looks at: `who` is the
+ * trustee as the grant or revoke names it, `user` as results and plans show it, `needed` false when
+ * it already is as asked. Shared by the handlers and their plans.
+ */
+interface RightDelta {
+  m: ExoMailbox;
+  who: string;
+  user: string;
+  right: Right;
+  grant: boolean;
+  needed: boolean;
+  autoMapping?: boolean;
+}
+
+async function addDelegateDeltas(ctx: ActionContext, input: InputOf<typeof c.mailboxAddDelegate>): Promise<RightDelta[]> {
   const users = await resolveUsers(ctx.graph, input.users, USER_SELECT);
-  const results: RightResult[] = [];
+  const out: RightDelta[] = [];
   for (const ref of input.mailboxes) {
     const m = await getMailbox(ctx, ref);
     const current = await delegationsOf(ctx, m);
     for (const u of users)
-      for (const right of input.rights) {
-        const needed = !holds(current, u, right);
-        if (needed) await grantRight(ctx, m, u.userPrincipalName, right, input.autoMapping);
-        results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, right, changed: needed });
-      }
-    ctx.heartbeat({ mailboxes: results.length });
+      for (const right of input.rights) out.push({ m, who: u.userPrincipalName, user: u.userPrincipalName, right, grant: true, needed: !holds(current, u, right), autoMapping: input.autoMapping });
+    ctx.heartbeat({ mailboxes: out.length });
   }
-  return { results };
-});
+  return out;
+}
 
-export const mailboxRemoveDelegate = implement(c.mailboxRemoveDelegate, async (input, ctx) => {
+async function removeDelegateDeltas(ctx: ActionContext, input: InputOf<typeof c.mailboxRemoveDelegate>): Promise<RightDelta[]> {
   const users = input.users ? await resolveUsers(ctx.graph, input.users, USER_SELECT) : undefined;
-  const results: RightResult[] = [];
+  const out: RightDelta[] = [];
   for (const ref of input.mailboxes) {
     const m = await getMailbox(ctx, ref);
     const current = await delegationsOf(ctx, m);
@@ -373,70 +386,124 @@ export const mailboxRemoveDelegate = implement(c.mailboxRemoveDelegate, async (i
       for (const u of users)
         for (const right of input.rights) {
           const held = current.find((d) => d.right === right && sameUser(d.who, u));
-          if (held) await revokeRight(ctx, m, held.who, right);
-          results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, right, changed: !!held });
+          out.push({ m, who: held?.who ?? u.userPrincipalName, user: u.userPrincipalName, right, grant: false, needed: !!held });
         }
     } else {
-      for (const d of current.filter((x) => input.rights.includes(x.right))) {
-        await revokeRight(ctx, m, d.who, d.right);
-        results.push({ mailbox: m.PrimarySmtpAddress, user: d.who, right: d.right, changed: true });
-      }
+      for (const d of current.filter((x) => input.rights.includes(x.right))) out.push({ m, who: d.who, user: await asUserRef(ctx, d.who), right: d.right, grant: false, needed: true });
     }
-    ctx.heartbeat({ mailboxes: results.length });
+    ctx.heartbeat({ mailboxes: out.length });
   }
-  return { results };
-});
+  return out;
+}
 
-export const mailboxRemoveUserAccess = implement(c.mailboxRemoveUserAccess, async (input, ctx) => {
+async function removeUserAccessDeltas(ctx: ActionContext, input: InputOf<typeof c.mailboxRemoveUserAccess>): Promise<{ deltas: RightDelta[]; scanned: number }> {
   const u = await getUser(ctx.graph, input.user, USER_SELECT);
   const mailboxes = await mailboxesIn(ctx, input.mailboxes);
-  const results: RightResult[] = [];
-  for (const m of mailboxes) {
+  const deltas: RightDelta[] = [];
+  for (const [i, m] of mailboxes.entries()) {
     if (m.ExternalDirectoryObjectId === u.id) continue;
-    for (const d of (await delegationsOf(ctx, m)).filter((x) => sameUser(x.who, u))) {
-      await revokeRight(ctx, m, d.who, d.right);
-      results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, right: d.right, changed: true });
-    }
-    ctx.heartbeat({ scanned: mailboxes.indexOf(m) + 1 });
+    for (const d of (await delegationsOf(ctx, m)).filter((x) => sameUser(x.who, u))) deltas.push({ m, who: d.who, user: u.userPrincipalName, right: d.right, grant: false, needed: true });
+    ctx.heartbeat({ scanned: i + 1 });
   }
-  return { results, scanned: mailboxes.length };
-});
+  return { deltas, scanned: mailboxes.length };
+}
 
-export const mailboxGrantManagerFullAccess = implement(c.mailboxGrantManagerFullAccess, async (input, ctx) => {
-  const user = await getUser(ctx.graph, input.mailbox, USER_SELECT);
-  const manager = await orNotFound(ctx.graph.api(`/users/${user.id}/manager`).select(USER_SELECT).get() as Promise<GraphUser>);
-  if (!manager)
-    throw new ActionError(`${user.userPrincipalName} has no manager`, { code: 'NoManager', hint: 'set the manager first ("Set manager"), or grant access to a named user with "Grant full access"' });
-  const { identity, results } = await changeRight(ctx, user.userPrincipalName, [manager.id], 'FullAccess', true, input.autoMapping);
-  return { identity, manager: manager.userPrincipalName, changed: results[0]!.changed };
-});
-
-export const mailboxCopyPermissions = implement(c.mailboxCopyPermissions, async (input, ctx) => {
+async function copyPermissionsDeltas(ctx: ActionContext, input: InputOf<typeof c.mailboxCopyPermissions>): Promise<{ deltas: RightDelta[]; scanned: number }> {
   const source = await getUser(ctx.graph, input.from, USER_SELECT);
   const targets = await resolveUsers(ctx.graph, input.to, USER_SELECT);
   const mailboxes = await mailboxesIn(ctx, input.mailboxes);
-  const results: RightResult[] = [];
-  for (const m of mailboxes) {
+  const deltas: RightDelta[] = [];
+  for (const [i, m] of mailboxes.entries()) {
     const current = await delegationsOf(ctx, m);
     const wanted = new Set(current.filter((d) => sameUser(d.who, source)).map((d) => d.right));
     for (const t of targets) {
       if (m.ExternalDirectoryObjectId === t.id) continue;
-      const has = (r: Right) => holds(current, t, r);
-      for (const right of wanted) {
-        if (has(right)) continue;
-        await grantRight(ctx, m, t.userPrincipalName, right);
-        results.push({ mailbox: m.PrimarySmtpAddress, user: t.userPrincipalName, right, changed: true });
-      }
+      for (const right of wanted) if (!holds(current, t, right)) deltas.push({ m, who: t.userPrincipalName, user: t.userPrincipalName, right, grant: true, needed: true });
       if (input.mode === 'replace')
-        for (const d of current.filter((x: Delegation) => sameUser(x.who, t) && !wanted.has(x.right))) {
-          await revokeRight(ctx, m, d.who, d.right);
-          results.push({ mailbox: m.PrimarySmtpAddress, user: t.userPrincipalName, right: d.right, changed: true });
-        }
+        for (const d of current.filter((x: Delegation) => sameUser(x.who, t) && !wanted.has(x.right))) deltas.push({ m, who: d.who, user: t.userPrincipalName, right: d.right, grant: false, needed: true });
     }
-    ctx.heartbeat({ scanned: mailboxes.indexOf(m) + 1 });
+    ctx.heartbeat({ scanned: i + 1 });
   }
-  return { results, scanned: mailboxes.length };
-});
+  return { deltas, scanned: mailboxes.length };
+}
+
+/**
+ * A trustee as a user reference an undo can pass back: Exchange shows some by name or alias
+ * (GrantSendOnBehalfTo, ResourceDelegates); those are looked up (Get-Recipient, then Graph) for their
+ * user principal name. Names with an @ are taken as they are; a name that resolves to no user stays.
+ */
+async function asUserRef(ctx: ActionContext, name: string): Promise<string> {
+  if (name.includes('@')) return name;
+  const r = await orExoNotFound(ctx.exchange.invoke<ExoRecipient>('Get-Recipient', { Identity: name }, ctx.signal));
+  if (!r?.ExternalDirectoryObjectId) return name;
+  return (await orNotFound(ctx.graph.api(`/users/${r.ExternalDirectoryObjectId}`).select('userPrincipalName').get() as Promise<GraphUser>))?.userPrincipalName ?? name;
+}
+
+/** Makes the needed grants and revokes; one result per delta. */
+async function applyDeltas(ctx: ActionContext, deltas: RightDelta[]): Promise<RightResult[]> {
+  const results: RightResult[] = [];
+  for (const d of deltas) {
+    if (d.needed) await (d.grant ? grantRight(ctx, d.m, d.who, d.right, d.autoMapping ?? true) : revokeRight(ctx, d.m, d.who, d.right));
+    results.push({ mailbox: d.m.PrimarySmtpAddress, user: d.user, right: d.right, changed: d.needed });
+  }
+  return results;
+}
+
+/** Plan of rights on several mailboxes: "FullAccess anna@contoso.com" false -> true per mailbox, user and right that changes. */
+const deltaChanges = (deltas: RightDelta[]): Change[] =>
+  deltas.filter((d) => d.needed).map((d) => change(mailboxObject(d.m), `${d.right} ${d.user}`, !d.grant, d.grant, { objectId: d.m.ExternalDirectoryObjectId }));
+
+export const mailboxAddDelegate = implement(
+  c.mailboxAddDelegate,
+  async (input, ctx) => ({ results: await applyDeltas(ctx, await addDelegateDeltas(ctx, input)) }),
+  async (input, ctx) => deltaChanges(await addDelegateDeltas(readCtx(ctx), input)),
+);
+
+export const mailboxRemoveDelegate = implement(
+  c.mailboxRemoveDelegate,
+  async (input, ctx) => ({ results: await applyDeltas(ctx, await removeDelegateDeltas(ctx, input)) }),
+  async (input, ctx) => deltaChanges(await removeDelegateDeltas(readCtx(ctx), input)),
+);
+
+export const mailboxRemoveUserAccess = implement(
+  c.mailboxRemoveUserAccess,
+  async (input, ctx) => {
+    const { deltas, scanned } = await removeUserAccessDeltas(ctx, input);
+    return { results: await applyDeltas(ctx, deltas), scanned };
+  },
+  async (input, ctx) => deltaChanges((await removeUserAccessDeltas(readCtx(ctx), input)).deltas),
+);
+
+/** The mailbox owner's manager (Graph), or the operator-grade refusal. */
+async function managerOf(ctx: ActionContext, ref: string): Promise<{ user: GraphUser; manager: GraphUser }> {
+  const user = await getUser(ctx.graph, ref, USER_SELECT);
+  const manager = await orNotFound(ctx.graph.api(`/users/${user.id}/manager`).select(USER_SELECT).get() as Promise<GraphUser>);
+  if (!manager)
+    throw new ActionError(`${user.userPrincipalName} has no manager`, { code: 'NoManager', hint: 'set the manager first ("Set manager"), or grant access to a named user with "Grant full access"' });
+  return { user, manager };
+}
+
+export const mailboxGrantManagerFullAccess = implement(
+  c.mailboxGrantManagerFullAccess,
+  async (input, ctx) => {
+    const { user, manager } = await managerOf(ctx, input.mailbox);
+    const { identity, results } = await changeRight(ctx, user.userPrincipalName, [manager.id], 'FullAccess', true, input.autoMapping);
+    return { identity, manager: manager.userPrincipalName, changed: results[0]!.changed };
+  },
+  async (input, ctx) => {
+    const { user, manager } = await managerOf(readCtx(ctx), input.mailbox);
+    return planRight(ctx, user.userPrincipalName, [manager.id], 'FullAccess', true);
+  },
+);
+
+export const mailboxCopyPermissions = implement(
+  c.mailboxCopyPermissions,
+  async (input, ctx) => {
+    const { deltas, scanned } = await copyPermissionsDeltas(ctx, input);
+    return { results: await applyDeltas(ctx, deltas), scanned };
+  },
+  async (input, ctx) => deltaChanges((await copyPermissionsDeltas(readCtx(ctx), input)).deltas),
+);
 
 // ---- limits, services, holds, archive ----
 
@@ -456,20 +523,26 @@ export const mailboxSetQuota = implement(c.mailboxSetQuota, async (input, ctx) =
 
 const CAS = [['owa', 'OWAEnabled'], ['activeSync', 'ActiveSyncEnabled'], ['pop', 'PopEnabled'], ['imap', 'ImapEnabled'], ['mapi', 'MAPIEnabled'], ['ews', 'EwsEnabled']] as const;
 
-export const mailboxSetCasServices = implement(c.mailboxSetCasServices, async (input, ctx) => {
+/** The protocols "Manage mailbox services" would change: field, Set-CASMailbox parameter, before, after. */
+async function casDeltas(ctx: ActionContext, input: InputOf<typeof c.mailboxSetCasServices>) {
   const m = await getMailbox(ctx, input.mailbox);
   const cas = await getCas(ctx, m);
-  const desired: Record<string, boolean> = {};
-  const changed: string[] = [];
-  for (const [field, param] of CAS) {
-    const v = input[field];
-    if (v === undefined || v === cas[param]) continue;
-    desired[param] = v;
-    changed.push(field);
-  }
-  if (changed.length) await ctx.exchange.invoke('Set-CASMailbox', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
-  return { identity: m.PrimarySmtpAddress, changed };
-});
+  const deltas = CAS.filter(([field, param]) => input[field] !== undefined && input[field] !== cas[param]).map(([field, param]) => ({ field, param, before: cas[param], after: input[field]! }));
+  return { m, deltas };
+}
+
+export const mailboxSetCasServices = implement(
+  c.mailboxSetCasServices,
+  async (input, ctx) => {
+    const { m, deltas } = await casDeltas(ctx, input);
+    if (deltas.length) await ctx.exchange.invoke('Set-CASMailbox', { Identity: m.PrimarySmtpAddress, ...Object.fromEntries(deltas.map((d) => [d.param, d.after])) }, ctx.signal);
+    return { identity: m.PrimarySmtpAddress, changed: deltas.map((d) => d.field) };
+  },
+  async (input, ctx) => {
+    const { m, deltas } = await casDeltas(readCtx(ctx), input);
+    return deltas.map((d) => change(mailboxObject(m), d.field, d.before, d.after, { objectId: m.ExternalDirectoryObjectId }));
+  },
+);
 
 export const mailboxSetLitigationHold = implement(c.mailboxSetLitigationHold, async (input, ctx) => {
   const m = await getMailbox(ctx, input.mailbox);
@@ -480,23 +553,42 @@ export const mailboxSetLitigationHold = implement(c.mailboxSetLitigationHold, as
   return { identity: m.PrimarySmtpAddress, changed, duration };
 }, planLitigationHold);
 
-export const mailboxEnableArchive = implement(c.mailboxEnableArchive, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  if (archived(m)) {
-    const rename = !!input.archiveName && m.ArchiveName?.[0] !== input.archiveName;
-    if (rename) await set(ctx, m, { ArchiveName: [input.archiveName] });
-    return { identity: m.PrimarySmtpAddress, changed: rename };
-  }
-  await ctx.exchange.invoke('Enable-Mailbox', { Identity: m.PrimarySmtpAddress, Archive: true, ...(input.archiveName ? { ArchiveName: [input.archiveName] } : {}) }, ctx.signal);
-  return { identity: m.PrimarySmtpAddress, changed: true };
-});
+export const mailboxEnableArchive = implement(
+  c.mailboxEnableArchive,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    if (archived(m)) {
+      const rename = !!input.archiveName && m.ArchiveName?.[0] !== input.archiveName;
+      if (rename) await set(ctx, m, { ArchiveName: [input.archiveName] });
+      return { identity: m.PrimarySmtpAddress, changed: rename };
+    }
+    await ctx.exchange.invoke('Enable-Mailbox', { Identity: m.PrimarySmtpAddress, Archive: true, ...(input.archiveName ? { ArchiveName: [input.archiveName] } : {}) }, ctx.signal);
+    return { identity: m.PrimarySmtpAddress, changed: true };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    const id = { objectId: m.ExternalDirectoryObjectId };
+    const name = m.ArchiveName?.[0] ?? null;
+    if (!archived(m)) return [change(mailboxObject(m), 'archive', false, true, id), ...(input.archiveName ? [change(mailboxObject(m), 'archiveName', null, input.archiveName, id)] : [])];
+    return input.archiveName && name !== input.archiveName ? [change(mailboxObject(m), 'archiveName', name, input.archiveName, id)] : [];
+  },
+);
 
-export const mailboxDisableArchive = implement(c.mailboxDisableArchive, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  if (!archived(m)) return { identity: m.PrimarySmtpAddress, changed: false };
-  await ctx.exchange.invoke('Disable-Mailbox', { Identity: m.PrimarySmtpAddress, Archive: true, Confirm: false }, ctx.signal);
-  return { identity: m.PrimarySmtpAddress, changed: true };
-});
+export const mailboxDisableArchive = implement(
+  c.mailboxDisableArchive,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    if (!archived(m)) return { identity: m.PrimarySmtpAddress, changed: false };
+    await ctx.exchange.invoke('Disable-Mailbox', { Identity: m.PrimarySmtpAddress, Archive: true, Confirm: false }, ctx.signal);
+    return { identity: m.PrimarySmtpAddress, changed: true };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    return archived(m)
+      ? [change(mailboxObject(m), 'archive', true, false, { objectId: m.ExternalDirectoryObjectId, note: `Exchange keeps the archive${m.ArchiveName?.[0] ? ` "${m.ArchiveName[0]}"` : ''} for 30 days: enabling it again within them reconnects it` })]
+      : [];
+  },
+);
 
 export const mailboxSetArchiveName = implement(c.mailboxSetArchiveName, async (input, ctx) => {
   const m = await getMailbox(ctx, input.mailbox);
@@ -525,48 +617,85 @@ export const mailboxSetClutter = implement(c.mailboxSetClutter, async (input, ct
 
 const hasAddress = (m: ExoMailbox, a: string) => (m.EmailAddresses ?? []).some((x) => x.replace(/^smtp:/i, '').toLowerCase() === a.toLowerCase());
 
-export const mailboxAddEmailAddress = implement(c.mailboxAddEmailAddress, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  const added = input.addresses.filter((a) => !hasAddress(m, a));
-  if (added.length) await set(ctx, m, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Add: added.map((a) => `smtp:${a}`) } });
+/** What "Add email addresses" would do (shared by the handler and its plan). */
+function addressesToAdd(m: ExoMailbox, input: InputOf<typeof c.mailboxAddEmailAddress>) {
   const primary = input.addresses[0]!;
-  const primaryChanged = input.makePrimary && m.PrimarySmtpAddress.toLowerCase() !== primary.toLowerCase();
-  // In Exchange Online WindowsEmailAddress sets the primary SMTP address of a recipient without an address policy.
-  if (primaryChanged) await set(ctx, m, { WindowsEmailAddress: primary });
-  return { identity: primaryChanged ? primary : m.PrimarySmtpAddress, added, primaryChanged };
-});
+  return { added: input.addresses.filter((a) => !hasAddress(m, a)), primary, primaryChanged: input.makePrimary && m.PrimarySmtpAddress.toLowerCase() !== primary.toLowerCase() };
+}
 
-export const mailboxRemoveEmailAddress = implement(c.mailboxRemoveEmailAddress, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  const primary = input.addresses.find((a) => a.toLowerCase() === m.PrimarySmtpAddress.toLowerCase());
+/** Addresses "Remove email addresses" would remove; the primary one cannot be (shared by the handler and its plan). */
+function addressesToRemove(m: ExoMailbox, addresses: readonly string[]): string[] {
+  const primary = addresses.find((a) => a.toLowerCase() === m.PrimarySmtpAddress.toLowerCase());
   if (primary)
     throw new ActionError(`${primary} is the primary address of the mailbox and cannot be removed`, {
       code: 'PrimaryAddress',
       hint: 'make another address primary first ("Add email addresses" with "make primary"), then remove this one',
     });
-  const removed = input.addresses.filter((a) => hasAddress(m, a));
-  if (removed.length) await set(ctx, m, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Remove: removed.map((a) => `smtp:${a}`) } });
-  return { identity: m.PrimarySmtpAddress, removed };
-});
+  return addresses.filter((a) => hasAddress(m, a));
+}
 
-export const mailboxUpdate = implement(c.mailboxUpdate, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  const desired: Record<string, unknown> = {};
-  const changed: string[] = [];
-  if (input.displayName !== undefined && input.displayName !== m.DisplayName) (desired['DisplayName'] = input.displayName), changed.push('displayName');
-  if (input.mailTip !== undefined && input.mailTip !== (m.MailTip ?? '')) (desired['MailTip'] = input.mailTip || null), changed.push('mailTip');
+const addressRows = (m: ExoMailbox, addresses: readonly string[], had: boolean) => addresses.map((a) => change(mailboxObject(m), `address ${a.toLowerCase()}`, had, !had, { objectId: m.ExternalDirectoryObjectId }));
+
+export const mailboxAddEmailAddress = implement(
+  c.mailboxAddEmailAddress,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const { added, primary, primaryChanged } = addressesToAdd(m, input);
+    if (added.length) await set(ctx, m, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Add: added.map((a) => `smtp:${a}`) } });
+    // In Exchange Online WindowsEmailAddress sets the primary SMTP address of a recipient without an address policy.
+    if (primaryChanged) await set(ctx, m, { WindowsEmailAddress: primary });
+    return { identity: primaryChanged ? primary : m.PrimarySmtpAddress, added, primaryChanged };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    const { added, primary, primaryChanged } = addressesToAdd(m, input);
+    return [...addressRows(m, added, false), ...(primaryChanged ? [change(mailboxObject(m), 'primarySmtpAddress', m.PrimarySmtpAddress, primary, { objectId: m.ExternalDirectoryObjectId })] : [])];
+  },
+);
+
+export const mailboxRemoveEmailAddress = implement(
+  c.mailboxRemoveEmailAddress,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const removed = addressesToRemove(m, input.addresses);
+    if (removed.length) await set(ctx, m, { EmailAddresses: { '@odata.type': '#Exchange.GenericHashTable', Remove: removed.map((a) => `smtp:${a}`) } });
+    return { identity: m.PrimarySmtpAddress, removed };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    return addressRows(m, addressesToRemove(m, input.addresses), true);
+  },
+);
+
+/** "Edit mailbox" as rows: the properties that differ, before -> after (an empty value is null). Shared by the handler and its plan. */
+function mailboxEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxUpdate>) {
+  const edits: { field: string; param: string; before: unknown; after: unknown }[] = [];
+  if (input.displayName !== undefined && input.displayName !== m.DisplayName) edits.push({ field: 'displayName', param: 'DisplayName', before: m.DisplayName, after: input.displayName });
+  if (input.mailTip !== undefined && input.mailTip !== (m.MailTip ?? '')) edits.push({ field: 'mailTip', param: 'MailTip', before: m.MailTip || null, after: input.mailTip || null });
   for (const [n, v] of Object.entries(input.customAttributes ?? {})) {
     const param = `CustomAttribute${Number(n)}` as const;
-    if (v !== (m[param] ?? '')) (desired[param] = v || null), changed.push(`customAttribute${n}`);
+    if (v !== (m[param] ?? '')) edits.push({ field: `customAttribute${Number(n)}`, param, before: m[param] || null, after: v || null });
   }
   if (input.resourceCapacity !== undefined && input.resourceCapacity !== m.ResourceCapacity) {
     requireResource(m);
-    desired['ResourceCapacity'] = input.resourceCapacity;
-    changed.push('resourceCapacity');
+    edits.push({ field: 'resourceCapacity', param: 'ResourceCapacity', before: m.ResourceCapacity ?? null, after: input.resourceCapacity });
   }
-  if (changed.length) await set(ctx, m, desired);
-  return { identity: m.PrimarySmtpAddress, changed };
-});
+  return edits;
+}
+
+export const mailboxUpdate = implement(
+  c.mailboxUpdate,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const edits = mailboxEdits(m, input);
+    if (edits.length) await set(ctx, m, Object.fromEntries(edits.map((e) => [e.param, e.after])));
+    return { identity: m.PrimarySmtpAddress, changed: edits.map((e) => e.field) };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    return mailboxEdits(m, input).map((e) => change(mailboxObject(m), e.field, e.before, e.after, { objectId: m.ExternalDirectoryObjectId }));
+  },
+);
 
 interface Regional {
   Language?: string | null;
@@ -575,22 +704,40 @@ interface Regional {
   TimeFormat?: string | null;
 }
 
-export const mailboxSetRegionalSettings = implement(c.mailboxSetRegionalSettings, async (input, ctx) => {
+/** What "Set regional settings" would set: the Set-MailboxRegionalConfiguration parameters and the rows (shared by the handler and its plan). */
+async function regionalEdits(ctx: ActionContext, input: InputOf<typeof c.mailboxSetRegionalSettings>) {
   const m = await getMailbox(ctx, input.mailbox);
   const current = (await ctx.exchange.invoke<Regional>('Get-MailboxRegionalConfiguration', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0]!;
   const desired: Record<string, unknown> = {};
-  const changed: string[] = [];
+  const rows: Change[] = [];
+  const row = (field: string, before: unknown, after: unknown, note?: string) => rows.push(change(mailboxObject(m), field, before, after, { objectId: m.ExternalDirectoryObjectId, ...(note ? { note } : {}) }));
   const languageChanges = !!input.language && input.language.toLowerCase() !== (current.Language ?? '').toLowerCase();
-  if (languageChanges) (desired['Language'] = input.language), changed.push('language');
-  if (input.timeZone && input.timeZone !== current.TimeZone) (desired['TimeZone'] = input.timeZone), changed.push('timeZone');
-  if (input.dateFormat && input.dateFormat !== current.DateFormat) (desired['DateFormat'] = input.dateFormat), changed.push('dateFormat');
-  if (input.timeFormat && input.timeFormat !== current.TimeFormat) (desired['TimeFormat'] = input.timeFormat), changed.push('timeFormat');
-  // The old formats may not be valid for the new language: $null makes Exchange use the language's defaults.
-  if (languageChanges && !input.dateFormat) desired['DateFormat'] = null;
-  if (languageChanges && !input.timeFormat) desired['TimeFormat'] = null;
-  if (changed.length) await ctx.exchange.invoke('Set-MailboxRegionalConfiguration', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
-  return { identity: m.PrimarySmtpAddress, changed };
-});
+  if (languageChanges) (desired['Language'] = input.language), row('language', current.Language ?? null, input.language);
+  if (input.timeZone && input.timeZone !== current.TimeZone) (desired['TimeZone'] = input.timeZone), row('timeZone', current.TimeZone ?? null, input.timeZone);
+  for (const [field, param] of [['dateFormat', 'DateFormat'], ['timeFormat', 'TimeFormat']] as const) {
+    const v = input[field];
+    if (v && v !== current[param]) {
+      desired[param] = v;
+      row(field, current[param] ?? null, v);
+    } else if (!v && languageChanges) {
+      // The old formats may not be valid for the new language: $null makes Exchange use the language's defaults.
+      desired[param] = null;
+      if (current[param]) row(field, current[param], null, `the default of ${input.language}`);
+    }
+  }
+  // `changed` names what the operator asked for; formats reset with a new language are rows only.
+  return { m, desired, changed: rows.filter((r) => !r.note).map((r) => r.property), rows };
+}
+
+export const mailboxSetRegionalSettings = implement(
+  c.mailboxSetRegionalSettings,
+  async (input, ctx) => {
+    const { m, desired, changed } = await regionalEdits(ctx, input);
+    if (Object.keys(desired).length) await ctx.exchange.invoke('Set-MailboxRegionalConfiguration', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
+    return { identity: m.PrimarySmtpAddress, changed };
+  },
+  async (input, ctx) => (await regionalEdits(readCtx(ctx), input)).rows,
+);
 
 // ---- folder sharing and booking ----
 
@@ -707,40 +854,58 @@ const BOOKING_PARAMS: Record<keyof typeof c.bookingShape, string> = {
   additionalResponse: 'AdditionalResponse',
 };
 
-/** Applies booking settings that differ; returns the fields changed. */
-export async function applyBooking(ctx: ActionContext, m: ExoMailbox, booking: Booking): Promise<string[]> {
+/** Booking settings that differ: the Set-CalendarProcessing parameters and one row per field (shared by the handlers and the plans). */
+async function bookingEdits(ctx: ActionContext, m: ExoMailbox, booking: Booking) {
   requireResource(m);
   const current = (await ctx.exchange.invoke<Record<string, unknown>>('Get-CalendarProcessing', { Identity: m.PrimarySmtpAddress }, ctx.signal))[0]!;
   const desired: Record<string, unknown> = {};
-  const changed: string[] = [];
+  const rows: Change[] = [];
   for (const [field, param] of Object.entries(BOOKING_PARAMS) as [keyof typeof c.bookingShape, string][]) {
     const v = booking[field];
     if (v === undefined) continue;
+    let before = current[param] ?? null;
+    let after = v;
     if (Array.isArray(v)) {
       const users = await resolveUsers(ctx.graph, v as string[], USER_SELECT);
       const have = (current[param] as string[] | undefined) ?? [];
-      const same = have.length === users.length && users.every((u) => have.some((h) => sameUser(h, u)));
-      if (same) continue;
-      desired[param] = users.map((u) => u.userPrincipalName);
+      if (have.length === users.length && users.every((u) => have.some((h) => sameUser(h, u)))) continue;
+      desired[param] = after = users.map((u) => u.userPrincipalName);
+      before = [];
+      for (const h of have) (before as string[]).push(await asUserRef(ctx, h));
     } else if (field === 'additionalResponse') {
       if ((current[param] ?? '') === v && current['AddAdditionalResponse'] === !!v) continue;
+      before = current['AddAdditionalResponse'] ? (current[param] ?? '') : '';
       desired[param] = v || null;
       desired['AddAdditionalResponse'] = !!v;
     } else {
       if (current[param] === v) continue;
       desired[param] = v;
     }
-    changed.push(field);
+    rows.push(change(mailboxObject(m), field, before, after, { objectId: m.ExternalDirectoryObjectId }));
   }
-  if (changed.length) await ctx.exchange.invoke('Set-CalendarProcessing', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
-  return changed;
+  return { desired, rows };
 }
 
-export const mailboxSetCalendarProcessing = implement(c.mailboxSetCalendarProcessing, async (input, ctx) => {
-  const { mailbox, ...booking } = input;
-  const m = await getMailbox(ctx, mailbox);
-  return { identity: m.PrimarySmtpAddress, changed: await applyBooking(ctx, m, booking) };
-});
+/** Applies booking settings that differ; returns the fields changed. */
+export async function applyBooking(ctx: ActionContext, m: ExoMailbox, booking: Booking): Promise<string[]> {
+  const { desired, rows } = await bookingEdits(ctx, m, booking);
+  if (rows.length) await ctx.exchange.invoke('Set-CalendarProcessing', { Identity: m.PrimarySmtpAddress, ...desired }, ctx.signal);
+  return rows.map((r) => r.property);
+}
+
+export const mailboxSetCalendarProcessing = implement(
+  c.mailboxSetCalendarProcessing,
+  async (input, ctx) => {
+    const { mailbox, ...booking } = input;
+    const m = await getMailbox(ctx, mailbox);
+    return { identity: m.PrimarySmtpAddress, changed: await applyBooking(ctx, m, booking) };
+  },
+  async (input, ctx) => {
+    const { mailbox, ...booking } = input;
+    const m = await getMailbox(readCtx(ctx), mailbox);
+    return (await bookingEdits(readCtx(ctx), m, booking)).rows;
+  },
+);
 
 // ---- inbox rules ----
 
@@ -774,41 +939,72 @@ export const mailboxListInboxRules = implement(c.mailboxListInboxRules, async (i
   return { mailbox: user.userPrincipalName, rules: summaries, forwarding: summaries.some((r) => r.forwardsTo.length > 0) };
 });
 
-export const mailboxRemoveInboxRules = implement(c.mailboxRemoveInboxRules, async (input, ctx) => {
+/** The rules "Remove inbox rules" would delete (shared by the handler and its plan). */
+async function doomedRules(ctx: ActionContext, input: InputOf<typeof c.mailboxRemoveInboxRules>) {
   const { user, rules } = await inboxRules(ctx, input.mailbox);
   const names = input.names?.map((n) => n.toLowerCase());
-  const doomed = rules.map(ruleSummary).filter((r) => (!names || names.includes(r.name.toLowerCase())) && (!input.onlySuspicious || r.forwardsTo.length > 0 || r.deletes));
-  const removed: typeof doomed = [];
-  for (const r of doomed) {
-    try {
-      await ctx.graph.api(`/users/${user.id}/mailFolders/inbox/messageRules/${encodeURIComponent(r.id)}`).delete();
-      removed.push(r);
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+  return { user, doomed: rules.map(ruleSummary).filter((r) => (!names || names.includes(r.name.toLowerCase())) && (!input.onlySuspicious || r.forwardsTo.length > 0 || r.deletes)) };
+}
+
+export const mailboxRemoveInboxRules = implement(
+  c.mailboxRemoveInboxRules,
+  async (input, ctx) => {
+    const { user, doomed } = await doomedRules(ctx, input);
+    const removed: typeof doomed = [];
+    for (const r of doomed) {
+      try {
+        await ctx.graph.api(`/users/${user.id}/mailFolders/inbox/messageRules/${encodeURIComponent(r.id)}`).delete();
+        removed.push(r);
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
     }
-  }
-  return { mailbox: user.userPrincipalName, removed };
+    return { mailbox: user.userPrincipalName, removed };
+  },
+  async (input, ctx) => {
+    const { user, doomed } = await doomedRules(readCtx(ctx), input);
+    return doomed.map(({ id: _id, name, ...rule }) => change(`mailbox ${user.userPrincipalName}`, `inbox rule ${name}`, rule, null, { objectId: user.id, note: GONE_NOTE }));
+  },
+);
+
+export const mailboxCancelMeetings = implement(c.mailboxCancelMeetings, async (input, ctx) => {
+  const m = await getMailbox(ctx, input.mailbox);
+  const from = input.startDate ?? new Date().toISOString().slice(0, 10);
+  // Retry-safe: a cancelled meeting is gone, so a repeat cancels nothing more.
+  await ctx.exchange.invoke('Remove-CalendarEvents', { Identity: m.PrimarySmtpAddress, CancelOrganizedMeetings: true, QueryStartDate: from, QueryWindowInDays: input.days, Confirm: false }, ctx.signal);
+  return { identity: m.PrimarySmtpAddress, from, days: input.days };
 });
 
 // ---- policies and auditing ----
 
-async function setPolicy(ctx: ActionContext, ref: string, policy: string | null, kind: 'RetentionPolicy' | 'AddressBookPolicy') {
+/** What assigning a policy would change (shared by the handlers and the plans): the policy must exist. */
+async function policyEdit(ctx: ActionContext, ref: string, policy: string | null, kind: 'RetentionPolicy' | 'AddressBookPolicy') {
   const m = await getMailbox(ctx, ref);
   const previous = m[kind] ?? null;
-  let name: string | null = null;
-  if (policy !== null) {
-    const found = await orExoLookup(ctx, `Get-${kind}`, policy);
-    if (!found)
-      throw new ActionError(`${kind === 'RetentionPolicy' ? 'retention' : 'address book'} policy "${policy}" does not exist`, {
-        code: 'PolicyNotFound',
-        hint: `use the name of an existing policy (Get-${kind}); creating policies is an Exchange Administrator task`,
-        status: 404,
-      });
-    name = found.Name;
-  }
-  const changed = (previous ?? '').toLowerCase() !== (name ?? '').toLowerCase();
+  const name = policy === null ? null : await existingPolicy(ctx, policy, kind);
+  return { m, previous, name, changed: (previous ?? '').toLowerCase() !== (name ?? '').toLowerCase() };
+}
+
+async function existingPolicy(ctx: ActionContext, policy: string, kind: 'RetentionPolicy' | 'AddressBookPolicy'): Promise<string> {
+  const found = await orExoLookup(ctx, `Get-${kind}`, policy);
+  if (!found)
+    throw new ActionError(`${kind === 'RetentionPolicy' ? 'retention' : 'address book'} policy "${policy}" does not exist`, {
+      code: 'PolicyNotFound',
+      hint: `use the name of an existing policy (Get-${kind}); creating policies is an Exchange Administrator task`,
+      status: 404,
+    });
+  return found.Name;
+}
+
+async function setPolicy(ctx: ActionContext, ref: string, policy: string | null, kind: 'RetentionPolicy' | 'AddressBookPolicy') {
+  const { m, previous, name, changed } = await policyEdit(ctx, ref, policy, kind);
   if (changed) await set(ctx, m, { [kind]: name });
   return { identity: m.PrimarySmtpAddress, changed, previousPolicy: previous };
+}
+
+async function planPolicy(ctx: PlanContext, ref: string, policy: string | null, kind: 'RetentionPolicy' | 'AddressBookPolicy'): Promise<Change[]> {
+  const { m, previous, name, changed } = await policyEdit(readCtx(ctx), ref, policy, kind);
+  return changed ? [change(mailboxObject(m), kind === 'RetentionPolicy' ? 'retentionPolicy' : 'addressBookPolicy', previous, name, { objectId: m.ExternalDirectoryObjectId })] : [];
 }
 
 async function orExoLookup(ctx: ActionContext, cmdlet: string, identity: string): Promise<{ Name: string } | undefined> {
@@ -820,29 +1016,70 @@ async function orExoLookup(ctx: ActionContext, cmdlet: string, identity: string)
   }
 }
 
-export const mailboxSetRetentionPolicy = implement(c.mailboxSetRetentionPolicy, (input, ctx) => setPolicy(ctx, input.mailbox, input.policy, 'RetentionPolicy'));
-export const mailboxSetAddressBookPolicy = implement(c.mailboxSetAddressBookPolicy, (input, ctx) => setPolicy(ctx, input.mailbox, input.policy, 'AddressBookPolicy'));
+export const mailboxSetRetentionPolicy = implement(
+  c.mailboxSetRetentionPolicy,
+  (input, ctx) => setPolicy(ctx, input.mailbox, input.policy, 'RetentionPolicy'),
+  (input, ctx) => planPolicy(ctx, input.mailbox, input.policy, 'RetentionPolicy'),
+);
+export const mailboxSetAddressBookPolicy = implement(
+  c.mailboxSetAddressBookPolicy,
+  (input, ctx) => setPolicy(ctx, input.mailbox, input.policy, 'AddressBookPolicy'),
+  (input, ctx) => planPolicy(ctx, input.mailbox, input.policy, 'AddressBookPolicy'),
+);
 
-export const mailboxEnableAuditing = implement(c.mailboxEnableAuditing, async (input, ctx) => {
-  const m = await getMailbox(ctx, input.mailbox);
-  const desired: Record<string, unknown> = {};
-  const changed: string[] = [];
-  if ((m.AuditEnabled ?? false) !== input.enabled) (desired['AuditEnabled'] = input.enabled), changed.push('enabled');
+/** Days in an EnhancedTimeSpan ("90.00:00:00"), or null. */
+const days = (span: string | undefined | null): number | null => (span ? Number(/^(\d+)\./.exec(span)?.[1] ?? NaN) || null : null);
+
+/** What "Enable mailbox audit" would set (shared by the handler and its plan). */
+function auditEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxEnableAuditing>) {
+  const edits: { field: string; property: string; param: string; value: unknown; before: unknown; after: unknown }[] = [];
+  if ((m.AuditEnabled ?? false) !== input.enabled) edits.push({ field: 'enabled', property: 'auditEnabled', param: 'AuditEnabled', value: input.enabled, before: m.AuditEnabled ?? false, after: input.enabled });
   const limit = input.ageLimitDays === undefined ? undefined : `${input.ageLimitDays}.00:00:00`;
-  if (limit && limit !== m.AuditLogAgeLimit) (desired['AuditLogAgeLimit'] = limit), changed.push('ageLimitDays');
-  if (changed.length) await set(ctx, m, desired);
-  return { identity: m.PrimarySmtpAddress, changed };
-});
+  if (limit && limit !== m.AuditLogAgeLimit) edits.push({ field: 'ageLimitDays', property: 'auditAgeLimitDays', param: 'AuditLogAgeLimit', value: limit, before: days(m.AuditLogAgeLimit), after: input.ageLimitDays });
+  return edits;
+}
+
+export const mailboxEnableAuditing = implement(
+  c.mailboxEnableAuditing,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const edits = auditEdits(m, input);
+    if (edits.length) await set(ctx, m, Object.fromEntries(edits.map((e) => [e.param, e.value])));
+    return { identity: m.PrimarySmtpAddress, changed: edits.map((e) => e.field) };
+  },
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    return auditEdits(m, input).map((e) => change(mailboxObject(m), e.property, e.before, e.after, { objectId: m.ExternalDirectoryObjectId }));
+  },
+);
 
 // ---- create, remove, provisioning ----
 
 /** A mailbox this step may (re)use: none yet, or one an earlier attempt of this step created. */
 async function existingOwnMailbox(ctx: ActionContext, ref: string): Promise<ExoMailbox | undefined> {
   const m = await findMailbox(ctx, ref);
-  if (m && !createdByThisStep(ctx, exoDate(m.WhenMailboxCreated ?? m.WhenCreated)))
-    throw new ActionError(`a mailbox with the address ${ref} already exists (${m.DisplayName})`, { code: 'ObjectConflict', hint: 'pick another alias or address, or edit the existing mailbox' });
+  if (m && !createdByThisStep(ctx, exoDate(m.WhenMailboxCreated ?? m.WhenCreated))) throw mailboxTaken(ref, m);
   return m;
 }
+
+const mailboxTaken = (ref: string, m: ExoMailbox) =>
+  new ActionError(`a mailbox with the address ${ref} already exists (${m.DisplayName})`, { code: 'ObjectConflict', hint: 'pick another alias or address, or edit the existing mailbox' });
+
+/** Plan of a new shared or resource mailbox: it comes to exist with these properties; a taken address or a missing policy would fail. */
+async function planNewMailbox(
+  ctx: PlanContext,
+  input: { alias: string; primarySmtpAddress?: string; retentionPolicy?: string; addressBookPolicy?: string },
+  properties: Record<string, unknown>,
+): Promise<Change[]> {
+  const ref = input.primarySmtpAddress ?? input.alias;
+  const existing = await findMailbox(readCtx(ctx), ref);
+  if (existing) throw mailboxTaken(ref, existing);
+  if (input.retentionPolicy) await existingPolicy(readCtx(ctx), input.retentionPolicy, 'RetentionPolicy');
+  if (input.addressBookPolicy) await existingPolicy(readCtx(ctx), input.addressBookPolicy, 'AddressBookPolicy');
+  return creation(`mailbox ${ref}`, { ...properties, retentionPolicy: input.retentionPolicy, addressBookPolicy: input.addressBookPolicy });
+}
+
+const upns = async (ctx: PlanContext, refs: readonly string[]) => (await resolveUsers(ctx.graph, refs, USER_SELECT)).map((u) => u.userPrincipalName);
 
 async function newMailbox(ctx: ActionContext, kind: 'Shared' | 'Room' | 'Equipment', input: { name: string; displayName?: string; alias: string; primarySmtpAddress?: string }, extra: Record<string, unknown> = {}) {
   const ref = input.primarySmtpAddress ?? input.alias;
@@ -872,7 +1109,17 @@ export const mailboxCreateShared = implement(c.mailboxCreateShared, async (input
   if (input.sendAs.length) await changeRight(ctx, fresh.PrimarySmtpAddress, input.sendAs, 'SendAs', true);
   await assignPolicies(ctx, fresh, input.retentionPolicy, input.addressBookPolicy);
   return { identity: fresh.PrimarySmtpAddress, id: fresh.ExternalDirectoryObjectId, userPrincipalName: fresh.UserPrincipalName, created };
-});
+}, async (input, ctx) =>
+  planNewMailbox(ctx, input, {
+    type: 'SharedMailbox',
+    name: input.name,
+    displayName: input.displayName ?? input.name,
+    alias: input.alias,
+    emailAddresses: input.emailAddresses.map((a) => a.toLowerCase()),
+    fullAccess: await upns(ctx, input.fullAccess),
+    sendAs: await upns(ctx, input.sendAs),
+  }),
+);
 
 export const mailboxCreateResource = implement(c.mailboxCreateResource, async (input, ctx) => {
   const { m, created } = await newMailbox(ctx, input.kind, input, input.capacity !== undefined ? { ResourceCapacity: input.capacity } : {});
@@ -881,10 +1128,26 @@ export const mailboxCreateResource = implement(c.mailboxCreateResource, async (i
   if (input.booking) await applyBooking(ctx, fresh, input.booking);
   await assignPolicies(ctx, fresh, input.retentionPolicy, input.addressBookPolicy);
   return { identity: fresh.PrimarySmtpAddress, id: fresh.ExternalDirectoryObjectId, userPrincipalName: fresh.UserPrincipalName, created };
-});
+}, (input, ctx) =>
+  planNewMailbox(ctx, input, {
+    type: TYPE_OF[input.kind],
+    name: input.name,
+    displayName: input.displayName ?? input.name,
+    alias: input.alias,
+    resourceCapacity: input.capacity,
+    hiddenFromAddressLists: input.hiddenFromAddressLists || undefined,
+    booking: input.booking,
+  }),
+);
 
-export const mailboxDelete = implement(c.mailboxDelete, async (input, ctx) =>
-  removeOnce(ctx, await findMailbox(ctx, input.mailbox), () => mailboxNotFound(input.mailbox), (m) => ctx.exchange.invoke('Remove-Mailbox', { Identity: m.PrimarySmtpAddress, Confirm: false }, ctx.signal)),
+export const mailboxDelete = implement(
+  c.mailboxDelete,
+  async (input, ctx) =>
+    removeOnce(ctx, await findMailbox(ctx, input.mailbox), () => mailboxNotFound(input.mailbox), (m) => ctx.exchange.invoke('Remove-Mailbox', { Identity: m.PrimarySmtpAddress, Confirm: false }, ctx.signal)),
+  async (input, ctx) => {
+    const m = await getMailbox(readCtx(ctx), input.mailbox);
+    return [change(mailboxObject(m), 'exists', true, false, { objectId: m.ExternalDirectoryObjectId, note: `${RESTORABLE_NOTE} (with its user account ${m.UserPrincipalName})` })];
+  },
 );
 
 export const mailboxWaitForMailbox = implement(c.mailboxWaitForMailbox, async (input, ctx) => {
@@ -964,19 +1227,39 @@ async function quarantined(ctx: ActionContext, identity: string): Promise<Quaran
 const notQuarantined = (identity: string) =>
   new ActionError(`no message ${identity} is in quarantine`, { code: 'QuarantineMessageNotFound', hint: 'list the quarantine again: messages expire after 30 days, and deleted ones are gone', status: 404 });
 
-export const quarantineRelease = implement(c.quarantineRelease, async (input, ctx) => {
+/** The quarantined message and the recipients a release would reach that it has not reached yet (shared by the handler and its plan). */
+async function releaseTargets(ctx: ActionContext, input: InputOf<typeof c.quarantineRelease>) {
   const row = await quarantined(ctx, input.identity);
   if (!row) throw notQuarantined(input.identity);
   const already = new Set((row.ReleasedUser ?? []).map((u) => u.toLowerCase()));
-  const targets = input.users ?? row.RecipientAddress;
-  const fresh = targets.filter((u) => !already.has(u.toLowerCase()));
-  if (fresh.length)
-    await ctx.exchange.invoke('Release-QuarantineMessage', { Identity: row.Identity, ...(input.users ? { User: fresh } : { ReleaseToAll: true }) }, ctx.signal);
-  return { identity: row.Identity, releasedTo: fresh, changed: fresh.length > 0 };
-});
+  return { row, fresh: (input.users ?? row.RecipientAddress).filter((u) => !already.has(u.toLowerCase())) };
+}
 
-export const quarantineDelete = implement(c.quarantineDelete, async (input, ctx) =>
-  removeOnce(ctx, await quarantined(ctx, input.identity), () => notQuarantined(input.identity), (row) => ctx.exchange.invoke('Delete-QuarantineMessage', { Identity: row.Identity, Confirm: false }, ctx.signal)),
+const quarantineObject = (row: QuarantineRow) => `quarantined message "${row.Subject}" (${row.Identity})`;
+
+export const quarantineRelease = implement(
+  c.quarantineRelease,
+  async (input, ctx) => {
+    const { row, fresh } = await releaseTargets(ctx, input);
+    if (fresh.length)
+      await ctx.exchange.invoke('Release-QuarantineMessage', { Identity: row.Identity, ...(input.users ? { User: fresh } : { ReleaseToAll: true }) }, ctx.signal);
+    return { identity: row.Identity, releasedTo: fresh, changed: fresh.length > 0 };
+  },
+  async (input, ctx) => {
+    const { row, fresh } = await releaseTargets(readCtx(ctx), input);
+    return fresh.map((u) => change(quarantineObject(row), `released to ${u.toLowerCase()}`, false, true, { objectId: row.Identity, note: 'delivered: cannot be taken back' }));
+  },
+);
+
+export const quarantineDelete = implement(
+  c.quarantineDelete,
+  async (input, ctx) =>
+    removeOnce(ctx, await quarantined(ctx, input.identity), () => notQuarantined(input.identity), (row) => ctx.exchange.invoke('Delete-QuarantineMessage', { Identity: row.Identity, Confirm: false }, ctx.signal)),
+  async (input, ctx) => {
+    const row = await quarantined(readCtx(ctx), input.identity);
+    if (!row) throw notQuarantined(input.identity);
+    return [change(quarantineObject(row), 'exists', true, false, { objectId: row.Identity, note: GONE_NOTE })];
+  },
 );
 
 // ---- plans of the mailbox property actions (docs/plan.md): Get-Mailbox / Get-Clutter, never Set-* ----

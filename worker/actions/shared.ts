@@ -6,10 +6,16 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import type { ActionContext } from '../activity.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { isExchangeError } from '../../m365/exchange.ts';
-import { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser } from '../../m365/graph.ts';
+import { findGroup as readGroup, getUser as readUser, GUID, odataString, type GraphGroup, type GraphUser } from '../../m365/graph.ts';
 import { sendMail as sendMailAs, type Mail } from '../../m365/notify.ts';
+import { waitOutReplication } from '../replication.ts';
 
-export { findGroup, getUser, GUID, odataString, type GraphGroup, type GraphUser };
+export { GUID, odataString, type GraphGroup, type GraphUser };
+
+/** A user by id or UPN, waiting out replication lag (see waitOutReplication). */
+export const getUser = (graph: Client, ref: string, select?: string): Promise<GraphUser> => waitOutReplication(() => readUser(graph, ref, select));
+/** A group by id, name or mail, waiting out replication lag (see waitOutReplication). */
+export const findGroup = (graph: Client, ref: string): Promise<GraphGroup> => waitOutReplication(() => readGroup(graph, ref));
 
 /** Resolves to undefined instead of throwing when Graph answers 404. */
 export async function orNotFound<T>(p: Promise<T>): Promise<T | undefined> {

@@ -151,6 +151,24 @@ export function sampleInput(i: RunbookInput): unknown {
       return 'All Company';
     case 'licence':
       return 'SPE_E3';
+    case 'mailbox':
+      return 'anna.lindqvist@contoso.com';
+    case 'sharedMailbox':
+      return 'helpdesk@contoso.com';
+    case 'device':
+      return '0f6c4a8e-1b2d-4c3e-9f4a-5b6c7d8e9f01';
+    case 'team':
+      return '5f1a9c7e-2b3d-4e5f-8a9b-0c1d2e3f4a5b';
+    case 'channel':
+      return '19:5f1a9c7e2b3d4e5f8a9b0c1d2e3f4a5b@thread.tacv2';
+    case 'site':
+      return 'https://contoso.sharepoint.com/sites/projects';
+    case 'oneDrive':
+      return 'anna.lindqvist@contoso.com';
+    case 'application':
+      return '7d1165c4-4930-4a6d-97cc-4b34a88bc231';
+    case 'domain':
+      return 'contoso.com';
     case 'list':
       return ['first', 'second'];
   }

@@ -1,9 +1,11 @@
 // Forms from JSON Schema: a pure function from an action's input schema (GET /api/actions) to the
-// fields the inspector draws. Descriptions become help texts; users, groups and licences get
-// pickers; every field also accepts a "{{ expression }}".
+// fields the inspector draws. Descriptions become help texts; fields that name a tenant's object
+// (catalog/fields.ts PICKER_KINDS: users, groups, licences, mailboxes, devices, teams, channels,
+// sites, OneDrives, apps, domains) get pickers; every field also accepts a "{{ expression }}".
+import { PICKER_KINDS, type PickerKind } from '../../../catalog/fields.ts';
 import type { JsonSchema } from '../api.ts';
 
-export type PickerKind = 'user' | 'group' | 'licence';
+export type { PickerKind };
 
 export type FieldKind = 'text' | 'email' | 'number' | 'integer' | 'boolean' | 'enum' | 'list' | 'json';
 
@@ -44,7 +46,7 @@ const PICKER_HINTS: [RegExp, PickerKind][] = [
 
 function pickerOf(schema: JsonSchema): PickerKind | undefined {
   const explicit = schema['x-picker'];
-  if (explicit === 'user' || explicit === 'group' || explicit === 'licence') return explicit;
+  if ((PICKER_KINDS as readonly unknown[]).includes(explicit)) return explicit as PickerKind;
   const d = schema.description ?? '';
   return PICKER_HINTS.find(([re]) => re.test(d))?.[1];
 }
@@ -167,6 +169,20 @@ export function coerceField(field: FieldDescriptor, text: string, shape?: Expres
     default:
       return text;
   }
+}
+
+const lastSeparator = (text: string) => Math.max(text.lastIndexOf(','), text.lastIndexOf(';'), text.lastIndexOf('\n'));
+
+/** What a picker searches for as a field is typed: the whole text, or the item being typed in a list. */
+export function pickerTerm(text: string, list: boolean): string {
+  return (list ? text.slice(lastSeparator(text) + 1) : text).trim();
+}
+
+/** The field's text once `value` is picked: the value, or in a list the item being typed replaced by it. */
+export function withPicked(text: string, value: string, list: boolean): string {
+  if (!list) return value;
+  const i = lastSeparator(text);
+  return i < 0 ? value : `${text.slice(0, i + 1)} ${value}`;
 }
 
 /** The text a field shows for a parameter value. */

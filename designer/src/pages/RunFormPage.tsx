@@ -1,6 +1,7 @@
 // Run a published runbook: the form from its inputs (prefilled from the URL's query string), or a
 // CSV with a per-row report before anything starts. "Test run" targets the sandbox tenant.
 import { useEffect, useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
+import { PICKER_KINDS, type PickerKind } from '../../../catalog/fields.ts';
 import type { RunbookDefinition, RunbookInput } from '../../../runbook/definition.ts';
 import type { RunPlan } from '../../../runbook/plan.ts';
 import { validateInputs } from '../../../runbook/inputs.ts';
@@ -9,6 +10,7 @@ import { prefill } from '../bulk.ts';
 import { latestPublished, loadRunbook, planRun, startRun, type EditableRunbook } from '../repo.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ErrorBanner, PageHeader, Spinner, useAsync } from '../ui/kit.tsx';
+import { PickerBox, type PickerContext } from '../ui/Picker.tsx';
 import { PlanView } from '../ui/PlanView.tsx';
 
 export function RunFormPage({ id }: { id: string }) {
@@ -71,19 +73,10 @@ function TargetChoice({ test, setTest, tenant, setTenant }: { test: boolean; set
   );
 }
 
-function InputField({ input, value, onChange, problem }: { input: RunbookInput; value: string; onChange: (v: string) => void; problem?: string }) {
+/** `pick`: the tenant the pickers search, and the team a channel input lists the channels of. */
+function InputField({ input, value, onChange, problem, pick }: { input: RunbookInput; value: string; onChange: (v: string) => void; problem?: string; pick?: PickerContext }) {
   const id = useId();
-  const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
-  const picker = input.secret ? undefined : input.type === 'user' || input.type === 'group' || input.type === 'licence' ? input.type : undefined;
-  useEffect(() => {
-    if (!picker) return;
-    let live = true;
-    const t = setTimeout(() => api.pick(picker, value).then((o) => live && setOptions(o), () => {}), 250);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [picker, value]);
+  const picker = input.secret || input.options ? undefined : (PICKER_KINDS as readonly string[]).includes(input.type) ? (input.type as PickerKind) : undefined;
   const label = input.title ?? input.name;
   return (
     <div className={`field${problem ? ' field-invalid' : ''}`} data-input={input.name}>
@@ -105,26 +98,18 @@ function InputField({ input, value, onChange, problem }: { input: RunbookInput; 
           <option value="false">no</option>
         </select>
       ) : (
-        <input
-          id={id}
-          name={input.name}
-          type={input.secret ? 'password' : input.type === 'number' ? 'number' : input.type === 'date' ? 'date' : input.type === 'user' ? 'email' : 'text'}
-          autoComplete={input.secret ? 'new-password' : undefined}
-          value={value}
-          onChange={(e) => onChange(e.target.value)}
-          placeholder={input.default !== undefined ? `default: ${String(input.default)}` : input.type === 'list' ? 'comma-separated' : undefined}
-          list={options.length ? `${id}-o` : undefined}
-          aria-invalid={!!problem || undefined}
-        />
-      )}
-      {options.length > 0 && (
-        <datalist id={`${id}-o`}>
-          {options.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </datalist>
+        <PickerBox kind={picker} text={value} list={false} ctx={pick} onPick={onChange}>
+          <input
+            id={id}
+            name={input.name}
+            type={input.secret ? 'password' : input.type === 'number' ? 'number' : input.type === 'date' ? 'date' : input.type === 'user' ? 'email' : 'text'}
+            autoComplete={input.secret ? 'new-password' : picker ? 'off' : undefined}
+            value={value}
+            onChange={(e) => onChange(e.target.value)}
+            placeholder={input.default !== undefined ? `default: ${String(input.default)}` : input.type === 'list' ? 'comma-separated' : undefined}
+            aria-invalid={!!problem || undefined}
+          />
+        </PickerBox>
       )}
       {input.description && <div className="help">{input.description}</div>}
       {problem && (
@@ -150,6 +135,9 @@ export function RunForm({ rb, def }: Runnable) {
   const [busy, setBusy] = useState(false);
   const given = useMemo(() => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')), [values]);
   const plan = useRunPlan(rb, def, given, test, tenant);
+  // Pickers search the tenant the run goes to; a channel input lists the channels of the form's team input.
+  const teamInput = def.inputs.find((i) => i.type === 'team');
+  const pickContext: PickerContext = { tenant: test ? 'sandbox' : tenant || undefined, team: teamInput ? values[teamInput.name] || undefined : undefined };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -176,7 +164,7 @@ export function RunForm({ rb, def }: Runnable) {
     <form className="card run-form" onSubmit={submit} noValidate>
       {def.inputs.length === 0 && <p className="muted">This runbook takes no inputs.</p>}
       {def.inputs.map((i) => (
-        <InputField key={i.name} input={i} value={values[i.name] ?? ''} problem={problems[i.name]} onChange={(v) => setValues((s) => ({ ...s, [i.name]: v }))} />
+        <InputField key={i.name} input={i} value={values[i.name] ?? ''} problem={problems[i.name]} onChange={(v) => setValues((s) => ({ ...s, [i.name]: v }))} pick={pickContext} />
       ))}
       <TargetChoice test={test} setTest={setTest} tenant={tenant} setTenant={setTenant} />
       <label className="field">

@@ -31,6 +31,16 @@ export function RunbooksPage() {
     }
   };
 
+  const fromGallery = async (templateId: string) => {
+    setError(undefined);
+    try {
+      const { id } = await api.createFromTemplate(templateId);
+      navigate(`/runbooks/${encodeURIComponent(id)}`);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
   const fromServer = async (id: string) => {
     const rb = await api.runbook(id);
     // The latest version, else the draft (which may still have problems: the editor shows them).
@@ -110,9 +120,10 @@ export function RunbooksPage() {
               </button>
             ))}
             {(gallery.data ?? []).map((t) => (
-              <button key={`gallery-${t.id}`} className="template" onClick={() => create(t.definition as RunbookDefinition)} data-template={t.id} data-gallery>
+              <button key={`gallery-${t.id}`} className="template" onClick={() => fromGallery(t.id)} data-template={t.id} data-gallery>
                 <strong>{t.name}</strong>
                 <span className="muted">{t.description}</span>
+                {t.children.length > 0 && <span className="muted">Uses the sub-runbooks {t.children.join(', ')} (created and published with it when missing)</span>}
               </button>
             ))}
             {(list.data ?? []).map((r) => (

@@ -1,38 +1,20 @@
 // The action node's inspector form: the action picked from the catalog, its parameters generated
-// from the action's JSON Schema (../../forms.ts) with user / group / licence pickers, and its error
-// handling, retries and timeout.
+// from the action's JSON Schema (../../forms.ts) with pickers fed by the tenant for the fields that
+// name its objects (users, mailboxes, teams and their channels, sites, ...), and its error handling,
+// retries and timeout.
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { ON_ERROR, type RunbookNode } from '../../../../../runbook/definition.ts';
-import { api } from '../../../api.ts';
+import { PICKER_NOUN, PickerBox } from '../../../ui/Picker.tsx';
 import { useCatalog } from '../../../context.tsx';
 import { useEditorStore } from '../../context.ts';
 import { ExpressionInput } from '../../ExpressionInput.tsx';
 import { expressionShape } from '../../expressions.ts';
 import { Field } from '../../fields.tsx';
-import { coerceField, fieldText, formFields, type FieldDescriptor, type PickerKind } from '../../forms.ts';
+import { coerceField, fieldText, formFields, type FieldDescriptor } from '../../forms.ts';
 import type { KindFormProps } from '../kind.ts';
 
-function usePicker(kind: PickerKind | undefined, search: string) {
-  const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
-  useEffect(() => {
-    if (!kind || search.includes('{{')) return;
-    let live = true;
-    const t = setTimeout(() => {
-      api.pick(kind, search).then(
-        (o) => live && setOptions(o),
-        // A search that fails (the tenant cannot be reached) offers nothing; the field stays free text.
-        () => live && setOptions([]),
-      );
-    }, 250);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [kind, search]);
-  return options;
-}
-
-function ParamField({ nodeId, field, value, onChange }: { nodeId: string; field: FieldDescriptor; value: unknown; onChange: (v: unknown) => void }) {
+/** `team`: the step's team parameter, which a channel picker lists the channels of. */
+function ParamField({ nodeId, field, value, onChange, team }: { nodeId: string; field: FieldDescriptor; value: unknown; onChange: (v: unknown) => void; team?: string }) {
   const id = useId();
   const store = useEditorStore();
   const { byId } = useCatalog();
@@ -43,12 +25,10 @@ function ParamField({ nodeId, field, value, onChange }: { nodeId: string; field:
     if (JSON.stringify(coerceField(field, text, shape)) !== JSON.stringify(value)) setText(fieldText(field, value));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value, field]);
-  const options = usePicker(field.picker, text);
-  const listId = `${id}-options`;
   const help = (
     <>
       {field.description}
-      {field.picker && <span className="muted"> · {field.picker} picker</span>}
+      {field.picker && <span className="muted"> · {PICKER_NOUN[field.picker]} picker</span>}
     </>
   );
   let control: ReactNode;
@@ -72,30 +52,21 @@ function ParamField({ nodeId, field, value, onChange }: { nodeId: string; field:
       </select>
     );
   } else {
+    const edit = (t: string) => {
+      setText(t);
+      onChange(coerceField(field, t, shape));
+    };
     control = (
-      <>
+      <PickerBox kind={field.picker} text={text} list={field.kind === 'list'} ctx={{ team }} onPick={edit}>
         <ExpressionInput
           id={id}
           nodeId={nodeId}
           value={text}
-          list={options.length ? listId : undefined}
           type={field.kind === 'number' || field.kind === 'integer' ? 'text' : undefined}
           placeholder={field.kind === 'list' ? 'comma-separated, or {{ expression }}' : field.default !== undefined ? `default: ${String(field.default)}` : undefined}
-          onChange={(t) => {
-            setText(t);
-            onChange(coerceField(field, t, shape));
-          }}
+          onChange={edit}
         />
-        {options.length > 0 && (
-          <datalist id={listId}>
-            {options.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </datalist>
-        )}
-      </>
+      </PickerBox>
     );
   }
   return (
@@ -134,7 +105,7 @@ export function ActionForm({ nodeId, def, update }: KindFormProps<'action'>) {
           <legend>Parameters</legend>
           {fields.length === 0 && <p className="muted">This action takes no parameters.</p>}
           {fields.map((f) => (
-            <ParamField key={f.name} nodeId={nodeId} field={f} value={def.params?.[f.name]} onChange={(v) => setParam(f.name, v)} />
+            <ParamField key={f.name} nodeId={nodeId} field={f} value={def.params?.[f.name]} onChange={(v) => setParam(f.name, v)} team={typeof def.params?.team === 'string' ? def.params.team : undefined} />
           ))}
           {action.permissions.length > 0 && <p className="muted small">Needs Graph permissions: {action.permissions.join(', ')}</p>}
         </fieldset>
