@@ -108,6 +108,7 @@ export function createExchangeClient(conn: TenantConnection, credential: TokenCr
             },
             body,
           }),
+          { method: 'POST', url: target, operation: cmdlet },
         ));
         const text = await res.text();
         let parsed: unknown = text;

@@ -90,7 +90,7 @@ export function createSharePointClient(conn: TenantConnection, credential: Token
     const graph = (conn.graphUrl ?? 'https://graph.microsoft.com').replace(/\/$/, '');
     const token = await credential.getToken('https://graph.microsoft.com/.default', { abortSignal: signal });
     const url = `${graph}/v1.0/sites/root?$select=siteCollection,webUrl`;
-    const res = await gate.send(sharepointBudget(1), signal, () => fetch(url, { signal, headers: { authorization: `Bearer ${token!.token}`, accept: 'application/json' } }));
+    const res = await gate.send(sharepointBudget(1), signal, () => fetch(url, { signal, headers: { authorization: `Bearer ${token!.token}`, accept: 'application/json' } }), { method: 'GET', url });
     const body = (await res.json().catch(() => ({}))) as { webUrl?: string; siteCollection?: { hostname?: string }; error?: { code?: string; message?: string } };
     if (!res.ok)
       throw new ActionError(`could not find the tenant's SharePoint address (Graph GET /sites/root answered ${res.status} ${body.error?.code ?? ''})`.trim(), {
@@ -122,6 +122,7 @@ export function createSharePointClient(conn: TenantConnection, credential: Token
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
+      { method, url: target },
     ));
     const text = await res.text();
     let parsed: unknown = text;

@@ -11,6 +11,7 @@
 // it with 429s. The gate never retries anything itself.
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { retryAfterMs } from './errors.ts';
+import { serviceCall, type ServiceRequest } from './tracing.ts';
 
 export type Service = 'directory' | 'intune' | 'teams' | 'outlook' | 'sharepoint' | 'exchange';
 
@@ -330,14 +331,18 @@ export class ThrottleGate implements Middleware {
     return b;
   }
 
-  /** Sends one request through its budget: waits for a slot, then reports the answer back. */
-  async send<T extends { status: number; headers: Headers } | undefined>(spec: BudgetSpec, signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+  /**
+   * Sends one request through its budget: waits for a slot, then reports the answer back. `what`
+   * names the request for its trace span (method, URL: its query string is left out).
+   */
+  async send<T extends { status: number; headers: Headers } | undefined>(spec: BudgetSpec, signal: AbortSignal | undefined, request: () => Promise<T>, what?: ServiceRequest): Promise<T> {
     const b = this.budget(spec);
+    const queuedAt = Date.now();
     await b.acquire(signal);
     const sentAt = Date.now();
     let res: T | undefined;
     try {
-      res = await request();
+      res = await serviceCall({ service: spec.service, tenant: this.tenant, budget: spec.key, waitedMs: sentAt - queuedAt, request: what }, request);
       return res;
     } finally {
       b.release(sentAt, res?.status, res?.headers);
@@ -349,10 +354,15 @@ export class ThrottleGate implements Middleware {
   async execute(context: Context, next: Middleware | undefined = this.next): Promise<void> {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     const method = context.options?.method ?? (typeof context.request === 'string' ? 'GET' : context.request.method);
-    await this.send(graphBudget(method, url), context.options?.signal ?? undefined, async () => {
-      await next!.execute(context);
-      return context.response;
-    });
+    await this.send(
+      graphBudget(method, url),
+      context.options?.signal ?? undefined,
+      async () => {
+        await next!.execute(context);
+        return context.response;
+      },
+      { method, url },
+    );
   }
 
   /** Every budget used so far, by key (for tests and diagnostics). */

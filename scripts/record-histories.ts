@@ -17,6 +17,7 @@ import type { StoredListRef } from '../workflows/batch.ts';
 import type { ForEachInput } from '../workflows/for-each.ts';
 import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
+import { startTracing } from '../m365/tracing.ts';
 
 const dir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 // `--prefix v0.3-`: names the files after the version of the workflow code that made them.
@@ -244,6 +245,9 @@ function toJson(history: IHistory): unknown {
   return temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
 }
 
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, runs start traced: their histories carry the trace header
+// and replay through the tracing interceptors (workflows/tracing.ts), as traced runs in flight do.
+await startTracing('tenantflow-recorder');
 const env = await startTestEnv();
 mkdirSync(dir, { recursive: true });
 try {

@@ -2,6 +2,7 @@
 // Every route is registered through Api.route with the zod schemas that parse its body and
 // query; the same registry generates docs/openapi.json.
 import { serverMetrics } from './metrics.ts';
+import { traceRequests } from './tracing.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Api, HttpError, undecodableParam } from './http.ts';
 import { authenticate, authRoutes } from './routes-auth.ts';
@@ -44,6 +45,8 @@ export function buildApi(deps: AppDeps): { app: express.Express; api: Api; servi
       },
     }),
   );
+  // Traces (when OTLP export is configured): a SERVER span per /api request (server/tracing.ts).
+  app.use('/api', traceRequests());
   const s = services(deps);
   const api = new Api(app, { checkResponses: deps.checkResponses, idempotency: idempotencyHook(new IdempotencyKeys(deps.db)) });
 

@@ -16,13 +16,17 @@ import { startNotifier } from './notify.ts';
 import { oidcFromEnv } from './oidc.ts';
 import { ensureSearchAttributes, Runs } from './temporal.ts';
 import { startBatchWorker } from './batch-worker.ts';
+import { startTracing } from '../m365/tracing.ts';
+import { temporalClientTracing } from './tracing.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.TENANTFLOW_DATA ?? join(root, 'data');
 const settings = temporalSettingsFromEnv();
+// OpenTelemetry traces, when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT says where to send them.
+const tracing = await startTracing('tenantflow-server');
 // Short deadlines on every call: Temporal down answers 503 quickly instead of hanging (server/temporal-deadline.ts).
 const connection = await Connection.connect({ ...connectionOptions(settings), interceptors: controlPlaneInterceptors() });
-const client = new Client({ connection, namespace: settings.namespace });
+const client = new Client({ connection, namespace: settings.namespace, interceptors: temporalClientTracing() });
 try {
   await ensureSearchAttributes(client);
 } catch (err) {
@@ -84,6 +88,7 @@ const stop = () => {
   server.close();
   server.closeAllConnections();
   void db.close().finally(() => connection.close());
+  void tracing?.shutdown();
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

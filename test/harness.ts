@@ -21,6 +21,7 @@ import { runStateQuery } from '../workflows/messages.ts';
 process.env.TENANTFLOW_REPLICATION_WAIT_SECONDS ??= '3';
 import type { Sealer } from '../runbook/secrets.ts';
 import { Runs } from '../server/temporal.ts';
+import { temporalClientTracing } from '../server/tracing.ts';
 
 export interface TestEnv {
   address: string;
@@ -82,7 +83,7 @@ export async function startTestEnv(
   const sandbox = await startSandbox({ seed: 1, users: 40, ...opts.sandbox });
   const tenant = sandboxTenant(sandbox);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace, dataConverter: opts.dataConverter });
+  const client = new Client({ connection, namespace, dataConverter: opts.dataConverter, interceptors: temporalClientTracing() });
   const runs = new Runs(client, taskQueue);
 
   let worker: Worker | undefined;

@@ -12,14 +12,20 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 type IHistory = import('@temporalio/proto').temporal.api.history.v1.IHistory;
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../worker/worker.ts';
+import { WORKFLOW_TRACING_PATH, WORKFLOWS_PATH } from '../worker/worker.ts';
+import { workflowSpanSinks } from '../worker/tracing.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 const bundlePath = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
-const replayer = bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
+// The worker's bundle includes the tracing interceptors (workflows/tracing.ts), and its span sink:
+// traced histories (v0.5-otel-traced-*) replay through them, untraced ones pass them by.
+const replayer = {
+  sinks: workflowSpanSinks(),
+  ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_TRACING_PATH] } }),
+};
 /** A history as scripts/record-histories.ts saves it (protobufjs's JSON form of the message). */
 const load = (json: unknown) => temporal.api.history.v1.History.fromObject(json as IHistory);
 

@@ -9,6 +9,7 @@ import { adConnectionsOf, tenantsFromEnv } from '../m365/tenants.ts';
 import { onPremisesTaskQueue } from '../catalog/contract.ts';
 import { createOnPremisesWorker, createWorker } from './worker.ts';
 import { serveMetrics, workerRegistry } from './metrics.ts';
+import { startTracing } from '../m365/tracing.ts';
 
 // The Temporal SDK's own metrics (task slots, pollers, latencies) from its Core runtime, in Prometheus form.
 const sdkMetrics = process.env.TENANTFLOW_SDK_METRICS_ADDRESS;
@@ -18,6 +19,8 @@ Runtime.install({
 });
 // Tenantflow's worker metrics (steps, Microsoft 365 requests, the throttle gate, slots) on /metrics.
 if (process.env.TENANTFLOW_METRICS_PORT) await serveMetrics(workerRegistry, Number(process.env.TENANTFLOW_METRICS_PORT), process.env.TENANTFLOW_METRICS_HOST || undefined);
+// OpenTelemetry traces, when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT says where to send them.
+const tracing = await startTracing('tenantflow-worker');
 const settings = temporalSettingsFromEnv();
 const tenants = await tenantsFromEnv();
 const connection = await NativeConnection.connect(connectionOptions(settings));
@@ -54,3 +57,4 @@ if (adName) {
 }
 await directory.close();
 await connection.close();
+await tracing?.shutdown();

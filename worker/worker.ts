@@ -5,6 +5,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { createActivities } from './activity.ts';
 import { createApproverActivities } from './approvers.ts';
 import { observeStep, watchWorker } from './metrics.ts';
+import { activityTracing, WORKFLOW_TRACING_PATH, workflowSpanSinks } from './tracing.ts';
 import { implementations } from './actions/index.ts';
 import { graphClientCache, type GraphOptions } from '../m365/graph.ts';
 import type { Sealer } from '../runbook/secrets.ts';
@@ -12,12 +13,16 @@ import { staticTenantDirectory, type TenantDirectory } from '../m365/tenants.ts'
 import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
 import type { AdConnection } from '../m365/ad-connection.ts';
 
+export { WORKFLOW_TRACING_PATH } from './tracing.ts';
+
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Bundles the workflow code (a few seconds); production and tests reuse one bundle. */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    // Traces: inert for a run started without a trace context (workflows/tracing.ts).
+    workflowInterceptorModules: [WORKFLOW_TRACING_PATH],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
   });
 }
@@ -69,6 +74,7 @@ export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Pro
       actions: implementations.filter((i) => isOnPremisesAction(i.contract.id)),
       adConnection: opts.ad,
     }),
+    interceptors: { activity: activityTracing() },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 10,
     maxHeartbeatThrottleInterval: '2s',
   });
@@ -93,6 +99,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
         mailFrom: opts.approvals?.mailFrom,
       }),
     },
+    // Traces when on (m365/tracing.ts): the activity spans, and the sink of the workflows' spans.
+    interceptors: { activity: activityTracing() },
+    sinks: workflowSpanSinks(),
     maxConcurrentActivityTaskExecutions: maxActivities,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',
