@@ -4,14 +4,18 @@
 // killed mid-step or a Temporal restart looks like to the step). The retry (inside the attempt, as
 // the next attempt) must recognise its own earlier write: the sandbox's mutation log may show no
 // more writes than the clean run made. An action whose repeat is harmless says why in HARMLESS.
-// Write actions not yet driven here are listed in NOT_YET (the report counts them); the test fails
-// when a write action is in none of the three lists.
+// Most write actions are proven by their plan test instead: test/plan-kit.ts's round trip repeats
+// each step after a lost answer (assertRepeatSafe); test/repeat-coverage.ts lists which file proves
+// which action, checked here against the files' calls. Write actions proven nowhere are listed in
+// NOT_YET (the report counts them).
 //   Check that it catches a re-post: comment out the guard in user.revokeSessions
 //   (worker/actions/users.ts) and run `npm test -- repeat-safety`.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { catalog } from '../catalog/index.ts';
+import { REPEATED_BY_PLAN_TESTS, repeatedIn } from './repeat-coverage.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -61,6 +65,8 @@ const CASES: Record<string, () => Promise<Made>> = {
   'group.createSecurity': async () => { const name = `Repeat new ${randomUUID().slice(0, 8)}`; return { ids: [name], params: { displayName: name } }; },
   'group.delete': async () => { const g = await group(); return { ids: [g.id], params: { group: g.id } }; },
   'licence.assign': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, licences: ['SPE_E3'] } }; },
+  // A new user has only a password: the step's one write is the revocation, whose answer is lost.
+  'auth.removeMethods': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, revokeSessions: true } }; },
 };
 
 /** Actions whose repeat changes nothing a person would see twice, and why. */
@@ -70,8 +76,10 @@ const HARMLESS: Record<string, string> = {
 };
 
 const writes = [...catalog.values()].filter((a) => !a.readOnly).map((a) => a.id).sort();
-/** Write actions not driven by this suite yet (each still has its own lost-answer test where its workload's tests have one). */
-const NOT_YET = writes.filter((id) => !(id in CASES) && !(id in HARMLESS));
+const BY_PLAN_TESTS = new Set(Object.values(REPEATED_BY_PLAN_TESTS).flat());
+const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS]);
+/** Write actions proven safe to repeat nowhere yet and not declared harmless. */
+const NOT_YET = writes.filter((id) => !PROVEN.has(id) && !(id in HARMLESS));
 
 /** Writes the sandbox logged since seq for any of the ids (an id, or a name in the request path). */
 function writesFor(since: number, ids: string[]): number {
@@ -95,7 +103,14 @@ describe('every write action is safe to repeat', { concurrency: false }, () => {
   it('each write action is driven here, declared harmless, or listed as not yet driven', () => {
     for (const id of Object.keys(CASES)) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
     for (const id of Object.keys(HARMLESS)) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
-    console.log(`repeat safety: ${Object.keys(CASES).length} driven, ${Object.keys(HARMLESS).length} declared harmless, ${NOT_YET.length} of ${writes.length} not yet driven`);
+    for (const id of BY_PLAN_TESTS) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
+    for (const id of Object.keys(HARMLESS)) assert.ok(!PROVEN.has(id), `${id} is proven safe to repeat: it need not be declared harmless`);
+    for (const [file, actions] of Object.entries(REPEATED_BY_PLAN_TESTS))
+      assert.deepEqual([...actions].sort(), repeatedIn(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')), `test/repeat-coverage.ts lists what ${file} repeats`);
+    console.log(
+      `repeat safety: ${PROVEN.size} of ${writes.length} write actions proven safe to repeat (${Object.keys(CASES).length} here, ${BY_PLAN_TESTS.size} by their plan tests), ` +
+        `${Object.keys(HARMLESS).length} declared harmless, ${NOT_YET.length} not yet proven: ${NOT_YET.join(', ')}`,
+    );
   });
 
   // TENANTFLOW_REPEAT_ONLY=user.revokeSessions runs one action's check.
