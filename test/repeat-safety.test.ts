@@ -65,6 +65,17 @@ const CASES: Record<string, () => Promise<Made>> = {
   'group.createSecurity': async () => { const name = `Repeat new ${randomUUID().slice(0, 8)}`; return { ids: [name], params: { displayName: name } }; },
   'group.delete': async () => { const g = await group(); return { ids: [g.id], params: { group: g.id } }; },
   'licence.assign': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, licences: ['SPE_E3'] } }; },
+  'user.removeManager': async () => { const [u, m] = [await user(), await user()]; await env.graph.api(`/users/${u.id}/manager/$ref`).put({ '@odata.id': `${env.sandbox.url}/v1.0/users/${m.id}` }); return { ids: [u.id], params: { user: u.id } }; },
+  'user.setAttributes': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, attributes: { extensionAttribute1: 'Repeated' } } }; },
+  'user.setPasswordNeverExpires': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, neverExpires: true } }; },
+  'user.setAuthenticationContact': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, mobilePhone: '+1 2065550100' } }; },
+  'user.removeFromAllGroups': async () => { const [u, g] = [await user(), await group()]; await member(g.id, u.id); return { ids: [u.id, g.id], params: { user: u.id, includeMailEnabled: false } }; },
+  'auth.setMfaState': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, state: 'enforced' } }; },
+  'group.update': async () => { const g = await group(); return { ids: [g.id], params: { group: g.id, description: 'Repeated' } }; },
+  'group.addMembers': async () => { const [u, g] = [await user(), await group()]; return { ids: [u.id, g.id], params: { users: [u.id], groups: [g.id] } }; },
+  'group.removeMembers': async () => { const [u, g] = [await user(), await group()]; await member(g.id, u.id); return { ids: [u.id, g.id], params: { users: [u.id], groups: [g.id] } }; },
+  'licence.unassign': async () => { const u = await user(); ok(await env.run('licence.assign', { user: u.id, licences: ['SPE_E3'] })); return { ids: [u.id], params: { user: u.id, licences: ['SPE_E3'] } }; },
+  'licence.removeAll': async () => { const u = await user(); ok(await env.run('licence.assign', { user: u.id, licences: ['SPE_E3'] })); return { ids: [u.id], params: { user: u.id } }; },
   // A new user has only a password: the step's one write is the revocation, whose answer is lost.
   'auth.removeMethods': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, revokeSessions: true } }; },
 };
@@ -91,7 +102,7 @@ async function writesOfOneRun(action: string, lose: boolean): Promise<number> {
   const made = await CASES[action]!();
   const since = lastSeq();
   // The first write of the step takes effect and its answer is lost.
-  if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: '^(POST|PATCH|PUT|DELETE) /v1\\.0/' });
+  if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/' });
   const r = await env.run(action, made.params, { maximumAttempts: 3 });
   env.sandbox.admin.setFaults({});
   ok(r);

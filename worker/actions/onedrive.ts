@@ -190,25 +190,9 @@ async function shareTarget(graph: Client, input: InputOf<typeof c.onedriveShareW
   return { owner, drive, target, item: await itemAt({ graph }, drive.id, input.folder) };
 }
 
-type SharePermission = { id: string; roles: string[]; inheritedFrom?: unknown; grantedToV2?: { user?: { id?: string } }; grantedTo?: { user?: { id?: string } } };
-
-/** The colleague's own permissions on the item and the role they give (null: none); sharing again only upgrades read to write. */
-async function accessOf(graph: Client, share: Awaited<ReturnType<typeof shareTarget>>, role: 'read' | 'write') {
-  const { drive, target, item } = share;
-  const { items } = await listAll<SharePermission>(graph, `/drives/${drive.id}/items/${item.id}/permissions`);
-  const own = items.filter((p) => !p.inheritedFrom && (p.grantedToV2?.user?.id ?? p.grantedTo?.user?.id) === target.id);
-  const before = own.some((p) => p.roles.includes('write')) ? 'write' : own.some((p) => p.roles.includes('read')) ? 'read' : null;
-  const after = before === 'write' ? 'write' : role === 'write' ? 'write' : (before ?? 'read');
-  return { own, before, after };
-}
-
 export const onedriveShareWith = implement(c.onedriveShareWith, async (input, ctx) => {
-  const share = await shareTarget(ctx.graph, input);
-  const { drive, target, item } = share;
-  // A retry after an invitation whose answer was lost (or a repeat) finds the colleague's access and invites nobody again.
-  const { own, before, after } = await accessOf(ctx.graph, share, input.role);
-  const held = own.find((p) => p.roles.includes(after));
-  if (before === after && held) return { driveId: drive.id, itemId: item.id, permissionId: held.id, role: after };
+  const { drive, target, item } = await shareTarget(ctx.graph, input);
+  // Inviting the same person again returns the same permission: a retry is harmless.
   const r = (await ctx.graph.api(`/drives/${drive.id}/items/${item.id}/invite`).post({
     recipients: [{ email: target.mail ?? target.userPrincipalName }],
     roles: [input.role],
@@ -220,9 +204,11 @@ export const onedriveShareWith = implement(c.onedriveShareWith, async (input, ct
   return { driveId: drive.id, itemId: item.id, permissionId: p.id, role: p.roles.includes('write') ? 'write' : p.roles[0] ?? input.role };
 }, async (input, { graph }) => {
   // "access colleague@contoso.com": the role the colleague's own permission on the item gives (null: none); sharing again only upgrades read to write.
-  const share = await shareTarget(graph, input);
-  const { owner, target, item } = share;
-  const { before, after } = await accessOf(graph, share, input.role);
+  const { owner, drive, target, item } = await shareTarget(graph, input);
+  const { items } = await listAll<{ roles: string[]; inheritedFrom?: unknown; grantedToV2?: { user?: { id?: string } }; grantedTo?: { user?: { id?: string } } }>(graph, `/drives/${drive.id}/items/${item.id}/permissions`);
+  const own = items.filter((p) => !p.inheritedFrom && (p.grantedToV2?.user?.id ?? p.grantedTo?.user?.id) === target.id);
+  const before = own.some((p) => p.roles.includes('write')) ? 'write' : own.some((p) => p.roles.includes('read')) ? 'read' : null;
+  const after = before === 'write' ? 'write' : input.role === 'write' ? 'write' : (before ?? 'read');
   const object = `${oneDriveObject(owner)}${input.folder ? ` folder ${input.folder}` : ''}`;
   return before === after ? [] : [change(object, `access ${target.userPrincipalName}`, before, after, { objectId: item.id })];
 });
