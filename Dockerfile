@@ -9,7 +9,10 @@ COPY . .
 RUN node -e "import('./scripts/designer-build.ts').then((m) => m.buildDesignerIfStale())" && mkdir -p designer/dist
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production TENANTFLOW_DATA=/app/data
+# openssl: deploy/compose-certs.sh (the compose file's one-shot `certs` service).
+RUN apt-get update && apt-get install -y --no-install-recommends openssl \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -22,6 +25,12 @@ COPY --from=build /app/server ./server
 COPY --from=build /app/sandbox ./sandbox
 COPY --from=build /app/scripts ./scripts
 COPY --from=build /app/designer/dist ./designer/dist
+COPY --from=build /app/deploy ./deploy
+# The code stays root-owned and read-only to the process; only the data directory (secret key
+# file, PGlite database, tenant mirror) is the node user's. A named volume mounted on /app/data
+# starts as a copy of this directory, so it is writable by node too.
+RUN mkdir -p /app/data && chown node:node /app/data && chmod 700 /app/data
+VOLUME /app/data
 USER node
 EXPOSE 3000
 CMD ["node", "server/main.ts"]

@@ -151,7 +151,7 @@ const REQUESTS: Record<RouteKey, (c: Ctx) => Promise<Req> | Req> = {
   },
   'GET /api/actions': () => ({ path: '/api/actions' }),
   'GET /api/templates': () => ({ path: '/api/templates' }),
-  'POST /api/templates/:id/runbooks': () => ({ path: '/api/templates/compromised-account/runbooks', body: { id: `mx-${uniq()}` } }),
+  'POST /api/templates/:id/runbooks': (c) => ({ path: '/api/templates/compromised-account/runbooks', body: { id: `mx-${uniq()}`, tenant: c.tenant } }),
   'GET /api/runbooks': () => ({ path: '/api/runbooks' }),
   'POST /api/runbooks': (c) => ({ path: '/api/runbooks', body: { id: `mx-${uniq()}`, definition: runbook, tenant: c.tenant } }),
   'POST /api/runbooks/validate': () => ({ path: '/api/runbooks/validate', body: { definition: runbook } }),

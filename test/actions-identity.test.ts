@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { catalog } from '../catalog/index.ts';
+import { changesIn } from '../catalog/contract.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -350,6 +352,37 @@ describe('group actions', { concurrency: true }, () => {
     assert.equal((await env.run('group.addOwner', { group: g.output.id, user: member.id })).output.added, false);
     assert.equal((await env.run('group.removeOwner', { group: g.output.id, user: member.id })).output.removed, true);
     assert.equal((await env.graph.api(`/groups/${g.output.id}/owners`).get()).value.length, 0);
+  });
+
+  it('group.transferOwnership: the new owner first, then the leaver out, in every group the leaver owns (the last owner of a group with members too)', async () => {
+    const [leaver, heir, colleague] = [await newUser('gtleaver'), await newUser('gtheir'), await newUser('gtcol')];
+    const tag = randomUUID().slice(0, 6);
+    const sec = await env.run('group.createSecurity', { displayName: `Leaver owns ${tag}`, owners: [leaver.id] });
+    const m365 = await env.run('group.createM365', { displayName: `Leaver M365 ${tag}`, mailNickname: `leaverm365${tag}`, owners: [leaver.id], members: [colleague.id] });
+    const notHis = await env.run('group.createSecurity', { displayName: `Not the leaver's ${tag}`, owners: [colleague.id] });
+    for (const g of [sec, m365, notHis]) ok(g);
+    const owners = async (id: string) => ((await env.graph.api(`/groups/${id}/owners`).get()).value as { id: string }[]).map((o) => o.id).sort();
+    const r = await env.run('group.transferOwnership', { from: leaver.userPrincipalName, to: heir.id });
+    ok(r);
+    assert.deepEqual(
+      r.output.groups.map((g: { groupId: string; newOwnerAdded: boolean; previousOwnerRemoved: boolean }) => [g.groupId, g.newOwnerAdded, g.previousOwnerRemoved]).sort(),
+      [[sec.output.id, true, true], [m365.output.id, true, true]].sort(),
+    );
+    assert.deepEqual([await owners(sec.output.id), await owners(m365.output.id), await owners(notHis.output.id)], [[heir.id], [heir.id], [colleague.id]]);
+    const again = await env.run('group.transferOwnership', { from: leaver.id, to: heir.userPrincipalName });
+    ok(again);
+    assert.deepEqual([again.output.groups, again.output.skipped], [[], []], 'a repeat finds nothing left to hand over');
+    // The undo from the first run's record: the leaver an owner again first, then the new owner out.
+    const recorded = changesIn(r.output)!;
+    assert.deepEqual(recorded.map((c) => `${c.objectId} | ${c.property} | ${String(c.before)} -> ${String(c.after)}`).sort(), [
+      `${sec.output.id} | owner ${heir.userPrincipalName} | false -> true`, `${sec.output.id} | owner ${leaver.userPrincipalName} | true -> false`,
+      `${m365.output.id} | owner ${heir.userPrincipalName} | false -> true`, `${m365.output.id} | owner ${leaver.userPrincipalName} | true -> false`,
+    ].sort());
+    const contract = catalog.get('group.transferOwnership')!;
+    const reversal = contract.reverse!({ input: contract.input.parse({ from: leaver.id, to: heir.id }), output: r.output, changes: recorded });
+    assert.ok('steps' in reversal, JSON.stringify(reversal));
+    for (const s of reversal.steps) ok(await env.run(s.action, s.params));
+    assert.deepEqual([await owners(sec.output.id), await owners(m365.output.id)], [[leaver.id], [leaver.id]]);
   });
 });
 

@@ -167,6 +167,22 @@ describe('folders and booking', { concurrency: true }, () => {
     assert.equal((await env.run('mailbox.removeCalendarPermission', { mailbox: m.id, users: [a.id] })).output.results[0].changed, false);
   });
 
+  it('mailbox.removeCalendarAccess removes a user\'s permissions on other people\'s calendars, others keep theirs', async () => {
+    const [m1, m2, a, other] = [await sharedMailbox('rcal1'), await sharedMailbox('rcal2'), await person('rcala'), await person('rcalo')];
+    const calendar = async (m: { userPrincipalName: string }) => (await exo('Get-MailboxFolderPermission', { Identity: `${m.userPrincipalName}:\\Calendar` })).value.filter((p) => !['Default', 'Anonymous'].includes(String(p['User']))).map((p) => `${String(p['User'])}: ${(p['AccessRights'] as string[]).join(',')}`);
+    await exo('Add-MailboxFolderPermission', { Identity: `${m1.userPrincipalName}:\\Calendar`, User: a.userPrincipalName, AccessRights: ['Reviewer'] });
+    await exo('Add-MailboxFolderPermission', { Identity: `${m1.userPrincipalName}:\\Calendar`, User: other.userPrincipalName, AccessRights: ['Editor'] });
+    await exo('Add-MailboxFolderPermission', { Identity: `${m2.userPrincipalName}:\\Calendar`, User: a.userPrincipalName, AccessRights: ['Editor'], SharingPermissionFlags: 'Delegate' });
+    const r = await env.run('mailbox.removeCalendarAccess', { user: a.id, mailboxes: [m1.id, m2.userPrincipalName] });
+    ok(r);
+    assert.deepEqual(r.output.results.map((x: { mailbox: string; accessRights: string; changed: boolean }) => [x.mailbox, x.accessRights, x.changed]), [[m1.userPrincipalName, 'Reviewer', true], [m2.userPrincipalName, 'Editor', true]]);
+    assert.deepEqual(await calendar(m1), ['Test rcalo: Editor'], 'other people keep their access');
+    assert.deepEqual(await calendar(m2), []);
+    const again = await env.run('mailbox.removeCalendarAccess', { user: a.userPrincipalName, mailboxes: [m1.id, m2.id] });
+    ok(again);
+    assert.deepEqual([again.output.results, again.output.scanned], [[], 2], 'a repeat finds nothing left to remove');
+  });
+
   it('mailbox.addContactsDelegate and mailbox.removeContactsDelegate', async () => {
     const [m, a] = [await sharedMailbox('con'), await person('cona')];
     const perms = async () => (await exo('Get-MailboxFolderPermission', { Identity: `${m.userPrincipalName}:\\Contacts` })).value;

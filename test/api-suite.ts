@@ -161,7 +161,8 @@ export function apiSuite(kind: DbKind): void {
         nobody: 403,
       });
       await expect('publish', (c) => c.call('POST', '/api/runbooks/access-review/publish', {}), { admin: 201, designer: 201, operator: 403, approver: 403, viewer: 403, nobody: 403 });
-      await expect('start a custom action', (c) => startReview(c), { admin: 201, designer: 201, operator: 201, approver: 403, viewer: 403, nobody: 403 });
+      // Someone with no role on any tenant cannot see the runbook at all: its existence is not told (404).
+      await expect('start a custom action', (c) => startReview(c), { admin: 201, designer: 201, operator: 201, approver: 403, viewer: 403, nobody: 404 });
       await expect('run an inline definition', (c) => c.call('POST', '/api/runs', { definition: reviewRunbook(), inputs: { user: finance.userPrincipalName } }), {
         admin: 201,
         designer: 201,

@@ -459,7 +459,7 @@ describe('pages by role', () => {
     const admin = [{ tenant: '*', role: 'admin' }];
     const approver = [{ tenant: 'sandbox', role: 'approver' }];
     const tenantAdmin = [{ tenant: 'contoso', role: 'admin' }];
-    assert.deepEqual([...visiblePages(approver)].sort(), ['approvals', 'dashboard', 'runbooks', 'runs', 'schedules', 'tenants']);
+    assert.deepEqual([...visiblePages(approver)].sort(), ['approvals', 'dashboard', 'runbooks', 'runs', 'schedules', 'tenants', 'triggers']);
     assert.ok(visiblePages(admin).has('people') && visiblePages(admin).has('audit'));
     assert.ok(visiblePages(tenantAdmin).has('people'));
     assert.ok(visiblePages([{ tenant: 'sandbox', role: 'operator' }]).has('helpdesk'), 'operators get the help desk');

@@ -135,6 +135,11 @@ describe('offboarding and onboarding templates', () => {
     const shared = await newUser('colleague', { licences: ['EXCHANGESTANDARD'] });
     await step('mailbox.waitForMailbox', { mailbox: shared.userPrincipalName, timeoutMinutes: 2 });
     await step('mailbox.addFullAccess', { mailbox: shared.userPrincipalName, users: [leaver.userPrincipalName], autoMapping: false });
+    // ... and whose calendar the leaver may read; a plain (non-team) group only the leaver owns.
+    await step('mailbox.setCalendarPermission', { mailbox: shared.userPrincipalName, users: [leaver.userPrincipalName], accessRights: 'Reviewer' });
+    const calendarUsers = async () => (await exo('Get-MailboxFolderPermission', { Identity: `${shared.userPrincipalName}:\\Calendar` })).value.map((p) => String(p['User']));
+    assert.ok((await calendarUsers()).includes('Offboarding leaver'), 'the leaver may read the colleague\'s calendar');
+    const owned = await step('group.createSecurity', { displayName: `Leaver owns ${tag}`, owners: [leaver.id] });
     await env.graph.api(`/users/${leaver.id}/mailFolders/inbox/messageRules`).post({ displayName: 'Forward all', sequence: 1, isEnabled: true, conditions: {}, actions: { forwardTo: [{ emailAddress: { address: 'out@example.org' } }] } });
     const device = env.sandbox.admin.enrollDevice({ user: leaver.id, operatingSystem: 'Windows' });
     const inTwoDays = (h: number) => ({ dateTime: new Date(Date.now() + 2 * 86_400_000 + h * 3_600_000).toISOString().slice(0, 19), timeZone: 'UTC' });
@@ -172,6 +177,7 @@ describe('offboarding and onboarding templates', () => {
     assert.ok(rights.some((r) => String(r['User']).toLowerCase() === manager.userPrincipalName.toLowerCase() && String(r['AccessRights']).includes('FullAccess')), JSON.stringify(rights));
     const onOthers = (await exo('Get-MailboxPermission', { Identity: shared.userPrincipalName })).value;
     assert.ok(!onOthers.some((r) => String(r['User']).toLowerCase() === leaver.userPrincipalName.toLowerCase()), 'no rights left on the colleague\'s mailbox');
+    assert.ok(!(await calendarUsers()).includes('Offboarding leaver'), `no permission left on the colleague's calendar: ${await calendarUsers()}`);
     assert.deepEqual((await env.graph.api(`/users/${leaver.id}/mailFolders/inbox/messageRules`).get()).value, []);
     assert.ok(!(await managerEvents()).includes(`Leaver's weekly ${tag}`), "the leaver's meeting was cancelled for the attendees");
     const drive = (await env.graph.api(`/users/${leaver.id}/drive`).get()).webUrl.replace(/\/Documents$/, '');
@@ -179,6 +185,8 @@ describe('offboarding and onboarding templates', () => {
     assert.ok(admins.includes(manager.userPrincipalName.toLowerCase()), `manager is an admin of the OneDrive: ${admins}`);
     const owners = ((await env.graph.api(`/groups/${team.id}/owners`).get()).value as { id: string }[]).map((o) => o.id);
     assert.ok(owners.includes(manager.id) && !owners.includes(leaver.id), `team owners: ${owners}`);
+    const groupOwners = ((await env.graph.api(`/groups/${owned.id}/owners`).get()).value as { id: string }[]).map((o) => o.id);
+    assert.deepEqual(groupOwners, [manager.id], 'the manager owns the group the leaver owned');
     const groups = await memberOf(leaver.id);
     assert.ok(!groups.includes(group.id) && !groups.includes(team.id), `groups left: ${groups}`);
     assert.deepEqual(await licencesOf(leaver.id), []);

@@ -151,6 +151,23 @@ describe('plans and undo of the offboarding mailbox actions (one at a time: the 
     await roundTrip('mailbox.removeContactsDelegate', { mailbox: m.userPrincipalName, users: [u.userPrincipalName] }, [`mailbox ${m.userPrincipalName} | contacts permission ${u.userPrincipalName} | {"accessRights":"Reviewer","flags":[]} -> null`], folder(m.userPrincipalName, 'Contacts'));
   });
 
+  it('mailbox.removeCalendarAccess: the user\'s entries on other calendars removed, undone with the recorded levels', async () => {
+    const [m1, m2, keep] = [await sharedMailbox('rca1'), await sharedMailbox('rca2'), await sharedMailbox('rca3')];
+    const [leaver, other] = [await env.newUser('rcaleaver'), await env.newUser('rcaother')];
+    ok(await env.run('mailbox.setCalendarPermission', { mailbox: m1.userPrincipalName, users: [leaver.id, other.id], accessRights: 'Reviewer' }));
+    ok(await env.run('mailbox.setCalendarPermission', { mailbox: m2.userPrincipalName, users: [leaver.id], accessRights: 'Editor', delegate: true }));
+    const calendars = async () => [await folder(m1.userPrincipalName, 'Calendar')(), await folder(m2.userPrincipalName, 'Calendar')(), await folder(keep.userPrincipalName, 'Calendar')()];
+    await roundTrip(
+      'mailbox.removeCalendarAccess',
+      { user: leaver.userPrincipalName, mailboxes: [m1.id, m2.userPrincipalName, keep.id] },
+      [
+        `mailbox ${m1.userPrincipalName} | calendar permission ${leaver.userPrincipalName} | {"accessRights":"Reviewer","flags":[]} -> null`,
+        `mailbox ${m2.userPrincipalName} | calendar permission ${leaver.userPrincipalName} | {"accessRights":"Editor","flags":["Delegate"]} -> null`,
+      ],
+      calendars,
+    );
+  });
+
   it('a plan of a mailbox that does not exist would fail, naming it', async () => {
     const p = await planOf('mailbox.convertToShared', { mailbox: `nobody.${randomUUID().slice(0, 6)}@${env.domain}` });
     assert.equal(p?.outcome, 'would-fail', JSON.stringify(p));

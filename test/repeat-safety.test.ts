@@ -62,6 +62,11 @@ const CASES: Record<string, () => Promise<Made>> = {
   'group.addMember': async () => { const [u, g] = [await user(), await group()]; return { ids: [u.id, g.id], params: { user: u.id, group: g.id } }; },
   'group.removeMember': async () => { const [u, g] = [await user(), await group()]; await member(g.id, u.id); return { ids: [u.id, g.id], params: { user: u.id, group: g.id } }; },
   'group.addOwner': async () => { const [u, g] = [await user(), await group()]; return { ids: [u.id, g.id], params: { user: u.id, group: g.id } }; },
+  'group.transferOwnership': async () => {
+    const [from, to, g] = [await user(), await user(), await group()];
+    await env.graph.api(`/groups/${g.id}/owners/$ref`).post({ '@odata.id': `${env.sandbox.url}/v1.0/directoryObjects/${from.id}` });
+    return { ids: [g.id], params: { from: from.id, to: to.id } };
+  },
   'group.createSecurity': async () => { const name = `Repeat new ${randomUUID().slice(0, 8)}`; return { ids: [name], params: { displayName: name } }; },
   'group.delete': async () => { const g = await group(); return { ids: [g.id], params: { group: g.id } }; },
   'licence.assign': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, licences: ['SPE_E3'] } }; },

@@ -197,6 +197,41 @@ export const groupRemoveOwner = defineAction({
   reverse: ({ output }) => undoWith(step('group.addOwner', { group: output.groupId, user: output.userId }, 'make the user an owner again')),
 });
 
+export const groupTransferOwnership = defineAction({
+  id: 'group.transferOwnership',
+  title: 'Hand over group ownership',
+  category: 'group',
+  description:
+    'Makes `to` an owner of every security and Microsoft 365 group `from` owns (every group of the tenant is read with its owners: ' +
+    'slow in large tenants, as GET /users/{id}/ownedObjects takes delegated permissions only), ' +
+    'then removes `from` as owner: the new owner always comes first, so a group whose last owner is `from` is never left without one. ' +
+    'Groups Graph cannot change (distribution lists and mail-enabled security groups, which Exchange keeps; groups synchronised from ' +
+    'on-premises) are listed under "skipped" with the reason. Groups already handed over count as done. For teams, run "Hand over team ' +
+    'ownership" first: it keeps the Teams roles right.',
+  input: z.strictObject({
+    from: userRef.describe('The current owner (e.g. the leaver)'),
+    to: userRef.describe('The new owner (e.g. the manager)'),
+    previousOwner: z.enum(['remove', 'keepOwner']).default('remove').describe('What becomes of `from`: removed as owner, or left an owner beside `to`'),
+  }),
+  output: z.object({
+    groups: z.array(z.object({ groupId, displayName: z.string(), newOwnerAdded: z.boolean(), previousOwnerRemoved: z.boolean() })).describe('One entry per group handed over'),
+    skipped: z.array(z.object({ groupId, displayName: z.string(), reason: z.string() })).describe('Groups `from` owns that this action cannot change, and why'),
+  }),
+  permissions: ['Group.ReadWrite.All', 'User.Read.All'],
+  bulk: true,
+  // Per group, the previous owner back first (so the group never lacks an owner), then the new owner removed.
+  reverse: ({ changes }) => {
+    const back = changes.filter((c) => c.property.startsWith('owner ') && typeof c.objectId === 'string');
+    const stepOf = (c: (typeof back)[number]) => {
+      const user = c.property.slice('owner '.length);
+      return c.before === true
+        ? step('group.addOwner', { group: c.objectId, user }, `make ${user} an owner of ${c.object} again`)
+        : step('group.removeOwner', { group: c.objectId, user }, `remove ${user} as owner of ${c.object}`);
+    };
+    return undoWith(...back.filter((c) => c.before === true).map(stepOf), ...back.filter((c) => c.before !== true).map(stepOf));
+  },
+});
+
 export const groupManageM365Members = defineAction({
   id: 'group.manageM365Members',
   title: 'Manage Microsoft 365 group members',

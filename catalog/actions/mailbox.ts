@@ -828,6 +828,36 @@ export const mailboxRemoveCalendarPermission = forUsers({
   reverse: reverseFolder('calendar'),
 });
 
+/** Per mailbox, the calendar permissions recorded as they were before (Remove user calendar access). */
+const reverseCalendarAccess = ({ changes }: { changes: readonly Change[] }): Reversal => {
+  const byMailbox = new Map<string, Change[]>();
+  for (const c of changes) byMailbox.set(mailboxOf(c), [...(byMailbox.get(mailboxOf(c)) ?? []), c]);
+  const parts = [...byMailbox].map(([mailbox, cs]) => reverseFolder('calendar')({ input: { mailbox }, changes: cs }));
+  const notes = parts.map((p) => ('note' in p ? p.note : undefined)).filter((n): n is string => !!n);
+  return { steps: parts.flatMap((p) => ('steps' in p ? p.steps : [])), ...(notes.length ? { note: notes.join('; ') } : {}) };
+};
+
+export const mailboxRemoveCalendarAccess = defineAction({
+  id: 'mailbox.removeCalendarAccess',
+  title: 'Remove user access to calendars',
+  category: 'mailbox',
+  description:
+    'Removes every permission a user has on other mailboxes\' calendars (Get-MailboxFolderPermission, then Remove-MailboxFolderPermission ' +
+    'per calendar), delegate access included. The mailbox rights themselves are "Remove user access to mailboxes". Calendars where the ' +
+    'user has no entry count as done; the undo gives each calendar its recorded level back.',
+  input: z.strictObject({ user: trusteeRef, mailboxes: scope }),
+  output: z.object({
+    results: z
+      .array(z.object({ mailbox: z.string(), user: z.string(), accessRights: z.string().describe('The level the user had on that calendar'), changed: z.boolean() }))
+      .describe('One entry per calendar where the user had a permission'),
+    scanned: z.number().int().describe('How many mailboxes were looked at'),
+  }),
+  permissions: ['User.Read.All'],
+  otherPermissions: EXO,
+  bulk: true,
+  reverse: reverseCalendarAccess,
+});
+
 export const mailboxAddContactsDelegate = defineAction({
   id: 'mailbox.addContactsDelegate',
   title: 'Assign contacts folder delegate',

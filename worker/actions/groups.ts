@@ -20,11 +20,13 @@ import {
   groupKind,
   GUID,
   listAll,
+  managedByExchange,
   odataString,
   orNotFound,
   refuseUnchangeable,
   removeFromGroup,
   resolveUsers,
+  unchangeableReason,
   type GraphUser,
   type GroupInfo,
 } from './shared.ts';
@@ -164,6 +166,75 @@ export const groupRemoveOwner = implement(c.groupRemoveOwner, async (input, ctx)
   const { changed, ...ids } = await one('owners', false)(input, ctx);
   return { ...ids, removed: changed };
 }, { plan: planOne('owners', false), acceptsUnknown: ['user'] });
+
+/** Graph returns at most 20 related objects of an expanded collection: a group with 20 has its owners read in full. */
+const EXPAND_LIMIT = 20;
+
+/**
+ * The groups a user owns. GET /users/{id}/ownedObjects takes delegated permissions only, so an app reads
+ * every group with its owners expanded (GET /groups?$expand=owners($select=id)), and a group showing 20
+ * owners (the expand limit) has them listed in full.
+ */
+async function groupsOwnedBy(ctx: Pick<ActionContext, 'graph' | 'heartbeat'>, userId: string): Promise<GroupInfo[]> {
+  const out: GroupInfo[] = [];
+  const me = userId.toLowerCase();
+  let page = (await ctx.graph.api('/groups').select(GROUP_SELECT).expand('owners($select=id)').top(100).get()) as { value: (GroupInfo & { owners?: { id: string }[] })[]; '@odata.nextLink'?: string };
+  for (;;) {
+    for (const { owners = [], ...g } of page.value) {
+      const ids = owners.length >= EXPAND_LIMIT ? await ownerIds(ctx.graph, g.id) : new Set(owners.map((o) => o.id.toLowerCase()));
+      if (ids.has(me)) out.push(g);
+    }
+    ctx.heartbeat({ owned: out.length });
+    const next = page['@odata.nextLink'];
+    if (!next) return out;
+    page = (await ctx.graph.api(next).get()) as typeof page;
+  }
+}
+
+/**
+ * The groups of a group hand-over: every group `from` owns, split into those Graph can change and the
+ * skipped ones with the reason. After a retry, a group already handed over is no longer among those `from`
+ * owns (or, kept owner, already has `to`), so nothing is done twice.
+ */
+async function groupHandOver(ctx: Pick<ActionContext, 'graph' | 'heartbeat'>, input: InputOf<typeof c.groupTransferOwnership>) {
+  const from = await getUser(ctx.graph, input.from);
+  const to = await getUser(ctx.graph, input.to);
+  const groups: GroupInfo[] = [];
+  const skipped: { groupId: string; displayName: string; reason: string }[] = [];
+  for (const g of await groupsOwnedBy(ctx, from.id)) {
+    const reason = managedByExchange(g) ? 'a distribution list or mail-enabled security group: its owners (ManagedBy) are kept by Exchange' : unchangeableReason(g);
+    if (reason) skipped.push({ groupId: g.id, displayName: g.displayName, reason });
+    else groups.push(g);
+  }
+  return { from, to, groups, skipped, removeFrom: input.previousOwner === 'remove' && from.id !== to.id };
+}
+
+export const groupTransferOwnership = implement(
+  c.groupTransferOwnership,
+  async (input, ctx) => {
+    const { from, to, groups, skipped, removeFrom } = await groupHandOver(ctx, input);
+    const out: { groupId: string; displayName: string; newOwnerAdded: boolean; previousOwnerRemoved: boolean }[] = [];
+    for (const g of groups) {
+      ctx.heartbeat({ group: g.id, done: out.length, of: groups.length });
+      // The new owner first: a group whose only owner is `from` is never left without one.
+      const newOwnerAdded = await addToGroup(ctx, g, to, 'owners');
+      const previousOwnerRemoved = removeFrom ? await removeFromGroup(ctx, g, from, 'owners') : false;
+      out.push({ groupId: g.id, displayName: g.displayName, newOwnerAdded, previousOwnerRemoved });
+    }
+    return { groups: out, skipped };
+  },
+  async (input, ctx) => {
+    const { graph } = ctx;
+    const { from, to, groups, removeFrom } = await groupHandOver(ctx, input);
+    const out: Change[] = [];
+    for (const g of groups) {
+      const owners = await ownerIds(graph, g.id);
+      if (!owners.has(to.id.toLowerCase())) out.push(change(groupObject(g), memberProperty('owner', to), false, true, { objectId: g.id }));
+      if (removeFrom) out.push(change(groupObject(g), memberProperty('owner', from), true, false, { objectId: g.id }));
+    }
+    return out;
+  },
+);
 
 const many = (add: boolean) => async (input: { users: string[]; groups: string[] }, ctx: ActionContext) => {
   const users = await resolveUsers(ctx.graph, input.users);

@@ -836,6 +836,45 @@ export const mailboxRemoveContactsDelegate = implement(
   (input, ctx) => planFolder(ctx, input.mailbox, 'Contacts', input.users),
 );
 
+/** The user's entry on each other mailbox's calendar (shared by the handler and its plan). */
+async function calendarAccessOf(ctx: ActionContext, input: InputOf<typeof c.mailboxRemoveCalendarAccess>) {
+  const u = await getUser(ctx.graph, input.user, USER_SELECT);
+  const mailboxes = await mailboxesIn(ctx, input.mailboxes);
+  const held: { m: ExoMailbox; path: string; entry: FolderEntry }[] = [];
+  for (const [i, m] of mailboxes.entries()) {
+    if (m.ExternalDirectoryObjectId === u.id) continue;
+    const path = await folderPath(ctx, m, 'Calendar');
+    const entry = await folderEntry(ctx, path, u);
+    if (entry) held.push({ m, path, entry });
+    ctx.heartbeat({ scanned: i + 1 });
+  }
+  return { u, held, scanned: mailboxes.length };
+}
+
+export const mailboxRemoveCalendarAccess = implement(
+  c.mailboxRemoveCalendarAccess,
+  async (input, ctx) => {
+    // A retry finds no entry where an earlier attempt removed it; one gone in between counts as done.
+    const { u, held, scanned } = await calendarAccessOf(ctx, input);
+    const results: { mailbox: string; user: string; accessRights: string; changed: boolean }[] = [];
+    for (const { m, path, entry } of held) {
+      let changed = true;
+      try {
+        await ctx.exchange.invoke('Remove-MailboxFolderPermission', { Identity: path, User: u.userPrincipalName, Confirm: false }, ctx.signal);
+      } catch (err) {
+        if (!isExchangeError(err, 'UserNotFoundInPermissionEntryException')) throw err;
+        changed = false;
+      }
+      results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, accessRights: entry.AccessRights.join(','), changed });
+    }
+    return { results, scanned };
+  },
+  async (input, ctx) => {
+    const { u, held } = await calendarAccessOf(readCtx(ctx), input);
+    return held.map(({ m, entry }) => change(mailboxObject(m), `calendar permission ${u.userPrincipalName}`, grantOf(entry), null, { objectId: m.ExternalDirectoryObjectId }));
+  },
+);
+
 type Booking = Partial<Record<keyof typeof c.bookingShape, unknown>>;
 const BOOKING_PARAMS: Record<keyof typeof c.bookingShape, string> = {
   automateProcessing: 'AutomateProcessing',
