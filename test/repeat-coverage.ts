@@ -7,7 +7,7 @@
 export const REPEATED_BY_PLAN_TESTS: Record<string, readonly string[]> = {
   'test/plan-mailbox.test.ts': [
     'mailbox.addFullAccess', 'mailbox.addSendOnBehalf', 'mailbox.clearAutoReply', 'mailbox.convertToShared', 'mailbox.disableForwarding', 'mailbox.removeContactsDelegate',
-    'mailbox.removeSendAs', 'mailbox.setAutoReply', 'mailbox.setCalendarPermission', 'mailbox.setForwarding', 'mailbox.setMailboxType',
+    'mailbox.removeCalendarAccess', 'mailbox.removeSendAs', 'mailbox.setAutoReply', 'mailbox.setCalendarPermission', 'mailbox.setForwarding', 'mailbox.setMailboxType',
   ],
   'test/plan-mail-more.test.ts': [
     'contact.update', 'mailUser.update', 'mailbox.addDelegate', 'mailbox.addEmailAddress', 'mailbox.copyPermissions', 'mailbox.disableArchive', 'mailbox.enableArchive',
