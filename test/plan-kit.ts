@@ -14,6 +14,42 @@ import { ok, type ActionsEnv } from './actions-kit.ts';
 export interface PlanOptions {
   tenant?: string;
   again?: 'no-change' | 'would-fail';
+  /** false: skip the repeat check (see assertRepeatSafe); it is skipped anyway when the plan again says 'would-fail'. */
+  repeat?: boolean;
+}
+
+/** The writes the sandbox logged (Graph, Exchange InvokeCommand, SharePoint REST) after seq, as "METHOD path" per write. */
+export const lastWrite = (env: ActionsEnv) => env.sandbox.admin.mutations().at(-1)?.seq ?? 0;
+export const writesSince = (env: ActionsEnv, seq: number) => env.sandbox.admin.mutations().filter((m) => m.seq > seq).map((m) => `${m.method} ${m.path}`);
+
+/** Graph and Exchange writes the sandbox can fail after they took effect; SharePoint REST has no fault injection. */
+const WRITE_REQUEST = '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/|^POST /adminapi/InvokeCommand (?!Get-)';
+
+/**
+ * Finding 1 of issue 16: after a step ran once (writing `firstWrites`), the same step runs again with
+ * the same input, from the state its first run left (what a retry sees once the write took effect),
+ * and its own first write's answer is lost after the write took effect (Graph, Exchange; SharePoint
+ * REST has no fault injection: a plain repeat), so the retry inside it must recognise that write too.
+ * It must succeed and write no request more often than the first run did (an action that reads the
+ * state writes nothing; one that always acts, like a session revocation, writes once, not twice).
+ * The actions checked this way are listed in test/repeat-coverage.ts (test/repeat-safety.test.ts counts them).
+ */
+export async function assertRepeatSafe(env: ActionsEnv, action: string, params: Record<string, unknown>, firstWrites: string[], opts: { tenant?: string } = {}): Promise<void> {
+  assert.ok(firstWrites.length > 0, `${action} wrote nothing on its first run: a repeat would prove nothing`);
+  const faults = env.sandbox.admin.faults();
+  const since = lastWrite(env);
+  env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: WRITE_REQUEST });
+  let r;
+  try {
+    r = await env.run(action, params, { tenant: opts.tenant, maximumAttempts: 3 });
+  } finally {
+    env.sandbox.admin.setFaults(faults);
+  }
+  ok(r);
+  const count = (ws: string[]) => ws.reduce((m, w) => m.set(w, (m.get(w) ?? 0) + 1), new Map<string, number>());
+  const first = count(firstWrites);
+  const more = [...count(writesSince(env, since))].filter(([w, n]) => n > (first.get(w) ?? 0));
+  assert.deepEqual(more, [], `${action} repeated with the same input after a lost answer wrote more than its first run (${JSON.stringify(firstWrites)}): it is not safe to retry`);
 }
 
 /** The plan of one action as the single step of a runbook; the sandbox must see no write. */
@@ -43,13 +79,16 @@ export async function planRunAgain(env: ActionsEnv, action: string, params: Reco
   assert.equal(planned?.outcome, 'changes', JSON.stringify(planned));
   const plannedRows = planned?.outcome === 'changes' ? rows(planned.changes) : [];
   assert.deepEqual(plannedRows, expected);
+  const seq = lastWrite(env);
   const r = await env.run(action, params, opts);
   ok(r);
+  const firstWrites = writesSince(env, seq);
   const recorded = changesIn(r.output);
   assert.ok(recorded, `${action} recorded no changes`);
   assert.deepEqual(rows(recorded), plannedRows, 'the record is what the plan said');
   const again = await planOf(env, action, params, opts);
   assert.equal(again?.outcome, opts.again ?? 'no-change', JSON.stringify(again));
+  if (opts.repeat !== false && opts.again !== 'would-fail') await assertRepeatSafe(env, action, params, firstWrites, opts);
   return { output: r.output, recorded };
 }
 

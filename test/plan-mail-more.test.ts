@@ -13,7 +13,7 @@ import { catalog } from '../catalog/index.ts';
 import { changesIn } from '../catalog/contract.ts';
 import { ExchangeCallError, sandboxExchange } from '../sandbox/testing.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
-import { planOf as kitPlanOf, roundTrip as kitRoundTrip, rows } from './plan-kit.ts';
+import { assertRepeatSafe, lastWrite, writesSince, planOf as kitPlanOf, roundTrip as kitRoundTrip, rows } from './plan-kit.ts';
 
 let env: ActionsEnv;
 let exo: ReturnType<typeof sandboxExchange>;
@@ -38,15 +38,20 @@ async function oneWay(action: string, params: Record<string, unknown>, expected:
   assert.equal(planned?.outcome, 'changes', JSON.stringify(planned));
   const plannedRows = planned?.outcome === 'changes' ? rows(planned.changes) : [];
   assert.deepEqual(plannedRows, expected);
+  const seq = lastWrite(env);
   const r = await env.run(action, params);
   ok(r);
+  const firstWrites = writesSince(env, seq);
   const recorded = changesIn(r.output);
   assert.ok(recorded, `${action} recorded no changes`);
   assert.deepEqual(rows(recorded), plannedRows, 'the record is what the plan said');
   assert.notDeepEqual(await state(), original, 'the step changed the tenant');
   const again = await planOf(action, params);
   if (o.again) assert.deepEqual([again?.outcome, again?.outcome === 'would-fail' ? again.code : undefined], ['would-fail', o.again], JSON.stringify(again));
-  else assert.equal(again?.outcome, 'no-change', JSON.stringify(again));
+  else {
+    assert.equal(again?.outcome, 'no-change', JSON.stringify(again));
+    await assertRepeatSafe(env, action, params, firstWrites);
+  }
   const contract = catalog.get(action)!;
   if (o.irreversible) {
     assert.ok(contract.irreversible, `${action} says why it cannot be undone`);

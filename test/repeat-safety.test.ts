@@ -4,14 +4,18 @@
 // killed mid-step or a Temporal restart looks like to the step). The retry (inside the attempt, as
 // the next attempt) must recognise its own earlier write: the sandbox's mutation log may show no
 // more writes than the clean run made. An action whose repeat is harmless says why in HARMLESS.
-// Write actions not yet driven here are listed in NOT_YET (the report counts them); the test fails
-// when a write action is in none of the three lists.
+// Most write actions are proven by their plan test instead: test/plan-kit.ts's round trip repeats
+// each step after a lost answer (assertRepeatSafe); test/repeat-coverage.ts lists which file proves
+// which action, checked here against the files' calls. Write actions proven nowhere are listed in
+// NOT_YET (the report counts them).
 //   Check that it catches a re-post: comment out the guard in user.revokeSessions
 //   (worker/actions/users.ts) and run `npm test -- repeat-safety`.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { catalog } from '../catalog/index.ts';
+import { REPEATED_BY_PLAN_TESTS, repeatedIn } from './repeat-coverage.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -66,6 +70,27 @@ const CASES: Record<string, () => Promise<Made>> = {
   'group.createSecurity': async () => { const name = `Repeat new ${randomUUID().slice(0, 8)}`; return { ids: [name], params: { displayName: name } }; },
   'group.delete': async () => { const g = await group(); return { ids: [g.id], params: { group: g.id } }; },
   'licence.assign': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, licences: ['SPE_E3'] } }; },
+  'user.removeManager': async () => { const [u, m] = [await user(), await user()]; await env.graph.api(`/users/${u.id}/manager/$ref`).put({ '@odata.id': `${env.sandbox.url}/v1.0/users/${m.id}` }); return { ids: [u.id], params: { user: u.id } }; },
+  'user.setAttributes': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, attributes: { extensionAttribute1: 'Repeated' } } }; },
+  'user.setPasswordNeverExpires': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, neverExpires: true } }; },
+  'user.setAuthenticationContact': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, mobilePhone: '+1 2065550100' } }; },
+  'user.removeFromAllGroups': async () => { const [u, g] = [await user(), await group()]; await member(g.id, u.id); return { ids: [u.id, g.id], params: { user: u.id, includeMailEnabled: false } }; },
+  'auth.setMfaState': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, state: 'enforced' } }; },
+  'group.update': async () => { const g = await group(); return { ids: [g.id], params: { group: g.id, description: 'Repeated' } }; },
+  'group.addMembers': async () => { const [u, g] = [await user(), await group()]; return { ids: [u.id, g.id], params: { users: [u.id], groups: [g.id] } }; },
+  'group.removeMembers': async () => { const [u, g] = [await user(), await group()]; await member(g.id, u.id); return { ids: [u.id, g.id], params: { users: [u.id], groups: [g.id] } }; },
+  'licence.unassign': async () => { const u = await user(); ok(await env.run('licence.assign', { user: u.id, licences: ['SPE_E3'] })); return { ids: [u.id], params: { user: u.id, licences: ['SPE_E3'] } }; },
+  'licence.removeAll': async () => { const u = await user(); ok(await env.run('licence.assign', { user: u.id, licences: ['SPE_E3'] })); return { ids: [u.id], params: { user: u.id } }; },
+  'user.rename': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, userPrincipalName: `renamed.${randomUUID().slice(0, 8)}@${env.sandbox.tenant.domain}`, displayName: 'Repeat Renamed' } }; },
+  'user.restore': async () => { const u = await user(); await env.graph.api(`/users/${u.id}`).delete(); return { ids: [u.id], params: { user: u.id } }; },
+  'user.permanentDelete': async () => { const u = await user(); await env.graph.api(`/users/${u.id}`).delete(); return { ids: [u.id], params: { user: u.id } }; },
+  'group.removeOwner': async () => {
+    const [u, other, g] = [await user(), await user(), await group()];
+    for (const o of [u, other]) await env.graph.api(`/groups/${g.id}/owners/$ref`).post({ '@odata.id': `${env.sandbox.url}/v1.0/users/${o.id}` });
+    return { ids: [u.id, g.id], params: { user: u.id, group: g.id } };
+  },
+  // A new user has only a password: the step's one write is the revocation, whose answer is lost.
+  'auth.removeMethods': async () => { const u = await user(); return { ids: [u.id], params: { user: u.id, revokeSessions: true } }; },
 };
 
 /** Actions whose repeat changes nothing a person would see twice, and why. */
@@ -75,8 +100,10 @@ const HARMLESS: Record<string, string> = {
 };
 
 const writes = [...catalog.values()].filter((a) => !a.readOnly).map((a) => a.id).sort();
-/** Write actions not driven by this suite yet (each still has its own lost-answer test where its workload's tests have one). */
-const NOT_YET = writes.filter((id) => !(id in CASES) && !(id in HARMLESS));
+const BY_PLAN_TESTS = new Set(Object.values(REPEATED_BY_PLAN_TESTS).flat());
+const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS]);
+/** Write actions proven safe to repeat nowhere yet and not declared harmless. */
+const NOT_YET = writes.filter((id) => !PROVEN.has(id) && !(id in HARMLESS));
 
 /** Writes the sandbox logged since seq for any of the ids (an id, or a name in the request path). */
 function writesFor(since: number, ids: string[]): number {
@@ -88,7 +115,7 @@ async function writesOfOneRun(action: string, lose: boolean): Promise<number> {
   const made = await CASES[action]!();
   const since = lastSeq();
   // The first write of the step takes effect and its answer is lost.
-  if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: '^(POST|PATCH|PUT|DELETE) /v1\\.0/' });
+  if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/' });
   const r = await env.run(action, made.params, { maximumAttempts: 3 });
   env.sandbox.admin.setFaults({});
   ok(r);
@@ -100,11 +127,18 @@ describe('every write action is safe to repeat', { concurrency: false }, () => {
   it('each write action is driven here, declared harmless, or listed as not yet driven', () => {
     for (const id of Object.keys(CASES)) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
     for (const id of Object.keys(HARMLESS)) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
-    console.log(`repeat safety: ${Object.keys(CASES).length} driven, ${Object.keys(HARMLESS).length} declared harmless, ${NOT_YET.length} of ${writes.length} not yet driven`);
+    for (const id of BY_PLAN_TESTS) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
+    for (const id of Object.keys(HARMLESS)) assert.ok(!PROVEN.has(id), `${id} is proven safe to repeat: it need not be declared harmless`);
+    for (const [file, actions] of Object.entries(REPEATED_BY_PLAN_TESTS))
+      assert.deepEqual([...actions].sort(), repeatedIn(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')), `test/repeat-coverage.ts lists what ${file} repeats`);
+    console.log(
+      `repeat safety: ${PROVEN.size} of ${writes.length} write actions proven safe to repeat (${Object.keys(CASES).length} here, ${BY_PLAN_TESTS.size} by their plan tests), ` +
+        `${Object.keys(HARMLESS).length} declared harmless, ${NOT_YET.length} not yet proven: ${NOT_YET.join(', ')}`,
+    );
   });
 
-  // TENANTFLOW_REPEAT_ONLY=user.revokeSessions runs one action's check.
-  for (const action of Object.keys(CASES).filter((a) => !process.env.TENANTFLOW_REPEAT_ONLY || a === process.env.TENANTFLOW_REPEAT_ONLY))
+  // TENANTFLOW_REPEAT_ONLY=user.revokeSessions (or a comma-separated list) runs only those actions' checks.
+  for (const action of Object.keys(CASES).filter((a) => !process.env.TENANTFLOW_REPEAT_ONLY || process.env.TENANTFLOW_REPEAT_ONLY.split(',').includes(a)))
     it(`${action}: a retry after a lost answer writes no more than a clean run`, { timeout: 180_000 }, async () => {
       const clean = await writesOfOneRun(action, false);
       const lost = await writesOfOneRun(action, true);

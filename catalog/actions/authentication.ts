@@ -64,7 +64,8 @@ export const authRemoveMethods = defineAction({
   category: 'authentication',
   description:
     'Removes a user\'s authentication methods, all of them except the password by default, so the user must register MFA ' +
-    'again at next sign-in ("re-require MFA registration"). Methods already gone count as done.',
+    'again at next sign-in ("re-require MFA registration"). Methods already gone count as done, and a retry after a revocation ' +
+    'whose answer was lost recognises it and does not revoke again.',
   input: z.strictObject({
     user: userRef,
     types: z.array(z.enum(METHOD_TYPES)).optional().describe('Only these kinds of methods; all but the password when empty'),

@@ -263,7 +263,10 @@ function invite(ctx: Ctx, site: Site, item: DriveItem): Reply {
   for (const r of recipients) {
     const same = item.permissions.find((p) => (r.user ? p.userId === r.user.id : p.email?.toLowerCase() === r.email.toLowerCase()));
     if (same) {
-      if (roles[0] === 'write' && !same.roles.includes('write')) same.roles = ['write'];
+      if (roles[0] === 'write' && !same.roles.includes('write')) {
+        same.roles = ['write'];
+        ctx.mutated('drive.invite', site.driveId, item.id, r.user?.id ?? r.email);
+      }
       out.push(same);
       continue;
     }

@@ -6,7 +6,7 @@ import { implement } from '../activity.ts';
 import type { InputOf, PlanContext } from '../implementation.ts';
 import { change, propertyChanges, userObject } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
-import { deliverSecret, getUser, unless404 } from './shared.ts';
+import { deliverSecret, getUser, REVOKE_SELECT, revokeSessionsOnce, unless404 } from './shared.ts';
 
 interface RawMethod {
   id: string;
@@ -50,8 +50,9 @@ export const authListMethods = implement(c.authListMethods, async (input, { grap
   return { userId: user.id, methods, mfaRegistered: methods.some((m) => m.type !== 'password') };
 });
 
-export const authRemoveMethods = implement(c.authRemoveMethods, async (input, { graph, heartbeat }) => {
-  const user = await getUser(graph, input.user);
+export const authRemoveMethods = implement(c.authRemoveMethods, async (input, ctx) => {
+  const { graph, heartbeat } = ctx;
+  const user = await getUser(graph, input.user, REVOKE_SELECT);
   const all = await methodsOf(graph, user.id);
   const wanted = (m: RawMethod) => typeOf(m) !== 'password' && (!input.types?.length || (input.types as readonly string[]).includes(typeOf(m)));
   // Entra refuses to delete the default method while others remain: phones and email go last.
@@ -62,7 +63,8 @@ export const authRemoveMethods = implement(c.authRemoveMethods, async (input, { 
     if (await unless404(graph.api(`/users/${user.id}/authentication/${typeOf(m)}Methods/${m.id}`).delete())) removed.push(view(m));
     heartbeat({ removed: removed.length });
   }
-  if (input.revokeSessions) await graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
+  // A retry after a revocation whose answer was lost does not revoke again.
+  if (input.revokeSessions) await revokeSessionsOnce(ctx, user);
   return { userId: user.id, removed, kept: all.filter((m) => !wanted(m)).map(view) };
 }, planAuthRemoveMethods);
 

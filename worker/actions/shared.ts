@@ -72,6 +72,22 @@ export function createdByThisStep(ctx: Pick<ActionContext, 'attempt' | 'stepSche
   return Date.parse(createdDateTime) >= ctx.stepScheduledAt - 5_000;
 }
 
+/** The user properties revokeSessionsOnce needs. */
+export const REVOKE_SELECT = 'id,userPrincipalName,createdDateTime,signInSessionsValidFromDateTime';
+
+/**
+ * Revokes a user's sign-in sessions unless this step already did (its answer was lost): a retry
+ * then finds sessions valid only from after this step began (Entra sets
+ * signInSessionsValidFromDateTime to the time of the revocation); a user created moments ago has
+ * it at its creation time, which is not a revocation. Returns whether it posted the revocation.
+ */
+export async function revokeSessionsOnce(ctx: Pick<ActionContext, 'attempt' | 'stepScheduledAt' | 'graph'>, user: Record<string, unknown> & { id: string }): Promise<boolean> {
+  const validFrom = user['signInSessionsValidFromDateTime'] as string | undefined;
+  if (createdByThisStep(ctx, validFrom) && Date.parse(validFrom!) > Date.parse(String(user['createdDateTime'] ?? 0))) return false;
+  await ctx.graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
+  return true;
+}
+
 /** A 404 right after this step created the object is Entra's replication lag: worth a retry. */
 export async function afterCreate<T>(what: string, p: Promise<T>): Promise<T> {
   try {

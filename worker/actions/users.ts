@@ -28,6 +28,8 @@ import {
   profileToGraph,
   removeFromGroup,
   requireSeats,
+  REVOKE_SELECT,
+  revokeSessionsOnce,
   subscribedSkus,
   unchangeableReason,
   unless404,
@@ -298,14 +300,8 @@ export const userDisableSignIn = implement(c.userDisableSignIn, setSignIn(false)
 export const userEnableSignIn = implement(c.userEnableSignIn, setSignIn(true), planSignIn(true));
 
 export const userRevokeSessions = implement(c.userRevokeSessions, async (input, ctx) => {
-  const user = await getUser(ctx.graph, input.user, 'id,userPrincipalName,createdDateTime,signInSessionsValidFromDateTime');
-  // A retry after a revocation whose answer was lost finds sessions valid only from after this
-  // step began (Entra sets signInSessionsValidFromDateTime to the time of the revocation); a user
-  // created moments ago has it at its creation time, which is not a revocation.
-  const validFrom = user['signInSessionsValidFromDateTime'] as string | undefined;
-  if (createdByThisStep(ctx, validFrom) && Date.parse(validFrom!) > Date.parse(String(user['createdDateTime'] ?? 0))) return { userId: user.id, revoked: false };
-  await ctx.graph.api(`/users/${user.id}/revokeSignInSessions`).post({});
-  return { userId: user.id, revoked: true };
+  const user = await getUser(ctx.graph, input.user, REVOKE_SELECT);
+  return { userId: user.id, revoked: await revokeSessionsOnce(ctx, user) };
 }, planUserRevokeSessions);
 
 export const userResetPassword = implement(c.userResetPassword, async (input, ctx) => {
