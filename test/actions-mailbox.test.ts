@@ -326,6 +326,9 @@ describe('provisioning', () => {
     const r = await env.run('mailbox.cancelMeetings', { mailbox: organizer.userPrincipalName, days: 90 });
     ok(r);
     assert.equal(r.output.days, 90);
+    // Its plan, read just before the cancellation and recorded: only the meeting in the window with attendees.
+    const recorded = (r.output.__changes as { property: string; before: unknown; after: unknown }[]).map((x) => [x.property.replace(/ at .*/, ''), x.before, x.after]);
+    assert.deepEqual(recorded, [['meeting Team meeting', true, null]]);
     assert.deepEqual(await subjects(organizer), ['Far away', 'Focus time']);
     assert.deepEqual(await subjects(attendee), ['Far away']);
     ok(await env.run('mailbox.cancelMeetings', { mailbox: organizer.id, days: 90 }));

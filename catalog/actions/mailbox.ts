@@ -967,9 +967,11 @@ export const mailboxCancelMeetings = defineAction({
     startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date: YYYY-MM-DD').optional().describe('First day (YYYY-MM-DD); today when empty'),
   }),
   output: z.object({ identity, from: z.string().describe('First day searched'), days: z.number() }),
-  permissions: [],
+  // Its plan lists the meetings from the mailbox's calendar (Graph).
+  permissions: ['Calendars.Read'],
   otherPermissions: EXO,
   bulk: true,
+  irreversible: 'a cancelled meeting is gone from every calendar and its attendees were told; the plan and the record list each one',
 });
 
 // ---- policies and auditing ----

@@ -1006,13 +1006,40 @@ export const mailboxRemoveInboxRules = implement(
   },
 );
 
-export const mailboxCancelMeetings = implement(c.mailboxCancelMeetings, async (input, ctx) => {
+/** The meetings a cancellation would remove: the mailbox's own meetings with attendees that start in the window (Graph calendar). */
+async function organisedMeetings(ctx: ActionContext, input: { mailbox: string; days: number; startDate?: string }) {
   const m = await getMailbox(ctx, input.mailbox);
   const from = input.startDate ?? new Date().toISOString().slice(0, 10);
-  // Retry-safe: a cancelled meeting is gone, so a repeat cancels nothing more.
-  await ctx.exchange.invoke('Remove-CalendarEvents', { Identity: m.PrimarySmtpAddress, CancelOrganizedMeetings: true, QueryStartDate: from, QueryWindowInDays: input.days, Confirm: false }, ctx.signal);
-  return { identity: m.PrimarySmtpAddress, from, days: input.days };
-});
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const end = start + input.days * 86_400_000;
+  const meetings: { subject: string; start: string }[] = [];
+  let url: string | undefined = `/users/${encodeURIComponent(m.PrimarySmtpAddress)}/events?$select=subject,start,isOrganizer,attendees&$top=100`;
+  while (url) {
+    const page = (await ctx.graph.api(url).get()) as { value: { subject?: string; isOrganizer?: boolean; attendees?: unknown[]; start?: { dateTime: string } }[]; '@odata.nextLink'?: string };
+    for (const e of page.value) {
+      // Graph answers start times in UTC unless asked for another zone.
+      const at = e.start ? Date.parse(`${e.start.dateTime.slice(0, 19)}Z`) : NaN;
+      if (e.isOrganizer && (e.attendees?.length ?? 0) > 0 && at >= start && at < end) meetings.push({ subject: e.subject ?? '(no subject)', start: e.start!.dateTime.slice(0, 16) });
+    }
+    url = page['@odata.nextLink'];
+  }
+  return { m, from, meetings };
+}
+
+export const mailboxCancelMeetings = implement(
+  c.mailboxCancelMeetings,
+  async (input, ctx) => {
+    const m = await getMailbox(ctx, input.mailbox);
+    const from = input.startDate ?? new Date().toISOString().slice(0, 10);
+    // Retry-safe: a cancelled meeting is gone, so a repeat cancels nothing more.
+    await ctx.exchange.invoke('Remove-CalendarEvents', { Identity: m.PrimarySmtpAddress, CancelOrganizedMeetings: true, QueryStartDate: from, QueryWindowInDays: input.days, Confirm: false }, ctx.signal);
+    return { identity: m.PrimarySmtpAddress, from, days: input.days };
+  },
+  async (input, ctx) => {
+    const { m, meetings } = await organisedMeetings(readCtx(ctx), input);
+    return meetings.map((e) => change(`mailbox ${m.PrimarySmtpAddress}`, `meeting ${e.subject} at ${e.start} UTC`, true, null, { note: 'cancelled: the attendees get the cancellation; it cannot be undone' }));
+  },
+);
 
 // ---- policies and auditing ----
 
