@@ -244,6 +244,10 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
         if (typeof node.quorum === 'object' && a.users.length && node.quorum.count > a.users.length && !a.roles.length && !a.groups.length && !a.entraGroups?.length)
           add(node.id, 'quorum.count', `needs ${node.quorum.count} approvals but only ${a.users.length} approvers are listed`);
         if (node.message) for (const { expr } of templateExpressions(node.message)) checkExpression(node, 'message', expr);
+        // An approver named by an expression ("{{ inputs.manager }}") is resolved when the step starts.
+        a.users.forEach((u, i) => {
+          for (const { expr } of templateExpressions(u)) checkExpression(node, `approvers.users.${i}`, expr);
+        });
         break;
       }
       case 'condition':

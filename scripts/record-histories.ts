@@ -72,6 +72,27 @@ const RECORDERS: Record<string, Recorder> = {
     await h.result();
     return [h];
   },
+  // An approver named by an expression (the manager input), resolved when the step starts; an
+  // outsider refused, the manager's decision taken (since v0.5-approver-expr-).
+  'approval-expression': async (env) => {
+    const h = await env.start(
+      def(
+        [
+          { id: 'ask', kind: 'approval', approvers: { users: ['{{ inputs.manager }}'] }, quorum: 'any' },
+          { id: 'done', kind: 'end' },
+        ],
+        [{ source: 'ask', target: 'done', sourceHandle: 'approved' }],
+        [{ name: 'manager', type: 'string' }],
+      ),
+      { manager: 'manager@contoso.com' },
+      run,
+    );
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval' && s.nodes.ask.approval?.pendingApprovers[0] === 'manager@contoso.com');
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'mallory@contoso.com', roles: [], groups: [] }] }).catch(() => undefined);
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'manager@contoso.com', roles: [], groups: [] }] });
+    await h.result();
+    return [h];
+  },
   // A run still waiting for an approval when its history was taken (what a deploy meets in flight).
   'approval-waiting': async (env) => {
     const h = await env.start(

@@ -166,6 +166,18 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     assert.deepEqual(final.nodes.ask!.output, { decision: 'approved', decidedBy: 'boss@contoso.com', comment: 'fine by me', approvers: ['boss@contoso.com'] });
   });
 
+  it('names an approver by an expression (the manager input), resolved when the step starts', async () => {
+    const graph = approvalGraph({ approvers: { users: ['{{ inputs.manager }}'], roles: [] } });
+    const h = await env.start({ ...graph, inputs: [{ name: 'manager', type: 'string' }] }, { manager: 'Manager@contoso.com' }, { startedBy: 'requester@contoso.com' });
+    const waiting = await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval' && !s.nodes.ask.approval!.pendingApprovers.some((k) => k.includes('{{')));
+    assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['manager@contoso.com']);
+    const outsider = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }] }).catch((e: unknown) => e);
+    assert.match(String((outsider as { cause?: { message?: string } }).cause?.message ?? outsider), /not an approver/);
+    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'manager@contoso.com', roles: [], groups: [] }] });
+    const final = await h.result();
+    assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
+  });
+
   // Sent straight to Temporal, not through the API: the workflow itself enforces who may decide.
   it('refuses an approval Update from an outsider, the requester or a repeat with the reason, and takes an approver\'s', async () => {
     const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com'], groups: ['HR Leads'] }, quorum: { count: 2 } }), {}, { startedBy: 'requester@contoso.com' });

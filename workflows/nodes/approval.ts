@@ -6,7 +6,7 @@
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, rolesOn, seesTenant, type Refusal } from '../../runbook/approvals.ts';
 import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
-import { resolveMessage } from '../../runbook/expressions.ts';
+import { evaluate, resolveMessage } from '../../runbook/expressions.ts';
 import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
 import { approvalUpdate, type ApprovalAnswer, type ApprovalUpdate } from '../messages.ts';
 import { PLAN_ACTIVITY_OPTIONS } from '../plan.ts';
@@ -74,6 +74,17 @@ export function registerApprovalUpdate(x: Execution): void {
   );
 }
 
+/** The users a step names, each expression resolved: a value, or a list of them; empty values are dropped. */
+async function approverUsers(x: Execution, users: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const u of users) {
+    const whole = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(u);
+    const value = !u.includes('{{') ? u : whole ? await evaluate(whole[1]!, x.expressions()) : await resolveMessage(u, x.expressions());
+    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string' && v.trim() && !v.includes('{{')) out.push(v.trim());
+  }
+  return out;
+}
+
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
   // Runs started before this refused only self-approval and repeats in the workflow itself.
   const checkEligibility = patched('approval-eligibility');
@@ -96,6 +107,12 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
     quorum: needed,
     ...plan,
   };
+  // Approvers named by an expression (e.g. the leaver's manager, "{{ inputs.manager }}"), resolved with
+  // what the run knows now. Runs started before this took such an entry literally (patch only when one is named).
+  if (node.approvers.users.some((u) => u.includes('{{')) && patched('approver-expressions')) {
+    ns.approval.pendingApprovers = approverKeys({ ...node.approvers, users: await approverUsers(x, node.approvers.users) });
+    x.publish();
+  }
   // Members of the Entra groups the step names, read from the tenant now (none before this patch).
   if (node.approvers.entraGroups?.length && patched('approval-entra-groups')) await addEntraApprovers(x, node.approvers, ns);
   ns.status = 'waiting-approval';
