@@ -18,7 +18,7 @@ let server: ApiServer;
 let worker: Worker;
 let running: Promise<void>;
 let connection: NativeConnection;
-let designer: Caller, approver: Caller;
+let designer: Caller;
 let exo: ReturnType<typeof sandboxExchange>;
 let sp: ReturnType<typeof sandboxSharePoint>;
 let domain: string;
@@ -63,7 +63,6 @@ before(async () => {
   running = worker.run();
   server = await startApiServer(env);
   designer = await server.as('designer@tenantflow.test', [{ tenant: 'sandbox', role: 'designer' }]);
-  approver = await server.as('approver@tenantflow.test', [{ tenant: 'sandbox', role: 'approver' }]);
   exo = sandboxExchange(env.sandbox);
   sp = sandboxSharePoint(env.sandbox);
   await step('user.create', { userPrincipalName: sender, displayName: 'Tenantflow', usageLocation: 'US', licences: ['EXCHANGESTANDARD'] });
@@ -196,8 +195,13 @@ describe('offboarding and onboarding templates', () => {
     assert.equal(waiting.nodes.each_device.status, 'succeeded');
     assert.ok(env.sandbox.admin.sentMail({ to: manager.userPrincipalName }).length >= 1, 'the new password went to the manager');
 
-    // The approver says yes; the account is deleted after the (short) delay.
-    ok(await approver.call('POST', `/api/runs/${runId}/approvals/approve_delete`, { decision: 'approve' }), 202);
+    // The deletion waits for the leaver's manager (named by {{ inputs.manager }}) or an approver;
+    // a designer, neither, is refused. The manager signs in with their own account and says yes;
+    // the account is deleted after the (short) delay.
+    assert.ok(waiting.nodes.approve_delete.approval.pendingApprovers.includes(manager.userPrincipalName.toLowerCase()), JSON.stringify(waiting.nodes.approve_delete.approval));
+    assert.equal((await designer.call('POST', `/api/runs/${runId}/approvals/approve_delete`, { decision: 'approve' })).status, 403);
+    const managerSignedIn = await server.as(manager.userPrincipalName.toLowerCase(), [{ tenant: 'sandbox', role: 'viewer' }]);
+    ok(await managerSignedIn.call('POST', `/api/runs/${runId}/approvals/approve_delete`, { decision: 'approve' }), 202);
     const done = await pollApi(designer, `/api/runs/${runId}`, (b) => !['running', 'waiting-approval'].includes(b.status), 120_000);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.nodes, null, 1));
     await assert.rejects(env.graph.api(`/users/${leaver.id}`).get(), (e: { statusCode?: number }) => e.statusCode === 404);
