@@ -3,7 +3,7 @@
 // effect and reports changed: false.
 import * as c from '../../catalog/actions/mailbox.ts';
 import { implement, type ActionContext } from '../activity.ts';
-import type { InputOf, PlanContext, PlanDraft } from '../implementation.ts';
+import type { ActionHandler, InputOf, PlanContext, PlanDraft } from '../implementation.ts';
 import { change, creation } from './changes.ts';
 import { GONE_NOTE, RESTORABLE_NOTE } from '../../catalog/reversal.ts';
 import type { Change } from '../../catalog/contract.ts';
@@ -668,8 +668,8 @@ export const mailboxRemoveEmailAddress = implement(
 );
 
 /** "Edit mailbox" as rows: the properties that differ, before -> after (an empty value is null). Shared by the handler and its plan. */
-function mailboxEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxUpdate>) {
-  const edits: { field: string; param: string; before: unknown; after: unknown }[] = [];
+function mailboxEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxUpdate>): SetMailboxEdit[] {
+  const edits: SetMailboxEdit[] = [];
   if (input.displayName !== undefined && input.displayName !== m.DisplayName) edits.push({ field: 'displayName', param: 'DisplayName', before: m.DisplayName, after: input.displayName });
   if (input.mailTip !== undefined && input.mailTip !== (m.MailTip ?? '')) edits.push({ field: 'mailTip', param: 'MailTip', before: m.MailTip || null, after: input.mailTip || null });
   for (const [n, v] of Object.entries(input.customAttributes ?? {})) {
@@ -683,19 +683,37 @@ function mailboxEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxUpdate>) {
   return edits;
 }
 
-export const mailboxUpdate = implement(
-  c.mailboxUpdate,
-  async (input, ctx) => {
-    const m = await getMailbox(ctx, input.mailbox);
-    const edits = mailboxEdits(m, input);
-    if (edits.length) await set(ctx, m, Object.fromEntries(edits.map((e) => [e.param, e.after])));
-    return { identity: m.PrimarySmtpAddress, changed: edits.map((e) => e.field) };
-  },
-  async (input, ctx) => {
-    const m = await getMailbox(readCtx(ctx), input.mailbox);
-    return mailboxEdits(m, input).map((e) => change(mailboxObject(m), e.field, e.before, e.after, { objectId: m.ExternalDirectoryObjectId }));
-  },
-);
+/** One Set-Mailbox parameter an action would change: `value` is what is sent (default `after`),
+ *  `property` how a plan names it (default `field`, the output's name). */
+interface SetMailboxEdit {
+  field: string;
+  property?: string;
+  param: string;
+  value?: unknown;
+  before: unknown;
+  after: unknown;
+}
+
+/** An action made of Set-Mailbox edits: the handler sends the parameters that differ (none: no call)
+ *  and answers the fields it changed; its plan shows the same edits as rows. */
+function setMailboxAction<C extends typeof c.mailboxUpdate | typeof c.mailboxEnableAuditing>(contract: C, editsOf: (m: ExoMailbox, input: InputOf<C>) => SetMailboxEdit[]) {
+  return implement(
+    contract,
+    async (input: InputOf<C>, ctx: ActionContext) => {
+      const m = await getMailbox(ctx, input.mailbox);
+      const edits = editsOf(m, input);
+      if (edits.length) await set(ctx, m, Object.fromEntries(edits.map((e) => [e.param, 'value' in e ? e.value : e.after])));
+      // Both contracts answer { identity, changed }.
+      return { identity: m.PrimarySmtpAddress, changed: edits.map((e) => e.field) } as Awaited<ReturnType<ActionHandler<C>>>;
+    },
+    async (input: InputOf<C>, ctx: PlanContext) => {
+      const m = await getMailbox(readCtx(ctx), input.mailbox);
+      return editsOf(m, input).map((e) => change(mailboxObject(m), e.property ?? e.field, e.before, e.after, { objectId: m.ExternalDirectoryObjectId }));
+    },
+  );
+}
+
+export const mailboxUpdate = setMailboxAction(c.mailboxUpdate, mailboxEdits);
 
 interface Regional {
   Language?: string | null;
@@ -1097,27 +1115,15 @@ export const mailboxSetAddressBookPolicy = implement(
 const days = (span: string | undefined | null): number | null => (span ? Number(/^(\d+)\./.exec(span)?.[1] ?? NaN) || null : null);
 
 /** What "Enable mailbox audit" would set (shared by the handler and its plan). */
-function auditEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxEnableAuditing>) {
-  const edits: { field: string; property: string; param: string; value: unknown; before: unknown; after: unknown }[] = [];
+function auditEdits(m: ExoMailbox, input: InputOf<typeof c.mailboxEnableAuditing>): SetMailboxEdit[] {
+  const edits: SetMailboxEdit[] = [];
   if ((m.AuditEnabled ?? false) !== input.enabled) edits.push({ field: 'enabled', property: 'auditEnabled', param: 'AuditEnabled', value: input.enabled, before: m.AuditEnabled ?? false, after: input.enabled });
   const limit = input.ageLimitDays === undefined ? undefined : `${input.ageLimitDays}.00:00:00`;
   if (limit && limit !== m.AuditLogAgeLimit) edits.push({ field: 'ageLimitDays', property: 'auditAgeLimitDays', param: 'AuditLogAgeLimit', value: limit, before: days(m.AuditLogAgeLimit), after: input.ageLimitDays });
   return edits;
 }
 
-export const mailboxEnableAuditing = implement(
-  c.mailboxEnableAuditing,
-  async (input, ctx) => {
-    const m = await getMailbox(ctx, input.mailbox);
-    const edits = auditEdits(m, input);
-    if (edits.length) await set(ctx, m, Object.fromEntries(edits.map((e) => [e.param, e.value])));
-    return { identity: m.PrimarySmtpAddress, changed: edits.map((e) => e.field) };
-  },
-  async (input, ctx) => {
-    const m = await getMailbox(readCtx(ctx), input.mailbox);
-    return auditEdits(m, input).map((e) => change(mailboxObject(m), e.property, e.before, e.after, { objectId: m.ExternalDirectoryObjectId }));
-  },
-);
+export const mailboxEnableAuditing = setMailboxAction(c.mailboxEnableAuditing, auditEdits);
 
 // ---- create, remove, provisioning ----
 
