@@ -1,11 +1,11 @@
 // Schedules: recurring runs (cron or interval) and one-off future runs of a published runbook,
 // with their upcoming times; pause, resume, run now and delete for those who may.
-import { useMemo, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { abilities } from '../access.ts';
 import { api, type NewSchedule, type Schedule } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { latestPublished, listRunbooks, loadRunbook } from '../repo.ts';
 import { Link } from '../router.tsx';
+import { usePublishedRunbook } from '../ui/PublishedRunbook.tsx';
 import { Empty, ErrorBanner, PageHeader, Spinner, StatusBadge, useAction, useAsync } from '../ui/kit.tsx';
 
 /** "every 1h", "0 7 * * 1-5 (Europe/Stockholm)", "once" — what a schedule's spec says. */
@@ -113,11 +113,8 @@ export function SchedulesPage() {
 }
 
 function ScheduleForm({ onDone }: { onDone: (made?: Schedule) => void }) {
-  const runbooks = useAsync(() => listRunbooks(), []);
+  const { runbookId, def, field: runbookField } = usePublishedRunbook();
   const tenants = useAsync(() => api.tenantList().catch(() => []), []);
-  const [runbookId, setRunbookId] = useState('');
-  const rb = useAsync(async () => (runbookId ? loadRunbook(runbookId) : undefined), [runbookId]);
-  const def = useMemo(() => (rb.data ? latestPublished(rb.data)?.definition : undefined), [rb.data]);
   const [mode, setMode] = useState<'cron' | 'every' | 'at'>('cron');
   const [when, setWhen] = useState('0 7 * * 1-5');
   const [timezone, setTimezone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
@@ -146,18 +143,7 @@ function ScheduleForm({ onDone }: { onDone: (made?: Schedule) => void }) {
   return (
     <form className="card form-card" onSubmit={submit} aria-label="New schedule">
       <h2>New schedule</h2>
-      <label className="field">
-        <span className="field-label">Runbook</span>
-        <select value={runbookId} onChange={(e) => setRunbookId(e.target.value)} required name="runbook">
-          <option value="">Choose a published runbook…</option>
-          {(runbooks.data ?? []).map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      {runbookId && rb.data && !def && <div className="banner banner-warn">This runbook has no published version yet.</div>}
+      {runbookField}
       <fieldset className="field">
         <legend className="field-label">When</legend>
         <div className="chips" role="radiogroup">

@@ -1,12 +1,12 @@
 // Triggers: runs started by something that happened — a signed webhook, a change to users in the
 // Microsoft 365 tenant, or a date on people (hire date − 7 days). Listed with what they last
 // fired; designers create, pause, resume and delete them (docs/triggers.md).
-import { Fragment, useMemo, useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { abilities } from '../access.ts';
 import { api, type NewTrigger, type Trigger } from '../api.ts';
 import { useSession } from '../context.tsx';
-import { latestPublished, listRunbooks, loadRunbook } from '../repo.ts';
 import { Link } from '../router.tsx';
+import { usePublishedRunbook } from '../ui/PublishedRunbook.tsx';
 import { ago, Empty, ErrorBanner, PageHeader, Spinner, useAction, useAsync } from '../ui/kit.tsx';
 
 type Kind = 'webhook' | 'graph' | 'date';
@@ -171,10 +171,7 @@ const EXAMPLES: Record<Kind, { filter: string; input: string }> = {
 };
 
 function TriggerForm({ onDone }: { onDone: (made?: Trigger & { secret?: string }) => void }) {
-  const runbooks = useAsync(() => listRunbooks(), []);
-  const [runbookId, setRunbookId] = useState('');
-  const rb = useAsync(async () => (runbookId ? loadRunbook(runbookId) : undefined), [runbookId]);
-  const def = useMemo(() => (rb.data ? latestPublished(rb.data)?.definition : undefined), [rb.data]);
+  const { runbookId, def, field: runbookField } = usePublishedRunbook();
   const [kind, setKind] = useState<Kind>('graph');
   const [name, setName] = useState('');
   const [filter, setFilter] = useState(EXAMPLES.graph.filter);
@@ -267,18 +264,7 @@ function TriggerForm({ onDone }: { onDone: (made?: Trigger & { secret?: string }
           </label>
         </>
       )}
-      <label className="field">
-        <span className="field-label">Runbook</span>
-        <select value={runbookId} onChange={(e) => setRunbookId(e.target.value)} required name="runbook">
-          <option value="">Choose a published runbook…</option>
-          {(runbooks.data ?? []).map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      {runbookId && rb.data && !def && <div className="banner banner-warn">This runbook has no published version yet.</div>}
+      {runbookField}
       <label className="field">
         <span className="field-label">Filter</span>
         <input name="filter" className="mono" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="JSONata: true starts a run" />
