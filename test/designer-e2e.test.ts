@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { pollApi, type ApiServer } from './api-harness.ts';
-import { ARTIFACTS, CHROMIUM, canvasSettled as settled, signIn as signInAs, signOut as signOutOf, startDesignerSession, type DesignerSession } from './designer-kit.ts';
+import { ARTIFACTS, CHROMIUM, canvasSettled as settled, connectHandles, signIn as signInAs, signOut as signOutOf, startDesignerSession, type DesignerSession } from './designer-kit.ts';
 import type { TestEnv } from './harness.ts';
 
 const artifacts = ARTIFACTS;
@@ -69,17 +69,7 @@ async function autoLayout() {
   await canvasSettled();
 }
 
-async function connect(source: string, handle: string, target: string) {
-  const edges = await page.locator('.react-flow__edge').count();
-  const from = await page.locator(`.react-flow__node[data-id="${source}"] .react-flow__handle.source[data-handleid="${handle}"]`).boundingBox();
-  const to = await page.locator(`.react-flow__node[data-id="${target}"] .react-flow__handle.target`).boundingBox();
-  assert.ok(from && to, `handles of ${source} and ${target} are on screen`);
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
-  await page.mouse.up();
-  await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length === n, edges + 1);
-}
+const connect = (source: string, handle: string, target: string) => connectHandles(page, source, handle, target);
 
 async function select(nodeId: string) {
   await page.locator(`.react-flow__node[data-id="${nodeId}"] .flow-node-head`).click();

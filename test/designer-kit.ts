@@ -1,6 +1,7 @@
 // What the browser tests share: the designer's origin (designer/dist served as the server serves
 // it, /api piped to the API harness's server, so cookies, CSRF and event streams behave as in
 // production) and Debian's Chromium through playwright-core.
+import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
@@ -108,4 +109,17 @@ export async function startDesignerSession(people: { email: string; name: string
       await env.close();
     },
   };
+}
+
+/** Draws an edge from a node's output handle to another node's input with the mouse, as a person does, and waits for it. */
+export async function connectHandles(page: Page, source: string, handle: string, target: string): Promise<void> {
+  const edges = await page.locator('.react-flow__edge').count();
+  const from = await page.locator(`.react-flow__node[data-id="${source}"] .react-flow__handle.source[data-handleid="${handle}"]`).boundingBox();
+  const to = await page.locator(`.react-flow__node[data-id="${target}"] .react-flow__handle.target`).boundingBox();
+  assert.ok(from && to, `handles of ${source} and ${target} are on screen`);
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length === n, edges + 1);
 }

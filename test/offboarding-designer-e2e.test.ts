@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { sandboxExchange } from '../sandbox/testing.ts';
-import { ARTIFACTS, CHROMIUM, canvasSettled, signIn, startDesignerSession, type DesignerSession } from './designer-kit.ts';
+import { ARTIFACTS, CHROMIUM, canvasSettled, connectHandles, signIn, startDesignerSession, type DesignerSession } from './designer-kit.ts';
 
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const DESIGNER = 'oona.offboarder@tenantflow.test';
@@ -48,18 +48,7 @@ async function removeEdge(source: string, handle: string, target: string) {
   await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length === n, before - 1);
 }
 
-/** Draws an edge from a node's output handle to another node's input, with the mouse. */
-async function connect(source: string, handle: string, target: string) {
-  const edges = await page.locator('.react-flow__edge').count();
-  const from = await page.locator(`.react-flow__node[data-id="${source}"] .react-flow__handle.source[data-handleid="${handle}"]`).boundingBox();
-  const to = await page.locator(`.react-flow__node[data-id="${target}"] .react-flow__handle.target`).boundingBox();
-  assert.ok(from && to, `handles of ${source} and ${target} are on screen`);
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
-  await page.mouse.up();
-  await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length === n, edges + 1);
-}
+const connect = (source: string, handle: string, target: string) => connectHandles(page, source, handle, target);
 
 before(async () => {
   s = await startDesignerSession([{ name: 'Oona Offboarder', email: DESIGNER, grants: [['sandbox', 'designer'], ['sandbox', 'operator']] }], PASSWORD, { width: 1600, height: 1500 });
