@@ -398,7 +398,11 @@ export const mobileDeviceWipe = defineAction({
     'Sends an Exchange ActiveSync remote wipe: the whole device goes back to factory settings, or with "account only" just the ' +
     'mailbox data. The wipe runs when the device next syncs; a device with a wipe already pending is not sent another. Cannot be undone.',
   input: z.strictObject({ mailbox: mailboxRef, device: mobileDeviceRef, accountOnly: z.boolean().default(false).describe('Remove only the mailbox data, not the whole device') }),
-  output: z.object({ deviceId: z.string(), sent: z.boolean(), deviceWipeStatus: z.string().nullable() }),
+  output: z.object({
+    deviceId: z.string(),
+    sent: z.boolean().describe('true when this step sent the wipe (an earlier attempt of it included); false when one was already pending or done'),
+    deviceWipeStatus: z.string().nullable(),
+  }),
   permissions: [],
   otherPermissions: EXCHANGE,
   bulk: true,

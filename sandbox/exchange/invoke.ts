@@ -135,7 +135,8 @@ export function exchangeSurface(): Surface {
         return finish(403, errorBody(403, 'Microsoft.Exchange.Security.Authorization.UnauthorizedAccessException', `The role assigned to application ${caller.appId} isn't supported in this scenario. Grant it the Exchange.ManageAsApp permission and an Exchange administrator role.`, requestId));
       }
       if (req.method !== 'POST' || !input) return finish(400, errorBody(400, 'System.ArgumentException', 'The request body must be { "CmdletInput": { "CmdletName": ..., "Parameters": {...} } }.', requestId));
-      const fault = rt.faults.decide(`POST /adminapi/InvokeCommand ${cmdletName}`);
+      // Faults match the cmdlet as registered ("Set-Mailbox" for "set-mailbox"), so a pattern by verb catches every spelling.
+      const fault = rt.faults.decide(`POST /adminapi/InvokeCommand ${registry.get(cmdletName.toLowerCase())?.name ?? cmdletName}`);
       if (fault && !fault.afterEffect) {
         injected = fault.reason;
         if (fault.status === 'drop') return { status: 0, drop: true };

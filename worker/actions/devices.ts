@@ -14,7 +14,8 @@ import { GONE_NOTE } from '../../catalog/reversal.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { change, creation } from './changes.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
-import { getUser, graphRoot, GUID, listAll, odataString, orNotFound, unless404 } from './shared.ts';
+import { createdByThisStep, getUser, graphRoot, GUID, listAll, odataString, orNotFound, unless404 } from './shared.ts';
+import { exoDate } from './exchange-shared.ts';
 import { pollUntil } from './waiting.ts';
 
 // ---- Intune managed devices ----
@@ -473,9 +474,27 @@ export const mobileDeviceRemove = implement(c.mobileDeviceRemove, async (input, 
   return { deviceId: d.DeviceId, removed: true };
 });
 
+/** Get-MobileDeviceStatistics' record of the last remote wipe asked for (full or account only). */
+interface WipeStatistics {
+  DeviceWipeRequestTime?: string | null;
+  DeviceWipeAckTime?: string | null;
+  AccountOnlyDeviceWipeRequestTime?: string | null;
+  AccountOnlyDeviceWipeAckTime?: string | null;
+}
+
+/** When a wipe of the device was last asked for (pending, or done once the device acknowledged it), or undefined. */
+async function wipeRequested(ctx: ActionContext, d: MobileDevice): Promise<string | undefined> {
+  const [s] = await ctx.exchange.invoke<WipeStatistics>('Get-MobileDeviceStatistics', { Identity: d.Identity }, ctx.signal);
+  return [s?.DeviceWipeRequestTime, s?.AccountOnlyDeviceWipeRequestTime].map(exoDate).filter((t): t is string => !!t).sort().at(-1);
+}
+
 export const mobileDeviceWipe = implement(c.mobileDeviceWipe, async (input, ctx) => {
   const d = (await findMobile(ctx, input.mailbox, input.device))!;
-  if (d.DeviceWipeStatus && /Pending|Wiped|Succeeded/i.test(d.DeviceWipeStatus)) return { deviceId: d.DeviceId, sent: false, deviceWipeStatus: d.DeviceWipeStatus };
+  // A wipe is sent once: a device with a wipe asked for (pending or done) gets no second one. When this
+  // step's earlier attempt asked for it (its answer was lost), the step did send it.
+  const requested = await wipeRequested(ctx, d);
+  if (requested || (d.DeviceWipeStatus && /Pending|Wiped|Succeeded/i.test(d.DeviceWipeStatus)))
+    return { deviceId: d.DeviceId, sent: createdByThisStep(ctx, requested), deviceWipeStatus: d.DeviceWipeStatus ?? null };
   await ctx.exchange.invoke('Clear-MobileDevice', { Identity: d.Identity, AccountOnly: input.accountOnly, Confirm: false }, ctx.signal);
   const after = await findMobile(ctx, input.mailbox, d.DeviceId, { missingOk: true });
   return { deviceId: d.DeviceId, sent: true, deviceWipeStatus: after?.DeviceWipeStatus ?? null };
