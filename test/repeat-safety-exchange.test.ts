@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sandboxExchange } from '../sandbox/testing.ts';
+import { EXCHANGE_WRITE_VERBS } from '../sandbox/faults.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -57,16 +58,22 @@ function phone(): { mailbox: string; deviceId: string } {
   return p;
 }
 
-/** The writes the sandbox logged after seq, as "cmdlet-or-path operation" (ids left out, so two fixtures compare). */
-function writesSince(seq: number): Map<string, number> {
+const WRITING_CMDLET = new RegExp(`InvokeCommand (${EXCHANGE_WRITE_VERBS.join('|')})-`);
+
+/**
+ * What the step wrote after the marks, ids left out so two fixtures compare: each write the sandbox's
+ * mutation log recorded ("cmdlet-or-path operation"), and each time a writing cmdlet was asked for and
+ * not refused ("asked Set-Mailbox", lost answers included): a repeat that happens to change nothing
+ * (a second Remove-CalendarEvents) still counts.
+ */
+function writesSince(since: { mutation: number; request: number }): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of env.sandbox.admin.mutations().filter((x) => x.seq > seq)) {
-    const key = `${m.method} ${m.path.replace(/\/[^/ ]*(%40|@)[^/ ]*|\/[0-9a-f]{8}-[0-9a-f-]{27}/gi, '/{id}')} ${m.op}`;
-    out.set(key, (out.get(key) ?? 0) + 1);
-  }
+  const add = (key: string) => out.set(key, (out.get(key) ?? 0) + 1);
+  for (const m of env.sandbox.admin.mutations().filter((x) => x.seq > since.mutation)) add(`${m.method} ${m.path.replace(/\/[^/ ]*(%40|@)[^/ ]*|\/[0-9a-f]{8}-[0-9a-f-]{27}/gi, '/{id}')} ${m.op}`);
+  for (const r of env.sandbox.admin.requestLog({ since: since.request, surface: 'exchange' })) if (WRITING_CMDLET.test(r.path) && r.status < 400) add(`asked ${r.path.split(' ').at(-1)}`);
   return out;
 }
-const lastSeq = () => env.sandbox.admin.mutations().at(-1)?.seq ?? 0;
+const marks = () => ({ mutation: env.sandbox.admin.mutations().at(-1)?.seq ?? 0, request: env.sandbox.admin.requestLog().at(-1)?.seq ?? 0 });
 
 type Lose = 'exchange-writes' | 'graph-writes';
 
@@ -77,7 +84,7 @@ type OutputCheck = (output: any) => void;
 
 async function writesOfOneRun(action: string, make: () => Promise<Record<string, unknown>>, lose?: Lose, check?: OutputCheck): Promise<Map<string, number>> {
   const params = await make();
-  const since = lastSeq();
+  const since = marks();
   if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: lose });
   let r;
   try {
