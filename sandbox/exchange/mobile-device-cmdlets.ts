@@ -111,7 +111,8 @@ function statisticsView(ctx: ExoCtx, user: User, d: MobileDevice): Record<string
     AccountOnlyDeviceWipeRequestTime: accountOnly ? requested : null,
     AccountOnlyDeviceWipeSentTime: null,
     AccountOnlyDeviceWipeAckTime: null,
-    Status: d.wipeStatus ? (accountOnly ? 'DeviceAccountOnlyWipePending' : 'DeviceWipePending') : 'DeviceOk',
+    // Exchange derives Status (DeviceOk, DeviceBlocked, DeviceWipePending, DeviceWipeSucceeded) from the full wipe's times only.
+    Status: requested && !accountOnly ? 'DeviceWipePending' : 'DeviceOk',
   };
 }
 
