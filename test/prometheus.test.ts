@@ -15,12 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Runtime } from '@temporalio/worker';
 import { freePort } from '../scripts/temporal.ts';
 import { samples } from '../server/worker-gates.ts';
 import { serveMetrics, workerRegistry } from '../worker/metrics.ts';
 import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import type { TestEnv } from './harness.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const version = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
@@ -52,13 +51,16 @@ let promLog = '';
 let scratch = '';
 const token = randomBytes(24).toString('hex');
 const sdkPort = missing ? 0 : await freePort();
+// The Temporal SDK's own metrics, as worker/main.ts serves them: the harness installs the SDK's
+// runtime with this address when it is imported, so it is imported only now.
+process.env.TENANTFLOW_TEST_SDK_METRICS_ADDRESS = `127.0.0.1:${sdkPort}`;
+const { startTestEnv } = await import('./harness.ts');
 
 before(async () => {
   if (missing) return;
   // As docker-compose.yml runs them: the server asks for the metrics token, the worker serves its
-  // metrics and the Temporal SDK's (worker/main.ts installs the same runtime option).
+  // metrics (and the SDK's, above).
   process.env.TENANTFLOW_METRICS_TOKEN = token;
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } });
   env = await startTestEnv();
   workerMetrics = await serveMetrics(workerRegistry, 0, '127.0.0.1');
   api = await startApiServer(env);
