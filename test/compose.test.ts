@@ -40,6 +40,7 @@ interface Service {
   volumes?: (string | { type: string; source?: string; target: string; read_only?: boolean })[];
   restart?: string;
   user?: string;
+  tmpfs?: string[] | string;
 }
 
 /** Runs the Compose client's `config` on a copy of docker-compose.yml beside `envFile` as `.env`. */
@@ -305,6 +306,7 @@ describe('docker-compose.yml', () => {
       const script = text(p.command);
       assert.ok(script.includes(`> ${server.authorization.credentials_file} `), 'the entrypoint writes the token where the scrape job reads it');
       assert.match(script, /umask 077/, 'the token file is readable by Prometheus\'s user only');
+      assert.ok(text(p.tmpfs).split(' ').includes(server.authorization.credentials_file.replace(/\/[^/]+$/, '')), 'the token file is on a tmpfs, never on disk');
       assert.match(script, /exec \/bin\/prometheus --config\.file=\/etc\/prometheus\/prometheus\.yml /);
       assert.equal(env('prometheus').TENANTFLOW_METRICS_TOKEN, 'metrics-token-from-env-file');
       assert.equal(env('server').TENANTFLOW_METRICS_TOKEN, 'metrics-token-from-env-file', 'the server asks for the same token');
