@@ -2,8 +2,9 @@
 // HTTPS, the real server, Temporal and worker):
 // - near expiry it is renewed: "26 days later" (the sandbox's clock and the keeper's moved together;
 //   a keeper a day later leaves it alone), PATCH /subscriptions/{id} moves its expirationDateTime;
-// - removed at Microsoft, the renewal's 404 makes the keeper subscribe again, and the new
-//   subscription's notifications start the trigger's run;
+// - expired meanwhile (30 days on), it is created again without a PATCH; removed at Microsoft, the
+//   renewal's 404 makes the keeper subscribe again, and the new subscription's notifications start
+//   the trigger's run;
 // - reauthorizationRequired: Graph holds the subscription's change notifications until the app
 //   reauthorizes; the keeper sends one PATCH (reauthorize and renew in one, as Microsoft asks), no
 //   reauthorize call next to it, and the notifications flow again.
@@ -156,6 +157,20 @@ describe('graph trigger subscriptions kept alive', () => {
     const t = (await designer.call('GET', `/api/triggers/${id}`)).body;
     assert.equal(Date.parse(t.watch.subscriptionExpiresAt), Date.parse(renewed.expirationDateTime), 'the trigger shows the new expiry');
     assert.ok((await audit(id)).includes('trigger.subscription-renewed'));
+    assert.equal((await designer.call('DELETE', `/api/triggers/${id}`)).status, 200);
+  });
+
+  it('subscribes again when the subscription expired meanwhile (the server was down past its expiry): no PATCH of a dead subscription', { timeout: 300_000 }, async () => {
+    const { id, subscriptionId } = await graphTrigger(`Expired ${tag}`);
+    const before = subscriptionCalls(subscriptionId).length;
+    await keeperRound(30);
+    assert.deepEqual(subscriptionCalls(subscriptionId).slice(before), [], 'nothing sent for the expired subscription');
+    const t = (await designer.call('GET', `/api/triggers/${id}`)).body;
+    assert.ok(t.watch.subscriptionId && t.watch.subscriptionId !== subscriptionId, JSON.stringify(t.watch));
+    // Made 30 days on, for 28 more days: read back through Graph (its clock is back at today).
+    const fresh = await readSubscription(t.watch.subscriptionId);
+    assert.ok(Date.parse(fresh.expirationDateTime) - Date.now() > 57 * DAY_S * 1000, fresh.expirationDateTime);
+    assert.equal(fresh.notificationUrl, `${httpsBase}/api/graph-notifications/${id}`);
     assert.equal((await designer.call('DELETE', `/api/triggers/${id}`)).status, 200);
   });
 
