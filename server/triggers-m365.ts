@@ -196,10 +196,12 @@ export class TriggerWatcher {
   private async maintainUnlocked(t: TriggerRow, force: boolean): Promise<void> {
     const w = watchOf(t);
     let subscribeError: string | undefined;
+    /** A subscription was lost (expired or removed) and made again: changes in between had no notification. */
+    let gap = false;
     try {
       if (this.notificationsOn && (force || !w.subscribeRetryAt || Date.parse(w.subscribeRetryAt) <= this.wall())) {
         try {
-          await this.keepSubscription(t);
+          gap = await this.keepSubscription(t);
         } catch (err) {
           // Microsoft cannot reach this server (the handshake failed) or refused the subscription:
           // delta queries on the schedule carry on alone; subscribing is tried again in 15 minutes.
@@ -209,7 +211,7 @@ export class TriggerWatcher {
       } else if (!this.notificationsOn && w.mode !== 'delta') await this.saveState(t.id, { mode: 'delta' });
       const fresh = (await this.load(t.id))!;
       const due = !watchOf(fresh).nextPollAt || Date.parse(watchOf(fresh).nextPollAt!) <= this.now();
-      if (force || due) await this.runOnce(fresh);
+      if (force || due || gap) await this.runOnce(fresh);
       await this.saveState(t.id, { lastError: subscribeError?.slice(0, 500), ...(subscribeError ? {} : { subscribeRetryAt: undefined }) });
     } catch (err) {
       await this.saveState(t.id, { lastError: (err as Error).message.slice(0, 500) });
@@ -234,14 +236,16 @@ export class TriggerWatcher {
   /**
    * Renews the subscription (PATCH expirationDateTime) once less than RENEW_BEFORE_MS is left, or
    * subscribes again when it is gone: expired (Graph deletes expired subscriptions) or removed at
-   * Microsoft (the PATCH answers 404).
+   * Microsoft (the PATCH answers 404). True when a subscription the trigger had was replaced (its
+   * notifications may have been missed since it was lost: the caller catches up with a delta round).
    */
-  private async keepSubscription(t: TriggerRow): Promise<void> {
+  private async keepSubscription(t: TriggerRow): Promise<boolean> {
     const w = watchOf(t);
     const left = w.expiresAt ? Date.parse(w.expiresAt) - this.wall() : 0;
-    if (w.subscriptionId && left > RENEW_BEFORE_MS) return;
-    if (w.subscriptionId && left > 0 && (await this.renewOrGone(t))) return;
+    if (w.subscriptionId && left > RENEW_BEFORE_MS) return false;
+    if (w.subscriptionId && left > 0 && (await this.renewOrGone(t))) return false;
     await this.subscribe(t);
+    return !!w.subscriptionId;
   }
 
   /** PATCHes the subscription's expiry: true when renewed, false when Graph no longer has it (404). */

@@ -161,7 +161,17 @@ describe('graph trigger subscriptions kept alive', () => {
   });
 
   it('subscribes again when the subscription expired meanwhile (the server was down past its expiry): no PATCH of a dead subscription', { timeout: 300_000 }, async () => {
-    const { id, subscriptionId } = await graphTrigger(`Expired ${tag}`);
+    const title = `Expired ${tag}`;
+    const { id, subscriptionId } = await graphTrigger(title);
+    // While the subscription is lapsed nothing is notified: a change the trigger wants happens then.
+    const runsBefore = await runsOf();
+    const [u] = await members(1);
+    env.sandbox.admin.notifications.pause(true);
+    try {
+      await env.graph.api(`/users/${u!.id}`).patch({ jobTitle: title });
+    } finally {
+      env.sandbox.admin.notifications.pause(false);
+    }
     const before = subscriptionCalls(subscriptionId).length;
     await keeperRound(30);
     assert.deepEqual(subscriptionCalls(subscriptionId).slice(before), [], 'nothing sent for the expired subscription');
@@ -171,7 +181,11 @@ describe('graph trigger subscriptions kept alive', () => {
     const fresh = await readSubscription(t.watch.subscriptionId);
     assert.ok(Date.parse(fresh.expirationDateTime) - Date.now() > 57 * DAY_S * 1000, fresh.expirationDateTime);
     assert.equal(fresh.notificationUrl, `${httpsBase}/api/graph-notifications/${id}`);
+    // The keeper caught up at once with a delta round: the change made meanwhile started its run.
+    const runs = await waitRuns(runsBefore.length + 1);
+    assert.equal(runs.length, runsBefore.length + 1, 'the change missed while the subscription was lapsed starts its run');
     assert.equal((await designer.call('DELETE', `/api/triggers/${id}`)).status, 200);
+    await env.graph.api(`/users/${u!.id}`).patch({ jobTitle: null });
   });
 
   it('re-creates a subscription removed at Microsoft (404 on renewal), and its notifications start the run', { timeout: 600_000 }, async () => {
