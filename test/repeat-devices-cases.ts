@@ -20,7 +20,7 @@ const LOCATIONS = '/identity/conditionalAccess/namedLocations';
 const POLICIES = '/identity/conditionalAccess/policies';
 
 /** A device newly enrolled in Intune (no action results yet), for one run only. */
-function enrolled(env: ActionsEnv, os: Os): string {
+export function enrolled(env: ActionsEnv, os: Os): string {
   const user = [...env.sandbox.admin.store.users.values()].find((u) => u.userType === 'Member' && u.accountEnabled !== false)!;
   return env.sandbox.admin.enrollDevice({ user: user.userPrincipalName, operatingSystem: os }).id;
 }

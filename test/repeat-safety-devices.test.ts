@@ -8,9 +8,11 @@
 //   Check that it catches a re-post: in worker/actions/devices.ts make earlierResult() return
 //   undefined, and run `TENANTFLOW_REPEAT_ONLY=device.wipe npm test -- repeat-safety-devices`.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { CHECK_IN_MS } from '../sandbox/graph/devices.ts';
 import { catalog } from '../catalog/index.ts';
-import { DEVICE_CASES, DEVICE_HARMLESS } from './repeat-devices-cases.ts';
+import { DEVICE_CASES, DEVICE_HARMLESS, enrolled } from './repeat-devices-cases.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -61,4 +63,26 @@ describe('device, app, directory, domain and Conditional Access actions are safe
       assert.ok(clean.length > 0, `${action} wrote nothing on a clean run: the count would prove nothing`);
       assert.ok(lost.length <= clean.length, `${action} wrote ${lost.length} times after a lost answer, ${clean.length} on a clean run: it repeated its write (${lost.join(', ')})`);
     });
+});
+
+// Moves the sandbox clock: runs after the cases above.
+describe('device.retire retried after the device left Intune', () => {
+  it('a retry that finds the device gone (it checked in after the lost answer) counts the retire as done, sending nothing', { timeout: 180_000 }, async () => {
+    const id = enrolled(env, 'iOS');
+    const since = lastSeq();
+    const retires = () => env.sandbox.admin.mutations().filter((m) => m.seq > since && m.op === 'device.retire').length;
+    env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: `^POST /v1\\.0/deviceManagement/managedDevices/${id}/retire$` });
+    // The step waits a second before it runs again after a lost answer: the device checks in meanwhile.
+    let finished = false;
+    const checkIn = (async () => {
+      while (!finished && retires() === 0) await sleep(10);
+      env.sandbox.admin.advanceClock(CHECK_IN_MS / 1000 + 60);
+    })();
+    const r = await env.run('device.retire', { device: id }).finally(() => (finished = true));
+    await checkIn;
+    ok(r);
+    assert.deepEqual([r.output.deviceId, r.output.sent, r.output.actionState], [id, false, 'done']);
+    await assert.rejects(env.graph.api(`/deviceManagement/managedDevices/${id}`).get(), (e: { statusCode?: number }) => e.statusCode === 404, 'the retired device left Intune');
+    assert.equal(retires(), 1, 'one retire sent');
+  });
 });
