@@ -227,6 +227,7 @@ export const DEVICE_CASES: Record<string, (env: ActionsEnv) => Promise<DeviceCas
 export const DEVICE_HARMLESS: Record<string, string> = {
   'app.addSecret':
     'a retry cannot learn the text of a secret whose answer was lost (Microsoft returns it only once), so it removes that secret (found by the tag it carries in its ' +
-    'description) and adds another: the app ends with one secret from the step, the one it seals or mails, and the removed one was never shown to anyone ' +
-    '(test/actions-apps.test.ts: "app.addSecret retried after a lost answer leaves exactly one secret")',
+    'description) and adds another: the app ends with one secret from the step, the one it seals or mails, and the removed one (whose answer was lost) was never shown to anyone ' +
+    '(test/actions-apps.test.ts: "app.addSecret retried after a lost answer leaves exactly one secret"). The one visible trace: when the secret is mailed ' +
+    'and the mail\'s own answer is lost, the recipient gets a second mail, and only the secret in the later one works',
 };
