@@ -223,6 +223,27 @@ export const DEVICE_CASES: Record<string, (env: ActionsEnv) => Promise<DeviceCas
   'policy.deleteConditionalAccess': async (env) => ({ params: { policy: (await newPolicy(env)).id } }),
 };
 
+/** More paths of actions above, proven the same way: label -> action and case. */
+export const DEVICE_VARIANTS: Record<string, { action: string; make: (env: ActionsEnv) => Promise<DeviceCase> }> = {
+  // The first write is Microsoft's asynchronous forceDelete: a retry must see it running (state ForceDelete) and wait, not post it again.
+  'domain.remove with force (a user still in the domain)': {
+    action: 'domain.remove',
+    make: async (env) => {
+      const name = await verifiedDomain(env);
+      const upn = `inuse.${short()}@${name}`;
+      const u = await env.graph.api('/users').post({ accountEnabled: true, displayName: 'Repeat in use', mailNickname: upn.split('@')[0], userPrincipalName: upn, passwordProfile: { password: `Pw-${short()}!x` } });
+      return {
+        params: { domain: name, force: true, waitMinutes: 2 },
+        check: async (out) => {
+          assert.deepEqual([out.removed, out.pending], [true, false]);
+          await assert.rejects(env.graph.api(`/domains/${name}`).get(), (e: { statusCode?: number }) => e.statusCode === 404, 'the domain is gone');
+          assert.ok(!(await env.graph.api(`/users/${u.id}`).get()).userPrincipalName.endsWith(`@${name}`), 'its user was renamed');
+        },
+      };
+    },
+  },
+};
+
 /** Actions of this area whose repeat changes nothing a person would see, and why. */
 export const DEVICE_HARMLESS: Record<string, string> = {
   'app.addSecret':

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { CHECK_IN_MS } from '../sandbox/graph/devices.ts';
 import { catalog } from '../catalog/index.ts';
-import { DEVICE_CASES, DEVICE_HARMLESS, enrolled } from './repeat-devices-cases.ts';
+import { DEVICE_CASES, DEVICE_HARMLESS, DEVICE_VARIANTS, enrolled, type DeviceCase } from './repeat-devices-cases.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -27,8 +27,8 @@ after(async () => {
 const lastSeq = () => env.sandbox.admin.mutations().at(-1)?.seq ?? 0;
 
 /** The writes (Graph, as the sandbox logged them) of one run of the step on fresh fixtures; cases run one at a time, so every write since the fixtures is the step's. */
-async function writesOfOneRun(action: string, lose: boolean): Promise<string[]> {
-  const made = await DEVICE_CASES[action]!(env);
+async function writesOfOneRun(action: string, make: (env: ActionsEnv) => Promise<DeviceCase>, lose: boolean): Promise<string[]> {
+  const made = await make(env);
   const since = lastSeq();
   if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/' });
   let r;
@@ -49,16 +49,17 @@ async function writesOfOneRun(action: string, lose: boolean): Promise<string[]> 
 
 describe('device, app, directory, domain and Conditional Access actions are safe to repeat', { concurrency: false }, () => {
   it('every case and harmless entry is a write action, and none is both', () => {
-    for (const id of [...Object.keys(DEVICE_CASES), ...Object.keys(DEVICE_HARMLESS)]) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
+    for (const id of [...Object.keys(DEVICE_CASES), ...Object.keys(DEVICE_HARMLESS), ...Object.values(DEVICE_VARIANTS).map((v) => v.action)]) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
     for (const id of Object.keys(DEVICE_HARMLESS)) assert.ok(!(id in DEVICE_CASES), `${id} is proven safe to repeat: it need not be declared harmless`);
   });
 
   // TENANTFLOW_REPEAT_ONLY=device.wipe (or a comma-separated list) runs only those actions' checks.
   const only = process.env.TENANTFLOW_REPEAT_ONLY?.split(',');
-  for (const action of Object.keys(DEVICE_CASES).filter((a) => !only || only.includes(a)))
-    it(`${action}: a retry after a lost answer writes no more than a clean run`, { timeout: 240_000 }, async () => {
-      const clean = await writesOfOneRun(action, false);
-      const lost = await writesOfOneRun(action, true);
+  const cases = [...Object.entries(DEVICE_CASES).map(([action, make]) => ({ label: action, action, make })), ...Object.entries(DEVICE_VARIANTS).map(([label, v]) => ({ label, ...v }))];
+  for (const { label, action, make } of cases.filter((c) => !only || only.includes(c.action)))
+    it(`${label}: a retry after a lost answer writes no more than a clean run`, { timeout: 240_000 }, async () => {
+      const clean = await writesOfOneRun(action, make, false);
+      const lost = await writesOfOneRun(action, make, true);
       if (only) console.log(`${action}: ${clean.length} writes on a clean run (${clean.join(', ')}), ${lost.length} after a lost answer (${lost.join(', ')})`);
       assert.ok(clean.length > 0, `${action} wrote nothing on a clean run: the count would prove nothing`);
       assert.ok(lost.length <= clean.length, `${action} wrote ${lost.length} times after a lost answer, ${clean.length} on a clean run: it repeated its write (${lost.join(', ')})`);
