@@ -9,6 +9,8 @@ import { derBase64, makeCert } from './certs.ts';
 
 export interface DeviceCase {
   params: Record<string, unknown>;
+  /** The write whose answer is lost (a pattern of "METHOD /v1.0/path"); the step's first write when absent. */
+  lostWrite?: string;
   /** What a person would check after the run that lost its first answer: the tenant as Microsoft's API shows it. */
   check?: (output: any) => Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -226,6 +228,19 @@ export const DEVICE_CASES: Record<string, (env: ActionsEnv) => Promise<DeviceCas
 /** More paths of actions above, proven the same way: label -> action and case. */
 export const DEVICE_VARIANTS: Record<string, { action: string; make: (env: ActionsEnv) => Promise<DeviceCase> }> = {
   // The first write is Microsoft's asynchronous forceDelete: a retry must see it running (state ForceDelete) and wait, not post it again.
+  // A step of several writes: the answer of a later one is lost (the app exists by then).
+  'app.create, the enterprise app\'s answer lost': {
+    action: 'app.create',
+    make: async (env) => ({ ...(await DEVICE_CASES['app.create']!(env)), lostWrite: '^POST /v1\\.0/servicePrincipals$' }),
+  },
+  'app.create, the owner\'s answer lost': {
+    action: 'app.create',
+    make: async (env) => ({ ...(await DEVICE_CASES['app.create']!(env)), lostWrite: '^POST /v1\\.0/applications/[^/]+/owners/\\$ref$' }),
+  },
+  'app.removeExpiredCredentials, the certificates\' answer lost': {
+    action: 'app.removeExpiredCredentials',
+    make: async (env) => ({ ...(await DEVICE_CASES['app.removeExpiredCredentials']!(env)), lostWrite: '^PATCH /v1\\.0/applications/' }),
+  },
   'domain.remove with force (a user still in the domain)': {
     action: 'domain.remove',
     make: async (env) => {

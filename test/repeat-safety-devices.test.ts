@@ -1,7 +1,7 @@
 // Finding 1 of issue 16 for the device, Autopilot, app-registration, directory-role, named-location,
 // domain and Conditional Access actions (cases in test/repeat-devices-cases.ts, counted by
 // test/repeat-safety.test.ts). Each action runs twice as a runbook step on fresh fixtures: once
-// cleanly, once with its first write's answer lost after the write took effect (the sandbox applies
+// cleanly, once with its first write's answer (or a later one's) lost after the write took effect (the sandbox applies
 // the request, then drops the connection: a worker killed mid-step, or Temporal restarted). The
 // retry must recognise its own earlier write: the sandbox's mutation log may show no more writes
 // than the clean run made, and the tenant must look as a person expects (one app, one wipe, ...).
@@ -30,7 +30,7 @@ const lastSeq = () => env.sandbox.admin.mutations().at(-1)?.seq ?? 0;
 async function writesOfOneRun(action: string, make: (env: ActionsEnv) => Promise<DeviceCase>, lose: boolean): Promise<string[]> {
   const made = await make(env);
   const since = lastSeq();
-  if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/' });
+  if (lose) env.sandbox.admin.failNext({ status: 'drop', afterEffect: true, match: made.lostWrite ?? '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/' });
   let r;
   try {
     r = await env.run(action, made.params, { maximumAttempts: 3 });
