@@ -110,7 +110,8 @@ export const deviceRetire = defineAction({
   category: 'device',
   description:
     'Removes company data, apps, email profiles and settings that Intune put on the device, and takes it out of management at its ' +
-    'next check-in; the user\'s personal data stays. A device already being retired is not sent a second retire.',
+    'next check-in; the user\'s personal data stays. A device already being retired is not sent a second retire, and a retry that ' +
+    'finds the device gone (it checked in and left Intune) counts as done.',
   input: z.strictObject({ device: deviceRef }),
   output: remoteOutput,
   permissions: DEVICE_ACTION,

@@ -1,7 +1,8 @@
 // Handlers of the device actions (catalog/actions/devices.ts): Intune managed devices, Windows
 // Autopilot and Exchange ActiveSync mobile devices.
 // Retries: a remote action is sent only when the device does not already show it (a wipe or retire
-// pending or done, by anyone; any other action sent since this step began); the Autopilot import
+// pending or done, by anyone; any other action sent since this step began), and a retry of a retire
+// that finds the device gone (it checked in and left Intune) is done; the Autopilot import
 // names its rows with an import id derived from the step's idempotency key, so a retry finds the
 // rows it already posted instead of posting them twice.
 import { createHash } from 'node:crypto';
@@ -150,7 +151,19 @@ export const deviceWipe = implement(c.deviceWipe, async (input, ctx) => {
   });
 });
 
-export const deviceRetire = implement(c.deviceRetire, remote('retire'));
+export const deviceRetire = implement(c.deviceRetire, async (input, ctx) => {
+  let d: ManagedDevice;
+  try {
+    d = await findDevice(ctx.graph, input.device);
+  } catch (err) {
+    // A retired device leaves Intune at its next check-in: a retry that finds it gone after a retire
+    // whose answer was lost has nothing left to send (the retire took effect).
+    if (ctx.attempt > 1 && statusOf(err) === 404)
+      return { deviceId: GUID.test(input.device) ? input.device.toLowerCase() : '', deviceName: GUID.test(input.device) ? '' : input.device, operatingSystem: 'unknown', sent: false, actionState: 'done' };
+    throw err;
+  }
+  return sendRemote(ctx, d, { graphAction: 'retire' });
+});
 export const deviceSync = implement(c.deviceSync, remote('syncDevice'));
 export const deviceRestart = implement(c.deviceRestart, remote('rebootNow'));
 export const deviceShutDown = implement(c.deviceShutDown, remote('shutDown'));
