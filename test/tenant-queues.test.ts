@@ -88,6 +88,24 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     // The writes the step made against Graph are the writes the catalog declares for it.
     const writes = env.sandbox.admin.requestLog({ since }).filter((e) => (e.surface === 'graph' || e.surface === 'batch-item') && e.method !== 'GET' && !e.path.endsWith('/$batch') && e.status < 400);
     assert.equal(writes.length, writesOf('user.create', params), JSON.stringify(writes.map((w) => `${w.method} ${w.path}`)));
+
+    // More actions, one run each, on that user: each makes the writes the catalog declares for it.
+    const steps: [string, Record<string, unknown>][] = [
+      ['user.update', { user: upn, department: 'Finance' }],
+      ['user.disableSignIn', { user: upn }],
+      ['group.addMember', { user: upn, group: 'Leadership' }],
+      ['licence.unassign', { user: upn, licences: ['FLOW_FREE'] }],
+      ['user.delete', { user: upn }],
+    ];
+    for (const [action, p] of steps) {
+      const from = env.sandbox.admin.requestLog({}).at(-1)?.seq ?? 0;
+      const run = await env.start({ name: action, nodes: [{ id: 'step', kind: 'action', action, params: p }], edges: [] });
+      const s = await run.result();
+      assert.equal(s.status, 'succeeded', `${action}: ${JSON.stringify(s.nodes)}`);
+      assert.deepEqual(await scheduled(run), [{ action, queue: budgetTaskQueue(env.taskQueue, 'sandbox', 'directory-write') }]);
+      const made = env.sandbox.admin.requestLog({ since: from }).filter((e) => (e.surface === 'graph' || e.surface === 'batch-item') && e.method !== 'GET' && !e.path.endsWith('/$batch') && e.status < 400);
+      assert.equal(made.length, writesOf(action, p), `${action}: ${JSON.stringify(made.map((w) => `${w.method} ${w.path}`))}`);
+    }
   });
 });
 
