@@ -107,6 +107,22 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
       assert.equal(made.length, writesOf(action, p), `${action}: ${JSON.stringify(made.map((w) => `${w.method} ${w.path}`))}`);
     }
   });
+
+  it('schedules an Intune write on the tenant intune-write queue', async () => {
+    type Device = { id: string; operatingSystem: string; lastSyncDateTime: string };
+    const devices = (await env.graph.api('/deviceManagement/managedDevices').select('id,operatingSystem,lastSyncDateTime').get()).value as Device[];
+    const d = devices.find((x) => x.operatingSystem === 'Windows')!;
+    assert.ok(d, 'the sandbox seeds a Windows device');
+    const from = env.sandbox.admin.requestLog({}).at(-1)?.seq ?? 0;
+    const run = await env.start({ name: 'sync', nodes: [{ id: 'sync', kind: 'action', action: 'device.sync', params: { device: d.id } }], edges: [] });
+    const s = await run.result();
+    assert.equal(s.status, 'succeeded', JSON.stringify(s.nodes));
+    assert.deepEqual(await scheduled(run), [{ action: 'device.sync', queue: budgetTaskQueue(env.taskQueue, 'sandbox', 'intune-write') }]);
+    const back = (await env.graph.api(`/deviceManagement/managedDevices/${d.id}`).select('lastSyncDateTime').get()) as Device;
+    assert.ok(back.lastSyncDateTime > d.lastSyncDateTime);
+    const made = env.sandbox.admin.requestLog({ since: from }).filter((e) => e.surface === 'graph' && e.method !== 'GET' && e.status < 400);
+    assert.equal(made.length, writesOf('device.sync', { device: d.id }));
+  });
 });
 
 describe('a worker serves a tenant added after it started', () => {
