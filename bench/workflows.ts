@@ -24,3 +24,23 @@ export async function handApproval(taskQueue: string, action: string, input: { t
   await condition(() => go);
   await acts(taskQueue)[action]!(input);
 }
+
+/**
+ * `action` for each user principal name, at most `concurrency` at once, all on `taskQueue`: a bulk
+ * with the least workflow work per item (one workflow, no child per item), so bench/throttle.ts can
+ * measure a tenant's budget queue where the engine is not what limits the rate.
+ */
+export async function handBulk(upns: string[], concurrency: number, taskQueue: string, action: string, tenant: string): Promise<number> {
+  const a = proxyActivities<Record<string, Read>>({ taskQueue, startToCloseTimeout: '5m', heartbeatTimeout: '10s', retry: { maximumAttempts: 50, initialInterval: '200ms', maximumInterval: '5s' } });
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < upns.length) {
+      const upn = upns[next++]!;
+      await a[action]!({ tenant, params: { userPrincipalName: upn, displayName: upn } });
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return done;
+}

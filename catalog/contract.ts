@@ -54,6 +54,40 @@ export function onPremisesTaskQueue(adConnection: string): string {
   return `tenantflow-onprem-${adConnection}`;
 }
 
+/**
+ * Microsoft's rate-limited write budgets that Tenantflow paces across every worker: each is counted
+ * per app and tenant, so each tenant connection has one task queue per budget, which every worker
+ * polls with Temporal's task-queue-wide activity rate (docs/architecture.md "One throttle budget
+ * across workers"). Which actions draw from which budget: catalog/budgets.ts.
+ */
+export type WriteBudget = 'directory-write' | 'intune-write';
+
+/** The documented ceiling of each budget, in writes per second per app and tenant. */
+export const WRITE_BUDGET_CEILINGS: Record<WriteBudget, { perSecond: number; source: string }> = {
+  'directory-write': { perSecond: 3000 / 150, source: 'Entra ID writes: 3,000 per 150 s per app+tenant' },
+  'intune-write': { perSecond: 100 / 20, source: 'Intune writes: 100 per 20 s per app+tenant' },
+};
+
+/**
+ * The share of a budget's ceiling its queue dispatches activities at. Every worker must be given the
+ * same rate (the last poller sets the queue's), so it is a constant of the code, not a setting.
+ */
+export const BUDGET_DISPATCH_SHARE = 0.98;
+
+/** Activities per second the tenant's queue for a budget dispatches, across every worker. */
+export function budgetDispatchRate(budget: WriteBudget): number {
+  return WRITE_BUDGET_CEILINGS[budget].perSecond * BUDGET_DISPATCH_SHARE;
+}
+
+/**
+ * The task queue a tenant connection's steps of a budget run on. It is named after the deployment's
+ * own task queue (the run's), so deployments (and test runs) sharing a Temporal namespace never
+ * serve each other's tenants.
+ */
+export function budgetTaskQueue(mainQueue: string, tenant: string, budget: WriteBudget): string {
+  return `${mainQueue}/tenant/${tenant}/${budget}`;
+}
+
 export interface ActionContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   /** Stable id in the operator's words, e.g. user.disableSignIn; also the Temporal activity name. */
   id: string;

@@ -51,8 +51,10 @@ if (adName) {
     tenants: directory,
     secrets,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
+    // A tenant added to the control plane gets its budget queues polled within this long.
+    tenantRefreshMs: process.env.TENANTFLOW_TENANT_REFRESH_SECONDS ? Number(process.env.TENANTFLOW_TENANT_REFRESH_SECONDS) * 1000 : undefined,
   });
-  console.log(`worker: polling task queue "${settings.taskQueue}" on ${settings.address} (tenants: ${tenants.map((t) => t.name).join(', ') || 'none'})`);
+  console.log(`worker: polling task queue "${settings.taskQueue}" on ${settings.address} (tenants: ${tenants.map((t) => t.name).join(', ') || 'none'}; budget queues: ${worker.budgetQueues().join(', ') || 'none yet'})`);
   await worker.run();
 }
 await directory.close();

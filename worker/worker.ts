@@ -12,6 +12,7 @@ import type { Sealer } from '../runbook/secrets.ts';
 import { staticTenantDirectory, type TenantDirectory } from '../m365/tenants.ts';
 import { isOnPremisesAction, onPremisesTaskQueue } from '../catalog/contract.ts';
 import type { AdConnection } from '../m365/ad-connection.ts';
+import { TenantQueueWorkers } from './tenant-queues.ts';
 
 export { WORKFLOW_TRACING_PATH } from './tracing.ts';
 
@@ -44,6 +45,8 @@ export interface WorkerOptions {
   identity?: string;
   /** Links in approval messages (default PUBLIC_URL) and their sender when a tenant names none (default TENANTFLOW_MAIL_FROM). */
   approvals?: { publicUrl?: string; mailFrom?: string };
+  /** How often the worker lists its tenants again to poll a new tenant's budget queues (default 15 s). */
+  tenantRefreshMs?: number;
 }
 
 export interface OnPremisesWorkerOptions {
@@ -80,9 +83,17 @@ export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Pro
   });
 }
 
-export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+/**
+ * The worker: the workflows and every activity on the deployment's task queue, and, started and
+ * stopped with it, the budget queues of each tenant it knows (worker/tenant-queues.ts), where
+ * Temporal paces the steps of rate-limited actions across every worker. `run()` and `shutdown()`
+ * of the returned worker cover both, so every caller gets the budget queues served.
+ */
+export async function createWorker(opts: WorkerOptions): Promise<Worker & { budgetQueues(): string[] }> {
   const graphs = graphClientCache(opts.graph);
   const maxActivities = opts.maxConcurrentActivities ?? 50;
+  const actions = createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations, onStep: observeStep });
+  const interceptors = { activity: activityTracing() };
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -91,7 +102,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
     activities: {
-      ...createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations, onStep: observeStep }),
+      ...actions,
       ...createApproverActivities({
         tenants: opts.tenants,
         graphFor: graphs,
@@ -100,12 +111,49 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       }),
     },
     // Traces when on (m365/tracing.ts): the activity spans, and the sink of the workflows' spans.
-    interceptors: { activity: activityTracing() },
+    interceptors,
     sinks: workflowSpanSinks(),
     maxConcurrentActivityTaskExecutions: maxActivities,
     // Heartbeats carry cancellation to a running step: flush them often so a cancelled step stops within seconds.
     maxHeartbeatThrottleInterval: '2s',
   });
   watchWorker(worker, opts.taskQueue, maxActivities);
-  return worker;
+  const budgets = new TenantQueueWorkers({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    mainQueue: opts.taskQueue,
+    tenants: opts.tenants,
+    activities: actions,
+    interceptors,
+    dataConverter: opts.dataConverter,
+    identity: opts.identity,
+    maxConcurrentActivities: maxActivities,
+    refreshMs: opts.tenantRefreshMs,
+    onQueue: (w, queue) => watchWorker(w, queue, maxActivities),
+  });
+  // The tenants known now have their queues before the first run is picked up.
+  await budgets.refresh();
+  const runMain = worker.run.bind(worker);
+  const shutdownMain = worker.shutdown.bind(worker);
+  return Object.assign(worker, {
+    async run(): Promise<void> {
+      let failure: unknown;
+      const served = budgets.run().catch((err: unknown) => {
+        failure = err;
+        if (worker.getState() === 'RUNNING') shutdownMain();
+      });
+      try {
+        await runMain();
+      } finally {
+        await budgets.stop();
+        await served;
+      }
+      if (failure) throw failure;
+    },
+    shutdown(): void {
+      shutdownMain();
+      void budgets.stop();
+    },
+    budgetQueues: () => budgets.queues(),
+  });
 }
