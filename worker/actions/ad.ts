@@ -340,20 +340,33 @@ export const adUnlockUser = implement(c.adUnlockUser, (input, ctx) =>
   }),
 );
 
+/** A sign-in's answer that proves the password right: accepted, or "must change password" (773). */
+const passwordAccepted = (reason: string | null) => reason === null || /must be changed/.test(reason);
+
 export const adResetPassword = implement(c.adResetPassword, async (input, ctx) => {
-  // Setting the same password again on a repeated attempt is harmless: an administrator reset is not
-  // held to the password history.
   const user = await ctx.ad.session(async (s) => {
     const u = await getUser(s, input.user);
-    await s.setPassword(u.dn, input.password);
-    const changes: AdModification[] = [{ operation: 'replace', attribute: 'pwdLastSet', values: [input.mustChangePassword ? '0' : '-1'] }];
-    if (input.unlock && Number(str(u, 'lockoutTime') ?? '0') > 0) changes.push({ operation: 'replace', attribute: 'lockoutTime', values: ['0'] });
+    const enabled = !(uacOf(u) & UAC.ACCOUNTDISABLE);
+    const signIn = str(u, 'userPrincipalName') ?? u.dn;
+    // A repeated attempt first checks whether an earlier one already set this password (its answer
+    // lost): signing in with it is accepted, or answered "must change password". Only then is the set
+    // skipped; a sign-in that fails costs one bad-password count. (A disabled or locked-out account
+    // cannot tell: the password is set again, which the user cannot tell from one set.)
+    const alreadySet = ctx.attempt > 1 && enabled && passwordAccepted(await ctx.ad.tryBind(signIn, input.password));
+    if (!alreadySet) await s.setPassword(u.dn, input.password);
+    // Setting a password stamps pwdLastSet with the time: only "must change at next logon" (0), or
+    // undoing it (-1: now), is a write of its own, and only when it differs.
+    const now = await s.read(u.dn, ['pwdLastSet', 'lockoutTime']);
+    const mustChangeNow = str(now, 'pwdLastSet') === '0';
+    const changes: AdModification[] = [];
+    if (mustChangeNow !== input.mustChangePassword) changes.push({ operation: 'replace', attribute: 'pwdLastSet', values: [input.mustChangePassword ? '0' : '-1'] });
+    if (input.unlock && Number(str(now, 'lockoutTime') ?? '0') > 0) changes.push({ operation: 'replace', attribute: 'lockoutTime', values: ['0'] });
     await s.modify(u.dn, changes);
-    return { out: userOut(s, u), enabled: !(uacOf(u) & UAC.ACCOUNTDISABLE) };
+    return { out: userOut(s, u), enabled };
   });
   // Sign in as the user: AD answers "must change password" (773) for a right password that is to be changed.
   const reason = user.enabled ? await ctx.ad.tryBind(user.out.userPrincipalName ?? user.out.dn, input.password) : 'the account is disabled';
-  const verified = reason === null || /must be changed/.test(reason);
+  const verified = passwordAccepted(reason);
   if (!verified && user.enabled)
     throw new ActionError(`the password was set, but signing in as ${user.out.sAMAccountName} with it failed: ${reason}`, {
       code: 'PasswordNotVerified',
@@ -367,7 +380,14 @@ export const adMoveUser = implement(c.adMoveUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
     const ou = input.ou ?? s.conn.leaversOu;
     if (!ou) throw new ActionError('no OU given, and the AD connection has no leavers OU', { code: 'InvalidInput', hint: 'give the step an OU, or set the AD connection\'s leaversOu' });
-    const user = await getUser(s, input.user);
+    const found = await lookup(s, input.user, 'user', USER_ATTRIBUTES);
+    if (!found && ctx.attempt > 1 && isDn(input.user)) {
+      // Named by its old DN, moved by an earlier attempt of this step whose answer was lost: it is in
+      // the target OU under the same name.
+      const moved = await lookup(s, `${rdnOf(input.user)},${ou}`, 'user', USER_ATTRIBUTES);
+      if (moved) return { ...userOut(s, moved), changed: true, from: parentDn(input.user) };
+    }
+    const user = found ?? (await getUser(s, input.user));
     const from = parentDn(user.dn);
     if (sameDn(from, ou)) return { ...userOut(s, user), changed: false, from };
     if (!(await s.read(ou, ['objectClass'])))
@@ -401,15 +421,22 @@ export const adSetExpiry = implement(c.adSetExpiry, (input, ctx) =>
   }),
 );
 
-/** Deletes the object if it is there; a retry that finds it gone reports deleted: false. */
-async function deleteIfPresent(s: AdSession, ref: string, kind: 'user' | 'group') {
+/**
+ * Deletes the object if it is there. A retry that finds it gone reports deleted: false, and says
+ * that an earlier attempt of the step may have deleted it (a delete leaves nothing the service
+ * account may read to tell: AD's Deleted Objects are for administrators).
+ */
+async function deleteIfPresent(s: AdSession, ctx: ActionContext, ref: string, kind: 'user' | 'group') {
   const found = await lookup(s, ref, kind, ['cn']);
-  if (!found) return { deleted: false, dn: null };
+  if (!found) {
+    if (ctx.attempt > 1) ctx.warn(`${ref} is not in ${s.conn.domain}: an earlier attempt of this step may have deleted it (its answer was lost)`);
+    return { deleted: false, dn: null };
+  }
   await s.del(found.dn);
   return { deleted: true, dn: found.dn };
 }
 
-export const adDeleteUser = implement(c.adDeleteUser, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, input.user, 'user')));
+export const adDeleteUser = implement(c.adDeleteUser, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, ctx, input.user, 'user')));
 
 export const adGetUser = implement(c.adGetUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
@@ -553,7 +580,7 @@ export const adUpdateGroup = implement(c.adUpdateGroup, (input, ctx) =>
   }),
 );
 
-export const adDeleteGroup = implement(c.adDeleteGroup, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, input.group, 'group')));
+export const adDeleteGroup = implement(c.adDeleteGroup, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, ctx, input.group, 'group')));
 
 export const adAddGroupMember = implement(c.adAddGroupMember, (input, ctx) =>
   ctx.ad.session(async (s) => {

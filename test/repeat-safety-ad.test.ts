@@ -1,0 +1,373 @@
+// Finding 1 of issue 16 for the on-premises Active Directory actions, on the real Samba DC: every
+// AD write action is safe to repeat. The on-premises worker reaches the DC through
+// test/ldap-fault-proxy.ts. For each action the same step runs twice on fresh fixtures: once
+// cleanly, once with the answer to its first LDAP write lost after the DC applied it (the proxy
+// forwards the write, waits for the DC's answer and cuts the worker's connection instead). The
+// step's retry must recognise its own earlier write. What was written is counted by the DC itself:
+//   - the directory: every originating write of an attribute raises that attribute's version in the
+//     object's replPropertyMetaData (read back as the domain's administrator, objects keyed by
+//     objectGUID so a moved object is the same object); the lost run may raise no more versions;
+//   - the DC's answers: the writes it accepted (result 0) on the step's objects, as the proxy saw
+//     them (a group's member values and deletions leave no attribute version to count); the lost
+//     run may have no more;
+// and the step must succeed both times, ending in the same state (each case's check).
+//   Check that it catches a repeat: make addMembers in worker/actions/ad.ts write without reading
+//   (or drop resetPassword's check), and run `npm test -- repeat-safety-ad`.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client as Ldap } from 'ldapts';
+import { adSkip, ok, startAdEnv, stopOwnDc, type AdEnv } from './ad-kit.ts';
+import { startLdapFaultProxy, type LdapFaultProxy } from './ldap-fault-proxy.ts';
+import { REPEATED_BY_AD_TESTS } from './repeat-coverage-ad.ts';
+import { catalog } from '../catalog/index.ts';
+import { createAdClient, GROUP_TYPE, guidToString, sameDn, type AdClient, type AdValue } from '../m365/ad.ts';
+
+let env: AdEnv;
+let proxy: LdapFaultProxy | undefined;
+let admin: AdClient;
+const PW = 'Corr3ct-Horse-Battery!';
+const NEW_PW = 'N3w-Passw0rd-For-You!';
+
+before(async () => {
+  if (adSkip) return;
+  env = await startAdEnv({
+    connection: async (ad, dc) => {
+      proxy = await startLdapFaultProxy({ host: dc.host, caPem: dc.connection.caPem! });
+      return { ...ad, hosts: [proxy.hostEntry], caPem: proxy.caPem };
+    },
+  });
+  admin = createAdClient({ ...env.dc.connection, name: 'repeat-admin', bindUser: env.dc.admin.user, bindPassword: env.dc.admin.password });
+});
+after(async () => {
+  await env?.close();
+  await proxy?.close();
+  await stopOwnDc();
+});
+
+/** Reads as the domain's administrator, straight from the DC (not through the proxy). */
+async function ldap<T>(fn: (c: Ldap) => Promise<T>): Promise<T> {
+  const c = new Ldap({ url: `ldaps://${env.dc.host}:636`, tlsOptions: { ca: [env.dc.connection.caPem!] } });
+  try {
+    await c.bind(env.dc.admin.user, env.dc.admin.password);
+    return await fn(c);
+  } finally {
+    await c.unbind().catch(() => {});
+  }
+}
+
+async function read(dn: string, attributes: string[]): Promise<Record<string, unknown> | undefined> {
+  return ldap(async (c) => {
+    try {
+      return (await c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes, explicitBufferAttributes: ['objectGUID', 'replPropertyMetaData'] })).searchEntries[0];
+    } catch (err) {
+      if ((err as { code?: number }).code === 32) return undefined;
+      throw err;
+    }
+  });
+}
+const values = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+/**
+ * Each attribute's version in replPropertyMetaData (Samba's drsblobs.idl replPropertyMetaDataBlob,
+ * version 1: version, reserved, count, reserved, then 48-byte entries that start with the attribute's
+ * attid and its version, little-endian).
+ */
+function attributeVersions(blob: Buffer): Map<number, number> {
+  assert.equal(blob.readUInt32LE(0), 1, 'replPropertyMetaData version 1');
+  const count = blob.readUInt32LE(8);
+  assert.equal(blob.length, 16 + count * 48, 'replPropertyMetaData holds count entries of 48 bytes');
+  const out = new Map<number, number>();
+  for (let i = 0; i < count; i++) out.set(blob.readUInt32LE(16 + i * 48), blob.readUInt32LE(20 + i * 48));
+  return out;
+}
+
+/** objectGUID → attribute versions of the objects that exist at these DNs now. */
+async function snapshot(dns: string[]): Promise<Map<string, Map<number, number>>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const dn of dns) {
+    const e = await read(dn, ['objectGUID', 'replPropertyMetaData']);
+    if (e) out.set(guidToString(e['objectGUID'] as Buffer), attributeVersions(e['replPropertyMetaData'] as Buffer));
+  }
+  return out;
+}
+
+/** How many attribute versions went up between two snapshots (an object new since the first counts from 0). */
+function versionsWritten(before: Map<string, Map<number, number>>, after: Map<string, Map<number, number>>): { total: number; detail: string[] } {
+  let total = 0;
+  const detail: string[] = [];
+  for (const [guid, attrs] of after)
+    for (const [attid, v] of attrs) {
+      const was = before.get(guid)?.get(attid) ?? 0;
+      if (v > was) {
+        total += v - was;
+        detail.push(`${guid.slice(0, 8)}:0x${attid.toString(16)}+${v - was}`);
+      }
+    }
+  return { total, detail };
+}
+
+// ---- fixtures, written as the domain's administrator straight to the DC ----
+
+async function fixtureUser(extra: Record<string, AdValue> = {}, opts: { disabled?: boolean } = {}) {
+  const sam = env.uniq('rep');
+  const upn = `${sam}@${env.upnSuffix}`;
+  const dn = `CN=Repeat ${sam},${env.dc.seeded.staffOu}`;
+  await admin.session((s) =>
+    s.add(dn, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+      sAMAccountName: sam,
+      userPrincipalName: upn,
+      displayName: `Repeat ${sam}`,
+      unicodePwd: Buffer.from(`"${PW}"`, 'utf16le'),
+      userAccountControl: String(opts.disabled ? 514 : 512),
+      ...extra,
+    }),
+  );
+  return { sam, upn, dn };
+}
+
+async function fixtureGroup(members: string[] = []) {
+  const name = env.uniq('repg');
+  const dn = `CN=${name},${env.dc.seeded.groupsOu}`;
+  await admin.session((s) => s.add(dn, { objectClass: ['top', 'group'], sAMAccountName: name, groupType: String((GROUP_TYPE.GLOBAL | GROUP_TYPE.SECURITY) | 0), ...(members.length ? { member: members } : {}) }));
+  return { name, dn };
+}
+
+interface Made {
+  /** The objects whose writes are counted (DNs before and after the step: a moved object under both). */
+  dns: string[];
+  params: Record<string, unknown>;
+  /** What the step must have left in the directory (run after the clean and the lost run alike). */
+  check(output: any): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Fresh fixtures and the step's parameters for each AD write action. */
+const CASES: Record<string, () => Promise<Made>> = {
+  'ad.createUser': async () => {
+    const g = await fixtureGroup();
+    const sam = env.uniq('repnew');
+    const dn = `CN=Repeat New ${sam},${env.dc.seeded.staffOu}`;
+    return {
+      dns: [dn, g.dn],
+      params: { sAMAccountName: sam, userPrincipalName: `${sam}@${env.upnSuffix}`, displayName: `Repeat New ${sam}`, department: 'Finance', password: PW, groups: [g.name] },
+      check: async (out) => {
+        assert.equal(out.dn, dn);
+        const e = (await read(dn, ['department', 'memberOf', 'pwdLastSet']))!;
+        assert.equal(e['department'], 'Finance');
+        assert.deepEqual(values(e['memberOf']), [g.dn]);
+        assert.equal(e['pwdLastSet'], '0', 'must change the password at next logon');
+      },
+    };
+  },
+  'ad.cloneUser': async () => {
+    const src = await fixtureUser({ title: 'Analyst', department: 'Finance' });
+    const g = await fixtureGroup([src.dn]);
+    const sam = env.uniq('repclone');
+    const dn = `CN=Repeat Clone ${sam},${env.dc.seeded.staffOu}`;
+    return {
+      dns: [dn, g.dn],
+      params: { source: src.sam, sAMAccountName: sam, userPrincipalName: `${sam}@${env.upnSuffix}`, displayName: `Repeat Clone ${sam}`, password: PW },
+      check: async () => {
+        const e = (await read(dn, ['title', 'memberOf']))!;
+        assert.equal(e['title'], 'Analyst');
+        assert.deepEqual(values(e['memberOf']), [g.dn]);
+      },
+    };
+  },
+  'ad.updateUser': async () => {
+    const u = await fixtureUser({ department: 'Sales' });
+    return {
+      dns: [u.dn],
+      params: { user: u.sam, jobTitle: 'Repeated', department: 'Operations' },
+      check: async () => {
+        const e = (await read(u.dn, ['title', 'department']))!;
+        assert.deepEqual([e['title'], e['department']], ['Repeated', 'Operations']);
+      },
+    };
+  },
+  'ad.enableUser': async () => {
+    const u = await fixtureUser({}, { disabled: true });
+    return { dns: [u.dn], params: { user: u.sam }, check: async () => assert.equal((await read(u.dn, ['userAccountControl']))!['userAccountControl'], '512') };
+  },
+  'ad.disableUser': async () => {
+    const u = await fixtureUser();
+    return { dns: [u.dn], params: { user: u.upn }, check: async () => assert.equal((await read(u.dn, ['userAccountControl']))!['userAccountControl'], '514') };
+  },
+  'ad.unlockUser': async () => {
+    const u = await fixtureUser();
+    for (let i = 0; i < 6; i++) await env.bindAs(u.upn, 'Wrong-Passw0rd!');
+    assert.ok(Number((await read(u.dn, ['lockoutTime']))!['lockoutTime']) > 0, 'locked out by the domain policy');
+    return {
+      dns: [u.dn],
+      params: { user: u.sam },
+      check: async () => {
+        assert.equal((await read(u.dn, ['lockoutTime']))!['lockoutTime'], '0');
+        assert.equal(await env.bindAs(u.upn, PW), null);
+      },
+    };
+  },
+  'ad.resetPassword': async () => {
+    const u = await fixtureUser();
+    return {
+      dns: [u.dn],
+      params: { user: u.sam, password: NEW_PW, mustChangePassword: false },
+      check: async (out) => {
+        assert.equal(out.verified, true);
+        assert.equal(await env.bindAs(u.upn, NEW_PW), null, 'the new password signs in');
+        assert.notEqual((await read(u.dn, ['pwdLastSet']))!['pwdLastSet'], '0');
+      },
+    };
+  },
+  // Named by its DN: a repeat after the move must find the account in the target OU.
+  'ad.moveUser': async () => {
+    const u = await fixtureUser();
+    const target = `CN=Repeat ${u.sam},${env.dc.seeded.leaversOu}`;
+    return {
+      dns: [u.dn, target],
+      params: { user: u.dn, ou: env.dc.seeded.leaversOu },
+      check: async (out) => {
+        assert.equal(out.changed, true, 'the step moved the account');
+        assert.equal(await read(u.dn, ['cn']), undefined);
+        assert.ok(await read(target, ['cn']));
+      },
+    };
+  },
+  'ad.setManager': async () => {
+    const [u, m] = [await fixtureUser(), await fixtureUser()];
+    return { dns: [u.dn], params: { user: u.sam, manager: m.sam }, check: async () => assert.equal((await read(u.dn, ['manager']))!['manager'], m.dn) };
+  },
+  'ad.setExpiry': async () => {
+    const u = await fixtureUser();
+    return {
+      dns: [u.dn],
+      params: { user: u.sam, expires: '2031-01-31T17:00:00Z' },
+      check: async () => {
+        const ft = BigInt(String((await read(u.dn, ['accountExpires']))!['accountExpires']));
+        assert.equal(new Date(Number(ft / 10_000n - 11_644_473_600_000n)).toISOString(), '2031-01-31T17:00:00.000Z');
+      },
+    };
+  },
+  'ad.deleteUser': async () => {
+    const u = await fixtureUser();
+    return { dns: [u.dn], params: { user: u.sam }, check: async () => assert.equal(await read(u.dn, ['cn']), undefined) };
+  },
+  'ad.enableRemoteMailbox': async () => {
+    const u = await fixtureUser();
+    const routing = `${u.sam}@contoso.mail.onmicrosoft.com`;
+    return {
+      dns: [u.dn],
+      params: { user: u.sam, remoteRoutingAddress: routing },
+      check: async () => {
+        const e = (await read(u.dn, ['targetAddress', 'proxyAddresses', 'msExchRecipientTypeDetails']))!;
+        assert.equal(e['targetAddress'], `SMTP:${routing}`);
+        assert.deepEqual(values(e['proxyAddresses']).sort(), [`SMTP:${u.upn}`, `smtp:${routing}`].sort());
+        assert.equal(e['msExchRecipientTypeDetails'], '2147483648');
+      },
+    };
+  },
+  'ad.hideFromAddressList': async () => {
+    const u = await fixtureUser();
+    return { dns: [u.dn], params: { user: u.sam }, check: async () => assert.equal((await read(u.dn, ['msExchHideFromAddressLists']))!['msExchHideFromAddressLists'], 'TRUE') };
+  },
+  'ad.removeUserFromAllGroups': async () => {
+    const u = await fixtureUser();
+    const [g1, g2, keep] = [await fixtureGroup([u.dn]), await fixtureGroup([u.dn]), await fixtureGroup([u.dn])];
+    return {
+      dns: [g1.dn, g2.dn, keep.dn, u.dn],
+      params: { user: u.sam, keep: [keep.name] },
+      check: async () => assert.deepEqual(values((await read(u.dn, ['memberOf']))!['memberOf']), [keep.dn]),
+    };
+  },
+  'ad.createGroup': async () => {
+    const u = await fixtureUser();
+    const name = env.uniq('repnewg');
+    const dn = `CN=${name},${env.dc.seeded.groupsOu}`;
+    return {
+      dns: [dn],
+      params: { name, description: 'Repeated', members: [u.sam] },
+      check: async (out) => {
+        assert.equal(out.dn, dn);
+        const e = (await read(dn, ['member', 'description']))!;
+        assert.deepEqual(values(e['member']), [u.dn]);
+        assert.equal(e['description'], 'Repeated');
+      },
+    };
+  },
+  'ad.updateGroup': async () => {
+    const g = await fixtureGroup();
+    return {
+      dns: [g.dn],
+      params: { group: g.name, description: 'Repeated', scope: 'universal' },
+      check: async () => {
+        const e = (await read(g.dn, ['description', 'groupType']))!;
+        assert.equal(e['description'], 'Repeated');
+        assert.equal(e['groupType'], String((GROUP_TYPE.UNIVERSAL | GROUP_TYPE.SECURITY) | 0));
+      },
+    };
+  },
+  'ad.deleteGroup': async () => {
+    const g = await fixtureGroup();
+    return { dns: [g.dn], params: { group: g.name }, check: async () => assert.equal(await read(g.dn, ['cn']), undefined) };
+  },
+  'ad.addGroupMember': async () => {
+    const [u1, u2] = [await fixtureUser(), await fixtureUser()];
+    const g = await fixtureGroup();
+    return { dns: [g.dn], params: { group: g.name, members: [u1.sam, u2.sam] }, check: async () => assert.deepEqual(values((await read(g.dn, ['member']))!['member']).sort(), [u1.dn, u2.dn].sort()) };
+  },
+  'ad.removeGroupMember': async () => {
+    const [u1, u2, stay] = [await fixtureUser(), await fixtureUser(), await fixtureUser()];
+    const g = await fixtureGroup([u1.dn, u2.dn, stay.dn]);
+    return { dns: [g.dn], params: { group: g.name, members: [u1.sam, u2.sam] }, check: async () => assert.deepEqual(values((await read(g.dn, ['member']))!['member']), [stay.dn]) };
+  },
+};
+
+interface Count {
+  /** Attribute versions the step raised (the directory's own record). */
+  versions: number;
+  /** Writes the DC accepted on the step's objects. */
+  accepted: number;
+  detail: string;
+}
+
+async function writesOfOneRun(action: string, lose: boolean): Promise<Count> {
+  const made = await CASES[action]!();
+  const before = await snapshot(made.dns);
+  const since = proxy!.answered.length;
+  // The first LDAP write of the step takes effect in the directory and its answer is lost.
+  if (lose) proxy!.loseNextAnswer();
+  let r: Awaited<ReturnType<AdEnv['run']>>;
+  try {
+    r = await env.run(action, made.params, { maximumAttempts: 3 });
+  } finally {
+    proxy!.disarm();
+  }
+  ok(r);
+  const answered = proxy!.answered.slice(since);
+  if (lose) assert.ok(answered.some((w) => w.lost), `${action}: no write's answer was lost: the run proves nothing`);
+  // Counted before the check, whose sign-ins may make the DC stamp logon attributes.
+  const after = await snapshot(made.dns);
+  await made.check(r.output);
+  const v = versionsWritten(before, after);
+  const accepted = answered.filter((w) => w.resultCode === 0 && made.dns.some((dn) => sameDn(dn, w.dn)));
+  return { versions: v.total, accepted: accepted.length, detail: `${accepted.map((w) => `${w.op}${w.lost ? '(answer lost)' : ''}`).join(', ')}; versions ${v.detail.join(' ')}` };
+}
+
+describe('every on-premises AD write action is safe to repeat (a lost LDAP answer on the real DC)', { skip: adSkip, concurrency: false }, () => {
+  it('the cases here are the AD actions test/repeat-coverage-ad.ts declares proven, and every AD write action is one', () => {
+    assert.deepEqual(Object.keys(CASES).sort(), [...REPEATED_BY_AD_TESTS].sort());
+    const adWrites = [...catalog.values()].filter((a) => a.id.startsWith('ad.') && !a.readOnly).map((a) => a.id).sort();
+    assert.deepEqual(Object.keys(CASES).sort(), adWrites);
+  });
+
+  // TENANTFLOW_REPEAT_ONLY=ad.createUser (or a comma-separated list) runs only those actions' checks.
+  for (const action of Object.keys(CASES).filter((a) => !process.env.TENANTFLOW_REPEAT_ONLY || process.env.TENANTFLOW_REPEAT_ONLY.split(',').includes(a)))
+    it(`${action}: a retry after a lost answer writes no more than a clean run`, { timeout: 240_000 }, async () => {
+      const clean = await writesOfOneRun(action, false);
+      const lost = await writesOfOneRun(action, true);
+      const said = `clean run: ${clean.accepted} writes (${clean.detail}); after a lost answer: ${lost.accepted} writes (${lost.detail})`;
+      if (process.env.TENANTFLOW_REPEAT_ONLY) console.log(`${action}: ${said}`);
+      assert.ok(clean.accepted > 0, `${action} wrote nothing on a clean run: the count would prove nothing`);
+      assert.ok(lost.accepted <= clean.accepted, `${action} repeated a write the DC had applied: ${said}`);
+      assert.ok(lost.versions <= clean.versions, `${action} raised more attribute versions after a lost answer: ${said}`);
+    });
+});
