@@ -48,6 +48,8 @@ export interface LoseAnswer {
   op?: WriteOp;
   /** Only a write on a DN matching this (case-insensitive). */
   dn?: RegExp;
+  /** Let this many matching writes through first (1: lose the second one's answer). */
+  skip?: number;
 }
 
 export interface LdapFaultProxy {
@@ -55,7 +57,7 @@ export interface LdapFaultProxy {
   hostEntry: string;
   /** The proxy's certificate: the proxied AD connection's caPem. */
   caPem: string;
-  /** Loses the answer to the next matching write (once). */
+  /** Loses the answer to the next matching write (after `skip` of them), once. */
   loseNextAnswer(match?: LoseAnswer): void;
   disarm(): void;
   /** True while armed and not yet fired. */
@@ -129,7 +131,9 @@ export async function startLdapFaultProxy(dc: { host: string; port?: number; caP
         const op = OP_BY_REQUEST.get(m.tag);
         if (op) {
           const dn = m.dn ?? '';
-          const lose = !!armed && (!armed.op || armed.op === op) && (!armed.dn || armed.dn.test(dn));
+          const matches = !!armed && (!armed.op || armed.op === op) && (!armed.dn || armed.dn.test(dn));
+          const lose = matches && !armed!.skip;
+          if (matches && armed!.skip) armed = { ...armed, skip: armed!.skip - 1 };
           if (lose) armed = undefined;
           pending.set(m.messageId, { op, dn, lose });
         }
@@ -159,7 +163,7 @@ export async function startLdapFaultProxy(dc: { host: string; port?: number; caP
     hostEntry: `127.0.0.1:${port}`,
     caPem: cert.certPem,
     loseNextAnswer(match = {}) {
-      armed = match;
+      armed = { ...match };
     },
     disarm() {
       armed = undefined;
