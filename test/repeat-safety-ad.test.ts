@@ -11,7 +11,8 @@
 //     is the same object and a deleted one is read as its tombstone; the lost run may count no more;
 //   - the DC's answers: the writes it accepted (result 0) on the step's objects, as the proxy saw
 //     them; the lost run may have no more;
-// and the step must succeed both times, ending in the same state (each case's check).
+// and the step must succeed both times, ending in the same state (each case's check) and reporting
+// the same change (its output's shape: what a retry found already written is still the step's change).
 //   Check that it catches a repeat: make addMembers in worker/actions/ad.ts write without reading
 //   (or drop resetPassword's check), and run `npm test -- repeat-safety-ad`.
 import assert from 'node:assert/strict';
@@ -373,6 +374,15 @@ interface Count {
   /** Writes the DC accepted on the step's objects. */
   accepted: number;
   detail: string;
+  /** What the step reported, in shape: booleans as they are, lists by length, other values by type. */
+  report: unknown;
+}
+
+/** A step's output in shape (fixtures differ between runs): booleans kept, lists by length. `created` is left out: false by contract when an earlier attempt created the object. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'created').map(([k, x]) => [k, shape(x)]));
+  return typeof v === 'boolean' ? v : typeof v;
 }
 
 /** One run of the action's step on fresh fixtures; with `lose` (1, 2, ...), the answer to its lose-th LDAP write is lost. */
@@ -396,7 +406,7 @@ async function writesOfOneRun(action: string, lose = 0): Promise<Count> {
   await made.check(r.output);
   const v = versionsWritten(before, after);
   const accepted = answered.filter((w) => w.resultCode === 0 && made.dns.some((dn) => sameDn(dn, w.dn)));
-  return { versions: v.total, accepted: accepted.length, detail: `${accepted.map((w) => `${w.op}${w.lost ? '(answer lost)' : ''}`).join(', ')}; versions ${v.detail.join(' ')}` };
+  return { report: shape(r.output), versions: v.total, accepted: accepted.length, detail: `${accepted.map((w) => `${w.op}${w.lost ? '(answer lost)' : ''}`).join(', ')}; versions ${v.detail.join(' ')}` };
 }
 
 describe('every on-premises AD write action is safe to repeat (a lost LDAP answer on the real DC)', { skip: adSkip, concurrency: false }, () => {
@@ -418,6 +428,7 @@ describe('every on-premises AD write action is safe to repeat (a lost LDAP answe
         if (process.env.TENANTFLOW_REPEAT_ONLY) console.log(`${action}: ${said}`);
         assert.ok(lost.accepted <= clean.accepted, `${action} repeated a write the DC had applied: ${said}`);
         assert.ok(lost.versions <= clean.versions, `${action} raised more attribute versions after a lost answer: ${said}`);
+        assert.deepEqual(lost.report, clean.report, `${action} reports what it changed after a lost answer as after a clean run`);
       }
     });
 });
