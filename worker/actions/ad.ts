@@ -160,10 +160,11 @@ function createdByThisStep(ctx: Pick<ActionContext, 'attempt' | 'stepScheduledAt
 const journals = new Map<string, Map<string, string[]>>();
 function journal(ctx: Pick<ActionContext, 'idempotencyKey' | 'stepScheduledAt'>) {
   const key = `${ctx.idempotencyKey}@${ctx.stepScheduledAt}`;
-  let j = journals.get(key);
+  let j = ctx.idempotencyKey ? journals.get(key) : undefined;
   if (!j) {
     j = new Map();
-    journals.set(key, j);
+    // A handler called outside a step (no idempotency key) keeps its journal to itself.
+    if (ctx.idempotencyKey) journals.set(key, j);
     if (journals.size > 1000) journals.delete(journals.keys().next().value!);
   }
   const entries = j;
