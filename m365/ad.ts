@@ -154,6 +154,8 @@ export function adError(err: unknown, what: string, conn?: Pick<AdConnection, 'n
     case 32:
       return e('NoSuchObject', 'check the distinguished name or the OU; it does not exist in this domain');
     case 68:
+      // Adding a member a group already has: AD answers 68 too (00000562, ERROR_MEMBER_IN_GROUP).
+      if (/00000562|attribute member already exists/i.test(msg)) return e('AttributeOrValueExists', 'the account is already a member of the group');
       return e('ObjectConflict', 'an object with that name already exists in this OU (or the account name is taken in the domain): pick another name');
     case 19:
       return /password|0000052D/i.test(msg)

@@ -16,7 +16,7 @@ import { createOnPremisesWorker, createWorker } from '../worker/worker.ts';
 import { sambaUnavailable, startSambaDc, type SambaDc } from '../scripts/samba.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
-interface DcInfo {
+export interface DcInfo {
   connection: AdConnection;
   admin: { user: string; password: string };
   seeded: SambaDc['seeded'];
@@ -69,9 +69,16 @@ export function ok(r: { status: string; error?: unknown }): void {
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 }
 
-export async function startAdEnv(opts: { syncIntervalMs?: number } = {}): Promise<AdEnv> {
+export async function startAdEnv(
+  opts: {
+    syncIntervalMs?: number;
+    /** The on-premises worker's AD connection made from the DC's (e.g. through test/ldap-fault-proxy.ts); test reads still go straight to the DC. */
+    connection?: (ad: AdConnection, dc: DcInfo) => AdConnection | Promise<AdConnection>;
+  } = {},
+): Promise<AdEnv> {
   const dc = await dcInfo();
-  const ad: AdConnection = { ...dc.connection, name: `corp-${randomUUID().slice(0, 8)}` };
+  const direct: AdConnection = { ...dc.connection, name: `corp-${randomUUID().slice(0, 8)}` };
+  const ad: AdConnection = opts.connection ? await opts.connection(direct, dc) : direct;
   const env = await startTestEnv({
     worker: false,
     sandbox: {

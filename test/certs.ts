@@ -10,7 +10,7 @@ export interface TestCert {
   pem: string;
 }
 
-export function makeCert(cn: string, opts: { notAfter?: Date; notBefore?: Date } = {}): TestCert {
+export function makeCert(cn: string, opts: { notAfter?: Date; notBefore?: Date; /** IP addresses the certificate names (subjectAltName), for a TLS server on one. */ ips?: string[] } = {}): TestCert {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -20,6 +20,7 @@ export function makeCert(cn: string, opts: { notAfter?: Date; notBefore?: Date }
   const attrs = [{ name: 'commonName', value: cn }];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
+  if (opts.ips?.length) cert.setExtensions([{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: opts.ips.map((ip) => ({ type: 7, ip })) }]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
   const keyPem = forge.pki.privateKeyToPem(keys.privateKey);

@@ -150,6 +150,39 @@ function createdByThisStep(ctx: Pick<ActionContext, 'attempt' | 'stepScheduledAt
   return !!created && Date.parse(created) + 1000 >= ctx.stepScheduledAt - 5_000;
 }
 
+/**
+ * What earlier runs of a step on this worker were about to write (keyed by the step), so that a
+ * retry after a lost answer, which finds its own write in place and writes nothing, still reports
+ * the step's change: the journal is noted before each write and read into the output. Kept in
+ * memory (a retry on another worker, after a crash, reports only what it wrote itself), for the
+ * last 1,000 steps.
+ */
+const journals = new Map<string, Map<string, string[]>>();
+function journal(ctx: Pick<ActionContext, 'idempotencyKey' | 'stepScheduledAt'>) {
+  const key = `${ctx.idempotencyKey}@${ctx.stepScheduledAt}`;
+  let j = ctx.idempotencyKey ? journals.get(key) : undefined;
+  if (!j) {
+    j = new Map();
+    // A handler called outside a step (no idempotency key) keeps its journal to itself.
+    if (ctx.idempotencyKey) journals.set(key, j);
+    if (journals.size > 1000) journals.delete(journals.keys().next().value!);
+  }
+  const entries = j;
+  return {
+    /** Notes items about to be written under kind; answers every item noted under it by this step so far. */
+    note(kind: string, items: string[]): string[] {
+      const all = [...(entries.get(kind) ?? [])];
+      for (const i of items) if (!all.some((x) => sameDn(x, i))) all.push(i);
+      entries.set(kind, all);
+      return all;
+    },
+    /** Notes one write when `now`; answers whether this step has made it (now or in an earlier run). */
+    flag(kind: string, now: boolean): boolean {
+      return this.note(kind, now ? [kind] : []).length > 0;
+    },
+  };
+}
+
 /** A password nobody sees that meets AD's complexity rules. */
 const randomPassword = () => `${randomBytes(18).toString('base64url')}aA1!`;
 
@@ -311,9 +344,10 @@ export const adUpdateUser = implement(c.adUpdateUser, (input, ctx) =>
       if (taken.some((t) => !sameDn(t.dn, user.dn)))
         throw new ActionError(`the user principal name ${userPrincipalName} is taken by ${taken[0]!.dn}`, { code: 'ObjectConflict', hint: 'pick another user principal name', status: 68 });
     }
+    const changed = journal(ctx).note('changed', changes.map((x) => x.attribute));
     await s.modify(user.dn, changes);
     const after = (await s.read(user.dn, USER_ATTRIBUTES))!;
-    return { ...userOut(s, after), changed: changes.map((x) => x.attribute) };
+    return { ...userOut(s, after), changed };
   }),
 );
 
@@ -323,8 +357,9 @@ function setEnabled(enabled: boolean) {
       const user = await getUser(s, input.user);
       const uac = uacOf(user);
       const wanted = enabled ? uac & ~UAC.ACCOUNTDISABLE : uac | UAC.ACCOUNTDISABLE;
+      const changed = journal(ctx).flag('userAccountControl', wanted !== uac);
       if (wanted !== uac) await s.modify(user.dn, [{ operation: 'replace', attribute: 'userAccountControl', values: [String(wanted)] }]);
-      return { ...userOut(s, user), changed: wanted !== uac, enabled };
+      return { ...userOut(s, user), changed, enabled };
     });
 }
 
@@ -335,25 +370,39 @@ export const adUnlockUser = implement(c.adUnlockUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
     const user = await getUser(s, input.user);
     const locked = Number(str(user, 'lockoutTime') ?? '0') > 0;
+    const changed = journal(ctx).flag('lockoutTime', locked);
     if (locked) await s.modify(user.dn, [{ operation: 'replace', attribute: 'lockoutTime', values: ['0'] }]);
-    return { ...userOut(s, user), changed: locked, wasLocked: locked };
+    return { ...userOut(s, user), changed, wasLocked: changed };
   }),
 );
 
+/** A sign-in's answer that proves the password right: accepted, or "must change password" (773). */
+const passwordAccepted = (reason: string | null) => reason === null || /must be changed/.test(reason);
+
 export const adResetPassword = implement(c.adResetPassword, async (input, ctx) => {
-  // Setting the same password again on a repeated attempt is harmless: an administrator reset is not
-  // held to the password history.
   const user = await ctx.ad.session(async (s) => {
     const u = await getUser(s, input.user);
-    await s.setPassword(u.dn, input.password);
-    const changes: AdModification[] = [{ operation: 'replace', attribute: 'pwdLastSet', values: [input.mustChangePassword ? '0' : '-1'] }];
-    if (input.unlock && Number(str(u, 'lockoutTime') ?? '0') > 0) changes.push({ operation: 'replace', attribute: 'lockoutTime', values: ['0'] });
+    const enabled = !(uacOf(u) & UAC.ACCOUNTDISABLE);
+    const signIn = str(u, 'userPrincipalName') ?? u.dn;
+    // A repeated attempt first checks whether an earlier one already set this password (its answer
+    // lost): signing in with it is accepted, or answered "must change password". Only then is the set
+    // skipped; a sign-in that fails costs one bad-password count. (A disabled or locked-out account
+    // cannot tell: the password is set again, which the user cannot tell from one set.)
+    const alreadySet = ctx.attempt > 1 && enabled && passwordAccepted(await ctx.ad.tryBind(signIn, input.password));
+    if (!alreadySet) await s.setPassword(u.dn, input.password);
+    // Setting a password stamps pwdLastSet with the time: only "must change at next logon" (0), or
+    // undoing it (-1: now), is a write of its own, and only when it differs.
+    const now = await s.read(u.dn, ['pwdLastSet', 'lockoutTime']);
+    const mustChangeNow = str(now, 'pwdLastSet') === '0';
+    const changes: AdModification[] = [];
+    if (mustChangeNow !== input.mustChangePassword) changes.push({ operation: 'replace', attribute: 'pwdLastSet', values: [input.mustChangePassword ? '0' : '-1'] });
+    if (input.unlock && Number(str(now, 'lockoutTime') ?? '0') > 0) changes.push({ operation: 'replace', attribute: 'lockoutTime', values: ['0'] });
     await s.modify(u.dn, changes);
-    return { out: userOut(s, u), enabled: !(uacOf(u) & UAC.ACCOUNTDISABLE) };
+    return { out: userOut(s, u), enabled };
   });
   // Sign in as the user: AD answers "must change password" (773) for a right password that is to be changed.
   const reason = user.enabled ? await ctx.ad.tryBind(user.out.userPrincipalName ?? user.out.dn, input.password) : 'the account is disabled';
-  const verified = reason === null || /must be changed/.test(reason);
+  const verified = passwordAccepted(reason);
   if (!verified && user.enabled)
     throw new ActionError(`the password was set, but signing in as ${user.out.sAMAccountName} with it failed: ${reason}`, {
       code: 'PasswordNotVerified',
@@ -367,7 +416,14 @@ export const adMoveUser = implement(c.adMoveUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
     const ou = input.ou ?? s.conn.leaversOu;
     if (!ou) throw new ActionError('no OU given, and the AD connection has no leavers OU', { code: 'InvalidInput', hint: 'give the step an OU, or set the AD connection\'s leaversOu' });
-    const user = await getUser(s, input.user);
+    const found = await lookup(s, input.user, 'user', USER_ATTRIBUTES);
+    if (!found && ctx.attempt > 1 && isDn(input.user)) {
+      // Named by its old DN, moved by an earlier attempt of this step whose answer was lost: it is in
+      // the target OU under the same name.
+      const moved = await lookup(s, `${rdnOf(input.user)},${ou}`, 'user', USER_ATTRIBUTES);
+      if (moved) return { ...userOut(s, moved), changed: true, from: parentDn(input.user) };
+    }
+    const user = found ?? (await getUser(s, input.user));
     const from = parentDn(user.dn);
     if (sameDn(from, ou)) return { ...userOut(s, user), changed: false, from };
     if (!(await s.read(ou, ['objectClass'])))
@@ -385,8 +441,9 @@ export const adSetManager = implement(c.adSetManager, (input, ctx) =>
     const manager = input.manager ? (await getUser(s, input.manager, ['objectGUID'])).dn : null;
     const current = str(user, 'manager') ?? null;
     const same = current === null ? manager === null : manager !== null && sameDn(current, manager);
+    const changed = journal(ctx).flag('manager', !same);
     if (!same) await s.modify(user.dn, [manager === null ? { operation: 'delete', attribute: 'manager', values: [] } : { operation: 'replace', attribute: 'manager', values: [manager] }]);
-    return { ...userOut(s, user), changed: !same, manager };
+    return { ...userOut(s, user), changed, manager };
   }),
 );
 
@@ -396,20 +453,33 @@ export const adSetExpiry = implement(c.adSetExpiry, (input, ctx) =>
     const wanted = input.expires === null ? NEVER : toFileTime(input.expires);
     const current = str(user, 'accountExpires') ?? NEVER;
     const same = fromFileTime(current) === fromFileTime(wanted);
+    const changed = journal(ctx).flag('accountExpires', !same);
     if (!same) await s.modify(user.dn, [{ operation: 'replace', attribute: 'accountExpires', values: [wanted] }]);
-    return { ...userOut(s, user), changed: !same, expires: fromFileTime(wanted) };
+    return { ...userOut(s, user), changed, expires: fromFileTime(wanted) };
   }),
 );
 
-/** Deletes the object if it is there; a retry that finds it gone reports deleted: false. */
-async function deleteIfPresent(s: AdSession, ref: string, kind: 'user' | 'group') {
+/**
+ * Deletes the object if it is there. A retry that finds it gone reports what this step's journal
+ * says it deleted; without one (a retry on another worker) deleted: false, with a warning that an
+ * earlier attempt of the step may have deleted it (a delete leaves nothing the service account may
+ * read to tell: AD's Deleted Objects are for administrators).
+ */
+async function deleteIfPresent(s: AdSession, ctx: ActionContext, ref: string, kind: 'user' | 'group') {
   const found = await lookup(s, ref, kind, ['cn']);
-  if (!found) return { deleted: false, dn: null };
+  const j = journal(ctx);
+  if (!found) {
+    const earlier = j.note('deleted', [])[0];
+    if (earlier) return { deleted: true, dn: earlier };
+    if (ctx.attempt > 1) ctx.warn(`${ref} is not in ${s.conn.domain}: an earlier attempt of this step may have deleted it (its answer was lost)`);
+    return { deleted: false, dn: null };
+  }
+  j.note('deleted', [found.dn]);
   await s.del(found.dn);
   return { deleted: true, dn: found.dn };
 }
 
-export const adDeleteUser = implement(c.adDeleteUser, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, input.user, 'user')));
+export const adDeleteUser = implement(c.adDeleteUser, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, ctx, input.user, 'user')));
 
 export const adGetUser = implement(c.adGetUser, (input, ctx) =>
   ctx.ad.session(async (s) => {
@@ -471,15 +541,16 @@ export const adRemoveUserFromAllGroups = implement(c.adRemoveUserFromAllGroups, 
     const user = await getUser(s, input.user, ['objectGUID']);
     const keep = await resolveGroups(s, input.keep);
     const groups = await s.search(s.baseDn, { filter: `(&(objectClass=group)(member=${escapeFilter(user.dn)}))`, attributes: ['cn'] });
-    const removed: string[] = [];
+    const j = journal(ctx);
+    let removed = j.note('removed', []);
     const kept: string[] = [];
     for (const g of groups) {
       if (keep.some((k) => sameDn(k.dn, g.dn))) {
         kept.push(g.dn);
         continue;
       }
+      removed = j.note('removed', [g.dn]);
       await s.modify(g.dn, [{ operation: 'delete', attribute: 'member', values: [user.dn] }]);
-      removed.push(g.dn);
     }
     return { removed, kept };
   }),
@@ -540,26 +611,31 @@ export const adUpdateGroup = implement(c.adUpdateGroup, (input, ctx) =>
     const before = groupOut(g);
     const scope = input.scope ?? before.scope;
     const category = input.category ?? before.category;
-    const written = changes.map((x) => x.attribute);
+    const j = journal(ctx);
+    let written = j.note('changed', changes.map((x) => x.attribute));
     await s.modify(g.dn, changes);
     if (scope !== before.scope || category !== before.category) {
+      written = j.note('changed', ['groupType']);
       // AD converts global <-> domain local only through universal.
       if (scope !== before.scope && scope !== 'universal' && before.scope !== 'universal')
         await s.modify(g.dn, [{ operation: 'replace', attribute: 'groupType', values: [groupTypeValue('universal', before.category)] }]);
       await s.modify(g.dn, [{ operation: 'replace', attribute: 'groupType', values: [groupTypeValue(scope, category)] }]);
-      written.push('groupType');
     }
     return { ...groupOut((await s.read(g.dn, GROUP_ATTRIBUTES))!), changed: written };
   }),
 );
 
-export const adDeleteGroup = implement(c.adDeleteGroup, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, input.group, 'group')));
+export const adDeleteGroup = implement(c.adDeleteGroup, (input, ctx) => ctx.ad.session((s) => deleteIfPresent(s, ctx, input.group, 'group')));
 
 export const adAddGroupMember = implement(c.adAddGroupMember, (input, ctx) =>
   ctx.ad.session(async (s) => {
     const g = await getGroup(s, input.group);
-    const { added, already } = await addMembers(s, g, await memberDns(s, input.members));
-    return { group: g.dn, added, alreadyMembers: already };
+    const dns = await memberDns(s, input.members);
+    const current = strs(g, 'member');
+    const j = journal(ctx);
+    const added = j.note('added', dns.filter((dn) => !current.some((m) => sameDn(m, dn))));
+    await addMembers(s, g, dns);
+    return { group: g.dn, added, alreadyMembers: dns.filter((dn) => !added.some((a) => sameDn(a, dn))) };
   }),
 );
 
@@ -570,8 +646,9 @@ export const adRemoveGroupMember = implement(c.adRemoveGroupMember, (input, ctx)
     const removed: string[] = [];
     const notMembers: string[] = [];
     for (const dn of await memberDns(s, input.members)) (current.some((m) => sameDn(m, dn)) ? removed : notMembers).push(dn);
+    const all = journal(ctx).note('removed', removed);
     if (removed.length) await s.modify(g.dn, [{ operation: 'delete', attribute: 'member', values: removed }]);
-    return { group: g.dn, removed, notMembers };
+    return { group: g.dn, removed: all, notMembers: notMembers.filter((dn) => !all.some((r) => sameDn(r, dn))) };
   }),
 );
 
@@ -611,8 +688,9 @@ export const adEnableRemoteMailbox = implement(c.adEnableRemoteMailbox, (input, 
     ];
     const sameProxies = proxies.length === current.length && proxies.every((p) => current.includes(p));
     if (!sameProxies) changes.push({ operation: 'replace', attribute: 'proxyAddresses', values: proxies });
+    const changed = journal(ctx).note('changed', changes.map((x) => x.attribute));
     await s.modify(u.dn, changes);
-    return { ...userOut(s, u), changed: changes.map((x) => x.attribute), primarySmtpAddress: primary, proxyAddresses: proxies };
+    return { ...userOut(s, u), changed, primarySmtpAddress: primary, proxyAddresses: proxies };
   }),
 );
 
@@ -620,7 +698,8 @@ export const adHideFromAddressList = implement(c.adHideFromAddressList, (input, 
   ctx.ad.session(async (s) => {
     const u = await getUser(s, input.user);
     const changes = setAttr(u, 'msExchHideFromAddressLists', input.hidden ? 'TRUE' : 'FALSE');
+    const changed = journal(ctx).flag('msExchHideFromAddressLists', changes.length > 0);
     await s.modify(u.dn, changes);
-    return { ...userOut(s, u), changed: changes.length > 0, hidden: input.hidden };
+    return { ...userOut(s, u), changed, hidden: input.hidden };
   }),
 );
