@@ -7,7 +7,10 @@ export interface ScriptedFault {
   status: 429 | 500 | 502 | 503 | 504 | 'drop';
   /** How many matching requests fail; default 1. */
   count?: number;
-  /** Regular expression tested against "METHOD /path?query", e.g. "^POST /v1.0/users$". Default: any Graph or Exchange call. */
+  /**
+   * Regular expression tested against "METHOD /path?query", e.g. "^POST /v1.0/users$". Default: any Graph or Exchange call.
+   * SharePoint REST requests ("POST /_sharepoint/{host}/_api/...") get a scripted fault only when the pattern matches them.
+   */
   match?: string;
   /**
    * true: run the request (its write takes effect) and then fail the answer, like a gateway timeout
