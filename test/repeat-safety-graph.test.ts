@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ok, startActionsEnv, type ActionsEnv, type StepResult } from './actions-kit.ts';
-import { GRAPH_REPEAT_CASES } from './repeat-graph-ids.ts';
+import { catalog } from '../catalog/index.ts';
+import { GRAPH_REPEAT_CASES, GRAPH_REPEAT_HARMLESS } from './repeat-graph-ids.ts';
 
 let env: ActionsEnv;
 let owner: { id: string; userPrincipalName: string };
@@ -198,8 +199,10 @@ async function writesOfOneRun(action: string, lose: boolean): Promise<{ count: n
 }
 
 describe('the remaining user, group, licence, auth, site, Teams, tag and notification actions are safe to repeat', { concurrency: false }, () => {
-  it('test/repeat-graph-ids.ts lists exactly the actions driven here', () => {
+  it('test/repeat-graph-ids.ts lists exactly the actions driven here, all write actions', () => {
     assert.deepEqual(Object.keys(CASES).sort(), [...GRAPH_REPEAT_CASES].sort());
+    for (const id of [...GRAPH_REPEAT_CASES, ...Object.keys(GRAPH_REPEAT_HARMLESS)]) assert.ok(catalog.get(id) && !catalog.get(id)!.readOnly, `${id} is a write action`);
+    for (const id of Object.keys(GRAPH_REPEAT_HARMLESS)) assert.ok(!GRAPH_REPEAT_CASES.includes(id), `${id} is proven safe to repeat: it need not be declared harmless`);
   });
 
   for (const action of Object.keys(CASES).filter((a) => !process.env.TENANTFLOW_REPEAT_ONLY || process.env.TENANTFLOW_REPEAT_ONLY.split(',').includes(a)))

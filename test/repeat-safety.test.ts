@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { catalog } from '../catalog/index.ts';
 import { REPEATED_BY_PLAN_TESTS, repeatedIn } from './repeat-coverage.ts';
+import { GRAPH_REPEAT_CASES, GRAPH_REPEAT_HARMLESS } from './repeat-graph-ids.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -97,11 +98,13 @@ const CASES: Record<string, () => Promise<Made>> = {
 const HARMLESS: Record<string, string> = {
   'user.resetPassword': 'a repeat sets another temporary password; the step delivers and reports the one set last, and the first was never shown to anyone',
   'auth.createTemporaryAccessPass': 'a repeat issues another pass; the step reports the one issued last, and Entra allows one active pass per user (the earlier one is replaced)',
+  ...GRAPH_REPEAT_HARMLESS,
 };
 
 const writes = [...catalog.values()].filter((a) => !a.readOnly).map((a) => a.id).sort();
 const BY_PLAN_TESTS = new Set(Object.values(REPEATED_BY_PLAN_TESTS).flat());
-const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS]);
+// test/repeat-safety-graph.test.ts drives these (its own file, its own sandbox).
+const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS, ...GRAPH_REPEAT_CASES]);
 /** Write actions proven safe to repeat nowhere yet and not declared harmless. */
 const NOT_YET = writes.filter((id) => !PROVEN.has(id) && !(id in HARMLESS));
 
