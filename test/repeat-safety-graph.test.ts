@@ -152,11 +152,6 @@ const CASES: Record<string, () => Promise<Case>> = {
     const name = `Repeat team ${tag()}`;
     return { params: { displayName: name, owner: owner.userPrincipalName }, lose: '^POST /v1\\.0/teams$', check: async () => one('/groups', `displayName eq '${name}'`, `team ${name}`) };
   },
-  'teams.unarchive': async () => {
-    const t = await team();
-    ok(await env.run('teams.archive', { team: t.id }));
-    return { params: { team: t.id }, check: async () => assert.equal((await env.graph.api(`/teams/${t.id}`).get()).isArchived, false) };
-  },
   'tags.add': async () => { const u = await user(); return { params: { user: u.id, tags: ['pilot', 'vip'] } }; },
   'tags.remove': async () => { const u = await tagged(['pilot', 'vip']); return { params: { user: u.id, tags: ['vip'] } }; },
   'tags.manage': async () => { const u = await tagged(['pilot']); return { params: { user: u.id, add: ['leaver'], remove: ['pilot'] } }; },

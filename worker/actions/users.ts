@@ -200,7 +200,10 @@ export const userUpdateBulk = implement(c.userUpdateBulk, async ({ users, clear,
       const { user, changed } = await patchUser(graph, ref, desired);
       results.push({ user: ref, userId: user.id, changed });
     } catch (err) {
-      if (statusOf(err) === 429 || (statusOf(err) ?? 0) >= 500) throw err; // the retry redoes the rest; done users are no-ops
+      // Throttling, 5xx, replication lag, a lost answer or a network error are not this user's fault:
+      // the step runs again (users already changed are no-ops). Only a refusal of this user is.
+      const status = statusOf(err);
+      if (err instanceof ActionError ? err.retryable : status === undefined || status === 429 || status >= 500 || status <= 0) throw err;
       failures.push(`${ref}: ${(err as Error).message}`);
     }
     heartbeat({ done: i + 1, of: users.length });
