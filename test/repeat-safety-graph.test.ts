@@ -6,8 +6,9 @@
 // its own earlier write: everything the sandbox logged as a write during the step (any object,
 // so a second object created counts too) may be no more than on the clean run, and creations
 // leave exactly one object, read back through the API.
-//   Check that it catches a repeat: make teams.addChannel post its channel again on a retry
-//   (drop its `existing` check) and run `TENANTFLOW_REPEAT_ONLY=teams.addChannel npm test -- repeat-safety-graph`.
+//   Check that it catches a repeat: make auth.setPreferredMethod PATCH without reading first, or
+//   notify.email skip its look in Sent Items, and run
+//   `TENANTFLOW_REPEAT_ONLY=auth.setPreferredMethod,notify.email npm test -- repeat-safety-graph`.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
