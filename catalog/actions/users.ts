@@ -431,7 +431,7 @@ export const userInviteGuest = defineAction({
   output: z.object({
     userId,
     userPrincipalName: z.string(),
-    invited: z.boolean().describe('false when the guest already existed'),
+    invited: z.boolean().describe('false when the guest already existed before this step (true when an earlier attempt of this step invited them)'),
     status: z.string().nullable().describe('Invitation status, e.g. PendingAcceptance'),
   }),
   permissions: ['User.Invite.All', 'User.Read.All'],
