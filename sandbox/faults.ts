@@ -8,8 +8,10 @@ export interface ScriptedFault {
   /** How many matching requests fail; default 1. */
   count?: number;
   /**
-   * Regular expression tested against "METHOD /path?query", e.g. "^POST /v1.0/users$". Default: any Graph or Exchange call.
-   * SharePoint REST requests ("POST /_sharepoint/{host}/_api/...") get a scripted fault only when the pattern matches them.
+   * Regular expression tested against "METHOD /path?query", e.g. "^POST /v1.0/users$" (an Exchange call is
+   * "POST /adminapi/InvokeCommand Set-Mailbox"), or one of the names of WRITES: 'graph-writes',
+   * 'exchange-writes', 'writes' (either). Default: any Graph or Exchange call. SharePoint REST requests
+   * ("POST /_sharepoint/{host}/_api/...") get a scripted fault only when a regular expression matches them.
    */
   match?: string;
   /**
@@ -19,6 +21,22 @@ export interface ScriptedFault {
   afterEffect?: boolean;
   retryAfterSeconds?: number;
 }
+
+/** Verbs of the Exchange cmdlets that change something (Get-, Test-, Search-, Export-, Preview- only read). */
+export const EXCHANGE_WRITE_VERBS = ['Set', 'Add', 'Remove', 'New', 'Enable', 'Disable', 'Clear', 'Release', 'Delete', 'Update', 'Start', 'Stop', 'Suspend', 'Resume', 'Grant', 'Revoke', 'Restore', 'Undo', 'Import', 'Install', 'Uninstall', 'Register', 'Unregister', 'Block', 'Unblock'] as const;
+
+/**
+ * Named matches for scripted faults ("lose the answer of the next write, whichever it is"): Graph's
+ * writing methods, and InvokeCommand of a writing cmdlet, by its CmdletInput.CmdletName (the sandbox
+ * tests the name as it registered it, so "set-mailbox" matches too).
+ */
+export const WRITES = {
+  'graph-writes': '^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/',
+  'exchange-writes': `^POST /adminapi/InvokeCommand (${EXCHANGE_WRITE_VERBS.join('|')})-`,
+  writes: `^(POST|PATCH|PUT|DELETE) /(v1\\.0|beta)/|^POST /adminapi/InvokeCommand (${EXCHANGE_WRITE_VERBS.join('|')})-`,
+} as const;
+
+const matchOf = (match: string): RegExp => new RegExp(Object.hasOwn(WRITES, match) ? WRITES[match as keyof typeof WRITES] : match);
 
 export interface FaultConfig {
   /** Probability (0..1) that a Graph / Exchange request answers 429 with Retry-After. */
@@ -57,7 +75,7 @@ export class Faults {
     const { scripted, ...rest } = config;
     this.config = rest;
     this.rng = createRng(config.seed ?? 1);
-    this.matchRe = config.match ? new RegExp(config.match) : undefined;
+    this.matchRe = config.match ? matchOf(config.match) : undefined;
     this.scripted = [];
     for (const s of scripted ?? []) this.script(s);
   }
@@ -70,7 +88,7 @@ export class Faults {
   }
 
   script(fault: ScriptedFault): void {
-    this.scripted.push({ ...fault, remaining: fault.count ?? 1, re: fault.match ? new RegExp(fault.match) : undefined });
+    this.scripted.push({ ...fault, remaining: fault.count ?? 1, re: fault.match ? matchOf(fault.match) : undefined });
   }
 
   get latencyMs(): number {

@@ -47,6 +47,8 @@ export interface MobileDevice {
   deviceType: string;
   firstSyncTime: string;
   wipeStatus: string | null;
+  /** When Clear-MobileDevice last asked for a wipe (Get-MobileDeviceStatistics' DeviceWipeRequestTime / AccountOnlyDeviceWipeRequestTime). */
+  wipeRequestTime?: string | null;
 }
 
 export interface AutoReply {

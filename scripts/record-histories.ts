@@ -13,7 +13,7 @@ const { temporal } = proto;
 type IHistory = import('@temporalio/proto').temporal.api.history.v1.IHistory;
 import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { StoredListRef } from '../workflows/batch.ts';
+import { BATCH_WORKFLOW_TYPE, type BatchWorkflowInput, type StoredListRef } from '../workflows/batch.ts';
 import type { ForEachInput } from '../workflows/for-each.ts';
 import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
 import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
@@ -226,6 +226,36 @@ const RECORDERS: Record<string, Recorder> = {
       const loop = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
       await loop.result();
       return [h, env.client.workflow.getHandle(`${h.workflowId}.each`), env.client.workflow.getHandle(workflowId, loop.firstExecutionRunId)];
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    }
+  },
+  // A bulk run's batch workflow (workflows/batch.ts): three rows in slices of two, then the finish.
+  // The control plane's activities are served here from memory (they read and write rows in its
+  // database; what the history holds is their results). Recorded traced (since v0.5-observe-), the
+  // slices' StartActivity spans carry the trace to the control plane's activity worker.
+  batch: async (env) => {
+    const queue = `${env.taskQueue}-control`;
+    const lines = [1, 2, 3];
+    const connection = await NativeConnection.connect({ address: env.address });
+    const worker = await Worker.create({
+      connection,
+      namespace: env.namespace,
+      taskQueue: queue,
+      activities: {
+        runBatchSlice: async ({ afterLine, limit }: { afterLine: number; limit: number }) => ({ lastLine: lines.filter((l) => l > afterLine).slice(0, limit).at(-1) ?? null }),
+        finishBatch: async () => 'succeeded',
+      },
+    });
+    const running = worker.run();
+    try {
+      const batchId = `replay-bulk-${randomUUID().slice(0, 8)}`;
+      const input: BatchWorkflowInput = { batchId, controlQueue: queue, round: 1, sliceRows: 2 };
+      const h = await env.client.workflow.start(BATCH_WORKFLOW_TYPE, { taskQueue: env.taskQueue, workflowId: `${batchId}.round-1`, args: [input] });
+      await h.result();
+      return [h];
     } finally {
       worker.shutdown();
       await running;

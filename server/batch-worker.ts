@@ -14,6 +14,7 @@ import { controlQueueOf, rowRunId, startBatchWorkflow, type BatchRecord, type Ro
 import type { Principal } from './people.ts';
 import type { Services } from './services.ts';
 import { isTemporalDown } from './temporal-deadline.ts';
+import { controlActivityTracing } from './tracing.ts';
 
 /** How often the batch worker starts batches whose workflow did not start (Temporal was down). */
 export const RECOVER_MS = 30_000;
@@ -133,6 +134,9 @@ export async function startBatchWorker(s: Services, opts: { connection: NativeCo
     taskQueue: controlQueueOf(s.runs.taskQueue),
     dataConverter: opts.client.options.dataConverter,
     activities: batchActivities(s, opts.client),
+    // Traced when tracing is on: each slice's span, and its rows' runs under it (`client` should
+    // carry temporalClientTracing, as server/main.ts's does).
+    interceptors: { activity: controlActivityTracing() },
     maxConcurrentActivityTaskExecutions: 20,
     // A slice can wait for rows that wait for people: stopping cancels it after this long.
     shutdownGraceTime: '3s',

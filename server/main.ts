@@ -77,7 +77,8 @@ const batchConnection = await Connection.connect(connectionOptions(settings));
 const batchWorker = await startBatchWorker(services, {
   connection: await NativeConnection.connect(connectionOptions(settings)),
   namespace: settings.namespace,
-  client: new Client({ connection: batchConnection, namespace: settings.namespace }),
+  // Traced like the API's client: a row's run joins the trace of its batch's slice.
+  client: new Client({ connection: batchConnection, namespace: settings.namespace, interceptors: temporalClientTracing() }),
 });
 const server = app.listen(port, host, () => console.log(`server: listening on http://${host}:${port} (database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'embedded, data/db'})`));
 const stop = () => {

@@ -1,10 +1,14 @@
 // The control plane's part of a trace (docs/production.md "Metrics and traces"): a SERVER span per
-// /api request, continuing the caller's W3C traceparent when it sends one, and Temporal's client
-// interceptor, whose StartWorkflow span (a child of the request's) hands the trace to the workflow.
-// Both only when tracing is on (m365/tracing.ts); otherwise the middleware passes straight through.
+// /api request, continuing the caller's W3C traceparent when it sends one, Temporal's client
+// interceptor, whose StartWorkflow span (a child of the request's) hands the trace to the workflow,
+// and the activity interceptors of the control plane's own activity worker (the batch workflow's
+// slices, server/batch-worker.ts): a RunActivity span per slice, under which each row's run starts.
+// All only when tracing is on (m365/tracing.ts); otherwise the middleware passes straight through.
 import type { NextFunction, Request, Response } from 'express';
 import type { ClientInterceptors } from '@temporalio/client';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import type { Context as ActivityContext } from '@temporalio/activity';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { activeTracing, context, propagation, SpanKind, SpanStatusCode, trace } from '../m365/tracing.ts';
 
 /** Temporal client interceptors for a traced process (none when tracing is off). */
@@ -43,4 +47,25 @@ export function traceRequests() {
     res.once('close', end);
     context.with(trace.setSpan(parent, span), next);
   };
+}
+
+/** A control-plane activity's span also names its batch (never rows or inputs). */
+class ControlActivityTracing extends OpenTelemetryActivityInboundInterceptor {
+  override execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    return super.execute(input, (i) => {
+      const arg = i.args[0] as { batchId?: unknown } | undefined;
+      if (typeof arg?.batchId === 'string') trace.getActiveSpan()?.setAttribute('tenantflow.batch', arg.batchId);
+      return next(i);
+    });
+  }
+}
+
+/**
+ * Activity interceptors for the control plane's activity worker when tracing is on, else none: the
+ * batch workflow's StartActivity span continues into a RunActivity span here, and a row's run
+ * started inside it (by a client with temporalClientTracing) is its child.
+ */
+export function controlActivityTracing(): ActivityInterceptorsFactory[] {
+  if (!activeTracing()) return [];
+  return [(ctx: ActivityContext) => ({ inbound: new ControlActivityTracing(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })];
 }

@@ -84,8 +84,13 @@ function same(a: unknown, b: unknown): boolean {
 export interface WatcherOptions {
   /** https://... where Microsoft reaches this server; notifications only when set (else delta on a schedule). */
   publicUrl?: string;
-  /** The evaluation clock (date triggers, schedules): injectable for tests. Subscriptions live on the wall clock. */
+  /** The evaluation clock (date triggers, schedules): injectable for tests. */
   now?: () => number;
+  /**
+   * The clock subscriptions live on (Microsoft's: their expirationDateTime, renewal, retries):
+   * the wall clock unless a test moves it together with the sandbox's clock.
+   */
+  wallClock?: () => number;
   intervalMs?: number;
   log?: (m: string) => void;
 }
@@ -96,6 +101,7 @@ export interface WatcherOptions {
  */
 export class TriggerWatcher {
   readonly now: () => number;
+  private readonly wall: () => number;
   private readonly graphs = graphClientCache();
   private readonly chain = new Map<string, Promise<void>>();
   /** Triggers with a notified delta round queued and not yet started: more notifications join it. */
@@ -108,6 +114,7 @@ export class TriggerWatcher {
     this.s = s;
     this.opts = opts;
     this.now = opts.now ?? Date.now;
+    this.wall = opts.wallClock ?? Date.now;
   }
 
   get notificationsOn(): boolean {
@@ -189,20 +196,22 @@ export class TriggerWatcher {
   private async maintainUnlocked(t: TriggerRow, force: boolean): Promise<void> {
     const w = watchOf(t);
     let subscribeError: string | undefined;
+    /** A subscription was lost (expired or removed) and made again: changes in between had no notification. */
+    let gap = false;
     try {
-      if (this.notificationsOn && (force || !w.subscribeRetryAt || Date.parse(w.subscribeRetryAt) <= Date.now())) {
+      if (this.notificationsOn && (force || !w.subscribeRetryAt || Date.parse(w.subscribeRetryAt) <= this.wall())) {
         try {
-          await this.keepSubscription(t);
+          gap = await this.keepSubscription(t);
         } catch (err) {
           // Microsoft cannot reach this server (the handshake failed) or refused the subscription:
           // delta queries on the schedule carry on alone; subscribing is tried again in 15 minutes.
           subscribeError = `change notifications unavailable, using delta queries: ${(err as Error).message}`;
-          await this.saveState(t.id, { mode: 'delta', subscribeRetryAt: new Date(Date.now() + 15 * 60_000).toISOString() });
+          await this.saveState(t.id, { mode: 'delta', subscribeRetryAt: new Date(this.wall() + 15 * 60_000).toISOString() });
         }
       } else if (!this.notificationsOn && w.mode !== 'delta') await this.saveState(t.id, { mode: 'delta' });
       const fresh = (await this.load(t.id))!;
       const due = !watchOf(fresh).nextPollAt || Date.parse(watchOf(fresh).nextPollAt!) <= this.now();
-      if (force || due) await this.runOnce(fresh);
+      if (force || due || gap) await this.runOnce(fresh);
       await this.saveState(t.id, { lastError: subscribeError?.slice(0, 500), ...(subscribeError ? {} : { subscribeRetryAt: undefined }) });
     } catch (err) {
       await this.saveState(t.id, { lastError: (err as Error).message.slice(0, 500) });
@@ -224,18 +233,31 @@ export class TriggerWatcher {
     return `${this.opts.publicUrl!.replace(/\/$/, '')}/api/graph-notifications/${t.id}${lifecycle ? '/lifecycle' : ''}`;
   }
 
-  private async keepSubscription(t: TriggerRow): Promise<void> {
+  /**
+   * Renews the subscription (PATCH expirationDateTime) once less than RENEW_BEFORE_MS is left, or
+   * subscribes again when it is gone: expired (Graph deletes expired subscriptions) or removed at
+   * Microsoft (the PATCH answers 404). True when a subscription the trigger had was replaced (its
+   * notifications may have been missed since it was lost: the caller catches up with a delta round).
+   */
+  private async keepSubscription(t: TriggerRow): Promise<boolean> {
     const w = watchOf(t);
-    if (w.subscriptionId && w.expiresAt && Date.parse(w.expiresAt) - Date.now() > RENEW_BEFORE_MS) return;
-    if (w.subscriptionId) {
-      try {
-        await this.renew(t);
-        return;
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      }
-    }
+    const left = w.expiresAt ? Date.parse(w.expiresAt) - this.wall() : 0;
+    if (w.subscriptionId && left > RENEW_BEFORE_MS) return false;
+    if (w.subscriptionId && left > 0 && (await this.renewOrGone(t))) return false;
     await this.subscribe(t);
+    return !!w.subscriptionId;
+  }
+
+  /** PATCHes the subscription's expiry: true when renewed, false when Graph no longer has it (404). */
+  private async renewOrGone(t: TriggerRow): Promise<boolean> {
+    try {
+      await this.renew(t);
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      await this.s.audit.record(SYSTEM, 'trigger.subscription-gone', t.id, { subscription: watchOf(t).subscriptionId }, t.tenant);
+      return false;
+    }
   }
 
   private async subscribe(t: TriggerRow): Promise<void> {
@@ -247,7 +269,7 @@ export class TriggerWatcher {
       notificationUrl: this.notificationUrl(t),
       lifecycleNotificationUrl: this.notificationUrl(t, true),
       resource: 'users',
-      expirationDateTime: new Date(Date.now() + SUBSCRIPTION_MINUTES * 60_000).toISOString(),
+      expirationDateTime: new Date(this.wall() + SUBSCRIPTION_MINUTES * 60_000).toISOString(),
       clientState,
     })) as { id: string; expirationDateTime: string };
     await this.saveState(t.id, { mode: 'notifications', subscriptionId: sub.id, expiresAt: sub.expirationDateTime, clientStateEnc: this.s.deps.secretBox.seal(clientState) });
@@ -257,7 +279,7 @@ export class TriggerWatcher {
   private async renew(t: TriggerRow): Promise<void> {
     const g = await this.graph(t.tenant);
     const id = watchOf(t).subscriptionId!;
-    const sub = (await g.api(`/subscriptions/${id}`).patch({ expirationDateTime: new Date(Date.now() + SUBSCRIPTION_MINUTES * 60_000).toISOString() })) as { expirationDateTime: string };
+    const sub = (await g.api(`/subscriptions/${id}`).patch({ expirationDateTime: new Date(this.wall() + SUBSCRIPTION_MINUTES * 60_000).toISOString() })) as { expirationDateTime: string };
     await this.saveState(t.id, { mode: 'notifications', expiresAt: sub.expirationDateTime });
     await this.s.audit.record(SYSTEM, 'trigger.subscription-renewed', t.id, { subscription: id, expires: sub.expirationDateTime }, t.tenant);
   }
@@ -294,15 +316,19 @@ export class TriggerWatcher {
     }).catch((err) => this.log(`${t.id}: ${(err as Error).message}`));
   }
 
-  /** A lifecycle notification (checked): reauthorize and renew, re-create, or catch up with delta. */
+  /**
+   * A lifecycle notification (checked), handled as Microsoft documents: reauthorizationRequired ->
+   * one PATCH with a new expirationDateTime, which reauthorizes and renews at once (Microsoft asks
+   * not to send a reauthorize and a PATCH for the same subscription within 10 minutes), or a new
+   * subscription when Graph no longer has it; subscriptionRemoved -> a new subscription; missed ->
+   * nothing more. Then, in every case, a delta round catches up with what may have been missed.
+   */
   async lifecycle(t: TriggerRow, event: string): Promise<void> {
     await this.s.audit.record(SYSTEM, 'trigger.lifecycle', t.id, { event, subscription: watchOf(t).subscriptionId }, t.tenant);
     await this.serial(t.id, async () => {
       const fresh = (await this.load(t.id))!;
       if (event === 'reauthorizationRequired') {
-        const g = await this.graph(t.tenant);
-        await g.api(`/subscriptions/${watchOf(fresh).subscriptionId}/reauthorize`).post({});
-        await this.renew(fresh);
+        if (!(await this.renewOrGone(fresh))) await this.subscribe(fresh);
       } else if (event === 'subscriptionRemoved') {
         await this.saveState(t.id, { subscriptionId: undefined, expiresAt: undefined });
         await this.subscribe(fresh);

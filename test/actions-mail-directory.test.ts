@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { looksCompromised } from '../sandbox/graph/audit-logs.ts';
+import { catalog } from '../catalog/index.ts';
+import { changesIn } from '../catalog/contract.ts';
 import { ok, startActionsEnv, type ActionsEnv, type StepResult } from './actions-kit.ts';
 
 let env: ActionsEnv;
@@ -156,7 +158,13 @@ describe('directory roles and named locations', { concurrency: true }, () => {
     ok(r);
     const created = await read(r.output.id);
     assert.deepEqual([created['@odata.type'], created.isTrusted, created.ipRanges], ['#microsoft.graph.ipNamedLocation', true, [{ '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: '203.0.113.0/24' }]]);
-    assert.equal((await env.run('directory.createNamedLocation', { displayName: name, ipRanges: ['203.0.113.0/24'] })).output.created, false);
+    const again = await env.run('directory.createNamedLocation', { displayName: name, ipRanges: ['203.0.113.0/24'] });
+    assert.equal(again.output.created, false);
+    // The undo deletes the location the run created, not one a run found already there.
+    const contract = catalog.get('directory.createNamedLocation')!;
+    const undoOf = (run: StepResult) => contract.reverse!({ input: contract.input.parse({ displayName: name, ipRanges: ['203.0.113.0/24'] }), output: run.output, changes: changesIn(run.output) ?? [] });
+    assert.deepEqual((undoOf(r) as { steps: { action: string; params: unknown }[] }).steps.map((x) => [x.action, x.params]), [['directory.deleteNamedLocation', { location: r.output.id }]]);
+    assert.deepEqual(undoOf(again), { steps: [] });
     const upd = await env.run('directory.updateNamedLocation', { location: name, ipRanges: ['198.51.100.0/24', '2001:db8::/48'], rangesMode: 'add', isTrusted: false });
     ok(upd);
     assert.deepEqual(upd.output.ipRanges.sort(), ['198.51.100.0/24', '2001:db8::/48', '203.0.113.0/24']);

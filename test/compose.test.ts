@@ -25,6 +25,8 @@ const ENV_FILE = [
   'TENANTFLOW_SECRET_KEY=secret-key-from-env-file',
   'M365_CLIENT_SECRET=m365-secret-from-env-file',
   'TEMPORAL_NAMESPACE_RETENTION=14d',
+  'TENANTFLOW_METRICS_TOKEN=metrics-token-from-env-file',
+  'GRAFANA_ADMIN_PASSWORD=grafana-password-from-env-file',
 ].join('\n');
 
 interface Service {
@@ -38,6 +40,7 @@ interface Service {
   volumes?: (string | { type: string; source?: string; target: string; read_only?: boolean })[];
   restart?: string;
   user?: string;
+  tmpfs?: string[] | string;
 }
 
 /** Runs the Compose client's `config` on a copy of docker-compose.yml beside `envFile` as `.env`. */
@@ -59,6 +62,13 @@ function resolve(envFile: string): { status: number | null; stderr: string; conf
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A YAML file of the repository as JSON (python3-yaml, which Debian's docker-compose depends on). */
+function yamlFile(path: string): any {
+  const json = spawnSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', join(root, path)], { encoding: 'utf8' });
+  assert.equal(json.status, 0, json.stderr);
+  return JSON.parse(json.stdout);
 }
 
 const resolved = resolve(ENV_FILE);
@@ -86,7 +96,7 @@ const mounts = (s: Service) =>
 describe('docker-compose.yml', () => {
   it('is valid Compose with the production services', () => {
     assert.equal(resolved.status, 0, `docker compose config failed (install Debian's docker-compose):\n${resolved.stderr}`);
-    assert.deepEqual(Object.keys(services).sort(), ['certs', 'postgresql', 'server', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(services).sort(), ['certs', 'grafana', 'postgresql', 'prometheus', 'server', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
   });
 
   it('checks the health of every long-running service and starts each only when what it needs is healthy or done', () => {
@@ -109,6 +119,8 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(deps('temporal-setup'), ['temporal']);
     assert.deepEqual(deps('server'), ['postgresql', 'temporal', 'temporal-setup']);
     assert.deepEqual(deps('worker'), ['server', 'temporal']);
+    assert.deepEqual(deps('prometheus'), ['server']);
+    assert.deepEqual(deps('grafana'), ['prometheus']);
     assert.match(text(service('server').healthcheck?.test), /\/api\/health/);
     assert.match(text(service('worker').healthcheck?.test), /127\.0\.0\.1:9464\/metrics/);
   });
@@ -136,6 +148,8 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(ports(service('server')).map((p) => [p.hostIp, p.target]), [['', 3000]]);
     assert.deepEqual(ports(service('temporal')), []);
     assert.deepEqual(ports(service('worker')), []);
+    assert.deepEqual(ports(service('prometheus')), [], 'Prometheus has no sign-in: it is not published at all');
+    assert.deepEqual(ports(service('grafana')).map((p) => [p.hostIp, p.target]), [['127.0.0.1', 3000]]);
     assert.deepEqual(ports(service('temporal-ui')).map((p) => p.hostIp), ['127.0.0.1']);
     assert.match(composeText, /127\.0\.0\.1:8080:8080/);
     assert.match(composeText, /TEMPORAL_AUTH_ENABLED=true/, 'the compose file says how to put the UI behind sign-in');
@@ -261,7 +275,7 @@ describe('docker-compose.yml', () => {
     }
     // An empty optional value would reach the server as '' rather than unset: they stay commented.
     for (const [name, value] of listed) {
-      if (value === '' && !/^(POSTGRES_PASSWORD|TENANTFLOW_SECRET_KEY)$/.test(name)) assert.match(envExample, new RegExp(`^#${name}=$`, 'm'), `${name} is empty but not commented out`);
+      if (value === '' && !/^(POSTGRES_PASSWORD|TENANTFLOW_SECRET_KEY|TENANTFLOW_METRICS_TOKEN|GRAFANA_ADMIN_PASSWORD)$/.test(name)) assert.match(envExample, new RegExp(`^#${name}=$`, 'm'), `${name} is empty but not commented out`);
     }
     const ignored = readFileSync(join(root, '.gitignore'), 'utf8').split('\n');
     assert.ok(ignored.includes('.env'), '.env is git-ignored');
@@ -271,6 +285,76 @@ describe('docker-compose.yml', () => {
   it('keeps the metrics wiring: worker metrics on 9464, read by the server', () => {
     assert.equal(env('worker').TENANTFLOW_METRICS_PORT, '9464');
     assert.equal(env('server').TENANTFLOW_WORKER_METRICS, 'http://worker:9464/metrics');
+  });
+
+  describe('monitoring: Prometheus and Grafana', () => {
+    const prometheus = yamlFile('deploy/prometheus.yml') as { scrape_configs: Record<string, any>[] };
+    const job = (name: string) => {
+      const j = prometheus.scrape_configs.find((x) => x.job_name === name);
+      assert.ok(j, `deploy/prometheus.yml has no job ${name}`);
+      return j;
+    };
+
+    it('Prometheus scrapes the server with its metrics token and every worker replica found through Docker\'s DNS', () => {
+      const p = service('prometheus');
+      assert.ok(mounts(p).some((m) => m.source.endsWith('/deploy/prometheus.yml') && m.target === '/etc/prometheus/prometheus.yml' && m.readOnly), 'the config file of the repository, read-only');
+      assert.ok(mounts(p).some((m) => m.target === '/prometheus' && !m.source.startsWith('/')), 'the time series on a named volume');
+      const server = job('tenantflow-server');
+      assert.deepEqual(server.static_configs.flatMap((c: { targets: string[] }) => c.targets), ['server:3000']);
+      assert.equal(server.metrics_path, '/metrics');
+      assert.equal(server.authorization?.type, 'Bearer');
+      const script = text(p.command);
+      assert.ok(script.includes(`> ${server.authorization.credentials_file} `), 'the entrypoint writes the token where the scrape job reads it');
+      assert.match(script, /umask 077/, 'the token file is readable by Prometheus\'s user only');
+      assert.ok(text(p.tmpfs).split(' ').includes(server.authorization.credentials_file.replace(/\/[^/]+$/, '')), 'the token file is on a tmpfs, never on disk');
+      assert.match(script, /exec \/bin\/prometheus --config\.file=\/etc\/prometheus\/prometheus\.yml /);
+      assert.equal(env('prometheus').TENANTFLOW_METRICS_TOKEN, 'metrics-token-from-env-file');
+      assert.equal(env('server').TENANTFLOW_METRICS_TOKEN, 'metrics-token-from-env-file', 'the server asks for the same token');
+      // Every replica of `--scale worker=N`: the service name answers with one A record per container.
+      const port = (address: string) => Number(address.split(':').at(-1));
+      assert.deepEqual(job('tenantflow-worker').dns_sd_configs.map((c: Record<string, unknown>) => [c.names, c.type, c.port]), [[['worker'], 'A', Number(env('worker').TENANTFLOW_METRICS_PORT)]]);
+      assert.deepEqual(job('tenantflow-worker-sdk').dns_sd_configs.map((c: Record<string, unknown>) => [c.names, c.type, c.port]), [[['worker'], 'A', port(env('worker').TENANTFLOW_SDK_METRICS_ADDRESS)]]);
+      assert.match(env('worker').TENANTFLOW_SDK_METRICS_ADDRESS, /^0\.0\.0\.0:\d+$/, 'the SDK metrics are reachable on the compose network');
+      assert.match(text(p.healthcheck?.test), /127\.0\.0\.1:9090\/-\/ready/);
+      // Debian's promtool (the prometheus package) checks the file as Prometheus reads it.
+      const check = spawnSync('promtool', ['check', 'config', '--syntax-only', join(root, 'deploy/prometheus.yml')], { encoding: 'utf8' });
+      if (check.error) console.warn('promtool is not installed (apt-get install prometheus): deploy/prometheus.yml was checked by its structure only');
+      else assert.equal(check.status, 0, `${check.stdout}${check.stderr}`);
+    });
+
+    it('Grafana signs people in (admin password from .env), on loopback, provisioned with that Prometheus and the dashboard', () => {
+      const g = env('grafana');
+      assert.equal(g.GF_SECURITY_ADMIN_PASSWORD, 'grafana-password-from-env-file');
+      assert.equal(g.GF_AUTH_ANONYMOUS_ENABLED, 'false');
+      assert.equal(g.GF_USERS_ALLOW_SIGN_UP, 'false');
+      assert.equal(g.M365_CLIENT_SECRET, undefined, 'Grafana gets no Tenantflow secrets');
+      assert.equal(g.TENANTFLOW_METRICS_TOKEN, undefined, 'Grafana reads Prometheus, not the server');
+      assert.match(text(service('grafana').healthcheck?.test), /127\.0\.0\.1:3000\/api\/health/);
+      const m = mounts(service('grafana'));
+      assert.ok(m.some((x) => x.source.endsWith('/deploy/grafana/provisioning') && x.target === '/etc/grafana/provisioning' && x.readOnly));
+      assert.ok(m.some((x) => x.target === '/var/lib/grafana' && !x.source.startsWith('/')), 'its database on a named volume');
+      const dashboardMount = m.find((x) => x.source.endsWith('/docs/grafana-dashboard.json'));
+      assert.ok(dashboardMount?.readOnly, 'docs/grafana-dashboard.json is mounted read-only');
+
+      const sources = yamlFile('deploy/grafana/provisioning/datasources/prometheus.yml').datasources as Record<string, unknown>[];
+      assert.equal(sources.length, 1);
+      assert.equal(sources[0]!.type, 'prometheus');
+      assert.equal(sources[0]!.isDefault, true);
+      assert.equal(sources[0]!.url, `http://prometheus:${/--web\.listen-address=:(\d+)/.exec(text(service('prometheus').command))?.[1]}`, 'the data source is the compose Prometheus');
+      const providers = yamlFile('deploy/grafana/provisioning/dashboards/tenantflow.yml').providers as { type: string; options: { path: string } }[];
+      assert.deepEqual(providers.map((p) => p.type), ['file']);
+      assert.equal(dashboardMount!.target.replace(/\/[^/]+$/, ''), providers[0]!.options.path, 'the dashboard is mounted where the provider reads');
+      assert.equal(g.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH, dashboardMount!.target);
+      // The dashboard picks the default Prometheus data source (its `datasource` variable).
+      const dashboard = JSON.parse(readFileSync(join(root, 'docs/grafana-dashboard.json'), 'utf8')) as { templating: { list: { name: string; type: string; query: string }[] }; panels: { datasource: { uid: string } }[] };
+      assert.deepEqual(dashboard.templating.list.filter((v) => v.type === 'datasource').map((v) => [v.name, v.query]), [['datasource', 'prometheus']]);
+      for (const p of dashboard.panels) assert.equal(p.datasource.uid, '${datasource}');
+    });
+
+    it('run as their images\' own non-root users', () => {
+      assert.equal(service('prometheus').user, '65534:65534');
+      assert.equal(service('grafana').user, '472');
+    });
   });
 
   it('runs the image as a non-root user who owns the data directory, mounted as a volume', () => {

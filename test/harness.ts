@@ -42,8 +42,14 @@ export interface TestEnv {
 
 let ownServer: Promise<DevServer> | undefined;
 
-// Workers log every state change at INFO; tests show only what went wrong.
-Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR') });
+// Workers log every state change at INFO; tests show only what went wrong. A test that reads the
+// Temporal SDK's own metrics sets TENANTFLOW_TEST_SDK_METRICS_ADDRESS before it imports this module
+// (the runtime option worker/main.ts sets from TENANTFLOW_SDK_METRICS_ADDRESS).
+const sdkMetrics = process.env.TENANTFLOW_TEST_SDK_METRICS_ADDRESS;
+Runtime.install({
+  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR'),
+  ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}),
+});
 
 async function temporalAddress(): Promise<string> {
   const fromRunner = process.env.TENANTFLOW_TEST_TEMPORAL_ADDRESS;

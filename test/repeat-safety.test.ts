@@ -18,6 +18,7 @@ import { catalog } from '../catalog/index.ts';
 import { REPEATED_BY_PLAN_TESTS, repeatedIn } from './repeat-coverage.ts';
 import { GRAPH_REPEAT_CASES, GRAPH_REPEAT_HARMLESS } from './repeat-graph-ids.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
+import { DEVICE_CASES, DEVICE_HARMLESS } from './repeat-devices-cases.ts';
 
 let env: ActionsEnv;
 let allCompany: string;
@@ -100,11 +101,13 @@ const HARMLESS: Record<string, string> = {
   'auth.createTemporaryAccessPass': 'a repeat issues another pass; the step reports the one issued last, and Entra allows one active pass per user (the earlier one is replaced)',
   ...GRAPH_REPEAT_HARMLESS,
 };
+// Device, Autopilot, app-registration, directory, domain and Conditional Access actions: driven by test/repeat-safety-devices.test.ts.
+Object.assign(HARMLESS, DEVICE_HARMLESS);
 
 const writes = [...catalog.values()].filter((a) => !a.readOnly).map((a) => a.id).sort();
 const BY_PLAN_TESTS = new Set(Object.values(REPEATED_BY_PLAN_TESTS).flat());
-// test/repeat-safety-graph.test.ts drives these (its own file, its own sandbox).
-const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS, ...GRAPH_REPEAT_CASES]);
+// test/repeat-safety-graph.test.ts drives GRAPH_REPEAT_CASES (its own file, its own sandbox).
+const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS, ...Object.keys(DEVICE_CASES), ...GRAPH_REPEAT_CASES]);
 /** Write actions proven safe to repeat nowhere yet and not declared harmless. */
 const NOT_YET = writes.filter((id) => !PROVEN.has(id) && !(id in HARMLESS));
 

@@ -178,8 +178,14 @@ test('mobile devices: list and wipe', async () => {
   const withDevice = [...sb.admin.store.users.values()].find((u) => u.assignedLicenses.length && parseInt(u.id.slice(2, 4), 16) < 150)!;
   const devices = (await exo('Get-MobileDevice', { Mailbox: withDevice.userPrincipalName })).value;
   assert.equal(devices.length, 1);
+  const before = (await exo('Get-MobileDeviceStatistics', { Identity: devices[0]!['Identity'] })).value[0]!;
+  assert.deepEqual([before['Status'], before['DeviceWipeRequestTime']], ['DeviceOk', null]);
   await exo('Clear-MobileDevice', { Identity: devices[0]!['Identity'], Confirm: false });
   assert.equal((await exo('Get-MobileDevice', { Mailbox: withDevice.userPrincipalName })).value[0]!['DeviceWipeStatus'], 'WipePending');
+  // Get-MobileDeviceStatistics records when the wipe was asked for; the phone has not synced, so it is not sent yet.
+  const stats = (await exo('Get-MobileDeviceStatistics', { Mailbox: withDevice.userPrincipalName })).value[0]!;
+  assert.deepEqual([stats['Status'], typeof stats['DeviceWipeRequestTime'], stats['DeviceWipeSentTime'], stats['AccountOnlyDeviceWipeRequestTime']], ['DeviceWipePending', 'string', null, null]);
+  assert.match((await exoError(exo('Get-MobileDeviceStatistics', { Mailbox: withDevice.userPrincipalName, GetMailboxLog: true }))).message, /parameter cannot be found/);
 });
 
 test('mobile devices: access state from the organisation (some quarantined) and the mailbox\'s allowed / blocked lists; unknown parameters refused', async () => {

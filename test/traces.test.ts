@@ -3,7 +3,10 @@
 // ONE trace: the HTTP request's SERVER span -> the Temporal client's StartWorkflow span -> the
 // workflow's RunWorkflow span -> StartActivity -> the activity's RunActivity span -> a CLIENT span
 // per Graph request to the sandbox (a throttled one with its 429 and Retry-After, and the retry).
-// No span holds the run's secret input.
+// No span holds the run's secret input. A CSV bulk run leaves one trace too: POST /api/runs/bulk ->
+// StartWorkflow:batchWorkflow -> RunWorkflow:batchWorkflow -> its slice and finish activities,
+// run by the control plane's activity worker (RunActivity:runBatchSlice) -> each row's run
+// (StartWorkflow:runbookWorkflow ... down to its Graph requests).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -83,6 +86,19 @@ after(async () => {
   receiver?.close();
 });
 
+/** Flushes and waits until `find` sees what it looks for in the spans received (or gives up). */
+async function awaitTrace<T>(find: () => T | undefined): Promise<T | undefined> {
+  let found = find();
+  for (let i = 0; !found && i < 100; i++) {
+    await activeTracing()!.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    found = find();
+  }
+  return found;
+}
+
+const dump = () => spans.map((s) => `${s.traceId.slice(0, 8)} ${s.spanId} <- ${s.parentSpanId ?? '-'} ${s.name}`).join('\n');
+
 describe('traces', () => {
   it('one trace runs from POST /api/runs through the workflow and the activity to each Graph request', async () => {
     const target = (await env.graph.api('/users').filter("userType eq 'Member'").select('userPrincipalName').top(1).get()).value[0].userPrincipalName as string;
@@ -122,13 +138,8 @@ describe('traces', () => {
       const writes = graph.filter((s) => attr(s, 'http.request.method') === 'PATCH');
       return attempts.length && writes.length >= 2 ? { http, start, workflow: workflow!, activity: attempts[0]!, graph, writes } : undefined;
     };
-    let found = find();
-    for (let i = 0; !found && i < 100; i++) {
-      await activeTracing()!.flush();
-      await new Promise((r) => setTimeout(r, 200));
-      found = find();
-    }
-    assert.ok(found, `no connected trace; spans received:\n${spans.map((s) => `${s.traceId.slice(0, 8)} ${s.spanId} <- ${s.parentSpanId ?? '-'} ${s.name}`).join('\n')}`);
+    const found = await awaitTrace(find);
+    assert.ok(found, `no connected trace; spans received:\n${dump()}`);
     const { http, start, workflow, activity, graph, writes } = found;
 
     assert.equal(attr(http, 'http.route'), '/api/runs');
@@ -155,5 +166,52 @@ describe('traces', () => {
     const sent = bodies.join('\n');
     assert.ok(!sent.includes(SECRET), 'the secret input is in an exported span');
     assert.ok(!/Bearer\s|eyJ[A-Za-z0-9_-]{10,}\./.test(sent), 'a token is in an exported span');
+  });
+
+  it('a bulk run is one trace: the POST, the batch workflow, its activities on the control plane and each row\'s run', async () => {
+    const users = (await env.graph.api('/users').filter("userType eq 'Member'").select('userPrincipalName').top(2).get()).value.map((u: { userPrincipalName: string }) => u.userPrincipalName) as string[];
+    assert.equal(users.length, 2);
+    const id = `traced-bulk-${randomBytes(3).toString('hex')}`;
+    const definition = { name: 'Traced bulk read', inputs: [{ name: 'upn', type: 'string', required: true }], nodes: [{ id: 'read', kind: 'action', action: 'user.get', params: { user: '{{ inputs.upn }}' } }] };
+    assert.equal((await api.admin.call('POST', '/api/runbooks', { id, definition })).status, 201);
+    assert.equal((await api.admin.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
+    const started = await api.admin.call('POST', '/api/runs/bulk', { runbookId: id, csv: ['upn', ...users].join('\n') });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const batch = started.body.batch as string;
+    const done = await pollApi(api.admin, `/api/batches/${batch}`, (b) => b.status !== 'running');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    const rows = (await api.admin.call('GET', `/api/batches/${batch}/rows?pageSize=10`)).body.rows as { runId: string }[];
+    const rowRuns = rows.map((r) => r.runId).sort();
+    assert.equal(rowRuns.length, 2);
+
+    const find = () => {
+      const http = spans.find((s) => s.name === 'POST /api/runs/bulk' && s.kind === 2 && spans.some((c) => c.parentSpanId === s.spanId && c.name === 'StartWorkflow:batchWorkflow'));
+      if (!http) return undefined;
+      const trace = spans.filter((s) => s.traceId === http.traceId);
+      const children = (parent: OtlpSpan | undefined, pred: (s: OtlpSpan) => boolean) => (parent ? trace.filter((s) => s.parentSpanId === parent.spanId && pred(s)) : []);
+      const start = children(http, (s) => s.name === 'StartWorkflow:batchWorkflow')[0];
+      const workflow = children(start, (s) => s.name === 'RunWorkflow:batchWorkflow')[0];
+      const schedule = children(workflow, (s) => s.name === 'StartActivity:runBatchSlice')[0];
+      const slice = children(schedule, (s) => s.name === 'RunActivity:runBatchSlice')[0];
+      const finish = children(children(workflow, (s) => s.name === 'StartActivity:finishBatch')[0], (s) => s.name === 'RunActivity:finishBatch')[0];
+      const rowStarts = children(slice, (s) => s.name === 'StartWorkflow:runbookWorkflow');
+      const rowWorkflows = rowStarts.flatMap((r) => children(r, (s) => s.name === 'RunWorkflow:runbookWorkflow'));
+      const rowActivities = rowWorkflows.flatMap((w) => children(children(w, (s) => s.name === 'StartActivity:user.get')[0], (s) => s.name === 'RunActivity:user.get'));
+      const rowGraph = rowActivities.flatMap((a) => children(a, (s) => s.kind === 3 && attr(s, 'tenantflow.service') === 'directory'));
+      const complete = start && workflow && slice && finish && rowWorkflows.length === 2 && rowActivities.length >= 2 && rowGraph.length >= 2;
+      return complete ? { http, workflow: workflow!, slice: slice!, finish: finish!, rowStarts, rowWorkflows, rowGraph } : undefined;
+    };
+    const found = await awaitTrace(find);
+    assert.ok(found, `no connected bulk trace; spans received:\n${dump()}`);
+    const { http, workflow, slice, finish, rowStarts, rowWorkflows } = found;
+    assert.equal(attr(http, 'http.route'), '/api/runs/bulk');
+    assert.equal(attr(http, 'http.response.status_code'), 202);
+    assert.equal(attr(workflow, 'temporalWorkflowId'), `${batch}.round-1`);
+    assert.equal(attr(workflow, 'tenantflow.batch'), batch);
+    assert.equal(attr(slice, 'tenantflow.batch'), batch);
+    assert.equal(attr(finish, 'tenantflow.batch'), batch);
+    // Each row's run, started by the slice under its fixed id.
+    assert.deepEqual(rowStarts.map((s) => attr(s, 'temporalWorkflowId')).sort(), rowRuns);
+    assert.deepEqual(rowWorkflows.map((s) => attr(s, 'tenantflow.runbook_id')), [id, id]);
   });
 });

@@ -12,10 +12,12 @@ import type { RunbookWorkflowInput } from '../runbook/definition.ts';
 /** The header Temporal's OpenTelemetry interceptors carry the trace context in. */
 const TRACE_HEADER = '_tracer-data';
 
-/** Names only: the runbook, its version and the tenant (never inputs). */
+/** Names only: the runbook, its version and the tenant, or the batch (never inputs). */
 function runAttributes(arg: unknown): Record<string, string | number> {
-  const input = arg as Partial<RunbookWorkflowInput> | undefined;
+  const input = arg as (Partial<RunbookWorkflowInput> & { batchId?: unknown }) | undefined;
   const out: Record<string, string | number> = {};
+  // The batch workflow (workflows/batch.ts): its batch id only.
+  if (typeof input?.batchId === 'string') out['tenantflow.batch'] = input.batchId;
   if (typeof input?.definition?.name === 'string') out['tenantflow.runbook'] = input.definition.name;
   if (typeof input?.run?.runbookId === 'string') out['tenantflow.runbook_id'] = input.run.runbookId;
   if (typeof input?.run?.version === 'number') out['tenantflow.runbook_version'] = input.run.version;

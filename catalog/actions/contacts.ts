@@ -132,7 +132,9 @@ export const mailUserCreate = defineAction({
   description:
     'Creates a mail user: an account of the organisation (it can sign in) whose mail goes to an outside address. The account is ' +
     'created in Microsoft Entra ID with a generated temporary password (emailed to "send password to" when set, never shown in the ' +
-    'run), then mail-enabled in Exchange (Enable-MailUser) with its addresses.',
+    'run), then mail-enabled in Exchange (Enable-MailUser) with its addresses. A retry after a lost answer finds the account and ' +
+    'mail user this step made; with "send password to" it cannot tell whether the password mail went out, so it sets and mails a new ' +
+    'temporary password (a mail sent before holds one that no longer works).',
   input: z.strictObject({
     userPrincipalName: upn,
     displayName: z.string().min(1).max(256).describe('Name shown in the address book'),

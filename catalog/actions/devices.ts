@@ -110,7 +110,8 @@ export const deviceRetire = defineAction({
   category: 'device',
   description:
     'Removes company data, apps, email profiles and settings that Intune put on the device, and takes it out of management at its ' +
-    'next check-in; the user\'s personal data stays. A device already being retired is not sent a second retire.',
+    'next check-in; the user\'s personal data stays. A device already being retired is not sent a second retire, and a retry that ' +
+    'finds the device gone (it checked in and left Intune) counts as done.',
   input: z.strictObject({ device: deviceRef }),
   output: remoteOutput,
   permissions: DEVICE_ACTION,
@@ -398,7 +399,11 @@ export const mobileDeviceWipe = defineAction({
     'Sends an Exchange ActiveSync remote wipe: the whole device goes back to factory settings, or with "account only" just the ' +
     'mailbox data. The wipe runs when the device next syncs; a device with a wipe already pending is not sent another. Cannot be undone.',
   input: z.strictObject({ mailbox: mailboxRef, device: mobileDeviceRef, accountOnly: z.boolean().default(false).describe('Remove only the mailbox data, not the whole device') }),
-  output: z.object({ deviceId: z.string(), sent: z.boolean(), deviceWipeStatus: z.string().nullable() }),
+  output: z.object({
+    deviceId: z.string(),
+    sent: z.boolean().describe('true when this step sent the wipe (an earlier attempt of it included); false when one was already pending or done'),
+    deviceWipeStatus: z.string().nullable(),
+  }),
   permissions: [],
   otherPermissions: EXCHANGE,
   bulk: true,

@@ -71,7 +71,9 @@ export const directoryCreateNamedLocation = defineAction({
   permissions: ['Policy.ReadWrite.ConditionalAccess', 'Policy.Read.All'],
   bulk: false,
   undo: 'directory.deleteNamedLocation',
-  reverse: ({ output }) => undoWith(step('directory.deleteNamedLocation', { location: output.id }, `delete ${output.displayName}, created by the run`)),
+  // A location that existed already (same name and ranges: "done") is not the run's to delete; one an earlier attempt of the step created is (its plan recorded the creation).
+  reverse: ({ output, changes }) =>
+    undoWith((output.created || changes.some((c) => c.property === 'exists' && c.after === true)) && step('directory.deleteNamedLocation', { location: output.id }, `delete ${output.displayName}, created by the run`)),
 });
 
 export const directoryUpdateNamedLocation = defineAction({

@@ -960,7 +960,8 @@ export const mailboxCancelMeetings = defineAction({
     'Cancels the meetings a mailbox organises that start within the next `days` days (from `startDate`, today by default): the ' +
     'attendees get the cancellation and the meetings leave their calendars (Remove-CalendarEvents -CancelOrganizedMeetings). ' +
     'Appointments without attendees stay. The mailbox must still be able to send mail, so run it before the account loses its licence. ' +
-    'A repeat finds nothing left to cancel.',
+    'A repeat finds nothing left to cancel; a retry after a lost answer reads the calendar (Graph) and does not ask Exchange again ' +
+    'when none of the meetings is left.',
   input: z.strictObject({
     mailbox: mailboxRef,
     days: z.number().int().min(1).max(1825).default(365).describe('How many days ahead to cancel meetings (1 to 1825)'),

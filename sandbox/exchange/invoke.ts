@@ -135,10 +135,13 @@ export function exchangeSurface(): Surface {
         return finish(403, errorBody(403, 'Microsoft.Exchange.Security.Authorization.UnauthorizedAccessException', `The role assigned to application ${caller.appId} isn't supported in this scenario. Grant it the Exchange.ManageAsApp permission and an Exchange administrator role.`, requestId));
       }
       if (req.method !== 'POST' || !input) return finish(400, errorBody(400, 'System.ArgumentException', 'The request body must be { "CmdletInput": { "CmdletName": ..., "Parameters": {...} } }.', requestId));
-      const fault = rt.faults.decide(`POST /adminapi/InvokeCommand ${cmdletName}`);
+      // Faults match the cmdlet as registered ("Set-Mailbox" for "set-mailbox"), so a pattern by verb catches every spelling.
+      const fault = rt.faults.decide(`POST /adminapi/InvokeCommand ${registry.get(cmdletName.toLowerCase())?.name ?? cmdletName}`);
+      // A dropped answer is logged with status 0, as Graph's are.
+      const dropped = () => ({ ...finish(0, undefined), status: 0, drop: true });
       if (fault && !fault.afterEffect) {
         injected = fault.reason;
-        if (fault.status === 'drop') return { status: 0, drop: true };
+        if (fault.status === 'drop') return dropped();
         const r = faultReply(fault);
         const ge = r.body as GraphError;
         return finish(r.status, errorBody(r.status, 'Microsoft.Exchange.Data.Storage.ServerBusyException', ge.message, requestId), r.headers);
@@ -182,7 +185,7 @@ export function exchangeSurface(): Surface {
       for (const m of pending) rt.log.recordMutation({ time: new Date(nowMs).toISOString(), tenantId: caller.tenantId, appId: caller.appId, op: m.op, objectIds: m.objectIds, method: 'POST', path: `/adminapi/InvokeCommand ${cmdletName}`, requestId });
       if (fault?.afterEffect) {
         injected = `${fault.reason}:after-effect`;
-        if (fault.status === 'drop') return { status: 0, drop: true };
+        if (fault.status === 'drop') return dropped();
         const r = faultReply(fault);
         return finish(r.status, errorBody(r.status, 'Microsoft.Exchange.Data.Storage.ServerBusyException', (r.body as GraphError).message, requestId), r.headers);
       }

@@ -1,4 +1,5 @@
-// Exchange ActiveSync mobile devices: Get-MobileDevice, Remove-MobileDevice, Clear-MobileDevice, and
+// Exchange ActiveSync mobile devices: Get-MobileDevice, Get-MobileDeviceStatistics, Remove-MobileDevice,
+// Clear-MobileDevice, and
 // the per-mailbox allow / block lists that Set-CASMailbox -ActiveSyncAllowedDeviceIDs /
 // -ActiveSyncBlockedDeviceIDs write (Get-CASMailbox reads them). A device's access state is what
 // Exchange computes: on the mailbox's blocked list Blocked, on its allowed list Allowed (reason
@@ -83,18 +84,58 @@ export function setActiveSyncLists(ctx: ExoCtx, user: User, p: CmdletParams): bo
   return true;
 }
 
+/**
+ * Get-MobileDeviceStatistics' view: the wipe a Clear-MobileDevice asked for, by its request time (full or
+ * account only). Sandbox phones never sync again, so a wipe is never sent or acknowledged (those times stay
+ * empty) and stays pending until Clear-MobileDevice -Cancel.
+ */
+function statisticsView(ctx: ExoCtx, user: User, d: MobileDevice): Record<string, unknown> {
+  const accountOnly = d.wipeStatus === 'AccountOnlyWipePending';
+  const requested = d.wipeStatus ? (d.wipeRequestTime ?? null) : null;
+  const v = deviceView(ctx, user, d);
+  return {
+    Identity: v['Identity'],
+    Guid: v['Guid'],
+    DeviceID: v['DeviceId'],
+    DeviceType: v['DeviceType'],
+    DeviceModel: v['DeviceModel'],
+    DeviceOS: v['DeviceOS'],
+    DeviceFriendlyName: d.friendlyName,
+    FirstSyncTime: d.firstSyncTime,
+    LastSuccessSync: d.firstSyncTime,
+    DeviceAccessState: v['DeviceAccessState'],
+    DeviceAccessStateReason: v['DeviceAccessStateReason'],
+    DeviceWipeRequestTime: accountOnly ? null : requested,
+    DeviceWipeSentTime: null,
+    DeviceWipeAckTime: null,
+    AccountOnlyDeviceWipeRequestTime: accountOnly ? requested : null,
+    AccountOnlyDeviceWipeSentTime: null,
+    AccountOnlyDeviceWipeAckTime: null,
+    // Exchange derives Status (DeviceOk, DeviceBlocked, DeviceWipePending, DeviceWipeSucceeded) from the full wipe's times only.
+    Status: requested && !accountOnly ? 'DeviceWipePending' : 'DeviceOk',
+  };
+}
+
+/** The devices of -Mailbox, or the one device of -Identity (Get-MobileDevice and Get-MobileDeviceStatistics). */
+function devicesOf(ctx: ExoCtx, p: CmdletParams, view: (ctx: ExoCtx, user: User, d: MobileDevice) => Record<string, unknown>): Record<string, unknown>[] {
+  const identity = str(p, 'Identity');
+  if (identity && !str(p, 'Mailbox') && /\\|[0-9a-f]{8}-/i.test(identity)) {
+    const { user, device } = findDevice(ctx, identity);
+    return [view(ctx, user, device)];
+  }
+  const { user, mbx } = resolveMailbox(ctx, str(p, 'Mailbox') ?? str(p, 'Identity', true));
+  return mbx.mobileDevices.map((d) => view(ctx, user, d));
+}
+
 registerCmdlets({
+  'Get-MobileDeviceStatistics': {
+    // -GetMailboxLog and -NotificationEmailAddresses (mailing the device log) are not emulated, so they are refused.
+    params: ['Mailbox', 'Identity', 'ActiveSync', 'OWAforDevices', 'RestApi', 'UniversalOutlook', 'ShowRecoveryPassword', 'UseCustomRouting'],
+    run: (ctx, p) => devicesOf(ctx, p, statisticsView),
+  },
   'Get-MobileDevice': {
     params: ['Mailbox', 'Identity', 'ResultSize'],
-    run: (ctx, p) => {
-      const identity = str(p, 'Identity');
-      if (identity && !str(p, 'Mailbox') && /\\|[0-9a-f]{8}-/i.test(identity)) {
-        const { user, device } = findDevice(ctx, identity);
-        return [deviceView(ctx, user, device)];
-      }
-      const { user, mbx } = resolveMailbox(ctx, str(p, 'Mailbox') ?? str(p, 'Identity', true));
-      return mbx.mobileDevices.map((d) => deviceView(ctx, user, d));
-    },
+    run: (ctx, p) => devicesOf(ctx, p, deviceView),
   },
   'Remove-MobileDevice': {
     params: ['Identity'],
@@ -109,6 +150,7 @@ registerCmdlets({
     run: (ctx, p) => {
       const { user, device } = findDevice(ctx, str(p, 'Identity', true)!);
       device.wipeStatus = bool(p, 'Cancel') ? null : bool(p, 'AccountOnly') ? 'AccountOnlyWipePending' : 'WipePending';
+      device.wipeRequestTime = device.wipeStatus ? ctx.nowIso : null;
       ctx.mutated(bool(p, 'Cancel') ? 'mailbox.cancelMobileDeviceWipe' : 'mailbox.wipeMobileDevice', user.id, device.id);
     },
   },

@@ -5,7 +5,13 @@
 // - users: changeType created / updated / deleted, at most 41,760 minutes (29 days), basic
 //   notifications only (resource data carries the id), clientState sent back on every notification;
 // - lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed) are sent to the
-//   lifecycleNotificationUrl (admin API: sendLifecycleNotification);
+//   lifecycleNotificationUrl (admin API: notifications.lifecycle); after reauthorizationRequired the
+//   subscription's change notifications stop until the app reauthorizes it, with POST
+//   /subscriptions/{id}/reauthorize (204, the expiry unchanged) or a PATCH of its
+//   expirationDateTime (which reauthorizes and renews at once): "if the API call succeeds, the
+//   change notification flow resumes";
+// - PATCH /subscriptions/{id} answers 200 with the subscription, 404 ResourceNotFound once it is
+//   gone (deleted, removed or expired);
 // - delta: the first round pages through every user (@odata.nextLink) and ends with an
 //   @odata.deltaLink; a deltaLink answers the users changed since, a deleted one as
 //   { id, "@removed": { reason: "changed" } } (soft deleted; "deleted" once gone for good).
@@ -60,6 +66,9 @@ interface State {
   /** Admin switch: notifications are not delivered (the endpoint is unreachable from "Microsoft"). */
   paused: boolean;
 }
+
+/** Subscriptions waiting to be reauthorized (reauthorizationRequired sent): no change notifications meanwhile. */
+const awaitingReauthorization = new WeakMap<Subscription, true>();
 
 const states = new WeakMap<Runtime, State>();
 function state(rt: Runtime): State {
@@ -163,6 +172,7 @@ function notify(rt: Runtime, change: UserChange): void {
   for (const sub of st.subscriptions.values()) {
     if (sub.tenantId !== change.tenantId || Date.parse(sub.expirationDateTime) <= rt.now()) continue;
     if (!sub.changeType.split(',').includes(change.changeType)) continue;
+    if (awaitingReauthorization.has(sub)) continue;
     const item = {
       id: randomUUID(),
       subscriptionId: sub.id,
@@ -204,6 +214,7 @@ export function subscriptionAdmin(rt: Runtime) {
       if (!sub) throw new Error(`no subscription ${subscriptionId}`);
       if (!sub.lifecycleNotificationUrl) throw new Error(`subscription ${subscriptionId} has no lifecycleNotificationUrl`);
       if (event === 'subscriptionRemoved') st.subscriptions.delete(sub.id);
+      if (event === 'reauthorizationRequired') awaitingReauthorization.set(sub, true);
       await post(rt, sub, 'lifecycle', sub.lifecycleNotificationUrl, [
         { subscriptionId: sub.id, subscriptionExpirationDateTime: sub.expirationDateTime, tenantId: sub.tenantId, clientState: sub.clientState, lifecycleEvent: event },
       ]);
@@ -359,6 +370,8 @@ export function registerSubscriptionRoutes(router: Router): void {
           if (next.notificationUrl !== sub.notificationUrl) await validateEndpoint(next.notificationUrl);
         }
         Object.assign(sub, next);
+        // A new expirationDateTime reauthorizes the subscription too.
+        if (body['expirationDateTime'] !== undefined) awaitingReauthorization.delete(sub);
         return { status: 200, body: view(ctx, sub) };
       },
     },
@@ -377,7 +390,7 @@ export function registerSubscriptionRoutes(router: Router): void {
       path: '/subscriptions/:id/reauthorize',
       permissions: P.userRead,
       handler: (ctx) => {
-        find(ctx, ctx.params['id']!);
+        awaitingReauthorization.delete(find(ctx, ctx.params['id']!));
         return { status: 204 };
       },
     },

@@ -1,7 +1,8 @@
 // Handlers of the device actions (catalog/actions/devices.ts): Intune managed devices, Windows
 // Autopilot and Exchange ActiveSync mobile devices.
 // Retries: a remote action is sent only when the device does not already show it (a wipe or retire
-// pending or done, by anyone; any other action sent since this step began); the Autopilot import
+// pending or done, by anyone; any other action sent since this step began), and a retry of a retire
+// that finds the device gone (it checked in and left Intune) is done; the Autopilot import
 // names its rows with an import id derived from the step's idempotency key, so a retry finds the
 // rows it already posted instead of posting them twice.
 import { createHash } from 'node:crypto';
@@ -14,7 +15,8 @@ import { GONE_NOTE } from '../../catalog/reversal.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
 import { change, creation } from './changes.ts';
 import { isExchangeError, NOT_FOUND } from '../../m365/exchange.ts';
-import { getUser, graphRoot, GUID, listAll, odataString, orNotFound, unless404 } from './shared.ts';
+import { createdByThisStep, getUser, graphRoot, GUID, listAll, odataString, orNotFound, unless404 } from './shared.ts';
+import { exoDate } from './exchange-shared.ts';
 import { pollUntil } from './waiting.ts';
 
 // ---- Intune managed devices ----
@@ -149,7 +151,19 @@ export const deviceWipe = implement(c.deviceWipe, async (input, ctx) => {
   });
 });
 
-export const deviceRetire = implement(c.deviceRetire, remote('retire'));
+export const deviceRetire = implement(c.deviceRetire, async (input, ctx) => {
+  let d: ManagedDevice;
+  try {
+    d = await findDevice(ctx.graph, input.device);
+  } catch (err) {
+    // A retired device leaves Intune at its next check-in: a retry that finds it gone after a retire
+    // whose answer was lost has nothing left to send (the retire took effect).
+    if (ctx.attempt > 1 && statusOf(err) === 404)
+      return { deviceId: GUID.test(input.device) ? input.device.toLowerCase() : '', deviceName: GUID.test(input.device) ? '' : input.device, operatingSystem: 'unknown', sent: false, actionState: 'done' };
+    throw err;
+  }
+  return sendRemote(ctx, d, { graphAction: 'retire' });
+});
 export const deviceSync = implement(c.deviceSync, remote('syncDevice'));
 export const deviceRestart = implement(c.deviceRestart, remote('rebootNow'));
 export const deviceShutDown = implement(c.deviceShutDown, remote('shutDown'));
@@ -473,9 +487,27 @@ export const mobileDeviceRemove = implement(c.mobileDeviceRemove, async (input, 
   return { deviceId: d.DeviceId, removed: true };
 });
 
+/** Get-MobileDeviceStatistics' record of the last remote wipe asked for (full or account only). */
+interface WipeStatistics {
+  DeviceWipeRequestTime?: string | null;
+  DeviceWipeAckTime?: string | null;
+  AccountOnlyDeviceWipeRequestTime?: string | null;
+  AccountOnlyDeviceWipeAckTime?: string | null;
+}
+
+/** When a wipe of the device was last asked for (pending, or done once the device acknowledged it), or undefined. */
+async function wipeRequested(ctx: ActionContext, d: MobileDevice): Promise<string | undefined> {
+  const [s] = await ctx.exchange.invoke<WipeStatistics>('Get-MobileDeviceStatistics', { Identity: d.Identity }, ctx.signal);
+  return [s?.DeviceWipeRequestTime, s?.AccountOnlyDeviceWipeRequestTime].map(exoDate).filter((t): t is string => !!t).sort().at(-1);
+}
+
 export const mobileDeviceWipe = implement(c.mobileDeviceWipe, async (input, ctx) => {
   const d = (await findMobile(ctx, input.mailbox, input.device))!;
-  if (d.DeviceWipeStatus && /Pending|Wiped|Succeeded/i.test(d.DeviceWipeStatus)) return { deviceId: d.DeviceId, sent: false, deviceWipeStatus: d.DeviceWipeStatus };
+  // A wipe is sent once: a device with a wipe asked for (pending or done) gets no second one. When this
+  // step's earlier attempt asked for it (its answer was lost), the step did send it.
+  const requested = await wipeRequested(ctx, d);
+  if (requested || (d.DeviceWipeStatus && /Pending|Wiped|Succeeded/i.test(d.DeviceWipeStatus)))
+    return { deviceId: d.DeviceId, sent: createdByThisStep(ctx, requested), deviceWipeStatus: d.DeviceWipeStatus ?? null };
   await ctx.exchange.invoke('Clear-MobileDevice', { Identity: d.Identity, AccountOnly: input.accountOnly, Confirm: false }, ctx.signal);
   const after = await findMobile(ctx, input.mailbox, d.DeviceId, { missingOk: true });
   return { deviceId: d.DeviceId, sent: true, deviceWipeStatus: after?.DeviceWipeStatus ?? null };

@@ -1049,7 +1049,9 @@ export const mailboxCancelMeetings = implement(
   async (input, ctx) => {
     const m = await getMailbox(ctx, input.mailbox);
     const from = input.startDate ?? new Date().toISOString().slice(0, 10);
-    // Retry-safe: a cancelled meeting is gone, so a repeat cancels nothing more.
+    // Retry-safe: a cancelled meeting leaves the calendars, so a repeat would cancel nothing more; a retry
+    // (an earlier attempt's answer was lost) does not even ask again when none of the meetings is left.
+    if (ctx.attempt > 1 && !(await organisedMeetings(ctx, { ...input, startDate: from })).meetings.length) return { identity: m.PrimarySmtpAddress, from, days: input.days };
     await ctx.exchange.invoke('Remove-CalendarEvents', { Identity: m.PrimarySmtpAddress, CancelOrganizedMeetings: true, QueryStartDate: from, QueryWindowInDays: input.days, Confirm: false }, ctx.signal);
     return { identity: m.PrimarySmtpAddress, from, days: input.days };
   },
