@@ -13,6 +13,31 @@ export interface Mail {
   html?: boolean;
   importance?: 'low' | 'normal' | 'high';
   saveToSentItems?: boolean;
+  /**
+   * A value that marks this send (a hidden single-value extended property on the message, kept on
+   * the sender's Sent Items copy), so sentWithMarker() can find it again: how a retry recognises
+   * its own earlier send when the first answer was lost (Graph's sendMail answers 202 with no id).
+   */
+  marker?: string;
+}
+
+/** The extended property that carries Mail.marker: a named string property in Tenantflow's own property set. */
+export const SEND_MARKER_PROPERTY = 'String {6c4f1b0e-2d7a-4e8f-9a31-5b2c8d7e4f10} Name TenantflowSendMarker';
+
+/**
+ * Whether the sender's Sent Items hold a message sent with this marker: true / false, or undefined
+ * when the mailbox cannot be searched (the app lacks Mail.Read: filtering on an extended property
+ * needs it; Mail.ReadBasic.All does not cover extended properties).
+ */
+export async function sentWithMarker(graph: Client, sender: string, marker: string): Promise<boolean | undefined> {
+  const filter = `singleValueExtendedProperties/any(ep: ep/id eq '${SEND_MARKER_PROPERTY}' and ep/value eq '${marker.replace(/'/g, "''")}')`;
+  try {
+    const found = (await graph.api(`/users/${encodeURIComponent(sender)}/mailFolders/sentitems/messages`).filter(filter).select('id').top(1).get()) as { value: unknown[] };
+    return found.value.length > 0;
+  } catch (err) {
+    if (statusOf(err) === 403) return undefined;
+    throw err;
+  }
 }
 
 /** Sends mail as `sender` (POST /users/{sender}/sendMail); a sender without a mailbox is named as such. */
@@ -26,6 +51,7 @@ export async function sendMail(graph: Client, sender: string, mail: Mail): Promi
         toRecipients: recipients(mail.to),
         ccRecipients: recipients(mail.cc),
         importance: mail.importance ?? 'normal',
+        ...(mail.marker ? { singleValueExtendedProperties: [{ id: SEND_MARKER_PROPERTY, value: mail.marker }] } : {}),
       },
       saveToSentItems: mail.saveToSentItems ?? true,
     });

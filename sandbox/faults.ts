@@ -10,7 +10,8 @@ export interface ScriptedFault {
   /**
    * Regular expression tested against "METHOD /path?query", e.g. "^POST /v1.0/users$" (an Exchange call is
    * "POST /adminapi/InvokeCommand Set-Mailbox"), or one of the names of WRITES: 'graph-writes',
-   * 'exchange-writes', 'writes' (either). Default: any Graph or Exchange call.
+   * 'exchange-writes', 'writes' (either). Default: any Graph or Exchange call. SharePoint REST requests
+   * ("POST /_sharepoint/{host}/_api/...") get a scripted fault only when a regular expression matches them.
    */
   match?: string;
   /**

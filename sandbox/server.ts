@@ -91,6 +91,10 @@ export function createSandboxServer(rt: Runtime, admin: SandboxAdmin, tls: Sandb
     const hook = /^\/_webhooks\/(.+)$/.exec(path);
     if (hook) {
       const out = rt.webhooks.receive(decodeURIComponent(hook[1]!), method, headers, rawBody, rt.now());
+      if (out.drop) {
+        req.socket.destroy();
+        return;
+      }
       send(res, out.status, typeof out.body === 'string' ? out.body : out.body, out.headers);
       return;
     }

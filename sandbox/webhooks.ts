@@ -19,6 +19,8 @@ export interface WebhookResponse {
   headers?: Record<string, string>;
   /** How many requests get this answer (default 1); then the default 200 again. */
   times?: number;
+  /** Keep the request, then close the connection without an answer (a lost answer: the caller cannot tell it arrived). */
+  drop?: boolean;
 }
 
 const MAX = 5000;
@@ -28,7 +30,7 @@ export class WebhookSink {
   private scripted = new Map<string, WebhookResponse[]>();
   private seq = 0;
 
-  receive(name: string, method: string, headers: Record<string, string | undefined>, raw: Buffer, nowMs: number): { status: number; body: unknown; headers: Record<string, string> } {
+  receive(name: string, method: string, headers: Record<string, string | undefined>, raw: Buffer, nowMs: number): { status: number; body: unknown; headers: Record<string, string>; drop: boolean } {
     const text = raw.toString('utf8');
     let body: unknown = text;
     if (text && /json/i.test(headers['content-type'] ?? '')) {
@@ -48,7 +50,7 @@ export class WebhookSink {
     const { authorization: _a, ...kept } = headers;
     this.deliveries.push({ seq: ++this.seq, time: new Date(nowMs).toISOString(), name, method, headers: kept, body, status });
     if (this.deliveries.length > MAX) this.deliveries.splice(0, this.deliveries.length - MAX);
-    return { status, body: next ? (next.body ?? '') : '1', headers: next?.headers ?? {} };
+    return { status, body: next ? (next.body ?? '') : '1', headers: next?.headers ?? {}, drop: next?.drop === true };
   }
 
   /** Deliveries (newest last), of one hook or all. */

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { catalog } from '../catalog/index.ts';
 import { REPEATED_BY_PLAN_TESTS, repeatedIn } from './repeat-coverage.ts';
 import { HARMLESS_AD, REPEATED_BY_AD_TESTS } from './repeat-coverage-ad.ts';
+import { GRAPH_REPEAT_CASES, GRAPH_REPEAT_HARMLESS } from './repeat-graph-ids.ts';
 import { ok, startActionsEnv, type ActionsEnv } from './actions-kit.ts';
 import { DEVICE_CASES, DEVICE_HARMLESS } from './repeat-devices-cases.ts';
 
@@ -100,13 +101,15 @@ const HARMLESS: Record<string, string> = {
   'user.resetPassword': 'a repeat sets another temporary password; the step delivers and reports the one set last, and the first was never shown to anyone',
   'auth.createTemporaryAccessPass': 'a repeat issues another pass; the step reports the one issued last, and Entra allows one active pass per user (the earlier one is replaced)',
   ...HARMLESS_AD,
+  ...GRAPH_REPEAT_HARMLESS,
 };
 // Device, Autopilot, app-registration, directory, domain and Conditional Access actions: driven by test/repeat-safety-devices.test.ts.
 Object.assign(HARMLESS, DEVICE_HARMLESS);
 
 const writes = [...catalog.values()].filter((a) => !a.readOnly).map((a) => a.id).sort();
 const BY_PLAN_TESTS = new Set(Object.values(REPEATED_BY_PLAN_TESTS).flat());
-const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS, ...Object.keys(DEVICE_CASES), ...REPEATED_BY_AD_TESTS /* test/repeat-safety-ad.test.ts, on the real DC */]);
+// test/repeat-safety-graph.test.ts drives GRAPH_REPEAT_CASES (its own file, its own sandbox); test/repeat-safety-ad.test.ts the ad.* actions on the real DC.
+const PROVEN = new Set([...Object.keys(CASES), ...BY_PLAN_TESTS, ...Object.keys(DEVICE_CASES), ...REPEATED_BY_AD_TESTS, ...GRAPH_REPEAT_CASES]);
 /** Write actions proven safe to repeat nowhere yet and not declared harmless. */
 const NOT_YET = writes.filter((id) => !PROVEN.has(id) && !(id in HARMLESS));
 

@@ -10,8 +10,11 @@ export const notifyEmail = defineAction({
   title: 'Send email',
   category: 'notification',
   description:
-    'Sends an email from the tenant\'s service mailbox (or the mailbox given). A retry after an attempt whose answer was ' +
-    'lost can deliver a second copy: mail has no way to recognise its own earlier send.',
+    'Sends an email from the tenant\'s service mailbox (or the mailbox given). The message carries a hidden marker (an ' +
+    'extended property) that is the same on every retry of the step, so a retry after an attempt whose answer was lost finds ' +
+    'the first send in the sender\'s Sent Items and does not send it again. That needs "keep a copy in Sent Items" on and the ' +
+    'Mail.Read permission (to search Sent Items); without them a retry after a lost answer can deliver a second copy, and the ' +
+    'step warns when it could not look.',
   input: z.strictObject({
     to: emails.min(1).describe('Recipients'),
     cc: emails.default([]).describe('Copy recipients'),
@@ -36,7 +39,9 @@ export const notifyTeams = defineAction({
   category: 'notification',
   description:
     'Posts a message card to a Teams channel through its incoming webhook or a Teams Workflows "post to a channel when a ' +
-    'webhook request is received" URL. (Graph lets apps post channel messages only for migration, so a webhook is the way.)',
+    'webhook request is received" URL. (Graph lets apps post channel messages only for migration, so a webhook is the way.) ' +
+    'A webhook takes no idempotency key and cannot be read back: a retry after an attempt whose answer was lost can post ' +
+    'the card a second time.',
   input: z.strictObject({
     webhookUrl: webhookUrl.describe('The channel\'s incoming webhook or Workflows URL (kept secret: redacted in the run view)'),
     title: z.string().max(256).optional().describe('Card title'),

@@ -39,6 +39,27 @@ export interface Message {
   internetMessageId: string;
   conversationId: string;
   isRead: boolean;
+  /** Extended properties the sender set (kept on the sender's Sent Items copy); returned only through $expand, found by $filter. */
+  singleValueExtendedProperties?: ExtendedProperty[];
+}
+
+/** A single-value extended property: id "{type} {guid} Name {name}" or "{type} 0x{tag}", and its value as a string. */
+export interface ExtendedProperty {
+  id: string;
+  value: string;
+}
+
+const EXTENDED_ID = /^(String|Integer|Boolean|SystemTime|Long|Double|Binary|CLSID|Short|Currency|ApplicationTime|Float|Object) (\{[0-9a-f-]{36}\} (Name \S+|Id 0x[0-9a-f]{1,4})|0x[0-9a-f]{1,4})$/i;
+
+function extendedProperties(raw: unknown): ExtendedProperty[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new GraphError(400, 'RequestBodyRead', "Invalid value for property 'singleValueExtendedProperties'.");
+  return raw.map((p) => {
+    const { id, value } = (p ?? {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || !EXTENDED_ID.test(id)) throw new GraphError(400, 'ErrorInvalidExtendedPropertyValue', `The extended property id '${String(id)}' is not valid.`);
+    if (typeof value !== 'string') throw new GraphError(400, 'ErrorInvalidExtendedPropertyValue', `The value of extended property '${id}' must be a string.`);
+    return { id, value };
+  });
 }
 
 /** One sendMail as the tenant saw it: who sent what to whom, and which mailboxes received it. */
@@ -113,6 +134,7 @@ function sendMail(ctx: Ctx, sender: User): SentMail {
   const to = recipients(msg['toRecipients'], 'toRecipients');
   const cc = recipients(msg['ccRecipients'], 'ccRecipients');
   const bcc = recipients(msg['bccRecipients'], 'bccRecipients');
+  const extended = extendedProperties(msg['singleValueExtendedProperties']);
   if (!to.length && !cc.length && !bcc.length) throw new GraphError(400, 'ErrorInvalidRecipients', "At least one recipient isn't valid., A message can't be sent because it contains no recipients.");
   const rawBody = (msg['body'] ?? {}) as { contentType?: unknown; content?: unknown };
   const contentType = String(rawBody.contentType ?? 'text').toLowerCase() === 'html' ? 'html' : 'text';
@@ -140,7 +162,7 @@ function sendMail(ctx: Ctx, sender: User): SentMail {
     for (const u of users ?? []) delivered.set(u.id, u);
   }
   for (const u of delivered.values()) messagesOf(ctx.store, u).push({ ...base, id: newMessageId(), folder: 'inbox', bccRecipients: [], isRead: false });
-  if (body['saveToSentItems'] !== false) messagesOf(ctx.store, sender).push({ ...base, id: newMessageId(), folder: 'sentitems', bccRecipients: bcc, isRead: true });
+  if (body['saveToSentItems'] !== false) messagesOf(ctx.store, sender).push({ ...base, id: newMessageId(), folder: 'sentitems', bccRecipients: bcc, isRead: true, ...(extended.length ? { singleValueExtendedProperties: extended } : {}) });
   const record: SentMail = {
     id: randomUUID(),
     sentDateTime: ctx.nowIso,
@@ -191,6 +213,8 @@ const MESSAGE_TYPE: TypeInfo = {
   properties: new Set([
     'id', 'createdDateTime', 'lastModifiedDateTime', 'receivedDateTime', 'sentDateTime', 'hasAttachments', 'internetMessageId', 'subject', 'bodyPreview',
     'importance', 'parentFolderId', 'conversationId', 'isRead', 'isDraft', 'body', 'sender', 'from', 'toRecipients', 'ccRecipients', 'bccRecipients', 'replyTo', 'flag',
+    // Filterable (singleValueExtendedProperties/any(ep: ep/id eq '...' and ep/value eq '...')), never in an answer without $expand.
+    'singleValueExtendedProperties',
   ]),
   maxTop: 1000,
 };
@@ -311,6 +335,8 @@ function messageRoutes(): RouteDef[] {
       const { user } = mailUser(ctx);
       const f = folder ? folderOf(ctx, user) : undefined;
       const items = newestFirst(messagesOf(ctx.store, user)).filter((m) => !f || m.folder === f);
+      // Mail.ReadBasic.All covers no extended properties.
+      if (/singleValueExtendedProperties/i.test(ctx.query.get('$filter') ?? '') && !['Mail.Read', 'Mail.ReadWrite'].some((r) => ctx.caller.roles.has(r))) throw denied();
       // Outlook pages messages 10 at a time unless $top says otherwise.
       if (!ctx.query.has('$top') && !ctx.query.has('top')) ctx.query.set('$top', '10');
       return collection(ctx, items, MESSAGE_TYPE, (m) => messageView(user, m), `users('${user.id}')/messages`);

@@ -450,9 +450,19 @@ export function sharepointSurface(): Surface {
         mutated: (op, ...ids) => pending.push({ op, ids: ids.map((i) => i.toLowerCase()) }),
       };
       settleSharePoint(store, nowMs);
+      // Only scripted faults whose pattern names a SharePoint request ("POST /_sharepoint/..."): the
+      // random fault storm and catch-all scripts stay on Graph and Exchange.
+      const fault = rt.faults.decideScripted(`${req.method} ${req.url.pathname}`);
+      const failed = () => {
+        if (fault!.status === 'drop') return { status: 0, body: undefined, headers: {}, drop: true };
+        return finish(fault!.status, errorJson(new SpError(fault!.status, '-2147024860, Microsoft.SharePoint.SPServerBusyException', 'The server is busy. Please try again later.'), verbose), { 'retry-after': String(fault!.retryAfterSeconds) });
+      };
+      if (fault && !fault.afterEffect) return failed();
       try {
         const value = route(ctx);
         for (const p of pending) rt.log.recordMutation({ time: ctx.nowIso, tenantId: store.info.id, appId: caller.appId, op: p.op, objectIds: p.ids, method, path: req.url.pathname, requestId });
+        // After its effect: the request took effect and its answer is lost.
+        if (fault) return failed();
         return value === undefined ? finish(204, undefined) : finish(200, wrap(value, verbose));
       } catch (err) {
         pending.length = 0;

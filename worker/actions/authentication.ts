@@ -6,7 +6,7 @@ import { implement } from '../activity.ts';
 import type { InputOf, PlanContext } from '../implementation.ts';
 import { change, propertyChanges, userObject } from './changes.ts';
 import { ActionError, statusOf } from '../../m365/errors.ts';
-import { deliverSecret, getUser, REVOKE_SELECT, revokeSessionsOnce, unless404 } from './shared.ts';
+import { deliverSecret, diff, getUser, REVOKE_SELECT, revokeSessionsOnce, unless404 } from './shared.ts';
 
 interface RawMethod {
   id: string;
@@ -106,12 +106,14 @@ export const authCreateTemporaryAccessPass = implement(c.authCreateTemporaryAcce
 export const authSetPreferredMethod = implement(c.authSetPreferredMethod, async (input, { graph }) => {
   if (input.method === undefined && input.systemPreferred === undefined) throw new ActionError('give a method or "system preferred"', { code: 'InvalidInput' });
   const user = await getUser(graph, input.user);
-  const body = {
+  const desired: Record<string, unknown> = {
     ...(input.method ? { userPreferredMethodForSecondaryAuthentication: input.method } : {}),
     ...(input.systemPreferred !== undefined ? { isSystemPreferredAuthenticationMethodEnabled: input.systemPreferred } : {}),
   };
+  // Only what differs is written: a repeat (an earlier attempt's answer was lost) finds it set and writes nothing.
+  const body = diff({ ...(await signInPreferences(graph, user.id)) }, desired);
   try {
-    await beta(graph, `/users/${user.id}/authentication/signInPreferences`).patch(body);
+    if (Object.keys(body).length) await beta(graph, `/users/${user.id}/authentication/signInPreferences`).patch(body);
   } catch (err) {
     if (statusOf(err) === 400 && input.method)
       throw new ActionError(`${input.method} cannot be the default method of ${user.userPrincipalName}: ${(err as Error).message}`, {
@@ -201,10 +203,20 @@ async function planAuthCreateTemporaryAccessPass(input: InputOf<typeof c.authCre
   ];
 }
 
+interface SignInPreferences {
+  userPreferredMethodForSecondaryAuthentication?: string | null;
+  isSystemPreferredAuthenticationMethodEnabled?: boolean | null;
+}
+
+/** The user's sign-in preferences (beta GET /users/{id}/authentication/signInPreferences). */
+async function signInPreferences(graph: Client, userId: string): Promise<SignInPreferences> {
+  return (await beta(graph, `/users/${userId}/authentication/signInPreferences`).get()) as SignInPreferences;
+}
+
 async function planAuthSetPreferredMethod(input: InputOf<typeof c.authSetPreferredMethod>, { graph }: PlanContext): Promise<Change[]> {
   if (input.method === undefined && input.systemPreferred === undefined) throw new ActionError('give a method or "system preferred"', { code: 'InvalidInput' });
   const user = await getUser(graph, input.user);
-  const prefs = (await beta(graph, `/users/${user.id}/authentication/signInPreferences`).get()) as { userPreferredMethodForSecondaryAuthentication?: string | null; isSystemPreferredAuthenticationMethodEnabled?: boolean | null };
+  const prefs = await signInPreferences(graph, user.id);
   return propertyChanges(userObject(user), user.id, { method: prefs.userPreferredMethodForSecondaryAuthentication ?? null, systemPreferred: prefs.isSystemPreferredAuthenticationMethodEnabled ?? null }, {
     ...(input.method !== undefined ? { method: input.method } : {}),
     ...(input.systemPreferred !== undefined ? { systemPreferred: input.systemPreferred } : {}),

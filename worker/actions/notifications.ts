@@ -1,14 +1,25 @@
 // Handlers of the notification actions (catalog/actions/notifications.ts).
 import * as c from '../../catalog/actions/notifications.ts';
 import type { Change } from '../../catalog/contract.ts';
-import { callWebhook } from '../../m365/notify.ts';
+import { createHash } from 'node:crypto';
+import { callWebhook, sentWithMarker } from '../../m365/notify.ts';
 import { implement } from '../activity.ts';
 import type { InputOf, PlanContext } from '../implementation.ts';
 import { change } from './changes.ts';
 import { senderOf, sendMail } from './shared.ts';
 
 export const notifyEmail = implement(c.notifyEmail, async (input, ctx) => {
+  // Marked with a value stable across attempts: a retry after a lost answer finds the first send in
+  // the sender's Sent Items and does not send a second copy.
+  const marker = createHash('sha256').update(`notify.email ${ctx.idempotencyKey}`).digest('hex').slice(0, 32);
+  const sender = senderOf(ctx, input.from);
+  if (ctx.attempt > 1 && input.saveToSentItems) {
+    const sent = await sentWithMarker(ctx.graph, sender, marker);
+    if (sent) return { from: sender, to: input.to, sent: true };
+    if (sent === undefined) ctx.warn(`could not look in ${sender}'s Sent Items for this step's earlier send (grant the app Mail.Read), so a retry may have delivered a second copy`);
+  }
   const from = await sendMail(ctx, input.from, {
+    marker,
     to: input.to,
     cc: input.cc,
     subject: input.subject,

@@ -200,7 +200,10 @@ export const userUpdateBulk = implement(c.userUpdateBulk, async ({ users, clear,
       const { user, changed } = await patchUser(graph, ref, desired);
       results.push({ user: ref, userId: user.id, changed });
     } catch (err) {
-      if (statusOf(err) === 429 || (statusOf(err) ?? 0) >= 500) throw err; // the retry redoes the rest; done users are no-ops
+      // Throttling, 5xx, replication lag, a lost answer or a network error are not this user's fault:
+      // the step runs again (users already changed are no-ops). Only a refusal of this user is.
+      const status = statusOf(err);
+      if (err instanceof ActionError ? err.retryable : status === undefined || status === 429 || status >= 500 || status <= 0) throw err;
       failures.push(`${ref}: ${(err as Error).message}`);
     }
     heartbeat({ done: i + 1, of: users.length });
@@ -375,7 +378,8 @@ async function deleteUser(ctx: ActionContext, ref: string, guestOnly: boolean) {
   const user = await orNotFound(getUser(ctx.graph, ref, 'id,userPrincipalName,userType'));
   if (!user) {
     const deleted = await findDeletedUser(ctx.graph, ref);
-    if (deleted || ctx.attempt > 1) return { userId: deleted?.id ?? ref, userPrincipalName: deleted?.userPrincipalName ?? ref, deleted: false };
+    // Deleted since this step began: an earlier attempt's delete, whose answer was lost.
+    if (deleted || ctx.attempt > 1) return { userId: deleted?.id ?? ref, userPrincipalName: deleted?.userPrincipalName ?? ref, deleted: createdByThisStep(ctx, deleted?.deletedDateTime) };
     await getUser(ctx.graph, ref); // throws the operator-grade "does not exist"
   }
   if (guestOnly && user!['userType'] !== 'Guest')
@@ -441,17 +445,19 @@ export const userRemoveFromAllGroups = implement(c.userRemoveFromAllGroups, asyn
   return { userId: user.id, removed, skipped };
 }, planUserRemoveFromAllGroups);
 
-export const userInviteGuest = implement(c.userInviteGuest, async (input, { graph }) => {
+export const userInviteGuest = implement(c.userInviteGuest, async (input, ctx) => {
+  const { graph } = ctx;
   const existing = (await graph
     .api('/users')
     .filter(`mail eq ${odataString(input.email)}`)
-    .select('id,userPrincipalName,userType,externalUserState')
+    .select('id,userPrincipalName,userType,externalUserState,createdDateTime')
     .get()) as { value: (GraphUser & { userType?: string; externalUserState?: string | null })[] };
   const found = existing.value[0];
   if (found) {
     if (found.userType !== 'Guest')
       throw new ActionError(`${input.email} already belongs to a member of this tenant (${found.userPrincipalName})`, { code: 'ObjectConflict', hint: 'members need no invitation' });
-    return { userId: found.id, userPrincipalName: found.userPrincipalName, invited: false, status: found.externalUserState ?? null };
+    // A guest created since this step began is this step's own invitation (its answer was lost): not invited again.
+    return { userId: found.id, userPrincipalName: found.userPrincipalName, invited: createdByThisStep(ctx, found['createdDateTime'] as string | undefined), status: found.externalUserState ?? null };
   }
   const inv = (await graph.api('/invitations').post({
     invitedUserEmailAddress: input.email,
