@@ -191,8 +191,9 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   state.message = outcome.message;
   if (outcome.warnings.length) state.warnings = outcome.warnings;
   publish();
-  // Whoever asked for a run that waited for approval hears how it ended.
-  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester')) await notifyRequester(execution);
+  // Whoever asked for a run that waited for approval hears how it ended: since
+  // requester-notice-local from the worker ending the run, without another round trip.
+  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester')) await notifyRequester(execution, patched('requester-notice-local'));
   if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }
