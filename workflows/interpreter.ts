@@ -127,7 +127,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   };
 
   // ---- node kinds ----
-  const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now };
+  const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now, background: [] };
   registerApprovalUpdate(execution);
   const execute = async (node: RunbookNode, ns: NodeState): Promise<string> => {
     switch (node.kind) {
@@ -179,6 +179,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     throw err;
   }
 
+  // Notices steps sent without waiting (none for runs started before approval-request-concurrent).
+  if (execution.background.length) await Promise.all(execution.background);
   for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = 'skipped';
   state.endedAt = now();
   // The outcome only decides the words; whether the workflow fails or completes is as it always
