@@ -144,6 +144,8 @@ try {
   console.log('case'.padEnd(50), 'case'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7), ' target', ' baseline is');
   for (const [name, base, a, b, target] of rows)
     console.log(name.padEnd(50), `${median(a).toFixed(1)} ms`.padStart(10), `${median(b).toFixed(1)} ms`.padStart(10), (median(a) / median(b)).toFixed(2).padStart(7), ` ${target}`, ` ${base}`);
+  // Every sample, in round order, so an outlier round shows.
+  for (const [name, , a, b] of rows) console.log(`  ${name}: case ${a.map((x) => x.toFixed(0)).join(' ')} | baseline ${b.map((x) => x.toFixed(0)).join(' ')}`);
   // Noise check: the hand-written baseline is measured twice a round (rows 2 and 3); their ratio
   // shows how far the machine's load alone moves a figure between interleaved slots.
   console.log(`noise check: raw signal to a hand-written workflow in two slots of each round ${median(rows[1]![3]).toFixed(1)} ms vs ${median(rows[2]![3]).toFixed(1)} ms = ${(median(rows[1]![3]) / median(rows[2]![3])).toFixed(2)}`);
