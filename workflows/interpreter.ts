@@ -193,9 +193,11 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   state.message = outcome.message;
   if (outcome.warnings.length) state.warnings = outcome.warnings;
   publish();
-  // Whoever asked for a run that waited for approval hears how it ended: since
-  // requester-notice-local from the worker ending the run, without another round trip.
-  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester')) await notifyRequester(execution, patched('requester-notice-local'));
+  // Whoever asked for a run that waited for approval hears how it ended. Since
+  // requester-notice-server the control plane's notifier mails them when it sees the run closed
+  // (server/notify.ts), so the run's end waits for no mail; before it the run sent the notice
+  // itself (as a local activity since requester-notice-local).
+  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester') && !patched('requester-notice-server')) await notifyRequester(execution, patched('requester-notice-local'));
   if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }
