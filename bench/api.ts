@@ -100,6 +100,14 @@ try {
       const res = await designer.call('POST', '/api/runs', { runbookId: 'bench-start', test: true });
       if (res.status !== 201) throw new Error(`POST /api/runs answered ${res.status}: ${JSON.stringify(res.body)}`);
     });
+  // Detail: what any authenticated API call costs here (HTTP to this process and the caller's
+  // token read), the floor under POST /api/runs before it does anything of its own.
+  const authedGet = async () =>
+    timed(async () => {
+      const res = await designer.call('GET', '/api/auth/me');
+      if (res.status !== 200) throw new Error(`GET /api/auth/me answered ${res.status}`);
+    });
+  const floor: number[] = [];
   const bareStart = async () =>
     timed(() => env.client.workflow.start('runbookWorkflow', { taskQueue: env.taskQueue, workflowId: `run-${randomUUID()}`, args: [{ definition: startDef, inputs: {}, run: { ...run, test: true } }] }));
 
@@ -111,6 +119,7 @@ try {
   await handWaiting();
   await post();
   await bareStart();
+  await authedGet();
 
   const rows: [string, string, number[], number[], string][] = [
     ['engine, 50 sequential steps', 'hand-written workflow, same activity', [], [], '<= 1.05'],
@@ -128,12 +137,19 @@ try {
     for (let i = 0; i < 3; i++) {
       rows[3]![2].push(await post());
       rows[3]![3].push(await bareStart());
+      floor.push(await authedGet());
     }
   }
   console.log(`\napi: each case against its baseline in the same run (median of ${ROUNDS} interleaved rounds; POST ${ROUNDS * 3})`);
   console.log('case'.padEnd(50), 'case'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7), ' target', ' baseline is');
   for (const [name, base, a, b, target] of rows)
     console.log(name.padEnd(50), `${median(a).toFixed(1)} ms`.padStart(10), `${median(b).toFixed(1)} ms`.padStart(10), (median(a) / median(b)).toFixed(2).padStart(7), ` ${target}`, ` ${base}`);
+  // Every sample, in round order, so an outlier round shows.
+  for (const [name, , a, b] of rows) console.log(`  ${name}: case ${a.map((x) => x.toFixed(0)).join(' ')} | baseline ${b.map((x) => x.toFixed(0)).join(' ')}`);
+  // Noise check: the hand-written baseline is measured twice a round (rows 2 and 3); their ratio
+  // shows how far the machine's load alone moves a figure between interleaved slots.
+  console.log(`noise check: raw signal to a hand-written workflow in two slots of each round ${median(rows[1]![3]).toFixed(1)} ms vs ${median(rows[2]![3]).toFixed(1)} ms = ${(median(rows[1]![3]) / median(rows[2]![3])).toFixed(2)}`);
+  console.log(`POST /api/runs detail: an authenticated GET /api/auth/me (HTTP and sign-in only) ${median(floor).toFixed(1)} ms = ${(median(floor) / median(rows[3]![3])).toFixed(2)} of client.workflow.start`);
   console.log(`per step: engine ${(median(rows[0]![2]) / STEPS).toFixed(1)} ms, hand-written ${(median(rows[0]![3]) / STEPS).toFixed(1)} ms`);
 } finally {
   hand.shutdown();

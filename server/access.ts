@@ -38,8 +38,10 @@ export class RunAccess {
   async resolve(p: Principal, runbookId: string | undefined, version: number | undefined, inline: unknown): Promise<Startable> {
     const s = this.s;
     if (runbookId) {
-      // Both read at once: one wait for the database instead of two.
-      const [rb, v] = await Promise.all([s.runbooks.get(runbookId), s.runbooks.version(runbookId, version)]);
+      // The runbook and its version in one read (one round trip to the database).
+      const got = await s.runbooks.startable(runbookId, version);
+      const rb = got?.runbook;
+      const v = got?.version;
       // Another tenant's runbook is not told to exist.
       if (!rb || !runbookVisible(p, rb)) throw new HttpError(404, `runbook ${runbookId} does not exist`);
       if (rb.archived) throw new HttpError(409, `runbook ${runbookId} is archived`);

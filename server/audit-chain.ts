@@ -21,9 +21,10 @@ export interface NewEntry {
 /** Appends one entry inside the caller's transaction; returns its id and hash. */
 export async function appendEntry(q: Queryable, postgres: boolean, e: NewEntry): Promise<{ id: number; hash: string }> {
   if (postgres) await q.query('select pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-  const last = (await q.query<{ hash: string | null }>('select hash from audit_log order by id desc limit 1'))[0];
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const id = Number((await q.query<{ id: string }>(`select nextval(pg_get_serial_sequence('audit_log', 'id')) as id`))[0]!.id);
+  // The last entry's hash and the new entry's id in one read.
+  const head = (await q.query<{ hash: string | null; id: string }>(`select (select hash from audit_log order by id desc limit 1) as hash, nextval(pg_get_serial_sequence('audit_log', 'id')) as id`))[0]!;
+  const prevHash = head.hash ?? GENESIS_HASH;
+  const id = Number(head.id);
   const at = new Date().toISOString();
   // Hashed as the database will give it back: JSON, without undefined members.
   const detail = e.detail === undefined ? undefined : (JSON.parse(JSON.stringify(e.detail)) as unknown);

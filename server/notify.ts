@@ -1,7 +1,8 @@
 // Notifications: when a run completes, fails or waits for approval, and (for runs started before
 // the workflow sent its own, workflows/nodes/approval-people.ts) approval reminders, to the targets
 // in the runbook's settings.notifications (webhook URLs or email addresses; mail
-// is sent through the run's tenant with Graph sendMail). The server watches Temporal visibility;
+// is sent through the run's tenant with Graph sendMail); and to the requester of a run with an
+// approval step, how it ended (runs since patch requester-notice-server leave that mail to here). The server watches Temporal visibility;
 // each event is claimed once in the database (notifications_sent), so several servers or a
 // restart never send it twice (delivery is at most once). Sending itself is m365/notify.ts, shared
 // with the worker's notification actions.
@@ -9,6 +10,11 @@ import { durationMs, STATUS_WORDS, type RunbookDefinition, type RunStatus } from
 import { graphClientCache } from '../m365/graph.ts';
 import { callWebhook, sendMail } from '../m365/notify.ts';
 import type { Services } from './services.ts';
+
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Runs that took this branch leave the requester's notice to this notifier (workflows/interpreter.ts). */
+export const REQUESTER_NOTICE_PATCH = 'requester-notice-server';
 
 export interface NotifyEvent {
   event: 'run.completed' | 'run.failed' | 'approval.waiting' | 'approval.reminder';
@@ -73,6 +79,29 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     }
   };
 
+  /** The mail the run itself sent before requester-notice-server (worker/approvers.ts notifyRequester). */
+  const tellRequester = async (r: { id: string; tenant?: string; status: string; startedBy?: string }, def: RunbookDefinition) => {
+    const conn = r.tenant ? await s.tenants.connection(r.tenant) : undefined;
+    const from = conn?.mailFrom ?? process.env.TENANTFLOW_MAIL_FROM;
+    if (!conn || !from) {
+      log(`no sender mailbox for tenant ${r.tenant} (set its mailFrom): the end of ${r.id} not mailed to its requester`);
+      return;
+    }
+    const rec = await s.records.refresh(r.id).catch(() => undefined);
+    const link = `${opts.publicUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(r.id)}`;
+    try {
+      await sendMail(graphs(conn), from, {
+        to: [r.startedBy!],
+        subject: `[Tenantflow] ${def.name}: run ${r.status}`,
+        html: true,
+        body: [`<p>Your run of <b>${escapeHtml(def.name)}</b> ended: ${escapeHtml(r.status)}.</p>`, rec?.message ? `<p>${escapeHtml(rec.message)}</p>` : '', `<p><a href="${escapeHtml(link)}">Open the run in Tenantflow</a></p>`].join('\n'),
+        saveToSentItems: false,
+      });
+    } catch (err) {
+      log(`telling the requester of ${r.id} how it ended failed: ${(err as Error).message}`);
+    }
+  };
+
   const definitionOf = async (runId: string): Promise<RunbookDefinition | undefined> => (await s.runs.input(runId).catch(() => undefined))?.definition;
 
   const tick = async () => {
@@ -85,6 +114,10 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
         const event = finishedEvent(r.status);
         if (!event) continue;
         const def = await definitionOf(r.id);
+        // The requester of a run with an approval step hears how it ended, once (runs started
+        // since patch requester-notice-server; older runs sent it themselves).
+        if (def?.nodes.some((n) => n.kind === 'approval') && r.startedBy?.includes('@') && (await s.runs.hasPatch(r.id, REQUESTER_NOTICE_PATCH).catch(() => false)) && (await claim(r.id, 'requester')))
+          await tellRequester(r, def);
         const targets = (event === 'run.completed' ? def?.settings.notifications?.onComplete : def?.settings.notifications?.onFailure) ?? [];
         if (!targets.length || !(await claim(r.id, event))) continue;
         const rec = await s.records.refresh(r.id).catch(() => undefined);

@@ -195,6 +195,8 @@ export class RunRecords {
   started(id: string): void {
     this.queue.add(id);
     this.draining ??= (async () => {
+      // Not before the caller has its answer: the first read would run ahead of the response.
+      await new Promise((r) => setImmediate(r));
       for (const next of this.queue) {
         this.queue.delete(next);
         await this.refresh(next).catch(() => undefined);

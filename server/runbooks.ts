@@ -194,6 +194,24 @@ export class Runbooks {
     return { runbookId: r.runbook_id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by };
   }
 
+  /**
+   * What starting a run needs, in one read: the runbook's placement and state, and the published
+   * version asked for (the latest when version is undefined); the draft is not read.
+   */
+  async startable(id: string, version?: number): Promise<{ runbook: Pick<StoredRunbook, 'archived' | 'customAction' | 'tenant' | 'sharedWith'>; version?: RunbookVersion } | undefined> {
+    const r = await this.db.one(
+      `select r.archived_at, r.custom_action, r.owner_tenant, r.shared_with, v.version, v.definition, v.comment, v.published_at, v.published_by from runbooks r
+       left join lateral (select * from runbook_versions where runbook_id = r.id and ($2::int is null or version = $2) order by version desc limit 1) v on true
+       where r.id = $1`,
+      [id, version ?? null],
+    );
+    if (!r) return undefined;
+    return {
+      runbook: { archived: r.archived_at !== null, customAction: r.custom_action, tenant: r.owner_tenant ?? undefined, sharedWith: r.shared_with ?? [] },
+      version: r.version === null || r.version === undefined ? undefined : { runbookId: id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by },
+    };
+  }
+
   async clone(id: string, opts: { newId?: string; name?: string; by: string; tenant?: string; sharedWith?: string[] }): Promise<StoredRunbook> {
     const rb = await this.require(id);
     const definition = { ...(rb.draft as object), name: opts.name ?? `${rb.name} (copy)` };

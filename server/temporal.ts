@@ -199,6 +199,20 @@ export class Runs {
     return decodeFromPayloadsAtIndex(this.client.options.loadedDataConverter, 0, payloads, context);
   }
 
+  /** Whether the run took the new branch of `patched(patch)` (its history carries the patch's marker). */
+  async hasPatch(workflowId: string, patch: string): Promise<boolean> {
+    const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).some((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+      if (!data) return false;
+      try {
+        return (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown }).id === patch;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   async list(filter: RunListFilter, page: { size: number; token?: string }): Promise<{ runs: RunListItem[]; nextPageToken?: string }> {
     const iso = (t: string) => new Date(t).toISOString();
     const query = and(

@@ -1,17 +1,22 @@
 // Approvals where the approvers are: Entra-group approvers read from the tenant when the step
 // starts and enforced by the workflow itself (decisions sent straight to Temporal, not through the
 // API), and requests / reminders sent by the workflow to the approvers themselves (mail read back
-// from the approver's mailbox through Graph, the Teams card from the webhook it was posted to).
+// from the approver's mailbox through Graph, the Teams card from the webhook it was posted to);
+// the requester's notice of the run's end comes from the control plane's notifier.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RunbookDefinitionInput } from '../runbook/definition.ts';
 import { approvalUpdate } from '../workflows/messages.ts';
+import { startNotifier } from '../server/notify.ts';
+import { startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 const PUBLIC_URL = 'https://tenantflow.example.test';
 let env: TestEnv;
+let api: ApiServer;
+let notifier: ReturnType<typeof startNotifier>;
 /** Users with a mailbox: [sender, approver in the group, member of a nested group, outsider, requester]. */
 let people: { id: string; upn: string }[] = [];
 
@@ -33,9 +38,14 @@ before(async () => {
   }
   assert.equal(people.length, 5, 'the sandbox has five users with mailboxes');
   process.env.TENANTFLOW_MAIL_FROM = people[0]!.upn;
+  // The control plane, whose notifier tells the requester how a run ended.
+  api = await startApiServer(env, { publicUrl: PUBLIC_URL });
+  notifier = startNotifier(api.services, { intervalMs: 200, publicUrl: PUBLIC_URL, log: () => undefined });
 });
 after(async () => {
   delete process.env.TENANTFLOW_MAIL_FROM;
+  notifier?.stop();
+  await api?.close();
   await env?.close();
 });
 
@@ -137,7 +147,7 @@ describe('approval requests and reminders reach the approvers', () => {
 
     await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'reject', by: approver!.upn, roles: [], groups: [] }] });
     assert.equal((await h.result()).status, 'rejected');
-    // The requester hears how the run ended, in their own mailbox.
+    // The requester hears how the run ended, in their own mailbox (from the control plane's notifier).
     let ended: Message[] = [];
     for (let i = 0; i < 300 && !ended.length; i++) {
       ended = (await inbox(requester!.upn, h.workflowId)).filter((m) => /run rejected/.test(m.subject));

@@ -127,7 +127,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   };
 
   // ---- node kinds ----
-  const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now };
+  const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now, background: [] };
   registerApprovalUpdate(execution);
   const execute = async (node: RunbookNode, ns: NodeState): Promise<string> => {
     switch (node.kind) {
@@ -179,6 +179,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     throw err;
   }
 
+  // Notices steps sent without waiting (none for runs started before approval-request-concurrent).
+  if (execution.background.length) await Promise.all(execution.background);
   for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = 'skipped';
   state.endedAt = now();
   // The outcome only decides the words; whether the workflow fails or completes is as it always
@@ -191,8 +193,11 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   state.message = outcome.message;
   if (outcome.warnings.length) state.warnings = outcome.warnings;
   publish();
-  // Whoever asked for a run that waited for approval hears how it ended.
-  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester')) await notifyRequester(execution);
+  // Whoever asked for a run that waited for approval hears how it ended. Since
+  // requester-notice-server the control plane's notifier mails them when it sees the run closed
+  // (server/notify.ts), so the run's end waits for no mail; before it the run sent the notice
+  // itself (as a local activity since requester-notice-local).
+  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester') && !patched('requester-notice-server')) await notifyRequester(execution, patched('requester-notice-local'));
   if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }

@@ -4,7 +4,7 @@
 // it starts, a reminder every `reminders.every`, the added approvers at escalation. Messages link
 // to the authenticated approval page; a link never decides. A notice that cannot be sent is logged
 // and never fails the step.
-import { ActivityFailure, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { approverKeys } from '../../runbook/approvals.ts';
 import { durationMs, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
 import type { ApprovalNotice, ApproverActivities } from '../approver-activities.ts';
@@ -16,6 +16,14 @@ const groups = proxyActivities<ApproverActivities>({
 });
 // A repeated notice is one more mail (harmless), so these retry like any step.
 const notices = proxyActivities<ApproverActivities>({
+  startToCloseTimeout: '2m',
+  retry: { maximumAttempts: 5, initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
+});
+// The requester's notice as a local activity (patch requester-notice-local): the worker that ends
+// the run sends it inside the run's last workflow task, so the run's end waits for no further
+// round trip through the Temporal server (an activity task, its dispatch and one more workflow
+// task). A crash while it is sent repeats it (one more mail, as for any notice).
+const localNotices = proxyLocalActivities<ApproverActivities>({
   startToCloseTimeout: '2m',
   retry: { maximumAttempts: 5, initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
 });
@@ -87,7 +95,12 @@ export async function waitNotifying(x: Execution, node: ApprovalNode, ns: NodeSt
   const endAt = timeoutMs !== undefined ? started + timeoutMs : undefined;
   let escalateAt = node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs) ? started + durationMs(node.escalation.after) : undefined;
   let remindAt = every !== undefined ? started + every : undefined;
-  await notify(x, node, ns, 'request', ns.approval!.pendingApprovers);
+  // The request goes out while the step already waits (patch approval-request-concurrent): a
+  // decision that arrives before the notice is sent is taken at once, not after it (the run
+  // awaits the notice before it ends). Older runs waited for the notice first.
+  const request = notify(x, node, ns, 'request', ns.approval!.pendingApprovers);
+  if (patched('approval-request-concurrent')) x.background.push(request.catch(() => undefined));
+  else await request;
   for (;;) {
     const next = [endAt, escalateAt, remindAt].filter((t): t is number => t !== undefined);
     if (!next.length) {
@@ -113,9 +126,9 @@ export async function waitNotifying(x: Execution, node: ApprovalNode, ns: NodeSt
 }
 
 /** Tells the person who started a run with an approval step how it ended (never fails the run). */
-export async function notifyRequester(x: Execution): Promise<void> {
+export async function notifyRequester(x: Execution, local: boolean): Promise<void> {
   try {
-    await notices.notifyRequester({
+    await (local ? localNotices : notices).notifyRequester({
       tenant: x.input.run.tenant,
       runId: x.workflowId,
       requester: x.input.run.startedBy,

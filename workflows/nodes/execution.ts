@@ -17,6 +17,8 @@ export interface Execution {
   /** Pushes status, pending approvers and progress to visibility (only when they changed). */
   publish(): void;
   now(): string;
+  /** Work a step started without waiting for it (an approval's request notice); the run awaits it before it ends. */
+  background: Promise<unknown>[];
 }
 
 /** A decision waiting in the inbox; one sent as an Update is told how it was recorded. */
