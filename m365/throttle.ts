@@ -3,7 +3,8 @@
 // the documented quotas of its service (Microsoft Graph service-specific throttling limits, and
 // SharePoint's resource units) and a rate that learns the limit: it starts below the documented ceiling
 // (85%), climbs towards it with each success, steps down to 80% of the rate that drew a 429 (which
-// also holds that budget -- and only that one -- for exactly the Retry-After) and then approaches that
+// also holds that budget -- and only that one -- for exactly the Retry-After; several 429s within a few
+// seconds are one signal: one step-down, one hold) and then approaches that
 // learned limit from below. A 503, 504 or lost answer is a transient service error, not throttling:
 // it changes nothing (SharePoint's 503 with Retry-After is its documented throttled answer and counts).
 // So bulk Intune work that is throttled does not hold Entra writes, a SharePoint site creation does not
@@ -14,6 +15,12 @@ import { retryAfterMs } from './errors.ts';
 import { serviceCall, type ServiceRequest } from './tracing.ts';
 
 export type Service = 'directory' | 'intune' | 'teams' | 'outlook' | 'sharepoint' | 'exchange';
+
+/**
+ * After a throttling signal, further 429s of the same budget within this window (or twice the
+ * Retry-After, whichever is longer) are the same event: one step-down and one hold per window.
+ */
+export const SIGNAL_WINDOW_MS = 5000;
 
 /** At most `units` cost units per `perMs` milliseconds (a token bucket that starts full). */
 export interface Quota {
@@ -169,6 +176,8 @@ class Budget {
   private nextSlot = 0;
   until = 0;
   private lastCut = 0;
+  /** Until when a 429 belongs to the last throttling signal (see release). */
+  private signalWindowEnd = 0;
   private inFlight = 0;
   private readonly buckets: Bucket[];
   private readonly queue: { cost: number; go: () => void; signal?: AbortSignal }[] = [];
@@ -256,7 +265,9 @@ class Budget {
   /**
    * What Microsoft answered. A 429 (and, for SharePoint, a 503 with Retry-After: its documented
    * throttled answer) is a throttling signal: the rate it was sent at is remembered as the limit
-   * learned, the rate steps down to 80% of it, and the budget is held for exactly the Retry-After.
+   * learned, the rate steps down to 80% of it, and the budget is held for exactly the Retry-After,
+   * once per window: 429s answering requests sent before that step-down, or arriving within
+   * SIGNAL_WINDOW_MS (or twice the Retry-After) after it, are the same signal, not new ones.
    * Any other 503, 504 or lost answer is a transient service error, not a signal: the rate stays.
    * Each success climbs back towards the limit: in steps of 1% of the documented ceiling up to 95% of
    * the limit learned, then in steps of 0.1% (approaching it from below), never above the ceiling.
@@ -269,13 +280,17 @@ class Budget {
     const ms = headers && status !== undefined && status >= 400 ? retryAfterMs({ statusCode: status, headers }) : undefined;
     const throttled = status === 429 || (status === 503 && this.spec.service === 'sharepoint' && ms !== undefined);
     if (throttled) {
-      // Requests already on their way when the rate was cut say nothing new: cut once per event.
-      if (sentAt >= this.lastCut) {
+      // One signal per window: a 429 answering a request that was on its way when the budget stepped
+      // down, or that comes within the window after it, is the same event: that request waits its own
+      // Retry-After (m365/transient.ts), the budget is neither stepped down nor held again.
+      const now = Date.now();
+      if (sentAt >= this.lastCut && now >= this.signalWindowEnd) {
         this.learned = this.rate;
         this.rate = Math.max(this.opts.minRate, this.rate * 0.8);
-        this.lastCut = Date.now();
+        this.lastCut = now;
+        if (ms !== undefined) this.until = Math.max(this.until, now + ms);
+        this.signalWindowEnd = now + Math.max(SIGNAL_WINDOW_MS, 2 * (ms ?? 0));
       }
-      if (ms !== undefined) this.until = Math.max(this.until, Date.now() + ms);
     } else if (status !== undefined && status < 400) {
       const top = this.ceiling ?? this.opts.maxRate;
       const step = this.ceiling !== undefined ? this.ceiling * (this.rate < 0.95 * this.learned ? 0.01 : 0.001) : this.rate * 0.05;

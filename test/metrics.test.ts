@@ -57,7 +57,7 @@ describe('metrics', () => {
     const tenant = env.tenant.tenantId.toLowerCase();
     assert.ok((sample(w, 'tenantflow_service_requests_total', { tenant, service: 'directory', status: '200' }) ?? 0) >= 1, 'the Graph read, by service and status');
     assert.ok((sample(w, 'tenantflow_throttle_rate', { tenant, service: 'directory' }) ?? 0) > 0, 'the gate\'s current rate for the tenant');
-    assert.equal(sample(w, 'tenantflow_worker_activity_slots', { task_queue: env.taskQueue, state: 'available' }), 50);
+    assert.equal(sample(w, 'tenantflow_worker_activity_slots', { task_queue: env.taskQueue, state: 'available' }), 200);
 
     // The dashboard shows the same gate under the tenant's name, read from the worker's /metrics.
     const dash = await api.admin.call('GET', '/api/dashboard');

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RunbookDefinitionInput } from '../runbook/definition.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
+import { nextReplicationDelay, REPLICATION_POLL_FIRST_MS } from '../worker/replication.ts';
 
 // Set before the worker's first lookup (the worker runs in this process and reads it per step).
 process.env.TENANTFLOW_REPLICATION_WAIT_SECONDS = '30';
@@ -61,5 +62,18 @@ describe('replication lag', () => {
       process.env.TENANTFLOW_REPLICATION_WAIT_SECONDS = '30';
       env.sandbox.admin.setFaults({});
     }
+  });
+});
+
+describe('the lookups while waiting for replication (issue 16, finding 13)', () => {
+  it('poll on a short, growing interval: a 5 s lag is seen within a second of its end', () => {
+    // The times of the lookups after the first, from the schedule waitOutReplication follows.
+    const at: number[] = [];
+    for (let t = 0, d = REPLICATION_POLL_FIRST_MS; t <= 30_000; d = nextReplicationDelay(d)) at.push((t += d));
+    const gaps = at.map((t, i) => t - (at[i - 1] ?? 0));
+    assert.ok(gaps.every((g, i) => i === 0 || g >= gaps[i - 1]!), 'growing');
+    assert.ok(Math.max(...gaps) <= 1000, `at most a second apart (${gaps.join(', ')})`);
+    const seen = at.find((t) => t >= 5000)!;
+    assert.ok(seen - 5000 <= 1000, `the object appearing at 5 s is found at ${seen} ms`);
   });
 });

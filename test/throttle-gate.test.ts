@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { graphBudget, QUOTAS, ThrottleGate, gateFor, sharepointBudget, exchangeBudget } from '../m365/throttle.ts';
+import { graphBudget, QUOTAS, SIGNAL_WINDOW_MS, ThrottleGate, gateFor, sharepointBudget, exchangeBudget } from '../m365/throttle.ts';
 import { createSharePointClient } from '../m365/sharepoint.ts';
 import { createExchangeClient } from '../m365/exchange.ts';
 import { graphClientCache } from '../m365/graph.ts';
@@ -95,6 +95,30 @@ describe('budgets are separate', () => {
     // well under 30 (the ceiling) -- at 1% steps throughout it would be there.
     assert.ok(rate > 0.95 * 25.8 && rate < 25.8 + 100 * 0.03, `climbs back fast, then slowly near the learned limit (${rate})`);
     assert.ok(rate < 30);
+  });
+
+  it('several 429s are one signal: one step-down and one hold of exactly the Retry-After per window (issue 16, finding 13)', async () => {
+    const gate = new ThrottleGate({ rate: 40 });
+    const teams = graphBudget('POST', '/teams/abc/channels'); // Teams' other calls: 30 rps, starts at 25.5
+    // Two requests on their way together, both answered 429 (Retry-After 1 s): one event.
+    let release!: () => void;
+    const answered = new Promise<void>((r) => (release = r));
+    const both = [0, 1].map(() => gate.send(teams, undefined, async () => (await answered, { status: 429, headers: new Headers({ 'retry-after': '1' }) })));
+    setTimeout(release, 200);
+    await Promise.all(both);
+    assert.equal(gate.state()['teams:write']!.rate, 20.4, 'stepped down once, to 80% of 25.5');
+    const held = gate.state()['teams:write']!.heldForMs;
+    assert.ok(held > 0 && held <= 1000, `held for the Retry-After, not twice (${held} ms)`);
+    // Sent after the hold, within the window: that request waits its own Retry-After; the budget
+    // is neither stepped down nor held again (a storm of random 429s does not keep it at its floor).
+    await gate.send(teams, undefined, answer(429, 1));
+    assert.equal(gate.state()['teams:write']!.rate, 20.4);
+    assert.equal(gate.state()['teams:write']!.heldForMs, 0);
+    // After the window a 429 is a new signal.
+    await new Promise((r) => setTimeout(r, SIGNAL_WINDOW_MS));
+    await gate.send(teams, undefined, answer(429, 1));
+    assert.equal(gate.state()['teams:write']!.rate, 16.32, 'a new step-down after the window');
+    assert.ok(gate.state()['teams:write']!.heldForMs > 0);
   });
 
   it('a 503, a 504 or a lost answer is not throttling: the rate stays and nothing is held', async () => {

@@ -91,7 +91,11 @@ export async function createOnPremisesWorker(opts: OnPremisesWorkerOptions): Pro
  */
 export async function createWorker(opts: WorkerOptions): Promise<Worker & { budgetQueues(): string[] }> {
   const graphs = graphClientCache(opts.graph);
-  const maxActivities = opts.maxConcurrentActivities ?? 50;
+  // Steps spend most of a slot waiting (a Retry-After, directory replication, a long-running Microsoft
+  // operation) while the throttle gate paces the requests themselves: 50 slots capped a 1,000-item bulk
+  // under throttling at 50 waiting steps (issue 16, finding 13), so a worker takes as many steps as
+  // the largest bulk runs at once (POST /api/runs/bulk concurrency: at most 200).
+  const maxActivities = opts.maxConcurrentActivities ?? 200;
   const actions = createActivities({ tenants: opts.tenants, graphFor: graphs, secrets: opts.secrets, actions: implementations, onStep: observeStep });
   const interceptors = { activity: activityTracing() };
   const worker = await Worker.create({
