@@ -140,7 +140,7 @@ describe('every write action is safe to repeat', { concurrency: false }, () => {
     for (const [file, actions] of Object.entries(REPEATED_BY_PLAN_TESTS))
       assert.deepEqual([...actions].sort(), repeatedIn(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')), `test/repeat-coverage.ts lists what ${file} repeats`);
     console.log(
-      `repeat safety: ${PROVEN.size} of ${writes.length} write actions proven safe to repeat (${Object.keys(CASES).length} here, ${BY_PLAN_TESTS.size} by their plan tests), ` +
+      `repeat safety: ${PROVEN.size} of ${writes.length} write actions proven safe to repeat (${Object.keys(CASES).length} here, ${BY_PLAN_TESTS.size} by their plan tests and the Exchange suite, ${Object.keys(DEVICE_CASES).length} by the devices suite, ${GRAPH_REPEAT_CASES.length} by the Graph suite, ${REPEATED_BY_AD_TESTS.length} by the AD suite on the real DC), ` +
         `${Object.keys(HARMLESS).length} declared harmless, ${NOT_YET.length} not yet proven: ${NOT_YET.join(', ')}`,
     );
   });
