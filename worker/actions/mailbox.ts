@@ -811,17 +811,19 @@ async function removeFolderPermission(ctx: ActionContext, mailboxRef: string, sc
   const path = await folderPath(ctx, m, scope);
   const users = await resolveUsers(ctx.graph, userRefs, USER_SELECT);
   const results: { user: string; changed: boolean }[] = [];
-  for (const u of users) {
-    let changed = true;
-    try {
-      await ctx.exchange.invoke('Remove-MailboxFolderPermission', { Identity: path, User: u.userPrincipalName, Confirm: false }, ctx.signal);
-    } catch (err) {
-      if (!isExchangeError(err, 'UserNotFoundInPermissionEntryException')) throw err;
-      changed = false;
-    }
-    results.push({ user: u.userPrincipalName, changed });
-  }
+  for (const u of users) results.push({ user: u.userPrincipalName, changed: await removeFolderEntry(ctx, path, u.userPrincipalName) });
   return { identity: m.PrimarySmtpAddress, results };
+}
+
+/** Removes the user's entry on a mailbox folder; false when there was none (already removed, e.g. by an earlier attempt). */
+async function removeFolderEntry(ctx: ActionContext, path: string, user: string): Promise<boolean> {
+  try {
+    await ctx.exchange.invoke('Remove-MailboxFolderPermission', { Identity: path, User: user, Confirm: false }, ctx.signal);
+    return true;
+  } catch (err) {
+    if (!isExchangeError(err, 'UserNotFoundInPermissionEntryException')) throw err;
+    return false;
+  }
 }
 
 /** Plan of a folder permission: "calendar permission anna@contoso.com" {level, flags} before -> after (Get-MailboxFolderPermission). */
@@ -875,16 +877,8 @@ export const mailboxRemoveCalendarAccess = implement(
     // A retry finds no entry where an earlier attempt removed it; one gone in between counts as done.
     const { u, held, scanned } = await calendarAccessOf(ctx, input);
     const results: { mailbox: string; user: string; accessRights: string; changed: boolean }[] = [];
-    for (const { m, path, entry } of held) {
-      let changed = true;
-      try {
-        await ctx.exchange.invoke('Remove-MailboxFolderPermission', { Identity: path, User: u.userPrincipalName, Confirm: false }, ctx.signal);
-      } catch (err) {
-        if (!isExchangeError(err, 'UserNotFoundInPermissionEntryException')) throw err;
-        changed = false;
-      }
-      results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, accessRights: entry.AccessRights.join(','), changed });
-    }
+    for (const { m, path, entry } of held)
+      results.push({ mailbox: m.PrimarySmtpAddress, user: u.userPrincipalName, accessRights: entry.AccessRights.join(','), changed: await removeFolderEntry(ctx, path, u.userPrincipalName) });
     return { results, scanned };
   },
   async (input, ctx) => {
