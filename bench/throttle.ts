@@ -19,7 +19,7 @@ import { budgetTaskQueue } from '../catalog/contract.ts';
 import type { RunbookDefinitionInput } from '../runbook/definition.ts';
 import { staticTenantDirectory } from '../m365/tenants.ts';
 import { bundleWorkflows, createWorker } from '../worker/worker.ts';
-import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
+import { childProcessEnv, startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 600);
 /** Entra ID writes per app and tenant: 3,000 per 150 s (LIMITS.md). */
@@ -57,17 +57,9 @@ type Mode = 'off' | 'on' | 'two' | 'queue1' | 'queue2';
 function workerProcess(env: TestEnv, taskQueue: string, scratch: string, bundle: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('../worker/main.ts', import.meta.url))], {
     env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
+      ...childProcessEnv(env, join(scratch, 'ca.pem'), taskQueue),
       TENANTFLOW_WORKFLOW_BUNDLE: bundle,
       TENANTFLOW_DATA: scratch,
-      SANDBOX_URL: env.sandbox.url,
-      SANDBOX_TENANT_ID: env.sandbox.tenant.tenantId,
-      SANDBOX_CLIENT_ID: env.sandbox.tenant.clientId,
-      SANDBOX_CLIENT_SECRET: env.sandbox.tenant.clientSecret,
-      SANDBOX_CA_FILE: join(scratch, 'ca.pem'),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

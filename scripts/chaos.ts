@@ -53,7 +53,7 @@ process.env.TENANTFLOW_REPLICATION_WAIT_SECONDS = '30';
 // One workflow bundle for every worker started (a worker bundles on its own otherwise).
 const bundleFile = join(dir, 'workflow-bundle.js');
 writeFileSync(bundleFile, (await bundleWorkflows()).code);
-const { startTestEnv } = await import('../test/harness.ts');
+const { childProcessEnv, startTestEnv } = await import('../test/harness.ts');
 const env = await startTestEnv({ worker: false });
 const caFile = join(dir, 'ca.pem');
 writeFileSync(caFile, env.sandbox.caPem);
@@ -61,14 +61,7 @@ writeFileSync(caFile, env.sandbox.caPem);
 const dataDir = join(dir, 'data');
 mkdirSync(dataDir);
 const childEnv = {
-  ...process.env,
-  TEMPORAL_ADDRESS: env.address,
-  TEMPORAL_TASK_QUEUE: env.taskQueue,
-  SANDBOX_URL: env.sandbox.url,
-  SANDBOX_TENANT_ID: env.sandbox.tenant.tenantId,
-  SANDBOX_CLIENT_ID: env.sandbox.tenant.clientId,
-  SANDBOX_CLIENT_SECRET: env.sandbox.tenant.clientSecret,
-  SANDBOX_CA_FILE: caFile,
+  ...childProcessEnv(env, caFile, env.taskQueue),
   TENANTFLOW_DATA: dataDir,
   TENANTFLOW_WORKFLOW_BUNDLE: bundleFile,
 };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startTestEnv, statuses, type TestEnv } from './harness.ts';
+import { childProcessEnv, startTestEnv, statuses, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
 let caFile: string;
@@ -26,16 +26,7 @@ after(async () => {
 
 function startWorker(): ChildProcess {
   const child = spawn(process.execPath, [fileURLToPath(new URL('../worker/main.ts', import.meta.url))], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: env.taskQueue,
-      SANDBOX_URL: env.sandbox.url,
-      SANDBOX_TENANT_ID: env.sandbox.tenant.tenantId,
-      SANDBOX_CLIENT_ID: env.sandbox.tenant.clientId,
-      SANDBOX_CLIENT_SECRET: env.sandbox.tenant.clientSecret,
-      SANDBOX_CA_FILE: caFile,
-    },
+    env: childProcessEnv(env, caFile, env.taskQueue),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -72,6 +72,21 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
   };
 }
 
+/** The environment a `worker/main.ts` (or `server/main.ts`) child process needs to reach this env's Temporal and sandbox tenant (the sandbox's CA in caFile). */
+export function childProcessEnv(env: Pick<TestEnv, 'address' | 'namespace' | 'sandbox'>, caFile: string, taskQueue: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SANDBOX_URL: env.sandbox.url,
+    SANDBOX_TENANT_ID: env.sandbox.tenant.tenantId,
+    SANDBOX_CLIENT_ID: env.sandbox.tenant.clientId,
+    SANDBOX_CLIENT_SECRET: env.sandbox.tenant.clientSecret,
+    SANDBOX_CA_FILE: caFile,
+  };
+}
+
 export async function startTestEnv(
   opts: {
     worker?: boolean;
