@@ -9,7 +9,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   ApplicationFailure,
+  ServiceError,
   type ScheduleDescription,
+  type WorkflowHandle,
   type ScheduleOverlapPolicy,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
@@ -294,7 +296,7 @@ export class Runs {
    */
   async decideApproval(workflowId: string, decision: ApprovalUpdate): Promise<{ recorded: ApprovalAnswer } | { refusal: Refusal; reason: string; tenant?: string } | { gone: string }> {
     try {
-      return { recorded: await this.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [decision] }) };
+      return { recorded: await executeApprovalUpdate(this.client.workflow.getHandle(workflowId), decision) };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { gone: err.message };
       const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
@@ -392,4 +394,29 @@ export async function ensureSearchAttributes(client: Client): Promise<void> {
 function progressOf(v: unknown): { done: number; total: number } | undefined {
   const m = typeof v === 'string' ? /^(\d+)\/(\d+)$/.exec(v) : null;
   return m ? { done: Number(m[1]), total: Number(m[2]) } : undefined;
+}
+
+/**
+ * A workflow task that fails on the server while it carries an Update (in Temporal 1.29 a
+ * speculative task raced by an activity completing in the same moment is one) aborts that Update
+ * before the workflow has seen it: FAILED_PRECONDITION, "...due to unexpected workflow task
+ * failure". Temporal documents it as not admitted, so the same Update (same id) is sent again.
+ */
+function updateNotAdmitted(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? (err.cause as { code?: number; details?: string } | undefined) : undefined;
+  return cause?.code === 9 && /unexpected workflow task failure/i.test(cause.details ?? '');
+}
+
+/** Sends an approval decision as the run's Update, again when Temporal aborted it unadmitted (at most 5 tries). */
+export async function executeApprovalUpdate(handle: WorkflowHandle, decision: ApprovalUpdate): Promise<ApprovalAnswer> {
+  const updateId = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.executeUpdate(approvalUpdate, { args: [decision], updateId });
+    } catch (err) {
+      if (attempt >= 5 || !updateNotAdmitted(err)) throw err;
+      console.warn(`approval Update to ${handle.workflowId} aborted by Temporal before the run saw it (attempt ${attempt}); sending it again`);
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }

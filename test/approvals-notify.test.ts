@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RunbookDefinitionInput } from '../runbook/definition.ts';
-import { approvalUpdate } from '../workflows/messages.ts';
+import { executeApprovalUpdate } from '../server/temporal.ts';
 import { startNotifier } from '../server/notify.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -81,7 +81,7 @@ describe('approvals by Entra group, enforced by the workflow', () => {
     assert.ok(waiting.nodes.ask!.approval!.pendingApprovers.includes(nested!.upn), 'a member of a nested group');
 
     // Straight to Temporal: the outsider even claims to be an admin in every Tenantflow group.
-    const err = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: outsider!.upn, roles: ['admin'], groups: [name] }] }).then(
+    const err = await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by: outsider!.upn, roles: ['admin'], groups: [name] }).then(
       () => assert.fail('the outsider\'s decision was accepted'),
       (e: unknown) => e,
     );
@@ -90,7 +90,7 @@ describe('approvals by Entra group, enforced by the workflow', () => {
     assert.match(err.cause!.message, new RegExp(`${outsider!.upn.replace(/\./g, '\\.')} is not an approver of step "ask"`));
     assert.deepEqual((await env.state(h)).nodes.ask!.approval!.decisions, [], 'nothing written for the refused decision');
 
-    const recorded = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: nested!.upn, roles: [], groups: [] }] });
+    const recorded = await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by: nested!.upn, roles: [], groups: [] });
     assert.equal(recorded.by, nested!.upn);
     assert.equal(recorded.refused, undefined);
     const final = await h.result();
@@ -145,7 +145,7 @@ describe('approval requests and reminders reach the approvers', () => {
     assert.ok(text.includes('Offboard Ada Lovelace?'));
     assert.deepEqual(card.content.actions, [{ type: 'Action.OpenUrl', title: 'Open the approval', url: link }], 'a button that opens the page, never one that decides');
 
-    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'reject', by: approver!.upn, roles: [], groups: [] }] });
+    await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'reject', by: approver!.upn, roles: [], groups: [] });
     assert.equal((await h.result()).status, 'rejected');
     // The requester hears how the run ended, in their own mailbox (from the control plane's notifier).
     let ended: Message[] = [];

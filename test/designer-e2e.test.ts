@@ -72,8 +72,18 @@ async function autoLayout() {
 const connect = (source: string, handle: string, target: string) => connectHandles(page, source, handle, target);
 
 async function select(nodeId: string) {
-  await page.locator(`.react-flow__node[data-id="${nodeId}"] .flow-node-head`).click();
-  await page.waitForSelector(`.inspector[aria-label="Step ${nodeId}"]`);
+  // A click that lands while the canvas is still moving (auto layout, fit view) can miss the node
+  // on a loaded machine: click again, up to three times, until its inspector shows.
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(`.react-flow__node[data-id="${nodeId}"] .flow-node-head`).click();
+    try {
+      await page.waitForSelector(`.inspector[aria-label="Step ${nodeId}"]`, { timeout: attempt < 3 ? 5000 : 15000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await canvasSettled();
+    }
+  }
 }
 
 /** Renames the selected step through the inspector's Step id field. */

@@ -13,7 +13,7 @@ import { createWorker } from '../worker/worker.ts';
 import { validateRunbook } from '../runbook/validate.ts';
 import { validateInputs } from '../runbook/inputs.ts';
 import type { RunState } from '../runbook/definition.ts';
-import { approvalUpdate } from '../workflows/messages.ts';
+import { executeApprovalUpdate } from '../server/temporal.ts';
 import { templates } from '../server/template-gallery.ts';
 import { sandboxExchange } from '../sandbox/testing.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
@@ -61,7 +61,7 @@ async function newUser(tag: string, extra: Record<string, unknown> = {}): Promis
 async function decide(h: WorkflowHandle, nodeId: string, decision: 'approve' | 'reject'): Promise<RunState> {
   const waiting = await env.waitFor(h, (s) => s.nodes[nodeId]?.status === 'waiting-approval' || s.status !== 'running', 60_000);
   assert.equal(waiting.nodes[nodeId]?.status, 'waiting-approval', JSON.stringify(waiting, null, 1));
-  await h.executeUpdate(approvalUpdate, { args: [{ nodeId, decision, by: 'approver@tenantflow.test', roles: ['approver'], groups: [] }] });
+  await executeApprovalUpdate(h, { nodeId, decision, by: 'approver@tenantflow.test', roles: ['approver'], groups: [] });
   return waiting;
 }
 

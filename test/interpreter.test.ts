@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RunbookDefinitionInput, RunState } from '../runbook/definition.ts';
-import { approvalSignal, approvalUpdate, resumeSignal } from '../workflows/messages.ts';
+import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
+import { executeApprovalUpdate } from '../server/temporal.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -171,9 +172,9 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const h = await env.start({ ...graph, inputs: [{ name: 'manager', type: 'string' }] }, { manager: 'Manager@contoso.com' }, { startedBy: 'requester@contoso.com' });
     const waiting = await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval' && !s.nodes.ask.approval!.pendingApprovers.some((k) => k.includes('{{')));
     assert.deepEqual(waiting.nodes.ask!.approval!.pendingApprovers, ['manager@contoso.com']);
-    const outsider = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }] }).catch((e: unknown) => e);
+    const outsider = await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }).catch((e: unknown) => e);
     assert.match(String((outsider as { cause?: { message?: string } }).cause?.message ?? outsider), /not an approver/);
-    await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'manager@contoso.com', roles: [], groups: [] }] });
+    await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by: 'manager@contoso.com', roles: [], groups: [] });
     const final = await h.result();
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
   });
@@ -183,7 +184,7 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     const h = await env.start(approvalGraph({ approvers: { users: ['boss@contoso.com'], groups: ['HR Leads'] }, quorum: { count: 2 } }), {}, { startedBy: 'requester@contoso.com' });
     await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
     const refused = async (by: string, groups: string[], type: string, reason: RegExp) => {
-      const err = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by, roles: ['admin'], groups }] }).then(
+      const err = await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by, roles: ['admin'], groups }).then(
         () => assert.fail(`${by}'s decision was accepted`),
         (e: unknown) => e,
       );
@@ -193,19 +194,19 @@ describe('interpreter on real Temporal', { concurrency: true }, () => {
     };
     await refused('mallory@contoso.com', ['Finance'], 'not-approver', /mallory@contoso\.com is not an approver of step "ask" \(approvers: boss@contoso\.com, group:HR Leads\)/);
     await refused('requester@contoso.com', ['HR Leads'], 'self-approval', /you started this run/);
-    const nothing = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'nope', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }] }).catch((e: unknown) => e);
+    const nothing = await executeApprovalUpdate(h, { nodeId: 'nope', decision: 'approve', by: 'boss@contoso.com', roles: [], groups: [] }).catch((e: unknown) => e);
     assert.equal(((nothing as WorkflowUpdateFailedError).cause as { type?: string }).type, 'not-waiting');
     // Refused by the validator: nothing was written to the run.
     assert.deepEqual((await env.state(h)).nodes.ask!.approval!.decisions, []);
 
-    const recorded = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', roles: [], groups: [], comment: 'ok' }] });
+    const recorded = await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by: 'Boss@contoso.com', roles: [], groups: [], comment: 'ok' });
     assert.equal(recorded.by, 'boss@contoso.com');
     assert.equal(recorded.comment, 'ok');
     assert.equal(recorded.refused, undefined);
     await refused('boss@contoso.com', [], 'already-decided', /boss@contoso\.com has already decided on step "ask"/);
     assert.equal((await env.state(h)).nodes.ask!.status, 'waiting-approval', 'one of two approvals is not enough');
 
-    const byGroup = await h.executeUpdate(approvalUpdate, { args: [{ nodeId: 'ask', decision: 'approve', by: 'hr.lead@contoso.com', roles: [], groups: ['HR Leads'] }] });
+    const byGroup = await executeApprovalUpdate(h, { nodeId: 'ask', decision: 'approve', by: 'hr.lead@contoso.com', roles: [], groups: ['HR Leads'] });
     assert.equal(byGroup.refused, undefined);
     const final = await h.result();
     assert.deepEqual(statuses(final), { ask: 'succeeded', yes: 'succeeded', no: 'skipped' });
