@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
 import { approvalSignal } from '../workflows/messages.ts';
-import { startApiServer } from '../test/api-harness.ts';
+import { postgresAvailable, startApiServer } from '../test/api-harness.ts';
 import { startTestEnv, stopOwnDevServer } from '../test/harness.ts';
 
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -22,7 +22,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const run = { startedBy: 'operator@tenantflow.test', tenant: 'sandbox', runbookId: 'bench', version: 1 };
 
 const env = await startTestEnv({ sandbox: { throttling: false } });
-const server = await startApiServer(env, { pollMs: 1000 });
+// The control plane's database as production runs it (PostgreSQL, in its own process) when this
+// machine has one; BENCH_DB=pglite measures the embedded database (same process as the bench).
+const DB = process.env.BENCH_DB === 'pglite' || !postgresAvailable() ? 'pglite' : 'postgres';
+const server = await startApiServer(env, { pollMs: 1000, db: DB });
 const native = await NativeConnection.connect({ address: env.address });
 const handQueue = `${env.taskQueue}-hand`;
 const hand = await Worker.create({ connection: native, namespace: env.namespace, taskQueue: handQueue, workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)) });
@@ -149,6 +152,7 @@ try {
   // Noise check: the hand-written baseline is measured twice a round (rows 2 and 3); their ratio
   // shows how far the machine's load alone moves a figure between interleaved slots.
   console.log(`noise check: raw signal to a hand-written workflow in two slots of each round ${median(rows[1]![3]).toFixed(1)} ms vs ${median(rows[2]![3]).toFixed(1)} ms = ${(median(rows[1]![3]) / median(rows[2]![3])).toFixed(2)}`);
+  console.log(`control plane database: ${DB === 'postgres' ? 'PostgreSQL (its own process)' : 'embedded PGlite (this process)'}`);
   console.log(`POST /api/runs detail: an authenticated GET /api/auth/me (HTTP and sign-in only) ${median(floor).toFixed(1)} ms = ${(median(floor) / median(rows[3]![3])).toFixed(2)} of client.workflow.start`);
   console.log(`per step: engine ${(median(rows[0]![2]) / STEPS).toFixed(1)} ms, hand-written ${(median(rows[0]![3]) / STEPS).toFixed(1)} ms`);
 } finally {

@@ -162,13 +162,20 @@ class Bucket {
 }
 
 export interface BudgetOptions {
-  /** Initial requests per second (adaptive). */
+  /**
+   * Initial requests per second (adaptive). A budget with a documented ceiling starts at
+   * `startShare` of it (capped by this when given); one without starts here (default 50).
+   */
   rate?: number;
   minRate?: number;
   maxRate?: number;
   /** Where a budget with a documented ceiling starts, as a share of it (default 0.85). */
   startShare?: number;
 }
+
+/** Where a budget without a documented ceiling starts, in requests per second. */
+const DEFAULT_RATE = 50;
+type GateOptions = Required<Omit<BudgetOptions, 'rate'>> & Pick<BudgetOptions, 'rate'>;
 
 /** One budget: quotas, an adaptive rate, Microsoft's Retry-After hold, and an optional concurrency cap. */
 class Budget {
@@ -184,20 +191,22 @@ class Budget {
   private pumping = false;
   private wake?: () => void;
   readonly spec: BudgetSpec;
-  private readonly opts: Required<BudgetOptions>;
+  private readonly opts: GateOptions;
 
   /** Requests per second the documented quotas allow at this budget's cost (none: no published number). */
   readonly ceiling?: number;
   /** The rate at the last throttled answer (the documented ceiling until then). */
   private learned: number;
 
-  constructor(spec: BudgetSpec, opts: Required<BudgetOptions>) {
+  constructor(spec: BudgetSpec, opts: GateOptions) {
     this.spec = spec;
     this.opts = opts;
     const rates = spec.quotas.map((q) => (q.units * 1000) / q.perMs / Math.max(1, spec.cost));
     this.ceiling = rates.length ? Math.min(...rates) : undefined;
     // Start below the documented ceiling: other apps, workers or earlier runs may share it.
-    this.rate = this.ceiling !== undefined ? Math.min(opts.rate, opts.startShare * this.ceiling) : opts.rate;
+    // (Not below that for no reason: every request waits 1/rate after the one before it, so a
+    // start at 50/s made each of a step's sequential Entra reads wait up to 20 ms.)
+    this.rate = this.ceiling !== undefined ? Math.min(opts.rate ?? Infinity, opts.startShare * this.ceiling) : (opts.rate ?? DEFAULT_RATE);
     this.learned = this.ceiling ?? opts.maxRate;
     this.buckets = spec.quotas.map((q) => new Bucket(q.units, q.perMs));
   }
@@ -327,12 +336,12 @@ export interface BudgetState {
 export class ThrottleGate implements Middleware {
   private next?: Middleware;
   private readonly budgets = new Map<string, Budget>();
-  private readonly opts: Required<BudgetOptions>;
+  private readonly opts: GateOptions;
   /** The tenant this gate paces (for metrics). */
   readonly tenant: string;
 
   constructor(opts: BudgetOptions = {}, tenant = '') {
-    this.opts = { rate: opts.rate ?? 50, minRate: opts.minRate ?? 1, maxRate: opts.maxRate ?? 1000, startShare: opts.startShare ?? 0.85 };
+    this.opts = { rate: opts.rate, minRate: opts.minRate ?? 1, maxRate: opts.maxRate ?? 1000, startShare: opts.startShare ?? 0.85 };
     this.tenant = tenant;
   }
 
