@@ -38,7 +38,7 @@ const counts = {
   server: Number(args.server ?? (full ? 10 : 2)),
   items: Number(args.items ?? (full ? 1000 : 40)),
   // The bulk's own concurrency (POST /api/runs/bulk `concurrency`), the same with and without faults.
-  concurrency: Number(args.concurrency ?? 100),
+  concurrency: Number(args.concurrency ?? 200),
 };
 const began = Date.now();
 
