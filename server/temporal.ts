@@ -397,10 +397,11 @@ function progressOf(v: unknown): { done: number; total: number } | undefined {
 }
 
 /**
- * A workflow task that fails on the server while it carries an Update (in Temporal 1.29 a
- * speculative task raced by an activity completing in the same moment is one) aborts that Update
- * before the workflow has seen it: FAILED_PRECONDITION, "...due to unexpected workflow task
- * failure". Temporal documents it as not admitted, so the same Update (same id) is sent again.
+ * A workflow task that fails on the server while it carries an Update aborts that Update before
+ * the workflow has seen it: FAILED_PRECONDITION, "...due to unexpected workflow task failure"
+ * (seen here now and then on Temporal 1.29 when an approval Update arrived while the step's
+ * request notice was in flight). Temporal documents it as not admitted, so the same Update (same
+ * id) is sent again.
  */
 function updateNotAdmitted(err: unknown): boolean {
   const cause = err instanceof ServiceError ? (err.cause as { code?: number; details?: string } | undefined) : undefined;
