@@ -9,7 +9,7 @@ import type { StepError } from '../runbook/definition.ts';
 import type { Sealer } from '../runbook/secrets.ts';
 import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, type TestEnv } from './harness.ts';
 import type { SandboxOptions } from '../sandbox/index.ts';
 
 export interface StepResult {
@@ -54,14 +54,13 @@ export async function startActionsEnv(opts: { limitedPermissions?: string[]; sec
   const limited: TenantConnection = { ...env.tenant, name: 'limited', clientId: app.clientId, clientSecret: app.clientSecret };
   const certificate: TenantConnection = { ...env.tenant, name: 'sandbox-cert', clientSecret: '', certificatePem: env.sandbox.admin.createAppCertificate(env.tenant.clientId).pem };
   const connection = await NativeConnection.connect({ address: env.address });
-  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
   const worker = await createWorker({
     connection,
     namespace: env.namespace,
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([env.tenant, limited, certificate]),
     secrets: opts.secrets,
-    workflowBundle: bundle ? { codePath: bundle } : undefined,
+    workflowBundle: sharedWorkflowBundle(),
   });
   const running = worker.run();
   const close = env.close;

@@ -14,7 +14,7 @@ import { sealRunSecrets } from '../runbook/secrets.ts';
 import type { RunbookDefinitionInput, RunState, StepError } from '../runbook/definition.ts';
 import { createOnPremisesWorker, createWorker } from '../worker/worker.ts';
 import { sambaUnavailable, startSambaDc, type SambaDc } from '../scripts/samba.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, type TestEnv } from './harness.ts';
 
 export interface DcInfo {
   connection: AdConnection;
@@ -96,8 +96,7 @@ export async function startAdEnv(
   const box = secretBox(randomBytes(32));
   const tenant: TenantConnection = { ...env.tenant, onPremises: ad };
   const connection = await NativeConnection.connect({ address: env.address });
-  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
-  const cloud = await createWorker({ connection, namespace: env.namespace, taskQueue: env.taskQueue, tenants: staticTenantDirectory([tenant]), secrets: box, workflowBundle: bundle ? { codePath: bundle } : undefined });
+  const cloud = await createWorker({ connection, namespace: env.namespace, taskQueue: env.taskQueue, tenants: staticTenantDirectory([tenant]), secrets: box, workflowBundle: sharedWorkflowBundle() });
   const onprem = await createOnPremisesWorker({ connection, namespace: env.namespace, ad, secrets: box });
   const running = [cloud.run(), onprem.run()];
 

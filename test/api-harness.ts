@@ -2,9 +2,12 @@
 // Temporal dev server and sandbox of startTestEnv, with its own database: embedded (PGlite, in
 // memory) or PostgreSQL (DATABASE_URL, or a throwaway cluster from Debian's binaries). People
 // are real accounts with API tokens; nothing is trusted from headers.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +151,42 @@ export async function startApiServer(
       await pg?.stop();
     },
   };
+}
+
+/**
+ * The API server behind a TLS listener on 127.0.0.1 with the sandbox's certificate (which this
+ * process trusts), its public URL that listener's: Graph calls notification URLs over HTTPS only.
+ */
+export async function startApiServerOverHttps(
+  env: TestEnv,
+  opts: Omit<NonNullable<Parameters<typeof startApiServer>[1]>, 'publicUrl'> = {},
+): Promise<{ server: ApiServer; httpsBase: string; close(): Promise<void> }> {
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, r) => r.writeHead(503).end();
+  const https = createHttpsServer({ cert: env.sandbox.serverTls.certPem, key: env.sandbox.serverTls.keyPem }, (q, r) => handler(q, r));
+  await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
+  const httpsBase = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  const server = await startApiServer(env, { ...opts, publicUrl: httpsBase });
+  handler = server.app as unknown as typeof handler;
+  return {
+    server,
+    httpsBase,
+    async close() {
+      https.closeAllConnections();
+      await new Promise((r) => https.close(r));
+      await server.close();
+    },
+  };
+}
+
+/** Publishes a one-step runbook `id` that reads a user of the sandbox, runs it as admin and waits until it succeeded. */
+export async function runOneUserRead(api: ApiServer, env: TestEnv, id: string): Promise<void> {
+  const upn = ((await env.graph.api('/users').select('userPrincipalName').top(1).get()) as { value: { userPrincipalName: string }[] }).value[0]!.userPrincipalName;
+  const definition = { name: 'Read a user', nodes: [{ id: 'read', kind: 'action', action: 'user.get', params: { user: upn } }], edges: [] };
+  assert.equal((await api.admin.call('POST', '/api/runbooks', { id, definition })).status, 201);
+  assert.equal((await api.admin.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
+  const started = await api.admin.call('POST', '/api/runs', { runbookId: id, inputs: {} });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  await pollApi(api.admin, `/api/runs/${started.body.id}`, (r) => r.status === 'succeeded');
 }
 
 /** Polls the API until until(body) holds. */

@@ -14,7 +14,7 @@ import type { TenantDirectory } from '../m365/tenants.ts';
 import { UnknownTenantError } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
 import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, type TestEnv } from './harness.ts';
 import { makeCert, type TestCert } from './certs.ts';
 
 let env: TestEnv;
@@ -42,8 +42,7 @@ before(async () => {
     },
   };
   native = await NativeConnection.connect({ address: env.address });
-  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
-  worker = await createWorker({ connection: native, namespace: env.namespace, taskQueue: env.taskQueue, tenants, workflowBundle: bundle ? { codePath: bundle } : undefined });
+  worker = await createWorker({ connection: native, namespace: env.namespace, taskQueue: env.taskQueue, tenants, workflowBundle: sharedWorkflowBundle() });
   workerRun = worker.run();
 });
 after(async () => {

@@ -16,7 +16,7 @@ import type { RunState } from '../runbook/definition.ts';
 import { executeApprovalUpdate } from '../server/temporal.ts';
 import { templates } from '../server/template-gallery.ts';
 import { sandboxExchange } from '../sandbox/testing.ts';
-import { startTestEnv, statuses, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, statuses, type TestEnv } from './harness.ts';
 
 const template = (id: string) => JSON.parse(readFileSync(new URL(`../server/templates/${id}.json`, import.meta.url), 'utf8'));
 const DAY = 86_400_000;
@@ -91,13 +91,12 @@ before(async () => {
   domain = env.sandbox.tenant.domain;
   sender = `tenantflow.${randomUUID().slice(0, 6)}@${domain}`;
   connection = await NativeConnection.connect({ address: env.address });
-  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
   worker = await createWorker({
     connection,
     namespace: env.namespace,
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([{ ...env.tenant, mailFrom: sender } as typeof env.tenant]),
-    workflowBundle: bundle ? { codePath: bundle } : undefined,
+    workflowBundle: sharedWorkflowBundle(),
   });
   running = worker.run();
   exo = sandboxExchange(env.sandbox);

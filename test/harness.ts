@@ -72,6 +72,12 @@ export function sandboxTenant(sandbox: Sandbox): TenantConnection {
   };
 }
 
+/** The workflow bundle scripts/test.ts builds once for every test file (undefined: the worker bundles its own). */
+export function sharedWorkflowBundle(): { codePath: string } | undefined {
+  const codePath = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
+  return codePath ? { codePath } : undefined;
+}
+
 /** The environment a `worker/main.ts` (or `server/main.ts`) child process needs to reach this env's Temporal and sandbox tenant (the sandbox's CA in caFile). */
 export function childProcessEnv(env: Pick<TestEnv, 'address' | 'namespace' | 'sandbox'>, caFile: string, taskQueue: string): NodeJS.ProcessEnv {
   return {
@@ -112,7 +118,6 @@ export async function startTestEnv(
   let nativeConnection: NativeConnection | undefined;
   if (opts.worker !== false) {
     nativeConnection = await NativeConnection.connect({ address });
-    const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
     worker = await createWorker({
       connection: nativeConnection,
       namespace,
@@ -120,7 +125,7 @@ export async function startTestEnv(
       tenants: staticTenantDirectory([tenant, ...(opts.aliases ?? []).map((name) => ({ ...tenant, name }))]),
       secrets: opts.secrets,
       dataConverter: opts.dataConverter,
-      workflowBundle: bundle ? { codePath: bundle } : undefined,
+      workflowBundle: sharedWorkflowBundle(),
     });
     workerRun = worker.run();
   }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { samples } from '../server/worker-gates.ts';
 import { serveMetrics, workerRegistry } from '../worker/metrics.ts';
-import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
+import { pollApi, runOneUserRead, startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -37,13 +37,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 describe('metrics', () => {
   it('counts a run, its step, its Graph requests and the throttle gate, read back from /metrics', async () => {
     const id = `metrics-${randomUUID().slice(0, 6)}`;
-    const upn = ((await env.graph.api('/users').select('userPrincipalName').top(1).get()) as { value: { userPrincipalName: string }[] }).value[0]!.userPrincipalName;
-    const definition = { name: 'Read a user', nodes: [{ id: 'read', kind: 'action', action: 'user.get', params: { user: upn } }], edges: [] };
-    assert.equal((await api.admin.call('POST', '/api/runbooks', { id, definition })).status, 201);
-    assert.equal((await api.admin.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
-    const started = await api.admin.call('POST', '/api/runs', { runbookId: id, inputs: {} });
-    assert.equal(started.status, 201, JSON.stringify(started.body));
-    await pollApi(api.admin, `/api/runs/${started.body.id}`, (r) => r.status === 'succeeded');
+    await runOneUserRead(api, env, id);
 
     const server = await fetch(`${api.base}/metrics`);
     assert.equal(server.status, 200);

@@ -11,7 +11,7 @@ import { staticTenantDirectory, type TenantConnection } from '../m365/tenants.ts
 import { createWorker } from '../worker/worker.ts';
 import { sandboxExchange, sandboxSharePoint } from '../sandbox/testing.ts';
 import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
 let server: ApiServer;
@@ -52,13 +52,12 @@ before(async () => {
   // SharePoint REST (the OneDrive) takes only certificate tokens; mail goes out from the sender mailbox.
   const tenant: TenantConnection = { ...env.tenant, clientSecret: '', certificatePem: env.sandbox.admin.createAppCertificate(env.tenant.clientId).pem, mailFrom: sender } as TenantConnection;
   connection = await NativeConnection.connect({ address: env.address });
-  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
   worker = await createWorker({
     connection,
     namespace: env.namespace,
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([tenant]),
-    workflowBundle: bundle ? { codePath: bundle } : undefined,
+    workflowBundle: sharedWorkflowBundle(),
   });
   running = worker.run();
   server = await startApiServer(env);

@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from '../scripts/temporal.ts';
 import { samples } from '../server/worker-gates.ts';
 import { serveMetrics, workerRegistry } from '../worker/metrics.ts';
-import { pollApi, startApiServer, type ApiServer } from './api-harness.ts';
+import { runOneUserRead, startApiServer, type ApiServer } from './api-harness.ts';
 import type { TestEnv } from './harness.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -154,13 +154,7 @@ describe('Prometheus reads the metrics back', { skip: missing }, () => {
     assert.ok((value(sdk) ?? 0) > 0, 'no temporal_* metric from the SDK');
 
     const id = `prom-${randomUUID().slice(0, 6)}`;
-    const upn = ((await env.graph.api('/users').select('userPrincipalName').top(1).get()) as { value: { userPrincipalName: string }[] }).value[0]!.userPrincipalName;
-    const definition = { name: 'Read a user', nodes: [{ id: 'read', kind: 'action', action: 'user.get', params: { user: upn } }], edges: [] };
-    assert.equal((await api.admin.call('POST', '/api/runbooks', { id, definition })).status, 201);
-    assert.equal((await api.admin.call('POST', `/api/runbooks/${id}/publish`, {})).status, 201);
-    const started = await api.admin.call('POST', '/api/runs', { runbookId: id, inputs: {} });
-    assert.equal(started.status, 201, JSON.stringify(started.body));
-    await pollApi(api.admin, `/api/runs/${started.body.id}`, (r) => r.status === 'succeeded');
+    await runOneUserRead(api, env, id);
 
     const runsStarted = await until(`tenantflow_runs_started_total{job="tenantflow-server", runbook="${id}"}`, (r) => value(r) === 1);
     assert.equal(value(runsStarted), 1, 'the run started, counted by the server and scraped');

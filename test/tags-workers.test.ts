@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { staticTenantDirectory } from '../m365/tenants.ts';
 import { createWorker } from '../worker/worker.ts';
-import { startTestEnv, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
 /** Each worker with its own connection, as separate worker processes have. */
@@ -22,7 +22,6 @@ after(async () => {
 });
 
 async function startWorker(identity: string): Promise<Worker> {
-  const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
   const connection = await NativeConnection.connect({ address: env.address });
   const w = await createWorker({
     connection,
@@ -30,7 +29,7 @@ async function startWorker(identity: string): Promise<Worker> {
     taskQueue: env.taskQueue,
     tenants: staticTenantDirectory([env.tenant]),
     identity,
-    workflowBundle: bundle ? { codePath: bundle } : undefined,
+    workflowBundle: sharedWorkflowBundle(),
   });
   running.set(w, { done: w.run(), connection });
   return w;

@@ -17,7 +17,7 @@ import { QUOTAS } from '../m365/throttle.ts';
 import { secretBox } from '../m365/secret-box.ts';
 import { tenantDirectory, type SealedRow } from '../m365/tenant-directory.ts';
 import { createWorker } from '../worker/worker.ts';
-import { startTestEnv, stopOwnDevServer, type TestEnv } from './harness.ts';
+import { sharedWorkflowBundle, startTestEnv, stopOwnDevServer, type TestEnv } from './harness.ts';
 
 after(stopOwnDevServer);
 
@@ -147,13 +147,12 @@ describe('a worker serves a tenant added after it started', () => {
     };
     write([]);
     const connection = await NativeConnection.connect({ address: env.address });
-    const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE;
     const worker = await createWorker({
       connection,
       namespace: env.namespace,
       taskQueue: env.taskQueue,
       tenants: tenantDirectory({ box, mirrorFile }),
-      workflowBundle: bundle ? { codePath: bundle } : undefined,
+      workflowBundle: sharedWorkflowBundle(),
       tenantRefreshMs: 200,
     });
     const running = worker.run();

@@ -8,16 +8,13 @@
 //   a date in range starts one run (once, however often it is evaluated), a changed date re-plans
 //   (the change arrives by notification), a cleared date starts none.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
+import { pollApi, startApiServer, startApiServerOverHttps, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
 let server: ApiServer;
-let https: Server;
+let closeHttps: () => Promise<void>;
 let httpsBase: string;
 let designer: Caller, viewer: Caller;
 /** The triggers' clock: real time shifted, or a fixed instant (date tests). */
@@ -37,14 +34,8 @@ const runbook = (name: string) => ({
 
 before(async () => {
   env = await startTestEnv();
-  // Graph calls notification URLs over HTTPS only: the server's app behind a TLS listener
-  // (the sandbox's own certificate for 127.0.0.1, which this process trusts).
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, r) => r.writeHead(503).end();
-  https = createServer({ cert: env.sandbox.serverTls.certPem, key: env.sandbox.serverTls.keyPem }, (q, r) => handler(q, r));
-  await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
-  httpsBase = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
-  server = await startApiServer(env, { publicUrl: httpsBase, triggerClock: clock });
-  handler = server.app as unknown as typeof handler;
+  // Graph calls notification URLs over HTTPS only.
+  ({ server, httpsBase, close: closeHttps } = await startApiServerOverHttps(env, { triggerClock: clock }));
   designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
   viewer = await server.as('viewer@contoso.test', [{ tenant: 'sandbox', role: 'viewer' }]);
   for (const id of ['offboard-evt', 'preboard-date']) {
@@ -53,9 +44,7 @@ before(async () => {
   }
 });
 after(async () => {
-  https?.closeAllConnections();
-  await new Promise((r) => https?.close(r));
-  await server?.close();
+  await closeHttps?.();
   await env?.close();
 });
 

@@ -10,42 +10,31 @@
 //   reauthorize call next to it, and the notifications flow again.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TriggerWatcher } from '../server/triggers-m365.ts';
-import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
+import { pollApi, startApiServerOverHttps, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 const DAY_S = 24 * 3600;
 
 let env: TestEnv;
 let server: ApiServer;
-let https: Server;
+let closeHttps: () => Promise<void>;
 let httpsBase: string;
 let designer: Caller;
 const tag = randomUUID().slice(0, 6);
 
 before(async () => {
   env = await startTestEnv();
-  // Graph calls notification URLs over HTTPS only: the server's app behind a TLS listener with the
-  // sandbox's certificate for 127.0.0.1, which this process trusts.
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, r) => r.writeHead(503).end();
-  https = createServer({ cert: env.sandbox.serverTls.certPem, key: env.sandbox.serverTls.keyPem }, (q, r) => handler(q, r));
-  await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
-  httpsBase = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
-  server = await startApiServer(env, { publicUrl: httpsBase });
-  handler = server.app as unknown as typeof handler;
+  // Graph calls notification URLs over HTTPS only.
+  ({ server, httpsBase, close: closeHttps } = await startApiServerOverHttps(env));
   designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
   const definition = { name: 'Renewal target', inputs: [{ name: 'upn', type: 'string', required: true }], nodes: [{ id: 'done', kind: 'end', status: 'succeeded', message: '{{ inputs.upn }}' }], edges: [] };
   assert.equal((await designer.call('POST', '/api/runbooks', { id: 'renew-evt', definition })).status, 201);
   assert.equal((await designer.call('POST', '/api/runbooks/renew-evt/publish', {})).status, 201);
 });
 after(async () => {
-  https?.closeAllConnections();
-  await new Promise((r) => https?.close(r));
-  await server?.close();
+  await closeHttps?.();
   await env?.close();
 });
 
