@@ -138,6 +138,15 @@ async function measure(env: TestEnv, mode: Mode, tag: string, scratch: string, b
       const first = Date.parse(writes[0]!.time);
       console.log(`${tag}: 429s at (s after the first write): ${writes.filter((e) => e.status === 429).map((e) => ((Date.parse(e.time) - first) / 1000).toFixed(2)).join(' ')}`);
     }
+    if (process.env.BENCH_DEBUG && writes.length) {
+      // Where the time goes: before the first write, between writes (pauses over 300 ms), after the last.
+      const times = writes.map((e) => Date.parse(e.time));
+      const pauses = times.slice(1).map((t, i) => [(times[i]! - times[0]!) / 1000, (t - times[i]!) / 1000] as const).filter(([, gap]) => gap > 0.3);
+      console.log(
+        `${tag}: ${writes.length} writes in ${((times.at(-1)! - times[0]!) / 1000).toFixed(2)} s (${(writes.length / ((times.at(-1)! - times[0]!) / 1000) / CEILING_PER_S).toFixed(3)} of the ceiling between them); ` +
+          `pauses over 0.3 s at ${pauses.map(([at, gap]) => `${at.toFixed(1)} s (${gap.toFixed(2)} s)`).join(', ') || 'none'}; total ${(ms / 1000).toFixed(2)} s`,
+      );
+    }
     const created = env.sandbox.admin.mutationCount({ op: 'user.create' });
     return { ms, throttled, requests: writes.length, succeeded: out.succeeded, failed: out.failed, created };
   } finally {

@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import { RUNBOOK_ID } from './runbook-id.ts';
 import type { RunPlan } from './plan-document.ts';
+import { durationMs, MAX_DURATION_MS } from './duration.ts';
 
-/** The longest duration or wait a runbook may ask for: ten years (a delay, a timeout, an escalation). */
-export const MAX_DURATION_MS = 3650 * 86_400_000;
+export { durationMs, MAX_DURATION_MS };
 
 /** Durations as people write them: "30s", "5m", "2h", "1d", "250ms" (or a number of milliseconds). */
 export const Duration = z
@@ -17,14 +17,6 @@ export const Duration = z
   .refine((d) => durationMs(d) <= MAX_DURATION_MS, 'at most 3650d (ten years)')
   .describe('A duration: "30s", "5m", "2h", "1d", or milliseconds (at most ten years)');
 export type Duration = string | number;
-
-export function durationMs(d: Duration): number {
-  if (typeof d === 'number') return d;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(d);
-  if (!m) throw new Error(`invalid duration ${d}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Math.round(Number(m[1]) * unit);
-}
 
 const identifier = z
   .string()

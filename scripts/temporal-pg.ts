@@ -3,9 +3,10 @@
 // clone), a throwaway Debian PostgreSQL cluster gets the schemas that ship inside the server's Go
 // module, and the server starts on free ports with the project's namespace and search attributes.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 import { postgresForTests } from '../test/api-harness.ts';
 import { createServer } from 'node:net';
@@ -145,7 +146,9 @@ frontend.enableUpdateWorkflowExecutionAsyncAccepted:
   - value: true
 system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
-`,
+` +
+      // What production runs with (docker-compose.yml mounts the same file).
+      readFileSync(fileURLToPath(new URL('../deploy/temporal-dynamicconfig.yaml', import.meta.url)), 'utf8'),
   );
   // --allow-no-auth: this server listens on 127.0.0.1 only, for the test run (production: mTLS, docs/architecture.md).
   const child = spawn(server, ['--root', root, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -125,6 +125,18 @@ describe('docker-compose.yml', () => {
     assert.match(text(service('worker').healthcheck?.test), /127\.0\.0\.1:9464\/metrics/);
   });
 
+  it('gives Temporal the dynamic config that keeps each activity task queue in one partition', () => {
+    const path = env('temporal').DYNAMIC_CONFIG_FILE_PATH;
+    const mount = mounts(service('temporal')).find((m) => m.target === path);
+    assert.ok(mount, `temporal reads its dynamic config from ${path}, which nothing mounts`);
+    assert.match(mount.source, /deploy\/temporal-dynamicconfig\.yaml$/);
+    assert.ok(mount.readOnly);
+    const config = yamlFile('deploy/temporal-dynamicconfig.yaml');
+    for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) {
+      assert.deepEqual(config[key], [{ value: 1, constraints: { taskType: 'Activity' } }], key);
+    }
+  });
+
   it('creates the namespace with a set retention and the search attributes in a one-shot setup service', () => {
     const setup = service('temporal-setup');
     const script = text(setup.command);

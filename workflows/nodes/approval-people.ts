@@ -6,7 +6,8 @@
 // and never fails the step.
 import { ActivityFailure, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { approverKeys } from '../../runbook/approvals.ts';
-import { durationMs, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
+import { durationMs } from '../../runbook/duration.ts';
+import type { ApprovalNode, NodeState } from '../../runbook/definition.ts';
 import type { ApprovalNotice, ApproverActivities } from '../approver-activities.ts';
 import { errorMessage, RunEnded, type Execution } from './execution.ts';
 

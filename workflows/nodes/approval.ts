@@ -5,7 +5,8 @@
 // is recorded as refused).
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, rolesOn, seesTenant, type Refusal } from '../../runbook/approvals.ts';
-import { durationMs, type ApprovalDecision, type ApprovalNode, type NodeState } from '../../runbook/definition.ts';
+import { durationMs } from '../../runbook/duration.ts';
+import type { ApprovalDecision, ApprovalNode, NodeState } from '../../runbook/definition.ts';
 import { evaluate, resolveMessage } from '../../runbook/expressions.ts';
 import { pastSteps, PLAN_ACTIVITY, type PlanRequest, type RunPlan } from '../../runbook/plan.ts';
 import { approvalUpdate, type ApprovalAnswer, type ApprovalUpdate } from '../messages.ts';

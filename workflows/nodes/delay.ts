@@ -1,6 +1,7 @@
 // A delay step: a durable timer for a duration or until a date an expression gives.
 import { patched, sleep } from '@temporalio/workflow';
-import { durationMs, MAX_DURATION_MS, type DelayNode, type NodeState } from '../../runbook/definition.ts';
+import { durationMs, MAX_DURATION_MS } from '../../runbook/duration.ts';
+import type { DelayNode, NodeState } from '../../runbook/definition.ts';
 import { evaluate } from '../../runbook/expressions.ts';
 import { RunEnded, type Execution } from './execution.ts';
 
