@@ -4,7 +4,7 @@
 // rate as a share of the ceiling, the share of requests answered 429, and exactly-once counts.
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { startApiServer } from '../test/api-harness.ts';
+import { postgresAvailable, startApiServer } from '../test/api-harness.ts';
 import { startTestEnv, stopOwnDevServer } from '../test/harness.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
 
@@ -23,7 +23,11 @@ const create = {
 };
 
 const env = await startTestEnv({ sandbox: { throttling: false } });
-const server = await startApiServer(env, { pollMs: 500 });
+// The control plane's database as production runs it (PostgreSQL, in its own process) when this
+// machine has one; BENCH_DB=pglite measures the embedded database (same process as the bench).
+const DB = process.env.BENCH_DB === 'pglite' || !postgresAvailable() ? 'pglite' : 'postgres';
+const server = await startApiServer(env, { pollMs: 500, db: DB });
+console.log(`control plane database: ${DB === 'postgres' ? 'PostgreSQL' : 'embedded (PGlite)'}`);
 try {
   const designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
   await designer.call('POST', '/api/runbooks', { id: 'bench-bulk', definition: create });
@@ -65,6 +69,7 @@ try {
       env.sandbox.admin.setLimits({ throttling: true, timeScale: TIME_SCALE });
       const rows = 600;
       const t0 = performance.now();
+      const wall0 = Date.now();
       const res = await designer.call('POST', '/api/runs/bulk', { runbookId: 'bench-bulk', csv: csv(rows, `t${r}${randomUUID().slice(0, 4)}`), concurrency: 40 });
       const id = res.body.batch as string;
       for (;;) {
@@ -75,6 +80,11 @@ try {
       const s = (performance.now() - t0) / 1000;
       const creates = env.sandbox.admin.mutationCount({ op: 'user.create' });
       const log = env.sandbox.admin.requestLog({}).filter((e) => e.method === 'POST' && e.path.includes('/users'));
+      if (process.env.BENCH_DEBUG) {
+        const times = log.filter((e) => e.status < 300).map((e) => Date.parse(e.time));
+        const span = (times.at(-1)! - times[0]!) / 1000;
+        console.log(`round ${r}: first write ${((times[0]! - wall0) / 1000).toFixed(2)} s after the POST, ${times.length} writes in ${span.toFixed(2)} s (${(times.length / span / CEILING_PER_S).toFixed(3)} of the ceiling between them), last write to finished ${((performance.now() - t0) / 1000 - (times.at(-1)! - wall0) / 1000).toFixed(2)} s`);
+      }
       rates.push(rows / s / CEILING_PER_S);
       shares.push(log.filter((e) => e.status === 429).length / Math.max(1, log.length));
       if (creates !== rows) exact = false;
