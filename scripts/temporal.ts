@@ -100,9 +100,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     uiUrl = `http://127.0.0.1:${uiPort}`;
   }
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
-  // One partition per task queue (the dev server takes no per-queue-type setting, so all queues):
-  // each tenant's write budget is a queue whose rate Temporal splits over its partitions, and
-  // with several a partition that runs dry wastes its share (deploy/temporal-dynamicconfig.yaml).
+  // One partition per task queue, as deploy/temporal-dynamicconfig.yaml sets for production: each
+  // tenant's write budget is a queue whose rate Temporal splits over its partitions, and with
+  // several, a partition that runs dry wastes its share.
   args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1', '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
 

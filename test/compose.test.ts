@@ -125,7 +125,7 @@ describe('docker-compose.yml', () => {
     assert.match(text(service('worker').healthcheck?.test), /127\.0\.0\.1:9464\/metrics/);
   });
 
-  it('gives Temporal the dynamic config that keeps each activity task queue in one partition', () => {
+  it('gives Temporal the dynamic config that keeps each task queue in one partition', () => {
     const path = env('temporal').DYNAMIC_CONFIG_FILE_PATH;
     const mount = mounts(service('temporal')).find((m) => m.target === path);
     assert.ok(mount, `temporal reads its dynamic config from ${path}, which nothing mounts`);
@@ -133,7 +133,7 @@ describe('docker-compose.yml', () => {
     assert.ok(mount.readOnly);
     const config = yamlFile('deploy/temporal-dynamicconfig.yaml');
     for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) {
-      assert.deepEqual(config[key], [{ value: 1, constraints: { taskType: 'Activity' } }], key);
+      assert.deepEqual(config[key], [{ value: 1 }], key);
     }
   });
 

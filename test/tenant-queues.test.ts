@@ -108,6 +108,18 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     }
   });
 
+  it('is served by Temporal from one partition at the budget rate, so the queue gets the whole rate', async () => {
+    // The first test ran steps on this queue: Temporal knows it and the rate its workers gave.
+    const name = budgetTaskQueue(env.taskQueue, 'sandbox', 'directory-write');
+    const service = env.client.workflowService;
+    const partitions = await service.listTaskQueuePartitions({ namespace: env.namespace, taskQueue: { name } });
+    // Temporal splits a queue's rate over its read partitions, and a partition that runs dry wastes
+    // its share (deploy/temporal-dynamicconfig.yaml, scripts/temporal.ts).
+    assert.equal(partitions.activityTaskQueuePartitions?.length, 1, JSON.stringify(partitions.activityTaskQueuePartitions));
+    const described = await service.describeTaskQueue({ namespace: env.namespace, taskQueue: { name }, taskQueueType: 2 /* activity */, reportConfig: true });
+    assert.ok(Math.abs((described.effectiveRateLimit?.requestsPerSecond ?? 0) - budgetDispatchRate('directory-write')) < 0.01, JSON.stringify(described.effectiveRateLimit));
+  });
+
   it('schedules an Intune write on the tenant intune-write queue', async () => {
     type Device = { id: string; operatingSystem: string; lastSyncDateTime: string };
     const devices = (await env.graph.api('/deviceManagement/managedDevices').select('id,operatingSystem,lastSyncDateTime').get()).value as Device[];
