@@ -141,6 +141,12 @@ async function measure(env: TestEnv, mode: Mode, tag: string, scratch: string, b
     if (process.env.BENCH_DEBUG && writes.length) {
       // Where the time goes: before the first write, between writes (pauses over 300 ms), after the last.
       const times = writes.map((e) => Date.parse(e.time));
+      const perSecond: number[] = [];
+      for (const t of times) {
+        const second = Math.floor((t - times[0]!) / 1000);
+        perSecond[second] = (perSecond[second] ?? 0) + 1;
+      }
+      console.log(`${tag}: writes in each of the first 12 seconds: ${perSecond.slice(0, 12).join(' ')}`);
       const pauses = times.slice(1).map((t, i) => [(times[i]! - times[0]!) / 1000, (t - times[i]!) / 1000] as const).filter(([, gap]) => gap > 0.3);
       console.log(
         `${tag}: ${writes.length} writes in ${((times.at(-1)! - times[0]!) / 1000).toFixed(2)} s (${(writes.length / ((times.at(-1)! - times[0]!) / 1000) / CEILING_PER_S).toFixed(3)} of the ceiling between them); ` +
