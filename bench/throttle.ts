@@ -139,7 +139,7 @@ async function measure(env: TestEnv, mode: Mode, tag: string, scratch: string, b
       console.log(`${tag}: 429s at (s after the first write): ${writes.filter((e) => e.status === 429).map((e) => ((Date.parse(e.time) - first) / 1000).toFixed(2)).join(' ')}`);
     }
     if (process.env.BENCH_DEBUG && writes.length) {
-      // Where the time goes: before the first write, between writes (pauses over 300 ms), after the last.
+      // How the writes spread: per second at the start, from the first to the last, pauses over 300 ms.
       const times = writes.map((e) => Date.parse(e.time));
       const perSecond: number[] = [];
       for (const t of times) {
