@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { RunbookDefinition, type RunbookDefinitionInput } from '../runbook/definition.ts';
 import { approvalSignal } from '../workflows/messages.ts';
-import { postgresAvailable, startApiServer } from '../test/api-harness.ts';
+import { benchDatabase, startApiServer } from '../test/api-harness.ts';
 import { startTestEnv, stopOwnDevServer } from '../test/harness.ts';
 
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -22,9 +22,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const run = { startedBy: 'operator@tenantflow.test', tenant: 'sandbox', runbookId: 'bench', version: 1 };
 
 const env = await startTestEnv({ sandbox: { throttling: false } });
-// The control plane's database as production runs it (PostgreSQL, in its own process) when this
-// machine has one; BENCH_DB=pglite measures the embedded database (same process as the bench).
-const DB = process.env.BENCH_DB === 'pglite' || !postgresAvailable() ? 'pglite' : 'postgres';
+const DB = benchDatabase();
 const server = await startApiServer(env, { pollMs: 1000, db: DB });
 const native = await NativeConnection.connect({ address: env.address });
 const handQueue = `${env.taskQueue}-hand`;

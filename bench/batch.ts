@@ -4,7 +4,7 @@
 // rate as a share of the ceiling, the share of requests answered 429, and exactly-once counts.
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { postgresAvailable, startApiServer } from '../test/api-harness.ts';
+import { benchDatabase, startApiServer } from '../test/api-harness.ts';
 import { startTestEnv, stopOwnDevServer } from '../test/harness.ts';
 import { RunbookDefinition } from '../runbook/definition.ts';
 
@@ -23,9 +23,7 @@ const create = {
 };
 
 const env = await startTestEnv({ sandbox: { throttling: false } });
-// The control plane's database as production runs it (PostgreSQL, in its own process) when this
-// machine has one; BENCH_DB=pglite measures the embedded database (same process as the bench).
-const DB = process.env.BENCH_DB === 'pglite' || !postgresAvailable() ? 'pglite' : 'postgres';
+const DB = benchDatabase();
 const server = await startApiServer(env, { pollMs: 500, db: DB });
 console.log(`control plane database: ${DB === 'postgres' ? 'PostgreSQL' : 'embedded (PGlite)'}`);
 try {

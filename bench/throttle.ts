@@ -134,23 +134,20 @@ async function measure(env: TestEnv, mode: Mode, tag: string, scratch: string, b
     // The share answered 429 is of the writes (POST /users), the requests the write limit counts.
     const writes = env.sandbox.admin.requestLog({}).filter((e) => e.method === 'POST' && /\/users$/.test(e.path));
     const throttled = writes.filter((e) => e.status === 429).length;
-    if (throttled && process.env.BENCH_DEBUG) {
-      const first = Date.parse(writes[0]!.time);
-      console.log(`${tag}: 429s at (s after the first write): ${writes.filter((e) => e.status === 429).map((e) => ((Date.parse(e.time) - first) / 1000).toFixed(2)).join(' ')}`);
-    }
     if (process.env.BENCH_DEBUG && writes.length) {
-      // How the writes spread: per second at the start, from the first to the last, pauses over 300 ms.
+      // How the writes spread: when the 429s came, per second at the start, from the first write
+      // to the last, pauses over 300 ms (seconds after the first write).
       const times = writes.map((e) => Date.parse(e.time));
+      const at = (t: number) => (t - times[0]!) / 1000;
+      if (throttled) console.log(`${tag}: 429s at (s after the first write): ${writes.flatMap((e, i) => (e.status === 429 ? [at(times[i]!).toFixed(2)] : [])).join(' ')}`);
       const perSecond: number[] = [];
-      for (const t of times) {
-        const second = Math.floor((t - times[0]!) / 1000);
-        perSecond[second] = (perSecond[second] ?? 0) + 1;
-      }
+      for (const t of times) perSecond[Math.floor(at(t))] = (perSecond[Math.floor(at(t))] ?? 0) + 1;
       console.log(`${tag}: writes in each of the first 12 seconds: ${perSecond.slice(0, 12).join(' ')}`);
-      const pauses = times.slice(1).map((t, i) => [(times[i]! - times[0]!) / 1000, (t - times[i]!) / 1000] as const).filter(([, gap]) => gap > 0.3);
+      const span = at(times.at(-1)!);
+      const pauses = times.slice(1).map((t, i) => [at(times[i]!), (t - times[i]!) / 1000] as const).filter(([, gap]) => gap > 0.3);
       console.log(
-        `${tag}: ${writes.length} writes in ${((times.at(-1)! - times[0]!) / 1000).toFixed(2)} s (${(writes.length / ((times.at(-1)! - times[0]!) / 1000) / CEILING_PER_S).toFixed(3)} of the ceiling between them); ` +
-          `pauses over 0.3 s at ${pauses.map(([at, gap]) => `${at.toFixed(1)} s (${gap.toFixed(2)} s)`).join(', ') || 'none'}; total ${(ms / 1000).toFixed(2)} s`,
+        `${tag}: ${writes.length} writes in ${span.toFixed(2)} s (${(writes.length / span / CEILING_PER_S).toFixed(3)} of the ceiling between them); ` +
+          `pauses over 0.3 s at ${pauses.map(([when, gap]) => `${when.toFixed(1)} s (${gap.toFixed(2)} s)`).join(', ') || 'none'}; total ${(ms / 1000).toFixed(2)} s`,
       );
     }
     const created = env.sandbox.admin.mutationCount({ op: 'user.create' });

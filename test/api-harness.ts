@@ -258,6 +258,14 @@ export function postgresAvailable(): boolean {
 }
 
 /**
+ * The control plane's database for a benchmark: PostgreSQL (in its own process) when this machine
+ * has one, as production runs it; BENCH_DB=pglite measures the embedded database (same process).
+ */
+export function benchDatabase(): 'postgres' | 'pglite' {
+  return process.env.BENCH_DB === 'pglite' || !postgresAvailable() ? 'pglite' : 'postgres';
+}
+
+/**
  * A database for one test file: a fresh database on DATABASE_URL's server, or a throwaway
  * cluster (initdb as the postgres user when running as root) on a free port.
  */

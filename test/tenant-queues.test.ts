@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NativeConnection } from '@temporalio/worker';
+import proto from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { catalog } from '../catalog/index.ts';
 import { ACTION_BUDGETS, writesOf } from '../catalog/budgets.ts';
@@ -116,7 +117,7 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     // Temporal splits a queue's rate over its read partitions, and a partition that runs dry wastes
     // its share (deploy/temporal-dynamicconfig.yaml, scripts/temporal.ts).
     assert.equal(partitions.activityTaskQueuePartitions?.length, 1, JSON.stringify(partitions.activityTaskQueuePartitions));
-    const described = await service.describeTaskQueue({ namespace: env.namespace, taskQueue: { name }, taskQueueType: 2 /* activity */, reportConfig: true });
+    const described = await service.describeTaskQueue({ namespace: env.namespace, taskQueue: { name }, taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, reportConfig: true });
     assert.ok(Math.abs((described.effectiveRateLimit?.requestsPerSecond ?? 0) - budgetDispatchRate('directory-write')) < 0.01, JSON.stringify(described.effectiveRateLimit));
   });
 
