@@ -4,10 +4,23 @@
 // run recorded before tracing existed, and every run when tracing is off -- goes through none of
 // them: no span, no extra header, the same commands in the same order, so its history replays as
 // before. The decision follows from the run's own start event, so a replay takes it again the same way.
-import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
-import { trace } from '@opentelemetry/api';
+//
+// OpenTelemetry's modules are loaded only by a traced run: the worker evaluates this module again for
+// every run it starts, and loading OpenTelemetry (its semantic conventions alone are thousands of
+// constants) was a fifth of the workflow thread's work per untraced run (test/workflow-bundle.test.ts).
+import type { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import type { RunbookWorkflowInput } from '../runbook/definition.ts';
+
+/** Temporal's workflow interceptors and OpenTelemetry's API, loaded by the first traced execute(). */
+async function loadOpenTelemetry() {
+  const [interceptors, api] = await Promise.all([
+    import(/* webpackMode: "eager" */ '@temporalio/interceptors-opentelemetry/lib/workflow/index.js'),
+    import(/* webpackMode: "eager" */ '@opentelemetry/api'),
+  ]);
+  return { ...interceptors, trace: api.trace };
+}
+type OpenTelemetry = Awaited<ReturnType<typeof loadOpenTelemetry>>;
 
 /** The header Temporal's OpenTelemetry interceptors carry the trace context in. */
 const TRACE_HEADER = '_tracer-data';
@@ -26,26 +39,28 @@ function runAttributes(arg: unknown): Record<string, string | number> {
 }
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
-  let traced = false;
+  // Set by execute() of a traced run, before any other interceptor below can be reached.
+  let otel: OpenTelemetry | undefined;
   let inbound: OpenTelemetryInboundInterceptor | undefined;
   let outbound: OpenTelemetryOutboundInterceptor | undefined;
   let internals: OpenTelemetryInternalsInterceptor | undefined;
-  const inb = () => (inbound ??= new OpenTelemetryInboundInterceptor());
-  const out = () => (outbound ??= new OpenTelemetryOutboundInterceptor());
+  const inb = () => (inbound ??= new otel!.OpenTelemetryInboundInterceptor());
+  const out = () => (outbound ??= new otel!.OpenTelemetryOutboundInterceptor());
   return {
     inbound: [
       {
-        execute(input, next) {
+        async execute(input, next) {
           if (!input.headers[TRACE_HEADER]) return next(input);
-          traced = true;
-          internals = new OpenTelemetryInternalsInterceptor();
+          otel = await loadOpenTelemetry();
+          internals = new otel.OpenTelemetryInternalsInterceptor();
+          const { trace } = otel;
           return inb().execute(input, (i) => {
             trace.getActiveSpan()?.setAttributes({ temporalWorkflowId: workflowInfo().workflowId, ...runAttributes(i.args[0]) });
             return next(i);
           });
         },
-        handleSignal: (input, next) => (traced ? inb().handleSignal(input, next) : next(input)),
-        handleUpdate: (input, next) => (traced ? inb().handleUpdate(input, next) : next(input)),
+        handleSignal: (input, next) => (otel ? inb().handleSignal(input, next) : next(input)),
+        handleUpdate: (input, next) => (otel ? inb().handleUpdate(input, next) : next(input)),
         // Not traced: queries and update validators do not run again on replay, and a span there
         // draws span ids from the workflow's seeded random numbers, so a later uuid4() or span id
         // would differ on replay (temporalio/sdk-typescript#2023).
@@ -53,12 +68,12 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     ],
     outbound: [
       {
-        scheduleActivity: (input, next) => (traced ? out().scheduleActivity(input, next) : next(input)),
-        scheduleLocalActivity: (input, next) => (traced ? out().scheduleLocalActivity(input, next) : next(input)),
-        startChildWorkflowExecution: (input, next) => (traced ? out().startChildWorkflowExecution(input, next) : next(input)),
-        continueAsNew: (input, next) => (traced ? out().continueAsNew(input, next) : next(input)),
-        signalWorkflow: (input, next) => (traced ? out().signalWorkflow(input, next) : next(input)),
-        getLogAttributes: (input, next) => (traced ? out().getLogAttributes(input, next) : next(input)),
+        scheduleActivity: (input, next) => (otel ? out().scheduleActivity(input, next) : next(input)),
+        scheduleLocalActivity: (input, next) => (otel ? out().scheduleLocalActivity(input, next) : next(input)),
+        startChildWorkflowExecution: (input, next) => (otel ? out().startChildWorkflowExecution(input, next) : next(input)),
+        continueAsNew: (input, next) => (otel ? out().continueAsNew(input, next) : next(input)),
+        signalWorkflow: (input, next) => (otel ? out().signalWorkflow(input, next) : next(input)),
+        getLogAttributes: (input, next) => (otel ? out().getLogAttributes(input, next) : next(input)),
       },
     ],
     internals: [
