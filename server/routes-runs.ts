@@ -16,7 +16,7 @@ import { recordView, redactChildOutput } from './run-records.ts';
 import { stream } from './sse.ts';
 import { DEFAULT_CONCURRENCY, startBatchWorkflow } from './batches.ts';
 import { idempotentId } from './idempotency.ts';
-import { runStatusOf } from './temporal.ts';
+import { newRunId, runStatusOf } from './temporal.ts';
 import { usesOnPremises } from './tenants.ts';
 
 function redactNode(def: RunbookDefinition | undefined, n: NodeState): NodeState {
@@ -78,8 +78,20 @@ export function runRoutes(api: Api, s: Services): void {
       s.lists.storeLongLists(r.definition, inputs, { tenant, by: p.user.email, taskQueue: s.runs.taskQueue }).then((ins) => sealRunSecrets(s.deps.secretBox, r.definition, ins, (a) => catalog.get(a)?.secretFields)),
       onPremisesOrRefuse(s, tenant, r.definition),
     ]);
-    const id = await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry }, fixedId);
-    await s.audit.record(originOf(req, p), 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
+    // The audit entry is appended while Temporal starts the run: each takes a few milliseconds, and
+    // one after the other they were most of the answer's time. Should the start fail, a second entry
+    // says so (the first then records the attempt); should the entry fail, the answer is an error.
+    const id = fixedId ?? newRunId();
+    const who = originOf(req, p);
+    const audited = s.audit.record(who, 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
+    const started = s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry }, id);
+    const [entry, start] = await Promise.allSettled([audited, started]);
+    if (start.status === 'rejected') {
+      if (entry.status === 'fulfilled')
+        await s.audit.record(who, 'run.start-failed', id, { runbook: r.runbookId, version: r.version, error: (start.reason as Error).message }, tenant).catch(() => undefined);
+      throw start.reason;
+    }
+    if (entry.status === 'rejected') throw entry.reason;
     // Its record is written in the background now, and by the records loop should that fail.
     s.records.started(id);
     return id;

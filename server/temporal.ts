@@ -110,6 +110,9 @@ export function runStatusOf(sa: string | undefined, temporalStatus: string): Run
  * Temporal refuses a workflow input over its blob limit (2 MB by default) with a 500-like
  * INVALID_ARGUMENT after the start was attempted; refuse it first, naming the biggest input.
  */
+/** A new run's workflow id. */
+export const newRunId = () => `run-${randomUUID()}`;
+
 export const MAX_RUN_PAYLOAD = 1_000_000;
 function assertPayloadFits(parts: { definition: unknown; inputs: Record<string, unknown>; carry?: unknown }): void {
   const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
@@ -154,7 +157,7 @@ export class Runs {
    * the answer (a repeated request gets the first run); with `once` the repeat is an AlreadyStarted.
    */
   async start(starter: RunStarter, workflowId?: string, opts: { once?: boolean } = {}): Promise<string> {
-    const id = workflowId ?? `run-${randomUUID()}`;
+    const id = workflowId ?? newRunId();
     try {
       await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId: id, ...(workflowId ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
     } catch (err) {
