@@ -84,6 +84,9 @@ function toUser(r: Record<string, any>): User {
   };
 }
 
+/** A user's grants as one JSON column of a read that has the user as `u`. */
+const GRANT_ROWS = `coalesce((select json_agg(g order by g.id) from role_grants g where g.user_id = u.id), '[]'::json)`;
+
 function toGrant(r: Record<string, any>): Grant {
   return { id: r.id, tenant: r.tenant, role: r.role, scope: r.scope ?? undefined };
 }
@@ -249,12 +252,14 @@ export class People {
   }
 
   async fromSession(sessionId: string): Promise<Principal | undefined> {
+    // The session's user and their grants in one read, as fromToken does.
     const r = await this.db.one(
-      `select u.*, s.csrf_token from sessions s join users u on u.id = s.user_id where s.id_hash = $1 and s.expires_at > now() and not u.disabled`,
+      `select u.*, s.csrf_token, ${GRANT_ROWS} as grant_rows
+         from sessions s join users u on u.id = s.user_id where s.id_hash = $1 and s.expires_at > now() and not u.disabled`,
       [sha256(sessionId)],
     );
     if (!r) return undefined;
-    return { user: toUser(r), grants: await this.grants(r.id), via: 'session', csrfToken: r.csrf_token };
+    return { user: toUser(r), grants: (r.grant_rows as Record<string, any>[]).map(toGrant), via: 'session', csrfToken: r.csrf_token };
   }
 
   // ---- API tokens ----
@@ -297,7 +302,7 @@ export class People {
     // at most once a minute: a write on every request would cost more than the read itself.
     const r = await this.db.one(
       `select u.*, t.id as token_id, (t.last_used_at is null or t.last_used_at < now() - interval '1 minute') as token_stale,
-              coalesce((select json_agg(g order by g.id) from role_grants g where g.user_id = u.id), '[]'::json) as grant_rows
+              ${GRANT_ROWS} as grant_rows
          from api_tokens t join users u on u.id = t.user_id
         where t.token_hash = $1 and t.revoked_at is null and (t.expires_at is null or t.expires_at > now()) and not u.disabled`,
       [sha256(token)],
