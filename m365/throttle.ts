@@ -12,9 +12,11 @@
 // it with 429s. The gate never retries anything itself.
 //
 // A step that a tenant's budget queue dispatched (worker/tenant-queues.ts) already had its turn:
-// Temporal paces that queue's dispatches across every worker. Its first write of that budget skips
-// the gate's spacing (runOnQueueTurn) and is counted and learned from like any other; after a 429
-// the gate spaces those writes too until its rate has climbed back to the queue's.
+// Temporal paces that queue's dispatches across every worker. Its first write of that budget is not
+// paced again at the gate's cautious rate (runOnQueueTurn): it is only kept under the documented
+// ceiling within this process (so a burst of dispatches does not reach Microsoft at once), and is
+// counted and learned from like any other; after a 429 the gate paces those writes at its own rate
+// too until that rate has climbed back to the queue's.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { retryAfterMs } from './errors.ts';
@@ -155,6 +157,16 @@ export function exchangeBudget(): BudgetSpec {
   return { service: 'exchange', key: 'exchange', cost: 1, quotas: [] };
 }
 
+/**
+ * When the request after one sent at `now` (due at `slot`) may go: one interval after its slot when
+ * it went on time or at most one interval late, so a timer that fires late (a busy event loop) does
+ * not lower the rate; one interval after it was sent when it went later (the budget was idle) or
+ * before its slot (a queue's turn).
+ */
+function slotAfter(slot: number, now: number, interval: number): number {
+  return (now >= slot && now - slot <= interval ? slot : now) + interval;
+}
+
 class Bucket {
   private tokens: number;
   private last: number;
@@ -205,6 +217,8 @@ type GateOptions = Required<Omit<BudgetOptions, 'rate'>> & Pick<BudgetOptions, '
 class Budget {
   rate: number;
   private nextSlot = 0;
+  /** When the next request on a queue's turn may go: requests spaced at the documented ceiling. */
+  private nextTurnSlot = 0;
   /** The rate of the budget queue whose turns skip the spacing (the last one seen). */
   private queueRate?: number;
   /** A throttling signal lowered the rate: queue turns are spaced too until it is back at the queue's. */
@@ -258,9 +272,10 @@ class Budget {
           continue;
         }
         const now = Date.now();
-        // Retry-After and the quotas hold every request; the spacing not one on a queue's turn.
+        // Retry-After and the quotas hold every request; one on a queue's turn is spaced at the
+        // documented ceiling, not at the gate's rate.
         const onTurn = head.turn && !this.recovering;
-        const wait = Math.max(onTurn ? 0 : this.nextSlot - now, this.until - now, ...this.buckets.map((b) => b.waitFor(head.cost, now)));
+        const wait = Math.max((onTurn ? this.nextTurnSlot : this.nextSlot) - now, this.until - now, ...this.buckets.map((b) => b.waitFor(head.cost, now)));
         if (wait > 0) {
           // Sleep until the slot, or until a waiter is cancelled or a request comes back.
           await new Promise<void>((r) => {
@@ -275,7 +290,9 @@ class Budget {
         }
         this.queue.splice(i, 1);
         for (const b of this.buckets) b.take(head.cost);
-        this.nextSlot = Date.now() + 1000 / this.rate;
+        const sent = Date.now();
+        this.nextSlot = slotAfter(this.nextSlot, sent, 1000 / this.rate);
+        this.nextTurnSlot = slotAfter(this.nextTurnSlot, sent, 1000 / (this.ceiling ?? this.rate));
         if (onTurn) this.turns++;
         this.inFlight++;
         head.go();

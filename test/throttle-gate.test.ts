@@ -168,28 +168,43 @@ describe('a step a budget queue dispatched goes on the queue\'s turn', () => {
     return t;
   };
 
-  it('its first write of the budget skips the gate\'s spacing (Temporal paced it); its next write and other requests do not', async () => {
-    const gate = new ThrottleGate();
-    await gate.send(slow, undefined, answer(204));
-    const waiting = tracked(gate, slow);
-    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
-    assert.equal(waiting.sent, false, 'a write sent outside a queue turn waits for the spacing');
+  it('its first write of the budget is not paced at the gate\'s rate, only under the ceiling; its next write and other requests are', async () => {
+    // A gate whose rate is far below the ceiling (1,000 per second: 1 ms apart): 0.01 per second.
+    const gate = new ThrottleGate({ startShare: 0.00001 });
+    // (Exchange's budget, which has no documented ceiling, only lets the other requests run meanwhile.)
+    const fast = { ...graphBudget('POST', '/users'), quotas: [{ units: 1000, perMs: 1000, source: 'test' }] };
+    await gate.send(fast, undefined, answer(201));
+    const waiting = tracked(gate, fast);
+    await gate.send(exchangeBudget(), undefined, answer(200));
+    assert.equal(waiting.sent, false, 'a write sent outside a queue turn waits for the gate\'s rate');
     let second!: ReturnType<typeof tracked>;
-    await runOnQueueTurn('intune:write', QUEUE_RATE, async () => {
-      await gate.send(slow, undefined, answer(204));
-      second = tracked(gate, slow);
+    await runOnQueueTurn('directory:write', 19.6, async () => {
+      await gate.send(fast, undefined, answer(201));
+      second = tracked(gate, fast);
     });
-    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
+    await gate.send(exchangeBudget(), undefined, answer(200));
     assert.equal(second.sent, false, 'the step\'s second write is paced by the gate');
     assert.equal(waiting.sent, false);
     // A turn of another budget's queue does not let this budget's writes through.
-    const other = await runOnQueueTurn('directory:write', 19.6, async () => tracked(gate, slow));
-    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
+    const other = await runOnQueueTurn('intune:write', 4.9, async () => tracked(gate, fast));
+    await gate.send(exchangeBudget(), undefined, answer(200));
     assert.equal(other.sent, false);
-    const state = gate.state()['intune:write']!;
+    const state = gate.state()['directory:write']!;
     assert.deepEqual([state.queueTurns, state.queued, state.spacingQueueTurns], [1, 3, false]);
     for (const t of [waiting, second, other]) t.stop();
     for (const t of [waiting, second, other]) await assert.rejects(t.done, /cancelled/);
+  });
+
+  it('its turns are spaced at the documented ceiling within the process', async () => {
+    const gate = new ThrottleGate();
+    // 100 an hour: once a turn went, the next waits about 36 s, however fast the queue dispatches.
+    await runOnQueueTurn('intune:write', 1000, () => gate.send(slow, undefined, answer(204)));
+    const next = await runOnQueueTurn('intune:write', 1000, async () => tracked(gate, slow));
+    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
+    assert.equal(next.sent, false);
+    assert.equal(gate.state()['intune:write']!.queueTurns, 1);
+    next.stop();
+    await assert.rejects(next.done, /cancelled/);
   });
 
   it('a 429 still holds a queue turn for the Retry-After, then spaces the turns until the rate is back at the queue\'s', async () => {
