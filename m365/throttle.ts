@@ -10,6 +10,14 @@
 // So bulk Intune work that is throttled does not hold Entra writes, a SharePoint site creation does not
 // wait behind mailbox cmdlets, and bulk work runs just under each service's ceiling instead of storming
 // it with 429s. The gate never retries anything itself.
+//
+// A step that a tenant's budget queue dispatched (worker/tenant-queues.ts) already had its turn:
+// Temporal paces that queue's dispatches across every worker. Its first write of that budget is not
+// paced again at the gate's cautious rate (runOnQueueTurn): it is only kept under the documented
+// ceiling within this process (so a burst of dispatches does not reach Microsoft at once), and is
+// counted and learned from like any other; after a 429 the gate paces those writes at its own rate
+// too until that rate has climbed back to the queue's.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { retryAfterMs } from './errors.ts';
 import { serviceCall, type ServiceRequest } from './tracing.ts';
@@ -118,6 +126,24 @@ export function graphBudget(method: string, url: string): BudgetSpec {
   return { service: 'directory', key: 'directory:read', cost: Math.max(1, ru), quotas: [QUOTAS.directoryRead] };
 }
 
+/** One dispatch from a budget queue: the budget it paces, at what rate, and whether its write went. */
+interface QueueTurn {
+  key: string;
+  rate: number;
+  used: boolean;
+}
+const queueTurns = new AsyncLocalStorage<QueueTurn>();
+
+/**
+ * Runs one attempt of a step that the budget queue of gate budget `key` (e.g. "directory:write")
+ * dispatched at `rate` per second: its first request of that budget goes on the queue's turn,
+ * without waiting for the gate's spacing (Temporal already paced it across every worker). Its other
+ * requests of the budget (a step with several writes, the resend of a 429) are spaced as before.
+ */
+export function runOnQueueTurn<T>(key: string, rate: number, fn: () => Promise<T>): Promise<T> {
+  return queueTurns.run({ key, rate, used: false }, fn);
+}
+
 /** SharePoint and OneDrive (Graph files routes and SharePoint REST) share the tenant's resource units. */
 export function sharepointBudget(cost = 2): BudgetSpec {
   return { service: 'sharepoint', key: 'sharepoint', cost, quotas: [QUOTAS.sharepointMinute, QUOTAS.sharepointDay] };
@@ -129,6 +155,16 @@ export function sharepointBudget(cost = 2): BudgetSpec {
  */
 export function exchangeBudget(): BudgetSpec {
   return { service: 'exchange', key: 'exchange', cost: 1, quotas: [] };
+}
+
+/**
+ * When the request after one sent at `now` (due at `slot`) may go: one interval after its slot when
+ * it went on time or at most one interval late, so a timer that fires late (a busy event loop) does
+ * not lower the rate; one interval after it was sent when it went later (the budget was idle) or
+ * before its slot (a queue's turn).
+ */
+function slotAfter(slot: number, now: number, interval: number): number {
+  return (now >= slot && now - slot <= interval ? slot : now) + interval;
 }
 
 class Bucket {
@@ -181,13 +217,21 @@ type GateOptions = Required<Omit<BudgetOptions, 'rate'>> & Pick<BudgetOptions, '
 class Budget {
   rate: number;
   private nextSlot = 0;
+  /** When the next request on a queue's turn may go: requests spaced at the documented ceiling. */
+  private nextTurnSlot = 0;
+  /** The rate of the budget queue whose turns skip the spacing (the last one seen). */
+  private queueRate?: number;
+  /** A throttling signal lowered the rate: queue turns are spaced too until it is back at the queue's. */
+  private recovering = false;
+  /** Requests that went on a queue's turn, without the gate's spacing. */
+  private turns = 0;
   until = 0;
   private lastCut = 0;
   /** Until when a 429 belongs to the last throttling signal (see release). */
   private signalWindowEnd = 0;
   private inFlight = 0;
   private readonly buckets: Bucket[];
-  private readonly queue: { cost: number; go: () => void; signal?: AbortSignal }[] = [];
+  private readonly queue: { cost: number; go: () => void; signal?: AbortSignal; turn: boolean }[] = [];
   private pumping = false;
   private wake?: () => void;
   readonly spec: BudgetSpec;
@@ -216,9 +260,11 @@ class Budget {
     this.pumping = true;
     try {
       while (this.queue.length) {
-        const head = this.queue[0]!;
+        // A request on a queue's turn goes before those waiting for the gate's spacing.
+        const i = this.recovering ? 0 : Math.max(0, this.queue.findIndex((e) => e.turn));
+        const head = this.queue[i]!;
         if (head.signal?.aborted) {
-          this.queue.shift();
+          this.queue.splice(i, 1);
           continue;
         }
         if (this.spec.concurrency !== undefined && this.inFlight >= this.spec.concurrency) {
@@ -226,7 +272,10 @@ class Budget {
           continue;
         }
         const now = Date.now();
-        const wait = Math.max(this.nextSlot - now, this.until - now, ...this.buckets.map((b) => b.waitFor(head.cost, now)));
+        // Retry-After and the quotas hold every request; one on a queue's turn is spaced at the
+        // documented ceiling, not at the gate's rate.
+        const onTurn = head.turn && !this.recovering;
+        const wait = Math.max((onTurn ? this.nextTurnSlot : this.nextSlot) - now, this.until - now, ...this.buckets.map((b) => b.waitFor(head.cost, now)));
         if (wait > 0) {
           // Sleep until the slot, or until a waiter is cancelled or a request comes back.
           await new Promise<void>((r) => {
@@ -239,9 +288,12 @@ class Budget {
           this.wake = undefined;
           continue;
         }
-        this.queue.shift();
+        this.queue.splice(i, 1);
         for (const b of this.buckets) b.take(head.cost);
-        this.nextSlot = Date.now() + 1000 / this.rate;
+        const sent = Date.now();
+        this.nextSlot = slotAfter(this.nextSlot, sent, 1000 / this.rate);
+        this.nextTurnSlot = slotAfter(this.nextTurnSlot, sent, 1000 / (this.ceiling ?? this.rate));
+        if (onTurn) this.turns++;
         this.inFlight++;
         head.go();
       }
@@ -250,9 +302,13 @@ class Budget {
     }
   }
 
-  /** Waits for this request's turn (rejects if the signal aborts first). */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for this request's turn (rejects if the signal aborts first). `queueRate`: the request
+   * goes on the turn of a budget queue dispatching at that rate (see runOnQueueTurn).
+   */
+  acquire(signal?: AbortSignal, queueRate?: number): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (queueRate !== undefined) this.queueRate = queueRate;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         reject(signal!.reason);
@@ -262,11 +318,14 @@ class Budget {
       this.queue.push({
         cost: this.spec.cost,
         signal,
+        turn: queueRate !== undefined,
         go: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
         },
       });
+      // A pump asleep until the next slot looks again: a queue's turn need not wait for it.
+      if (queueRate !== undefined && !this.recovering) this.wake?.();
       void this.pump();
     });
   }
@@ -280,6 +339,7 @@ class Budget {
    * Any other 503, 504 or lost answer is a transient service error, not a signal: the rate stays.
    * Each success climbs back towards the limit: in steps of 1% of the documented ceiling up to 95% of
    * the limit learned, then in steps of 0.1% (approaching it from below), never above the ceiling.
+   * A signal also spaces the requests on a budget queue's turn, until the rate is back at the queue's.
    */
   release(sentAt: number, status: number | undefined, headers: Headers | undefined): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
@@ -296,6 +356,7 @@ class Budget {
       if (sentAt >= this.lastCut && now >= this.signalWindowEnd) {
         this.learned = this.rate;
         this.rate = Math.max(this.opts.minRate, this.rate * 0.8);
+        this.recovering = true;
         this.lastCut = now;
         if (ms !== undefined) this.until = Math.max(this.until, now + ms);
         this.signalWindowEnd = now + Math.max(SIGNAL_WINDOW_MS, 2 * (ms ?? 0));
@@ -304,6 +365,7 @@ class Budget {
       const top = this.ceiling ?? this.opts.maxRate;
       const step = this.ceiling !== undefined ? this.ceiling * (this.rate < 0.95 * this.learned ? 0.01 : 0.001) : this.rate * 0.05;
       this.rate = Math.min(top, this.opts.maxRate, this.rate + step);
+      if (this.recovering && this.rate >= Math.min(this.queueRate ?? Infinity, top, this.opts.maxRate)) this.recovering = false;
     }
   }
 
@@ -314,6 +376,8 @@ class Budget {
       rate: Math.round(this.rate * 100) / 100,
       heldForMs: Math.max(0, this.until - now),
       queued: this.queue.length,
+      queueTurns: this.turns,
+      spacingQueueTurns: this.recovering,
       quotaLeft: this.buckets.map((b) => Math.round(b.level(now) * 1000) / 1000),
     };
   }
@@ -325,6 +389,10 @@ export interface BudgetState {
   /** How long Microsoft's Retry-After still holds this budget. */
   heldForMs: number;
   queued: number;
+  /** Requests sent on a budget queue's turn without the gate's spacing (runOnQueueTurn). */
+  queueTurns: number;
+  /** After a 429: requests on a queue's turn are spaced too, until the rate is back at the queue's. */
+  spacingQueueTurns: boolean;
   /** Share of each quota left (0..1), in the order of the spec's quotas. */
   quotaLeft: number[];
 }
@@ -362,7 +430,11 @@ export class ThrottleGate implements Middleware {
   async send<T extends { status: number; headers: Headers } | undefined>(spec: BudgetSpec, signal: AbortSignal | undefined, request: () => Promise<T>, what?: ServiceRequest): Promise<T> {
     const b = this.budget(spec);
     const queuedAt = Date.now();
-    await b.acquire(signal);
+    // The first request of the budget a queue dispatched this step for goes on the queue's turn.
+    const turn = queueTurns.getStore();
+    const onTurn = turn && !turn.used && turn.key === spec.key;
+    if (onTurn) turn.used = true;
+    await b.acquire(signal, onTurn ? turn.rate : undefined);
     const sentAt = Date.now();
     let res: T | undefined;
     try {

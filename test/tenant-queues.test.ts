@@ -14,10 +14,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { catalog } from '../catalog/index.ts';
 import { ACTION_BUDGETS, writesOf } from '../catalog/budgets.ts';
 import { budgetDispatchRate, budgetTaskQueue, WRITE_BUDGET_CEILINGS } from '../catalog/contract.ts';
-import { QUOTAS } from '../m365/throttle.ts';
+import { gateFor, graphBudget, QUOTAS } from '../m365/throttle.ts';
 import { secretBox } from '../m365/secret-box.ts';
 import { tenantDirectory, type SealedRow } from '../m365/tenant-directory.ts';
 import { createWorker } from '../worker/worker.ts';
+import { GATE_BUDGET } from '../worker/tenant-queues.ts';
 import { sharedWorkflowBundle, startTestEnv, stopOwnDevServer, type TestEnv } from './harness.ts';
 
 after(stopOwnDevServer);
@@ -51,6 +52,9 @@ describe('the catalog declares which actions draw from a paced write budget', ()
     for (const b of Object.keys(WRITE_BUDGET_CEILINGS) as (keyof typeof WRITE_BUDGET_CEILINGS)[]) {
       assert.ok(budgetDispatchRate(b) < WRITE_BUDGET_CEILINGS[b].perSecond && budgetDispatchRate(b) >= 0.95 * WRITE_BUDGET_CEILINGS[b].perSecond);
     }
+    // A queue's turns skip the spacing of the gate's budget for the same writes.
+    assert.equal(GATE_BUDGET['directory-write'], graphBudget('POST', '/users').key);
+    assert.equal(GATE_BUDGET['intune-write'], graphBudget('POST', '/deviceManagement/managedDevices/1/syncDevice').key);
   });
 });
 
@@ -67,6 +71,9 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     const upn = `budget.${randomBytes(3).toString('hex')}@${env.sandbox.tenant.domain}`;
     const params = { userPrincipalName: upn, displayName: 'Budget Queue', usageLocation: 'US', licences: ['FLOW_FREE'], groups: ['All Company'] };
     const since = env.sandbox.admin.requestLog({}).at(-1)?.seq ?? 0;
+    // The worker runs in this process: its gate counts the writes that went on the queue's turn.
+    const turns = () => gateFor(env.tenant).state()['directory:write']?.queueTurns ?? 0;
+    const turnsBefore = turns();
     const h = await env.start({
       name: 'budget queue',
       nodes: [
@@ -89,6 +96,9 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     // The writes the step made against Graph are the writes the catalog declares for it.
     const writes = env.sandbox.admin.requestLog({ since }).filter((e) => (e.surface === 'graph' || e.surface === 'batch-item') && e.method !== 'GET' && !e.path.endsWith('/$batch') && e.status < 400);
     assert.equal(writes.length, writesOf('user.create', params), JSON.stringify(writes.map((w) => `${w.method} ${w.path}`)));
+    // One dispatch from the queue is one turn: its first write skipped the gate's spacing, the others did not.
+    assert.ok(writes.length > 1);
+    assert.equal(turns() - turnsBefore, 1);
 
     // More actions, one run each, on that user: each makes the writes the catalog declares for it.
     const steps: [string, Record<string, unknown>][] = [
@@ -100,12 +110,14 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     ];
     for (const [action, p] of steps) {
       const from = env.sandbox.admin.requestLog({}).at(-1)?.seq ?? 0;
+      const turnsFrom = turns();
       const run = await env.start({ name: action, nodes: [{ id: 'step', kind: 'action', action, params: p }], edges: [] });
       const s = await run.result();
       assert.equal(s.status, 'succeeded', `${action}: ${JSON.stringify(s.nodes)}`);
       assert.deepEqual(await scheduled(run), [{ action, queue: budgetTaskQueue(env.taskQueue, 'sandbox', 'directory-write') }]);
       const made = env.sandbox.admin.requestLog({ since: from }).filter((e) => (e.surface === 'graph' || e.surface === 'batch-item') && e.method !== 'GET' && !e.path.endsWith('/$batch') && e.status < 400);
       assert.equal(made.length, writesOf(action, p), `${action}: ${JSON.stringify(made.map((w) => `${w.method} ${w.path}`))}`);
+      assert.equal(turns() - turnsFrom, made.length ? 1 : 0, `${action}: one write on the queue's turn`);
     }
   });
 
@@ -127,6 +139,7 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     const d = devices.find((x) => x.operatingSystem === 'Windows')!;
     assert.ok(d, 'the sandbox seeds a Windows device');
     const from = env.sandbox.admin.requestLog({}).at(-1)?.seq ?? 0;
+    const intuneTurns = gateFor(env.tenant).state()['intune:write']?.queueTurns ?? 0;
     const run = await env.start({ name: 'sync', nodes: [{ id: 'sync', kind: 'action', action: 'device.sync', params: { device: d.id } }], edges: [] });
     const s = await run.result();
     assert.equal(s.status, 'succeeded', JSON.stringify(s.nodes));
@@ -135,6 +148,7 @@ describe('a rate-limited step runs on its tenant budget queue', () => {
     assert.ok(back.lastSyncDateTime > d.lastSyncDateTime);
     const made = env.sandbox.admin.requestLog({ since: from }).filter((e) => e.surface === 'graph' && e.method !== 'GET' && e.status < 400);
     assert.equal(made.length, writesOf('device.sync', { device: d.id }));
+    assert.equal(gateFor(env.tenant).state()['intune:write']!.queueTurns - intuneTurns, 1);
   });
 });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { graphBudget, QUOTAS, SIGNAL_WINDOW_MS, ThrottleGate, gateFor, sharepointBudget, exchangeBudget } from '../m365/throttle.ts';
+import { graphBudget, QUOTAS, SIGNAL_WINDOW_MS, ThrottleGate, gateFor, runOnQueueTurn, sharepointBudget, exchangeBudget } from '../m365/throttle.ts';
 import { createSharePointClient } from '../m365/sharepoint.ts';
 import { createExchangeClient } from '../m365/exchange.ts';
 import { graphClientCache } from '../m365/graph.ts';
@@ -153,6 +153,85 @@ describe('budgets are separate', () => {
     assert.ok(gate.state()['intune:write']!.rate < (100 / 3600) * 0.9, 'the pace starts below the documented ceiling');
     next.abort(new Error('cancelled'));
     await assert.rejects(waiting, /cancelled/);
+  });
+});
+
+describe('a step a budget queue dispatched goes on the queue\'s turn', () => {
+  // Intune's writes on a quota of 100 per hour, so the gate's spacing (about 42 s) outlasts the test.
+  const slow = { ...graphBudget('POST', '/deviceManagement/managedDevices/1/syncDevice'), quotas: [{ units: 100, perMs: 3_600_000, source: 'test' }] };
+  const QUEUE_RATE = 0.027;
+  /** A request that records whether it was sent, cancelled with `stop`. */
+  const tracked = (gate: ThrottleGate, spec: typeof slow) => {
+    const stop = new AbortController();
+    const t = { sent: false, stop: () => stop.abort(new Error('cancelled')), done: undefined as unknown as Promise<unknown> };
+    t.done = gate.send(spec, stop.signal, async () => ((t.sent = true), { status: 204, headers: new Headers() }));
+    return t;
+  };
+
+  it('its first write of the budget is not paced at the gate\'s rate, only under the ceiling; its next write and other requests are', async () => {
+    // A gate whose rate is far below the ceiling (1,000 per second: 1 ms apart): 0.01 per second.
+    const gate = new ThrottleGate({ startShare: 0.00001 });
+    // (Exchange's budget, which has no documented ceiling, only lets the other requests run meanwhile.)
+    const fast = { ...graphBudget('POST', '/users'), quotas: [{ units: 1000, perMs: 1000, source: 'test' }] };
+    await gate.send(fast, undefined, answer(201));
+    const waiting = tracked(gate, fast);
+    await gate.send(exchangeBudget(), undefined, answer(200));
+    assert.equal(waiting.sent, false, 'a write sent outside a queue turn waits for the gate\'s rate');
+    let second!: ReturnType<typeof tracked>;
+    await runOnQueueTurn('directory:write', 19.6, async () => {
+      await gate.send(fast, undefined, answer(201));
+      second = tracked(gate, fast);
+    });
+    await gate.send(exchangeBudget(), undefined, answer(200));
+    assert.equal(second.sent, false, 'the step\'s second write is paced by the gate');
+    assert.equal(waiting.sent, false);
+    // A turn of another budget's queue does not let this budget's writes through.
+    const other = await runOnQueueTurn('intune:write', 4.9, async () => tracked(gate, fast));
+    await gate.send(exchangeBudget(), undefined, answer(200));
+    assert.equal(other.sent, false);
+    const state = gate.state()['directory:write']!;
+    assert.deepEqual([state.queueTurns, state.queued, state.spacingQueueTurns], [1, 3, false]);
+    for (const t of [waiting, second, other]) t.stop();
+    for (const t of [waiting, second, other]) await assert.rejects(t.done, /cancelled/);
+  });
+
+  it('its turns are spaced at the documented ceiling within the process', async () => {
+    const gate = new ThrottleGate();
+    // 100 an hour: once a turn went, the next waits about 36 s, however fast the queue dispatches.
+    await runOnQueueTurn('intune:write', 1000, () => gate.send(slow, undefined, answer(204)));
+    const next = await runOnQueueTurn('intune:write', 1000, async () => tracked(gate, slow));
+    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
+    assert.equal(next.sent, false);
+    assert.equal(gate.state()['intune:write']!.queueTurns, 1);
+    next.stop();
+    await assert.rejects(next.done, /cancelled/);
+  });
+
+  it('a 429 still holds a queue turn for the Retry-After, then spaces the turns until the rate is back at the queue\'s', async () => {
+    const gate = new ThrottleGate();
+    await runOnQueueTurn('intune:write', QUEUE_RATE, () => gate.send(slow, undefined, answer(429, 120)));
+    assert.ok(gate.state()['intune:write']!.heldForMs > 60_000);
+    const held = await runOnQueueTurn('intune:write', QUEUE_RATE, async () => tracked(gate, slow));
+    await gate.send(graphBudget('GET', '/users'), undefined, answer(200));
+    assert.equal(held.sent, false, 'the turn waits for the Retry-After');
+    held.stop();
+    await assert.rejects(held.done, /cancelled/);
+
+    // A budget fast enough to climb back in a few requests: 1,000 per second, starting at 850.
+    const fast = { ...graphBudget('POST', '/users'), quotas: [{ units: 1000, perMs: 1000, source: 'test' }] };
+    const turn = (status: number) => runOnQueueTurn('directory:write', 700, () => gate.send(fast, undefined, answer(status)));
+    await turn(429);
+    let s = gate.state()['directory:write']!;
+    assert.deepEqual([s.rate, s.spacingQueueTurns, s.queueTurns, s.heldForMs], [680, true, 1, 0], 'stepped down to 80%, no Retry-After: spaced, not held');
+    await turn(201);
+    s = gate.state()['directory:write']!;
+    assert.deepEqual([s.spacingQueueTurns, s.queueTurns], [true, 1], 'a turn while recovering waits for the spacing');
+    await gate.send(fast, undefined, answer(201));
+    s = gate.state()['directory:write']!;
+    assert.ok(s.rate >= 700, String(s.rate));
+    assert.equal(s.spacingQueueTurns, false, 'back at the queue\'s rate');
+    await turn(201);
+    assert.equal(gate.state()['directory:write']!.queueTurns, 2);
   });
 });
 

@@ -5,12 +5,24 @@
 // polling it. The rate is a constant of the code (budgetDispatchRate), so every worker of a build
 // gives the same one. The worker learns about tenants added after it started by listing its tenant
 // directory again every `refreshMs` (the control plane's database or its sealed mirror file).
-import { NativeConnection, Worker, type WorkerOptions as TemporalWorkerOptions } from '@temporalio/worker';
+// A step such a queue dispatched had its turn: its first write of the budget skips the throttle
+// gate's spacing (m365/throttle.ts, runOnQueueTurn), so the gate does not pace it a second time.
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions as TemporalWorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { budgetDispatchRate, budgetTaskQueue, WRITE_BUDGET_CEILINGS, type WriteBudget } from '../catalog/contract.ts';
 import type { TenantDirectory } from '../m365/tenants.ts';
+import { runOnQueueTurn } from '../m365/throttle.ts';
 
 const BUDGETS = Object.keys(WRITE_BUDGET_CEILINGS) as WriteBudget[];
+
+/** The throttle gate's budget (m365/throttle.ts, graphBudget) each write budget's queue paces. */
+export const GATE_BUDGET: Record<WriteBudget, string> = { 'directory-write': 'directory:write', 'intune-write': 'intune:write' };
+
+/** Runs each attempt a budget queue dispatched on that queue's turn (its first write of the budget). */
+function onQueueTurn(budget: WriteBudget): ActivityInterceptorsFactory {
+  const rate = budgetDispatchRate(budget);
+  return () => ({ inbound: { execute: (input, next) => runOnQueueTurn(GATE_BUDGET[budget], rate, () => next(input)) } });
+}
 
 /** How often a worker lists its tenants again (a tenant added meanwhile gets its queues polled). */
 export const TENANT_REFRESH_MS = 15_000;
@@ -88,7 +100,7 @@ export class TenantQueueWorkers {
           dataConverter: this.opts.dataConverter,
           ...(this.opts.identity ? { identity: this.opts.identity } : {}),
           activities: this.opts.activities,
-          interceptors: this.opts.interceptors,
+          interceptors: { ...this.opts.interceptors, activity: [...(this.opts.interceptors?.activity ?? []), onQueueTurn(budget)] },
           maxConcurrentActivityTaskExecutions: this.opts.maxConcurrentActivities,
           maxConcurrentActivityTaskPolls: BUDGET_QUEUE_POLLERS,
           // Enforced by the Temporal server across every worker polling the queue.
