@@ -2,7 +2,7 @@
 // the run carries only a reference; the loop pages it through the control plane's activity, one
 // batch per workflow run. Every item is written exactly once (read back through Graph), no
 // workflow input carries the list, and no history nears Temporal's 10,240-event limit.
-// FOREACH_TEST_ITEMS=5000 for the full scale check (1,200 by default: three loop runs, the list
+// FOREACH_TEST_ITEMS=5000 for the full scale check (2,100 by default: three loop runs, the list
 // stored since it is longer than 1,000; each item is a child run, slow on a loaded 2-core machine).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ import { STORED_LIST_MIN } from '../workflows/batch.ts';
 import { startApiServer, type ApiServer } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
-const ITEMS = Number(process.env.FOREACH_TEST_ITEMS ?? 1200);
+const ITEMS = Number(process.env.FOREACH_TEST_ITEMS ?? 2100);
 const HISTORY_LIMIT = 10_240;
 
 let env: TestEnv;

@@ -9,14 +9,20 @@ import {
   defineSignal,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
 import type { BatchActivities, StoredListRef } from './batch.ts';
 import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from '../runbook/definition.ts';
 
-/** Items started per workflow run before it continues as new (keeps history far below 10,240 events). */
-export const BATCH = 500;
+/**
+ * Items started per workflow run before it continues as new: about 3,400 history events, far below
+ * 10,240. Each continue-as-new waits for the run's last items, so the writes pause for a second or
+ * so; runs started before the `foreach-batch-1000` patch (and their replays) kept 500.
+ */
+export const BATCH = 1000;
+const BATCH_BEFORE_PATCH = 500;
 /** Item results kept in full; past this only failed items are kept, and counts for the rest. */
 export const KEEP_RESULTS = 1000;
 
@@ -84,7 +90,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
 
   let running = 0;
   let stop: string | undefined;
-  const size = input.batch ?? BATCH;
+  const size = input.batch ?? (patched('foreach-batch-1000') ? BATCH : BATCH_BEFORE_PATCH);
   const batch = input.list ? await readPage(input.list, input.offset, Math.min(size, input.total - input.offset)) : input.items.slice(0, size);
   for (let i = 0; i < batch.length && !stop; i++) {
     await condition(() => running < input.concurrency || stop !== undefined);
