@@ -24,7 +24,7 @@ const create = {
 
 const env = await startTestEnv({ sandbox: { throttling: false } });
 const DB = benchDatabase();
-const server = await startApiServer(env, { pollMs: 500, db: DB });
+const server = await startApiServer(env, { pollMs: 500, db: DB, checkResponses: false });
 console.log(`control plane database: ${DB === 'postgres' ? 'PostgreSQL' : 'embedded (PGlite)'}`);
 try {
   const designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);

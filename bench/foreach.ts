@@ -14,7 +14,7 @@ const HISTORY_LIMIT = 10_240;
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 
 const env = await startTestEnv({ sandbox: { throttling: false } });
-const server = await startApiServer(env, { pollMs: 2000 });
+const server = await startApiServer(env, { pollMs: 2000, checkResponses: false });
 try {
   const designer = await server.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
   const items = Array.from({ length: ITEMS }, (_, i) => `item.${i}@${env.sandbox.tenant.domain}`);

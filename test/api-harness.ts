@@ -67,6 +67,8 @@ export async function startApiServer(
     secretBox?: ReturnType<typeof secretBox>;
     /** The workers' /metrics URLs (the dashboard's live throttle gates). */
     workerMetrics?: string[];
+    /** Check every answer against its contract schema (tests: yes; benches measure production, which does not). */
+    checkResponses?: boolean;
   } = {},
 ): Promise<ApiServer> {
   const pg = opts.db === 'postgres' ? await postgresForTests() : undefined;
@@ -80,7 +82,7 @@ export async function startApiServer(
     defaultTenant: 'sandbox',
     builtinTenants: [env.tenant],
     pollMs: opts.pollMs ?? 200,
-    checkResponses: true,
+    checkResponses: opts.checkResponses ?? true,
     workerMetrics: opts.workerMetrics,
     publicUrl: opts.publicUrl,
     triggerClock: opts.triggerClock,
