@@ -104,14 +104,8 @@ const isOwnerAdd = (n: ActionNode) =>
 
 const norm = (v: unknown) => (typeof v === 'string' ? v.replace(/\s+/g, '').toLowerCase() : undefined);
 
-const usersOf = new WeakMap<ActionNode, { user: string | undefined }>();
 /** The user (or mailbox) a step is about, as written; expressions compare textually. */
 function userOf(n: ActionNode): string | undefined {
-  let known = usersOf.get(n);
-  if (!known) usersOf.set(n, (known = { user: userOfUncached(n) }));
-  return known.user;
-}
-function userOfUncached(n: ActionNode): string | undefined {
   if (n.action === 'user.create' || n.action === 'user.clone') return norm(n.params.userPrincipalName);
   if (n.action.startsWith('mailbox.') && n.action !== 'mailbox.removeUserAccess') return norm(n.params.mailbox);
   return norm(n.params.user ?? n.params.userPrincipalName);
@@ -285,19 +279,18 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
   const all = g.actions();
   const conditions = [...g.nodes.values()].filter((n): n is ConditionNode => n.kind === 'condition');
   const deletesUsers = all.some((m) => USER_DELETE.has(m.action));
-  // The steps about each user: the candidates of "a step about the same user upstream" questions.
+  // The user of each step, once per check (the validator hands in a freshly parsed definition each
+  // time), and the steps about each user: the candidates of "a step about the same user upstream".
+  const users = new Map(all.map((m) => [m, userOf(m)]));
   const byUser = new Map<string, ActionNode[]>();
-  for (const m of all) {
-    const u = userOf(m);
-    if (u !== undefined) (byUser.get(u) ?? byUser.set(u, []).get(u)!).push(m);
-  }
+  for (const [m, u] of users) if (u !== undefined) (byUser.get(u) ?? byUser.set(u, []).get(u)!).push(m);
   for (const n of all) {
-    const user = userOf(n);
+    const user = users.get(n);
     // Ancestors and descendants only when a rule asks for them in order (most steps need neither);
     // "is there such a step upstream" tests the few candidates instead.
     let down: ActionNode[] | undefined;
     const after = () => (down ??= actionsIn(g.after(n.id)));
-    const sameUser = (m: ActionNode) => user !== undefined && userOf(m) === user;
+    const sameUser = (m: ActionNode) => user !== undefined && users.get(m) === user;
     const mine = user === undefined ? [] : (byUser.get(user) ?? []);
     const mineBefore = (test: (m: ActionNode) => boolean) => g.someBefore(n.id, mine, test);
     const mineAfter = (test: (m: ActionNode) => boolean) => g.someAfter(n.id, mine, test);
