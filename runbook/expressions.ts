@@ -177,11 +177,16 @@ export function isExpression(value: unknown): boolean {
 
 /** Every expression inside a parameter value, with the JSON path of the field that holds it. */
 export function templateExpressions(value: unknown, path: string[] = []): { path: string[]; expr: string }[] {
-  if (typeof value === 'string') return [...value.matchAll(PART)].map((m) => ({ path, expr: m[1]!.trim() }));
-  if (Array.isArray(value)) return value.flatMap((v, i) => templateExpressions(v, [...path, String(i)]));
-  if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => templateExpressions(v, [...path, k]));
-  return [];
+  const found: { path: string[]; expr: string }[] = [];
+  collectExpressions(value, path, found);
+  return found;
+}
+// One list filled in place (the validator asks for every parameter of every step).
+function collectExpressions(value: unknown, path: string[], found: { path: string[]; expr: string }[]): void {
+  if (typeof value === 'string') {
+    if (value.includes('{{')) for (const m of value.matchAll(PART)) found.push({ path, expr: m[1]!.trim() });
+  } else if (Array.isArray(value)) value.forEach((v, i) => collectExpressions(v, [...path, String(i)], found));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectExpressions(v, [...path, k], found);
 }
 
 export interface ExpressionInfo {
