@@ -202,19 +202,19 @@ class Graph {
     return i !== undefined && j !== undefined && (bits[j * words + (i >>> 5)]! & (1 << (i & 31))) !== 0;
   }
   /** Whether some node of `pool` upstream of id passes `test` (as `before(id).some(test)` for the pool's nodes). */
-  someBefore<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean): boolean {
+  someBefore<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean = always): boolean {
     return pool.some((m) => test(m) && this.isBefore(m.id, id));
   }
   /** Whether some node of `pool` downstream of id passes `test`. */
-  someAfter<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean): boolean {
+  someAfter<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean = always): boolean {
     return pool.some((m) => test(m) && this.isBefore(id, m.id));
   }
   /**
-   * `before(id).find(test)` where every node passing test is in `pool`: the candidates are tested
-   * first, and the ancestors only walked (for their order) when more than one qualifies.
+   * `before(id).find(m => pool.includes(m))`: the candidates are tested first, and the ancestors
+   * only walked (for their order) when more than one is upstream.
    */
-  firstBefore<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean): T | undefined {
-    const found = pool.filter((m) => test(m) && this.isBefore(m.id, id));
+  firstBefore<T extends RunbookNode>(id: string, pool: readonly T[]): T | undefined {
+    const found = pool.filter((m) => this.isBefore(m.id, id));
     return found.length <= 1 ? found[0] : (this.before(id).find((m) => found.includes(m as T)) as T);
   }
   private order?: string[] | null;
@@ -254,6 +254,23 @@ function ancestorBits(order: string[], incoming: Map<string, string[]>): { index
   });
   return { index, words, bits };
 }
+const always = () => true;
+
+/** What rules look for among the steps (about one user, mostly). */
+type StepTest = (m: ActionNode) => boolean;
+const assignsLicence: StepTest = (m) => m.action === 'licence.assign';
+const removesLicence: StepTest = (m) => LICENCE_REMOVAL.has(m.action);
+const convertsToShared: StepTest = (m) => m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared');
+const archivesOrHolds: StepTest = (m) => m.action === 'mailbox.enableArchive' || (m.action === 'mailbox.setLitigationHold' && m.params.enabled !== false);
+const readsMailbox: StepTest = (m) => m.action === 'mailbox.get';
+const handsOverMailbox: StepTest = (m) => MAILBOX_HANDOVER.has(m.action);
+const handsOverOneDrive: StepTest = (m) => m.action.startsWith('onedrive.');
+const createsUser: StepTest = (m) => m.action === 'user.create' || m.action === 'user.inviteGuest';
+const setsUsageLocation: StepTest = (m) => (m.action === 'user.update' || m.action === 'user.create' || m.action === 'user.clone') && !!(m.action === 'user.clone' || m.params.usageLocation);
+const deletesUser: StepTest = (m) => USER_DELETE.has(m.action);
+const restoresUser: StepTest = (m) => m.action === 'user.restore';
+const createsCloudUser: StepTest = (m) => m.action === 'user.create' || m.action === 'user.clone' || m.action === 'user.inviteGuest' || m.action === 'user.clearImmutableId';
+
 /** A condition's expressions as one text (rules look for what it reads). */
 const conditionText = (m: ConditionNode) => [m.expression ?? '', ...(m.cases ?? []).map((c) => c.expression)].join(' ');
 const actionsIn = (ns: RunbookNode[]) => ns.filter((n): n is ActionNode => n.kind === 'action');
@@ -278,12 +295,21 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
   const hasOneDrive = [...actions].some((a) => a.startsWith('onedrive.'));
   const all = g.actions();
   const conditions = [...g.nodes.values()].filter((n): n is ConditionNode => n.kind === 'condition');
-  const deletesUsers = all.some((m) => USER_DELETE.has(m.action));
+  const deletesUsers = all.some(deletesUser);
   // The user of each step, once per check (the validator hands in a freshly parsed definition each
   // time), and the steps about each user: the candidates of "a step about the same user upstream".
   const users = new Map(all.map((m) => [m, userOf(m)]));
   const byUser = new Map<string, ActionNode[]>();
   for (const [m, u] of users) if (u !== undefined) (byUser.get(u) ?? byUser.set(u, []).get(u)!).push(m);
+  // The steps about a user (every step when user is undefined) that pass a test, found once per
+  // check: the rules ask the same of every step about that user.
+  const matching = new Map<StepTest, Map<string | undefined, ActionNode[]>>();
+  const stepsThat = (test: StepTest, user: string | undefined) => {
+    const byTest = matching.get(test) ?? matching.set(test, new Map()).get(test)!;
+    let found = byTest.get(user);
+    if (!found) byTest.set(user, (found = (user === undefined ? all : (byUser.get(user) ?? [])).filter(test)));
+    return found;
+  };
   for (const n of all) {
     const user = users.get(n);
     // Ancestors and descendants only when a rule asks for them in order (most steps need neither);
@@ -291,25 +317,24 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
     let down: ActionNode[] | undefined;
     const after = () => (down ??= actionsIn(g.after(n.id)));
     const sameUser = (m: ActionNode) => user !== undefined && users.get(m) === user;
-    const mine = user === undefined ? [] : (byUser.get(user) ?? []);
-    const mineBefore = (test: (m: ActionNode) => boolean) => g.someBefore(n.id, mine, test);
-    const mineAfter = (test: (m: ActionNode) => boolean) => g.someAfter(n.id, mine, test);
+    const mine = (test: StepTest) => (user === undefined ? [] : stepsThat(test, user));
+    const mineBefore = (test: StepTest) => g.someBefore(n.id, mine(test));
+    const mineAfter = (test: StepTest) => g.someAfter(n.id, mine(test));
 
     // 1 and 2: licence removal vs. the shared mailbox
     // A swap (a licence assigned to the same user upstream, e.g. a mover) leaves the mailbox licensed.
-    const swap = n.action === 'licence.unassign' && mineBefore((m) => m.action === 'licence.assign');
+    const swap = n.action === 'licence.unassign' && mineBefore(assignsLicence);
     if (LICENCE_REMOVAL.has(n.action) && !swap) {
-      const converted = mineBefore((m) => m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared'));
+      const converted = mineBefore(convertsToShared);
       if (!converted) {
         out.push(warn('licence-before-shared-mailbox', n.id, undefined, {
           kind: 'insertBefore', nodeId: n.id, action: 'mailbox.convertToShared', params: { mailbox: n.params.user }, label: 'Convert to shared',
           description: `insert mailbox.convertToShared before "${n.id}"`,
         }));
       } else {
-        const archiveOrHold = (m: ActionNode) => m.action === 'mailbox.enableArchive' || (m.action === 'mailbox.setLitigationHold' && m.params.enabled !== false);
-        const needsLicence = mineBefore(archiveOrHold) || mineAfter(archiveOrHold);
+        const needsLicence = mineBefore(archivesOrHolds) || mineAfter(archivesOrHolds);
         // Size, archive and hold are only known at run time: a condition that reads mailbox.get must guard the removal.
-        const gets = mine.filter((m) => m.action === 'mailbox.get' && g.isBefore(m.id, n.id)).map((m) => m.id);
+        const gets = mine(readsMailbox).filter((m) => g.isBefore(m.id, n.id)).map((m) => m.id);
         const guarded = g.someBefore(n.id, conditions, (m) => gets.some((id) => conditionText(m).includes(`steps.${id}.`)));
         if (needsLicence) out.push(warn('shared-mailbox-needs-licence', n.id, 'This runbook gives the mailbox an archive or litigation hold.'));
         else if (!guarded)
@@ -322,20 +347,20 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 3: delete before the handover
     if (USER_DELETE.has(n.action)) {
-      if (!mineBefore((m) => MAILBOX_HANDOVER.has(m.action)))
+      if (!mineBefore(handsOverMailbox))
         out.push(warn('delete-before-handover', n.id, 'Nothing hands over the mailbox before this step.', {
           kind: 'insertBefore', nodeId: n.id, action: 'mailbox.convertToShared', params: { mailbox: n.params.user }, label: 'Convert to shared',
           description: `insert mailbox.convertToShared before "${n.id}"`,
         }));
-      if (hasOneDrive && !mineBefore((m) => m.action.startsWith('onedrive.')))
+      if (hasOneDrive && !mineBefore(handsOverOneDrive))
         out.push(warn('delete-before-handover', n.id, 'Nothing hands over the OneDrive before this step.'));
     }
 
     // 4: licence without usage location
     const assigns = n.action === 'licence.assign' || (n.action === 'user.create' && Array.isArray(n.params.licences) && n.params.licences.length > 0);
     if (assigns && !(n.action === 'user.create' && n.params.usageLocation)) {
-      const created = mineBefore((m) => m.action === 'user.create' || m.action === 'user.inviteGuest');
-      const located = mineBefore((m) => (m.action === 'user.update' || m.action === 'user.create' || m.action === 'user.clone') && !!(m.action === 'user.clone' || m.params.usageLocation));
+      const created = mineBefore(createsUser);
+      const located = mineBefore(setsUsageLocation);
       if ((n.action === 'user.create' || created) && !located) out.push(warn('licence-without-usage-location', n.id, 'Set usageLocation on user.create or in a user.update before this step.'));
     }
 
@@ -353,8 +378,8 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 6: steps after delete
     if (deletesUsers && user !== undefined && n.action !== 'user.restore' && !USER_DELETE.has(n.action)) {
-      const deleted = g.firstBefore(n.id, mine, (m) => USER_DELETE.has(m.action));
-      if (deleted && !mineBefore((m) => m.action === 'user.restore' && g.isBefore(deleted.id, m.id)))
+      const deleted = g.firstBefore(n.id, mine(deletesUser));
+      if (deleted && !g.someBefore(n.id, mine(restoresUser), (m) => g.isBefore(deleted.id, m.id)))
         out.push(warn('step-after-delete', n.id, `"${deleted.id}" deletes the user before this step.`));
     }
 
@@ -366,7 +391,7 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 8: on-premises synced user changed in the cloud
     if (SYNCED_PROPERTY_WRITES.has(n.action) && user !== undefined) {
-      const cloudOnly = mineBefore((m) => m.action === 'user.create' || m.action === 'user.clone' || m.action === 'user.inviteGuest' || m.action === 'user.clearImmutableId');
+      const cloudOnly = mineBefore(createsCloudUser);
       const checked = g.someBefore(n.id, conditions, (m) => /onPremisesSyncEnabled/.test(conditionText(m)));
       if (!cloudOnly && !checked)
         out.push(warn('synced-object-changed-in-cloud', n.id, 'Route on the user\'s onPremisesSyncEnabled (user.get) before this step, or change it on-premises.'));
@@ -374,7 +399,7 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 9: wipe after licence removal
     if (isDeviceWipe(n.action)) {
-      const removal = g.firstBefore(n.id, user === undefined ? all : mine, (m) => LICENCE_REMOVAL.has(m.action));
+      const removal = g.firstBefore(n.id, stepsThat(removesLicence, user));
       if (removal) out.push(warn('wipe-after-licence-removal', n.id, `"${removal.id}" removes the licence before this step.`));
     }
   }
