@@ -132,8 +132,8 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
       add(source.id, `edges[${i}].target`, 'a node cannot connect to itself (use forEach for loops)');
       return;
     }
-    outgoing.set(e.source, [...(outgoing.get(e.source) ?? []), e.target]);
-    incoming.set(e.target, [...(incoming.get(e.target) ?? []), e.source]);
+    (outgoing.get(e.source) ?? outgoing.set(e.source, []).get(e.source)!).push(e.target);
+    (incoming.get(e.target) ?? incoming.set(e.target, []).get(e.target)!).push(e.source);
   });
 
   // ---- cycles (Kahn) and reachability ----
