@@ -181,10 +181,15 @@ export function templateExpressions(value: unknown, path: string[] = []): { path
   collectExpressions(value, path, found);
   return found;
 }
-// One list filled in place (the validator asks for every parameter of every step).
+// PART's own copy for exec() below, whose lastIndex no matchAll elsewhere starts from.
+const PART_SCAN = new RegExp(PART.source, 'g');
+// One list filled in place (the validator asks for every parameter of every step); exec() in a
+// loop rather than matchAll, which copies the regex for every string.
 function collectExpressions(value: unknown, path: string[], found: { path: string[]; expr: string }[]): void {
   if (typeof value === 'string') {
-    if (value.includes('{{')) for (const m of value.matchAll(PART)) found.push({ path, expr: m[1]!.trim() });
+    if (!value.includes('{{')) return;
+    PART_SCAN.lastIndex = 0;
+    for (let m = PART_SCAN.exec(value); m; m = PART_SCAN.exec(value)) found.push({ path, expr: m[1]!.trim() });
   } else if (Array.isArray(value)) value.forEach((v, i) => collectExpressions(v, [...path, String(i)], found));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectExpressions(v, [...path, k], found);
 }
