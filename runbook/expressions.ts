@@ -177,11 +177,21 @@ export function isExpression(value: unknown): boolean {
 
 /** Every expression inside a parameter value, with the JSON path of the field that holds it. */
 export function templateExpressions(value: unknown, path: string[] = []): { path: string[]; expr: string }[] {
-  if (typeof value === 'string') return [...value.matchAll(PART)].map((m) => ({ path, expr: m[1]!.trim() }));
-  if (Array.isArray(value)) return value.flatMap((v, i) => templateExpressions(v, [...path, String(i)]));
-  if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => templateExpressions(v, [...path, k]));
-  return [];
+  const found: { path: string[]; expr: string }[] = [];
+  collectExpressions(value, path, found);
+  return found;
+}
+// PART's own copy for exec() below, whose lastIndex no matchAll elsewhere starts from.
+const PART_SCAN = new RegExp(PART.source, 'g');
+// One list filled in place (the validator asks for every parameter of every step); exec() in a
+// loop rather than matchAll, which copies the regex for every string.
+function collectExpressions(value: unknown, path: string[], found: { path: string[]; expr: string }[]): void {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return;
+    PART_SCAN.lastIndex = 0;
+    for (let m = PART_SCAN.exec(value); m; m = PART_SCAN.exec(value)) found.push({ path, expr: m[1]!.trim() });
+  } else if (Array.isArray(value)) value.forEach((v, i) => collectExpressions(v, [...path, String(i)], found));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectExpressions(v, [...path, k], found);
 }
 
 export interface ExpressionInfo {

@@ -5,7 +5,7 @@
 // Rules about workloads not in the catalog yet (device.*, teams.*, onedrive.*) match by id
 // prefix so they work as those actions land. Pure: no I/O; the designer runs it as you draw.
 import { catalog } from '../catalog/index.ts';
-import type { ActionNode, RunbookDefinition, RunbookNode } from './definition.ts';
+import type { ActionNode, ConditionNode, RunbookDefinition, RunbookNode } from './definition.ts';
 
 export type RuleSeverity = 'high' | 'medium' | 'low';
 
@@ -104,14 +104,8 @@ const isOwnerAdd = (n: ActionNode) =>
 
 const norm = (v: unknown) => (typeof v === 'string' ? v.replace(/\s+/g, '').toLowerCase() : undefined);
 
-const usersOf = new WeakMap<ActionNode, { user: string | undefined }>();
 /** The user (or mailbox) a step is about, as written; expressions compare textually. */
 function userOf(n: ActionNode): string | undefined {
-  let known = usersOf.get(n);
-  if (!known) usersOf.set(n, (known = { user: userOfUncached(n) }));
-  return known.user;
-}
-function userOfUncached(n: ActionNode): string | undefined {
   if (n.action === 'user.create' || n.action === 'user.clone') return norm(n.params.userPrincipalName);
   if (n.action.startsWith('mailbox.') && n.action !== 'mailbox.removeUserAccess') return norm(n.params.mailbox);
   return norm(n.params.user ?? n.params.userPrincipalName);
@@ -133,21 +127,30 @@ class Graph {
       (this.incoming.get(e.target) ?? this.incoming.set(e.target, []).get(e.target)!).push(e.source);
     }
   }
-  private acyclic?: boolean;
-  private readonly reached = new Map<Map<string, string[]>, Map<string, Set<string>>>();
   private readonly walks = new Map<string, RunbookNode[]>();
-  /** Every node reachable from id along `next` (ids, memoised: on a DAG each set is its neighbours' sets joined). */
-  private reach(id: string, next: Map<string, string[]>): Set<string> {
-    let memo = this.reached.get(next);
-    if (!memo) this.reached.set(next, (memo = new Map()));
-    const known = memo.get(id);
-    if (known) return known;
-    this.acyclic ??= isAcyclic([...this.nodes.keys()], this.outgoing);
+  /**
+   * Every node reachable from id along `next`, each once. On a DAG in depth-first pre-order (each
+   * neighbour, then what it reaches, in edge order), walked afresh per node: only the steps a rule
+   * asks about pay, where joining every node's memoised set paid for all of them (quadratic in a
+   * long chain).
+   */
+  private reach(id: string, next: Map<string, string[]>): string[] {
     const seen = new Set<string>();
-    if (this.acyclic) {
-      for (const n of next.get(id) ?? []) {
+    const found: string[] = [];
+    if (this.topological()) {
+      const stack: { ids: string[]; at: number }[] = [{ ids: next.get(id) ?? [], at: 0 }];
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.at === top.ids.length) {
+          stack.pop();
+          continue;
+        }
+        const n = top.ids[top.at++]!;
+        if (seen.has(n)) continue;
         seen.add(n);
-        for (const m of this.reach(n, next)) seen.add(m);
+        found.push(n);
+        const further = next.get(n);
+        if (further) stack.push({ ids: further, at: 0 });
       }
     } else {
       const stack = [...(next.get(id) ?? [])];
@@ -155,17 +158,17 @@ class Graph {
         const n = stack.pop()!;
         if (seen.has(n)) continue;
         seen.add(n);
+        found.push(n);
         stack.push(...(next.get(n) ?? []));
       }
     }
-    memo.set(id, seen);
-    return seen;
+    return found;
   }
   private walk(id: string, next: Map<string, string[]>): RunbookNode[] {
     const key = `${next === this.incoming ? '<' : '>'}${id}`;
     const known = this.walks.get(key);
     if (known) return known;
-    const found = [...this.reach(id, next)].map((s) => this.nodes.get(s)!);
+    const found = this.reach(id, next).map((s) => this.nodes.get(s)!);
     this.walks.set(key, found);
     return found;
   }
@@ -178,24 +181,98 @@ class Graph {
   actions(): ActionNode[] {
     return [...this.nodes.values()].filter((n): n is ActionNode => n.kind === 'action');
   }
+  private upstream?: { index: Map<string, number>; words: number; bits: Uint32Array };
+  private readonly beforeSets = new Map<string, Set<string>>();
+  /**
+   * Whether `a` is upstream of `b` (some path leads from a to b): `before(b)` holds a. On a DAG a
+   * bit test in each node's ancestor set, built once in topological order, so asking about a few
+   * candidates costs nothing like listing every ancestor of every step.
+   */
+  isBefore(a: string, b: string): boolean {
+    const order = this.topological();
+    if (!order) {
+      let known = this.beforeSets.get(b);
+      if (!known) this.beforeSets.set(b, (known = new Set(this.reach(b, this.incoming))));
+      return known.has(a);
+    }
+    this.upstream ??= ancestorBits(order, this.incoming);
+    const { index, words, bits } = this.upstream;
+    const i = index.get(a);
+    const j = index.get(b);
+    return i !== undefined && j !== undefined && (bits[j * words + (i >>> 5)]! & (1 << (i & 31))) !== 0;
+  }
+  /** Whether some node of `pool` upstream of id passes `test` (as `before(id).some(test)` for the pool's nodes). */
+  someBefore<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean = always): boolean {
+    return pool.some((m) => test(m) && this.isBefore(m.id, id));
+  }
+  /** Whether some node of `pool` downstream of id passes `test`. */
+  someAfter<T extends RunbookNode>(id: string, pool: readonly T[], test: (m: T) => boolean = always): boolean {
+    return pool.some((m) => test(m) && this.isBefore(id, m.id));
+  }
+  /**
+   * `before(id).find(m => pool.includes(m))`: the candidates are tested first, and the ancestors
+   * only walked (for their order) when more than one is upstream.
+   */
+  firstBefore<T extends RunbookNode>(id: string, pool: readonly T[]): T | undefined {
+    const found = pool.filter((m) => this.isBefore(m.id, id));
+    return found.length <= 1 ? found[0] : (this.before(id).find((m) => found.includes(m as T)) as T);
+  }
+  private order?: string[] | null;
+  private topological(): string[] | undefined {
+    if (this.order === undefined) this.order = topologicalOrder([...this.nodes.keys()], this.outgoing) ?? null;
+    return this.order ?? undefined;
+  }
 }
-/** Kahn's algorithm: true when every node can be ordered (no cycle). */
-function isAcyclic(ids: string[], outgoing: Map<string, string[]>): boolean {
+/** Kahn's algorithm: every node in an order where each comes after its parents, or undefined on a cycle. */
+function topologicalOrder(ids: string[], outgoing: Map<string, string[]>): string[] | undefined {
   const indegree = new Map(ids.map((id) => [id, 0]));
   for (const targets of outgoing.values()) for (const t of targets) indegree.set(t, indegree.get(t)! + 1);
   const ready = ids.filter((id) => indegree.get(id) === 0);
-  let done = 0;
+  const order: string[] = [];
   while (ready.length) {
     const id = ready.pop()!;
-    done++;
+    order.push(id);
     for (const t of outgoing.get(id) ?? []) {
       const d = indegree.get(t)! - 1;
       indegree.set(t, d);
       if (d === 0) ready.push(t);
     }
   }
-  return done === ids.length;
+  return order.length === ids.length ? order : undefined;
 }
+/** Each node's ancestors as a row of bits (one row per node, by its place in `order`): its parents' rows joined, plus the parents. */
+function ancestorBits(order: string[], incoming: Map<string, string[]>): { index: Map<string, number>; words: number; bits: Uint32Array } {
+  const index = new Map(order.map((id, i) => [id, i]));
+  const words = (order.length + 31) >>> 5;
+  const bits = new Uint32Array(order.length * words);
+  order.forEach((id, j) => {
+    for (const parent of incoming.get(id) ?? []) {
+      const i = index.get(parent)!;
+      for (let w = 0; w < words; w++) bits[j * words + w]! |= bits[i * words + w]!;
+      bits[j * words + (i >>> 5)]! |= 1 << (i & 31);
+    }
+  });
+  return { index, words, bits };
+}
+const always = () => true;
+
+/** What rules look for among the steps (about one user, mostly). */
+type StepTest = (m: ActionNode) => boolean;
+const assignsLicence: StepTest = (m) => m.action === 'licence.assign';
+const removesLicence: StepTest = (m) => LICENCE_REMOVAL.has(m.action);
+const convertsToShared: StepTest = (m) => m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared');
+const archivesOrHolds: StepTest = (m) => m.action === 'mailbox.enableArchive' || (m.action === 'mailbox.setLitigationHold' && m.params.enabled !== false);
+const readsMailbox: StepTest = (m) => m.action === 'mailbox.get';
+const handsOverMailbox: StepTest = (m) => MAILBOX_HANDOVER.has(m.action);
+const handsOverOneDrive: StepTest = (m) => m.action.startsWith('onedrive.');
+const createsUser: StepTest = (m) => m.action === 'user.create' || m.action === 'user.inviteGuest';
+const setsUsageLocation: StepTest = (m) => (m.action === 'user.update' || m.action === 'user.create' || m.action === 'user.clone') && !!(m.action === 'user.clone' || m.params.usageLocation);
+const deletesUser: StepTest = (m) => USER_DELETE.has(m.action);
+const restoresUser: StepTest = (m) => m.action === 'user.restore';
+const createsCloudUser: StepTest = (m) => m.action === 'user.create' || m.action === 'user.clone' || m.action === 'user.inviteGuest' || m.action === 'user.clearImmutableId';
+
+/** A condition's expressions as one text (rules look for what it reads). */
+const conditionText = (m: ConditionNode) => [m.expression ?? '', ...(m.cases ?? []).map((c) => c.expression)].join(' ');
 const actionsIn = (ns: RunbookNode[]) => ns.filter((n): n is ActionNode => n.kind === 'action');
 
 function warn(rule: RuleId, nodeId: string, detail?: string, fix?: RuleFix): RuleWarning {
@@ -216,35 +293,49 @@ export function checkRules(def: Pick<RunbookDefinition, 'nodes' | 'edges'>, opti
 function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
   const out: RuleWarning[] = [];
   const hasOneDrive = [...actions].some((a) => a.startsWith('onedrive.'));
-  const deletesUsers = g.actions().some((m) => USER_DELETE.has(m.action));
-  for (const n of g.actions()) {
-    const user = userOf(n);
-    // Ancestors and descendants only when a rule asks (most steps need neither).
-    let up: ActionNode[] | undefined;
+  const all = g.actions();
+  const conditions = [...g.nodes.values()].filter((n): n is ConditionNode => n.kind === 'condition');
+  const deletesUsers = all.some(deletesUser);
+  // The user of each step, once per check (the validator hands in a freshly parsed definition each
+  // time), and the steps about each user: the candidates of "a step about the same user upstream".
+  const users = new Map(all.map((m) => [m, userOf(m)]));
+  const byUser = new Map<string, ActionNode[]>();
+  for (const [m, u] of users) if (u !== undefined) (byUser.get(u) ?? byUser.set(u, []).get(u)!).push(m);
+  // The steps about a user (every step when user is undefined) that pass a test, found once per
+  // check: the rules ask the same of every step about that user.
+  const matching = new Map<StepTest, Map<string | undefined, ActionNode[]>>();
+  const stepsThat = (test: StepTest, user: string | undefined) => {
+    const byTest = matching.get(test) ?? matching.set(test, new Map()).get(test)!;
+    let found = byTest.get(user);
+    if (!found) byTest.set(user, (found = (user === undefined ? all : (byUser.get(user) ?? [])).filter(test)));
+    return found;
+  };
+  for (const n of all) {
+    const user = users.get(n);
+    // Ancestors and descendants only when a rule asks for them in order (most steps need neither);
+    // "is there such a step upstream" tests the few candidates instead.
     let down: ActionNode[] | undefined;
-    const before = () => (up ??= actionsIn(g.before(n.id)));
     const after = () => (down ??= actionsIn(g.after(n.id)));
-    const sameUser = (m: ActionNode) => user !== undefined && userOf(m) === user;
+    const sameUser = (m: ActionNode) => user !== undefined && users.get(m) === user;
+    const mine = (test: StepTest) => (user === undefined ? [] : stepsThat(test, user));
+    const mineBefore = (test: StepTest) => g.someBefore(n.id, mine(test));
+    const mineAfter = (test: StepTest) => g.someAfter(n.id, mine(test));
 
     // 1 and 2: licence removal vs. the shared mailbox
     // A swap (a licence assigned to the same user upstream, e.g. a mover) leaves the mailbox licensed.
-    const swap = n.action === 'licence.unassign' && before().some((m) => sameUser(m) && m.action === 'licence.assign');
+    const swap = n.action === 'licence.unassign' && mineBefore(assignsLicence);
     if (LICENCE_REMOVAL.has(n.action) && !swap) {
-      const converted = before().find((m) => sameUser(m) && (m.action === 'mailbox.convertToShared' || (m.action === 'mailbox.setMailboxType' && norm(m.params.type) === 'shared')));
+      const converted = mineBefore(convertsToShared);
       if (!converted) {
         out.push(warn('licence-before-shared-mailbox', n.id, undefined, {
           kind: 'insertBefore', nodeId: n.id, action: 'mailbox.convertToShared', params: { mailbox: n.params.user }, label: 'Convert to shared',
           description: `insert mailbox.convertToShared before "${n.id}"`,
         }));
       } else {
-        const needsLicence = [...before(), ...after()].some(
-          (m) => sameUser(m) && (m.action === 'mailbox.enableArchive' || (m.action === 'mailbox.setLitigationHold' && m.params.enabled !== false)),
-        );
+        const needsLicence = mineBefore(archivesOrHolds) || mineAfter(archivesOrHolds);
         // Size, archive and hold are only known at run time: a condition that reads mailbox.get must guard the removal.
-        const gets = before().filter((m) => sameUser(m) && m.action === 'mailbox.get').map((m) => m.id);
-        const guarded = g.before(n.id).some(
-          (m) => m.kind === 'condition' && gets.some((id) => [m.expression ?? '', ...(m.cases ?? []).map((c) => c.expression)].join(' ').includes(`steps.${id}.`)),
-        );
+        const gets = mine(readsMailbox).filter((m) => g.isBefore(m.id, n.id)).map((m) => m.id);
+        const guarded = g.someBefore(n.id, conditions, (m) => gets.some((id) => conditionText(m).includes(`steps.${id}.`)));
         if (needsLicence) out.push(warn('shared-mailbox-needs-licence', n.id, 'This runbook gives the mailbox an archive or litigation hold.'));
         else if (!guarded)
           out.push(warn('shared-mailbox-needs-licence', n.id, 'Read the mailbox (mailbox.get) and check its size, archive and hold in a condition before this step.', {
@@ -256,20 +347,20 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 3: delete before the handover
     if (USER_DELETE.has(n.action)) {
-      if (!before().some((m) => sameUser(m) && MAILBOX_HANDOVER.has(m.action)))
+      if (!mineBefore(handsOverMailbox))
         out.push(warn('delete-before-handover', n.id, 'Nothing hands over the mailbox before this step.', {
           kind: 'insertBefore', nodeId: n.id, action: 'mailbox.convertToShared', params: { mailbox: n.params.user }, label: 'Convert to shared',
           description: `insert mailbox.convertToShared before "${n.id}"`,
         }));
-      if (hasOneDrive && !before().some((m) => sameUser(m) && m.action.startsWith('onedrive.')))
+      if (hasOneDrive && !mineBefore(handsOverOneDrive))
         out.push(warn('delete-before-handover', n.id, 'Nothing hands over the OneDrive before this step.'));
     }
 
     // 4: licence without usage location
     const assigns = n.action === 'licence.assign' || (n.action === 'user.create' && Array.isArray(n.params.licences) && n.params.licences.length > 0);
     if (assigns && !(n.action === 'user.create' && n.params.usageLocation)) {
-      const created = before().find((m) => sameUser(m) && (m.action === 'user.create' || m.action === 'user.inviteGuest'));
-      const located = before().some((m) => sameUser(m) && (m.action === 'user.update' || m.action === 'user.create' || m.action === 'user.clone') && (m.action === 'user.clone' || m.params.usageLocation));
+      const created = mineBefore(createsUser);
+      const located = mineBefore(setsUsageLocation);
       if ((n.action === 'user.create' || created) && !located) out.push(warn('licence-without-usage-location', n.id, 'Set usageLocation on user.create or in a user.update before this step.'));
     }
 
@@ -287,28 +378,28 @@ function checkGraph(g: Graph, actions: ReadonlySet<string>): RuleWarning[] {
 
     // 6: steps after delete
     if (deletesUsers && user !== undefined && n.action !== 'user.restore' && !USER_DELETE.has(n.action)) {
-      const deleted = before().find((m) => USER_DELETE.has(m.action) && userOf(m) === user);
-      if (deleted && !before().some((m) => m.action === 'user.restore' && userOf(m) === user && g.before(m.id).some((x) => x.id === deleted.id)))
+      const deleted = g.firstBefore(n.id, mine(deletesUser));
+      if (deleted && !g.someBefore(n.id, mine(restoresUser), (m) => g.isBefore(deleted.id, m.id)))
         out.push(warn('step-after-delete', n.id, `"${deleted.id}" deletes the user before this step.`));
     }
 
     // 7: last owner
     if (isOwnerRemoval(n)) {
       const group = groupOf(n);
-      if (!before().some((m) => isOwnerAdd(m) && groupOf(m) === group)) out.push(warn('last-owner-removed', n.id, 'Add another owner before this step.'));
+      if (!g.someBefore(n.id, all, (m) => isOwnerAdd(m) && groupOf(m) === group)) out.push(warn('last-owner-removed', n.id, 'Add another owner before this step.'));
     }
 
     // 8: on-premises synced user changed in the cloud
     if (SYNCED_PROPERTY_WRITES.has(n.action) && user !== undefined) {
-      const cloudOnly = before().some((m) => sameUser(m) && (m.action === 'user.create' || m.action === 'user.clone' || m.action === 'user.inviteGuest' || m.action === 'user.clearImmutableId'));
-      const checked = g.before(n.id).some((m) => m.kind === 'condition' && /onPremisesSyncEnabled/.test([m.expression ?? '', ...(m.cases ?? []).map((c) => c.expression)].join(' ')));
+      const cloudOnly = mineBefore(createsCloudUser);
+      const checked = g.someBefore(n.id, conditions, (m) => /onPremisesSyncEnabled/.test(conditionText(m)));
       if (!cloudOnly && !checked)
         out.push(warn('synced-object-changed-in-cloud', n.id, 'Route on the user\'s onPremisesSyncEnabled (user.get) before this step, or change it on-premises.'));
     }
 
     // 9: wipe after licence removal
     if (isDeviceWipe(n.action)) {
-      const removal = before().find((m) => LICENCE_REMOVAL.has(m.action) && (user === undefined || userOf(m) === user));
+      const removal = g.firstBefore(n.id, stepsThat(removesLicence, user));
       if (removal) out.push(warn('wipe-after-licence-removal', n.id, `"${removal.id}" removes the licence before this step.`));
     }
   }

@@ -132,23 +132,22 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
       add(source.id, `edges[${i}].target`, 'a node cannot connect to itself (use forEach for loops)');
       return;
     }
-    outgoing.set(e.source, [...(outgoing.get(e.source) ?? []), e.target]);
-    incoming.set(e.target, [...(incoming.get(e.target) ?? []), e.source]);
+    (outgoing.get(e.source) ?? outgoing.set(e.source, []).get(e.source)!).push(e.target);
+    (incoming.get(e.target) ?? incoming.set(e.target, []).get(e.target)!).push(e.source);
   });
 
   // ---- cycles (Kahn) and reachability ----
   const indegree = new Map([...nodes.keys()].map((id) => [id, incoming.get(id)?.length ?? 0]));
   const queue = [...nodes.keys()].filter((id) => indegree.get(id) === 0);
-  const order: string[] = [];
-  while (queue.length) {
-    const id = queue.shift()!;
-    order.push(id);
-    for (const t of outgoing.get(id) ?? []) {
+  // The queue is the order: each id is taken from it once, in turn.
+  for (let next = 0; next < queue.length; next++) {
+    for (const t of outgoing.get(queue[next]!) ?? []) {
       indegree.set(t, indegree.get(t)! - 1);
       if (indegree.get(t) === 0) queue.push(t);
     }
   }
-  const inCycle = new Set([...nodes.keys()].filter((id) => !order.includes(id)));
+  const ordered = new Set(queue);
+  const inCycle = new Set([...nodes.keys()].filter((id) => !ordered.has(id)));
   for (const id of inCycle) {
     // Report each cycle once, on a node that is part of it, with the path that closes it.
     const path = findCycle(id, outgoing, inCycle);
@@ -214,21 +213,18 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
         if (!contract) {
           add(node.id, 'action', `unknown action "${node.action}": pick one from the catalog (GET /api/actions)`);
         } else {
-          const result = contract.input.safeParse(node.params);
-          if (!result.success) {
-            for (const issue of result.error.issues) {
-              // A field given as an expression is only known at run time; its type is checked then.
-              if (issue.path.length && isExpression(getPath(node.params, issue.path.slice(0, 1)))) continue;
-              // A secret stored sealed (server/runbooks.ts) is only opened by the worker, which checks it then.
-              if (issue.path.some((_, i) => isSealed(getPath(node.params, issue.path.slice(0, i + 1))))) continue;
-              if (issue.code === 'unrecognized_keys') {
-                for (const k of issue.keys)
-                  add(node.id, `params.${k}`, `"${contract.id}" has no parameter "${k}": remove it`);
-              } else {
-                const field = `params.${pathString(issue.path)}`.replace(/\.$/, '');
-                const missing = issue.code === 'invalid_type' && getPath(node.params, issue.path) === undefined;
-                add(node.id, field, missing ? `required parameter of "${contract.id}" is missing` : issue.message);
-              }
+          for (const issue of paramIssues(contract.input, node.params)) {
+            // A field given as an expression is only known at run time; its type is checked then.
+            if (issue.path.length && isExpression(getPath(node.params, issue.path.slice(0, 1)))) continue;
+            // A secret stored sealed (server/runbooks.ts) is only opened by the worker, which checks it then.
+            if (issue.path.some((_, i) => isSealed(getPath(node.params, issue.path.slice(0, i + 1))))) continue;
+            if (issue.code === 'unrecognized_keys') {
+              for (const k of issue.keys)
+                add(node.id, `params.${k}`, `"${contract.id}" has no parameter "${k}": remove it`);
+            } else {
+              const field = `params.${pathString(issue.path)}`.replace(/\.$/, '');
+              const missing = issue.code === 'invalid_type' && getPath(node.params, issue.path) === undefined;
+              add(node.id, field, missing ? `required parameter of "${contract.id}" is missing` : issue.message);
             }
           }
         }
@@ -282,6 +278,22 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
 
   const warnings = checkRules(def);
   return problems.length ? { ok: false, definition: def, problems, warnings } : { ok: true, definition: def, problems: [], warnings };
+}
+
+/**
+ * The issues a contract's input schema finds in some params (none when they fit): what `safeParse`
+ * reports, read through the schema's Standard Schema interface, which finalises them without
+ * building a ZodError (an Error, stack and all) for each step whose params hold expressions.
+ */
+function paramIssues(schema: z.ZodType, params: unknown): readonly z.core.$ZodIssue[] {
+  const result = schema['~standard'].validate(params);
+  if (result instanceof Promise) {
+    // An asynchronous check: safeParse throws about it, as it always has.
+    result.catch(() => {});
+    const parsed = schema.safeParse(params);
+    return parsed.success ? [] : parsed.error.issues;
+  }
+  return (result.issues ?? []) as readonly z.core.$ZodIssue[];
 }
 
 function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {

@@ -113,6 +113,30 @@ describe('rules checker', () => {
     assert.deepEqual(fired(chain(['device.wipe', { user: U }], ['mailbox.convertToShared', { mailbox: U }], ['licence.removeAll', { user: U }]), 'wipe-after-licence-removal', dev), []);
   });
 
+  it('"before" means upstream on a path: not a parallel branch; the nearest of two named; a cycle still checked', () => {
+    type Node = RunbookDefinitionInput['nodes'][number];
+    const graph = (nodes: Node[], edges: [string, string][]) =>
+      RunbookDefinition.parse({ name: 'r', inputs: [{ name: 'user', type: 'user' }], nodes, edges: edges.map(([source, target]) => ({ source, target })) });
+    const step = (id: string, action: string, params: Record<string, unknown>): Node => ({ id, kind: 'action', action, params });
+    const create = step('create', 'user.create', { userPrincipalName: U, displayName: 'New' });
+    const locate = step('locate', 'user.update', { user: U, usageLocation: 'GB' });
+    const assign = step('assign', 'licence.assign', { user: U, licences: ['SPE_E3'] });
+    // The usage location set on a branch beside the licence does not run before it.
+    const beside = graph([create, locate, assign], [['create', 'locate'], ['create', 'assign']]);
+    assert.deepEqual(fired(beside, 'licence-without-usage-location').map((w) => w.nodeId), ['assign']);
+    const between = graph([create, locate, assign], [['create', 'locate'], ['locate', 'assign']]);
+    assert.deepEqual(fired(between, 'licence-without-usage-location'), []);
+    // Two deletes upstream: the warning names the nearer one.
+    const twice = graph(
+      [step('first', 'user.delete', { user: U }), step('again', 'user.delete', { user: U }), step('reply', 'mailbox.setAutoReply', { mailbox: U, internalMessage: 'x' })],
+      [['first', 'again'], ['again', 'reply']],
+    );
+    assert.deepEqual(fired(twice, 'step-after-delete').map((w) => /"(\w+)" deletes the user/.exec(w.message)?.[1]), ['again']);
+    // A cycle (the validator refuses it) does not stop the rules: the licence still comes after the new user.
+    const loop = graph([create, assign], [['create', 'assign'], ['assign', 'create']]);
+    assert.deepEqual(fired(loop, 'licence-without-usage-location').map((w) => w.nodeId), ['assign']);
+  });
+
   it('checks forEach bodies, and validation returns warnings apart from problems', () => {
     const def = {
       name: 'r',
