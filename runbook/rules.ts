@@ -219,26 +219,30 @@ class Graph {
   }
   private order?: string[] | null;
   private topological(): string[] | undefined {
-    if (this.order === undefined) this.order = topologicalOrder([...this.nodes.keys()], this.outgoing) ?? null;
+    if (this.order === undefined) {
+      const order = topologicalOrder([...this.nodes.keys()], this.outgoing);
+      this.order = order.length === this.nodes.size ? order : null;
+    }
     return this.order ?? undefined;
   }
 }
-/** Kahn's algorithm: every node in an order where each comes after its parents, or undefined on a cycle. */
-function topologicalOrder(ids: string[], outgoing: Map<string, string[]>): string[] | undefined {
+/**
+ * Kahn's algorithm: the ids in an order where each comes after its parents. A node on a cycle, or
+ * behind one, is left out (so the order is shorter than `ids` exactly when the graph has a cycle).
+ */
+export function topologicalOrder(ids: string[], outgoing: Map<string, string[]>): string[] {
   const indegree = new Map(ids.map((id) => [id, 0]));
   for (const targets of outgoing.values()) for (const t of targets) indegree.set(t, indegree.get(t)! + 1);
-  const ready = ids.filter((id) => indegree.get(id) === 0);
-  const order: string[] = [];
-  while (ready.length) {
-    const id = ready.pop()!;
-    order.push(id);
-    for (const t of outgoing.get(id) ?? []) {
+  const order = ids.filter((id) => indegree.get(id) === 0);
+  // The order is its own queue: each id is taken from it once, in turn.
+  for (let next = 0; next < order.length; next++) {
+    for (const t of outgoing.get(order[next]!) ?? []) {
       const d = indegree.get(t)! - 1;
       indegree.set(t, d);
-      if (d === 0) ready.push(t);
+      if (d === 0) order.push(t);
     }
   }
-  return order.length === ids.length ? order : undefined;
+  return order;
 }
 /** Each node's ancestors as a row of bits (one row per node, by its place in `order`): its parents' rows joined, plus the parents. */
 function ancestorBits(order: string[], incoming: Map<string, string[]>): { index: Map<string, number>; words: number; bits: Uint32Array } {

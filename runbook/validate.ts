@@ -6,7 +6,7 @@ import { catalog } from '../catalog/index.ts';
 import { handlesOf, RunbookDefinition, type RunbookNode } from './definition.ts';
 import { inspectExpression, isExpression, templateExpressions } from './expressions.ts';
 import { userPattern } from './patterns.ts';
-import { checkRules, type RuleWarning } from './rules.ts';
+import { checkRules, topologicalOrder, type RuleWarning } from './rules.ts';
 import { checkSubRunbooks, type ChildResolver } from './subrunbooks.ts';
 import { isSealed } from './secrets.ts';
 
@@ -137,16 +137,7 @@ export function validateRunbook(raw: unknown, children: { self?: string; resolve
   });
 
   // ---- cycles (Kahn) and reachability ----
-  const indegree = new Map([...nodes.keys()].map((id) => [id, incoming.get(id)?.length ?? 0]));
-  const queue = [...nodes.keys()].filter((id) => indegree.get(id) === 0);
-  // The queue is the order: each id is taken from it once, in turn.
-  for (let next = 0; next < queue.length; next++) {
-    for (const t of outgoing.get(queue[next]!) ?? []) {
-      indegree.set(t, indegree.get(t)! - 1);
-      if (indegree.get(t) === 0) queue.push(t);
-    }
-  }
-  const ordered = new Set(queue);
+  const ordered = new Set(topologicalOrder([...nodes.keys()], outgoing));
   const inCycle = new Set([...nodes.keys()].filter((id) => !ordered.has(id)));
   for (const id of inCycle) {
     // Report each cycle once, on a node that is part of it, with the path that closes it.
