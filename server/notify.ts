@@ -42,6 +42,11 @@ export function finishedEvent(status: string): 'run.completed' | 'run.failed' | 
   return undefined;
 }
 
+/** How long a pass waits for a waiting run's state; a run that does not answer is read next pass. */
+const WAITING_READ_MS = 5_000;
+/** A pass slower than this is logged: notifications wait for it. */
+const SLOW_PASS_MS = 10_000;
+
 export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl: string; log?: (m: string) => void }) {
   const log = opts.log ?? ((m: string) => console.warn(`notify: ${m}`));
   const graphs = graphClientCache();
@@ -128,7 +133,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
         const def = await definitionOf(r.id);
         const targets = def?.settings.notifications?.onApproval ?? [];
         if (!targets.length) continue;
-        const got = await s.runs.get(r.id);
+        const got = await s.runs.get(r.id, { state: true, withinMs: WAITING_READ_MS });
         for (const n of Object.values(got?.state?.nodes ?? {})) {
           if (n.status !== 'waiting-approval' || !n.approval) continue;
           const base = { runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, node: n.id, message: n.approval.message, approvers: n.approval.pendingApprovers, url: `${opts.publicUrl}/approvals` };
@@ -143,6 +148,8 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
         }
       }
       since = started;
+      const took = Date.now() - started.getTime();
+      if (took > SLOW_PASS_MS) log(`a pass over the runs took ${(took / 1000).toFixed(1)} s`);
     } catch (err) {
       log(`watching runs failed: ${(err as Error).message}`);
     } finally {

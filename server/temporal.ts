@@ -174,7 +174,7 @@ export class Runs {
   }
 
   /** The run's node states (unless `state: false`: its description only), or undefined when no such run exists. */
-  async get(workflowId: string, read = { state: true }): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
+  async get(workflowId: string, read: { state: boolean; withinMs?: number } = { state: true }): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
     const handle = this.client.workflow.getHandle(workflowId);
     let description: WorkflowExecutionDescription;
     try {
@@ -187,9 +187,11 @@ export class Runs {
     let state: RunState | undefined;
     if (!read.state) return { description };
     try {
-      state = await handle.query(runStateQuery);
+      // A caller that must not wait (a background pass) bounds the query: one sent while the run's
+      // last task completes can be held by the server until its own timeout.
+      state = read.withinMs === undefined ? await handle.query(runStateQuery) : await this.client.withDeadline(Date.now() + read.withinMs, () => handle.query(runStateQuery));
     } catch {
-      // No worker has picked the run up yet: there is no state to read so far.
+      // No worker has picked the run up yet (or it did not answer in time): no state to read so far.
     }
     return { state, description };
   }

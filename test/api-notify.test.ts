@@ -39,7 +39,8 @@ after(async () => {
   await env?.close();
 });
 
-async function waitFor<T>(what: string, get: () => T[], until: (xs: T[]) => boolean, ms = 20_000): Promise<T[]> {
+// Generous: on a loaded CI machine a pass of the notifier over the runs can take many seconds.
+async function waitFor<T>(what: string, get: () => T[], until: (xs: T[]) => boolean, ms = 45_000): Promise<T[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const xs = get();
