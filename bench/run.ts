@@ -1,5 +1,5 @@
 // `npm run bench`: runs every bench/*.ts file (except this one and workflows.ts, the hand-written
-// baselines bench/api.ts loads) in its own process. Each compares
+// baselines bench/api.ts loads; bench/lib/ holds shared helpers) in its own process. Each compares
 // against a baseline measured in the same run and prints ratios, never absolute verdicts.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

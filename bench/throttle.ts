@@ -8,18 +8,15 @@
 // work per item (a child run each) is not what limits the rate, served by one and by two worker
 // processes. Printed: the share of the ceiling each reaches, the share of write requests answered
 // 429, and whether every user was created exactly once. BENCH_THROTTLE_MODES=queue1,queue2 runs some.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { budgetTaskQueue } from '../catalog/contract.ts';
 import type { RunbookDefinitionInput } from '../runbook/definition.ts';
 import { staticTenantDirectory } from '../m365/tenants.ts';
-import { bundleWorkflows, createWorker } from '../worker/worker.ts';
-import { childProcessEnv, startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
+import { createWorker } from '../worker/worker.ts';
+import { startTestEnv, stopOwnDevServer, type TestEnv } from '../test/harness.ts';
+import { stopProcess, workerProcess, workerScratch } from './lib/worker-process.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 600);
 /** Entra ID writes per app and tenant: 3,000 per 150 s (LIMITS.md). */
@@ -52,36 +49,6 @@ const definition: RunbookDefinitionInput = {
 } as RunbookDefinitionInput;
 
 type Mode = 'off' | 'on' | 'two' | 'queue1' | 'queue2';
-
-/** A worker process as production runs it (`npm run worker`), serving `taskQueue`; resolves once it polls. */
-function workerProcess(env: TestEnv, taskQueue: string, scratch: string, bundle: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../worker/main.ts', import.meta.url))], {
-    env: {
-      ...childProcessEnv(env, join(scratch, 'ca.pem'), taskQueue),
-      TENANTFLOW_WORKFLOW_BUNDLE: bundle,
-      TENANTFLOW_DATA: scratch,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('worker: polling')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker process exited (${code}) before it polled: ${out}`)));
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  // Graceful first (the SDK's shutdown on SIGTERM); a process that does not exit is killed.
-  const late = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await gone;
-  clearTimeout(late);
-}
 
 async function measure(env: TestEnv, mode: Mode, tag: string, scratch: string, bundle: string, handQueue: string) {
   env.sandbox.admin.reset({ seed: 1, users: 40 });
@@ -161,10 +128,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const env = await startTestEnv({ worker: false, sandbox: { throttling: true, timeScale: TIME_SCALE } });
-const scratch = mkdtempSync(join(tmpdir(), 'tenantflow-bench-throttle-'));
-writeFileSync(join(scratch, 'ca.pem'), env.sandbox.caPem);
-const bundle = process.env.TENANTFLOW_WORKFLOW_BUNDLE ?? join(scratch, 'workflow-bundle.js');
-if (!process.env.TENANTFLOW_WORKFLOW_BUNDLE) writeFileSync(bundle, (await bundleWorkflows()).code);
+const work = await workerScratch(env, 'throttle');
+const { dir: scratch, bundle } = work;
 // The hand-written bulk (bench/workflows.ts) runs on a worker of its own in this process.
 const handQueue = `${env.taskQueue}-hand`;
 const handConnection = await NativeConnection.connect({ address: env.address });
@@ -215,6 +180,6 @@ try {
   await handRunning;
   await handConnection.close();
   await env.close();
-  rmSync(scratch, { recursive: true, force: true });
+  work.remove();
   await stopOwnDevServer();
 }
