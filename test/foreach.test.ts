@@ -75,6 +75,36 @@ describe('forEach', () => {
     assert.equal(s.nodes.report!.status, 'skipped');
   });
 
+  it('keeps item outputs up to its budget, then lists the items without them (across continue-as-new)', async () => {
+    const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
+    const workflowId = `loop-${randomUUID()}`;
+    const input: ForEachInput = {
+      parentWorkflowId: `${workflowId}-parent`,
+      nodeId: 'each',
+      body,
+      inputs: {},
+      run: { startedBy: 'test@contoso.com', tenant: 'sandbox', runbookId: 'test', version: 1 },
+      items: Array.from({ length: 12 }, (_, i) => i),
+      offset: 0,
+      total: 12,
+      concurrency: 1,
+      onItemError: 'continue',
+      batch: 5,
+      outputBudget: 100,
+    };
+    const h = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
+    const result = (await h.result()) as ForEachResult;
+    assert.equal(result.succeeded, 12);
+    assert.deepEqual(result.items.map((i) => i.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'every item is listed');
+    const withOutput = result.items.filter((i) => i.output !== undefined);
+    assert.deepEqual(withOutput[0]!.output, { handle: 'true' }, 'the first items keep their output');
+    const kept = withOutput.reduce((n, i) => n + JSON.stringify(i.output).length, 0);
+    assert.ok(kept <= 100 && kept > 100 - JSON.stringify(withOutput[0]!.output).length * 2, `outputs kept fill the budget: ${kept} chars`);
+    assert.ok(withOutput.every((i) => i.index < withOutput.length), 'the outputs kept are the first items\'');
+    assert.equal(result.outputsOmitted, 12 - withOutput.length);
+    assert.ok(result.outputsOmitted! > 5, 'the budget ran out in the first of the three loop runs and stayed spent');
+  });
+
   it('continues as new between batches and keeps counting', async () => {
     const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
     const workflowId = `loop-${randomUUID()}`;

@@ -25,6 +25,14 @@ export const BATCH = 1000;
 const BATCH_BEFORE_PATCH = 500;
 /** Item results kept in full; past this only failed items are kept, and counts for the rest. */
 export const KEEP_RESULTS = 1000;
+/**
+ * Item outputs (as JSON text) a loop keeps over all its runs. The results travel in every
+ * continue-as-new input, in the loop's result and in the parent run's state, each a payload that
+ * Temporal refuses above 2 MB (and warns about above 512 KB): a thousand outputs of a few KB each
+ * would fail the run. Past this, items are kept without their output (their own run has it).
+ * Runs started before the `foreach-output-budget` patch keep every output.
+ */
+export const KEEP_OUTPUT_CHARS = 256 * 1024;
 
 export interface ForEachInput {
   parentWorkflowId: string;
@@ -45,14 +53,18 @@ export interface ForEachInput {
   onItemError: 'continue' | 'fail';
   /** Items per workflow run before continuing as new; BATCH unless a test wants it small. */
   batch?: number;
+  /** KEEP_OUTPUT_CHARS unless a test wants it small. */
+  outputBudget?: number;
   /** Carried across continue-as-new. */
-  carried?: { progress: LoopProgress; results: ItemResult[] };
+  carried?: { progress: LoopProgress; results: ItemResult[]; outputChars?: number; outputsOmitted?: number };
 }
 
 export interface ForEachResult extends LoopProgress {
   items: ItemResult[];
   /** True when more items ran than `items` lists (only failures are kept past KEEP_RESULTS). */
   truncated: boolean;
+  /** How many of `items` are listed without their output (past KEEP_OUTPUT_CHARS). */
+  outputsOmitted?: number;
 }
 
 export const loopProgressSignal = defineSignal<[{ nodeId: string; progress: LoopProgress }]>('loopProgress');
@@ -61,6 +73,23 @@ export const loopProgressQuery = defineQuery<LoopProgress>('loopProgress');
 export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResult> {
   const progress: LoopProgress = input.carried?.progress ?? { total: input.total, done: 0, succeeded: 0, failed: 0 };
   const results: ItemResult[] = input.carried?.results ?? [];
+  // Patched before anything else the run does, so its marker comes first in every new history.
+  const budgeted = patched('foreach-output-budget');
+  let outputChars = input.carried?.outputChars ?? 0;
+  let outputsOmitted = input.carried?.outputsOmitted ?? 0;
+  const budget = input.outputBudget ?? KEEP_OUTPUT_CHARS;
+  /** The result as kept: without its output once the outputs kept so far fill the budget. */
+  const kept = (r: ItemResult): ItemResult => {
+    if (!budgeted || r.output === undefined) return r;
+    const chars = JSON.stringify(r.output)?.length ?? 0;
+    if (outputChars + chars <= budget) {
+      outputChars += chars;
+      return r;
+    }
+    outputsOmitted++;
+    const { output: _omitted, ...rest } = r;
+    return rest;
+  };
   setHandler(loopProgressQuery, () => progress);
 
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
@@ -84,7 +113,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
     if (input.list && r.status === 'succeeded' && !r.outcome) return;
     if (results.length < KEEP_RESULTS || r.status !== 'succeeded' || r.outcome) {
       if (results.length >= KEEP_RESULTS * (input.list ? 1 : 2)) return;
-      results.push(r);
+      results.push(kept(r));
     }
   };
 
@@ -119,9 +148,10 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
   await condition(() => running === 0);
 
   results.sort((a, b) => a.index - b.index);
+  const omitted = outputsOmitted ? { outputsOmitted } : {};
   if (stop) {
     await report(true);
-    throw ApplicationFailure.nonRetryable(stop, 'ItemFailed', { ...progress, items: results, truncated: progress.done > results.length });
+    throw ApplicationFailure.nonRetryable(stop, 'ItemFailed', { ...progress, items: results, truncated: progress.done > results.length, ...omitted });
   }
   if (input.list ? input.offset + size < input.total : input.items.length > size) {
     await report(true);
@@ -129,11 +159,11 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
       ...input,
       items: input.items.slice(size),
       offset: input.offset + size,
-      carried: { progress, results },
+      carried: { progress, results, ...(budgeted ? { outputChars, outputsOmitted } : {}) },
     });
   }
   await report(true);
-  return { ...progress, items: results, truncated: progress.done > results.length };
+  return { ...progress, items: results, truncated: progress.done > results.length, ...omitted };
 }
 
 /** One batch of a stored list, read by the control plane (retried while it is away). */

@@ -392,7 +392,7 @@ interface LoopItem {
 
 /** A loop's per-item results: status, error, and a link to each item's own run. */
 function LoopItems({ node }: { node: NodeState }) {
-  const out = node.output as { items?: LoopItem[]; truncated?: boolean; total?: number } | undefined;
+  const out = node.output as { items?: LoopItem[]; truncated?: boolean; total?: number; outputsOmitted?: number } | undefined;
   const [filter, setFilter] = useState<'all' | 'failed'>('all');
   const items = (out?.items ?? []).filter((i) => filter === 'all' || i.status === 'failed');
   const p = node.progress;
@@ -436,6 +436,7 @@ function LoopItems({ node }: { node: NodeState }) {
         </table>
       )}
       {out?.truncated && <p className="muted small">Only the first {out.items?.length} of {out.total} items are listed; open the item runs from the runs board.</p>}
+      {!!out?.outputsOmitted && <p className="muted small">{out.outputsOmitted} items are listed without their output (the loop keeps outputs up to a size limit); each item's run shows its own.</p>}
     </section>
   );
 }
