@@ -43,6 +43,25 @@ const loop = (onItemError: 'continue' | 'fail'): RunbookDefinitionInput =>
     edges: [{ source: 'each', target: 'report' }],
   }) as RunbookDefinitionInput;
 
+/** A loop of twelve numbers straight to forEachWorkflow, five per loop run (so three runs). */
+function twelveNumbers(workflowId: string, more: Partial<ForEachInput>): ForEachInput {
+  const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
+  return {
+    parentWorkflowId: `${workflowId}-parent`,
+    nodeId: 'each',
+    body,
+    inputs: {},
+    run: { startedBy: 'test@contoso.com', tenant: 'sandbox', runbookId: 'test', version: 1 },
+    items: Array.from({ length: 12 }, (_, i) => i),
+    offset: 0,
+    total: 12,
+    concurrency: 4,
+    onItemError: 'continue',
+    batch: 5,
+    ...more,
+  };
+}
+
 describe('forEach', () => {
   it('runs the body once per item and records each item, going on past a failed one', async () => {
     const domain = env.sandbox.tenant.domain;
@@ -76,22 +95,8 @@ describe('forEach', () => {
   });
 
   it('keeps item outputs up to its budget, then lists the items without them (across continue-as-new)', async () => {
-    const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
     const workflowId = `loop-${randomUUID()}`;
-    const input: ForEachInput = {
-      parentWorkflowId: `${workflowId}-parent`,
-      nodeId: 'each',
-      body,
-      inputs: {},
-      run: { startedBy: 'test@contoso.com', tenant: 'sandbox', runbookId: 'test', version: 1 },
-      items: Array.from({ length: 12 }, (_, i) => i),
-      offset: 0,
-      total: 12,
-      concurrency: 1,
-      onItemError: 'continue',
-      batch: 5,
-      outputBudget: 100,
-    };
+    const input = twelveNumbers(workflowId, { concurrency: 1, outputBudget: 100 });
     const h = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
     const result = (await h.result()) as ForEachResult;
     assert.equal(result.succeeded, 12);
@@ -106,21 +111,8 @@ describe('forEach', () => {
   });
 
   it('continues as new between batches and keeps counting', async () => {
-    const body = RunbookDefinition.parse({ name: 'noop', nodes: [{ id: 'check', kind: 'condition', expression: 'item % 2 = 0' }] });
     const workflowId = `loop-${randomUUID()}`;
-    const input: ForEachInput = {
-      parentWorkflowId: `${workflowId}-parent`,
-      nodeId: 'each',
-      body,
-      inputs: {},
-      run: { startedBy: 'test@contoso.com', tenant: 'sandbox', runbookId: 'test', version: 1 },
-      items: Array.from({ length: 12 }, (_, i) => i),
-      offset: 0,
-      total: 12,
-      concurrency: 4,
-      onItemError: 'continue',
-      batch: 5,
-    };
+    const input = twelveNumbers(workflowId, {});
     const h = await env.client.workflow.start('forEachWorkflow', { taskQueue: env.taskQueue, workflowId, args: [input] });
     const result = (await h.result()) as ForEachResult;
     assert.deepEqual({ done: result.done, succeeded: result.succeeded }, { done: 12, succeeded: 12 });
