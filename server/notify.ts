@@ -46,9 +46,14 @@ export function finishedEvent(status: string): 'run.completed' | 'run.failed' | 
 const WAITING_READ_MS = 5_000;
 /** A pass slower than this is logged: notifications wait for it. */
 const SLOW_PASS_MS = 10_000;
+/** Passes that try to notify the end of a run whose notice keeps failing before giving up. */
+const FINISHED_TRIES = 5;
+/** Run definitions kept between passes (a waiting run's is needed every pass). */
+const DEFINITIONS_KEPT = 5_000;
 
-export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl: string; log?: (m: string) => void }) {
+export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl: string; log?: (m: string) => void; pageSize?: number }) {
   const log = opts.log ?? ((m: string) => console.warn(`notify: ${m}`));
+  const pageSize = opts.pageSize ?? 200;
   const graphs = graphClientCache();
   let since = new Date(Date.now() - 3_600_000);
   let running = false;
@@ -107,30 +112,74 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     }
   };
 
-  const definitionOf = async (runId: string): Promise<RunbookDefinition | undefined> => (await s.runs.input(runId).catch(() => undefined))?.definition;
+  // A run's definition never changes: read once (from its first history event) per run, a bounded
+  // number kept. A read that fails throws, and the run is tried again on the next pass.
+  const definitions = new Map<string, RunbookDefinition | undefined>();
+  const definitionOf = async (runId: string): Promise<RunbookDefinition | undefined> => {
+    if (definitions.has(runId)) return definitions.get(runId);
+    const def = (await s.runs.input(runId))?.definition;
+    if (definitions.size >= DEFINITIONS_KEPT) definitions.delete(definitions.keys().next().value!);
+    definitions.set(runId, def);
+    return def;
+  };
+  // Finished runs this process has handled, with when they closed: a pass looks back past its last
+  // one (visibility is written a moment late), and skips these instead of reading them again.
+  const handled = new Map<string, number>();
+  const failures = new Map<string, number>();
+
+  /** Every page of a visibility list (a bulk batch can finish hundreds of runs between two passes). */
+  async function* pages(filter: Parameters<Services['runs']['list']>[0]) {
+    let token: string | undefined;
+    do {
+      const page = await s.runs.list(filter, { size: pageSize, token });
+      yield* page.runs;
+      token = page.nextPageToken;
+    } while (token);
+  }
+
+  const finished = async (r: Awaited<ReturnType<Services['runs']['list']>>['runs'][number]) => {
+    const event = finishedEvent(r.status);
+    if (!event) return;
+    const def = await definitionOf(r.id);
+    // The requester of a run with an approval step hears how it ended, once (runs started
+    // since patch requester-notice-server; older runs sent it themselves).
+    if (def?.nodes.some((n) => n.kind === 'approval') && r.startedBy?.includes('@') && (await s.runs.hasPatch(r.id, REQUESTER_NOTICE_PATCH).catch(() => false)) && (await claim(r.id, 'requester')))
+      await tellRequester(r, def);
+    const targets = (event === 'run.completed' ? def?.settings.notifications?.onComplete : def?.settings.notifications?.onFailure) ?? [];
+    if (!targets.length || !(await claim(r.id, event))) return;
+    const rec = await s.records.refresh(r.id).catch(() => undefined);
+    await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, message: rec?.message, warnings: rec?.warnings, url: `${opts.publicUrl}/runs/${r.id}` });
+  };
 
   const tick = async () => {
     if (running) return;
     running = true;
     const started = new Date();
     try {
-      const closed = await s.runs.list({ closedAfter: new Date(since.getTime() - 60_000).toISOString(), status: ['succeeded', 'succeeded-with-warnings', 'partially-failed', 'failed', 'rejected', 'timed-out'] }, { size: 200 });
-      for (const r of closed.runs) {
-        const event = finishedEvent(r.status);
-        if (!event) continue;
-        const def = await definitionOf(r.id);
-        // The requester of a run with an approval step hears how it ended, once (runs started
-        // since patch requester-notice-server; older runs sent it themselves).
-        if (def?.nodes.some((n) => n.kind === 'approval') && r.startedBy?.includes('@') && (await s.runs.hasPatch(r.id, REQUESTER_NOTICE_PATCH).catch(() => false)) && (await claim(r.id, 'requester')))
-          await tellRequester(r, def);
-        const targets = (event === 'run.completed' ? def?.settings.notifications?.onComplete : def?.settings.notifications?.onFailure) ?? [];
-        if (!targets.length || !(await claim(r.id, event))) continue;
-        const rec = await s.records.refresh(r.id).catch(() => undefined);
-        await deliver(targets, { event, runId: r.id, runbook: r.runbook, runbookName: def?.name, tenant: r.tenant, status: r.status, startedBy: r.startedBy, message: rec?.message, warnings: rec?.warnings, url: `${opts.publicUrl}/runs/${r.id}` });
+      const lookBack = since.getTime() - 60_000;
+      let behind = false;
+      for await (const r of pages({ closedAfter: new Date(lookBack).toISOString(), status: ['succeeded', 'succeeded-with-warnings', 'partially-failed', 'failed', 'rejected', 'timed-out'] })) {
+        if (handled.has(r.id)) continue;
+        try {
+          await finished(r);
+          handled.set(r.id, Date.parse(r.endedAt ?? started.toISOString()));
+          definitions.delete(r.id);
+        } catch (err) {
+          // Tried again next pass (the look-back does not move on while a finished run is left),
+          // a few times: a run that cannot be read at all must not hold the look-back forever.
+          const tries = (failures.get(r.id) ?? 0) + 1;
+          failures.set(r.id, tries);
+          if (tries < FINISHED_TRIES) behind = true;
+          else {
+            failures.delete(r.id);
+            handled.set(r.id, Date.parse(r.endedAt ?? started.toISOString()));
+          }
+          log(`the end of ${r.id} is ${tries < FINISHED_TRIES ? 'not notified yet' : `not notified (gave up after ${tries} tries)`}: ${(err as Error).message}`);
+        }
       }
-      const waiting = await s.runs.list({ status: ['waiting-approval'] }, { size: 200 });
-      for (const r of waiting.runs) {
-        const def = await definitionOf(r.id);
+      for (const [id, closed] of handled) if (closed < lookBack) handled.delete(id);
+      for await (const r of pages({ status: ['waiting-approval'] })) {
+        const def = await definitionOf(r.id).catch(() => undefined);
         const targets = def?.settings.notifications?.onApproval ?? [];
         if (!targets.length) continue;
         const got = await s.runs.get(r.id, { state: true, withinMs: WAITING_READ_MS });
@@ -147,7 +196,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
           }
         }
       }
-      since = started;
+      if (!behind) since = started;
       const took = Date.now() - started.getTime();
       if (took > SLOW_PASS_MS) log(`a pass over the runs took ${(took / 1000).toFixed(1)} s`);
     } catch (err) {

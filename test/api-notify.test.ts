@@ -138,4 +138,28 @@ describe('run notifications', () => {
     const mail = await waitFor('the mail', () => env.sandbox.admin.sentMail({ from: mailFrom }), (xs) => xs.some((m) => m.subject.includes(hook)));
     assert.match(mail.find((m) => m.subject.includes(hook))!.subject, /run succeeded with warnings$/);
   });
+
+  it('pages through every run that ended since its last pass, each notified once', async () => {
+    // This test's own notifier, with pages of two, starts only once the five runs below have ended.
+    notifier.stop();
+    const hook = `pages-${randomUUID().slice(0, 6)}`;
+    const url = env.sandbox.admin.webhookUrl(hook);
+    await publish(`paged-${hook}`, { name: 'Paged runbook', nodes: [{ id: 'done', kind: 'end' }], settings: { notifications: { onComplete: [url] } } });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = await api.admin.call('POST', '/api/runs', { runbookId: `paged-${hook}`, inputs: {} });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      ids.push(started.body.id);
+    }
+    for (const id of ids) await pollApi(api.admin, `/api/runs/${id}`, (r) => r.status === 'succeeded');
+    const late = startNotifier(api.services, { intervalMs: 200, pageSize: 2, publicUrl: api.base, log: (m) => logged.push(m) });
+    try {
+      const events = () => env.sandbox.admin.webhooks(hook).map((d) => d.body as { event: string; runId: string });
+      await waitFor('five run.completed', events, (xs) => xs.filter((x) => x.event === 'run.completed').length >= 5);
+      await new Promise((r) => setTimeout(r, 800)); // more passes must not repeat any
+      assert.deepEqual(events().map((x) => x.runId).sort(), [...ids].sort());
+    } finally {
+      late.stop();
+    }
+  });
 });
