@@ -164,6 +164,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
           await finished(r);
           handled.set(r.id, Date.parse(r.endedAt ?? started.toISOString()));
           definitions.delete(r.id);
+          failures.delete(r.id);
         } catch (err) {
           // Tried again next pass (the look-back does not move on while a finished run is left),
           // a few times: a run that cannot be read at all must not hold the look-back forever.

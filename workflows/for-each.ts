@@ -73,7 +73,7 @@ export const loopProgressQuery = defineQuery<LoopProgress>('loopProgress');
 export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResult> {
   const progress: LoopProgress = input.carried?.progress ?? { total: input.total, done: 0, succeeded: 0, failed: 0 };
   const results: ItemResult[] = input.carried?.results ?? [];
-  // Patched before anything else the run does, so its marker comes first in every new history.
+  // Decided once, before the loop starts anything, so a replay meets the marker where it was made.
   const budgeted = patched('foreach-output-budget');
   let outputChars = input.carried?.outputChars ?? 0;
   let outputsOmitted = input.carried?.outputsOmitted ?? 0;
