@@ -10,6 +10,7 @@ import { durationMs, STATUS_WORDS, type RunbookDefinition, type RunStatus } from
 import { graphClientCache } from '../m365/graph.ts';
 import { callWebhook, sendMail } from '../m365/notify.ts';
 import type { Services } from './services.ts';
+import type { RunListFilter, RunListItem } from './temporal.ts';
 
 const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -128,7 +129,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
   const failures = new Map<string, number>();
 
   /** Every page of a visibility list (a bulk batch can finish hundreds of runs between two passes). */
-  async function* pages(filter: Parameters<Services['runs']['list']>[0]) {
+  async function* pages(filter: RunListFilter) {
     let token: string | undefined;
     do {
       const page = await s.runs.list(filter, { size: pageSize, token });
@@ -137,7 +138,7 @@ export function startNotifier(s: Services, opts: { intervalMs: number; publicUrl
     } while (token);
   }
 
-  const finished = async (r: Awaited<ReturnType<Services['runs']['list']>>['runs'][number]) => {
+  const finished = async (r: RunListItem) => {
     const event = finishedEvent(r.status);
     if (!event) return;
     const def = await definitionOf(r.id);

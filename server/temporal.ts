@@ -106,13 +106,13 @@ export function runStatusOf(sa: string | undefined, temporalStatus: string): Run
   return 'failed';
 }
 
+/** A new run's workflow id. */
+export const newRunId = () => `run-${randomUUID()}`;
+
 /**
  * Temporal refuses a workflow input over its blob limit (2 MB by default) with a 500-like
  * INVALID_ARGUMENT after the start was attempted; refuse it first, naming the biggest input.
  */
-/** A new run's workflow id. */
-export const newRunId = () => `run-${randomUUID()}`;
-
 export const MAX_RUN_PAYLOAD = 1_000_000;
 function assertPayloadFits(parts: { definition: unknown; inputs: Record<string, unknown>; carry?: unknown }): void {
   const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
