@@ -2,7 +2,7 @@
 // where. The database refuses updates, deletes and truncation (triggers; on PostgreSQL with an
 // owner role, privileges too), and each entry carries the hash of the one before it, so a
 // rewrite shows (server/audit-chain.ts).
-import { appendEntry, verifyAuditChain } from './audit-chain.ts';
+import { appendEntry, ChainAppender, verifyAuditChain } from './audit-chain.ts';
 import type { Db } from './db.ts';
 import { iso } from './people.ts';
 import type { Queryable } from './sql.ts';
@@ -44,17 +44,19 @@ export interface AuditOrigin {
 
 export class Audit {
   readonly db: Db;
+  private readonly appender = new ChainAppender();
   constructor(db: Db) {
     this.db = db;
   }
 
+  /** Appends one entry on its own: one statement while no other process appended since this one's last. */
   async record(origin: AuditOrigin, action: string, target?: string, detail?: unknown, tenant?: string): Promise<void> {
-    await this.db.tx((q) => this.recordIn(q, origin, action, target, detail, tenant));
+    await this.appender.append(this.db, { actor: origin.actor, action, target, tenant, detail, ip: origin.ip, userAgent: origin.userAgent });
   }
 
   /** Appends inside the caller's transaction (the entry commits with what it records). */
   recordIn(q: Queryable, origin: AuditOrigin, action: string, target?: string, detail?: unknown, tenant?: string): Promise<{ id: number; hash: string }> {
-    return appendEntry(q, this.db.kind === 'postgres', { actor: origin.actor, action, target, tenant, detail, ip: origin.ip, userAgent: origin.userAgent });
+    return appendEntry(q, { actor: origin.actor, action, target, tenant, detail, ip: origin.ip, userAgent: origin.userAgent });
   }
 
   verify() {

@@ -4,6 +4,7 @@
 // On PostgreSQL an owner role (DATABASE_OWNER_URL) may run the migrations and grant the
 // application's role only what it needs: then the application cannot rewrite the audit log.
 import { mkdirSync } from 'node:fs';
+import { ChangeFeed, CHANGES_CHANNEL, type Listen } from './changes.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { ident, type Queryable, type Row } from './sql.ts';
 
@@ -14,6 +15,8 @@ export interface Db extends Queryable {
   one<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
   /** Runs fn in one transaction; a throw rolls it back. */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Which tables changed, heard from every process sharing the database (server/changes.ts). */
+  readonly changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,11 @@ export interface DbOptions {
   ownerUrl?: string;
   /** Folder of the embedded database; in memory when absent. */
   dir?: string;
+  /**
+   * Keep who is calling and the runbooks runs start from in memory, dropped when the database
+   * says their tables changed (server/changes.ts). Default true; false reads them on every request.
+   */
+  keepReads?: boolean;
 }
 
 export async function openDatabase(opts: DbOptions = {}): Promise<Db> {
@@ -35,17 +43,19 @@ export async function openDatabase(opts: DbOptions = {}): Promise<Db> {
     const owner = await openPostgres(opts.ownerUrl, 1);
     try {
       await migrate(owner);
-      const db = await openPostgres(opts.url);
+      const db = await openPostgres(opts.url, 10, opts.keepReads ?? true);
       const role = (await db.one<{ role: string }>('select current_user as role'))!.role;
       const ownerRole = (await owner.one<{ role: string }>('select current_user as role'))!.role;
       if (role !== ownerRole) await grantApplication(owner, role);
+      await db.changes.start();
       return db;
     } finally {
       await owner.close();
     }
   }
-  const db = opts.url ? await openPostgres(opts.url) : await openPglite(opts.dir);
+  const db = opts.url ? await openPostgres(opts.url, 10, opts.keepReads ?? true) : await openPglite(opts.dir, opts.keepReads ?? true);
   await migrate(db);
+  await db.changes.start();
   return db;
 }
 
@@ -98,7 +108,7 @@ export async function auditProtection(db: Db): Promise<{ engine: Db['kind']; rol
   };
 }
 
-async function openPglite(dir?: string): Promise<Db> {
+async function openPglite(dir?: string, keep = true): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   if (dir) mkdirSync(dir, { recursive: true });
   const pg = dir ? new PGlite(dir) : new PGlite();
@@ -111,8 +121,15 @@ async function openPglite(dir?: string): Promise<Db> {
     return next;
   };
   const query = async <T extends Row>(sql: string, params: unknown[] = []) => ((await pg.query<T>(sql, params)).rows);
+  // One process owns the embedded database: its notifications arrive in process.
+  const listen: Listen = async (note) => {
+    const stop = await pg.listen(CHANGES_CHANNEL, note);
+    return { stop, send: async (payload) => void (await db.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, payload])) };
+  };
+  const changes = new ChangeFeed(keep ? listen : undefined);
   const db: Db = {
     kind: 'pglite',
+    changes,
     query: (sql, params) => serial(() => query(sql, params)),
     exec: (sql) => serial(async () => void (await pg.exec(sql))),
     async one(sql, params) {
@@ -125,16 +142,38 @@ async function openPglite(dir?: string): Promise<Db> {
         }),
       ),
     ),
-    close: () => serial(() => pg.close()),
+    close: async () => {
+      await changes.close();
+      await serial(() => pg.close());
+    },
   };
   return db;
 }
 
-async function openPostgres(url: string, max = 10): Promise<Db> {
+async function openPostgres(url: string, max = 10, keep = true): Promise<Db> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max });
+  // Its own connection LISTENs (a pooled one would be handed to other queries).
+  const listen: Listen = async (note, lost) => {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', lost);
+    client.on('end', () => lost(new Error('the listening connection ended')));
+    client.on('notification', (n) => n.channel === CHANGES_CHANNEL && note(n.payload ?? ''));
+    await client.connect();
+    await client.query(`listen ${CHANGES_CHANNEL}`);
+    return {
+      async stop() {
+        client.removeAllListeners('end');
+        await client.end();
+      },
+      // Through the pool, as the triggers' notifications come: what a pooler would swallow.
+      send: async (payload) => void (await pool.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, payload])),
+    };
+  };
+  const changes = new ChangeFeed(keep ? listen : undefined);
   const db: Db = {
     kind: 'postgres',
+    changes,
     async query(sql, params = []) {
       return (await pool.query(sql, params as unknown[])).rows;
     },
@@ -161,7 +200,10 @@ async function openPostgres(url: string, max = 10): Promise<Db> {
         client.release();
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      await changes.close();
+      await pool.end();
+    },
   };
   return db;
 }

@@ -32,7 +32,8 @@ try {
 } catch (err) {
   console.warn(`server: could not register search attributes (${(err as Error).message}); register them with the cluster admin`);
 }
-const db = await openDatabase({ url: process.env.DATABASE_URL, ownerUrl: process.env.DATABASE_OWNER_URL || undefined, dir: join(dataDir, 'db') });
+// TENANTFLOW_KEEP_READS=off: read who is calling from the database on every request (server/changes.ts).
+const db = await openDatabase({ url: process.env.DATABASE_URL, ownerUrl: process.env.DATABASE_OWNER_URL || undefined, dir: join(dataDir, 'db'), keepReads: process.env.TENANTFLOW_KEEP_READS !== 'off' });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const publicUrl = process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;

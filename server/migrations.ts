@@ -364,4 +364,50 @@ create table stored_list_items (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'tell every server process which tables changed (kept reads)',
+    sql: `
+-- Each server process keeps who a token's or session's caller is, and the runbooks runs start
+-- from, in memory (server/changes.ts). These triggers tell every process, after the transaction
+-- commits, that a table those reads come from changed, whoever wrote it (another process, psql).
+-- Writes that cannot make a kept read wrong do not notify: a new token or session (nothing kept
+-- for it yet), a token's last use, a new runbook, a runbook's draft.
+create function tenantflow_notify_change() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('tenantflow_changes', tg_table_name);
+  return null;
+end $$;
+create trigger users_changed after update or delete or truncate on users
+  for each statement execute function tenantflow_notify_change();
+create trigger role_grants_changed after insert or update or delete or truncate on role_grants
+  for each statement execute function tenantflow_notify_change();
+create trigger api_tokens_changed after update of user_id, token_hash, revoked_at, expires_at or delete or truncate on api_tokens
+  for each statement execute function tenantflow_notify_change();
+create trigger sessions_changed after update or delete or truncate on sessions
+  for each statement execute function tenantflow_notify_change();
+create trigger runbooks_changed after update of archived_at, custom_action, owner_tenant, shared_with or delete or truncate on runbooks
+  for each statement execute function tenantflow_notify_change();
+create trigger runbook_versions_changed after insert or update or delete or truncate on runbook_versions
+  for each statement execute function tenantflow_notify_change();
+`,
+  },
+  {
+    version: 10,
+    name: 'each audit entry has one successor at most',
+    sql: `
+-- Appends no longer take a lock (server/audit-chain.ts): this index is what keeps the chain one
+-- line when several appends race, since two entries can no longer name the same predecessor.
+-- A chain that was already forked (broken before this version) keeps its fork, shown by
+-- GET /api/audit/verify: the index then covers the entries written from now on.
+do $$
+declare top bigint;
+begin
+  create unique index audit_log_one_successor on audit_log (prev_hash);
+exception when unique_violation then
+  select coalesce(max(id), 0) into top from audit_log;
+  execute format('create unique index audit_log_one_successor on audit_log (prev_hash) where id > %s', top);
+end $$;
+`,
+  },
 ];

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { hashPassword, oneTimePassword, randomToken, sha256, verifyPassword } from './crypto.ts';
+import { deepFreeze, KeptReads } from './changes.ts';
 import type { Db, Queryable } from './db.ts';
 import { json } from './db.ts';
 
@@ -135,10 +136,23 @@ export function operatorScope(p: Principal, tenant: string): Scope | undefined {
 
 // ---- the store ----
 
+/** How long a process keeps who a token's or session's caller is, at most (docs/architecture.md "Kept reads"). */
+export const PRINCIPAL_KEPT_MS = 60_000;
+/** The tables a principal is read from: a change to any of them drops every kept principal. */
+const PRINCIPAL_TABLES = ['users', 'role_grants', 'api_tokens', 'sessions'] as const;
+
 export class People {
   readonly db: Db;
+  /** Callers by the hash of their token or session id, each read once until something of theirs changes. */
+  private readonly principals: KeptReads<Principal>;
   constructor(db: Db) {
     this.db = db;
+    this.principals = new KeptReads(db.changes, PRINCIPAL_TABLES, { ttlMs: PRINCIPAL_KEPT_MS, max: 10_000 });
+  }
+
+  /** This process wrote `tables` of PRINCIPAL_TABLES: its kept principals go now (other processes hear the trigger). */
+  changed(...tables: (typeof PRINCIPAL_TABLES)[number][]): void {
+    this.db.changes.changed(...tables);
   }
 
   async count(): Promise<number> {
@@ -176,11 +190,13 @@ export class People {
       [id, patch.name ?? null, patch.groups ?? null, patch.disabled ?? null],
     );
     if (r && patch.disabled) await this.db.query('delete from sessions where user_id = $1', [id]);
+    this.changed('users', 'sessions');
     return r ? toUser(r) : undefined;
   }
 
   async setPassword(id: string, password: string): Promise<void> {
     await this.db.query('update users set password_hash = $2, must_change_password = false where id = $1', [id, await hashPassword(password)]);
+    this.changed('users');
   }
 
   /**
@@ -190,6 +206,7 @@ export class People {
   async endOtherCredentials(userId: string, keep: { sessionId?: string; token?: string } = {}): Promise<void> {
     await this.db.query('delete from sessions where user_id = $1 and id_hash <> $2', [userId, keep.sessionId ? sha256(keep.sessionId) : '']);
     await this.db.query('update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null and token_hash <> $2', [userId, keep.token ? sha256(keep.token) : '']);
+    this.changed('sessions', 'api_tokens');
   }
 
   async checkPassword(email: string, password: string): Promise<User | undefined> {
@@ -210,11 +227,13 @@ export class People {
        on conflict (user_id, tenant, role) do update set scope = excluded.scope returning *`,
       [userId, tenant, role, json(scope ?? undefined)],
     );
+    this.changed('role_grants');
     return toGrant(rows[0]!);
   }
 
   async revoke(userId: string, grantId: number): Promise<Grant | undefined> {
     const r = await this.db.one('delete from role_grants where user_id = $1 and id = $2 returning *', [userId, grantId]);
+    this.changed('role_grants');
     return r ? toGrant(r) : undefined;
   }
 
@@ -249,17 +268,22 @@ export class People {
 
   async endSession(sessionId: string): Promise<void> {
     await this.db.query('delete from sessions where id_hash = $1', [sha256(sessionId)]);
+    this.changed('sessions');
   }
 
   async fromSession(sessionId: string): Promise<Principal | undefined> {
-    // The session's user and their grants in one read, as fromToken does.
-    const r = await this.db.one(
-      `select u.*, s.csrf_token, ${GRANT_ROWS} as grant_rows
-         from sessions s join users u on u.id = s.user_id where s.id_hash = $1 and s.expires_at > now() and not u.disabled`,
-      [sha256(sessionId)],
-    );
-    if (!r) return undefined;
-    return { user: toUser(r), grants: (r.grant_rows as Record<string, any>[]).map(toGrant), via: 'session', csrfToken: r.csrf_token };
+    const key = `s:${sha256(sessionId)}`;
+    return this.principals.get(key, async () => {
+      // The session's user and their grants in one read, as fromToken does.
+      const r = await this.db.one(
+        `select u.*, s.csrf_token, s.expires_at as session_expires_at, ${GRANT_ROWS} as grant_rows
+           from sessions s join users u on u.id = s.user_id where s.id_hash = $1 and s.expires_at > now() and not u.disabled`,
+        [key.slice(2)],
+      );
+      if (!r) return undefined;
+      const principal: Principal = { user: toUser(r), grants: (r.grant_rows as Record<string, any>[]).map(toGrant), via: 'session', csrfToken: r.csrf_token };
+      return { value: deepFreeze(principal), until: new Date(r.session_expires_at).getTime() };
+    });
   }
 
   // ---- API tokens ----
@@ -294,22 +318,29 @@ export class People {
   }
 
   async revokeToken(userId: string, id: string): Promise<boolean> {
-    return (await this.db.query('update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null returning id', [id, userId])).length > 0;
+    const revoked = (await this.db.query('update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null returning id', [id, userId])).length > 0;
+    this.changed('api_tokens');
+    return revoked;
   }
 
   async fromToken(token: string): Promise<Principal | undefined> {
-    // One read finds the token's user and their grants. When the token was last used is written
-    // at most once a minute: a write on every request would cost more than the read itself.
-    const r = await this.db.one(
-      `select u.*, t.id as token_id, (t.last_used_at is null or t.last_used_at < now() - interval '1 minute') as token_stale,
-              ${GRANT_ROWS} as grant_rows
-         from api_tokens t join users u on u.id = t.user_id
-        where t.token_hash = $1 and t.revoked_at is null and (t.expires_at is null or t.expires_at > now()) and not u.disabled`,
-      [sha256(token)],
-    );
-    if (!r) return undefined;
-    if (r.token_stale) await this.db.query('update api_tokens set last_used_at = now() where id = $1', [r.token_id]);
-    return { user: toUser(r), grants: (r.grant_rows as Record<string, any>[]).map(toGrant), via: 'token' };
+    const key = `t:${sha256(token)}`;
+    return this.principals.get(key, async () => {
+      // One read finds the token's user and their grants. When the token was last used is written
+      // when it is read again here, and then at most once a minute: a write on every request would
+      // cost more than the read itself.
+      const r = await this.db.one(
+        `select u.*, t.id as token_id, t.expires_at as token_expires_at, (t.last_used_at is null or t.last_used_at < now() - interval '1 minute') as token_stale,
+                ${GRANT_ROWS} as grant_rows
+           from api_tokens t join users u on u.id = t.user_id
+          where t.token_hash = $1 and t.revoked_at is null and (t.expires_at is null or t.expires_at > now()) and not u.disabled`,
+        [key.slice(2)],
+      );
+      if (!r) return undefined;
+      if (r.token_stale) await this.db.query('update api_tokens set last_used_at = now() where id = $1', [r.token_id]);
+      const principal: Principal = { user: toUser(r), grants: (r.grant_rows as Record<string, any>[]).map(toGrant), via: 'token' };
+      return { value: deepFreeze(principal), until: r.token_expires_at ? new Date(r.token_expires_at).getTime() : undefined };
+    });
   }
 
   /**

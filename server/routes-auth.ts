@@ -225,6 +225,7 @@ export function authRoutes(api: Api, s: Services): void {
     await s.db.query('update users set must_change_password = true where id = $1', [u.id]);
     await s.people.endOtherCredentials(u.id);
     await s.db.query('delete from sessions where user_id = $1', [u.id]);
+    s.people.changed('users', 'sessions');
     await s.audit.record(originOf(req, p), 'user.password.reset', u.email);
     return { oneTimePassword: password };
   });

@@ -206,6 +206,11 @@ export class RunRecords {
     });
   }
 
+  /** Resolves once the records of runs started so far are written (or their writes failed). */
+  async written(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
   /** Stores the plan shown before the run (or before its approval). */
   async setPlan(id: string, plan: unknown): Promise<void> {
     const rec = await this.get(id);

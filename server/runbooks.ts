@@ -5,6 +5,7 @@ import { sameDefinition } from '../runbook/diff.ts';
 import { RUNBOOK_ID, slugify } from '../runbook/runbook-id.ts';
 import { pinSubRunbooks, subRunbookNodes, type ChildLookup, type ChildResolver } from '../runbook/subrunbooks.ts';
 import { validateRunbook, type Problem } from '../runbook/validate.ts';
+import { deepFreeze, KeptReads } from './changes.ts';
 import type { Db } from './db.ts';
 import { json } from './db.ts';
 import { iso } from './people.ts';
@@ -52,13 +53,22 @@ export class RunbookError extends Error {
   }
 }
 
+/** What starting a run reads of a runbook: its placement and state, and the published version asked for. */
+export interface StartableRunbook {
+  runbook: Pick<StoredRunbook, 'archived' | 'customAction' | 'tenant' | 'sharedWith'>;
+  version?: RunbookVersion;
+}
+
 export class Runbooks {
   readonly db: Db;
   /** What a definition becomes before it is stored (its literal secrets sealed at rest). */
   private readonly atRest: (definition: unknown) => unknown;
+  /** startable's reads, kept until the runbook or its versions change (server/changes.ts). */
+  private readonly kept: KeptReads<StartableRunbook>;
   constructor(db: Db, atRest: (definition: unknown) => unknown = (d) => d) {
     this.db = db;
     this.atRest = atRest;
+    this.kept = new KeptReads(db.changes, ['runbooks', 'runbook_versions'], { ttlMs: 10 * 60_000, max: 2_000 });
   }
 
   private summary(r: Record<string, any>): RunbookSummary {
@@ -136,6 +146,7 @@ export class Runbooks {
     if (patch.customAction !== undefined) await this.db.query('update runbooks set custom_action = $2 where id = $1', [id, patch.customAction]);
     if (patch.archived !== undefined)
       await this.db.query(`update runbooks set archived_at = case when $2 then coalesce(archived_at, now()) else null end where id = $1`, [id, patch.archived]);
+    this.db.changes.changed('runbooks');
     return (await this.get(id))!;
   }
 
@@ -148,7 +159,7 @@ export class Runbooks {
     if (!checked.ok) throw new RunbookError(422, 'the draft has problems; fix them before publishing', checked.problems);
     // Each sub-runbook is pinned now: the version chosen, or the latest published at this moment.
     const definition = resolve ? pinSubRunbooks(checked.definition, resolve) : checked.definition;
-    return this.db.tx(async (q) => {
+    const published = await this.db.tx(async (q) => {
       const last = (await q.query('select max(version) as v from runbook_versions where runbook_id = $1', [id]))[0]?.v as number | null;
       const version = (last ?? 0) + 1;
       await q.query(
@@ -157,6 +168,9 @@ export class Runbooks {
       );
       return { runbookId: id, version, definition, comment, publishedAt: new Date().toISOString(), publishedBy: by };
     });
+    // The latest version a run starts from is now this one.
+    this.db.changes.changed('runbook_versions');
+    return published;
   }
 
   /**
@@ -198,18 +212,23 @@ export class Runbooks {
    * What starting a run needs, in one read: the runbook's placement and state, and the published
    * version asked for (the latest when version is undefined); the draft is not read.
    */
-  async startable(id: string, version?: number): Promise<{ runbook: Pick<StoredRunbook, 'archived' | 'customAction' | 'tenant' | 'sharedWith'>; version?: RunbookVersion } | undefined> {
-    const r = await this.db.one(
-      `select r.archived_at, r.custom_action, r.owner_tenant, r.shared_with, v.version, v.definition, v.comment, v.published_at, v.published_by from runbooks r
-       left join lateral (select * from runbook_versions where runbook_id = r.id and ($2::int is null or version = $2) order by version desc limit 1) v on true
-       where r.id = $1`,
-      [id, version ?? null],
-    );
-    if (!r) return undefined;
-    return {
-      runbook: { archived: r.archived_at !== null, customAction: r.custom_action, tenant: r.owner_tenant ?? undefined, sharedWith: r.shared_with ?? [] },
-      version: r.version === null || r.version === undefined ? undefined : { runbookId: id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by },
-    };
+  async startable(id: string, version?: number): Promise<StartableRunbook | undefined> {
+    return this.kept.get(`${id}|${version ?? 'latest'}`, async () => {
+      const r = await this.db.one(
+        `select r.archived_at, r.custom_action, r.owner_tenant, r.shared_with, v.version, v.definition, v.comment, v.published_at, v.published_by from runbooks r
+         left join lateral (select * from runbook_versions where runbook_id = r.id and ($2::int is null or version = $2) order by version desc limit 1) v on true
+         where r.id = $1`,
+        [id, version ?? null],
+      );
+      if (!r) return undefined;
+      // Kept and shared by every start that reads it: frozen, so no caller can change it for the next.
+      return {
+        value: deepFreeze({
+          runbook: { archived: r.archived_at !== null, customAction: r.custom_action, tenant: r.owner_tenant ?? undefined, sharedWith: r.shared_with ?? [] },
+          version: r.version === null || r.version === undefined ? undefined : { runbookId: id, version: r.version, definition: r.definition, comment: r.comment ?? undefined, publishedAt: iso(r.published_at)!, publishedBy: r.published_by },
+        }),
+      };
+    });
   }
 
   async clone(id: string, opts: { newId?: string; name?: string; by: string; tenant?: string; sharedWith?: string[] }): Promise<StoredRunbook> {

@@ -16,6 +16,7 @@ import { buildApi } from '../server/app.ts';
 import { seedRunbooks } from '../server/bootstrap.ts';
 import { secretBox, type SecretBox } from '../m365/secret-box.ts';
 import { openDatabase, type Db } from '../server/db.ts';
+import { ChangeFeed } from '../server/changes.ts';
 import { startBatchWorker } from '../server/batch-worker.ts';
 import { NativeConnection } from '@temporalio/worker';
 import type { Role, Scope } from '../server/people.ts';
@@ -202,6 +203,22 @@ export async function pollApi(caller: Caller, path: string, until: (body: any) =
     if (Date.now() > deadline) throw new Error(`timed out polling ${path}; last:\n${JSON.stringify(last, null, 2)}`);
     await new Promise((res) => setTimeout(res, 150));
   }
+}
+
+/**
+ * A Db over a PGlite the test set up by hand (a database at an older migration): statements as
+ * they come, nothing kept in memory (no change feed listening).
+ */
+export function handmadeDb(pg: import('@electric-sql/pglite').PGlite): Db {
+  return {
+    kind: 'pglite',
+    changes: new ChangeFeed(),
+    query: async (sql, params) => (await pg.query<never>(sql, params)).rows,
+    exec: async (sql) => void (await pg.exec(sql)),
+    one: async (sql, params) => (await pg.query<never>(sql, params)).rows[0],
+    tx: (fn) => pg.transaction((t) => fn({ query: async (sql, params) => (await t.query<never>(sql, params)).rows, exec: async (sql) => void (await t.exec(sql)) })),
+    close: () => pg.close(),
+  };
 }
 
 // ---- PostgreSQL for tests ----

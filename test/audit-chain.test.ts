@@ -7,7 +7,7 @@ import { auditEntryHash, GENESIS_HASH, verifyChain } from '../runbook/fingerprin
 import { Audit } from '../server/audit.ts';
 import { auditProtection, migrate, openDatabase, type Db } from '../server/db.ts';
 import { MIGRATIONS } from '../server/migrations.ts';
-import { postgresAvailable, postgresForTests, splitRoles } from './api-harness.ts';
+import { handmadeDb, postgresAvailable, postgresForTests, splitRoles } from './api-harness.ts';
 
 const origin = { actor: 'alex@contoso.test', ip: '10.0.0.7', userAgent: 'test' };
 
@@ -75,14 +75,7 @@ describe('audit hash chain (embedded database)', () => {
     await pg.query(`insert into schema_migrations (version, name) values (1, 'first')`);
     for (const a of ['runbook.published', 'run.started', 'approval.reject'])
       await pg.query(`insert into audit_log (actor, action, target, detail) values ('old@contoso.test', $1, 'x', '{"k": 1}'::jsonb)`, [a]);
-    const legacy: Db = {
-      kind: 'pglite',
-      query: async (sql, params) => (await pg.query<never>(sql, params)).rows,
-      exec: async (sql) => void (await pg.exec(sql)),
-      one: async (sql, params) => (await pg.query<never>(sql, params)).rows[0],
-      tx: (fn) => pg.transaction((t) => fn({ query: async (sql, params) => (await t.query<never>(sql, params)).rows, exec: async (sql) => void (await t.exec(sql)) })),
-      close: () => pg.close(),
-    };
+    const legacy: Db = handmadeDb(pg);
     assert.deepEqual(await migrate(legacy), MIGRATIONS.slice(1).map((m) => m.version));
     const upgraded = new Audit(legacy);
     await upgraded.record(origin, 'run.started', 'y');
@@ -157,5 +150,69 @@ describe('audit log on PostgreSQL with an owner role', { skip: postgresAvailable
     assert.equal(!check.ok && check.brokenAt, Number(first!.id));
     const protection = await auditProtection(owner);
     assert.match(protection.summary, /owns the audit log: set DATABASE_OWNER_URL/);
+  });
+});
+
+describe('audit appends from several server processes (PostgreSQL)', { skip: postgresAvailable() ? false : 'PostgreSQL is not installed (apt-get install postgresql) and DATABASE_URL is not set' }, () => {
+  let cluster: Awaited<ReturnType<typeof postgresForTests>>;
+  let one: Db;
+  let two: Db;
+  before(async () => {
+    cluster = await postgresForTests();
+    one = await openDatabase({ url: cluster.url });
+    two = await openDatabase({ url: cluster.url });
+  });
+  after(async () => {
+    await one?.close();
+    await two?.close();
+    await cluster?.stop();
+  });
+
+  it('race without a lock and still form one chain: every entry written once, ids rising along it', async () => {
+    // Two processes' appenders, each keeping the slot after its own last entry; the other's
+    // entries make that slot stale again and again, and both also append inside transactions.
+    const [a, b] = [new Audit(one), new Audit(two)];
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      writes.push(a.record(origin, 'race.a', `a-${i}`));
+      writes.push(b.record(origin, 'race.b', `b-${i}`));
+      if (i % 10 === 0) writes.push(two.tx((q) => b.recordIn(q, origin, 'race.tx', `tx-${i}`)));
+    }
+    await Promise.all(writes);
+    const check = await a.verify();
+    assert.deepEqual({ ok: check.ok, entries: check.entries }, { ok: true, entries: 126 });
+    const targets = (await one.query<{ target: string }>('select target from audit_log order by id')).map((r) => r.target);
+    assert.equal(new Set(targets).size, 126, 'no entry twice');
+  });
+
+  it('the database itself refuses a second successor to an entry (a fork)', async () => {
+    const [head] = await one.query<{ prev_hash: string }>('select prev_hash from audit_log order by id desc limit 1');
+    await assert.rejects(
+      one.query(`insert into audit_log (actor, action, prev_hash, hash) values ('mallory', 'fork', $1, 'x')`, [head!.prev_hash]),
+      /duplicate key value violates unique constraint "audit_log_one_successor"/,
+    );
+  });
+});
+
+describe('audit chain index on a log that was already forked', () => {
+  it('still migrates: the index then covers the entries written after it', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pg = new PGlite();
+    await pg.exec('create table schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+    for (const m of MIGRATIONS.filter((m) => m.version < 10)) {
+      await pg.exec(m.sql);
+      await pg.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+    }
+    for (const actor of ['one', 'two']) await pg.query(`insert into audit_log (actor, action, prev_hash, hash) values ($1, 'forked', $2, $3)`, [actor, GENESIS_HASH, `h-${actor}`]);
+    const db: Db = handmadeDb(pg);
+    assert.deepEqual(await migrate(db), [10]);
+    const [index] = await db.query<{ def: string }>(`select indexdef as def from pg_indexes where indexname = 'audit_log_one_successor'`);
+    assert.match(index!.def, /WHERE \(id > 2\)/);
+    // New entries are guarded: the next append joins after the newest entry, and no fork is possible among them.
+    await new Audit(db).record(origin, 'after.migration');
+    const [last] = await db.query<{ prev_hash: string }>('select prev_hash from audit_log order by id desc limit 1');
+    assert.equal(last!.prev_hash, 'h-two');
+    await assert.rejects(db.query(`insert into audit_log (actor, action, prev_hash, hash) values ('mallory', 'fork', 'h-two', 'x')`), /audit_log_one_successor/);
+    await db.close();
   });
 });

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { migrate, type Db } from '../server/db.ts';
 import { MIGRATIONS } from '../server/migrations.ts';
-import { startApiServer, type ApiServer, type Caller } from './api-harness.ts';
+import { handmadeDb, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -254,14 +254,7 @@ describe('runbooks belong to a tenant (finding 10)', () => {
       await pg.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
     }
     await pg.query("insert into runbooks (id, name, created_by) values ('old-one', 'Old one', 'someone@contoso.test')");
-    const db: Db = {
-      kind: 'pglite',
-      query: async (sql, params) => (await pg.query<never>(sql, params)).rows,
-      exec: async (sql) => void (await pg.exec(sql)),
-      one: async (sql, params) => (await pg.query<never>(sql, params)).rows[0],
-      tx: (fn) => pg.transaction((t) => fn({ query: async (sql, params) => (await t.query<never>(sql, params)).rows, exec: async (sql) => void (await t.exec(sql)) })),
-      close: () => pg.close(),
-    };
+    const db: Db = handmadeDb(pg);
     // 7 and whatever came after it (8: stored lists) are applied; 7 is the one under test.
     assert.deepEqual((await migrate(db))[0], 7);
     assert.deepEqual((await pg.query('select owner_tenant, shared_with from runbooks')).rows, [{ owner_tenant: null, shared_with: ['*'] }]);
