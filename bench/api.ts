@@ -18,7 +18,9 @@ import { approvalSignal } from '../workflows/messages.ts';
 import { benchDatabase, startApiServer } from '../test/api-harness.ts';
 import { startTestEnv, stopOwnDevServer } from '../test/harness.ts';
 
-const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
+// Nine rounds: the approval rows move in steps of the dev server's task dispatch (single rounds
+// 90-180 ms for the same path), and five rounds' medians of them still swung by 0.2.
+const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 9));
 const STEPS = 50;
 /** POST /api/runs takes milliseconds where the other rows take 0.1-5 s: more of its samples per round. */
 const POSTS_PER_ROUND = 10;
