@@ -137,11 +137,6 @@ export class KeptReads<V> {
     }
     return got?.value;
   }
-
-  /** Drops one kept read (the caller knows it no longer holds). */
-  forget(key: string): void {
-    this.kept.delete(key);
-  }
 }
 
 /** Freezes a kept value and everything in it: a caller that tried to change it would throw, not change it for the next. */

@@ -327,8 +327,8 @@ export class People {
     const key = `t:${sha256(token)}`;
     return this.principals.get(key, async () => {
       // One read finds the token's user and their grants. When the token was last used is written
-      // when it is read again here, and then at most once a minute: a write on every request would
-      // cost more than the read itself.
+      // when this read finds it over a minute old (a write on every request would cost more than
+      // the read); a kept token is read again after a minute at most, so it lags two at most.
       const r = await this.db.one(
         `select u.*, t.id as token_id, t.expires_at as token_expires_at, (t.last_used_at is null or t.last_used_at < now() - interval '1 minute') as token_stale,
                 ${GRANT_ROWS} as grant_rows
