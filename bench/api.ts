@@ -105,7 +105,7 @@ try {
   };
   // The API's caller for the POST row: Node's own HTTP client on one kept-alive connection, as a
   // script or another service would call. This process is the server too, so whatever the client
-  // costs lands on the server's event loop: fetch (undici) costs about 1-2 ms more per request
+  // costs lands on the server's event loop: fetch (undici) cost 0.5-2 ms more per request
   // here than node:http, for any route, and is printed as a detail of its own.
   const httpCall = (method: string, path: string, body?: unknown) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
