@@ -128,7 +128,7 @@ describe('kept reads across server processes (PostgreSQL)', { skip: postgresAvai
     assert.ok(await b.fromToken(token));
     assert.equal(dbB.changes.listening, true);
     // Every listening connection ends (as when the database restarts or a network path drops).
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen tenantflow_changes'`);
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen tenantflow_changes' and datname = current_database()`);
     await eventually(async () => !dbB.changes.listening, 'B notices its listener is gone');
     // A change nobody can hear now: B must not answer from memory.
     await admin.query('update api_tokens set revoked_at = now() where id = $1', [id]);
