@@ -127,26 +127,27 @@ try {
     await env.client.workflow.getHandle(workflowId).result();
     await server.services.records.written();
   };
-  const post = async () => {
+  /** Times `start` (which answers the run's workflow id), then settles that run untimed. */
+  const timedStart = async (start: () => Promise<string>) => {
     let id = '';
     const ms = await timed(async () => {
+      id = await start();
+    });
+    await settle(id);
+    return ms;
+  };
+  const post = () =>
+    timedStart(async () => {
       const res = await httpCall('POST', '/api/runs', { runbookId: 'bench-start', test: true });
       if (res.status !== 201) throw new Error(`POST /api/runs answered ${res.status}: ${res.text}`);
-      id = (JSON.parse(res.text) as { id: string }).id;
+      return (JSON.parse(res.text) as { id: string }).id;
     });
-    await settle(id);
-    return ms;
-  };
-  const postFetch = async () => {
-    let id = '';
-    const ms = await timed(async () => {
+  const postFetch = () =>
+    timedStart(async () => {
       const res = await designer.call('POST', '/api/runs', { runbookId: 'bench-start', test: true });
       if (res.status !== 201) throw new Error(`POST /api/runs answered ${res.status}: ${JSON.stringify(res.body)}`);
-      id = res.body.id;
+      return res.body.id as string;
     });
-    await settle(id);
-    return ms;
-  };
   // Detail: what any authenticated API call costs here (HTTP to this process and the caller's
   // sign-in), the floor under POST /api/runs before it does anything of its own.
   const authedGet = async () =>
@@ -161,19 +162,11 @@ try {
   // search attributes and memo (Runs.startOptions), by a client already connected. What is left
   // between the two is the API itself: HTTP, sign-in, the checks, the audit entry, the answer.
   const sameRun = { startedBy: designer.email, tenant: 'sandbox', runbookId: 'bench-start', version: 1, test: true };
-  const clientStart = async () => {
-    const workflowId = `run-${randomUUID()}`;
-    const ms = await timed(() => env.client.workflow.start('runbookWorkflow', { ...server.services.runs.startOptions({ definition: startDef, inputs: {}, run: sameRun }), workflowId } as never));
-    await settle(workflowId);
-    return ms;
-  };
+  const clientStart = () =>
+    timedStart(async () => (await env.client.workflow.start('runbookWorkflow', { ...server.services.runs.startOptions({ definition: startDef, inputs: {}, run: sameRun }), workflowId: `run-${randomUUID()}` } as never)).workflowId);
   // Detail: the same start without search attributes and memo (the baseline of earlier sessions).
-  const bareStart = async () => {
-    const workflowId = `run-${randomUUID()}`;
-    const ms = await timed(() => env.client.workflow.start('runbookWorkflow', { taskQueue: env.taskQueue, workflowId, args: [{ definition: startDef, inputs: {}, run: { ...run, test: true } }] }));
-    await settle(workflowId);
-    return ms;
-  };
+  const bareStart = () =>
+    timedStart(async () => (await env.client.workflow.start('runbookWorkflow', { taskQueue: env.taskQueue, workflowId: `run-${randomUUID()}`, args: [{ definition: startDef, inputs: {}, run: { ...run, test: true } }] })).workflowId);
 
   // Warm up every path once (worker caches, bundle, first connections).
   await engine();

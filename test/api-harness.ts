@@ -17,6 +17,7 @@ import { seedRunbooks } from '../server/bootstrap.ts';
 import { secretBox, type SecretBox } from '../m365/secret-box.ts';
 import { openDatabase, type Db } from '../server/db.ts';
 import { ChangeFeed } from '../server/changes.ts';
+import { MIGRATIONS } from '../server/migrations.ts';
 import { startBatchWorker } from '../server/batch-worker.ts';
 import { NativeConnection } from '@temporalio/worker';
 import type { Role, Scope } from '../server/people.ts';
@@ -206,11 +207,19 @@ export async function pollApi(caller: Caller, path: string, until: (body: any) =
 }
 
 /**
- * A Db over a PGlite the test set up by hand (a database at an older migration): statements as
- * they come, nothing kept in memory (no change feed listening).
+ * An embedded database as an older Tenantflow left it: the migrations below `version` applied,
+ * for a test to fill before it runs the rest. `pg` is the database itself; `db` the handle the
+ * stores take (statements as they come, nothing kept in memory).
  */
-export function handmadeDb(pg: import('@electric-sql/pglite').PGlite): Db {
-  return {
+export async function databaseBefore(version: number): Promise<{ pg: import('@electric-sql/pglite').PGlite; db: Db }> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pg = new PGlite();
+  await pg.exec('create table schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+  for (const m of MIGRATIONS.filter((m) => m.version < version)) {
+    await pg.exec(m.sql);
+    await pg.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+  }
+  const db: Db = {
     kind: 'pglite',
     changes: new ChangeFeed(),
     query: async (sql, params) => (await pg.query<never>(sql, params)).rows,
@@ -219,6 +228,7 @@ export function handmadeDb(pg: import('@electric-sql/pglite').PGlite): Db {
     tx: (fn) => pg.transaction((t) => fn({ query: async (sql, params) => (await t.query<never>(sql, params)).rows, exec: async (sql) => void (await t.exec(sql)) })),
     close: () => pg.close(),
   };
+  return { pg, db };
 }
 
 // ---- PostgreSQL for tests ----
@@ -274,6 +284,11 @@ function postgresBin(): string | undefined {
 
 export function postgresAvailable(): boolean {
   return Boolean(process.env.DATABASE_URL) || postgresBin() !== undefined;
+}
+
+/** The `skip` option of a suite that needs PostgreSQL: false when the machine has it, else why not. */
+export function needsPostgres(): false | string {
+  return postgresAvailable() ? false : 'PostgreSQL is not installed (apt-get install postgresql) and DATABASE_URL is not set';
 }
 
 /**

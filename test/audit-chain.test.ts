@@ -7,7 +7,7 @@ import { auditEntryHash, GENESIS_HASH, verifyChain } from '../runbook/fingerprin
 import { Audit } from '../server/audit.ts';
 import { auditProtection, migrate, openDatabase, type Db } from '../server/db.ts';
 import { MIGRATIONS } from '../server/migrations.ts';
-import { handmadeDb, postgresAvailable, postgresForTests, splitRoles } from './api-harness.ts';
+import { databaseBefore, needsPostgres, postgresForTests, splitRoles } from './api-harness.ts';
 
 const origin = { actor: 'alex@contoso.test', ip: '10.0.0.7', userAgent: 'test' };
 
@@ -68,14 +68,9 @@ describe('audit hash chain (embedded database)', () => {
 
   it('seals entries written before the chain existed into it, oldest first', async () => {
     // A database at migration 1 with entries, then upgraded.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = new PGlite();
-    await pg.exec(`create table schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`);
-    await pg.exec(MIGRATIONS[0]!.sql);
-    await pg.query(`insert into schema_migrations (version, name) values (1, 'first')`);
+    const { pg, db: legacy } = await databaseBefore(2);
     for (const a of ['runbook.published', 'run.started', 'approval.reject'])
       await pg.query(`insert into audit_log (actor, action, target, detail) values ('old@contoso.test', $1, 'x', '{"k": 1}'::jsonb)`, [a]);
-    const legacy: Db = handmadeDb(pg);
     assert.deepEqual(await migrate(legacy), MIGRATIONS.slice(1).map((m) => m.version));
     const upgraded = new Audit(legacy);
     await upgraded.record(origin, 'run.started', 'y');
@@ -96,7 +91,7 @@ describe('audit hash chain (embedded database)', () => {
   });
 });
 
-describe('audit log on PostgreSQL with an owner role', { skip: postgresAvailable() ? false : 'PostgreSQL is not installed (apt-get install postgresql) and DATABASE_URL is not set' }, () => {
+describe('audit log on PostgreSQL with an owner role', { skip: needsPostgres() }, () => {
   let cluster: Awaited<ReturnType<typeof postgresForTests>>;
   let roles: Awaited<ReturnType<typeof splitRoles>>;
   let app: Db;
@@ -153,7 +148,7 @@ describe('audit log on PostgreSQL with an owner role', { skip: postgresAvailable
   });
 });
 
-describe('audit appends from several server processes (PostgreSQL)', { skip: postgresAvailable() ? false : 'PostgreSQL is not installed (apt-get install postgresql) and DATABASE_URL is not set' }, () => {
+describe('audit appends from several server processes (PostgreSQL)', { skip: needsPostgres() }, () => {
   let cluster: Awaited<ReturnType<typeof postgresForTests>>;
   let one: Db;
   let two: Db;
@@ -196,15 +191,8 @@ describe('audit appends from several server processes (PostgreSQL)', { skip: pos
 
 describe('audit chain index on a log that was already forked', () => {
   it('still migrates: the index then covers the entries written after it', async () => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = new PGlite();
-    await pg.exec('create table schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
-    for (const m of MIGRATIONS.filter((m) => m.version < 10)) {
-      await pg.exec(m.sql);
-      await pg.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
-    }
+    const { pg, db } = await databaseBefore(10);
     for (const actor of ['one', 'two']) await pg.query(`insert into audit_log (actor, action, prev_hash, hash) values ($1, 'forked', $2, $3)`, [actor, GENESIS_HASH, `h-${actor}`]);
-    const db: Db = handmadeDb(pg);
     assert.deepEqual(await migrate(db), [10]);
     const [index] = await db.query<{ def: string }>(`select indexdef as def from pg_indexes where indexname = 'audit_log_one_successor'`);
     assert.match(index!.def, /WHERE \(id > 2\)/);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { openDatabase, type Db } from '../server/db.ts';
 import { People } from '../server/people.ts';
 import { Runbooks } from '../server/runbooks.ts';
-import { postgresAvailable, postgresForTests } from './api-harness.ts';
+import { needsPostgres, postgresForTests } from './api-harness.ts';
 
 /** Polls until check passes (a notification crosses processes in milliseconds). */
 async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
@@ -39,7 +39,7 @@ async function answeredFromMemory(db: Db, read: () => Promise<unknown>): Promise
   }, 'a read answered from memory');
 }
 
-describe('kept reads across server processes (PostgreSQL)', { skip: postgresAvailable() ? false : 'PostgreSQL is not installed (apt-get install postgresql) and DATABASE_URL is not set' }, () => {
+describe('kept reads across server processes (PostgreSQL)', { skip: needsPostgres() }, () => {
   let cluster: Awaited<ReturnType<typeof postgresForTests>>;
   let dbA: Db;
   let dbB: Db;

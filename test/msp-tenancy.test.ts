@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { migrate, type Db } from '../server/db.ts';
-import { MIGRATIONS } from '../server/migrations.ts';
-import { handmadeDb, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
+import { migrate } from '../server/db.ts';
+import { databaseBefore, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -246,15 +245,8 @@ describe('runbooks belong to a tenant (finding 10)', () => {
   });
 
   it('migration 7: runbooks made before owners existed become global runbooks shared with every tenant', async () => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = new PGlite();
-    await pg.exec('create table schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
-    for (const m of MIGRATIONS.filter((m) => m.version < 7)) {
-      await pg.exec(m.sql);
-      await pg.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
-    }
+    const { pg, db } = await databaseBefore(7);
     await pg.query("insert into runbooks (id, name, created_by) values ('old-one', 'Old one', 'someone@contoso.test')");
-    const db: Db = handmadeDb(pg);
     // 7 and whatever came after it (8: stored lists) are applied; 7 is the one under test.
     assert.deepEqual((await migrate(db))[0], 7);
     assert.deepEqual((await pg.query('select owner_tenant, shared_with from runbooks')).rows, [{ owner_tenant: null, shared_with: ['*'] }]);
