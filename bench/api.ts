@@ -24,6 +24,8 @@ const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 9));
 const STEPS = 50;
 /** POST /api/runs takes milliseconds where the other rows take 0.1-5 s: more of its samples per round. */
 const POSTS_PER_ROUND = 10;
+/** The pause after each start's run has settled, before the next sample. */
+const QUIET_MS = 30;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const run = { startedBy: 'operator@tenantflow.test', tenant: 'sandbox', runbookId: 'bench', version: 1 };
 
@@ -122,10 +124,14 @@ try {
   // Each start is timed on a quiet machine: the run it started is awaited, untimed, before the next
   // sample (and for POST, the server's write of the run's record after it answered). Otherwise
   // every sample carries the previous runs' workflow tasks on this 2-core machine, the case and
-  // the baseline alike, and single samples ranged 3-45 ms for the same call.
+  // the baseline alike, and single samples ranged 3-45 ms for the same call. Then the same pause
+  // after either: Temporal still closes a run for a few milliseconds after its result is out, and
+  // without the pause the sample after a client start (whose settle ends at the result) began on a
+  // busier engine than the one after a POST (whose settle also waits for the run's record).
   const settle = async (workflowId: string) => {
     await env.client.workflow.getHandle(workflowId).result();
     await server.services.records.written();
+    await new Promise((r) => setTimeout(r, QUIET_MS));
   };
   /** Times `start` (which answers the run's workflow id), then settles that run untimed. */
   const timedStart = async (start: () => Promise<string>) => {

@@ -74,6 +74,7 @@ export async function grantApplication(owner: Queryable, role: string): Promise<
     revoke insert, update, delete, truncate, references, trigger on schema_migrations from ${r};
     revoke update, delete, truncate, references, trigger on audit_log from ${r};
     revoke update, delete, truncate, references, trigger on run_changes_audited from ${r};
+    revoke update, delete, truncate, references, trigger on run_start_audited from ${r};
   `);
 }
 

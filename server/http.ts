@@ -117,7 +117,7 @@ export class Api {
           const checked = spec.response.safeParse(out);
           if (!checked.success) throw new Error(`${key} answered outside its contract (server/api-contract.ts): ${checked.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`);
         }
-        res.json(out);
+        sendJson(req, res, out);
       } else if (out === undefined && !res.headersSent && !res.writableEnded) next();
     });
   }
@@ -192,6 +192,22 @@ export class Api {
       paths,
     };
   }
+}
+
+/**
+ * A route's JSON answer. A GET goes through Express (its ETag lets a client revalidate with
+ * If-None-Match); any other method's answer is never fresh, so it is written straight out:
+ * hashing it for an ETag nobody can use was half the cost of answering a run start.
+ */
+function sendJson(req: Request, res: Response, out: unknown): void {
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    res.json(out);
+    return;
+  }
+  const text = JSON.stringify(out);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** Where a request came from, for the audit log. */

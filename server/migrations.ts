@@ -410,4 +410,16 @@ exception when unique_violation then
 end $$;
 `,
   },
+  {
+    version: 11,
+    name: 'a run start is audited once, by the records writer',
+    sql: `
+-- POST /api/runs answers once Temporal has the run; its "run.started" entry is appended by the
+-- writer of the run's first record (server/run-records.ts), which also catches up after a crash.
+-- The claim and the entry commit together, so a run's start is in the log exactly once.
+create table run_start_audited (
+  workflow_id text primary key
+);
+`,
+  },
 ];

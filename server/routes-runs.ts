@@ -78,20 +78,18 @@ export function runRoutes(api: Api, s: Services): void {
       s.lists.storeLongLists(r.definition, inputs, { tenant, by: p.user.email, taskQueue: s.runs.taskQueue }).then((ins) => sealRunSecrets(s.deps.secretBox, r.definition, ins, (a) => catalog.get(a)?.secretFields)),
       onPremisesOrRefuse(s, tenant, r.definition),
     ]);
-    // The audit entry is appended while Temporal starts the run: each takes a few milliseconds, and
-    // one after the other they were most of the answer's time. Should the start fail, a second entry
-    // says so (the first then records the attempt); should the entry fail, the answer is an error.
+    // Only the start waits for Temporal: the run's "run.started" audit entry is appended by the
+    // writer of its first record (RunRecords.refresh, right after this answer, or the records loop
+    // after a crash), exactly once, from who the memo says started it. A start Temporal refused
+    // is audited here.
     const id = fixedId ?? newRunId();
     const who = originOf(req, p);
-    const audited = s.audit.record(who, 'run.started', id, { runbook: r.runbookId, version: r.version, test, ...origin }, tenant);
-    const started = s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry }, id);
-    const [entry, start] = await Promise.allSettled([audited, started]);
-    if (start.status === 'rejected') {
-      if (entry.status === 'fulfilled')
-        await s.audit.record(who, 'run.start-failed', id, { runbook: r.runbookId, version: r.version, error: (start.reason as Error).message }, tenant).catch(() => undefined);
-      throw start.reason;
+    try {
+      await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry, audit: who }, id);
+    } catch (err) {
+      await s.audit.record(who, 'run.start-failed', id, { runbook: r.runbookId, version: r.version, error: (err as Error).message }, tenant).catch(() => undefined);
+      throw err;
     }
-    if (entry.status === 'rejected') throw entry.reason;
     // Its record is written in the background now, and by the records loop should that fail.
     s.records.started(id);
     return id;

@@ -12,7 +12,7 @@ import { type ApprovalDecision, type NodeState, type RunbookDefinition, type Run
 import { definitionHash } from '../runbook/fingerprint.ts';
 import { maskSealed, redact, redactInputs } from '../runbook/secrets.ts';
 import { runStateQuery } from '../workflows/messages.ts';
-import type { Audit } from './audit.ts';
+import type { Audit, AuditOrigin } from './audit.ts';
 import type { Db } from './db.ts';
 import { iso } from './people.ts';
 import type { Row } from './sql.ts';
@@ -88,6 +88,9 @@ export interface RecordsOptions {
 const OPEN = new Set(['running', 'waiting-approval', 'paused']);
 const SETTING_RETENTION = 'runs.retentionDays';
 const SETTING_WATERMARK = 'runs.recordedClosedSince';
+/** How long after a start its first record is written (RunRecords.started). */
+const FIRST_WRITE_AFTER_MS = 10;
+
 /** Closed runs recorded per loop tick (the rest follow on the next ticks). */
 const CLOSED_PER_TICK = 200;
 
@@ -143,8 +146,27 @@ export class RunRecords {
     }
     if (!got) return stored && { ...stored, source: 'record', inTemporal: false };
     const rec = await this.build(id, got.description, got.state, stored);
+    // A run the API started is in the audit log before its first record: should the entry fail,
+    // no record is written either and the loop tries both again.
+    if (!stored) await this.auditStart(rec, got.description);
     await this.write(rec);
     return { ...rec, source: 'temporal' };
+  }
+
+  /**
+   * The "run.started" entry of a run started through the API (its memo names who started it),
+   * exactly once per workflow id: the claim and the entry commit together. POST /api/runs answers
+   * as soon as Temporal has the run, and this writer (right after, or the loop after a crash)
+   * appends the entry, so a started run is never missing from the log.
+   */
+  private async auditStart(rec: RunRecord, d: WorkflowExecutionDescription): Promise<void> {
+    const memo = (d.memo ?? {}) as { startAudit?: AuditOrigin; origin?: Record<string, unknown> };
+    if (!memo.startAudit?.actor || rec.parentId) return;
+    await this.db.tx(async (q) => {
+      const claimed = await q.query('insert into run_start_audited (workflow_id) values ($1) on conflict do nothing returning workflow_id', [rec.id]);
+      if (!claimed.length) return;
+      await this.audit.recordIn(q, memo.startAudit!, 'run.started', rec.id, { runbook: rec.runbook, version: rec.version, test: rec.test, ...memo.origin }, rec.tenant);
+    });
   }
 
   /**
@@ -195,8 +217,9 @@ export class RunRecords {
   started(id: string): void {
     this.queue.add(id);
     this.draining ??= (async () => {
-      // Not before the caller has its answer: the first read would run ahead of the response.
-      await new Promise((r) => setImmediate(r));
+      // A moment after the caller has its answer, and after the run's first workflow task:
+      // written at once, the first read ran ahead of the response on this process's event loop.
+      await new Promise((r) => setTimeout(r, FIRST_WRITE_AFTER_MS));
       for (const next of this.queue) {
         this.queue.delete(next);
         await this.refresh(next).catch(() => undefined);

@@ -38,6 +38,7 @@ import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 import type { RunViewStatus } from './api-contract.ts';
 import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
 import { HttpError } from './http.ts';
+import type { AuditOrigin } from './audit.ts';
 
 export interface RunStarter {
   definition: RunbookDefinition;
@@ -47,6 +48,11 @@ export interface RunStarter {
   carry?: Record<string, CarriedStep>;
   /** Memo: where the run came from (bulk file, schedule, re-run of ...). */
   origin?: Record<string, unknown>;
+  /**
+   * Memo: who started the run through the API, for its "run.started" audit entry, which the
+   * writer of the run's first record appends (RunRecords.refresh) once Temporal has the run.
+   */
+  audit?: AuditOrigin;
 }
 
 /** Runs.start with `once`: that workflow id was started before (the event was already handled). */
@@ -135,7 +141,7 @@ export class Runs {
   }
 
   /** Start options shared by a run and a schedule's action. */
-  startOptions({ definition, inputs, run, carry, origin }: RunStarter) {
+  startOptions({ definition, inputs, run, carry, origin, audit }: RunStarter) {
     assertPayloadFits({ definition, inputs, carry });
     return {
       taskQueue: this.taskQueue,
@@ -147,7 +153,7 @@ export class Runs {
         { key: SA.tenant, value: run.tenant },
         { key: SA.requester, value: run.startedBy },
       ],
-      memo: { runbookName: definition.name, ...(origin ? { origin } : {}) },
+      memo: { runbookName: definition.name, ...(origin ? { origin } : {}), ...(audit ? { startAudit: audit } : {}) },
     };
   }
 

@@ -122,6 +122,47 @@ describe('run records', () => {
     assert.equal(rec.temporal.runId, (await env.client.workflow.getHandle(approvedId).describe()).runId);
   });
 
+  it('audits a run started through the API once, with who started it, even when its server stopped before writing its record', async () => {
+    const tick = { name: 'Tick', nodes: [{ id: 'done', kind: 'end', status: 'succeeded' }], edges: [] };
+    assert.equal((await designer.call('POST', '/api/runbooks', { id: 'tick', definition: tick })).status, 201);
+    assert.equal((await designer.call('POST', '/api/runbooks/tick/publish', {})).status, 201);
+    const startedAudit = async (id: string) => (await server.admin.call('GET', `/api/audit?target=${id}&action=run.started`)).body as { actor: string; ip?: string; userAgent?: string; tenant: string; detail: Record<string, unknown> }[];
+    // The answer comes once Temporal has the run; the entry follows from the run's first record.
+    const headers = { 'idempotency-key': `records-${randomUUID()}`, 'user-agent': 'records-test/1.0' };
+    const first = await designer.call('POST', '/api/runs', { runbookId: 'tick', reason: 'ticket OPS-7' }, headers);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await designer.call('POST', '/api/runs', { runbookId: 'tick', reason: 'ticket OPS-7' }, headers);
+    assert.equal(again.body.id, first.body.id, 'the repeat gets the first run');
+    const [entry] = await until('the run.started entry', () => startedAudit(first.body.id), (e) => e.length > 0);
+    assert.equal(entry!.actor, 'designer@contoso.test');
+    assert.equal(entry!.userAgent, 'records-test/1.0');
+    assert.ok(entry!.ip, 'where the start came from');
+    assert.equal(entry!.tenant, 'sandbox');
+    assert.deepEqual(entry!.detail, { runbook: 'tick', version: 1, test: false, reason: 'ticket OPS-7' });
+    // Reads, passes of the records loop and the repeated request add nothing.
+    await pollApi(viewer, `/api/runs/${first.body.id}`, (r) => r.record?.final === true);
+    await server.services.records.sync();
+    assert.equal((await startedAudit(first.body.id)).length, 1);
+
+    // A server that stopped right after Temporal took the start never wrote the run's record nor its
+    // entry: the records loop of whichever server runs next writes both, once.
+    const version = (await designer.call('GET', '/api/runbooks/tick/versions/1')).body as { definition: never };
+    const run = { startedBy: 'designer@contoso.test', tenant: 'sandbox', runbookId: 'tick', version: 1, test: false };
+    const orphan = await server.services.runs.start({ definition: version.definition, inputs: {}, run, audit: { actor: 'designer@contoso.test', ip: '192.0.2.7', userAgent: 'records-test/1.0' } });
+    await env.client.workflow.getHandle(orphan).result();
+    assert.equal((await startedAudit(orphan)).length, 0, 'nothing wrote it yet');
+    await until('the loop writes the record', async () => (await server.services.records.sync(), recordRow(orphan)), (r) => r?.final === true);
+    const late = await startedAudit(orphan);
+    assert.equal(late.length, 1);
+    assert.equal(late[0]!.ip, '192.0.2.7');
+    assert.deepEqual(late[0]!.detail, { runbook: 'tick', version: 1, test: false });
+    await server.services.records.sync();
+    await viewer.call('GET', `/api/runs/${orphan}`);
+    assert.equal((await startedAudit(orphan)).length, 1, 'exactly once');
+    const verify = await server.admin.call('GET', '/api/audit/verify');
+    assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
+  });
+
   it('serves the run list and the run view from the record once Temporal has deleted the run', async () => {
     const live = await viewer.call('GET', `/api/runs/${approvedId}`);
     assert.equal(live.body.record.source, 'record', 'a finished run is read from its record, not replayed');
