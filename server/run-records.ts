@@ -88,9 +88,6 @@ export interface RecordsOptions {
 const OPEN = new Set(['running', 'waiting-approval', 'paused']);
 const SETTING_RETENTION = 'runs.retentionDays';
 const SETTING_WATERMARK = 'runs.recordedClosedSince';
-/** How long after a start its first record is written (RunRecords.started). */
-const FIRST_WRITE_AFTER_MS = 10;
-
 /** Closed runs recorded per loop tick (the rest follow on the next ticks). */
 const CLOSED_PER_TICK = 200;
 
@@ -217,9 +214,11 @@ export class RunRecords {
   started(id: string): void {
     this.queue.add(id);
     this.draining ??= (async () => {
-      // A moment after the caller has its answer, and after the run's first workflow task:
-      // written at once, the first read ran ahead of the response on this process's event loop.
-      await new Promise((r) => setTimeout(r, FIRST_WRITE_AFTER_MS));
+      // Not before the caller has its answer: the first read would run ahead of the response.
+      // (Writing it 10 ms later was tried: one full test run then saw records stall for over two
+      // minutes, likely Runs.get's state query, which has no deadline, meeting the run's first
+      // workflow task.)
+      await new Promise((r) => setImmediate(r));
       for (const next of this.queue) {
         this.queue.delete(next);
         await this.refresh(next).catch(() => undefined);
