@@ -79,19 +79,24 @@ export function runRoutes(api: Api, s: Services): void {
       onPremisesOrRefuse(s, tenant, r.definition),
     ]);
     // Only the start waits for Temporal: the run's "run.started" audit entry is appended by the
-    // writer of its first record (RunRecords.refresh, right after this answer, or the records loop
-    // after a crash), exactly once, from who the memo says started it. A start Temporal refused
-    // is audited here.
+    // writer of its first record (RunRecords, right after this answer, or the records loop after a
+    // crash), exactly once, from who the memo says started it. A start Temporal refused is
+    // audited here.
     const id = fixedId ?? newRunId();
     const who = originOf(req, p);
+    const starter = { definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry, audit: who };
+    const at = new Date();
+    let runId: string | undefined;
     try {
-      await s.runs.start({ definition: sealed.definition, inputs: sealed.inputs, run: { startedBy: p.user.email, tenant, runbookId: r.runbookId, version: r.version, test, ...(onPremises ? { onPremises } : {}) }, origin, carry, audit: who }, id);
+      ({ runId } = await s.runs.launch(starter, id));
     } catch (err) {
       await s.audit.record(who, 'run.start-failed', id, { runbook: r.runbookId, version: r.version, error: (err as Error).message }, tenant).catch(() => undefined);
       throw err;
     }
-    // Its record is written in the background now, and by the records loop should that fail.
-    s.records.started(id);
+    // Its record is written in the background now (from what it was started with, unless this was
+    // a repeat or a retry carrying earlier steps: then from Temporal), and by the records loop
+    // should that fail.
+    s.records.started(id, runId && !carry ? { runId, starter, at } : undefined);
     return id;
   };
 

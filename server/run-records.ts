@@ -16,8 +16,8 @@ import type { Audit, AuditOrigin } from './audit.ts';
 import type { Db } from './db.ts';
 import { iso } from './people.ts';
 import type { Row } from './sql.ts';
-import { runStatusOf, type RunListFilter, type RunListItem, type Runs } from './temporal.ts';
-import { eq } from './visibility.ts';
+import { memoOf, runStatusOf, type RunListFilter, type RunListItem, type Runs, type RunStarter } from './temporal.ts';
+import { compare, eq } from './visibility.ts';
 import { HttpError } from './http.ts';
 import { CHANGES_KEY } from '../catalog/contract.ts';
 
@@ -85,9 +85,48 @@ export interface RecordsOptions {
   system?: string;
 }
 
+/** A run this server has just started: its run id and what it was started with. */
+export interface FreshRun {
+  runId: string;
+  starter: RunStarter;
+  /** When the start was sent. */
+  at: Date;
+}
+
+/** The workflow input of a run: what the worker was given. */
+type RunInput = Pick<RunStarter, 'definition' | 'inputs' | 'run'>;
+
+/** What a record is built from besides the run's state: Temporal's description, or what the server started the run with. */
+interface RunFacts {
+  runId: string;
+  /** RUNNING, COMPLETED, ... */
+  temporalStatus: string;
+  searchAttributes: Record<string, unknown[] | undefined>;
+  memo: Record<string, unknown>;
+  /** The workflow that started this one (an item run's loop). */
+  parentWorkflowId?: string;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+const factsOf = (d: WorkflowExecutionDescription): RunFacts => ({
+  runId: d.runId,
+  temporalStatus: d.status.name,
+  searchAttributes: d.searchAttributes as Record<string, unknown[] | undefined>,
+  memo: d.memo ?? {},
+  parentWorkflowId: d.raw.workflowExecutionInfo?.parentExecution?.workflowId ?? undefined,
+  startTime: d.startTime,
+  closeTime: d.closeTime,
+});
+
 const OPEN = new Set(['running', 'waiting-approval', 'paused']);
 const SETTING_RETENTION = 'runs.retentionDays';
 const SETTING_WATERMARK = 'runs.recordedClosedSince';
+/**
+ * How long a record's read of a running run waits for its state: a worker must answer the query,
+ * and with every worker down (or busy) the record is written from Temporal's description alone.
+ */
+const STATE_READ_MS = 5_000;
 /** Closed runs recorded per loop tick (the rest follow on the next ticks). */
 const CLOSED_PER_TICK = 200;
 
@@ -108,7 +147,7 @@ export class RunRecords {
   private lastSync = 0;
   private lastPurge = 0;
   private timer?: NodeJS.Timeout;
-  private readonly queue = new Set<string>();
+  private readonly queue = new Map<string, FreshRun | undefined>();
   private draining?: Promise<void>;
 
   constructor(db: Db, runs: Runs, audit: Audit, opts: RecordsOptions = {}) {
@@ -136,18 +175,36 @@ export class RunRecords {
     if (stored?.final) return { ...stored, source: 'record', inTemporal: await this.inTemporal(id) };
     let got: Awaited<ReturnType<Runs['get']>>;
     try {
-      got = await this.runs.get(id);
+      // A closed run's state is its result (build reads it): no query, which a worker would answer
+      // by replaying the run. A running run's query waits for a worker, at most STATE_READ_MS.
+      got = await this.runs.get(id, { state: true, whileRunning: true, withinMs: STATE_READ_MS });
     } catch (err) {
       if (stored) return { ...stored, source: 'record' };
       throw err;
     }
     if (!got) return stored && { ...stored, source: 'record', inTemporal: false };
-    const rec = await this.build(id, got.description, got.state, stored);
+    const facts = factsOf(got.description);
+    // No worker answered for a running run: its record is not overwritten with less than it knows.
+    if (!got.state && facts.temporalStatus === 'RUNNING' && stored) return { ...stored, source: 'record' };
+    const rec = await this.build(id, facts, got.state, stored);
     // A run the API started is in the audit log before its first record: should the entry fail,
     // no record is written either and the loop tries both again.
-    if (!stored) await this.auditStart(rec, got.description);
+    if (!stored) await this.auditStart(rec, facts.memo);
     await this.write(rec);
     return { ...rec, source: 'temporal' };
+  }
+
+  /**
+   * The first record of a run this server has just started, from what it started it with: nothing
+   * is asked of Temporal (no describe, no state query, no history read). Written only if the run
+   * has no record yet; the loop and every read bring it up to date from Temporal afterwards.
+   */
+  private async first(id: string, fresh: FreshRun): Promise<void> {
+    const facts: RunFacts = { runId: fresh.runId, temporalStatus: 'RUNNING', searchAttributes: {}, memo: memoOf(fresh.starter), startTime: fresh.at };
+    const { definition, inputs, run } = fresh.starter;
+    const rec = await this.build(id, facts, undefined, undefined, { definition, inputs, run });
+    await this.auditStart(rec, facts.memo);
+    await this.write(rec, { onlyNew: true });
   }
 
   /**
@@ -156,8 +213,8 @@ export class RunRecords {
    * as soon as Temporal has the run, and this writer (right after, or the loop after a crash)
    * appends the entry, so a started run is never missing from the log.
    */
-  private async auditStart(rec: RunRecord, d: WorkflowExecutionDescription): Promise<void> {
-    const memo = (d.memo ?? {}) as { startAudit?: AuditOrigin; origin?: Record<string, unknown> };
+  private async auditStart(rec: RunRecord, runMemo: Record<string, unknown>): Promise<void> {
+    const memo = runMemo as { startAudit?: AuditOrigin; origin?: Record<string, unknown> };
     if (!memo.startAudit?.actor || rec.parentId) return;
     await this.db.tx(async (q) => {
       const claimed = await q.query('insert into run_start_audited (workflow_id) values ($1) on conflict do nothing returning workflow_id', [rec.id]);
@@ -209,19 +266,18 @@ export class RunRecords {
 
   /**
    * Records runs just started, one at a time in the background (a bulk start of thousands must not
-   * wait for them, nor burst Temporal); the loop and the next read catch up on any it misses.
+   * wait for them, nor burst Temporal); the loop and the next read catch up on any it misses. A
+   * run this server started itself (`fresh`) is recorded from what it was started with; any other
+   * is read from Temporal.
    */
-  started(id: string): void {
-    this.queue.add(id);
+  started(id: string, fresh?: FreshRun): void {
+    this.queue.set(id, fresh);
     this.draining ??= (async () => {
-      // Not before the caller has its answer: the first read would run ahead of the response.
-      // (Writing it 10 ms later was tried: one full test run then saw records stall for over two
-      // minutes, likely Runs.get's state query, which has no deadline, meeting the run's first
-      // workflow task.)
+      // Not before the caller has its answer: the write would run ahead of the response.
       await new Promise((r) => setImmediate(r));
-      for (const next of this.queue) {
+      for (const [next, known] of this.queue) {
         this.queue.delete(next);
-        await this.refresh(next).catch(() => undefined);
+        await (known ? this.first(next, known) : this.refresh(next)).catch(() => undefined);
       }
     })().finally(() => {
       this.draining = undefined;
@@ -293,9 +349,10 @@ export class RunRecords {
 
   // ---- writing ----
 
-  private async build(id: string, d: WorkflowExecutionDescription, queried: RunState | undefined, stored: RunRecord | undefined): Promise<RunRecord> {
-    const temporalStatus = d.status.name;
-    const sa = d.searchAttributes as Record<string, unknown[] | undefined>;
+  /** `input`: the workflow input when the caller has it (read from the run's history otherwise). */
+  private async build(id: string, d: RunFacts, queried: RunState | undefined, stored: RunRecord | undefined, known?: RunInput): Promise<RunRecord> {
+    const temporalStatus = d.temporalStatus;
+    const sa = d.searchAttributes;
     let state = queried;
     let final = false;
     if (temporalStatus !== 'RUNNING') {
@@ -304,10 +361,10 @@ export class RunRecords {
       final = state !== undefined && !OPEN.has(state.status);
     }
     // The workflow input (first history event) is read once; later writes reuse the record's copy.
-    const input = stored?.definition && stored.inputs !== undefined ? undefined : await this.runs.input(id).catch(() => undefined);
+    const input = stored?.definition && stored.inputs !== undefined ? undefined : (known ?? (await this.runs.input(id).catch(() => undefined)));
     const definition = stored?.definition ?? (input ? (maskSealed(input.definition) as RunbookDefinition) : undefined);
     const run: Partial<RunContext> = input?.run ?? {};
-    const memo = (d.memo ?? {}) as { origin?: Record<string, unknown>; runbookName?: string };
+    const memo = d.memo as { origin?: Record<string, unknown>; runbookName?: string };
     // The reason travels in the memo's origin (POST /api/runs); the record keeps it on its own.
     const { reason: memoReason, ...origin } = memo.origin ?? {};
     const runbook = stored?.runbook ?? run.runbookId ?? (sa.TenantflowRunbook?.[0] as string | undefined);
@@ -317,7 +374,7 @@ export class RunRecords {
     const status = runStatusOf(state?.status ?? (sa.TenantflowStatus?.[0] as string | undefined), temporalStatus);
     // An item run's parent is its loop's workflow ("<run id>.<node id>", workflows/nodes/forEach.ts):
     // the record names the run the loop belongs to.
-    const loop = d.raw.workflowExecutionInfo?.parentExecution?.workflowId ?? undefined;
+    const loop = d.parentWorkflowId;
     const parentId = loop?.includes('.') ? loop.slice(0, loop.lastIndexOf('.')) : loop;
     const progress = progressOf(sa.TenantflowProgress?.[0]);
     return {
@@ -397,17 +454,20 @@ export class RunRecords {
     return definition ? definitionHash(definition) : undefined;
   }
 
-  /** Upserts the record (never over a final one), then audits the tenant changes of its finished steps once. */
-  async write(rec: RunRecord): Promise<void> {
+  /**
+   * Upserts the record (never over a final one; with `onlyNew`, never over any), then audits the
+   * tenant changes of its finished steps once.
+   */
+  async write(rec: RunRecord, opts: { onlyNew?: boolean } = {}): Promise<void> {
     await this.db.query(
       `insert into run_records (workflow_id, run_id, parent_id, runbook, runbook_name, version, definition_hash, tenant, requested_by, reason, test,
          status, temporal_status, message, pending_approvers, progress, started_at, ended_at, final, record, updated_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb, now())
-       on conflict (workflow_id, run_id) do update set
+       ${opts.onlyNew ? 'on conflict (workflow_id, run_id) do nothing' : `on conflict (workflow_id, run_id) do update set
          runbook_name = excluded.runbook_name, reason = excluded.reason, status = excluded.status, temporal_status = excluded.temporal_status,
          message = excluded.message, pending_approvers = excluded.pending_approvers, progress = excluded.progress, ended_at = excluded.ended_at,
          final = excluded.final, record = excluded.record, updated_at = now()
-       where not run_records.final`,
+       where not run_records.final`}`,
       [
         rec.id,
         rec.runId,
@@ -502,7 +562,8 @@ export class RunRecords {
     let caughtUp = true;
     token = undefined;
     do {
-      const page = await this.runs.list({ closedAfter: new Date(Date.parse(since) - 60_000).toISOString() }, { size: 200, token });
+      // (Some visibility stores count an open run as closed at any time: ask for closed ones only.)
+      const page = await this.runs.list({ closedAfter: new Date(Date.parse(since) - 60_000).toISOString(), extra: compare('ExecutionStatus', '!=', 'Running') }, { size: 200, token });
       const known = await this.summaries(page.runs.map((r) => r.id));
       for (const r of page.runs) {
         if (known.get(`${r.id}|${r.runId}`)?.final) continue;

@@ -50,7 +50,7 @@ export interface RunStarter {
   origin?: Record<string, unknown>;
   /**
    * Memo: who started the run through the API, for its "run.started" audit entry, which the
-   * writer of the run's first record appends (RunRecords.refresh) once Temporal has the run.
+   * writer of the run's first record appends (RunRecords) once Temporal has the run.
    */
   audit?: AuditOrigin;
 }
@@ -130,6 +130,11 @@ function assertPayloadFits(parts: { definition: unknown; inputs: Record<string, 
   });
 }
 
+/** A run's memo: its runbook's name, where it came from, who started it through the API. */
+export function memoOf({ definition, origin, audit }: Pick<RunStarter, 'definition' | 'origin' | 'audit'>): Record<string, unknown> {
+  return { runbookName: definition.name, ...(origin ? { origin } : {}), ...(audit ? { startAudit: audit } : {}) };
+}
+
 export class Runs {
   readonly client: Client;
   readonly taskQueue: string;
@@ -153,7 +158,7 @@ export class Runs {
         { key: SA.tenant, value: run.tenant },
         { key: SA.requester, value: run.startedBy },
       ],
-      memo: { runbookName: definition.name, ...(origin ? { origin } : {}), ...(audit ? { startAudit: audit } : {}) },
+      memo: memoOf({ definition, origin, audit }),
     };
   }
 
@@ -163,14 +168,20 @@ export class Runs {
    * the answer (a repeated request gets the first run); with `once` the repeat is an AlreadyStarted.
    */
   async start(starter: RunStarter, workflowId?: string, opts: { once?: boolean } = {}): Promise<string> {
+    return (await this.launch(starter, workflowId, opts)).id;
+  }
+
+  /** As start, and the run id of the execution when this call started it (none when the run of that id already was). */
+  async launch(starter: RunStarter, workflowId?: string, opts: { once?: boolean } = {}): Promise<{ id: string; runId?: string }> {
     const id = workflowId ?? newRunId();
     try {
-      await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId: id, ...(workflowId ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
+      const handle = await this.client.workflow.start(WORKFLOW_TYPE, { ...this.startOptions(starter), workflowId: id, ...(workflowId ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}) } as never);
+      return { id, runId: handle.firstExecutionRunId };
     } catch (err) {
       if (!(workflowId && err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       if (opts.once) throw new AlreadyStarted(id);
     }
-    return id;
+    return { id };
   }
 
   webUiLink(workflowId: string, runId?: string): string | undefined {
@@ -179,8 +190,12 @@ export class Runs {
     return `${this.webUiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
   }
 
-  /** The run's node states (unless `state: false`: its description only), or undefined when no such run exists. */
-  async get(workflowId: string, read: { state: boolean; withinMs?: number } = { state: true }): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
+  /**
+   * The run's node states (unless `state: false`: its description only), or undefined when no such
+   * run exists. `whileRunning`: query only a run still running (a closed run's query makes a
+   * worker replay its whole history; its result says the same).
+   */
+  async get(workflowId: string, read: { state: boolean; withinMs?: number; whileRunning?: boolean } = { state: true }): Promise<{ state?: RunState; description: WorkflowExecutionDescription } | undefined> {
     const handle = this.client.workflow.getHandle(workflowId);
     let description: WorkflowExecutionDescription;
     try {
@@ -191,7 +206,7 @@ export class Runs {
     }
     if (description.taskQueue !== this.taskQueue) return undefined;
     let state: RunState | undefined;
-    if (!read.state) return { description };
+    if (!read.state || (read.whileRunning && description.status.name !== 'RUNNING')) return { description };
     try {
       // A caller that must not wait (a background pass) bounds the query: one sent while the run's
       // last task completes can be held by the server until its own timeout.

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { canonicalJson, definitionHash, sha256Hex } from '../runbook/fingerprint.ts';
 import type { RunRecord } from '../server/run-records.ts';
+import { Runs } from '../server/temporal.ts';
 import { eq } from '../server/visibility.ts';
 import { pollApi, startApiServer, type ApiServer, type Caller } from './api-harness.ts';
 import { startTestEnv, type TestEnv } from './harness.ts';
@@ -161,6 +162,59 @@ describe('run records', () => {
     assert.equal((await startedAudit(orphan)).length, 1, 'exactly once');
     const verify = await server.admin.call('GET', '/api/audit/verify');
     assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
+  });
+
+  it('lists a run the moment the API started it, even when no worker has picked it up, its secret input masked', async () => {
+    // A server whose runs go to a task queue no worker polls (every worker down): nothing can
+    // answer a query about its runs, yet each is recorded from what it was started with. Its
+    // Temporal connection counts the calls it makes (its records loop waits a minute between passes).
+    const calls: string[] = [];
+    const counted = ((options: { method_definition: { path: string } }, nextCall: (o: unknown) => unknown) => {
+      calls.push(options.method_definition.path.split('/').pop()!);
+      return nextCall(options);
+    }) as never; // a gRPC interceptor (server/temporal-deadline.ts has the same shape)
+    const connection = await Connection.connect({ address: env.address, interceptors: [counted] });
+    const idle = await startApiServer({ ...env, runs: new Runs(new Client({ connection, namespace: env.namespace }), `idle-${randomUUID()}`) }, { pollMs: 60_000 });
+    try {
+      const operator = await idle.as('designer@contoso.test', [{ tenant: 'sandbox', role: 'designer' }]);
+      const definition = {
+        name: 'Reset a password',
+        inputs: [
+          { name: 'upn', type: 'string', required: true },
+          { name: 'temporaryPassword', type: 'string', secret: true, required: true },
+        ],
+        nodes: [{ id: 'reset', kind: 'action', action: 'user.resetPassword', params: { user: '{{ inputs.upn }}', password: '{{ inputs.temporaryPassword }}' } }],
+        edges: [],
+      };
+      assert.equal((await operator.call('POST', '/api/runbooks', { id: 'reset', definition })).status, 201);
+      assert.equal((await operator.call('POST', '/api/runbooks/reset/publish', {})).status, 201);
+      const secret = `Pw-${randomUUID()}`;
+      calls.length = 0;
+      const started = await operator.call('POST', '/api/runs', { runbookId: 'reset', inputs: { upn: `nobody@${domain}`, temporaryPassword: secret }, reason: 'ticket SD-42' });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const id = started.body.id as string;
+      await idle.services.records.written();
+      // The start is all the API asked of Temporal: its first record needs no describe, query or history read.
+      assert.deepEqual(calls, ['StartWorkflowExecution']);
+      const listed = (await operator.call('GET', '/api/runs?runbook=reset')).body.runs as { id: string; status: string; startedBy: string; version: number }[];
+      const item = listed.find((r) => r.id === id)!;
+      assert.ok(item, 'listed at once');
+      assert.equal(item.status, 'running');
+      assert.equal(item.startedBy, 'designer@contoso.test');
+      assert.equal(item.version, 1);
+      const row = await idle.db.one('select record, reason from run_records where workflow_id = $1', [id]);
+      const rec = row!.record as RunRecord;
+      assert.equal(row!.reason, 'ticket SD-42');
+      assert.equal(rec.temporal.runId, (await env.client.workflow.getHandle(id).describe()).runId);
+      assert.deepEqual(Object.keys(rec.nodes), ['reset']);
+      assert.equal(rec.nodes.reset!.status, 'pending');
+      assert.equal((rec.inputs as Record<string, unknown>).upn, `nobody@${domain}`);
+      assert.ok(!JSON.stringify(row).includes(secret), 'the secret input is in no record');
+      await env.client.workflow.getHandle(id).terminate('test over');
+    } finally {
+      await idle.close();
+      await connection.close();
+    }
   });
 
   it('serves the run list and the run view from the record once Temporal has deleted the run', async () => {
