@@ -2,7 +2,8 @@
 // warnings, errors, changes), every approval decision and its plan, kept in the control plane's
 // database for as long as the admin says, whatever Temporal's retention. The server takes them
 // from Temporal (the interpreter's state query, or the run's result once it closed) on a loop and
-// on every read, keyed by workflow id + run id: writing the same run twice writes the same row,
+// on every read, and writes a run it started itself from what it started it with; keyed by
+// workflow id + run id: writing the same run twice writes the same row,
 // and a record is frozen once the run ended. See docs/runs.md for why the server, not the worker.
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
