@@ -350,7 +350,7 @@ export class RunRecords {
 
   // ---- writing ----
 
-  /** `input`: the workflow input when the caller has it (read from the run's history otherwise). */
+  /** `known`: the workflow input when the caller has it (else read from the run's history). */
   private async build(id: string, d: RunFacts, queried: RunState | undefined, stored: RunRecord | undefined, known?: RunInput): Promise<RunRecord> {
     const temporalStatus = d.temporalStatus;
     const sa = d.searchAttributes;
