@@ -62,7 +62,9 @@ export async function openDatabase(opts: DbOptions = {}): Promise<Db> {
 /**
  * What the application role may do, granted by the owner at every start (so tables added by later
  * migrations are covered): read and write its tables, but only read and append the audit log, and
- * only read the migration history. Only the owner can drop or disable the audit log's triggers.
+ * only read the migration history. The claims that a step's change or a run's start was audited
+ * are append-only too, but for the entry a step's claim points at (written in the same
+ * transaction, right after the entry). Only the owner can drop or disable the audit log's triggers.
  */
 export async function grantApplication(owner: Queryable, role: string): Promise<void> {
   const r = ident(role);
@@ -74,6 +76,7 @@ export async function grantApplication(owner: Queryable, role: string): Promise<
     revoke insert, update, delete, truncate, references, trigger on schema_migrations from ${r};
     revoke update, delete, truncate, references, trigger on audit_log from ${r};
     revoke update, delete, truncate, references, trigger on run_changes_audited from ${r};
+    grant update (audit_id) on run_changes_audited to ${r};
     revoke update, delete, truncate, references, trigger on run_start_audited from ${r};
   `);
 }

@@ -488,6 +488,21 @@ export function apiSuite(kind: DbKind): void {
     });
   });
 
+  describe(`audit of tenant changes (${kind})`, () => {
+    it('a step that changed the tenant is in the audit log once, as the application role may write it', async () => {
+      // On PostgreSQL the server runs as its own role, which may only append to the audit log and
+      // its claims (server/db.ts grantApplication), as in production.
+      const upn = `audited.${randomUUID().slice(0, 6)}@${env.sandbox.tenant.domain}`;
+      const definition = { name: 'Create one user', nodes: [{ id: 'create', kind: 'action', action: 'user.create', params: { userPrincipalName: upn, displayName: 'Audited', usageLocation: 'US' } }], edges: [] };
+      const r = await admin.call('POST', '/api/runs', { definition, inputs: {} });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      await pollApi(viewer, `/api/runs/${r.body.id}`, (x) => x.record?.final === true);
+      await server.services.records.sync();
+      const entries = (await admin.call('GET', `/api/audit?target=${r.body.id}&action=m365.change`)).body as { actor: string; detail: { step: string; action: string } }[];
+      assert.deepEqual(entries.map((e) => [e.actor, e.detail.step, e.detail.action]), [[server.admin.email, 'create', 'user.create']]);
+    });
+  });
+
   describe(`tenants (${kind})`, () => {
     it('secrets sealed at rest and never returned; test connection lists missing permissions; workers resolve connections', async () => {
       const secret = `s3cret-${randomUUID()}`;
