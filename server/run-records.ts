@@ -9,7 +9,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescr
 import { ApplicationFailure } from '@temporalio/common';
 import { catalog } from '../catalog/index.ts';
 import type { ActionContract } from '../catalog/contract.ts';
-import { type ApprovalDecision, type NodeState, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
+import { type ApprovalDecision, type NodeState, type RunbookDefinition, type RunbookWorkflowInput, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
 import { definitionHash } from '../runbook/fingerprint.ts';
 import { maskSealed, redact, redactInputs } from '../runbook/secrets.ts';
 import { runStateQuery } from '../workflows/messages.ts';
@@ -93,9 +93,6 @@ export interface FreshRun {
   /** When the start was sent. */
   at: Date;
 }
-
-/** The workflow input of a run: what the worker was given. */
-type RunInput = Pick<RunStarter, 'definition' | 'inputs' | 'run'>;
 
 /** What a record is built from besides the run's state: Temporal's description, or what the server started the run with. */
 interface RunFacts {
@@ -202,8 +199,7 @@ export class RunRecords {
    */
   private async first(id: string, fresh: FreshRun): Promise<void> {
     const facts: RunFacts = { runId: fresh.runId, temporalStatus: 'RUNNING', searchAttributes: {}, memo: memoOf(fresh.starter), startTime: fresh.at };
-    const { definition, inputs, run } = fresh.starter;
-    const rec = await this.build(id, facts, undefined, undefined, { definition, inputs, run });
+    const rec = await this.build(id, facts, undefined, undefined, fresh.starter);
     await this.auditStart(rec, facts.memo);
     await this.write(rec, { onlyNew: true });
   }
@@ -351,7 +347,7 @@ export class RunRecords {
   // ---- writing ----
 
   /** `known`: the workflow input when the caller has it (else read from the run's history). */
-  private async build(id: string, d: RunFacts, queried: RunState | undefined, stored: RunRecord | undefined, known?: RunInput): Promise<RunRecord> {
+  private async build(id: string, d: RunFacts, queried: RunState | undefined, stored: RunRecord | undefined, known?: RunbookWorkflowInput): Promise<RunRecord> {
     const temporalStatus = d.temporalStatus;
     const sa = d.searchAttributes;
     let state = queried;
