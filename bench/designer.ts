@@ -76,11 +76,18 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export function runDesignerBench(rounds = 9): { small: number; large: number; bare: number; ratio: number; vsBare: number } {
+/**
+ * Warm-up opens before the timed rounds: V8 optimises the layout and validation code after a few
+ * dozen calls, and React's renderer as soon; with three, the first rounds timed half-optimised code
+ * (validation ran 10 ms then, 4 ms after twenty opens) and the median moved by 0.3 from run to run.
+ */
+const WARM_UP = 20;
+
+export function runDesignerBench(rounds = 15): { small: number; large: number; bare: number; ratio: number; vsBare: number } {
   const small = syntheticRunbook(10);
   const large = syntheticRunbook(300);
   const positions = Object.fromEntries(large.nodes.map((n, i) => [n.id, { x: (i % 3) * 288, y: i * 144 }]));
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < WARM_UP; i++) {
     open(small);
     open(large);
     bare(large, positions);
