@@ -82,12 +82,16 @@ try {
             const wall0 = Date.now();
             const res = await designer.call('POST', '/api/runs/bulk', { runbookId: 'bench-bulk', csv: csv(rows, `t${c.workers}${r}${randomUUID().slice(0, 4)}`), concurrency: 40 });
             const id = res.body.batch as string;
+            let ended: string | undefined;
             for (;;) {
               const b = (await designer.call('GET', `/api/batches/${id}`)).body;
+              ended = b.endedAt;
               if (b.status !== 'running') break;
               await new Promise((x) => setTimeout(x, 250));
             }
-            const s = (performance.now() - t0) / 1000;
+            // Until the batch ended as the batch view says (its last row's run done and the batch
+            // closed), not until this loop's next look: a 250 ms tick was up to 0.8% of a run.
+            const s = ended ? (Date.parse(ended) - wall0) / 1000 : (performance.now() - t0) / 1000;
             const creates = env.sandbox.admin.mutationCount({ op: 'user.create' });
             const log = env.sandbox.admin.requestLog({}).filter((e) => e.method === 'POST' && e.path.includes('/users'));
             if (process.env.BENCH_DEBUG) {
