@@ -8,6 +8,7 @@ import { ClientCertificateCredential, ClientSecretCredential, type TokenCredenti
 import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { ActionError, statusOf } from './errors.ts';
+import { keptTokens } from './kept-token.ts';
 import { gateFor, ThrottleGate } from './throttle.ts';
 import { sendRetrying } from './transient.ts';
 
@@ -25,7 +26,9 @@ export function trustCa(pem: string): void {
 
 /**
  * The connection's app credential: a certificate (client assertion signed with its key) when the
- * connection has one, otherwise the client secret.
+ * connection has one, otherwise the client secret. Its tokens are kept while they are fresh
+ * (m365/kept-token.ts): one credential serves every Graph, Exchange and SharePoint request of the
+ * connection.
  */
 export function credentialFor(conn: TenantConnection): TokenCredential {
   if (conn.caPem) trustCa(conn.caPem);
@@ -34,8 +37,11 @@ export function credentialFor(conn: TenantConnection): TokenCredential {
     // A custom authority (the sandbox) has no entry in Microsoft's instance discovery.
     disableInstanceDiscovery: conn.authorityHost !== undefined,
   };
-  if (conn.certificatePem) return new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificate: conn.certificatePem }, opts);
-  return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, opts);
+  return keptTokens(
+    conn.certificatePem
+      ? new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificate: conn.certificatePem }, opts)
+      : new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, opts),
+  );
 }
 
 export interface GraphOptions {
