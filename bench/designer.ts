@@ -79,7 +79,7 @@ function median(xs: number[]): number {
 /**
  * Warm-up opens before the timed rounds: V8 optimises the layout and validation code after a few
  * dozen calls, and React's renderer as soon; with three, the first rounds timed half-optimised code
- * (validation ran 10 ms then, 4 ms after twenty opens) and the median moved by 0.3 from run to run.
+ * (validation ran 10 ms then, 4 ms after twenty opens) and the median moved by up to 0.4 between runs.
  */
 const WARM_UP = 20;
 

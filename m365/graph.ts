@@ -26,9 +26,8 @@ export function trustCa(pem: string): void {
 
 /**
  * The connection's app credential: a certificate (client assertion signed with its key) when the
- * connection has one, otherwise the client secret. Its tokens are kept while they are fresh
- * (m365/kept-token.ts): one credential serves every Graph, Exchange and SharePoint request of the
- * connection.
+ * connection has one, otherwise the client secret. It keeps its tokens while they are fresh
+ * (m365/kept-token.ts).
  */
 export function credentialFor(conn: TenantConnection): TokenCredential {
   if (conn.caPem) trustCa(conn.caPem);
