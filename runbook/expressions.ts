@@ -68,7 +68,49 @@ function compile(expr: string): Budgeted {
   return c;
 }
 
+/** A field path lookup gave no answer JSONata is sure to agree with: JSONata evaluates it. */
+const NOT_PLAIN = Symbol('not a plain field path');
+
+/** JSONata's words, which are not field names in a path. */
+const KEYWORDS = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const paths = new Map<string, string[] | null>();
+
+/** The field names of an expression that is only a field path ("inputs.upn"), or null. */
+function fieldPath(expr: string): string[] | null {
+  let names = paths.get(expr);
+  if (names === undefined) {
+    const parts = expr.split('.').map((p) => p.trim());
+    names = parts.every((p) => NAME.test(p) && !KEYWORDS.has(p)) ? parts : null;
+    if (paths.size > 5000) paths.clear();
+    paths.set(expr, names);
+  }
+  return names;
+}
+
+/**
+ * An expression that is only a field path through plain objects ("inputs.upn",
+ * "steps.create.output.id"), read directly: what JSONata answers for it, without JSONata. Inside
+ * the workflow JSONata is slow (the sandbox records a stack trace for every promise, and JSONata
+ * makes several per step); most parameters are such paths. Anything else (an array on the way,
+ * which JSONata maps over; a missing field; an array or nothing at the end) is NOT_PLAIN and
+ * goes to JSONata, so the answer is always JSONata's.
+ */
+function plainField(expr: string, ctx: ExpressionContext): unknown {
+  const names = fieldPath(expr);
+  if (!names) return NOT_PLAIN;
+  let v: unknown = ctx;
+  for (const name of names) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, name)) return NOT_PLAIN;
+    v = (v as Record<string, unknown>)[name];
+  }
+  if (v === undefined || typeof v === 'function' || Array.isArray(v)) return NOT_PLAIN;
+  return normalize(v);
+}
+
 export async function evaluate(expr: string, ctx: ExpressionContext): Promise<unknown> {
+  const plain = plainField(expr, ctx);
+  if (plain !== NOT_PLAIN) return plain;
   let result: unknown;
   try {
     const c = compile(expr);
@@ -91,8 +133,50 @@ function normalize(v: unknown): unknown {
   return JSON.parse(JSON.stringify(v));
 }
 
+/** A parameter value whose every expression is a plain field path, resolved at once; else NOT_PLAIN. */
+function resolvePlain(value: unknown, ctx: ExpressionContext): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value;
+    const whole = WHOLE.exec(value);
+    if (whole && !whole[1]!.includes('}}')) return plainField(whole[1]!, ctx);
+    let out = '';
+    let last = 0;
+    for (const m of value.matchAll(PART)) {
+      const v = plainField(m[1]!, ctx);
+      if (v === NOT_PLAIN) return NOT_PLAIN;
+      out += value.slice(last, m.index) + (v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      last = m.index! + m[0].length;
+    }
+    return out + value.slice(last);
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) {
+      const r = resolvePlain(v, ctx);
+      if (r === NOT_PLAIN) return NOT_PLAIN;
+      out.push(r);
+    }
+    return out;
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = resolvePlain(v, ctx);
+      if (r === NOT_PLAIN) return NOT_PLAIN;
+      out[k] = r;
+    }
+    return out;
+  }
+  return value;
+}
+
 /** Resolve every "{{ }}" in a parameter value (objects and arrays are walked). */
 export async function resolveTemplate(value: unknown, ctx: ExpressionContext): Promise<unknown> {
+  const plain = resolvePlain(value, ctx);
+  return plain !== NOT_PLAIN ? plain : resolveEach(value, ctx);
+}
+
+async function resolveEach(value: unknown, ctx: ExpressionContext): Promise<unknown> {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
     if (whole && !whole[1]!.includes('}}')) return evaluate(whole[1]!, ctx);
@@ -109,12 +193,12 @@ export async function resolveTemplate(value: unknown, ctx: ExpressionContext): P
   }
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (const v of value) out.push(await resolveTemplate(v, ctx));
+    for (const v of value) out.push(await resolveEach(v, ctx));
     return out;
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await resolveTemplate(v, ctx);
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveEach(v, ctx);
     return out;
   }
   return value;
