@@ -284,6 +284,25 @@ export interface ExpressionInfo {
   inputs: string[];
 }
 
+// What in a runbook's text could read inputs without naming each one: `inputs` not followed by a
+// field name (`$keys(inputs)`, `inputs.*`, `inputs[0]`), the context itself (`$`, `$$`), wildcards.
+const WHOLE_INPUTS = /\binputs\b(?!\s*\.\s*[A-Za-z_`])|\$(?![A-Za-z0-9_])|\*/;
+
+/**
+ * The inputs a loop body can read, for its items' runs: the run's inputs without the lists and
+ * objects whose name appears nowhere in the body (usually the list the loop goes over, which would
+ * otherwise travel in the start of every item's run: 600 items of a 600-entry list were 9.6 MB of
+ * the loop's history). Conservative: a body that could read the inputs without naming them (see
+ * WHOLE_INPUTS) gets them all, and plain values always go (an approval shows them as facts).
+ */
+export function inputsForBody(body: { nodes: unknown[] }, inputs: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(body.nodes);
+  if (WHOLE_INPUTS.test(text)) return inputs;
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(inputs)) if (value === null || typeof value !== 'object' || text.includes(name)) out[name] = value;
+  return out;
+}
+
 /** Parses an expression and lists the steps and inputs it reads (for the validator). */
 const inspected = new Map<string, ExpressionInfo>();
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import jsonata from 'jsonata';
-import { evaluate, resolveTemplate, type ExpressionContext } from '../runbook/expressions.ts';
+import { evaluate, inputsForBody, resolveTemplate, type ExpressionContext } from '../runbook/expressions.ts';
 
 const ctx: ExpressionContext = {
   inputs: { upn: 'ada@contoso.com', count: 3, on: false, none: null, empty: '', nested: { a: { b: 'deep', list: [1, 2] } }, list: ['x', 'y'], one: ['only'], grid: [[1, 2], [3]], wrapped: [{ inner: ['z'] }], people: [{ mail: 'a@x' }, { mail: 'b@x' }], true: 'keyword' },
@@ -79,5 +79,21 @@ describe('field paths read without JSONata', () => {
     const got = (await evaluate('inputs.nested', ctx)) as { a: { b: string } };
     got.a.b = 'changed';
     assert.equal((ctx.inputs.nested as { a: { b: string } }).a.b, 'deep');
+  });
+});
+
+describe("a loop body's inputs", () => {
+  const inputs = { people: ['a', 'b'], groups: ['g'], settings: { x: 1 }, dept: 'Sales', count: 2 };
+  const body = (...expressions: string[]) => ({ nodes: expressions.map((e, i) => ({ id: `n${i}`, kind: 'condition', expression: e })) });
+
+  it('leaves out the lists and objects the body never names, and keeps every plain value', () => {
+    assert.deepEqual(inputsForBody(body("item != ''"), inputs), { dept: 'Sales', count: 2 });
+    assert.deepEqual(inputsForBody(body('item in inputs.groups', 'inputs.settings.x = 1'), inputs), { groups: ['g'], settings: { x: 1 }, dept: 'Sales', count: 2 });
+    assert.deepEqual(inputsForBody(body('$count(inputs.`people`) > 0'), inputs), { people: ['a', 'b'], dept: 'Sales', count: 2 });
+  });
+
+  it('keeps them all when the body could read inputs without naming them', () => {
+    for (const e of ['$keys(inputs)', 'inputs.*', 'inputs[0]', '$$.x', '$string($)', '**.a', '$lookup(inputs, item)', 'inputs ~> $count'])
+      assert.deepEqual(inputsForBody(body(e), inputs), inputs, e);
   });
 });

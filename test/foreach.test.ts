@@ -110,6 +110,39 @@ describe('forEach', () => {
     assert.ok(result.outputsOmitted! > 5, 'the budget ran out in the first of the three loop runs and stayed spent');
   });
 
+  it("gives each item's run the inputs its body reads, not the list the loop goes over", async () => {
+    const withBody = (expression: string): RunbookDefinitionInput =>
+      ({
+        name: 'lean items',
+        inputs: [
+          { name: 'people', type: 'list' },
+          { name: 'tags', type: 'list' },
+          { name: 'dept', type: 'string' },
+        ],
+        nodes: [{ id: 'each', kind: 'forEach', items: 'inputs.people', concurrency: 2, body: { nodes: [{ id: 'check', kind: 'condition', expression }] } }],
+        edges: [],
+      }) as RunbookDefinitionInput;
+    /** The inputs item 0's run was started with, as Temporal stored them. */
+    const itemInputs = async (workflowId: string) => {
+      const history = await env.client.workflow.getHandle(`${workflowId}.each.0`).fetchHistory();
+      const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      return (JSON.parse(new TextDecoder().decode(payload.data!)) as { inputs: Record<string, unknown> }).inputs;
+    };
+    const inputs = { people: ['a', 'b', 'c'], tags: ['x'], dept: 'Sales' };
+
+    const lean = await env.start(withBody("item != '' and inputs.tags[0] = 'x'"), inputs);
+    const done = await lean.result();
+    assert.equal(done.status, 'succeeded');
+    assert.deepEqual((done.nodes.each!.output as ForEachResult).items.map((i) => i.output), [{ handle: 'true' }, { handle: 'true' }, { handle: 'true' }]);
+    assert.deepEqual(await itemInputs(lean.workflowId), { tags: ['x'], dept: 'Sales' });
+
+    // A body that could read any input without naming it gets them all.
+    const whole = await env.start(withBody('$count($keys(inputs)) = 3'), inputs);
+    const all = await whole.result();
+    assert.deepEqual((all.nodes.each!.output as ForEachResult).items.map((i) => i.output), [{ handle: 'true' }, { handle: 'true' }, { handle: 'true' }]);
+    assert.deepEqual(await itemInputs(whole.workflowId), inputs);
+  });
+
   it('continues as new between batches and keeps counting', async () => {
     const workflowId = `loop-${randomUUID()}`;
     const input = twelveNumbers(workflowId, {});

@@ -2,7 +2,7 @@
 // with the list; its progress comes back by signal.
 import { ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation, patched } from '@temporalio/workflow';
 import type { ForEachNode, NodeState } from '../../runbook/definition.ts';
-import { evaluate } from '../../runbook/expressions.ts';
+import { evaluate, inputsForBody } from '../../runbook/expressions.ts';
 import { isStoredList } from '../batch.ts';
 import type { ForEachInput, ForEachResult } from '../for-each.ts';
 import { errorMessage, RunEnded, type Execution } from './execution.ts';
@@ -14,13 +14,16 @@ export async function runForEach(x: Execution, node: ForEachNode, ns: NodeState)
   if (!stored && !Array.isArray(items))
     throw new RunEnded('failed', `Step ${node.id}: "items" gave ${JSON.stringify(items)?.slice(0, 100)}, not a list`);
   const total = stored ? stored.count : (items as unknown[]).length;
+  // Items' runs get the inputs the body can read, not the list they came from (runs started before
+  // the patch, and their replays, pass every input).
+  const inputs = patched('foreach-body-inputs') ? inputsForBody(node.body, x.input.inputs) : x.input.inputs;
   ns.input = { count: total };
   ns.progress = { total, done: 0, succeeded: 0, failed: 0 };
   const loop: ForEachInput = {
     parentWorkflowId: x.workflowId,
     nodeId: node.id,
     body: { ...x.input.definition, name: `${x.input.definition.name} / ${node.id}`, nodes: node.body.nodes, edges: node.body.edges },
-    inputs: x.input.inputs,
+    inputs,
     run: x.input.run,
     items: stored ? [] : (items as unknown[]),
     ...(stored ? { list: stored } : {}),
