@@ -112,6 +112,20 @@ describe('sub-runbooks', () => {
     assert.match(s2.warnings![0]!, /^step inner failed and the run went on: sub-runbook broken failed/);
   });
 
+  it("checks the inputs it gives the child against the child's declared pattern, in the run", async () => {
+    publish('coded', {
+      name: 'Coded',
+      inputs: [{ name: 'code', type: 'string', pattern: '^[A-Z]{3}-[0-9]+$' }],
+      nodes: [{ id: 'wait', kind: 'delay', duration: '0s' }],
+    });
+    const calls = (code: string) => publish(`calls-coded-${code}`, { name: 'Calls coded', inputs: [{ name: 'code', type: 'string' }], nodes: [{ id: 'inner', kind: 'subRunbook', runbook: 'coded', inputs: { code: '{{ inputs.code }}' } }] });
+    const bad = await env.start(calls('bad'), { code: 'abc-1' });
+    await assert.rejects(bad.result(), WorkflowFailedError);
+    assert.match((await env.state(bad)).nodes.inner!.error!.message, /inputs given to sub-runbook coded do not fit it: inputs.code: code "abc-1" does not match the pattern/);
+    const good = await (await env.start(calls('good'), { code: 'ABC-12' })).result();
+    assert.equal(good.status, 'succeeded');
+  });
+
   it('carries a cancellation down: cancelling the parent cancels the child waiting on its timer', async () => {
     publish('waits', {
       name: 'Waits',
