@@ -3,6 +3,8 @@
 // or bulk run starts one run per item. Measured with CPU profiles of the worker's workflow thread:
 // - zod's schemas (bench/throttle.ts, a forEach of 600 user creations): with zod in the bundle the
 //   thread was busy 20 s of the 34 s; without it, 13 s.
+// - RE2 (re2js, brought in by the sub-runbook step's input checks, which it now loads when it
+//   runs): 0.37-0.47 s of a workflow thread's time per 300 runs of a bulk round.
 // - OpenTelemetry (loaded only by a traced run now) and JSONata (preloaded: evaluated once per
 //   worker): the same 220 one-step runs kept the thread busy 16.1 s and 18.1 s before, 8.3 s and
 //   9.9 s after (two interleaved pairs, a loaded machine).
@@ -38,6 +40,24 @@ describe('the workflow bundle', () => {
     for (const [name, source] of ours)
       for (const line of source.split('\n').filter((l) => /__webpack_require__[.\w]*\([^)]*opentelemetry/.test(l)))
         assert.match(line, /import\(\) eager/, `${name} loads OpenTelemetry when it is evaluated: ${line.trim()}`);
+  });
+
+  it("loads RE2 only in a run with a sub-runbook step: nothing evaluates re2js or the input checks at load time", async () => {
+    const { modules } = await bundle();
+    const loaders = [...modules].filter(([, source]) => /__webpack_require__[.\w]*\([^)]*(re2js|runbook\/inputs\.ts)/.test(source));
+    assert.ok(loaders.length > 0, 'no module of the bundle loads re2js or runbook/inputs.ts');
+    for (const [name, source] of loaders.filter(([n]) => /^\.\/(workflows|catalog)\//.test(n)))
+      for (const line of source.split('\n').filter((l) => /__webpack_require__[.\w]*\([^)]*(re2js|runbook\/inputs\.ts)/.test(l)))
+        assert.match(line, /import\(\) eager/, `${name} loads the input checks when it is evaluated: ${line.trim()}`);
+    // Only the input checks (loaded by the sub-runbook step when it runs) bring RE2 in.
+    assert.deepEqual(
+      loaders.filter(([, source]) => /__webpack_require__[.\w]*\([^)]*re2js/.test(source)).map(([n]) => n),
+      ['./runbook/patterns.ts'],
+    );
+    assert.deepEqual(
+      [...modules].filter(([, source]) => /__webpack_require__[.\w]*\([^)]*runbook\/patterns\.ts/.test(source)).map(([n]) => n),
+      ['./runbook/inputs.ts'],
+    );
   });
 
   it('evaluates JSONata once per worker (preloaded), the rest of the workflow code once per run', async () => {
