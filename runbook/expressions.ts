@@ -133,6 +133,11 @@ function normalize(v: unknown): unknown {
   return JSON.parse(JSON.stringify(v));
 }
 
+/** How an expression's value reads inside text: nothing for null or undefined, objects as JSON. */
+function partText(v: unknown): string {
+  return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** A parameter value whose every expression is a plain field path, resolved at once; else NOT_PLAIN. */
 function resolvePlain(value: unknown, ctx: ExpressionContext): unknown {
   if (typeof value === 'string') {
@@ -144,7 +149,7 @@ function resolvePlain(value: unknown, ctx: ExpressionContext): unknown {
     for (const m of value.matchAll(PART)) {
       const v = plainField(m[1]!, ctx);
       if (v === NOT_PLAIN) return NOT_PLAIN;
-      out += value.slice(last, m.index) + (v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      out += value.slice(last, m.index) + partText(v);
       last = m.index! + m[0].length;
     }
     return out + value.slice(last);
@@ -186,7 +191,7 @@ async function resolveEach(value: unknown, ctx: ExpressionContext): Promise<unkn
     for (const m of value.matchAll(PART)) {
       out += value.slice(last, m.index);
       const v = await evaluate(m[1]!, ctx);
-      out += v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      out += partText(v);
       last = m.index! + m[0].length;
     }
     return out + value.slice(last);
@@ -223,7 +228,7 @@ export async function resolveMessage(template: string, ctx: ExpressionContext): 
   for (const m of template.matchAll(PART)) {
     out += template.slice(last, m.index);
     const v = await evaluate(m[1]!, ctx);
-    const text = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text = partText(v);
     if (text.trim() === '') {
       out += EMPTY;
       empties++;

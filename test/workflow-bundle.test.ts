@@ -44,20 +44,16 @@ describe('the workflow bundle', () => {
 
   it("loads RE2 only in a run with a sub-runbook step: nothing evaluates re2js or the input checks at load time", async () => {
     const { modules } = await bundle();
-    const loaders = [...modules].filter(([, source]) => /__webpack_require__[.\w]*\([^)]*(re2js|runbook\/inputs\.ts)/.test(source));
-    assert.ok(loaders.length > 0, 'no module of the bundle loads re2js or runbook/inputs.ts');
-    for (const [name, source] of loaders.filter(([n]) => /^\.\/(workflows|catalog)\//.test(n)))
-      for (const line of source.split('\n').filter((l) => /__webpack_require__[.\w]*\([^)]*(re2js|runbook\/inputs\.ts)/.test(l)))
+    const requires = (what: string) => new RegExp(`__webpack_require__[.\\w]*\\([^)]*${what}`);
+    const loadersOf = (what: string) => [...modules].filter(([, source]) => requires(what).test(source)).map(([name]) => name);
+    const checks = 're2js|runbook\\/inputs\\.ts';
+    assert.ok(loadersOf(checks).length > 0, 'no module of the bundle loads re2js or runbook/inputs.ts');
+    for (const [name, source] of [...modules].filter(([n]) => /^\.\/(workflows|catalog)\//.test(n)))
+      for (const line of source.split('\n').filter((l) => requires(checks).test(l)))
         assert.match(line, /import\(\) eager/, `${name} loads the input checks when it is evaluated: ${line.trim()}`);
     // Only the input checks (loaded by the sub-runbook step when it runs) bring RE2 in.
-    assert.deepEqual(
-      loaders.filter(([, source]) => /__webpack_require__[.\w]*\([^)]*re2js/.test(source)).map(([n]) => n),
-      ['./runbook/patterns.ts'],
-    );
-    assert.deepEqual(
-      [...modules].filter(([, source]) => /__webpack_require__[.\w]*\([^)]*runbook\/patterns\.ts/.test(source)).map(([n]) => n),
-      ['./runbook/inputs.ts'],
-    );
+    assert.deepEqual(loadersOf('re2js'), ['./runbook/patterns.ts']);
+    assert.deepEqual(loadersOf('runbook\\/patterns\\.ts'), ['./runbook/inputs.ts']);
   });
 
   it('evaluates JSONata once per worker (preloaded), the rest of the workflow code once per run', async () => {
