@@ -34,7 +34,8 @@ import {
   type CarriedStep,
   type ResumeSignal,
 } from '../workflows/messages.ts';
-import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { recordedPatch } from '../workflows/patches.ts';
+import { SA, SEARCH_ATTRIBUTES, visibilityAtStart } from '../workflows/search-attributes.ts';
 import type { RunViewStatus } from './api-contract.ts';
 import { and, compare, eq, oneOf, type Clause } from './visibility.ts';
 import { HttpError } from './http.ts';
@@ -152,7 +153,7 @@ export class Runs {
       taskQueue: this.taskQueue,
       args: [{ definition, inputs, run, ...(carry ? { carry } : {}) }] as [unknown],
       typedSearchAttributes: [
-        { key: SA.status, value: 'running' },
+        ...visibilityAtStart(definition.nodes.length),
         { key: SA.runbook, value: run.runbookId },
         { key: SA.version, value: run.version },
         { key: SA.tenant, value: run.tenant },
@@ -227,18 +228,23 @@ export class Runs {
     return decodeFromPayloadsAtIndex(this.client.options.loadedDataConverter, 0, payloads, context);
   }
 
-  /** Whether the run took the new branch of `patched(patch)` (its history carries the patch's marker). */
+  /**
+   * Whether the run took the new branch of patch `patch`: its history carries the patch's marker,
+   * or the marker of a baseline that includes it (workflows/patches.ts).
+   */
   async hasPatch(workflowId: string, patch: string): Promise<boolean> {
     const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-    return (history.events ?? []).some((e) => {
+    const markers = (history.events ?? []).flatMap((e) => {
       const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-      if (!data) return false;
+      if (!data) return [];
       try {
-        return (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown }).id === patch;
+        const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown }).id;
+        return typeof id === 'string' ? [id] : [];
       } catch {
-        return false;
+        return [];
       }
     });
+    return recordedPatch(markers, patch);
   }
 
   async list(filter: RunListFilter, page: { size: number; token?: string }): Promise<{ runs: RunListItem[]; nextPageToken?: string }> {

@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunbookDefinitionInput, RunState } from '../runbook/definition.ts';
 import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
 import { executeApprovalUpdate } from '../server/temporal.ts';
+import { BASELINE } from '../workflows/patches.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
 
 let env: TestEnv;
@@ -419,6 +420,52 @@ describe('interpreter under faults', () => {
     } finally {
       env.sandbox.admin.setFaults({});
     }
+  });
+
+  it('records one patch marker (the baseline) and publishes to visibility only what changed', async () => {
+    type Events = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+    const markers = (events: Events) =>
+      events.flatMap((e) => {
+        const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+      });
+    const upserts = (events: Events) => events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!).sort());
+    const h = await env.start(def([{ id: 'ask', kind: 'approval', approvers: { users: ['boss@contoso.com'] } }, noop('next')], [{ source: 'ask', sourceHandle: 'approved', target: 'next' }]));
+    // The start itself says "running, 0 of 2 steps": the run publishes nothing until it has news.
+    assert.deepEqual((await h.describe()).searchAttributes.TenantflowProgress, ['0/2']);
+    await env.waitFor(h, (s) => s.nodes.ask?.status === 'waiting-approval');
+    assert.deepEqual(await visible(h, 'TenantflowPendingApprovers', 1), ['boss@contoso.com'], 'the approvals inbox reads who is asked from visibility');
+    await h.signal(approvalSignal, { nodeId: 'ask', decision: 'approve', by: 'boss@contoso.com' });
+    assert.equal((await h.result()).status, 'succeeded');
+    const events = (await h.fetchHistory()).events ?? [];
+    // approval-eligibility, approval-plan, approval-notify, approval-request-concurrent,
+    // notify-requester and requester-notice-server were one marker and one upsert each.
+    assert.deepEqual(markers(events), [BASELINE]);
+    const decided = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+    assert.deepEqual(
+      upserts(events.slice(decided)),
+      [
+        ['TenantflowPendingApprovers', 'TenantflowProgress', 'TenantflowStatus'],
+        ['TenantflowPendingApprovers', 'TenantflowProgress', 'TenantflowStatus'],
+      ],
+      'after the decision: the step done and the approver gone, then the run ended (its last step publishes nothing of its own)',
+    );
+    assert.deepEqual(await finalStatus(h), ['succeeded']);
+    const sa = (await h.describe()).searchAttributes;
+    assert.deepEqual([sa.TenantflowProgress, sa.TenantflowPendingApprovers ?? []], [['2/2'], []]);
+
+    // A loop's items start with what their visibility says; each item's run upserts the baseline
+    // (the SDK's TemporalChangeVersion) and its end, where it upserted four times.
+    const loop = await env.start(def([{ id: 'each', kind: 'forEach', items: 'inputs.n', concurrency: 2, body: { nodes: [noop('wait')] } }], [], [{ name: 'n', type: 'list' }]), { n: [1, 2] });
+    assert.equal((await loop.result()).status, 'succeeded');
+    const item = env.client.workflow.getHandle(`${loop.workflowId}.each.0`);
+    const itemEvents = (await item.fetchHistory()).events ?? [];
+    const started = itemEvents[0]!.workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!;
+    assert.deepEqual(Object.keys(started).sort(), ['TenantflowProgress', 'TenantflowStatus']);
+    assert.deepEqual(markers(itemEvents), [BASELINE]);
+    assert.deepEqual(upserts(itemEvents), [['TemporalChangeVersion'], ['TenantflowPendingApprovers', 'TenantflowProgress', 'TenantflowStatus']]);
+    assert.deepEqual(await finalStatus(item), ['succeeded']);
+    assert.deepEqual((await item.describe()).searchAttributes.TenantflowProgress, ['1/1']);
   });
 
   it('cancelling a run stops the step in flight and runs nothing after it', async () => {

@@ -9,10 +9,11 @@ import {
   defineSignal,
   executeChild,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
+import { hasPatch, startWithBaseline } from './patches.ts';
+import { visibilityAtStart } from './search-attributes.ts';
 import type { BatchActivities, StoredListRef } from './batch.ts';
 import type { ItemResult, LoopProgress, RunbookDefinition, RunbookWorkflowInput, RunContext, RunState } from '../runbook/definition.ts';
 
@@ -71,10 +72,13 @@ export const loopProgressSignal = defineSignal<[{ nodeId: string; progress: Loop
 export const loopProgressQuery = defineQuery<LoopProgress>('loopProgress');
 
 export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResult> {
+  // Items' runs start with what their visibility says until they end (runs without the baseline
+  // started them bare, and each item's run published it in its first task).
+  const atStart = startWithBaseline() ? { typedSearchAttributes: [...visibilityAtStart(input.body.nodes.length)] } : {};
   const progress: LoopProgress = input.carried?.progress ?? { total: input.total, done: 0, succeeded: 0, failed: 0 };
   const results: ItemResult[] = input.carried?.results ?? [];
   // Decided once, before the loop starts anything, so a replay meets the marker where it was made.
-  const budgeted = patched('foreach-output-budget');
+  const budgeted = hasPatch('foreach-output-budget');
   let outputChars = input.carried?.outputChars ?? 0;
   let outputsOmitted = input.carried?.outputsOmitted ?? 0;
   const budget = input.outputBudget ?? KEEP_OUTPUT_CHARS;
@@ -119,7 +123,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
 
   let running = 0;
   let stop: string | undefined;
-  const size = input.batch ?? (patched('foreach-batch-1000') ? BATCH : BATCH_BEFORE_PATCH);
+  const size = input.batch ?? (hasPatch('foreach-batch-1000') ? BATCH : BATCH_BEFORE_PATCH);
   const batch = input.list ? await readPage(input.list, input.offset, Math.min(size, input.total - input.offset)) : input.items.slice(0, size);
   for (let i = 0; i < batch.length && !stop; i++) {
     await condition(() => running < input.concurrency || stop !== undefined);
@@ -133,7 +137,7 @@ export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResul
       item: { value: batch[i], index },
     };
     running++;
-    void executeChild<(i: RunbookWorkflowInput) => Promise<RunState>>('runbookWorkflow', { workflowId: runId, args: [child] })
+    void executeChild<(i: RunbookWorkflowInput) => Promise<RunState>>('runbookWorkflow', { workflowId: runId, args: [child], ...atStart })
       .then((state) => record({ index, status: 'succeeded', runId, output: lastOutput(state), ...(state.status !== 'succeeded' ? { outcome: state.status } : {}) }))
       .catch((err: unknown) => {
         const message = causeMessage(err);

@@ -1,10 +1,11 @@
 // The one generic workflow: it interprets a pinned runbook definition. Ready nodes run in
 // parallel; when a node may run is the scheduler's business (scheduler.ts), what it does is its
 // kind's (nodes/<kind>.ts). The interpreter holds the run's state, its messages and visibility.
-import { ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { hasPatch, startWithBaseline } from './patches.ts';
 import type { NodeState, RunbookNode, RunbookWorkflowInput, RunState } from '../runbook/definition.ts';
 import type { ExpressionContext } from '../runbook/expressions.ts';
-import { SA } from './search-attributes.ts';
+import { progressValue, SA } from './search-attributes.ts';
 import { loopProgressSignal } from './for-each.ts';
 import { approvalSignal, resumeSignal, runStateQuery, type CarriedStep, type ResumeSignal } from './messages.ts';
 import { runAction } from './nodes/action.ts';
@@ -20,6 +21,8 @@ import { runSubRunbook } from './nodes/subRunbook.ts';
 import { Scheduler } from './scheduler.ts';
 
 export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Record<string, CarriedStep> }): Promise<RunState> {
+  // First, before anything records a command: a new run takes every patch at once (patches.ts).
+  const baseline = startWithBaseline();
   const { definition: def, inputs, run } = input;
   // Steps that already succeeded in an earlier run (retry of a failed run): not executed again.
   const carry = input.carry ?? {};
@@ -48,8 +51,13 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
     if (ns?.status === 'running' && (ns.progress?.done ?? -1) < progress.done) ns.progress = progress;
   });
 
-  // What visibility shows: status, who is asked to approve, and how far the run has got.
-  let published = '';
+  // What visibility shows: status, who is asked to approve, and how far the run has got. Each
+  // change is an upsert: a history event and a visibility write for the Temporal server. A run
+  // with the baseline starts from what its start set (visibilityAtStart) and publishes nothing a
+  // step's end says when the run's own end, in the same workflow task, says it anyway.
+  const visibilityKey = (status: string | undefined, progress: string | undefined, pending: readonly string[]) => [status, progress, ...pending].join('\n');
+  const sa = info.typedSearchAttributes;
+  let published = baseline ? visibilityKey(sa.get(SA.status), sa.get(SA.progress), sa.get(SA.pendingApprovers) ?? []) : '';
   const FINISHED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
   const publish = () => {
     const all = Object.values(state.nodes);
@@ -61,8 +69,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
           ? 'waiting-approval'
           : 'running';
     }
-    const progress = `${all.filter((n) => FINISHED.has(n.status)).length}/${all.length}`;
-    const key = [state.status, progress, ...pending].join('\n');
+    const progress = progressValue(all.filter((n) => FINISHED.has(n.status)).length, all.length);
+    const key = visibilityKey(state.status, progress, pending);
     if (key === published) return;
     published = key;
     upsertSearchAttributes([
@@ -102,8 +110,11 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
       .then((handle) => {
         ns.endedAt = now();
         ns.handle = handle;
-        publish();
+        if (!baseline) publish();
         scheduler.settle(id, handle);
+        // Still running after this step (another step, one it let run, or work in the background):
+        // say how far it got. Otherwise the run ends in this task and its end says it.
+        if (baseline && (active > 1 || background.pending > 0)) publish();
       })
       .catch((err: unknown) => {
         ns.endedAt ??= now();
@@ -127,7 +138,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   };
 
   // ---- node kinds ----
-  const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now, background: [] };
+  const background = { work: [] as Promise<unknown>[], pending: 0 };
+  const inBackground = (work: Promise<unknown>) => {
+    background.pending++;
+    background.work.push(work.finally(() => background.pending--));
+  };
+  const execution: Execution = { input, workflowId: info.workflowId, state, approvalInbox, resumeInbox, expressions: ctx, publish, now, inBackground };
   registerApprovalUpdate(execution);
   const execute = async (node: RunbookNode, ns: NodeState): Promise<string> => {
     switch (node.kind) {
@@ -180,7 +196,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   }
 
   // Notices steps sent without waiting (none for runs started before approval-request-concurrent).
-  if (execution.background.length) await Promise.all(execution.background);
+  if (background.work.length) await Promise.all(background.work);
   for (const ns of Object.values(state.nodes)) if (ns.status === 'pending') ns.status = 'skipped';
   state.endedAt = now();
   // The outcome only decides the words; whether the workflow fails or completes is as it always
@@ -197,7 +213,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput & { carry?: Re
   // requester-notice-server the control plane's notifier mails them when it sees the run closed
   // (server/notify.ts), so the run's end waits for no mail; before it the run sent the notice
   // itself (as a local activity since requester-notice-local).
-  if (def.nodes.some((n) => n.kind === 'approval') && patched('notify-requester') && !patched('requester-notice-server')) await notifyRequester(execution, patched('requester-notice-local'));
+  if (def.nodes.some((n) => n.kind === 'approval') && hasPatch('notify-requester') && !hasPatch('requester-notice-server')) await notifyRequester(execution, hasPatch('requester-notice-local'));
   if (unexpected || ended?.status === 'failed') throw ApplicationFailure.nonRetryable(state.message ?? 'run failed', 'RunFailed', state);
   return state;
 }

@@ -26,3 +26,18 @@ export const SA = {
   pendingApprovers: defineSearchAttributeKey('TenantflowPendingApprovers', SearchAttributeType.KEYWORD_LIST),
   progress: defineSearchAttributeKey('TenantflowProgress', SearchAttributeType.KEYWORD),
 };
+
+/** The TenantflowProgress value: steps finished of all the run's steps. */
+export const progressValue = (done: number, total: number): string => `${done}/${total}`;
+
+/**
+ * What visibility says of a run before its first step, set by whoever starts it (the server, a
+ * loop for its items): a run that has the patch baseline (workflows/patches.ts) then publishes
+ * nothing until it has something new to say.
+ */
+export function visibilityAtStart(steps: number) {
+  return [
+    { key: SA.status, value: 'running' },
+    { key: SA.progress, value: progressValue(0, steps) },
+  ] as const;
+}

@@ -1,6 +1,7 @@
 // An action step: one activity of the catalog, with the step's retry policy and error handling
 // (fail the run, continue, route to the error branch, or pause for an operator's decision).
-import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { hasPatch } from '../patches.ts';
 import { budgetOf } from '../../catalog/budgets.ts';
 import { budgetTaskQueue, isOnPremisesAction, onPremisesTaskQueue, type ActionActivityInput, type ActionActivityResult, type ActionFailureDetails } from '../../catalog/contract.ts';
 import type { ActionNode, NodeState } from '../../runbook/definition.ts';
@@ -19,12 +20,12 @@ export async function runAction(x: Execution, node: ActionNode, ns: NodeState): 
   // On-premises (ad.*) steps go to the tenant's AD connection's worker; patched so runs started
   // before this change replay unchanged (they had no such steps).
   const onPremises = x.input.run.onPremises;
-  let taskQueue = isOnPremisesAction(node.action) && onPremises && patched('ad-task-queue') ? onPremisesTaskQueue(onPremises) : undefined;
+  let taskQueue = isOnPremisesAction(node.action) && onPremises && hasPatch('ad-task-queue') ? onPremisesTaskQueue(onPremises) : undefined;
   // A step that draws from one of Microsoft's rate-limited write budgets (catalog/budgets.ts) runs
   // on its tenant's queue for that budget, which Temporal dispatches at one rate across every
   // worker. Patched: runs started before scheduled it on their own queue (asked only for such steps).
   const budget = budgetOf(node.action);
-  if (!taskQueue && budget && patched('tenant-task-queues')) taskQueue = budgetTaskQueue(workflowInfo().taskQueue, x.input.run.tenant, budget.budget);
+  if (!taskQueue && budget && hasPatch('tenant-task-queues')) taskQueue = budgetTaskQueue(workflowInfo().taskQueue, x.input.run.tenant, budget.budget);
   for (let round = 1; ; round++) {
     const activities = proxyActivities<Record<string, ActionActivity>>({
       ...(taskQueue ? { taskQueue } : {}),

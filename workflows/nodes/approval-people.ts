@@ -4,7 +4,8 @@
 // it starts, a reminder every `reminders.every`, the added approvers at escalation. Messages link
 // to the authenticated approval page; a link never decides. A notice that cannot be sent is logged
 // and never fails the step.
-import { ActivityFailure, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, condition, isCancellation, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { hasPatch } from '../patches.ts';
 import { approverKeys } from '../../runbook/approvals.ts';
 import { durationMs } from '../../runbook/duration.ts';
 import type { ApprovalNode, NodeState } from '../../runbook/definition.ts';
@@ -100,7 +101,7 @@ export async function waitNotifying(x: Execution, node: ApprovalNode, ns: NodeSt
   // decision that arrives before the notice is sent is taken at once, not after it (the run
   // awaits the notice before it ends). Older runs waited for the notice first.
   const request = notify(x, node, ns, 'request', ns.approval!.pendingApprovers);
-  if (patched('approval-request-concurrent')) x.background.push(request.catch(() => undefined));
+  if (hasPatch('approval-request-concurrent')) x.inBackground(request.catch(() => undefined));
   else await request;
   for (;;) {
     const next = [endAt, escalateAt, remindAt].filter((t): t is number => t !== undefined);

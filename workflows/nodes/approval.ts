@@ -3,7 +3,8 @@
 // Decisions arrive as the approval Update (its validator refuses an ineligible one at once, with
 // the reason) or, for runs in flight and older callers, as the approval signal (an ineligible one
 // is recorded as refused).
-import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { hasPatch } from '../patches.ts';
 import { approverKeys, decisionRefusal, isPendingApprover, REFUSAL_REASON, rolesOn, seesTenant, type Refusal } from '../../runbook/approvals.ts';
 import { durationMs } from '../../runbook/duration.ts';
 import type { ApprovalDecision, ApprovalNode, NodeState } from '../../runbook/definition.ts';
@@ -88,12 +89,12 @@ async function approverUsers(x: Execution, users: readonly string[]): Promise<st
 
 export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeState): Promise<string> {
   // Runs started before this refused only self-approval and repeats in the workflow itself.
-  const checkEligibility = patched('approval-eligibility');
+  const checkEligibility = hasPatch('approval-eligibility');
   const message = node.message ? await resolveMessage(node.message, x.expressions()) : undefined;
   // The approver sees what approving lets run: the plan of the steps after "approved", made
   // before the wait starts, with what the run knows so far (runs started before this existed
   // replay without it).
-  const plan = patched('approval-plan') ? await planGated(x, node) : undefined;
+  const plan = hasPatch('approval-plan') ? await planGated(x, node) : undefined;
   const timeoutMs = node.timeout !== undefined ? durationMs(node.timeout) : undefined;
   const started = Date.now();
   const allowSelf = node.allowSelfApproval ?? x.input.definition.settings.allowSelfApproval;
@@ -110,12 +111,12 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
   };
   // Approvers named by an expression (e.g. the leaver's manager, "{{ inputs.manager }}"), resolved with
   // what the run knows now. Runs started before this took such an entry literally (patch only when one is named).
-  if (node.approvers.users.some((u) => u.includes('{{')) && patched('approver-expressions')) {
+  if (node.approvers.users.some((u) => u.includes('{{')) && hasPatch('approver-expressions')) {
     ns.approval.pendingApprovers = approverKeys({ ...node.approvers, users: await approverUsers(x, node.approvers.users) });
     x.publish();
   }
   // Members of the Entra groups the step names, read from the tenant now (none before this patch).
-  if (node.approvers.entraGroups?.length && patched('approval-entra-groups')) await addEntraApprovers(x, node.approvers, ns);
+  if (node.approvers.entraGroups?.length && hasPatch('approval-entra-groups')) await addEntraApprovers(x, node.approvers, ns);
   ns.status = 'waiting-approval';
   x.publish();
   let outcome: 'approved' | 'rejected' | undefined;
@@ -170,7 +171,7 @@ export async function runApproval(x: Execution, node: ApprovalNode, ns: NodeStat
   };
   let decided: boolean;
   // Reminders, escalation and timeout as the workflow's own timers, notifying the approvers.
-  if (patched('approval-notify')) decided = await waitNotifying(x, node, ns, drain, started, timeoutMs);
+  if (hasPatch('approval-notify')) decided = await waitNotifying(x, node, ns, drain, started, timeoutMs);
   else if (node.escalation && (timeoutMs === undefined || durationMs(node.escalation.after) < timeoutMs)) {
     decided = await waitUntil(durationMs(node.escalation.after));
     if (!decided) {

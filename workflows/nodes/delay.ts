@@ -1,5 +1,6 @@
 // A delay step: a durable timer for a duration or until a date an expression gives.
-import { patched, sleep } from '@temporalio/workflow';
+import { sleep } from '@temporalio/workflow';
+import { hasPatch } from '../patches.ts';
 import { durationMs, MAX_DURATION_MS } from '../../runbook/duration.ts';
 import type { DelayNode, NodeState } from '../../runbook/definition.ts';
 import { evaluate } from '../../runbook/expressions.ts';
@@ -14,7 +15,7 @@ export async function runDelay(x: Execution, node: DelayNode, ns: NodeState): Pr
     if (Number.isNaN(t)) throw new RunEnded('failed', `Step ${node.id}: "until" gave ${JSON.stringify(at)}, not a date`);
     ms = t - Date.now();
     // A date further away than any runbook may wait is a mistake in the data: fail the step.
-    if (ms > MAX_DURATION_MS && patched('bounded-delay'))
+    if (ms > MAX_DURATION_MS && hasPatch('bounded-delay'))
       throw new RunEnded('failed', `Step ${node.id}: "until" gave ${new Date(t).toISOString()}, more than ten years away`);
   }
   ns.output = { until: new Date(Date.now() + Math.max(0, ms)).toISOString() };

@@ -18,7 +18,7 @@ export interface Execution {
   publish(): void;
   now(): string;
   /** Work a step started without waiting for it (an approval's request notice); the run awaits it before it ends. */
-  background: Promise<unknown>[];
+  inBackground(work: Promise<unknown>): void;
 }
 
 /** A decision waiting in the inbox; one sent as an Update is told how it was recorded. */

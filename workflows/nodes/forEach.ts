@@ -1,6 +1,7 @@
 // A forEach step: the loop runs as a child workflow (workflows/for-each.ts) so no history grows
 // with the list; its progress comes back by signal.
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation } from '@temporalio/workflow';
+import { hasPatch } from '../patches.ts';
 import type { ForEachNode, NodeState } from '../../runbook/definition.ts';
 import { evaluate, inputsForBody } from '../../runbook/expressions.ts';
 import { isStoredList } from '../batch.ts';
@@ -10,13 +11,13 @@ import { errorMessage, RunEnded, type Execution } from './execution.ts';
 export async function runForEach(x: Execution, node: ForEachNode, ns: NodeState): Promise<string> {
   const items = await evaluate(node.items, x.expressions());
   // A list the control plane stores (a long list input): the loop pages it, the list never travels.
-  const stored = isStoredList(items) && patched('foreach-stored-list') ? items : undefined;
+  const stored = isStoredList(items) && hasPatch('foreach-stored-list') ? items : undefined;
   if (!stored && !Array.isArray(items))
     throw new RunEnded('failed', `Step ${node.id}: "items" gave ${JSON.stringify(items)?.slice(0, 100)}, not a list`);
   const total = stored ? stored.count : (items as unknown[]).length;
   // Items' runs get the inputs the body can read, not the list they came from (runs started before
   // the patch, and their replays, pass every input).
-  const inputs = patched('foreach-body-inputs') ? inputsForBody(node.body, x.input.inputs) : x.input.inputs;
+  const inputs = hasPatch('foreach-body-inputs') ? inputsForBody(node.body, x.input.inputs) : x.input.inputs;
   ns.input = { count: total };
   ns.progress = { total, done: 0, succeeded: 0, failed: 0 };
   const loop: ForEachInput = {

@@ -9,8 +9,8 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
-  patched,
 } from '@temporalio/workflow';
+import { hasPatch } from '../patches.ts';
 import type { NodeState, RunbookDefinition, RunbookWorkflowInput, RunState, SubRunbookNode } from '../../runbook/definition.ts';
 import { resolveTemplate } from '../../runbook/expressions.ts';
 import { SA } from '../search-attributes.ts';
@@ -28,7 +28,7 @@ export interface SubRunbookOutput {
 
 export async function runSubRunbook(x: Execution, node: SubRunbookNode, ns: NodeState): Promise<string> {
   // Workflow code before this change had no such step: no run in flight can reach here unpatched.
-  if (!patched('sub-runbook') || !node.pinned)
+  if (!hasPatch('sub-runbook') || !node.pinned)
     return fail(x, node, ns, `sub-runbook ${node.runbook} was not pinned to a version: publish the runbook (the server pins its sub-runbooks then)`);
   const definition = node.pinned.definition as unknown as RunbookDefinition;
   const version = node.pinned.version;
