@@ -72,8 +72,8 @@ export const loopProgressSignal = defineSignal<[{ nodeId: string; progress: Loop
 export const loopProgressQuery = defineQuery<LoopProgress>('loopProgress');
 
 export async function forEachWorkflow(input: ForEachInput): Promise<ForEachResult> {
-  // Items' runs start with what their visibility says until they end (runs without the baseline
-  // started them bare, and each item's run published it in its first task).
+  // A baseline loop starts its items' runs with their visibility set (running, no step done), so
+  // they publish nothing in their first task; older loops started them bare.
   const atStart = startWithBaseline() ? { typedSearchAttributes: [...visibilityAtStart(input.body.nodes.length)] } : {};
   const progress: LoopProgress = input.carried?.progress ?? { total: input.total, done: 0, succeeded: 0, failed: 0 };
   const results: ItemResult[] = input.carried?.results ?? [];
