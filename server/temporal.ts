@@ -34,6 +34,7 @@ import {
   type CarriedStep,
   type ResumeSignal,
 } from '../workflows/messages.ts';
+import type { temporal } from '@temporalio/proto';
 import { recordedPatch } from '../workflows/patches.ts';
 import { SA, SEARCH_ATTRIBUTES, visibilityAtStart } from '../workflows/search-attributes.ts';
 import type { RunViewStatus } from './api-contract.ts';
@@ -136,6 +137,20 @@ export function memoOf({ definition, origin, audit }: Pick<RunStarter, 'definiti
   return { runbookName: definition.name, ...(origin ? { origin } : {}), ...(audit ? { startAudit: audit } : {}) };
 }
 
+/** The patch ids a history's markers recorded, in order (a `patched()` call's marker carries its id as JSON). */
+export function patchMarkers(events: readonly temporal.api.history.v1.IHistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (!data) return [];
+    try {
+      const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown }).id;
+      return typeof id === 'string' ? [id] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 export class Runs {
   readonly client: Client;
   readonly taskQueue: string;
@@ -234,17 +249,7 @@ export class Runs {
    */
   async hasPatch(workflowId: string, patch: string): Promise<boolean> {
     const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-    const markers = (history.events ?? []).flatMap((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-      if (!data) return [];
-      try {
-        const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown }).id;
-        return typeof id === 'string' ? [id] : [];
-      } catch {
-        return [];
-      }
-    });
-    return recordedPatch(markers, patch);
+    return recordedPatch(patchMarkers(history.events ?? []), patch);
   }
 
   async list(filter: RunListFilter, page: { size: number; token?: string }): Promise<{ runs: RunListItem[]; nextPageToken?: string }> {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunbookDefinitionInput, RunState } from '../runbook/definition.ts';
 import { approvalSignal, resumeSignal } from '../workflows/messages.ts';
-import { executeApprovalUpdate } from '../server/temporal.ts';
+import { executeApprovalUpdate, patchMarkers } from '../server/temporal.ts';
 import { BASELINE } from '../workflows/patches.ts';
 import { startTestEnv, statuses, type TestEnv } from './harness.ts';
 
@@ -424,11 +424,6 @@ describe('interpreter under faults', () => {
 
   it('records one patch marker (the baseline) and publishes to visibility only what changed', async () => {
     type Events = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
-    const markers = (events: Events) =>
-      events.flatMap((e) => {
-        const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-        return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
-      });
     const upserts = (events: Events) => events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!).sort());
     const h = await env.start(def([{ id: 'ask', kind: 'approval', approvers: { users: ['boss@contoso.com'] } }, noop('next')], [{ source: 'ask', sourceHandle: 'approved', target: 'next' }]));
     // The start itself says "running, 0 of 2 steps": the run publishes nothing until it has news.
@@ -440,7 +435,7 @@ describe('interpreter under faults', () => {
     const events = (await h.fetchHistory()).events ?? [];
     // approval-eligibility, approval-plan, approval-notify, approval-request-concurrent,
     // notify-requester and requester-notice-server were one marker and one upsert each.
-    assert.deepEqual(markers(events), [BASELINE]);
+    assert.deepEqual(patchMarkers(events), [BASELINE]);
     const decided = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
     assert.deepEqual(
       upserts(events.slice(decided)),
@@ -462,7 +457,7 @@ describe('interpreter under faults', () => {
     const itemEvents = (await item.fetchHistory()).events ?? [];
     const started = itemEvents[0]!.workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!;
     assert.deepEqual(Object.keys(started).sort(), ['TenantflowProgress', 'TenantflowStatus']);
-    assert.deepEqual(markers(itemEvents), [BASELINE]);
+    assert.deepEqual(patchMarkers(itemEvents), [BASELINE]);
     assert.deepEqual(upserts(itemEvents), [['TemporalChangeVersion'], ['TenantflowPendingApprovers', 'TenantflowProgress', 'TenantflowStatus']]);
     assert.deepEqual(await finalStatus(item), ['succeeded']);
     assert.deepEqual((await item.describe()).searchAttributes.TenantflowProgress, ['1/1']);
