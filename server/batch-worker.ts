@@ -44,7 +44,10 @@ export function batchActivities(s: Services, client: Client): BatchActivities {
       try {
         // A slice waits for its rows' runs; when the server stops, the wait ends (the activity is
         // cancelled after the worker's grace time) and the slice runs again after the restart.
-        const state = (await Promise.race([client.workflow.getHandle(runId).result(), Context.current().cancelled])) as RunState;
+        // The cancellation also aborts the wait's long poll to Temporal: left running, it outlived
+        // the activity, and a retry of it after the connection closed threw from a timer.
+        const ctx = Context.current();
+        const state = (await Promise.race([client.withAbortSignal(ctx.cancellationSignal, () => client.workflow.getHandle(runId).result()), ctx.cancelled])) as RunState;
         if (state.status === 'succeeded') return state.warnings?.length ? { status: 'succeeded-with-warnings', error: state.warnings.join('; ') } : { status: 'succeeded' };
         if (state.status === 'succeeded-with-warnings') return { status: 'succeeded-with-warnings', error: state.warnings?.join('; ') || state.message };
         return { status: 'failed', error: state.message ?? state.status };
