@@ -20,6 +20,7 @@ import {
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { RawWorkflowExecutionInfo } from '@temporalio/client/lib/types.js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { temporal } from '@temporalio/proto';
 import { REFUSAL_REASON, type Refusal } from '../runbook/approvals.ts';
 import { isOutcome, type ApprovalDecision, type RunbookDefinition, type RunContext, type RunState, type RunStatus } from '../runbook/definition.ts';
 import {
@@ -34,7 +35,6 @@ import {
   type CarriedStep,
   type ResumeSignal,
 } from '../workflows/messages.ts';
-import type { temporal } from '@temporalio/proto';
 import { recordedPatch } from '../workflows/patches.ts';
 import { SA, SEARCH_ATTRIBUTES, visibilityAtStart } from '../workflows/search-attributes.ts';
 import type { RunViewStatus } from './api-contract.ts';
@@ -137,7 +137,11 @@ export function memoOf({ definition, origin, audit }: Pick<RunStarter, 'definiti
   return { runbookName: definition.name, ...(origin ? { origin } : {}), ...(audit ? { startAudit: audit } : {}) };
 }
 
-/** The patch ids a history's markers recorded, in order (a `patched()` call's marker carries its id as JSON). */
+/**
+ * The patch ids a history's markers recorded, in order. A `patched()` call's marker is written by
+ * the SDK's core as plain JSON, never through the client's data converter or codecs, so it is
+ * read as JSON here (unlike the payloads above).
+ */
 export function patchMarkers(events: readonly temporal.api.history.v1.IHistoryEvent[]): string[] {
   return events.flatMap((e) => {
     const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
